@@ -1,0 +1,126 @@
+"""Atomic writes, single-write appends and incremental line reads; the one owner of file I/O details.
+
+Hot path (the hook appends through here): standard library ``os`` only.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+FILE_MODE = 0o600
+
+
+def append_line(path: str, line: bytes) -> bool:
+    """Append one complete line with a single ``write()`` on an ``O_APPEND`` descriptor.
+
+    Concurrent writers on a local filesystem never interleave inside one ``write()`` of a
+    regular file opened with ``O_APPEND``, so every record stays whole. Returns False when
+    the write was short (disk full), in which case the caller logs it.
+    """
+    if not line.endswith(b"\n"):
+        line += b"\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    try:
+        written = os.write(fd, line)
+    finally:
+        os.close(fd)
+    return written == len(line)
+
+
+def append_bounded(path: str, line: bytes, max_bytes: int) -> None:
+    """Append a line to a log kept under ``max_bytes``: a full log rolls over to ``path + '.1'``."""
+    try:
+        if os.stat(path).st_size + len(line) > max_bytes:
+            os.replace(path, path + ".1")
+    except FileNotFoundError:
+        pass
+    append_line(path, line)
+
+
+def atomic_write(path: str, data: bytes, mode: int = FILE_MODE) -> None:
+    """Replace ``path`` with ``data`` atomically: temp file in the same folder, fsync, rename."""
+    directory = os.path.dirname(path) or "."
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+class Cursor(NamedTuple):
+    """Where an incremental reader stopped: the file's identity and the byte offset read up to."""
+
+    dev: int = 0
+    ino: int = 0
+    offset: int = 0
+
+
+def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> tuple[list[bytes], Cursor]:
+    """Read the complete lines appended since ``cursor``; return them and the new cursor.
+
+    A half-written last line (no newline yet) is left for the next call. A file that was
+    replaced (other device or inode) or truncated (shorter than the offset) is read again
+    from the start. ``max_bytes`` bounds one call's read; the rest waits for the next call.
+    A missing file gives no lines and an empty cursor.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return [], Cursor()
+    try:
+        st = os.fstat(fd)
+        offset = cursor.offset
+        if (st.st_dev, st.st_ino) != (cursor.dev, cursor.ino) or st.st_size < offset:
+            offset = 0
+        want = st.st_size - offset
+        if max_bytes is not None:
+            want = min(want, max_bytes)
+        if want <= 0:
+            return [], Cursor(st.st_dev, st.st_ino, offset)
+        chunks = []
+        remaining = want
+        pos = offset
+        while remaining > 0:
+            chunk = os.pread(fd, min(remaining, 1 << 22), pos)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            pos += len(chunk)
+            remaining -= len(chunk)
+        # A single line longer than max_bytes must still complete: read on to its newline.
+        while pos < st.st_size and b"\n" not in chunks[-1]:
+            chunk = os.pread(fd, 1 << 20, pos)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            pos += len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    end = data.rfind(b"\n")
+    if end < 0:
+        return [], Cursor(st.st_dev, st.st_ino, offset)
+    complete = data[: end + 1]
+    return complete.splitlines(), Cursor(st.st_dev, st.st_ino, offset + end + 1)

@@ -1,0 +1,134 @@
+"""``ecc.event.v1``: one normalized hook event, one line of a session journal.
+
+The hook builds these records as plain dicts (pydantic is too slow to import there); this
+model is their contract: the published schema is generated from it and tests validate
+every journal line against it. Unknown keys are allowed so newer writers stay readable.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Outcome(str, Enum):
+    """How a tool call (or a turn, for StopFailure) ended."""
+
+    success = "success"
+    failure = "failure"
+    interrupted = "interrupted"
+
+
+class Todo(BaseModel):
+    """One item of a TodoWrite list."""
+
+    model_config = ConfigDict(extra="allow")
+    content: Optional[str] = None
+    status: Optional[str] = None
+    activeForm: Optional[str] = None
+
+
+class InputSummary(BaseModel):
+    """Short, redacted summary of a tool's input (or of a TaskCreated/TaskCompleted event).
+
+    Unknown and MCP tools keep up to eight small scalar fields under their own names.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    command: Optional[str] = Field(None, description="Bash command")
+    description: Optional[str] = Field(None, description="Bash or Agent description")
+    runInBackground: Optional[bool] = None
+    filePath: Optional[str] = Field(None, description="path named by a file tool")
+    subagentType: Optional[str] = None
+    prompt: Optional[str] = Field(None, description="Agent prompt, clipped")
+    model: Optional[str] = None
+    todos: Optional[list[Todo]] = Field(None, description="the whole TodoWrite list (each call replaces it)")
+    taskId: Optional[str] = None
+    taskSubject: Optional[str] = None
+    taskDescription: Optional[str] = None
+    taskStatus: Optional[str] = None
+    activeForm: Optional[str] = None
+
+
+class ResponseSummary(BaseModel):
+    """What a tool's result tells: a launched agent's id and status, a created task's id."""
+
+    model_config = ConfigDict(extra="allow")
+    agentId: Optional[str] = None
+    status: Optional[str] = None
+    isAsync: Optional[bool] = None
+    taskId: Optional[str] = None
+    interrupted: Optional[bool] = None
+
+
+class BackgroundTask(BaseModel):
+    """An entry of Stop/SubagentStop ``background_tasks``."""
+
+    model_config = ConfigDict(extra="allow")
+    id: Optional[str] = None
+    type: Optional[str] = None
+    status: Optional[str] = None
+    description: Optional[str] = None
+    agentType: Optional[str] = None
+
+
+class BatchCall(BaseModel):
+    """One call of a PostToolBatch."""
+
+    model_config = ConfigDict(extra="allow")
+    toolName: Optional[str] = None
+    toolUseId: Optional[str] = None
+
+
+class TaskNotification(BaseModel):
+    """Parsed ``<task-notification>`` prompt: a background task reporting back."""
+
+    model_config = ConfigDict(extra="allow")
+    taskId: Optional[str] = None
+    toolUseId: Optional[str] = None
+    status: Optional[str] = None
+    summary: Optional[str] = None
+
+
+class Event(BaseModel):
+    """One hook event as recorded in ``sessions/<session>/events.jsonl``."""
+
+    model_config = ConfigDict(extra="allow", title="ecc.event.v1")
+
+    schemaVersion: Literal["ecc.event.v1"]
+    ts: str = Field(description="when the hook ran, ISO-8601 UTC with milliseconds")
+    event: str = Field(description="Claude Code's hook_event_name, kept as sent (unknown kinds too)")
+    sessionId: str = Field(description="sanitized session id (a safe path component)")
+    agentId: Optional[str] = Field(None, description="set inside a subagent")
+    agentType: Optional[str] = None
+    cwd: Optional[str] = None
+    transcriptPath: Optional[str] = None
+    promptId: Optional[str] = None
+    permissionMode: Optional[str] = None
+    toolName: Optional[str] = None
+    toolUseId: Optional[str] = None
+    input: Optional[InputSummary] = None
+    files: Optional[list[str]] = Field(None, description="paths the tool named")
+    response: Optional[ResponseSummary] = None
+    outcome: Optional[Outcome] = None
+    durationMs: Optional[int] = None
+    error: Optional[str] = None
+    reason: Optional[str] = Field(None, description="SessionEnd reason or PermissionDenied reason")
+    toolCalls: Optional[list[BatchCall]] = None
+    promptKind: Optional[Literal["user", "task-notification"]] = None
+    prompt: Optional[str] = Field(None, description="the user's prompt, redacted and clipped")
+    taskNotification: Optional[TaskNotification] = None
+    source: Optional[str] = Field(None, description="SessionStart source")
+    model: Optional[str] = Field(None, description="SessionStart model")
+    stopHookActive: Optional[bool] = None
+    lastMessage: Optional[str] = None
+    backgroundTasks: Optional[list[BackgroundTask]] = None
+    agentTranscriptPath: Optional[str] = None
+    notificationType: Optional[str] = None
+    message: Optional[str] = None
+    title: Optional[str] = None
+    compactTrigger: Optional[str] = None
+    truncatedPayload: Optional[bool] = Field(None, description="the payload exceeded the stdin cap; common fields salvaged")
+    raw: Optional[Any] = Field(None, description="the whole redacted payload, only with ECC_HOOKS_RAW=1")

@@ -1,0 +1,96 @@
+"""Every filesystem location ecc-hooks reads or writes; no other module joins paths.
+
+Hot path: imported by the hook and the status line, so it uses ``os`` only.
+
+Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``)::
+
+    errors.log                      size-bounded log of hook input we could not use
+    sessions/<session>/events.jsonl the per-session event journal (ecc.event.v1)
+    sessions/<session>/statusline.json  what only the status line receives (cost, context)
+    sessions/<session>/hud.json     the latest HUD snapshot (written by the watcher)
+"""
+
+from __future__ import annotations
+
+import os
+
+SESSION_ID_MAX = 128
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def claude_config_dir() -> str:
+    """Claude Code's own config directory: ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``."""
+    return os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+
+
+def home() -> str:
+    """The ecc-hooks state directory (absolute)."""
+    configured = os.environ.get("ECC_HOOKS_HOME")
+    return os.path.abspath(configured or os.path.join(claude_config_dir(), "ecc"))
+
+
+def sanitize_session_id(raw: object) -> str | None:
+    """Map any session id to a safe single path component, or None when there is none.
+
+    Ids of the usual shape (UUIDs) pass unchanged. Anything else (``/``, ``\\``, ``..``,
+    control characters, over-long) is cleaned and suffixed with a hash of the original, so
+    two distinct hostile ids never share a journal and none can leave ``sessions/``.
+    """
+    if not isinstance(raw, str) or not raw:
+        return None
+    if len(raw) <= SESSION_ID_MAX and raw[0] != "." and ".." not in raw and all(c in _SAFE for c in raw):
+        return raw
+    import hashlib  # only for hostile ids: keep it off the common path
+
+    cleaned = "".join(c if c in _SAFE and c != "." else "_" for c in raw[:64]).strip("_") or "id"
+    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"x-{cleaned}-{digest}"
+
+
+def sessions_dir() -> str:
+    """Directory holding one folder per session."""
+    return os.path.join(home(), "sessions")
+
+
+def session_dir(session_id: str) -> str:
+    """Folder of one (already sanitized) session."""
+    if sanitize_session_id(session_id) != session_id:
+        raise ValueError(f"unsafe session id: {session_id!r}")
+    return os.path.join(sessions_dir(), session_id)
+
+
+def journal_path(session_id: str) -> str:
+    """The session's append-only event journal."""
+    return os.path.join(session_dir(session_id), "events.jsonl")
+
+
+def statusline_sensor_path(session_id: str) -> str:
+    """What the status line last learned from Claude Code's stdin for this session."""
+    return os.path.join(session_dir(session_id), "statusline.json")
+
+
+def hud_path(session_id: str) -> str:
+    """The session's latest HUD snapshot."""
+    return os.path.join(session_dir(session_id), "hud.json")
+
+
+def errors_log_path() -> str:
+    """Size-bounded log of unusable hook input."""
+    return os.path.join(home(), "errors.log")
+
+
+def cli_errors_log_path() -> str:
+    """Tracebacks of CLI internal errors (exit 3 points here)."""
+    return os.path.join(home(), "cli-errors.log")
+
+
+def ensure_dir(path: str) -> str:
+    """Create ``path`` and its parents with mode 0700 (existing ones are tightened); return it."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except FileExistsError:
+        pass
+    st = os.stat(path)
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
