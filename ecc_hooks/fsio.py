@@ -38,8 +38,12 @@ def append_bounded(path: str, line: bytes, max_bytes: int) -> None:
     append_line(path, line)
 
 
-def atomic_write(path: str, data: bytes, mode: int = FILE_MODE) -> None:
-    """Replace ``path`` with ``data`` atomically: temp file in the same folder, fsync, rename."""
+def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` atomically: temp file in the same folder, fsync, rename.
+
+    ``durable=False`` skips the fsyncs: readers still never see a torn file, but a power cut
+    may lose the update. The status line uses it for its sensor file, rewritten every render.
+    """
     directory = os.path.dirname(path) or "."
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
@@ -47,7 +51,8 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         try:
@@ -57,6 +62,8 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE) -> None:
         raise
     os.close(fd)
     os.replace(tmp, path)
+    if not durable:
+        return
     try:
         dfd = os.open(directory, os.O_RDONLY)
     except OSError:
