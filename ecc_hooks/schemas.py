@@ -20,8 +20,9 @@ REPO_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 def _registry() -> dict[str, type[BaseModel]]:
     """Schema file stem -> model. A new contract adds one line here."""
     from .models.event import Event
+    from .models.hud import HudStatus
 
-    return {"ecc.event.v1": Event}
+    return {"ecc.event.v1": Event, "ecc.hud-status.v1": HudStatus}
 
 
 def render(model: type[BaseModel], schema_id: str) -> str:

@@ -1,0 +1,280 @@
+"""``ecc.hud-status.v1``: the HUD payload, one per session (the ECC "HUD status and session control" contract).
+
+Field names are fixed by the ECC ecosystem, including the odd ``schema_version`` at the top
+and the capitalised ``sync.Linear`` / ``sync.GitHub``. Sections may gain fields; the
+top-level sections stay exactly these. A value that cannot be known is ``null``, ``[]`` or
+``"unknown"``, never a guess. Value sets are enums that always include ``unknown``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "ecc.hud-status.v1"
+
+
+class _Section(BaseModel):
+    """A section: extra fields allowed (consumers and newer producers may add some)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Pressure(str, Enum):
+    """How close the main conversation is to its context limit."""
+
+    normal = "normal"
+    elevated = "elevated"
+    high = "high"
+    critical = "critical"
+    unknown = "unknown"
+
+
+class ToolStatus(str, Enum):
+    """How the last tool call ended."""
+
+    success = "success"
+    failure = "failure"
+    interrupted = "interrupted"
+    pending = "pending"
+    unknown = "unknown"
+
+
+class AgentState(str, Enum):
+    """What an agent (subagent, background task, orchestration worker) is doing."""
+
+    running = "running"
+    waiting = "waiting"
+    idle = "idle"
+    completed = "completed"
+    failed = "failed"
+    stopped = "stopped"
+    stale = "stale"
+    unknown = "unknown"
+
+
+class CheckStatus(str, Enum):
+    """Result of a local or remote check."""
+
+    passed = "pass"
+    fail = "fail"
+    pending = "pending"
+    skipped = "skipped"
+    unknown = "unknown"
+
+
+class CostTrend(str, Enum):
+    """Spend against the configured budget."""
+
+    no_budget = "no-budget"
+    within_budget = "within-budget"
+    approaching_budget = "approaching-budget"
+    over_budget = "over-budget"
+    unknown = "unknown"
+
+
+class RiskStatus(str, Enum):
+    """Overall verdict: does this session need a human?"""
+
+    ok = "ok"
+    attention = "attention"
+    blocked = "blocked"
+    unknown = "unknown"
+
+
+class SessionControl(str, Enum):
+    """Controls a HUD may offer for a session."""
+
+    create = "create"
+    resume = "resume"
+    status = "status"
+    stop = "stop"
+    diff = "diff"
+    pr = "pr"
+    mergeQueue = "mergeQueue"
+    conflictQueue = "conflictQueue"
+
+
+class ContextWindow(_Section):
+    """Context left in the main conversation."""
+
+    remainingPct: Optional[float] = Field(None, description="percent of the window left; null when unknown")
+    pressure: Pressure = Pressure.unknown
+
+
+class Context(_Section):
+    """Where the session runs."""
+
+    harness: str = "claude-code"
+    model: Optional[str] = None
+    repo: Optional[str] = Field(None, description='"owner/name" from the git remote')
+    branch: Optional[str] = None
+    worktree: Optional[str] = Field(None, description="absolute path of the working tree")
+    sessionId: Optional[str] = None
+    contextWindow: ContextWindow = Field(default_factory=ContextWindow)
+
+
+class LastTool(_Section):
+    """The most recent tool call."""
+
+    name: Optional[str] = None
+    status: ToolStatus = ToolStatus.unknown
+    finishedAt: Optional[str] = None
+
+
+class ToolCalls(_Section):
+    """Tool call counters (Pre without Post = pending; pending past a threshold = stale)."""
+
+    total: int = 0
+    pending: int = 0
+    stale: int = 0
+    lastTool: Optional[LastTool] = None
+
+
+class Agent(_Section):
+    """One subagent, background task or orchestration worker."""
+
+    id: str
+    state: AgentState = AgentState.unknown
+    branch: Optional[str] = None
+    worktree: Optional[str] = None
+    objective: Optional[str] = None
+    handoffPath: Optional[str] = None
+
+
+class TodoCounts(_Section):
+    """How many todo items are in each state."""
+
+    pending: int = 0
+    inProgress: int = 0
+    completed: int = 0
+
+
+class Todos(_Section):
+    """The session's todo list (TodoWrite or the Task tools)."""
+
+    inProgress: Optional[str] = Field(None, description="text of the current item")
+    counts: TodoCounts = Field(default_factory=TodoCounts)
+
+
+class LocalCheck(_Section):
+    """A test, lint or type-check command seen in the session."""
+
+    command: str
+    status: CheckStatus = CheckStatus.unknown
+
+
+class RemoteCheck(_Section):
+    """A CI check of the branch."""
+
+    name: str
+    status: CheckStatus = CheckStatus.unknown
+    url: Optional[str] = None
+
+
+class Checks(_Section):
+    """Local and remote checks."""
+
+    local: list[LocalCheck] = Field(default_factory=list)
+    remote: list[RemoteCheck] = Field(default_factory=list)
+
+
+class Cost(_Section):
+    """Session spend."""
+
+    sessionUsd: Optional[float] = None
+    budgetUsd: Optional[float] = None
+    trend: CostTrend = CostTrend.unknown
+
+
+class Risk(_Section):
+    """Verdict and why."""
+
+    status: RiskStatus = RiskStatus.unknown
+    reasons: list[str] = Field(default_factory=list)
+    dirtyWorktree: Optional[bool] = None
+    conflicts: Optional[int] = None
+    manualReviewRequired: Optional[bool] = None
+
+
+class GitHubQueue(_Section):
+    """Open items on GitHub, when reachable."""
+
+    openPullRequests: Optional[int] = None
+    openIssues: Optional[int] = None
+    openDiscussions: Optional[int] = None
+
+
+class QueueState(_Section):
+    """Orchestration queues."""
+
+    github: GitHubQueue = Field(default_factory=GitHubQueue)
+    mergeQueue: list[Any] = Field(default_factory=list)
+    conflictQueue: list[Any] = Field(default_factory=list)
+    staleSalvageQueue: list[Any] = Field(default_factory=list)
+
+
+class BlockedControl(_Section):
+    """A control that does not work here, and why."""
+
+    control: SessionControl
+    reason: str
+
+
+class SessionControls(_Section):
+    """Which session controls work here."""
+
+    supported: list[SessionControl] = Field(default_factory=list)
+    blocked: list[BlockedControl] = Field(default_factory=list)
+
+
+class LinearSync(_Section):
+    """Linear project status, from configuration."""
+
+    project: Optional[str] = None
+    health: Optional[str] = None
+    issueCapacityBlocked: Optional[bool] = None
+    latestStatusUpdateId: Optional[str] = None
+
+
+class GitHubSync(_Section):
+    """The GitHub repository and latest pull request, when known."""
+
+    repo: Optional[str] = None
+    latestPullRequest: Optional[int] = None
+
+
+class HandoffSync(_Section):
+    """The last handoff document written for this session."""
+
+    path: Optional[str] = None
+    written: bool = False
+
+
+class Sync(_Section):
+    """External systems (note the capitalised keys, fixed by the contract)."""
+
+    Linear: Optional[LinearSync] = None
+    GitHub: Optional[GitHubSync] = None
+    handoff: HandoffSync = Field(default_factory=HandoffSync)
+
+
+class HudStatus(BaseModel):
+    """One session's HUD payload."""
+
+    model_config = ConfigDict(extra="forbid", title="ecc.hud-status.v1")
+
+    schema_version: Literal["ecc.hud-status.v1"] = SCHEMA_VERSION
+    generatedAt: str = Field(description="ISO-8601 UTC")
+    context: Context
+    toolCalls: ToolCalls
+    activeAgents: list[Agent]
+    todos: Todos
+    checks: Checks
+    cost: Cost
+    risk: Risk
+    queueState: QueueState
+    sessionControls: SessionControls
+    sync: Sync
