@@ -131,3 +131,61 @@ def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> t
         return [], Cursor(st.st_dev, st.st_ino, offset)
     complete = data[: end + 1]
     return complete.splitlines(), Cursor(st.st_dev, st.st_ino, offset + end + 1)
+
+
+class Block(NamedTuple):
+    """What ``read_new_block`` returns: complete lines as one bytes object, the new cursor, and whether
+    the file was read again from the start (replaced, truncated or rewritten in place)."""
+
+    data: bytes
+    cursor: Cursor
+    reset: bool
+
+
+def read_new_block(path: str, cursor: Cursor, max_bytes: int = 1 << 22, guard: bytes = b"") -> Block:
+    """Read the complete lines appended since ``cursor`` as one bytes object (no per-line split).
+
+    Like ``read_new_lines`` but for bulk scanners that filter at the byte level. ``guard`` is the
+    tail of what the caller already consumed (the bytes just before ``cursor.offset``): when the
+    file no longer holds those bytes there, it was rewritten in place (truncated and grown again
+    past the offset between two reads) and is read from the start, with ``reset`` set. A missing
+    file gives no data, an empty cursor, and ``reset`` when the cursor pointed somewhere.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return Block(b"", Cursor(), cursor != Cursor())
+    try:
+        st = os.fstat(fd)
+        offset = cursor.offset
+        reset = False
+        if (st.st_dev, st.st_ino) != (cursor.dev, cursor.ino) or st.st_size < offset:
+            reset = offset > 0 or (cursor.dev, cursor.ino) != (0, 0)
+            offset = 0
+        elif guard and offset >= len(guard) and os.pread(fd, len(guard), offset - len(guard)) != guard:
+            reset, offset = True, 0
+        want = min(st.st_size - offset, max_bytes)
+        if want <= 0:
+            return Block(b"", Cursor(st.st_dev, st.st_ino, offset), reset)
+        chunks = []
+        pos = offset
+        while pos < offset + want:
+            chunk = os.pread(fd, min(offset + want - pos, 1 << 22), pos)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            pos += len(chunk)
+        # A single line longer than max_bytes must still complete: read on to its newline.
+        while chunks and pos < st.st_size and b"\n" not in chunks[-1]:
+            chunk = os.pread(fd, 1 << 20, pos)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            pos += len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    end = data.rfind(b"\n")
+    if end < 0:
+        return Block(b"", Cursor(st.st_dev, st.st_ino, offset), reset)
+    return Block(data[: end + 1], Cursor(st.st_dev, st.st_ino, offset + end + 1), reset)
