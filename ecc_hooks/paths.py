@@ -84,6 +84,11 @@ def cli_errors_log_path() -> str:
     return os.path.join(home(), "cli-errors.log")
 
 
+def prices_override_path() -> str:
+    """The user's price table override, merged over the shipped ``ecc_hooks/data/prices.json``."""
+    return os.path.join(home(), "prices.json")
+
+
 def ensure_dir(path: str) -> str:
     """Create ``path`` and its parents with mode 0700 (existing ones are tightened); return it."""
     try:
