@@ -89,6 +89,12 @@ def prices_override_path() -> str:
     return os.path.join(home(), "prices.json")
 
 
+def subagent_transcripts_dir(transcript_path: str) -> str:
+    """Where Claude Code writes a session's subagent transcripts: ``<dir>/<session_id>/subagents/``."""
+    stem = os.path.splitext(os.path.basename(transcript_path))[0]
+    return os.path.join(os.path.dirname(transcript_path), stem, "subagents")
+
+
 def ensure_dir(path: str) -> str:
     """Create ``path`` and its parents with mode 0700 (existing ones are tightened); return it."""
     try:
