@@ -6,7 +6,7 @@ Hot path (the hook appends through here): standard library ``os`` only.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from collections import namedtuple
 
 FILE_MODE = 0o600
 
@@ -43,25 +43,28 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = 
 
     ``durable=False`` skips the fsyncs: readers still never see a torn file, but a power cut
     may lose the update. The status line uses it for its sensor file, rewritten every render.
+    The temp name is unique per call (pid plus random), so concurrent writers of one path,
+    threads included, never share a temp file; a failed write or rename leaves no temp file.
     """
     directory = os.path.dirname(path) or "."
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        if durable:
-            os.fsync(fd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
     except BaseException:
-        os.close(fd)
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
-    os.close(fd)
-    os.replace(tmp, path)
     if not durable:
         return
     try:
@@ -76,12 +79,13 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = 
         os.close(dfd)
 
 
-class Cursor(NamedTuple):
-    """Where an incremental reader stopped: the file's identity and the byte offset read up to."""
+class Cursor(namedtuple("Cursor", "dev ino offset", defaults=(0, 0, 0))):  # collections, not typing: hot path
+    """Where an incremental reader stopped: the file's identity (``dev``, ``ino``) and the byte ``offset`` read up to."""
 
-    dev: int = 0
-    ino: int = 0
-    offset: int = 0
+    __slots__ = ()
+    dev: int
+    ino: int
+    offset: int
 
 
 def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> tuple[list[bytes], Cursor]:
@@ -117,7 +121,7 @@ def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> t
             pos += len(chunk)
             remaining -= len(chunk)
         # A single line longer than max_bytes must still complete: read on to its newline.
-        while pos < st.st_size and b"\n" not in chunks[-1]:
+        while chunks and pos < st.st_size and b"\n" not in chunks[-1]:
             chunk = os.pread(fd, 1 << 20, pos)
             if not chunk:
                 break
@@ -129,14 +133,16 @@ def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> t
     end = data.rfind(b"\n")
     if end < 0:
         return [], Cursor(st.st_dev, st.st_ino, offset)
-    complete = data[: end + 1]
-    return complete.splitlines(), Cursor(st.st_dev, st.st_ino, offset + end + 1)
+    # Split on b"\n" only: bytes.splitlines() would also cut a line at a stray b"\r".
+    return data[:end].split(b"\n"), Cursor(st.st_dev, st.st_ino, offset + end + 1)
 
 
-class Block(NamedTuple):
-    """What ``read_new_block`` returns: complete lines as one bytes object, the new cursor, and whether
-    the file was read again from the start (replaced, truncated or rewritten in place)."""
+class Block(namedtuple("Block", "data cursor reset")):
+    """What ``read_new_block`` returns: complete lines as one bytes object (``data``), the new
+    ``cursor``, and whether the file was read again from the start (``reset``: replaced,
+    truncated or rewritten in place)."""
 
+    __slots__ = ()
     data: bytes
     cursor: Cursor
     reset: bool
