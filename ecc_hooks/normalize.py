@@ -9,10 +9,13 @@ tools keep their common fields, so Claude Code's drift never loses an event.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
 
 from .paths import sanitize_session_id
-from .redact import redact, redact_tree
+from .redact import MASK, is_secret_key, redact, redact_tree
+
+TYPE_CHECKING = False  # typing costs a few ms per hook call; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 SCHEMA_VERSION = "ecc.event.v1"
 
@@ -24,6 +27,11 @@ MAX_ITEMS = 100
 
 FILE_TOOLS = {"Read": "file_path", "Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
 AGENT_TOOLS = frozenset({"Agent", "Task"})
+# Typed fields of models.event.InputSummary: an unknown tool's input key of the same name
+# is kept only when its value has the field's type, so every record stays valid.
+_TYPED_STR = frozenset({"command", "description", "filePath", "subagentType", "prompt", "model", "taskId",
+                        "taskSubject", "taskDescription", "taskStatus", "activeForm"})
+_TYPED_OTHER = frozenset({"runInBackground", "todos"})
 
 
 def _text(value: object, limit: int = SHORT) -> str | None:
@@ -110,12 +118,17 @@ def summarize_input(tool: str | None, tool_input: object) -> dict[str, Any]:
     else:
         # Unknown and MCP tools: keep a few small scalar fields, enough to say what ran.
         for key, value in list(tool_input.items())[:8]:
+            name = _text(key, 64) or "?"
+            if name in _TYPED_OTHER and not (name == "runInBackground" and isinstance(value, bool)):
+                continue
+            if name in _TYPED_STR and not isinstance(value, str):
+                continue
             if isinstance(value, str):
-                _put(summary, _text(key, 64) or "?", _text(value, SHORT))
-            elif isinstance(value, bool) or isinstance(value, int) and abs(value) < 2**53:
-                summary[_text(key, 64) or "?"] = value
-            elif isinstance(value, float) and -1e300 < value < 1e300:  # drops NaN and infinities
-                summary[_text(key, 64) or "?"] = value
+                _put(summary, name, MASK if is_secret_key(key) else _text(value, SHORT))
+            elif isinstance(value, bool):
+                summary[name] = value
+            elif isinstance(value, int) and abs(value) < 2**53 or isinstance(value, float) and -1e300 < value < 1e300:
+                summary[name] = MASK if is_secret_key(key) else value  # the float test drops NaN and infinities
     return summary
 
 
@@ -332,5 +345,8 @@ def normalize(payload: dict[str, Any], now: float, *, raw: bool = False) -> dict
     if handler is not None:
         handler(record, payload)
     if raw:
-        record["raw"] = redact_tree(payload)
+        try:
+            record["raw"] = redact_tree(payload)
+        except RecursionError:  # json.loads accepts deeper nesting than a Python walk can follow
+            record["raw"] = {"truncated": True, "reason": "nested too deep"}
     return record
