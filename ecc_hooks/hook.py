@@ -24,22 +24,28 @@ STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
 ERRORS_LOG_MAX = 1 << 20
 RAW_RECORD_MAX = 1 << 20
 RAW_ENV = "ECC_HOOKS_RAW"
+TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
+SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
 
 
-def read_stdin(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT) -> tuple[bytes, str | None]:
-    """Read stdin until EOF, keeping at most ``cap`` bytes; return the bytes and a problem or None.
+def read_payload(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT,
+                 tail_size: int = TAIL_SIZE) -> tuple[bytes, bytes, str | None]:
+    """Read stdin until EOF: the first ``cap`` bytes, the last ``tail_size`` bytes past them, and a problem or None.
 
     The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
     Claude Code never sees a broken pipe) or ``"timeout"`` when EOF did not come in time.
+    The tail is empty unless the payload was oversized; it holds the fields Claude Code writes
+    after a huge ``tool_response`` (``tool_use_id``, ``duration_ms``).
     """
     deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
     kept = 0
+    tail = b""
     problem = None
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return b"".join(chunks), "timeout"
+            return b"".join(chunks), tail, "timeout"
         try:
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
@@ -57,9 +63,22 @@ def read_stdin(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT
             kept += len(piece)
             if len(piece) < len(chunk):
                 problem = "oversized"
+                tail = chunk[len(piece):][-tail_size:] if tail_size > 0 else b""
         else:
             problem = "oversized"
-    return b"".join(chunks), problem
+            if tail_size > 0:
+                tail = (tail + chunk)[-tail_size:]
+    return b"".join(chunks), tail, problem
+
+
+def read_stdin(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT) -> tuple[bytes, str | None]:
+    """Read stdin until EOF, keeping at most ``cap`` bytes; return the bytes and a problem or None.
+
+    The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
+    Claude Code never sees a broken pipe) or ``"timeout"`` when EOF did not come in time.
+    """
+    data, _, problem = read_payload(fd, cap, timeout, tail_size=0)
+    return data, problem
 
 
 def log_error(kind: str, detail: str = "", data: bytes = b"") -> None:
@@ -78,32 +97,65 @@ def log_error(kind: str, detail: str = "", data: bytes = b"") -> None:
         pass
 
 
-_SALVAGE_KEYS = ("session_id", "hook_event_name", "tool_name", "tool_use_id", "agent_id", "agent_type",
-                 "cwd", "transcript_path", "prompt_id", "permission_mode")
+def _reject_constant(name: str) -> None:
+    """NaN and Infinity are not JSON; Python's parser accepts them, the journal must not carry them."""
+    return None
 
 
-def salvage(head: bytes) -> dict[str, object] | None:
-    """Recover the common fields of a payload too large to keep whole (e.g. a huge Read result).
+_TAIL_KEYS = ("tool_use_id", "duration_ms")
 
-    Claude Code writes the common fields and ``tool_input`` before ``tool_response``, so the
-    head of the payload is enough to record the event, which keeps Pre/Post pairs matched.
+
+def _skip_ws(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def salvage(head: bytes, tail: bytes = b"") -> dict[str, object] | None:
+    """Recover what can be kept of a payload too large (or too slow) to read whole.
+
+    Claude Code writes the common fields and ``tool_input`` before ``tool_response``: the
+    top-level members of the head are decoded in order until the first one that is cut off.
+    ``tool_use_id`` and ``duration_ms`` come after the response, so they are taken from the
+    tail: the last ``"tool_use_id":`` there is the top-level one (a key can never match inside
+    a JSON string, whose quotes are escaped). That keeps Pre/Post pairs matched. Returns None
+    without both ``session_id`` and ``hook_event_name``.
     """
-    text = head[: 1 << 20].decode("utf-8", "replace")
-    decoder = json.JSONDecoder()
+    text = head[:SALVAGE_HEAD].decode("utf-8", "replace")
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
     payload: dict[str, object] = {}
-    for key in _SALVAGE_KEYS + ("tool_input",):
-        marker = f'"{key}":'
-        at = text.find(marker)
-        if at < 0:
-            continue
-        start = at + len(marker)
-        while start < len(text) and text[start] in " \t\r\n":
-            start += 1
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
-        payload[key] = value
+    at = _skip_ws(text, 0)
+    if text[at : at + 1] == "{":
+        at += 1
+        while True:
+            at = _skip_ws(text, at)
+            try:
+                key, at = decoder.raw_decode(text, at)
+                at = _skip_ws(text, at)
+                if not isinstance(key, str) or text[at : at + 1] != ":":
+                    break
+                value, at = decoder.raw_decode(text, _skip_ws(text, at + 1))
+            except (ValueError, RecursionError):
+                break
+            payload[key] = value
+            at = _skip_ws(text, at)
+            if text[at : at + 1] != ",":
+                break
+            at += 1
+    if tail:
+        tail_text = tail.decode("utf-8", "replace")
+        for key in _TAIL_KEYS:
+            if key in payload:
+                continue
+            found = tail_text.rfind(f'"{key}":')
+            if found < 0:
+                continue
+            try:
+                value, _ = decoder.raw_decode(tail_text, _skip_ws(tail_text, found + len(key) + 3))
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(value, (str, int, float)):
+                payload[key] = value
     if "session_id" in payload and "hook_event_name" in payload:
         return payload
     return None
@@ -123,7 +175,13 @@ def write_record(record: dict[str, object]) -> None:
     """Append the record to its session's journal, creating the 0700 folders on first use."""
     session = str(record["sessionId"])
     journal = paths.journal_path(session)
-    line = encode_record(record)
+    try:
+        line = encode_record(record)
+    except (ValueError, RecursionError):
+        if "raw" not in record:
+            raise
+        record["raw"] = {"truncated": True, "reason": "not encodable"}  # e.g. nested too deep
+        line = encode_record(record)
     if "raw" in record and len(line) > RAW_RECORD_MAX:
         record["raw"] = {"truncated": True, "bytes": len(line)}
         line = encode_record(record)
@@ -137,20 +195,28 @@ def write_record(record: dict[str, object]) -> None:
         log_error("short-write", journal)
 
 
-def handle(data: bytes, problem: str | None, now: float) -> None:
-    """Turn raw stdin bytes into a journal line, or an errors.log entry when they cannot be one."""
+def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> None:
+    """Turn raw stdin bytes into a journal line, or an errors.log entry when they cannot be one.
+
+    ``problem`` comes from ``read_payload``: an oversized or timed-out payload (and a valid one
+    nested deeper than the parser goes) is salvaged: its leading fields still make the event,
+    marked ``truncatedPayload``.
+    """
     payload: object = None
-    salvaged = False
-    if problem is None:
-        try:
-            payload = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            log_error("malformed-json", str(exc)[:200], data)
-            return
-    else:
-        payload = salvage(data)
-        salvaged = payload is not None
-        log_error(problem, "common fields salvaged" if salvaged else "payload dropped", data)
+    if problem in (None, "timeout"):
+        try:  # after a timeout everything but EOF may have come: then nothing is lost
+            payload = json.loads(data, parse_constant=_reject_constant)
+            problem = None
+        except RecursionError:
+            problem = problem or "too-deep"
+        except ValueError as exc:
+            if problem is None:
+                log_error("malformed-json", str(exc)[:200], data)
+                return
+    salvaged = problem is not None
+    if salvaged:
+        payload = salvage(data, tail if problem == "oversized" else b"")
+        log_error(str(problem), "common fields salvaged" if payload is not None else "payload dropped", data)
         if payload is None:
             return
     if not isinstance(payload, dict):
@@ -171,8 +237,8 @@ def main() -> int:
     try:
         os.umask(0o077)
         now = time.time()
-        data, problem = read_stdin()
-        handle(data, problem, now)
+        data, tail, problem = read_payload()
+        handle(data, problem, now, tail)
     except BaseException as exc:  # noqa: BLE001 - a hook must never fail Claude Code
         log_error("internal", f"{type(exc).__name__}: {exc}")
     return 0
