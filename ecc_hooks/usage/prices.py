@@ -162,12 +162,12 @@ def _read_json(path: str) -> dict[str, Any]:
 
 
 def merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Merge an override over a raw table: families, aliases and settings by key; override models first."""
+    """Merge an override over a raw table: families and settings key by key, aliases by name; override models first."""
     merged = dict(base)
-    for key in ("families", "aliases", "server_tools_usd_per_request"):
+    for key in ("aliases", "server_tools_usd_per_request"):
         if isinstance(override.get(key), dict):
             merged[key] = {**base.get(key, {}), **override[key]}
-    for key in ("context", "budget"):
+    for key in ("families", "context", "budget"):
         if isinstance(override.get(key), dict):
             section = {**base.get(key, {})}
             for sub, value in override[key].items():

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from .. import fsio
-from .prices import KINDS, PriceTable
+from .prices import KINDS, PriceTable, normalize_model_id
 
 GUARD_BYTES = 32
 _MARKERS = (b'"usage"', b"compact_boundary", b"cost-state")
@@ -59,6 +59,12 @@ def record_key(rec: Rec) -> tuple[Any, ...]:
         rec.side,
         rec.fast,
     )
+
+
+def _rank(file_key: str, rec: Rec) -> tuple[Any, ...]:
+    """Session-wide order: the record order, then the file, so equal records from two files resolve the same
+    way whatever order the files were read in (the main file first, then subagent files by name)."""
+    return (record_key(rec), file_key == _MAIN, file_key)
 
 
 def _count(value: Any) -> int:
@@ -130,8 +136,7 @@ class Ledger:
         self.source_unpriced = {"main": 0, "subagents": 0}
         self.burn_window_s = burn_window_s
         self.recent: dict[str, float] = {}
-        self.max_ts: float | None = None
-        self.first_ts: float | None = None
+        self.max_ts: float | None = None  # of winning records: only bounds the recent set
         self._price_memo: dict[tuple[str, bool], tuple[str, Any]] = {}
 
     def _group(self, rec: Rec) -> tuple[str, Any]:
@@ -139,7 +144,7 @@ class Ledger:
         hit = self._price_memo.get(memo_key)
         if hit is None:
             row = self.table.lookup(rec.model)
-            name = row.id if row is not None else rec.model
+            name = row.id if row is not None else normalize_model_id(rec.model).id
             hit = (name + " (fast)" if rec.fast else name, row)
             self._price_memo[memo_key] = hit
         return hit
@@ -185,7 +190,7 @@ class Ledger:
     def fold(self, file_key: str, mid: str, rec: Rec) -> None:
         """A file's best record for ``mid`` improved: make it the session's if it beats the current best."""
         current = self.best.get(mid)
-        if current is not None and record_key(current[1]) >= record_key(rec):
+        if current is not None and _rank(*current) >= _rank(file_key, rec):
             return
         if current is not None:
             self._apply(current[0], current[1], -1)
@@ -193,14 +198,16 @@ class Ledger:
         self._apply(file_key, rec, +1)
         if rec.ts is not None:
             self._note_time(mid, rec.ts)
+        else:
+            self.recent.pop(mid, None)
 
     def _note_time(self, mid: str, ts: float) -> None:
-        if self.first_ts is None or ts < self.first_ts:
-            self.first_ts = ts
         if self.max_ts is None or ts > self.max_ts:
             self.max_ts = ts
         if ts >= self.max_ts - self.burn_window_s:
             self.recent[mid] = ts
+        else:
+            self.recent.pop(mid, None)  # a new winner for this id may be older than the one it replaced
 
     def remove_file(self, file_key: str, msgs: dict[str, Rec], others: list[tuple[str, dict[str, Rec]]]) -> None:
         """Take a file's contribution out; a message it shared falls back to the best other file's record."""
@@ -214,7 +221,7 @@ class Ledger:
             replacement = None
             for other_key, other in others:
                 rec = other.get(mid)
-                if rec is not None and (replacement is None or record_key(rec) > record_key(replacement[1])):
+                if rec is not None and (replacement is None or _rank(other_key, rec) > _rank(*replacement)):
                     replacement = (other_key, rec)
             if replacement is not None:
                 self.best[mid] = replacement
@@ -222,9 +229,8 @@ class Ledger:
         self.rebuild_times()
 
     def rebuild_times(self) -> None:
-        """Recompute first/last timestamps and the recent set from the records (after a removal or a load)."""
+        """Recompute the latest timestamp and the recent set from the records (after a removal or a load)."""
         stamps = [(mid, rec.ts) for mid, (_, rec) in self.best.items() if rec.ts is not None]
-        self.first_ts = min((t for _, t in stamps), default=None)
         self.max_ts = max((t for _, t in stamps), default=None)
         self.recent = {}
         if self.max_ts is not None:
@@ -255,6 +261,7 @@ class FileScan:
         self.last_ctx: tuple[str, str, int, int, float | None] | None = None
         self.compactions: list[dict[str, Any]] = []
         self.cost_state: dict[str, Any] | None = None
+        self.first_ts: float | None = None
         self.last_ts: float | None = None
 
     @property
@@ -333,8 +340,12 @@ class FileScan:
         ts = parse_ts(obj.get("timestamp"))
         side = obj.get("isSidechain") is True
         rec = rec_from_usage(model, usage, ts, side)
-        if ts is not None and (self.last_ts is None or ts > self.last_ts):
-            self.last_ts = ts
+        if ts is not None:
+            # from every usage line, winners or not, so a split scan and a cold scan agree
+            if self.last_ts is None or ts > self.last_ts:
+                self.last_ts = ts
+            if self.first_ts is None or ts < self.first_ts:
+                self.first_ts = ts
         if self.is_main and not side:
             self.last_ctx = (
                 mid,
@@ -362,6 +373,7 @@ class FileScan:
             "lastCtx": list(self.last_ctx) if self.last_ctx else None,
             "compactions": self.compactions,
             "costState": self.cost_state,
+            "firstTs": self.first_ts,
             "lastTs": self.last_ts,
         }
 
@@ -378,5 +390,6 @@ class FileScan:
         scan.last_ctx = tuple(last) if last else None  # type: ignore[assignment]
         scan.compactions = list(state.get("compactions", []))
         scan.cost_state = state.get("costState")
+        scan.first_ts = state.get("firstTs")
         scan.last_ts = state.get("lastTs")
         return scan

@@ -371,9 +371,12 @@ class UsageTracker:
             lines=sum(s.lines for s in self.files.values()),
             malformed_lines=sum(s.malformed for s in self.files.values()),
             files=len(self.files),
-            last_activity=ledger.max_ts,
+            last_activity=self._last_activity(),
             price_errors=self.table.errors,
         )
+
+    def _last_activity(self) -> float | None:
+        return max((s.last_ts for s in self.files.values() if s.last_ts is not None), default=None)
 
     def _context(self, main: FileScan) -> ContextStatus:
         hint = self.statusline or {}
@@ -384,11 +387,13 @@ class UsageTracker:
         return context_status(self.table, self.env, model, last[2], last[3], window=hint.get("window"))
 
     def _burn_rate(self, now: float | None) -> Decimal | None:
-        """USD per hour over the last ``burn_window_minutes`` (span floored at ``burn_min_span_minutes``)."""
+        """USD per hour over the last ``burn_window_minutes``; None before ``burn_min_span_minutes`` of activity."""
         ledger = self.ledger
-        if ledger.max_ts is None or ledger.first_ts is None:
+        first = min((s.first_ts for s in self.files.values() if s.first_ts is not None), default=None)
+        last = self._last_activity()
+        if first is None or last is None:
             return None
-        now = ledger.max_ts if now is None else max(now, ledger.max_ts)
+        now = last if now is None else max(now, last)
         start = now - ledger.burn_window_s
         total = ZERO
         for mid, ts in ledger.recent.items():
@@ -398,8 +403,9 @@ class UsageTracker:
             if costs is None:
                 return None
             total += sum(costs, ZERO) + web
-        min_span = float(self.table.budget.get("burn_min_span_minutes", 1)) * 60
-        span = max(now - max(start, ledger.first_ts), min_span)
+        span = now - max(start, first)
+        if span < float(self.table.budget.get("burn_min_span_minutes", 1)) * 60:
+            return None  # one instant of activity says nothing about a rate: no extrapolation
         return _usd(total) * Decimal(3600) / Decimal(repr(span))
 
     # -- persistence -------------------------------------------------------------------------
