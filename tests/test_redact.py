@@ -201,4 +201,4 @@ def test_secret_straddling_the_cap_leaves_nothing_usable(ecc_home: Path) -> None
     [record] = journal_lines(ecc_home, SESSION)
     assert len(record["prompt"]) == normalize.MEDIUM
     assert secret[:6] not in record["prompt"]
-    assert record["prompt"].endswith(" --password [REDA\u2026")
+    assert record["prompt"] == redact.redact(text)[: normalize.MEDIUM - 1] + "\u2026"
