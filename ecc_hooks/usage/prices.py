@@ -111,7 +111,17 @@ class PriceTable:
     context: dict[str, Any]
     budget: dict[str, Any]
     errors: tuple[str, ...] = ()
+    scale_exp: int = 0
+    """Decimal places that make every rate (and server tool price x 1e6) an integer: costs are summed as ints."""
     _memo: dict[str, ModelPrice | None] = field(default_factory=dict, repr=False)
+
+    def int_rates(self, rates: Rates) -> tuple[int, ...]:
+        """``rates`` x 10**scale_exp as exact integers, in ``KINDS`` order."""
+        return tuple(int(r.scaleb(self.scale_exp)) for r in rates.as_tuple())
+
+    def to_usd(self, units: int) -> Decimal:
+        """USD from the summing unit (tokens x rate x 10**scale_exp, per million tokens), exactly."""
+        return Decimal(units).scaleb(-6 - self.scale_exp)
 
     def lookup(self, model: str) -> ModelPrice | None:
         """The row pricing ``model`` (any spelling), or None when the table does not know it."""
@@ -224,6 +234,12 @@ def build_table(raw: dict[str, Any], errors: tuple[str, ...] = ()) -> PriceTable
             server[name] = _dec(value)
         except ValueError as exc:
             problems.append(f"server tool price {name} skipped: {exc}")
+    places = [0]
+    for row in rows:
+        for rates in (row.rates, row.fast, *(t.rates for t in row.tiers)):
+            if rates is not None:
+                places += [-r.normalize().as_tuple().exponent for r in rates.as_tuple()]  # type: ignore[operator]
+    places += [-r.normalize().as_tuple().exponent - 6 for r in server.values()]  # type: ignore[operator]
     aliases = {normalize_model_id(k).id: v for k, v in (raw.get("aliases") or {}).items() if isinstance(v, str)}
     return PriceTable(
         models=tuple(rows),
@@ -232,6 +248,7 @@ def build_table(raw: dict[str, Any], errors: tuple[str, ...] = ()) -> PriceTable
         context=dict(raw.get("context") or {}),
         budget=dict(raw.get("budget") or {}),
         errors=tuple(problems),
+        scale_exp=max(places),
     )
 
 

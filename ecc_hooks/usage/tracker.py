@@ -20,16 +20,13 @@ import orjson
 from .. import fsio, paths
 from .context import ContextStatus, context_status
 from .prices import KINDS, PriceTable, default_price_table
-from .reader import MTOK, ZERO, FileScan, Ledger
+from .reader import FileScan, Ledger
+
+ZERO = Decimal(0)
 
 STATE_SCHEMA = "ecc.usage-state.v1"
 TRENDS = ("no-budget", "within-budget", "approaching-budget", "over-budget", "unknown")
 BUDGET_ENV = "ECC_HOOKS_BUDGET_USD"
-
-
-def _usd(micro: Decimal) -> Decimal:
-    """USD from the internal unit (tokens x USD per million tokens), exactly."""
-    return micro.scaleb(-6)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -323,8 +320,8 @@ class UsageTracker:
             priced = totals.unpriced == 0
             kind_cost = None
             if priced:
-                kind_cost = {k: _usd(c) for k, c in zip(KINDS, totals.cost)}
-                kind_cost["web_search"] = _usd(totals.web_cost)
+                kind_cost = {k: self.table.to_usd(c) for k, c in zip(KINDS, totals.cost)}
+                kind_cost["web_search"] = self.table.to_usd(totals.web_cost)
                 for k, v in kind_cost.items():
                     by_kind[k] += v
             else:
@@ -347,8 +344,8 @@ class UsageTracker:
             priced_usd=priced_usd,
             unknown_models=tuple(unknown),
             by_kind=by_kind,
-            main_usd=None if ledger.source_unpriced["main"] else _usd(ledger.source_cost["main"]),
-            subagents_usd=None if ledger.source_unpriced["subagents"] else _usd(ledger.source_cost["subagents"]),
+            main_usd=None if ledger.source_unpriced["main"] else self.table.to_usd(ledger.source_cost["main"]),
+            subagents_usd=None if ledger.source_unpriced["subagents"] else self.table.to_usd(ledger.source_cost["subagents"]),
             transcript_reported_usd=_decimal(reported["totalCostUSD"]) if reported else None,
             transcript_model_usage=dict(reported["modelUsage"]) if reported else {},
         )
@@ -395,18 +392,18 @@ class UsageTracker:
             return None
         now = last if now is None else max(now, last)
         start = now - ledger.burn_window_s
-        total = ZERO
+        total = 0
         for mid, ts in ledger.recent.items():
             if ts <= start or ts > now:
                 continue
             _, costs, web = ledger.contribution(ledger.best[mid][1])
             if costs is None:
                 return None
-            total += sum(costs, ZERO) + web
+            total += sum(costs) + web
         span = now - max(start, first)
         if span < float(self.table.budget.get("burn_min_span_minutes", 1)) * 60:
             return None  # one instant of activity says nothing about a rate: no extrapolation
-        return _usd(total) * Decimal(3600) / Decimal(repr(span))
+        return self.table.to_usd(total) * Decimal(3600) / Decimal(repr(span))
 
     # -- persistence -------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
