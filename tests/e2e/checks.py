@@ -34,31 +34,19 @@ def record_key(record: dict[str, Any]) -> Key:
             record.get("agentId"))
 
 
-# Fired together when a session starts, without waiting for each other's hooks (seen: SessionStart and
-# InstructionsLoaded land in either order), so a run of them is compared as a set.
-STARTUP_EVENTS = frozenset({"SessionStart", "Setup", "InstructionsLoaded"})
-
-
-def _canonical(keys: list[Key]) -> list[Key]:
-    """Keys with each run of consecutive startup events sorted (their relative order is a race)."""
-    out: list[Key] = []
-    run: list[Key] = []
-    for key in keys + [("",)]:
-        if key[0] in STARTUP_EVENTS:
-            run.append(key)
-            continue
-        out += sorted(run, key=repr)
-        run = []
-        out.append(key)
-    return out[:-1]
+# Fired asynchronously, racing the turn: InstructionsLoaded lands before or after SessionStart, and on a
+# resumed session even after UserPromptSubmit. Its events are compared by count, not position.
+UNORDERED_EVENTS = frozenset({"InstructionsLoaded"})
 
 
 def streams(keys: list[Key]) -> dict[Any, list[Key]]:
-    """Keys split by agent (None = the main conversation), each in arrival order (startup runs sorted)."""
+    """Keys split by agent (None = the main conversation), in arrival order; unordered events last, sorted."""
     by_agent: dict[Any, list[Key]] = defaultdict(list)
     for key in keys:
         by_agent[key[4]].append(key)
-    return {agent: _canonical(agent_keys) for agent, agent_keys in by_agent.items()}
+    return {agent: [k for k in agent_keys if k[0] not in UNORDERED_EVENTS]
+            + sorted((k for k in agent_keys if k[0] in UNORDERED_EVENTS), key=repr)
+            for agent, agent_keys in by_agent.items()}
 
 
 # Events the installer leaves out on purpose (see ecc_hooks/install.py): MessageDisplay fires for each
@@ -87,8 +75,7 @@ def assert_journal_matches(ws: Workspace, payloads: list[dict[str, Any]]) -> dic
 
     Order is compared per agent: the main conversation and each subagent fire hooks concurrently, and
     the raw-capture hook and ours are separate processes, so two agents' events may interleave
-    differently in the two files; within one agent, hooks are sequential (except the startup run, see
-    ``STARTUP_EVENTS``) and the order must match.
+    differently in the two files; within one agent, hooks are sequential (except ``UNORDERED_EVENTS``) and the order must match.
     Returns the keys by session.
     """
     subscribed = subscribed_events(ws)

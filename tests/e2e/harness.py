@@ -33,8 +33,8 @@ API_KEY = "sk-ant-api03-e2e-offline-test-key-0123456789abcdefghijKLMNOPQRST"
 RUN_TIMEOUT = 90.0  # seconds; a scripted run takes a few
 
 # Every hook event Claude Code documents (spec section 1), captured raw. The client accepts names it
-# does not fire, so listing one costs nothing; one it fires that our journal misses shows up as a count
-# mismatch. Left out: WorktreeCreate / WorktreeRemove, whose command hooks REPLACE the client's own git
+# does not fire, so listing one costs nothing; one it fires that our installer does not record shows up
+# in tests/e2e/checks.py. Left out: WorktreeCreate / WorktreeRemove, whose command hooks REPLACE the client's own git
 # worktree handling (a capture hook there would change what the client does).
 HOOK_EVENTS = (
     "SessionStart", "Setup", "InstructionsLoaded", "UserPromptSubmit", "UserPromptExpansion", "PreToolUse",
@@ -135,22 +135,11 @@ def _git(work: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True, timeout=30)
 
 
-def _installer_available() -> bool:
-    return (REPO / "ecc_hooks" / "install.py").exists()
-
-
 def install_ecc_hooks(settings: Path, env: dict[str, str]) -> None:
-    """Write our hooks into ``settings`` with our own installer."""
-    if _installer_available():
-        proc = subprocess.run([sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(settings),
-                               "--no-statusline"], env=env, cwd=str(REPO), capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 0, f"installer failed ({proc.returncode}): {proc.stderr}"
-        return
-    # FALLBACK (remove once ecc_hooks/install.py lands): what the installer is expected to write.
-    command = f"{shlex.quote(sys.executable)} -m ecc_hooks.hook"
-    data = {"hooks": {event: [{"hooks": [{"type": "command", "command": command, "timeout": 30}]}]
-                      for event in HOOK_EVENTS}}
-    settings.write_text(json.dumps(data, indent=2) + "\n")
+    """Write our hooks into ``settings`` with our own installer, exactly as a user would."""
+    proc = subprocess.run([sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(settings),
+                           "--no-statusline"], env=env, cwd=str(REPO), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"installer failed ({proc.returncode}): {proc.stdout}{proc.stderr}"
 
 
 def add_raw_capture(settings: Path, raw_file: Path) -> None:

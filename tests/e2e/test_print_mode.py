@@ -77,10 +77,10 @@ def test_bash_write_edit_read_succeed(claude_run: Run, workspace: Workspace) -> 
     assert [name for name, _ in calls] == ["Bash", "Write", "Edit", "Read"]
     assert [i for _, i in calls] == tool_result_ids(result.requests), "hook ids are not the ids the API sent"
     main = events(payloads)
-    # The work dir's CLAUDE.md is loaded right after SessionStart, before the prompt.
-    # (the client does not wait for one's hooks before firing the other: their order is a race)
-    assert sorted(main[:2]) == [("InstructionsLoaded", None), ("SessionStart", None)]
-    assert main[2] == ("UserPromptSubmit", None)
+    # The work dir's CLAUDE.md is loaded once; InstructionsLoaded races SessionStart (either order).
+    assert main.count(("InstructionsLoaded", None)) == 1
+    main = [e for e in main if e[0] != "InstructionsLoaded"]
+    assert main[:2] == [("SessionStart", None), ("UserPromptSubmit", None)]
     [loaded] = [p for p in payloads if p["hook_event_name"] == "InstructionsLoaded"]
     assert loaded["file_path"] == str(workspace.work / "CLAUDE.md"), loaded
     assert main[-2:] == [("Stop", None), ("SessionEnd", None)]
