@@ -456,8 +456,11 @@ def check_command(command: str, kind: str) -> str | None:
                 return f"printed on stdout ({_tail(done.stdout)!r}); a recording hook must print nothing"
             lines = _journal_lines(home)
             if lines != 1:
-                errors = os.path.join(home, "errors.log")
-                detail = _tail(open(errors, "rb").read()) if os.path.exists(errors) else _tail(done.stderr)
+                try:  # the hook logs why it wrote nothing in the scratch home's errors.log
+                    with open(os.path.join(home, "errors.log"), "rb") as handle:
+                        detail = _tail(handle.read())
+                except OSError:
+                    detail = _tail(done.stderr)
                 return f"wrote {lines} journal lines, expected 1" + (f": {detail}" if detail else "")
             return None
         first = done.stdout.decode("utf-8", "replace").splitlines()[:1]
