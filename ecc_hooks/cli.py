@@ -2,8 +2,8 @@
 
 Exit codes: 0 ok, 1 a user error (the message says how to fix it), 2 what a command
 defines (e.g. ``--exit-code`` on attention), 130 Ctrl-C, 3 an internal error (logged).
-Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
-``run(args) -> int``; modules are imported only when their command runs.
+Each subcommand lives in its own module exposing ``add_arguments(parser, name)`` and
+``run(args, name) -> int``; modules are imported only when their command runs.
 """
 
 from __future__ import annotations
