@@ -1,0 +1,71 @@
+"""The hot path's import graph is its latency: prove which modules a hook call loads.
+
+Each hot module is imported in a fresh interpreter and ``sys.modules`` is compared with a bare
+``python -c pass`` started the same way. Counting modules is stable across machines and CI,
+unlike wall-clock asserts (timings live in benchmarks/bench_hook.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import REPO, capture_payloads
+
+FORBIDDEN = ["pydantic", "orjson", "git", "watchfiles", "importlib.metadata", "email", "datetime", "hashlib",
+             "subprocess", "asyncio", "typing_extensions"]
+
+# Newly loaded modules (beyond a bare interpreter), measured on CPython 3.11 with the editable install:
+#   ecc_hooks.hook        12  (5 of ours + ecc_hooks, json and its 4 submodules incl. _json, select)
+#   ecc_hooks.statusline  18  (the hook's 12 + itself + typing, typing.io, typing.re, _typing, collections.abc)
+# Budgets leave a few modules of headroom; going past one means a new import reached the hot path:
+# make it lazy or justify raising the budget here.
+BUDGETS = {"ecc_hooks.hook": 16, "ecc_hooks.statusline": 22}
+
+def loaded(body: str, stdin: bytes = b"") -> set[str]:
+    """Modules loaded after running ``body`` in a fresh interpreter (json is imported after the snapshot)."""
+    code = "import sys\n" + body + "\nmods = sorted(sys.modules)\nimport json\nprint(json.dumps(mods))"
+    result = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, cwd=str(REPO), timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    return set(json.loads(result.stdout.decode().splitlines()[-1]))
+
+
+def hot_modules() -> list[str]:
+    """The hot modules that exist in this tree (the status line is being written alongside)."""
+    return [name for name in BUDGETS if importlib.util.find_spec(name) is not None]
+
+
+@pytest.fixture(scope="module")
+def baseline() -> set[str]:
+    return loaded("pass")
+
+
+@pytest.mark.parametrize("module", list(BUDGETS))
+def test_hot_module_imports_stay_lean(module: str, baseline: set[str]) -> None:
+    if module not in hot_modules():
+        pytest.skip(f"{module} does not exist yet")
+    new = loaded(f"import {module}") - baseline
+    bad = sorted(m for m in new if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
+    assert bad == [], f"{module} loads {bad}"
+    assert module in new  # the probe really imported it
+    assert len(new) <= BUDGETS[module], f"{module} loads {len(new)} new modules: {sorted(new)}"
+
+
+def test_a_recorded_event_loads_nothing_forbidden_either(baseline: set[str], ecc_home) -> None:
+    """Lazy imports count too: run a whole hook call on a real payload, then look."""
+    payload = next(p for p in capture_payloads() if p["hook_event_name"] == "PostToolUse")
+    body = "from ecc_hooks import hook\nhook.main()"
+    new = loaded(body, json.dumps(payload).encode()) - baseline
+    bad = sorted(m for m in new if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
+    assert bad == []
+    assert len(new) <= BUDGETS["ecc_hooks.hook"]
+    assert (ecc_home / "sessions" / payload["session_id"] / "events.jsonl").exists()  # the call did record
+
+
+def test_the_probe_can_see_a_forbidden_import(baseline: set[str]) -> None:
+    """Guard against a probe that sees nothing: a known heavy import must show up."""
+    assert "datetime" in loaded("import datetime") - baseline
