@@ -8,6 +8,9 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     sessions/<session>/events.jsonl the per-session event journal (ecc.event.v1)
     sessions/<session>/statusline.json  what only the status line receives (cost, context)
     sessions/<session>/hud.json     the latest HUD snapshot (written by the watcher)
+    sessions/<session>/statusline.last  the status line's last good output (shown on an internal error)
+    statusline.toml                 the user's status line config (segments, order, lines, theme)
+    statusline.toml.cache.json      that config parsed, keyed by the file's mtime/size (no TOML parse per render)
 """
 
 from __future__ import annotations
@@ -72,6 +75,21 @@ def statusline_sensor_path(session_id: str) -> str:
 def hud_path(session_id: str) -> str:
     """The session's latest HUD snapshot."""
     return os.path.join(session_dir(session_id), "hud.json")
+
+
+def statusline_last_path(session_id: str) -> str:
+    """The status line's last good output for this session (printed again when a render fails)."""
+    return os.path.join(session_dir(session_id), "statusline.last")
+
+
+def statusline_config_path() -> str:
+    """The user's status line config (TOML)."""
+    return os.path.join(home(), "statusline.toml")
+
+
+def statusline_config_cache_path() -> str:
+    """The status line config, parsed once and cached as JSON (keyed by the TOML file's stat)."""
+    return os.path.join(home(), "statusline.toml.cache.json")
 
 
 def errors_log_path() -> str:
