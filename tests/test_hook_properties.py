@@ -125,17 +125,19 @@ def scratch_home(raw: bool) -> Iterator[Path]:
                     os.environ[key] = value
 
 
-def run_isolated(data: bytes, raw: bool = False) -> tuple[subprocess.CompletedProcess[bytes], Path, Path, Path, Path]:
+@contextmanager
+def isolated_run(data: bytes, raw: bool = False) -> Iterator[tuple[subprocess.CompletedProcess[bytes], Path, Path, Path, Path]]:
     """Run the real hook with HOME, cwd and ECC_HOOKS_HOME in separate fresh folders of one scratch folder."""
-    root = Path(tempfile.mkdtemp(prefix="hookprop-"))
-    home, cwd, ecc = root / "home", root / "cwd", root / "ecc"
-    home.mkdir()
-    cwd.mkdir()
-    env = {**os.environ, "HOME": str(home), "ECC_HOOKS_HOME": str(ecc), hook.RAW_ENV: "1" if raw else "0"}
-    env.pop("CLAUDE_CONFIG_DIR", None)
-    result = subprocess.run([sys.executable, "-m", "ecc_hooks.hook"], input=data, capture_output=True, env=env,
-                            cwd=str(cwd), timeout=60)
-    return result, root, home, cwd, ecc
+    with tempfile.TemporaryDirectory(prefix="hookprop-") as tmp:
+        root = Path(tmp)
+        home, cwd, ecc = root / "home", root / "cwd", root / "ecc"
+        home.mkdir()
+        cwd.mkdir()
+        env = {**os.environ, "HOME": str(home), "ECC_HOOKS_HOME": str(ecc), hook.RAW_ENV: "1" if raw else "0"}
+        env.pop("CLAUDE_CONFIG_DIR", None)
+        result = subprocess.run([sys.executable, "-m", "ecc_hooks.hook"], input=data, capture_output=True, env=env,
+                                cwd=str(cwd), timeout=60)
+        yield result, root, home, cwd, ecc
 
 
 def assert_contained(result: subprocess.CompletedProcess[bytes], root: Path, home: Path, cwd: Path) -> None:
@@ -154,18 +156,18 @@ def assert_contained(result: subprocess.CompletedProcess[bytes], root: Path, hom
 @settings(max_examples=25, deadline=None)
 @given(st.binary(max_size=300) | st.sampled_from([b"", b"\x00", b"{", b"[]" * 5, b"\xef\xbb\xbf{}"]))
 def test_subprocess_any_bytes(data: bytes) -> None:
-    result, root, home, cwd, ecc = run_isolated(data)
-    assert_contained(result, root, home, cwd)
-    records, errors = check_home(ecc)
+    with isolated_run(data) as (result, root, home, cwd, ecc):
+        assert_contained(result, root, home, cwd)
+        records, errors = check_home(ecc)
     assert len(records) + len(errors) == 1
 
 
 @settings(max_examples=30, deadline=None)
 @given(payloads, st.booleans())
 def test_subprocess_any_payload(payload: dict, raw: bool) -> None:
-    result, root, home, cwd, ecc = run_isolated(encode(payload), raw)
-    assert_contained(result, root, home, cwd)
-    records, errors = check_home(ecc)
+    with isolated_run(encode(payload), raw) as (result, root, home, cwd, ecc):
+        assert_contained(result, root, home, cwd)
+        records, errors = check_home(ecc)
     if is_recordable(payload):
         assert len(records) == 1 and errors == []
         assert records[0]["sessionId"] == paths.sanitize_session_id(payload["session_id"])
@@ -176,9 +178,9 @@ def test_subprocess_any_payload(payload: dict, raw: bool) -> None:
 @settings(max_examples=len(HOSTILE_IDS), deadline=None)
 @given(st.sampled_from(HOSTILE_IDS))
 def test_subprocess_hostile_session_ids(session_id: str) -> None:
-    result, root, home, cwd, ecc = run_isolated(encode({"session_id": session_id, "hook_event_name": "Stop"}))
-    assert_contained(result, root, home, cwd)
-    records, errors = check_home(ecc)
+    with isolated_run(encode({"session_id": session_id, "hook_event_name": "Stop"})) as (result, root, home, cwd, ecc):
+        assert_contained(result, root, home, cwd)
+        records, errors = check_home(ecc)
     assert errors == [] and len(records) == 1
 
 
