@@ -1,0 +1,238 @@
+"""Git facts for the HUD; the ONE module that runs git.
+
+Commands go through GitPython's ``Git.execute`` (its ``kill_after_timeout`` watchdog bounds slow repos)
+with ``GIT_*`` variables stripped, so a caller running inside a git hook (where ``GIT_DIR`` and
+``GIT_INDEX_FILE`` point elsewhere) still sees the repository of the directory it asked about, and with
+``--no-optional-locks`` so reading status never rewrites the index. Two or three calls give everything:
+
+- ``git rev-parse`` (git dir, common dir, bare, inside a work tree, toplevel),
+- ``git status --porcelain=v2 --branch -z``, parsed here (branch, detached, upstream, ahead/behind,
+  dirty, unmerged paths),
+- ``git remote get-url origin`` (``owner/name``; ``url.insteadOf`` rewrites applied by git).
+
+Nothing raises: no repo gives a state with everything null; a timeout keeps what earlier calls learned
+and says so in ``errors``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+DEFAULT_TIMEOUT = 2.0  # seconds for all calls together; the HUD must never wait on a huge repo
+
+# Remote URL forms: scheme://[user[:pass]@]host[:port]/path, and scp-like [user@]host:path.
+_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d*)?/(?P<path>.+)$", re.I)
+_SCP = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?!/)(?P<path>.+)$")
+
+
+@dataclass
+class GitState:
+    """What git says about one directory; ``None`` where unknown (no repo, timeout, bare repo)."""
+
+    repo: Optional[str] = None  # "owner/name" from the origin remote
+    branch: Optional[str] = None  # None when detached or unknown
+    detached: Optional[bool] = None
+    head: Optional[str] = None  # commit id, None before the first commit
+    worktree: Optional[str] = None  # toplevel of the working tree (a linked worktree's own path)
+    git_dir: Optional[str] = None
+    common_dir: Optional[str] = None
+    linked_worktree: Optional[bool] = None
+    bare: Optional[bool] = None
+    dirty: Optional[bool] = None
+    staged: Optional[int] = None
+    unstaged: Optional[int] = None
+    untracked: Optional[int] = None
+    conflicts: Optional[int] = None
+    conflicted_paths: list[str] = field(default_factory=list)
+    upstream: Optional[str] = None
+    ahead: Optional[int] = None
+    behind: Optional[int] = None
+    is_repo: bool = False
+    complete: bool = False  # every call answered in time
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (snake_case, as ``build_payload`` reads it)."""
+        return asdict(self)
+
+
+def repo_from_url(url: Optional[str]) -> Optional[str]:
+    """``owner/name`` from a remote URL (https, ssh, git, scp-like ``git@host:owner/name.git``); None for local paths."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    match = _URL.match(url)
+    if match:
+        if match.group("scheme").lower() == "file":
+            return None
+        path = match.group("path")
+    else:
+        match = _SCP.match(url)
+        # "C:/x" (a Windows drive) and "./x" are paths, not hosts
+        if not match or len(match.group("host")) == 1 or url.startswith((".", "/")):
+            return None
+        path = match.group("path")
+    path = path.split("?", 1)[0].split("#", 1)[0].strip("/")
+    if path.endswith(".git"):
+        path = path[:-4]
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 2 or any(p in (".", "..") for p in parts):
+        return None
+    # GitLab subgroups keep their full path (group/sub/name); GitHub has exactly owner/name.
+    return "/".join(parts)
+
+
+def _clean_env_prefix() -> list[str]:
+    """``env -u VAR ...`` for every ``GIT_*`` variable set here (GitPython merges ``os.environ`` into the child)."""
+    prefix = ["env"]
+    for name in sorted(os.environ):
+        if name.startswith("GIT_"):
+            prefix += ["-u", name]
+    # LANGUAGE/LC_ALL=C come from GitPython; prompts would hang a HUD.
+    return prefix + ["GIT_TERMINAL_PROMPT=0"]
+
+
+class _Runner:
+    """Runs git commands in one directory against one overall deadline."""
+
+    def __init__(self, cwd: str, timeout: float) -> None:
+        import git  # GitPython: imported here so merely importing this module stays cheap
+
+        self._git = git.Git(cwd)
+        self._deadline = time.monotonic() + timeout
+        self.timed_out = False
+
+    def run(self, *args: str) -> Optional[tuple[int, bytes, str]]:
+        """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            self.timed_out = True
+            return None
+        command = [*_clean_env_prefix(), "git", "--no-optional-locks", *args]
+        try:
+            status, out, err = self._git.execute(
+                command, with_extended_output=True, with_exceptions=False, stdout_as_string=False,
+                kill_after_timeout=left, strip_newline_in_stdout=False,
+            )
+        except Exception as exc:  # noqa: BLE001  (GitCommandNotFound, OSError, a killed process)
+            if "Timeout" in str(exc) or "did not complete" in str(exc):
+                self.timed_out = True
+            return None
+        err_text = err if isinstance(err, str) else bytes(err or b"").decode("utf-8", "replace")
+        if "did not complete in" in err_text or time.monotonic() >= self._deadline:
+            # GitPython's watchdog killed it: what it printed is incomplete
+            self.timed_out = True
+            return None
+        return int(status or 0), bytes(out or b""), err_text
+
+
+def parse_porcelain_v2(data: bytes) -> dict[str, Any]:
+    """Parse ``git status --porcelain=v2 --branch -z`` output into branch, ahead/behind and path counts."""
+    result: dict[str, Any] = {"oid": None, "head": None, "upstream": None, "ahead": None, "behind": None,
+                              "staged": 0, "unstaged": 0, "untracked": 0, "conflicted": []}
+    fields = data.split(b"\0")
+    i = 0
+    while i < len(fields):
+        entry = fields[i].decode("utf-8", "surrogateescape")
+        i += 1
+        if not entry:
+            continue
+        kind = entry[0]
+        if kind == "#":
+            parts = entry.split(" ", 2)
+            if len(parts) < 3:
+                continue
+            key, value = parts[1], parts[2]
+            if key == "branch.oid":
+                result["oid"] = None if value == "(initial)" else value
+            elif key == "branch.head":
+                result["head"] = value
+            elif key == "branch.upstream":
+                result["upstream"] = value
+            elif key == "branch.ab":
+                ab = value.split()
+                try:
+                    result["ahead"], result["behind"] = int(ab[0].lstrip("+")), abs(int(ab[1]))
+                except (IndexError, ValueError):
+                    pass
+        elif kind in "12":
+            # "1 XY sub mH mI mW hH hI path"; "2 ... X<score> path" then the original path as its own field
+            xy = entry[2:4]
+            if len(xy) == 2:
+                if xy[0] != ".":
+                    result["staged"] += 1
+                if xy[1] != ".":
+                    result["unstaged"] += 1
+            if kind == "2":
+                i += 1  # skip the rename's source path
+        elif kind == "u":
+            parts = entry.split(" ", 10)
+            if len(parts) == 11:
+                result["conflicted"].append(parts[10])
+        elif kind == "?":
+            result["untracked"] += 1
+    return result
+
+
+def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitState:
+    """Everything the HUD needs from git about ``cwd``; never raises, never waits past ``timeout``."""
+    state = GitState()
+    if not cwd or not os.path.isdir(cwd):
+        return state
+    try:
+        runner = _Runner(cwd, timeout)
+    except Exception as exc:  # noqa: BLE001  (GitPython missing or no git executable)
+        state.errors.append(f"git unavailable: {exc}")
+        return state
+    rev = runner.run("rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir",
+                     "--is-bare-repository", "--is-inside-work-tree", "--show-toplevel")
+    if rev is None:
+        state.errors.append("git rev-parse timed out" if runner.timed_out else "git did not run")
+        return state
+    # Outside a work tree (bare repo, inside .git) --show-toplevel fails but the lines before it stand.
+    lines = rev[1].decode("utf-8", "surrogateescape").split("\n")
+    if len(lines) < 4 or not lines[0].startswith("/"):
+        state.complete = True  # git answered: not a repository
+        return state
+    state.is_repo = True
+    state.git_dir, state.common_dir = lines[0], lines[1]
+    state.bare = lines[2] == "true"
+    inside = lines[3] == "true"
+    state.linked_worktree = os.path.realpath(state.git_dir) != os.path.realpath(state.common_dir)
+    if inside and len(lines) > 4 and lines[4]:
+        state.worktree = lines[4]
+
+    remote = runner.run("remote", "get-url", "origin")
+    if remote is not None and remote[0] == 0:
+        state.repo = repo_from_url(remote[1].decode("utf-8", "replace").strip())
+
+    if inside:
+        status = runner.run("status", "--porcelain=v2", "--branch", "-z")
+        if status is not None and status[0] == 0:
+            parsed = parse_porcelain_v2(status[1])
+            head = parsed["head"]
+            state.detached = head == "(detached)"
+            state.branch = None if state.detached else head
+            state.head = parsed["oid"]
+            state.upstream = parsed["upstream"]
+            state.ahead, state.behind = parsed["ahead"], parsed["behind"]
+            state.staged, state.unstaged, state.untracked = parsed["staged"], parsed["unstaged"], parsed["untracked"]
+            state.conflicted_paths = parsed["conflicted"]
+            state.conflicts = len(parsed["conflicted"])
+            state.dirty = bool(state.staged or state.unstaged or state.untracked or state.conflicts)
+        elif status is not None:
+            state.errors.append("git status failed: " + status[2].strip()[:200])
+    else:
+        # Bare repo (or inside .git): HEAD still names a branch; no work tree, so nothing is dirty.
+        head = runner.run("symbolic-ref", "--quiet", "--short", "HEAD")
+        if head is not None:
+            state.detached = head[0] != 0
+            state.branch = head[1].decode("utf-8", "replace").strip() or None if head[0] == 0 else None
+    if runner.timed_out:
+        state.errors.append(f"git timed out after {timeout:g}s; showing what was known")
+    state.complete = not runner.timed_out and not state.errors
+    return state
