@@ -9,9 +9,11 @@ offset it describes, and any snapshot can be rebuilt from the journal alone.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Callable, Iterable, Optional
 
 from .models.hud import (
@@ -43,8 +45,10 @@ from .models.hud import (
     ToolCalls,
     ToolStatus,
 )
+from .usage import SessionUsage
 
 STALE_TOOL_SECONDS = 600.0  # a call pending longer than this is stale (long builds stay under it)
+STALE_AGENT_SECONDS = 600.0  # a running agent silent this long is stale (its tools fire hooks while it works)
 MAX_AGENTS = 50
 MAX_CHECKS = 20
 EDIT_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
@@ -68,6 +72,7 @@ class SessionState:
 
     session_id: Optional[str] = None
     events: int = 0
+    unknown_events: int = 0
     first_event_at: Optional[str] = None
     last_event_at: Optional[str] = None
     cwd: Optional[str] = None
@@ -80,13 +85,14 @@ class SessionState:
     last_prompt: Optional[str] = None
     last_message: Optional[str] = None
     tool_total: int = 0
+    subagent_tool_total: int = 0
     tool_failures: int = 0
     tool_interrupted: int = 0
-    tool_ids: dict[str, int] = field(default_factory=dict)  # seen tool_use_ids (a dict: O(1), JSON-ready)
+    tool_ids: dict[str, str] = field(default_factory=dict)  # tool_use_id -> "pending" | "done" (JSON-ready)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_tool: Optional[dict[str, Any]] = None
     agents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    launches: dict[str, dict[str, Any]] = field(default_factory=dict)  # Agent tool_use_id -> objective
+    launches: dict[str, dict[str, Any]] = field(default_factory=dict)  # Agent tool_use_id -> objective, type
     todo_list: Optional[list[dict[str, Any]]] = None  # TodoWrite replaces the whole list
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)  # TaskCreate/TaskUpdate/Task* hooks
     task_source: Optional[str] = None  # "todo" or "task": whichever was used last
@@ -107,12 +113,28 @@ class SessionState:
         return cls(**known)
 
 
+# Journals are written by us, but by any version of us and possibly edited by hand: every value read
+# from an event goes through one of these, so a wrong type degrades to "unknown", never to a crash.
 def _str(value: object) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+TERMINAL_AGENT_STATES = frozenset({"completed", "failed", "stopped"})
+# Status words seen in background_tasks, task notifications and Agent tool results.
+_AGENT_STATUS = {
+    "running": "running", "in_progress": "running", "pending": "running", "async_launched": "running",
+    "started": "running", "completed": "completed", "done": "completed", "success": "completed",
+    "failed": "failed", "error": "failed", "killed": "stopped", "stopped": "stopped", "cancelled": "stopped",
+    "canceled": "stopped",
+}
 
 
 def _agent(state: SessionState, agent_id: str) -> dict[str, Any]:
@@ -122,6 +144,21 @@ def _agent(state: SessionState, agent_id: str) -> dict[str, Any]:
     return agent
 
 
+def _set_agent_state(agent: dict[str, Any], status: Optional[str]) -> None:
+    """Move an agent to the state ``status`` names; a finished agent is not revived by a late 'running'."""
+    new = _AGENT_STATUS.get((status or "").lower())
+    if new is None:
+        return
+    if new == "running" and agent.get("state") in TERMINAL_AGENT_STATES:
+        return  # hooks of one agent race the main conversation's: a stale "running" arrives after the stop
+    agent["state"] = new
+
+
+def _touch(agent: dict[str, Any], ts: Optional[str]) -> None:
+    if ts and (not _str(agent.get("updatedAt")) or ts > agent["updatedAt"]):
+        agent["updatedAt"] = ts
+
+
 def check_command(command: Optional[str]) -> Optional[str]:
     """The check a Bash command runs (test, lint, type check), as the key to report, or None."""
     if not command or not CHECK_PATTERN.search(command):
@@ -129,10 +166,32 @@ def check_command(command: Optional[str]) -> Optional[str]:
     return " ".join(command.split())[:160]
 
 
+def _set_check(state: SessionState, command: str, status: str, ts: Optional[str], tool_id: Optional[str]) -> None:
+    state.checks.pop(command, None)  # re-insert: the latest run goes last
+    state.checks[command] = {"status": status, "at": ts, "toolUseId": tool_id}
+    while len(state.checks) > MAX_CHECKS:
+        state.checks.pop(next(iter(state.checks)))
+
+
+MAX_TOOL_IDS = 20000
+
+
+def _see(state: SessionState, tool_id: str, status: str, ev: dict[str, Any]) -> None:
+    """Count a tool call once, however many of its events arrive (ids kept bounded, oldest dropped)."""
+    state.tool_ids[tool_id] = status
+    state.tool_total += 1
+    if ev.get("agentId"):
+        state.subagent_tool_total += 1
+    if len(state.tool_ids) > MAX_TOOL_IDS:
+        state.tool_ids.pop(next(iter(state.tool_ids)))
+
+
 # ---------------------------------------------------------------------------- handlers
 
 
 def _on_session_start(state: SessionState, ev: dict[str, Any]) -> None:
+    if ev.get("agentId"):
+        return
     state.start_source = _str(ev.get("source")) or state.start_source
     state.model = _str(ev.get("model")) or state.model
     state.turn_state = "idle"
@@ -141,16 +200,16 @@ def _on_session_start(state: SessionState, ev: dict[str, Any]) -> None:
 
 def _on_prompt(state: SessionState, ev: dict[str, Any]) -> None:
     if ev.get("promptKind") == "task-notification":
+        # A background task finished (or changed): Claude Code tells the model with a synthetic prompt.
         note = _dict(ev.get("taskNotification"))
         task_id = _str(note.get("taskId"))
         if task_id:
             agent = _agent(state, task_id)
-            status = (_str(note.get("status")) or "").lower()
-            agent["state"] = {"completed": "completed", "failed": "failed", "killed": "stopped",
-                              "stopped": "stopped", "running": "running"}.get(status, agent["state"])
-            agent["updatedAt"] = ev.get("ts")
-            if note.get("summary") and not agent.get("objective"):
-                agent["objective"] = note["summary"]
+            _set_agent_state(agent, _str(note.get("status")))
+            _touch(agent, _str(ev.get("ts")))
+            launch = state.launches.get(_str(note.get("toolUseId")) or "", {})
+            agent["objective"] = agent.get("objective") or launch.get("objective") or _str(note.get("summary"))
+        state.turn_state = "running"
         return
     prompt = _str(ev.get("prompt"))
     if prompt:
@@ -162,94 +221,78 @@ def _on_prompt(state: SessionState, ev: dict[str, Any]) -> None:
 def _on_pre_tool(state: SessionState, ev: dict[str, Any]) -> None:
     tool_id = _str(ev.get("toolUseId"))
     tool = _str(ev.get("toolName"))
-    if tool_id is None:
-        return
-    if tool_id not in state.tool_ids:
-        _see(state, tool_id)
-        state.pending[tool_id] = {"name": tool, "startedAt": ev.get("ts"), "agentId": ev.get("agentId")}
+    ts = _str(ev.get("ts"))
     inp = _dict(ev.get("input"))
-    if tool in ("Agent", "Task"):
+    if tool_id is not None and tool_id not in state.tool_ids:  # a Pre after its Post adds nothing
+        _see(state, tool_id, "pending", ev)
+        state.pending[tool_id] = {"name": tool, "startedAt": ts, "agentId": _str(ev.get("agentId"))}
+        if tool == "Bash":
+            check = check_command(_str(inp.get("command")))
+            if check:
+                _set_check(state, check, "pending", ts, tool_id)
+    if tool in ("Agent", "Task") and tool_id is not None:
         state.launches[tool_id] = {"objective": _str(inp.get("description")) or _str(inp.get("prompt")),
                                    "agentType": _str(inp.get("subagentType"))}
-    elif tool == "Bash":
-        check = check_command(_str(inp.get("command")))
-        if check:
-            state.checks[check] = {"status": "pending", "at": ev.get("ts"), "toolUseId": tool_id}
-            _trim_checks(state)
     if not ev.get("agentId"):
         state.turn_state = "running"
-
-
-MAX_TOOL_IDS = 20000
-
-
-def _see(state: SessionState, tool_id: str) -> None:
-    """Count a tool call once, however many of its events arrive (ids kept bounded, oldest dropped)."""
-    state.tool_ids[tool_id] = 1
-    state.tool_total += 1
-    if len(state.tool_ids) > MAX_TOOL_IDS:
-        state.tool_ids.pop(next(iter(state.tool_ids)))
-
-
-def _trim_checks(state: SessionState) -> None:
-    while len(state.checks) > MAX_CHECKS:
-        state.checks.pop(next(iter(state.checks)))
 
 
 def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
     tool_id = _str(ev.get("toolUseId"))
     tool = _str(ev.get("toolName"))
-    outcome = _str(ev.get("outcome")) or "unknown"
+    ts = _str(ev.get("ts"))
+    outcome = _str(ev.get("outcome")) or ("failure" if ev.get("event") == "PostToolUseFailure" else "unknown")
+    if outcome not in ("success", "failure", "interrupted"):
+        outcome = "unknown"
     if tool_id is not None:
+        if state.tool_ids.get(tool_id) == "done":
+            return  # the same result twice (a replayed line): count it once
         if tool_id not in state.tool_ids:  # Post without Pre (hook installed mid-call, or reordered)
-            _see(state, tool_id)
+            _see(state, tool_id, "done", ev)
+        state.tool_ids[tool_id] = "done"
         state.pending.pop(tool_id, None)
+    else:
+        state.tool_total += 1  # no id to pair with: the result alone stands for the call
+        if ev.get("agentId"):
+            state.subagent_tool_total += 1
     if outcome == "failure":
         state.tool_failures += 1
     elif outcome == "interrupted":
         state.tool_interrupted += 1
-    state.last_tool = {"name": tool, "status": outcome if outcome in ToolStatus.__members__ else "unknown",
-                       "finishedAt": ev.get("ts")}
+    if state.last_tool is None or not ts or (state.last_tool.get("finishedAt") or "") <= ts:
+        state.last_tool = {"name": tool, "status": outcome, "finishedAt": ts}
     inp = _dict(ev.get("input"))
     resp = _dict(ev.get("response"))
     if tool == "Bash":
         command = _str(inp.get("command"))
         check = check_command(command)
         if check:
-            status = {"success": "pass", "failure": "fail"}.get(outcome, "unknown")
-            state.checks.pop(check, None)  # re-insert: latest run last
-            state.checks[check] = {"status": status, "at": ev.get("ts"), "toolUseId": tool_id}
-            _trim_checks(state)
+            if inp.get("runInBackground") is True and outcome == "success":
+                status = "unknown"  # only launched: its result comes later, outside this call
+            else:
+                status = {"success": "pass", "failure": "fail"}.get(outcome, "unknown")
+            _set_check(state, check, status, ts, tool_id)
         if outcome == "failure" and command:
-            state.failed_commands.append({"command": command, "error": ev.get("error"), "at": ev.get("ts")})
+            state.failed_commands.append({"command": command, "error": _str(ev.get("error")), "at": ts})
             del state.failed_commands[:-10]
     if outcome != "success":
+        if tool in ("Agent", "Task") and tool_id:
+            state.launches.pop(tool_id, None)
         return
     if tool in ("Agent", "Task"):
-        agent_id = _str(resp.get("agentId"))
-        launch = state.launches.pop(tool_id, {}) if tool_id else {}
-        if agent_id:
-            agent = _agent(state, agent_id)
-            agent["objective"] = agent.get("objective") or launch.get("objective")
-            agent["agentType"] = agent.get("agentType") or launch.get("agentType")
-            status = _str(resp.get("status")) or ""
-            if status == "completed" or (resp.get("isAsync") is False and status != "async_launched"):
-                agent["state"] = "completed"
-            elif agent["state"] in ("unknown", "idle"):
-                agent["state"] = "running"
-            agent["updatedAt"] = ev.get("ts")
+        _on_agent_result(state, ev, tool_id, inp, resp, ts)
     elif tool == "TodoWrite":
+        if ev.get("agentId"):
+            return  # a subagent's own todo list is not the session's
         todos = inp.get("todos")
         if isinstance(todos, list):
-            state.todo_list = [t for t in todos if isinstance(t, dict)]
+            state.todo_list = [
+                {k: t[k] for k in ("content", "status", "activeForm") if isinstance(t.get(k), str)}
+                for t in todos if isinstance(t, dict)
+            ]
             state.task_source = "todo"
     elif tool == "TaskCreate":
-        task_id = _str(resp.get("taskId")) or (f"tool:{tool_id}" if tool_id else None)
-        if task_id:
-            task = state.tasks.setdefault(task_id, {"status": "pending"})
-            task["subject"] = _str(inp.get("taskSubject")) or task.get("subject")
-            task["activeForm"] = _str(inp.get("activeForm")) or task.get("activeForm")
-            state.task_source = "task"
+        _on_task_create(state, inp, resp, tool_id)
     elif tool == "TaskUpdate":
         task_id = _str(inp.get("taskId"))
         if task_id:
@@ -258,25 +301,78 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
                 state.tasks.pop(task_id, None)
             else:
                 task = state.tasks.setdefault(task_id, {"status": "pending"})
-                task["status"] = status or task.get("status")
+                if status in ("pending", "in_progress", "completed"):
+                    task["status"] = status
                 task["subject"] = _str(inp.get("taskSubject")) or task.get("subject")
                 task["activeForm"] = _str(inp.get("activeForm")) or task.get("activeForm")
             state.task_source = "task"
     elif tool in EDIT_TOOLS:
-        for path in ev.get("files") or []:
+        for path in _list(ev.get("files")):
             if isinstance(path, str) and path not in state.files_changed:
                 state.files_changed.append(path)
+        del state.files_changed[:-200]
+
+
+def _on_agent_result(state: SessionState, ev: dict[str, Any], tool_id: Optional[str], inp: dict[str, Any],
+                     resp: dict[str, Any], ts: Optional[str]) -> None:
+    """An Agent call returned: a background launch (``async_launched`` + agentId) or a finished run."""
+    launch = state.launches.pop(tool_id, {}) if tool_id else {}
+    agent_id = _str(resp.get("agentId"))
+    if not agent_id:
+        return
+    agent = _agent(state, agent_id)
+    agent["objective"] = (agent.get("objective") or launch.get("objective") or _str(inp.get("description"))
+                          or _str(inp.get("prompt")))
+    agent["agentType"] = agent.get("agentType") or launch.get("agentType") or _str(inp.get("subagentType"))
+    agent["toolUseId"] = tool_id
+    status = _str(resp.get("status")) or ""
+    if status == "async_launched" or resp.get("isAsync") is True:
+        _set_agent_state(agent, "running")
+    elif status:
+        _set_agent_state(agent, status)
+    else:
+        _set_agent_state(agent, "completed")  # a foreground Agent call returns when its agent is done
+    _touch(agent, ts)
+
+
+def _on_task_create(state: SessionState, inp: dict[str, Any], resp: dict[str, Any], tool_id: Optional[str]) -> None:
+    subject = _str(inp.get("taskSubject"))
+    task_id = _str(resp.get("taskId"))
+    if task_id is None:
+        # No id in the result: the TaskCreated hook (fired between Pre and Post) may have named it.
+        task_id = next((k for k, t in state.tasks.items() if not t.get("viaTool") and t.get("subject") == subject),
+                       None) or (f"tool:{tool_id}" if tool_id else None)
+    if task_id is None:
+        return
+    task = state.tasks.setdefault(task_id, {"status": "pending"})
+    task["subject"] = subject or task.get("subject")
+    task["activeForm"] = _str(inp.get("activeForm")) or task.get("activeForm")
+    task["viaTool"] = True
+    state.task_source = "task"
 
 
 def _on_permission_request(state: SessionState, ev: dict[str, Any]) -> None:
-    state.turn_state = "waiting"
+    if not ev.get("agentId"):
+        state.turn_state = "waiting"
 
 
 def _on_permission_denied(state: SessionState, ev: dict[str, Any]) -> None:
+    # The call never ran: it ends here, as a failure, and a check it would have been is skipped.
     tool_id = _str(ev.get("toolUseId"))
+    ts = _str(ev.get("ts"))
     if tool_id:
+        if state.tool_ids.get(tool_id) == "done":
+            return
+        if tool_id not in state.tool_ids:
+            _see(state, tool_id, "done", ev)
+        state.tool_ids[tool_id] = "done"
         state.pending.pop(tool_id, None)
-    state.last_tool = {"name": _str(ev.get("toolName")), "status": "failure", "finishedAt": ev.get("ts")}
+    state.tool_failures += 1
+    state.last_tool = {"name": _str(ev.get("toolName")), "status": "failure", "finishedAt": ts}
+    if ev.get("toolName") == "Bash":
+        check = check_command(_str(_dict(ev.get("input")).get("command")))
+        if check:
+            _set_check(state, check, "skipped", ts, tool_id)
 
 
 def _on_notification(state: SessionState, ev: dict[str, Any]) -> None:
@@ -291,10 +387,10 @@ def _on_subagent_start(state: SessionState, ev: dict[str, Any]) -> None:
     agent_id = _str(ev.get("agentId"))
     if agent_id:
         agent = _agent(state, agent_id)
-        agent["state"] = "running"
+        _set_agent_state(agent, "running")
         agent["agentType"] = agent.get("agentType") or _str(ev.get("agentType"))
-        agent["startedAt"] = agent.get("startedAt") or ev.get("ts")
-        agent["updatedAt"] = ev.get("ts")
+        agent["startedAt"] = agent.get("startedAt") or _str(ev.get("ts"))
+        _touch(agent, _str(ev.get("ts")))
 
 
 def _on_subagent_stop(state: SessionState, ev: dict[str, Any]) -> None:
@@ -302,30 +398,37 @@ def _on_subagent_stop(state: SessionState, ev: dict[str, Any]) -> None:
     if agent_id:
         agent = _agent(state, agent_id)
         agent["state"] = "completed"
-        agent["updatedAt"] = ev.get("ts")
-        agent["lastMessage"] = _str(ev.get("lastMessage"))
+        _touch(agent, _str(ev.get("ts")))
+        agent["lastMessage"] = _str(ev.get("lastMessage")) or agent.get("lastMessage")
+    _background_tasks(state, ev)
 
 
-def _on_stop(state: SessionState, ev: dict[str, Any]) -> None:
-    state.turn_state = "idle"
-    state.last_message = _str(ev.get("lastMessage")) or state.last_message
-    for task in ev.get("backgroundTasks") or []:
-        task_id = _str(_dict(task).get("id"))
+def _background_tasks(state: SessionState, ev: dict[str, Any]) -> None:
+    """Stop/SubagentStop list the background tasks still known to the client, with their status."""
+    for task in _list(ev.get("backgroundTasks")):
+        task = _dict(task)
+        task_id = _str(task.get("id"))
         if not task_id:
             continue
         agent = _agent(state, task_id)
-        status = (_str(task.get("status")) or "").lower()
-        if agent["state"] not in ("completed", "failed", "stopped"):
-            agent["state"] = {"running": "running", "completed": "completed", "failed": "failed",
-                              "killed": "stopped"}.get(status, agent["state"])
+        _set_agent_state(agent, _str(task.get("status")))
+        if agent["state"] == "unknown":
+            agent["state"] = "running"  # listed as a background task, status word unknown to us
         agent["objective"] = agent.get("objective") or _str(task.get("description"))
         agent["agentType"] = agent.get("agentType") or _str(task.get("agentType")) or _str(task.get("type"))
+        _touch(agent, _str(ev.get("ts")))
+
+
+def _on_stop(state: SessionState, ev: dict[str, Any]) -> None:
+    if not ev.get("agentId"):
+        state.turn_state = "idle"
+        state.last_message = _str(ev.get("lastMessage")) or state.last_message
+    _background_tasks(state, ev)
 
 
 def _on_stop_failure(state: SessionState, ev: dict[str, Any]) -> None:
     state.turn_state = "idle"
-    error = _str(ev.get("error")) or "unknown error"
-    state.stop_failures.append(error)
+    state.stop_failures.append(_str(ev.get("error")) or "unknown error")
     del state.stop_failures[:-10]
 
 
@@ -370,6 +473,10 @@ HANDLERS: dict[str, Callable[[SessionState, dict[str, Any]], None]] = {
     "PostCompact": _on_compact,
     "SessionEnd": _on_session_end,
 }
+# Recorded but nothing for the HUD in them (besides their time and cwd).
+IGNORED_EVENTS = frozenset({"PostToolBatch", "InstructionsLoaded", "UserPromptExpansion", "MessageDisplay", "Setup",
+                            "ConfigChange", "CwdChanged", "DirectoryAdded", "FileChanged", "TeammateIdle",
+                            "Elicitation", "ElicitationResult", "PreModelSwitch", "PostModelSwitch"})
 
 
 def fold(state: SessionState, event: dict[str, Any]) -> SessionState:
@@ -379,22 +486,26 @@ def fold(state: SessionState, event: dict[str, Any]) -> SessionState:
     state.events += 1
     ts = _str(event.get("ts"))
     if ts:
-        state.first_event_at = state.first_event_at or ts
+        state.first_event_at = min(ts, state.first_event_at) if state.first_event_at else ts
         if state.last_event_at is None or ts > state.last_event_at:
             state.last_event_at = ts
     state.session_id = state.session_id or _str(event.get("sessionId"))
-    if not event.get("agentId"):
+    agent_id = _str(event.get("agentId"))
+    if agent_id is None:
         state.cwd = _str(event.get("cwd")) or state.cwd
         state.transcript_path = _str(event.get("transcriptPath")) or state.transcript_path
     else:
-        agent = _agent(state, str(event["agentId"]))
-        agent["updatedAt"] = ts or agent.get("updatedAt")
+        agent = _agent(state, agent_id)
+        _touch(agent, ts)
         agent["agentType"] = agent.get("agentType") or _str(event.get("agentType"))
         if agent["state"] == "unknown":
-            agent["state"] = "running"
-    handler = HANDLERS.get(str(event.get("event")))
+            agent["state"] = "running"  # it fires hooks, so it runs
+    name = event.get("event")
+    handler = HANDLERS.get(name) if isinstance(name, str) else None
     if handler is not None:
         handler(state, event)
+    elif not (isinstance(name, str) and name in IGNORED_EVENTS):
+        state.unknown_events += 1
     return state
 
 
@@ -408,6 +519,8 @@ def fold_all(events: Iterable[dict[str, Any]], state: Optional[SessionState] = N
 
 # ---------------------------------------------------------------------------- payload
 
+ORCHESTRATION_REASON = "needs the ecc orchestration runtime, which is not installed here"
+
 
 @dataclass
 class PayloadInputs:
@@ -415,29 +528,40 @@ class PayloadInputs:
 
     now: datetime
     sensor: dict[str, Any] = field(default_factory=dict)  # the status line's last stdin (statusline.json)
-    usage: Optional[dict[str, Any]] = None  # usage engine summary: see _cost_and_context
-    git: Optional[dict[str, Any]] = None  # gitstate summary: repo, branch, worktree, dirty, conflicts, ...
+    usage: Optional[SessionUsage] = None  # the usage engine's view of the session's transcripts
+    git: Optional[dict[str, Any]] = None  # gitstate.GitState.to_dict()
     remote_checks: Optional[list[dict[str, Any]]] = None  # None: unknown (no gh), [] none
     github: Optional[dict[str, Any]] = None  # {"repo", "latestPullRequest", "openPullRequests", ...}
     budget_usd: Optional[float] = None
+    budget_configured: bool = False  # ECC_HOOKS_BUDGET_USD set (a bad value: configured, amount None)
+    budget_policy: dict[str, Any] = field(default_factory=dict)  # prices.json "budget": approaching_fraction, ...
     linear: Optional[dict[str, Any]] = None
     handoff: Optional[dict[str, Any]] = None  # {"path", "written"}
     stale_tool_seconds: float = STALE_TOOL_SECONDS
-    controls: Optional[dict[str, Any]] = None  # {"supported": [...], "blocked": [{control, reason}]}
+    stale_agent_seconds: float = STALE_AGENT_SECONDS
+    controls: Optional[dict[str, Any]] = None  # session_controls(...)
 
 
 def _parse_ts(ts: object) -> Optional[datetime]:
     if not isinstance(ts, str):
         return None
     try:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def iso(dt: datetime) -> str:
     """ISO-8601 UTC with milliseconds and a Z."""
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _number(value: object) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def pressure_for(remaining_pct: Optional[float]) -> Pressure:
@@ -450,86 +574,140 @@ def pressure_for(remaining_pct: Optional[float]) -> Pressure:
     return Pressure.normal
 
 
+def session_controls(*, transcript: bool, claude: bool, git_worktree: bool, gh_ready: bool,
+                     remote_repo: bool) -> dict[str, Any]:
+    """Which session controls work here, and why the others do not (facts gathered by the caller)."""
+    supported = ["status"]
+    blocked = []
+    if transcript and claude:
+        supported.append("resume")
+    else:
+        why = [w for w, ok in (("the session's transcript is missing", transcript),
+                                ("no `claude` binary on PATH", claude)) if not ok]
+        blocked.append({"control": "resume", "reason": "; ".join(why)})
+    if git_worktree:
+        supported.append("diff")
+    else:
+        blocked.append({"control": "diff", "reason": "the session's directory is not a git work tree"})
+    if gh_ready and remote_repo:
+        supported.append("pr")
+    else:
+        why = [w for w, ok in (("gh is not installed or not authenticated", gh_ready),
+                                ("the repository has no GitHub origin remote", remote_repo)) if not ok]
+        blocked.append({"control": "pr", "reason": "; ".join(why)})
+    for control in ("create", "stop", "mergeQueue", "conflictQueue"):
+        blocked.append({"control": control, "reason": ORCHESTRATION_REASON})
+    order = [c.value for c in SessionControl]
+    return {"supported": sorted(supported, key=order.index),
+            "blocked": sorted(blocked, key=lambda b: order.index(b["control"]))}
+
+
 def _todos(state: SessionState) -> Todos:
     items: list[dict[str, Any]]
     if state.task_source == "todo" and state.todo_list is not None:
-        items = [{"status": t.get("status"), "text": t.get("activeForm") or t.get("content")} for t in state.todo_list]
+        items = [{"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("content"))}
+                 for t in state.todo_list]
     else:
-        items = [{"status": t.get("status"), "text": t.get("activeForm") or t.get("subject")} for t in state.tasks.values()]
+        items = [{"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("subject"))}
+                 for t in state.tasks.values()]
     counts = TodoCounts(
         pending=sum(1 for t in items if t["status"] == "pending"),
         inProgress=sum(1 for t in items if t["status"] == "in_progress"),
         completed=sum(1 for t in items if t["status"] == "completed"),
     )
     current = next((t["text"] for t in items if t["status"] == "in_progress" and t["text"]), None)
-    return Todos(inProgress=current, counts=counts)
+    return Todos(inProgress=current, counts=counts, source=state.task_source, total=len(items))
 
 
 def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Agent]:
     agents = []
     for data in state.agents.values():
-        agent_state = data.get("state") or "unknown"
+        agent_state = data.get("state") if data.get("state") in AgentState.__members__ else "unknown"
         updated = _parse_ts(data.get("updatedAt"))
-        if agent_state == "running" and updated and (now - updated).total_seconds() > stale_seconds:
-            agent_state = "stale"
         if state.turn_state == "ended" and agent_state == "running":
-            agent_state = "stopped"
-        agents.append(Agent(id=data["id"], state=AgentState(agent_state) if agent_state in AgentState.__members__
-                            else AgentState.unknown, objective=data.get("objective"),
-                            agentType=data.get("agentType"), updatedAt=data.get("updatedAt")))
+            agent_state = "stopped"  # the client exited; its background agents went with it
+        elif agent_state == "running" and updated and (now - updated).total_seconds() > stale_seconds:
+            agent_state = "stale"
+        agents.append(Agent(id=data["id"], state=AgentState(agent_state), objective=_str(data.get("objective")),
+                            agentType=_str(data.get("agentType")), updatedAt=_str(data.get("updatedAt"))))
     # Live agents first, then the most recently updated.
     agents.sort(key=lambda a: getattr(a, "updatedAt", None) or "", reverse=True)
     agents.sort(key=lambda a: a.state not in (AgentState.running, AgentState.waiting))
     return agents[:MAX_AGENTS]
 
 
-def _cost(state: SessionState, inputs: PayloadInputs) -> tuple[Cost, list[str]]:
-    reasons: list[str] = []
-    usage = inputs.usage or {}
-    sensor_cost = _dict(inputs.sensor.get("cost"))
-    reported = sensor_cost.get("total_cost_usd")
-    reported = float(reported) if isinstance(reported, (int, float)) and not isinstance(reported, bool) else None
-    computed = usage.get("computedUsd")
-    unknown_models = list(usage.get("unknownModels") or [])
-    session_usd = reported if reported is not None else (computed if not unknown_models else None)
+def _trend(cost: Optional[float], inputs: PayloadInputs, burn: Optional[float]) -> CostTrend:
+    """Spend against the budget, with the usage engine's thresholds (``prices.json`` ``budget``)."""
+    if not inputs.budget_configured:
+        return CostTrend.no_budget
     budget = inputs.budget_usd
-    if session_usd is None:
-        trend = CostTrend.unknown
-    elif budget is None:
-        trend = CostTrend.no_budget
-    elif session_usd > budget:
-        trend = CostTrend.over_budget
-    elif session_usd >= 0.8 * budget:
-        trend = CostTrend.approaching_budget
+    if budget is None or cost is None:
+        return CostTrend.unknown
+    if cost > budget:
+        return CostTrend.over_budget
+    policy = inputs.budget_policy
+    if cost >= budget * float(policy.get("approaching_fraction", 0.8)):
+        return CostTrend.approaching_budget
+    horizon = float(policy.get("approaching_horizon_hours", 0) or 0)
+    if burn is not None and horizon > 0 and cost + burn * horizon >= budget:
+        return CostTrend.approaching_budget
+    return CostTrend.within_budget
+
+
+def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
+    """Claude Code's reported figure (status line) first, else ours; both kept, with their difference."""
+    reasons: list[str] = []
+    usage = inputs.usage
+    reported = _number(_dict(inputs.sensor.get("cost")).get("total_cost_usd"))
+    if reported is None and usage is not None:
+        reported = _number(usage.cost.statusline_reported_usd)
+    computed = _number(usage.cost.computed_usd) if usage is not None else None
+    unknown_models = list(usage.cost.unknown_models) if usage is not None else []
+    transcript_reported = _number(usage.cost.transcript_reported_usd) if usage is not None else None
+    if reported is not None:
+        session_usd, source = reported, "statusline"
+    elif computed is not None:
+        session_usd, source = computed, "computed"
     else:
-        trend = CostTrend.within_budget
-    if trend == CostTrend.over_budget:
+        session_usd, source = None, None
+    burn = _number(usage.burn_usd_per_hour) if usage is not None else None
+    budget = inputs.budget_usd
+    trend = _trend(session_usd, inputs, burn)
+    if trend == CostTrend.over_budget and session_usd is not None and budget is not None:
         reasons.append(f"over budget: ${session_usd:.2f} of ${budget:.2f}")
-    elif trend == CostTrend.approaching_budget:
+    elif trend == CostTrend.approaching_budget and session_usd is not None and budget is not None:
         reasons.append(f"approaching budget: ${session_usd:.2f} of ${budget:.2f}")
+    if inputs.budget_configured and budget is None:
+        reasons.append("ECC_HOOKS_BUDGET_USD is not a non-negative number")
     if unknown_models:
         reasons.append("cost unknown for model " + ", ".join(unknown_models))
-    extra: dict[str, Any] = {
-        "reportedUsd": reported,
-        "computedUsd": computed if not unknown_models else None,
-        "differenceUsd": (round(reported - computed, 6) if reported is not None and computed is not None
-                          and not unknown_models else None),
-        "burnRateUsdPerHour": usage.get("burnRateUsdPerHour"),
-        "unknownModels": unknown_models,
-    }
-    return Cost(sessionUsd=session_usd, budgetUsd=budget, trend=trend, **extra), reasons
+
+    def diff(a: Optional[float], b: Optional[float]) -> Optional[float]:
+        return round(a - b, 9) if a is not None and b is not None else None
+
+    cost = Cost(sessionUsd=session_usd, budgetUsd=budget, trend=trend, source=source, reportedUsd=reported,
+                computedUsd=computed, differenceUsd=diff(reported, computed),
+                transcriptReportedUsd=transcript_reported,
+                transcriptDifferenceUsd=diff(transcript_reported, computed),
+                burnRateUsdPerHour=burn, unknownModels=unknown_models)
+    return cost, reasons
 
 
-def _context_window(state: SessionState, inputs: PayloadInputs) -> ContextWindow:
+def _context_window(inputs: PayloadInputs) -> ContextWindow:
     window = _dict(inputs.sensor.get("context_window"))
-    remaining = window.get("remaining_percentage")
-    source = "statusline"
-    if not isinstance(remaining, (int, float)) or isinstance(remaining, bool):
-        remaining = (inputs.usage or {}).get("remainingPct")
-        source = "transcript" if remaining is not None else None
-    remaining = float(remaining) if isinstance(remaining, (int, float)) else None
-    return ContextWindow(remainingPct=remaining, pressure=pressure_for(remaining), source=source,
-                         windowSize=window.get("context_window_size") or (inputs.usage or {}).get("windowSize"))
+    ctx = inputs.usage.context if inputs.usage is not None else None
+    remaining = _number(window.get("remaining_percentage"))
+    source: Optional[str] = "statusline" if remaining is not None else None
+    if remaining is None and ctx is not None and ctx.remaining_pct is not None:
+        remaining, source = float(ctx.remaining_pct), "transcript"
+    # The engine's level measures distance to auto-compaction, which a bare percentage cannot.
+    pressure = Pressure(ctx.pressure) if ctx is not None and ctx.pressure in Pressure.__members__ else Pressure.unknown
+    if pressure == Pressure.unknown:
+        pressure = pressure_for(remaining)
+    size = window.get("context_window_size")
+    return ContextWindow(remainingPct=remaining, pressure=pressure, source=source,
+                         windowSize=size if isinstance(size, int) and not isinstance(size, bool)
+                         else (ctx.window if ctx is not None else None))
 
 
 def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
@@ -537,14 +715,19 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     now = inputs.now
     reasons: list[str] = []
     git = inputs.git or {}
-    sensor_model = _dict(inputs.sensor.get("model")).get("id")
-    model = _str(sensor_model) or state.model or (inputs.usage or {}).get("model")
-    context_window = _context_window(state, inputs)
-    context = Context(model=model, repo=git.get("repo"), branch=git.get("branch"),
-                      worktree=git.get("worktree") or state.cwd, sessionId=state.session_id,
-                      contextWindow=context_window)
+    usage = inputs.usage
+    usage_model = None
+    if usage is not None:
+        usage_model = usage.context.model or (usage.models[-1].model if usage.models else None)
+    model = _str(_dict(inputs.sensor.get("model")).get("id")) or state.model or usage_model
+    context_window = _context_window(inputs)
+    context = Context(model=model, repo=_str(git.get("repo")), branch=_str(git.get("branch")),
+                      worktree=_str(git.get("worktree")) or state.cwd, sessionId=state.session_id,
+                      contextWindow=context_window, detached=git.get("detached"),
+                      linkedWorktree=git.get("linked_worktree"), cwd=state.cwd, turnState=state.turn_state)
     if context_window.pressure in (Pressure.high, Pressure.critical):
-        reasons.append(f"context {context_window.pressure.value}: {context_window.remainingPct:.0f}% left")
+        left = f"{context_window.remainingPct:.0f}% left" if context_window.remainingPct is not None else "near compaction"
+        reasons.append(f"context {context_window.pressure.value}: {left}")
 
     stale = 0
     for call in state.pending.values():
@@ -556,25 +739,28 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     last = state.last_tool
     tool_calls = ToolCalls(
         total=state.tool_total, pending=len(state.pending), stale=stale,
-        lastTool=LastTool(name=last.get("name"), status=ToolStatus(last.get("status") or "unknown"),
-                          finishedAt=last.get("finishedAt")) if last else None,
-        failures=state.tool_failures, interrupted=state.tool_interrupted,
-        running=sorted({c.get("name") for c in state.pending.values() if c.get("name")}),
+        lastTool=LastTool(name=_str(last.get("name")),
+                          status=ToolStatus(last["status"]) if last.get("status") in ToolStatus.__members__
+                          else ToolStatus.unknown,
+                          finishedAt=_str(last.get("finishedAt"))) if last else None,
+        failures=state.tool_failures, interrupted=state.tool_interrupted, subagentCalls=state.subagent_tool_total,
+        running=sorted({c["name"] for c in state.pending.values() if _str(c.get("name"))}),
     )
 
-    local = [LocalCheck(command=cmd, status=CheckStatus(c["status"]) if c["status"] in ("pass", "fail", "pending")
-                        else CheckStatus.unknown) for cmd, c in state.checks.items()]
+    local = [LocalCheck(command=cmd, status=CheckStatus(c.get("status")) if c.get("status") in
+                        ("pass", "fail", "pending", "skipped") else CheckStatus.unknown, at=c.get("at"))
+             for cmd, c in state.checks.items()]
     remote = [RemoteCheck(**c) for c in (inputs.remote_checks or [])]
     failing = [c.command for c in local if c.status == CheckStatus.fail]
     failing += [c.name for c in remote if c.status == CheckStatus.fail]
     if failing:
         reasons.append("failing checks: " + "; ".join(failing[:3]))
 
-    cost, cost_reasons = _cost(state, inputs)
+    cost, cost_reasons = _cost(inputs)
     reasons.extend(cost_reasons)
     for error in state.stop_failures[-1:]:
         reasons.append(f"last turn failed: {error}")
-    conflicts = git.get("conflicts")
+    conflicts = git.get("conflicts") if isinstance(git.get("conflicts"), int) else None
     if conflicts:
         reasons.append(f"{conflicts} conflicted path(s)")
 
@@ -588,10 +774,11 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     elif context_window.pressure == Pressure.unknown:
         # Nothing alarming seen, but without context figures "ok" would be a guess.
         risk_status = RiskStatus.unknown
+        reasons.append("context usage unknown")
     else:
         risk_status = RiskStatus.ok
     risk = Risk(status=risk_status, reasons=reasons, dirtyWorktree=git.get("dirty"), conflicts=conflicts,
-                manualReviewRequired=(risk_status != RiskStatus.ok) if state.events else None)
+                manualReviewRequired=None if risk_status == RiskStatus.unknown else risk_status != RiskStatus.ok)
 
     github = inputs.github or {}
     queue = QueueState()
@@ -600,20 +787,20 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     queue.github.openDiscussions = github.get("openDiscussions")
 
     controls = inputs.controls or {}
-    session_controls = SessionControls(
+    session_controls_model = SessionControls(
         supported=[SessionControl(c) for c in controls.get("supported", [])],
         blocked=[BlockedControl(**b) for b in controls.get("blocked", [])],
     )
     handoff = inputs.handoff or {}
+    repo = _str(github.get("repo")) or _str(git.get("repo"))
     sync = Sync(
         Linear=LinearSync(**inputs.linear) if inputs.linear else None,
-        GitHub=GitHubSync(repo=github.get("repo") or git.get("repo"), latestPullRequest=github.get("latestPullRequest"))
-        if (github.get("repo") or git.get("repo")) else None,
+        GitHub=GitHubSync(repo=repo, latestPullRequest=github.get("latestPullRequest")) if repo else None,
         handoff=HandoffSync(path=handoff.get("path"), written=bool(handoff.get("written"))),
     )
     return HudStatus(
         generatedAt=iso(now), context=context, toolCalls=tool_calls,
-        activeAgents=_agents(state, now, inputs.stale_tool_seconds), todos=_todos(state),
+        activeAgents=_agents(state, now, inputs.stale_agent_seconds), todos=_todos(state),
         checks=Checks(local=local, remote=remote), cost=cost, risk=risk, queueState=queue,
-        sessionControls=session_controls, sync=sync,
+        sessionControls=session_controls_model, sync=sync,
     )

@@ -8,6 +8,7 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     sessions/<session>/events.jsonl the per-session event journal (ecc.event.v1)
     sessions/<session>/statusline.json  what only the status line receives (cost, context)
     sessions/<session>/hud.json     the latest HUD snapshot (written by the watcher)
+    sessions/<session>/handoff.json where the session's last handoff document was written (inspect)
     sessions/<session>/statusline.last  the status line's last good output (shown on an internal error)
     statusline.toml                 the user's status line config (segments, order, lines, theme)
     statusline.toml.cache.json      that config parsed, keyed by the file's mtime/size (no TOML parse per render)
@@ -90,6 +91,11 @@ def statusline_config_path() -> str:
 def statusline_config_cache_path() -> str:
     """The status line config, parsed once and cached as JSON (keyed by the TOML file's stat)."""
     return os.path.join(home(), "statusline.toml.cache.json")
+
+
+def handoff_record_path(session_id: str) -> str:
+    """The session's handoff record: ``{"path": <handoff document>, "writtenAt": ...}`` (written by inspect)."""
+    return os.path.join(session_dir(session_id), "handoff.json")
 
 
 def errors_log_path() -> str:
