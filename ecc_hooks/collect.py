@@ -1,0 +1,248 @@
+"""Gather one session's ``PayloadInputs`` (journal, status line sensor, transcripts, git, gh) and build its payload.
+
+All the I/O of the HUD lives here; ``aggregate`` stays pure. Everything is read-only: no file under
+``ECC_HOOKS_HOME`` is created, rewritten or touched (the status CLI promises that), and every source
+degrades to "unknown" on its own (a missing transcript, no git, no gh) instead of failing the payload.
+Used by ``python -m ecc_hooks.status`` now and by the watcher later.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from typing import Any, Mapping, Optional
+
+import orjson
+
+from . import aggregate, gitstate, paths
+from .errors import UserError
+from .models.hud import HudStatus
+
+GH_TIMEOUT = 4.0  # seconds per gh call; CI status is nice to have, never worth a hung HUD
+LINEAR_ENV = {
+    "project": "ECC_HOOKS_LINEAR_PROJECT",
+    "health": "ECC_HOOKS_LINEAR_HEALTH",
+    "issueCapacityBlocked": "ECC_HOOKS_LINEAR_CAPACITY_BLOCKED",
+    "latestStatusUpdateId": "ECC_HOOKS_LINEAR_STATUS_UPDATE_ID",
+}
+
+
+# ---------------------------------------------------------------------------- sessions
+
+
+def list_sessions() -> list[tuple[str, float]]:
+    """(session id, journal mtime) of every session with a journal, most recently changed first."""
+    try:
+        entries = list(os.scandir(paths.sessions_dir()))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if paths.sanitize_session_id(entry.name) != entry.name:
+            continue
+        try:
+            found.append((entry.name, os.stat(paths.journal_path(entry.name)).st_mtime))
+        except OSError:
+            continue
+    found.sort(key=lambda item: (item[1], item[0]), reverse=True)
+    return found
+
+
+def resolve_session(session_id: str) -> str:
+    """Check a session id given by a user: safe as a path component and with a journal, else UserError."""
+    if paths.sanitize_session_id(session_id) != session_id:
+        raise UserError(f"not a valid session id: {session_id!r} (ids are the session_id Claude Code reports; "
+                        "list them with --all)")
+    if not os.path.isfile(paths.journal_path(session_id)):
+        raise UserError(f"no journal for session {session_id!r} under {paths.sessions_dir()} "
+                        "(is ECC_HOOKS_HOME right? list sessions with --all)")
+    return session_id
+
+
+# ---------------------------------------------------------------------------- readers
+
+
+def read_journal(session_id: str) -> list[dict[str, Any]]:
+    """Every complete, parseable record of the session's journal (a torn or bad line is skipped)."""
+    try:
+        with open(paths.journal_path(session_id), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return []
+    records = []
+    for line in data.split(b"\n")[:-1]:  # the part after the last newline may be half-written
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def read_json_file(path: str) -> Optional[dict[str, Any]]:
+    """A JSON object file, or None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            data = orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def handoff_info(session_id: str) -> dict[str, Any]:
+    """``{"path", "written"}`` from ``sessions/<id>/handoff.json``: written means the document exists now."""
+    record = read_json_file(paths.handoff_record_path(session_id)) or {}
+    path = record.get("path") if isinstance(record.get("path"), str) and record.get("path") else None
+    return {"path": path, "written": bool(path and os.path.isfile(os.path.expanduser(path)))}
+
+
+def linear_from_env(env: Mapping[str, str]) -> Optional[dict[str, Any]]:
+    """The Linear sync block from ``ECC_HOOKS_LINEAR_*`` (null without a project)."""
+    project = env.get(LINEAR_ENV["project"], "").strip()
+    if not project:
+        return None
+    blocked = env.get(LINEAR_ENV["issueCapacityBlocked"], "").strip().lower()
+    return {
+        "project": project,
+        "health": env.get(LINEAR_ENV["health"], "").strip() or None,
+        "issueCapacityBlocked": {"1": True, "true": True, "yes": True, "0": False, "false": False,
+                                 "no": False}.get(blocked),
+        "latestStatusUpdateId": env.get(LINEAR_ENV["latestStatusUpdateId"], "").strip() or None,
+    }
+
+
+def usage_for(transcript_path: Optional[str], sensor: dict[str, Any], env: Mapping[str, str]) -> Any:
+    """The usage engine's ``SessionUsage`` of a transcript (None when there is none to read)."""
+    if not transcript_path or not os.path.isfile(transcript_path):
+        return None
+    from .usage import UsageTracker
+
+    tracker = UsageTracker(transcript_path, env=env)
+    return tracker.update(statusline=sensor or None)
+
+
+# ---------------------------------------------------------------------------- gh
+
+
+def _gh(args: list[str], cwd: Optional[str]) -> Optional[Any]:
+    """Run ``gh`` with a timeout; parsed JSON stdout, or None on any failure."""
+    try:
+        proc = subprocess.run(["gh", *args], cwd=cwd, capture_output=True, timeout=GH_TIMEOUT,
+                              stdin=subprocess.DEVNULL, env={**os.environ, "GH_PROMPT_DISABLED": "1", "NO_COLOR": "1"})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    try:
+        return orjson.loads(proc.stdout) if proc.stdout.strip() else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def gh_ready(cwd: Optional[str]) -> bool:
+    """gh is installed and authenticated (``gh auth status`` exits 0)."""
+    if shutil.which("gh") is None:
+        return False
+    try:
+        return subprocess.run(["gh", "auth", "status"], cwd=cwd, capture_output=True, timeout=GH_TIMEOUT,
+                              stdin=subprocess.DEVNULL).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+_CHECK_BUCKET = {"pass": "pass", "fail": "fail", "pending": "pending", "skipping": "skipped", "cancel": "fail"}
+_RUN_CONCLUSION = {"success": "pass", "failure": "fail", "timed_out": "fail", "cancelled": "fail",
+                   "startup_failure": "fail", "skipped": "skipped", "neutral": "skipped"}
+
+
+def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[dict[str, Any]]:
+    """Remote checks from ``gh pr checks --json name,bucket,link`` or else ``gh run list --json ...``."""
+    checks = []
+    if isinstance(pr_checks, list) and pr_checks:
+        for item in pr_checks:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                checks.append({"name": item["name"], "status": _CHECK_BUCKET.get(str(item.get("bucket")), "unknown"),
+                               "url": item.get("link") if isinstance(item.get("link"), str) else None})
+    elif isinstance(runs, list):
+        for item in runs:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                continue
+            if item.get("status") != "completed":
+                status = "pending"
+            else:
+                status = _RUN_CONCLUSION.get(str(item.get("conclusion")), "unknown")
+            checks.append({"name": item["name"], "status": status,
+                           "url": item.get("url") if isinstance(item.get("url"), str) else None})
+    return checks
+
+
+def github_facts(cwd: Optional[str], git: gitstate.GitState) -> tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]:
+    """(gh ready, remote checks or None when unknown, github dict) for the session's branch."""
+    github: dict[str, Any] = {"repo": git.repo}
+    if not cwd or not git.repo or not gh_ready(cwd):
+        return False, None, github
+    pr = _gh(["pr", "view", "--json", "number,url"], cwd)
+    if isinstance(pr, dict) and isinstance(pr.get("number"), int):
+        github["latestPullRequest"] = pr["number"]
+    pr_checks = _gh(["pr", "checks", "--json", "name,bucket,link"], cwd) if "latestPullRequest" in github else None
+    runs = None
+    if not pr_checks and git.branch:
+        runs = _gh(["run", "list", "--branch", git.branch, "--limit", "10", "--json", "name,status,conclusion,url"], cwd)
+    remote = remote_checks_from_gh(pr_checks, runs) if (pr_checks is not None or runs is not None) else None
+    counts = _gh(["api", "graphql", "-f", "query=query($o:String!,$n:String!){repository(owner:$o,name:$n)"
+                  "{pullRequests(states:OPEN){totalCount} issues(states:OPEN){totalCount} "
+                  "discussions{totalCount}}}", "-F", f"o={git.repo.split('/')[0]}",
+                  "-F", f"n={git.repo.split('/')[-1]}"], cwd)
+    repository = ((counts or {}).get("data") or {}).get("repository") if isinstance(counts, dict) else None
+    if isinstance(repository, dict):
+        for key, field_name in (("openPullRequests", "pullRequests"), ("openIssues", "issues"),
+                                ("openDiscussions", "discussions")):
+            total = (repository.get(field_name) or {}).get("totalCount")
+            github[key] = total if isinstance(total, int) else None
+    return True, remote, github
+
+
+# ---------------------------------------------------------------------------- payload
+
+
+def gather_inputs(session_id: str, state: aggregate.SessionState, *, now: datetime,
+                  env: Optional[Mapping[str, str]] = None, git_timeout: float = gitstate.DEFAULT_TIMEOUT,
+                  use_gh: bool = True) -> aggregate.PayloadInputs:
+    """Everything besides the journal that the payload of ``session_id`` needs, read from disk, git and gh."""
+    env = os.environ if env is None else env
+    sensor = read_json_file(paths.statusline_sensor_path(session_id)) or {}
+    transcript = state.transcript_path or (sensor.get("transcript_path") if isinstance(sensor.get("transcript_path"), str)
+                                           else None)
+    usage = usage_for(transcript, sensor, env)
+    cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
+    git = gitstate.read_git_state(cwd, timeout=git_timeout)
+    ready, remote, github = github_facts(cwd, git) if use_gh else (False, None, {"repo": git.repo})
+
+    from .usage import budget_from_env, default_price_table
+
+    budget, configured = budget_from_env(env)
+    try:
+        policy = dict(default_price_table().budget)
+    except Exception:  # noqa: BLE001  (a broken price override must not hide the rest of the HUD)
+        policy = {}
+    controls = aggregate.session_controls(
+        transcript=bool(transcript and os.path.isfile(transcript)), claude=shutil.which("claude") is not None,
+        git_worktree=git.worktree is not None, gh_ready=ready, remote_repo=git.repo is not None,
+    )
+    return aggregate.PayloadInputs(
+        now=now, sensor=sensor, usage=usage, git=git.to_dict(), remote_checks=remote, github=github,
+        budget_usd=None if budget is None else float(budget), budget_configured=configured, budget_policy=policy,
+        linear=linear_from_env(env), handoff=handoff_info(session_id), controls=controls,
+    )
+
+
+def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: Any) -> HudStatus:
+    """The ``ecc.hud-status.v1`` payload of one session, rebuilt from its journal and the other sources."""
+    resolve_session(session_id)
+    now = now or datetime.now(timezone.utc)
+    state = aggregate.fold_all(read_journal(session_id))
+    state.session_id = state.session_id or session_id
+    return aggregate.build_payload(state, gather_inputs(session_id, state, now=now, **kwargs))
