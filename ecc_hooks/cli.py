@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "uninstall": ("ecc_hooks.install", "remove exactly what install added"),
     "doctor": ("ecc_hooks.install", "say what is installed where and whether each command runs"),
     "hook": ("ecc_hooks.hook", "run the recording hook (reads a hook payload on stdin)"),
+    "statusline": ("ecc_hooks.statusline", "run the status line (stdin from Claude Code), or --preview it on sample data"),
     "status": ("ecc_hooks.status", "print the HUD status (ecc.hud-status.v1) of Claude Code sessions"),
 }
 
