@@ -1,119 +1,189 @@
 """Claude Code's ``statusLine`` command: ``python -m ecc_hooks.statusline``.
 
 Claude Code runs this as a fresh process after every assistant message and every refresh
-interval, with the session's state on stdin. It does two things, both cheap:
+interval, with the session's state on stdin. It does three things, all cheap:
 
 1. records what only the status line receives (cost, context window, rate limits, prompt
    cache) in ``sessions/<id>/statusline.json``, so the HUD learns it;
-2. prints one row built from stdin and the session's latest snapshot (``hud.json``),
-   honest about what it does not know (``ctx --``, never a green default).
+2. merges stdin with the session's latest snapshot (``hud.json``, kept by the watcher; stdin
+   alone when there is none) and renders the configured segments (``ecc_hooks.segments``);
+3. keeps that output as the session's last good line, printed again if a later render fails.
 
 It never does git, network or transcript work, never exits non-zero, and strips control
-characters and escape sequences from every untrusted string. Hot path: standard library only.
+characters and escape sequences from every untrusted string. The TOML config is parsed only
+when its file changed (the parsed form is cached as JSON keyed by the file's stat), so a render
+without a config file, or with an unchanged one, imports no TOML parser. Hot path: standard
+library only, and no ``typing`` at run time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import sys
 import time
-from typing import Any, Callable
 
 from . import paths
 from .fsio import atomic_write
-from .hook import read_stdin
+from .segments import DEFAULT_ORDER, REGISTRY, Context
+from .segments import run as run_segment
+from .segments._util import clean  # noqa: F401  (re-exported: the one cleaner of untrusted text)
+from .segments.layout import compose, validate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 STDIN_CAP = 4 << 20
 STDIN_TIMEOUT = 2.0
-SEPARATOR = " \u2502 "
+DEFAULT_WIDTH = 120
+SNAPSHOT_CAP = 1 << 20
+LAST_LINE_CAP = 8 << 10
 
 # Fields of the status line stdin that the HUD needs and hooks never see.
 SENSOR_KEYS = ("model", "cost", "context_window", "exceeds_200k_tokens", "rate_limits", "prompt_cache",
                "version", "workspace", "worktree", "agent", "fast_mode", "effort", "transcript_path", "cwd")
 
-_CONTROL = {c: None for c in range(0x20)} | {0x7F: None} | {c: None for c in range(0x80, 0xA0)}
+
+def read_stdin(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT) -> tuple[bytes, str | None]:
+    """Stdin until EOF (at most ``cap`` bytes kept, the rest drained); the bytes and a problem or None.
+
+    A small copy of ``hook.read_payload``'s loop: importing ``ecc_hooks.hook`` would pull in the
+    normalizer and the redactor, which the status line never needs. (Both belong in ``fsio``.)
+    """
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    kept = 0
+    problem = None
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), "timeout"
+        try:
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+        except InterruptedError:
+            continue
+        except (OSError, ValueError):
+            break
+        if not chunk:
+            break
+        if kept < cap:
+            piece = chunk[: cap - kept]
+            chunks.append(piece)
+            kept += len(piece)
+            if len(piece) < len(chunk):
+                problem = "oversized"
+        else:
+            problem = "oversized"
+    return b"".join(chunks), problem
 
 
-def clean(value: object, limit: int = 80) -> str:
-    """An untrusted value as printable text: ESC sequences and control characters removed, length capped."""
-    if value is None:
-        return ""
-    text = str(value)
-    if "\x1b" in text:
-        import re  # only when an escape is present: keeps the common render free of regex work
-
-        text = re.sub(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|.)?", "", text)
-    text = text.translate(_CONTROL)
-    if len(text) > limit:
-        text = text[: limit - 1] + "\u2026"
-    return text
+# ---------------------------------------------------------------------------- config
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if -1e15 < value < 1e15 else None
+def parse_toml(path: str) -> tuple[dict[str, Any], str | None]:
+    """Read and validate a status line TOML file: ``(config, first problem or None)``; never raises."""
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # pragma: no cover - 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            return {}, "reading statusline.toml needs Python 3.11+ or the tomli package"
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except OSError as exc:
+        return {}, f"cannot read {os.path.basename(path)}: {exc.strerror or exc}"
+    except ValueError as exc:  # tomllib.TOMLDecodeError
+        return {}, f"{os.path.basename(path)}: {exc}"
+    return validate(raw, REGISTRY, DEFAULT_ORDER)
 
 
-# ---------------------------------------------------------------------------- segments
-# Each segment is a pure function of (stdin, snapshot) returning text or None (nothing to show).
+def load_config(path: str | None = None, cache_path: str | None = None) -> tuple[dict[str, Any], str | None]:
+    """The status line config: ``({}, None)`` without a file (no import, one ``stat``), else cached or parsed.
 
-Segment = Callable[[dict[str, Any], dict[str, Any]], "str | None"]
-
-
-def seg_model(stdin: dict[str, Any], snap: dict[str, Any]) -> str | None:
-    """The model's display name (falls back to its id)."""
-    model = stdin.get("model")
-    if isinstance(model, dict):
-        return clean(model.get("display_name") or model.get("id"), 40) or None
-    return clean(model, 40) or None
-
-
-def seg_cost(stdin: dict[str, Any], snap: dict[str, Any]) -> str:
-    """Session cost as Claude Code reports it; ``$--`` when unknown."""
-    cost = stdin.get("cost")
-    usd = _number(cost.get("total_cost_usd")) if isinstance(cost, dict) else None
-    return "$--" if usd is None else f"${usd:.2f}"
-
-
-def seg_context(stdin: dict[str, Any], snap: dict[str, Any]) -> str:
-    """Context used, as Claude Code computes it; ``ctx --`` before the first response."""
-    window = stdin.get("context_window")
-    used = _number(window.get("used_percentage")) if isinstance(window, dict) else None
-    return "ctx --" if used is None else f"ctx {used:.0f}%"
-
-
-def seg_tools(stdin: dict[str, Any], snap: dict[str, Any]) -> str | None:
-    """Tool calls from the latest HUD snapshot; absent when no snapshot exists."""
-    calls = snap.get("toolCalls")
-    if not isinstance(calls, dict) or _number(calls.get("total")) is None:
-        return None
-    text = f"tools {int(calls['total'])}"
-    failures = _number(calls.get("failures"))
-    if failures:
-        text += f" ({int(failures)} failed)"
-    return text
+    The parsed form is cached as JSON beside it, keyed by the file's (mtime_ns, ctime_ns, size,
+    inode): an unchanged file costs one small JSON read, a changed one is parsed once.
+    """
+    path = path or paths.statusline_config_path()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}, None
+    key = [path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+    cache_path = cache_path or paths.statusline_config_cache_path()
+    try:
+        with open(cache_path, "rb") as handle:
+            cached = json.loads(handle.read(1 << 20))
+        if isinstance(cached, dict) and cached.get("key") == key and isinstance(cached.get("config"), dict):
+            return cached["config"], cached.get("error")
+    except (OSError, ValueError):
+        pass
+    config, error = parse_toml(path)
+    try:
+        data = json.dumps({"key": key, "config": config, "error": error}, separators=(",", ":")).encode()
+        atomic_write(cache_path, data, durable=False)
+    except (OSError, TypeError, ValueError):
+        pass
+    return config, error
 
 
-SEGMENTS: dict[str, Segment] = {"model": seg_model, "cost": seg_cost, "context": seg_context, "tools": seg_tools}
-DEFAULT_ORDER = ("model", "cost", "context", "tools")
+# ---------------------------------------------------------------------------- render
 
 
-def render(stdin: dict[str, Any], snap: dict[str, Any], order: tuple[str, ...] = DEFAULT_ORDER) -> str:
-    """One row: the non-empty segments in ``order``, joined."""
-    parts = []
-    for name in order:
-        text = SEGMENTS[name](stdin, snap)
-        if text:
-            parts.append(text)
-    return SEPARATOR.join(parts)
+def render_lines(stdin: Mapping[str, Any], snapshot: Mapping[str, Any], config: Mapping[str, Any], *,
+                 width: int, now: float, env: Mapping[str, str], snapshot_age: float | None = None,
+                 config_error: str | None = None, color: bool = True, theme: str | None = None) -> list[str]:
+    """The rows to print: each configured line's segments, fitted to ``width`` and styled by the theme."""
+    ctx = Context(stdin, snapshot, config, width, now, env, snapshot_age)
+    rows = config.get("lines") or [list(DEFAULT_ORDER)]
+    theme = theme or config.get("theme") or "default"
+    out = []
+    for i, row in enumerate(rows):
+        pieces = []
+        for name in row:
+            try:
+                piece = run_segment(name, ctx)
+            except Exception:  # noqa: BLE001 - one broken segment must not blank the row
+                piece = (f"{name} !", "unknown")
+            if piece and piece[0]:
+                pieces.append((piece[0], piece[1], REGISTRY[name][1]))
+        if config_error and i == 0:
+            pieces.append(("cfg! " + clean(config_error, 60), "warn", 10))
+        line = compose(pieces, width, theme, color)
+        if line:
+            out.append(line)
+    return out
+
+
+def width_from(env: Mapping[str, str], config: Mapping[str, Any]) -> int:
+    """Columns to fill: ``COLUMNS`` (Claude Code sets it), else the config's ``width``, else 120."""
+    try:
+        columns = int(env.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    except ValueError:
+        pass
+    width = config.get("width")
+    return width if isinstance(width, int) and width > 0 else DEFAULT_WIDTH
+
+
+def color_from(env: Mapping[str, str], config: Mapping[str, Any]) -> bool:
+    """Colour unless ``NO_COLOR`` is set (any non-empty value, per no-color.org) or the config says no."""
+    if env.get("NO_COLOR"):
+        return False
+    return config.get("color", True) is not False
 
 
 # ---------------------------------------------------------------------------- I/O
 
 
-def record_sensor(session: str, stdin: dict[str, Any], now: float) -> None:
+def record_sensor(session: str, stdin: Mapping[str, Any], now: float) -> None:
     """Keep what only the status line learns, for the watcher and the HUD."""
     sensor = {k: stdin[k] for k in SENSOR_KEYS if k in stdin}
     sensor["receivedAt"] = now
@@ -124,42 +194,137 @@ def record_sensor(session: str, stdin: dict[str, Any], now: float) -> None:
     atomic_write(paths.statusline_sensor_path(session), json.dumps(sensor, separators=(",", ":")).encode(), durable=False)
 
 
-def load_snapshot(session: str) -> dict[str, Any]:
-    """The session's latest HUD snapshot, or an empty dict when there is none or it is unreadable."""
+def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any], float | None]:
+    """The session's latest HUD snapshot and its age in seconds; ``({}, None)`` when missing or unreadable."""
     try:
         with open(paths.hud_path(session), "rb") as handle:
-            snap = json.loads(handle.read(1 << 20))
+            mtime = os.fstat(handle.fileno()).st_mtime
+            snap = json.loads(handle.read(SNAPSHOT_CAP))
+    except (OSError, ValueError, RecursionError):
+        return {}, None
+    if not isinstance(snap, dict):
+        return {}, None
+    return snap, (max((now if now is not None else time.time()) - mtime, 0.0))
+
+
+def save_last_line(session: str, text: str) -> None:
+    """Remember the last good output of this session (shown again when a render fails)."""
+    atomic_write(paths.statusline_last_path(session), text.encode("utf-8", "replace")[:LAST_LINE_CAP], durable=False)
+
+
+def last_line(session: str | None) -> str | None:
+    """The session's last good output, or None."""
+    if not session:
+        return None
+    try:
+        with open(paths.statusline_last_path(session), "rb") as handle:
+            text = handle.read(LAST_LINE_CAP).decode("utf-8", "replace")
     except (OSError, ValueError):
-        return {}
-    return snap if isinstance(snap, dict) else {}
+        return None
+    return text or None
+
+
+def _log(kind: str, detail: str) -> None:
+    try:
+        from .hook import log_error  # off the hot path: only after something went wrong
+
+        log_error(kind, detail)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def render_stdin(data: bytes, problem: str | None, env: Mapping[str, str], now: float) -> tuple[str, str | None]:
+    """Everything between the bytes on stdin and the text to print: ``(output, session)``."""
+    if not data.strip():
+        return "ecc-hooks: no status data on stdin", None
+    try:
+        stdin = json.loads(data)
+    except (ValueError, RecursionError):
+        reason = "stdin cut off" if problem else "stdin is not JSON"
+        return f"ecc-hooks: {reason}", None
+    if not isinstance(stdin, dict):
+        return "ecc-hooks: stdin is not a JSON object", None
+    session = paths.sanitize_session_id(stdin.get("session_id"))
+    snapshot: dict[str, Any] = {}
+    age = None
+    if session:
+        try:
+            record_sensor(session, stdin, now)
+        except (OSError, ValueError, TypeError) as exc:
+            _log("statusline-sensor", repr(exc))
+        snapshot, age = load_snapshot(session, now)
+    config, config_error = load_config()
+    lines = render_lines(stdin, snapshot, config, width=width_from(env, config), now=now, env=env,
+                         snapshot_age=age, config_error=config_error, color=color_from(env, config))
+    output = "\n".join(lines) or "ecc-hooks: nothing to show"
+    if session:
+        try:
+            save_last_line(session, output)
+        except OSError:
+            pass
+    return output, session
 
 
 def main() -> int:
-    """Status line entry point: always prints a row, always returns 0."""
-    line = "ecc-hooks: no session data"
+    """Status line entry point: always prints something useful, always returns 0."""
+    output = "ecc-hooks: status line failed (see errors.log)"
+    session = None
     try:
-        data, problem = read_stdin(cap=STDIN_CAP, timeout=STDIN_TIMEOUT)
-        stdin = json.loads(data) if data.strip() and problem is None else {}
-        if not isinstance(stdin, dict):
-            stdin = {}
-        session = paths.sanitize_session_id(stdin.get("session_id"))
-        snap: dict[str, Any] = {}
-        if session:
-            try:
-                record_sensor(session, stdin, time.time())
-            except OSError:
-                pass
-            snap = load_snapshot(session)
-        if stdin:
-            line = render(stdin, snap) or line
-    except Exception:  # noqa: BLE001 - the status line must never fail
-        pass
+        data, problem = read_stdin()
+        try:
+            session = paths.sanitize_session_id(json.loads(data).get("session_id"))
+        except Exception:  # noqa: BLE001 - only to find the last good line if rendering fails
+            session = None
+        output, session = render_stdin(data, problem, os.environ, time.time())
+    except Exception as exc:  # noqa: BLE001 - the status line must never fail
+        _log("statusline-render", repr(exc))
+        output = last_line(session) or output
     try:
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(output + "\n")
         sys.stdout.flush()
-    except OSError:
+    except (OSError, ValueError):
         pass
     return 0
+
+
+# ---------------------------------------------------------------------------- ecc-hooks statusline
+
+
+def add_arguments(parser: Any, name: str) -> None:
+    """``ecc-hooks statusline [--preview [--theme T] [--config F] [--width N]]``."""
+    from .segments.layout import THEMES
+
+    parser.add_argument("--preview", action="store_true", help="render sample data instead of reading stdin")
+    parser.add_argument("--theme", choices=sorted(THEMES), help="theme to preview (overrides the config's)")
+    parser.add_argument("--config", metavar="FILE", help="a statusline.toml to try (default: $ECC_HOOKS_HOME/statusline.toml)")
+    parser.add_argument("--width", type=int, metavar="N", help="columns (default: $COLUMNS, else the config's, else 120)")
+
+
+def run_command(args: Any, name: str) -> int:
+    """``ecc-hooks statusline``: the status line itself, or ``--preview`` on sample data."""
+    if not args.preview:
+        return main()
+    from .errors import UserError
+    from .segments import sample
+
+    if args.config:
+        if not os.path.isfile(args.config):
+            raise UserError(f"no such config file: {args.config} (write one, or drop --config)")
+        config, error = parse_toml(args.config)
+    else:
+        config, error = load_config()
+    env = dict(os.environ)
+    env.setdefault("HOME", "/home/dev")
+    width = args.width or width_from(env, config)
+    lines = render_lines(sample.STDIN, sample.SNAPSHOT, config, width=width, now=sample.NOW, env=env,
+                         snapshot_age=5.0, config_error=error, color=color_from(env, config), theme=args.theme)
+    print("\n".join(lines))
+    if error:
+        print(f"ecc-hooks statusline: config problem: {error}", file=sys.stderr)
+    return 0
+
+
+run = run_command  # the name the cli calls
 
 
 if __name__ == "__main__":

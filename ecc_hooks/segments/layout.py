@@ -1,0 +1,162 @@
+"""Lay segments out in rows: themes as data, the width budget (low priority dropped first), colour or not.
+
+Pure: the caller hands in the rendered pieces, the width, the theme name and whether colour is on.
+Widths are measured on the plain text (styling is added after), counting East Asian wide characters
+and emoji as two cells.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Sequence
+
+RESET = "\x1b[0m"
+
+# Foreground SGR per level. "unknown" is dim, never green: missing data must not look healthy.
+THEMES: dict[str, dict[str, Any]] = {
+    "default": {"sep": " \u2502 ", "fg": {"info": "", "ok": "32", "warn": "33", "bad": "31", "dim": "2", "unknown": "2"},
+                "sep_style": "2"},
+    "minimal": {"sep": "  ", "fg": {"info": "", "ok": "", "warn": "33", "bad": "31", "dim": "2", "unknown": "2"},
+                "sep_style": ""},
+    "powerline": {"sep": "\ue0b0", "powerline": True, "plain_sep": " \ue0b1 ",
+                  "bg": {"info": "44", "ok": "42", "warn": "43", "bad": "41", "dim": "100", "unknown": "100"},
+                  "bgfg": {"info": "97", "ok": "30", "warn": "30", "bad": "97", "dim": "37", "unknown": "37"}},
+    "plain": {"sep": " | ", "fg": {}, "sep_style": "", "no_color": True},
+}
+
+
+def cells(text: str) -> int:
+    """Terminal cells ``text`` takes (wide East Asian characters and emoji count two)."""
+    if text.isascii():
+        return len(text)
+    n = 0
+    for ch in text:
+        o = ord(ch)
+        n += 2 if (0x1100 <= o <= 0x115F or 0x2E80 <= o <= 0xA4CF or 0xAC00 <= o <= 0xD7A3 or 0xF900 <= o <= 0xFAFF
+                   or 0xFE30 <= o <= 0xFE4F or 0xFF00 <= o <= 0xFF60 or 0xFFE0 <= o <= 0xFFE6
+                   or 0x1F300 <= o <= 0x1F64F or 0x1F900 <= o <= 0x1F9FF or 0x20000 <= o <= 0x3FFFD) else 1
+    return n
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells, with an ellipsis when cut."""
+    if cells(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = cells(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "\u2026" if width > 0 else ""
+
+
+def _sgr(codes: str) -> str:
+    return f"\x1b[{codes}m" if codes else ""
+
+
+def fit(pieces: Sequence[tuple[str, str, int]], width: int, sep_cells: int) -> list[tuple[str, str]]:
+    """Keep pieces ``(text, level, priority)`` in order, dropping the lowest priority first until they fit."""
+    kept = list(pieces)
+
+    def total() -> int:
+        return sum(cells(t) for t, _, _ in kept) + sep_cells * max(len(kept) - 1, 0)
+
+    while len(kept) > 1 and total() > width:
+        lowest = min(range(len(kept)), key=lambda i: (kept[i][2], -i))  # lowest priority, rightmost first
+        del kept[lowest]
+    if kept and total() > width:
+        text, level, prio = kept[0]
+        kept[0] = (cut(text, width), level, prio)
+    return [(t, lv) for t, lv, _ in kept]
+
+
+def compose(pieces: Sequence[tuple[str, str, int]], width: int, theme: str = "default", color: bool = True) -> str:
+    """One row from ``(text, level, priority)`` pieces within ``width`` cells, styled by ``theme``."""
+    spec = THEMES.get(theme) or THEMES["default"]
+    color = color and not spec.get("no_color")
+    if spec.get("powerline"):
+        return _powerline(pieces, width, spec, color)
+    sep = spec["sep"]
+    kept = fit(pieces, width, cells(sep))
+    if not color:
+        return sep.join(t for t, _ in kept)
+    styled_sep = _sgr(spec.get("sep_style", "")) + sep + RESET if spec.get("sep_style") else sep
+    out = []
+    for text, level in kept:
+        code = spec["fg"].get(level, "")
+        out.append(_sgr(code) + text + RESET if code else text)
+    return styled_sep.join(out)
+
+
+def _powerline(pieces: Sequence[tuple[str, str, int]], width: int, spec: dict[str, Any], color: bool) -> str:
+    if not color:
+        sep = spec["plain_sep"]
+        return sep.join(t for t, _ in fit(pieces, width, cells(sep)))
+    # Each piece is " text " plus one arrow cell.
+    kept = fit([(t, lv, p) for t, lv, p in pieces], width - 1, 3)
+    out = []
+    for i, (text, level) in enumerate(kept):
+        bg = spec["bg"].get(level, "100")
+        out.append(_sgr(f"{spec['bgfg'].get(level, '97')};{bg}") + f" {text} ")
+        nxt = spec["bg"].get(kept[i + 1][1], "100") if i + 1 < len(kept) else "49"
+        out.append(_sgr(f"{int(bg) - 10 if int(bg) < 100 else int(bg) - 10};{nxt}") + spec["sep"])
+    return "".join(out) + RESET if out else ""
+
+
+def validate(raw: dict[str, Any], registry: dict[str, Any], default_order: Sequence[str]) -> tuple[dict[str, Any], str | None]:
+    """A parsed ``statusline.toml`` checked and normalised: ``(config, first problem or None)``.
+
+    Keys: ``theme`` (a THEMES name), ``segments`` (one row) or ``lines`` (rows: lists of names),
+    ``width`` (cells, when ``COLUMNS`` is not set), ``color`` (bool) and ``[segment.<name>]`` tables.
+    Unknown segment names and bad values are dropped with a message, never fatal.
+    """
+    problems: list[str] = []
+    config: dict[str, Any] = {}
+    theme = raw.get("theme", "default")
+    if isinstance(theme, str) and theme in THEMES:
+        config["theme"] = theme
+    else:
+        problems.append(f"unknown theme {theme!r} (one of {', '.join(THEMES)})")
+    rows: Any = None
+    if "lines" in raw:
+        rows = raw["lines"]
+        if not (isinstance(rows, list) and all(isinstance(r, list) for r in rows)):
+            problems.append("lines must be a list of lists of segment names")
+            rows = None
+    elif "segments" in raw:
+        rows = [raw["segments"]] if isinstance(raw["segments"], list) else None
+        if rows is None:
+            problems.append("segments must be a list of segment names")
+    if rows is not None:
+        clean_rows = []
+        for row in rows:
+            names = []
+            for name in row:
+                if isinstance(name, str) and name in registry:
+                    names.append(name)
+                else:
+                    problems.append(f"unknown segment {name!r}")
+            if names:
+                clean_rows.append(names)
+        config["lines"] = clean_rows or [list(default_order)]
+    if "width" in raw:
+        if isinstance(raw["width"], int) and not isinstance(raw["width"], bool) and raw["width"] > 0:
+            config["width"] = raw["width"]
+        else:
+            problems.append("width must be a positive integer")
+    if "color" in raw:
+        if isinstance(raw["color"], bool):
+            config["color"] = raw["color"]
+        else:
+            problems.append("color must be true or false")
+    sections = raw.get("segment")
+    if isinstance(sections, dict):
+        config["segment"] = {k: v for k, v in sections.items() if isinstance(v, dict)}
+        problems.extend(f"unknown segment table [segment.{k}]" for k in sections if k not in registry)
+    for key in raw:
+        if key not in ("theme", "lines", "segments", "width", "color", "segment"):
+            problems.append(f"unknown key {key!r}")
+    return config, (problems[0] if problems else None)
