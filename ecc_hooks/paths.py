@@ -8,6 +8,8 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     sessions/<session>/events.jsonl the per-session event journal (ecc.event.v1)
     sessions/<session>/statusline.json  what only the status line receives (cost, context)
     sessions/<session>/hud.json     the latest HUD snapshot (written by the watcher)
+    sessions/<session>/watch-state.json  the watcher's cursor + folded state + usage state (one atomic file)
+    watch.lock, watch.log           the watcher's single-instance lock (holds its pid) and its bounded log
     sessions/<session>/handoff.json where the session's last handoff document was written (inspect)
     sessions/<session>/statusline.last  the status line's last good output (shown on an internal error)
     statusline.toml                 the user's status line config (segments, order, lines, theme)
@@ -91,6 +93,21 @@ def statusline_config_path() -> str:
 def statusline_config_cache_path() -> str:
     """The status line config, parsed once and cached as JSON (keyed by the TOML file's stat)."""
     return os.path.join(home(), "statusline.toml.cache.json")
+
+
+def watch_state_path(session_id: str) -> str:
+    """The watcher's resume point for a session: journal cursor, folded state and usage state in one file."""
+    return os.path.join(session_dir(session_id), "watch-state.json")
+
+
+def watch_lock_path() -> str:
+    """The watcher's lock file (flock'd by the one running instance, which writes its pid into it)."""
+    return os.path.join(home(), "watch.lock")
+
+
+def watch_log_path() -> str:
+    """Size-bounded log of what the watcher daemon could not process."""
+    return os.path.join(home(), "watch.log")
 
 
 def handoff_record_path(session_id: str) -> str:
