@@ -246,3 +246,35 @@ def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: A
     state = aggregate.fold_all(read_journal(session_id))
     state.session_id = state.session_id or session_id
     return aggregate.build_payload(state, gather_inputs(session_id, state, now=now, **kwargs))
+
+
+def inputs_from_parts(session_id: str, state: aggregate.SessionState, *, now: datetime, sensor: dict[str, Any],
+                      usage: Any, git: gitstate.GitState, env: Optional[Mapping[str, str]] = None,
+                      gh: Optional[tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]] = None
+                      ) -> aggregate.PayloadInputs:
+    """``gather_inputs`` for a caller that already holds the sensor, the usage and git (the watcher's seam).
+
+    The watcher keeps an incremental ``UsageTracker`` and cached git/gh facts, so it hands them in
+    instead of having them re-read; budget, controls, Linear and handoff are derived as in ``gather_inputs``.
+    ``gh`` is what ``github_facts`` returned, or None when gh was not consulted.
+    """
+    env = os.environ if env is None else env
+    ready, remote, github = gh if gh is not None else (False, None, {"repo": git.repo})
+    transcript = state.transcript_path or (sensor.get("transcript_path") if isinstance(sensor.get("transcript_path"), str)
+                                           else None)
+    from .usage import budget_from_env, default_price_table
+
+    budget, configured = budget_from_env(env)
+    try:
+        policy = dict(default_price_table().budget)
+    except Exception:  # noqa: BLE001  (a broken price override must not hide the rest of the HUD)
+        policy = {}
+    controls = aggregate.session_controls(
+        transcript=bool(transcript and os.path.isfile(transcript)), claude=shutil.which("claude") is not None,
+        git_worktree=git.worktree is not None, gh_ready=ready, remote_repo=git.repo is not None,
+    )
+    return aggregate.PayloadInputs(
+        now=now, sensor=sensor, usage=usage, git=git.to_dict(), remote_checks=remote, github=github,
+        budget_usd=None if budget is None else float(budget), budget_configured=configured, budget_policy=policy,
+        linear=linear_from_env(env), handoff=handoff_info(session_id), controls=controls,
+    )
