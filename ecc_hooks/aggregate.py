@@ -53,16 +53,19 @@ MAX_AGENTS = 50
 MAX_CHECKS = 20
 EDIT_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 
-# Commands that are checks (tests, linters, type checkers). Matched on a word boundary
-# anywhere in a Bash command, so `cd x && pytest -q` counts.
+# Commands that are checks (tests, linters, type checkers), in command position only: at the start or
+# after `&&`, `||`, `;`, `|`, `(`, past env assignments, wrappers (`uv run`, `time`, ...) and a path, so
+# `cd x && .venv/bin/pytest -q` counts and `cat mypy.ini` or `git commit -m "fix pytest"` do not.
 CHECK_PATTERN = re.compile(
-    r"(?<![\w./-])(?:"
+    r"(?:^|&&|\|\||[;|(])\s*(?:\w+=\S*\s+)*"
+    r"(?:(?:time|env|sudo|nice|command|uv run|poetry run|pipenv run|hatch run|pdm run|rye run|bundle exec"
+    r"|timeout \S+)\s+)*(?:\S*/)?(?:"
     r"(?:python[0-9.]* -m )?(?:pytest|py\.test|unittest|tox|nox|mypy|pyright|ruff(?: check)?|flake8|pylint)"
     r"|(?:npm|pnpm|yarn|bun)(?: run)? (?:test|lint|typecheck|type-check|check)"
     r"|npx (?:jest|vitest|tsc|eslint)|jest|vitest|tsc|eslint|prettier --check|black --check"
     r"|cargo (?:test|clippy|check|nextest)|go (?:test|vet)|golangci-lint"
-    r"|make (?:test|check|lint)|mvn (?:test|verify)|gradle(?:w)? test|\./gradlew test|rspec|phpunit|ctest"
-    r")(?![\w-])"
+    r"|make (?:test|check|lint)|mvn (?:test|verify)|gradle(?:w)? test|rspec|phpunit|ctest"
+    r")(?![\w.-])"
 )
 
 
