@@ -18,7 +18,6 @@ library only, and no ``typing`` at run time.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import sys
@@ -40,6 +39,58 @@ STDIN_TIMEOUT = 2.0
 DEFAULT_WIDTH = 120
 SNAPSHOT_CAP = 1 << 20
 LAST_LINE_CAP = 8 << 10
+
+# ---------------------------------------------------------------------------- JSON without ``json``
+# ``import json`` loads ``re`` (and with it enum, functools, collections): about a third of this
+# process's own start-up. The C accelerator ``_json`` that ``json`` wraps does the work on its own.
+
+try:
+    import _json
+
+    class _ScanContext:
+        """What ``_json.make_scanner`` reads from ``json.JSONDecoder`` (strict, like ``json.loads``)."""
+
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        memo: dict = {}
+
+        @staticmethod
+        def parse_constant(name: str) -> None:
+            raise ValueError(f"{name} is not JSON")
+
+    _scan = _json.make_scanner(_ScanContext())
+    _encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, True, False)
+
+    def loads(data: bytes | str) -> Any:
+        """``json.loads`` for UTF-8 JSON text; ValueError on anything else (NaN/Infinity included)."""
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        text = text.lstrip("\ufeff").strip(" \t\n\r")
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:
+            raise ValueError("not JSON") from None
+        if end != len(text):
+            raise ValueError("extra data after JSON")
+        return value
+
+    def dumps(value: Any) -> str:
+        """Compact ASCII JSON (NaN refused) of plain JSON data."""
+        return "".join(_encode(value, 0))
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - interpreters without _json
+    import json
+
+    def _refuse_constant(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    def loads(data: bytes | str) -> Any:
+        return json.loads(data, parse_constant=_refuse_constant)
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
 
 # Fields of the status line stdin that the HUD needs and hooks never see.
 SENSOR_KEYS = ("model", "cost", "context_window", "exceeds_200k_tokens", "rate_limits", "prompt_cache",
@@ -119,14 +170,14 @@ def load_config(path: str | None = None, cache_path: str | None = None) -> tuple
     cache_path = cache_path or paths.statusline_config_cache_path()
     try:
         with open(cache_path, "rb") as handle:
-            cached = json.loads(handle.read(1 << 20))
+            cached = loads(handle.read(1 << 20))
         if isinstance(cached, dict) and cached.get("key") == key and isinstance(cached.get("config"), dict):
             return cached["config"], cached.get("error")
     except (OSError, ValueError):
         pass
     config, error = parse_toml(path)
     try:
-        data = json.dumps({"key": key, "config": config, "error": error}, separators=(",", ":")).encode()
+        data = dumps({"key": key, "config": config, "error": error}).encode()
         atomic_write(cache_path, data, durable=False)
     except (OSError, TypeError, ValueError):
         pass
@@ -191,7 +242,7 @@ def record_sensor(session: str, stdin: Mapping[str, Any], now: float) -> None:
     directory = paths.session_dir(session)
     for d in (paths.home(), paths.sessions_dir(), directory):
         paths.ensure_dir(d)
-    atomic_write(paths.statusline_sensor_path(session), json.dumps(sensor, separators=(",", ":")).encode(), durable=False)
+    atomic_write(paths.statusline_sensor_path(session), dumps(sensor).encode(), durable=False)
 
 
 def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any], float | None]:
@@ -199,7 +250,7 @@ def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any
     try:
         with open(paths.hud_path(session), "rb") as handle:
             mtime = os.fstat(handle.fileno()).st_mtime
-            snap = json.loads(handle.read(SNAPSHOT_CAP))
+            snap = loads(handle.read(SNAPSHOT_CAP))
     except (OSError, ValueError, RecursionError):
         return {}, None
     if not isinstance(snap, dict):
@@ -238,7 +289,7 @@ def render_stdin(data: bytes, problem: str | None, env: Mapping[str, str], now: 
     if not data.strip():
         return "ecc-hooks: no status data on stdin", None
     try:
-        stdin = json.loads(data)
+        stdin = loads(data)
     except (ValueError, RecursionError):
         reason = "stdin cut off" if problem else "stdin is not JSON"
         return f"ecc-hooks: {reason}", None
@@ -272,7 +323,7 @@ def main() -> int:
     try:
         data, problem = read_stdin()
         try:
-            session = paths.sanitize_session_id(json.loads(data).get("session_id"))
+            session = paths.sanitize_session_id(loads(data).get("session_id"))
         except Exception:  # noqa: BLE001 - only to find the last good line if rendering fails
             session = None
         output, session = render_stdin(data, problem, os.environ, time.time())
