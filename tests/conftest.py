@@ -14,6 +14,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("HOME", str(home))
     for var in ("CLAUDE_CONFIG_DIR", "ECC_HOOKS_HOME", "ECC_HOOKS_RAW", "CLAUDE_PROJECT_DIR"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ECC_HOOKS_NO_WATCHER", "1")  # no SessionStart spawns a daemon (tests/test_watch*.py opt in)
     return home
 
 
