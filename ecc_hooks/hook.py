@@ -24,6 +24,7 @@ STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
 ERRORS_LOG_MAX = 1 << 20
 RAW_RECORD_MAX = 1 << 20
 RAW_ENV = "ECC_HOOKS_RAW"
+NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": SessionStart does not start the watcher daemon
 TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
 
@@ -230,6 +231,41 @@ def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> N
     if salvaged:
         record["truncatedPayload"] = True
     write_record(record)
+    if record.get("event") == "SessionStart":
+        start_watcher()
+
+
+def start_watcher() -> None:
+    """Start the watcher daemon detached when none holds its lock; never waits, never raises.
+
+    A non-blocking shared flock on ``watch.lock`` tells whether a watcher runs (it holds the lock
+    exclusively). If none does, ``posix_spawn`` (no ``subprocess`` import on the hot path) starts
+    ``python -m ecc_hooks.watch --foreground`` in a new session with stdio on /dev/null, so Claude Code
+    never waits on it and never kills it with the hook. Two hooks racing may both spawn one: the daemon's
+    own exclusive lock lets only one run.
+    """
+    if os.environ.get(NO_WATCHER_ENV) == "1":
+        return
+    try:
+        import fcntl
+
+        fd = os.open(paths.watch_lock_path(), os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return  # held: a watcher runs
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        null = os.devnull
+        os.posix_spawn(sys.executable, [sys.executable, "-m", "ecc_hooks.watch", "--foreground"], dict(os.environ),
+                       file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+                                     (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+                                     (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0)],
+                       setsid=True)
+    except Exception as exc:  # noqa: BLE001 - a hook must never fail Claude Code
+        log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")
 
 
 def main() -> int:
