@@ -1,0 +1,541 @@
+"""The watcher daemon: keeps every live session's ``hud.json`` current. ``python -m ecc_hooks.watch``.
+
+One instance per ``ECC_HOOKS_HOME`` (``watch.lock``, flock'd, holding the pid). It watches the journals and
+status line sensor files under ``sessions/`` and the transcript folders of the sessions it knows, with
+watchfiles (inotify underneath). On a change it folds only the new bytes: the journal through a ``Cursor``,
+the transcripts through the session's incremental ``UsageTracker``. Then, per changed session:
+
+1. ``watch-state.json`` is written atomically: journal cursor + folded ``SessionState`` + tracker state,
+   one document, so offsets and the totals they describe can never disagree;
+2. ``hud.json`` is rebuilt from that state (``collect.inputs_from_parts`` + ``aggregate.build_payload``)
+   and written atomically.
+
+A ``kill -9`` at any point loses nothing and counts nothing twice: what the state file does not cover is
+read again on restart, and a hud.json older than its state file is rebuilt at startup. The SessionStart
+hook starts the daemon detached when none runs; it exits by itself after ``--idle-exit`` seconds without
+a change. The loop never fails on one bad line or file: problems go to the size-bounded ``watch.log``.
+
+watchfiles' notify loop checks its change set every ``step`` ms (a sleep, not a scan of the files), so an
+idle daemon wakes a few dozen times a second for microseconds each; benchmarks/bench_watch.py measures it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import orjson
+
+from . import aggregate, fsio, paths
+from .errors import UserError
+
+STATE_SCHEMA = "ecc.watch-state.v1"
+IDLE_EXIT_ENV = "ECC_HOOKS_WATCH_IDLE_EXIT"
+DEFAULT_IDLE_EXIT = 3600.0  # seconds without any change before the daemon exits (the next SessionStart restarts it)
+STEP_MS = 20  # watchfiles' change-set check interval: the latency floor and the idle wake-up rate
+DEBOUNCE_MS = 200  # longest a burst of changes is grouped before it is processed
+GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs again
+ACTIVE_SECONDS = 86400.0  # at startup, sessions whose journal changed this recently are loaded and watched
+GUARD_BYTES = 64
+LOG_MAX = 1 << 20
+OWN_FILES = frozenset({"hud.json", "watch-state.json", "statusline.last", "handoff.json"})
+
+
+def log(kind: str, detail: str) -> None:
+    """One line in the bounded ``watch.log``; never raises."""
+    try:
+        line = orjson.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kind": kind,
+                             "detail": detail[:2000]}) + b"\n"
+        fsio.append_bounded(paths.watch_log_path(), line, LOG_MAX)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+# ---------------------------------------------------------------------------- one session
+
+
+@dataclass
+class SessionWatch:
+    """What the daemon holds for one session; persisted whole in ``watch-state.json``."""
+
+    session_id: str
+    cursor: fsio.Cursor = field(default_factory=fsio.Cursor)
+    guard: bytes = b""
+    state: aggregate.SessionState = field(default_factory=aggregate.SessionState)
+    tracker: Any = None  # UsageTracker, or None before the transcript is known
+    sensor_raw: Optional[bytes] = None
+
+    # -- persistence -------------------------------------------------------------------------
+    def dumps(self) -> bytes:
+        """The state document: cursor, folded state and tracker state together."""
+        return orjson.dumps({
+            "schema": STATE_SCHEMA,
+            "sessionId": self.session_id,
+            "journal": {"dev": self.cursor.dev, "ino": self.cursor.ino, "offset": self.cursor.offset,
+                        "guard": self.guard.hex()},
+            "state": self.state.to_dict(),
+            "usage": self.tracker.to_state() if self.tracker is not None else None,
+        })
+
+    @classmethod
+    def load(cls, session_id: str) -> "SessionWatch":
+        """Resume from ``watch-state.json``; a missing or unreadable one starts from the journal's first byte."""
+        try:
+            with open(paths.watch_state_path(session_id), "rb") as handle:
+                doc = orjson.loads(handle.read())
+            if doc.get("schema") != STATE_SCHEMA:
+                raise ValueError("not an ecc.watch-state.v1 document")
+            journal = doc["journal"]
+            watch = cls(session_id, fsio.Cursor(int(journal["dev"]), int(journal["ino"]), int(journal["offset"])),
+                        bytes.fromhex(journal.get("guard") or ""), aggregate.SessionState.from_dict(doc["state"]))
+            if doc.get("usage"):
+                from .usage import UsageTracker
+
+                watch.tracker = UsageTracker.from_state(doc["usage"])
+            return watch
+        except FileNotFoundError:
+            return cls(session_id)
+        except Exception as exc:  # noqa: BLE001  (a damaged state file only costs a rebuild)
+            log("state-unreadable", f"{session_id}: {type(exc).__name__}: {exc}")
+            return cls(session_id)
+
+    # -- reading -----------------------------------------------------------------------------
+    def read_journal(self) -> bool:
+        """Fold the journal's new complete lines; True when anything was consumed or the file was reset."""
+        changed = False
+        while True:
+            block = fsio.read_new_block(paths.journal_path(self.session_id), self.cursor, guard=self.guard)
+            if block.reset:
+                self.state = aggregate.SessionState()  # replaced or truncated: rebuilt from its first byte
+                self.guard = b""
+                changed = True
+            self.cursor = block.cursor
+            if not block.data:
+                return changed
+            for line in block.data.split(b"\n")[:-1]:
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # the fold of a fresh rebuild skips it too
+                aggregate.fold(self.state, record)
+            self.guard = (self.guard + block.data)[-GUARD_BYTES:]
+            changed = True
+
+    def read_sensor(self) -> tuple[bool, dict[str, Any]]:
+        """The status line sensor (re-read whole: it is small) and whether it changed."""
+        try:
+            with open(paths.statusline_sensor_path(self.session_id), "rb") as handle:
+                raw: Optional[bytes] = handle.read()
+        except OSError:
+            raw = None
+        changed = raw != self.sensor_raw
+        self.sensor_raw = raw
+        try:
+            sensor = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError:
+            sensor = {}
+        return changed, sensor if isinstance(sensor, dict) else {}
+
+    def transcript_path(self, sensor: dict[str, Any]) -> Optional[str]:
+        """The main transcript: from the journal, else from the status line."""
+        path = self.state.transcript_path or sensor.get("transcript_path")
+        return os.path.abspath(path) if isinstance(path, str) and path else None
+
+    def read_usage(self, sensor: dict[str, Any]) -> tuple[bool, Any]:
+        """Fold the transcripts' new lines; (changed, SessionUsage or None)."""
+        path = self.transcript_path(sensor)
+        if path is None or not os.path.isfile(path):
+            return False, None
+        from .usage import UsageTracker
+
+        changed = False
+        if self.tracker is None or self.tracker.transcript_path != path:
+            self.tracker = UsageTracker(path)
+            changed = True
+        before = [tuple(s.cursor) for s in self.tracker.files.values()]
+        usage = self.tracker.update(statusline=sensor or None)
+        return changed or before != [tuple(s.cursor) for s in self.tracker.files.values()], usage
+
+
+# ---------------------------------------------------------------------------- the daemon
+
+
+class GitCache:
+    """Git facts per worktree, reused for ``ttl`` seconds (git runs a few processes: not on every event)."""
+
+    def __init__(self, ttl: float = GIT_TTL) -> None:
+        self.ttl = ttl
+        self.entries: dict[Optional[str], tuple[float, Any]] = {}
+
+    def get(self, cwd: Optional[str]) -> Any:
+        from . import gitstate
+
+        now = time.monotonic()
+        hit = self.entries.get(cwd)
+        if hit is None or now - hit[0] > self.ttl:
+            hit = (now, gitstate.read_git_state(cwd) if cwd else gitstate.GitState())
+            self.entries[cwd] = hit
+        return hit[1]
+
+
+class Watcher:
+    """The daemon's state: known sessions, what to watch, and the process loop."""
+
+    def __init__(self, idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS) -> None:
+        self.idle_exit = idle_exit
+        self.step_ms = step_ms
+        self.debounce_ms = debounce_ms
+        self.sessions: dict[str, SessionWatch] = {}
+        self.git = GitCache()
+        self.stop = threading.Event()
+        self.sessions_dir = paths.sessions_dir()
+        self.last_change = time.monotonic()
+
+    # -- per session ----------------------------------------------------------------------------
+    def session(self, session_id: str) -> SessionWatch:
+        watch = self.sessions.get(session_id)
+        if watch is None:
+            watch = self.sessions[session_id] = SessionWatch.load(session_id)
+        return watch
+
+    def process(self, session_id: str, force: bool = False) -> bool:
+        """Catch one session up; write its state and hud.json when anything changed. Never raises."""
+        try:
+            if not os.path.isfile(paths.journal_path(session_id)):
+                return False
+            watch = self.session(session_id)
+            changed = watch.read_journal()
+            sensor_changed, sensor = watch.read_sensor()
+            usage_changed, usage = watch.read_usage(sensor)
+            if not (changed or sensor_changed or usage_changed or force):
+                return False
+            watch.state.session_id = watch.state.session_id or session_id
+            fsio.atomic_write(paths.watch_state_path(session_id), watch.dumps())
+            self.write_hud(watch, sensor, usage)
+            return True
+        except Exception as exc:  # noqa: BLE001  (one bad session never stops the others)
+            log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
+            return False
+
+    def write_hud(self, watch: SessionWatch, sensor: dict[str, Any], usage: Any) -> None:
+        from . import collect
+
+        state = watch.state
+        cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
+        inputs = collect.inputs_from_parts(watch.session_id, state, now=datetime.now(timezone.utc), sensor=sensor,
+                                           usage=usage, git=self.git.get(cwd))
+        payload = aggregate.build_payload(state, inputs)
+        fsio.atomic_write(paths.hud_path(watch.session_id), payload.model_dump_json(by_alias=True).encode())
+
+    # -- discovery ------------------------------------------------------------------------------
+    def startup_pass(self) -> None:
+        """Load recent sessions and catch up every one whose files moved past its saved state."""
+        try:
+            entries = [e.name for e in os.scandir(self.sessions_dir) if e.is_dir()]
+        except OSError:
+            entries = []
+        now = time.time()
+        for name in entries:
+            if paths.sanitize_session_id(name) != name:
+                continue
+            try:
+                journal = os.stat(paths.journal_path(name)).st_mtime_ns
+            except OSError:
+                continue
+            stamps = {}
+            for key, path in (("state", paths.watch_state_path(name)), ("hud", paths.hud_path(name)),
+                              ("sensor", paths.statusline_sensor_path(name))):
+                try:
+                    stamps[key] = os.stat(path).st_mtime_ns
+                except OSError:
+                    stamps[key] = None
+            recent = now - journal / 1e9 < ACTIVE_SECONDS
+            behind = (stamps["state"] is None or journal > stamps["state"]
+                      or (stamps["sensor"] or 0) > stamps["state"])
+            stale_hud = stamps["hud"] is None or (stamps["state"] is not None and stamps["hud"] < stamps["state"])
+            if recent or behind or stale_hud:
+                self.process(name, force=stale_hud)
+
+    def transcript_dirs(self) -> set[str]:
+        """Folders of the known sessions' transcripts (their subagent folders are inside)."""
+        dirs = set()
+        for watch in self.sessions.values():
+            if watch.tracker is not None and watch.state.turn_state != "ended":
+                directory = os.path.dirname(watch.tracker.transcript_path)
+                if os.path.isdir(directory):
+                    dirs.add(directory)
+        return dirs
+
+    def sessions_for(self, path: str) -> set[str]:
+        """Which sessions a changed path concerns."""
+        found = set()
+        if path.startswith(self.sessions_dir + os.sep):
+            rel = path[len(self.sessions_dir) + 1:].split(os.sep)
+            if len(rel) == 2 and rel[1] in ("events.jsonl", "statusline.json"):
+                found.add(rel[0])
+            return found
+        for sid, watch in self.sessions.items():
+            tracker = watch.tracker
+            if tracker is None:
+                continue
+            main = tracker.transcript_path
+            if path == main or path.startswith(os.path.splitext(main)[0] + os.sep):
+                found.add(sid)
+        return found
+
+    # -- loop -------------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Watch until stopped or idle for ``idle_exit`` seconds; returns the exit code."""
+        import watchfiles
+
+        paths.ensure_dir(paths.home())
+        paths.ensure_dir(self.sessions_dir)
+        self.startup_pass()
+        timeout_ms = int(max(0.2, min(self.idle_exit, 30.0)) * 1000)
+
+        def wanted(change: Any, path: str) -> bool:
+            name = os.path.basename(path)
+            return not (name in OWN_FILES or name.endswith(".tmp") or name.startswith("."))
+
+        while not self.stop.is_set():
+            roots = self.transcript_dirs()
+            watched = sorted({self.sessions_dir, *roots})
+            rewatch = False
+            for changes in watchfiles.watch(*watched, watch_filter=wanted, debounce=self.debounce_ms,
+                                            step=self.step_ms, stop_event=self.stop, rust_timeout=timeout_ms,
+                                            yield_on_timeout=True, raise_interrupt=False,
+                                            ignore_permission_denied=True):
+                if self.stop.is_set():
+                    break
+                if not changes:
+                    if time.monotonic() - self.last_change >= self.idle_exit:
+                        return 0
+                    continue
+                self.last_change = time.monotonic()
+                dirty: set[str] = set()
+                for _, path in changes:
+                    dirty |= self.sessions_for(path)
+                for sid in sorted(dirty):
+                    self.process(sid)
+                if self.transcript_dirs() - roots:
+                    rewatch = True  # a new transcript folder to watch: restart the notify loop
+                    break
+            if rewatch:
+                # events between the old loop's end and the new one's start: catch every known session up
+                for sid in list(self.sessions):
+                    self.process(sid)
+            elif not self.stop.is_set():
+                # the watch loop ended by itself (a watched folder vanished): look again shortly
+                time.sleep(0.5)
+                if time.monotonic() - self.last_change >= self.idle_exit:
+                    return 0
+                self.startup_pass()
+        return 0
+
+
+# ---------------------------------------------------------------------------- single instance
+
+
+def _read_pid(fd: int) -> Optional[int]:
+    try:
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+        return int(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def lock_holder() -> Optional[int]:
+    """The pid of the running watcher, or None when no process holds the lock."""
+    try:
+        fd = os.open(paths.watch_lock_path(), os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            for _ in range(50):  # the holder writes its pid right after locking
+                pid = _read_pid(fd)
+                if pid:
+                    return pid
+                time.sleep(0.01)
+            return -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def acquire_lock() -> tuple[Optional[int], Optional[int]]:
+    """(lock fd, None) when this process now owns the watcher lock, else (None, holder pid)."""
+    paths.ensure_dir(paths.home())
+    fd = os.open(paths.watch_lock_path(), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, fsio.FILE_MODE)
+    for _ in range(20):  # a hook checking the lock holds it shared for microseconds: retry a little
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            time.sleep(0.02)
+    else:
+        pid = None
+        for _ in range(50):
+            pid = _read_pid(fd)
+            if pid:
+                break
+            time.sleep(0.01)
+        os.close(fd)
+        return None, pid or -1
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd, None
+
+
+def spawn_detached() -> None:
+    """Start ``python -m ecc_hooks.watch --foreground`` in its own session, stdio on /dev/null; no waiting."""
+    import subprocess
+
+    subprocess.Popen([sys.executable, "-m", "ecc_hooks.watch", "--foreground"], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+
+
+def idle_exit_setting(value: Optional[float]) -> float:
+    """Argument, then ``ECC_HOOKS_WATCH_IDLE_EXIT``, then the default."""
+    if value is not None:
+        return value
+    raw = os.environ.get(IDLE_EXIT_ENV, "").strip()
+    try:
+        return float(raw) if raw else DEFAULT_IDLE_EXIT
+    except ValueError:
+        raise UserError(f"{IDLE_EXIT_ENV}={raw!r} is not a number of seconds") from None
+
+
+def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS) -> int:
+    """Own the lock and watch until stopped (SIGTERM/SIGINT) or idle."""
+    home = paths.home()
+    os.environ["ECC_HOOKS_HOME"] = home  # absolute, before leaving the caller's folder
+    fd, holder = acquire_lock()
+    if fd is None:
+        raise UserError(f"a watcher already runs for {home} (pid {holder}); stop it with: ecc-hooks watch --stop")
+    watcher = Watcher(idle_exit, step_ms, debounce_ms)
+
+    def on_signal(signum: int, frame: Any) -> None:
+        watcher.stop.set()
+        raise KeyboardInterrupt  # interrupts watchfiles' wait; the loop sees stop and returns
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        os.chdir("/")
+    except OSError:
+        pass
+    try:
+        return watcher.run()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        try:
+            os.ftruncate(fd, 0)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def stop_running(timeout: float = 10.0) -> Optional[int]:
+    """SIGTERM the running watcher and wait for it to release the lock; its pid, or None when none ran."""
+    pid = lock_holder()
+    if pid is None:
+        return None
+    if pid > 0:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lock_holder() is None:
+            return pid
+        time.sleep(0.05)
+    if pid > 0:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return pid
+
+
+# ---------------------------------------------------------------------------- command
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str = "watch") -> None:
+    """Options of ``ecc-hooks watch``."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--status", action="store_true", help="say whether a watcher runs (exit 1 when none)")
+    mode.add_argument("--stop", action="store_true", help="stop the running watcher")
+    mode.add_argument("--foreground", action="store_true", help="run the watcher in this process")
+    parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                        help=f"exit after this long without a change (default ${IDLE_EXIT_ENV} or {DEFAULT_IDLE_EXIT:.0f})")
+    parser.add_argument("--step-ms", type=int, default=STEP_MS, help=argparse.SUPPRESS)
+    parser.add_argument("--debounce-ms", type=int, default=DEBOUNCE_MS, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace, name: str = "watch") -> int:
+    """Start (detached), run in the foreground, report or stop the watcher of ``ECC_HOOKS_HOME``."""
+    home = paths.home()
+    if args.status:
+        pid = lock_holder()
+        if pid is None:
+            raise UserError(f"no watcher runs for {home}; start one with: ecc-hooks watch")
+        print(f"watcher running for {home} (pid {pid})")
+        return 0
+    if args.stop:
+        pid = stop_running()
+        print(f"stopped the watcher for {home} (pid {pid})" if pid is not None else f"no watcher was running for {home}")
+        return 0
+    idle = idle_exit_setting(args.idle_exit)
+    if args.foreground:
+        return run_foreground(idle, args.step_ms, args.debounce_ms)
+    pid = lock_holder()
+    if pid is not None:
+        raise UserError(f"a watcher already runs for {home} (pid {pid}); stop it with: ecc-hooks watch --stop")
+    if args.idle_exit is not None:
+        os.environ[IDLE_EXIT_ENV] = str(args.idle_exit)
+    spawn_detached()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        pid = lock_holder()
+        if pid is not None:
+            print(f"started the watcher for {home} (pid {pid})")
+            return 0
+        time.sleep(0.05)
+    raise UserError(f"the watcher did not start; see {paths.watch_log_path()}")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """``python -m ecc_hooks.watch``: the same interface as ``ecc-hooks watch``."""
+    from .cli import Parser
+
+    parser = Parser(prog="python -m ecc_hooks.watch", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except UserError as exc:
+        print(f"ecc-hooks watch: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
