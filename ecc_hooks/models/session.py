@@ -1,0 +1,156 @@
+"""``ecc.session.v1``: one inspected session (the ECC "session adapter" contract), what ``inspect`` prints.
+
+Top-level sections are fixed (``schemaVersion``, ``adapterId``, ``session``, ``workers``, ``aggregates``);
+sections may gain fields. Value sets: session ``kind`` orchestrated/history/claude-code, session ``state``
+active/idle/completed/failed/missing/recorded, worker ``health`` healthy/stale/degraded/unknown. A worker's
+``state`` is one of ``WorkerState`` (the HUD's agent states plus ``recorded``). ``aggregates.workerCount``
+equals ``len(workers)`` and the state and health maps count workers; the model enforces both.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = "ecc.session.v1"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SessionKind(str, Enum):
+    """What kind of session was inspected."""
+
+    orchestrated = "orchestrated"
+    history = "history"
+    claude_code = "claude-code"
+
+
+class SessionState(str, Enum):
+    """The whole session's state, derived from its workers (``adapters._common.session_state``)."""
+
+    active = "active"
+    idle = "idle"
+    completed = "completed"
+    failed = "failed"
+    missing = "missing"
+    recorded = "recorded"
+
+
+class WorkerState(str, Enum):
+    """One worker's state (status.md ``State``, or the agent's state for a Claude Code session)."""
+
+    running = "running"
+    waiting = "waiting"
+    idle = "idle"
+    completed = "completed"
+    failed = "failed"
+    stopped = "stopped"
+    recorded = "recorded"
+    unknown = "unknown"
+
+
+class Health(str, Enum):
+    """How trustworthy a worker's state is: stale means no update for 5 minutes."""
+
+    healthy = "healthy"
+    stale = "stale"
+    degraded = "degraded"
+    unknown = "unknown"
+
+
+class SourceTarget(_Section):
+    """What the user asked for and how it was read (``type`` is one of ``inspect.TARGET_TYPES``)."""
+
+    type: str
+    value: str
+
+
+class Session(_Section):
+    """The session as a whole."""
+
+    id: str
+    kind: SessionKind
+    state: SessionState
+    repoRoot: Optional[str] = None
+    sourceTarget: SourceTarget
+
+
+class Runtime(_Section):
+    """Where a worker runs: a tmux pane, a Claude Code conversation, a subagent."""
+
+    kind: str
+    command: Optional[str] = None
+    pid: Optional[int] = None
+    active: bool = False
+    dead: bool = False
+
+
+class Intent(_Section):
+    """What the worker was asked to do."""
+
+    objective: str = ""
+    seedPaths: list[str] = Field(default_factory=list)
+
+
+class Outputs(_Section):
+    """What the worker reported: summary lines, validation done, risks left."""
+
+    summary: list[str] = Field(default_factory=list)
+    validation: list[str] = Field(default_factory=list)
+    remainingRisks: list[str] = Field(default_factory=list)
+
+
+class Artifacts(_Section):
+    """The worker's coordination files (null when absent or not applicable)."""
+
+    statusFile: Optional[str] = None
+    taskFile: Optional[str] = None
+    handoffFile: Optional[str] = None
+
+
+class Worker(_Section):
+    """One worker: an orchestration pane, or the main agent / a subagent of a Claude Code session."""
+
+    id: str
+    label: str
+    state: WorkerState
+    health: Health
+    branch: Optional[str] = None
+    worktree: Optional[str] = None
+    runtime: Runtime
+    intent: Intent = Field(default_factory=Intent)
+    outputs: Outputs = Field(default_factory=Outputs)
+    artifacts: Artifacts = Field(default_factory=Artifacts)
+
+
+class Aggregates(_Section):
+    """Counts over the workers."""
+
+    workerCount: int
+    states: dict[str, int] = Field(default_factory=dict)
+    healths: dict[str, int] = Field(default_factory=dict)
+
+
+class SessionSnapshot(BaseModel):
+    """The ``ecc.session.v1`` document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schemaVersion: Literal["ecc.session.v1"] = SCHEMA_VERSION
+    adapterId: str
+    session: Session
+    workers: list[Worker] = Field(default_factory=list)
+    aggregates: Aggregates
+
+    @model_validator(mode="after")
+    def _counts_match(self) -> "SessionSnapshot":
+        """``workerCount == len(workers)`` and the maps count exactly the workers."""
+        n = len(self.workers)
+        agg = self.aggregates
+        if agg.workerCount != n or sum(agg.states.values()) != n or sum(agg.healths.values()) != n:
+            raise ValueError("aggregates must count the workers")
+        return self
