@@ -21,8 +21,9 @@ def _registry() -> dict[str, type[BaseModel]]:
     """Schema file stem -> model. A new contract adds one line here."""
     from .models.event import Event
     from .models.hud import HudStatus
+    from .models.session import SessionSnapshot
 
-    return {"ecc.event.v1": Event, "ecc.hud-status.v1": HudStatus}
+    return {"ecc.event.v1": Event, "ecc.hud-status.v1": HudStatus, "ecc.session.v1": SessionSnapshot}
 
 
 def render(model: type[BaseModel], schema_id: str) -> str:
