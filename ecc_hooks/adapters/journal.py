@@ -1,0 +1,93 @@
+"""Our own sessions: ``$ECC_HOOKS_HOME/sessions/<id>/events.jsonl`` folded by ``aggregate``.
+
+Targets: ``latest`` (the journal written last) and a session id. Kind ``claude-code``: the workers are the
+main agent and its subagents, live states from the hooks.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+
+from .. import paths
+from ..aggregate import fold_all
+from ..models.session import Session, SessionKind, SessionSnapshot, SourceTarget
+from . import _claude, _common
+from ._common import Context, Inspection, Target, TargetError
+
+ADAPTER_ID = "journal"
+DESCRIPTION = "ecc-hooks journals ($ECC_HOOKS_HOME/sessions/<id>/events.jsonl)"
+TARGET_TYPES = ("latest", "session-id")
+
+
+def latest_session_id() -> str | None:
+    """The session whose journal was written last."""
+    best: tuple[float, str] | None = None
+    try:
+        entries = list(os.scandir(paths.sessions_dir()))
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            mtime = os.stat(os.path.join(entry.path, "events.jsonl")).st_mtime
+        except OSError:
+            continue
+        if best is None or (mtime, entry.name) > best:
+            best = (mtime, entry.name)
+    return best[1] if best else None
+
+
+def journal_exists(session_id: str) -> bool:
+    """Whether ``session_id`` names one of our journals (hostile ids never do)."""
+    if paths.sanitize_session_id(session_id) != session_id:
+        return False
+    return os.path.isfile(paths.journal_path(session_id))
+
+
+def read_events(session_id: str) -> list[dict[str, Any]]:
+    """Every whole record of the journal (a torn or foreign line is skipped, never fatal)."""
+    with open(paths.journal_path(session_id), "rb") as handle:
+        data = handle.read()
+    events = []
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            events.append(record)
+    return events
+
+
+def inspect(target: Target, ctx: Context) -> Inspection:
+    """Fold the journal, then describe the session (git, usage, HUD risk reasons)."""
+    if target.type == "latest":
+        session_id = latest_session_id()
+        if session_id is None:
+            raise TargetError(f"no session journals under {paths.sessions_dir()} "
+                              "(is ecc-hooks installed? run: ecc-hooks doctor)")
+    else:
+        session_id = target.value
+        if not journal_exists(session_id):
+            raise TargetError(f"no journal for session {session_id!r} under {paths.sessions_dir()}")
+    events = read_events(session_id)
+    state = fold_all(events)
+    state.session_id = state.session_id or session_id
+    git = _claude.git_of(state.cwd)
+    usage = _claude.usage_of(state.transcript_path)
+    details = _claude.details(state, title=f"Claude Code session {session_id}", tools=_claude.tool_counts(events),
+                              now=ctx.now, usage=usage, git=git)
+    workers = _claude.workers(state, now=ctx.now, recorded=False, git=git, details=details)
+    snapshot = SessionSnapshot(
+        adapterId=ADAPTER_ID,
+        session=Session(id=session_id, kind=SessionKind.claude_code, state=_common.session_state(workers),
+                        repoRoot=_claude.repo_root(git), sourceTarget=SourceTarget(type=target.type, value=target.value),
+                        transcriptPath=state.transcript_path, cwd=state.cwd, startedAt=state.first_event_at,
+                        updatedAt=state.last_event_at),
+        workers=workers, aggregates=_common.aggregates(workers))
+    return Inspection(snapshot=snapshot, details=details, claude_session_id=session_id)
+
