@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "statusline": ("ecc_hooks.statusline", "run the status line (stdin from Claude Code), or --preview it on sample data"),
     "status": ("ecc_hooks.status", "print the HUD status (ecc.hud-status.v1) of Claude Code sessions"),
     "inspect": ("ecc_hooks.inspect", "inspect one session (ecc.session.v1) or write its handoff document"),
+    "watch": ("ecc_hooks.watch", "run the watcher daemon that keeps every session's hud.json current"),
 }
 
 
