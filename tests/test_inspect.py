@@ -1,0 +1,271 @@
+"""inspect: ECC's normalization rules (one test each), worker-file parsing and target guessing (hypothesis),
+and the CLI's handling of bad targets (exit 1, nothing written)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecc_hooks.adapters import _common, dmux_tmux, registry
+from ecc_hooks.adapters._common import aggregates, session_state, worker_health
+from ecc_hooks.inspect import TARGET_TYPES, Probe, guess_target_type
+from ecc_hooks.models.session import (
+    Health,
+    Runtime,
+    SessionSnapshot,
+    SessionState,
+    Worker,
+    WorkerState,
+)
+
+NOW = datetime(2026, 5, 12, 12, 0, tzinfo=timezone.utc)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def worker(state: WorkerState, health: Health = Health.healthy, wid: str = "w") -> Worker:
+    return Worker(id=wid, label=wid, state=state, health=health, runtime=Runtime(kind="tmux-pane"))
+
+
+# ---------------------------------------------------------------------------- ECC's rules, one test each
+
+
+def test_no_workers_is_missing() -> None:
+    assert session_state([]) == SessionState.missing
+    assert session_state([], runtime_alive=True) == SessionState.missing
+
+
+def test_a_failed_worker_fails_the_session_and_is_degraded() -> None:
+    assert worker_health(WorkerState.failed, NOW, NOW) == Health.degraded
+    workers = [worker(WorkerState.completed), worker(WorkerState.failed, Health.degraded, "f"),
+               worker(WorkerState.running, wid="r")]
+    assert session_state(workers, runtime_alive=True) == SessionState.failed
+
+
+def test_a_worker_not_updated_for_five_minutes_is_stale() -> None:
+    fresh = NOW - timedelta(seconds=_common.STALE_SECONDS - 1)
+    old = NOW - timedelta(seconds=_common.STALE_SECONDS + 1)
+    assert worker_health(WorkerState.running, fresh, NOW) == Health.healthy
+    assert worker_health(WorkerState.running, old, NOW) == Health.stale
+    assert worker_health(WorkerState.waiting, old, NOW) == Health.stale
+    assert worker_health(WorkerState.running, None, NOW) == Health.stale  # never updated
+
+
+def test_all_workers_done_is_completed() -> None:
+    done = [worker(WorkerState.completed, wid=str(i)) for i in range(3)]
+    assert session_state(done) == SessionState.completed
+    assert session_state(done[:2] + [worker(WorkerState.idle, wid="i")]) != SessionState.completed
+
+
+def test_a_dead_pane_degrades_a_live_worker() -> None:
+    assert worker_health(WorkerState.running, NOW, NOW, pane_dead=True) == Health.degraded
+    assert worker_health(WorkerState.completed, NOW, NOW, pane_dead=True) == Health.healthy
+
+
+def test_live_runtime_or_running_worker_is_active_else_idle() -> None:
+    idle = [worker(WorkerState.idle), worker(WorkerState.completed, wid="c")]
+    assert session_state(idle) == SessionState.idle
+    assert session_state(idle, runtime_alive=True) == SessionState.active
+    assert session_state(idle + [worker(WorkerState.running, wid="r")]) == SessionState.active
+
+
+def test_history_workers_are_recorded() -> None:
+    assert session_state([worker(WorkerState.recorded), worker(WorkerState.recorded, wid="s")]) == SessionState.recorded
+    assert worker_health(WorkerState.recorded, None, NOW) == Health.healthy
+
+
+def test_unknown_state_has_unknown_health() -> None:
+    assert worker_health(WorkerState.unknown, NOW, NOW) == Health.unknown
+
+
+@given(st.lists(st.tuples(st.sampled_from(list(WorkerState)), st.sampled_from(list(Health))), max_size=12))
+def test_aggregates_count_the_workers(pairs: list[tuple[WorkerState, Health]]) -> None:
+    workers = [worker(s, h, str(i)) for i, (s, h) in enumerate(pairs)]
+    agg = aggregates(workers)
+    assert agg.workerCount == len(workers)
+    for s in WorkerState:
+        assert agg.states.get(s.value, 0) == sum(1 for w in workers if w.state == s)
+    for h in Health:
+        assert agg.healths.get(h.value, 0) == sum(1 for w in workers if w.health == h)
+
+
+def test_snapshot_model_rejects_miscounted_aggregates() -> None:
+    good = {"adapterId": "x", "session": {"id": "s", "kind": "orchestrated", "state": "missing",
+                                          "sourceTarget": {"type": "plan", "value": "p"}},
+            "workers": [], "aggregates": {"workerCount": 0, "states": {}, "healths": {}}}
+    SessionSnapshot.model_validate(good)
+    with pytest.raises(ValueError):
+        SessionSnapshot.model_validate({**good, "aggregates": {"workerCount": 1, "states": {}, "healths": {}}})
+
+
+# ---------------------------------------------------------------------------- parsing (hypothesis)
+
+words = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).map(
+    lambda s: " ".join(s.replace("`", "").split())).filter(lambda s: s and ":" not in s and not s.startswith(("#", "-", "*", "+")))
+
+
+@given(st.text(max_size=2000))
+def test_worker_files_parse_any_text(text: str) -> None:
+    task, status, handoff = dmux_tmux.parse_task(text), dmux_tmux.parse_status(text), dmux_tmux.parse_handoff(text)
+    assert isinstance(task["objective"], str) and all(isinstance(p, str) for p in task["seedPaths"])
+    assert isinstance(status["state"], WorkerState)
+    assert all(isinstance(i, str) for items in handoff.values() for i in items)
+
+
+@given(name=words, state=st.sampled_from(["not started", "running", "completed", "failed", "Done", "in_progress"]),
+       branch=words, worktree=words, updated=st.datetimes(timezones=st.just(timezone.utc)))
+def test_status_md_round_trip(name: str, state: str, branch: str, worktree: str, updated: datetime) -> None:
+    text = "\n".join([f"# Status: {name}", "", f"- State: {state}", f"- Worktree: `{worktree}`",
+                      f"- Branch: `{branch}`", f"- Updated: {updated.isoformat()}", ""])
+    parsed = dmux_tmux.parse_status(text)
+    assert parsed["name"] == name and parsed["branch"] == branch and parsed["worktree"] == worktree
+    assert parsed["rawState"] == state
+    assert parsed["state"] == _common.normalize_worker_state(state) != WorkerState.unknown
+    assert _common.parse_ts(parsed["updated"]) == updated
+
+
+@given(name=words, objective=st.lists(words, min_size=1, max_size=4), seeds=st.lists(words, max_size=4),
+       branch=words)
+def test_task_md_round_trip(name: str, objective: list[str], seeds: list[str], branch: str) -> None:
+    lines = [f"# Worker Task: {name}", "", "- Session: `s`", f"- Branch: `{branch}`"]
+    if seeds:
+        lines += ["", "## Seeded Local Overlays", *[f"- `{s}`" for s in seeds]]
+    lines += ["", "## Objective", *objective, "", "## Completion", "Report results."]
+    parsed = dmux_tmux.parse_task("\n".join(lines) + "\n")
+    assert parsed["name"] == name and parsed["branch"] == branch
+    assert parsed["objective"] == "\n".join(objective)
+    assert parsed["seedPaths"] == [s for s in seeds if s.lower().strip(" .") not in _common.PLACEHOLDERS]
+
+
+@given(summary=st.lists(words, max_size=5), risks=st.lists(words, max_size=5))
+def test_handoff_md_drops_placeholders(summary: list[str], risks: list[str]) -> None:
+    text = "\n".join(["# Handoff: w", "", "## Summary", "- Pending", *[f"- {s}" for s in summary],
+                      "", "## Follow-ups", *[f"* {r}" for r in risks], "- TBD"])
+    parsed = dmux_tmux.parse_handoff(text)
+    keep = lambda items: [i for i in items if i.lower().strip(" .") not in _common.PLACEHOLDERS]  # noqa: E731
+    assert parsed["summary"] == keep(summary) and parsed["remainingRisks"] == keep(risks)
+
+
+@given(st.text(max_size=40))
+def test_worker_state_normalizes_any_word(raw: str) -> None:
+    assert isinstance(_common.normalize_worker_state(raw), WorkerState)
+
+
+@given(st.text(max_size=300))
+def test_pane_rows_parse_any_text(text: str) -> None:
+    for pane in dmux_tmux.parse_panes(text):
+        assert pane["pid"] is None or pane["pid"] >= 0
+        assert isinstance(pane["dead"], bool)
+
+
+def _probe(files: set[str] = frozenset(), dirs: set[str] = frozenset(), journals: set[str] = frozenset(),
+           orchestrations: set[str] = frozenset(), transcripts: set[str] = frozenset()) -> Probe:
+    return Probe(path_kind=lambda p: "file" if p in files else "dir" if p in dirs else None,
+                 journal=journals.__contains__, orchestration=orchestrations.__contains__,
+                 transcript=transcripts.__contains__)
+
+
+names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(target=names, files=st.sets(names, max_size=3), dirs=st.sets(names, max_size=3),
+       journals=st.sets(names, max_size=3), orch=st.sets(names, max_size=3), trans=st.sets(names, max_size=3))
+def test_target_guess_is_total_and_consistent(target: str, files: set[str], dirs: set[str], journals: set[str],
+                                              orch: set[str], trans: set[str]) -> None:
+    guess = guess_target_type(target, _probe(files, dirs, journals, orch, trans))
+    assert guess is None or guess in TARGET_TYPES
+    if target == "latest":
+        assert guess == "latest"
+    elif target.startswith("claude:"):
+        assert guess == "claude-history"
+    elif guess == "session-id":
+        assert target in journals and target not in files and target not in dirs
+    elif guess == "orchestration-session":
+        assert target in orch and target not in journals
+    elif guess in ("transcript", "plan"):
+        assert target in files and (guess == "transcript") == target.endswith(".jsonl")
+    elif guess == "coordination-dir":
+        assert target in dirs and target not in files
+    elif guess is None:
+        assert "/" in target or not ({target} & (files | dirs | journals | orch | trans)) or "\0" in target or not target
+
+
+@given(st.text(alphabet="abcdef0123456789-", min_size=1, max_size=36))
+def test_names_never_guess_a_path_type(name: str) -> None:
+    assert guess_target_type(name, _probe(journals={name})) == "session-id"
+    assert guess_target_type(name, _probe(orchestrations={name})) == "orchestration-session"
+    assert guess_target_type(name, _probe(transcripts={name})) == "claude-history"
+    assert guess_target_type(name, _probe()) in (None, "latest")
+
+
+def test_every_target_type_has_an_adapter() -> None:
+    covered = {t for module in registry().values() for t in module.TARGET_TYPES}
+    assert covered == set(TARGET_TYPES)
+    assert set(registry()) >= {"journal", "claude_history", "dmux_tmux"}
+
+
+# ---------------------------------------------------------------------------- CLI: bad targets
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ecc_hooks.inspect", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("args", [
+    ["no-such-session"],
+    ["latest"],  # no journals at all
+    ["claude:latest"],  # no transcripts
+    ["claude:0000-missing"],
+    ["/nonexistent/plan.json"],
+    ["whatever", "--target-type", "plan"],
+    ["whatever", "--target-type", "session-id"],
+    ["../escape", "--target-type", "orchestration-session"],
+])
+def test_bad_targets_exit_1_and_write_nothing(args: list[str], tmp_path: Path, ecc_home: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = run_cli(*args, "--write", str(out / "s.json"), "--handoff", str(out / "h.md"), cwd=tmp_path, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("ecc-hooks inspect: ") and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert list(out.iterdir()) == []
+    assert not ecc_home.exists() or not list(ecc_home.rglob("handoff.json"))
+
+
+def test_unwritable_destination_is_a_user_error(tmp_path: Path, ecc_home: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = run_cli("claude:latest", "--write", str(tmp_path / "missing" / "s.json"), cwd=tmp_path, env=env)
+    assert proc.returncode == 1 and "does not exist" in proc.stderr
+
+
+def test_list_adapters_names_each_adapter_and_its_types(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "ecc_hooks", "inspect", "--list-adapters"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("\t")[0]: line.split("\t")[1].split(", ") for line in proc.stdout.splitlines()}
+    assert rows == {adapter_id: list(m.TARGET_TYPES) for adapter_id, m in registry().items()}
+
+
+def test_a_torn_journal_line_degrades_not_crashes(tmp_path: Path, ecc_home: Path) -> None:
+    sid = "11111111-2222-3333-4444-555555555555"
+    folder = ecc_home / "sessions" / sid
+    folder.mkdir(parents=True)
+    good = {"schemaVersion": "ecc.event.v1", "ts": "2026-05-12T00:00:00.000Z", "event": "UserPromptSubmit",
+            "sessionId": sid, "promptKind": "user", "prompt": "do the thing", "cwd": str(tmp_path)}
+    (folder / "events.jsonl").write_bytes(json.dumps(good).encode() + b"\n{\"event\": \"Pre")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = run_cli(sid, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["session"]["id"] == sid and doc["workers"][0]["intent"]["objective"] == "do the thing"
+    SessionSnapshot.model_validate(doc)
