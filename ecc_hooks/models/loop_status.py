@@ -1,0 +1,92 @@
+"""``ecc.loop-status.v1`` (and the ``--write-dir`` index and per-session documents): stuck long-running loops.
+
+What ``python -m ecc_hooks.loop_status --json`` prints: per recently active transcript, whether a loop
+needs attention (a Bash call with no result for too long, a ScheduleWakeup that never woke, unreadable
+lines) and what to do about it. Sections allow extra fields; signal objects carry their own details.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "ecc.loop-status.v1"
+INDEX_SCHEMA_VERSION = "ecc.loop-status.index.v1"
+SESSION_SCHEMA_VERSION = "ecc.loop-status.session.v1"
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class PendingTool(_Open):
+    """A tool call with no result (yet)."""
+
+    toolUseId: str
+    name: Optional[str] = None
+    startedAt: Optional[str] = None
+    ageSeconds: Optional[float] = None
+
+
+class Signal(_Open):
+    """One finding: ``pending_bash_tool_result``, ``schedule_wakeup_overdue``, ``transcript_parse_errors``."""
+
+    type: Literal["pending_bash_tool_result", "schedule_wakeup_overdue", "transcript_parse_errors"]
+    message: str
+
+
+class LoopSession(_Open):
+    """One transcript's verdict."""
+
+    sessionId: str
+    transcriptPath: str
+    state: Literal["ok", "attention"]
+    lastEventAt: Optional[str] = None
+    pendingTools: list[PendingTool] = Field(default_factory=list)
+    signals: list[Signal] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+
+
+class ScanError(_Open):
+    """A transcript that could not be scanned (missing, unreadable)."""
+
+    transcriptPath: str
+    error: str
+
+
+class LoopStatus(_Open):
+    """What ``--json`` prints."""
+
+    schemaVersion: Literal["ecc.loop-status.v1"] = SCHEMA_VERSION
+    generatedAt: str
+    sessions: list[LoopSession] = Field(default_factory=list)
+    errors: list[ScanError] = Field(default_factory=list)
+
+
+class IndexEntry(_Open):
+    """One session in ``index.json``: its verdict and the file holding its details (relative to the index)."""
+
+    sessionId: str
+    state: Literal["ok", "attention"]
+    file: str
+    transcriptPath: str
+    lastEventAt: Optional[str] = None
+    signals: list[str] = Field(default_factory=list)
+
+
+class LoopStatusIndex(_Open):
+    """``--write-dir``'s ``index.json``."""
+
+    schemaVersion: Literal["ecc.loop-status.index.v1"] = INDEX_SCHEMA_VERSION
+    generatedAt: str
+    sessions: list[IndexEntry] = Field(default_factory=list)
+    errors: list[ScanError] = Field(default_factory=list)
+
+
+class LoopStatusSession(_Open):
+    """``--write-dir``'s per-session file."""
+
+    schemaVersion: Literal["ecc.loop-status.session.v1"] = SESSION_SCHEMA_VERSION
+    generatedAt: str
+    session: LoopSession
