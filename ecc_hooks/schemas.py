@@ -21,9 +21,12 @@ def _registry() -> dict[str, type[BaseModel]]:
     """Schema file stem -> model. A new contract adds one line here."""
     from .models.event import Event
     from .models.hud import HudStatus
+    from .models.loop_status import LoopStatus, LoopStatusIndex, LoopStatusSession
     from .models.session import SessionSnapshot
 
-    return {"ecc.event.v1": Event, "ecc.hud-status.v1": HudStatus, "ecc.session.v1": SessionSnapshot}
+    return {"ecc.event.v1": Event, "ecc.hud-status.v1": HudStatus, "ecc.session.v1": SessionSnapshot,
+            "ecc.loop-status.v1": LoopStatus, "ecc.loop-status.index.v1": LoopStatusIndex,
+            "ecc.loop-status.session.v1": LoopStatusSession}
 
 
 def render(model: type[BaseModel], schema_id: str) -> str:
