@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("ecc_hooks.status", "print the HUD status (ecc.hud-status.v1) of Claude Code sessions"),
     "inspect": ("ecc_hooks.inspect", "inspect one session (ecc.session.v1) or write its handoff document"),
     "watch": ("ecc_hooks.watch", "run the watcher daemon that keeps every session's hud.json current"),
+    "loop-status": ("ecc_hooks.loop_status", "scan recent transcripts for stuck long-running loops (ecc.loop-status.v1)"),
 }
 
 
