@@ -686,7 +686,7 @@ def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
         reasons.append("cost unknown for model " + ", ".join(unknown_models))
 
     def diff(a: Optional[float], b: Optional[float]) -> Optional[float]:
-        return round(a - b, 9) if a is not None and b is not None else None
+        return round(a - b, 9) + 0.0 if a is not None and b is not None else None  # + 0.0: no "-0.0"
 
     cost = Cost(sessionUsd=session_usd, budgetUsd=budget, trend=trend, source=source, reportedUsd=reported,
                 computedUsd=computed, differenceUsd=diff(reported, computed),
