@@ -1,0 +1,267 @@
+"""The dmux_tmux adapter over real git worktrees (``git worktree add``) and real tmux panes on a private socket.
+
+Every test starts its own tmux server (``tmux -L <unique>``) and kills it in a finalizer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from ecc_hooks.adapters import Context, Target, dmux_tmux
+from ecc_hooks.adapters._common import STALE_SECONDS
+from ecc_hooks.models.session import SessionSnapshot
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("git") is None,
+                                reason="needs tmux and git")
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | GIT_ENV
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True,
+                          timeout=30).stdout
+
+
+class Tmux:
+    """One private tmux server."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True,
+                              timeout=30).stdout
+
+    def pane(self, session: str, cwd: Path, title: str, command: str) -> str:
+        """A new pane in ``session`` running ``command`` in ``cwd``, titled ``title``; its pane id."""
+        pane_id = self("split-window", "-d", "-P", "-F", "#{pane_id}", "-t", f"={session}:", "-c", str(cwd),
+                       command).strip()
+        self("select-layout", "-t", f"={session}:", "tiled")
+        self("select-pane", "-t", pane_id, "-T", title)
+        return pane_id
+
+    def wait(self, predicate: Callable[[], bool], what: str, limit: float = 20.0) -> None:
+        deadline = time.monotonic() + limit
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"tmux never reached: {what}")
+            time.sleep(0.05)
+
+    def field(self, pane_id: str, fmt: str) -> str:
+        return self("display-message", "-p", "-t", pane_id, fmt).strip()
+
+
+@pytest.fixture
+def tmux(request: pytest.FixtureRequest) -> Iterator[Tmux]:
+    server = Tmux(f"ecc-inspect-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+    def kill() -> None:
+        subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, timeout=30)
+
+    request.addfinalizer(kill)
+    yield server
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "README.md").write_text("repo\n")
+    git(root, "add", "README.md")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def add_worker(repo: Path, coord: Path, session: str, slug: str, *, state: str | None, objective: str = "",
+               task: bool = True, handoff: list[str] | None = None, updated: datetime | None = None) -> Path:
+    """A real linked worktree on its own branch, and ECC's three worker files (as ECC's launcher writes them)."""
+    branch = f"orchestrator-{session}-{slug}"
+    worktree = repo.parent / f"{repo.name}-{session}-{slug}"
+    git(repo, "worktree", "add", "-q", "-b", branch, str(worktree), "HEAD")
+    wdir = coord / session / slug
+    wdir.mkdir(parents=True, exist_ok=True)
+    if task:
+        (wdir / "task.md").write_text("\n".join([
+            f"# Worker Task: {slug}", "", f"- Session: `{session}`", f"- Repo root: `{repo}`",
+            f"- Worktree: `{worktree}`", f"- Branch: `{branch}`", f"- Launcher status file: `{wdir / 'status.md'}`",
+            "", "## Seeded Local Overlays", "- `README.md`", "", "## Objective", objective or f"do {slug}", "",
+            "## Completion", "Report results in your final response."]) + "\n")
+    if state is not None:
+        lines = [f"# Status: {slug}", "", f"- State: {state}", f"- Worktree: `{worktree}`", f"- Branch: `{branch}`"]
+        if updated is not None:
+            lines.append(f"- Updated: {updated.isoformat()}")
+        (wdir / "status.md").write_text("\n".join(lines) + "\n")
+    if handoff is not None:
+        (wdir / "handoff.md").write_text("\n".join([f"# Handoff: {slug}", "", "## Summary", *handoff, "",
+                                                    "## Files Changed", "- Pending", "", "## Tests / Verification",
+                                                    "- pytest -q passed", "", "## Follow-ups", "- Pending"]) + "\n")
+    return worktree
+
+
+def start_session(tmux: Tmux, session: str, repo: Path) -> None:
+    tmux("new-session", "-d", "-s", session, "-x", "220", "-y", "60", "-c", str(repo), "sleep 600")
+    tmux("set-option", "-g", "remain-on-exit", "on")  # a finished worker's pane stays, marked dead
+
+
+def inspect(target: str, kind: str, tmux: Tmux, coord: Path | None = None, now: datetime | None = None):
+    ctx = Context(now=now or datetime.now(timezone.utc), cwd=os.getcwd(),
+                  coordination_root=str(coord) if coord else None, tmux_socket=tmux.socket)
+    return dmux_tmux.inspect(Target(type=kind, value=target), ctx)
+
+
+def by_id(snapshot: SessionSnapshot) -> dict:
+    return {w.id: w for w in snapshot.workers}
+
+
+def test_live_session_with_a_failed_worker(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+    coord, session = tmp_path / "coord", "release"
+    now = datetime.now(timezone.utc)
+    wt_a = add_worker(repo, coord, session, "alpha", state="running", updated=now, objective="Write the docs")
+    wt_b = add_worker(repo, coord, session, "beta", state="completed", handoff=["- Docs written", "- Pending"])
+    wt_c = add_worker(repo, coord, session, "gamma", state="failed")
+    start_session(tmux, session, repo)
+    pane_a = tmux.pane(session, wt_a, "alpha", "sleep 600")
+    pane_b = tmux.pane(session, wt_b, "beta", "true")
+    pane_c = tmux.pane(session, wt_c, "gamma", "exit 3")
+    for pane in (pane_b, pane_c):
+        tmux.wait(lambda p=pane: tmux.field(p, "#{pane_dead}") == "1", f"{pane} dead")
+    tmux.wait(lambda: tmux.field(pane_a, "#{pane_current_command}") == "sleep", "alpha runs sleep")
+    (wt_a / "draft.md").write_text("wip\n")  # alpha has uncommitted work
+
+    result = inspect(session, "orchestration-session", tmux, coord)
+    snap = SessionSnapshot.model_validate(json.loads(result.snapshot.model_dump_json()))
+    assert snap.session.kind.value == "orchestrated" and snap.session.id == session
+    assert snap.session.state.value == "failed"
+    assert snap.session.repoRoot == str(repo)
+    workers = by_id(snap)
+    assert list(workers) == ["alpha", "beta", "gamma"]
+    alpha, beta, gamma = workers["alpha"], workers["beta"], workers["gamma"]
+    assert (alpha.state.value, alpha.health.value) == ("running", "healthy")
+    assert (beta.state.value, beta.health.value) == ("completed", "healthy")
+    assert (gamma.state.value, gamma.health.value) == ("failed", "degraded")
+    # runtime facts are tmux's own
+    assert alpha.runtime.pid == int(tmux.field(pane_a, "#{pane_pid}")) and os.path.exists(f"/proc/{alpha.runtime.pid}")
+    assert alpha.runtime.command == "sleep" and alpha.runtime.dead is False
+    assert gamma.runtime.dead is True and beta.runtime.dead is True
+    # branch and worktree are git's
+    assert alpha.branch == git(wt_a, "rev-parse", "--abbrev-ref", "HEAD").strip() == f"orchestrator-{session}-alpha"
+    assert alpha.worktree == str(wt_a)
+    assert alpha.intent.objective == "Write the docs" and alpha.intent.seedPaths == ["README.md"]
+    assert "uncommitted changes in the worktree" in alpha.outputs.remainingRisks
+    assert beta.outputs.summary == ["Docs written"] and beta.outputs.validation == ["pytest -q passed"]
+    assert beta.artifacts.handoffFile == str(coord / session / "beta" / "handoff.md")
+    assert alpha.artifacts.handoffFile is None and "handoff.md missing" in alpha.outputs.remainingRisks
+    agg = snap.aggregates
+    assert agg.workerCount == len(snap.workers) == 3
+    assert agg.states == {"running": 1, "completed": 1, "failed": 1}
+    assert agg.healths == {"healthy": 2, "degraded": 1}
+
+
+def test_worker_silent_for_five_minutes_is_stale(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+    coord, session = tmp_path / "coord", "slow"
+    now = datetime.now(timezone.utc)
+    wt_a = add_worker(repo, coord, session, "quiet", state="running")  # no Updated line: the file's mtime counts
+    wt_b = add_worker(repo, coord, session, "old", state="in progress",
+                      updated=now - timedelta(seconds=STALE_SECONDS + 60))
+    wt_c = add_worker(repo, coord, session, "fresh", state="running", updated=now)
+    old = time.time() - STALE_SECONDS - 60
+    os.utime(coord / session / "quiet" / "status.md", (old, old))
+    start_session(tmux, session, repo)
+    for wt, slug in ((wt_a, "quiet"), (wt_b, "old"), (wt_c, "fresh")):
+        tmux.pane(session, wt, slug, "sleep 600")
+    snap = inspect(session, "orchestration-session", tmux, coord, now=now).snapshot
+    health = {w.id: w.health.value for w in snap.workers}
+    assert health == {"fresh": "healthy", "old": "stale", "quiet": "stale"}
+    assert snap.session.state.value == "active"
+    assert snap.aggregates.healths == {"stale": 2, "healthy": 1}
+
+
+def test_missing_task_and_dead_pane_degrade_not_crash(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+    coord, session = tmp_path / "coord", "partial"
+    wt = add_worker(repo, coord, session, "orphan", state="running", task=False,
+                    updated=datetime.now(timezone.utc))
+    (coord / session / "empty").mkdir()  # a worker folder with no files at all
+    start_session(tmux, session, repo)
+    pane = tmux.pane(session, wt, "orphan", "exit 1")
+    tmux.wait(lambda: tmux.field(pane, "#{pane_dead}") == "1", "orphan pane dead")
+    snap = inspect(str(coord / session), "coordination-dir", tmux).snapshot
+    workers = by_id(snap)
+    orphan, empty = workers["orphan"], workers["empty"]
+    assert orphan.health.value == "degraded" and orphan.runtime.dead is True
+    assert orphan.artifacts.taskFile is None and orphan.intent.objective == ""
+    assert "task.md missing" in orphan.outputs.remainingRisks
+    assert any("is dead" in r for r in orphan.outputs.remainingRisks)
+    assert orphan.branch == f"orchestrator-{session}-orphan"  # still learned from status.md and git
+    assert (empty.state.value, empty.health.value) == ("unknown", "unknown")
+    assert snap.aggregates.workerCount == 2
+
+
+def test_all_workers_done_is_completed_even_with_tmux_up(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+    coord, session = tmp_path / "coord", "done"
+    wts = [add_worker(repo, coord, session, slug, state="completed") for slug in ("one", "two")]
+    start_session(tmux, session, repo)
+    for wt, slug in zip(wts, ("one", "two")):
+        tmux.pane(session, wt, slug, "sleep 600")
+    snap = inspect(session, "orchestration-session", tmux, coord).snapshot
+    assert snap.session.state.value == "completed"
+    assert snap.aggregates.states == {"completed": 2}
+
+
+def test_no_workers_is_missing(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+    coord, session = tmp_path / "coord", "empty"
+    (coord / session).mkdir(parents=True)
+    start_session(tmux, session, repo)
+    snap = inspect(session, "orchestration-session", tmux, coord).snapshot
+    assert snap.session.state.value == "missing" and snap.workers == [] and snap.aggregates.workerCount == 0
+
+
+def test_plan_file_lists_workers_not_yet_materialized(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+    session = "plan-run"
+    wt = add_worker(repo, repo / ".orchestration", session, "docs", state="idle")
+    plan = repo / "plan.json"
+    plan.write_text(json.dumps({"sessionName": "Plan Run", "repoRoot": ".",
+                                "workers": [{"name": "Docs", "task": "x"}, {"name": "Tests", "task": "y"}]}))
+    start_session(tmux, session, repo)
+    tmux.pane(session, wt, "docs", "sleep 600")
+    snap = inspect(str(plan), "plan", tmux).snapshot
+    workers = by_id(snap)
+    assert list(workers) == ["docs", "tests"]
+    assert workers["docs"].state.value == "idle" and workers["docs"].runtime.command == "sleep"
+    assert workers["tests"].state.value == "unknown" and workers["tests"].artifacts.statusFile is None
+    assert snap.session.state.value == "active"  # nothing failed or finished, tmux is up
+
+
+def test_cli_guesses_the_session_and_writes_json_and_handoff(tmp_path: Path, repo: Path, tmux: Tmux,
+                                                             ecc_home: Path) -> None:
+    coord, session = tmp_path / "coord", "cli"
+    wt = add_worker(repo, coord, session, "solo", state="failed", handoff=["- Tried twice"])
+    start_session(tmux, session, repo)
+    pane = tmux.pane(session, wt, "solo", "exit 2")
+    tmux.wait(lambda: tmux.field(pane, "#{pane_dead}") == "1", "solo pane dead")
+    out, doc = tmp_path / "snap.json", tmp_path / "handoff.md"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ECC_ORCHESTRATION_ROOT": str(coord),
+           "ECC_HOOKS_TMUX_SOCKET": tmux.socket}
+    proc = subprocess.run([sys.executable, "-m", "ecc_hooks.inspect", session, "--write", str(out),
+                           "--handoff", str(doc)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    snap = SessionSnapshot.model_validate_json(out.read_text())
+    assert snap.session.sourceTarget.type == "orchestration-session" and snap.session.state.value == "failed"
+    text = doc.read_text()
+    assert f"tmux -L {tmux.socket} attach -t ={session}" in text
+    assert f"orchestrator-{session}-solo" in text and "Tried twice" in text and "solo: failed (degraded)" in text
+    assert not list(ecc_home.rglob("handoff.json"))  # not a Claude Code session: no HUD record
