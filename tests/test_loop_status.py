@@ -1,0 +1,260 @@
+"""loop_status on real transcript files shaped like Claude Code 2.1.328's (see tests/e2e/ and spec section 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ecc_hooks import loop_status
+from ecc_hooks.models.loop_status import LoopStatus, LoopStatusIndex, LoopStatusSession
+from tests.helpers import REPO
+
+T0 = datetime(2026, 5, 12, 10, 0, 0, tzinfo=timezone.utc)
+SID = "0c65f61e-2b60-4a0b-a867-edb104d8f8a0"
+
+
+def ts(seconds: float) -> str:
+    return loop_status.iso(T0 + timedelta(seconds=seconds))
+
+
+def _common(session: str, at: float, parent: str | None) -> dict:
+    return {"parentUuid": parent, "isSidechain": False, "uuid": str(uuid.uuid4()), "timestamp": ts(at),
+            "userType": "external", "entrypoint": "cli", "cwd": "/home/dev/work", "sessionId": session,
+            "version": "2.1.328", "gitBranch": "main"}
+
+
+def tool_use(tool_id: str, name: str, inp: dict, at: float, session: str = SID, mid: str | None = None) -> dict:
+    """An assistant line holding one tool_use block (the real client writes one line per block)."""
+    return {**_common(session, at, None), "type": "assistant", "requestId": "req_x",
+            "message": {"id": mid or f"msg_{tool_id}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+                        "content": [{"type": "tool_use", "id": tool_id, "name": name, "input": inp}],
+                        "stop_reason": "tool_use", "stop_sequence": None,
+                        "usage": {"input_tokens": 10, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                                  "output_tokens": 5, "service_tier": "standard"}}}
+
+
+def tool_result(tool_id: str, at: float, session: str = SID) -> dict:
+    return {**_common(session, at, None), "type": "user",
+            "message": {"role": "user", "content": [{"tool_use_id": tool_id, "type": "tool_result",
+                                                     "content": "(Bash completed with no output)", "is_error": False}]},
+            "toolUseResult": {"stdout": "", "stderr": "", "interrupted": False}}
+
+
+def assistant_text(text: str, at: float, session: str = SID) -> dict:
+    return {**_common(session, at, None), "type": "assistant", "requestId": "req_y",
+            "message": {"id": f"msg_t{at}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+                        "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                        "usage": {"input_tokens": 1, "output_tokens": 1}}}
+
+
+def prompt(text: str, at: float, session: str = SID) -> dict:
+    return {**_common(session, at, None), "type": "user", "message": {"role": "user", "content": text}}
+
+
+def write(path: Path, records: list, tail: bytes = b"") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in records)
+    path.write_bytes(body + tail)
+    return path
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ecc_hooks.loop_status", *args], capture_output=True, text=True,
+                          cwd=str(REPO), env={**os.environ, **(env or {})}, timeout=60)
+
+
+def report(*args: str) -> tuple[LoopStatus, int]:
+    proc = cli("--json", *args)
+    assert proc.returncode in (0, 1, 2), proc.stderr
+    return LoopStatus.model_validate_json(proc.stdout.splitlines()[-1]), proc.returncode
+
+
+def bash_session(tmp_path: Path, with_result: bool) -> Path:
+    records = [prompt("run the migration", 0), tool_use("toolu_01", "Bash", {"command": "sleep 99999", "description": "x"}, 1)]
+    if with_result:
+        records.append(tool_result("toolu_01", 2000))
+    return write(tmp_path / "projects" / "-home-dev-work" / f"{SID}.jsonl", records)
+
+
+def test_bash_without_result_past_threshold_needs_attention(tmp_path: Path) -> None:
+    path = bash_session(tmp_path, with_result=False)
+    rep, code = report("--transcript", str(path), "--now", ts(1 + 1800 + 1), "--exit-code")
+    (s,) = rep.sessions
+    assert s.state == "attention" and code == 2
+    assert [sig.type for sig in s.signals] == ["pending_bash_tool_result"]
+    assert s.signals[0].model_extra["toolUseId"] == "toolu_01" and s.signals[0].model_extra["command"] == "sleep 99999"
+    assert [p.toolUseId for p in s.pendingTools] == ["toolu_01"] and s.actions
+    # Under the threshold: pending but fine.
+    rep, code = report("--transcript", str(path), "--now", ts(1 + 1799), "--exit-code")
+    assert rep.sessions[0].state == "ok" and code == 0 and len(rep.sessions[0].pendingTools) == 1
+
+
+def test_the_matching_result_makes_it_ok(tmp_path: Path) -> None:
+    path = bash_session(tmp_path, with_result=True)
+    rep, code = report("--transcript", str(path), "--now", ts(100000), "--exit-code")
+    assert rep.sessions[0].state == "ok" and rep.sessions[0].pendingTools == [] and code == 0
+    assert rep.sessions[0].lastEventAt == ts(2000)
+
+
+def wakeup_session(tmp_path: Path, delay: float, later: list | None = None, stop: bool = False) -> Path:
+    inp = {"stop": True} if stop else {"delaySeconds": delay, "reason": "watching CI run", "prompt": "/loop check CI",
+                                       "noop": True}
+    records = [prompt("/loop check CI", 0), tool_use("toolu_w", "ScheduleWakeup", inp, 10), tool_result("toolu_w", 11)]
+    return write(tmp_path / f"{SID}.jsonl", records + (later or []))
+
+
+def test_schedule_wakeup_overdue(tmp_path: Path) -> None:
+    path = wakeup_session(tmp_path, 270)
+    rep, code = report("--transcript", str(path), "--now", ts(10 + 2 * 270 + 1), "--exit-code")
+    (sig,) = rep.sessions[0].signals
+    assert sig.type == "schedule_wakeup_overdue" and code == 2
+    assert sig.model_extra["dueAt"] == ts(10 + 270) and sig.model_extra["delaySeconds"] == 270
+    # Due but not yet due + delay again: no signal.
+    assert report("--transcript", str(path), "--now", ts(10 + 2 * 270 - 1))[0].sessions[0].state == "ok"
+
+
+def test_wakeup_that_fired_or_was_stopped_is_ok(tmp_path: Path) -> None:
+    fired = wakeup_session(tmp_path, 270, later=[prompt("/loop check CI", 280), assistant_text("CI green", 285)])
+    assert report("--transcript", str(fired), "--now", ts(100000))[0].sessions[0].state == "ok"
+    stopped = wakeup_session(tmp_path / "b", 0, stop=True)
+    assert report("--transcript", str(stopped), "--now", ts(100000))[0].sessions[0].state == "ok"
+
+
+def test_wakeup_delay_is_clamped_like_the_runtime(tmp_path: Path) -> None:
+    path = wakeup_session(tmp_path, 5)  # clamped to 60
+    assert report("--transcript", str(path), "--now", ts(10 + 2 * 5 + 10))[0].sessions[0].state == "ok"
+    assert report("--transcript", str(path), "--now", ts(10 + 2 * 60 + 1))[0].sessions[0].state == "attention"
+
+
+def test_malformed_trailing_line_is_a_parse_error_signal(tmp_path: Path) -> None:
+    path = write(tmp_path / f"{SID}.jsonl", [prompt("hi", 0), assistant_text("hello", 1)], tail=b'{"type":"assistant","mess')
+    rep, code = report("--transcript", str(path), "--now", ts(5), "--exit-code")
+    (sig,) = rep.sessions[0].signals
+    assert sig.type == "transcript_parse_errors" and sig.model_extra["count"] == 1 and sig.model_extra["lines"] == [3]
+    assert code == 2
+
+
+def test_missing_transcript_is_an_error_entry(tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone.jsonl")
+    rep, code = report("--transcript", missing)
+    assert rep.sessions == [] and [e.transcriptPath for e in rep.errors] == [missing] and code == 0
+    assert report("--transcript", missing, "--exit-code")[1] == 1
+
+
+def test_scans_recent_transcripts_under_claude_config_dir(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "cfg"
+    a = bash_session(config, with_result=False)
+    b = write(config / "projects" / "-other" / "b2.jsonl", [prompt("x", 0, session="b2")])
+    os.utime(a, (1_000_000_000, 1_000_000_000))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
+    rep, _ = report("--now", ts(4000))
+    assert [s.transcriptPath for s in rep.sessions] == [str(b), str(a)]
+    assert [s.sessionId for s in report("--now", ts(4000), "--limit", "1")[0].sessions] == ["b2"]
+
+
+def test_write_dir_index_and_sessions_cannot_collide(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    hostile = write(tmp_path / "index.jsonl", [prompt("x", 0, session="index"),
+                                               tool_use("toolu_9", "Bash", {"command": "make"}, 1, session="index")])
+    normal = bash_session(tmp_path, with_result=True)
+    proc = cli("--transcript", str(hostile), "--transcript", str(normal), "--write-dir", str(out), "--now", ts(5000))
+    assert proc.returncode == 0, proc.stderr
+    index = LoopStatusIndex.model_validate_json((out / "index.json").read_text())
+    assert {e.sessionId for e in index.sessions} == {"index", SID}
+    for entry in index.sessions:
+        doc = LoopStatusSession.model_validate_json((out / entry.file).read_text())
+        assert doc.session.sessionId == entry.sessionId and doc.session.state == entry.state
+        assert (out / entry.file).resolve() != (out / "index.json").resolve()
+    assert index.model_dump()["sessions"][0]["state"] in ("ok", "attention")
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+    assert {p.stat().st_mode & 0o777 for p in out.rglob("*.json")} == {0o600}
+
+
+def test_write_dir_replaces_atomically_under_concurrent_readers(tmp_path: Path) -> None:
+    """A reader polling index.json while scans rewrite it never sees a partial document."""
+    out = tmp_path / "out"
+    path = bash_session(tmp_path, with_result=False)
+    cli("--transcript", str(path), "--write-dir", str(out), "--now", ts(1))
+    proc = subprocess.Popen([sys.executable, "-m", "ecc_hooks.loop_status", "--transcript", str(path), "--write-dir",
+                             str(out), "--watch", "--watch-count", "40", "--watch-interval-seconds", "0"],
+                            cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    reads = 0
+    try:
+        while proc.poll() is None or reads == 0:
+            LoopStatusIndex.model_validate_json((out / "index.json").read_bytes())
+            reads += 1
+    finally:
+        proc.kill() if proc.poll() is None else None
+        proc.wait()
+    assert proc.returncode == 0 and reads > 0
+
+
+def test_watch_count_prints_one_document_per_round(tmp_path: Path) -> None:
+    path = bash_session(tmp_path, with_result=True)
+    proc = cli("--json", "--transcript", str(path), "--watch", "--watch-count", "3", "--watch-interval-seconds", "0")
+    docs = [LoopStatus.model_validate_json(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0 and len(docs) == 3
+
+
+def test_bad_now_is_a_user_error() -> None:
+    proc = cli("--now", "yesterday")
+    assert proc.returncode == 1 and "--now" in proc.stderr
+
+
+# ---------------------------------------------------------------------------- properties
+
+_ids = st.sampled_from([f"toolu_{i:02d}" for i in range(8)])
+_tools = st.sampled_from(["Bash", "Read", "Edit", "Agent"])
+_ops = st.lists(st.one_of(
+    st.tuples(st.just("use"), _ids, _tools, st.integers(0, 7200)),
+    st.tuples(st.just("result"), _ids, st.just(""), st.integers(0, 7200)),
+    st.tuples(st.just("garbage"), st.binary(max_size=40).filter(lambda b: b"\n" not in b), st.just(""), st.just(0)),
+), max_size=30)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_ops, now_offset=st.integers(0, 9000), threshold=st.integers(1, 3600))
+def test_scan_matches_a_simple_model(ops: list, now_offset: int, threshold: int) -> None:
+    """Pending = first-seen uses without any result; Bash signals = those past the threshold; garbage counted."""
+    lines, uses, results, garbage = [], {}, set(), 0
+    for kind, a, b, at in ops:
+        if kind == "use":
+            lines.append(json.dumps(tool_use(a, b, {"command": "x"}, at)).encode())
+            uses.setdefault(a, (b, at))
+        elif kind == "result":
+            lines.append(json.dumps(tool_result(a, at)).encode())
+            results.add(a)
+        else:
+            try:
+                ok = isinstance(json.loads(a), dict)
+            except ValueError:
+                ok = False
+            if a.strip() and not ok:
+                garbage += 1
+            lines.append(a)
+    now = T0 + timedelta(seconds=now_offset)
+    session = loop_status.verdict(loop_status.scan_bytes(b"\n".join(lines) + b"\n"), "/t/x.jsonl", now, threshold)
+    pending = {i for i in uses if i not in results}
+    assert {p.toolUseId for p in session.pendingTools} == pending
+    want_bash = {i for i in pending if uses[i][0] == "Bash" and now_offset - uses[i][1] >= threshold}
+    got_bash = {s.model_extra["toolUseId"] for s in session.signals if s.type == "pending_bash_tool_result"}
+    assert got_bash == want_bash
+    parse = [s for s in session.signals if s.type == "transcript_parse_errors"]
+    assert (parse[0].model_extra["count"] if parse else 0) == garbage
+    assert session.state == ("attention" if session.signals else "ok")
+
+
+@settings(max_examples=200)
+@given(data=st.binary(max_size=400))
+def test_any_bytes_scan_without_raising(data: bytes) -> None:
+    session = loop_status.verdict(loop_status.scan_bytes(data), "/t/x.jsonl", T0)
+    LoopStatus(generatedAt="x", sessions=[session])  # always a valid document
