@@ -1,0 +1,170 @@
+"""Unit tests per status line segment, through the test helper ``render_segment`` (pure: no files, no clock)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecc_hooks.segments import DEFAULT_ORDER, REGISTRY, load, render_piece, render_segment
+from ecc_hooks.segments._util import clean
+from ecc_hooks.segments.context import autocompact_pct
+from ecc_hooks.segments.layout import THEMES, cells, compose, validate
+
+NOW = 1_800_000_000.0
+STDIN = {"model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+         "cost": {"total_cost_usd": 0.261, "total_duration_ms": 754_000, "total_lines_added": 12, "total_lines_removed": 3},
+         "context_window": {"context_window_size": 200_000, "used_percentage": 26, "remaining_percentage": 74},
+         "workspace": {"current_dir": "/home/dev/work/proj/sub"}}
+
+
+def test_every_registered_segment_is_a_module_with_defaults_and_render() -> None:
+    for name in REGISTRY:
+        module = load(name)
+        assert isinstance(module.DEFAULTS, dict) and callable(module.render)
+    assert set(DEFAULT_ORDER) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_no_data_is_never_shown_healthy(name: str) -> None:
+    """With empty stdin and no snapshot a segment shows nothing or an 'unknown' piece, never ok/green."""
+    piece = render_piece(name, stdin={}, snapshot={})
+    assert piece is None or piece[1] in ("unknown", "dim", "info")
+    assert piece is None or piece[1] != "ok"
+
+
+def test_model() -> None:
+    assert render_segment("model", STDIN) == "Sonnet 4.5"
+    assert render_segment("model", {"model": {"id": "claude-opus-4-5"}}) == "claude-opus-4-5"
+    assert render_segment("model", {}, {"context": {"model": "m-from-snapshot"}}) == "m-from-snapshot"
+    assert render_piece("model", stdin={}) == ("model --", "unknown")
+    assert render_segment("model", {**STDIN, "effort": {"level": "high"}}) == "Sonnet 4.5\u00b7high"
+
+
+def test_task_with_counts_and_absent_without_one() -> None:
+    snap = {"todos": {"inProgress": "Write tests", "counts": {"pending": 2, "inProgress": 1, "completed": 3}}}
+    assert render_segment("task", STDIN, snap) == "\u25b8 Write tests 3/6"
+    assert render_segment("task", STDIN, {"todos": {"inProgress": None}}) is None
+    long = {"todos": {"inProgress": "x" * 100}}
+    assert render_segment("task", STDIN, long, config={"segment": {"task": {"max": 10}}}) == "\u25b8 " + "x" * 9 + "\u2026"
+
+
+def test_cost_marked_when_reported_and_computed_disagree() -> None:
+    agree = {"cost": {"reportedUsd": 0.261, "computedUsd": 0.262}}
+    disagree = {"cost": {"reportedUsd": 0.261, "computedUsd": 0.40}}
+    assert render_segment("cost", STDIN, agree) == "$0.26"
+    assert render_segment("cost", STDIN, disagree) == "~$0.26"
+    assert render_piece("cost", stdin={}) == ("$--", "unknown")
+    assert render_segment("cost", {}, {"cost": {"sessionUsd": 1.5}}) == "$1.50"
+    over = {"cost": {"budgetUsd": 0.2, "trend": "over-budget"}}
+    assert render_piece("cost", stdin=STDIN, snapshot=over) == ("$0.26/$0.20", "bad")
+    # the tolerance is data
+    assert render_segment("cost", STDIN, disagree, config={"segment": {"cost": {"tolerance_usd": 1.0}}}) == "$0.26"
+
+
+def test_burn_rate_thresholds() -> None:
+    assert render_segment("burn", STDIN, {}) is None
+    assert render_piece("burn", stdin=STDIN, snapshot={"cost": {"burnRateUsdPerHour": 4.2}}) == ("$4.20/h", "ok")
+    assert render_piece("burn", stdin=STDIN, snapshot={"cost": {"burnRateUsdPerHour": 40}})[1] == "bad"
+    assert render_piece("burn", stdin=STDIN, snapshot={"cost": {"burnRateUsdPerHour": 4.2}},
+                        config={"segment": {"burn": {"warn": 4}}})[1] == "warn"
+
+
+def test_tools_failures_running_and_unknown() -> None:
+    snap = {"toolCalls": {"total": 12, "failures": 2, "running": ["Bash", "Read", "Edit"], "stale": 0}}
+    assert render_piece("tools", stdin=STDIN, snapshot=snap) == ("tools 12 \u27172 \u25b6Bash,Read", "warn")
+    assert render_piece("tools", stdin=STDIN, snapshot={"toolCalls": {"total": 3}}) == ("tools 3", "info")
+    assert render_piece("tools", stdin=STDIN, snapshot={}) == ("tools --", "unknown")
+
+
+def test_lines_and_duration() -> None:
+    assert render_segment("lines", STDIN) == "+12 -3"
+    assert render_segment("lines", {"cost": {"total_lines_added": 0, "total_lines_removed": 0}}) is None
+    assert render_segment("duration", STDIN) == "12m34s"
+    assert render_segment("duration", {}) is None
+
+
+def test_agents_running_only() -> None:
+    snap = {"activeAgents": [{"id": "a", "state": "running", "agentType": "Explore"},
+                             {"id": "b", "state": "completed", "agentType": "Plan"},
+                             {"id": "c", "state": "waiting", "agentType": "Explore"}]}
+    assert render_segment("agents", STDIN, snap) == "agents 2 Explore"
+    assert render_segment("agents", STDIN, {"activeAgents": [{"id": "b", "state": "completed"}]}) is None
+
+
+def test_git_from_snapshot_only_and_dimmed_when_stale() -> None:
+    snap = {"context": {"branch": "main", "ahead": 2, "behind": 1}, "risk": {"dirtyWorktree": True}}
+    assert render_piece("git", stdin=STDIN, snapshot=snap, snapshot_age=1.0) == ("\u2387 main* \u21912\u21931", "warn")
+    assert render_piece("git", stdin=STDIN, snapshot=snap, snapshot_age=10_000.0)[1] == "dim"
+    assert render_segment("git", {**STDIN, "worktree": {"branch": "from-stdin"}}, {}) is None
+
+
+def test_directory_shortened_under_home() -> None:
+    assert render_segment("directory", STDIN, env={"HOME": "/home/dev"}) == "\u2026/proj/sub"
+    assert render_segment("directory", {"cwd": "/home/dev/x"}, env={"HOME": "/home/dev"}) == "~/x"
+    assert render_segment("directory", {}) is None
+
+
+def test_context_bar_percent_and_distance_to_compaction() -> None:
+    assert render_segment("context", STDIN) == "ctx \u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591\u2591\u2591 26% \u21e358%"
+    assert render_piece("context", stdin={}) == ("ctx --", "unknown")
+    assert render_piece("context", stdin={"context_window": {"used_percentage": None}}) == ("ctx --", "unknown")
+    from_snapshot = render_segment("context", {}, {"context": {"contextWindow": {"remainingPct": 40}}},
+                                   config={"segment": {"context": {"bar": 0}}})
+    assert from_snapshot == "ctx 60%"
+    assert render_piece("context", stdin={"context_window": {"used_percentage": 90, "context_window_size": 200000}})[1] == "bad"
+    assert "compact!" in render_segment("context", {"context_window": {"used_percentage": 90, "context_window_size": 200000}})
+    assert autocompact_pct(200_000, load("context").DEFAULTS, {}) == pytest.approx(83.5)
+    assert autocompact_pct(200_000, load("context").DEFAULTS, {"DISABLE_AUTO_COMPACT": "1"}) is None
+    assert autocompact_pct(200_000, load("context").DEFAULTS, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50"}) == pytest.approx(45.0)
+
+
+def test_rate_limits_against_elapsed_window() -> None:
+    limits = {"rate_limits": {"five_hour": {"used_percentage": 80, "resets_at": NOW + 4 * 3600},
+                              "seven_day": {"used_percentage": 10, "resets_at": NOW + 3.5 * 86400}}}
+    text, level = render_piece("rate_limits", stdin=limits, now=NOW)
+    assert text == "5h 80%/20% 7d 10%/50%"
+    assert level == "warn"  # 80 % used with a fifth of the window gone
+    assert render_segment("rate_limits", STDIN) is None
+    ms = {"rate_limits": {"five_hour": {"used_percentage": 10, "resets_at": (NOW + 2.5 * 3600) * 1000}}}
+    assert render_segment("rate_limits", ms, now=NOW) == "5h 10%/50%"
+
+
+def test_checks_and_risk() -> None:
+    snap = {"checks": {"local": [{"command": "pytest", "status": "pass"}, {"command": "ruff", "status": "fail"}],
+                       "remote": [{"name": "CI", "status": "pending"}]},
+            "risk": {"status": "attention", "reasons": ["failing checks: ruff"]}}
+    assert render_piece("checks", stdin=STDIN, snapshot=snap) == ("checks \u27131 \u27171 \u20261", "bad")
+    assert render_segment("checks", STDIN, {"checks": {"local": [], "remote": []}}) is None
+    assert render_piece("risk", stdin=STDIN, snapshot=snap) == ("\u26a0 failing checks: ruff", "warn")
+    assert render_piece("risk", stdin=STDIN, snapshot={"risk": {"status": "unknown"}}) == ("risk ?", "unknown")
+    assert render_segment("risk", STDIN, {}) is None
+
+
+@pytest.mark.parametrize("hostile", [
+    "main\x1b[31mRED\x1b[0m", "x\x1b]0;pwned\x07y", "x\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",
+    "a\x9b31mb", "a\x9d0;t\x9cb", "a\x1bPq#0\x1b\\b", "a\x07\x08\x7f\x85b", "a\u202eb\u200bc", "\x1bc",
+])
+def test_clean_removes_every_escape_and_control(hostile: str) -> None:
+    out = clean(hostile)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in out)
+    assert "\u202e" not in out and "\u200b" not in out
+    assert "pwned" not in out and "evil" not in out and "31m" not in out
+
+
+def test_layout_drops_low_priority_first_and_fits() -> None:
+    pieces = [("model", "info", 95), ("directory-long-text", "dim", 20), ("ctx 26%", "ok", 100)]
+    row = compose(pieces, 20, "plain")
+    assert row == "model | ctx 26%"
+    assert cells(compose(pieces, 8, "plain")) <= 8
+    for theme in THEMES:
+        colored = compose(pieces, 200, theme, color=True)
+        plain = compose(pieces, 200, theme, color=False)
+        assert "\x1b" not in plain
+        assert ("\x1b" in colored) == (theme != "plain")
+
+
+def test_config_validation_reports_without_failing() -> None:
+    config, error = validate({"theme": "neon", "segments": ["model", "nope"]}, REGISTRY, DEFAULT_ORDER)
+    assert error is not None and "neon" in error
+    assert config["lines"] == [["model"]]
+    config, error = validate({"theme": "minimal", "lines": [["model"], ["context", "cost"]]}, REGISTRY, DEFAULT_ORDER)
+    assert error is None and config == {"theme": "minimal", "lines": [["model"], ["context", "cost"]]}

@@ -1,0 +1,205 @@
+"""The status line end to end in a real subprocess: stdin from Claude Code, snapshot, config, hostile input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+
+CAPTURE = REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl"
+SESSION = "ff8c67ec-8aee-4f31-8028-529af7d91245"
+ESC_RE = "\x1b"
+
+
+def stdin_line() -> dict:
+    """The capture's last line (after the first response: cost, used_percentage 26)."""
+    lines = [json.loads(x) for x in CAPTURE.read_text().splitlines() if x.strip()]
+    return lines[-1]
+
+
+def run_sl(stdin: bytes | dict, *, env: dict[str, str] | None = None, code: str | None = None) -> subprocess.CompletedProcess[str]:
+    data = stdin if isinstance(stdin, bytes) else json.dumps(stdin).encode()
+    full = {**os.environ, "COLUMNS": "200", **(env or {})}
+    full.pop("NO_COLOR", None) if "NO_COLOR" not in (env or {}) else None
+    argv = [sys.executable, "-P", "-m", "ecc_hooks.statusline"] if code is None else [sys.executable, "-P", "-c", code]
+    result = subprocess.run(argv, input=data, capture_output=True, env=full, cwd=str(REPO), timeout=30)
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode("utf-8"), result.stderr.decode())
+
+
+def write_snapshot(ecc_home: Path, snap: dict | bytes, session: str = SESSION) -> Path:
+    directory = ecc_home / "sessions" / session
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "hud.json"
+    path.write_bytes(snap if isinstance(snap, bytes) else json.dumps(snap).encode())
+    return path
+
+
+def plain(text: str) -> str:
+    """Output without our own SGR sequences (ESC [ digits;... m), to read its text."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_renders_stdin_alone_and_records_the_sensor(ecc_home: Path) -> None:
+    result = run_sl(stdin_line())
+    assert result.returncode == 0 and result.stderr == ""
+    text = plain(result.stdout)
+    assert "Sonnet 4.5" in text and "$0.26" in text and "26%" in text
+    assert "tools --" in text  # no snapshot: the count is unknown, not zero
+    sensor = json.loads((ecc_home / "sessions" / SESSION / "statusline.json").read_text())
+    assert sensor["cost"]["total_cost_usd"] == 0.261 and sensor["sessionId"] == SESSION
+    assert (ecc_home / "sessions" / SESSION / "statusline.last").read_text() == result.stdout.rstrip("\n")
+
+
+def test_merges_the_snapshot(ecc_home: Path) -> None:
+    write_snapshot(ecc_home, {"toolCalls": {"total": 7, "failures": 1, "running": []},
+                              "todos": {"inProgress": "Fix parser", "counts": {"pending": 1, "inProgress": 1, "completed": 0}},
+                              "context": {"branch": "feat/x"}, "risk": {"status": "ok", "dirtyWorktree": False}})
+    text = plain(run_sl(stdin_line()).stdout)
+    assert "tools 7 \u27171" in text and "\u25b8 Fix parser 0/2" in text and "\u2387 feat/x" in text
+
+
+@pytest.mark.parametrize("where", ["branch", "task", "model", "path", "agent", "reason"])
+# PWNED sits inside a sequence (a title, a link target, a device control string): it must vanish with it.
+# Text after a complete CSI is ordinary text and stays; the CSI itself must not.
+@pytest.mark.parametrize("evil", ["\x1b]0;PWNED\x07", "\x1b[2J\x1b[31mvisible", "\x9b31mvisible",
+                                  "\x1b]8;;http://PWNED\x1b\\x\x1b]8;;\x1b\\", "\x9d0;PWNED\x9c", "\x1bPPWNED\x1b\\",
+                                  "\r\nvisible\x08\x07\x1b"])
+def test_hostile_strings_never_reach_the_terminal(ecc_home: Path, where: str, evil: str) -> None:
+    stdin = stdin_line()
+    snap: dict = {"toolCalls": {"total": 1}, "risk": {"status": "attention", "reasons": ["r"]},
+                  "context": {"branch": "main"}, "todos": {"inProgress": "task"},
+                  "activeAgents": [{"id": "a", "state": "running", "agentType": "Explore"}]}
+    value = "ok" + evil + "tail"
+    if where == "branch":
+        snap["context"]["branch"] = value
+    elif where == "task":
+        snap["todos"]["inProgress"] = value
+    elif where == "model":
+        stdin["model"] = {"id": value, "display_name": value}
+    elif where == "path":
+        stdin["workspace"] = {"current_dir": "/" + value}
+        stdin["cwd"] = "/" + value
+    elif where == "agent":
+        snap["activeAgents"][0]["agentType"] = value
+    else:
+        snap["risk"]["reasons"] = [value]
+    write_snapshot(ecc_home, snap)
+    out = run_sl(stdin, env={"NO_COLOR": "1"}).stdout
+    assert out.endswith("\n") and out.count("\n") == 1
+    body = out[:-1]
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in body), repr(body)
+    assert "PWNED" not in body
+    assert "ok" in body and "ail" in body  # the printable text around the sequences survives (ESC t is a sequence)
+    # With colour on, the only escapes are our own SGR sequences.
+    colored = run_sl(stdin).stdout
+    assert plain(colored).count(ESC_RE) == 0
+
+
+def test_missing_snapshot_and_corrupt_snapshot(ecc_home: Path) -> None:
+    missing = plain(run_sl(stdin_line()).stdout)
+    for corrupt in (b"{not json", b"[1,2]", b"\xff\xfe", b'{"toolCalls": {"total": "many"}}', b"", b"[" * 100_000):
+        write_snapshot(ecc_home, corrupt)
+        result = run_sl(stdin_line())
+        assert result.returncode == 0 and result.stderr == ""
+        assert "tools --" in plain(result.stdout)
+        assert plain(result.stdout).split("\u2502")[0] == missing.split("\u2502")[0]
+
+
+@pytest.mark.parametrize("data, says", [(b"", "no status data"), (b"   \n", "no status data"),
+                                        (b"not json at all", "not JSON"), (b"[1, 2]", "not a JSON object"),
+                                        (b'{"a": NaN}', "not JSON"), (b"\xff\xfe garbage", "not JSON")])
+def test_empty_and_non_json_stdin(ecc_home: Path, data: bytes, says: str) -> None:
+    result = run_sl(data)
+    assert result.returncode == 0 and result.stderr == ""
+    assert says in result.stdout and result.stdout.endswith("\n")
+
+
+def test_columns_40_drops_low_priority_segments(ecc_home: Path) -> None:
+    write_snapshot(ecc_home, {"toolCalls": {"total": 7}, "todos": {"inProgress": "A long task description here"},
+                              "context": {"branch": "feature/very-long-branch-name"}})
+    wide = plain(run_sl(stdin_line(), env={"COLUMNS": "200"}).stdout.rstrip("\n"))
+    narrow = plain(run_sl(stdin_line(), env={"COLUMNS": "40"}).stdout.rstrip("\n"))
+    assert len(narrow) <= 40 < len(wide)
+    assert "ctx" in narrow and "Sonnet 4.5" in narrow  # the highest priorities survive
+    assert "feature/very-long-branch-name" in wide and "feature/very-long-branch-name" not in narrow
+
+
+def test_no_color_and_themes_from_config(ecc_home: Path) -> None:
+    assert ESC_RE in run_sl(stdin_line()).stdout
+    assert ESC_RE not in run_sl(stdin_line(), env={"NO_COLOR": "1"}).stdout
+    ecc_home.mkdir(parents=True, exist_ok=True)
+    (ecc_home / "statusline.toml").write_text('theme = "plain"\nlines = [["model", "cost"], ["context"]]\n'
+                                              '[segment.context]\nbar = 0\n')
+    out = run_sl(stdin_line()).stdout
+    assert out == "Sonnet 4.5 | $0.26\nctx 26% \u21e358%\n"
+    assert (ecc_home / "statusline.toml.cache.json").exists()
+    # An edited file is picked up (the cache is keyed by the file's stat).
+    (ecc_home / "statusline.toml").write_text('theme = "plain"\nsegments = ["cost", "model"]\n')
+    assert run_sl(stdin_line()).stdout == "$0.26 | Sonnet 4.5\n"
+
+
+def test_broken_config_still_renders_and_says_so(ecc_home: Path) -> None:
+    ecc_home.mkdir(parents=True, exist_ok=True)
+    (ecc_home / "statusline.toml").write_text("theme = [unterminated\n")
+    out = plain(run_sl(stdin_line()).stdout)
+    assert "Sonnet 4.5" in out and "cfg!" in out
+
+
+def test_internal_error_prints_the_last_good_line(ecc_home: Path) -> None:
+    good = run_sl(stdin_line()).stdout
+    code = ("import ecc_hooks.statusline as s\n"
+            "def boom(*a, **k): raise RuntimeError('render bug')\n"
+            "s.render_lines = boom\ns.main()")
+    result = run_sl(stdin_line(), code=code)
+    assert result.returncode == 0 and result.stdout == good
+    assert "render bug" in (ecc_home / "errors.log").read_text()
+    other = dict(stdin_line(), session_id="another-session")
+    assert "status line failed" in run_sl(other, code=code).stdout  # no last line for that session
+
+
+def test_preview_command() -> None:
+    result = subprocess.run([sys.executable, "-m", "ecc_hooks", "statusline", "--preview", "--theme", "plain", "--width", "300"],
+                            capture_output=True, text=True, timeout=30, env={**os.environ, "COLUMNS": "300"})
+    assert result.returncode == 0, result.stderr
+    assert "Sonnet 4.5 | \u25b8 Write the segment tests" in result.stdout and "~$1.84" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "ecc_hooks", "statusline", "--preview", "--config", "/nonexistent.toml"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 1 and "no such config file" in bad.stderr
+
+
+def test_the_shim_runs_the_same_status_line(ecc_home: Path) -> None:
+    data = json.dumps(stdin_line()).encode()
+    env = {**os.environ, "ECC_HOOKS_PYTHON": sys.executable, "COLUMNS": "200", "NO_COLOR": "1"}
+    shim = subprocess.run(["sh", str(REPO / "statusline" / "ecc-statusline")], input=data, capture_output=True, env=env, timeout=30)
+    direct = run_sl(data, env={"NO_COLOR": "1"})
+    assert shim.returncode == 0 and shim.stdout.decode() == direct.stdout
+
+
+def loaded_after_render(stdin: bytes, env: dict[str, str]) -> set[str]:
+    code = ("import sys\nbase = set(sys.modules)\nfrom ecc_hooks.statusline import main\nmain()\n"
+            "sys.stderr.write(repr(sorted(set(sys.modules) - base)))")
+    result = subprocess.run([sys.executable, "-P", "-c", code], input=stdin, capture_output=True, cwd=str(REPO),
+                            env={**os.environ, **env}, timeout=30)
+    assert result.returncode == 0
+    return set(eval(result.stderr.decode()))  # noqa: S307 - our own repr of a list of names
+
+
+def test_a_whole_render_stays_lean_and_parses_toml_only_when_the_file_changed(ecc_home: Path) -> None:
+    data = json.dumps(stdin_line()).encode()
+    new = loaded_after_render(data, {})
+    forbidden = {"json", "re", "tomllib", "typing", "datetime", "subprocess", "hashlib", "pydantic", "orjson", "enum"}
+    assert not (new & forbidden), sorted(new & forbidden)
+    assert "ecc_hooks.segments.context" in new  # the probe saw a real render
+    ecc_home.mkdir(parents=True, exist_ok=True)
+    (ecc_home / "statusline.toml").write_text('segments = ["model", "context"]\n')
+    assert "tomllib" in loaded_after_render(data, {})  # first render after a change parses
+    second = loaded_after_render(data, {})
+    assert "tomllib" not in second and "ecc_hooks.segments.cost" not in second  # cached; unused segments not imported
