@@ -1,0 +1,296 @@
+"""The watcher daemon through real subprocesses: single instance, --status, --stop, idle exit, the
+SessionStart spawn, hud.json kept current, and kill -9 during heavy writes (snapshot == fresh rebuild)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from ecc_hooks import collect, watch
+from tests.helpers import REPO, capture_payloads, run_hook
+from tests.usage_lines import assistant, dump
+
+PY = sys.executable
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> object:
+    """Poll ``condition`` until truthy (generous timeout, never a timing assert)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie counts as gone
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def daemons(ecc_home: Path):
+    """Start watcher processes; every one (and any the hook spawned) is SIGKILLed at teardown."""
+    procs: list[subprocess.Popen] = []
+    pids: list[int] = []
+
+    def start(*args: str) -> subprocess.Popen:
+        proc = subprocess.Popen([PY, "-m", "ecc_hooks.watch", "--foreground", *args], cwd=str(REPO),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        procs.append(proc)
+        return proc
+
+    start.pids = pids  # type: ignore[attr-defined]
+    yield start
+    holder = watch.lock_holder()
+    if holder and holder > 0:
+        pids.append(holder)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        wait_for(lambda: not alive(pid), 30, f"pid {pid} to die")
+
+
+def running(proc: subprocess.Popen) -> int:
+    return int(wait_for(lambda: watch.lock_holder() == proc.pid and proc.pid, 60, "the watcher to lock"))
+
+
+def session_payloads(session: str, transcript: Path | None = None) -> list[dict]:
+    """The first captured session's payloads, re-keyed to ``session`` (and a transcript of ours)."""
+    first = capture_payloads()[0]["session_id"]
+    out = []
+    for payload in capture_payloads():
+        if payload["session_id"] != first:
+            continue
+        payload = {**payload, "session_id": session}
+        if transcript is not None:
+            payload["transcript_path"] = str(transcript)
+        out.append(payload)
+    return out
+
+
+def hud(home: Path, session: str) -> dict | None:
+    try:
+        return json.loads((home / "sessions" / session / "hud.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+TIME_DERIVED = ("generatedAt",)
+
+
+def comparable(payload: dict) -> dict:
+    """A payload minus what depends on when it was built."""
+    payload = {k: v for k, v in payload.items() if k not in TIME_DERIVED}
+    cost = dict(payload.get("cost") or {})
+    cost.pop("burnRateUsdPerHour", None)
+    payload["cost"] = cost
+    return payload
+
+
+def rebuilt(session: str) -> dict:
+    """A fresh rebuild from the journal and the transcript (the status CLI's path, no daemon state)."""
+    return comparable(json.loads(collect.session_payload(session, use_gh=False).model_dump_json(by_alias=True)))
+
+
+# ---------------------------------------------------------------------------- lifecycle
+
+
+def test_single_instance_status_and_stop(daemons, ecc_home: Path) -> None:
+    status = subprocess.run([PY, "-m", "ecc_hooks.watch", "--status"], capture_output=True, text=True, cwd=str(REPO))
+    assert status.returncode == 1 and "no watcher" in status.stderr
+    first = daemons()
+    pid = running(first)
+    second = daemons()
+    assert second.wait(timeout=60) == 1
+    assert f"already runs for {ecc_home} (pid {pid})" in second.stderr.read().decode()
+    detached = subprocess.run([PY, "-m", "ecc_hooks", "watch"], capture_output=True, text=True, cwd=str(REPO))
+    assert detached.returncode == 1 and f"pid {pid}" in detached.stderr
+    status = subprocess.run([PY, "-m", "ecc_hooks", "watch", "--status"], capture_output=True, text=True, cwd=str(REPO))
+    assert status.returncode == 0 and f"pid {pid}" in status.stdout
+    assert (ecc_home / "watch.lock").read_text().strip() == str(pid)
+    stop = subprocess.run([PY, "-m", "ecc_hooks", "watch", "--stop"], capture_output=True, text=True, cwd=str(REPO))
+    assert stop.returncode == 0 and f"pid {pid}" in stop.stdout
+    assert first.wait(timeout=60) == 0
+    assert watch.lock_holder() is None
+
+
+def test_idle_exit(daemons) -> None:
+    proc = daemons("--idle-exit", "1")
+    running(proc)
+    assert proc.wait(timeout=60) == 0
+    assert watch.lock_holder() is None
+
+
+def test_cli_start_detaches_and_stop_ends_it(daemons, ecc_home: Path) -> None:
+    start = subprocess.run([PY, "-m", "ecc_hooks", "watch", "--idle-exit", "120"], capture_output=True, text=True,
+                           cwd=str(REPO), timeout=60)
+    assert start.returncode == 0, start.stderr
+    pid = watch.lock_holder()
+    daemons.pids.append(pid)
+    assert pid and f"pid {pid}" in start.stdout and alive(pid)
+    assert os.getsid(pid) == pid  # its own session: a closing terminal or hook does not take it down
+    subprocess.run([PY, "-m", "ecc_hooks", "watch", "--stop"], check=True, capture_output=True, cwd=str(REPO))
+    wait_for(lambda: not alive(pid), 60, "the detached watcher to exit")
+
+
+def test_session_start_hook_spawns_the_watcher(daemons, ecc_home: Path, monkeypatch) -> None:
+    monkeypatch.delenv("ECC_HOOKS_NO_WATCHER")
+    payloads = session_payloads("sess-spawn")
+    start = next(p for p in payloads if p["hook_event_name"] == "SessionStart")
+    result = run_hook(json.dumps(start).encode())
+    assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""
+    pid = wait_for(lambda: (watch.lock_holder() or 0) > 0 and watch.lock_holder(), 60, "the spawned watcher")
+    daemons.pids.append(pid)
+    assert os.getsid(pid) == pid
+    assert wait_for(lambda: hud(ecc_home, "sess-spawn"), 60, "hud.json")["context"]["sessionId"] == "sess-spawn"
+    # A second SessionStart while it runs spawns nothing new.
+    run_hook(json.dumps(start).encode())
+    time.sleep(0.5)
+    assert watch.lock_holder() == pid
+    assert not (ecc_home / "errors.log").exists()
+
+
+def test_no_watcher_env_keeps_the_hook_from_spawning(ecc_home: Path) -> None:
+    start = next(p for p in session_payloads("sess-off") if p["hook_event_name"] == "SessionStart")
+    assert run_hook(json.dumps(start).encode()).returncode == 0
+    time.sleep(1.0)
+    assert watch.lock_holder() is None
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+
+def test_hud_follows_hook_events_and_transcript(daemons, ecc_home: Path, tmp_path: Path) -> None:
+    transcript = tmp_path / "projects" / "-w" / "sess-live.jsonl"
+    transcript.parent.mkdir(parents=True)
+    transcript.write_bytes(dump(assistant("msg_1", inp=1000, out=200, ts="2026-05-12T10:00:00.000Z")))
+    payloads = session_payloads("sess-live", transcript)
+    run_hook(json.dumps(payloads[0]).encode())
+    proc = daemons("--idle-exit", "300")
+    running(proc)
+    wait_for(lambda: (hud(ecc_home, "sess-live") or {}).get("cost", {}).get("computedUsd"), 60, "a priced hud")
+    for payload in payloads[1:]:
+        assert run_hook(json.dumps(payload).encode()).returncode == 0
+    with transcript.open("ab") as handle:
+        handle.write(dump(assistant("msg_2", inp=5000, out=900, ts="2026-05-12T10:01:00.000Z")))
+    want = rebuilt("sess-live")
+    assert want["toolCalls"]["total"] > 0
+    wait_for(lambda: comparable(hud(ecc_home, "sess-live") or {}) == want, 60, "hud == rebuild")
+    assert not (ecc_home / "watch.log").exists()
+
+
+WRITER = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from ecc_hooks import hook
+session, worker, count, transcript, cwd = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+base = {"session_id": session, "transcript_path": transcript, "cwd": cwd, "permission_mode": "default"}
+for i in range(count):
+    tid = f"toolu_{worker}_{i}"
+    cmd = "pytest -q" if i % 7 == 0 else f"echo {i}"
+    pre = {**base, "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_use_id": tid,
+           "tool_input": {"command": cmd, "description": "x"}}
+    hook.handle(json.dumps(pre).encode(), None, time.time())
+    if i % 5 != 4:  # some calls stay pending
+        post = {**base, "hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_use_id": tid,
+                "tool_input": {"command": cmd, "description": "x"},
+                "tool_response": {"stdout": str(i), "stderr": "", "interrupted": False}}
+        hook.handle(json.dumps(post).encode(), None, time.time())
+"""
+
+TRANSCRIPT_WRITER = r"""
+import json, sys, time
+path, count = sys.argv[1], int(sys.argv[2])
+for i in range(count):
+    for part, out in ((0, 1), (1, 40 + i)):  # one response as two lines sharing message.id (partial output first)
+        line = {"type": "assistant", "isSidechain": False, "timestamp": "2026-05-12T10:%02d:%02d.000Z" % (i // 60 % 60, i % 60),
+                "message": {"id": f"msg_{i}", "model": "claude-sonnet-4-5-20250929", "role": "assistant",
+                            "content": [{"type": "text", "text": "x"}],
+                            "usage": {"input_tokens": 100 + i, "output_tokens": out, "cache_read_input_tokens": 10,
+                                      "cache_creation_input_tokens": 5}},
+                "requestId": f"req_{i}", "uuid": f"u{i}-{part}"}
+        with open(path, "ab") as h:
+            h.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
+    if i % 20 == 0:
+        time.sleep(0.001)
+"""
+
+
+def test_kill_9_during_heavy_writes_then_restart_equals_fresh_rebuild(daemons, ecc_home: Path, tmp_path: Path) -> None:
+    session = "sess-fault"
+    transcript = tmp_path / "projects" / "-w" / f"{session}.jsonl"
+    transcript.parent.mkdir(parents=True)
+    transcript.write_bytes(b"")
+    start = {**session_payloads(session, transcript)[0]}
+    run_hook(json.dumps(start).encode())
+    rng = random.Random(6)
+    daemon = daemons("--idle-exit", "300")
+    running(daemon)
+    writers = [subprocess.Popen([PY, "-c", WRITER, str(REPO), session, f"w{k}", "600", str(transcript), str(tmp_path)],
+                                cwd=str(REPO)) for k in range(4)]
+    writers.append(subprocess.Popen([PY, "-c", TRANSCRIPT_WRITER, str(transcript), "1500"]))
+    kills = 0
+    try:
+        for _ in range(3):  # kill -9 while the writers run, restart at once
+            state = ecc_home / "sessions" / session / "watch-state.json"
+            wait_for(state.exists, 60, "a first state file")
+            time.sleep(rng.uniform(0.1, 0.6))
+            if all(w.poll() is not None for w in writers):
+                break
+            daemon.send_signal(signal.SIGKILL)
+            daemon.wait(timeout=30)
+            kills += 1
+            daemon = daemons("--idle-exit", "300")
+            running(daemon)
+    finally:
+        for w in writers:
+            assert w.wait(timeout=300) == 0
+    assert kills >= 1
+    want = rebuilt(session)
+    assert want["toolCalls"]["total"] == 4 * 600 and want["toolCalls"]["pending"] == 4 * 120
+    assert want["cost"]["computedUsd"]
+    final = {}
+
+    def caught_up() -> bool:
+        final.update(comparable(hud(ecc_home, session) or {}))
+        return final == want
+
+    try:
+        wait_for(caught_up, 120, "hud == rebuild after kill -9")
+    except AssertionError:
+        diff = {k: (final.get(k), want.get(k)) for k in want if final.get(k) != want.get(k)}
+        raise AssertionError(f"snapshot differs from a fresh rebuild: {diff}") from None
+    # And a daemon restarted on a quiet tree resumes from its state file to the same snapshot.
+    daemon.send_signal(signal.SIGKILL)
+    daemon.wait(timeout=30)
+    (ecc_home / "sessions" / session / "hud.json").unlink()
+    running(daemons("--idle-exit", "300"))
+    wait_for(lambda: comparable(hud(ecc_home, session) or {}) == want, 60, "hud rebuilt from the state file")
