@@ -269,3 +269,55 @@ def test_a_torn_journal_line_degrades_not_crashes(tmp_path: Path, ecc_home: Path
     doc = json.loads(proc.stdout)
     assert doc["session"]["id"] == sid and doc["workers"][0]["intent"]["objective"] == "do the thing"
     SessionSnapshot.model_validate(doc)
+
+
+# ---------------------------------------------------------------------------- more input parsers (hypothesis)
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda children: st.lists(children, max_size=4)
+                           | st.dictionaries(st.text(max_size=10), children, max_size=4), max_leaves=20)
+transcript_line = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"type": st.sampled_from(["user", "assistant", "system", "cost-state"]),
+                           "timestamp": st.one_of(st.none(), st.text(max_size=30),
+                                                  st.datetimes().map(lambda d: d.isoformat() + "Z")),
+                           "message": st.one_of(json_values, st.fixed_dictionaries({"content": st.one_of(
+                               st.text(max_size=40), st.lists(st.one_of(json_values, st.fixed_dictionaries({
+                                   "type": st.sampled_from(["tool_use", "tool_result", "text"]),
+                                   "id": st.text(max_size=8), "tool_use_id": st.text(max_size=8),
+                                   "name": st.sampled_from(["Bash", "Write", "TaskCreate", "Agent"]),
+                                   "input": json_values, "is_error": st.booleans(), "text": st.text(max_size=20),
+                                   "content": json_values})), max_size=3))})),
+                           "toolUseResult": json_values, "cwd": st.one_of(st.none(), st.text(max_size=10))}),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(transcript_line, max_size=12), torn=st.binary(max_size=30))
+def test_transcript_replay_survives_any_lines(lines: list[object], torn: bytes, tmp_path_factory) -> None:
+    from ecc_hooks.adapters import claude_history
+    from ecc_hooks.aggregate import fold_all
+
+    path = tmp_path_factory.mktemp("t") / "0000-abcd.jsonl"
+    path.write_bytes(b"".join(json.dumps(line).encode() + b"\n" for line in lines) + torn)
+    events = claude_history.replay(str(path), "0000-abcd")
+    assert all(e["sessionId"] == "0000-abcd" and e["schemaVersion"] == "ecc.event.v1" for e in events)
+    state = fold_all(events)
+    assert state.tool_total >= 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(plan=json_values)
+def test_plan_files_load_or_say_why(plan: object, tmp_path_factory) -> None:
+    from ecc_hooks.adapters import TargetError
+
+    path = tmp_path_factory.mktemp("p") / "plan.json"
+    path.write_text(json.dumps(plan))
+    try:
+        loaded = dmux_tmux._load_plan(str(path))
+    except TargetError as exc:
+        assert not isinstance(plan, dict) and "JSON object" in str(exc)
+        return
+    assert isinstance(plan, dict)
+    assert loaded["session"] == dmux_tmux.slugify(loaded["session"]) and os.path.isabs(loaded["dir"])
+    assert all(s == dmux_tmux.slugify(s) for s in loaded["workers"])
