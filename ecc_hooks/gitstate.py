@@ -236,3 +236,26 @@ def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitS
         state.errors.append(f"git timed out after {timeout:g}s; showing what was known")
     state.complete = not runner.timed_out and not state.errors
     return state
+
+
+MAX_COMMITS = 50
+
+
+def commits_since(cwd: Optional[str], since: Optional[str], timeout: float = DEFAULT_TIMEOUT,
+                  limit: int = MAX_COMMITS) -> Optional[list[dict[str, str]]]:
+    """Commits on HEAD dated at or after ``since`` (ISO-8601), newest first; None when git cannot say."""
+    if not cwd or not since or not os.path.isdir(cwd):
+        return None
+    try:
+        runner = _Runner(cwd, timeout)
+    except Exception:  # noqa: BLE001  (GitPython missing or no git executable)
+        return None
+    result = runner.run("log", f"--since={since}", f"-n{limit}", "--format=%H%x1f%s%x1f%cI", "HEAD", "--")
+    if result is None or result[0] != 0:
+        return None
+    commits = []
+    for line in result[1].decode("utf-8", "replace").splitlines():
+        parts = line.split("\x1f")
+        if len(parts) == 3:
+            commits.append({"sha": parts[0], "subject": parts[1], "date": parts[2]})
+    return commits

@@ -8,18 +8,16 @@ checks, failed commands, open todos, risks, cost, commits since the session bega
 from __future__ import annotations
 
 import os
-import subprocess
 from collections import Counter
 from datetime import datetime
 from typing import Any, Iterable, Optional
 
 from ..aggregate import PayloadInputs, SessionState, build_payload
 from ..models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
+from .. import gitstate
 from . import _common
 from ._common import Details
 
-GIT_TIMEOUT = 5.0
-MAX_COMMITS = 50
 
 _TURN_STATES = {"running": WorkerState.running, "waiting": WorkerState.waiting, "idle": WorkerState.idle,
                 "ended": WorkerState.completed}
@@ -56,33 +54,6 @@ def open_todos(state: SessionState) -> list[dict[str, Any]]:
                  for t in state.tasks.values()]
     return [{"text": text or "(untitled)", "status": status or "unknown"} for status, text in items
             if status != "completed"]
-
-
-def commits_since(cwd: Optional[str], since: Optional[str]) -> Optional[list[dict[str, str]]]:
-    """Commits on HEAD's branch dated at or after ``since`` (newest first); None when git cannot say.
-
-    gitstate.py is the one module meant to run git, but it has no log reader yet (asked for in the
-    issue's report); until then this is the only other git call, with the same hygiene: ``GIT_*``
-    stripped, no prompts, a timeout.
-    """
-    if not cwd or not since or not os.path.isdir(cwd):
-        return None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    try:
-        proc = subprocess.run(["git", "--no-optional-locks", "log", f"--since={since}", f"-n{MAX_COMMITS}",
-                               "--format=%H%x1f%s%x1f%cI", "HEAD", "--"], cwd=cwd, env=env, capture_output=True,
-                              timeout=GIT_TIMEOUT, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    commits = []
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
-        parts = line.split("\x1f")
-        if len(parts) == 3:
-            commits.append({"sha": parts[0], "subject": parts[1], "date": parts[2]})
-    return commits
 
 
 def _main_state(state: SessionState, recorded: bool) -> WorkerState:
@@ -160,7 +131,7 @@ def details(state: SessionState, *, title: str, tools: dict[str, int], now: date
     if state.pending:
         risks.append(f"{len(state.pending)} tool call(s) never finished")
     facts.risks = risks
-    facts.commits = commits_since(facts.worktree, state.first_event_at)
+    facts.commits = gitstate.commits_since(facts.worktree, state.first_event_at)
     if state.session_id:
         cd = f"cd {_shell_quote(facts.worktree)} && " if facts.worktree else ""
         facts.resume = [f"{cd}claude --resume {state.session_id}"]
@@ -189,10 +160,7 @@ def git_of(cwd: Optional[str]) -> dict[str, Any]:
     """gitstate's facts about ``cwd`` as a dict (empty when unknown)."""
     if not cwd:
         return {}
-    from ..gitstate import read_git_state
-
-    return read_git_state(cwd).to_dict()
-
+    return gitstate.read_git_state(cwd).to_dict()
 
 
 def repo_root(git: dict[str, Any]) -> Optional[str]:

@@ -160,7 +160,8 @@ def aggregates(workers: list[Worker]) -> Aggregates:
 
 # ---------------------------------------------------------------------------- markdown (ECC's worker files)
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# A closing run of #s counts only after white space (CommonMark), so "# Status: v2#" keeps its #.
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _FIELD = re.compile(r"^\s*[-*+]\s+([^:`]{1,60}?)\s*:\s*(.*?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*?)\s*$")
 PLACEHOLDERS = frozenset({"pending", "tbd", "todo", "n/a", "none", "-", ""})
