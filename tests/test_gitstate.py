@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.gitstate import parse_porcelain_v2, read_git_state, repo_from_url
+from ecc_hooks.gitstate import commits_since, parse_porcelain_v2, read_git_state, repo_from_url
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
@@ -221,3 +221,19 @@ def test_porcelain_parser_on_git_output(tmp_path: Path) -> None:
                          check=True).stdout
     parsed = parse_porcelain_v2(out)
     assert parsed["head"] == "main" and parsed["untracked"] == 1 and parsed["oid"] == git(repo, "rev-parse", "HEAD")
+
+
+def test_commits_since_lists_only_newer_commits(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    first_date = git(repo, "log", "-1", "--format=%cI")
+    env_old = {"GIT_COMMITTER_DATE": "2001-01-01T00:00:00Z", "GIT_AUTHOR_DATE": "2001-01-01T00:00:00Z"}
+    subprocess.run(["git", "commit", "-q", "--amend", "-m", "old"], cwd=repo, env={**os.environ, **GIT_ENV, **env_old},
+                   check=True, timeout=30)
+    (repo / "b.txt").write_text("two\n")
+    git(repo, "add", "b.txt")
+    git(repo, "commit", "-q", "-m", "second")
+    commits = commits_since(str(repo), first_date)
+    assert [c["subject"] for c in commits] == ["second"]
+    assert commits[0]["sha"] == git(repo, "rev-parse", "HEAD")
+    assert commits_since(str(tmp_path), first_date) is None  # not a repository
+    assert commits_since(str(repo), None) is None
