@@ -6,6 +6,8 @@ Hot path (the hook appends through here): standard library ``os`` only.
 from __future__ import annotations
 
 import os
+import select
+import time
 from collections import namedtuple
 
 FILE_MODE = 0o600
@@ -195,3 +197,59 @@ def read_new_block(path: str, cursor: Cursor, max_bytes: int = 1 << 22, guard: b
     if end < 0:
         return Block(b"", Cursor(st.st_dev, st.st_ino, offset), reset)
     return Block(data[: end + 1], Cursor(st.st_dev, st.st_ino, offset + end + 1), reset)
+
+
+# ---------------------------------------------------------------------------- stdin (hook and status line)
+
+
+def read_payload(fd: int, cap: int, timeout: float,
+                 tail_size: int = 0) -> tuple[bytes, bytes, str | None]:
+    """Read stdin until EOF: the first ``cap`` bytes, the last ``tail_size`` bytes past them, and a problem or None.
+
+    The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
+    Claude Code never sees a broken pipe) or ``"timeout"`` when EOF did not come in time.
+    The tail is empty unless the payload was oversized; it holds the fields Claude Code writes
+    after a huge ``tool_response`` (``tool_use_id``, ``duration_ms``).
+    """
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    kept = 0
+    tail = b""
+    problem = None
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), tail, "timeout"
+        try:
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+        if not chunk:
+            break
+        if kept < cap:
+            piece = chunk[: cap - kept]
+            chunks.append(piece)
+            kept += len(piece)
+            if len(piece) < len(chunk):
+                problem = "oversized"
+                tail = chunk[len(piece):][-tail_size:] if tail_size > 0 else b""
+        else:
+            problem = "oversized"
+            if tail_size > 0:
+                tail = (tail + chunk)[-tail_size:]
+    return b"".join(chunks), tail, problem
+
+
+def read_stdin(fd: int, cap: int, timeout: float) -> tuple[bytes, str | None]:
+    """Read stdin until EOF, keeping at most ``cap`` bytes; return the bytes and a problem or None.
+
+    The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
+    Claude Code never sees a broken pipe) or ``"timeout"`` when EOF did not come in time.
+    """
+    data, _, problem = read_payload(fd, cap, timeout, tail_size=0)
+    return data, problem

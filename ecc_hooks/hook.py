@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import sys
 import time
 
 from . import paths
-from .fsio import append_bounded, append_line
+from .fsio import append_bounded, append_line, read_payload
 from .normalize import PayloadError, normalize
 from .redact import redact
 
@@ -27,59 +26,6 @@ RAW_ENV = "ECC_HOOKS_RAW"
 NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": SessionStart does not start the watcher daemon
 TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
-
-
-def read_payload(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT,
-                 tail_size: int = TAIL_SIZE) -> tuple[bytes, bytes, str | None]:
-    """Read stdin until EOF: the first ``cap`` bytes, the last ``tail_size`` bytes past them, and a problem or None.
-
-    The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
-    Claude Code never sees a broken pipe) or ``"timeout"`` when EOF did not come in time.
-    The tail is empty unless the payload was oversized; it holds the fields Claude Code writes
-    after a huge ``tool_response`` (``tool_use_id``, ``duration_ms``).
-    """
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    kept = 0
-    tail = b""
-    problem = None
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), tail, "timeout"
-        try:
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 16)
-        except InterruptedError:
-            continue
-        except OSError:
-            break
-        if not chunk:
-            break
-        if kept < cap:
-            piece = chunk[: cap - kept]
-            chunks.append(piece)
-            kept += len(piece)
-            if len(piece) < len(chunk):
-                problem = "oversized"
-                tail = chunk[len(piece):][-tail_size:] if tail_size > 0 else b""
-        else:
-            problem = "oversized"
-            if tail_size > 0:
-                tail = (tail + chunk)[-tail_size:]
-    return b"".join(chunks), tail, problem
-
-
-def read_stdin(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT) -> tuple[bytes, str | None]:
-    """Read stdin until EOF, keeping at most ``cap`` bytes; return the bytes and a problem or None.
-
-    The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
-    Claude Code never sees a broken pipe) or ``"timeout"`` when EOF did not come in time.
-    """
-    data, _, problem = read_payload(fd, cap, timeout, tail_size=0)
-    return data, problem
 
 
 def log_error(kind: str, detail: str = "", data: bytes = b"") -> None:
@@ -273,7 +219,7 @@ def main() -> int:
     try:
         os.umask(0o077)
         now = time.time()
-        data, tail, problem = read_payload()
+        data, tail, problem = read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
         handle(data, problem, now, tail)
     except BaseException as exc:  # noqa: BLE001 - a hook must never fail Claude Code
         log_error("internal", f"{type(exc).__name__}: {exc}")

@@ -19,12 +19,11 @@ library only, and no ``typing`` at run time.
 from __future__ import annotations
 
 import os
-import select
 import sys
 import time
 
 from . import paths
-from .fsio import atomic_write
+from .fsio import atomic_write, read_stdin
 from .segments import DEFAULT_ORDER, REGISTRY, Context
 from .segments import run as run_segment
 from .segments._util import clean  # noqa: F401  (re-exported: the one cleaner of untrusted text)
@@ -95,42 +94,6 @@ except (ImportError, AttributeError, TypeError):  # pragma: no cover - interpret
 # Fields of the status line stdin that the HUD needs and hooks never see.
 SENSOR_KEYS = ("model", "cost", "context_window", "exceeds_200k_tokens", "rate_limits", "prompt_cache",
                "version", "workspace", "worktree", "agent", "fast_mode", "effort", "transcript_path", "cwd")
-
-
-def read_stdin(fd: int = 0, cap: int = STDIN_CAP, timeout: float = STDIN_TIMEOUT) -> tuple[bytes, str | None]:
-    """Stdin until EOF (at most ``cap`` bytes kept, the rest drained); the bytes and a problem or None.
-
-    A small copy of ``hook.read_payload``'s loop: importing ``ecc_hooks.hook`` would pull in the
-    normalizer and the redactor, which the status line never needs. (Both belong in ``fsio``.)
-    """
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    kept = 0
-    problem = None
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), "timeout"
-        try:
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 16)
-        except InterruptedError:
-            continue
-        except (OSError, ValueError):
-            break
-        if not chunk:
-            break
-        if kept < cap:
-            piece = chunk[: cap - kept]
-            chunks.append(piece)
-            kept += len(piece)
-            if len(piece) < len(chunk):
-                problem = "oversized"
-        else:
-            problem = "oversized"
-    return b"".join(chunks), problem
 
 
 # ---------------------------------------------------------------------------- config
@@ -321,7 +284,7 @@ def main() -> int:
     output = "ecc-hooks: status line failed (see errors.log)"
     session = None
     try:
-        data, problem = read_stdin()
+        data, problem = read_stdin(0, STDIN_CAP, STDIN_TIMEOUT)
         try:
             session = paths.sanitize_session_id(loads(data).get("session_id"))
         except Exception:  # noqa: BLE001 - only to find the last good line if rendering fails

@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ecc_hooks import hook, paths
+from ecc_hooks import fsio, hook, paths
 from ecc_hooks.models.event import Event
 from ecc_hooks.redact import redact_tree
 from tests.helpers import REPO, capture_payloads, journal_lines, run_hook
@@ -189,7 +189,7 @@ def test_oversized_payload_in_process(ecc_home: Path) -> None:
     cap = 4096
     fd = _feed(data)
     try:
-        head, problem = hook.read_stdin(fd, cap=cap)
+        head, problem = fsio.read_stdin(fd, cap, hook.STDIN_TIMEOUT)
     finally:
         os.close(fd)
     assert problem == "oversized"
@@ -197,7 +197,7 @@ def test_oversized_payload_in_process(ecc_home: Path) -> None:
 
     fd = _feed(data)
     try:
-        head, tail, problem = hook.read_payload(fd, cap=cap)
+        head, tail, problem = fsio.read_payload(fd, cap, hook.STDIN_TIMEOUT, hook.TAIL_SIZE)
     finally:
         os.close(fd)
     assert (head, problem) == (data[:cap], "oversized")
@@ -238,7 +238,7 @@ def test_payload_without_eof_is_recorded_after_the_timeout(ecc_home: Path) -> No
     read_fd, write_fd = os.pipe()
     try:
         os.write(write_fd, json.dumps(payload).encode())
-        data, problem = hook.read_stdin(read_fd, timeout=0.2)
+        data, problem = fsio.read_stdin(read_fd, hook.STDIN_CAP, 0.2)
     finally:
         os.close(read_fd)
         os.close(write_fd)
