@@ -292,6 +292,10 @@ class Watcher:
                 found.add(sid)
         return found
 
+    def orphaned(self) -> bool:
+        """Our home was deleted (a scratch home, an uninstall): nothing left to watch, so exit."""
+        return not os.path.isdir(self.sessions_dir)
+
     # -- loop -------------------------------------------------------------------------------------
     def run(self) -> int:
         """Watch until stopped or idle for ``idle_exit`` seconds; returns the exit code."""
@@ -300,7 +304,7 @@ class Watcher:
         paths.ensure_dir(paths.home())
         paths.ensure_dir(self.sessions_dir)
         self.startup_pass()
-        timeout_ms = int(max(0.2, min(self.idle_exit, 30.0)) * 1000)
+        timeout_ms = int(max(0.2, min(self.idle_exit, 5.0)) * 1000)
 
         def wanted(change: Any, path: str) -> bool:
             name = os.path.basename(path)
@@ -317,7 +321,7 @@ class Watcher:
                 if self.stop.is_set():
                     break
                 if not changes:
-                    if time.monotonic() - self.last_change >= self.idle_exit:
+                    if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
                         return 0
                     continue
                 self.last_change = time.monotonic()
@@ -336,7 +340,7 @@ class Watcher:
             elif not self.stop.is_set():
                 # the watch loop ended by itself (a watched folder vanished): look again shortly
                 time.sleep(0.5)
-                if time.monotonic() - self.last_change >= self.idle_exit:
+                if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
                     return 0
                 self.startup_pass()
         return 0

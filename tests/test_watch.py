@@ -294,3 +294,15 @@ def test_kill_9_during_heavy_writes_then_restart_equals_fresh_rebuild(daemons, e
     (ecc_home / "sessions" / session / "hud.json").unlink()
     running(daemons("--idle-exit", "300"))
     wait_for(lambda: comparable(hud(ecc_home, session) or {}) == want, 60, "hud rebuilt from the state file")
+
+
+def test_exits_when_its_home_is_deleted(daemons, ecc_home: Path) -> None:
+    import shutil
+
+    start = next(p for p in session_payloads("sess-gone") if p["hook_event_name"] == "SessionStart")
+    run_hook(json.dumps(start).encode())
+    proc = daemons("--idle-exit", "600")
+    running(proc)
+    wait_for(lambda: hud(ecc_home, "sess-gone"), 60, "the first snapshot (the daemon is past its setup)")
+    shutil.rmtree(ecc_home)
+    assert proc.wait(timeout=60) == 0
