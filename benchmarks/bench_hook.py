@@ -1,7 +1,7 @@
 """How much a recording hook call costs over a bare interpreter start (run it; it is not a test).
 
-Paired runs on one machine, alternating ``python -c pass`` and ``python -m ecc_hooks.hook`` fed a
-realistic PostToolUse payload (same interpreter, a temporary ECC_HOOKS_HOME), so drift in machine
+Paired runs on one machine, alternating ``python -c pass`` and the hook command the installer writes
+(``install.python_argv``: ``python -S -c ...``, no site, no runpy) fed a realistic PostToolUse payload (same interpreter, a temporary ECC_HOOKS_HOME), so drift in machine
 load hits both arms alike. Prints both medians and p95s and the median of per-pair ratios.
 Target: ratio at most 1.5.
 
@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ecc_hooks import install  # noqa: E402
 
 CAPTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "captures" / "hook-payloads.jsonl"
 TARGET = 1.5
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
         bare = [sys.executable, "-c", "pass"]
-        hook = [sys.executable, "-m", "ecc_hooks.hook"]
+        hook = install.python_argv(install.HOOK_MODULE)  # exactly what Claude Code runs
         for _ in range(3):  # warm the page cache (and the bytecode cache) for both arms
             timed(bare, env, b"")
             timed(hook, env, payload)

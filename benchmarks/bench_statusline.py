@@ -3,8 +3,8 @@ the status lines people use today (a script, not a test).
 
     /work/venv/bin/python benchmarks/bench_statusline.py [--prefix DIR] [--pairs 40] [--rounds 15,9,5]
 
-1. Paired runs: ``python -c pass`` vs ``python -P -m ecc_hooks.statusline`` (the command the installer
-   writes), same interpreter, bytecode cached. Target: median per-pair ratio <= 2.0.
+1. Paired runs: ``python -c pass`` vs the status line command the installer writes
+   (``install.python_argv``: ``python -S -c ...``, no site, no runpy), same interpreter, bytecode cached. Target: median per-pair ratio <= 2.0.
 2. Paired runs of ours on a session whose transcript is 200 MB vs one of 1 MB (same stdin otherwise).
    Target <= 1.15: the status line must not read the transcript.
 3. Ours against ``ccstatusline``, ``ccusage statusline`` (its native binary), ``ccline`` (CCometixLine,
@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         base.pop("PYTHONDONTWRITEBYTECODE", None)
         base["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
         base.pop("NO_COLOR", None)
-        ours = [sys.executable, "-P", "-m", "ecc_hooks.statusline"]
+        from ecc_hooks import install
+
+        ours = install.python_argv(install.STATUSLINE_MODULE)  # exactly what Claude Code runs
         bare = [sys.executable, "-c", "pass"]
 
         t0 = time.perf_counter()
@@ -256,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'met' if ratio_bare <= 2.0 else 'NOT met'})")
     print(f"2. 200 MB vs 1 MB transcript ({args.pairs} pairs): {median_ms(big_t):.1f} ms vs {median_ms(small_t):.1f} ms, "
           f"median per-pair ratio {ratio_big:.2f}x (target <= 1.15x: {'met' if ratio_big <= 1.15 else 'NOT met'})")
-    print("   (ecc-hooks = the installer's command, python -P -m ecc_hooks.statusline with site and the editable install's"
-          " finder; ecc-hooks shim = statusline/ecc-statusline: sh + python -S -c, no site, no runpy)")
+    print("   (ecc-hooks = the installer's command, python -S -c: no site, no runpy; "
+          "ecc-hooks shim = the plugin's statusline/ecc-statusline: sh + the same python -S -c)")
     print("3. against other status lines (median wall ms per run, one record appended before each; ratio = ours / theirs):")
     header = f"   {'status line':<15}" + "".join(f"{str(mb) + ' MB':>22}" for mb in sizes)
     print(header)

@@ -186,7 +186,7 @@ def start_watcher() -> None:
 
     A non-blocking shared flock on ``watch.lock`` tells whether a watcher runs (it holds the lock
     exclusively). If none does, ``posix_spawn`` (no ``subprocess`` import on the hot path) starts
-    ``python -m ecc_hooks.watch --foreground`` in a new session with stdio on /dev/null, so Claude Code
+    the watcher (``ecc_hooks.watch --foreground``) in a new session with stdio on /dev/null, so Claude Code
     never waits on it and never kills it with the hook. Two hooks racing may both spawn one: the daemon's
     own exclusive lock lets only one run.
     """
@@ -205,7 +205,12 @@ def start_watcher() -> None:
         finally:
             os.close(fd)
         null = os.devnull
-        os.posix_spawn(sys.executable, [sys.executable, "-m", "ecc_hooks.watch", "--foreground"], dict(os.environ),
+        # The daemon needs site-packages (pydantic, watchfiles), so no -S here; but the hook runs in the
+        # user's project, so the cwd is dropped from sys.path and this package's folder put first.
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        code = (f"import sys;sys.path=[{root!r}]+[p for p in sys.path if p];"
+                "from ecc_hooks.watch import main;sys.exit(main(['--foreground']))")
+        os.posix_spawn(sys.executable, [sys.executable, "-c", code], dict(os.environ),
                        file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
                                      (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
                                      (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0)],

@@ -79,15 +79,24 @@ EVENT_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENTS)
 # ---------------------------------------------------------------------------- what we write
 
 
-def python_command(module: str) -> str:
-    """The marked command running ``module`` with an absolute interpreter path (works whatever PATH is).
+def python_argv(module: str) -> list[str]:
+    """The argv running ``module``'s ``main()`` with an absolute interpreter path (works whatever PATH is).
 
-    ``-P`` (Python 3.11+) keeps the session's cwd off ``sys.path``: hooks run in the user's project,
-    where a ``json.py`` would otherwise shadow the standard library inside our hook.
+    The hook and the status line need only the standard library and this package, so the command
+    skips ``site`` (``-S``: no .pth processing, often the largest part of start-up) and ``runpy``
+    (``-c`` instead of ``-m``), naming the package's folder itself. It also drops the session's cwd
+    from ``sys.path``: hooks run in the user's project, where a ``json.py`` would otherwise shadow
+    the standard library inside our hook.
     """
     exe = os.path.abspath(sys.executable)  # abspath, not realpath: a venv's python is a symlink
-    safe = " -P" if sys.version_info >= (3, 11) else ""
-    return f"{shlex.quote(exe)}{safe} -m {module} {MARKER}"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding ecc_hooks/
+    code = f"import sys;sys.path=[{json.dumps(root)}]+[p for p in sys.path if p];from {module} import main;main()"
+    return [exe, "-S", "-c", code]
+
+
+def python_command(module: str) -> str:
+    """``python_argv`` as the marked shell command we install."""
+    return f"{shlex.join(python_argv(module))} {MARKER}"
 
 
 def hook_entry(command: str) -> dict[str, Any]:
@@ -443,7 +452,8 @@ def check_command(command: str, kind: str) -> str | None:
         cwd = os.path.join(scratch, "project")
         os.mkdir(cwd)
         hook_stdin, status_stdin = _doctor_payloads(f"ecc-doctor-{uuid.uuid4().hex[:12]}", cwd)
-        env = {**os.environ, "ECC_HOOKS_HOME": home, "CLAUDE_PROJECT_DIR": cwd, "COLUMNS": "100"}
+        # No watcher for a check: it would outlive the scratch home it watches.
+        env = {**os.environ, "ECC_HOOKS_HOME": home, "CLAUDE_PROJECT_DIR": cwd, "COLUMNS": "100", "ECC_HOOKS_NO_WATCHER": "1"}
         try:
             done = subprocess.run(["sh", "-c", command], input=hook_stdin if kind == "hook" else status_stdin,
                                   capture_output=True, env=env, cwd=cwd, timeout=HOOK_TIMEOUT + 5)

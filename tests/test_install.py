@@ -330,7 +330,7 @@ def test_installed_hook_command_runs_without_path(tmp_path: Path, settings_file:
     # A project file shadowing the standard library must not break the hook (-P keeps cwd off sys.path).
     (project / "json.py").write_text("raise SystemExit('shadowed json imported')\n")
     done = subprocess.run(["/bin/sh", "-c", command], input=_payload(cwd=project), capture_output=True, cwd=project,
-                          env={"PATH": "/nonexistent", "HOME": os.environ["HOME"], "ECC_HOOKS_HOME": str(ecc_home)},
+                          env={"PATH": "/nonexistent", "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home)},
                           timeout=60)
     assert (done.returncode, done.stdout) == (0, b""), done.stderr
     (record,) = journal_lines(ecc_home, SESSION)
@@ -342,7 +342,7 @@ def test_installed_statusline_command_prints_a_line(tmp_path: Path, settings_fil
     command = json.loads(settings_file.read_text())["statusLine"]["command"]
     stdin = (REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
     done = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, cwd=tmp_path, timeout=60,
-                          env={"PATH": "/nonexistent", "HOME": os.environ["HOME"], "ECC_HOOKS_HOME": str(ecc_home),
+                          env={"PATH": "/nonexistent", "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home),
                                "COLUMNS": "100"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().splitlines()[0].strip()
@@ -361,7 +361,7 @@ def _python_without_the_package() -> str:
 def test_plugin_hook_shim_writes_a_journal_line_without_pip(tmp_path: Path, ecc_home: Path) -> None:
     python = _python_without_the_package()
     command = install.plugin_hooks_document()["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "CLAUDE_PLUGIN_ROOT": str(REPO),
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "CLAUDE_PLUGIN_ROOT": str(REPO),
            "ECC_HOOKS_HOME": str(ecc_home), "ECC_HOOKS_PYTHON": python}
     done = subprocess.run(["/bin/sh", "-c", command], input=_payload("Notification"), capture_output=True,
                           cwd=tmp_path, env=env, timeout=60)
@@ -382,7 +382,7 @@ def test_shims_exit_zero_without_any_python(tmp_path: Path, shim: str) -> None:
 
 def test_statusline_shim_prints_a_line(tmp_path: Path, ecc_home: Path) -> None:
     stdin = (REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "ECC_HOOKS_HOME": str(ecc_home),
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home),
            "ECC_HOOKS_PYTHON": _python_without_the_package(), "COLUMNS": "100"}
     done = subprocess.run([str(REPO / "statusline" / "ecc-statusline")], input=stdin, capture_output=True,
                           cwd=tmp_path, env=env, timeout=60)
@@ -409,9 +409,10 @@ def test_doctor_on_a_good_install(tmp_path: Path, ecc_home: Path) -> None:
 def test_doctor_on_a_broken_install(tmp_path: Path, isolated_home: Path) -> None:
     assert cli("install", "--no-statusline", cwd=tmp_path).returncode == 0
     user_settings = isolated_home / ".claude" / "settings.json"
-    broken = user_settings.read_text().replace(install.python_command(install.HOOK_MODULE),
-                                               "/nonexistent/python3 -m ecc_hooks.hook # ecc-hooks")
-    user_settings.write_text(broken)
+    ours = json.dumps(install.python_command(install.HOOK_MODULE))[1:-1]  # as it stands in the JSON text
+    text = user_settings.read_text()
+    assert ours in text
+    user_settings.write_text(text.replace(ours, "/nonexistent/python3 -m ecc_hooks.hook # ecc-hooks"))
     done = cli("doctor", cwd=tmp_path)
     assert done.returncode == 1
     assert "FAIL" in done.stdout and "/nonexistent/python3" in done.stderr

@@ -120,6 +120,9 @@ class Workspace:
             "ANTHROPIC_BASE_URL": api.base_url,
             "ANTHROPIC_API_KEY": API_KEY,
             "ECC_HOOKS_HOME": str(self.ecc_home),
+            # SessionStart would start a watcher daemon that outlives the test; the watcher's own
+            # e2e test opts in with ECC_HOOKS_NO_WATCHER=0 and stops it.
+            "ECC_HOOKS_NO_WATCHER": "1",
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
             "DISABLE_AUTOUPDATER": "1",
             "TMPDIR": str(self.root / "tmp"),
