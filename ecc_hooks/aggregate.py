@@ -727,7 +727,9 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     context = Context(model=model, repo=_str(git.get("repo")), branch=_str(git.get("branch")),
                       worktree=_str(git.get("worktree")) or state.cwd, sessionId=state.session_id,
                       contextWindow=context_window, detached=git.get("detached"),
-                      linkedWorktree=git.get("linked_worktree"), cwd=state.cwd, turnState=state.turn_state)
+                      linkedWorktree=git.get("linked_worktree"), cwd=state.cwd, turnState=state.turn_state,
+                      dirty=git.get("dirty"), ahead=git.get("ahead"), behind=git.get("behind"),
+                      upstream=_str(git.get("upstream")))
     if context_window.pressure in (Pressure.high, Pressure.critical):
         left = f"{context_window.remainingPct:.0f}% left" if context_window.remainingPct is not None else "near compaction"
         reasons.append(f"context {context_window.pressure.value}: {left}")

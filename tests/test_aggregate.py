@@ -388,9 +388,12 @@ def test_conflicts_block_and_git_fields_flow_through() -> None:
     j = Journal()
     j.tool("Bash", {"command": "ls"}, uid="t1")
     git = {"repo": "acme/widget", "branch": "feat", "worktree": "/w", "dirty": True, "conflicts": 2,
-           "detached": False, "linked_worktree": True}
+           "detached": False, "linked_worktree": True, "ahead": 3, "behind": 1, "upstream": "origin/feat"}
     p = payload_of(j.records, git=git, sensor={"context_window": {"remaining_percentage": 90}})
     assert (p.context.repo, p.context.branch, p.context.worktree) == ("acme/widget", "feat", "/w")
+    # the status line's git segment reads these from the snapshot (it never runs git itself)
+    ctx = p.model_dump(mode="json")["context"]
+    assert (ctx["dirty"], ctx["ahead"], ctx["behind"], ctx["upstream"]) == (True, 3, 1, "origin/feat")
     assert p.risk.status.value == "blocked" and p.risk.conflicts == 2 and p.risk.dirtyWorktree is True
     assert p.risk.manualReviewRequired is True
     assert p.sync.GitHub is not None and p.sync.GitHub.repo == "acme/widget"
