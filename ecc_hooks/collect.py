@@ -3,7 +3,7 @@
 All the I/O of the HUD lives here; ``aggregate`` stays pure. Everything is read-only: no file under
 ``ECC_HOOKS_HOME`` is created, rewritten or touched (the status CLI promises that), and every source
 degrades to "unknown" on its own (a missing transcript, no git, no gh) instead of failing the payload.
-Used by ``python -m ecc_hooks.status`` now and by the watcher later.
+Used by ``python -m ecc_hooks.status`` (``gather_inputs``) and by the watcher (``inputs_from_parts``).
 """
 
 from __future__ import annotations
@@ -211,32 +211,24 @@ def github_facts(cwd: Optional[str], git: gitstate.GitState) -> tuple[bool, Opti
 def gather_inputs(session_id: str, state: aggregate.SessionState, *, now: datetime,
                   env: Optional[Mapping[str, str]] = None, git_timeout: float = gitstate.DEFAULT_TIMEOUT,
                   use_gh: bool = True) -> aggregate.PayloadInputs:
-    """Everything besides the journal that the payload of ``session_id`` needs, read from disk, git and gh."""
+    """Everything besides the journal that the payload of ``session_id`` needs, read from disk, git and gh.
+
+    It reads the sensor, the transcripts, git and gh, then derives the rest in ``inputs_from_parts``
+    (the one place for budget, controls, Linear and handoff, shared with the watcher).
+    """
     env = os.environ if env is None else env
     sensor = read_json_file(paths.statusline_sensor_path(session_id)) or {}
-    transcript = state.transcript_path or (sensor.get("transcript_path") if isinstance(sensor.get("transcript_path"), str)
-                                           else None)
-    usage = usage_for(transcript, sensor, env)
+    usage = usage_for(_transcript_of(state, sensor), sensor, env)
     cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
     git = gitstate.read_git_state(cwd, timeout=git_timeout)
-    ready, remote, github = github_facts(cwd, git) if use_gh else (False, None, {"repo": git.repo})
+    gh = github_facts(cwd, git) if use_gh else None
+    return inputs_from_parts(session_id, state, now=now, sensor=sensor, usage=usage, git=git, env=env, gh=gh)
 
-    from .usage import budget_from_env, default_price_table
 
-    budget, configured = budget_from_env(env)
-    try:
-        policy = dict(default_price_table().budget)
-    except Exception:  # noqa: BLE001  (a broken price override must not hide the rest of the HUD)
-        policy = {}
-    controls = aggregate.session_controls(
-        transcript=bool(transcript and os.path.isfile(transcript)), claude=shutil.which("claude") is not None,
-        git_worktree=git.worktree is not None, gh_ready=ready, remote_repo=git.repo is not None,
-    )
-    return aggregate.PayloadInputs(
-        now=now, sensor=sensor, usage=usage, git=git.to_dict(), remote_checks=remote, github=github,
-        budget_usd=None if budget is None else float(budget), budget_configured=configured, budget_policy=policy,
-        linear=linear_from_env(env), handoff=handoff_info(session_id), controls=controls,
-    )
+def _transcript_of(state: aggregate.SessionState, sensor: Mapping[str, Any]) -> Optional[str]:
+    """The main transcript: from the journal, else from the status line sensor."""
+    path = sensor.get("transcript_path")
+    return state.transcript_path or (path if isinstance(path, str) else None)
 
 
 def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: Any) -> HudStatus:
@@ -255,13 +247,12 @@ def inputs_from_parts(session_id: str, state: aggregate.SessionState, *, now: da
     """``gather_inputs`` for a caller that already holds the sensor, the usage and git (the watcher's seam).
 
     The watcher keeps an incremental ``UsageTracker`` and cached git/gh facts, so it hands them in
-    instead of having them re-read; budget, controls, Linear and handoff are derived as in ``gather_inputs``.
+    instead of having them re-read; budget, controls, Linear and handoff are derived here for both.
     ``gh`` is what ``github_facts`` returned, or None when gh was not consulted.
     """
     env = os.environ if env is None else env
     ready, remote, github = gh if gh is not None else (False, None, {"repo": git.repo})
-    transcript = state.transcript_path or (sensor.get("transcript_path") if isinstance(sensor.get("transcript_path"), str)
-                                           else None)
+    transcript = _transcript_of(state, sensor)
     from .usage import budget_from_env, default_price_table
 
     budget, configured = budget_from_env(env)
