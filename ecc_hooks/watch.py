@@ -170,21 +170,36 @@ class SessionWatch:
 
 
 class GitCache:
-    """Git facts per worktree, reused for ``ttl`` seconds (git runs a few processes: not on every event)."""
+    """Git facts per worktree, reused for ``ttl`` seconds (git runs a few processes: not on every event).
+
+    A snapshot built from reused facts may describe the worktree as it was before the change that
+    triggered the build (a Bash call that wrote a file, then its PostToolUse). ``get`` says when the facts
+    it returns were read, so the watcher can owe such a session a rebuild once they are read again.
+    """
 
     def __init__(self, ttl: float = GIT_TTL) -> None:
         self.ttl = ttl
         self.entries: dict[Optional[str], tuple[float, Any]] = {}
 
-    def get(self, cwd: Optional[str]) -> Any:
+    def get(self, cwd: Optional[str], fresh: bool = False) -> tuple[Any, float]:
+        """(GitState, monotonic time it was read); ``fresh`` reads git now whatever the age of the entry."""
         from . import gitstate
 
         now = time.monotonic()
         hit = self.entries.get(cwd)
-        if hit is None or now - hit[0] > self.ttl:
-            hit = (now, gitstate.read_git_state(cwd) if cwd else gitstate.GitState())
+        if fresh or hit is None or now - hit[0] > self.ttl:
+            hit = (time.monotonic(), gitstate.read_git_state(cwd) if cwd else gitstate.GitState())
             self.entries[cwd] = hit
-        return hit[1]
+        return hit[1], hit[0]
+
+    def read_at(self, cwd: Optional[str]) -> Optional[float]:
+        """When the facts of ``cwd`` were read (None: never)."""
+        hit = self.entries.get(cwd)
+        return hit[0] if hit is not None else None
+
+    def expired(self, cwd: Optional[str]) -> bool:
+        at = self.read_at(cwd)
+        return at is None or time.monotonic() - at > self.ttl
 
 
 class Watcher:
@@ -196,6 +211,8 @@ class Watcher:
         self.debounce_ms = debounce_ms
         self.sessions: dict[str, SessionWatch] = {}
         self.git = GitCache()
+        # session -> (cwd, when its hud.json was built from git facts read before that build): a rebuild owed
+        self.git_owed: dict[str, tuple[Optional[str], float]] = {}
         self.stop = threading.Event()
         self.sessions_dir = paths.sessions_dir()
         self.last_change = time.monotonic()
@@ -207,34 +224,58 @@ class Watcher:
             watch = self.sessions[session_id] = SessionWatch.load(session_id)
         return watch
 
-    def process(self, session_id: str, force: bool = False) -> bool:
-        """Catch one session up; write its state and hud.json when anything changed. Never raises."""
+    def process(self, session_id: str, force: bool = False, changed_at: Optional[float] = None) -> bool:
+        """Catch one session up; write its state and hud.json when anything changed. Never raises.
+
+        ``changed_at``: when the change being described was seen (default now); git facts read before it
+        leave the session owing a rebuild (``settle_git``)."""
         try:
             if not os.path.isfile(paths.journal_path(session_id)):
                 return False
             watch = self.session(session_id)
+            turn = watch.state.turn_state
             changed = watch.read_journal()
+            # A turn just ended (or waits on the user): what the tools did to the worktree is what the
+            # user looks at now, so git is read again instead of reusing cached facts.
+            turn_ended = watch.state.turn_state != turn and watch.state.turn_state != "running"
             sensor_changed, sensor = watch.read_sensor()
             usage_changed, usage = watch.read_usage(sensor)
             if not (changed or sensor_changed or usage_changed or force):
                 return False
             watch.state.session_id = watch.state.session_id or session_id
             fsio.atomic_write(paths.watch_state_path(session_id), watch.dumps())
-            self.write_hud(watch, sensor, usage)
+            self.write_hud(watch, sensor, usage, fresh_git=turn_ended, changed_at=changed_at)
             return True
         except Exception as exc:  # noqa: BLE001  (one bad session never stops the others)
             log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
             return False
 
-    def write_hud(self, watch: SessionWatch, sensor: dict[str, Any], usage: Any) -> None:
+    def write_hud(self, watch: SessionWatch, sensor: dict[str, Any], usage: Any, fresh_git: bool = False,
+                  changed_at: Optional[float] = None) -> None:
         from . import collect
 
         state = watch.state
         cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
+        built = time.monotonic() if changed_at is None else changed_at
+        git, read_at = self.git.get(cwd, fresh=fresh_git)
         inputs = collect.inputs_from_parts(watch.session_id, state, now=datetime.now(timezone.utc), sensor=sensor,
-                                           usage=usage, git=self.git.get(cwd))
+                                           usage=usage, git=git)
         payload = aggregate.build_payload(state, inputs)
         fsio.atomic_write(paths.hud_path(watch.session_id), payload.model_dump_json(by_alias=True).encode())
+        if read_at < built:
+            self.git_owed[watch.session_id] = (cwd, built)  # cached facts may predate this change
+        else:
+            self.git_owed.pop(watch.session_id, None)
+
+    def settle_git(self) -> None:
+        """Rebuild the sessions whose snapshot used git facts older than their last change, once newer facts
+        exist or the cached ones expired (git then runs again). Without this, a worktree change followed by
+        no further event (the end of a print run) stayed wrong in hud.json until the daemon exited."""
+        for session_id, (cwd, built) in list(self.git_owed.items()):
+            at = self.git.read_at(cwd)
+            if (at is not None and at >= built) or self.git.expired(cwd):
+                self.git_owed.pop(session_id, None)
+                self.process(session_id, force=True, changed_at=built)
 
     # -- discovery ------------------------------------------------------------------------------
     def startup_pass(self) -> None:
@@ -323,6 +364,7 @@ class Watcher:
                 if not changes:
                     if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
                         return 0
+                    self.settle_git()
                     continue
                 self.last_change = time.monotonic()
                 dirty: set[str] = set()
@@ -330,6 +372,7 @@ class Watcher:
                     dirty |= self.sessions_for(path)
                 for sid in sorted(dirty):
                     self.process(sid)
+                self.settle_git()
                 if self.transcript_dirs() - roots:
                     rewatch = True  # a new transcript folder to watch: restart the notify loop
                     break

@@ -306,3 +306,63 @@ def test_exits_when_its_home_is_deleted(daemons, ecc_home: Path) -> None:
     wait_for(lambda: hud(ecc_home, "sess-gone"), 60, "the first snapshot (the daemon is past its setup)")
     shutil.rmtree(ecc_home)
     assert proc.wait(timeout=60) == 0
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(repo.parent), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, timeout=30)
+
+
+def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Path, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """A tool changes the worktree while git facts are cached: the snapshot must not keep the old facts.
+
+    Found by the live-chain e2e test: a print run's Bash wrote a file, its PostToolUse came within the git
+    cache's TTL, no event followed, and hud.json said ``dirtyWorktree: false`` until the daemon exited.
+    Now a turn end reads git at once, and a session built from cached facts is rebuilt once they expire.
+    """
+    from ecc_hooks import hook
+
+    monkeypatch.setenv("ECC_HOOKS_NO_WATCHER", "1")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("x\n")
+    _git(repo, "add", "README.md")
+    _git(repo, "commit", "-q", "-m", "initial")
+    base = {"session_id": "sess-git", "transcript_path": str(tmp_path / "absent.jsonl"), "cwd": str(repo),
+            "permission_mode": "default"}
+
+    def send(**payload: object) -> None:
+        hook.handle(json.dumps({**base, **payload}).encode(), None, time.time())
+
+    def dirty() -> object:
+        return (hud(ecc_home, "sess-git") or {})["risk"]["dirtyWorktree"]
+
+    watcher = watch.Watcher(idle_exit=300)
+    watcher.git.ttl = 3600.0  # cached facts stay valid until the test expires them
+    send(hook_event_name="SessionStart", source="startup")
+    send(hook_event_name="UserPromptSubmit", prompt="go")
+    assert watcher.process("sess-git") and dirty() is False
+
+    (repo / "new.txt").write_text("made by the tool\n")
+    tool = {"tool_name": "Bash", "tool_use_id": "toolu_1", "tool_input": {"command": "echo > new.txt"}}
+    send(hook_event_name="PreToolUse", **tool)
+    send(hook_event_name="PostToolUse", tool_response={"stdout": "", "stderr": "", "interrupted": False}, **tool)
+    assert watcher.process("sess-git")
+    assert dirty() is False and "sess-git" in watcher.git_owed  # built from facts read before the write
+    watcher.settle_git()
+    assert dirty() is False and "sess-git" in watcher.git_owed  # still cached: nothing to do yet
+    watcher.git.ttl = 0.0
+    watcher.settle_git()  # no new event: the owed rebuild reads git again
+    assert dirty() is True and watcher.git_owed == {}
+    assert comparable(hud(ecc_home, "sess-git") or {}) == rebuilt("sess-git")
+
+    watcher.git.ttl = 3600.0
+    _git(repo, "add", "new.txt")
+    _git(repo, "commit", "-q", "-m", "tool output")
+    send(hook_event_name="Stop", stop_hook_active=False)
+    assert watcher.process("sess-git")
+    assert dirty() is False and watcher.git_owed == {}  # the turn ended: git read at once, not from cache
