@@ -1,9 +1,10 @@
 """Our status line inside the real Claude Code (interactive, tmux): model, reported cost, used %, tool count.
 
-The client runs the command the installer writes (``statusline_entry``: refreshInterval 5). After a
-scripted session with tool calls, the HUD snapshot is built from our journal by ``python -m
-ecc_hooks.status --json`` (no watcher exists yet) and written to ``hud.json``; the next refresh must
-show the snapshot's tool count beside what Claude Code itself reported on stdin.
+The client runs the command the installer writes (``statusline_entry``: refreshInterval 5). This test
+isolates the status line: the HUD snapshot is built from our journal by ``python -m ecc_hooks.status
+--json`` and written to ``hud.json`` (the watcher is off here; ``test_live_chain.py`` covers the same row
+with the snapshot kept by the real watcher). The next refresh must show the snapshot's tool count beside
+what Claude Code itself reported on stdin.
 """
 
 from __future__ import annotations
