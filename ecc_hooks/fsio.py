@@ -96,47 +96,13 @@ def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> t
     A half-written last line (no newline yet) is left for the next call. A file that was
     replaced (other device or inode) or truncated (shorter than the offset) is read again
     from the start. ``max_bytes`` bounds one call's read; the rest waits for the next call.
-    A missing file gives no lines and an empty cursor.
+    A missing file gives no lines and an empty cursor. (``read_new_block`` without the split.)
     """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return [], Cursor()
-    try:
-        st = os.fstat(fd)
-        offset = cursor.offset
-        if (st.st_dev, st.st_ino) != (cursor.dev, cursor.ino) or st.st_size < offset:
-            offset = 0
-        want = st.st_size - offset
-        if max_bytes is not None:
-            want = min(want, max_bytes)
-        if want <= 0:
-            return [], Cursor(st.st_dev, st.st_ino, offset)
-        chunks = []
-        remaining = want
-        pos = offset
-        while remaining > 0:
-            chunk = os.pread(fd, min(remaining, 1 << 22), pos)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            pos += len(chunk)
-            remaining -= len(chunk)
-        # A single line longer than max_bytes must still complete: read on to its newline.
-        while chunks and pos < st.st_size and b"\n" not in chunks[-1]:
-            chunk = os.pread(fd, 1 << 20, pos)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            pos += len(chunk)
-        data = b"".join(chunks)
-    finally:
-        os.close(fd)
-    end = data.rfind(b"\n")
-    if end < 0:
-        return [], Cursor(st.st_dev, st.st_ino, offset)
+    block = read_new_block(path, cursor, max_bytes if max_bytes is not None else 1 << 62)
+    if not block.data:
+        return [], block.cursor
     # Split on b"\n" only: bytes.splitlines() would also cut a line at a stray b"\r".
-    return data[:end].split(b"\n"), Cursor(st.st_dev, st.st_ino, offset + end + 1)
+    return block.data[:-1].split(b"\n"), block.cursor
 
 
 class Block(namedtuple("Block", "data cursor reset")):

@@ -212,6 +212,9 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from ecc_hooks import hook
 session, worker, count, transcript, cwd = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+import os
+while not os.path.exists(os.path.join(cwd, "go")):  # start together, once the daemon has a state file
+    time.sleep(0.01)
 base = {"session_id": session, "transcript_path": transcript, "cwd": cwd, "permission_mode": "default"}
 for i in range(count):
     tid = f"toolu_{worker}_{i}"
@@ -224,6 +227,8 @@ for i in range(count):
                 "tool_input": {"command": cmd, "description": "x"},
                 "tool_response": {"stdout": str(i), "stderr": "", "interrupted": False}}
         hook.handle(json.dumps(post).encode(), None, time.time())
+    if i % 25 == 0:  # pace the writes so they span the kills however fast or loaded the machine is
+        time.sleep(0.03)
 """
 
 TRANSCRIPT_WRITER = r"""
@@ -259,11 +264,12 @@ def test_kill_9_during_heavy_writes_then_restart_equals_fresh_rebuild(daemons, e
     writers.append(subprocess.Popen([PY, "-c", TRANSCRIPT_WRITER, str(transcript), "1500"]))
     kills = 0
     try:
-        for _ in range(3):  # kill -9 while the writers run, restart at once
+        for k in range(3):  # kill -9 while the writers run, restart at once
             state = ecc_home / "sessions" / session / "watch-state.json"
             wait_for(state.exists, 60, "a first state file")
+            (tmp_path / "go").touch()
             time.sleep(rng.uniform(0.1, 0.6))
-            if all(w.poll() is not None for w in writers):
+            if k and all(w.poll() is not None for w in writers):
                 break
             daemon.send_signal(signal.SIGKILL)
             daemon.wait(timeout=30)
