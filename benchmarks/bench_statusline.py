@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         sessions = {mb: Session(root, mb) for mb in sorted(set(sizes) | {1})}
         for s in sessions.values():
             s.snapshot()
-        print(f"transcripts: " + ", ".join(f"{mb} MB ({s.transcript.stat().st_size / 1e6:.1f} MB, {s.responses} responses)"
+        print("transcripts: " + ", ".join(f"{mb} MB ({s.transcript.stat().st_size / 1e6:.1f} MB, {s.responses} responses)"
                                           for mb, s in sessions.items()) + f", generated in {time.perf_counter() - t0:.0f} s")
 
         # 1. ours vs a bare interpreter

@@ -13,7 +13,6 @@ writes it (and records it for the HUD's ``sync.handoff``). A bad target exits 1 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import dataclass

@@ -304,21 +304,10 @@ def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str]
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """``python -m ecc_hooks.loop_status``."""
-    from .cli import Parser
+    """``python -m ecc_hooks.loop_status``: the same as ``ecc-hooks loop-status`` (same exit codes)."""
+    from .cli import main as cli_main
 
-    parser = Parser(prog="python -m ecc_hooks.loop_status", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except UserError as exc:
-        print(f"ecc-hooks loop-status: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
+    return cli_main(["loop-status", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -64,10 +64,10 @@ def markdown(payload: HudStatus) -> str:
         f"- **Context:** {f'{pct:.0f}% left' if pct is not None else 'unknown'}, pressure {ctx.contextWindow.pressure.value}",
         f"- **Tools:** {tools.total} calls, {extra['toolCalls'].get('failures', 0)} failed, {tools.pending} pending,"
         f" {tools.stale} stale" + (f"; last {last.name} ({last.status.value})" if last and last.name else ""),
-        f"- **Agents:** " + (", ".join(f"{a.id} {a.state.value}" for a in payload.activeAgents) or "none"),
+        "- **Agents:** " + (", ".join(f"{a.id} {a.state.value}" for a in payload.activeAgents) or "none"),
         f"- **Todos:** {todos.counts.pending} pending, {todos.counts.inProgress} in progress, "
         f"{todos.counts.completed} done" + (f"; now: {todos.inProgress}" if todos.inProgress else ""),
-        f"- **Checks:** " + (", ".join(f"`{c.command}` {c.status.value}" for c in payload.checks.local) or "none seen")
+        "- **Checks:** " + (", ".join(f"`{c.command}` {c.status.value}" for c in payload.checks.local) or "none seen")
         + ("" if payload.checks.remote else "; CI unknown"),
         f"- **Cost:** {usd}{budget} ({cost.trend.value})",
     ]

@@ -569,19 +569,10 @@ def run(args: argparse.Namespace, name: str = "watch") -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """``python -m ecc_hooks.watch``: the same interface as ``ecc-hooks watch``."""
-    from .cli import Parser
+    """``python -m ecc_hooks.watch``: the same as ``ecc-hooks watch`` (same exit codes)."""
+    from .cli import main as cli_main
 
-    parser = Parser(prog="python -m ecc_hooks.watch", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except UserError as exc:
-        print(f"ecc-hooks watch: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return cli_main(["watch", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import jsonschema
 import pytest
 
 from ecc_hooks import aggregate
-from ecc_hooks.aggregate import PayloadInputs, SessionState, build_payload, fold, fold_all
+from ecc_hooks.aggregate import PayloadInputs, SessionState, build_payload, fold_all
 from ecc_hooks.models.hud import HudStatus
 from ecc_hooks.normalize import normalize
 from ecc_hooks.usage import UsageTracker

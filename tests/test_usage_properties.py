@@ -4,7 +4,6 @@ of one cold scan."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import orjson
 from hypothesis import HealthCheck, given, settings

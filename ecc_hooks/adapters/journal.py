@@ -7,11 +7,8 @@ main agent and its subagents, live states from the hooks.
 from __future__ import annotations
 
 import os
-from typing import Any
 
-import orjson
-
-from .. import paths
+from .. import collect, paths
 from ..aggregate import fold_all
 from ..models.session import Session, SessionKind, SessionSnapshot, SourceTarget
 from . import _claude, _common
@@ -24,19 +21,8 @@ TARGET_TYPES = ("latest", "session-id")
 
 def latest_session_id() -> str | None:
     """The session whose journal was written last."""
-    best: tuple[float, str] | None = None
-    try:
-        entries = list(os.scandir(paths.sessions_dir()))
-    except OSError:
-        return None
-    for entry in entries:
-        try:
-            mtime = os.stat(os.path.join(entry.path, "events.jsonl")).st_mtime
-        except OSError:
-            continue
-        if best is None or (mtime, entry.name) > best:
-            best = (mtime, entry.name)
-    return best[1] if best else None
+    sessions = collect.list_sessions()
+    return sessions[0][0] if sessions else None
 
 
 def journal_exists(session_id: str) -> bool:
@@ -44,23 +30,6 @@ def journal_exists(session_id: str) -> bool:
     if paths.sanitize_session_id(session_id) != session_id:
         return False
     return os.path.isfile(paths.journal_path(session_id))
-
-
-def read_events(session_id: str) -> list[dict[str, Any]]:
-    """Every whole record of the journal (a torn or foreign line is skipped, never fatal)."""
-    with open(paths.journal_path(session_id), "rb") as handle:
-        data = handle.read()
-    events = []
-    for line in data.split(b"\n"):
-        if not line.strip():
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            events.append(record)
-    return events
 
 
 def inspect(target: Target, ctx: Context) -> Inspection:
@@ -74,7 +43,7 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         session_id = target.value
         if not journal_exists(session_id):
             raise TargetError(f"no journal for session {session_id!r} under {paths.sessions_dir()}")
-    events = read_events(session_id)
+    events = collect.read_journal(session_id)
     state = fold_all(events)
     state.session_id = state.session_id or session_id
     git = _claude.git_of(state.cwd)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no ``typing`` import at run time: it costs modules on the hot path
-    from typing import Any, Callable, Mapping, Optional
+    from typing import Any, Mapping, Optional
 
     Piece = Optional[tuple[str, str]]
 

@@ -80,7 +80,7 @@ def test_status_line_shows_model_cost_context_and_tool_count(workspace: Workspac
             reply, e.g. used_percentage can arrive one refresh before the final cost)."""
             latest = json.loads(sensor_path.read_text())
             return latest, [latest["model"]["display_name"], f"${latest['cost']['total_cost_usd']:.2f}",
-                            f"ctx ", f"{latest['context_window']['used_percentage']:.0f}%", tools_text]
+                            "ctx ", f"{latest['context_window']['used_percentage']:.0f}%", tools_text]
 
         def status_row(screen: str) -> str | None:
             rows = [line for line in screen.splitlines() if tools_text in line]
