@@ -51,7 +51,9 @@ def test_windows_by_model_suffix_and_env() -> None:
     assert context_window(table, "claude-sonnet-4-5-20250929", {}) == 200_000
     assert context_window(table, "claude-sonnet-4-5[1m]", {}) == 1_000_000
     assert context_window(table, "claude-sonnet-4-5[1m]", {"CLAUDE_CODE_DISABLE_1M_CONTEXT": "1"}) == 200_000
-    assert context_window(table, "claude-opus-4-6", {}) == 1_000_000
+    assert context_window(table, "claude-opus-4-6", {}) == 200_000  # the pinned client: 1M only with [1m]
+    assert context_window(table, "claude-opus-4-6[1m]", {}) == 1_000_000
+    assert context_window(table, "claude-opus-4-7", {}) == 1_000_000
     assert context_window(table, "claude-opus-4-5", {}) == 200_000
     assert context_window(table, "claude-haiku-4-5[1m]", {}) == 200_000  # no 1M variant
     assert context_window(table, "claude-opus-4-9", {}) is None

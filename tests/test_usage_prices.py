@@ -31,7 +31,7 @@ def test_model_id_normalization(raw: str, normalized: str, one_m: bool) -> None:
     assert default_price_table().lookup(raw).id == normalized
 
 
-@pytest.mark.parametrize("model", ["claude-opus-4-9", "claude-sonnet-4-7-20260101", "claude-3-5-sonnet-20241022", "sonnet", "gpt-5"])
+@pytest.mark.parametrize("model", ["claude-opus-4-9", "claude-sonnet-4-7-20260101", "claude-3-opus-20240229", "claude-mythos-preview", "sonnet", "gpt-5"])
 def test_unknown_models_are_never_priced_as_a_sibling(model: str) -> None:
     assert default_price_table().lookup(model) is None
 
@@ -50,14 +50,42 @@ def test_unknown_model_makes_cost_unknown_with_the_model_named(tmp_path: Path) -
     assert UsageTracker(str(t), env={}, budget_usd=5).update().trend == "unknown"
 
 
-@pytest.mark.parametrize("cache_read", [150_000, 150_001])
-def test_long_context_tier_prices_the_whole_request(tmp_path: Path, cache_read: int) -> None:
-    # prompt = 40,000 + 10,000 + cache_read: exactly 200,000 stays standard, one token more is long-context
+@pytest.mark.parametrize("cache_read", [50_000, 50_001])
+def test_long_prompt_tier_prices_the_whole_request(tmp_path: Path, cache_read: int) -> None:
+    # Haiku 5.5: prompt = 40,000 + 10,000 + cache_read; exactly 100,000 stays standard, one token more is long
     t = tmp_path / "s.jsonl"
-    append(t, assistant("m1", inp=40_000, cw=10_000, cr=cache_read, out=2_000))
+    append(t, assistant("m1", model="claude-haiku-5-5", inp=40_000, cw=10_000, cr=cache_read, out=2_000))
     usage = UsageTracker(str(t), env={}).update()
-    rates = "sonnet-4-long" if 40_000 + 10_000 + cache_read > 200_000 else "sonnet-4"
+    rates = "haiku-5-5-long" if 40_000 + 10_000 + cache_read > 100_000 else "haiku-5-5"
     assert usage.cost.computed_usd == expected_usd(rates, inp=40_000, c5=10_000, cr=cache_read, out=2_000)
+
+
+def test_sonnet_has_no_long_context_tier(tmp_path: Path) -> None:
+    # The spec's 6/22.50 above 200k is not what the pinned client charges: Sonnet 4.5 is 3/15 at any size.
+    t = tmp_path / "s.jsonl"
+    append(t, assistant("m1", requested="claude-sonnet-4-5[1m]", inp=300_000, out=1_000))
+    usage = UsageTracker(str(t), env={}).update()
+    assert usage.cost.computed_usd == expected_usd("sonnet-4", inp=300_000, out=1_000)
+
+
+def test_priced_by_the_requested_model_not_the_echoed_one(tmp_path: Path) -> None:
+    # Claude Code prices by `requestedModel`; message.model is whatever the API echoed.
+    t = tmp_path / "s.jsonl"
+    append(t, assistant("m1", model="claude-opus-4-1", requested="claude-sonnet-4-5", inp=1_000, out=100),
+           assistant("m2", model="claude-haiku-4-5", inp=1_000, out=100))  # older lines: no requestedModel
+    usage = UsageTracker(str(t), env={}).update()
+    assert [m.model for m in usage.models] == ["claude-haiku-4-5", "claude-sonnet-4-5"]
+    assert usage.cost.computed_usd == expected_usd("sonnet-4", inp=1_000, out=100) + expected_usd(
+        "haiku-4-5", inp=1_000, out=100)
+
+
+def test_requested_1m_suffix_sets_the_window(tmp_path: Path) -> None:
+    t = tmp_path / "s.jsonl"
+    append(t, assistant("m1", model="claude-opus-4-6", requested="claude-opus-4-6[1m]", inp=50_000, out=10))
+    assert UsageTracker(str(t), env={}).update().context.window == 1_000_000
+    t2 = tmp_path / "s2.jsonl"
+    append(t2, assistant("m1", model="claude-opus-4-6", requested="claude-opus-4-6", inp=50_000, out=10))
+    assert UsageTracker(str(t2), env={}).update().context.window == 200_000
 
 
 def test_tier_applies_per_request_not_per_session(tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ SPEC_RATES = {
     "opus-4-5": ("5", "6.25", "10", "0.50", "25"),
     "opus-4": ("15", "18.75", "30", "1.50", "75"),
     "haiku-4-5": ("1", "1.25", "2", "0.10", "5"),
+    # Not in the spec's table: as the pinned client charges them (tests/e2e/test_cost_conformance.py)
+    "haiku-5-5": ("0.10", "0.125", "0.20", "0.01", "0.50"),
+    "haiku-5-5-long": ("0.50", "0.625", "1", "0.05", "2.50"),
 }
 
 
@@ -36,6 +39,7 @@ def assistant(
     ts: str = "2025-06-01T10:00:00.000Z",
     side: bool = False,
     text: str = "ok",
+    requested: str | None = None,
 ) -> dict[str, Any]:
     """An assistant line; ``split`` gives ``cache_creation{5m, 1h}``."""
     usage: dict[str, Any] = {
@@ -47,7 +51,7 @@ def assistant(
     }
     if split is not None:
         usage["cache_creation"] = {"ephemeral_5m_input_tokens": split[0], "ephemeral_1h_input_tokens": split[1]}
-    return {
+    line = {
         "parentUuid": None,
         "isSidechain": side,
         "type": "assistant",
@@ -57,6 +61,9 @@ def assistant(
         "uuid": "u-" + mid + "-" + str(out),
         "timestamp": ts,
     }
+    if requested is not None:
+        line["requestedModel"] = requested  # what Claude Code asked for (and prices by)
+    return line
 
 
 def user_tool_result(content: str, ts: str = "2025-06-01T10:00:00.000Z") -> dict[str, Any]:

@@ -349,6 +349,11 @@ class FileScan:
         model = message.get("model")
         if not isinstance(model, str) or model == "<synthetic>":
             return  # locally made messages (API errors, interruptions): no request, no spend
+        # Claude Code prices a response by the model it asked for (``requestedModel``, which keeps the
+        # ``[1m]`` suffix), not by the ``message.model`` the API echoed (tests/e2e/README.md, "Cost").
+        requested = obj.get("requestedModel")
+        if isinstance(requested, str) and requested and requested != "<synthetic>":
+            model = requested
         mid = message.get("id") or obj.get("requestId") or obj.get("uuid")
         if not isinstance(mid, str):
             raise TypeError("assistant usage without an id")
