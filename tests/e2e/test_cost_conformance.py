@@ -27,14 +27,14 @@ import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 
 from ecc_hooks.usage import KINDS, UsageTracker, load_price_table
 from tests.e2e.api_server import Scenario, ScriptedAPI, SeenRequest, Step, Text, Usage, message_text, say, tool
 from tests.e2e.conftest import _missing
-from tests.e2e.harness import (REAL_HOME, RunResult, Workspace, claude_bin, claude_version, install_hint,
+from tests.e2e.harness import (REAL_HOME, RunResult, claude_bin, claude_version, install_hint,
                                make_workspace, read_cost_state)
 from tests.e2e.stream_client import StreamClient
 
