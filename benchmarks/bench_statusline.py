@@ -176,9 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         base.pop("PYTHONDONTWRITEBYTECODE", None)
         base["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
         base.pop("NO_COLOR", None)
-        from ecc_hooks import install
+        from ecc_hooks import install as installer  # (``install`` here is this script's npm installer)
 
-        ours = install.python_argv(install.STATUSLINE_MODULE)  # exactly what Claude Code runs
+        ours = installer.python_argv(installer.STATUSLINE_MODULE)  # exactly what Claude Code runs
         bare = [sys.executable, "-c", "pass"]
 
         t0 = time.perf_counter()
