@@ -45,7 +45,7 @@ from .models.hud import (
     ToolCalls,
     ToolStatus,
 )
-from .usage import SessionUsage
+from .usage import SessionUsage, budget_trend
 
 STALE_TOOL_SECONDS = 600.0  # a call pending longer than this is stale (long builds stay under it)
 STALE_AGENT_SECONDS = 600.0  # a running agent silent this long is stale (its tools fire hooks while it works)
@@ -639,22 +639,15 @@ def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Ag
     return agents[:MAX_AGENTS]
 
 
-def _trend(cost: Optional[float], inputs: PayloadInputs, burn: Optional[float]) -> CostTrend:
-    """Spend against the budget, with the usage engine's thresholds (``prices.json`` ``budget``)."""
-    if not inputs.budget_configured:
-        return CostTrend.no_budget
-    budget = inputs.budget_usd
-    if budget is None or cost is None:
-        return CostTrend.unknown
-    if cost > budget:
-        return CostTrend.over_budget
-    policy = inputs.budget_policy
-    if cost >= budget * float(policy.get("approaching_fraction", 0.8)):
-        return CostTrend.approaching_budget
-    horizon = float(policy.get("approaching_horizon_hours", 0) or 0)
-    if burn is not None and horizon > 0 and cost + burn * horizon >= budget:
-        return CostTrend.approaching_budget
-    return CostTrend.within_budget
+def _trend(cost: Optional[float], inputs: PayloadInputs, burn: Optional[Decimal]) -> CostTrend:
+    """Spend against the budget: the usage engine's ``budget_trend`` on the figure the HUD shows."""
+
+    def exact(value: Optional[float]) -> Optional[Decimal]:
+        # repr: the float's shortest text, i.e. the figure as printed (0.04, not 0.040000000000000000832)
+        return None if value is None else Decimal(repr(value))
+
+    return CostTrend(budget_trend(inputs.budget_policy, exact(cost), exact(inputs.budget_usd),
+                                  inputs.budget_configured, burn))
 
 
 def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
@@ -675,7 +668,7 @@ def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
         session_usd, source = None, None
     burn = _number(usage.burn_usd_per_hour) if usage is not None else None
     budget = inputs.budget_usd
-    trend = _trend(session_usd, inputs, burn)
+    trend = _trend(session_usd, inputs, usage.burn_usd_per_hour if usage is not None else None)
     if trend == CostTrend.over_budget and session_usd is not None and budget is not None:
         reasons.append(f"over budget: ${session_usd:.2f} of ${budget:.2f}")
     elif trend == CostTrend.approaching_budget and session_usd is not None and budget is not None:

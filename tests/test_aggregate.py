@@ -372,6 +372,15 @@ def test_budget_trend_from_the_chosen_figure(tmp_path: Path) -> None:
     assert over.risk.status.value == "attention" and any("over budget" in r for r in over.risk.reasons)
 
 
+def test_budget_trend_is_the_usage_engines_exact_rule() -> None:
+    # $0.04 of $0.05 is exactly the 80 % mark; binary floats put 0.05 * 0.8 just above 0.04.
+    assert 0.04 < 0.05 * 0.8
+    j = Journal()
+    j.tool("Bash", {"command": "ls"}, uid="t1")
+    p = payload_of(j.records, sensor={"cost": {"total_cost_usd": 0.04}}, budget_usd=0.05, budget_configured=True)
+    assert p.cost.trend.value == "approaching-budget"
+
+
 def test_context_pressure_from_statusline_and_risk_ok_only_when_known(tmp_path: Path) -> None:
     j = Journal()
     j.tool("Bash", {"command": "ls"}, uid="t1")

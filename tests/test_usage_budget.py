@@ -46,14 +46,14 @@ def test_budget_trend_levels(tmp_path: Path) -> None:
     table = default_price_table()
     fraction = Decimal(str(table.budget["approaching_fraction"]))
     budget = Decimal(10)
-    assert budget_trend(table, Decimal(1), None, configured=False) == "no-budget"
-    assert budget_trend(table, Decimal(1), budget, True) == "within-budget"
-    assert budget_trend(table, budget * fraction, budget, True) == "approaching-budget"
-    assert budget_trend(table, budget + Decimal("0.01"), budget, True) == "over-budget"
-    assert budget_trend(table, None, budget, True) == "unknown"
+    assert budget_trend(table.budget, Decimal(1), None, configured=False) == "no-budget"
+    assert budget_trend(table.budget, Decimal(1), budget, True) == "within-budget"
+    assert budget_trend(table.budget, budget * fraction, budget, True) == "approaching-budget"
+    assert budget_trend(table.budget, budget + Decimal("0.01"), budget, True) == "over-budget"
+    assert budget_trend(table.budget, None, budget, True) == "unknown"
     # a burn rate that crosses the budget within the horizon
     horizon = Decimal(str(table.budget["approaching_horizon_hours"]))
-    assert budget_trend(table, Decimal(1), budget, True, burn_usd_per_hour=(budget - 1) / horizon) == "approaching-budget"
+    assert budget_trend(table.budget, Decimal(1), budget, True, burn_usd_per_hour=(budget - 1) / horizon) == "approaching-budget"
 
 
 def test_budget_from_env(tmp_path: Path) -> None:

@@ -126,23 +126,28 @@ def budget_from_env(env: Mapping[str, str]) -> tuple[Decimal | None, bool]:
 
 
 def budget_trend(
-    table: PriceTable,
+    policy: Mapping[str, Any],
     cost_usd: Decimal | None,
     budget_usd: Decimal | None,
     configured: bool,
     burn_usd_per_hour: Decimal | None = None,
 ) -> str:
-    """``no-budget|within-budget|approaching-budget|over-budget|unknown`` (thresholds from ``prices.json``)."""
+    """``no-budget|within-budget|approaching-budget|over-budget|unknown``.
+
+    ``policy`` is the ``budget`` section of ``prices.json`` (``PriceTable.budget``): ``approaching_fraction``
+    (default 0.8) and ``approaching_horizon_hours`` (default 0: no look-ahead). Exact decimals, so a cost of
+    exactly 80 % of the budget is "approaching" whatever binary floats would round it to. The usage engine
+    and the HUD payload (``aggregate``) both call this.
+    """
     if not configured:
         return "no-budget"
     if budget_usd is None or cost_usd is None:
         return "unknown"
     if cost_usd > budget_usd:
         return "over-budget"
-    cfg = table.budget
-    if cost_usd >= budget_usd * Decimal(str(cfg.get("approaching_fraction", "0.8"))):
+    if cost_usd >= budget_usd * Decimal(str(policy.get("approaching_fraction", "0.8"))):
         return "approaching-budget"
-    horizon = Decimal(str(cfg.get("approaching_horizon_hours", "0")))
+    horizon = Decimal(str(policy.get("approaching_horizon_hours", "0")))
     if burn_usd_per_hour is not None and horizon > 0 and cost_usd + burn_usd_per_hour * horizon >= budget_usd:
         return "approaching-budget"
     return "within-budget"
@@ -362,7 +367,7 @@ class UsageTracker:
             context=context,
             burn_usd_per_hour=burn,
             budget_usd=self.budget_usd,
-            trend=budget_trend(self.table, cost.session_usd, self.budget_usd, self.budget_configured, burn),
+            trend=budget_trend(self.table.budget, cost.session_usd, self.budget_usd, self.budget_configured, burn),
             compactions=tuple(main.compactions),
             messages=len(ledger.best),
             lines=sum(s.lines for s in self.files.values()),
