@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Optional
 
@@ -45,6 +45,7 @@ from .models.hud import (
     ToolCalls,
     ToolStatus,
 )
+from .timestamps import iso, parse_iso
 from .usage import SessionUsage, budget_trend
 
 STALE_TOOL_SECONDS = 600.0  # a call pending longer than this is stale (long builds stay under it)
@@ -545,21 +546,6 @@ class PayloadInputs:
     controls: Optional[dict[str, Any]] = None  # session_controls(...)
 
 
-def _parse_ts(ts: object) -> Optional[datetime]:
-    if not isinstance(ts, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def iso(dt: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and a Z."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
 def _number(value: object) -> Optional[float]:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
@@ -626,7 +612,7 @@ def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Ag
     agents = []
     for data in state.agents.values():
         agent_state = data.get("state") if data.get("state") in AgentState.__members__ else "unknown"
-        updated = _parse_ts(data.get("updatedAt"))
+        updated = parse_iso(data.get("updatedAt"))
         if state.turn_state == "ended" and agent_state == "running":
             agent_state = "stopped"  # the client exited; its background agents went with it
         elif agent_state == "running" and updated and (now - updated).total_seconds() > stale_seconds:
@@ -729,7 +715,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
 
     stale = 0
     for call in state.pending.values():
-        started = _parse_ts(call.get("startedAt"))
+        started = parse_iso(call.get("startedAt"))
         if started and (now - started).total_seconds() > inputs.stale_tool_seconds:
             stale += 1
     if stale:

@@ -13,8 +13,8 @@ from typing import Optional
 
 from . import paths
 from .adapters import Inspection
-from .aggregate import iso
 from .fsio import atomic_write
+from .timestamps import iso
 
 
 def _line(text: object) -> str:

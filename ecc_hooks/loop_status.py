@@ -37,28 +37,12 @@ from .models.loop_status import (
     ScanError,
     Signal,
 )
+from .timestamps import iso, parse_iso
 
 BASH_THRESHOLD_SECONDS = 1800.0
 WAKEUP_MIN, WAKEUP_MAX = 60.0, 3600.0  # the runtime clamps delaySeconds to this range
 DEFAULT_LIMIT = 20
 MAX_ERROR_LINES = 10
-
-
-def parse_ts(value: object) -> Optional[datetime]:
-    """An ISO-8601 timestamp as an aware datetime, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-def iso(dt: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and a Z."""
-    dt = dt.astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 @dataclass
@@ -103,7 +87,7 @@ def scan_bytes(data: bytes) -> Scan:
             if len(scan.bad_lines) < MAX_ERROR_LINES:
                 scan.bad_lines.append(number)
             continue
-        at = parse_ts(record.get("timestamp"))
+        at = parse_iso(record.get("timestamp"))
         if at is not None and (scan.last_event_at is None or at > scan.last_event_at):
             scan.last_event_at = at
         if isinstance(record.get("sessionId"), str) and not scan.session_id:
@@ -276,7 +260,7 @@ def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str]
     """Scan (once, or ``--watch``), print, write, and return the exit code."""
     fixed_now = None
     if args.now:
-        fixed_now = parse_ts(args.now)
+        fixed_now = parse_iso(args.now)
         if fixed_now is None:
             raise UserError(f"--now {args.now!r} is not an ISO-8601 time (e.g. 2026-05-12T00:00:00Z)")
     if args.limit < 1:

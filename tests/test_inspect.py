@@ -26,6 +26,7 @@ from ecc_hooks.models.session import (
     Worker,
     WorkerState,
 )
+from ecc_hooks.timestamps import parse_iso
 
 NOW = datetime(2026, 5, 12, 12, 0, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
@@ -130,7 +131,7 @@ def test_status_md_round_trip(name: str, state: str, branch: str, worktree: str,
     assert parsed["name"] == name and parsed["branch"] == branch and parsed["worktree"] == worktree
     assert parsed["rawState"] == state
     assert parsed["state"] == _common.normalize_worker_state(state) != WorkerState.unknown
-    assert _common.parse_ts(parsed["updated"]) == updated
+    assert parse_iso(parsed["updated"]) == updated
 
 
 @given(name=words, objective=st.lists(words, min_size=1, max_size=4), seeds=st.lists(words, max_size=4),

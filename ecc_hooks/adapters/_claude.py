@@ -14,6 +14,7 @@ from typing import Any, Iterable, Optional
 
 from ..aggregate import PayloadInputs, SessionState, build_payload
 from ..models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
+from ..timestamps import parse_iso
 from .. import gitstate
 from . import _common
 from ._common import Details
@@ -70,7 +71,7 @@ def workers(state: SessionState, *, now: datetime, recorded: bool, git: dict[str
     main_state = _main_state(state, recorded)
     main = Worker(
         id=state.session_id or "unknown", label="main", state=main_state,
-        health=_common.worker_health(main_state, _common.parse_ts(state.last_event_at), now),
+        health=_common.worker_health(main_state, parse_iso(state.last_event_at), now),
         branch=git.get("branch"), worktree=git.get("worktree") or state.cwd,
         runtime=Runtime(kind="claude-code", command="claude", pid=None,
                         active=main_state in (WorkerState.running, WorkerState.waiting),
@@ -93,7 +94,7 @@ def workers(state: SessionState, *, now: datetime, recorded: bool, git: dict[str
         result.append(Worker(
             id=str(agent.get("id")), label=_text(agent.get("agentType")) or str(agent.get("id")),
             state=agent_state,
-            health=_common.worker_health(agent_state, _common.parse_ts(agent.get("updatedAt")), now),
+            health=_common.worker_health(agent_state, parse_iso(agent.get("updatedAt")), now),
             branch=git.get("branch"), worktree=git.get("worktree") or state.cwd,
             runtime=Runtime(kind="claude-subagent", command=_text(agent.get("agentType")), pid=None,
                             active=agent_state in (WorkerState.running, WorkerState.waiting),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Optional
 
 from ..models.session import Aggregates, Health, SessionState, Worker, WorkerState
@@ -92,17 +92,6 @@ class Inspection:
     snapshot: Any  # models.session.SessionSnapshot
     details: Details
     claude_session_id: Optional[str] = None
-
-
-def parse_ts(value: object) -> Optional[datetime]:
-    """An aware datetime from ISO-8601 text (``Z`` allowed), or None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def normalize_worker_state(raw: object) -> WorkerState:

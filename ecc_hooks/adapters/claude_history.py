@@ -18,6 +18,7 @@ from .. import paths
 from ..aggregate import fold_all
 from ..models.session import Session, SessionKind, SessionSnapshot, SourceTarget
 from ..normalize import normalize
+from ..timestamps import parse_iso
 from . import _claude, _common
 from ._common import Context, Inspection, Target, TargetError
 
@@ -68,7 +69,7 @@ def _lines(path: str) -> Iterator[dict[str, Any]]:
 
 
 def _epoch(ts: object, fallback: float) -> float:
-    parsed = _common.parse_ts(ts)
+    parsed = parse_iso(ts)
     return parsed.timestamp() if parsed else fallback
 
 

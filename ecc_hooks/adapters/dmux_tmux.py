@@ -30,6 +30,7 @@ from ..models.session import (
     Worker,
     WorkerState,
 )
+from ..timestamps import parse_iso
 from . import _common
 from ._common import Context, Details, Inspection, Target, TargetError
 
@@ -274,7 +275,7 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         elif panes is not None:
             risks.append("no tmux pane for this worker")
         state = status.get("state", WorkerState.unknown)
-        updated = _common.parse_ts(status.get("updated")) or (_mtime(files["status.md"]) if status else None)
+        updated = parse_iso(status.get("updated")) or (_mtime(files["status.md"]) if status else None)
         health = _common.worker_health(state, updated, ctx.now, pane_dead=bool(pane and pane["dead"]))
         remaining = handoff.get("remainingRisks", []) + risks
         worker = Worker(
