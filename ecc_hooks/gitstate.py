@@ -10,6 +10,9 @@ with ``GIT_*`` variables stripped, so a caller running inside a git hook (where 
   dirty, unmerged paths),
 - ``git remote get-url origin`` (``owner/name``; ``url.insteadOf`` rewrites applied by git).
 
+``toplevel`` (the installer's project, the orchestration root) and ``commits_since`` (handoffs) run
+one command each through the same runner.
+
 Nothing raises: no repo gives a state with everything null; a timeout keeps what earlier calls learned
 and says so in ``errors``.
 """
@@ -236,6 +239,20 @@ def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitS
         state.errors.append(f"git timed out after {timeout:g}s; showing what was known")
     state.complete = not runner.timed_out and not state.errors
     return state
+
+
+def toplevel(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> Optional[str]:
+    """The top folder of the work tree holding ``cwd`` (one ``git rev-parse``), or None outside one."""
+    if not cwd or not os.path.isdir(cwd):
+        return None
+    try:
+        runner = _Runner(cwd, timeout)
+    except Exception:  # noqa: BLE001  (GitPython missing or no git executable)
+        return None
+    result = runner.run("rev-parse", "--show-toplevel")
+    if result is None or result[0] != 0:
+        return None
+    return result[1].decode("utf-8", "surrogateescape").strip() or None
 
 
 MAX_COMMITS = 50

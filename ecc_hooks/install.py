@@ -32,6 +32,7 @@ MARKER = "# ecc-hooks"
 HOOK_MODULE = "ecc_hooks.hook"
 STATUSLINE_MODULE = "ecc_hooks.statusline"
 HOOK_TIMEOUT = 10  # seconds; the hook reads stdin and appends one line, so 10 s is generous
+GIT_TIMEOUT = 10.0  # seconds for finding the project's git toplevel (a CLI the user waits on, not a HUD)
 STATUSLINE_REFRESH = 5
 PLUGIN_COMMAND = '"${CLAUDE_PLUGIN_ROOT}/hooks/ecc-hook"'  # quoted: the plugin root may contain spaces
 PLUGIN_DESCRIPTION = "ecc-hooks: record every Claude Code hook event into a per-session journal for the HUD"
@@ -137,23 +138,15 @@ def is_ours(command: object) -> bool:
 # ---------------------------------------------------------------------------- where
 
 
-def _run_git(args: list[str], cwd: str) -> str | None:
-    """Run git with a timeout and without inherited GIT_* variables; stdout stripped, or None on failure."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
-
-
 def project_dir() -> str:
     """The project: ``$CLAUDE_PROJECT_DIR``, else the git toplevel of cwd, else cwd."""
     configured = os.environ.get("CLAUDE_PROJECT_DIR")
     if configured:
         return os.path.abspath(configured)
+    from . import gitstate  # GitPython: only the project scopes need it
+
     cwd = os.getcwd()
-    return _run_git(["rev-parse", "--show-toplevel"], cwd) or cwd
+    return gitstate.toplevel(cwd, timeout=GIT_TIMEOUT) or cwd
 
 
 def settings_path(scope: str, settings_file: str | None = None) -> str:

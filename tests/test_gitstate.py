@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.gitstate import commits_since, parse_porcelain_v2, read_git_state, repo_from_url
+from ecc_hooks.gitstate import commits_since, parse_porcelain_v2, read_git_state, repo_from_url, toplevel
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
@@ -154,6 +154,21 @@ def test_no_repo_and_missing_dir(tmp_path: Path) -> None:
         state = read_git_state(where)
         assert not state.is_repo
         assert all(getattr(state, f) is None for f in ("repo", "branch", "worktree", "dirty", "conflicts", "ahead"))
+
+
+def test_toplevel_agrees_with_the_full_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "r")
+    (repo / "sub").mkdir()
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "feature", str(linked))
+    bare = tmp_path / "b.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(bare))  # a caller's GIT_* never redirects it
+    for where in (repo, repo / "sub", linked, bare, plain, tmp_path / "missing"):
+        assert toplevel(str(where)) == read_git_state(str(where)).worktree, where
+    assert toplevel(str(repo / "sub")) == str(repo) and toplevel(str(plain)) is None and toplevel(None) is None
 
 
 def test_git_env_of_a_caller_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

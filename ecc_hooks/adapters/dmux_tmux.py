@@ -58,9 +58,9 @@ def coordination_root(ctx: Context) -> str:
     configured = os.environ.get(ROOT_ENV)
     if configured:
         return os.path.abspath(configured)
-    from ..gitstate import read_git_state
+    from ..gitstate import toplevel
 
-    top = read_git_state(ctx.cwd).worktree or ctx.cwd
+    top = toplevel(ctx.cwd) or ctx.cwd
     return os.path.join(top, ".orchestration")
 
 
