@@ -98,6 +98,6 @@ def write(path: str, text: str, session_id: Optional[str], now: datetime) -> dic
     record: dict[str, object] = {"path": target, "written": True, "writtenAt": iso(now)}
     if session_id and paths.sanitize_session_id(session_id) == session_id:
         record_path = paths.handoff_record_path(session_id)
-        paths.ensure_dir(os.path.dirname(record_path))
+        paths.ensure_session_dir(session_id)
         atomic_write(record_path, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
     return record

@@ -135,8 +135,7 @@ def write_record(record: dict[str, object]) -> None:
     try:
         ok = append_line(journal, line)
     except FileNotFoundError:
-        for directory in (paths.home(), paths.sessions_dir(), paths.session_dir(session)):
-            paths.ensure_dir(directory)
+        paths.ensure_session_dir(session)
         ok = append_line(journal, line)
     if not ok:
         log_error("short-write", journal)

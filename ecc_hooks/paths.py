@@ -137,7 +137,11 @@ def subagent_transcripts_dir(transcript_path: str) -> str:
 
 
 def ensure_dir(path: str) -> str:
-    """Create ``path`` and its parents with mode 0700 (existing ones are tightened); return it."""
+    """Create ``path`` (and any missing parents) and make ``path`` itself 0700, tightening it if it exists; return it.
+
+    Only ``path`` is guaranteed 0700: missing parents get the umask's mode. State folders go through
+    ``ensure_session_dir``, which does every level.
+    """
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
     except FileExistsError:
@@ -146,3 +150,13 @@ def ensure_dir(path: str) -> str:
     if st.st_mode & 0o077:
         os.chmod(path, 0o700)
     return path
+
+
+def ensure_session_dir(session_id: str) -> str:
+    """Create ``$ECC_HOOKS_HOME``, ``sessions/`` and the session's folder, each 0700; return the session's folder.
+
+    Writers call it when a write failed for want of the folder (first use), not before every write.
+    """
+    ensure_dir(home())
+    ensure_dir(sessions_dir())
+    return ensure_dir(session_dir(session_id))

@@ -202,10 +202,12 @@ def record_sensor(session: str, stdin: Mapping[str, Any], now: float) -> None:
     sensor = {k: stdin[k] for k in SENSOR_KEYS if k in stdin}
     sensor["receivedAt"] = now
     sensor["sessionId"] = session
-    directory = paths.session_dir(session)
-    for d in (paths.home(), paths.sessions_dir(), directory):
-        paths.ensure_dir(d)
-    atomic_write(paths.statusline_sensor_path(session), dumps(sensor).encode(), durable=False)
+    path, data = paths.statusline_sensor_path(session), dumps(sensor).encode()
+    try:
+        atomic_write(path, data, durable=False)
+    except FileNotFoundError:  # first render of a session the hook has not seen: create its folders once
+        paths.ensure_session_dir(session)
+        atomic_write(path, data, durable=False)
 
 
 def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any], float | None]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from ecc_hooks import hook, paths
+from ecc_hooks import handoff, hook, paths, statusline
 from tests.helpers import run_hook
 
 HOSTILE = ["../../x", "../sessions/../../etc", "/etc/passwd", "..", ".", "a\\b", "a/b", "./a", "\x00", "a\x1bb",
@@ -87,6 +88,22 @@ def test_modes_dirs_0700_files_0600(ecc_home: Path, monkeypatch: pytest.MonkeyPa
              ecc_home / "errors.log", ecc_home / "errors.log.1"]
     for path in files:
         assert mode(path) == 0o600, path
+
+
+def test_status_line_and_handoff_create_state_folders_0700(ecc_home: Path, tmp_path: Path) -> None:
+    # Writers other than the hook, each first to touch a fresh home or session, under a permissive umask.
+    sessions = ecc_home / "sessions"
+    old = os.umask(0o022)
+    try:
+        handoff.write(str(tmp_path / "h.md"), "# Handoff\n", "ho", datetime(2026, 5, 1, tzinfo=timezone.utc))
+        assert [mode(d) for d in (ecc_home, sessions, sessions / "ho")] == [0o700] * 3
+        statusline.record_sensor("sl", {"cost": {"total_cost_usd": 0.1}}, 0.0)
+        statusline.record_sensor("sl", {"cost": {"total_cost_usd": 0.2}}, 1.0)  # the folder now exists
+    finally:
+        os.umask(old)
+    assert mode(sessions / "sl") == 0o700
+    assert json.loads((sessions / "sl" / "statusline.json").read_text())["cost"]["total_cost_usd"] == 0.2
+    assert json.loads((sessions / "ho" / "handoff.json").read_text())["path"] == str(tmp_path / "h.md")
 
 
 def test_ensure_dir_tightens_existing(tmp_path: Path) -> None:
