@@ -249,18 +249,21 @@ def _log(kind: str, detail: str) -> None:
         pass
 
 
-def render_stdin(data: bytes, problem: str | None, env: Mapping[str, str], now: float) -> tuple[str, str | None]:
-    """Everything between the bytes on stdin and the text to print: ``(output, session)``."""
+def parse_stdin(data: bytes, problem: str | None) -> tuple[dict[str, Any] | None, str]:
+    """Claude Code's stdin as a dict, or ``(None, the line to print instead)``."""
     if not data.strip():
-        return "ecc-hooks: no status data on stdin", None
+        return None, "ecc-hooks: no status data on stdin"
     try:
         stdin = loads(data)
     except (ValueError, RecursionError):
-        reason = "stdin cut off" if problem else "stdin is not JSON"
-        return f"ecc-hooks: {reason}", None
+        return None, "ecc-hooks: " + ("stdin cut off" if problem else "stdin is not JSON")
     if not isinstance(stdin, dict):
-        return "ecc-hooks: stdin is not a JSON object", None
-    session = paths.sanitize_session_id(stdin.get("session_id"))
+        return None, "ecc-hooks: stdin is not a JSON object"
+    return stdin, ""
+
+
+def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str, str], now: float) -> str:
+    """Everything between Claude Code's parsed stdin and the text to print (records the sensor, keeps the line)."""
     snapshot: dict[str, Any] = {}
     age = None
     if session:
@@ -278,20 +281,21 @@ def render_stdin(data: bytes, problem: str | None, env: Mapping[str, str], now: 
             save_last_line(session, output)
         except OSError:
             pass
-    return output, session
+    return output
 
 
 def main() -> int:
     """Status line entry point: always prints something useful, always returns 0."""
     output = "ecc-hooks: status line failed (see errors.log)"
-    session = None
+    session = None  # known before rendering, so a failed render can fall back to this session's last line
     try:
         data, problem = read_stdin(0, STDIN_CAP, STDIN_TIMEOUT)
-        try:
-            session = paths.sanitize_session_id(loads(data).get("session_id"))
-        except Exception:  # noqa: BLE001 - only to find the last good line if rendering fails
-            session = None
-        output, session = render_stdin(data, problem, os.environ, time.time())
+        stdin, refusal = parse_stdin(data, problem)
+        if stdin is None:
+            output = refusal
+        else:
+            session = paths.sanitize_session_id(stdin.get("session_id"))
+            output = render_stdin(stdin, session, os.environ, time.time())
     except Exception as exc:  # noqa: BLE001 - the status line must never fail
         _log("statusline-render", repr(exc))
         output = last_line(session) or output
