@@ -172,7 +172,7 @@ def verdict(scan: Scan, transcript_path: str, now: datetime,
 
 def recent_transcripts(limit: int) -> list[str]:
     """The ``limit`` most recently changed main transcripts under ``<config>/projects/*/``."""
-    root = os.path.join(paths.claude_config_dir(), "projects")
+    root = paths.claude_projects_dir()
     found: list[tuple[float, str]] = []
     try:
         projects = [e.path for e in os.scandir(root) if e.is_dir()]

@@ -14,6 +14,9 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     sessions/<session>/statusline.last  the status line's last good output (shown on an internal error)
     statusline.toml                 the user's status line config (segments, order, lines, theme)
     statusline.toml.cache.json      that config parsed, keyed by the file's mtime/size (no TOML parse per render)
+
+Claude Code's own locations (read only): ``claude_config_dir()``, its ``projects/`` transcripts and a
+transcript's ``subagents/`` folder.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 def claude_config_dir() -> str:
     """Claude Code's own config directory: ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``."""
     return os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+
+
+def claude_projects_dir() -> str:
+    """Where Claude Code keeps its transcripts: ``<config dir>/projects/<cwd slug>/<session id>.jsonl``."""
+    return os.path.join(claude_config_dir(), "projects")
 
 
 def home() -> str:

@@ -27,21 +27,17 @@ DESCRIPTION = "Claude Code transcripts (${CLAUDE_CONFIG_DIR:-~/.claude}/projects
 TARGET_TYPES = ("claude-history", "transcript")
 
 
-def projects_dir() -> str:
-    """Where Claude Code keeps one folder of transcripts per work dir."""
-    return os.path.join(paths.claude_config_dir(), "projects")
-
-
 def _transcripts() -> list[str]:
-    return [p for p in glob.glob(os.path.join(glob.escape(projects_dir()), "*", "*.jsonl")) if os.path.isfile(p)]
+    pattern = os.path.join(glob.escape(paths.claude_projects_dir()), "*", "*.jsonl")
+    return [p for p in glob.glob(pattern) if os.path.isfile(p)]
 
 
 def find_transcript(session_id: str) -> Optional[str]:
     """The main transcript of ``session_id`` (newest if several work dirs hold one), or None."""
     if paths.sanitize_session_id(session_id) != session_id:
         return None
-    found = [p for p in glob.glob(os.path.join(glob.escape(projects_dir()), "*", glob.escape(session_id) + ".jsonl"))
-             if os.path.isfile(p)]
+    pattern = os.path.join(glob.escape(paths.claude_projects_dir()), "*", glob.escape(session_id) + ".jsonl")
+    found = [p for p in glob.glob(pattern) if os.path.isfile(p)]
     return max(found, key=os.path.getmtime) if found else None
 
 
@@ -156,11 +152,11 @@ def resolve(target: Target) -> str:
     if ref in ("", "latest"):
         found = latest_transcript()
         if found is None:
-            raise TargetError(f"no Claude Code transcripts under {projects_dir()}")
+            raise TargetError(f"no Claude Code transcripts under {paths.claude_projects_dir()}")
         return found
     found = find_transcript(ref)
     if found is None:
-        raise TargetError(f"no Claude Code transcript for session {ref!r} under {projects_dir()}")
+        raise TargetError(f"no Claude Code transcript for session {ref!r} under {paths.claude_projects_dir()}")
     return found
 
 
