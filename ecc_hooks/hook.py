@@ -180,13 +180,31 @@ def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> N
         start_watcher()
 
 
+def spawn_watcher() -> None:
+    """Start ``ecc_hooks.watch --foreground`` detached; no waiting. OSError when it cannot be started.
+
+    ``posix_spawn`` (no ``subprocess`` import on the hot path) in a new session with stdio on /dev/null,
+    so Claude Code never waits on it and never kills it with the hook. The one way the watcher is started
+    (the SessionStart hook and ``ecc-hooks watch``).
+    """
+    null = os.devnull
+    # The daemon needs site-packages (pydantic, watchfiles), so no -S here; but the hook runs in the
+    # user's project, so the cwd is dropped from sys.path and this package's folder put first.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (f"import sys;sys.path=[{root!r}]+[p for p in sys.path if p];"
+            "from ecc_hooks.watch import main;sys.exit(main(['--foreground']))")
+    os.posix_spawn(sys.executable, [sys.executable, "-c", code], dict(os.environ),
+                   file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+                                 (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+                                 (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0)],
+                   setsid=True)
+
+
 def start_watcher() -> None:
     """Start the watcher daemon detached when none holds its lock; never waits, never raises.
 
     A non-blocking shared flock on ``watch.lock`` tells whether a watcher runs (it holds the lock
-    exclusively). If none does, ``posix_spawn`` (no ``subprocess`` import on the hot path) starts
-    the watcher (``ecc_hooks.watch --foreground``) in a new session with stdio on /dev/null, so Claude Code
-    never waits on it and never kills it with the hook. Two hooks racing may both spawn one: the daemon's
+    exclusively). If none does, ``spawn_watcher``. Two hooks racing may both spawn one: the daemon's
     own exclusive lock lets only one run.
     """
     if os.environ.get(NO_WATCHER_ENV) == "1":
@@ -203,17 +221,7 @@ def start_watcher() -> None:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-        null = os.devnull
-        # The daemon needs site-packages (pydantic, watchfiles), so no -S here; but the hook runs in the
-        # user's project, so the cwd is dropped from sys.path and this package's folder put first.
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        code = (f"import sys;sys.path=[{root!r}]+[p for p in sys.path if p];"
-                "from ecc_hooks.watch import main;sys.exit(main(['--foreground']))")
-        os.posix_spawn(sys.executable, [sys.executable, "-c", code], dict(os.environ),
-                       file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
-                                     (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
-                                     (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0)],
-                       setsid=True)
+        spawn_watcher()
     except Exception as exc:  # noqa: BLE001 - a hook must never fail Claude Code
         log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")
 

@@ -448,14 +448,6 @@ def acquire_lock() -> tuple[Optional[int], Optional[int]]:
     return fd, None
 
 
-def spawn_detached() -> None:
-    """Start ``python -m ecc_hooks.watch --foreground`` in its own session, stdio on /dev/null; no waiting."""
-    import subprocess
-
-    subprocess.Popen([sys.executable, "-m", "ecc_hooks.watch", "--foreground"], stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
-
-
 def idle_exit_setting(value: Optional[float]) -> float:
     """Argument, then ``ECC_HOOKS_WATCH_IDLE_EXIT``, then the default."""
     if value is not None:
@@ -557,7 +549,9 @@ def run(args: argparse.Namespace, name: str = "watch") -> int:
         raise UserError(f"a watcher already runs for {home} (pid {pid}); stop it with: ecc-hooks watch --stop")
     if args.idle_exit is not None:
         os.environ[IDLE_EXIT_ENV] = str(args.idle_exit)
-    spawn_detached()
+    from .hook import spawn_watcher  # the hook's way: the caller's cwd stays off the daemon's sys.path
+
+    spawn_watcher()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         pid = lock_holder()

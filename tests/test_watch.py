@@ -161,6 +161,23 @@ def test_cli_start_detaches_and_stop_ends_it(daemons, ecc_home: Path) -> None:
     wait_for(lambda: not alive(pid), 60, "the detached watcher to exit")
 
 
+def test_cli_start_from_a_project_with_a_look_alike_package(daemons, ecc_home: Path, tmp_path: Path) -> None:
+    # `ecc-hooks watch` typed in a project: a folder of the project's own must not stand in for ours.
+    project = tmp_path / "project"
+    decoy = project / "ecc_hooks"
+    decoy.mkdir(parents=True)
+    marker = tmp_path / "decoy-imported"
+    (decoy / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (decoy / "watch.py").write_text("raise SystemExit(0)\n")
+    start = subprocess.run([PY, "-P", "-m", "ecc_hooks", "watch", "--idle-exit", "120"], capture_output=True,
+                           text=True, cwd=str(project), timeout=60)
+    pid = watch.lock_holder()
+    if pid:
+        daemons.pids.append(pid)
+    assert start.returncode == 0, start.stderr
+    assert pid and f"pid {pid}" in start.stdout and not marker.exists()
+
+
 def test_session_start_hook_spawns_the_watcher(daemons, ecc_home: Path, monkeypatch) -> None:
     monkeypatch.delenv("ECC_HOOKS_NO_WATCHER")
     payloads = session_payloads("sess-spawn")
