@@ -146,14 +146,12 @@ def _shell_quote(value: str) -> str:
 
 
 def usage_of(transcript: Optional[str]) -> Any:
-    """The usage engine's snapshot of a transcript, or None when there is none (cost then unknown)."""
-    if not transcript or not os.path.isfile(transcript):
-        return None
-    from ..usage import UsageTracker
+    """``collect.usage_for`` without a status line sensor; None when it cannot say (cost then unknown)."""
+    from ..collect import usage_for
 
     try:
-        return UsageTracker(transcript).update()
-    except (OSError, ValueError):
+        return usage_for(transcript, {}, os.environ)
+    except (OSError, ValueError):  # a transcript vanishing mid-read, a broken price override
         return None
 
 
