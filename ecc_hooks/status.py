@@ -15,8 +15,7 @@ from typing import Optional
 from .errors import UserError
 from .models.hud import HudStatus, RiskStatus
 
-NAME = "status"
-HELP = "print the HUD status (ecc.hud-status.v1) of Claude Code sessions"
+NAME = "status"  # its one-line help lives with the other commands' in cli.COMMANDS
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
