@@ -32,8 +32,8 @@ LINEAR_ENV = {
 # ---------------------------------------------------------------------------- sessions
 
 
-def list_sessions() -> list[tuple[str, float]]:
-    """(session id, journal mtime) of every session with a journal, most recently changed first."""
+def list_sessions() -> list[tuple[str, int]]:
+    """(session id, journal mtime in ns) of every session with a journal, most recently changed first."""
     try:
         entries = list(os.scandir(paths.sessions_dir()))
     except OSError:
@@ -43,7 +43,7 @@ def list_sessions() -> list[tuple[str, float]]:
         if paths.sanitize_session_id(entry.name) != entry.name:
             continue
         try:
-            found.append((entry.name, os.stat(paths.journal_path(entry.name)).st_mtime))
+            found.append((entry.name, os.stat(paths.journal_path(entry.name)).st_mtime_ns))
         except OSError:
             continue
     found.sort(key=lambda item: (item[1], item[0]), reverse=True)

@@ -280,18 +280,10 @@ class Watcher:
     # -- discovery ------------------------------------------------------------------------------
     def startup_pass(self) -> None:
         """Load recent sessions and catch up every one whose files moved past its saved state."""
-        try:
-            entries = [e.name for e in os.scandir(self.sessions_dir) if e.is_dir()]
-        except OSError:
-            entries = []
+        from . import collect
+
         now = time.time()
-        for name in entries:
-            if paths.sanitize_session_id(name) != name:
-                continue
-            try:
-                journal = os.stat(paths.journal_path(name)).st_mtime_ns
-            except OSError:
-                continue
+        for name, journal in collect.list_sessions():
             stamps = {}
             for key, path in (("state", paths.watch_state_path(name)), ("hud", paths.hud_path(name)),
                               ("sensor", paths.statusline_sensor_path(name))):
