@@ -1,4 +1,5 @@
-"""The hook entry point Claude Code runs on every event: ``python -m ecc_hooks.hook``.
+"""The hook entry point Claude Code runs on every event (installed as ``python -S -c`` calling ``main``, see
+``install.python_argv``; ``python -m ecc_hooks.hook`` and ``ecc-hooks hook`` run the same).
 
 It reads the payload from stdin (size-capped, time-bounded), normalizes it into one
 ``ecc.event.v1`` line and appends that line to the session's journal. It never prints,

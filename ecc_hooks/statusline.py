@@ -1,4 +1,5 @@
-"""Claude Code's ``statusLine`` command: ``python -m ecc_hooks.statusline``.
+"""Claude Code's ``statusLine`` command (installed as ``python -S -c`` calling ``main``, see
+``install.python_argv``; ``python -m ecc_hooks.statusline`` and ``ecc-hooks statusline`` run the same).
 
 Claude Code runs this as a fresh process after every assistant message and every refresh
 interval, with the session's state on stdin. It does three things, all cheap:

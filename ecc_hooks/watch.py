@@ -198,6 +198,7 @@ class GitCache:
         return hit[0] if hit is not None else None
 
     def expired(self, cwd: Optional[str]) -> bool:
+        """Whether the next ``get`` for ``cwd`` runs git (never read, or older than ``ttl``)."""
         at = self.read_at(cwd)
         return at is None or time.monotonic() - at > self.ttl
 
@@ -219,6 +220,7 @@ class Watcher:
 
     # -- per session ----------------------------------------------------------------------------
     def session(self, session_id: str) -> SessionWatch:
+        """The session's ``SessionWatch``, resumed from its state file the first time it is asked for."""
         watch = self.sessions.get(session_id)
         if watch is None:
             watch = self.sessions[session_id] = SessionWatch.load(session_id)
@@ -252,6 +254,7 @@ class Watcher:
 
     def write_hud(self, watch: SessionWatch, sensor: dict[str, Any], usage: Any, fresh_git: bool = False,
                   changed_at: Optional[float] = None) -> None:
+        """Build the session's payload from its folded state and cached git facts; write hud.json atomically."""
         from . import collect
 
         state = watch.state
