@@ -83,6 +83,7 @@ class SessionState:
     transcript_path: Optional[str] = None
     model: Optional[str] = None
     start_source: Optional[str] = None
+    start_head: Optional[str] = None  # commit HEAD pointed at when the session first started (gitHead)
     ended_reason: Optional[str] = None
     turn_state: str = "unknown"  # running | idle | waiting | ended | unknown
     objective: Optional[str] = None
@@ -197,6 +198,7 @@ def _on_session_start(state: SessionState, ev: dict[str, Any]) -> None:
     if ev.get("agentId"):
         return
     state.start_source = _str(ev.get("source")) or state.start_source
+    state.start_head = state.start_head or _str(ev.get("gitHead"))  # a resume keeps the first start
     state.model = _str(ev.get("model")) or state.model
     state.turn_state = "idle"
     state.ended_reason = None

@@ -259,15 +259,23 @@ MAX_COMMITS = 50
 
 
 def commits_since(cwd: Optional[str], since: Optional[str], timeout: float = DEFAULT_TIMEOUT,
-                  limit: int = MAX_COMMITS) -> Optional[list[dict[str, str]]]:
-    """Commits on HEAD dated at or after ``since`` (ISO-8601), newest first; None when git cannot say."""
-    if not cwd or not since or not os.path.isdir(cwd):
+                  limit: int = MAX_COMMITS, base: Optional[str] = None) -> Optional[list[dict[str, str]]]:
+    """Commits made since a session began, newest first; None when git cannot say.
+
+    With ``base`` (the commit HEAD pointed at when the session started) that is exactly
+    ``base..HEAD``; without it, commits on HEAD dated at or after ``since`` (ISO-8601), which git
+    can only tell to the second.
+    """
+    if base is not None and not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", base):
+        return None  # a journal is user data: never hand git anything but a commit id here
+    if not cwd or not (since or base) or not os.path.isdir(cwd):
         return None
     try:
         runner = _Runner(cwd, timeout)
     except Exception:  # noqa: BLE001  (GitPython missing or no git executable)
         return None
-    result = runner.run("log", f"--since={since}", f"-n{limit}", "--format=%H%x1f%s%x1f%cI", "HEAD", "--")
+    selector = [f"{base}..HEAD"] if base else [f"--since={since}", "HEAD"]
+    result = runner.run("log", f"-n{limit}", "--format=%H%x1f%s%x1f%cI", *selector, "--")
     if result is None or result[0] != 0:
         return None
     commits = []

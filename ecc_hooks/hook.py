@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from . import paths
+from . import headref, paths
 from .fsio import append_bounded, append_line, read_payload
 from .normalize import PayloadError, normalize
 from .redact import redact
@@ -176,8 +176,14 @@ def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> N
         return
     if salvaged:
         record["truncatedPayload"] = True
+    session_start = record.get("event") == "SessionStart"
+    if session_start and "agentId" not in record:
+        # Where the work starts: a handoff lists start..HEAD, exact where commit times are only seconds.
+        head = headref.head_commit(payload.get("cwd") if isinstance(payload.get("cwd"), str) else None)
+        if head:
+            record["gitHead"] = head
     write_record(record)
-    if record.get("event") == "SessionStart":
+    if session_start:
         start_watcher()
 
 

@@ -132,7 +132,7 @@ def details(state: SessionState, *, title: str, tools: dict[str, int], now: date
     if state.pending:
         risks.append(f"{len(state.pending)} tool call(s) never finished")
     facts.risks = risks
-    facts.commits = gitstate.commits_since(facts.worktree, state.first_event_at)
+    facts.commits = gitstate.commits_since(facts.worktree, state.first_event_at, base=state.start_head)
     if state.session_id:
         cd = f"cd {_shell_quote(facts.worktree)} && " if facts.worktree else ""
         facts.resume = [f"{cd}claude --resume {state.session_id}"]

@@ -122,6 +122,7 @@ class Event(BaseModel):
     taskNotification: Optional[TaskNotification] = None
     source: Optional[str] = Field(None, description="SessionStart source")
     model: Optional[str] = Field(None, description="SessionStart model")
+    gitHead: Optional[str] = Field(None, description="SessionStart: the commit HEAD pointed at in cwd's repository")
     stopHookActive: Optional[bool] = None
     lastMessage: Optional[str] = None
     backgroundTasks: Optional[list[BackgroundTask]] = None

@@ -14,6 +14,7 @@ import pwd
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,10 +132,12 @@ class Workspace:
         return env
 
 
-def _git(work: Path, *args: str) -> None:
+def _git(work: Path, *args: str, dated: str | None = None) -> None:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work.parent), "GIT_CONFIG_NOSYSTEM": "1",
            "GIT_AUTHOR_NAME": "e2e", "GIT_AUTHOR_EMAIL": "e2e@example.invalid",
            "GIT_COMMITTER_NAME": "e2e", "GIT_COMMITTER_EMAIL": "e2e@example.invalid"}
+    if dated:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = dated
     subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True, timeout=30)
 
 
@@ -173,7 +176,10 @@ def make_workspace(root: Path, claude: Path) -> Workspace:
     (work / "README.md").write_text("e2e work dir\n")
     (work / "CLAUDE.md").write_text("# Project notes\nKeep answers short.\n")  # real repos have one
     _git(work, "add", "README.md", "CLAUDE.md")
-    _git(work, "commit", "-q", "-m", "initial")
+    # Dated an hour back, as a project's history is older than the session: git keeps commit times to the
+    # second, so a commit made in the session's first second would otherwise look like part of it to
+    # time-based readers (the transcript-only history adapter has no start commit to go by).
+    _git(work, "commit", "-q", "-m", "initial", dated=f"@{int(time.time()) - 3600} +0000")
     settings = root / "settings.json"
     ws = Workspace(root=root, home=home, work=work, ecc_home=ecc_home, settings=settings,
                    raw_file=root / "raw-hooks.jsonl", claude=claude)
