@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import select
 import time
-from collections import namedtuple
 
 FILE_MODE = 0o600
 
@@ -81,13 +80,42 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = 
         os.close(dfd)
 
 
-class Cursor(namedtuple("Cursor", "dev ino offset", defaults=(0, 0, 0))):  # collections, not typing: hot path
-    """Where an incremental reader stopped: the file's identity (``dev``, ``ino``) and the byte ``offset`` read up to."""
+class Cursor(tuple):
+    """Where an incremental reader stopped: the file's identity (``dev``, ``ino``) and the byte ``offset`` read up to.
+
+    A plain tuple subclass rather than a namedtuple: ``collections`` would cost the status line's
+    ``python -S`` start-up eight modules for three fields.
+    """
 
     __slots__ = ()
-    dev: int
-    ino: int
-    offset: int
+
+    def __new__(cls, dev: int = 0, ino: int = 0, offset: int = 0) -> "Cursor":
+        return tuple.__new__(cls, (dev, ino, offset))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    @property
+    def dev(self) -> int:
+        """Device of the file read."""
+        return self[0]
+
+    @property
+    def ino(self) -> int:
+        """Inode of the file read."""
+        return self[1]
+
+    @property
+    def offset(self) -> int:
+        """Bytes consumed (always just after a newline)."""
+        return self[2]
+
+    def _replace(self, **fields: int) -> "Cursor":
+        """A copy with some fields changed (namedtuple's spelling)."""
+        return Cursor(fields.get("dev", self[0]), fields.get("ino", self[1]), fields.get("offset", self[2]))
+
+    def __repr__(self) -> str:
+        return f"Cursor(dev={self[0]}, ino={self[1]}, offset={self[2]})"
 
 
 def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> tuple[list[bytes], Cursor]:
@@ -105,15 +133,33 @@ def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> t
     return block.data[:-1].split(b"\n"), block.cursor
 
 
-class Block(namedtuple("Block", "data cursor reset")):
+class Block(tuple):
     """What ``read_new_block`` returns: complete lines as one bytes object (``data``), the new
     ``cursor``, and whether the file was read again from the start (``reset``: replaced,
     truncated or rewritten in place)."""
 
     __slots__ = ()
-    data: bytes
-    cursor: Cursor
-    reset: bool
+
+    def __new__(cls, data: bytes, cursor: Cursor, reset: bool) -> "Block":
+        return tuple.__new__(cls, (data, cursor, reset))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    @property
+    def data(self) -> bytes:
+        """The complete lines read, newline-terminated."""
+        return self[0]
+
+    @property
+    def cursor(self) -> Cursor:
+        """Where the next read starts."""
+        return self[1]
+
+    @property
+    def reset(self) -> bool:
+        """True when the file was read again from the start."""
+        return self[2]
 
 
 def read_new_block(path: str, cursor: Cursor, max_bytes: int = 1 << 22, guard: bytes = b"") -> Block:

@@ -70,3 +70,45 @@ def test_a_recorded_event_loads_nothing_forbidden_either(baseline: set[str], ecc
 def test_the_probe_can_see_a_forbidden_import(baseline: set[str]) -> None:
     """Guard against a probe that sees nothing: a known heavy import must show up."""
     assert "datetime" in loaded("import datetime") - baseline
+
+
+# The installed commands run with ``python -S`` (no site): every module ours pulls in is paid on each call,
+# including those site would otherwise have loaded anyway. Measured on CPython 3.11 with a whole call (a hook
+# recording a PostToolUse, a status line rendering a capture with a snapshot present): hook 39 (json needs re,
+# enum, functools, collections), status line 31 (14 of them the segment modules of a full row, no collections
+# or re). A few modules of headroom each.
+INSTALLED_BUDGETS = {"ecc_hooks.hook": 42, "ecc_hooks.statusline": 34}
+
+
+def loaded_installed(module: str, stdin: bytes, env: dict[str, str]) -> set[str]:
+    """Modules loaded by a whole call of the command the installer writes, beyond ``python -S -c pass``."""
+    from ecc_hooks import install
+
+    report = ";import sys as _s;_s.stderr.write('\\nMODULES ' + ' '.join(sorted(_s.modules)))"
+    argv = install.python_argv(module)
+    runs = []
+    for code in (report[1:], argv[3] + report):
+        done = subprocess.run([*argv[:3], code], input=stdin, capture_output=True, timeout=60, env=env, cwd="/")
+        assert done.returncode == 0, done.stderr.decode()
+        runs.append(set(done.stderr.decode().rsplit("MODULES ", 1)[1].split()))
+    return runs[1] - runs[0]
+
+
+@pytest.mark.parametrize("module", list(INSTALLED_BUDGETS))
+def test_installed_command_stays_lean(module: str, ecc_home) -> None:
+    import os
+
+    if module == "ecc_hooks.hook":
+        stdin = json.dumps(next(p for p in capture_payloads() if p["hook_event_name"] == "PostToolUse")).encode()
+    else:
+        stdin = (REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl").read_bytes().splitlines()[-1]
+        session = json.loads(stdin)["session_id"]
+        (ecc_home / "sessions" / session).mkdir(parents=True)
+        from ecc_hooks.segments import sample
+
+        (ecc_home / "sessions" / session / "hud.json").write_text(json.dumps(sample.SNAPSHOT))
+    new = loaded_installed(module, stdin, {**os.environ, "COLUMNS": "200"})
+    bad = sorted(m for m in new if any(m == f or m.startswith(f + ".") for f in FORBIDDEN + ["typing", "tomllib"]))
+    assert bad == [], f"{module} loads {bad}"
+    assert module in new
+    assert len(new) <= INSTALLED_BUDGETS[module], f"{module} loads {len(new)} new modules: {sorted(new)}"
