@@ -1,0 +1,141 @@
+"""Remote CI and GitHub facts through ``gh``, the way the HUD gets them.
+
+gh itself cannot reach GitHub from this machine, so a ``gh`` executable on PATH answers each call
+with the JSON shapes gh documents for those exact commands (``pr view --json number,url``, ``pr checks
+--json name,bucket,link``, ``run list --json name,status,conclusion,url``, ``api graphql``) and logs
+its argv. What is under test is ours: which calls we make, how we read their answers, and that a
+missing, unauthenticated or hung gh leaves the figures unknown instead of failing the payload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecc_hooks import collect, gitstate
+from tests.test_status import make_session, status
+
+FAKE_GH = r'''#!PYTHON
+import json, os, sys, time
+args = sys.argv[1:]
+with open(os.environ["FAKE_GH_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\n")
+mode = os.environ.get("FAKE_GH_MODE", "pr")
+if args[:2] == ["auth", "status"]:
+    sys.exit(1 if mode == "logged-out" else 0)
+if mode == "hang":
+    time.sleep(30)
+if args[:2] == ["pr", "view"]:
+    if mode != "pr":
+        print("no pull requests found for branch", file=sys.stderr); sys.exit(1)
+    print(json.dumps({"number": 42, "url": "https://github.com/acme/widget/pull/42"}))
+elif args[:2] == ["pr", "checks"]:
+    print(json.dumps([{"name": "CI / test", "bucket": "fail", "link": "https://github.com/acme/widget/runs/1"},
+                      {"name": "CI / lint", "bucket": "pass", "link": "https://github.com/acme/widget/runs/2"},
+                      {"name": "deploy", "bucket": "skipping", "link": ""},
+                      {"name": "docs", "bucket": "pending", "link": "https://github.com/acme/widget/runs/3"}]))
+elif args[:2] == ["run", "list"]:
+    print(json.dumps([{"name": "CI", "status": "completed", "conclusion": "success", "url": "https://x/r/1"},
+                      {"name": "Nightly", "status": "in_progress", "conclusion": "", "url": "https://x/r/2"},
+                      {"name": "Release", "status": "completed", "conclusion": "timed_out", "url": "https://x/r/3"}]))
+elif args[:2] == ["api", "graphql"]:
+    print(json.dumps({"data": {"repository": {"pullRequests": {"totalCount": 3}, "issues": {"totalCount": 7},
+                                              "discussions": {"totalCount": 1}}}}))
+else:
+    sys.exit(2)
+'''
+
+
+@pytest.fixture
+def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``gh`` first on PATH; returns its call log."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(FAKE_GH.replace("PYTHON", sys.executable, 1))
+    gh.chmod(gh.stat().st_mode | stat.S_IXUSR)
+    log = tmp_path / "gh.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_GH_LOG", str(log))
+    return log
+
+
+def github_repo(path: Path) -> Path:
+    """A real git repo whose origin is a GitHub URL, on a branch."""
+    path.mkdir()
+    for args in (["init", "-q", "-b", "feature"], ["remote", "add", "origin", "git@github.com:acme/widget.git"]):
+        subprocess.run(["git", *args], cwd=path, check=True, capture_output=True, timeout=30)
+    return path
+
+
+def calls(log: Path) -> list[list[str]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_pull_request_checks_and_counts(tmp_path: Path, fake_gh: Path) -> None:
+    repo = github_repo(tmp_path / "w")
+    ready, remote, github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
+    assert ready is True
+    assert github == {"repo": "acme/widget", "latestPullRequest": 42, "openPullRequests": 3, "openIssues": 7,
+                      "openDiscussions": 1}
+    assert [(c["name"], c["status"]) for c in remote] == [("CI / test", "fail"), ("CI / lint", "pass"),
+                                                          ("deploy", "skipped"), ("docs", "pending")]
+    assert remote[0]["url"] == "https://github.com/acme/widget/runs/1" and remote[2]["url"] == ""
+    graphql = next(c for c in calls(fake_gh) if c[:2] == ["api", "graphql"])
+    assert "o=acme" in graphql and "n=widget" in graphql
+
+
+def test_no_pull_request_falls_back_to_branch_runs(tmp_path: Path, fake_gh: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FAKE_GH_MODE", "no-pr")
+    repo = github_repo(tmp_path / "w")
+    ready, remote, github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
+    assert ready and "latestPullRequest" not in github
+    assert [(c["name"], c["status"]) for c in remote] == [("CI", "pass"), ("Nightly", "pending"), ("Release", "fail")]
+    run_list = next(c for c in calls(fake_gh) if c[:2] == ["run", "list"])
+    assert run_list[run_list.index("--branch") + 1] == "feature"
+    assert not any(c[:2] == ["pr", "checks"] for c in calls(fake_gh))
+
+
+@pytest.mark.parametrize("mode", ["logged-out", "hang"])
+def test_logged_out_or_hung_gh_leaves_ci_unknown(tmp_path: Path, fake_gh: Path, monkeypatch, mode: str) -> None:
+    monkeypatch.setenv("FAKE_GH_MODE", mode)
+    monkeypatch.setattr(collect, "GH_TIMEOUT", 0.5)
+    repo = github_repo(tmp_path / "w")
+    ready, remote, github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
+    if mode == "logged-out":
+        assert (ready, remote, github) == (False, None, {"repo": "acme/widget"})
+    else:  # auth answered, every later call timed out
+        assert ready is True and remote is None and github == {"repo": "acme/widget"}
+
+
+def test_no_github_remote_never_calls_gh(tmp_path: Path, fake_gh: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=plain, check=True, timeout=30)
+    assert collect.github_facts(str(plain), gitstate.read_git_state(str(plain))) == (False, None, {"repo": None})
+    assert calls(fake_gh) == []
+
+
+def test_status_shows_remote_ci_and_says_why_with_no_gh(ecc_home: Path, tmp_path: Path, fake_gh: Path) -> None:
+    work = make_session(tmp_path, "s-gh")
+    subprocess.run(["git", "remote", "add", "origin", "https://github.com/acme/widget.git"], cwd=work, check=True,
+                   timeout=30)
+    done = status("--json", "--session", "s-gh")
+    assert done.returncode == 0, done.stderr
+    hud = json.loads(done.stdout)
+    assert [c["status"] for c in hud["checks"]["remote"]] == ["fail", "pass", "skipped", "pending"]
+    assert hud["sync"]["GitHub"] == {"repo": "acme/widget", "latestPullRequest": 42}
+    assert hud["queueState"]["github"] == {"openPullRequests": 3, "openIssues": 7, "openDiscussions": 1}
+    assert any("CI / test" in r for r in hud["risk"]["reasons"]) and hud["risk"]["status"] == "attention"
+    assert "pr" in hud["sessionControls"]["supported"]
+    before = len(calls(fake_gh))
+    offline = json.loads(status("--json", "--session", "s-gh", "--no-gh").stdout)
+    assert len(calls(fake_gh)) == before  # --no-gh means no gh at all
+    assert offline["checks"]["remote"] == [] and offline["queueState"]["github"]["openPullRequests"] is None
+    assert "pr" in [b["control"] for b in offline["sessionControls"]["blocked"]]
