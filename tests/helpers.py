@@ -36,3 +36,31 @@ def journal_lines(home: Path, session: str) -> list[dict]:
 def capture_payloads() -> list[dict]:
     """The real hook payloads captured from Claude Code 2.1.328."""
     return [json.loads(line) for line in (CAPTURES / "hook-payloads.jsonl").read_text().splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------------------- git repos for tests
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
+    """Run git for test setup, with a fixed identity and none of the caller's ``GIT_*`` variables; stdout stripped.
+
+    The code under test must not depend on this environment: it strips ``GIT_*`` itself.
+    """
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    proc = subprocess.run(["git", *args], cwd=cwd, env={**base, **GIT_ENV, **(env or {})}, capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 0 or not check, proc.stderr
+    return proc.stdout.strip()
+
+
+def make_repo(path: Path, branch: str = "main") -> Path:
+    """A real git repository at ``path`` with one commit (a.txt); returns its resolved path."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", branch)
+    (path / "a.txt").write_text("one\n")
+    git(path, "add", "a.txt")
+    git(path, "commit", "-q", "-m", "first")
+    return path.resolve()

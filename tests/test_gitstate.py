@@ -11,26 +11,7 @@ from pathlib import Path
 import pytest
 
 from ecc_hooks.gitstate import commits_since, parse_porcelain_v2, read_git_state, repo_from_url, toplevel
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git for test setup (its own env; the code under test must not depend on it)."""
-    env = {**os.environ, **GIT_ENV}
-    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 0 or args[0] == "merge", proc.stderr
-    return proc.stdout.strip()
-
-
-def make_repo(path: Path, branch: str = "main") -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", branch)
-    (path / "a.txt").write_text("one\n")
-    git(path, "add", "a.txt")
-    git(path, "commit", "-q", "-m", "first")
-    return path.resolve()
+from tests.helpers import GIT_ENV, git, make_repo
 
 
 def test_clean_repo(tmp_path: Path) -> None:
@@ -100,7 +81,7 @@ def test_real_merge_conflict(tmp_path: Path) -> None:
     git(repo, "checkout", "-q", "main")
     (repo / "a.txt").write_text("main\n")
     git(repo, "commit", "-q", "-am", "main")
-    git(repo, "merge", "-q", "side")  # fails with a conflict on a.txt
+    git(repo, "merge", "-q", "side", check=False)  # fails with a conflict on a.txt
     assert "<<<<<<<" in (repo / "a.txt").read_text()
     state = read_git_state(str(repo))
     assert state.conflicts == 1 and state.conflicted_paths == ["a.txt"]

@@ -12,27 +12,7 @@ from hypothesis import strategies as st
 
 from ecc_hooks import gitstate, headref
 from ecc_hooks.aggregate import fold_all
-from tests.helpers import journal_lines, run_hook
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git for test setup."""
-    proc = subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, capture_output=True, text=True,
-                          timeout=30)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
-
-
-def repo(path: Path) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    (path / "a.txt").write_text("one\n")
-    git(path, "add", "a.txt")
-    git(path, "commit", "-q", "-m", "first")
-    return path
+from tests.helpers import GIT_ENV, git, journal_lines, make_repo, run_hook
 
 
 def commit(path: Path, name: str) -> str:
@@ -43,21 +23,21 @@ def commit(path: Path, name: str) -> str:
 
 
 def test_loose_ref_and_a_subdirectory(tmp_path: Path) -> None:
-    r = repo(tmp_path / "r")
+    r = make_repo(tmp_path / "r")
     (r / "sub" / "deeper").mkdir(parents=True)
     assert headref.head_commit(str(r)) == git(r, "rev-parse", "HEAD")
     assert headref.head_commit(str(r / "sub" / "deeper")) == git(r, "rev-parse", "HEAD")
 
 
 def test_packed_refs(tmp_path: Path) -> None:
-    r = repo(tmp_path / "r")
+    r = make_repo(tmp_path / "r")
     git(r, "pack-refs", "--all")
     assert not (r / ".git" / "refs" / "heads" / "main").exists()
     assert headref.head_commit(str(r)) == git(r, "rev-parse", "HEAD")
 
 
 def test_detached_head(tmp_path: Path) -> None:
-    r = repo(tmp_path / "r")
+    r = make_repo(tmp_path / "r")
     first = git(r, "rev-parse", "HEAD")
     commit(r, "b.txt")
     git(r, "checkout", "-q", "--detach", first)
@@ -65,7 +45,7 @@ def test_detached_head(tmp_path: Path) -> None:
 
 
 def test_linked_worktree_has_its_own_head(tmp_path: Path) -> None:
-    r = repo(tmp_path / "r")
+    r = make_repo(tmp_path / "r")
     git(r, "worktree", "add", "-q", "-b", "feat", str(tmp_path / "wt"))
     feat = commit(tmp_path / "wt", "f.txt")
     assert headref.head_commit(str(tmp_path / "wt")) == feat == git(tmp_path / "wt", "rev-parse", "HEAD")
@@ -95,7 +75,7 @@ def test_any_file_contents_never_raise(tmp_path_factory, head: bytes, gitfile: b
 
 
 def test_commits_since_a_base_is_exact_within_one_second(tmp_path: Path) -> None:
-    r = repo(tmp_path / "r")
+    r = make_repo(tmp_path / "r")
     when = "@1700000000 +0000"  # both commits in the same second as the "start": time cannot tell them apart
     env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
     subprocess.run(["git", "commit", "-q", "--amend", "-m", "before"], cwd=r, env=env, check=True, timeout=30)
@@ -111,7 +91,7 @@ def test_commits_since_a_base_is_exact_within_one_second(tmp_path: Path) -> None
 
 
 def test_session_start_records_head_and_a_resume_keeps_the_first(tmp_path: Path, ecc_home: Path) -> None:
-    r = repo(tmp_path / "r")
+    r = make_repo(tmp_path / "r")
     first = git(r, "rev-parse", "HEAD")
     start = {"session_id": "s-head", "hook_event_name": "SessionStart", "source": "startup", "cwd": str(r)}
     done = run_hook(json.dumps(start).encode())

@@ -21,20 +21,11 @@ import pytest
 from ecc_hooks.adapters import Context, Target, dmux_tmux
 from ecc_hooks.adapters._common import STALE_SECONDS
 from ecc_hooks.models.session import SessionSnapshot
+from tests.helpers import git
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("git") is None,
                                 reason="needs tmux and git")
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | GIT_ENV
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True,
-                          timeout=30).stdout
-
 
 class Tmux:
     """One private tmux server."""

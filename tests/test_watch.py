@@ -16,7 +16,7 @@ from typing import Callable
 import pytest
 
 from ecc_hooks import collect, watch
-from tests.helpers import REPO, capture_payloads, run_hook
+from tests.helpers import REPO, capture_payloads, git, run_hook
 from tests.usage_lines import assistant, dump
 
 PY = sys.executable
@@ -331,13 +331,6 @@ def test_exits_when_its_home_is_deleted(daemons, ecc_home: Path) -> None:
     assert proc.wait(timeout=60) == 0
 
 
-def _git(repo: Path, *args: str) -> None:
-    env = {"PATH": os.environ["PATH"], "HOME": str(repo.parent), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, timeout=30)
-
-
 def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Path, tmp_path: Path,
                                                                     monkeypatch) -> None:
     """A tool changes the worktree while git facts are cached: the snapshot must not keep the old facts.
@@ -351,10 +344,10 @@ def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Pa
     monkeypatch.setenv("ECC_HOOKS_NO_WATCHER", "1")
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     (repo / "README.md").write_text("x\n")
-    _git(repo, "add", "README.md")
-    _git(repo, "commit", "-q", "-m", "initial")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-q", "-m", "initial")
     base = {"session_id": "sess-git", "transcript_path": str(tmp_path / "absent.jsonl"), "cwd": str(repo),
             "permission_mode": "default"}
 
@@ -384,8 +377,8 @@ def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Pa
     assert comparable(hud(ecc_home, "sess-git") or {}) == rebuilt("sess-git")
 
     watcher.git.ttl = 3600.0
-    _git(repo, "add", "new.txt")
-    _git(repo, "commit", "-q", "-m", "tool output")
+    git(repo, "add", "new.txt")
+    git(repo, "commit", "-q", "-m", "tool output")
     send(hook_event_name="Stop", stop_hook_active=False)
     assert watcher.process("sess-git")
     assert dirty() is False and watcher.git_owed == {}  # the turn ended: git read at once, not from cache

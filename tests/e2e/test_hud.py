@@ -16,8 +16,9 @@ from typing import Any, Callable
 import jsonschema
 import pytest
 
-from tests.e2e.api_server import Scenario, Usage, say, tool
+from tests.e2e.api_server import Scenario, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace
+from tests.e2e.scenarios import four_tools
 from tests.e2e.test_print_mode import _todo_followup, _todo_step
 
 pytestmark = pytest.mark.e2e
@@ -74,18 +75,7 @@ def assert_common(result: RunResult, ws: Workspace) -> dict[str, Any]:
 
 
 def test_hud_after_bash_write_edit_read(claude_run: Run, workspace: Workspace) -> None:
-    notes = workspace.work / "notes.md"
-    steps = [
-        tool("Bash", {"command": "echo hello > hello.txt", "description": "make a file"},
-             usage=Usage(input_tokens=1200, output_tokens=40, cache_5m=3000, cache_1h=500)),
-        tool("Write", {"file_path": str(notes), "content": "draft\n"},
-             usage=Usage(input_tokens=50, output_tokens=60, cache_read=4200)),
-        tool("Edit", {"file_path": str(notes), "old_string": "draft", "new_string": "final"},
-             usage=Usage(input_tokens=60, output_tokens=70, cache_read=4300, cache_5m=120)),
-        tool("Read", {"file_path": str(workspace.work / "hello.txt")},
-             usage=Usage(input_tokens=70, output_tokens=30, cache_read=4400)),
-        say("Done.", usage=Usage(input_tokens=80, output_tokens=15, cache_read=4500)),
-    ]
+    steps = four_tools(workspace.work)
     result = claude_run(Scenario(steps=steps), "four tools")
     doc = assert_common(result, workspace)
     assert doc["toolCalls"]["failures"] == 0 and doc["toolCalls"]["lastTool"]["status"] == "success"

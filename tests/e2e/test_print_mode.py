@@ -14,6 +14,7 @@ import pytest
 from tests.e2e.api_server import Scenario, SeenRequest, Step, Usage, say, tool
 from tests.e2e.checks import assert_journal_matches, events
 from tests.e2e.harness import RunResult, Workspace
+from tests.e2e.scenarios import FOUR_TOOLS_REPLY, four_tools
 
 pytestmark = pytest.mark.e2e
 
@@ -56,20 +57,10 @@ def assert_ok(result: RunResult) -> None:
 
 def test_bash_write_edit_read_succeed(claude_run: Run, workspace: Workspace) -> None:
     notes = workspace.work / "notes.md"
-    steps = [
-        tool("Bash", {"command": "echo hello > hello.txt && ls", "description": "make a file"},
-             usage=Usage(input_tokens=1200, output_tokens=40, cache_5m=3000, cache_1h=500)),
-        tool("Write", {"file_path": str(notes), "content": "draft one\n"},
-             usage=Usage(input_tokens=50, output_tokens=60, cache_read=4200)),
-        tool("Edit", {"file_path": str(notes), "old_string": "draft one", "new_string": "final two"},
-             usage=Usage(input_tokens=60, output_tokens=70, cache_read=4300, cache_5m=120)),
-        tool("Read", {"file_path": str(workspace.work / "hello.txt")},
-             usage=Usage(input_tokens=70, output_tokens=30, cache_read=4400)),
-        say("All four tools ran.", usage=Usage(input_tokens=80, output_tokens=15, cache_read=4500)),
-    ]
+    steps = four_tools(workspace.work)
     result = claude_run(Scenario(steps=steps), "make a hello file, write and edit notes, read it back")
     assert_ok(result)
-    assert "All four tools ran." in result.stdout
+    assert FOUR_TOOLS_REPLY in result.stdout
     assert (workspace.work / "hello.txt").read_text() == "hello\n"
     assert notes.read_text() == "final two\n"
 

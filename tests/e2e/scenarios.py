@@ -1,0 +1,29 @@
+"""Scenarios more than one e2e test plays (scripted steps with their usage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.api_server import Step, Usage, say, tool
+
+FOUR_TOOLS_REPLY = "All four tools ran."
+
+
+def four_tools(work: Path) -> list[Step]:
+    """Bash makes hello.txt, Write and Edit make notes.md ("final two"), Read reads hello.txt, then a reply.
+
+    Usage varies per step (5m and 1h cache writes, cache reads) so cost and context figures are non-trivial;
+    the last response's context is (80 + 4500) / window.
+    """
+    notes = work / "notes.md"
+    return [
+        tool("Bash", {"command": "echo hello > hello.txt && ls", "description": "make a file"},
+             usage=Usage(input_tokens=1200, output_tokens=40, cache_5m=3000, cache_1h=500)),
+        tool("Write", {"file_path": str(notes), "content": "draft one\n"},
+             usage=Usage(input_tokens=50, output_tokens=60, cache_read=4200)),
+        tool("Edit", {"file_path": str(notes), "old_string": "draft one", "new_string": "final two"},
+             usage=Usage(input_tokens=60, output_tokens=70, cache_read=4300, cache_5m=120)),
+        tool("Read", {"file_path": str(work / "hello.txt")},
+             usage=Usage(input_tokens=70, output_tokens=30, cache_read=4400)),
+        say(FOUR_TOOLS_REPLY, usage=Usage(input_tokens=80, output_tokens=15, cache_read=4500)),
+    ]
