@@ -21,7 +21,7 @@ import pytest
 from ecc_hooks.adapters import Context, Target, dmux_tmux
 from ecc_hooks.adapters._common import STALE_SECONDS
 from ecc_hooks.models.session import SessionSnapshot
-from tests.helpers import git
+from tests.helpers import git, make_repo
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("git") is None,
@@ -69,13 +69,7 @@ def tmux(request: pytest.FixtureRequest) -> Iterator[Tmux]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    (root / "README.md").write_text("repo\n")
-    git(root, "add", "README.md")
-    git(root, "commit", "-q", "-m", "initial")
-    return root
+    return make_repo(tmp_path / "repo")
 
 
 def add_worker(repo: Path, coord: Path, session: str, slug: str, *, state: str | None, objective: str = "",

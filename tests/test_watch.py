@@ -16,7 +16,7 @@ from typing import Callable
 import pytest
 
 from ecc_hooks import collect, watch
-from tests.helpers import REPO, capture_payloads, git, run_hook
+from tests.helpers import REPO, capture_payloads, git, make_repo, run_hook
 from tests.usage_lines import assistant, dump
 
 PY = sys.executable
@@ -342,12 +342,7 @@ def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Pa
     from ecc_hooks import hook
 
     monkeypatch.setenv("ECC_HOOKS_NO_WATCHER", "1")
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("x\n")
-    git(repo, "add", "README.md")
-    git(repo, "commit", "-q", "-m", "initial")
+    repo = make_repo(tmp_path / "repo")
     base = {"session_id": "sess-git", "transcript_path": str(tmp_path / "absent.jsonl"), "cwd": str(repo),
             "permission_mode": "default"}
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.e2e.api_server import Step, Usage, say, tool
+from tests.e2e.api_server import Scenario, SeenRequest, Step, Usage, say, tool
 
 FOUR_TOOLS_REPLY = "All four tools ran."
 
@@ -27,3 +28,34 @@ def four_tools(work: Path) -> list[Step]:
              usage=Usage(input_tokens=70, output_tokens=30, cache_read=4400)),
         say(FOUR_TOOLS_REPLY, usage=Usage(input_tokens=80, output_tokens=15, cache_read=4500)),
     ]
+
+
+AGENT_WAITING = "Waiting for the agent."
+AGENT_REPORTED = "The agent reported back."
+
+
+def reply_by_notification(request: SeenRequest) -> Step:
+    """Text that depends on whether the agent's <task-notification> has reached the conversation yet.
+
+    When the subagent finishes while the main turn is still running, the client folds the notification
+    into that turn's next request instead of starting a turn for it; counting turns alone cannot say
+    which text is due, so the request's own messages decide.
+    """
+    delivered = any(m.get("role") == "user" and "<task-notification>" in json.dumps(m.get("content"))
+                    for m in request.messages)
+    return say(AGENT_REPORTED if delivered else AGENT_WAITING)
+
+
+def background_subagent(marker: str) -> Scenario:
+    """The main agent launches a background subagent ("list files", which runs ``ls``), keeps working with a
+    Bash call, then answers; print mode waits for the agent and answers its task notification."""
+    return Scenario(
+        steps=[
+            tool("Agent", {"description": "list files", "prompt": f"{marker}: list the files here",
+                           "subagent_type": "general-purpose", "run_in_background": True}),
+            tool("Bash", {"command": "echo main is busy", "description": "main keeps working"}),
+            reply_by_notification,
+            reply_by_notification,  # answers the <task-notification> turn when it comes as a turn of its own
+        ],
+        subagents={marker: [tool("Bash", {"command": "ls", "description": "list files"}), say("Found README.md")]},
+    )

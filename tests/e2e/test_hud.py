@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.api_server import Scenario, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace
-from tests.e2e.scenarios import four_tools
+from tests.e2e.scenarios import background_subagent, four_tools
 from tests.e2e.test_print_mode import _todo_followup, _todo_step
 
 pytestmark = pytest.mark.e2e
@@ -100,17 +100,7 @@ def test_hud_after_failing_check(claude_run: Run, workspace: Workspace) -> None:
 
 
 def test_hud_after_background_subagent(claude_run: Run, workspace: Workspace) -> None:
-    marker = "E2E-HUD-SUBAGENT"
-    scenario = Scenario(
-        steps=[
-            tool("Agent", {"description": "list files", "prompt": f"{marker}: list the files",
-                           "subagent_type": "general-purpose", "run_in_background": True}),
-            tool("Bash", {"command": "echo main is busy", "description": "main keeps working"}),
-            say("Waiting for the agent."),
-            say("The agent reported back."),
-        ],
-        subagents={marker: [tool("Bash", {"command": "ls", "description": "list"}), say("Found README.md")]},
-    )
+    scenario = background_subagent("E2E-HUD-SUBAGENT")
     result = claude_run(scenario, "delegate")
     doc = assert_common(result, workspace)
     started = {p["agent_id"] for p in result.new_payloads if p["hook_event_name"] == "SubagentStart"}

@@ -6,7 +6,6 @@ that our journal holds exactly those events, in order, with the right names, ids
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from tests.e2e.api_server import Scenario, SeenRequest, Step, Usage, say, tool
 from tests.e2e.checks import assert_journal_matches, events
 from tests.e2e.harness import RunResult, Workspace
-from tests.e2e.scenarios import FOUR_TOOLS_REPLY, four_tools
+from tests.e2e.scenarios import AGENT_REPORTED, FOUR_TOOLS_REPLY, background_subagent, four_tools
 
 pytestmark = pytest.mark.e2e
 
@@ -104,30 +103,9 @@ def test_failing_bash_is_a_failure(claude_run: Run, workspace: Workspace) -> Non
     assert record["outcome"] == "failure" and "Exit code 3" in record["error"]
 
 
-def reply_by_notification(request: SeenRequest) -> Step:
-    """Text that depends on whether the agent's <task-notification> has reached the conversation yet.
-
-    When the subagent finishes while the main turn is still running, the client folds the notification
-    into that turn's next request instead of starting a turn for it; counting turns alone cannot say
-    which text is due, so the request's own messages decide.
-    """
-    delivered = any(m.get("role") == "user" and "<task-notification>" in json.dumps(m.get("content"))
-                    for m in request.messages)
-    return say("The agent reported back." if delivered else "Waiting for the agent.")
-
-
 def test_background_subagent_runs_a_tool(claude_run: Run, workspace: Workspace) -> None:
     marker = "E2E-SUBAGENT-LIST"
-    scenario = Scenario(
-        steps=[
-            tool("Agent", {"description": "list files", "prompt": f"{marker}: list the files here",
-                           "subagent_type": "general-purpose", "run_in_background": True}),
-            tool("Bash", {"command": "echo main is busy", "description": "main keeps working"}),
-            reply_by_notification,
-            reply_by_notification,  # answers the <task-notification> turn when it comes as a turn of its own
-        ],
-        subagents={marker: [tool("Bash", {"command": "ls", "description": "list files"}), say("Found README.md")]},
-    )
+    scenario = background_subagent(marker)
     result = claude_run(scenario, "delegate the listing")
     assert_ok(result)
     payloads = result.new_payloads
@@ -144,7 +122,7 @@ def test_background_subagent_runs_a_tool(claude_run: Run, workspace: Workspace) 
     assert len(notes) == 1 and agent_id in notes[0]["prompt"]
     assert payloads.index(notes[0]) > max(i for i, p in enumerate(payloads) if p.get("agent_id") == agent_id)
     assert events(payloads)[-1] == ("SessionEnd", None)
-    assert "The agent reported back." in result.stdout
+    assert AGENT_REPORTED in result.stdout
 
     sub_requests = [r for r in result.requests if r.script == marker]
     assert len(sub_requests) == 2
