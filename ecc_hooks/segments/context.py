@@ -1,42 +1,25 @@
 """Context window: a bar, % used (Claude Code's ``used_percentage``) and the distance to auto-compaction.
 
-Auto-compaction (Claude Code does not document it; same assumption as ``ecc_hooks.usage.context``):
-it fires ``buffer_tokens`` before the window minus ``reserved_output_tokens``, i.e. at 167k of 200k
-(83.5 %); ``CLAUDE_AUTOCOMPACT_PCT_OVERRIDE`` moves it earlier, ``CLAUDE_CODE_AUTO_COMPACT_WINDOW`` caps
-the window, ``DISABLE_AUTO_COMPACT`` / ``DISABLE_COMPACT`` turn it off. The environment is ``ctx.env``.
+Auto-compaction is ``ecc_hooks.compaction``'s rule (the usage engine uses the same one); the
+environment is ``ctx.env``.
 """
 
 from __future__ import annotations
 
+from .. import compaction
 from ._util import dig, level_for, number
 
 DEFAULTS = {
     "bar": 10, "warn": 60, "bad": 80, "full": "\u2588", "empty": "\u2591",
-    "reserved_output_tokens": 20_000, "buffer_tokens": 13_000, "show_compact": True,
+    "reserved_output_tokens": compaction.RESERVED_OUTPUT_TOKENS, "buffer_tokens": compaction.BUFFER_TOKENS,
+    "show_compact": True,
 }
-_TRUE = ("1", "true", "yes", "on")
 
 
 def autocompact_pct(window: float, cfg, env) -> float | None:  # type: ignore[no-untyped-def]
     """Where auto-compaction fires, as % of ``window``; None when it is disabled."""
-    if any(str(env.get(k, "")).strip().lower() in _TRUE for k in ("DISABLE_AUTO_COMPACT", "DISABLE_COMPACT")):
-        return None
-    capped = window
-    try:
-        cap = int(str(env.get("CLAUDE_CODE_AUTO_COMPACT_WINDOW", "")).strip())
-        if cap > 0:
-            capped = min(window, cap)
-    except ValueError:
-        pass
-    effective = capped - float(cfg["reserved_output_tokens"])
-    threshold = effective - float(cfg["buffer_tokens"])
-    try:
-        pct = float(env.get("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE") or "nan")
-    except ValueError:
-        pct = float("nan")
-    if 0 < pct <= 100:
-        threshold = min(int(effective * pct / 100), threshold)
-    return max(threshold, 0.0) / window * 100
+    at = compaction.threshold(int(window), env, cfg["reserved_output_tokens"], cfg["buffer_tokens"])
+    return None if at is None else at / window * 100
 
 
 def render(ctx, cfg):  # type: ignore[no-untyped-def]

@@ -2,8 +2,8 @@
 
 Pure functions of (tokens, model, table, env): no I/O, no clock.
 
-Assumption on auto-compaction (Claude Code does not document it; this follows its observed behaviour
-and is data in ``prices.json`` ``context.autocompact``): the effective window is the model's window minus
+Assumption on auto-compaction (Claude Code does not document it; the rule is ``ecc_hooks.compaction``,
+shared with the status line, and its figures are data in ``prices.json`` ``context.autocompact``): the effective window is the model's window minus
 a reservation for the summary's output (20,000 tokens); auto-compact fires ``buffer_tokens`` (13,000)
 before that, i.e. at 167,000 tokens of a 200k window (83.5 %). ``CLAUDE_AUTOCOMPACT_PCT_OVERRIDE=P``
 (0 < P <= 100) moves it to ``floor(effective x P / 100)`` but never later than the default point;
@@ -18,10 +18,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .. import compaction
+from ..compaction import env_flag
 from .prices import PriceTable, normalize_model_id
 
 PRESSURE_LEVELS = ("normal", "elevated", "high", "critical", "unknown")
-_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 def js_round(x: float) -> int:
@@ -29,11 +30,6 @@ def js_round(x: float) -> int:
     floor = math.floor(x)
     # x - floor is exact for doubles, unlike floor(x + 0.5) near 0.49999999999999994
     return int(floor) + 1 if x - floor >= 0.5 else int(floor)
-
-
-def env_flag(env: Mapping[str, str], name: str) -> bool:
-    """A boolean environment setting, the way Claude Code reads them ("1", "true", "yes", "on")."""
-    return env.get(name, "").strip().lower() in _TRUE
 
 
 def _positive_int(text: str | None) -> int | None:
@@ -67,24 +63,10 @@ def context_window(
 
 
 def autocompact_threshold(table: PriceTable, window: int, env: Mapping[str, str]) -> int | None:
-    """Tokens at which Claude Code auto-compacts in ``window`` (see the module docstring), None when disabled."""
-    if env_flag(env, "DISABLE_AUTO_COMPACT") or env_flag(env, "DISABLE_COMPACT"):
-        return None
+    """Tokens at which Claude Code auto-compacts in ``window`` (``compaction.threshold`` with the table's figures)."""
     cfg = table.context.get("autocompact") or {}
-    capped = _positive_int(env.get("CLAUDE_CODE_AUTO_COMPACT_WINDOW"))
-    if capped is not None:
-        window = min(window, capped)
-    effective = window - int(cfg.get("reserved_output_tokens", 20_000))
-    threshold = effective - int(cfg.get("buffer_tokens", 13_000))
-    raw_pct = env.get("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE")
-    if raw_pct:
-        try:
-            pct = float(raw_pct)
-        except ValueError:
-            pct = math.nan
-        if 0 < pct <= 100:
-            threshold = min(math.floor(effective * (pct / 100)), threshold)
-    return max(threshold, 0)
+    return compaction.threshold(window, env, int(cfg.get("reserved_output_tokens", compaction.RESERVED_OUTPUT_TOKENS)),
+                                int(cfg.get("buffer_tokens", compaction.BUFFER_TOKENS)))
 
 
 def pressure_level(table: PriceTable, fraction: float | None) -> str:
