@@ -10,7 +10,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from . import OpenModel
 
 
 class Outcome(str, Enum):
@@ -21,22 +23,20 @@ class Outcome(str, Enum):
     interrupted = "interrupted"
 
 
-class Todo(BaseModel):
+class Todo(OpenModel):
     """One item of a TodoWrite list."""
 
-    model_config = ConfigDict(extra="allow")
     content: Optional[str] = None
     status: Optional[str] = None
     activeForm: Optional[str] = None
 
 
-class InputSummary(BaseModel):
+class InputSummary(OpenModel):
     """Short, redacted summary of a tool's input (or of a TaskCreated/TaskCompleted event).
 
     Unknown and MCP tools keep up to eight small scalar fields under their own names.
     """
 
-    model_config = ConfigDict(extra="allow")
     command: Optional[str] = Field(None, description="Bash command")
     description: Optional[str] = Field(None, description="Bash or Agent description")
     runInBackground: Optional[bool] = None
@@ -52,10 +52,9 @@ class InputSummary(BaseModel):
     activeForm: Optional[str] = None
 
 
-class ResponseSummary(BaseModel):
+class ResponseSummary(OpenModel):
     """What a tool's result tells: a launched agent's id and status, a created task's id."""
 
-    model_config = ConfigDict(extra="allow")
     agentId: Optional[str] = None
     status: Optional[str] = None
     isAsync: Optional[bool] = None
@@ -63,10 +62,9 @@ class ResponseSummary(BaseModel):
     interrupted: Optional[bool] = None
 
 
-class BackgroundTask(BaseModel):
+class BackgroundTask(OpenModel):
     """An entry of Stop/SubagentStop ``background_tasks``."""
 
-    model_config = ConfigDict(extra="allow")
     id: Optional[str] = None
     type: Optional[str] = None
     status: Optional[str] = None
@@ -74,28 +72,26 @@ class BackgroundTask(BaseModel):
     agentType: Optional[str] = None
 
 
-class BatchCall(BaseModel):
+class BatchCall(OpenModel):
     """One call of a PostToolBatch."""
 
-    model_config = ConfigDict(extra="allow")
     toolName: Optional[str] = None
     toolUseId: Optional[str] = None
 
 
-class TaskNotification(BaseModel):
+class TaskNotification(OpenModel):
     """Parsed ``<task-notification>`` prompt: a background task reporting back."""
 
-    model_config = ConfigDict(extra="allow")
     taskId: Optional[str] = None
     toolUseId: Optional[str] = None
     status: Optional[str] = None
     summary: Optional[str] = None
 
 
-class Event(BaseModel):
+class Event(OpenModel):
     """One hook event as recorded in ``sessions/<session>/events.jsonl``."""
 
-    model_config = ConfigDict(extra="allow", title="ecc.event.v1")
+    model_config = ConfigDict(title="ecc.event.v1")
 
     schemaVersion: Literal["ecc.event.v1"]
     ts: str = Field(description="when the hook ran, ISO-8601 UTC with milliseconds")

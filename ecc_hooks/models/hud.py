@@ -13,13 +13,9 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import OpenModel
+
 SCHEMA_VERSION = "ecc.hud-status.v1"
-
-
-class _Section(BaseModel):
-    """A section: extra fields allowed (consumers and newer producers may add some)."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 class Pressure(str, Enum):
@@ -97,14 +93,14 @@ class SessionControl(str, Enum):
     conflictQueue = "conflictQueue"
 
 
-class ContextWindow(_Section):
+class ContextWindow(OpenModel):
     """Context left in the main conversation."""
 
     remainingPct: Optional[float] = Field(None, description="percent of the window left; null when unknown")
     pressure: Pressure = Pressure.unknown
 
 
-class Context(_Section):
+class Context(OpenModel):
     """Where the session runs."""
 
     harness: str = "claude-code"
@@ -116,7 +112,7 @@ class Context(_Section):
     contextWindow: ContextWindow = Field(default_factory=ContextWindow)
 
 
-class LastTool(_Section):
+class LastTool(OpenModel):
     """The most recent tool call."""
 
     name: Optional[str] = None
@@ -124,7 +120,7 @@ class LastTool(_Section):
     finishedAt: Optional[str] = None
 
 
-class ToolCalls(_Section):
+class ToolCalls(OpenModel):
     """Tool call counters (Pre without Post = pending; pending past a threshold = stale)."""
 
     total: int = 0
@@ -133,7 +129,7 @@ class ToolCalls(_Section):
     lastTool: Optional[LastTool] = None
 
 
-class Agent(_Section):
+class Agent(OpenModel):
     """One subagent, background task or orchestration worker."""
 
     id: str
@@ -144,7 +140,7 @@ class Agent(_Section):
     handoffPath: Optional[str] = None
 
 
-class TodoCounts(_Section):
+class TodoCounts(OpenModel):
     """How many todo items are in each state."""
 
     pending: int = 0
@@ -152,21 +148,21 @@ class TodoCounts(_Section):
     completed: int = 0
 
 
-class Todos(_Section):
+class Todos(OpenModel):
     """The session's todo list (TodoWrite or the Task tools)."""
 
     inProgress: Optional[str] = Field(None, description="text of the current item")
     counts: TodoCounts = Field(default_factory=TodoCounts)
 
 
-class LocalCheck(_Section):
+class LocalCheck(OpenModel):
     """A test, lint or type-check command seen in the session."""
 
     command: str
     status: CheckStatus = CheckStatus.unknown
 
 
-class RemoteCheck(_Section):
+class RemoteCheck(OpenModel):
     """A CI check of the branch."""
 
     name: str
@@ -174,14 +170,14 @@ class RemoteCheck(_Section):
     url: Optional[str] = None
 
 
-class Checks(_Section):
+class Checks(OpenModel):
     """Local and remote checks."""
 
     local: list[LocalCheck] = Field(default_factory=list)
     remote: list[RemoteCheck] = Field(default_factory=list)
 
 
-class Cost(_Section):
+class Cost(OpenModel):
     """Session spend."""
 
     sessionUsd: Optional[float] = None
@@ -189,7 +185,7 @@ class Cost(_Section):
     trend: CostTrend = CostTrend.unknown
 
 
-class Risk(_Section):
+class Risk(OpenModel):
     """Verdict and why."""
 
     status: RiskStatus = RiskStatus.unknown
@@ -199,7 +195,7 @@ class Risk(_Section):
     manualReviewRequired: Optional[bool] = None
 
 
-class GitHubQueue(_Section):
+class GitHubQueue(OpenModel):
     """Open items on GitHub, when reachable."""
 
     openPullRequests: Optional[int] = None
@@ -207,7 +203,7 @@ class GitHubQueue(_Section):
     openDiscussions: Optional[int] = None
 
 
-class QueueState(_Section):
+class QueueState(OpenModel):
     """Orchestration queues."""
 
     github: GitHubQueue = Field(default_factory=GitHubQueue)
@@ -216,21 +212,21 @@ class QueueState(_Section):
     staleSalvageQueue: list[Any] = Field(default_factory=list)
 
 
-class BlockedControl(_Section):
+class BlockedControl(OpenModel):
     """A control that does not work here, and why."""
 
     control: SessionControl
     reason: str
 
 
-class SessionControls(_Section):
+class SessionControls(OpenModel):
     """Which session controls work here."""
 
     supported: list[SessionControl] = Field(default_factory=list)
     blocked: list[BlockedControl] = Field(default_factory=list)
 
 
-class LinearSync(_Section):
+class LinearSync(OpenModel):
     """Linear project status, from configuration."""
 
     project: Optional[str] = None
@@ -239,21 +235,21 @@ class LinearSync(_Section):
     latestStatusUpdateId: Optional[str] = None
 
 
-class GitHubSync(_Section):
+class GitHubSync(OpenModel):
     """The GitHub repository and latest pull request, when known."""
 
     repo: Optional[str] = None
     latestPullRequest: Optional[int] = None
 
 
-class HandoffSync(_Section):
+class HandoffSync(OpenModel):
     """The last handoff document written for this session."""
 
     path: Optional[str] = None
     written: bool = False
 
 
-class Sync(_Section):
+class Sync(OpenModel):
     """External systems (note the capitalised keys, fixed by the contract)."""
 
     Linear: Optional[LinearSync] = None

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from . import OpenModel
 
 SCHEMA_VERSION = "ecc.loop-status.v1"
 INDEX_SCHEMA_VERSION = "ecc.loop-status.index.v1"
 SESSION_SCHEMA_VERSION = "ecc.loop-status.session.v1"
 
 
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class PendingTool(_Open):
+class PendingTool(OpenModel):
     """A tool call with no result (yet)."""
 
     toolUseId: str
@@ -29,14 +27,14 @@ class PendingTool(_Open):
     ageSeconds: Optional[float] = None
 
 
-class Signal(_Open):
+class Signal(OpenModel):
     """One finding: ``pending_bash_tool_result``, ``schedule_wakeup_overdue``, ``transcript_parse_errors``."""
 
     type: Literal["pending_bash_tool_result", "schedule_wakeup_overdue", "transcript_parse_errors"]
     message: str
 
 
-class LoopSession(_Open):
+class LoopSession(OpenModel):
     """One transcript's verdict."""
 
     sessionId: str
@@ -48,14 +46,14 @@ class LoopSession(_Open):
     actions: list[str] = Field(default_factory=list)
 
 
-class ScanError(_Open):
+class ScanError(OpenModel):
     """A transcript that could not be scanned (missing, unreadable)."""
 
     transcriptPath: str
     error: str
 
 
-class LoopStatus(_Open):
+class LoopStatus(OpenModel):
     """What ``--json`` prints."""
 
     schemaVersion: Literal["ecc.loop-status.v1"] = SCHEMA_VERSION
@@ -64,7 +62,7 @@ class LoopStatus(_Open):
     errors: list[ScanError] = Field(default_factory=list)
 
 
-class IndexEntry(_Open):
+class IndexEntry(OpenModel):
     """One session in ``index.json``: its verdict and the file holding its details (relative to the index)."""
 
     sessionId: str
@@ -75,7 +73,7 @@ class IndexEntry(_Open):
     signals: list[str] = Field(default_factory=list)
 
 
-class LoopStatusIndex(_Open):
+class LoopStatusIndex(OpenModel):
     """``--write-dir``'s ``index.json``."""
 
     schemaVersion: Literal["ecc.loop-status.index.v1"] = INDEX_SCHEMA_VERSION
@@ -84,7 +82,7 @@ class LoopStatusIndex(_Open):
     errors: list[ScanError] = Field(default_factory=list)
 
 
-class LoopStatusSession(_Open):
+class LoopStatusSession(OpenModel):
     """``--write-dir``'s per-session file."""
 
     schemaVersion: Literal["ecc.loop-status.session.v1"] = SESSION_SCHEMA_VERSION

@@ -14,11 +14,9 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from . import OpenModel
+
 SCHEMA_VERSION = "ecc.session.v1"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="allow")
 
 
 class SessionKind(str, Enum):
@@ -62,14 +60,14 @@ class Health(str, Enum):
     unknown = "unknown"
 
 
-class SourceTarget(_Section):
+class SourceTarget(OpenModel):
     """What the user asked for and how it was read (``type`` is one of ``inspect.TARGET_TYPES``)."""
 
     type: str
     value: str
 
 
-class Session(_Section):
+class Session(OpenModel):
     """The session as a whole."""
 
     id: str
@@ -79,7 +77,7 @@ class Session(_Section):
     sourceTarget: SourceTarget
 
 
-class Runtime(_Section):
+class Runtime(OpenModel):
     """Where a worker runs: a tmux pane, a Claude Code conversation, a subagent."""
 
     kind: str
@@ -89,14 +87,14 @@ class Runtime(_Section):
     dead: bool = False
 
 
-class Intent(_Section):
+class Intent(OpenModel):
     """What the worker was asked to do."""
 
     objective: str = ""
     seedPaths: list[str] = Field(default_factory=list)
 
 
-class Outputs(_Section):
+class Outputs(OpenModel):
     """What the worker reported: summary lines, validation done, risks left."""
 
     summary: list[str] = Field(default_factory=list)
@@ -104,7 +102,7 @@ class Outputs(_Section):
     remainingRisks: list[str] = Field(default_factory=list)
 
 
-class Artifacts(_Section):
+class Artifacts(OpenModel):
     """The worker's coordination files (null when absent or not applicable)."""
 
     statusFile: Optional[str] = None
@@ -112,7 +110,7 @@ class Artifacts(_Section):
     handoffFile: Optional[str] = None
 
 
-class Worker(_Section):
+class Worker(OpenModel):
     """One worker: an orchestration pane, or the main agent / a subagent of a Claude Code session."""
 
     id: str
@@ -127,7 +125,7 @@ class Worker(_Section):
     artifacts: Artifacts = Field(default_factory=Artifacts)
 
 
-class Aggregates(_Section):
+class Aggregates(OpenModel):
     """Counts over the workers."""
 
     workerCount: int
