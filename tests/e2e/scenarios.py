@@ -59,3 +59,39 @@ def background_subagent(marker: str) -> Scenario:
         ],
         subagents={marker: [tool("Bash", {"command": "ls", "description": "list files"}), say("Found README.md")]},
     )
+
+
+# Task tools are "deferred" in 2.1.328: the model must load them with ToolSearch before calling them.
+TODO_ALLOWED_TOOLS = "Bash Read ToolSearch TodoWrite TaskCreate TaskUpdate"
+TODO_ENV = {"CLAUDE_CODE_ENABLE_TODO_TOOLS": "1"}
+
+
+def todo_step(request: SeenRequest) -> Step:
+    """Use whichever todo tools the client offers after ToolSearch: TodoWrite, else TaskCreate, else none."""
+    if "TodoWrite" in request.tools:
+        return tool("TodoWrite", {"todos": [
+            {"content": "Write the hello file", "status": "in_progress", "activeForm": "Writing the hello file"},
+            {"content": "Check it", "status": "pending", "activeForm": "Checking it"}]})
+    if "TaskCreate" in request.tools:
+        return tool("TaskCreate", {"subject": "Write the hello file", "description": "create hello.txt",
+                                   "activeForm": "Writing the hello file"})
+    return say("No todo tools offered.")
+
+
+def todo_followup(request: SeenRequest) -> Step:
+    """Complete what ``todo_step`` planned, with the same tools."""
+    if "TodoWrite" in request.tools:
+        return tool("TodoWrite", {"todos": [
+            {"content": "Write the hello file", "status": "completed", "activeForm": "Writing the hello file"},
+            {"content": "Check it", "status": "completed", "activeForm": "Checking it"}]})
+    if "TaskUpdate" in request.tools:
+        return tool("TaskUpdate", {"taskId": "1", "status": "completed"})
+    return say("Still no todo tools.")
+
+
+def todo_plan() -> Scenario:
+    """Load the todo/task tools with ToolSearch, plan two items (or one task), complete them, reply."""
+    return Scenario(steps=[
+        tool("ToolSearch", {"query": "select:TodoWrite,TaskCreate,TaskUpdate", "max_results": 5}),
+        todo_step, todo_followup, say("Planned and done."),
+    ])

@@ -18,8 +18,7 @@ import pytest
 
 from tests.e2e.api_server import Scenario, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace
-from tests.e2e.scenarios import background_subagent, four_tools
-from tests.e2e.test_print_mode import _todo_followup, _todo_step
+from tests.e2e.scenarios import TODO_ALLOWED_TOOLS, TODO_ENV, background_subagent, four_tools, todo_plan
 
 pytestmark = pytest.mark.e2e
 
@@ -114,12 +113,7 @@ def test_hud_after_background_subagent(claude_run: Run, workspace: Workspace) ->
 
 
 def test_hud_after_todo_or_task_tools(claude_run: Run, workspace: Workspace) -> None:
-    scenario = Scenario(steps=[
-        tool("ToolSearch", {"query": "select:TodoWrite,TaskCreate,TaskUpdate", "max_results": 5}),
-        _todo_step, _todo_followup, say("Planned and done."),
-    ])
-    result = claude_run(scenario, "plan", allowed_tools="Bash Read ToolSearch TodoWrite TaskCreate TaskUpdate",
-                        extra_env={"CLAUDE_CODE_ENABLE_TODO_TOOLS": "1"})
+    result = claude_run(todo_plan(), "plan", allowed_tools=TODO_ALLOWED_TOOLS, extra_env=TODO_ENV)
     doc = assert_common(result, workspace)
     # What the client ran (its own PreToolUse inputs), replayed by hand: the final list and states.
     runs = [p for p in result.new_payloads if p["hook_event_name"] == "PreToolUse" and p.get("agent_id") is None]

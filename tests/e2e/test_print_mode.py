@@ -13,7 +13,8 @@ import pytest
 from tests.e2e.api_server import Scenario, SeenRequest, Step, Usage, say, tool
 from tests.e2e.checks import assert_journal_matches, events
 from tests.e2e.harness import RunResult, Workspace
-from tests.e2e.scenarios import AGENT_REPORTED, FOUR_TOOLS_REPLY, background_subagent, four_tools
+from tests.e2e.scenarios import (AGENT_REPORTED, FOUR_TOOLS_REPLY, TODO_ALLOWED_TOOLS, TODO_ENV, background_subagent,
+                                 four_tools, todo_plan)
 
 pytestmark = pytest.mark.e2e
 
@@ -135,36 +136,8 @@ def test_background_subagent_runs_a_tool(claude_run: Run, workspace: Workspace) 
     assert agent_post["response"]["agentId"] == agent_id
 
 
-def _todo_step(request: SeenRequest) -> Step:
-    """Use whichever todo tools the client offers after ToolSearch: TodoWrite, else TaskCreate, else none."""
-    if "TodoWrite" in request.tools:
-        return tool("TodoWrite", {"todos": [
-            {"content": "Write the hello file", "status": "in_progress", "activeForm": "Writing the hello file"},
-            {"content": "Check it", "status": "pending", "activeForm": "Checking it"}]})
-    if "TaskCreate" in request.tools:
-        return tool("TaskCreate", {"subject": "Write the hello file", "description": "create hello.txt",
-                                   "activeForm": "Writing the hello file"})
-    return say("No todo tools offered.")
-
-
-def _todo_followup(request: SeenRequest) -> Step:
-    if "TodoWrite" in request.tools:
-        return tool("TodoWrite", {"todos": [
-            {"content": "Write the hello file", "status": "completed", "activeForm": "Writing the hello file"},
-            {"content": "Check it", "status": "completed", "activeForm": "Checking it"}]})
-    if "TaskUpdate" in request.tools:
-        return tool("TaskUpdate", {"taskId": "1", "status": "completed"})
-    return say("Still no todo tools.")
-
-
 def test_todo_or_task_tools(claude_run: Run, workspace: Workspace) -> None:
-    # Task tools are "deferred" in 2.1.328: the model must load them with ToolSearch before calling them.
-    scenario = Scenario(steps=[
-        tool("ToolSearch", {"query": "select:TodoWrite,TaskCreate,TaskUpdate", "max_results": 5}),
-        _todo_step, _todo_followup, say("Planned and done."),
-    ])
-    result = claude_run(scenario, "plan the work", allowed_tools="Bash Read ToolSearch TodoWrite TaskCreate TaskUpdate",
-                        extra_env={"CLAUDE_CODE_ENABLE_TODO_TOOLS": "1"})
+    result = claude_run(todo_plan(), "plan the work", allowed_tools=TODO_ALLOWED_TOOLS, extra_env=TODO_ENV)
     assert_ok(result)
     offered = set(result.requests[1].tools)
     if not offered & {"TodoWrite", "TaskCreate"}:
