@@ -80,6 +80,11 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = 
         os.close(dfd)
 
 
+def _field(index: int, doc: str) -> property:
+    """A read-only named view of one tuple item (what namedtuple generates, without importing collections)."""
+    return property(lambda self: self[index], doc=doc)
+
+
 class Cursor(tuple):
     """Where an incremental reader stopped: the file's identity (``dev``, ``ino``) and the byte ``offset`` read up to.
 
@@ -88,27 +93,15 @@ class Cursor(tuple):
     """
 
     __slots__ = ()
+    dev = _field(0, "Device of the file read.")
+    ino = _field(1, "Inode of the file read.")
+    offset = _field(2, "Bytes consumed (always just after a newline).")
 
     def __new__(cls, dev: int = 0, ino: int = 0, offset: int = 0) -> "Cursor":
         return tuple.__new__(cls, (dev, ino, offset))
 
     def __getnewargs__(self) -> tuple:
         return tuple(self)
-
-    @property
-    def dev(self) -> int:
-        """Device of the file read."""
-        return self[0]
-
-    @property
-    def ino(self) -> int:
-        """Inode of the file read."""
-        return self[1]
-
-    @property
-    def offset(self) -> int:
-        """Bytes consumed (always just after a newline)."""
-        return self[2]
 
     def _replace(self, **fields: int) -> "Cursor":
         """A copy with some fields changed (namedtuple's spelling)."""
@@ -139,27 +132,15 @@ class Block(tuple):
     truncated or rewritten in place)."""
 
     __slots__ = ()
+    data = _field(0, "The complete lines read, newline-terminated.")
+    cursor = _field(1, "Where the next read starts.")
+    reset = _field(2, "True when the file was read again from the start.")
 
     def __new__(cls, data: bytes, cursor: Cursor, reset: bool) -> "Block":
         return tuple.__new__(cls, (data, cursor, reset))
 
     def __getnewargs__(self) -> tuple:
         return tuple(self)
-
-    @property
-    def data(self) -> bytes:
-        """The complete lines read, newline-terminated."""
-        return self[0]
-
-    @property
-    def cursor(self) -> Cursor:
-        """Where the next read starts."""
-        return self[1]
-
-    @property
-    def reset(self) -> bool:
-        """True when the file was read again from the start."""
-        return self[2]
 
 
 def read_new_block(path: str, cursor: Cursor, max_bytes: int = 1 << 22, guard: bytes = b"") -> Block:
