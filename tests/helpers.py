@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -64,3 +66,17 @@ def make_repo(path: Path, branch: str = "main") -> Path:
     git(path, "add", "a.txt")
     git(path, "commit", "-q", "-m", "first")
     return path.resolve()
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, message: Callable[[], str] | str,
+               interval: float = 0.05) -> Any:
+    """Poll ``condition`` until it returns something truthy and return that; fail with ``message`` after
+    ``timeout`` seconds (generous timeouts for things that happen in other processes, never a timing assert)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s: {message() if callable(message) else message}")
+        time.sleep(interval)

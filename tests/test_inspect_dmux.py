@@ -21,7 +21,7 @@ import pytest
 from ecc_hooks.adapters import Context, Target, dmux_tmux
 from ecc_hooks.adapters._common import STALE_SECONDS
 from ecc_hooks.models.session import SessionSnapshot
-from tests.helpers import git, make_repo
+from tests.helpers import git, make_repo, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("git") is None,
@@ -46,11 +46,7 @@ class Tmux:
         return pane_id
 
     def wait(self, predicate: Callable[[], bool], what: str, limit: float = 20.0) -> None:
-        deadline = time.monotonic() + limit
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"tmux never reached: {what}")
-            time.sleep(0.05)
+        wait_until(predicate, limit, f"tmux never reached: {what}")
 
     def field(self, pane_id: str, fmt: str) -> str:
         return self("display-message", "-p", "-t", pane_id, fmt).strip()

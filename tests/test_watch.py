@@ -11,27 +11,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from ecc_hooks import collect, watch
-from tests.helpers import REPO, capture_payloads, git, make_repo, run_hook
+from tests.helpers import REPO, capture_payloads, git, make_repo, run_hook, wait_until
 from tests.usage_lines import assistant, dump
 
 PY = sys.executable
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> object:
-    """Poll ``condition`` until truthy (generous timeout, never a timing assert)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def alive(pid: int) -> bool:
@@ -75,11 +62,11 @@ def daemons(ecc_home: Path):
         except ProcessLookupError:
             pass
     for pid in pids:
-        wait_for(lambda: not alive(pid), 30, f"pid {pid} to die")
+        wait_until(lambda: not alive(pid), 30, f"pid {pid} to die")
 
 
 def running(proc: subprocess.Popen) -> int:
-    return int(wait_for(lambda: watch.lock_holder() == proc.pid and proc.pid, 60, "the watcher to lock"))
+    return int(wait_until(lambda: watch.lock_holder() == proc.pid and proc.pid, 60, "the watcher to lock"))
 
 
 def session_payloads(session: str, transcript: Path | None = None) -> list[dict]:
@@ -158,7 +145,7 @@ def test_cli_start_detaches_and_stop_ends_it(daemons, ecc_home: Path) -> None:
     assert pid and f"pid {pid}" in start.stdout and alive(pid)
     assert os.getsid(pid) == pid  # its own session: a closing terminal or hook does not take it down
     subprocess.run([PY, "-m", "ecc_hooks", "watch", "--stop"], check=True, capture_output=True, cwd=str(REPO))
-    wait_for(lambda: not alive(pid), 60, "the detached watcher to exit")
+    wait_until(lambda: not alive(pid), 60, "the detached watcher to exit")
 
 
 def test_cli_start_from_a_project_with_a_look_alike_package(daemons, ecc_home: Path, tmp_path: Path) -> None:
@@ -184,10 +171,10 @@ def test_session_start_hook_spawns_the_watcher(daemons, ecc_home: Path, monkeypa
     start = next(p for p in payloads if p["hook_event_name"] == "SessionStart")
     result = run_hook(json.dumps(start).encode())
     assert result.returncode == 0 and result.stdout == b"" and result.stderr == b""
-    pid = wait_for(lambda: (watch.lock_holder() or 0) > 0 and watch.lock_holder(), 60, "the spawned watcher")
+    pid = wait_until(lambda: (watch.lock_holder() or 0) > 0 and watch.lock_holder(), 60, "the spawned watcher")
     daemons.pids.append(pid)
     assert os.getsid(pid) == pid
-    assert wait_for(lambda: hud(ecc_home, "sess-spawn"), 60, "hud.json")["context"]["sessionId"] == "sess-spawn"
+    assert wait_until(lambda: hud(ecc_home, "sess-spawn"), 60, "hud.json")["context"]["sessionId"] == "sess-spawn"
     # A second SessionStart while it runs spawns nothing new.
     run_hook(json.dumps(start).encode())
     time.sleep(0.5)
@@ -213,14 +200,14 @@ def test_hud_follows_hook_events_and_transcript(daemons, ecc_home: Path, tmp_pat
     run_hook(json.dumps(payloads[0]).encode())
     proc = daemons("--idle-exit", "300")
     running(proc)
-    wait_for(lambda: (hud(ecc_home, "sess-live") or {}).get("cost", {}).get("computedUsd"), 60, "a priced hud")
+    wait_until(lambda: (hud(ecc_home, "sess-live") or {}).get("cost", {}).get("computedUsd"), 60, "a priced hud")
     for payload in payloads[1:]:
         assert run_hook(json.dumps(payload).encode()).returncode == 0
     with transcript.open("ab") as handle:
         handle.write(dump(assistant("msg_2", inp=5000, out=900, ts="2026-05-12T10:01:00.000Z")))
     want = rebuilt("sess-live")
     assert want["toolCalls"]["total"] > 0
-    wait_for(lambda: comparable(hud(ecc_home, "sess-live") or {}) == want, 60, "hud == rebuild")
+    wait_until(lambda: comparable(hud(ecc_home, "sess-live") or {}) == want, 60, "hud == rebuild")
     assert not (ecc_home / "watch.log").exists()
 
 
@@ -283,7 +270,7 @@ def test_kill_9_during_heavy_writes_then_restart_equals_fresh_rebuild(daemons, e
     try:
         for k in range(3):  # kill -9 while the writers run, restart at once
             state = ecc_home / "sessions" / session / "watch-state.json"
-            wait_for(state.exists, 60, "a first state file")
+            wait_until(state.exists, 60, "a first state file")
             (tmp_path / "go").touch()
             time.sleep(rng.uniform(0.1, 0.6))
             if k and all(w.poll() is not None for w in writers):
@@ -307,7 +294,7 @@ def test_kill_9_during_heavy_writes_then_restart_equals_fresh_rebuild(daemons, e
         return final == want
 
     try:
-        wait_for(caught_up, 120, "hud == rebuild after kill -9")
+        wait_until(caught_up, 120, "hud == rebuild after kill -9")
     except AssertionError:
         diff = {k: (final.get(k), want.get(k)) for k in want if final.get(k) != want.get(k)}
         raise AssertionError(f"snapshot differs from a fresh rebuild: {diff}") from None
@@ -316,7 +303,7 @@ def test_kill_9_during_heavy_writes_then_restart_equals_fresh_rebuild(daemons, e
     daemon.wait(timeout=30)
     (ecc_home / "sessions" / session / "hud.json").unlink()
     running(daemons("--idle-exit", "300"))
-    wait_for(lambda: comparable(hud(ecc_home, session) or {}) == want, 60, "hud rebuilt from the state file")
+    wait_until(lambda: comparable(hud(ecc_home, session) or {}) == want, 60, "hud rebuilt from the state file")
 
 
 def test_exits_when_its_home_is_deleted(daemons, ecc_home: Path) -> None:
@@ -326,7 +313,7 @@ def test_exits_when_its_home_is_deleted(daemons, ecc_home: Path) -> None:
     run_hook(json.dumps(start).encode())
     proc = daemons("--idle-exit", "600")
     running(proc)
-    wait_for(lambda: hud(ecc_home, "sess-gone"), 60, "the first snapshot (the daemon is past its setup)")
+    wait_until(lambda: hud(ecc_home, "sess-gone"), 60, "the first snapshot (the daemon is past its setup)")
     shutil.rmtree(ecc_home)
     assert proc.wait(timeout=60) == 0
 

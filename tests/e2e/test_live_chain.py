@@ -23,7 +23,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
@@ -33,6 +32,7 @@ from ecc_hooks.install import MARKER
 from tests.e2e.api_server import Scenario, ScriptedAPI, Step, ToolCall, Usage, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -40,18 +40,6 @@ WATCHER_ON = {"ECC_HOOKS_NO_WATCHER": "0"}
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
 WAIT = 60.0  # seconds for any condition below (refreshInterval is 5 s, the git cache 15 s)
 PID = re.compile(r"\(pid (-?\d+)\)")
-
-
-def wait_until(what: Callable[[], Any], timeout: float, message: Callable[[], str] | str) -> Any:
-    """Poll ``what`` until it returns something truthy; fail with ``message`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = what()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(0.25)
 
 
 # ---------------------------------------------------------------------------- the daemon, from outside

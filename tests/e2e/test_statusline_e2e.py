@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -21,6 +20,7 @@ from ecc_hooks.install import python_command, statusline_entry, STATUSLINE_MODUL
 from tests.e2e.api_server import Scenario, ScriptedAPI, Usage, say, tool
 from tests.e2e.harness import Workspace
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -59,10 +59,7 @@ def test_status_line_shows_model_cost_context_and_tool_count(workspace: Workspac
             used = (sensor.get("context_window") or {}).get("used_percentage")
             return sensor if used is not None else None
 
-        deadline = time.monotonic() + 30
-        while (sensor := sensor_after_reply()) is None:
-            assert time.monotonic() < deadline, "the status line never received used_percentage"
-            time.sleep(0.3)
+        wait_until(sensor_after_reply, 30, "the status line never received used_percentage")
         # Build the snapshot the watcher would keep, from our journal, with the status command.
         result = subprocess.run([sys.executable, "-m", "ecc_hooks.status", "--json", "--session", session, "--no-gh"],
                                 capture_output=True, text=True, timeout=60,
