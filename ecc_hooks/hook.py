@@ -195,11 +195,8 @@ def spawn_watcher() -> None:
     (the SessionStart hook and ``ecc-hooks watch``).
     """
     null = os.devnull
-    # The daemon needs site-packages (pydantic, watchfiles), so no -S here; but the hook runs in the
-    # user's project, so the cwd is dropped from sys.path and this package's folder put first.
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = (f"import sys;sys.path=[{root!r}]+[p for p in sys.path if p];"
-            "from ecc_hooks.watch import main;sys.exit(main(['--foreground']))")
+    # The daemon needs site-packages (pydantic, watchfiles), so no -S here; the cwd stays off sys.path.
+    code = paths.launcher_code("ecc_hooks.watch", "sys.exit(main(['--foreground']))")
     os.posix_spawn(sys.executable, [sys.executable, "-c", code], dict(os.environ),
                    file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
                                  (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),

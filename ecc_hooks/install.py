@@ -90,9 +90,7 @@ def python_argv(module: str) -> list[str]:
     the standard library inside our hook.
     """
     exe = os.path.abspath(sys.executable)  # abspath, not realpath: a venv's python is a symlink
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding ecc_hooks/
-    code = f"import sys;sys.path=[{json.dumps(root)}]+[p for p in sys.path if p];from {module} import main;main()"
-    return [exe, "-S", "-c", code]
+    return [exe, "-S", "-c", paths.launcher_code(module)]
 
 
 def python_command(module: str) -> str:

@@ -27,6 +27,27 @@ SESSION_ID_MAX = 128
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
+def package_root() -> str:
+    """The folder holding the ``ecc_hooks`` package (the repository, or site-packages when installed)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def shipped_prices_path() -> str:
+    """The price and context-window table shipped in the package."""
+    return os.path.join(package_root(), "ecc_hooks", "data", "prices.json")
+
+
+def launcher_code(module: str, call: str = "main()") -> str:
+    """``python -c`` code running ``module``'s ``main`` from this package, with the caller's cwd off ``sys.path``.
+
+    Hooks and the status line run in the user's project, where a ``json.py`` (or an ``ecc_hooks/``) would
+    otherwise shadow ours; naming the package's folder also lets them run with ``-S`` (no site).
+    """
+    root = package_root()
+    literal = f'"{root}"' if root.isprintable() and '"' not in root and "\\" not in root else repr(root)
+    return f"import sys;sys.path=[{literal}]+[p for p in sys.path if p];from {module} import main;{call}"
+
+
 def claude_config_dir() -> str:
     """Claude Code's own config directory: ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``."""
     return os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")

@@ -9,7 +9,6 @@ An unknown model is never priced as another one: ``lookup`` returns None and the
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +19,7 @@ from .. import paths
 KINDS = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
 """Token kinds priced per million tokens, in the order of every per-kind tuple in this package."""
 
-_SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "prices.json")
+_SHIPPED = paths.shipped_prices_path()
 
 # Provider wrappers around the Anthropic id: Bedrock ("us.anthropic.", "anthropic."), Vertex ("@date"),
 # gateways ("anthropic/", "bedrock/", ARNs ending ".../us.anthropic.claude-...").
