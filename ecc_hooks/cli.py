@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         args = sub.parse_args(argv[1:])
         return int(module.run(args, name) or 0)
     except UserError as exc:
-        print(f"ecc-hooks {name}: {exc}", file=sys.stderr)
+        from .text import human  # messages may quote file contents or paths from transcripts
+
+        print(f"ecc-hooks {name}: {human(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -84,11 +86,11 @@ def _log_crash() -> str:
 
     text = traceback.format_exc()
     try:
-        paths.ensure_dir(paths.home())
         path = paths.cli_errors_log_path()
         from .fsio import append_bounded
+        from .redact import redact
 
-        append_bounded(path, text.encode("utf-8", "replace"), 1 << 20)
+        append_bounded(path, redact(text, limit=None).encode("utf-8", "replace"), 1 << 20)
         return path
     except OSError:
         sys.stderr.write(text)

@@ -12,11 +12,11 @@ import os
 import shutil
 import subprocess
 from datetime import datetime, timezone
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import orjson
 
-from . import aggregate, gitstate, paths
+from . import aggregate, fsio, gitstate, paths
 from .errors import UserError
 from .models.hud import HudStatus
 
@@ -64,29 +64,35 @@ def resolve_session(session_id: str) -> str:
 # ---------------------------------------------------------------------------- readers
 
 
+def iter_journal(session_id: str, block: int = 1 << 22) -> Iterator[dict[str, Any]]:
+    """Every complete, parseable record of the session's journal, streamed a block at a time (memory stays
+    bounded whatever the journal's size); a torn or bad line is skipped, the part after the last newline
+    (maybe half-written) is left out."""
+    cursor = fsio.Cursor()
+    path = paths.journal_path(session_id)
+    while True:
+        chunk = fsio.read_new_block(path, cursor, block)
+        if not chunk.data or chunk.reset and cursor != fsio.Cursor():
+            return  # the end, or the journal was replaced while we read it
+        cursor = chunk.cursor
+        for line in chunk.data.split(b"\n")[:-1]:
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                yield record
+
+
 def read_journal(session_id: str) -> list[dict[str, Any]]:
-    """Every complete, parseable record of the session's journal (a torn or bad line is skipped)."""
-    try:
-        with open(paths.journal_path(session_id), "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return []
-    records = []
-    for line in data.split(b"\n")[:-1]:  # the part after the last newline may be half-written
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
+    """``iter_journal`` as a list (small journals: inspect's adapters)."""
+    return list(iter_journal(session_id))
 
 
 def read_json_file(path: str) -> Optional[dict[str, Any]]:
     """A JSON object file, or None when it is missing or unreadable."""
     try:
-        with open(path, "rb") as handle:
-            data = orjson.loads(handle.read())
+        data = orjson.loads(fsio.read_file(path, 1 << 22))
     except (OSError, orjson.JSONDecodeError):
         return None
     return data if isinstance(data, dict) else None
@@ -235,7 +241,7 @@ def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: A
     """The ``ecc.hud-status.v1`` payload of one session, rebuilt from its journal and the other sources."""
     resolve_session(session_id)
     now = now or datetime.now(timezone.utc)
-    state = aggregate.fold_all(read_journal(session_id))
+    state = aggregate.fold_all(iter_journal(session_id))
     state.session_id = state.session_id or session_id
     return aggregate.build_payload(state, gather_inputs(session_id, state, now=now, **kwargs))
 

@@ -14,6 +14,7 @@ from typing import Optional
 from . import paths
 from .adapters import Inspection
 from .fsio import atomic_write
+from .text import human
 from .timestamps import iso
 
 
@@ -87,8 +88,8 @@ def render(inspection: Inspection) -> str:
         out.append("")
 
     out += ["## How to resume"]
-    out += [f"- `{command}`" for command in d.resume] or ["- nothing to resume from here"]
-    return "\n".join(out) + "\n"
+    out += [f"- {_code(command)}" for command in d.resume] or ["- nothing to resume from here"]
+    return human("\n".join(out) + "\n")
 
 
 def write(path: str, text: str, session_id: Optional[str], now: datetime) -> dict[str, object]:
@@ -98,6 +99,5 @@ def write(path: str, text: str, session_id: Optional[str], now: datetime) -> dic
     record: dict[str, object] = {"path": target, "written": True, "writtenAt": iso(now)}
     if session_id and paths.sanitize_session_id(session_id) == session_id:
         record_path = paths.handoff_record_path(session_id)
-        paths.ensure_session_dir(session_id)
         atomic_write(record_path, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
     return record

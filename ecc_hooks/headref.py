@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 
+from .fsio import read_file
+
 MAX_DEPTH = 64  # folders walked up from cwd looking for .git
 _HEX = frozenset("0123456789abcdef")
 
 
 def _read(path: str, limit: int = 4096) -> str | None:
+    """A repository file's first ``limit`` bytes; None when missing or not a regular file (a FIFO planted
+    as ``HEAD`` must never hang the SessionStart hook)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", "replace")
+        return read_file(path, limit).decode("utf-8", "replace")
     except OSError:
         return None
 

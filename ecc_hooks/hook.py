@@ -15,12 +15,16 @@ import sys
 import time
 
 from . import headref, paths
-from .fsio import append_bounded, append_line, read_payload
+from .fsio import append_bounded, append_line, open_file, read_payload
 from .normalize import PayloadError, normalize
 from .redact import redact
 
 STDIN_CAP = 64 << 20  # bytes kept from stdin; the rest is drained and dropped
 STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
+# The longest one call can take: the stdin bound plus the work after it (file appends, reading HEAD from
+# regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
+# so Claude Code never kills a hook that is still within its own bounds.
+TIME_BOUND = STDIN_TIMEOUT + 5.0
 ERRORS_LOG_MAX = 1 << 20
 RAW_RECORD_MAX = 1 << 20
 RAW_ENV = "ECC_HOOKS_RAW"
@@ -38,7 +42,6 @@ def log_error(kind: str, detail: str = "", data: bytes = b"") -> None:
         if data:
             entry["bytes"] = len(data)
             entry["head"] = redact(data[:160].decode("utf-8", "replace"))
-        paths.ensure_dir(paths.home())
         line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
         append_bounded(paths.errors_log_path(), line, ERRORS_LOG_MAX)
     except Exception:
@@ -133,12 +136,7 @@ def write_record(record: dict[str, object]) -> None:
     if "raw" in record and len(line) > RAW_RECORD_MAX:
         record["raw"] = {"truncated": True, "bytes": len(line)}
         line = encode_record(record)
-    try:
-        ok = append_line(journal, line)
-    except FileNotFoundError:
-        paths.ensure_session_dir(session)
-        ok = append_line(journal, line)
-    if not ok:
+    if not append_line(journal, line):
         log_error("short-write", journal)
 
 
@@ -216,7 +214,7 @@ def start_watcher() -> None:
     try:
         import fcntl
 
-        fd = os.open(paths.watch_lock_path(), os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = open_file(paths.watch_lock_path(), os.O_RDONLY | os.O_CREAT, create_dirs=True)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

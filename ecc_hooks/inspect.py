@@ -138,7 +138,9 @@ def run(args: argparse.Namespace, name: str = "inspect", out: Callable[[str], No
         inspection = adapter.inspect(Target(type=target_type, value=args.target), ctx)
     except TargetError as exc:
         raise UserError(str(exc)) from None
-    document = inspection.snapshot.model_dump_json(indent=2) + "\n"
+    from .text import dump_json
+
+    document = dump_json(inspection.snapshot.model_dump(mode="json"), indent=True).decode("utf-8") + "\n"
     if args.markdown or handoff_path:
         from . import handoff
 

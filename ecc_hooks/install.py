@@ -31,7 +31,7 @@ from .fsio import atomic_write
 MARKER = "# ecc-hooks"
 HOOK_MODULE = "ecc_hooks.hook"
 STATUSLINE_MODULE = "ecc_hooks.statusline"
-HOOK_TIMEOUT = 10  # seconds; the hook reads stdin and appends one line, so 10 s is generous
+HOOK_TIMEOUT = 30  # seconds; twice the hook's own worst case (hook.TIME_BOUND), checked by a test
 GIT_TIMEOUT = 10.0  # seconds for finding the project's git toplevel (a CLI the user waits on, not a HUD)
 STATUSLINE_REFRESH = 5
 PLUGIN_COMMAND = '"${CLAUDE_PLUGIN_ROOT}/hooks/ecc-hook"'  # quoted: the plugin root may contain spaces

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Optional
 import orjson
 
 from . import fsio, paths
+from .text import dump_json, human, resume_command
 from .errors import UserError
 from .models.loop_status import (
     IndexEntry,
@@ -154,7 +155,7 @@ def verdict(scan: Scan, transcript_path: str, now: datetime,
                                       message=f"ScheduleWakeup due {iso(due)} has not fired",
                                       toolUseId=last.id, scheduledAt=iso(last.at), delaySeconds=delay,
                                       dueAt=iso(due), overdueSeconds=round((now - due).total_seconds(), 3)))
-                actions.append(f"the loop's wakeup was due at {iso(due)}: resume it (claude --resume {session_id}) "
+                actions.append(f"the loop's wakeup was due at {iso(due)}: resume it ({resume_command(session_id)}) "
                                "or stop it")
     if scan.bad_count:
         signals.append(Signal(type="transcript_parse_errors",
@@ -189,13 +190,15 @@ def recent_transcripts(limit: int) -> list[str]:
     return [path for _, path in found[:limit]]
 
 
+TRANSCRIPT_CAP = 1 << 30  # bytes of one transcript scanned
+
+
 def build_report(transcripts: Iterable[str], now: datetime, bash_threshold: float = BASH_THRESHOLD_SECONDS) -> LoopStatus:
     """Scan each transcript; unreadable ones become ``errors`` entries."""
     sessions, errors = [], []
     for path in transcripts:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = fsio.read_file(path, TRANSCRIPT_CAP)
         except OSError as exc:
             errors.append(ScanError(transcriptPath=path, error=f"{type(exc).__name__}: {exc.strerror or exc}"))
             continue
@@ -211,17 +214,17 @@ def session_file_name(session_id: str) -> str:
 def write_dir(report: LoopStatus, directory: str) -> None:
     """Write ``index.json`` and one file per session, each atomically (sessions first, then the index)."""
     directory = os.path.abspath(directory)
-    paths.ensure_dir(os.path.join(directory, "sessions"))
+    os.makedirs(os.path.join(directory, "sessions"), mode=0o700, exist_ok=True)
     entries = []
     for session in report.sessions:
         name = session_file_name(session.sessionId)
         doc = LoopStatusSession(generatedAt=report.generatedAt, session=session)
-        fsio.atomic_write(os.path.join(directory, name), doc.model_dump_json(indent=2).encode() + b"\n")
+        fsio.atomic_write(os.path.join(directory, name), dump_json(doc.model_dump(mode="json"), indent=True) + b"\n")
         entries.append(IndexEntry(sessionId=session.sessionId, state=session.state, file=name,
                                   transcriptPath=session.transcriptPath, lastEventAt=session.lastEventAt,
                                   signals=[s.type for s in session.signals]))
     index = LoopStatusIndex(generatedAt=report.generatedAt, sessions=entries, errors=report.errors)
-    fsio.atomic_write(os.path.join(directory, "index.json"), index.model_dump_json(indent=2).encode() + b"\n")
+    fsio.atomic_write(os.path.join(directory, "index.json"), dump_json(index.model_dump(mode="json"), indent=True) + b"\n")
 
 
 def exit_code(report: LoopStatus) -> int:
@@ -239,7 +242,7 @@ def render_text(report: LoopStatus) -> str:
         lines.append(f"{s.state:<9} {s.sessionId}  last {s.lastEventAt or '?'}  pending {len(s.pendingTools)}  {kinds}")
         lines.extend(f"          -> {action}" for action in s.actions)
     lines.extend(f"error     {e.transcriptPath}: {e.error}" for e in report.errors)
-    return "\n".join(lines) if lines else "no transcripts found"
+    return human("\n".join(lines)) if lines else "no transcripts found"
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str = "loop-status") -> None:
@@ -277,7 +280,7 @@ def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str]
         if args.write_dir:
             write_dir(report, args.write_dir)
         if args.json:
-            out(report.model_dump_json())
+            out(dump_json(report.model_dump(mode="json")).decode())
         else:
             out(render_text(report))
         code = exit_code(report)

@@ -24,6 +24,10 @@ SHORT = 200
 MEDIUM = 1000
 LONG = 2000
 MAX_ITEMS = 100
+# Raw mode (ECC_HOOKS_RAW=1) keeps at most this much of a payload: values, nesting levels, characters a string.
+RAW_NODES = 20000
+RAW_DEPTH = 64
+RAW_TEXT = 65536
 
 FILE_TOOLS = {"Read": "file_path", "Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
 AGENT_TOOLS = frozenset({"Agent", "Task"})
@@ -345,8 +349,38 @@ def normalize(payload: dict[str, Any], now: float, *, raw: bool = False) -> dict
     if handler is not None:
         handler(record, payload)
     if raw:
-        try:
-            record["raw"] = redact_tree(payload)
-        except RecursionError:  # json.loads accepts deeper nesting than a Python walk can follow
-            record["raw"] = {"truncated": True, "reason": "nested too deep"}
+        budget = [RAW_NODES]
+        kept = _bounded(payload, budget, 0)
+        if budget[0] < 0:
+            kept["ecc_truncated"] = True  # type: ignore[index]
+        record["raw"] = redact_tree(kept)
     return record
+
+
+def _bounded(value: object, budget: list[int], depth: int) -> object:
+    """A copy of JSON data holding at most ``RAW_NODES`` values, ``RAW_DEPTH`` levels and ``RAW_TEXT`` characters
+    a string, so raw mode's redaction work (and record) stays bounded whatever the payload. ``budget[0]``
+    goes negative when something was left out."""
+    budget[0] -= 1
+    if isinstance(value, str):
+        return value[:RAW_TEXT] + "\u2026" if len(value) > RAW_TEXT else value
+    if not isinstance(value, (dict, list)):
+        return value
+    if depth >= RAW_DEPTH:
+        budget[0] = -1
+        return {"truncated": True, "reason": "nested too deep"}
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if budget[0] <= 0:
+                budget[0] = -1
+                break
+            out[key] = _bounded(item, budget, depth + 1)
+        return out
+    items = []
+    for item in value:
+        if budget[0] <= 0:
+            budget[0] = -1
+            break
+        items.append(_bounded(item, budget, depth + 1))
+    return items

@@ -166,26 +166,16 @@ def subagent_transcripts_dir(transcript_path: str) -> str:
 
 
 def ensure_dir(path: str) -> str:
-    """Create ``path`` (and any missing parents) and make ``path`` itself 0700, tightening it if it exists; return it.
+    """Create the state folder ``path`` (the home or a folder below it) at 0700 and return it.
 
-    Only ``path`` is guaranteed 0700: missing parents get the umask's mode. State folders go through
-    ``ensure_session_dir``, which does every level.
+    Every level below the home is reached without following links and must belong to this user; a loose
+    mode of ours is tightened (``fsio.ensure_state_dir``).
     """
-    try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-    except FileExistsError:
-        pass
-    st = os.stat(path)
-    if st.st_mode & 0o077:
-        os.chmod(path, 0o700)
-    return path
+    from . import fsio  # fsio imports this module
+
+    return fsio.ensure_state_dir(path)
 
 
 def ensure_session_dir(session_id: str) -> str:
-    """Create ``$ECC_HOOKS_HOME``, ``sessions/`` and the session's folder, each 0700; return the session's folder.
-
-    Writers call it when a write failed for want of the folder (first use), not before every write.
-    """
-    ensure_dir(home())
-    ensure_dir(sessions_dir())
+    """Create ``$ECC_HOOKS_HOME``, ``sessions/`` and the session's folder, each 0700; return the session's folder."""
     return ensure_dir(session_dir(session_id))

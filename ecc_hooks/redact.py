@@ -1,46 +1,62 @@
-"""Secret redaction applied to every string before anything is written.
+"""Secret redaction: every string that came from a payload, a transcript or stdin passes here before it is
+written or printed (``text.dump_json`` and ``text.human`` call it for every output; the hook's normalizer
+and the status line's sensor call it before their writes).
 
-Hot path: patterns compile lazily and only run when a cheap substring test says they
-could match, so the common event (no secret) costs a few ``in`` checks per string.
-Two layers: ``redact`` finds secrets inside free text (tokens with a known prefix,
-``name=value`` forms, flags, URLs, PEM blocks); ``redact_tree`` also masks values whose
-*key* names a secret (``{"password": "..."}``) and the argument after a secret flag in an
-argv-style list (``["--token", "..."]``), where the text alone carries no hint.
+Hot path: ``re`` is imported and each pattern compiled only when a cheap substring test says the rule could
+match, so the common string (no secret) costs a few ``in`` checks and no import.
+Two layers: ``redact`` finds secrets inside free text (tokens with a known prefix, ``name=value`` forms,
+flags, URLs, PEM blocks, JWTs); ``redact_tree`` also masks values whose *key* names a secret
+(``{"password": "..."}``) and the argument after a secret flag in an argv-style list (``["--token", "..."]``).
+
+Text is matched in every form it reaches us: plain, inside JSON (``\\"password\\": \\"...\\"``, and a token
+right after a ``\\n`` escape, where no word boundary separates it), and as shell words (``PGPASSWORD=""x``,
+``'a'b``). Over-masking is preferred to a leak: an unquoted secret value runs to the next whitespace.
 """
 
 from __future__ import annotations
 
-import re
-
 MASK = "[REDACTED]"
-# Strings longer than this are cut before scanning: bounds the regex work per field.
+# Strings longer than this are cut before scanning (hot path): bounds the regex work per field.
 SCAN_LIMIT = 65536
 
 _KEYWORDS = (
     r"(?:password|passwd|passphrase|secret(?:[_-]?(?:access[_-]?)?key)?|token|api[_-]?key|apikey|access[_-]?key"
-    r"|private[_-]?key|signing[_-]?key|encryption[_-]?key|client[_-]?secret|credentials?|auth)"
+    r"|private[_-]?key|signing[_-]?key|encryption[_-]?key|client[_-]?secret|credentials?|auth|accountkey"
+    r"|sharedaccesskey|pwd)"
 )
-# A quoted value (also in its JSON-escaped form \"...\", as in the head of a raw payload) or a bare word.
-_QUOTED = r"\\?\"[^\"\n]*?\\?\"|'[^'\n]*'"
+# Where a token may start: not glued to a word character, except after a JSON/C escape such as ``\n``.
+_START = r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))"
+# A shell-like word: quoted parts (also JSON-escaped quotes) and bare parts, glued together.
+_WORD = r"(?:\\\"[^\"\n]*?\\\"|\"[^\"\n]*\"|'[^'\n]*'|(?:\\\\|\\(?![nrtbf\"'/])|[^\s\"'\\])+)+"
+# A value after ``name=`` / ``name:``; JSON escapes end it.
+_VALUE = r"(?:\\\"[^\"\n]*?\\\"|\"[^\"\n]*\"|'[^'\n]*'|(?:\\\\|\\(?![nrtbf\"'/])|[^\s\"'\\])+)+"
 
-# (trigger substrings, lowercase; pattern; replacement). A rule runs when any trigger is in
-# the lowercased text. Order matters: whole blocks first, then prefixed tokens, then the
-# generic "name=value" forms that would otherwise eat part of a token.
+# (trigger substrings, lowercase; pattern; replacement). A rule runs when any trigger is in the lowercased
+# text. Order matters: whole blocks first, then prefixed tokens, then the generic forms that would
+# otherwise eat part of a token.
 _RULES: list[tuple[tuple[str, ...], str, str]] = [
     (
         ("private key",),
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*\Z)",
         "-----BEGIN PRIVATE KEY-----" + MASK + "-----END PRIVATE KEY-----",
     ),
-    (("sk-",), r"\bsk-(?:ant-)?[A-Za-z0-9_\-]{8,}", "sk-" + MASK),
-    (("akia", "asia"), r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", MASK),
-    (("ghp_", "gho_", "ghs_", "ghu_", "ghr_"), r"\bgh[pousr]_[A-Za-z0-9]{16,}", MASK),
-    (("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{16,}", MASK),
-    (("xox",), r"\bxox[a-z]-[A-Za-z0-9\-]{8,}", MASK),
+    # JSON Web Tokens: header.payload.signature, the first two base64url JSON objects ("eyJ").
+    (("eyj",), _START + r"eyJ[A-Za-z0-9_\-]{6,}\.eyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*", MASK),
+    (("sk-",), _START + r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{8,}", "sk-" + MASK),
+    (("sk_live", "rk_live", "sk_test", "rk_test", "whsec_"),
+     r"(?:(?:sk|rk)_(?:live|test)|whsec)_[A-Za-z0-9]{8,}", MASK),
+    (("akia", "asia"), _START + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])", MASK),
+    (("ghp_", "gho_", "ghs_", "ghu_", "ghr_"), r"gh[pousr]_[A-Za-z0-9]{16,}", MASK),
+    (("github_pat_",), r"github_pat_[A-Za-z0-9_]{16,}", MASK),
+    (("glpat-",), r"glpat-[A-Za-z0-9_\-]{16,}", MASK),
+    (("xox",), _START + r"xox[a-z]-[A-Za-z0-9\-]{8,}", MASK),
+    (("aiza",), _START + r"AIza[0-9A-Za-z_\-]{30,}", MASK),
+    (("npm_",), _START + r"npm_[A-Za-z0-9]{30,}", MASK),
+    (("hf_",), _START + r"hf_[A-Za-z0-9]{30,}", MASK),
     # An Authorization header: whatever its scheme (Bearer, Basic, token, ...), the credential goes.
     (
         ("authorization",),
-        r"(?i)(\bauthorization\\?[\"']?\s*[:=]\s*\\?[\"']?(?:[a-z]+[ \t]+)?)([^\s\"'\\,;]+)",
+        r"(?i)(authorization\\?[\"']?\s*[:=]\s*\\?[\"']?(?:[a-z]+[ \t]+)?)([^\s\"'\\,;]+)",
         r"\1" + MASK,
     ),
     # "Bearer <token>" elsewhere; the token must look like one (a digit or a symbol in it), so
@@ -50,37 +66,53 @@ _RULES: list[tuple[tuple[str, ...], str, str]] = [
         r"(?i)\b(bearer)(\s+)(?=[A-Za-z]*[0-9._~+/=\-])[A-Za-z0-9._~+/=\-]{8,}",
         r"\1\2" + MASK,
     ),
-    # user:password@ in a URL; greedy up to the last "@" of the authority (passwords may hold "@").
-    (("://",), r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@?#]+):[^\s/?#]+@", r"\1:" + MASK + "@"),
+    # [user]:password@ in a URL (redis://:pw@host too); greedy to the last "@" of the authority.
+    (("://",), r"(?i)([a-z][a-z0-9+.\-]*://[^\s/:@?#\"'\\]*):[^\s/?#\"'\\]+@", r"\1:" + MASK + "@"),
+    # Azure SAS and other signed URLs: the signature parameter.
+    (("sig=",), r"(?i)((?:[?&;]|\\u0026|" + _START + r")sig=)[^&\s\"'#\\]+", r"\1" + MASK),
+    # curl -u user:password (also --user=, -uuser:password); the user name stays.
     (
-        ("--", "-p"),
-        r"(?i)((?<![\w-])--?[\w-]*" + _KEYWORDS + r"(?:[=\s]+))(" + _QUOTED + r"|[^\s\"']+)",
+        ("-u", "--user"),
+        r"((?<![\w-])(?:-u\s*|--user[=\s]\s*)['\"]?[^\s:'\"\\]*:)(" + _WORD + ")",
+        r"\1" + MASK,
+    ),
+    # mysql/mariadb -pPASSWORD (the password glued to -p).
+    (("mysql", "mariadb"), r"(?i)(\b(?:mysql|mariadb)[\w-]*\b[^\n|;&]*?(?<![\w-])-p)(?=[^\s-])(" + _WORD + ")",
+     r"\1" + MASK),
+    (
+        ("pass", "secret", "token", "key", "credential", "auth", "pwd"),
+        r"(?i)((?<![\w-])--?[\w-]*" + _KEYWORDS + r"(?:[=\s]+))(" + _WORD + ")",
         r"\1" + MASK,
     ),
     (
-        ("pass", "secret", "token", "key", "credential", "auth"),
-        r"(?i)(\b[\w.\-]*" + _KEYWORDS + r"\\?[\"']?\s*[:=]\s*)(" + _QUOTED + r"|[^\s\"',;&|}\\]+)",
+        ("pass", "secret", "token", "key", "credential", "auth", "pwd"),
+        r"(?i)(\b[\w.\-]*" + _KEYWORDS + r"\\?[\"']?\s*[:=]\s*)(" + _VALUE + ")",
         r"\1" + MASK,
     ),
 ]
 
-_compiled: list[re.Pattern[str] | None] = [None] * len(_RULES)
-_KEY_TRIGGERS = ("pass", "secret", "token", "key", "credential", "auth")
-_secret_key: re.Pattern[str] | None = None
-_secret_flag: re.Pattern[str] | None = None
+_compiled: list = [None] * len(_RULES)
+_KEY_TRIGGERS = ("pass", "secret", "token", "key", "credential", "auth", "pwd")
+_secret_key = None
+_secret_flag = None
 
 
-def _pattern(index: int) -> re.Pattern[str]:
+def _pattern(index: int):  # -> re.Pattern[str]
     compiled = _compiled[index]
     if compiled is None:
+        import re  # only once a trigger fired: most strings never need it
+
         compiled = _compiled[index] = re.compile(_RULES[index][1], re.DOTALL)
     return compiled
 
 
-def redact(text: str) -> str:
-    """Return ``text`` with every recognised secret replaced by ``[REDACTED]``."""
-    if len(text) > SCAN_LIMIT:
-        text = text[:SCAN_LIMIT]
+def redact(text: str, limit: int | None = SCAN_LIMIT) -> str:
+    """Return ``text`` with every recognised secret replaced by ``[REDACTED]``.
+
+    ``limit`` cuts longer text before scanning (the hot path's bound); ``None`` scans all of it (documents).
+    """
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
     lowered = text.lower()
     for index, (triggers, _, replacement) in enumerate(_RULES):
         if any(t in lowered for t in triggers):
@@ -99,6 +131,8 @@ def is_secret_key(key: str) -> bool:
     if not any(t in lowered for t in _KEY_TRIGGERS):
         return False
     if _secret_key is None:
+        import re
+
         _secret_key = re.compile(r"(?i)[\w.\-]*(?:authorization|" + _KEYWORDS + ")")
     return _secret_key.fullmatch(key) is not None
 
@@ -109,6 +143,8 @@ def is_secret_flag(arg: str) -> bool:
     if not arg.startswith("-") or not any(t in arg.lower() for t in _KEY_TRIGGERS):
         return False
     if _secret_flag is None:
+        import re
+
         _secret_flag = re.compile(r"(?i)--?[\w-]*" + _KEYWORDS)
     return _secret_flag.fullmatch(arg) is not None
 
@@ -140,4 +176,16 @@ def redact_tree(value: object) -> object:
                 items.append(redact_tree(item))
             mask_next = isinstance(item, str) and is_secret_flag(item)
         return items
+    return value
+
+
+def redact_strings(value: object) -> object:
+    """Redact every string value inside JSON-like data whose keys are ours (a payload we built): no key masking,
+    so typed fields keep their types. Strings are scanned whole."""
+    if isinstance(value, str):
+        return redact(value, limit=None)
+    if isinstance(value, dict):
+        return {key: redact_strings(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_strings(item) for item in value]
     return value

@@ -80,13 +80,15 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
     now = datetime.now(timezone.utc)
     payloads = [collect.session_payload(sid, now=now, use_gh=not args.no_gh) for sid in _sessions(args)]
     if args.markdown:
-        sys.stdout.write("\n".join(markdown(p) for p in payloads) if payloads else "No sessions recorded.\n")
+        from .text import human
+
+        sys.stdout.write(human("\n".join(markdown(p) for p in payloads)) if payloads else "No sessions recorded.\n")
     else:
-        import orjson
+        from .text import dump_json
 
         docs = [p.model_dump(mode="json") for p in payloads]
         data = docs if args.all else docs[0]
-        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(dump_json(data, indent=True).decode("utf-8") + "\n")
     sys.stdout.flush()
     if args.exit_code and any(p.risk.status in (RiskStatus.attention, RiskStatus.blocked) for p in payloads):
         return 2

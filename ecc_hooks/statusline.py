@@ -24,10 +24,11 @@ import sys
 import time
 
 from . import paths
-from .fsio import atomic_write, read_stdin
+from .fsio import atomic_write, open_file, read_file, read_stdin
+from .redact import redact, redact_strings
 from .segments import DEFAULT_ORDER, REGISTRY, Context
 from .segments import run as run_segment
-from .segments._util import clean  # noqa: F401  (re-exported: the one cleaner of untrusted text)
+from .text import clean
 from .segments.layout import compose, validate
 
 TYPE_CHECKING = False
@@ -38,6 +39,7 @@ STDIN_CAP = 4 << 20
 STDIN_TIMEOUT = 2.0
 DEFAULT_WIDTH = 120
 SNAPSHOT_CAP = 1 << 20
+CONFIG_CAP = 1 << 20
 LAST_LINE_CAP = 8 << 10
 
 # ---------------------------------------------------------------------------- JSON without ``json``
@@ -110,8 +112,9 @@ def parse_toml(path: str) -> tuple[dict[str, Any], str | None]:
         except ImportError:
             return {}, "reading statusline.toml needs Python 3.11+ or the tomli package"
     try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
+        raw = tomllib.loads(read_file(path, CONFIG_CAP).decode("utf-8"))
+    except UnicodeDecodeError:
+        return {}, f"{os.path.basename(path)} is not UTF-8 text"
     except OSError as exc:
         return {}, f"cannot read {os.path.basename(path)}: {exc.strerror or exc}"
     except ValueError as exc:  # tomllib.TOMLDecodeError
@@ -133,14 +136,15 @@ def load_config(path: str | None = None, cache_path: str | None = None) -> tuple
     key = [path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
     cache_path = cache_path or paths.statusline_config_cache_path()
     try:
-        with open(cache_path, "rb") as handle:
-            cached = loads(handle.read(1 << 20))
+        cached = loads(read_file(cache_path, CONFIG_CAP))
         if isinstance(cached, dict) and cached.get("key") == key and isinstance(cached.get("config"), dict):
             return cached["config"], cached.get("error")
     except (OSError, ValueError):
         pass
     config, error = parse_toml(path)
     try:
+        st = os.stat(path)  # reading tightened a loose mode (a new ctime): key the cache by the file as it is now
+        key = [path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
         data = dumps({"key": key, "config": config, "error": error}).encode()
         atomic_write(cache_path, data, durable=False)
     except (OSError, TypeError, ValueError):
@@ -200,23 +204,21 @@ def color_from(env: Mapping[str, str], config: Mapping[str, Any]) -> bool:
 
 def record_sensor(session: str, stdin: Mapping[str, Any], now: float) -> None:
     """Keep what only the status line learns, for the watcher and the HUD."""
-    sensor = {k: stdin[k] for k in SENSOR_KEYS if k in stdin}
+    sensor = redact_strings({k: stdin[k] for k in SENSOR_KEYS if k in stdin})
     sensor["receivedAt"] = now
     sensor["sessionId"] = session
-    path, data = paths.statusline_sensor_path(session), dumps(sensor).encode()
-    try:
-        atomic_write(path, data, durable=False)
-    except FileNotFoundError:  # first render of a session the hook has not seen: create its folders once
-        paths.ensure_session_dir(session)
-        atomic_write(path, data, durable=False)
+    atomic_write(paths.statusline_sensor_path(session), dumps(sensor).encode(), durable=False)
 
 
 def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any], float | None]:
     """The session's latest HUD snapshot and its age in seconds; ``({}, None)`` when missing or unreadable."""
     try:
-        with open(paths.hud_path(session), "rb") as handle:
-            mtime = os.fstat(handle.fileno()).st_mtime
-            snap = loads(handle.read(SNAPSHOT_CAP))
+        fd = open_file(paths.hud_path(session), os.O_RDONLY)
+        try:
+            mtime = os.fstat(fd).st_mtime
+            snap = loads(os.read(fd, SNAPSHOT_CAP))
+        finally:
+            os.close(fd)
     except (OSError, ValueError, RecursionError):
         return {}, None
     if not isinstance(snap, dict):
@@ -234,8 +236,7 @@ def last_line(session: str | None) -> str | None:
     if not session:
         return None
     try:
-        with open(paths.statusline_last_path(session), "rb") as handle:
-            text = handle.read(LAST_LINE_CAP).decode("utf-8", "replace")
+        text = read_file(paths.statusline_last_path(session), LAST_LINE_CAP).decode("utf-8", "replace")
     except (OSError, ValueError):
         return None
     return text or None
@@ -276,7 +277,7 @@ def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str
     config, config_error = load_config()
     lines = render_lines(stdin, snapshot, config, width=width_from(env, config), now=now, env=env,
                          snapshot_age=age, config_error=config_error, color=color_from(env, config))
-    output = "\n".join(lines) or "ecc-hooks: nothing to show"
+    output = redact("\n".join(lines), limit=None) or "ecc-hooks: nothing to show"
     if session:
         try:
             save_last_line(session, output)

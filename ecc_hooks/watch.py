@@ -37,6 +37,8 @@ import orjson
 
 from . import aggregate, fsio, paths
 from .errors import UserError
+from .redact import redact
+from .text import dump_json
 
 STATE_SCHEMA = "ecc.watch-state.v1"
 IDLE_EXIT_ENV = "ECC_HOOKS_WATCH_IDLE_EXIT"
@@ -47,6 +49,7 @@ GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs agai
 ACTIVE_SECONDS = 86400.0  # at startup, sessions whose journal changed this recently are loaded and watched
 GUARD_BYTES = 64
 LOG_MAX = 1 << 20
+SENSOR_CAP = 1 << 22
 OWN_FILES = frozenset({"hud.json", "watch-state.json", "statusline.last", "handoff.json"})
 
 
@@ -54,7 +57,7 @@ def log(kind: str, detail: str) -> None:
     """One line in the bounded ``watch.log``; never raises."""
     try:
         line = orjson.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kind": kind,
-                             "detail": detail[:2000]}) + b"\n"
+                             "detail": redact(detail)[:2000]}) + b"\n"
         fsio.append_bounded(paths.watch_log_path(), line, LOG_MAX)
     except Exception:  # noqa: BLE001
         pass
@@ -90,8 +93,7 @@ class SessionWatch:
     def load(cls, session_id: str) -> "SessionWatch":
         """Resume from ``watch-state.json``; a missing or unreadable one starts from the journal's first byte."""
         try:
-            with open(paths.watch_state_path(session_id), "rb") as handle:
-                doc = orjson.loads(handle.read())
+            doc = orjson.loads(fsio.read_file(paths.watch_state_path(session_id)))
             if doc.get("schema") != STATE_SCHEMA:
                 raise ValueError("not an ecc.watch-state.v1 document")
             journal = doc["journal"]
@@ -133,8 +135,7 @@ class SessionWatch:
     def read_sensor(self) -> tuple[bool, dict[str, Any]]:
         """The status line sensor (re-read whole: it is small) and whether it changed."""
         try:
-            with open(paths.statusline_sensor_path(self.session_id), "rb") as handle:
-                raw: Optional[bytes] = handle.read()
+            raw: Optional[bytes] = fsio.read_file(paths.statusline_sensor_path(self.session_id), SENSOR_CAP)
         except OSError:
             raw = None
         changed = raw != self.sensor_raw
@@ -264,7 +265,7 @@ class Watcher:
         inputs = collect.inputs_from_parts(watch.session_id, state, now=datetime.now(timezone.utc), sensor=sensor,
                                            usage=usage, git=git)
         payload = aggregate.build_payload(state, inputs)
-        fsio.atomic_write(paths.hud_path(watch.session_id), payload.model_dump_json(by_alias=True).encode())
+        fsio.atomic_write(paths.hud_path(watch.session_id), dump_json(payload.model_dump(mode="json", by_alias=True)))
         if read_at < built:
             self.git_owed[watch.session_id] = (cwd, built)  # cached facts may predate this change
         else:
@@ -398,9 +399,11 @@ def _read_pid(fd: int) -> Optional[int]:
 def lock_holder() -> Optional[int]:
     """The pid of the running watcher, or None when no process holds the lock."""
     try:
-        fd = os.open(paths.watch_lock_path(), os.O_RDONLY | os.O_CLOEXEC)
+        fd = fsio.open_file(paths.watch_lock_path(), os.O_RDONLY)
     except FileNotFoundError:
         return None
+    except fsio.UnsafeFile:
+        return -1  # something planted as the lock: no watcher of ours can hold it; say one might run
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -419,8 +422,7 @@ def lock_holder() -> Optional[int]:
 
 def acquire_lock() -> tuple[Optional[int], Optional[int]]:
     """(lock fd, None) when this process now owns the watcher lock, else (None, holder pid)."""
-    paths.ensure_dir(paths.home())
-    fd = os.open(paths.watch_lock_path(), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, fsio.FILE_MODE)
+    fd = fsio.open_file(paths.watch_lock_path(), os.O_RDWR | os.O_CREAT, create_dirs=True)
     for _ in range(20):  # a hook checking the lock holds it shared for microseconds: retry a little
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

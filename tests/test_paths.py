@@ -106,16 +106,14 @@ def test_status_line_and_handoff_create_state_folders_0700(ecc_home: Path, tmp_p
     assert json.loads((sessions / "ho" / "handoff.json").read_text())["path"] == str(tmp_path / "h.md")
 
 
-def test_ensure_dir_tightens_existing(tmp_path: Path) -> None:
-    loose = tmp_path / "loose"
-    loose.mkdir(mode=0o755)
+def test_ensure_dir_tightens_existing(tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("ECC_HOOKS_HOME", str(home))
+    loose = home / "loose"
+    loose.mkdir(mode=0o755, parents=True)
     os.chmod(loose, 0o755)
     assert paths.ensure_dir(str(loose)) == str(loose)
-    assert mode(loose) == 0o700
-    nested = tmp_path / "a" / "b" / "c"
-    old = os.umask(0o077)
-    try:
-        paths.ensure_dir(str(nested))
-    finally:
-        os.umask(old)
-    assert mode(nested) == 0o700 and mode(nested.parent) == 0o700
+    assert mode(loose) == 0o700 and mode(home) == 0o700
+    nested = home / "a" / "b" / "c"
+    paths.ensure_dir(str(nested))
+    assert mode(nested) == 0o700 and mode(nested.parent) == 0o700 and mode(nested.parent.parent) == 0o700

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Optional
 
 from ..aggregate import PayloadInputs, SessionState, build_payload
 from ..models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
+from ..text import resume_command
 from ..timestamps import parse_iso
 from .. import gitstate
 from . import _common
@@ -134,15 +135,8 @@ def details(state: SessionState, *, title: str, tools: dict[str, int], now: date
     facts.risks = risks
     facts.commits = gitstate.commits_since(facts.worktree, state.first_event_at, base=state.start_head)
     if state.session_id:
-        cd = f"cd {_shell_quote(facts.worktree)} && " if facts.worktree else ""
-        facts.resume = [f"{cd}claude --resume {state.session_id}"]
+        facts.resume = [resume_command(state.session_id, facts.worktree)]
     return facts
-
-
-def _shell_quote(value: str) -> str:
-    import shlex
-
-    return shlex.quote(value)
 
 
 def usage_of(transcript: Optional[str]) -> Any:

@@ -14,7 +14,7 @@ from typing import Any, Iterator, Optional
 
 import orjson
 
-from .. import paths
+from .. import fsio, paths
 from ..aggregate import fold_all
 from ..models.session import Session, SessionKind, SessionSnapshot, SourceTarget
 from ..normalize import normalize
@@ -49,8 +49,7 @@ def latest_transcript() -> Optional[str]:
 
 def _lines(path: str) -> Iterator[dict[str, Any]]:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = fsio.read_file(path, 1 << 30)
     except OSError:
         return
     for line in data.split(b"\n"):

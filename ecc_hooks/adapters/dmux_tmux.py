@@ -30,6 +30,7 @@ from ..models.session import (
     Worker,
     WorkerState,
 )
+from .. import fsio
 from ..timestamps import parse_iso
 from . import _common
 from ._common import Context, Details, Inspection, Target, TargetError
@@ -127,8 +128,7 @@ def match_pane(slug: str, worktree: Optional[str], panes: list[dict[str, Any]], 
 
 def _read(path: str) -> Optional[str]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
+        return fsio.read_file(path, 1 << 20).decode("utf-8", "replace")
     except (OSError, ValueError):
         return None
 

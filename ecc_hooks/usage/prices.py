@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .. import paths
+from .. import fsio, paths
 
 KINDS = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
 """Token kinds priced per million tokens, in the order of every per-kind tuple in this package."""
@@ -162,9 +162,8 @@ def _rates(family: dict[str, Any]) -> Rates:
 
 
 def _read_json(path: str) -> dict[str, Any]:
-    with open(path, "rb") as fh:
-        # parse_float=Decimal: 0.30 stays 0.30, not 0.29999999999999998889776975
-        data = json.loads(fh.read(), parse_float=Decimal)
+    # parse_float=Decimal: 0.30 stays 0.30, not 0.29999999999999998889776975
+    data = json.loads(fsio.read_file(path, 1 << 22), parse_float=Decimal)
     if not isinstance(data, dict):
         raise ValueError("top level is not an object")
     return data
