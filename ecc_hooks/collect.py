@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping, Optional
 
 import orjson
 
-from . import aggregate, fsio, gitstate, paths
+from . import aggregate, fsio, gitstate, paths, proc
 from .errors import UserError
 from .models.hud import HudStatus
 
@@ -135,15 +134,11 @@ def usage_for(transcript_path: Optional[str], sensor: dict[str, Any], env: Mappi
 
 def _gh(args: list[str], cwd: Optional[str]) -> Optional[Any]:
     """Run ``gh`` with a timeout; parsed JSON stdout, or None on any failure."""
-    try:
-        proc = subprocess.run(["gh", *args], cwd=cwd, capture_output=True, timeout=GH_TIMEOUT,
-                              stdin=subprocess.DEVNULL, env={**os.environ, "GH_PROMPT_DISABLED": "1", "NO_COLOR": "1"})
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
+    result = proc.run(["gh", *args], cwd=cwd, timeout=GH_TIMEOUT, env=_gh_env())
+    if not result.ok:
         return None
     try:
-        return orjson.loads(proc.stdout) if proc.stdout.strip() else None
+        return orjson.loads(result.out) if result.out.strip() else None
     except orjson.JSONDecodeError:
         return None
 
@@ -152,11 +147,13 @@ def gh_ready(cwd: Optional[str]) -> bool:
     """gh is installed and authenticated (``gh auth status`` exits 0)."""
     if shutil.which("gh") is None:
         return False
-    try:
-        return subprocess.run(["gh", "auth", "status"], cwd=cwd, capture_output=True, timeout=GH_TIMEOUT,
-                              stdin=subprocess.DEVNULL).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+    return proc.run(["gh", "auth", "status"], cwd=cwd, timeout=GH_TIMEOUT, env=_gh_env()).ok
+
+
+def _gh_env() -> dict[str, str]:
+    """gh without prompts, colour or a pager; git variables of the caller's dropped (gh runs git)."""
+    return proc.clean_env(("GIT_",), {"GH_PROMPT_DISABLED": "1", "NO_COLOR": "1", "GH_PAGER": "cat",
+                                      "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"})
 
 
 _CHECK_BUCKET = {"pass": "pass", "fail": "fail", "pending": "pending", "skipping": "skipped", "cancel": "fail"}

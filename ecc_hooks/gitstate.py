@@ -1,9 +1,11 @@
 """Git facts for the HUD; the ONE module that runs git.
 
-Commands go through GitPython's ``Git.execute`` (its ``kill_after_timeout`` watchdog bounds slow repos)
-with ``GIT_*`` variables stripped, so a caller running inside a git hook (where ``GIT_DIR`` and
-``GIT_INDEX_FILE`` point elsewhere) still sees the repository of the directory it asked about, and with
-``--no-optional-locks`` so reading status never rewrites the index. Two or three calls give everything:
+Commands go through ``proc.run`` (a time bound that kills the process group) with ``GIT_*`` variables
+stripped, so a caller running inside a git hook (where ``GIT_DIR`` and ``GIT_INDEX_FILE`` point elsewhere)
+still sees the repository of the directory it asked about, with ``--no-optional-locks`` so reading status
+never rewrites the index, and with ``safety_overrides``: nothing the repository's own config names
+(fsmonitor, filters, textconv, hooks, pager, editor, credential helpers, ssh...) ever runs. Two or three
+calls give everything:
 
 - ``git rev-parse`` (git dir, common dir, bare, inside a work tree, toplevel),
 - ``git status --porcelain=v2 --branch -z``, parsed here (branch, detached, upstream, ahead/behind,
@@ -89,48 +91,142 @@ def repo_from_url(url: Optional[str]) -> Optional[str]:
     return "/".join(parts)
 
 
-def _clean_env_prefix() -> list[str]:
-    """``env -u VAR ...`` for every ``GIT_*`` variable set here (GitPython merges ``os.environ`` into the child)."""
-    prefix = ["env"]
-    for name in sorted(os.environ):
-        if name.startswith("GIT_"):
-            prefix += ["-u", name]
-    # LANGUAGE/LC_ALL=C come from GitPython; prompts would hang a HUD.
-    return prefix + ["GIT_TERMINAL_PROMPT=0"]
+# ---------------------------------------------------------------------------- running git safely
+#
+# A repository's own config (.git/config, config.worktree and what they include) is untrusted: a cloned
+# repository can name commands there that git would run for us. Every git call of ours gets ``-c``
+# overrides, which outrank every config file: a fixed set for the keys that run commands on their own
+# (fsmonitor, hooks, pager, editor), and, for every command-valued key the repository scope sets (filter
+# and diff drivers, credential helpers, ssh, upload-pack...), the user's own value of that key (global or
+# system config, which the user trusts) or a neutral one.
+
+_ALWAYS = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", os.devnull),
+    ("core.pager", "cat"),
+    ("core.editor", "true"),
+    ("sequence.editor", "true"),
+    ("diff.external", ""),
+    ("protocol.ext.allow", "never"),
+    ("log.showSignature", "false"),
+)
+# Keys (lowercase; "*" is one subsection) whose value git runs as a command, with the neutral value used
+# when the user's own config does not set them. Multi-valued lists (credential helpers) reset on "".
+_COMMAND_KEYS = {
+    "core.askpass": "", "core.sshcommand": "ssh", "core.gitproxy": "", "core.alternaterefscommand": "",
+    "pager.*": "false", "diff.*.command": "", "diff.*.textconv": "", "filter.*.clean": "",
+    "filter.*.smudge": "", "filter.*.process": "", "filter.*.required": "false", "merge.*.driver": "",
+    "credential.helper": "", "credential.*.helper": "", "gpg.program": "gpg", "gpg.*.program": "",
+    "gpg.ssh.defaultkeycommand": "", "remote.*.uploadpack": "git-upload-pack",
+    "remote.*.receivepack": "git-receive-pack", "remote.*.vcs": "", "submodule.*.update": "checkout",
+    "uploadpack.packobjectshook": "", "web.browser": "", "browser.*.cmd": "", "browser.*.path": "",
+    "difftool.*.cmd": "", "mergetool.*.cmd": "", "interactive.difffilter": "", "sendemail.smtpserver": "",
+}
+_REPO_SCOPES = ("local", "worktree", "command")
+
+
+def _command_key(key: str) -> Optional[str]:
+    """The ``_COMMAND_KEYS`` pattern ``key`` matches (subsections may contain dots), or None."""
+    lowered = key.lower()
+    if lowered in _COMMAND_KEYS:
+        return lowered
+    section, _, rest = lowered.partition(".")
+    if "." not in rest:
+        return None
+    name = rest.rsplit(".", 1)[1]
+    pattern = f"{section}.*.{name}"
+    return pattern if pattern in _COMMAND_KEYS else None
+
+
+def _config_entries(data: bytes) -> list[tuple[str, str, str]]:
+    """(scope, key, value) from ``git config --list --show-scope -z``."""
+    fields = data.split(b"\0")
+    entries = []
+    for i in range(0, len(fields) - 1, 2):
+        scope = fields[i].decode("utf-8", "surrogateescape")
+        key, _, value = fields[i + 1].decode("utf-8", "surrogateescape").partition("\n")
+        entries.append((scope, key, value))
+    return entries
+
+
+def safety_overrides(entries: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(key, value) config overrides that keep every command the repository's config names from running."""
+    user: dict[str, str] = {}
+    for scope, key, value in entries:
+        if scope not in _REPO_SCOPES and _command_key(key):
+            user[key.lower()] = value  # the last one wins, as in git
+    overrides = list(_ALWAYS)
+    seen = set()
+    for scope, key, _ in entries:
+        pattern = _command_key(key)
+        if scope in _REPO_SCOPES and pattern and key.lower() not in seen:
+            seen.add(key.lower())
+            overrides.append((key, user.get(key.lower(), _COMMAND_KEYS[pattern])))
+    return overrides
+
+
+def override_env(overrides: list[tuple[str, str]]) -> dict[str, str]:
+    """Config overrides as ``GIT_CONFIG_COUNT``/``KEY_n``/``VALUE_n`` (git 2.31+): they outrank every config
+    file like ``-c`` does, reach the git processes git starts itself, and, unlike ``-c key=value``, are never
+    misparsed when a hostile subsection name holds an ``=``."""
+    env = {"GIT_CONFIG_COUNT": str(len(overrides))}
+    for i, (key, value) in enumerate(overrides):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
+
+
+def git_env() -> dict[str, str]:
+    """The environment of our git calls: no ``GIT_*`` of the caller's (a git hook's ``GIT_DIR`` would point
+    elsewhere), no prompts, no pager, no editor, C messages."""
+    from . import proc
+
+    return proc.clean_env(("GIT_",), {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat",
+                                      "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_ASKPASS": "true",
+                                      "SSH_ASKPASS": "true", "LC_ALL": "C",
+                                      "LANGUAGE": "C", "GCM_INTERACTIVE": "never"})
 
 
 class _Runner:
-    """Runs git commands in one directory against one overall deadline."""
+    """Runs git commands in one directory against one overall deadline, with the repository's commands off."""
 
     def __init__(self, cwd: str, timeout: float) -> None:
-        import git  # GitPython: imported here so merely importing this module stays cheap
-
-        self._git = git.Git(cwd)
+        self.cwd = cwd
         self._deadline = time.monotonic() + timeout
         self.timed_out = False
+        self.env: Optional[dict[str, str]] = None
 
-    def run(self, *args: str) -> Optional[tuple[int, bytes, str]]:
-        """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start."""
+    def safe_env(self) -> dict[str, str]:
+        """The environment with this repository's safety overrides (its config listed once, running nothing)."""
+        if self.env is None:
+            base = git_env()
+            self.env = {**base, **override_env(list(_ALWAYS))}
+            listed = self._exec(["git", "--no-pager", "--no-optional-locks", "config", "--list", "--show-scope",
+                                 "-z"], None)
+            entries = _config_entries(listed.out) if listed is not None and listed.code == 0 else []
+            self.env = {**base, **override_env(safety_overrides(entries))}
+        return self.env
+
+    def _exec(self, argv: list[str], input: Optional[bytes]) -> Any:
+        from . import proc
+
         left = self._deadline - time.monotonic()
         if left <= 0:
             self.timed_out = True
             return None
-        command = [*_clean_env_prefix(), "git", "--no-optional-locks", *args]
-        try:
-            status, out, err = self._git.execute(
-                command, with_extended_output=True, with_exceptions=False, stdout_as_string=False,
-                kill_after_timeout=left, strip_newline_in_stdout=False,
-            )
-        except Exception as exc:  # noqa: BLE001  (GitCommandNotFound, OSError, a killed process)
-            if "Timeout" in str(exc) or "did not complete" in str(exc):
-                self.timed_out = True
-            return None
-        err_text = err if isinstance(err, str) else bytes(err or b"").decode("utf-8", "replace")
-        if "did not complete in" in err_text or time.monotonic() >= self._deadline:
-            # GitPython's watchdog killed it: what it printed is incomplete
+        result = proc.run(argv, cwd=self.cwd, timeout=left, input=input, env=self.env or git_env())
+        if result.timed_out:
             self.timed_out = True
             return None
-        return int(status or 0), bytes(out or b""), err_text
+        return None if result.code is None else result
+
+    def run(self, *args: str, input: Optional[bytes] = None) -> Optional[tuple[int, bytes, str]]:
+        """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start."""
+        self.safe_env()
+        result = self._exec(["git", "--no-pager", "--no-optional-locks", *args], input)
+        if result is None:
+            return None
+        return result.code, result.out, result.err_text()
 
 
 def parse_porcelain_v2(data: bytes) -> dict[str, Any]:
@@ -188,7 +284,7 @@ def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitS
         return state
     try:
         runner = _Runner(cwd, timeout)
-    except Exception as exc:  # noqa: BLE001  (GitPython missing or no git executable)
+    except Exception as exc:  # noqa: BLE001  (no git executable)
         state.errors.append(f"git unavailable: {exc}")
         return state
     rev = runner.run("rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir",
@@ -247,7 +343,7 @@ def toplevel(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> Optional[s
         return None
     try:
         runner = _Runner(cwd, timeout)
-    except Exception:  # noqa: BLE001  (GitPython missing or no git executable)
+    except Exception:  # noqa: BLE001  (no git executable)
         return None
     result = runner.run("rev-parse", "--show-toplevel")
     if result is None or result[0] != 0:
@@ -272,7 +368,7 @@ def commits_since(cwd: Optional[str], since: Optional[str], timeout: float = DEF
         return None
     try:
         runner = _Runner(cwd, timeout)
-    except Exception:  # noqa: BLE001  (GitPython missing or no git executable)
+    except Exception:  # noqa: BLE001  (no git executable)
         return None
     selector = [f"{base}..HEAD"] if base else [f"--since={since}", "HEAD"]
     result = runner.run("log", f"-n{limit}", "--format=%H%x1f%s%x1f%cI", *selector, "--")

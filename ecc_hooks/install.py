@@ -2,8 +2,11 @@
 
 The settings file belongs to the user: every other key and every foreign hook is kept, the file is
 backed up before it changes and replaced atomically, and a file we cannot parse is refused untouched.
-Claude Code validates settings, so our entries carry no extra keys; they are recognised by a trailing
-shell comment (``# ecc-hooks``) in the command string, which ``sh -c`` ignores.
+Claude Code validates settings, so our entries carry no extra keys. An entry is ours only when its command
+is exactly one this installation writes now or wrote before (recorded in ``$ECC_HOOKS_HOME/installed.json``,
+a file no repository can write): a settings file in a cloned repository cannot make ``doctor`` run its
+command, ``uninstall`` delete the user's own entry or ``install`` replace a statusLine by ending a command
+with our ``# ecc-hooks`` comment. Marked commands we did not write are reported, never run or removed.
 
 ``python -m ecc_hooks.install`` prints the plugin's ``hooks/hooks.json`` (generated from ``EVENTS``).
 """
@@ -16,7 +19,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +26,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import paths
+from . import fsio, paths, proc
 from .errors import UserError
 from .fsio import atomic_write
+from .text import clean, clean_block
 
 MARKER = "# ecc-hooks"
 HOOK_MODULE = "ecc_hooks.hook"
@@ -124,12 +127,48 @@ def plugin_hooks_document() -> dict[str, Any]:
 
 
 def render_json(document: object) -> bytes:
-    """Settings-file formatting: two-space indent, UTF-8 kept as is, trailing newline."""
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """Settings-file formatting: two-space indent, UTF-8 kept as is, trailing newline; never anything but JSON
+    (``allow_nan=False``; a ``RawNumber`` goes back as the literal it was read as)."""
+    nonce = os.urandom(8).hex()
+    raws: list[str] = []
+
+    def placeholder(value: object) -> str:
+        if not isinstance(value, RawNumber):
+            raise TypeError(f"{type(value).__name__} is not JSON")
+        raws.append(value.text)
+        return f"\0{nonce}:{len(raws) - 1}"
+
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False, default=placeholder)
+    for index, literal in enumerate(raws):
+        text = text.replace(f'"\\u0000{nonce}:{index}"', literal, 1)
+    return (text + "\n").encode("utf-8")
 
 
-def is_ours(command: object) -> bool:
-    """True for a command string carrying our marker (the only way we recognise our entries)."""
+def known_commands() -> set[str]:
+    """Every command this installation writes now or recorded having written (``installed.json``)."""
+    known = {python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}
+    try:
+        record = json.loads(fsio.read_file(paths.install_record_path(), 1 << 22))
+        known.update(c for c in record.get("commands", []) if isinstance(c, str))
+    except (OSError, ValueError, AttributeError):
+        pass
+    return known
+
+
+def remember_commands(commands: set[str]) -> None:
+    """Add ``commands`` to ``installed.json`` (so a later install or uninstall still knows them as ours)."""
+    known = known_commands() - {python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}
+    record = {"schema": "ecc.installed.v1", "commands": sorted(known | commands)}
+    fsio.atomic_write(paths.install_record_path(), (json.dumps(record, indent=2) + "\n").encode())
+
+
+def is_ours(command: object, known: set[str] | None = None) -> bool:
+    """True for a command string this installation wrote (exact equality; see the module docstring)."""
+    return isinstance(command, str) and command in (known if known is not None else known_commands())
+
+
+def is_marked(command: object) -> bool:
+    """True for a command that carries our marker comment, ours or not (reported by doctor)."""
     return isinstance(command, str) and command.rstrip().endswith(MARKER)
 
 
@@ -164,12 +203,36 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+class RawNumber:
+    """A JSON number a double cannot hold (``1e999``), kept as its literal so it is written back unchanged:
+    Python would read it as ``inf`` and write ``Infinity``, which is not JSON (Claude Code would fail to parse)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __deepcopy__(self, memo: dict) -> "RawNumber":
+        return self
+
+
+def _parse_float(text: str) -> float | RawNumber:
+    value = float(text)
+    return value if value - value == 0 else RawNumber(text)  # inf - inf is nan
+
+
 def parse_settings(data: bytes, path: str) -> dict[str, Any]:
     """The settings object in ``data`` (empty means ``{}``); UserError when it is not a JSON object."""
     if not data.strip():
         return {}
     try:
-        document = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        document = json.loads(data.decode("utf-8"), parse_constant=_reject_constant, parse_float=_parse_float)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise UserError(f"{path} is not valid JSON ({exc}); fix it or move it aside, then run again "
                         "(the file was not changed)") from None
@@ -248,7 +311,7 @@ def _hooks_of(settings: dict[str, Any], path: str) -> dict[str, Any] | None:
     return hooks
 
 
-def _strip_ours(hooks: dict[str, Any], path: str) -> set[str]:
+def _strip_ours(hooks: dict[str, Any], path: str, known: set[str]) -> set[str]:
     """Remove our handlers everywhere; drop groups we emptied; return the events whose list we emptied."""
     emptied: set[str] = set()
     for event, groups in list(hooks.items()):
@@ -263,7 +326,7 @@ def _strip_ours(hooks: dict[str, Any], path: str) -> set[str]:
             if not isinstance(handlers, list):
                 kept_groups.append(group)
                 continue
-            kept = [h for h in handlers if not (isinstance(h, dict) and is_ours(h.get("command")))]
+            kept = [h for h in handlers if not (isinstance(h, dict) and is_ours(h.get("command"), known))]
             if len(kept) == len(handlers):
                 kept_groups.append(group)
                 continue
@@ -278,20 +341,22 @@ def _strip_ours(hooks: dict[str, Any], path: str) -> set[str]:
     return emptied
 
 
-def installed(settings: dict[str, Any], path: str, *, statusline: bool, force: bool) -> dict[str, Any]:
+def installed(settings: dict[str, Any], path: str, *, statusline: bool, force: bool,
+              known: set[str] | None = None) -> dict[str, Any]:
     """A copy of ``settings`` with our hooks (and status line) in place; everything foreign kept."""
+    known = known_commands() if known is None else known
     result = copy.deepcopy(settings)
     hooks = _hooks_of(result, path)
     if hooks is None:
         hooks = result["hooks"] = {}
-    emptied = _strip_ours(hooks, path)
+    emptied = _strip_ours(hooks, path, known)
     for event, groups in hooks_section(python_command(HOOK_MODULE)).items():
         hooks.setdefault(event, []).extend(groups)
     for event in emptied - set(EVENT_NAMES):
         del hooks[event]  # an event an older version registered and this one no longer does
     if statusline:
         current = result.get("statusLine")
-        if current is not None and not (isinstance(current, dict) and is_ours(current.get("command"))) and not force:
+        if current is not None and not (isinstance(current, dict) and is_ours(current.get("command"), known)) and not force:
             shown = current.get("command") if isinstance(current, dict) else current
             raise UserError(f"{path} already has a statusLine of its own ({shown!r}); keep it with "
                             "--no-statusline, or replace it with --force (the old one stays in the backup)")
@@ -299,18 +364,19 @@ def installed(settings: dict[str, Any], path: str, *, statusline: bool, force: b
     return result
 
 
-def uninstalled(settings: dict[str, Any], path: str) -> dict[str, Any]:
+def uninstalled(settings: dict[str, Any], path: str, known: set[str] | None = None) -> dict[str, Any]:
     """A copy of ``settings`` without our entries, dropping the groups, lists and section we emptied."""
+    known = known_commands() if known is None else known
     result = copy.deepcopy(settings)
     hooks = _hooks_of(result, path)
     if hooks is not None:
         had = len(hooks)
-        for event in _strip_ours(hooks, path):
+        for event in _strip_ours(hooks, path, known):
             del hooks[event]
         if had and not hooks:
             del result["hooks"]
     current = result.get("statusLine")
-    if isinstance(current, dict) and is_ours(current.get("command")):
+    if isinstance(current, dict) and is_ours(current.get("command"), known):
         del result["statusLine"]
     return result
 
@@ -336,8 +402,12 @@ def _apply(args: argparse.Namespace, name: str) -> int:
     if args.dry_run:
         verb = "create" if original is None else "replace"
         print(f"ecc-hooks: --dry-run: would {verb} {path} with:")
-        sys.stdout.write(data.decode("utf-8"))
+        from .text import json_inert
+
+        sys.stdout.write(clean_block(json_inert(data.decode("utf-8"))))
         return 0
+    if name == "install":
+        remember_commands({python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)})
     backup = write_settings(path, data)
     what = "installed into" if name == "install" else "removed from"
     print(f"ecc-hooks: {what} {path}" + (f" (backup: {backup})" if backup else ""))
@@ -372,24 +442,34 @@ def _inspect(label: str, path: str, report: Report) -> None:
         report.lines.append(f"{label:8} {path}: no file")
         return
     events: list[str] = []
+    known = known_commands()
+    forged: list[str] = []
     hooks = settings.get("hooks")
     for event, groups in (hooks.items() if isinstance(hooks, dict) else []):
         for group in groups if isinstance(groups, list) else []:
             handlers = group.get("hooks") if isinstance(group, dict) else None
             for handler in handlers if isinstance(handlers, list) else []:
                 command = handler.get("command") if isinstance(handler, dict) else None
-                if is_ours(command):
+                if is_ours(command, known):
                     report.commands.setdefault(command, "hook")
                     if event not in events:
                         events.append(event)
+                elif is_marked(command) and command not in forged:
+                    forged.append(command)
     status = settings.get("statusLine")
     if status is None:
         status_text = "none"
-    elif isinstance(status, dict) and is_ours(status.get("command")):
+    elif isinstance(status, dict) and is_ours(status.get("command"), known):
         status_text = "ours"
         report.commands.setdefault(status["command"], "statusline")
     else:
         status_text = "foreign"
+        if isinstance(status, dict) and is_marked(status.get("command")) and status["command"] not in forged:
+            forged.append(status["command"])
+    for command in forged:
+        report.problems.append(f"{path} has a command marked {MARKER!r} that this installation did not write "
+                               f"(not run): {clean(command, 200)!r}; remove it unless you added it yourself, "
+                               "then run `ecc-hooks install` for the scope you want")
     report.lines.append(f"{label:8} {path}")
     if events:
         missing = [e for e in EVENT_NAMES if e not in events]
@@ -432,8 +512,9 @@ def _journal_lines(home: str) -> int:
 
 
 def _tail(data: bytes) -> str:
+    """The last line of a command's output, made safe to print (it may echo anything)."""
     text = data.decode("utf-8", "replace").strip()
-    return text.splitlines()[-1][:300] if text else ""
+    return clean(text.splitlines()[-1], 300) if text else ""
 
 
 def check_command(command: str, kind: str) -> str | None:
@@ -445,28 +526,27 @@ def check_command(command: str, kind: str) -> str | None:
         hook_stdin, status_stdin = _doctor_payloads(f"ecc-doctor-{uuid.uuid4().hex[:12]}", cwd)
         # No watcher for a check: it would outlive the scratch home it watches.
         env = {**os.environ, "ECC_HOOKS_HOME": home, "CLAUDE_PROJECT_DIR": cwd, "COLUMNS": "100", "ECC_HOOKS_NO_WATCHER": "1"}
-        try:
-            done = subprocess.run(["sh", "-c", command], input=hook_stdin if kind == "hook" else status_stdin,
-                                  capture_output=True, env=env, cwd=cwd, timeout=HOOK_TIMEOUT + 5)
-        except subprocess.TimeoutExpired:
+        done = proc.run(["sh", "-c", command], input=hook_stdin if kind == "hook" else status_stdin,
+                        env=env, cwd=cwd, timeout=HOOK_TIMEOUT + 5)
+        if done.timed_out:
             return f"timed out after {HOOK_TIMEOUT + 5} s"
-        if done.returncode != 0:
-            return f"exit {done.returncode}: {_tail(done.stderr) or 'no message'}"
+        if done.code != 0:
+            return f"exit {done.code}: {_tail(done.err) or done.error or 'no message'}"
         if kind == "hook":
-            if done.stdout.strip():
-                return f"printed on stdout ({_tail(done.stdout)!r}); a recording hook must print nothing"
+            if done.out.strip():
+                return f"printed on stdout ({_tail(done.out)!r}); a recording hook must print nothing"
             lines = _journal_lines(home)
             if lines != 1:
                 try:  # the hook logs why it wrote nothing in the scratch home's errors.log
                     with open(os.path.join(home, "errors.log"), "rb") as handle:
                         detail = _tail(handle.read())
                 except OSError:
-                    detail = _tail(done.stderr)
+                    detail = _tail(done.err)
                 return f"wrote {lines} journal lines, expected 1" + (f": {detail}" if detail else "")
             return None
-        first = done.stdout.decode("utf-8", "replace").splitlines()[:1]
+        first = done.out.decode("utf-8", "replace").splitlines()[:1]
         if not first or not first[0].strip():
-            return f"printed nothing (Claude Code would show a blank row){': ' + _tail(done.stderr) if done.stderr else ''}"
+            return f"printed nothing (Claude Code would show a blank row){': ' + _tail(done.err) if done.err else ''}"
         return None
 
 
@@ -493,6 +573,11 @@ def errors_summary() -> str:
     return f"errors.log: {total} entries ({by_kind}) in {path}" if total else f"errors.log: empty ({path})"
 
 
+def _say(text: str) -> None:
+    """Print a line of doctor's report: it quotes settings files and command output, so it is made inert."""
+    print(clean_block(text))
+
+
 def _doctor(args: argparse.Namespace) -> int:
     report = Report()
     seen: dict[str, str] = {}
@@ -507,23 +592,23 @@ def _doctor(args: argparse.Namespace) -> int:
         seen[real] = label
         _inspect(label, path, report)
     for line in report.lines:
-        print(line)
+        _say(line)
     if not report.commands:
-        print(errors_summary())
+        _say(errors_summary())
         raise UserError("ecc-hooks is not installed in any of these settings files; run `ecc-hooks install` "
                         "(add --scope project|local or --settings-file PATH for another file)")
-    print("commands (run with sh -c, payload on stdin, scratch ECC_HOOKS_HOME):")
+    _say("commands (run with sh -c, payload on stdin, scratch ECC_HOOKS_HOME):")
     for command, kind in report.commands.items():
         problem = check_command(command, kind)
-        print(f"  {'ok  ' if problem is None else 'FAIL'} {kind:10} {command}")
+        _say(f"  {'ok  ' if problem is None else 'FAIL'} {kind:10} {command}")
         if problem is not None:
-            print(f"       {problem}")
+            _say(f"       {problem}")
             report.problems.append(f"the {kind} command `{command}` fails ({problem}); make sure its interpreter "
                                    "can import ecc_hooks, or rerun `ecc-hooks install` from the environment that has it")
-    print(errors_summary())
+    _say(errors_summary())
     if report.problems:
         raise UserError("problems found:\n  - " + "\n  - ".join(report.problems))
-    print("ecc-hooks: everything installed works")
+    _say("ecc-hooks: everything installed works")
     return 0
 
 

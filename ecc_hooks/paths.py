@@ -14,6 +14,7 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     sessions/<session>/statusline.last  the status line's last good output (shown on an internal error)
     statusline.toml                 the user's status line config (segments, order, lines, theme)
     statusline.toml.cache.json      that config parsed, keyed by the file's mtime/size (no TOML parse per render)
+    installed.json                  the commands ``install`` wrote (only those are ever run, replaced or removed)
 
 Claude Code's own locations (read only): ``claude_config_dir()``, its ``projects/`` transcripts and a
 transcript's ``subagents/`` folder.
@@ -152,6 +153,11 @@ def errors_log_path() -> str:
 def cli_errors_log_path() -> str:
     """Tracebacks of CLI internal errors (exit 3 points here)."""
     return os.path.join(home(), "cli-errors.log")
+
+
+def install_record_path() -> str:
+    """Every command ``ecc-hooks install`` wrote into a settings file (how install, uninstall and doctor know ours)."""
+    return os.path.join(home(), "installed.json")
 
 
 def prices_override_path() -> str:

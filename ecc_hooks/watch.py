@@ -218,6 +218,7 @@ class Watcher:
         self.stop = threading.Event()
         self.sessions_dir = paths.sessions_dir()
         self.last_change = time.monotonic()
+        self.failing: set[str] = set()  # sessions whose last write failed (logged once)
 
     # -- per session ----------------------------------------------------------------------------
     def session(self, session_id: str) -> SessionWatch:
@@ -248,9 +249,14 @@ class Watcher:
             watch.state.session_id = watch.state.session_id or session_id
             fsio.atomic_write(paths.watch_state_path(session_id), watch.dumps())
             self.write_hud(watch, sensor, usage, fresh_git=turn_ended, changed_at=changed_at)
+            self.failing.discard(session_id)
             return True
         except Exception as exc:  # noqa: BLE001  (one bad session never stops the others)
-            log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
+            # A full or read-only disk fails every write: say so once per session until a write works again
+            # (what was folded stays in memory and is written once the disk has room).
+            if session_id not in self.failing:
+                self.failing.add(session_id)
+                log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
             return False
 
     def write_hud(self, watch: SessionWatch, sensor: dict[str, Any], usage: Any, fresh_git: bool = False,
@@ -303,14 +309,45 @@ class Watcher:
                 self.process(name, force=stale_hud)
 
     def transcript_dirs(self) -> set[str]:
-        """Folders of the known sessions' transcripts (their subagent folders are inside)."""
+        """The folders the live sessions' transcripts are read from: each transcript's own folder and its
+        subagents folder, or, until that exists, the nearest of its parents below the transcript's folder
+        (so its creation is seen). Never a whole projects tree: only what is read is watched."""
         dirs = set()
         for watch in self.sessions.values():
             if watch.tracker is not None and watch.state.turn_state != "ended":
-                directory = os.path.dirname(watch.tracker.transcript_path)
-                if os.path.isdir(directory):
-                    dirs.add(directory)
+                main = watch.tracker.transcript_path
+                directory = os.path.dirname(main)
+                if not os.path.isdir(directory):
+                    continue
+                dirs.add(directory)
+                subagents = paths.subagent_transcripts_dir(main)
+                for candidate in (subagents, os.path.dirname(subagents)):
+                    if os.path.isdir(candidate) and not os.path.islink(candidate):
+                        dirs.add(candidate)
+                        break
         return dirs
+
+    def session_dirs(self) -> set[str]:
+        """Every session folder (their journals and status line files are what the watcher reads)."""
+        try:
+            return {entry.path for entry in os.scandir(self.sessions_dir)
+                    if entry.is_dir(follow_symlinks=False) and paths.sanitize_session_id(entry.name) == entry.name}
+        except OSError:
+            return set()
+
+    def watch_paths(self) -> set[str]:
+        """Exactly the folders watched (none recursively): ``sessions/``, each session folder, and the live
+        transcript folders."""
+        return {self.sessions_dir, *self.session_dirs(), *self.transcript_dirs()}
+
+    def catch_up(self, since_ns: int) -> None:
+        """Process every known session and every session whose journal changed since ``since_ns``: what was
+        written while the notify loop restarted (a new session folder, a new transcript folder) is folded now."""
+        from . import collect
+
+        for name, mtime in collect.list_sessions():
+            if mtime >= since_ns or name in self.sessions:
+                self.process(name)
 
     def sessions_for(self, path: str) -> set[str]:
         """Which sessions a changed path concerns."""
@@ -338,8 +375,11 @@ class Watcher:
         """Watch until stopped or idle for ``idle_exit`` seconds; returns the exit code."""
         import watchfiles
 
-        paths.ensure_dir(paths.home())
-        paths.ensure_dir(self.sessions_dir)
+        try:
+            paths.ensure_dir(self.sessions_dir)
+        except OSError as exc:
+            log("home-unusable", f"{self.sessions_dir}: {exc}")
+            return 1
         self.startup_pass()
         timeout_ms = int(max(0.2, min(self.idle_exit, 5.0)) * 1000)
 
@@ -348,19 +388,21 @@ class Watcher:
             return not (name in OWN_FILES or name.endswith(".tmp") or name.startswith("."))
 
         while not self.stop.is_set():
-            roots = self.transcript_dirs()
-            watched = sorted({self.sessions_dir, *roots})
+            watched = self.watch_paths()
+            started_ns = time.time_ns() - 2_000_000_000  # mtimes are coarse: look a little further back
             rewatch = False
-            for changes in watchfiles.watch(*watched, watch_filter=wanted, debounce=self.debounce_ms,
+            for changes in watchfiles.watch(*sorted(watched), watch_filter=wanted, debounce=self.debounce_ms,
                                             step=self.step_ms, stop_event=self.stop, rust_timeout=timeout_ms,
                                             yield_on_timeout=True, raise_interrupt=False,
-                                            ignore_permission_denied=True):
+                                            ignore_permission_denied=True, recursive=False):
                 if self.stop.is_set():
                     break
                 if not changes:
                     if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
                         return 0
                     self.settle_git()
+                    for sid in sorted(self.failing):  # a disk that had no room may have some now
+                        self.process(sid, force=True)
                     continue
                 self.last_change = time.monotonic()
                 dirty: set[str] = set()
@@ -369,13 +411,12 @@ class Watcher:
                 for sid in sorted(dirty):
                     self.process(sid)
                 self.settle_git()
-                if self.transcript_dirs() - roots:
-                    rewatch = True  # a new transcript folder to watch: restart the notify loop
+                if any(change == watchfiles.Change.added for change, _ in changes) and self.watch_paths() - watched:
+                    rewatch = True  # a new session or transcript folder to watch: restart the notify loop
                     break
             if rewatch:
-                # events between the old loop's end and the new one's start: catch every known session up
-                for sid in list(self.sessions):
-                    self.process(sid)
+                # what was written between the old loop's start and the new one's: fold it now
+                self.catch_up(started_ns)
             elif not self.stop.is_set():
                 # the watch loop ended by itself (a watched folder vanished): look again shortly
                 time.sleep(0.5)
@@ -460,7 +501,11 @@ def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = 
     """Own the lock and watch until stopped (SIGTERM/SIGINT) or idle."""
     home = paths.home()
     os.environ["ECC_HOOKS_HOME"] = home  # absolute, before leaving the caller's folder
-    fd, holder = acquire_lock()
+    try:
+        fd, holder = acquire_lock()
+    except OSError as exc:  # a read-only or full home, or a lock file planted by someone else
+        raise UserError(f"cannot take the watcher lock in {home} ({exc.strerror or exc}); "
+                        "check that the folder is yours, writable and has room") from None
     if fd is None:
         raise UserError(f"a watcher already runs for {home} (pid {holder}); stop it with: ecc-hooks watch --stop")
     watcher = Watcher(idle_exit, step_ms, debounce_ms)

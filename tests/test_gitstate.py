@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 import subprocess
 from pathlib import Path
 
@@ -164,13 +165,18 @@ def test_git_env_of_a_caller_is_ignored(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_slow_repo_returns_what_is_known(tmp_path: Path) -> None:
-    # A real slow status: an fsmonitor hook that sleeps. The marker proves we returned before it finished.
+    # A real slow status: a clean filter that sleeps, named in the user's own (trusted) global config, so it
+    # runs (the repository's own config could not make it run). The marker proves we returned before it finished.
     repo = make_repo(tmp_path / "r")
-    marker = tmp_path / "monitor-finished"
-    monitor = tmp_path / "monitor.sh"
-    monitor.write_text(f"#!/bin/sh\nsleep 3\ntouch '{marker}'\n")
-    monitor.chmod(monitor.stat().st_mode | stat.S_IXUSR)
-    git(repo, "config", "core.fsmonitor", str(monitor))
+    marker = tmp_path / "filter-finished"
+    slow = tmp_path / "slow.sh"
+    started = tmp_path / "filter-started"
+    slow.write_text(f"#!/bin/sh\ntouch '{started}'\nsleep 3\ntouch '{marker}'\ncat\n")
+    slow.chmod(slow.stat().st_mode | stat.S_IXUSR)
+    git(repo, "config", "--global", "filter.slow.clean", str(slow))
+    (repo / ".gitattributes").write_text("*.txt filter=slow\n")
+    (repo / "a.txt").write_text("two\n")  # same size, new mtime: status must hash it through the filter
+    os.utime(repo / "a.txt", (time.time() + 5, time.time() + 5))
     git(repo, "remote", "add", "origin", "https://github.com/acme/slow.git")
     state = read_git_state(str(repo), timeout=0.5)
     assert not marker.exists(), "read_git_state waited for the slow status"
@@ -178,6 +184,9 @@ def test_slow_repo_returns_what_is_known(tmp_path: Path) -> None:
     assert any("timed out" in e for e in state.errors)
     assert state.worktree == str(repo) and state.repo == "acme/slow"  # learned before status
     assert state.dirty is None and state.branch is None  # status never answered
+    assert started.exists(), "the user's own filter never ran: trusted config must keep working"
+    time.sleep(3.5)
+    assert not marker.exists(), "the timed-out git's filter was left running"
 
 
 @pytest.mark.parametrize("url, expected", [

@@ -395,7 +395,7 @@ def test_statusline_shim_prints_a_line(tmp_path: Path, ecc_home: Path) -> None:
 
 def test_doctor_on_a_good_install(tmp_path: Path, ecc_home: Path) -> None:
     assert cli("install", cwd=tmp_path).returncode == 0
-    ecc_home.mkdir()
+    ecc_home.mkdir(exist_ok=True)  # install already made it (installed.json)
     (ecc_home / "errors.log").write_text('{"kind":"malformed-json"}\n{"kind":"timeout"}\n{"kind":"malformed-json"}\n')
     done = cli("doctor", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -412,11 +412,16 @@ def test_doctor_on_a_broken_install(tmp_path: Path, isolated_home: Path) -> None
     ours = json.dumps(install.python_command(install.HOOK_MODULE))[1:-1]  # as it stands in the JSON text
     text = user_settings.read_text()
     assert ours in text
-    user_settings.write_text(text.replace(ours, "/nonexistent/python3 -m ecc_hooks.hook # ecc-hooks"))
+    # What an install from a virtualenv deleted since leaves: its command, recorded as ours, no longer runs.
+    broken = "/nonexistent/python3 -m ecc_hooks.hook # ecc-hooks"
+    user_settings.write_text(text.replace(ours, broken))
+    install.remember_commands({broken})
     done = cli("doctor", cwd=tmp_path)
     assert done.returncode == 1
     assert "FAIL" in done.stdout and "/nonexistent/python3" in done.stderr
     assert "ecc-hooks install" in done.stderr
+    assert cli("install", "--no-statusline", cwd=tmp_path).returncode == 0  # install rewrites the outdated command
+    assert broken not in user_settings.read_text() and ours in user_settings.read_text()
 
 
 def test_doctor_with_nothing_installed_or_an_unreadable_file(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shlex
-import subprocess
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -30,7 +29,7 @@ from ..models.session import (
     Worker,
     WorkerState,
 )
-from .. import fsio
+from .. import fsio, proc
 from ..timestamps import parse_iso
 from . import _common
 from ._common import Context, Details, Inspection, Target, TargetError
@@ -74,14 +73,11 @@ def session_dir_exists(name: str, ctx: Context) -> bool:
 # ---------------------------------------------------------------------------- tmux
 
 
-def _tmux(ctx: Context, *args: str) -> Optional[subprocess.CompletedProcess[str]]:
+def _tmux(ctx: Context, *args: str) -> Optional[str]:
+    """tmux's stdout, or None when it failed, was missing or timed out."""
     socket = ctx.tmux_socket or os.environ.get(SOCKET_ENV)
-    command = ["tmux", *(["-L", socket] if socket else []), *args]
-    try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=TMUX_TIMEOUT,
-                              stdin=subprocess.DEVNULL, errors="replace")
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    result = proc.run(["tmux", *(["-L", socket] if socket else []), *args], timeout=TMUX_TIMEOUT)
+    return result.out.decode("utf-8", "replace") if result.ok else None
 
 
 def parse_panes(text: str) -> list[dict[str, Any]]:
@@ -100,10 +96,8 @@ def parse_panes(text: str) -> list[dict[str, Any]]:
 
 def list_panes(session: str, ctx: Context) -> Optional[list[dict[str, Any]]]:
     """The tmux session's panes; None when the session (or tmux) is not there."""
-    proc = _tmux(ctx, "list-panes", "-s", "-t", f"={session}", "-F", _PANE_FORMAT)
-    if proc is None or proc.returncode != 0:
-        return None
-    return parse_panes(proc.stdout)
+    out = _tmux(ctx, "list-panes", "-s", "-t", f"={session}", "-F", _PANE_FORMAT)
+    return None if out is None else parse_panes(out)
 
 
 def _real(path: Optional[str]) -> Optional[str]:
