@@ -149,20 +149,60 @@ def _config_entries(data: bytes) -> list[tuple[str, str, str]]:
     return entries
 
 
-def safety_overrides(entries: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
-    """(key, value) config overrides that keep every command the repository's config names from running."""
-    user: dict[str, str] = {}
+# Lists, where "" resets what came before: the user's own entries are given again after the reset.
+_LIST_KEYS = frozenset({"credential.helper", "credential.*.helper"})
+# Keys git takes the FIRST value of (remote.c), which no override can outrank: the runner passes the
+# command-line option instead (``Safety.args_for``).
+_FIRST_WINS = {"remote.*.uploadpack": ("--upload-pack", ("fetch", "ls-remote", "pull", "clone")),
+               "remote.*.receivepack": ("--receive-pack", ("push",))}
+
+
+@dataclass
+class Safety:
+    """What keeps a repository's commands from running: config ``overrides`` and, for keys git reads first-wins,
+    ``options`` to add to the subcommands that would use them."""
+
+    overrides: list[tuple[str, str]]
+    options: dict[str, list[str]] = field(default_factory=dict)  # subcommand -> options
+
+    def args_for(self, args: tuple[str, ...]) -> list[str]:
+        """``args`` with the safety options after the subcommand."""
+        extra = self.options.get(args[0], []) if args else []
+        return [args[0], *extra, *args[1:]] if extra else list(args)
+
+
+def safety_overrides(entries: list[tuple[str, str, str]]) -> Safety:
+    """The ``Safety`` of a repository from its config entries: every command its own config names stays off;
+    the user's own (global, system) values of those keys apply instead."""
+    user: dict[str, list[str]] = {}
+    user_lists: list[tuple[str, str]] = []  # the user's own helper entries, all list keys, in config order
     for scope, key, value in entries:
         if scope not in _REPO_SCOPES and _command_key(key):
-            user[key.lower()] = value  # the last one wins, as in git
+            user.setdefault(key.lower(), []).append(value)
+            if _command_key(key) in _LIST_KEYS:
+                user_lists.append((key, value))
     overrides = list(_ALWAYS)
+    options: dict[str, list[str]] = {}
     seen = set()
+    reset = False
     for scope, key, _ in entries:
         pattern = _command_key(key)
-        if scope in _REPO_SCOPES and pattern and key.lower() not in seen:
-            seen.add(key.lower())
-            overrides.append((key, user.get(key.lower(), _COMMAND_KEYS[pattern])))
-    return overrides
+        if scope not in _REPO_SCOPES or not pattern or key.lower() in seen:
+            continue
+        seen.add(key.lower())
+        own = user.get(key.lower(), [])
+        if pattern in _FIRST_WINS:
+            option, commands = _FIRST_WINS[pattern]
+            for command in commands:
+                options.setdefault(command, []).append(f"{option}={own[0] if own else _COMMAND_KEYS[pattern]}")
+        elif pattern in _LIST_KEYS:
+            # One "" empties the whole helper list (every URL's too), then the user's own entries come back.
+            if not reset:
+                reset = True
+                overrides += [(key, "")] + user_lists
+        else:
+            overrides.append((key, own[-1] if own else _COMMAND_KEYS[pattern]))  # the last one wins, as in git
+    return Safety(overrides, options)
 
 
 def override_env(overrides: list[tuple[str, str]]) -> dict[str, str]:
@@ -183,7 +223,7 @@ def git_env() -> dict[str, str]:
 
     return proc.clean_env(("GIT_",), {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat",
                                       "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_ASKPASS": "true",
-                                      "SSH_ASKPASS": "true", "LC_ALL": "C",
+                                      "SSH_ASKPASS": "true", "GIT_PROXY_COMMAND": "", "LC_ALL": "C",
                                       "LANGUAGE": "C", "GCM_INTERACTIVE": "never"})
 
 
@@ -195,6 +235,7 @@ class _Runner:
         self._deadline = time.monotonic() + timeout
         self.timed_out = False
         self.env: Optional[dict[str, str]] = None
+        self.safety = Safety(list(_ALWAYS))
 
     def safe_env(self) -> dict[str, str]:
         """The environment with this repository's safety overrides (its config listed once, running nothing)."""
@@ -204,7 +245,8 @@ class _Runner:
             listed = self._exec(["git", "--no-pager", "--no-optional-locks", "config", "--list", "--show-scope",
                                  "-z"], None)
             entries = _config_entries(listed.out) if listed is not None and listed.code == 0 else []
-            self.env = {**base, **override_env(safety_overrides(entries))}
+            self.safety = safety_overrides(entries)
+            self.env = {**base, **override_env(self.safety.overrides)}
         return self.env
 
     def _exec(self, argv: list[str], input: Optional[bytes]) -> Any:
@@ -223,7 +265,7 @@ class _Runner:
     def run(self, *args: str, input: Optional[bytes] = None) -> Optional[tuple[int, bytes, str]]:
         """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start."""
         self.safe_env()
-        result = self._exec(["git", "--no-pager", "--no-optional-locks", *args], input)
+        result = self._exec(["git", "--no-pager", "--no-optional-locks", *self.safety.args_for(args)], input)
         if result is None:
             return None
         return result.code, result.out, result.err_text()

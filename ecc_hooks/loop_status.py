@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Optional
 import orjson
 
 from . import fsio, paths
+from .redact import redact
 from .text import dump_json, human, resume_command
 from .errors import UserError
 from .models.loop_status import (
@@ -139,7 +140,8 @@ def verdict(scan: Scan, transcript_path: str, now: datetime,
                                   message=f"Bash call {call.id} has had no result for {age / 60:.0f} min",
                                   toolUseId=call.id, command=command, startedAt=iso(call.at),
                                   ageSeconds=age, thresholdSeconds=bash_threshold))
-            actions.append(f"check the command of {call.id} ({(command or '?')[:80]}): it may hang; "
+            # redacted before it is cut: a cut can split a secret from what marks it as one (the "@" of a URL)
+            actions.append(f"check the command of {call.id} ({redact(command or '?', limit=None)[:80]}): it may hang; "
                            "interrupt it (Esc in Claude Code) or kill the process")
     wakeups = [c for c in scan.calls.values() if c.name == "ScheduleWakeup"]
     if wakeups:

@@ -26,6 +26,8 @@ _KEYWORDS = (
 )
 # Where a token may start: not glued to a word character, except after a JSON/C escape such as ``\n``.
 _START = r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))"
+# Where a command-line flag may start: not inside a word or another flag, except after a JSON escape.
+_FLAG_START = r"(?:(?<![\w-])|(?<=\\[nrtbf]))"
 # A shell-like word: quoted parts (also JSON-escaped quotes) and bare parts, glued together.
 _WORD = r"(?:\\\"[^\"\n]*?\\\"|\"[^\"\n]*\"|'[^'\n]*'|(?:\\\\|\\(?![nrtbf\"'/])|[^\s\"'\\])+)+"
 # A value after ``name=`` / ``name:``; JSON escapes end it.
@@ -63,7 +65,7 @@ _RULES: list[tuple[tuple[str, ...], str, str]] = [
     # prose such as "the bearer instrument" stays as written.
     (
         ("bearer",),
-        r"(?i)\b(bearer)(\s+)(?=[A-Za-z]*[0-9._~+/=\-])[A-Za-z0-9._~+/=\-]{8,}",
+        r"(?i)" + _START + r"(bearer)(\s+)(?=[A-Za-z]*[0-9._~+/=\-])[A-Za-z0-9._~+/=\-]{8,}",
         r"\1\2" + MASK,
     ),
     # [user]:password@ in a URL (redis://:pw@host too); greedy to the last "@" of the authority.
@@ -73,15 +75,16 @@ _RULES: list[tuple[tuple[str, ...], str, str]] = [
     # curl -u user:password (also --user=, -uuser:password); the user name stays.
     (
         ("-u", "--user"),
-        r"((?<![\w-])(?:-u\s*|--user[=\s]\s*)['\"]?[^\s:'\"\\]*:)(" + _WORD + ")",
+        r"(" + _FLAG_START + r"(?:-u\s*|--user[=\s]\s*)['\"]?[^\s:'\"\\]*:)(" + _WORD + ")",
         r"\1" + MASK,
     ),
     # mysql/mariadb -pPASSWORD (the password glued to -p).
-    (("mysql", "mariadb"), r"(?i)(\b(?:mysql|mariadb)[\w-]*\b[^\n|;&]*?(?<![\w-])-p)(?=[^\s-])(" + _WORD + ")",
+    (("mysql", "mariadb"), r"(?i)(" + _START + r"(?:mysql|mariadb)[\w-]*\b[^\n|;&]*?" + _FLAG_START + r"-p)(?=[^\s-])("
+     + _WORD + ")",
      r"\1" + MASK),
     (
         ("pass", "secret", "token", "key", "credential", "auth", "pwd"),
-        r"(?i)((?<![\w-])--?[\w-]*" + _KEYWORDS + r"(?:[=\s]+))(" + _WORD + ")",
+        r"(?i)(" + _FLAG_START + r"--?[\w-]*" + _KEYWORDS + r"(?:[=\s]+))(" + _WORD + ")",
         r"\1" + MASK,
     ),
     (
@@ -112,7 +115,10 @@ def redact(text: str, limit: int | None = SCAN_LIMIT) -> str:
     ``limit`` cuts longer text before scanning (the hot path's bound); ``None`` scans all of it (documents).
     """
     if limit is not None and len(text) > limit:
-        text = text[:limit]
+        # The cut may split a secret from what marks it as one: the word it falls in goes too.
+        floor = max(limit - 4096, 0)
+        cut = text.rfind(" ", floor, limit)
+        text = text[: cut if cut > 0 else floor]
     lowered = text.lower()
     for index, (triggers, _, replacement) in enumerate(_RULES):
         if any(t in lowered for t in triggers):

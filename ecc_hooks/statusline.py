@@ -25,7 +25,7 @@ import time
 
 from . import paths
 from .fsio import atomic_write, open_file, read_file, read_stdin
-from .redact import redact, redact_strings
+from .redact import redact_strings
 from .segments import DEFAULT_ORDER, REGISTRY, Context
 from .segments import run as run_segment
 from .text import clean
@@ -203,8 +203,8 @@ def color_from(env: Mapping[str, str], config: Mapping[str, Any]) -> bool:
 
 
 def record_sensor(session: str, stdin: Mapping[str, Any], now: float) -> None:
-    """Keep what only the status line learns, for the watcher and the HUD."""
-    sensor = redact_strings({k: stdin[k] for k in SENSOR_KEYS if k in stdin})
+    """Keep what only the status line learns, for the watcher and the HUD (``stdin`` already redacted)."""
+    sensor = {k: stdin[k] for k in SENSOR_KEYS if k in stdin}
     sensor["receivedAt"] = now
     sensor["sessionId"] = session
     atomic_write(paths.statusline_sensor_path(session), dumps(sensor).encode(), durable=False)
@@ -265,7 +265,11 @@ def parse_stdin(data: bytes, problem: str | None) -> tuple[dict[str, Any] | None
 
 
 def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str, str], now: float) -> str:
-    """Everything between Claude Code's parsed stdin and the text to print (records the sensor, keeps the line)."""
+    """Everything between Claude Code's parsed stdin and the text to print (records the sensor, keeps the line).
+
+    Every string of stdin is redacted first, so neither the sensor file, the last line nor the row holds a
+    secret (the snapshot was redacted by the watcher that wrote it)."""
+    stdin = redact_strings(stdin)  # type: ignore[assignment]
     snapshot: dict[str, Any] = {}
     age = None
     if session:
@@ -277,7 +281,7 @@ def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str
     config, config_error = load_config()
     lines = render_lines(stdin, snapshot, config, width=width_from(env, config), now=now, env=env,
                          snapshot_age=age, config_error=config_error, color=color_from(env, config))
-    output = redact("\n".join(lines), limit=None) or "ecc-hooks: nothing to show"
+    output = "\n".join(lines) or "ecc-hooks: nothing to show"
     if session:
         try:
             save_last_line(session, output)

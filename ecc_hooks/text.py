@@ -31,8 +31,9 @@ _INVISIBLE_CODES = (
     + list(range(0xE0000, 0xE0080))
 )
 _INVISIBLE = {c: None for c in _INVISIBLE_CODES}
-_STRIP_LINE = _C0 | _C1 | _INVISIBLE
-_STRIP_BLOCK = {c: v for c, v in _STRIP_LINE.items() if c not in (0x09, 0x0A)}
+# One line: line breaks and tabs become spaces (words on either side stay apart), the rest goes.
+_STRIP_LINE = _C0 | _C1 | _INVISIBLE | {0x09: " ", 0x0A: " ", 0x0D: " "}
+_STRIP_BLOCK = {c: None for c in _C0 | _C1 | _INVISIBLE if c not in (0x09, 0x0A)}
 _ESCAPE_STARTS = ("\x1b", "\x9b", "\x9d", "\x90", "\x98", "\x9e", "\x9f")
 _escape_re = None
 _inert_re = None
@@ -47,8 +48,10 @@ def _strip_escapes(text: str) -> str:
 
         _escape_re = re.compile(
             r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI
-            r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC ... BEL/ST
-            r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS/SOS/PM/APC strings
+            # OSC and DCS/SOS/PM/APC strings up to BEL/ST; an unterminated one ends at the line's end, so
+            # it can never swallow the rest of a document
+            r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+            r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c\n]*(?:\x1b\\|\x9c)?"
             r"|\x1b[ -/]*[0-~]?"  # other escapes (nF, Fp, Fe, Fs)
         )
     return _escape_re.sub("", text)

@@ -80,3 +80,50 @@ def wait_until(condition: Callable[[], Any], timeout: float, message: Callable[[
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s: {message() if callable(message) else message}")
         time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------- big journals (tests and benchmarks)
+
+
+def write_journal(path: Path, events: int, session: str = "5ec0717e-0000-4000-8000-00000000b19b") -> int:
+    """Write a journal of ``events`` records as the hook writes them (a prompt, then Bash calls with their
+    results, every tenth failing, a Stop every 50 events); returns its size in bytes. Templates come from the
+    real normalizer once per kind; each record differs by its time and tool_use_id."""
+    from ecc_hooks.hook import encode_record
+    from ecc_hooks.normalize import normalize
+
+    def template(payload: dict) -> str:
+        record = normalize({"session_id": session, "cwd": "/home/dev/work",
+                            "transcript_path": f"/home/dev/.claude/projects/-home-dev-work/{session}.jsonl",
+                            **payload}, 1_800_000_000.0)
+        return encode_record(record).decode().replace("2027-01-15T08:00:00.000Z", "@TS@").replace("TOOLID", "@TID@")
+
+    bash = {"tool_name": "Bash", "tool_use_id": "TOOLID", "tool_input": {"command": "pytest -q tests/unit", "description": "run the tests"}}
+    kinds = [
+        template({"hook_event_name": "UserPromptSubmit", "prompt": "make the tests pass"}),
+        template({"hook_event_name": "PreToolUse", **bash}),
+        template({"hook_event_name": "PostToolUse", **bash, "tool_response": {"stdout": "12 passed", "stderr": "",
+                                                                               "interrupted": False}}),
+        template({"hook_event_name": "PostToolUseFailure", **bash, "error": "Exit code 1: 1 failed"}),
+        template({"hook_event_name": "Stop"}),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
+        lines = []
+        for n in range(events):
+            step = n % 50
+            if step == 0:
+                kind = 0
+            elif step == 49:
+                kind = 4
+            else:
+                kind = 1 if step % 2 else (3 if step % 20 == 0 else 2)
+            minute, second = divmod(n // 10 % 3600, 60)
+            ts = f"2027-01-15T{8 + n // 36000 % 16:02d}:{minute:02d}:{second:02d}.{n % 1000:03d}Z"
+            lines.append(kinds[kind].replace("@TS@", ts).replace("@TID@", f"toolu_{(n - (0 if kind == 1 else 1)) // 2:09d}"))
+            if len(lines) >= 10000:
+                written += out.write("".join(lines))
+                lines = []
+        written += out.write("".join(lines))
+    return written
