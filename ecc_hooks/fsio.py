@@ -99,24 +99,18 @@ def open_file(path: str, flags: int, mode: int = FILE_MODE, create_dirs: bool = 
     parts = _relative_to_home(path)
     if parts is None:
         fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, mode)
-        try:
-            _check(fd, path, False, False)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
-    dfd = _open_state_dir(parts[:-1], create_dirs)
-    try:
+    else:
+        dfd = _open_state_dir(parts[:-1], create_dirs)
         try:
             fd = os.open(parts[-1], flags | _NOFOLLOW, mode, dir_fd=dfd)
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENXIO):
                 raise UnsafeFile(f"a link or a FIFO: {path}") from None
             raise
-    finally:
-        os.close(dfd)
+        finally:
+            os.close(dfd)
     try:
-        _check(fd, path, False, True)
+        _check(fd, path, False, parts is not None)
     except BaseException:
         os.close(fd)
         raise

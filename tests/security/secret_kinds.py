@@ -16,9 +16,15 @@ PW = ALNUM + "&,;!%^*()[]{}+=:@/.-_~#?|<>$"
 URLSAFE = ALNUM + "-._~!$&'()*+,;=%"
 
 
+def _unlikely(token: str) -> bool:
+    """Varied enough (8+ distinct characters, digits and letters both) never to stand in our own output by
+    chance: no event name, field name, id or timestamp of ours can match it."""
+    return (len(set(token)) >= 8 and sum(c.isdigit() for c in token) >= 2
+            and sum(c.isalpha() for c in token) >= 2)
+
+
 def _tok(alphabet: str, size: int, extra: int = 12) -> st.SearchStrategy[str]:
-    # A run of distinct random characters: long enough never to appear by chance in our own output.
-    return st.text(alphabet, min_size=size, max_size=size + extra).filter(lambda t: len(set(t)) >= 8)
+    return st.text(alphabet, min_size=size, max_size=size + extra).filter(_unlikely)
 
 
 def _pw(alphabet: str = PW) -> st.SearchStrategy[str]:
@@ -29,7 +35,7 @@ KINDS: dict[str, st.SearchStrategy[tuple[str, str]]] = {
     "anthropic": _tok(ALNUM + "_-", 40).map(lambda t: (f"sk-ant-api03-{t}", t)),
     "openai": _tok(ALNUM, 40).map(lambda t: (f"sk-proj-{t}", t)),
     "aws": st.text(string.ascii_uppercase + string.digits, min_size=16, max_size=16)
-    .filter(lambda t: len(set(t)) >= 8).map(lambda t: (f"AKIA{t}", t)),
+    .filter(_unlikely).map(lambda t: (f"AKIA{t}", t)),
     "github": _tok(ALNUM, 36, 0).map(lambda t: (f"ghp_{t}", t)),
     "github_pat": _tok(ALNUM + "_", 60).map(lambda t: (f"github_pat_{t}", t)),
     "slack": _tok(ALNUM, 24).map(lambda t: (f"xoxb-1234-{t}", t)),

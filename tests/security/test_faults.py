@@ -181,4 +181,5 @@ def test_a_printed_resume_command_passes_the_id_as_a_value(tmp_path: Path, ecc_h
                          env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
     lines = ran.stdout.splitlines()
     assert lines[0] == str(cwd)
-    assert lines[1:] in (["arg:--resume", f"arg:{session}"], [f"arg:--resume={session}"])
+    # "--resume" then "-p" as two arguments is read as two flags: the id must travel inside the option
+    assert lines[1:] == [f"arg:--resume={session}"]

@@ -13,8 +13,6 @@ import contextlib
 import io
 import json
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from ecc_hooks import cli, hook, statusline, watch
 from tests.security.secret_kinds import secret_texts
+from tests.test_hook_properties import scratch_home
 from tests.test_loop_status import assistant_text, prompt, tool_result, tool_use
 
 EXAMPLES = int(os.environ.get("ECC_SECRETS_EXAMPLES", "120"))
@@ -39,62 +38,55 @@ def run_cli(*args: str) -> bytes:
 
 def everything_written_and_printed(text: str) -> list[bytes]:
     """Run every component on ``text``; return all output and every file's bytes."""
-    root = Path(tempfile.mkdtemp(prefix="ecc-secrets-"))
-    home, work, out_dir = root / "home", root / "work", root / "out"
+    with scratch_home(raw=False) as home:
+        return _run_everything(text, home, home.parent / "work", home.parent / "out")
+
+
+def _run_everything(text: str, home: Path, work: Path, out_dir: Path) -> list[bytes]:
     work.mkdir()
-    saved = {k: os.environ.get(k) for k in ("ECC_HOOKS_HOME", "ECC_HOOKS_RAW")}
-    os.environ["ECC_HOOKS_HOME"] = str(home)
     printed: list[bytes] = []
-    try:
-        transcript = work / f"{SESSION}.jsonl"
-        lines = [prompt(text, 0, SESSION), tool_use("toolu_1", "Bash", {"command": text}, 1, SESSION),
-                 tool_result("toolu_1", 2, SESSION), assistant_text(text, 3, SESSION),
-                 tool_use("toolu_2", "Bash", {"command": f"sleep 9999 && {text}"}, 4, SESSION)]
-        lines[2]["message"]["content"][0]["content"] = text
-        transcript.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        common = {"session_id": SESSION, "cwd": str(work), "transcript_path": str(transcript)}
-        payloads = [
-            {"hook_event_name": "SessionStart", "source": "startup"},
-            {"hook_event_name": "UserPromptSubmit", "prompt": text},
-            {"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_use_id": "b1", "tool_input": {"command": text}},
-            {"hook_event_name": "PostToolUseFailure", "tool_name": "Bash", "tool_use_id": "b1",
-             "tool_input": {"command": text}, "error": text},
-            {"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_use_id": "r1",
-             "tool_input": {"file_path": str(work / ".env")}, "tool_response": {"file": {"content": text}}},
-            {"hook_event_name": "Notification", "message": text},
-        ]
-        now = time.time()
-        for raw in ("0", "1"):
-            os.environ["ECC_HOOKS_RAW"] = raw
-            for payload in payloads:
-                hook.handle(json.dumps({**common, **payload}).encode(), None, now)
-        hook.handle(("{" + json.dumps(text)).encode(), None, now)  # malformed: goes to errors.log
-        stdin = {**common, "model": {"id": "claude-sonnet-4-5", "display_name": text},
-                 "workspace": {"current_dir": text, "project_dir": str(work)}, "version": text}
-        printed.append(statusline.render_stdin(stdin, SESSION, {"COLUMNS": "400"}, now).encode())
-        watcher = watch.Watcher(idle_exit=1)
-        watcher.process(SESSION, force=True)
-        watch.log("test", f"detail {text}")
-        printed.append(run_cli("status", "--json", "--no-gh", "--session", SESSION))
-        printed.append(run_cli("status", "--markdown", "--no-gh", "--session", SESSION))
-        printed.append(run_cli("inspect", SESSION))
-        out_dir.mkdir()
-        printed.append(run_cli("inspect", SESSION, "--markdown"))
-        printed.append(run_cli("inspect", SESSION, "--handoff", str(out_dir / "handoff.md")))
-        printed.append(run_cli("inspect", str(transcript), "--target-type", "transcript", "--markdown"))
-        printed.append(run_cli("inspect", str(transcript), "--target-type", "transcript"))
-        for fmt in ((), ("--json",)):
-            printed.append(run_cli("loop-status", "--transcript", str(transcript), "--now", "2026-05-13T00:00:00Z",
-                                   "--write-dir", str(out_dir / "loop"), *fmt))
-        files = [p.read_bytes() for folder in (home, out_dir) for p in folder.rglob("*") if p.is_file()]
-        return printed + files
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        shutil.rmtree(root, ignore_errors=True)
+    transcript = work / f"{SESSION}.jsonl"
+    lines = [prompt(text, 0, SESSION), tool_use("toolu_1", "Bash", {"command": text}, 1, SESSION),
+             tool_result("toolu_1", 2, SESSION), assistant_text(text, 3, SESSION),
+             tool_use("toolu_2", "Bash", {"command": f"sleep 9999 && {text}"}, 4, SESSION)]
+    lines[2]["message"]["content"][0]["content"] = text
+    transcript.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    common = {"session_id": SESSION, "cwd": str(work), "transcript_path": str(transcript)}
+    payloads = [
+        {"hook_event_name": "SessionStart", "source": "startup"},
+        {"hook_event_name": "UserPromptSubmit", "prompt": text},
+        {"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_use_id": "b1", "tool_input": {"command": text}},
+        {"hook_event_name": "PostToolUseFailure", "tool_name": "Bash", "tool_use_id": "b1",
+         "tool_input": {"command": text}, "error": text},
+        {"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_use_id": "r1",
+         "tool_input": {"file_path": str(work / ".env")}, "tool_response": {"file": {"content": text}}},
+        {"hook_event_name": "Notification", "message": text},
+    ]
+    now = time.time()
+    for raw in ("0", "1"):
+        os.environ["ECC_HOOKS_RAW"] = raw
+        for payload in payloads:
+            hook.handle(json.dumps({**common, **payload}).encode(), None, now)
+    hook.handle(("{" + json.dumps(text)).encode(), None, now)  # malformed: goes to errors.log
+    stdin = {**common, "model": {"id": "claude-sonnet-4-5", "display_name": text},
+             "workspace": {"current_dir": text, "project_dir": str(work)}, "version": text}
+    printed.append(statusline.render_stdin(stdin, SESSION, {"COLUMNS": "400"}, now).encode())
+    watcher = watch.Watcher(idle_exit=1)
+    watcher.process(SESSION, force=True)
+    watch.log("test", f"detail {text}")
+    printed.append(run_cli("status", "--json", "--no-gh", "--session", SESSION))
+    printed.append(run_cli("status", "--markdown", "--no-gh", "--session", SESSION))
+    printed.append(run_cli("inspect", SESSION))
+    out_dir.mkdir()
+    printed.append(run_cli("inspect", SESSION, "--markdown"))
+    printed.append(run_cli("inspect", SESSION, "--handoff", str(out_dir / "handoff.md")))
+    printed.append(run_cli("inspect", str(transcript), "--target-type", "transcript", "--markdown"))
+    printed.append(run_cli("inspect", str(transcript), "--target-type", "transcript"))
+    for fmt in ((), ("--json",)):
+        printed.append(run_cli("loop-status", "--transcript", str(transcript), "--now", "2026-05-13T00:00:00Z",
+                               "--write-dir", str(out_dir / "loop"), *fmt))
+    files = [p.read_bytes() for folder in (home, out_dir) for p in folder.rglob("*") if p.is_file()]
+    return printed + files
 
 
 def check(example: tuple[str, str, str]) -> None:
