@@ -36,7 +36,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from bench_transcript import assistant, generate  # noqa: E402
 
-CAPTURE = REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl"
+CAPTURE = REPO / "tests" / "fixtures" / "captures" / "statusline-stdin.jsonl"
 SESSION = "5f0c2a7e-1b7d-4c55-9a43-b3b1d2f0a9e1"
 PACKAGES = {  # pinned: ccusage 20.0.26 has no published native package for linux-x64; 20.0.24 has
     "ccstatusline": "ccstatusline@2.2.30",

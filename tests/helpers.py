@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-CAPTURES = SHARED / "captures"
+FIXTURES = REPO / "tests" / "fixtures"
+CAPTURES = FIXTURES / "captures"  # real payloads of the pinned client (tests/e2e/regenerate_captures.py)
 
 
 def run_hook(stdin: bytes, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[bytes]:

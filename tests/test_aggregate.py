@@ -7,7 +7,6 @@ beside it; costs come from the real usage engine over a real transcript file.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from ecc_hooks.usage import UsageTracker
 from tests import usage_lines as ul
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
 SCHEMA = json.loads((REPO / "schemas" / "ecc.hud-status.v1.schema.json").read_text())
 T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 SID = "sess-1"
@@ -459,11 +459,7 @@ def test_state_round_trips_through_json() -> None:
 
 
 def test_upstream_example_validates_against_our_schema() -> None:
-    text = (REPO.parent / "shared" / "spec" / "contracts.md").read_text()
-    section = text[text.index("## ecc.hud-status.v1"):]
-    block = re.search(r"```json\n(.*?)```", section, re.S)
-    assert block is not None
-    example = json.loads(block.group(1))
+    example = json.loads((FIXTURES / "upstream" / "ecc.hud-status.v1.example.json").read_text())
     assert example["schema_version"] == "ecc.hud-status.v1"
     jsonschema.validate(example, SCHEMA)
     HudStatus.model_validate(example)

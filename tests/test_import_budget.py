@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.helpers import REPO, capture_payloads
+from tests.helpers import CAPTURES, REPO, capture_payloads
 
 FORBIDDEN = ["pydantic", "orjson", "git", "watchfiles", "importlib.metadata", "email", "datetime", "hashlib",
              "subprocess", "asyncio", "typing_extensions"]
@@ -103,7 +103,7 @@ def test_installed_command_stays_lean(module: str, ecc_home) -> None:
     if module == "ecc_hooks.hook":
         stdin = json.dumps(next(p for p in capture_payloads() if p["hook_event_name"] == "PostToolUse")).encode()
     else:
-        stdin = (REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl").read_bytes().splitlines()[-1]
+        stdin = (CAPTURES / "statusline-stdin.jsonl").read_bytes().splitlines()[-1]
         session = json.loads(stdin)["session_id"]
         (ecc_home / "sessions" / session).mkdir(parents=True)
         from ecc_hooks.segments import sample

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ecc_hooks import install
-from tests.helpers import REPO, journal_lines
+from tests.helpers import CAPTURES, REPO, journal_lines
 
 SESSION = "0b7c5f7e-1111-4222-8333-944445555666"
 FOREIGN = {"type": "command", "command": "/usr/local/bin/notify-me", "timeout": 5}
@@ -340,7 +340,7 @@ def test_installed_hook_command_runs_without_path(tmp_path: Path, settings_file:
 def test_installed_statusline_command_prints_a_line(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
     assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
     command = json.loads(settings_file.read_text())["statusLine"]["command"]
-    stdin = (REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
+    stdin = (CAPTURES / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
     done = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, cwd=tmp_path, timeout=60,
                           env={"PATH": "/nonexistent", "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home),
                                "COLUMNS": "100"})
@@ -381,7 +381,7 @@ def test_shims_exit_zero_without_any_python(tmp_path: Path, shim: str) -> None:
 
 
 def test_statusline_shim_prints_a_line(tmp_path: Path, ecc_home: Path) -> None:
-    stdin = (REPO.parent / "shared" / "captures" / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
+    stdin = (CAPTURES / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
     env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home),
            "ECC_HOOKS_PYTHON": _python_without_the_package(), "COLUMNS": "100"}
     done = subprocess.run([str(REPO / "statusline" / "ecc-statusline")], input=stdin, capture_output=True,
