@@ -411,7 +411,10 @@ class Watcher:
                 for sid in sorted(dirty):
                     self.process(sid)
                 self.settle_git()
-                if any(change == watchfiles.Change.added for change, _ in changes) and self.watch_paths() - watched:
+                # A session that learned its transcript (or whose subagents folder appeared) needs its folder
+                # watched; a new session folder shows up as an added entry (only then is sessions/ listed).
+                added = any(change == watchfiles.Change.added for change, _ in changes)
+                if self.transcript_dirs() - watched or (added and self.session_dirs() - watched):
                     rewatch = True  # a new session or transcript folder to watch: restart the notify loop
                     break
             if rewatch:
