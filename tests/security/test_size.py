@@ -35,8 +35,9 @@ def test_status_streams_a_large_journal(ecc_home: Path) -> None:
     assert size > 150 << 20 and size > 3.5 * small_size
     large = status_peak_mb(400_000)
     # Streaming: memory does not grow with the journal (holding it would add its 120 MB of growth, and more).
+    # (The absolute figure, under 100 MB at 1,000,000 events, is benchmarks/bench_status_journal.py's: a child
+    # of this test process starts from a baseline that varies with what ran before it.)
     assert large - small < 20, f"peak RSS {small:.0f} MB at 100k events, {large:.0f} MB at 400k"
-    assert large < 100
 
 
 def inotify_watches(pid: int) -> int:
