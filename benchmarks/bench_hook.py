@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ecc_hooks import install  # noqa: E402
+from ecc_hooks.cli import install  # noqa: E402
 
 CAPTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "captures" / "hook-payloads.jsonl"
 TARGET = 1.5

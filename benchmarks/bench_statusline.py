@@ -147,7 +147,7 @@ class Session:
 
     def snapshot(self) -> None:
         """A HUD snapshot like the watcher's, so our arm renders everything it would in a live session."""
-        from ecc_hooks.segments import sample
+        from ecc_hooks.statusline.segments import sample
 
         directory = self.ecc_home / "sessions" / SESSION
         directory.mkdir(parents=True, exist_ok=True)
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         base.pop("PYTHONDONTWRITEBYTECODE", None)
         base["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
         base.pop("NO_COLOR", None)
-        from ecc_hooks import install as installer  # (``install`` here is this script's npm installer)
+        from ecc_hooks.cli import install as installer  # (``install`` here is this script's npm installer)
 
         ours = installer.python_argv(installer.STATUSLINE_MODULE)  # exactly what Claude Code runs
         bare = [sys.executable, "-c", "pass"]

@@ -78,7 +78,7 @@ def generate(path: str, megabytes: int) -> int:
 
 def child(path: str, appends: int, start: int) -> None:
     """Measure in a fresh process: cold scan, then per-append folds; print one JSON line."""
-    from ecc_hooks.usage import UsageTracker
+    from ecc_hooks.sources.usage import UsageTracker
 
     size = os.path.getsize(path)
     t0 = time.perf_counter()

@@ -45,7 +45,7 @@ def run(events: int, sessions: int, idle_seconds: float) -> None:
     home = scratch / "home"
     os.environ["ECC_HOOKS_HOME"] = str(home)
     os.environ["ECC_HOOKS_NO_WATCHER"] = "1"
-    from ecc_hooks import hook
+    from ecc_hooks.capture import hook
 
     ids = [f"bench-{sessions}-{i:02d}" for i in range(sessions)]
     for sid in ids:

@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from ecc_hooks.cli import main
 
 sys.exit(main())

@@ -18,7 +18,7 @@ CAPTURES = FIXTURES / "captures"  # real payloads of the pinned client (tests/e2
 def run_hook(stdin: bytes, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[bytes]:
     """Run the real hook command in a subprocess, exactly as Claude Code does (payload on stdin)."""
     return subprocess.run(
-        [sys.executable, "-m", "ecc_hooks.hook"],
+        [sys.executable, "-m", "ecc_hooks.capture.hook"],
         input=stdin,
         capture_output=True,
         env={**os.environ, **(env or {})},
@@ -89,8 +89,8 @@ def write_journal(path: Path, events: int, session: str = "5ec0717e-0000-4000-80
     """Write a journal of ``events`` records as the hook writes them (a prompt, then Bash calls with their
     results, every tenth failing, a Stop every 50 events); returns its size in bytes. Templates come from the
     real normalizer once per kind; each record differs by its time and tool_use_id."""
-    from ecc_hooks.hook import encode_record
-    from ecc_hooks.normalize import normalize
+    from ecc_hooks.capture.hook import encode_record
+    from ecc_hooks.capture.normalize import normalize
 
     def template(payload: dict) -> str:
         record = normalize({"session_id": session, "cwd": "/home/dev/work",

@@ -14,11 +14,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ecc_hooks import aggregate
-from ecc_hooks.aggregate import PayloadInputs, SessionState, build_payload, fold_all
+from ecc_hooks.hud import aggregate
+from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload, fold_all
 from ecc_hooks.models.hud import HudStatus
-from ecc_hooks.normalize import normalize
-from ecc_hooks.usage import UsageTracker
+from ecc_hooks.capture.normalize import normalize
+from ecc_hooks.sources.usage import UsageTracker
 from tests import usage_lines as ul
 
 REPO = Path(__file__).resolve().parent.parent

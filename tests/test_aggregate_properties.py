@@ -12,9 +12,9 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecc_hooks.aggregate import HANDLERS, PayloadInputs, build_payload, fold_all
+from ecc_hooks.hud.aggregate import HANDLERS, PayloadInputs, build_payload, fold_all
 from ecc_hooks.models.hud import HudStatus
-from ecc_hooks.normalize import normalize
+from ecc_hooks.capture.normalize import normalize
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "ecc.hud-status.v1.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

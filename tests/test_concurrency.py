@@ -18,7 +18,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from ecc_hooks import hook
+from ecc_hooks.capture import hook
 from ecc_hooks.models.event import Event
 from tests.helpers import journal_lines
 
@@ -58,7 +58,7 @@ payload, command, big_size = namespace["payload"], namespace["command"], namespa
 
 WORKER_SCRIPT = (
     "import json, os, sys, time\n"
-    "from ecc_hooks import hook\n"
+    "from ecc_hooks.capture import hook\n"
     f"SESSION = {SESSION!r}\n"
     + PAYLOAD_CODE
     + textwrap.dedent(
@@ -123,7 +123,7 @@ def test_64_real_hook_processes_at_once(ecc_home: Path) -> None:
     sent = [payload(w, s) for w, s in zip(range(count), [3, 1] * (count // 2))]  # half big (seq 3), half small
     env = {**os.environ, "ECC_HOOKS_HOME": str(ecc_home), hook.RAW_ENV: "1"}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "ecc_hooks.hook"], env=env, stdin=subprocess.PIPE,
+        subprocess.Popen([sys.executable, "-m", "ecc_hooks.capture.hook"], env=env, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in sent
     ]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import fsio
-from ecc_hooks.fsio import Cursor, read_new_lines
+from ecc_hooks.core import fsio
+from ecc_hooks.core.fsio import Cursor, read_new_lines
 
 
 def test_append_line_adds_the_newline_and_uses_0600(tmp_path: Path) -> None:

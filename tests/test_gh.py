@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import collect, gitstate
+from ecc_hooks.sources import github as collect
+from ecc_hooks.sources import git as gitstate
 from tests.test_status import make_session, status
 
 FAKE_GH = r'''#!PYTHON

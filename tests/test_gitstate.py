@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.gitstate import commits_since, parse_porcelain_v2, read_git_state, repo_from_url, toplevel
+from ecc_hooks.sources.git import commits_since, parse_porcelain_v2, read_git_state, repo_from_url, toplevel
 from tests.helpers import GIT_ENV, git, make_repo
 
 

@@ -17,9 +17,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ecc_hooks import fsio, hook, paths
+from ecc_hooks.core import fsio
+from ecc_hooks.capture import hook
+from ecc_hooks.core import paths
 from ecc_hooks.models.event import Event
-from ecc_hooks.redact import redact_tree
+from ecc_hooks.core.redact import redact_tree
 from tests.helpers import REPO, capture_payloads, journal_lines, run_hook
 
 SCHEMA = json.loads((REPO / "schemas" / "ecc.event.v1.schema.json").read_text())

@@ -22,7 +22,9 @@ import jsonschema
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ecc_hooks import hook, paths, redact
+from ecc_hooks.capture import hook
+from ecc_hooks.core import paths
+from ecc_hooks.core import redact
 from ecc_hooks.models.event import Event
 from tests.helpers import REPO
 
@@ -135,7 +137,7 @@ def isolated_run(data: bytes, raw: bool = False) -> Iterator[tuple[subprocess.Co
         cwd.mkdir()
         env = {**os.environ, "HOME": str(home), "ECC_HOOKS_HOME": str(ecc), hook.RAW_ENV: "1" if raw else "0"}
         env.pop("CLAUDE_CONFIG_DIR", None)
-        result = subprocess.run([sys.executable, "-m", "ecc_hooks.hook"], input=data, capture_output=True, env=env,
+        result = subprocess.run([sys.executable, "-m", "ecc_hooks.capture.hook"], input=data, capture_output=True, env=env,
                                 cwd=str(cwd), timeout=60)
         yield result, root, home, cwd, ecc
 

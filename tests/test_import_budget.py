@@ -25,7 +25,7 @@ FORBIDDEN = ["pydantic", "orjson", "git", "watchfiles", "importlib.metadata", "e
 #                              select: no json, no typing; segment modules load when a row renders)
 # Budgets leave a few modules of headroom; going past one means a new import reached the hot path:
 # make it lazy or justify raising the budget here.
-BUDGETS = {"ecc_hooks.hook": 16, "ecc_hooks.statusline": 12}
+BUDGETS = {"ecc_hooks.capture.hook": 16, "ecc_hooks.statusline.render": 12}
 
 def loaded(body: str, stdin: bytes = b"") -> set[str]:
     """Modules loaded after running ``body`` in a fresh interpreter (json is imported after the snapshot)."""
@@ -59,11 +59,11 @@ def test_hot_module_imports_stay_lean(module: str, baseline: set[str]) -> None:
 def test_a_recorded_event_loads_nothing_forbidden_either(baseline: set[str], ecc_home) -> None:
     """Lazy imports count too: run a whole hook call on a real payload, then look."""
     payload = next(p for p in capture_payloads() if p["hook_event_name"] == "PostToolUse")
-    body = "from ecc_hooks import hook\nhook.main()"
+    body = "from ecc_hooks.capture import hook\nhook.main()"
     new = loaded(body, json.dumps(payload).encode()) - baseline
     bad = sorted(m for m in new if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
     assert bad == []
-    assert len(new) <= BUDGETS["ecc_hooks.hook"]
+    assert len(new) <= BUDGETS["ecc_hooks.capture.hook"]
     assert (ecc_home / "sessions" / payload["session_id"] / "events.jsonl").exists()  # the call did record
 
 
@@ -79,12 +79,12 @@ def test_the_probe_can_see_a_forbidden_import(baseline: set[str]) -> None:
 # or re). A few modules of headroom each.
 # The status line's 37: redact (the sensor and the row are redacted before they are written or printed),
 # text (the one cleaner of untrusted text) and errno (refusing links in the state folder) joined it.
-INSTALLED_BUDGETS = {"ecc_hooks.hook": 42, "ecc_hooks.statusline": 37}
+INSTALLED_BUDGETS = {"ecc_hooks.capture.hook": 42, "ecc_hooks.statusline.render": 37}
 
 
 def loaded_installed(module: str, stdin: bytes, env: dict[str, str]) -> set[str]:
     """Modules loaded by a whole call of the command the installer writes, beyond ``python -S -c pass``."""
-    from ecc_hooks import install
+    from ecc_hooks.cli import install
 
     report = ";import sys as _s;_s.stderr.write('\\nMODULES ' + ' '.join(sorted(_s.modules)))"
     argv = install.python_argv(module)
@@ -100,13 +100,13 @@ def loaded_installed(module: str, stdin: bytes, env: dict[str, str]) -> set[str]
 def test_installed_command_stays_lean(module: str, ecc_home) -> None:
     import os
 
-    if module == "ecc_hooks.hook":
+    if module == "ecc_hooks.capture.hook":
         stdin = json.dumps(next(p for p in capture_payloads() if p["hook_event_name"] == "PostToolUse")).encode()
     else:
         stdin = (CAPTURES / "statusline-stdin.jsonl").read_bytes().splitlines()[-1]
         session = json.loads(stdin)["session_id"]
         (ecc_home / "sessions" / session).mkdir(parents=True)
-        from ecc_hooks.segments import sample
+        from ecc_hooks.statusline.segments import sample
 
         (ecc_home / "sessions" / session / "hud.json").write_text(json.dumps(sample.SNAPSHOT))
     new = loaded_installed(module, stdin, {**os.environ, "COLUMNS": "200"})

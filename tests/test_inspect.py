@@ -15,18 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecc_hooks.adapters import _common, dmux_tmux, registry
-from ecc_hooks.adapters._common import aggregates, session_state, worker_health
-from ecc_hooks.inspect import TARGET_TYPES, Probe, guess_target_type
-from ecc_hooks.models.session import (
-    Health,
-    Runtime,
-    SessionSnapshot,
-    SessionState,
-    Worker,
-    WorkerState,
-)
-from ecc_hooks.timestamps import parse_iso
+from ecc_hooks.handoff.adapters import registry
+from ecc_hooks.handoff.adapters import _common
+from ecc_hooks.handoff.adapters import dmux_tmux
+from ecc_hooks.handoff.adapters._common import aggregates, session_state, worker_health
+from ecc_hooks.cli.inspect import TARGET_TYPES, Probe, guess_target_type
+from ecc_hooks.models.session import Health, Runtime, SessionSnapshot, SessionState, Worker, WorkerState
+from ecc_hooks.core.timestamps import parse_iso
 
 NOW = datetime(2026, 5, 12, 12, 0, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
@@ -298,8 +293,8 @@ transcript_line = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(lines=st.lists(transcript_line, max_size=12), torn=st.binary(max_size=30))
 def test_transcript_replay_survives_any_lines(lines: list[object], torn: bytes, tmp_path_factory) -> None:
-    from ecc_hooks.adapters import claude_history
-    from ecc_hooks.aggregate import fold_all
+    from ecc_hooks.handoff.adapters import claude_history
+    from ecc_hooks.hud.aggregate import fold_all
 
     path = tmp_path_factory.mktemp("t") / "0000-abcd.jsonl"
     path.write_bytes(b"".join(json.dumps(line).encode() + b"\n" for line in lines) + torn)
@@ -312,7 +307,7 @@ def test_transcript_replay_survives_any_lines(lines: list[object], torn: bytes, 
 @settings(max_examples=60, deadline=None)
 @given(plan=json_values)
 def test_plan_files_load_or_say_why(plan: object, tmp_path_factory) -> None:
-    from ecc_hooks.adapters import TargetError
+    from ecc_hooks.handoff.adapters import TargetError
 
     path = tmp_path_factory.mktemp("p") / "plan.json"
     path.write_text(json.dumps(plan))

@@ -18,8 +18,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from ecc_hooks.adapters import Context, Target, dmux_tmux
-from ecc_hooks.adapters._common import STALE_SECONDS
+from ecc_hooks.handoff.adapters import Context, Target
+from ecc_hooks.handoff.adapters import dmux_tmux
+from ecc_hooks.handoff.adapters._common import STALE_SECONDS
 from ecc_hooks.models.session import SessionSnapshot
 from tests.helpers import git, make_repo, wait_until
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import install
+from ecc_hooks.cli import install
 from tests.helpers import CAPTURES, REPO, journal_lines
 
 SESSION = "0b7c5f7e-1111-4222-8333-944445555666"

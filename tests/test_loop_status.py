@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecc_hooks import loop_status
+from ecc_hooks.cli import loop_status
 from ecc_hooks.models.loop_status import LoopStatus, LoopStatusIndex, LoopStatusSession
 from tests.helpers import REPO
 

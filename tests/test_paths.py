@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import handoff, hook, paths, statusline
+from ecc_hooks.handoff import document as handoff
+from ecc_hooks.capture import hook
+from ecc_hooks.core import paths
+from ecc_hooks.statusline import render as statusline
 from tests.helpers import run_hook
 
 HOSTILE = ["../../x", "../sessions/../../etc", "/etc/passwd", "..", ".", "a\\b", "a/b", "./a", "\x00", "a\x1bb",

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import hook, normalize, redact
+from ecc_hooks.capture import hook
+from ecc_hooks.capture import normalize
+from ecc_hooks.core import redact
 from tests.helpers import journal_lines, run_hook
 
 SESSION = "5ec2e7a1-0000-4000-8000-redactiontest"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ecc_hooks import schemas
+from ecc_hooks.cli import schemas
 from tests.helpers import REPO
 
 EXPECTED = schemas.schema_files()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ecc_hooks.segments import DEFAULT_ORDER, REGISTRY, load, render_piece, render_segment
-from ecc_hooks.segments._util import clean
-from ecc_hooks.segments.context import autocompact_pct
-from ecc_hooks.segments.layout import THEMES, cells, compose, validate
+from ecc_hooks.statusline.segments import DEFAULT_ORDER, REGISTRY, load, render_piece, render_segment
+from ecc_hooks.statusline.segments._util import clean
+from ecc_hooks.statusline.segments.context import autocompact_pct
+from ecc_hooks.statusline.segments.layout import THEMES, cells, compose, validate
 
 NOW = 1_800_000_000.0
 STDIN = {"model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},

@@ -160,7 +160,7 @@ def test_broken_config_still_renders_and_says_so(ecc_home: Path) -> None:
 
 def test_internal_error_prints_the_last_good_line(ecc_home: Path) -> None:
     good = run_sl(stdin_line()).stdout
-    code = ("import ecc_hooks.statusline as s\n"
+    code = ("import ecc_hooks.statusline.render as s\n"
             "def boom(*a, **k): raise RuntimeError('render bug')\n"
             "s.render_lines = boom\ns.main()")
     result = run_sl(stdin_line(), code=code)
@@ -202,9 +202,9 @@ def test_a_whole_render_stays_lean_and_parses_toml_only_when_the_file_changed(ec
     new = loaded_after_render(data, {})
     forbidden = {"json", "re", "tomllib", "typing", "datetime", "subprocess", "hashlib", "pydantic", "orjson", "enum"}
     assert not (new & forbidden), sorted(new & forbidden)
-    assert "ecc_hooks.segments.context" in new  # the probe saw a real render
+    assert "ecc_hooks.statusline.segments.context" in new  # the probe saw a real render
     ecc_home.mkdir(parents=True, exist_ok=True)
     (ecc_home / "statusline.toml").write_text('segments = ["model", "context"]\n')
     assert "tomllib" in loaded_after_render(data, {})  # first render after a change parses
     second = loaded_after_render(data, {})
-    assert "tomllib" not in second and "ecc_hooks.segments.cost" not in second  # cached; unused segments not imported
+    assert "tomllib" not in second and "ecc_hooks.statusline.segments.cost" not in second  # cached; unused segments not imported

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecc_hooks.normalize import iso_utc
-from ecc_hooks.timestamps import iso, parse_iso
+from ecc_hooks.capture.normalize import iso_utc
+from ecc_hooks.core.timestamps import iso, parse_iso
 
 UTC = timezone.utc
 

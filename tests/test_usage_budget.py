@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from ecc_hooks.usage import UsageTracker, budget_from_env, budget_trend, default_price_table
+from ecc_hooks.sources.usage import UsageTracker, budget_from_env, budget_trend, default_price_table
 from tests.usage_lines import append, assistant, expected_usd
 
 

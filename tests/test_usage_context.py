@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.usage import UsageTracker, autocompact_threshold, context_status, context_window, default_price_table, js_round
+from ecc_hooks.sources.usage import UsageTracker, autocompact_threshold, context_status, context_window, default_price_table, js_round
 from tests.usage_lines import append, assistant
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.usage import UsageTracker, default_price_table, load_price_table, normalize_model_id
+from ecc_hooks.sources.usage import UsageTracker, default_price_table, load_price_table, normalize_model_id
 from tests.usage_lines import append, assistant, expected_usd
 
 

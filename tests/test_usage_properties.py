@@ -9,7 +9,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecc_hooks.usage import UsageTracker
+from ecc_hooks.sources.usage import UsageTracker
 from tests.usage_lines import assistant, compact_boundary, cost_state, dump, user_tool_result
 
 MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-5", "claude-haiku-4-5[1m]", "claude-opus-4-9-20270101"]

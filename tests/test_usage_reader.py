@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 
-from ecc_hooks.usage import UsageTracker
+from ecc_hooks.sources.usage import UsageTracker
 from tests.usage_lines import (
     SONNET,
     append,

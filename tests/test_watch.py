@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import collect, watch
+from ecc_hooks.hud import inputs as collect
+from ecc_hooks.hud import watcher as watch
 from tests.helpers import REPO, capture_payloads, git, make_repo, run_hook, wait_until
 from tests.usage_lines import assistant, dump
 
@@ -40,7 +41,7 @@ def daemons(ecc_home: Path):
     pids: list[int] = []
 
     def start(*args: str) -> subprocess.Popen:
-        proc = subprocess.Popen([PY, "-m", "ecc_hooks.watch", "--foreground", *args], cwd=str(REPO),
+        proc = subprocess.Popen([PY, "-m", "ecc_hooks.cli.watch", "--foreground", *args], cwd=str(REPO),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         procs.append(proc)
         return proc
@@ -111,7 +112,7 @@ def rebuilt(session: str) -> dict:
 
 
 def test_single_instance_status_and_stop(daemons, ecc_home: Path) -> None:
-    status = subprocess.run([PY, "-m", "ecc_hooks.watch", "--status"], capture_output=True, text=True, cwd=str(REPO))
+    status = subprocess.run([PY, "-m", "ecc_hooks.cli.watch", "--status"], capture_output=True, text=True, cwd=str(REPO))
     assert status.returncode == 1 and "no watcher" in status.stderr
     first = daemons()
     pid = running(first)
@@ -214,7 +215,7 @@ def test_hud_follows_hook_events_and_transcript(daemons, ecc_home: Path, tmp_pat
 WRITER = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from ecc_hooks import hook
+from ecc_hooks.capture import hook
 session, worker, count, transcript, cwd = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
 import os
 while not os.path.exists(os.path.join(cwd, "go")):  # start together, once the daemon has a state file
@@ -326,7 +327,7 @@ def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Pa
     cache's TTL, no event followed, and hud.json said ``dirtyWorktree: false`` until the daemon exited.
     Now a turn end reads git at once, and a session built from cached facts is rebuilt once they expire.
     """
-    from ecc_hooks import hook
+    from ecc_hooks.capture import hook
 
     monkeypatch.setenv("ECC_HOOKS_NO_WATCHER", "1")
     repo = make_repo(tmp_path / "repo")

@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import ConfigDict, Field
 
-from . import OpenModel
+from ecc_hooks.models import OpenModel
 
 
 class Outcome(str, Enum):

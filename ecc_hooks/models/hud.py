@@ -13,7 +13,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import OpenModel
+from ecc_hooks.models import OpenModel
 
 SCHEMA_VERSION = "ecc.hud-status.v1"
 

@@ -11,7 +11,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from . import OpenModel
+from ecc_hooks.models import OpenModel
 
 SCHEMA_VERSION = "ecc.loop-status.v1"
 INDEX_SCHEMA_VERSION = "ecc.loop-status.index.v1"

@@ -14,7 +14,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import OpenModel
+from ecc_hooks.models import OpenModel
 
 SCHEMA_VERSION = "ecc.session.v1"
 

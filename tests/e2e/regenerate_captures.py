@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ecc_hooks.install import EVENT_NAMES
+from ecc_hooks.cli.install import EVENT_NAMES
 from tests.e2e.api_server import Scenario, ScriptedAPI, Usage, say, tool
 from tests.e2e.harness import CAPTURE_HOOK, REPO, claude_bin, install_hint, make_workspace, run_claude
 from tests.e2e.scenarios import FOUR_TOOLS_REPLY, background_subagent, four_tools

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import pytest
 
-from ecc_hooks.usage import UsageTracker
+from ecc_hooks.sources.usage import UsageTracker
 from tests.e2e.api_server import Scenario, ScriptedAPI, Usage, say, tool
 from tests.e2e.conftest import Screen
 from tests.e2e.harness import REPO, Workspace
@@ -37,7 +37,7 @@ def install_statusline(ws: Workspace) -> str:
                           cwd=str(REPO), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     command = ws.settings_data()["statusLine"]["command"]
-    assert "ecc_hooks.statusline" in command
+    assert "ecc_hooks.statusline.render" in command
     return command
 
 

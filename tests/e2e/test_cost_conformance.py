@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import pytest
 
-from ecc_hooks.usage import KINDS, UsageTracker, load_price_table
+from ecc_hooks.sources.usage import KINDS, UsageTracker, load_price_table
 from tests.e2e.api_server import Scenario, ScriptedAPI, SeenRequest, Step, Text, Usage, message_text, say, tool
 from tests.e2e.conftest import _missing
 from tests.e2e.harness import (REAL_HOME, RunResult, claude_bin, claude_version, install_hint,

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
-from ecc_hooks.install import MARKER
+from ecc_hooks.cli.install import MARKER
 from tests.e2e.api_server import Scenario, ScriptedAPI, Step, ToolCall, Usage, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available

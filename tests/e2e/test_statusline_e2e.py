@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from ecc_hooks.install import python_command, statusline_entry, STATUSLINE_MODULE
+from ecc_hooks.cli.install import python_command, statusline_entry, STATUSLINE_MODULE
 from tests.e2e.api_server import Scenario, ScriptedAPI, Usage, say, tool
 from tests.e2e.harness import Workspace
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ecc_hooks import install
+from ecc_hooks.cli import install
 from tests.helpers import REPO, git, make_repo
 
 # Every command-valued key a hostile repository can set, each running a script that leaves a marker.

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import fsio, hook, install
+from ecc_hooks.core import fsio
+from ecc_hooks.capture import hook
+from ecc_hooks.cli import install
 from tests.helpers import journal_lines, wait_until
 from tests.security.support import cli, run_installed, session_payload
 
@@ -60,11 +62,11 @@ def test_a_write_cut_short_by_a_full_disk_never_swallows_the_next_event(small_di
     if small_disk is not None:  # a real full disk
         home = small_disk / "ecc"
         monkeypatch.setenv("ECC_HOOKS_HOME", str(home))
-        assert run_installed("ecc_hooks.hook", big_event(1), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
+        assert run_installed("ecc_hooks.capture.hook", big_event(1), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
         filler = fill(small_disk, 20_000)  # less room than the next event needs
-        assert run_installed("ecc_hooks.hook", big_event(2), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
+        assert run_installed("ecc_hooks.capture.hook", big_event(2), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
         filler.unlink()
-        assert run_installed("ecc_hooks.hook", big_event(3), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
+        assert run_installed("ecc_hooks.capture.hook", big_event(3), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
     else:
         pytest.skip("no tmpfs here: test_an_injected_short_write_is_cut_back shows the same")
     records = journal_lines(home, SESSION)  # every line parses: no torn bytes glued to a record
@@ -96,7 +98,7 @@ def test_the_watcher_survives_a_full_disk_and_catches_up(small_disk: Path | None
         pytest.skip("needs a tmpfs (root)")
     home = small_disk / "ecc"
     env = {**os.environ, "ECC_HOOKS_HOME": str(home)}
-    run_installed("ecc_hooks.hook", session_payload(SESSION, Path("/tmp")), Path("/tmp"), env)
+    run_installed("ecc_hooks.capture.hook", session_payload(SESSION, Path("/tmp")), Path("/tmp"), env)
     watcher = subprocess.Popen([sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "60"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -105,7 +107,7 @@ def test_the_watcher_survives_a_full_disk_and_catches_up(small_disk: Path | None
         turn = lambda: json.loads(hud.read_text())["context"]["turnState"]  # noqa: E731
         assert turn() == "idle"
         filler = fill(small_disk, 0)  # no free page: the journal's last page still takes a small record
-        run_installed("ecc_hooks.hook", session_payload(SESSION, Path("/tmp"), "UserPromptSubmit", prompt="hi"),
+        run_installed("ecc_hooks.capture.hook", session_payload(SESSION, Path("/tmp"), "UserPromptSubmit", prompt="hi"),
                       Path("/tmp"), env)
         assert [r["event"] for r in journal_lines(home, SESSION)] == ["SessionStart", "UserPromptSubmit"]
         time.sleep(1.5)  # the watcher tries, and fails, to write its state and snapshot
@@ -124,7 +126,7 @@ def test_a_read_only_state_folder_makes_the_watcher_exit_cleanly(small_disk: Pat
         pytest.skip("needs a tmpfs (root)")
     home = small_disk / "ecc"
     env = {**os.environ, "ECC_HOOKS_HOME": str(home)}
-    run_installed("ecc_hooks.hook", session_payload(SESSION, Path("/tmp")), Path("/tmp"), env)
+    run_installed("ecc_hooks.capture.hook", session_payload(SESSION, Path("/tmp")), Path("/tmp"), env)
     assert subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True).returncode == 0
     done = subprocess.run([sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "1"],
                           env=env, capture_output=True, timeout=60)
@@ -151,7 +153,7 @@ def test_install_never_writes_what_is_not_json(tmp_path: Path) -> None:
 def test_the_installed_timeout_exceeds_every_bound_of_the_hook(tmp_path: Path, ecc_home: Path) -> None:
     assert install.HOOK_TIMEOUT >= 2 * hook.TIME_BOUND > hook.STDIN_TIMEOUT
     # A real hook whose stdin never closes returns by itself, within what Claude Code allows it.
-    proc = subprocess.Popen(install.python_argv("ecc_hooks.hook"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(install.python_argv("ecc_hooks.capture.hook"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=tmp_path)
     proc.stdin.write(session_payload(SESSION, tmp_path, "Stop")[:-1])  # no closing brace, no EOF
     proc.stdin.flush()
@@ -168,8 +170,8 @@ def test_the_installed_timeout_exceeds_every_bound_of_the_hook(tmp_path: Path, e
 def test_a_printed_resume_command_passes_the_id_as_a_value(tmp_path: Path, ecc_home: Path, session: str) -> None:
     cwd = tmp_path / "it's a \"dir\" $(x)"
     cwd.mkdir()
-    run_installed("ecc_hooks.hook", session_payload(session, cwd), cwd)
-    run_installed("ecc_hooks.hook", session_payload(session, cwd, "UserPromptSubmit", prompt="go"), cwd)
+    run_installed("ecc_hooks.capture.hook", session_payload(session, cwd), cwd)
+    run_installed("ecc_hooks.capture.hook", session_payload(session, cwd, "UserPromptSubmit", prompt="go"), cwd)
     done = cli("inspect", "--target-type", "session-id", "--markdown", "--", session)
     assert done.returncode == 0, done.stderr
     command = re.search(rb"`(cd .* && claude [^`]*)`", done.stdout).group(1).decode()

@@ -37,7 +37,7 @@ def test_a_fifo_in_git_never_hangs_the_session_start_hook(tmp_path: Path, ecc_ho
     else:
         fifo(repo / ".git" / planted)
     session = f"5ec0717e-0000-4000-8000-fifo{len(planted):08d}"
-    done = run_installed("ecc_hooks.hook", session_payload(session, cwd), cwd, timeout=HANG)
+    done = run_installed("ecc_hooks.capture.hook", session_payload(session, cwd), cwd, timeout=HANG)
     assert done.returncode == 0 and done.stdout == b""
     assert [r["event"] for r in journal_lines(ecc_home, session)] == ["SessionStart"]
 
@@ -50,7 +50,7 @@ def _session_with_fifo_subagent(tmp_path: Path, session: str) -> Path:
     fifo(tmp_path / "projects" / session / "subagents" / "agent-a1b2c3.jsonl")
     payload = json.loads(session_payload(session, tmp_path))
     payload["transcript_path"] = str(transcript)
-    run_installed("ecc_hooks.hook", json.dumps(payload).encode(), tmp_path, timeout=HANG)
+    run_installed("ecc_hooks.capture.hook", json.dumps(payload).encode(), tmp_path, timeout=HANG)
     return transcript
 
 
@@ -70,7 +70,7 @@ def test_a_fifo_subagent_transcript_never_stops_the_watcher_serving_other_sessio
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: (ecc_home / "sessions" / bad / "hud.json").exists(), 20, "the watcher never served the session")
-        run_installed("ecc_hooks.hook", session_payload(good, tmp_path, "UserPromptSubmit", prompt="hello"), tmp_path)
+        run_installed("ecc_hooks.capture.hook", session_payload(good, tmp_path, "UserPromptSubmit", prompt="hello"), tmp_path)
         wait_until(lambda: (ecc_home / "sessions" / good / "hud.json").exists(), 20,
                    "the watcher stopped serving other sessions")
         assert watcher.poll() is None
@@ -85,13 +85,13 @@ def test_a_fifo_among_our_files_never_hangs_the_status_line(tmp_path: Path, ecc_
     folder = ecc_home / "sessions" / session
     fifo(folder / planted if planted in ("hud.json", "statusline.last") else ecc_home / planted)
     stdin = {"session_id": session, "cwd": str(tmp_path), "model": {"display_name": "Sonnet 4.5"}}
-    done = run_installed("ecc_hooks.statusline", json.dumps(stdin).encode(), tmp_path, timeout=HANG)
+    done = run_installed("ecc_hooks.statusline.render", json.dumps(stdin).encode(), tmp_path, timeout=HANG)
     assert done.returncode == 0 and b"Sonnet 4.5" in done.stdout
 
 
 def test_a_fifo_journal_never_hangs_the_hook_and_is_logged(tmp_path: Path, ecc_home: Path) -> None:
     session = "5ec0717e-0000-4000-8000-00000000f1f2"
     fifo(ecc_home / "sessions" / session / "events.jsonl")
-    done = run_installed("ecc_hooks.hook", session_payload(session, tmp_path, "Stop"), tmp_path, timeout=HANG)
+    done = run_installed("ecc_hooks.capture.hook", session_payload(session, tmp_path, "Stop"), tmp_path, timeout=HANG)
     assert done.returncode == 0 and done.stdout == b""
     assert "FIFO" in (ecc_home / "errors.log").read_text() or "regular" in (ecc_home / "errors.log").read_text()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import gitstate
+from ecc_hooks.sources import git as gitstate
 from tests.helpers import GIT_ENV, git
 from tests.security.support import cli, hostile_repo, ran, run_installed, session_payload
 
@@ -101,14 +101,14 @@ def test_git_facts_commit_listing_and_toplevel_run_nothing(repo: Path) -> None:
 
 def test_status_inspect_and_the_watcher_run_nothing(repo: Path, ecc_home: Path) -> None:
     session = "5ec0717e-0000-4000-8000-000000000002"
-    run_installed("ecc_hooks.hook", session_payload(session, repo), repo)
-    run_installed("ecc_hooks.hook", session_payload(session, repo, "Stop"), repo)
+    run_installed("ecc_hooks.capture.hook", session_payload(session, repo), repo)
+    run_installed("ecc_hooks.capture.hook", session_payload(session, repo, "Stop"), repo)
     done = cli("status", "--json", "--session", session, "--no-gh", cwd=repo)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["context"]["branch"] == "main"
     for args in (("inspect", session), ("inspect", session, "--markdown")):
         assert cli(*args, cwd=repo).returncode == 0
-    from ecc_hooks import watch
+    from ecc_hooks.hud import watcher as watch
 
     assert watch.Watcher(idle_exit=1).process(session, force=True)
     assert json.loads((ecc_home / "sessions" / session / "hud.json").read_text())["context"]["branch"] == "main"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.redact import redact
+from ecc_hooks.core.redact import redact
 from tests.security.support import cli, run_installed
 from tests.test_loop_status import tool_use
 
@@ -65,7 +65,7 @@ def test_the_status_line_keeps_and_prints_no_secret(tmp_path: Path, ecc_home: Pa
              "model": {"id": "claude-sonnet-4-5", "display_name": f"Sonnet {sensitive}"},
              "workspace": {"current_dir": f"/tmp/ANTHROPIC_API_KEY={sensitive}", "project_dir": str(tmp_path)},
              "cost": {"total_cost_usd": 0.01}}
-    done = run_installed("ecc_hooks.statusline", json.dumps(stdin).encode(), tmp_path, {"COLUMNS": "300"})
+    done = run_installed("ecc_hooks.statusline.render", json.dumps(stdin).encode(), tmp_path, {"COLUMNS": "300"})
     assert done.returncode == 0 and b"Sonnet" in done.stdout
     folder = ecc_home / "sessions" / session
     assert (folder / "statusline.json").exists() and (folder / "statusline.last").exists()

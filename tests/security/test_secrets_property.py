@@ -18,7 +18,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, seed, settings
 
-from ecc_hooks import cli, hook, statusline, watch
+from ecc_hooks import cli
+from ecc_hooks.capture import hook
+from ecc_hooks.statusline import render as statusline
+from ecc_hooks.hud import watcher as watch
 from tests.security.secret_kinds import secret_texts
 from tests.test_hook_properties import scratch_home
 from tests.test_loop_status import assistant_text, prompt, tool_result, tool_use

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import install
+from ecc_hooks.cli import install
 from tests.helpers import REPO, journal_lines
 
 SESSION = "5ec0717e-0000-4000-8000-00000000519d"
@@ -59,8 +59,8 @@ def test_plugin_shims_never_import_the_projects_modules(tmp_path: Path, project:
 
 def test_installed_commands_never_import_the_projects_modules(tmp_path: Path, project: Path, ecc_home: Path) -> None:
     payload = json.dumps({"session_id": SESSION, "hook_event_name": "Stop", "cwd": str(project)}).encode()
-    for module, stdin in (("ecc_hooks.hook", payload),
-                          ("ecc_hooks.statusline", json.dumps({"session_id": SESSION, "model": {}}).encode())):
+    for module, stdin in (("ecc_hooks.capture.hook", payload),
+                          ("ecc_hooks.statusline.render", json.dumps({"session_id": SESSION, "model": {}}).encode())):
         done = subprocess.run(["sh", "-c", install.python_command(module)], input=stdin, cwd=project,
                               capture_output=True, timeout=60, env={**os.environ, "PYTHONSAFEPATH": ""})
         assert done.returncode == 0

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ecc_hooks import normalize
+from ecc_hooks.capture import normalize
 from tests.helpers import journal_lines, wait_until, write_journal
 from tests.security.support import run_installed, session_payload
 
@@ -60,12 +60,12 @@ def test_the_watcher_watches_only_the_folders_it_reads(tmp_path: Path, ecc_home:
                                       "timestamp": "2026-12-01T10:00:00Z"}) + "\n")
     payload = json.loads(session_payload(SESSION, tmp_path))
     payload["transcript_path"] = str(transcript)
-    run_installed("ecc_hooks.hook", json.dumps(payload).encode(), tmp_path)
+    run_installed("ecc_hooks.capture.hook", json.dumps(payload).encode(), tmp_path)
     watcher = subprocess.Popen([sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "60"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: (ecc_home / "sessions" / SESSION / "hud.json").exists(), 20, "no snapshot")
-        run_installed("ecc_hooks.hook", session_payload(SESSION, tmp_path, "UserPromptSubmit", prompt="go"), tmp_path)
+        run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path, "UserPromptSubmit", prompt="go"), tmp_path)
         wait_until(lambda: inotify_watches(watcher.pid) >= 3, 20, "the watcher watches nothing")
         # sessions/, the session's folder, the transcript's folder (its subagents folder once it exists)
         assert inotify_watches(watcher.pid) <= 4
@@ -78,7 +78,7 @@ def test_raw_mode_keeps_a_bounded_part_of_a_huge_payload(tmp_path: Path, ecc_hom
     names = [f"src/module_{n:06d}/file_{n:06d}.py" for n in range(200_000)]
     payload = json.loads(session_payload(SESSION, tmp_path, "PostToolUse", tool_name="Glob", tool_use_id="g1",
                                          tool_input={"pattern": "**/*.py"}, tool_response={"filenames": names}))
-    done = run_installed("ecc_hooks.hook", json.dumps(payload).encode(), tmp_path, {"ECC_HOOKS_RAW": "1"})
+    done = run_installed("ecc_hooks.capture.hook", json.dumps(payload).encode(), tmp_path, {"ECC_HOOKS_RAW": "1"})
     assert done.returncode == 0
     (record,) = journal_lines(ecc_home, SESSION)
     assert record["raw"]["ecc_truncated"] is True and record["toolUseId"] == "g1"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import paths, watch
+from ecc_hooks.core import paths
+from ecc_hooks.hud import watcher as watch
 from tests.helpers import journal_lines
 from tests.security.support import cli, run_installed, session_payload
 
@@ -32,14 +33,14 @@ def link(path: Path, to: Path) -> None:
 
 def test_a_linked_journal_is_never_appended_to(tmp_path: Path, ecc_home: Path, victim: Path) -> None:
     link(ecc_home / "sessions" / SESSION / "events.jsonl", victim)
-    done = run_installed("ecc_hooks.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
+    done = run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
     assert done.returncode == 0 and victim.read_bytes() == ORIGINAL
     assert "link" in (ecc_home / "errors.log").read_text()
 
 
 def test_a_linked_errors_log_is_never_appended_to(tmp_path: Path, ecc_home: Path, victim: Path) -> None:
     link(ecc_home / "errors.log", victim)
-    done = run_installed("ecc_hooks.hook", b"{not json", tmp_path)
+    done = run_installed("ecc_hooks.capture.hook", b"{not json", tmp_path)
     assert done.returncode == 0 and victim.read_bytes() == ORIGINAL
 
 
@@ -55,7 +56,7 @@ def test_a_linked_watch_lock_is_never_truncated(tmp_path: Path, ecc_home: Path, 
     assert done.returncode == 1 and b"watcher lock" in done.stderr
     os.environ.pop("ECC_HOOKS_NO_WATCHER", None)
     try:
-        run_installed("ecc_hooks.hook", session_payload(SESSION, tmp_path), tmp_path, {"ECC_HOOKS_NO_WATCHER": "0"})
+        run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path), tmp_path, {"ECC_HOOKS_NO_WATCHER": "0"})
     finally:
         os.environ["ECC_HOOKS_NO_WATCHER"] = "1"
     assert victim.read_bytes() == ORIGINAL
@@ -70,9 +71,9 @@ def test_a_linked_session_folder_sends_nothing_elsewhere(tmp_path: Path, ecc_hom
     else:
         ecc_home.mkdir(mode=0o700)
         link(ecc_home / "sessions", elsewhere)
-    run_installed("ecc_hooks.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
+    run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
     stdin = {"session_id": SESSION, "cwd": str(tmp_path), "model": {"display_name": "Sonnet 4.5"}}
-    done = run_installed("ecc_hooks.statusline", json.dumps(stdin).encode(), tmp_path)
+    done = run_installed("ecc_hooks.statusline.render", json.dumps(stdin).encode(), tmp_path)
     assert done.returncode == 0 and b"Sonnet 4.5" in done.stdout  # still shows a row
     assert list(elsewhere.rglob("*")) == []
 
@@ -82,7 +83,7 @@ def test_state_owned_by_someone_else_is_refused(tmp_path: Path, ecc_home: Path) 
     ecc_home.mkdir(mode=0o700)
     (ecc_home / "sessions").mkdir(mode=0o700)
     os.chown(ecc_home / "sessions", 65534, 65534)
-    run_installed("ecc_hooks.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
+    run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
     assert not (ecc_home / "sessions" / SESSION).exists()
     assert "owned by uid 65534" in (ecc_home / "errors.log").read_text()  # refused, and said where it can be
     os.chown(ecc_home, 65534, 65534)
@@ -98,7 +99,7 @@ def test_loose_modes_of_our_files_and_folders_are_repaired(tmp_path: Path, ecc_h
     journal = folder / "events.jsonl"
     journal.write_text("")
     os.chmod(journal, 0o666)
-    run_installed("ecc_hooks.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
+    run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
     assert [r["event"] for r in journal_lines(ecc_home, SESSION)] == ["Stop"]
     for level in (ecc_home, ecc_home / "sessions", folder):
         assert stat.S_IMODE(level.stat().st_mode) == 0o700, level

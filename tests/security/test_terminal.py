@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks import install
+from ecc_hooks.cli import install
 from tests.security.support import cli, run_installed, session_payload
 from tests.test_loop_status import tool_use
 
@@ -40,7 +40,7 @@ def hostile_session(tmp_path: Path, ecc_home: Path) -> str:
                                                  "error": f"boom {HOSTILE}"}),
                          ("Stop", {})):
         payload = json.loads(session_payload(SESSION, tmp_path / HOSTILE[:3], event, **extra))
-        run_installed("ecc_hooks.hook", json.dumps(payload).encode(), tmp_path)
+        run_installed("ecc_hooks.capture.hook", json.dumps(payload).encode(), tmp_path)
     return SESSION
 
 

@@ -1,0 +1,246 @@
+"""The hook entry point Claude Code runs on every event (installed as ``python -S -c`` calling ``main``, see
+``install.python_argv``; ``python -m ecc_hooks.hook`` and ``ecc-hooks hook`` run the same).
+
+It reads the payload from stdin (size-capped, time-bounded), normalizes it into one
+``ecc.event.v1`` line and appends that line to the session's journal. It never prints,
+never exits non-zero and never raises: whatever goes wrong becomes one line in the
+size-bounded ``errors.log``. Hot path: standard library only (see tests/test_import_budget.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from ecc_hooks.capture import headref
+from ecc_hooks.core import paths
+from ecc_hooks.core.fsio import append_bounded, append_line, open_file, read_payload
+from ecc_hooks.capture.normalize import PayloadError, normalize
+from ecc_hooks.core.redact import redact
+
+STDIN_CAP = 64 << 20  # bytes kept from stdin; the rest is drained and dropped
+STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
+# The longest one call can take: the stdin bound plus the work after it (file appends, reading HEAD from
+# regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
+# so Claude Code never kills a hook that is still within its own bounds.
+TIME_BOUND = STDIN_TIMEOUT + 5.0
+ERRORS_LOG_MAX = 1 << 20
+RAW_RECORD_MAX = 1 << 20
+RAW_ENV = "ECC_HOOKS_RAW"
+NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": SessionStart does not start the watcher daemon
+TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
+SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
+
+
+def log_error(kind: str, detail: str = "", data: bytes = b"") -> None:
+    """Append one entry to the size-bounded errors.log; never raises."""
+    try:
+        entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kind": kind}
+        if detail:
+            entry["detail"] = redact(detail)[:500]
+        if data:
+            entry["bytes"] = len(data)
+            entry["head"] = redact(data[:160].decode("utf-8", "replace"))
+        line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+        append_bounded(paths.errors_log_path(), line, ERRORS_LOG_MAX)
+    except Exception:
+        pass
+
+
+def _reject_constant(name: str) -> None:
+    """NaN and Infinity are not JSON; Python's parser accepts them, the journal must not carry them."""
+    return None
+
+
+_TAIL_KEYS = ("tool_use_id", "duration_ms")
+
+
+def _skip_ws(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def salvage(head: bytes, tail: bytes = b"") -> dict[str, object] | None:
+    """Recover what can be kept of a payload too large (or too slow) to read whole.
+
+    Claude Code writes the common fields and ``tool_input`` before ``tool_response``: the
+    top-level members of the head are decoded in order until the first one that is cut off.
+    ``tool_use_id`` and ``duration_ms`` come after the response, so they are taken from the
+    tail: the last ``"tool_use_id":`` there is the top-level one (a key can never match inside
+    a JSON string, whose quotes are escaped). That keeps Pre/Post pairs matched. Returns None
+    without both ``session_id`` and ``hook_event_name``.
+    """
+    text = head[:SALVAGE_HEAD].decode("utf-8", "replace")
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+    payload: dict[str, object] = {}
+    at = _skip_ws(text, 0)
+    if text[at : at + 1] == "{":
+        at += 1
+        while True:
+            at = _skip_ws(text, at)
+            try:
+                key, at = decoder.raw_decode(text, at)
+                at = _skip_ws(text, at)
+                if not isinstance(key, str) or text[at : at + 1] != ":":
+                    break
+                value, at = decoder.raw_decode(text, _skip_ws(text, at + 1))
+            except (ValueError, RecursionError):
+                break
+            payload[key] = value
+            at = _skip_ws(text, at)
+            if text[at : at + 1] != ",":
+                break
+            at += 1
+    if tail:
+        tail_text = tail.decode("utf-8", "replace")
+        for key in _TAIL_KEYS:
+            if key in payload:
+                continue
+            found = tail_text.rfind(f'"{key}":')
+            if found < 0:
+                continue
+            try:
+                value, _ = decoder.raw_decode(tail_text, _skip_ws(tail_text, found + len(key) + 3))
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(value, (str, int, float)):
+                payload[key] = value
+    if "session_id" in payload and "hook_event_name" in payload:
+        return payload
+    return None
+
+
+def encode_record(record: dict[str, object]) -> bytes:
+    """One JSON line, valid UTF-8 even when the payload carried lone surrogates."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "replace")  # lone surrogates become '?', still valid JSON
+    return data + b"\n"
+
+
+def write_record(record: dict[str, object]) -> None:
+    """Append the record to its session's journal, creating the 0700 folders on first use."""
+    session = str(record["sessionId"])
+    journal = paths.journal_path(session)
+    try:
+        line = encode_record(record)
+    except (ValueError, RecursionError):
+        if "raw" not in record:
+            raise
+        record["raw"] = {"truncated": True, "reason": "not encodable"}  # e.g. nested too deep
+        line = encode_record(record)
+    if "raw" in record and len(line) > RAW_RECORD_MAX:
+        record["raw"] = {"truncated": True, "bytes": len(line)}
+        line = encode_record(record)
+    if not append_line(journal, line):
+        log_error("short-write", journal)
+
+
+def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> None:
+    """Turn raw stdin bytes into a journal line, or an errors.log entry when they cannot be one.
+
+    ``problem`` comes from ``read_payload``: an oversized or timed-out payload (and a valid one
+    nested deeper than the parser goes) is salvaged: its leading fields still make the event,
+    marked ``truncatedPayload``.
+    """
+    payload: object = None
+    if problem in (None, "timeout"):
+        try:  # after a timeout everything but EOF may have come: then nothing is lost
+            payload = json.loads(data, parse_constant=_reject_constant)
+            problem = None
+        except RecursionError:
+            problem = problem or "too-deep"
+        except ValueError as exc:
+            if problem is None:
+                log_error("malformed-json", str(exc)[:200], data)
+                return
+    salvaged = problem is not None
+    if salvaged:
+        payload = salvage(data, tail if problem == "oversized" else b"")
+        log_error(str(problem), "common fields salvaged" if payload is not None else "payload dropped", data)
+        if payload is None:
+            return
+    if not isinstance(payload, dict):
+        log_error("not-an-object", type(payload).__name__, data)
+        return
+    try:
+        record = normalize(payload, now, raw=os.environ.get(RAW_ENV) == "1")
+    except PayloadError as exc:
+        log_error("missing-field", str(exc), data)
+        return
+    if salvaged:
+        record["truncatedPayload"] = True
+    session_start = record.get("event") == "SessionStart"
+    if session_start and "agentId" not in record:
+        # Where the work starts: a handoff lists start..HEAD, exact where commit times are only seconds.
+        head = headref.head_commit(payload.get("cwd") if isinstance(payload.get("cwd"), str) else None)
+        if head:
+            record["gitHead"] = head
+    write_record(record)
+    if session_start:
+        start_watcher()
+
+
+def spawn_watcher() -> None:
+    """Start ``ecc_hooks.watch --foreground`` detached; no waiting. OSError when it cannot be started.
+
+    ``posix_spawn`` (no ``subprocess`` import on the hot path) in a new session with stdio on /dev/null,
+    so Claude Code never waits on it and never kills it with the hook. The one way the watcher is started
+    (the SessionStart hook and ``ecc-hooks watch``).
+    """
+    null = os.devnull
+    # The daemon needs site-packages (pydantic, watchfiles), so no -S here; the cwd stays off sys.path.
+    code = paths.launcher_code("ecc_hooks.cli.watch", "sys.exit(main(['--foreground']))")
+    os.posix_spawn(sys.executable, [sys.executable, "-c", code], dict(os.environ),
+                   file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+                                 (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+                                 (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0)],
+                   setsid=True)
+
+
+def start_watcher() -> None:
+    """Start the watcher daemon detached when none holds its lock; never waits, never raises.
+
+    A non-blocking shared flock on ``watch.lock`` tells whether a watcher runs (it holds the lock
+    exclusively). If none does, ``spawn_watcher``. Two hooks racing may both spawn one: the daemon's
+    own exclusive lock lets only one run.
+    """
+    if os.environ.get(NO_WATCHER_ENV) == "1":
+        return
+    try:
+        import fcntl
+
+        fd = open_file(paths.watch_lock_path(), os.O_RDONLY | os.O_CREAT, create_dirs=True)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return  # held: a watcher runs
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        spawn_watcher()
+    except Exception as exc:  # noqa: BLE001 - a hook must never fail Claude Code
+        log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")
+
+
+def main() -> int:
+    """Hook entry point: always returns 0, prints nothing."""
+    try:
+        os.umask(0o077)
+        now = time.time()
+        data, tail, problem = read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
+        handle(data, problem, now, tail)
+    except BaseException as exc:  # noqa: BLE001 - a hook must never fail Claude Code
+        log_error("internal", f"{type(exc).__name__}: {exc}")
+    return 0
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,644 @@
+"""``ecc-hooks install | uninstall | doctor``: put ecc-hooks into a Claude Code settings file, take it out, check it.
+
+The settings file belongs to the user: every other key and every foreign hook is kept, the file is
+backed up before it changes and replaced atomically, and a file we cannot parse is refused untouched.
+Claude Code validates settings, so our entries carry no extra keys. An entry is ours only when its command
+is exactly one this installation writes now or wrote before (recorded in ``$ECC_HOOKS_HOME/installed.json``,
+a file no repository can write): a settings file in a cloned repository cannot make ``doctor`` run its
+command, ``uninstall`` delete the user's own entry or ``install`` replace a statusLine by ending a command
+with our ``# ecc-hooks`` comment. Marked commands we did not write are reported, never run or removed.
+
+``python -m ecc_hooks.install`` prints the plugin's ``hooks/hooks.json`` (generated from ``EVENTS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecc_hooks.core import fsio
+from ecc_hooks.core import paths
+from ecc_hooks.core import proc
+from ecc_hooks.core.errors import UserError
+from ecc_hooks.core.fsio import atomic_write
+from ecc_hooks.core.text import clean, clean_block
+
+MARKER = "# ecc-hooks"
+HOOK_MODULE = "ecc_hooks.capture.hook"
+STATUSLINE_MODULE = "ecc_hooks.statusline.render"
+HOOK_TIMEOUT = 30  # seconds; twice the hook's own worst case (hook.TIME_BOUND), checked by a test
+GIT_TIMEOUT = 10.0  # seconds for finding the project's git toplevel (a CLI the user waits on, not a HUD)
+STATUSLINE_REFRESH = 5
+PLUGIN_COMMAND = '"${CLAUDE_PLUGIN_ROOT}/hooks/ecc-hook"'  # quoted: the plugin root may contain spaces
+PLUGIN_DESCRIPTION = "ecc-hooks: record every Claude Code hook event into a per-session journal for the HUD"
+SCOPES = ("user", "project", "local")
+NEW_FILE_MODE = 0o644  # what Claude Code itself gives a new settings file (before umask)
+
+# The events we record: (event, matcher). Tool events get "*" (every tool); the rest take no matcher.
+# Deliberately absent: WorktreeCreate/WorktreeRemove (a registered hook *replaces* Claude Code's own
+# worktree handling and must print the path), FileChanged (its matcher is the list of files to watch,
+# there is no "all"), MessageDisplay (fires per streamed chunk of text: a process per few lines, display only).
+EVENTS: tuple[tuple[str, str | None], ...] = (
+    ("SessionStart", None),
+    ("UserPromptSubmit", None),
+    ("UserPromptExpansion", None),
+    ("PreToolUse", "*"),
+    ("PostToolUse", "*"),
+    ("PostToolUseFailure", "*"),
+    ("PostToolBatch", None),
+    ("PermissionRequest", "*"),
+    ("PermissionDenied", "*"),
+    ("Notification", None),
+    ("SubagentStart", None),
+    ("SubagentStop", None),
+    ("Stop", None),
+    ("StopFailure", None),
+    ("TaskCreated", None),
+    ("TaskCompleted", None),
+    ("TeammateIdle", None),
+    ("PreCompact", None),
+    ("PostCompact", None),
+    ("PreModelSwitch", None),
+    ("PostModelSwitch", None),
+    ("InstructionsLoaded", None),
+    ("ConfigChange", None),
+    ("CwdChanged", None),
+    ("DirectoryAdded", None),
+    ("Elicitation", None),
+    ("ElicitationResult", None),
+    ("Setup", None),
+    ("SessionEnd", None),
+)
+EVENT_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENTS)
+
+
+# ---------------------------------------------------------------------------- what we write
+
+
+def python_argv(module: str) -> list[str]:
+    """The argv running ``module``'s ``main()`` with an absolute interpreter path (works whatever PATH is).
+
+    The hook and the status line need only the standard library and this package, so the command
+    skips ``site`` (``-S``: no .pth processing, often the largest part of start-up) and ``runpy``
+    (``-c`` instead of ``-m``), naming the package's folder itself. It also drops the session's cwd
+    from ``sys.path``: hooks run in the user's project, where a ``json.py`` would otherwise shadow
+    the standard library inside our hook.
+    """
+    exe = os.path.abspath(sys.executable)  # abspath, not realpath: a venv's python is a symlink
+    return [exe, "-S", "-c", paths.launcher_code(module)]
+
+
+def python_command(module: str) -> str:
+    """``python_argv`` as the marked shell command we install."""
+    return f"{shlex.join(python_argv(module))} {MARKER}"
+
+
+def hook_entry(command: str) -> dict[str, Any]:
+    """One hook handler as Claude Code's settings schema wants it (no keys of our own)."""
+    return {"type": "command", "command": command, "timeout": HOOK_TIMEOUT}
+
+
+def hooks_section(command: str) -> dict[str, list[dict[str, Any]]]:
+    """``{event: [group]}`` registering ``command`` for every event in ``EVENTS``."""
+    section: dict[str, list[dict[str, Any]]] = {}
+    for event, matcher in EVENTS:
+        group: dict[str, Any] = {"matcher": matcher} if matcher is not None else {}
+        group["hooks"] = [hook_entry(command)]
+        section[event] = [group]
+    return section
+
+
+def statusline_entry(command: str) -> dict[str, Any]:
+    """The ``statusLine`` value we install."""
+    return {"type": "command", "command": command, "padding": 0, "refreshInterval": STATUSLINE_REFRESH}
+
+
+def plugin_hooks_document() -> dict[str, Any]:
+    """The plugin's ``hooks/hooks.json`` (same events as the installer, command through the shim)."""
+    return {"description": PLUGIN_DESCRIPTION, "hooks": hooks_section(PLUGIN_COMMAND)}
+
+
+def render_json(document: object) -> bytes:
+    """Settings-file formatting: two-space indent, UTF-8 kept as is, trailing newline; never anything but JSON
+    (``allow_nan=False``; a ``RawNumber`` goes back as the literal it was read as)."""
+    nonce = os.urandom(8).hex()
+    raws: list[str] = []
+
+    def placeholder(value: object) -> str:
+        if not isinstance(value, RawNumber):
+            raise TypeError(f"{type(value).__name__} is not JSON")
+        raws.append(value.text)
+        return f"\0{nonce}:{len(raws) - 1}"
+
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False, default=placeholder)
+    for index, literal in enumerate(raws):
+        text = text.replace(f'"\\u0000{nonce}:{index}"', literal, 1)
+    return (text + "\n").encode("utf-8")
+
+
+def known_commands() -> set[str]:
+    """Every command this installation writes now or recorded having written (``installed.json``)."""
+    known = {python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}
+    try:
+        record = json.loads(fsio.read_file(paths.install_record_path(), 1 << 22))
+        known.update(c for c in record.get("commands", []) if isinstance(c, str))
+    except (OSError, ValueError, AttributeError):
+        pass
+    return known
+
+
+def remember_commands(commands: set[str]) -> None:
+    """Add ``commands`` to ``installed.json`` (so a later install or uninstall still knows them as ours)."""
+    known = known_commands() - {python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}
+    record = {"schema": "ecc.installed.v1", "commands": sorted(known | commands)}
+    fsio.atomic_write(paths.install_record_path(), (json.dumps(record, indent=2) + "\n").encode())
+
+
+def is_ours(command: object, known: set[str] | None = None) -> bool:
+    """True for a command string this installation wrote (exact equality; see the module docstring)."""
+    return isinstance(command, str) and command in (known if known is not None else known_commands())
+
+
+def is_marked(command: object) -> bool:
+    """True for a command that carries our marker comment, ours or not (reported by doctor)."""
+    return isinstance(command, str) and command.rstrip().endswith(MARKER)
+
+
+# ---------------------------------------------------------------------------- where
+
+
+def project_dir() -> str:
+    """The project: ``$CLAUDE_PROJECT_DIR``, else the git toplevel of cwd, else cwd."""
+    configured = os.environ.get("CLAUDE_PROJECT_DIR")
+    if configured:
+        return os.path.abspath(configured)
+    from ecc_hooks.sources import git as gitstate  # GitPython: only the project scopes need it
+
+    cwd = os.getcwd()
+    return gitstate.toplevel(cwd, timeout=GIT_TIMEOUT) or cwd
+
+
+def settings_path(scope: str, settings_file: str | None = None) -> str:
+    """The settings file a scope names (``--settings-file`` wins), absolute."""
+    if settings_file:
+        return os.path.abspath(os.path.expanduser(settings_file))
+    if scope == "user":
+        return os.path.join(paths.claude_config_dir(), "settings.json")
+    name = "settings.json" if scope == "project" else "settings.local.json"
+    return os.path.join(project_dir(), ".claude", name)
+
+
+# ---------------------------------------------------------------------------- reading and writing
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+class RawNumber:
+    """A JSON number a double cannot hold (``1e999``), kept as its literal so it is written back unchanged:
+    Python would read it as ``inf`` and write ``Infinity``, which is not JSON (Claude Code would fail to parse)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __deepcopy__(self, memo: dict) -> "RawNumber":
+        return self
+
+
+def _parse_float(text: str) -> float | RawNumber:
+    value = float(text)
+    return value if value - value == 0 else RawNumber(text)  # inf - inf is nan
+
+
+def parse_settings(data: bytes, path: str) -> dict[str, Any]:
+    """The settings object in ``data`` (empty means ``{}``); UserError when it is not a JSON object."""
+    if not data.strip():
+        return {}
+    try:
+        document = json.loads(data.decode("utf-8"), parse_constant=_reject_constant, parse_float=_parse_float)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise UserError(f"{path} is not valid JSON ({exc}); fix it or move it aside, then run again "
+                        "(the file was not changed)") from None
+    if not isinstance(document, dict):
+        raise UserError(f"{path} holds a JSON {type(document).__name__}, not an object; Claude Code settings "
+                        "must be a JSON object; fix it or move it aside (the file was not changed)")
+    return document
+
+
+def read_settings(path: str) -> tuple[dict[str, Any], bytes | None]:
+    """The parsed settings and the file's bytes (None when the file does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return {}, None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory; point --settings-file at a file") from None
+    except PermissionError:
+        raise UserError(f"cannot read {path} (permission denied); run as its owner or fix its mode") from None
+    return parse_settings(data, path), data
+
+
+def _backup(path: str, st: os.stat_result) -> str:
+    """Copy ``path`` to a fresh ``<path>.ecc-hooks-<UTC stamp>.bak`` with the same mode; return its name."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for attempt in range(100):
+        backup = f"{path}.ecc-hooks-{stamp}{'' if attempt == 0 else f'-{attempt}'}.bak"
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st.st_mode & 0o777)
+        except FileExistsError:
+            continue  # never overwrite an older backup: it may hold the user's only copy
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            shutil.copyfileobj(src, out)
+            os.fchmod(out.fileno(), st.st_mode & 0o777)
+        return backup
+    raise UserError(f"too many backups of {path} this second; remove some *.ecc-hooks-*.bak files")
+
+
+def write_settings(path: str, data: bytes) -> str | None:
+    """Back up the current file (if any), then replace it atomically keeping mode and owner; return the backup."""
+    real = os.path.realpath(path)  # a symlinked settings file (dotfile managers) keeps its link
+    try:
+        st: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    try:
+        os.makedirs(os.path.dirname(real), exist_ok=True)
+        backup = _backup(real, st) if st is not None else None
+        mode = (st.st_mode & 0o777) if st is not None else (NEW_FILE_MODE & ~_umask())
+        atomic_write(real, data, mode)
+        if (os.stat(real).st_mode & 0o777) != mode:
+            os.chmod(real, mode)  # the temp file was created through the umask; restore the exact mode
+        if st is not None and os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
+            os.chown(real, st.st_uid, st.st_gid)  # root editing a user's file must not take it over
+    except PermissionError as exc:
+        raise UserError(f"cannot write {real} ({exc.strerror}); run as its owner or fix its mode") from None
+    return backup
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# ---------------------------------------------------------------------------- the merge (pure)
+
+
+def _hooks_of(settings: dict[str, Any], path: str) -> dict[str, Any] | None:
+    hooks = settings.get("hooks")
+    if hooks is None:
+        return None
+    if not isinstance(hooks, dict):
+        raise UserError(f'"hooks" in {path} is not an object; fix it by hand (the file was not changed)')
+    return hooks
+
+
+def _strip_ours(hooks: dict[str, Any], path: str, known: set[str]) -> set[str]:
+    """Remove our handlers everywhere; drop groups we emptied; return the events whose list we emptied."""
+    emptied: set[str] = set()
+    for event, groups in list(hooks.items()):
+        if not isinstance(groups, list):
+            if event in EVENT_NAMES:
+                raise UserError(f'"hooks.{event}" in {path} is not a list; fix it by hand (the file was not changed)')
+            continue  # something foreign we do not understand: not ours to touch
+        kept_groups = []
+        touched = False
+        for group in groups:
+            handlers = group.get("hooks") if isinstance(group, dict) else None
+            if not isinstance(handlers, list):
+                kept_groups.append(group)
+                continue
+            kept = [h for h in handlers if not (isinstance(h, dict) and is_ours(h.get("command"), known))]
+            if len(kept) == len(handlers):
+                kept_groups.append(group)
+                continue
+            touched = True
+            if kept:  # a foreign handler shares the group: keep the group with it
+                group["hooks"] = kept
+                kept_groups.append(group)
+        if touched:
+            hooks[event] = kept_groups
+            if not kept_groups:
+                emptied.add(event)
+    return emptied
+
+
+def installed(settings: dict[str, Any], path: str, *, statusline: bool, force: bool,
+              known: set[str] | None = None) -> dict[str, Any]:
+    """A copy of ``settings`` with our hooks (and status line) in place; everything foreign kept."""
+    known = known_commands() if known is None else known
+    result = copy.deepcopy(settings)
+    hooks = _hooks_of(result, path)
+    if hooks is None:
+        hooks = result["hooks"] = {}
+    emptied = _strip_ours(hooks, path, known)
+    for event, groups in hooks_section(python_command(HOOK_MODULE)).items():
+        hooks.setdefault(event, []).extend(groups)
+    for event in emptied - set(EVENT_NAMES):
+        del hooks[event]  # an event an older version registered and this one no longer does
+    if statusline:
+        current = result.get("statusLine")
+        if current is not None and not (isinstance(current, dict) and is_ours(current.get("command"), known)) and not force:
+            shown = current.get("command") if isinstance(current, dict) else current
+            raise UserError(f"{path} already has a statusLine of its own ({shown!r}); keep it with "
+                            "--no-statusline, or replace it with --force (the old one stays in the backup)")
+        result["statusLine"] = statusline_entry(python_command(STATUSLINE_MODULE))
+    return result
+
+
+def uninstalled(settings: dict[str, Any], path: str, known: set[str] | None = None) -> dict[str, Any]:
+    """A copy of ``settings`` without our entries, dropping the groups, lists and section we emptied."""
+    known = known_commands() if known is None else known
+    result = copy.deepcopy(settings)
+    hooks = _hooks_of(result, path)
+    if hooks is not None:
+        had = len(hooks)
+        for event in _strip_ours(hooks, path, known):
+            del hooks[event]
+        if had and not hooks:
+            del result["hooks"]
+    current = result.get("statusLine")
+    if isinstance(current, dict) and is_ours(current.get("command"), known):
+        del result["statusLine"]
+    return result
+
+
+# ---------------------------------------------------------------------------- install / uninstall
+
+
+def _apply(args: argparse.Namespace, name: str) -> int:
+    path = settings_path(args.scope, args.settings_file)
+    settings, original = read_settings(path)
+    if name == "install":
+        result = installed(settings, path, statusline=not args.no_statusline, force=args.force)
+    else:
+        if original is None:
+            print(f"ecc-hooks: {path} does not exist; nothing to remove")
+            return 0
+        result = uninstalled(settings, path)
+    data = render_json(result)
+    if original is not None and result == settings:
+        # Nothing of ours to change: leave the bytes (and the user's formatting) alone.
+        print(f"ecc-hooks: {path} already {'up to date' if name == 'install' else 'has no ecc-hooks entries'}")
+        return 0
+    if args.dry_run:
+        verb = "create" if original is None else "replace"
+        print(f"ecc-hooks: --dry-run: would {verb} {path} with:")
+        from ecc_hooks.core.text import json_inert
+
+        sys.stdout.write(clean_block(json_inert(data.decode("utf-8"))))
+        return 0
+    if name == "install":
+        remember_commands({python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)})
+    backup = write_settings(path, data)
+    what = "installed into" if name == "install" else "removed from"
+    print(f"ecc-hooks: {what} {path}" + (f" (backup: {backup})" if backup else ""))
+    if name == "install":
+        print(f"  hooks: {len(EVENTS)} events -> {python_command(HOOK_MODULE)}")
+        if not args.no_statusline:
+            print(f"  statusLine -> {python_command(STATUSLINE_MODULE)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- doctor
+
+
+@dataclass
+class Report:
+    """What doctor found: lines to print and problems (each with how to fix it)."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    commands: dict[str, str] = field(default_factory=dict)  # command -> "hook" | "statusline"
+
+
+def _inspect(label: str, path: str, report: Report) -> None:
+    """Describe our entries in one settings file and collect their commands."""
+    try:
+        settings, original = read_settings(path)
+    except UserError as exc:
+        report.lines.append(f"{label:8} {path}: UNREADABLE")
+        report.problems.append(str(exc))
+        return
+    if original is None:
+        report.lines.append(f"{label:8} {path}: no file")
+        return
+    events: list[str] = []
+    known = known_commands()
+    forged: list[str] = []
+    hooks = settings.get("hooks")
+    for event, groups in (hooks.items() if isinstance(hooks, dict) else []):
+        for group in groups if isinstance(groups, list) else []:
+            handlers = group.get("hooks") if isinstance(group, dict) else None
+            for handler in handlers if isinstance(handlers, list) else []:
+                command = handler.get("command") if isinstance(handler, dict) else None
+                if is_ours(command, known):
+                    report.commands.setdefault(command, "hook")
+                    if event not in events:
+                        events.append(event)
+                elif is_marked(command) and command not in forged:
+                    forged.append(command)
+    status = settings.get("statusLine")
+    if status is None:
+        status_text = "none"
+    elif isinstance(status, dict) and is_ours(status.get("command"), known):
+        status_text = "ours"
+        report.commands.setdefault(status["command"], "statusline")
+    else:
+        status_text = "foreign"
+        if isinstance(status, dict) and is_marked(status.get("command")) and status["command"] not in forged:
+            forged.append(status["command"])
+    for command in forged:
+        report.problems.append(f"{path} has a command marked {MARKER!r} that this installation did not write "
+                               f"(not run): {clean(command, 200)!r}; remove it unless you added it yourself, "
+                               "then run `ecc-hooks install` for the scope you want")
+    report.lines.append(f"{label:8} {path}")
+    if events:
+        missing = [e for e in EVENT_NAMES if e not in events]
+        text = f"{len(events)} events" + (f" (missing: {', '.join(missing)})" if missing else " (all)")
+        report.lines.append(f"           hooks: {text}")
+        if missing:
+            report.lines.append(f"           note: run `ecc-hooks install --settings-file {shlex.quote(path)}` "
+                                "to register the missing events")
+    else:
+        report.lines.append("           hooks: none")
+    report.lines.append(f"           statusLine: {status_text}")
+    if settings.get("disableAllHooks") is True:
+        report.problems.append(f'{path} sets "disableAllHooks": true, so no hook runs; remove that key')
+
+
+def _doctor_payloads(session: str, cwd: str) -> tuple[bytes, bytes]:
+    """A SessionStart hook payload and a status line stdin, shaped like Claude Code's."""
+    hook = {"session_id": session, "transcript_path": os.path.join(cwd, f"{session}.jsonl"), "cwd": cwd,
+            "hook_event_name": "SessionStart", "source": "startup"}
+    status = {"session_id": session, "transcript_path": hook["transcript_path"], "cwd": cwd,
+              "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+              "workspace": {"current_dir": cwd, "project_dir": cwd, "added_dirs": []}, "version": "2.1.328",
+              "cost": {"total_cost_usd": 0.01, "total_duration_ms": 1000, "total_api_duration_ms": 500,
+                       "total_lines_added": 0, "total_lines_removed": 0},
+              "context_window": {"total_input_tokens": 1000, "total_output_tokens": 10, "context_window_size": 200000,
+                                 "current_usage": None, "used_percentage": None, "remaining_percentage": None},
+              "exceeds_200k_tokens": False}
+    return json.dumps(hook).encode(), json.dumps(status).encode()
+
+
+def _journal_lines(home: str) -> int:
+    """Journal lines written under a scratch ECC_HOOKS_HOME (every ``*.jsonl`` below it)."""
+    count = 0
+    for folder, _, files in os.walk(home):
+        for name in files:
+            if name.endswith(".jsonl"):
+                with open(os.path.join(folder, name), "rb") as handle:
+                    count += handle.read().count(b"\n")
+    return count
+
+
+def _tail(data: bytes) -> str:
+    """The last line of a command's output, made safe to print (it may echo anything)."""
+    text = data.decode("utf-8", "replace").strip()
+    return clean(text.splitlines()[-1], 300) if text else ""
+
+
+def check_command(command: str, kind: str) -> str | None:
+    """Run one of our commands as Claude Code would (``sh -c``, payload on stdin, scratch home); problem or None."""
+    with tempfile.TemporaryDirectory(prefix="ecc-doctor-") as scratch:
+        home = os.path.join(scratch, "home")
+        cwd = os.path.join(scratch, "project")
+        os.mkdir(cwd)
+        hook_stdin, status_stdin = _doctor_payloads(f"ecc-doctor-{uuid.uuid4().hex[:12]}", cwd)
+        # No watcher for a check: it would outlive the scratch home it watches.
+        env = {**os.environ, "ECC_HOOKS_HOME": home, "CLAUDE_PROJECT_DIR": cwd, "COLUMNS": "100", "ECC_HOOKS_NO_WATCHER": "1"}
+        done = proc.run(["sh", "-c", command], input=hook_stdin if kind == "hook" else status_stdin,
+                        env=env, cwd=cwd, timeout=HOOK_TIMEOUT + 5)
+        if done.timed_out:
+            return f"timed out after {HOOK_TIMEOUT + 5} s"
+        if done.code != 0:
+            return f"exit {done.code}: {_tail(done.err) or done.error or 'no message'}"
+        if kind == "hook":
+            if done.out.strip():
+                return f"printed on stdout ({_tail(done.out)!r}); a recording hook must print nothing"
+            lines = _journal_lines(home)
+            if lines != 1:
+                try:  # the hook logs why it wrote nothing in the scratch home's errors.log
+                    with open(os.path.join(home, "errors.log"), "rb") as handle:
+                        detail = _tail(handle.read())
+                except OSError:
+                    detail = _tail(done.err)
+                return f"wrote {lines} journal lines, expected 1" + (f": {detail}" if detail else "")
+            return None
+        first = done.out.decode("utf-8", "replace").splitlines()[:1]
+        if not first or not first[0].strip():
+            return f"printed nothing (Claude Code would show a blank row){': ' + _tail(done.err) if done.err else ''}"
+        return None
+
+
+def errors_summary() -> str:
+    """``errors.log`` of the real ECC_HOOKS_HOME, counted by ``kind``."""
+    path = paths.errors_log_path()
+    counts: dict[str, int] = {}
+    try:
+        with open(path, "rb") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                try:
+                    kind = json.loads(line).get("kind", "?")
+                except (ValueError, AttributeError):
+                    kind = "unparsable"
+                counts[str(kind)] = counts.get(str(kind), 0) + 1
+    except FileNotFoundError:
+        return f"errors.log: none ({path})"
+    except OSError as exc:
+        return f"errors.log: cannot read {path} ({exc.strerror})"
+    total = sum(counts.values())
+    by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"errors.log: {total} entries ({by_kind}) in {path}" if total else f"errors.log: empty ({path})"
+
+
+def _say(text: str) -> None:
+    """Print a line of doctor's report: it quotes settings files and command output, so it is made inert."""
+    print(clean_block(text))
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    report = Report()
+    seen: dict[str, str] = {}
+    targets = [(scope, settings_path(scope)) for scope in SCOPES]
+    if args.settings_file:
+        targets.append(("file", settings_path("user", args.settings_file)))
+    for label, path in targets:
+        real = os.path.realpath(path)
+        if real in seen:  # e.g. the project is the home directory: check each file once
+            report.lines.append(f"{label:8} {path}: same file as {seen[real]}")
+            continue
+        seen[real] = label
+        _inspect(label, path, report)
+    for line in report.lines:
+        _say(line)
+    if not report.commands:
+        _say(errors_summary())
+        raise UserError("ecc-hooks is not installed in any of these settings files; run `ecc-hooks install` "
+                        "(add --scope project|local or --settings-file PATH for another file)")
+    _say("commands (run with sh -c, payload on stdin, scratch ECC_HOOKS_HOME):")
+    for command, kind in report.commands.items():
+        problem = check_command(command, kind)
+        _say(f"  {'ok  ' if problem is None else 'FAIL'} {kind:10} {command}")
+        if problem is not None:
+            _say(f"       {problem}")
+            report.problems.append(f"the {kind} command `{command}` fails ({problem}); make sure its interpreter "
+                                   "can import ecc_hooks, or rerun `ecc-hooks install` from the environment that has it")
+    _say(errors_summary())
+    if report.problems:
+        raise UserError("problems found:\n  - " + "\n  - ".join(report.problems))
+    _say("ecc-hooks: everything installed works")
+    return 0
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """Options of ``install``, ``uninstall`` and ``doctor``."""
+    if name != "doctor":
+        parser.add_argument("--scope", choices=SCOPES, default="user",
+                            help="user: ~/.claude/settings.json; project: <project>/.claude/settings.json; "
+                                 "local: <project>/.claude/settings.local.json (default: user)")
+    parser.add_argument("--settings-file", metavar="PATH",
+                        help="this settings file instead of the scope's" if name != "doctor"
+                        else "check this settings file too")
+    if name == "install":
+        parser.add_argument("--no-statusline", action="store_true", help="leave statusLine alone")
+        parser.add_argument("--force", action="store_true", help="replace a statusLine that is not ours")
+    if name != "doctor":
+        parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+
+
+def run(args: argparse.Namespace, name: str) -> int:
+    """Run ``install``, ``uninstall`` or ``doctor``."""
+    if name == "doctor":
+        return _doctor(args)
+    return _apply(args, name)
+
+
+if __name__ == "__main__":
+    sys.stdout.buffer.write(render_json(plugin_hooks_document()))

@@ -1,0 +1,164 @@
+"""A Claude Code session (from our journal or from its transcript) as workers and handoff facts.
+
+Both Claude adapters end in a folded ``aggregate.SessionState``; this module turns one into the main
+agent and its subagents as ``ecc.session.v1`` workers, and into the facts a handoff needs (tools, files,
+checks, failed commands, open todos, risks, cost, commits since the session began, how to resume).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import datetime
+from typing import Any, Iterable, Optional
+
+from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload
+from ecc_hooks.models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
+from ecc_hooks.core.text import resume_command
+from ecc_hooks.core.timestamps import parse_iso
+from ecc_hooks.sources import git as gitstate
+from ecc_hooks.handoff.adapters import _common
+from ecc_hooks.handoff.adapters._common import Details
+
+
+_TURN_STATES = {"running": WorkerState.running, "waiting": WorkerState.waiting, "idle": WorkerState.idle,
+                "ended": WorkerState.completed}
+
+
+def tool_counts(events: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Calls per tool name, each ``toolUseId`` once (Pre and Post of one call are one call)."""
+    seen: set[str] = set()
+    counts: Counter[str] = Counter()
+    for ev in events:
+        if ev.get("event") not in ("PreToolUse", "PostToolUse", "PostToolUseFailure"):
+            continue
+        name, tool_id = ev.get("toolName"), ev.get("toolUseId")
+        if not isinstance(name, str) or not name:
+            continue
+        if isinstance(tool_id, str):
+            if tool_id in seen:
+                continue
+            seen.add(tool_id)
+        counts[name] += 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _text(value: object) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def open_todos(state: SessionState) -> list[dict[str, Any]]:
+    """Todo / task items not completed, from whichever list the session used last."""
+    if state.task_source == "todo" and state.todo_list is not None:
+        items = [(t.get("status"), _text(t.get("content")) or _text(t.get("activeForm"))) for t in state.todo_list]
+    else:
+        items = [(t.get("status"), _text(t.get("subject")) or _text(t.get("activeForm")))
+                 for t in state.tasks.values()]
+    return [{"text": text or "(untitled)", "status": status or "unknown"} for status, text in items
+            if status != "completed"]
+
+
+def _main_state(state: SessionState, recorded: bool) -> WorkerState:
+    if recorded:
+        return WorkerState.recorded
+    if state.stop_failures and state.turn_state in ("idle", "ended") and state.events:
+        return WorkerState.failed  # the last turn ended on an API error (StopFailure)
+    return _TURN_STATES.get(state.turn_state, WorkerState.unknown)
+
+
+def workers(state: SessionState, *, now: datetime, recorded: bool, git: dict[str, Any],
+            details: Details) -> list[Worker]:
+    """The main agent, then its subagents (``recorded`` for a transcript read after the fact)."""
+    main_state = _main_state(state, recorded)
+    main = Worker(
+        id=state.session_id or "unknown", label="main", state=main_state,
+        health=_common.worker_health(main_state, parse_iso(state.last_event_at), now),
+        branch=git.get("branch"), worktree=git.get("worktree") or state.cwd,
+        runtime=Runtime(kind="claude-code", command="claude", pid=None,
+                        active=main_state in (WorkerState.running, WorkerState.waiting),
+                        dead=recorded or state.turn_state == "ended"),
+        intent=Intent(objective=state.objective or "", seedPaths=[]),
+        outputs=Outputs(
+            summary=([state.last_message] if state.last_message else [])
+            + [f"changed {path}" for path in state.files_changed],
+            validation=[f"{c['status']}: {c['command']}" for c in details.checks],
+            remainingRisks=[f"failed: {c['command']}" for c in details.failed_commands]
+            + [f"open todo: {t['text']}" for t in details.open_todos]),
+        artifacts=Artifacts(),
+        transcriptPath=state.transcript_path, updatedAt=state.last_event_at,
+    )
+    result = [main]
+    for agent in state.agents.values():
+        agent_state = WorkerState.recorded if recorded else _common.normalize_worker_state(agent.get("state"))
+        if not recorded and state.turn_state == "ended" and agent_state == WorkerState.running:
+            agent_state = WorkerState.stopped  # the client exited; its background agents went with it
+        result.append(Worker(
+            id=str(agent.get("id")), label=_text(agent.get("agentType")) or str(agent.get("id")),
+            state=agent_state,
+            health=_common.worker_health(agent_state, parse_iso(agent.get("updatedAt")), now),
+            branch=git.get("branch"), worktree=git.get("worktree") or state.cwd,
+            runtime=Runtime(kind="claude-subagent", command=_text(agent.get("agentType")), pid=None,
+                            active=agent_state in (WorkerState.running, WorkerState.waiting),
+                            dead=recorded or agent_state in (WorkerState.completed, WorkerState.failed,
+                                                             WorkerState.stopped)),
+            intent=Intent(objective=_text(agent.get("objective")) or "", seedPaths=[]),
+            outputs=Outputs(summary=[agent["lastMessage"]] if _text(agent.get("lastMessage")) else []),
+            updatedAt=_text(agent.get("updatedAt")),
+        ))
+    return result
+
+
+def details(state: SessionState, *, title: str, tools: dict[str, int], now: datetime, usage: Any,
+            git: dict[str, Any]) -> Details:
+    """Handoff facts of a folded session; the HUD payload supplies risk reasons and cost."""
+    hud = build_payload(state, PayloadInputs(now=now, usage=usage, git=git or None))
+    facts = Details(title=title, objective=state.objective, session_id=state.session_id, tools=tools,
+                    tool_total=state.tool_total, files_changed=list(state.files_changed),
+                    started_at=state.first_event_at)
+    facts.checks = [{"command": c.command, "status": c.status.value} for c in hud.checks.local]
+    facts.failed_commands = [{"command": f["command"], "error": f.get("error")} for f in state.failed_commands]
+    facts.open_todos = open_todos(state)
+    facts.cost_usd = hud.cost.sessionUsd
+    facts.cost_source = getattr(hud.cost, "source", None)
+    facts.worktree = _text(git.get("worktree")) or state.cwd
+    facts.branch = _text(git.get("branch"))
+    risks = [r for r in hud.risk.reasons if r not in ("context usage unknown",)]
+    for failed in facts.failed_commands:
+        error = (failed.get("error") or "").split("\n", 1)[0]
+        risks.append(f"command failed: {failed['command']}" + (f" ({error})" if error else ""))
+    if facts.open_todos:
+        risks.append(f"{len(facts.open_todos)} open todo(s)")
+    if git.get("dirty"):
+        risks.append("uncommitted changes in the worktree")
+    if state.pending:
+        risks.append(f"{len(state.pending)} tool call(s) never finished")
+    facts.risks = risks
+    facts.commits = gitstate.commits_since(facts.worktree, state.first_event_at, base=state.start_head)
+    if state.session_id:
+        facts.resume = [resume_command(state.session_id, facts.worktree)]
+    return facts
+
+
+def usage_of(transcript: Optional[str]) -> Any:
+    """``collect.usage_for`` without a status line sensor; None when it cannot say (cost then unknown)."""
+    from ecc_hooks.hud.inputs import usage_for
+
+    try:
+        return usage_for(transcript, {}, os.environ)
+    except (OSError, ValueError):  # a transcript vanishing mid-read, a broken price override
+        return None
+
+
+def git_of(cwd: Optional[str]) -> dict[str, Any]:
+    """gitstate's facts about ``cwd`` as a dict (empty when unknown)."""
+    if not cwd:
+        return {}
+    return gitstate.read_git_state(cwd).to_dict()
+
+
+def repo_root(git: dict[str, Any]) -> Optional[str]:
+    """The main checkout (the common git dir's parent), so linked worktrees name their repository."""
+    common = git.get("common_dir")
+    if isinstance(common, str) and os.path.basename(common) == ".git":
+        return os.path.dirname(common)
+    return _text(git.get("worktree"))

@@ -1,0 +1,64 @@
+"""Our own sessions: ``$ECC_HOOKS_HOME/sessions/<id>/events.jsonl`` folded by ``aggregate``.
+
+Targets: ``latest`` (the journal written last) and a session id. Kind ``claude-code``: the workers are the
+main agent and its subagents, live states from the hooks.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ecc_hooks.hud import inputs as collect
+from ecc_hooks.core import paths
+from ecc_hooks.hud.aggregate import fold_all
+from ecc_hooks.models.session import Session, SessionKind, SessionSnapshot, SourceTarget
+from ecc_hooks.handoff.adapters import _claude
+from ecc_hooks.handoff.adapters import _common
+from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
+
+ADAPTER_ID = "journal"
+DESCRIPTION = "ecc-hooks journals ($ECC_HOOKS_HOME/sessions/<id>/events.jsonl)"
+TARGET_TYPES = ("latest", "session-id")
+
+
+def latest_session_id() -> str | None:
+    """The session whose journal was written last."""
+    sessions = collect.list_sessions()
+    return sessions[0][0] if sessions else None
+
+
+def journal_exists(session_id: str) -> bool:
+    """Whether ``session_id`` names one of our journals (hostile ids never do)."""
+    if paths.sanitize_session_id(session_id) != session_id:
+        return False
+    return os.path.isfile(paths.journal_path(session_id))
+
+
+def inspect(target: Target, ctx: Context) -> Inspection:
+    """Fold the journal, then describe the session (git, usage, HUD risk reasons)."""
+    if target.type == "latest":
+        session_id = latest_session_id()
+        if session_id is None:
+            raise TargetError(f"no session journals under {paths.sessions_dir()} "
+                              "(is ecc-hooks installed? run: ecc-hooks doctor)")
+    else:
+        session_id = target.value
+        if not journal_exists(session_id):
+            raise TargetError(f"no journal for session {session_id!r} under {paths.sessions_dir()}")
+    events = collect.read_journal(session_id)
+    state = fold_all(events)
+    state.session_id = state.session_id or session_id
+    git = _claude.git_of(state.cwd)
+    usage = _claude.usage_of(state.transcript_path)
+    details = _claude.details(state, title=f"Claude Code session {session_id}", tools=_claude.tool_counts(events),
+                              now=ctx.now, usage=usage, git=git)
+    workers = _claude.workers(state, now=ctx.now, recorded=False, git=git, details=details)
+    snapshot = SessionSnapshot(
+        adapterId=ADAPTER_ID,
+        session=Session(id=session_id, kind=SessionKind.claude_code, state=_common.session_state(workers),
+                        repoRoot=_claude.repo_root(git), sourceTarget=SourceTarget(type=target.type, value=target.value),
+                        transcriptPath=state.transcript_path, cwd=state.cwd, startedAt=state.first_event_at,
+                        updatedAt=state.last_event_at),
+        workers=workers, aggregates=_common.aggregates(workers))
+    return Inspection(snapshot=snapshot, details=details, claude_session_id=session_id)
+

@@ -1,0 +1,764 @@
+"""Fold a session's journal into state, and state into an ``ecc.hud-status.v1`` payload.
+
+``fold(state, event) -> state`` goes through a dispatch table keyed by event name and does
+no I/O; ``build_payload(state, inputs) -> HudStatus`` adds what other sources know (usage
+engine, status line sensor, git) handed in as plain values. The watcher and the CLIs do the
+reading. ``SessionState`` is JSON-serializable so a daemon can persist it beside the journal
+offset it describes, and any snapshot can be rebuilt from the journal alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Optional
+
+from ecc_hooks.models.hud import Agent, AgentState, BlockedControl, Checks, CheckStatus, Context, ContextWindow, Cost, CostTrend, GitHubSync, HandoffSync, HudStatus, LastTool, LinearSync, LocalCheck, Pressure, QueueState, RemoteCheck, Risk, RiskStatus, SessionControl, SessionControls, Sync, TodoCounts, Todos, ToolCalls, ToolStatus
+from ecc_hooks.core.timestamps import iso, parse_iso
+from ecc_hooks.sources.usage import SessionUsage, budget_trend
+
+STALE_TOOL_SECONDS = 600.0  # a call pending longer than this is stale (long builds stay under it)
+STALE_AGENT_SECONDS = 600.0  # a running agent silent this long is stale (its tools fire hooks while it works)
+MAX_AGENTS = 50
+MAX_CHECKS = 20
+EDIT_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
+
+# Commands that are checks (tests, linters, type checkers), in command position only: at the start or
+# after `&&`, `||`, `;`, `|`, `(`, past env assignments, wrappers (`uv run`, `time`, ...) and a path, so
+# `cd x && .venv/bin/pytest -q` counts and `cat mypy.ini` or `git commit -m "fix pytest"` do not.
+CHECK_PATTERN = re.compile(
+    r"(?:^|&&|\|\||[;|(])\s*(?:\w+=\S*\s+)*"
+    r"(?:(?:time|env|sudo|nice|command|uv run|poetry run|pipenv run|hatch run|pdm run|rye run|bundle exec"
+    r"|timeout \S+)\s+)*(?:\S*/)?(?:"
+    r"(?:python[0-9.]* -m )?(?:pytest|py\.test|unittest|tox|nox|mypy|pyright|ruff(?: check)?|flake8|pylint)"
+    r"|(?:npm|pnpm|yarn|bun)(?: run)? (?:test|lint|typecheck|type-check|check)"
+    r"|npx (?:jest|vitest|tsc|eslint)|jest|vitest|tsc|eslint|prettier --check|black --check"
+    r"|cargo (?:test|clippy|check|nextest)|go (?:test|vet)|golangci-lint"
+    r"|make (?:test|check|lint)|mvn (?:test|verify)|gradle(?:w)? test|rspec|phpunit|ctest"
+    r")(?![\w.-])"
+)
+
+
+@dataclass
+class SessionState:
+    """Everything the journal has told us about one session (plain data, JSON round-trips)."""
+
+    session_id: Optional[str] = None
+    events: int = 0
+    unknown_events: int = 0
+    first_event_at: Optional[str] = None
+    last_event_at: Optional[str] = None
+    cwd: Optional[str] = None
+    transcript_path: Optional[str] = None
+    model: Optional[str] = None
+    start_source: Optional[str] = None
+    start_head: Optional[str] = None  # commit HEAD pointed at when the session first started (gitHead)
+    ended_reason: Optional[str] = None
+    turn_state: str = "unknown"  # running | idle | waiting | ended | unknown
+    objective: Optional[str] = None
+    last_prompt: Optional[str] = None
+    last_message: Optional[str] = None
+    tool_total: int = 0
+    subagent_tool_total: int = 0
+    tool_failures: int = 0
+    tool_interrupted: int = 0
+    tool_ids: dict[str, str] = field(default_factory=dict)  # tool_use_id -> "pending" | "done" (JSON-ready)
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_tool: Optional[dict[str, Any]] = None
+    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    launches: dict[str, dict[str, Any]] = field(default_factory=dict)  # Agent tool_use_id -> objective, type
+    todo_list: Optional[list[dict[str, Any]]] = None  # TodoWrite replaces the whole list
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)  # TaskCreate/TaskUpdate/Task* hooks
+    task_source: Optional[str] = None  # "todo" or "task": whichever was used last
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # command -> {status, at, toolUseId}
+    files_changed: list[str] = field(default_factory=list)
+    failed_commands: list[dict[str, Any]] = field(default_factory=list)
+    stop_failures: list[str] = field(default_factory=list)
+    compactions: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SessionState":
+        """Inverse of ``to_dict``; unknown keys (from a newer writer) are ignored."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+# Journals are written by us, but by any version of us and possibly edited by hand: every value read
+# from an event goes through one of these, so a wrong type degrades to "unknown", never to a crash.
+def _str(value: object) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+TERMINAL_AGENT_STATES = frozenset({"completed", "failed", "stopped"})
+# Status words seen in background_tasks, task notifications and Agent tool results.
+_AGENT_STATUS = {
+    "running": "running", "in_progress": "running", "pending": "running", "async_launched": "running",
+    "started": "running", "completed": "completed", "done": "completed", "success": "completed",
+    "failed": "failed", "error": "failed", "killed": "stopped", "stopped": "stopped", "cancelled": "stopped",
+    "canceled": "stopped",
+}
+
+
+def _agent(state: SessionState, agent_id: str) -> dict[str, Any]:
+    agent = state.agents.get(agent_id)
+    if agent is None:
+        agent = state.agents[agent_id] = {"id": agent_id, "state": "unknown"}
+    return agent
+
+
+def _set_agent_state(agent: dict[str, Any], status: Optional[str]) -> None:
+    """Move an agent to the state ``status`` names; a finished agent is not revived by a late 'running'."""
+    new = _AGENT_STATUS.get((status or "").lower())
+    if new is None:
+        return
+    if new == "running" and agent.get("state") in TERMINAL_AGENT_STATES:
+        return  # hooks of one agent race the main conversation's: a stale "running" arrives after the stop
+    agent["state"] = new
+
+
+def _touch(agent: dict[str, Any], ts: Optional[str]) -> None:
+    if ts and (not _str(agent.get("updatedAt")) or ts > agent["updatedAt"]):
+        agent["updatedAt"] = ts
+
+
+def check_command(command: Optional[str]) -> Optional[str]:
+    """The check a Bash command runs (test, lint, type check), as the key to report, or None."""
+    if not command or not CHECK_PATTERN.search(command):
+        return None
+    return " ".join(command.split())[:160]
+
+
+def _set_check(state: SessionState, command: str, status: str, ts: Optional[str], tool_id: Optional[str]) -> None:
+    state.checks.pop(command, None)  # re-insert: the latest run goes last
+    state.checks[command] = {"status": status, "at": ts, "toolUseId": tool_id}
+    while len(state.checks) > MAX_CHECKS:
+        state.checks.pop(next(iter(state.checks)))
+
+
+MAX_TOOL_IDS = 20000
+
+
+def _see(state: SessionState, tool_id: str, status: str, ev: dict[str, Any]) -> None:
+    """Count a tool call once, however many of its events arrive (ids kept bounded, oldest dropped)."""
+    state.tool_ids[tool_id] = status
+    state.tool_total += 1
+    if ev.get("agentId"):
+        state.subagent_tool_total += 1
+    if len(state.tool_ids) > MAX_TOOL_IDS:
+        state.tool_ids.pop(next(iter(state.tool_ids)))
+
+
+# ---------------------------------------------------------------------------- handlers
+
+
+def _on_session_start(state: SessionState, ev: dict[str, Any]) -> None:
+    if ev.get("agentId"):
+        return
+    state.start_source = _str(ev.get("source")) or state.start_source
+    state.start_head = state.start_head or _str(ev.get("gitHead"))  # a resume keeps the first start
+    state.model = _str(ev.get("model")) or state.model
+    state.turn_state = "idle"
+    state.ended_reason = None
+
+
+def _on_prompt(state: SessionState, ev: dict[str, Any]) -> None:
+    if ev.get("promptKind") == "task-notification":
+        # A background task finished (or changed): Claude Code tells the model with a synthetic prompt.
+        note = _dict(ev.get("taskNotification"))
+        task_id = _str(note.get("taskId"))
+        if task_id:
+            agent = _agent(state, task_id)
+            _set_agent_state(agent, _str(note.get("status")))
+            _touch(agent, _str(ev.get("ts")))
+            launch = state.launches.get(_str(note.get("toolUseId")) or "", {})
+            agent["objective"] = agent.get("objective") or launch.get("objective") or _str(note.get("summary"))
+        state.turn_state = "running"
+        return
+    prompt = _str(ev.get("prompt"))
+    if prompt:
+        state.objective = state.objective or prompt
+        state.last_prompt = prompt
+    state.turn_state = "running"
+
+
+def _on_pre_tool(state: SessionState, ev: dict[str, Any]) -> None:
+    tool_id = _str(ev.get("toolUseId"))
+    tool = _str(ev.get("toolName"))
+    ts = _str(ev.get("ts"))
+    inp = _dict(ev.get("input"))
+    if tool_id is not None and tool_id not in state.tool_ids:  # a Pre after its Post adds nothing
+        _see(state, tool_id, "pending", ev)
+        state.pending[tool_id] = {"name": tool, "startedAt": ts, "agentId": _str(ev.get("agentId"))}
+        if tool == "Bash":
+            check = check_command(_str(inp.get("command")))
+            if check:
+                _set_check(state, check, "pending", ts, tool_id)
+    if tool in ("Agent", "Task") and tool_id is not None:
+        state.launches[tool_id] = {"objective": _str(inp.get("description")) or _str(inp.get("prompt")),
+                                   "agentType": _str(inp.get("subagentType"))}
+    if not ev.get("agentId"):
+        state.turn_state = "running"
+
+
+def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
+    tool_id = _str(ev.get("toolUseId"))
+    tool = _str(ev.get("toolName"))
+    ts = _str(ev.get("ts"))
+    outcome = _str(ev.get("outcome")) or ("failure" if ev.get("event") == "PostToolUseFailure" else "unknown")
+    if outcome not in ("success", "failure", "interrupted"):
+        outcome = "unknown"
+    if tool_id is not None:
+        if state.tool_ids.get(tool_id) == "done":
+            return  # the same result twice (a replayed line): count it once
+        if tool_id not in state.tool_ids:  # Post without Pre (hook installed mid-call, or reordered)
+            _see(state, tool_id, "done", ev)
+        state.tool_ids[tool_id] = "done"
+        state.pending.pop(tool_id, None)
+    else:
+        state.tool_total += 1  # no id to pair with: the result alone stands for the call
+        if ev.get("agentId"):
+            state.subagent_tool_total += 1
+    if outcome == "failure":
+        state.tool_failures += 1
+    elif outcome == "interrupted":
+        state.tool_interrupted += 1
+    if state.last_tool is None or not ts or (state.last_tool.get("finishedAt") or "") <= ts:
+        state.last_tool = {"name": tool, "status": outcome, "finishedAt": ts}
+    inp = _dict(ev.get("input"))
+    resp = _dict(ev.get("response"))
+    if tool == "Bash":
+        command = _str(inp.get("command"))
+        check = check_command(command)
+        if check:
+            if inp.get("runInBackground") is True and outcome == "success":
+                status = "unknown"  # only launched: its result comes later, outside this call
+            else:
+                status = {"success": "pass", "failure": "fail"}.get(outcome, "unknown")
+            _set_check(state, check, status, ts, tool_id)
+        if outcome == "failure" and command:
+            state.failed_commands.append({"command": command, "error": _str(ev.get("error")), "at": ts})
+            del state.failed_commands[:-10]
+    if outcome != "success":
+        if tool in ("Agent", "Task") and tool_id:
+            state.launches.pop(tool_id, None)
+        return
+    if tool in ("Agent", "Task"):
+        _on_agent_result(state, ev, tool_id, inp, resp, ts)
+    elif tool == "TodoWrite":
+        if ev.get("agentId"):
+            return  # a subagent's own todo list is not the session's
+        todos = inp.get("todos")
+        if isinstance(todos, list):
+            state.todo_list = [
+                {k: t[k] for k in ("content", "status", "activeForm") if isinstance(t.get(k), str)}
+                for t in todos if isinstance(t, dict)
+            ]
+            state.task_source = "todo"
+    elif tool == "TaskCreate":
+        _on_task_create(state, inp, resp, tool_id)
+    elif tool == "TaskUpdate":
+        task_id = _str(inp.get("taskId"))
+        if task_id:
+            status = _str(inp.get("taskStatus"))
+            if status == "deleted":
+                state.tasks.pop(task_id, None)
+            else:
+                task = state.tasks.setdefault(task_id, {"status": "pending"})
+                if status in ("pending", "in_progress", "completed"):
+                    task["status"] = status
+                task["subject"] = _str(inp.get("taskSubject")) or task.get("subject")
+                task["activeForm"] = _str(inp.get("activeForm")) or task.get("activeForm")
+            state.task_source = "task"
+    elif tool in EDIT_TOOLS:
+        for path in _list(ev.get("files")):
+            if isinstance(path, str) and path not in state.files_changed:
+                state.files_changed.append(path)
+        del state.files_changed[:-200]
+
+
+def _on_agent_result(state: SessionState, ev: dict[str, Any], tool_id: Optional[str], inp: dict[str, Any],
+                     resp: dict[str, Any], ts: Optional[str]) -> None:
+    """An Agent call returned: a background launch (``async_launched`` + agentId) or a finished run."""
+    launch = state.launches.pop(tool_id, {}) if tool_id else {}
+    agent_id = _str(resp.get("agentId"))
+    if not agent_id:
+        return
+    agent = _agent(state, agent_id)
+    agent["objective"] = (agent.get("objective") or launch.get("objective") or _str(inp.get("description"))
+                          or _str(inp.get("prompt")))
+    agent["agentType"] = agent.get("agentType") or launch.get("agentType") or _str(inp.get("subagentType"))
+    agent["toolUseId"] = tool_id
+    status = _str(resp.get("status")) or ""
+    if status == "async_launched" or resp.get("isAsync") is True:
+        _set_agent_state(agent, "running")
+    elif status:
+        _set_agent_state(agent, status)
+    else:
+        _set_agent_state(agent, "completed")  # a foreground Agent call returns when its agent is done
+    _touch(agent, ts)
+
+
+def _on_task_create(state: SessionState, inp: dict[str, Any], resp: dict[str, Any], tool_id: Optional[str]) -> None:
+    subject = _str(inp.get("taskSubject"))
+    task_id = _str(resp.get("taskId"))
+    if task_id is None:
+        # No id in the result: the TaskCreated hook (fired between Pre and Post) may have named it.
+        task_id = next((k for k, t in state.tasks.items() if not t.get("viaTool") and t.get("subject") == subject),
+                       None) or (f"tool:{tool_id}" if tool_id else None)
+    if task_id is None:
+        return
+    task = state.tasks.setdefault(task_id, {"status": "pending"})
+    task["subject"] = subject or task.get("subject")
+    task["activeForm"] = _str(inp.get("activeForm")) or task.get("activeForm")
+    task["viaTool"] = True
+    state.task_source = "task"
+
+
+def _on_permission_request(state: SessionState, ev: dict[str, Any]) -> None:
+    if not ev.get("agentId"):
+        state.turn_state = "waiting"
+
+
+def _on_permission_denied(state: SessionState, ev: dict[str, Any]) -> None:
+    # The call never ran: it ends here, as a failure, and a check it would have been is skipped.
+    tool_id = _str(ev.get("toolUseId"))
+    ts = _str(ev.get("ts"))
+    if tool_id:
+        if state.tool_ids.get(tool_id) == "done":
+            return
+        if tool_id not in state.tool_ids:
+            _see(state, tool_id, "done", ev)
+        state.tool_ids[tool_id] = "done"
+        state.pending.pop(tool_id, None)
+    state.tool_failures += 1
+    state.last_tool = {"name": _str(ev.get("toolName")), "status": "failure", "finishedAt": ts}
+    if ev.get("toolName") == "Bash":
+        check = check_command(_str(_dict(ev.get("input")).get("command")))
+        if check:
+            _set_check(state, check, "skipped", ts, tool_id)
+
+
+def _on_notification(state: SessionState, ev: dict[str, Any]) -> None:
+    kind = _str(ev.get("notificationType")) or ""
+    if kind == "permission_prompt":
+        state.turn_state = "waiting"
+    elif kind == "idle_prompt":
+        state.turn_state = "idle"
+
+
+def _on_subagent_start(state: SessionState, ev: dict[str, Any]) -> None:
+    agent_id = _str(ev.get("agentId"))
+    if agent_id:
+        agent = _agent(state, agent_id)
+        _set_agent_state(agent, "running")
+        agent["agentType"] = agent.get("agentType") or _str(ev.get("agentType"))
+        agent["startedAt"] = agent.get("startedAt") or _str(ev.get("ts"))
+        _touch(agent, _str(ev.get("ts")))
+
+
+def _on_subagent_stop(state: SessionState, ev: dict[str, Any]) -> None:
+    agent_id = _str(ev.get("agentId"))
+    if agent_id:
+        agent = _agent(state, agent_id)
+        agent["state"] = "completed"
+        _touch(agent, _str(ev.get("ts")))
+        agent["lastMessage"] = _str(ev.get("lastMessage")) or agent.get("lastMessage")
+    _background_tasks(state, ev)
+
+
+def _background_tasks(state: SessionState, ev: dict[str, Any]) -> None:
+    """Stop/SubagentStop list the background tasks still known to the client, with their status."""
+    for task in _list(ev.get("backgroundTasks")):
+        task = _dict(task)
+        task_id = _str(task.get("id"))
+        if not task_id:
+            continue
+        agent = _agent(state, task_id)
+        _set_agent_state(agent, _str(task.get("status")))
+        if agent["state"] == "unknown":
+            agent["state"] = "running"  # listed as a background task, status word unknown to us
+        agent["objective"] = agent.get("objective") or _str(task.get("description"))
+        agent["agentType"] = agent.get("agentType") or _str(task.get("agentType")) or _str(task.get("type"))
+        _touch(agent, _str(ev.get("ts")))
+
+
+def _on_stop(state: SessionState, ev: dict[str, Any]) -> None:
+    if not ev.get("agentId"):
+        state.turn_state = "idle"
+        state.last_message = _str(ev.get("lastMessage")) or state.last_message
+    _background_tasks(state, ev)
+
+
+def _on_stop_failure(state: SessionState, ev: dict[str, Any]) -> None:
+    state.turn_state = "idle"
+    state.stop_failures.append(_str(ev.get("error")) or "unknown error")
+    del state.stop_failures[:-10]
+
+
+def _on_task_event(state: SessionState, ev: dict[str, Any]) -> None:
+    inp = _dict(ev.get("input"))
+    task_id = _str(inp.get("taskId"))
+    if not task_id:
+        return
+    task = state.tasks.setdefault(task_id, {"status": "pending"})
+    task["subject"] = _str(inp.get("taskSubject")) or task.get("subject")
+    if ev.get("event") == "TaskCompleted":
+        task["status"] = "completed"
+    state.task_source = "task"
+
+
+def _on_compact(state: SessionState, ev: dict[str, Any]) -> None:
+    if ev.get("event") == "PostCompact":
+        state.compactions += 1
+
+
+def _on_session_end(state: SessionState, ev: dict[str, Any]) -> None:
+    state.ended_reason = _str(ev.get("reason")) or "other"
+    state.turn_state = "ended"
+
+
+HANDLERS: dict[str, Callable[[SessionState, dict[str, Any]], None]] = {
+    "SessionStart": _on_session_start,
+    "UserPromptSubmit": _on_prompt,
+    "PreToolUse": _on_pre_tool,
+    "PostToolUse": _on_post_tool,
+    "PostToolUseFailure": _on_post_tool,
+    "PermissionRequest": _on_permission_request,
+    "PermissionDenied": _on_permission_denied,
+    "Notification": _on_notification,
+    "SubagentStart": _on_subagent_start,
+    "SubagentStop": _on_subagent_stop,
+    "Stop": _on_stop,
+    "StopFailure": _on_stop_failure,
+    "TaskCreated": _on_task_event,
+    "TaskCompleted": _on_task_event,
+    "PreCompact": _on_compact,
+    "PostCompact": _on_compact,
+    "SessionEnd": _on_session_end,
+}
+# Recorded but nothing for the HUD in them (besides their time and cwd).
+IGNORED_EVENTS = frozenset({"PostToolBatch", "InstructionsLoaded", "UserPromptExpansion", "MessageDisplay", "Setup",
+                            "ConfigChange", "CwdChanged", "DirectoryAdded", "FileChanged", "TeammateIdle",
+                            "Elicitation", "ElicitationResult", "PreModelSwitch", "PostModelSwitch"})
+
+
+def fold(state: SessionState, event: dict[str, Any]) -> SessionState:
+    """Apply one journal record to ``state`` (mutated and returned). Unknown events only count."""
+    if not isinstance(event, dict):
+        return state
+    state.events += 1
+    ts = _str(event.get("ts"))
+    if ts:
+        state.first_event_at = min(ts, state.first_event_at) if state.first_event_at else ts
+        if state.last_event_at is None or ts > state.last_event_at:
+            state.last_event_at = ts
+    state.session_id = state.session_id or _str(event.get("sessionId"))
+    agent_id = _str(event.get("agentId"))
+    if agent_id is None:
+        state.cwd = _str(event.get("cwd")) or state.cwd
+        state.transcript_path = _str(event.get("transcriptPath")) or state.transcript_path
+    else:
+        agent = _agent(state, agent_id)
+        _touch(agent, ts)
+        agent["agentType"] = agent.get("agentType") or _str(event.get("agentType"))
+        if agent["state"] == "unknown":
+            agent["state"] = "running"  # it fires hooks, so it runs
+    name = event.get("event")
+    handler = HANDLERS.get(name) if isinstance(name, str) else None
+    if handler is not None:
+        handler(state, event)
+    elif not (isinstance(name, str) and name in IGNORED_EVENTS):
+        state.unknown_events += 1
+    return state
+
+
+def fold_all(events: Iterable[dict[str, Any]], state: Optional[SessionState] = None) -> SessionState:
+    """Fold a whole journal (or the new part of one) into a state."""
+    state = state or SessionState()
+    for event in events:
+        fold(state, event)
+    return state
+
+
+# ---------------------------------------------------------------------------- payload
+
+ORCHESTRATION_REASON = "needs the ecc orchestration runtime, which is not installed here"
+
+
+@dataclass
+class PayloadInputs:
+    """What other sources know, handed to ``build_payload`` as plain values (no I/O inside)."""
+
+    now: datetime
+    sensor: dict[str, Any] = field(default_factory=dict)  # the status line's last stdin (statusline.json)
+    usage: Optional[SessionUsage] = None  # the usage engine's view of the session's transcripts
+    git: Optional[dict[str, Any]] = None  # gitstate.GitState.to_dict()
+    remote_checks: Optional[list[dict[str, Any]]] = None  # None: unknown (no gh), [] none
+    github: Optional[dict[str, Any]] = None  # {"repo", "latestPullRequest", "openPullRequests", ...}
+    budget_usd: Optional[float] = None
+    budget_configured: bool = False  # ECC_HOOKS_BUDGET_USD set (a bad value: configured, amount None)
+    budget_policy: dict[str, Any] = field(default_factory=dict)  # prices.json "budget": approaching_fraction, ...
+    linear: Optional[dict[str, Any]] = None
+    handoff: Optional[dict[str, Any]] = None  # {"path", "written"}
+    stale_tool_seconds: float = STALE_TOOL_SECONDS
+    stale_agent_seconds: float = STALE_AGENT_SECONDS
+    controls: Optional[dict[str, Any]] = None  # session_controls(...)
+
+
+def _number(value: object) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def pressure_for(remaining_pct: Optional[float]) -> Pressure:
+    """Pressure level from the share of the window left (thresholds: 40/20/10 % left)."""
+    if remaining_pct is None:
+        return Pressure.unknown
+    for limit, level in ((10, Pressure.critical), (20, Pressure.high), (40, Pressure.elevated)):
+        if remaining_pct <= limit:
+            return level
+    return Pressure.normal
+
+
+def session_controls(*, transcript: bool, claude: bool, git_worktree: bool, gh_ready: bool,
+                     remote_repo: bool) -> dict[str, Any]:
+    """Which session controls work here, and why the others do not (facts gathered by the caller)."""
+    supported = ["status"]
+    blocked = []
+    if transcript and claude:
+        supported.append("resume")
+    else:
+        why = [w for w, ok in (("the session's transcript is missing", transcript),
+                                ("no `claude` binary on PATH", claude)) if not ok]
+        blocked.append({"control": "resume", "reason": "; ".join(why)})
+    if git_worktree:
+        supported.append("diff")
+    else:
+        blocked.append({"control": "diff", "reason": "the session's directory is not a git work tree"})
+    if gh_ready and remote_repo:
+        supported.append("pr")
+    else:
+        why = [w for w, ok in (("gh is not installed or not authenticated", gh_ready),
+                                ("the repository has no GitHub origin remote", remote_repo)) if not ok]
+        blocked.append({"control": "pr", "reason": "; ".join(why)})
+    for control in ("create", "stop", "mergeQueue", "conflictQueue"):
+        blocked.append({"control": control, "reason": ORCHESTRATION_REASON})
+    order = [c.value for c in SessionControl]
+    return {"supported": sorted(supported, key=order.index),
+            "blocked": sorted(blocked, key=lambda b: order.index(b["control"]))}
+
+
+def _todos(state: SessionState) -> Todos:
+    items: list[dict[str, Any]]
+    if state.task_source == "todo" and state.todo_list is not None:
+        items = [{"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("content"))}
+                 for t in state.todo_list]
+    else:
+        items = [{"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("subject"))}
+                 for t in state.tasks.values()]
+    counts = TodoCounts(
+        pending=sum(1 for t in items if t["status"] == "pending"),
+        inProgress=sum(1 for t in items if t["status"] == "in_progress"),
+        completed=sum(1 for t in items if t["status"] == "completed"),
+    )
+    current = next((t["text"] for t in items if t["status"] == "in_progress" and t["text"]), None)
+    return Todos(inProgress=current, counts=counts, source=state.task_source, total=len(items))
+
+
+def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Agent]:
+    agents = []
+    for data in state.agents.values():
+        agent_state = data.get("state") if data.get("state") in AgentState.__members__ else "unknown"
+        updated = parse_iso(data.get("updatedAt"))
+        if state.turn_state == "ended" and agent_state == "running":
+            agent_state = "stopped"  # the client exited; its background agents went with it
+        elif agent_state == "running" and updated and (now - updated).total_seconds() > stale_seconds:
+            agent_state = "stale"
+        agents.append(Agent(id=data["id"], state=AgentState(agent_state), objective=_str(data.get("objective")),
+                            agentType=_str(data.get("agentType")), updatedAt=_str(data.get("updatedAt"))))
+    # Live agents first, then the most recently updated.
+    agents.sort(key=lambda a: getattr(a, "updatedAt", None) or "", reverse=True)
+    agents.sort(key=lambda a: a.state not in (AgentState.running, AgentState.waiting))
+    return agents[:MAX_AGENTS]
+
+
+def _trend(cost: Optional[float], inputs: PayloadInputs, burn: Optional[Decimal]) -> CostTrend:
+    """Spend against the budget: the usage engine's ``budget_trend`` on the figure the HUD shows."""
+
+    def exact(value: Optional[float]) -> Optional[Decimal]:
+        # repr: the float's shortest text, i.e. the figure as printed (0.04, not 0.040000000000000000832)
+        return None if value is None else Decimal(repr(value))
+
+    return CostTrend(budget_trend(inputs.budget_policy, exact(cost), exact(inputs.budget_usd),
+                                  inputs.budget_configured, burn))
+
+
+def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
+    """Claude Code's reported figure (status line) first, else ours; both kept, with their difference."""
+    reasons: list[str] = []
+    usage = inputs.usage
+    reported = _number(_dict(inputs.sensor.get("cost")).get("total_cost_usd"))
+    if reported is None and usage is not None:
+        reported = _number(usage.cost.statusline_reported_usd)
+    computed = _number(usage.cost.computed_usd) if usage is not None else None
+    unknown_models = list(usage.cost.unknown_models) if usage is not None else []
+    transcript_reported = _number(usage.cost.transcript_reported_usd) if usage is not None else None
+    if reported is not None:
+        session_usd, source = reported, "statusline"
+    elif computed is not None:
+        session_usd, source = computed, "computed"
+    else:
+        session_usd, source = None, None
+    burn = _number(usage.burn_usd_per_hour) if usage is not None else None
+    budget = inputs.budget_usd
+    trend = _trend(session_usd, inputs, usage.burn_usd_per_hour if usage is not None else None)
+    if trend == CostTrend.over_budget and session_usd is not None and budget is not None:
+        reasons.append(f"over budget: ${session_usd:.2f} of ${budget:.2f}")
+    elif trend == CostTrend.approaching_budget and session_usd is not None and budget is not None:
+        reasons.append(f"approaching budget: ${session_usd:.2f} of ${budget:.2f}")
+    if inputs.budget_configured and budget is None:
+        reasons.append("ECC_HOOKS_BUDGET_USD is not a non-negative number")
+    if unknown_models:
+        reasons.append("cost unknown for model " + ", ".join(unknown_models))
+
+    def diff(a: Optional[float], b: Optional[float]) -> Optional[float]:
+        return round(a - b, 9) + 0.0 if a is not None and b is not None else None  # + 0.0: no "-0.0"
+
+    cost = Cost(sessionUsd=session_usd, budgetUsd=budget, trend=trend, source=source, reportedUsd=reported,
+                computedUsd=computed, differenceUsd=diff(reported, computed),
+                transcriptReportedUsd=transcript_reported,
+                transcriptDifferenceUsd=diff(transcript_reported, computed),
+                burnRateUsdPerHour=burn, unknownModels=unknown_models)
+    return cost, reasons
+
+
+def _context_window(inputs: PayloadInputs) -> ContextWindow:
+    window = _dict(inputs.sensor.get("context_window"))
+    ctx = inputs.usage.context if inputs.usage is not None else None
+    remaining = _number(window.get("remaining_percentage"))
+    source: Optional[str] = "statusline" if remaining is not None else None
+    if remaining is None and ctx is not None and ctx.remaining_pct is not None:
+        remaining, source = float(ctx.remaining_pct), "transcript"
+    # The engine's level measures distance to auto-compaction, which a bare percentage cannot.
+    pressure = Pressure(ctx.pressure) if ctx is not None and ctx.pressure in Pressure.__members__ else Pressure.unknown
+    if pressure == Pressure.unknown:
+        pressure = pressure_for(remaining)
+    size = window.get("context_window_size")
+    return ContextWindow(remainingPct=remaining, pressure=pressure, source=source,
+                         windowSize=size if isinstance(size, int) and not isinstance(size, bool)
+                         else (ctx.window if ctx is not None else None))
+
+
+def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
+    """The HUD payload for one session. Unknown stays unknown: an empty session is never 'ok'."""
+    now = inputs.now
+    reasons: list[str] = []
+    git = inputs.git or {}
+    usage = inputs.usage
+    usage_model = None
+    if usage is not None:
+        usage_model = usage.context.model or (usage.models[-1].model if usage.models else None)
+    model = _str(_dict(inputs.sensor.get("model")).get("id")) or state.model or usage_model
+    context_window = _context_window(inputs)
+    context = Context(model=model, repo=_str(git.get("repo")), branch=_str(git.get("branch")),
+                      worktree=_str(git.get("worktree")) or state.cwd, sessionId=state.session_id,
+                      contextWindow=context_window, detached=git.get("detached"),
+                      linkedWorktree=git.get("linked_worktree"), cwd=state.cwd, turnState=state.turn_state,
+                      dirty=git.get("dirty"), ahead=git.get("ahead"), behind=git.get("behind"),
+                      upstream=_str(git.get("upstream")))
+    if context_window.pressure in (Pressure.high, Pressure.critical):
+        left = f"{context_window.remainingPct:.0f}% left" if context_window.remainingPct is not None else "near compaction"
+        reasons.append(f"context {context_window.pressure.value}: {left}")
+
+    stale = 0
+    for call in state.pending.values():
+        started = parse_iso(call.get("startedAt"))
+        if started and (now - started).total_seconds() > inputs.stale_tool_seconds:
+            stale += 1
+    if stale:
+        reasons.append(f"{stale} tool call(s) pending over {inputs.stale_tool_seconds:.0f}s")
+    last = state.last_tool
+    tool_calls = ToolCalls(
+        total=state.tool_total, pending=len(state.pending), stale=stale,
+        lastTool=LastTool(name=_str(last.get("name")),
+                          status=ToolStatus(last["status"]) if last.get("status") in ToolStatus.__members__
+                          else ToolStatus.unknown,
+                          finishedAt=_str(last.get("finishedAt"))) if last else None,
+        failures=state.tool_failures, interrupted=state.tool_interrupted, subagentCalls=state.subagent_tool_total,
+        running=sorted({c["name"] for c in state.pending.values() if _str(c.get("name"))}),
+    )
+
+    local = [LocalCheck(command=cmd, status=CheckStatus(c.get("status")) if c.get("status") in
+                        ("pass", "fail", "pending", "skipped") else CheckStatus.unknown, at=c.get("at"))
+             for cmd, c in state.checks.items()]
+    remote = [RemoteCheck(**c) for c in (inputs.remote_checks or [])]
+    failing = [c.command for c in local if c.status == CheckStatus.fail]
+    failing += [c.name for c in remote if c.status == CheckStatus.fail]
+    if failing:
+        reasons.append("failing checks: " + "; ".join(failing[:3]))
+
+    cost, cost_reasons = _cost(inputs)
+    reasons.extend(cost_reasons)
+    for error in state.stop_failures[-1:]:
+        reasons.append(f"last turn failed: {error}")
+    conflicts = git.get("conflicts") if isinstance(git.get("conflicts"), int) else None
+    if conflicts:
+        reasons.append(f"{conflicts} conflicted path(s)")
+
+    if state.events == 0:
+        risk_status = RiskStatus.unknown
+        reasons.insert(0, "no events recorded for this session")
+    elif conflicts or any(e in ("authentication_failed", "billing_error") for e in state.stop_failures[-1:]):
+        risk_status = RiskStatus.blocked
+    elif reasons:
+        risk_status = RiskStatus.attention
+    elif context_window.pressure == Pressure.unknown:
+        # Nothing alarming seen, but without context figures "ok" would be a guess.
+        risk_status = RiskStatus.unknown
+        reasons.append("context usage unknown")
+    else:
+        risk_status = RiskStatus.ok
+    risk = Risk(status=risk_status, reasons=reasons, dirtyWorktree=git.get("dirty"), conflicts=conflicts,
+                manualReviewRequired=None if risk_status == RiskStatus.unknown else risk_status != RiskStatus.ok)
+
+    github = inputs.github or {}
+    queue = QueueState()
+    queue.github.openPullRequests = github.get("openPullRequests")
+    queue.github.openIssues = github.get("openIssues")
+    queue.github.openDiscussions = github.get("openDiscussions")
+
+    controls = inputs.controls or {}
+    session_controls_model = SessionControls(
+        supported=[SessionControl(c) for c in controls.get("supported", [])],
+        blocked=[BlockedControl(**b) for b in controls.get("blocked", [])],
+    )
+    handoff = inputs.handoff or {}
+    repo = _str(github.get("repo")) or _str(git.get("repo"))
+    sync = Sync(
+        Linear=LinearSync(**inputs.linear) if inputs.linear else None,
+        GitHub=GitHubSync(repo=repo, latestPullRequest=github.get("latestPullRequest")) if repo else None,
+        handoff=HandoffSync(path=handoff.get("path"), written=bool(handoff.get("written"))),
+    )
+    return HudStatus(
+        generatedAt=iso(now), context=context, toolCalls=tool_calls,
+        activeAgents=_agents(state, now, inputs.stale_agent_seconds), todos=_todos(state),
+        checks=Checks(local=local, remote=remote), cost=cost, risk=risk, queueState=queue,
+        sessionControls=session_controls_model, sync=sync,
+    )

@@ -1,0 +1,546 @@
+"""The watcher daemon: keeps every live session's ``hud.json`` current. ``python -m ecc_hooks.watch``.
+
+One instance per ``ECC_HOOKS_HOME`` (``watch.lock``, flock'd, holding the pid). It watches the journals and
+status line sensor files under ``sessions/`` and the transcript folders of the sessions it knows, with
+watchfiles (inotify underneath). On a change it folds only the new bytes: the journal through a ``Cursor``,
+the transcripts through the session's incremental ``UsageTracker``. Then, per changed session:
+
+1. ``watch-state.json`` is written atomically: journal cursor + folded ``SessionState`` + tracker state,
+   one document, so offsets and the totals they describe can never disagree;
+2. ``hud.json`` is rebuilt from that state (``collect.inputs_from_parts`` + ``aggregate.build_payload``)
+   and written atomically.
+
+A ``kill -9`` at any point loses nothing and counts nothing twice: what the state file does not cover is
+read again on restart, and a hud.json older than its state file is rebuilt at startup. The SessionStart
+hook starts the daemon detached when none runs; it exits by itself after ``--idle-exit`` seconds without
+a change. The loop never fails on one bad line or file: problems go to the size-bounded ``watch.log``.
+
+watchfiles' notify loop checks its change set every ``step`` ms (a sleep, not a scan of the files), so an
+idle daemon wakes a few dozen times a second for microseconds each; benchmarks/bench_watch.py measures it.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import orjson
+
+from ecc_hooks.hud import aggregate
+from ecc_hooks.core import fsio
+from ecc_hooks.core import paths
+from ecc_hooks.core.errors import UserError
+from ecc_hooks.core.redact import redact
+from ecc_hooks.core.text import dump_json
+
+STATE_SCHEMA = "ecc.watch-state.v1"
+STEP_MS = 20  # watchfiles' change-set check interval: the latency floor and the idle wake-up rate
+DEBOUNCE_MS = 200  # longest a burst of changes is grouped before it is processed
+GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs again
+ACTIVE_SECONDS = 86400.0  # at startup, sessions whose journal changed this recently are loaded and watched
+GUARD_BYTES = 64
+LOG_MAX = 1 << 20
+SENSOR_CAP = 1 << 22
+OWN_FILES = frozenset({"hud.json", "watch-state.json", "statusline.last", "handoff.json"})
+
+
+def log(kind: str, detail: str) -> None:
+    """One line in the bounded ``watch.log``; never raises."""
+    try:
+        line = orjson.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kind": kind,
+                             "detail": redact(detail)[:2000]}) + b"\n"
+        fsio.append_bounded(paths.watch_log_path(), line, LOG_MAX)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+# ---------------------------------------------------------------------------- one session
+
+
+@dataclass
+class SessionWatch:
+    """What the daemon holds for one session; persisted whole in ``watch-state.json``."""
+
+    session_id: str
+    cursor: fsio.Cursor = field(default_factory=fsio.Cursor)
+    guard: bytes = b""
+    state: aggregate.SessionState = field(default_factory=aggregate.SessionState)
+    tracker: Any = None  # UsageTracker, or None before the transcript is known
+    sensor_raw: Optional[bytes] = None
+
+    # -- persistence -------------------------------------------------------------------------
+    def dumps(self) -> bytes:
+        """The state document: cursor, folded state and tracker state together."""
+        return orjson.dumps({
+            "schema": STATE_SCHEMA,
+            "sessionId": self.session_id,
+            "journal": {"dev": self.cursor.dev, "ino": self.cursor.ino, "offset": self.cursor.offset,
+                        "guard": self.guard.hex()},
+            "state": self.state.to_dict(),
+            "usage": self.tracker.to_state() if self.tracker is not None else None,
+        })
+
+    @classmethod
+    def load(cls, session_id: str) -> "SessionWatch":
+        """Resume from ``watch-state.json``; a missing or unreadable one starts from the journal's first byte."""
+        try:
+            doc = orjson.loads(fsio.read_file(paths.watch_state_path(session_id)))
+            if doc.get("schema") != STATE_SCHEMA:
+                raise ValueError("not an ecc.watch-state.v1 document")
+            journal = doc["journal"]
+            watch = cls(session_id, fsio.Cursor(int(journal["dev"]), int(journal["ino"]), int(journal["offset"])),
+                        bytes.fromhex(journal.get("guard") or ""), aggregate.SessionState.from_dict(doc["state"]))
+            if doc.get("usage"):
+                from ecc_hooks.sources.usage import UsageTracker
+
+                watch.tracker = UsageTracker.from_state(doc["usage"])
+            return watch
+        except FileNotFoundError:
+            return cls(session_id)
+        except Exception as exc:  # noqa: BLE001  (a damaged state file only costs a rebuild)
+            log("state-unreadable", f"{session_id}: {type(exc).__name__}: {exc}")
+            return cls(session_id)
+
+    # -- reading -----------------------------------------------------------------------------
+    def read_journal(self) -> bool:
+        """Fold the journal's new complete lines; True when anything was consumed or the file was reset."""
+        changed = False
+        while True:
+            block = fsio.read_new_block(paths.journal_path(self.session_id), self.cursor, guard=self.guard)
+            if block.reset:
+                self.state = aggregate.SessionState()  # replaced or truncated: rebuilt from its first byte
+                self.guard = b""
+                changed = True
+            self.cursor = block.cursor
+            if not block.data:
+                return changed
+            for line in block.data.split(b"\n")[:-1]:
+                try:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # the fold of a fresh rebuild skips it too
+                aggregate.fold(self.state, record)
+            self.guard = (self.guard + block.data)[-GUARD_BYTES:]
+            changed = True
+
+    def read_sensor(self) -> tuple[bool, dict[str, Any]]:
+        """The status line sensor (re-read whole: it is small) and whether it changed."""
+        try:
+            raw: Optional[bytes] = fsio.read_file(paths.statusline_sensor_path(self.session_id), SENSOR_CAP)
+        except OSError:
+            raw = None
+        changed = raw != self.sensor_raw
+        self.sensor_raw = raw
+        try:
+            sensor = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError:
+            sensor = {}
+        return changed, sensor if isinstance(sensor, dict) else {}
+
+    def transcript_path(self, sensor: dict[str, Any]) -> Optional[str]:
+        """The main transcript: from the journal, else from the status line."""
+        path = self.state.transcript_path or sensor.get("transcript_path")
+        return os.path.abspath(path) if isinstance(path, str) and path else None
+
+    def read_usage(self, sensor: dict[str, Any]) -> tuple[bool, Any]:
+        """Fold the transcripts' new lines; (changed, SessionUsage or None)."""
+        path = self.transcript_path(sensor)
+        if path is None or not os.path.isfile(path):
+            return False, None
+        from ecc_hooks.sources.usage import UsageTracker
+
+        changed = False
+        if self.tracker is None or self.tracker.transcript_path != path:
+            self.tracker = UsageTracker(path)
+            changed = True
+        before = [tuple(s.cursor) for s in self.tracker.files.values()]
+        usage = self.tracker.update(statusline=sensor or None)
+        return changed or before != [tuple(s.cursor) for s in self.tracker.files.values()], usage
+
+
+# ---------------------------------------------------------------------------- the daemon
+
+
+class GitCache:
+    """Git facts per worktree, reused for ``ttl`` seconds (git runs a few processes: not on every event).
+
+    A snapshot built from reused facts may describe the worktree as it was before the change that
+    triggered the build (a Bash call that wrote a file, then its PostToolUse). ``get`` says when the facts
+    it returns were read, so the watcher can owe such a session a rebuild once they are read again.
+    """
+
+    def __init__(self, ttl: float = GIT_TTL) -> None:
+        self.ttl = ttl
+        self.entries: dict[Optional[str], tuple[float, Any]] = {}
+
+    def get(self, cwd: Optional[str], fresh: bool = False) -> tuple[Any, float]:
+        """(GitState, monotonic time it was read); ``fresh`` reads git now whatever the age of the entry."""
+        from ecc_hooks.sources import git as gitstate
+
+        now = time.monotonic()
+        hit = self.entries.get(cwd)
+        if fresh or hit is None or now - hit[0] > self.ttl:
+            hit = (time.monotonic(), gitstate.read_git_state(cwd) if cwd else gitstate.GitState())
+            self.entries[cwd] = hit
+        return hit[1], hit[0]
+
+    def read_at(self, cwd: Optional[str]) -> Optional[float]:
+        """When the facts of ``cwd`` were read (None: never)."""
+        hit = self.entries.get(cwd)
+        return hit[0] if hit is not None else None
+
+    def expired(self, cwd: Optional[str]) -> bool:
+        """Whether the next ``get`` for ``cwd`` runs git (never read, or older than ``ttl``)."""
+        at = self.read_at(cwd)
+        return at is None or time.monotonic() - at > self.ttl
+
+
+class Watcher:
+    """The daemon's state: known sessions, what to watch, and the process loop."""
+
+    def __init__(self, idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS) -> None:
+        self.idle_exit = idle_exit
+        self.step_ms = step_ms
+        self.debounce_ms = debounce_ms
+        self.sessions: dict[str, SessionWatch] = {}
+        self.git = GitCache()
+        # session -> (cwd, when its hud.json was built from git facts read before that build): a rebuild owed
+        self.git_owed: dict[str, tuple[Optional[str], float]] = {}
+        self.stop = threading.Event()
+        self.sessions_dir = paths.sessions_dir()
+        self.last_change = time.monotonic()
+        self.failing: set[str] = set()  # sessions whose last write failed (logged once)
+
+    # -- per session ----------------------------------------------------------------------------
+    def session(self, session_id: str) -> SessionWatch:
+        """The session's ``SessionWatch``, resumed from its state file the first time it is asked for."""
+        watch = self.sessions.get(session_id)
+        if watch is None:
+            watch = self.sessions[session_id] = SessionWatch.load(session_id)
+        return watch
+
+    def process(self, session_id: str, force: bool = False, changed_at: Optional[float] = None) -> bool:
+        """Catch one session up; write its state and hud.json when anything changed. Never raises.
+
+        ``changed_at``: when the change being described was seen (default now); git facts read before it
+        leave the session owing a rebuild (``settle_git``)."""
+        try:
+            if not os.path.isfile(paths.journal_path(session_id)):
+                return False
+            watch = self.session(session_id)
+            turn = watch.state.turn_state
+            changed = watch.read_journal()
+            # A turn just ended (or waits on the user): what the tools did to the worktree is what the
+            # user looks at now, so git is read again instead of reusing cached facts.
+            turn_ended = watch.state.turn_state != turn and watch.state.turn_state != "running"
+            sensor_changed, sensor = watch.read_sensor()
+            usage_changed, usage = watch.read_usage(sensor)
+            if not (changed or sensor_changed or usage_changed or force):
+                return False
+            watch.state.session_id = watch.state.session_id or session_id
+            fsio.atomic_write(paths.watch_state_path(session_id), watch.dumps())
+            self.write_hud(watch, sensor, usage, fresh_git=turn_ended, changed_at=changed_at)
+            self.failing.discard(session_id)
+            return True
+        except Exception as exc:  # noqa: BLE001  (one bad session never stops the others)
+            # A full or read-only disk fails every write: say so once per session until a write works again
+            # (what was folded stays in memory and is written once the disk has room).
+            if session_id not in self.failing:
+                self.failing.add(session_id)
+                log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
+            return False
+
+    def write_hud(self, watch: SessionWatch, sensor: dict[str, Any], usage: Any, fresh_git: bool = False,
+                  changed_at: Optional[float] = None) -> None:
+        """Build the session's payload from its folded state and cached git facts; write hud.json atomically."""
+        from ecc_hooks.hud import inputs as collect
+
+        state = watch.state
+        cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
+        built = time.monotonic() if changed_at is None else changed_at
+        git, read_at = self.git.get(cwd, fresh=fresh_git)
+        inputs = collect.inputs_from_parts(watch.session_id, state, now=datetime.now(timezone.utc), sensor=sensor,
+                                           usage=usage, git=git)
+        payload = aggregate.build_payload(state, inputs)
+        fsio.atomic_write(paths.hud_path(watch.session_id), dump_json(payload.model_dump(mode="json", by_alias=True)))
+        if read_at < built:
+            self.git_owed[watch.session_id] = (cwd, built)  # cached facts may predate this change
+        else:
+            self.git_owed.pop(watch.session_id, None)
+
+    def settle_git(self) -> None:
+        """Rebuild the sessions whose snapshot used git facts older than their last change, once newer facts
+        exist or the cached ones expired (git then runs again). Without this, a worktree change followed by
+        no further event (the end of a print run) stayed wrong in hud.json until the daemon exited."""
+        for session_id, (cwd, built) in list(self.git_owed.items()):
+            at = self.git.read_at(cwd)
+            if (at is not None and at >= built) or self.git.expired(cwd):
+                self.git_owed.pop(session_id, None)
+                self.process(session_id, force=True, changed_at=built)
+
+    # -- discovery ------------------------------------------------------------------------------
+    def startup_pass(self) -> None:
+        """Load recent sessions and catch up every one whose files moved past its saved state."""
+        from ecc_hooks.hud import inputs as collect
+
+        now = time.time()
+        for name, journal in collect.list_sessions():
+            stamps = {}
+            for key, path in (("state", paths.watch_state_path(name)), ("hud", paths.hud_path(name)),
+                              ("sensor", paths.statusline_sensor_path(name))):
+                try:
+                    stamps[key] = os.stat(path).st_mtime_ns
+                except OSError:
+                    stamps[key] = None
+            recent = now - journal / 1e9 < ACTIVE_SECONDS
+            behind = (stamps["state"] is None or journal > stamps["state"]
+                      or (stamps["sensor"] or 0) > stamps["state"])
+            stale_hud = stamps["hud"] is None or (stamps["state"] is not None and stamps["hud"] < stamps["state"])
+            if recent or behind or stale_hud:
+                self.process(name, force=stale_hud)
+
+    def transcript_dirs(self) -> set[str]:
+        """The folders the live sessions' transcripts are read from: each transcript's own folder and its
+        subagents folder, or, until that exists, the nearest of its parents below the transcript's folder
+        (so its creation is seen). Never a whole projects tree: only what is read is watched."""
+        dirs = set()
+        for watch in self.sessions.values():
+            if watch.tracker is not None and watch.state.turn_state != "ended":
+                main = watch.tracker.transcript_path
+                directory = os.path.dirname(main)
+                if not os.path.isdir(directory):
+                    continue
+                dirs.add(directory)
+                subagents = paths.subagent_transcripts_dir(main)
+                for candidate in (subagents, os.path.dirname(subagents)):
+                    if os.path.isdir(candidate) and not os.path.islink(candidate):
+                        dirs.add(candidate)
+                        break
+        return dirs
+
+    def session_dirs(self) -> set[str]:
+        """Every session folder (their journals and status line files are what the watcher reads)."""
+        try:
+            return {entry.path for entry in os.scandir(self.sessions_dir)
+                    if entry.is_dir(follow_symlinks=False) and paths.sanitize_session_id(entry.name) == entry.name}
+        except OSError:
+            return set()
+
+    def watch_paths(self) -> set[str]:
+        """Exactly the folders watched (none recursively): ``sessions/``, each session folder, and the live
+        transcript folders."""
+        return {self.sessions_dir, *self.session_dirs(), *self.transcript_dirs()}
+
+    def catch_up(self, since_ns: int) -> None:
+        """Process every known session and every session whose journal changed since ``since_ns``: what was
+        written while the notify loop restarted (a new session folder, a new transcript folder) is folded now."""
+        from ecc_hooks.hud import inputs as collect
+
+        for name, mtime in collect.list_sessions():
+            if mtime >= since_ns or name in self.sessions:
+                self.process(name)
+
+    def sessions_for(self, path: str) -> set[str]:
+        """Which sessions a changed path concerns."""
+        found = set()
+        if path.startswith(self.sessions_dir + os.sep):
+            rel = path[len(self.sessions_dir) + 1:].split(os.sep)
+            if len(rel) == 2 and rel[1] in ("events.jsonl", "statusline.json"):
+                found.add(rel[0])
+            return found
+        for sid, watch in self.sessions.items():
+            tracker = watch.tracker
+            if tracker is None:
+                continue
+            main = tracker.transcript_path
+            if path == main or path.startswith(os.path.splitext(main)[0] + os.sep):
+                found.add(sid)
+        return found
+
+    def orphaned(self) -> bool:
+        """Our home was deleted (a scratch home, an uninstall): nothing left to watch, so exit."""
+        return not os.path.isdir(self.sessions_dir)
+
+    # -- loop -------------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Watch until stopped or idle for ``idle_exit`` seconds; returns the exit code."""
+        import watchfiles
+
+        try:
+            paths.ensure_dir(self.sessions_dir)
+        except OSError as exc:
+            log("home-unusable", f"{self.sessions_dir}: {exc}")
+            return 1
+        self.startup_pass()
+        timeout_ms = int(max(0.2, min(self.idle_exit, 5.0)) * 1000)
+
+        def wanted(change: Any, path: str) -> bool:
+            name = os.path.basename(path)
+            return not (name in OWN_FILES or name.endswith(".tmp") or name.startswith("."))
+
+        while not self.stop.is_set():
+            watched = self.watch_paths()
+            started_ns = time.time_ns() - 2_000_000_000  # mtimes are coarse: look a little further back
+            rewatch = False
+            for changes in watchfiles.watch(*sorted(watched), watch_filter=wanted, debounce=self.debounce_ms,
+                                            step=self.step_ms, stop_event=self.stop, rust_timeout=timeout_ms,
+                                            yield_on_timeout=True, raise_interrupt=False,
+                                            ignore_permission_denied=True, recursive=False):
+                if self.stop.is_set():
+                    break
+                if not changes:
+                    if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
+                        return 0
+                    self.settle_git()
+                    for sid in sorted(self.failing):  # a disk that had no room may have some now
+                        self.process(sid, force=True)
+                    continue
+                self.last_change = time.monotonic()
+                dirty: set[str] = set()
+                for _, path in changes:
+                    dirty |= self.sessions_for(path)
+                for sid in sorted(dirty):
+                    self.process(sid)
+                self.settle_git()
+                # A session that learned its transcript (or whose subagents folder appeared) needs its folder
+                # watched; a new session folder shows up as an added entry (only then is sessions/ listed).
+                added = any(change == watchfiles.Change.added for change, _ in changes)
+                if self.transcript_dirs() - watched or (added and self.session_dirs() - watched):
+                    rewatch = True  # a new session or transcript folder to watch: restart the notify loop
+                    break
+            if rewatch:
+                # what was written between the old loop's start and the new one's: fold it now
+                self.catch_up(started_ns)
+            elif not self.stop.is_set():
+                # the watch loop ended by itself (a watched folder vanished): look again shortly
+                time.sleep(0.5)
+                if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
+                    return 0
+                self.startup_pass()
+        return 0
+
+
+# ---------------------------------------------------------------------------- single instance
+
+
+def _read_pid(fd: int) -> Optional[int]:
+    try:
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+        return int(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def lock_holder() -> Optional[int]:
+    """The pid of the running watcher, or None when no process holds the lock."""
+    try:
+        fd = fsio.open_file(paths.watch_lock_path(), os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    except fsio.UnsafeFile:
+        return -1  # something planted as the lock: no watcher of ours can hold it; say one might run
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            for _ in range(50):  # the holder writes its pid right after locking
+                pid = _read_pid(fd)
+                if pid:
+                    return pid
+                time.sleep(0.01)
+            return -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def acquire_lock() -> tuple[Optional[int], Optional[int]]:
+    """(lock fd, None) when this process now owns the watcher lock, else (None, holder pid)."""
+    fd = fsio.open_file(paths.watch_lock_path(), os.O_RDWR | os.O_CREAT, create_dirs=True)
+    for _ in range(20):  # a hook checking the lock holds it shared for microseconds: retry a little
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            time.sleep(0.02)
+    else:
+        pid = None
+        for _ in range(50):
+            pid = _read_pid(fd)
+            if pid:
+                break
+            time.sleep(0.01)
+        os.close(fd)
+        return None, pid or -1
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd, None
+
+
+def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS) -> int:
+    """Own the lock and watch until stopped (SIGTERM/SIGINT) or idle."""
+    home = paths.home()
+    os.environ["ECC_HOOKS_HOME"] = home  # absolute, before leaving the caller's folder
+    try:
+        fd, holder = acquire_lock()
+    except OSError as exc:  # a read-only or full home, or a lock file planted by someone else
+        raise UserError(f"cannot take the watcher lock in {home} ({exc.strerror or exc}); "
+                        "check that the folder is yours, writable and has room") from None
+    if fd is None:
+        raise UserError(f"a watcher already runs for {home} (pid {holder}); stop it with: ecc-hooks watch --stop")
+    watcher = Watcher(idle_exit, step_ms, debounce_ms)
+
+    def on_signal(signum: int, frame: Any) -> None:
+        watcher.stop.set()
+        raise KeyboardInterrupt  # interrupts watchfiles' wait; the loop sees stop and returns
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        os.chdir("/")
+    except OSError:
+        pass
+    try:
+        return watcher.run()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        try:
+            os.ftruncate(fd, 0)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def stop_running(timeout: float = 10.0) -> Optional[int]:
+    """SIGTERM the running watcher and wait for it to release the lock; its pid, or None when none ran."""
+    pid = lock_holder()
+    if pid is None:
+        return None
+    if pid > 0:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lock_holder() is None:
+            return pid
+        time.sleep(0.05)
+    if pid > 0:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return pid

@@ -1,0 +1,1 @@
+"""Where facts come from: git, GitHub (gh), Claude Code's transcripts (the usage engine)."""

@@ -1,0 +1,424 @@
+"""Git facts for the HUD; the ONE module that runs git.
+
+Commands go through ``proc.run`` (a time bound that kills the process group) with ``GIT_*`` variables
+stripped, so a caller running inside a git hook (where ``GIT_DIR`` and ``GIT_INDEX_FILE`` point elsewhere)
+still sees the repository of the directory it asked about, with ``--no-optional-locks`` so reading status
+never rewrites the index, and with ``safety_overrides``: nothing the repository's own config names
+(fsmonitor, filters, textconv, hooks, pager, editor, credential helpers, ssh...) ever runs. Two or three
+calls give everything:
+
+- ``git rev-parse`` (git dir, common dir, bare, inside a work tree, toplevel),
+- ``git status --porcelain=v2 --branch -z``, parsed here (branch, detached, upstream, ahead/behind,
+  dirty, unmerged paths),
+- ``git remote get-url origin`` (``owner/name``; ``url.insteadOf`` rewrites applied by git).
+
+``toplevel`` (the installer's project, the orchestration root) and ``commits_since`` (handoffs) run
+one command each through the same runner.
+
+Nothing raises: no repo gives a state with everything null; a timeout keeps what earlier calls learned
+and says so in ``errors``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+DEFAULT_TIMEOUT = 2.0  # seconds for all calls together; the HUD must never wait on a huge repo
+
+# Remote URL forms: scheme://[user[:pass]@]host[:port]/path, and scp-like [user@]host:path.
+_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d*)?/(?P<path>.+)$", re.I)
+_SCP = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?!/)(?P<path>.+)$")
+
+
+@dataclass
+class GitState:
+    """What git says about one directory; ``None`` where unknown (no repo, timeout, bare repo)."""
+
+    repo: Optional[str] = None  # "owner/name" from the origin remote
+    branch: Optional[str] = None  # None when detached or unknown
+    detached: Optional[bool] = None
+    head: Optional[str] = None  # commit id, None before the first commit
+    worktree: Optional[str] = None  # toplevel of the working tree (a linked worktree's own path)
+    git_dir: Optional[str] = None
+    common_dir: Optional[str] = None
+    linked_worktree: Optional[bool] = None
+    bare: Optional[bool] = None
+    dirty: Optional[bool] = None
+    staged: Optional[int] = None
+    unstaged: Optional[int] = None
+    untracked: Optional[int] = None
+    conflicts: Optional[int] = None
+    conflicted_paths: list[str] = field(default_factory=list)
+    upstream: Optional[str] = None
+    ahead: Optional[int] = None
+    behind: Optional[int] = None
+    is_repo: bool = False
+    complete: bool = False  # every call answered in time
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (snake_case, as ``build_payload`` reads it)."""
+        return asdict(self)
+
+
+def repo_from_url(url: Optional[str]) -> Optional[str]:
+    """``owner/name`` from a remote URL (https, ssh, git, scp-like ``git@host:owner/name.git``); None for local paths."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    match = _URL.match(url)
+    if match:
+        if match.group("scheme").lower() == "file":
+            return None
+        path = match.group("path")
+    else:
+        match = _SCP.match(url)
+        # "C:/x" (a Windows drive) and "./x" are paths, not hosts
+        if not match or len(match.group("host")) == 1 or url.startswith((".", "/")):
+            return None
+        path = match.group("path")
+    path = path.split("?", 1)[0].split("#", 1)[0].strip("/")
+    if path.endswith(".git"):
+        path = path[:-4]
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 2 or any(p in (".", "..") for p in parts):
+        return None
+    # GitLab subgroups keep their full path (group/sub/name); GitHub has exactly owner/name.
+    return "/".join(parts)
+
+
+# ---------------------------------------------------------------------------- running git safely
+#
+# A repository's own config (.git/config, config.worktree and what they include) is untrusted: a cloned
+# repository can name commands there that git would run for us. Every git call of ours gets ``-c``
+# overrides, which outrank every config file: a fixed set for the keys that run commands on their own
+# (fsmonitor, hooks, pager, editor), and, for every command-valued key the repository scope sets (filter
+# and diff drivers, credential helpers, ssh, upload-pack...), the user's own value of that key (global or
+# system config, which the user trusts) or a neutral one.
+
+_ALWAYS = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", os.devnull),
+    ("core.pager", "cat"),
+    ("core.editor", "true"),
+    ("sequence.editor", "true"),
+    ("diff.external", ""),
+    ("protocol.ext.allow", "never"),
+    ("log.showSignature", "false"),
+)
+# Keys (lowercase; "*" is one subsection) whose value git runs as a command, with the neutral value used
+# when the user's own config does not set them. Multi-valued lists (credential helpers) reset on "".
+_COMMAND_KEYS = {
+    "core.askpass": "", "core.sshcommand": "ssh", "core.gitproxy": "", "core.alternaterefscommand": "",
+    "pager.*": "false", "diff.*.command": "", "diff.*.textconv": "", "filter.*.clean": "",
+    "filter.*.smudge": "", "filter.*.process": "", "filter.*.required": "false", "merge.*.driver": "",
+    "credential.helper": "", "credential.*.helper": "", "gpg.program": "gpg", "gpg.*.program": "",
+    "gpg.ssh.defaultkeycommand": "", "remote.*.uploadpack": "git-upload-pack",
+    "remote.*.receivepack": "git-receive-pack", "remote.*.vcs": "", "submodule.*.update": "checkout",
+    "uploadpack.packobjectshook": "", "web.browser": "", "browser.*.cmd": "", "browser.*.path": "",
+    "difftool.*.cmd": "", "mergetool.*.cmd": "", "interactive.difffilter": "", "sendemail.smtpserver": "",
+}
+_REPO_SCOPES = ("local", "worktree", "command")
+
+
+def _command_key(key: str) -> Optional[str]:
+    """The ``_COMMAND_KEYS`` pattern ``key`` matches (subsections may contain dots), or None."""
+    lowered = key.lower()
+    if lowered in _COMMAND_KEYS:
+        return lowered
+    section, _, rest = lowered.partition(".")
+    if "." not in rest:
+        return None
+    name = rest.rsplit(".", 1)[1]
+    pattern = f"{section}.*.{name}"
+    return pattern if pattern in _COMMAND_KEYS else None
+
+
+def _config_entries(data: bytes) -> list[tuple[str, str, str]]:
+    """(scope, key, value) from ``git config --list --show-scope -z``."""
+    fields = data.split(b"\0")
+    entries = []
+    for i in range(0, len(fields) - 1, 2):
+        scope = fields[i].decode("utf-8", "surrogateescape")
+        key, _, value = fields[i + 1].decode("utf-8", "surrogateescape").partition("\n")
+        entries.append((scope, key, value))
+    return entries
+
+
+# Lists, where "" resets what came before: the user's own entries are given again after the reset.
+_LIST_KEYS = frozenset({"credential.helper", "credential.*.helper"})
+# Keys git takes the FIRST value of (remote.c), which no override can outrank: the runner passes the
+# command-line option instead (``Safety.args_for``).
+_FIRST_WINS = {"remote.*.uploadpack": ("--upload-pack", ("fetch", "ls-remote", "pull", "clone")),
+               "remote.*.receivepack": ("--receive-pack", ("push",))}
+
+
+@dataclass
+class Safety:
+    """What keeps a repository's commands from running: config ``overrides`` and, for keys git reads first-wins,
+    ``options`` to add to the subcommands that would use them."""
+
+    overrides: list[tuple[str, str]]
+    options: dict[str, list[str]] = field(default_factory=dict)  # subcommand -> options
+
+    def args_for(self, args: tuple[str, ...]) -> list[str]:
+        """``args`` with the safety options after the subcommand."""
+        extra = self.options.get(args[0], []) if args else []
+        return [args[0], *extra, *args[1:]] if extra else list(args)
+
+
+def safety_overrides(entries: list[tuple[str, str, str]]) -> Safety:
+    """The ``Safety`` of a repository from its config entries: every command its own config names stays off;
+    the user's own (global, system) values of those keys apply instead."""
+    user: dict[str, list[str]] = {}
+    user_lists: list[tuple[str, str]] = []  # the user's own helper entries, all list keys, in config order
+    for scope, key, value in entries:
+        if scope not in _REPO_SCOPES and _command_key(key):
+            user.setdefault(key.lower(), []).append(value)
+            if _command_key(key) in _LIST_KEYS:
+                user_lists.append((key, value))
+    overrides = list(_ALWAYS)
+    options: dict[str, list[str]] = {}
+    seen = set()
+    reset = False
+    for scope, key, _ in entries:
+        pattern = _command_key(key)
+        if scope not in _REPO_SCOPES or not pattern or key.lower() in seen:
+            continue
+        seen.add(key.lower())
+        own = user.get(key.lower(), [])
+        if pattern in _FIRST_WINS:
+            option, commands = _FIRST_WINS[pattern]
+            for command in commands:
+                options.setdefault(command, []).append(f"{option}={own[0] if own else _COMMAND_KEYS[pattern]}")
+        elif pattern in _LIST_KEYS:
+            # One "" empties the whole helper list (every URL's too), then the user's own entries come back.
+            if not reset:
+                reset = True
+                overrides += [(key, "")] + user_lists
+        else:
+            overrides.append((key, own[-1] if own else _COMMAND_KEYS[pattern]))  # the last one wins, as in git
+    return Safety(overrides, options)
+
+
+def override_env(overrides: list[tuple[str, str]]) -> dict[str, str]:
+    """Config overrides as ``GIT_CONFIG_COUNT``/``KEY_n``/``VALUE_n`` (git 2.31+): they outrank every config
+    file like ``-c`` does, reach the git processes git starts itself, and, unlike ``-c key=value``, are never
+    misparsed when a hostile subsection name holds an ``=``."""
+    env = {"GIT_CONFIG_COUNT": str(len(overrides))}
+    for i, (key, value) in enumerate(overrides):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
+
+
+def git_env() -> dict[str, str]:
+    """The environment of our git calls: no ``GIT_*`` of the caller's (a git hook's ``GIT_DIR`` would point
+    elsewhere), no prompts, no pager, no editor, C messages."""
+    from ecc_hooks.core import proc
+
+    return proc.clean_env(("GIT_",), {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat",
+                                      "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_ASKPASS": "true",
+                                      "SSH_ASKPASS": "true", "GIT_PROXY_COMMAND": "", "LC_ALL": "C",
+                                      "LANGUAGE": "C", "GCM_INTERACTIVE": "never"})
+
+
+class _Runner:
+    """Runs git commands in one directory against one overall deadline, with the repository's commands off."""
+
+    def __init__(self, cwd: str, timeout: float) -> None:
+        self.cwd = cwd
+        self._deadline = time.monotonic() + timeout
+        self.timed_out = False
+        self.env: Optional[dict[str, str]] = None
+        self.safety = Safety(list(_ALWAYS))
+
+    def safe_env(self) -> dict[str, str]:
+        """The environment with this repository's safety overrides (its config listed once, running nothing)."""
+        if self.env is None:
+            base = git_env()
+            self.env = {**base, **override_env(list(_ALWAYS))}
+            listed = self._exec(["git", "--no-pager", "--no-optional-locks", "config", "--list", "--show-scope",
+                                 "-z"], None)
+            entries = _config_entries(listed.out) if listed is not None and listed.code == 0 else []
+            self.safety = safety_overrides(entries)
+            self.env = {**base, **override_env(self.safety.overrides)}
+        return self.env
+
+    def _exec(self, argv: list[str], input: Optional[bytes]) -> Any:
+        from ecc_hooks.core import proc
+
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            self.timed_out = True
+            return None
+        result = proc.run(argv, cwd=self.cwd, timeout=left, input=input, env=self.env or git_env())
+        if result.timed_out:
+            self.timed_out = True
+            return None
+        return None if result.code is None else result
+
+    def run(self, *args: str, input: Optional[bytes] = None) -> Optional[tuple[int, bytes, str]]:
+        """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start."""
+        self.safe_env()
+        result = self._exec(["git", "--no-pager", "--no-optional-locks", *self.safety.args_for(args)], input)
+        if result is None:
+            return None
+        return result.code, result.out, result.err_text()
+
+
+def parse_porcelain_v2(data: bytes) -> dict[str, Any]:
+    """Parse ``git status --porcelain=v2 --branch -z`` output into branch, ahead/behind and path counts."""
+    result: dict[str, Any] = {"oid": None, "head": None, "upstream": None, "ahead": None, "behind": None,
+                              "staged": 0, "unstaged": 0, "untracked": 0, "conflicted": []}
+    fields = data.split(b"\0")
+    i = 0
+    while i < len(fields):
+        entry = fields[i].decode("utf-8", "surrogateescape")
+        i += 1
+        if not entry:
+            continue
+        kind = entry[0]
+        if kind == "#":
+            parts = entry.split(" ", 2)
+            if len(parts) < 3:
+                continue
+            key, value = parts[1], parts[2]
+            if key == "branch.oid":
+                result["oid"] = None if value == "(initial)" else value
+            elif key == "branch.head":
+                result["head"] = value
+            elif key == "branch.upstream":
+                result["upstream"] = value
+            elif key == "branch.ab":
+                ab = value.split()
+                try:
+                    result["ahead"], result["behind"] = int(ab[0].lstrip("+")), abs(int(ab[1]))
+                except (IndexError, ValueError):
+                    pass
+        elif kind in "12":
+            # "1 XY sub mH mI mW hH hI path"; "2 ... X<score> path" then the original path as its own field
+            xy = entry[2:4]
+            if len(xy) == 2:
+                if xy[0] != ".":
+                    result["staged"] += 1
+                if xy[1] != ".":
+                    result["unstaged"] += 1
+            if kind == "2":
+                i += 1  # skip the rename's source path
+        elif kind == "u":
+            parts = entry.split(" ", 10)
+            if len(parts) == 11:
+                result["conflicted"].append(parts[10])
+        elif kind == "?":
+            result["untracked"] += 1
+    return result
+
+
+def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitState:
+    """Everything the HUD needs from git about ``cwd``; never raises, never waits past ``timeout``."""
+    state = GitState()
+    if not cwd or not os.path.isdir(cwd):
+        return state
+    try:
+        runner = _Runner(cwd, timeout)
+    except Exception as exc:  # noqa: BLE001  (no git executable)
+        state.errors.append(f"git unavailable: {exc}")
+        return state
+    rev = runner.run("rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir",
+                     "--is-bare-repository", "--is-inside-work-tree", "--show-toplevel")
+    if rev is None:
+        state.errors.append("git rev-parse timed out" if runner.timed_out else "git did not run")
+        return state
+    # Outside a work tree (bare repo, inside .git) --show-toplevel fails but the lines before it stand.
+    lines = rev[1].decode("utf-8", "surrogateescape").split("\n")
+    if len(lines) < 4 or not lines[0].startswith("/"):
+        state.complete = True  # git answered: not a repository
+        return state
+    state.is_repo = True
+    state.git_dir, state.common_dir = lines[0], lines[1]
+    state.bare = lines[2] == "true"
+    inside = lines[3] == "true"
+    state.linked_worktree = os.path.realpath(state.git_dir) != os.path.realpath(state.common_dir)
+    if inside and len(lines) > 4 and lines[4]:
+        state.worktree = lines[4]
+
+    remote = runner.run("remote", "get-url", "origin")
+    if remote is not None and remote[0] == 0:
+        state.repo = repo_from_url(remote[1].decode("utf-8", "replace").strip())
+
+    if inside:
+        status = runner.run("status", "--porcelain=v2", "--branch", "-z")
+        if status is not None and status[0] == 0:
+            parsed = parse_porcelain_v2(status[1])
+            head = parsed["head"]
+            state.detached = head == "(detached)"
+            state.branch = None if state.detached else head
+            state.head = parsed["oid"]
+            state.upstream = parsed["upstream"]
+            state.ahead, state.behind = parsed["ahead"], parsed["behind"]
+            state.staged, state.unstaged, state.untracked = parsed["staged"], parsed["unstaged"], parsed["untracked"]
+            state.conflicted_paths = parsed["conflicted"]
+            state.conflicts = len(parsed["conflicted"])
+            state.dirty = bool(state.staged or state.unstaged or state.untracked or state.conflicts)
+        elif status is not None:
+            state.errors.append("git status failed: " + status[2].strip()[:200])
+    else:
+        # Bare repo (or inside .git): HEAD still names a branch; no work tree, so nothing is dirty.
+        head = runner.run("symbolic-ref", "--quiet", "--short", "HEAD")
+        if head is not None:
+            state.detached = head[0] != 0
+            state.branch = head[1].decode("utf-8", "replace").strip() or None if head[0] == 0 else None
+    if runner.timed_out:
+        state.errors.append(f"git timed out after {timeout:g}s; showing what was known")
+    state.complete = not runner.timed_out and not state.errors
+    return state
+
+
+def toplevel(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> Optional[str]:
+    """The top folder of the work tree holding ``cwd`` (one ``git rev-parse``), or None outside one."""
+    if not cwd or not os.path.isdir(cwd):
+        return None
+    try:
+        runner = _Runner(cwd, timeout)
+    except Exception:  # noqa: BLE001  (no git executable)
+        return None
+    result = runner.run("rev-parse", "--show-toplevel")
+    if result is None or result[0] != 0:
+        return None
+    return result[1].decode("utf-8", "surrogateescape").strip() or None
+
+
+MAX_COMMITS = 50
+
+
+def commits_since(cwd: Optional[str], since: Optional[str], timeout: float = DEFAULT_TIMEOUT,
+                  limit: int = MAX_COMMITS, base: Optional[str] = None) -> Optional[list[dict[str, str]]]:
+    """Commits made since a session began, newest first; None when git cannot say.
+
+    With ``base`` (the commit HEAD pointed at when the session started) that is exactly
+    ``base..HEAD``; without it, commits on HEAD dated at or after ``since`` (ISO-8601), which git
+    can only tell to the second.
+    """
+    if base is not None and not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", base):
+        return None  # a journal is user data: never hand git anything but a commit id here
+    if not cwd or not (since or base) or not os.path.isdir(cwd):
+        return None
+    try:
+        runner = _Runner(cwd, timeout)
+    except Exception:  # noqa: BLE001  (no git executable)
+        return None
+    selector = [f"{base}..HEAD"] if base else [f"--since={since}", "HEAD"]
+    result = runner.run("log", f"-n{limit}", "--format=%H%x1f%s%x1f%cI", *selector, "--")
+    if result is None or result[0] != 0:
+        return None
+    commits = []
+    for line in result[1].decode("utf-8", "replace").splitlines():
+        parts = line.split("\x1f")
+        if len(parts) == 3:
+            commits.append({"sha": parts[0], "subject": parts[1], "date": parts[2]})
+    return commits

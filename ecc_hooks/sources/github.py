@@ -1,0 +1,91 @@
+"""GitHub facts through the ``gh`` command-line tool: CI checks of the branch's pull request (or its workflow
+runs), the pull request itself and open counts. Every call goes through ``proc.run`` with a time bound and
+no prompt; any failure means "unknown", never an error."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import orjson
+import shutil
+
+from ecc_hooks.core import proc
+from ecc_hooks.sources import git as gitstate
+
+GH_TIMEOUT = 4.0  # seconds per gh call; CI status is nice to have, never worth a hung HUD
+
+
+def _gh(args: list[str], cwd: Optional[str]) -> Optional[Any]:
+    """Run ``gh`` with a timeout; parsed JSON stdout, or None on any failure."""
+    result = proc.run(["gh", *args], cwd=cwd, timeout=GH_TIMEOUT, env=_gh_env())
+    if not result.ok:
+        return None
+    try:
+        return orjson.loads(result.out) if result.out.strip() else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def gh_ready(cwd: Optional[str]) -> bool:
+    """gh is installed and authenticated (``gh auth status`` exits 0)."""
+    if shutil.which("gh") is None:
+        return False
+    return proc.run(["gh", "auth", "status"], cwd=cwd, timeout=GH_TIMEOUT, env=_gh_env()).ok
+
+
+def _gh_env() -> dict[str, str]:
+    """gh without prompts, colour or a pager; git variables of the caller's dropped (gh runs git)."""
+    return proc.clean_env(("GIT_",), {"GH_PROMPT_DISABLED": "1", "NO_COLOR": "1", "GH_PAGER": "cat",
+                                      "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"})
+
+
+_CHECK_BUCKET = {"pass": "pass", "fail": "fail", "pending": "pending", "skipping": "skipped", "cancel": "fail"}
+_RUN_CONCLUSION = {"success": "pass", "failure": "fail", "timed_out": "fail", "cancelled": "fail",
+                   "startup_failure": "fail", "skipped": "skipped", "neutral": "skipped"}
+
+
+def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[dict[str, Any]]:
+    """Remote checks from ``gh pr checks --json name,bucket,link`` or else ``gh run list --json ...``."""
+    checks = []
+    if isinstance(pr_checks, list) and pr_checks:
+        for item in pr_checks:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                checks.append({"name": item["name"], "status": _CHECK_BUCKET.get(str(item.get("bucket")), "unknown"),
+                               "url": item.get("link") if isinstance(item.get("link"), str) else None})
+    elif isinstance(runs, list):
+        for item in runs:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                continue
+            if item.get("status") != "completed":
+                status = "pending"
+            else:
+                status = _RUN_CONCLUSION.get(str(item.get("conclusion")), "unknown")
+            checks.append({"name": item["name"], "status": status,
+                           "url": item.get("url") if isinstance(item.get("url"), str) else None})
+    return checks
+
+
+def github_facts(cwd: Optional[str], git: gitstate.GitState) -> tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]:
+    """(gh ready, remote checks or None when unknown, github dict) for the session's branch."""
+    github: dict[str, Any] = {"repo": git.repo}
+    if not cwd or not git.repo or not gh_ready(cwd):
+        return False, None, github
+    pr = _gh(["pr", "view", "--json", "number,url"], cwd)
+    if isinstance(pr, dict) and isinstance(pr.get("number"), int):
+        github["latestPullRequest"] = pr["number"]
+    pr_checks = _gh(["pr", "checks", "--json", "name,bucket,link"], cwd) if "latestPullRequest" in github else None
+    runs = None
+    if not pr_checks and git.branch:
+        runs = _gh(["run", "list", "--branch", git.branch, "--limit", "10", "--json", "name,status,conclusion,url"], cwd)
+    remote = remote_checks_from_gh(pr_checks, runs) if (pr_checks is not None or runs is not None) else None
+    counts = _gh(["api", "graphql", "-f", "query=query($o:String!,$n:String!){repository(owner:$o,name:$n)"
+                  "{pullRequests(states:OPEN){totalCount} issues(states:OPEN){totalCount} "
+                  "discussions{totalCount}}}", "-F", f"o={git.repo.split('/')[0]}",
+                  "-F", f"n={git.repo.split('/')[-1]}"], cwd)
+    repository = ((counts or {}).get("data") or {}).get("repository") if isinstance(counts, dict) else None
+    if isinstance(repository, dict):
+        for key, field_name in (("openPullRequests", "pullRequests"), ("openIssues", "issues"),
+                                ("openDiscussions", "discussions")):
+            total = (repository.get(field_name) or {}).get("totalCount")
+            github[key] = total if isinstance(total, int) else None
+    return True, remote, github

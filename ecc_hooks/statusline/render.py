@@ -1,0 +1,318 @@
+"""Claude Code's ``statusLine`` command (installed as ``python -S -c`` calling ``main``, see
+``install.python_argv``; ``python -m ecc_hooks.statusline`` and ``ecc-hooks statusline`` run the same).
+
+Claude Code runs this as a fresh process after every assistant message and every refresh
+interval, with the session's state on stdin. It does three things, all cheap:
+
+1. records what only the status line receives (cost, context window, rate limits, prompt
+   cache) in ``sessions/<id>/statusline.json``, so the HUD learns it;
+2. merges stdin with the session's latest snapshot (``hud.json``, kept by the watcher; stdin
+   alone when there is none) and renders the configured segments (``ecc_hooks.segments``);
+3. keeps that output as the session's last good line, printed again if a later render fails.
+
+It never does git, network or transcript work, never exits non-zero, and strips control
+characters and escape sequences from every untrusted string. The TOML config is parsed only
+when its file changed (the parsed form is cached as JSON keyed by the file's stat), so a render
+without a config file, or with an unchanged one, imports no TOML parser. Hot path: standard
+library only, and no ``typing`` at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from ecc_hooks.core import paths
+from ecc_hooks.core.fsio import atomic_write, open_file, read_file, read_stdin
+from ecc_hooks.core.redact import redact_strings
+from ecc_hooks.statusline.segments import DEFAULT_ORDER, REGISTRY, Context
+from ecc_hooks.statusline.segments import run as run_segment
+from ecc_hooks.core.text import clean
+from ecc_hooks.statusline.segments.layout import compose, validate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping
+
+STDIN_CAP = 4 << 20
+STDIN_TIMEOUT = 2.0
+DEFAULT_WIDTH = 120
+SNAPSHOT_CAP = 1 << 20
+CONFIG_CAP = 1 << 20
+LAST_LINE_CAP = 8 << 10
+
+# ---------------------------------------------------------------------------- JSON without ``json``
+# ``import json`` loads ``re`` (and with it enum, functools, collections): about a third of this
+# process's own start-up. The C accelerator ``_json`` that ``json`` wraps does the work on its own.
+
+try:
+    import _json
+
+    class _ScanContext:
+        """What ``_json.make_scanner`` reads from ``json.JSONDecoder`` (strict, like ``json.loads``)."""
+
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        memo: dict = {}
+
+        @staticmethod
+        def parse_constant(name: str) -> None:
+            raise ValueError(f"{name} is not JSON")
+
+    _scan = _json.make_scanner(_ScanContext())
+    _encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, True, False)
+
+    def loads(data: bytes | str) -> Any:
+        """``json.loads`` for UTF-8 JSON text; ValueError on anything else (NaN/Infinity included)."""
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        text = text.lstrip("\ufeff").strip(" \t\n\r")
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:
+            raise ValueError("not JSON") from None
+        if end != len(text):
+            raise ValueError("extra data after JSON")
+        return value
+
+    def dumps(value: Any) -> str:
+        """Compact ASCII JSON (NaN refused) of plain JSON data."""
+        return "".join(_encode(value, 0))
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - interpreters without _json
+    import json
+
+    def _refuse_constant(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    def loads(data: bytes | str) -> Any:
+        return json.loads(data, parse_constant=_refuse_constant)
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+# Fields of the status line stdin that the HUD needs and hooks never see.
+SENSOR_KEYS = ("model", "cost", "context_window", "exceeds_200k_tokens", "rate_limits", "prompt_cache",
+               "version", "workspace", "worktree", "agent", "fast_mode", "effort", "transcript_path", "cwd")
+
+
+# ---------------------------------------------------------------------------- config
+
+
+def parse_toml(path: str) -> tuple[dict[str, Any], str | None]:
+    """Read and validate a status line TOML file: ``(config, first problem or None)``; never raises."""
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # pragma: no cover - 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            return {}, "reading statusline.toml needs Python 3.11+ or the tomli package"
+    try:
+        raw = tomllib.loads(read_file(path, CONFIG_CAP).decode("utf-8"))
+    except UnicodeDecodeError:
+        return {}, f"{os.path.basename(path)} is not UTF-8 text"
+    except OSError as exc:
+        return {}, f"cannot read {os.path.basename(path)}: {exc.strerror or exc}"
+    except ValueError as exc:  # tomllib.TOMLDecodeError
+        return {}, f"{os.path.basename(path)}: {exc}"
+    return validate(raw, REGISTRY, DEFAULT_ORDER)
+
+
+def load_config(path: str | None = None, cache_path: str | None = None) -> tuple[dict[str, Any], str | None]:
+    """The status line config: ``({}, None)`` without a file (no import, one ``stat``), else cached or parsed.
+
+    The parsed form is cached as JSON beside it, keyed by the file's (mtime_ns, ctime_ns, size,
+    inode): an unchanged file costs one small JSON read, a changed one is parsed once.
+    """
+    path = path or paths.statusline_config_path()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}, None
+    key = [path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+    cache_path = cache_path or paths.statusline_config_cache_path()
+    try:
+        cached = loads(read_file(cache_path, CONFIG_CAP))
+        if isinstance(cached, dict) and cached.get("key") == key and isinstance(cached.get("config"), dict):
+            return cached["config"], cached.get("error")
+    except (OSError, ValueError):
+        pass
+    config, error = parse_toml(path)
+    try:
+        st = os.stat(path)  # reading tightened a loose mode (a new ctime): key the cache by the file as it is now
+        key = [path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+        data = dumps({"key": key, "config": config, "error": error}).encode()
+        atomic_write(cache_path, data, durable=False)
+    except (OSError, TypeError, ValueError):
+        pass
+    return config, error
+
+
+# ---------------------------------------------------------------------------- render
+
+
+def render_lines(stdin: Mapping[str, Any], snapshot: Mapping[str, Any], config: Mapping[str, Any], *,
+                 width: int, now: float, env: Mapping[str, str], snapshot_age: float | None = None,
+                 config_error: str | None = None, color: bool = True, theme: str | None = None) -> list[str]:
+    """The rows to print: each configured line's segments, fitted to ``width`` and styled by the theme."""
+    ctx = Context(stdin, snapshot, config, width, now, env, snapshot_age)
+    rows = config.get("lines") or [list(DEFAULT_ORDER)]
+    theme = theme or config.get("theme") or "default"
+    out = []
+    for i, row in enumerate(rows):
+        pieces = []
+        for name in row:
+            try:
+                piece = run_segment(name, ctx)
+            except Exception:  # noqa: BLE001 - one broken segment must not blank the row
+                piece = (f"{name} !", "unknown")
+            if piece and piece[0]:
+                pieces.append((piece[0], piece[1], REGISTRY[name][1]))
+        if config_error and i == 0:
+            pieces.append(("cfg! " + clean(config_error, 60), "warn", 10))
+        line = compose(pieces, width, theme, color)
+        if line:
+            out.append(line)
+    return out
+
+
+def width_from(env: Mapping[str, str], config: Mapping[str, Any]) -> int:
+    """Columns to fill: ``COLUMNS`` (Claude Code sets it), else the config's ``width``, else 120."""
+    try:
+        columns = int(env.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    except ValueError:
+        pass
+    width = config.get("width")
+    return width if isinstance(width, int) and width > 0 else DEFAULT_WIDTH
+
+
+def color_from(env: Mapping[str, str], config: Mapping[str, Any]) -> bool:
+    """Colour unless ``NO_COLOR`` is set (any non-empty value, per no-color.org) or the config says no."""
+    if env.get("NO_COLOR"):
+        return False
+    return config.get("color", True) is not False
+
+
+# ---------------------------------------------------------------------------- I/O
+
+
+def record_sensor(session: str, stdin: Mapping[str, Any], now: float) -> None:
+    """Keep what only the status line learns, for the watcher and the HUD (``stdin`` already redacted)."""
+    sensor = {k: stdin[k] for k in SENSOR_KEYS if k in stdin}
+    sensor["receivedAt"] = now
+    sensor["sessionId"] = session
+    atomic_write(paths.statusline_sensor_path(session), dumps(sensor).encode(), durable=False)
+
+
+def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any], float | None]:
+    """The session's latest HUD snapshot and its age in seconds; ``({}, None)`` when missing or unreadable."""
+    try:
+        fd = open_file(paths.hud_path(session), os.O_RDONLY)
+        try:
+            mtime = os.fstat(fd).st_mtime
+            snap = loads(os.read(fd, SNAPSHOT_CAP))
+        finally:
+            os.close(fd)
+    except (OSError, ValueError, RecursionError):
+        return {}, None
+    if not isinstance(snap, dict):
+        return {}, None
+    return snap, (max((now if now is not None else time.time()) - mtime, 0.0))
+
+
+def save_last_line(session: str, text: str) -> None:
+    """Remember the last good output of this session (shown again when a render fails)."""
+    atomic_write(paths.statusline_last_path(session), text.encode("utf-8", "replace")[:LAST_LINE_CAP], durable=False)
+
+
+def last_line(session: str | None) -> str | None:
+    """The session's last good output, or None."""
+    if not session:
+        return None
+    try:
+        text = read_file(paths.statusline_last_path(session), LAST_LINE_CAP).decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return None
+    return text or None
+
+
+def _log(kind: str, detail: str) -> None:
+    try:
+        from ecc_hooks.capture.hook import log_error  # off the hot path: only after something went wrong
+
+        log_error(kind, detail)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def parse_stdin(data: bytes, problem: str | None) -> tuple[dict[str, Any] | None, str]:
+    """Claude Code's stdin as a dict, or ``(None, the line to print instead)``."""
+    if not data.strip():
+        return None, "ecc-hooks: no status data on stdin"
+    try:
+        stdin = loads(data)
+    except (ValueError, RecursionError):
+        return None, "ecc-hooks: " + ("stdin cut off" if problem else "stdin is not JSON")
+    if not isinstance(stdin, dict):
+        return None, "ecc-hooks: stdin is not a JSON object"
+    return stdin, ""
+
+
+def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str, str], now: float) -> str:
+    """Everything between Claude Code's parsed stdin and the text to print (records the sensor, keeps the line).
+
+    Every string of stdin is redacted first, so neither the sensor file, the last line nor the row holds a
+    secret (the snapshot was redacted by the watcher that wrote it)."""
+    stdin = redact_strings(stdin)  # type: ignore[assignment]
+    snapshot: dict[str, Any] = {}
+    age = None
+    if session:
+        try:
+            record_sensor(session, stdin, now)
+        except (OSError, ValueError, TypeError) as exc:
+            _log("statusline-sensor", repr(exc))
+        snapshot, age = load_snapshot(session, now)
+    config, config_error = load_config()
+    lines = render_lines(stdin, snapshot, config, width=width_from(env, config), now=now, env=env,
+                         snapshot_age=age, config_error=config_error, color=color_from(env, config))
+    output = "\n".join(lines) or "ecc-hooks: nothing to show"
+    if session:
+        try:
+            save_last_line(session, output)
+        except OSError:
+            pass
+    return output
+
+
+def main() -> int:
+    """Status line entry point: always prints something useful, always returns 0."""
+    output = "ecc-hooks: status line failed (see errors.log)"
+    session = None  # known before rendering, so a failed render can fall back to this session's last line
+    try:
+        data, problem = read_stdin(0, STDIN_CAP, STDIN_TIMEOUT)
+        stdin, refusal = parse_stdin(data, problem)
+        if stdin is None:
+            output = refusal
+        else:
+            session = paths.sanitize_session_id(stdin.get("session_id"))
+            output = render_stdin(stdin, session, os.environ, time.time())
+    except Exception as exc:  # noqa: BLE001 - the status line must never fail
+        _log("statusline-render", repr(exc))
+        output = last_line(session) or output
+    try:
+        sys.stdout.write(output + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,31 @@
+"""Running agents (subagents, background tasks) from the snapshot."""
+
+from __future__ import annotations
+
+from ecc_hooks.statusline.segments._util import clean, dig
+
+DEFAULTS = {"max_types": 2, "states": ["running", "waiting"]}
+
+
+def render(ctx, cfg):  # type: ignore[no-untyped-def]
+    """``agents 2 Explore,general``; nothing when no agent is running."""
+    agents = dig(ctx.snapshot, "activeAgents")
+    if not isinstance(agents, list):
+        return None
+    states = set(cfg.get("states") or ())
+    live = [a for a in agents if isinstance(a, dict) and a.get("state") in states]
+    stale = sum(1 for a in agents if isinstance(a, dict) and a.get("state") == "stale")
+    if not live and not stale:
+        return None
+    text = f"agents {len(live)}"
+    types: list[str] = []
+    for agent in live:
+        kind = clean(agent.get("agentType"), 20)
+        if kind and kind not in types:
+            types.append(kind)
+    if types:
+        text += " " + ",".join(types[: int(cfg["max_types"])])
+    if stale:
+        text += f" stale {stale}"
+        return (text, "warn")
+    return (text, "info")

@@ -1,0 +1,35 @@
+"""Git: branch, dirty, ahead/behind, from the snapshot only (the watcher keeps git state; we never run git)."""
+
+from __future__ import annotations
+
+from ecc_hooks.statusline.segments._util import clean, dig, number
+
+# A snapshot older than ``stale_seconds`` is shown dimmed (gitstatus' habit: show the last value, never wait).
+DEFAULTS = {"max": 30, "stale_seconds": 120, "dirty": "*", "ahead": "\u2191", "behind": "\u2193"}
+
+
+def render(ctx, cfg):  # type: ignore[no-untyped-def]
+    """``⎇ main* ↑2↓1``; nothing without a snapshot or branch."""
+    context = dig(ctx.snapshot, "context")
+    branch = clean(dig(context, "branch"), int(cfg["max"]))
+    if not branch:
+        return None
+    text = "\u2387 " + branch
+    level = "info"
+    if dig(ctx.snapshot, "risk", "dirtyWorktree") is True or dig(context, "dirty") is True:
+        text += str(cfg["dirty"])
+        level = "warn"
+    ahead = number(dig(context, "ahead"))
+    behind = number(dig(context, "behind"))
+    if ahead:
+        text += f" {cfg['ahead']}{int(ahead)}"
+    if behind:
+        text += f"{'' if ahead else ' '}{cfg['behind']}{int(behind)}"
+    conflicts = number(dig(ctx.snapshot, "risk", "conflicts"))
+    if conflicts:
+        text += f" !{int(conflicts)}"
+        level = "bad"
+    age = ctx.snapshot_age
+    if age is not None and age > float(cfg["stale_seconds"]):
+        level = "dim"
+    return (text, level)

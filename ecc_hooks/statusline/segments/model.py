@@ -1,0 +1,25 @@
+"""Model: Claude Code's display name for the model (its id when there is no name; the snapshot's as a fallback)."""
+
+from __future__ import annotations
+
+from ecc_hooks.statusline.segments._util import clean, dig
+
+DEFAULTS = {"max": 32, "show_effort": True}
+
+
+def render(ctx, cfg):  # type: ignore[no-untyped-def]
+    """``Sonnet 4.5`` (plus ``·high`` effort when Claude Code reports one); ``model --`` when unknown."""
+    model = ctx.stdin.get("model")
+    name = ""
+    if isinstance(model, dict):
+        name = clean(model.get("display_name") or model.get("id"), int(cfg["max"]))
+    elif isinstance(model, str):
+        name = clean(model, int(cfg["max"]))
+    if not name:
+        name = clean(dig(ctx.snapshot, "context", "model"), int(cfg["max"]))
+    if not name:
+        return ("model --", "unknown")
+    effort = dig(ctx.stdin, "effort", "level")
+    if cfg.get("show_effort") and isinstance(effort, str) and effort:
+        name += "\u00b7" + clean(effort, 10)
+    return (name, "info")
