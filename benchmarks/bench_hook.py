@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ecc_hooks.cli import install  # noqa: E402
+from ecc_hooks.cli import install
 
 CAPTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "captures" / "hook-payloads.jsonl"
 TARGET = 1.5
@@ -39,14 +39,21 @@ def realistic_payload() -> bytes:
                 payload = json.loads(line)
                 if payload.get("hook_event_name") == "PostToolUse" and payload.get("tool_name") == "Bash":
                     return json.dumps(payload).encode()
-    return json.dumps({
-        "session_id": "c78d397b-44c1-4aa3-87d6-c4ced37d260f", "transcript_path": "/home/dev/.claude/projects/x.jsonl",
-        "cwd": "/home/dev/work", "prompt_id": "93acacfc-843a-4888-acbc-e1e47b7376ff", "permission_mode": "default",
-        "hook_event_name": "PostToolUse", "tool_name": "Bash",
-        "tool_input": {"command": "echo hello > hello.txt && ls", "description": "make a file"},
-        "tool_response": {"stdout": "hello.txt", "stderr": "", "interrupted": False, "isImage": False},
-        "tool_use_id": "toolu_01", "duration_ms": 63,
-    }).encode()
+    return json.dumps(
+        {
+            "session_id": "c78d397b-44c1-4aa3-87d6-c4ced37d260f",
+            "transcript_path": "/home/dev/.claude/projects/x.jsonl",
+            "cwd": "/home/dev/work",
+            "prompt_id": "93acacfc-843a-4888-acbc-e1e47b7376ff",
+            "permission_mode": "default",
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": "echo hello > hello.txt && ls", "description": "make a file"},
+            "tool_response": {"stdout": "hello.txt", "stderr": "", "interrupted": False, "isImage": False},
+            "tool_use_id": "toolu_01",
+            "duration_ms": 63,
+        }
+    ).encode()
 
 
 def timed(argv: list[str], env: dict[str, str], stdin: bytes) -> float:

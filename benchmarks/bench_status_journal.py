@@ -26,11 +26,15 @@ sys.path.insert(0, str(REPO))
 from tests.helpers import write_journal  # noqa: E402
 
 SESSION = "5ec0717e-0000-4000-8000-00000000b19b"
-STATUS = ("import resource,sys;from ecc_hooks.cli import main;code=main(sys.argv[1:]);"
-          "sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss);sys.exit(code)")
-FLOOR = ("import resource,sys\nn=0\nwith open(sys.argv[1],'rb',buffering=0) as f:\n"
-         "    while (b:=f.read(1<<22)): n+=b.count(b'\\n')\n"
-         "sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+STATUS = (
+    "import resource,sys;from ecc_hooks.cli import main;code=main(sys.argv[1:]);"
+    "sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss);sys.exit(code)"
+)
+FLOOR = (
+    "import resource,sys\nn=0\nwith open(sys.argv[1],'rb',buffering=0) as f:\n"
+    "    while (b:=f.read(1<<22)): n+=b.count(b'\\n')\n"
+    "sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+)
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -60,16 +64,30 @@ def main() -> int:
             size = write_journal(journal, events, SESSION)
             ours, floor = [], []
             for _ in range(args.runs):  # alternated: the machine's noise hits both arms alike
-                ours.append(timed([sys.executable, "-c", STATUS, "status", "--json", "--no-gh", "--session", SESSION], env))
+                ours.append(
+                    timed([sys.executable, "-c", STATUS, "status", "--json", "--no-gh", "--session", SESSION], env)
+                )
                 floor.append(timed([sys.executable, "-c", FLOOR, str(journal)], env))
             t = statistics.median(s for s, _ in ours)
-            rows.append((events, size, t, max(m for _, m in ours), statistics.median(s for s, _ in floor),
-                         max(m for _, m in floor)))
-    print(f"{'events':>10} {'journal MB':>10} {'status s':>9} {'ms/1k ev':>9} {'peak MB':>8} {'floor s':>8} "
-          f"{'floor MB':>8} {'x floor':>7}")
+            rows.append(
+                (
+                    events,
+                    size,
+                    t,
+                    max(m for _, m in ours),
+                    statistics.median(s for s, _ in floor),
+                    max(m for _, m in floor),
+                )
+            )
+    print(
+        f"{'events':>10} {'journal MB':>10} {'status s':>9} {'ms/1k ev':>9} {'peak MB':>8} {'floor s':>8} "
+        f"{'floor MB':>8} {'x floor':>7}"
+    )
     for events, size, t, peak, ft, fpeak in rows:
-        print(f"{events:>10,} {size / 1e6:>10.0f} {t:>9.2f} {t / events * 1e6:>9.2f} {peak:>8.1f} {ft:>8.2f} "
-              f"{fpeak:>8.1f} {t / ft:>7.1f}")
+        print(
+            f"{events:>10,} {size / 1e6:>10.0f} {t:>9.2f} {t / events * 1e6:>9.2f} {peak:>8.1f} {ft:>8.2f} "
+            f"{fpeak:>8.1f} {t / ft:>7.1f}"
+        )
     per_k = [t / events for events, _, t, *_ in rows]
     print(f"time per event, largest / smallest journal: {per_k[-1] / per_k[0]:.2f} (1.00 = linear)")
     print(f"peak RSS at {rows[-1][0]:,} events: {rows[-1][3]:.1f} MB (target < 100 MB)")

@@ -54,13 +54,19 @@ def stdin_for(transcript: str, cwd: str) -> bytes:
     if CAPTURE.exists():
         lines = [x for x in CAPTURE.read_text().splitlines() if x.strip()]
         line = json.loads(lines[-1]) if lines else None
-    data = line or {"model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
-                    "cost": {"total_cost_usd": 0.261, "total_duration_ms": 17171, "total_lines_added": 0,
-                             "total_lines_removed": 0},
-                    "context_window": {"context_window_size": 200000, "used_percentage": 26,
-                                       "remaining_percentage": 74}}
-    data.update({"session_id": SESSION, "transcript_path": transcript, "cwd": cwd,
-                 "workspace": {"current_dir": cwd, "project_dir": cwd, "added_dirs": []}})
+    data = line or {
+        "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+        "cost": {"total_cost_usd": 0.261, "total_duration_ms": 17171, "total_lines_added": 0, "total_lines_removed": 0},
+        "context_window": {"context_window_size": 200000, "used_percentage": 26, "remaining_percentage": 74},
+    }
+    data.update(
+        {
+            "session_id": SESSION,
+            "transcript_path": transcript,
+            "cwd": cwd,
+            "workspace": {"current_dir": cwd, "project_dir": cwd, "added_dirs": []},
+        }
+    )
     return json.dumps(data).encode()
 
 
@@ -69,10 +75,16 @@ def install(prefix: Path) -> dict[str, str]:
     problems: dict[str, str] = {}
     if shutil.which("npm") is None:
         return {name: "npm not found" for name in PACKAGES}
-    missing = [spec for name, spec in PACKAGES.items() if not (prefix / "node_modules" / spec.rsplit("@", 1)[0]).exists()]
+    missing = [
+        spec for name, spec in PACKAGES.items() if not (prefix / "node_modules" / spec.rsplit("@", 1)[0]).exists()
+    ]
     if missing:
-        result = subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", *missing],
-                                capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", *missing],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if result.returncode != 0:
             tail = [x for x in result.stderr.splitlines() if "npm error" in x][:3]
             for spec in missing:
@@ -87,13 +99,22 @@ def competitors(prefix: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
     found: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
     candidates = {
-        "ccstatusline": ([node, str(nm / "ccstatusline" / "dist" / "ccstatusline.js")] if node else None,
-                         nm / "ccstatusline" / "dist" / "ccstatusline.js"),
-        "ccusage": ([str(nm / "@ccusage" / "ccusage-linux-x64" / "bin" / "ccusage"), "statusline"],
-                    nm / "@ccusage" / "ccusage-linux-x64" / "bin" / "ccusage"),
-        "ccline": ([str(nm / "@cometix" / "ccline-linux-x64" / "ccline")], nm / "@cometix" / "ccline-linux-x64" / "ccline"),
-        "ecc-universal": ([node, str(nm / "ecc-universal" / "scripts" / "hooks" / "ecc-statusline.js")] if node else None,
-                          nm / "ecc-universal" / "scripts" / "hooks" / "ecc-statusline.js"),
+        "ccstatusline": (
+            [node, str(nm / "ccstatusline" / "dist" / "ccstatusline.js")] if node else None,
+            nm / "ccstatusline" / "dist" / "ccstatusline.js",
+        ),
+        "ccusage": (
+            [str(nm / "@ccusage" / "ccusage-linux-x64" / "bin" / "ccusage"), "statusline"],
+            nm / "@ccusage" / "ccusage-linux-x64" / "bin" / "ccusage",
+        ),
+        "ccline": (
+            [str(nm / "@cometix" / "ccline-linux-x64" / "ccline")],
+            nm / "@cometix" / "ccline-linux-x64" / "ccline",
+        ),
+        "ecc-universal": (
+            [node, str(nm / "ecc-universal" / "scripts" / "hooks" / "ecc-statusline.js")] if node else None,
+            nm / "ecc-universal" / "scripts" / "hooks" / "ecc-statusline.js",
+        ),
     }
     for name, (argv, path) in candidates.items():
         if argv is None:
@@ -101,7 +122,7 @@ def competitors(prefix: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
         elif not path.exists():
             problems[name] = f"not installed ({path} missing)"
         else:
-            if not os.access(path, os.X_OK) and not path.suffix == ".js":
+            if not os.access(path, os.X_OK) and path.suffix != ".js":
                 # npm does not mark a native package's binary executable when the package declares no
                 # "bin" (ccusage's launcher fixes the mode itself before running it); do the same.
                 path.chmod(path.stat().st_mode | 0o111)
@@ -109,7 +130,9 @@ def competitors(prefix: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
     return found, problems
 
 
-def timed(argv: list[str], env: dict[str, str], stdin: bytes, cwd: str | None = None) -> tuple[float, bytes, bytes, int]:
+def timed(
+    argv: list[str], env: dict[str, str], stdin: bytes, cwd: str | None = None
+) -> tuple[float, bytes, bytes, int]:
     """Wall time of one process from spawn to exit, with its stdout, stderr and exit code."""
     start = time.perf_counter()
     try:
@@ -141,8 +164,13 @@ class Session:
         self.next += 1
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
-        env = {**base, "HOME": str(self.home), "ECC_HOOKS_HOME": str(self.ecc_home),
-               "CLAUDE_CONFIG_DIR": str(self.home / ".claude"), "COLUMNS": "120"}
+        env = {
+            **base,
+            "HOME": str(self.home),
+            "ECC_HOOKS_HOME": str(self.ecc_home),
+            "CLAUDE_CONFIG_DIR": str(self.home / ".claude"),
+            "COLUMNS": "120",
+        }
         return env
 
     def snapshot(self) -> None:
@@ -185,8 +213,14 @@ def main(argv: list[str] | None = None) -> int:
         sessions = {mb: Session(root, mb) for mb in sorted(set(sizes) | {1})}
         for s in sessions.values():
             s.snapshot()
-        print("transcripts: " + ", ".join(f"{mb} MB ({s.transcript.stat().st_size / 1e6:.1f} MB, {s.responses} responses)"
-                                          for mb, s in sessions.items()) + f", generated in {time.perf_counter() - t0:.0f} s")
+        print(
+            "transcripts: "
+            + ", ".join(
+                f"{mb} MB ({s.transcript.stat().st_size / 1e6:.1f} MB, {s.responses} responses)"
+                for mb, s in sessions.items()
+            )
+            + f", generated in {time.perf_counter() - t0:.0f} s"
+        )
 
         # 1. ours vs a bare interpreter
         s1 = sessions[1]
@@ -197,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         bare_t, ours_t = [], []
         for i in range(args.pairs):
             arms = [(bare, b"", bare_t), (ours, s1.stdin, ours_t)]
-            for argv_, data, sink in (arms if i % 2 == 0 else arms[::-1]):
+            for argv_, data, sink in arms if i % 2 == 0 else arms[::-1]:
                 if argv_ is ours:
                     s1.append()
                 elapsed, out, err, rc = timed(argv_, env1, data)
@@ -214,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         small_t, big_t = [], []
         for i in range(args.pairs):
             arms = [(s1, env1, small_t), (big, envb, big_t)]
-            for sess, env, sink in (arms if i % 2 == 0 else arms[::-1]):
+            for sess, env, sink in arms if i % 2 == 0 else arms[::-1]:
                 sess.append()
                 sink.append(timed(ours, env, sess.stdin)[0])
         ratio_big = statistics.median(b / s for b, s in zip(big_t, small_t))
@@ -237,30 +271,43 @@ def main(argv: list[str] | None = None) -> int:
                 sess.append()
                 elapsed, out, err, rc = timed(argv_, env, sess.stdin, cwd=str(sess.work))
                 if rc != 0 or not out.strip():
-                    problems[name] = (f"exit {rc}, " if rc else "") + f"no output at {mb} MB: " + \
-                        (err.decode(errors="replace").strip().splitlines() or ["(no stderr)"])[-1][:160]
+                    problems[name] = (
+                        (f"exit {rc}, " if rc else "")
+                        + f"no output at {mb} MB: "
+                        + (err.decode(errors="replace").strip().splitlines() or ["(no stderr)"])[-1][:160]
+                    )
                     del arms3[name]
                     continue
                 samples.setdefault(name, out.decode(errors="replace").strip().splitlines()[0][:200])
             names = list(arms3)
             for r in range(rounds.get(mb, 5)):
-                order = names[r % len(names):] + names[: r % len(names)]
+                order = names[r % len(names) :] + names[: r % len(names)]
                 for name in order:
                     sess.append()
                     elapsed, out, err, rc = timed(arms3[name], env, sess.stdin, cwd=str(sess.work))
                     results.setdefault((name, mb), []).append(elapsed)
 
     print()
-    print(f"python {sys.version.split()[0]} ({sys.executable}); node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip() if shutil.which('node') else '-'}; "
-          f"{os.cpu_count()} CPUs")
-    print(f"1. render vs bare interpreter ({args.pairs} pairs): ours {median_ms(ours_t):.1f} ms, python -c pass "
-          f"{median_ms(bare_t):.1f} ms, median per-pair ratio {ratio_bare:.2f}x (target <= 2.0x: "
-          f"{'met' if ratio_bare <= 2.0 else 'NOT met'})")
-    print(f"2. 200 MB vs 1 MB transcript ({args.pairs} pairs): {median_ms(big_t):.1f} ms vs {median_ms(small_t):.1f} ms, "
-          f"median per-pair ratio {ratio_big:.2f}x (target <= 1.15x: {'met' if ratio_big <= 1.15 else 'NOT met'})")
-    print("   (ecc-hooks = the installer's command, python -S -c: no site, no runpy; "
-          "ecc-hooks shim = the plugin's statusline/ecc-statusline: sh + the same python -S -c)")
-    print("3. against other status lines (median wall ms per run, one record appended before each; ratio = ours / theirs):")
+    print(
+        f"python {sys.version.split()[0]} ({sys.executable}); node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip() if shutil.which('node') else '-'}; "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"1. render vs bare interpreter ({args.pairs} pairs): ours {median_ms(ours_t):.1f} ms, python -c pass "
+        f"{median_ms(bare_t):.1f} ms, median per-pair ratio {ratio_bare:.2f}x (target <= 2.0x: "
+        f"{'met' if ratio_bare <= 2.0 else 'NOT met'})"
+    )
+    print(
+        f"2. 200 MB vs 1 MB transcript ({args.pairs} pairs): {median_ms(big_t):.1f} ms vs {median_ms(small_t):.1f} ms, "
+        f"median per-pair ratio {ratio_big:.2f}x (target <= 1.15x: {'met' if ratio_big <= 1.15 else 'NOT met'})"
+    )
+    print(
+        "   (ecc-hooks = the installer's command, python -S -c: no site, no runpy; "
+        "ecc-hooks shim = the plugin's statusline/ecc-statusline: sh + the same python -S -c)"
+    )
+    print(
+        "3. against other status lines (median wall ms per run, one record appended before each; ratio = ours / theirs):"
+    )
     header = f"   {'status line':<15}" + "".join(f"{str(mb) + ' MB':>22}" for mb in sizes)
     print(header)
     for name in arms3:
@@ -291,8 +338,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 goal, ok = "within 1.3x", ours_ms <= 1.3 * theirs
             shim_ok = shim_ms is not None and (shim_ms < theirs if goal == "faster" else shim_ms <= 1.3 * theirs)
-            print(f"     {mb:>3} MB vs {name:<14} target {goal:<12} theirs {theirs:8.1f} ms; ours {ours_ms:7.1f} ms: "
-                  f"{'met' if ok else 'NOT met'}; shim {shim_ms or float('nan'):7.1f} ms: {'met' if shim_ok else 'NOT met'}")
+            print(
+                f"     {mb:>3} MB vs {name:<14} target {goal:<12} theirs {theirs:8.1f} ms; ours {ours_ms:7.1f} ms: "
+                f"{'met' if ok else 'NOT met'}; shim {shim_ms or float('nan'):7.1f} ms: {'met' if shim_ok else 'NOT met'}"
+            )
     if problems:
         print("   not measured:")
         for name, why in problems.items():

@@ -38,23 +38,44 @@ def assistant(i: int, part: int, out: int, side: bool = False) -> bytes:
         if part == 0
         else {"type": "tool_use", "id": f"toolu_{i}_{part}", "name": "Bash", "input": {"command": "pytest -q " * 20}}
     )
-    return _line({
-        "parentUuid": f"p{i}", "isSidechain": side, "userType": "external", "cwd": "/home/dev/work",
-        "sessionId": "bench", "version": "2.1.328", "gitBranch": "main",
-        "message": {"id": f"msg_{i:08d}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
-                    "content": [block], "stop_reason": None, "stop_sequence": None,
-                    "usage": {"input_tokens": 4 + i % 50, "cache_creation_input_tokens": 1200 + i % 900,
-                              "cache_read_input_tokens": 40_000 + (i * 37) % 90_000, "output_tokens": out,
-                              "cache_creation": {"ephemeral_5m_input_tokens": 1200 + i % 900, "ephemeral_1h_input_tokens": 0},
-                              "service_tier": "standard"}},
-        "requestId": f"req_{i}", "type": "assistant", "uuid": f"u{i}-{part}", "timestamp": _ts(i),
-    })
+    return _line(
+        {
+            "parentUuid": f"p{i}",
+            "isSidechain": side,
+            "userType": "external",
+            "cwd": "/home/dev/work",
+            "sessionId": "bench",
+            "version": "2.1.328",
+            "gitBranch": "main",
+            "message": {
+                "id": f"msg_{i:08d}",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5-20250929",
+                "content": [block],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": 4 + i % 50,
+                    "cache_creation_input_tokens": 1200 + i % 900,
+                    "cache_read_input_tokens": 40_000 + (i * 37) % 90_000,
+                    "output_tokens": out,
+                    "cache_creation": {"ephemeral_5m_input_tokens": 1200 + i % 900, "ephemeral_1h_input_tokens": 0},
+                    "service_tier": "standard",
+                },
+            },
+            "requestId": f"req_{i}",
+            "type": "assistant",
+            "uuid": f"u{i}-{part}",
+            "timestamp": _ts(i),
+        }
+    )
 
 
 def generate(path: str, megabytes: int) -> int:
     """Write about ``megabytes`` MB of transcript; returns the number of responses written."""
     random.seed(7)
-    blobs = ["".join(random.choice("abcdefghij \n{}\"\\") for _ in range(n)) for n in (300, 2000, 6000, 40000)]
+    blobs = ["".join(random.choice('abcdefghij \n{}"\\') for _ in range(n)) for n in (300, 2000, 6000, 40000)]
     weights = (50, 30, 15, 5)  # most tool results are small, a few are huge
     target = megabytes * 1_000_000
     i = 0
@@ -63,13 +84,38 @@ def generate(path: str, megabytes: int) -> int:
             parts = random.randint(1, 3)
             for part in range(parts):
                 fh.write(assistant(i, part, out=(part + 1) * 40))
-            fh.write(_line({"type": "user", "isSidechain": False, "timestamp": _ts(i), "uuid": f"r{i}",
-                            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_{i}_1",
-                                                                       "content": random.choices(blobs, weights)[0], "is_error": False}]},
-                            "toolUseResult": {"stdout": random.choice(blobs[:2]), "stderr": "", "interrupted": False}}))
+            fh.write(
+                _line(
+                    {
+                        "type": "user",
+                        "isSidechain": False,
+                        "timestamp": _ts(i),
+                        "uuid": f"r{i}",
+                        "message": {
+                            "role": "user",
+                            "content": [
+                                {
+                                    "type": "tool_result",
+                                    "tool_use_id": f"toolu_{i}_1",
+                                    "content": random.choices(blobs, weights)[0],
+                                    "is_error": False,
+                                }
+                            ],
+                        },
+                        "toolUseResult": {"stdout": random.choice(blobs[:2]), "stderr": "", "interrupted": False},
+                    }
+                )
+            )
             if i % 5 == 0:
-                fh.write(_line({"type": "attachment", "timestamp": _ts(i),
-                                "attachment": {"type": "file", "content": random.choice(blobs[:2])}}))
+                fh.write(
+                    _line(
+                        {
+                            "type": "attachment",
+                            "timestamp": _ts(i),
+                            "attachment": {"type": "file", "content": random.choice(blobs[:2])},
+                        }
+                    )
+                )
             if i % 50 == 0:
                 fh.write(_line({"type": "system", "subtype": "stop_hook_summary", "timestamp": _ts(i)}))
             i += 1
@@ -97,14 +143,24 @@ def child(path: str, appends: int, start: int) -> None:
     t2 = time.perf_counter()
     state = tracker.dumps_state()
     dump_ms = (time.perf_counter() - t2) * 1000
-    print(json.dumps({
-        "bytes": size, "cold_s": cold, "mb_per_s": size / 1e6 / cold, "messages": usage.messages,
-        "lines": usage.lines, "cost": str(usage.cost.computed_usd),
-        "peak_rss_mb_after_cold": rss_after_cold_kb / 1024,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "fold_ms_median": statistics.median(folds), "fold_ms_p95": sorted(folds)[int(len(folds) * 0.95)],
-        "state_bytes": len(state), "state_dump_ms": dump_ms,
-    }))
+    print(
+        json.dumps(
+            {
+                "bytes": size,
+                "cold_s": cold,
+                "mb_per_s": size / 1e6 / cold,
+                "messages": usage.messages,
+                "lines": usage.lines,
+                "cost": str(usage.cost.computed_usd),
+                "peak_rss_mb_after_cold": rss_after_cold_kb / 1024,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "fold_ms_median": statistics.median(folds),
+                "fold_ms_p95": sorted(folds)[int(len(folds) * 0.95)],
+                "state_bytes": len(state),
+                "state_dump_ms": dump_ms,
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,19 +177,29 @@ def main(argv: list[str] | None = None) -> int:
         path = os.path.join(tmp, "bench-session.jsonl")
         t0 = time.perf_counter()
         responses = generate(path, args.mb)
-        print(f"generated {os.path.getsize(path) / 1e6:.1f} MB, {responses} responses in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated {os.path.getsize(path) / 1e6:.1f} MB, {responses} responses in {time.perf_counter() - t0:.1f} s"
+        )
         out = subprocess.run(
             [sys.executable, __file__, "--appends", str(args.appends), "--child", path, str(responses)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         r = json.loads(out.strip().splitlines()[-1])
         children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        print(f"cold scan: {r['mb_per_s']:.0f} MB/s ({r['cold_s']:.2f} s, {r['lines']} lines, {r['messages']} messages,"
-              f" ${r['cost']})   target >= 100 MB/s")
-        print(f"peak RSS: {r['peak_rss_mb_after_cold']:.1f} MB after cold scan, {r['peak_rss_mb']:.1f} MB overall"
-              f" (RUSAGE_CHILDREN {children_kb / 1024:.1f} MB)   target < 100 MB")
-        print(f"one appended line folded: median {r['fold_ms_median']:.3f} ms, p95 {r['fold_ms_p95']:.3f} ms"
-              f" over {args.appends} appends   target < 5 ms")
+        print(
+            f"cold scan: {r['mb_per_s']:.0f} MB/s ({r['cold_s']:.2f} s, {r['lines']} lines, {r['messages']} messages,"
+            f" ${r['cost']})   target >= 100 MB/s"
+        )
+        print(
+            f"peak RSS: {r['peak_rss_mb_after_cold']:.1f} MB after cold scan, {r['peak_rss_mb']:.1f} MB overall"
+            f" (RUSAGE_CHILDREN {children_kb / 1024:.1f} MB)   target < 100 MB"
+        )
+        print(
+            f"one appended line folded: median {r['fold_ms_median']:.3f} ms, p95 {r['fold_ms_p95']:.3f} ms"
+            f" over {args.appends} appends   target < 5 ms"
+        )
         print(f"state: {r['state_bytes'] / 1e6:.1f} MB JSON, dumped in {r['state_dump_ms']:.0f} ms")
     return 0
 

@@ -49,11 +49,25 @@ def run(events: int, sessions: int, idle_seconds: float) -> None:
 
     ids = [f"bench-{sessions}-{i:02d}" for i in range(sessions)]
     for sid in ids:
-        hook.handle(json.dumps({"session_id": sid, "hook_event_name": "SessionStart", "source": "startup",
-                                "cwd": str(scratch), "transcript_path": str(scratch / f"{sid}.jsonl")}).encode(),
-                    None, time.time())
-    daemon = subprocess.Popen([sys.executable, "-m", "ecc_hooks.watch", "--foreground", "--idle-exit", "600"],
-                              cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        hook.handle(
+            json.dumps(
+                {
+                    "session_id": sid,
+                    "hook_event_name": "SessionStart",
+                    "source": "startup",
+                    "cwd": str(scratch),
+                    "transcript_path": str(scratch / f"{sid}.jsonl"),
+                }
+            ).encode(),
+            None,
+            time.time(),
+        )
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "ecc_hooks.watch", "--foreground", "--idle-exit", "600"],
+        cwd=str(REPO),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         huds = {sid: home / "sessions" / sid / "hud.json" for sid in ids}
         deadline = time.monotonic() + 60
@@ -65,9 +79,15 @@ def run(events: int, sessions: int, idle_seconds: float) -> None:
         for i in range(events):
             sid = ids[i % sessions]
             before = total(huds[sid])
-            payload = {"session_id": sid, "hook_event_name": "PreToolUse", "tool_name": "Bash",
-                       "tool_use_id": f"toolu_{i}", "cwd": str(scratch), "transcript_path": str(scratch / f"{sid}.jsonl"),
-                       "tool_input": {"command": f"echo {i}", "description": "bench"}}
+            payload = {
+                "session_id": sid,
+                "hook_event_name": "PreToolUse",
+                "tool_name": "Bash",
+                "tool_use_id": f"toolu_{i}",
+                "cwd": str(scratch),
+                "transcript_path": str(scratch / f"{sid}.jsonl"),
+                "tool_input": {"command": f"echo {i}", "description": "bench"},
+            }
             t0 = time.perf_counter()
             hook.handle(json.dumps(payload).encode(), None, time.time())
             while total(huds[sid]) <= before:
@@ -79,10 +99,12 @@ def run(events: int, sessions: int, idle_seconds: float) -> None:
         c0, t0 = cpu_seconds(daemon.pid), time.monotonic()
         time.sleep(idle_seconds)
         c1, t1 = cpu_seconds(daemon.pid), time.monotonic()
-        print(f"sessions={sessions:<3} events={events}  latency hook-write -> hud.json: "
-              f"p50 {statistics.median(latencies):6.1f} ms  p95 {pct(latencies, 0.95):6.1f} ms  "
-              f"max {max(latencies):6.1f} ms   idle CPU {c1 - c0:.3f} s over {t1 - t0:.1f} s "
-              f"({100 * (c1 - c0) / (t1 - t0):.2f}% of a core)")
+        print(
+            f"sessions={sessions:<3} events={events}  latency hook-write -> hud.json: "
+            f"p50 {statistics.median(latencies):6.1f} ms  p95 {pct(latencies, 0.95):6.1f} ms  "
+            f"max {max(latencies):6.1f} ms   idle CPU {c1 - c0:.3f} s over {t1 - t0:.1f} s "
+            f"({100 * (c1 - c0) / (t1 - t0):.2f}% of a core)"
+        )
     finally:
         daemon.kill()
         daemon.wait()

@@ -7,15 +7,20 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+# -P (3.11+): the working directory off sys.path; Python 3.10 has no such flag (its -I would also drop PYTHONPATH).
+SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []
 FIXTURES = REPO / "tests" / "fixtures"
 CAPTURES = FIXTURES / "captures"  # real payloads of the pinned client (tests/e2e/regenerate_captures.py)
 
 
-def run_hook(stdin: bytes, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[bytes]:
+def run_hook(
+    stdin: bytes, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[bytes]:
     """Run the real hook command in a subprocess, exactly as Claude Code does (payload on stdin)."""
     return subprocess.run(
         [sys.executable, "-m", "ecc_hooks.capture.hook"],
@@ -42,8 +47,13 @@ def capture_payloads() -> list[dict]:
 
 # ---------------------------------------------------------------------------- git repos for tests
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
@@ -52,8 +62,9 @@ def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = 
     The code under test must not depend on this environment: it strips ``GIT_*`` itself.
     """
     base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    proc = subprocess.run(["git", *args], cwd=cwd, env={**base, **GIT_ENV, **(env or {})}, capture_output=True,
-                          text=True, timeout=30)
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env={**base, **GIT_ENV, **(env or {})}, capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 0 or not check, proc.stderr
     return proc.stdout.strip()
 
@@ -68,8 +79,9 @@ def make_repo(path: Path, branch: str = "main") -> Path:
     return path.resolve()
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, message: Callable[[], str] | str,
-               interval: float = 0.05) -> Any:
+def wait_until(
+    condition: Callable[[], Any], timeout: float, message: Callable[[], str] | str, interval: float = 0.05
+) -> Any:
     """Poll ``condition`` until it returns something truthy and return that; fail with ``message`` after
     ``timeout`` seconds (generous timeouts for things that happen in other processes, never a timing assert)."""
     deadline = time.monotonic() + timeout
@@ -93,17 +105,32 @@ def write_journal(path: Path, events: int, session: str = "5ec0717e-0000-4000-80
     from ecc_hooks.capture.normalize import normalize
 
     def template(payload: dict) -> str:
-        record = normalize({"session_id": session, "cwd": "/home/dev/work",
-                            "transcript_path": f"/home/dev/.claude/projects/-home-dev-work/{session}.jsonl",
-                            **payload}, 1_800_000_000.0)
+        record = normalize(
+            {
+                "session_id": session,
+                "cwd": "/home/dev/work",
+                "transcript_path": f"/home/dev/.claude/projects/-home-dev-work/{session}.jsonl",
+                **payload,
+            },
+            1_800_000_000.0,
+        )
         return encode_record(record).decode().replace("2027-01-15T08:00:00.000Z", "@TS@").replace("TOOLID", "@TID@")
 
-    bash = {"tool_name": "Bash", "tool_use_id": "TOOLID", "tool_input": {"command": "pytest -q tests/unit", "description": "run the tests"}}
+    bash = {
+        "tool_name": "Bash",
+        "tool_use_id": "TOOLID",
+        "tool_input": {"command": "pytest -q tests/unit", "description": "run the tests"},
+    }
     kinds = [
         template({"hook_event_name": "UserPromptSubmit", "prompt": "make the tests pass"}),
         template({"hook_event_name": "PreToolUse", **bash}),
-        template({"hook_event_name": "PostToolUse", **bash, "tool_response": {"stdout": "12 passed", "stderr": "",
-                                                                               "interrupted": False}}),
+        template(
+            {
+                "hook_event_name": "PostToolUse",
+                **bash,
+                "tool_response": {"stdout": "12 passed", "stderr": "", "interrupted": False},
+            }
+        ),
         template({"hook_event_name": "PostToolUseFailure", **bash, "error": "Exit code 1: 1 failed"}),
         template({"hook_event_name": "Stop"}),
     ]
@@ -121,9 +148,43 @@ def write_journal(path: Path, events: int, session: str = "5ec0717e-0000-4000-80
                 kind = 1 if step % 2 else (3 if step % 20 == 0 else 2)
             minute, second = divmod(n // 10 % 3600, 60)
             ts = f"2027-01-15T{8 + n // 36000 % 16:02d}:{minute:02d}:{second:02d}.{n % 1000:03d}Z"
-            lines.append(kinds[kind].replace("@TS@", ts).replace("@TID@", f"toolu_{(n - (0 if kind == 1 else 1)) // 2:09d}"))
+            lines.append(
+                kinds[kind].replace("@TS@", ts).replace("@TID@", f"toolu_{(n - (0 if kind == 1 else 1)) // 2:09d}")
+            )
             if len(lines) >= 10000:
                 written += out.write("".join(lines))
                 lines = []
         written += out.write("".join(lines))
     return written
+
+
+# ---------------------------------------------------------------------------- contracts
+
+
+def undeclared_keys(
+    value: Any, schema: dict[str, Any], node: dict[str, Any] | None = None, where: str = "$"
+) -> list[str]:
+    """Every key of ``value`` that the JSON Schema does not declare where it stands (``$ref``, ``anyOf`` and
+    ``items`` followed): what an ``additionalProperties: true`` contract would let through unseen."""
+    node = schema if node is None else node
+    if "$ref" in node:
+        return undeclared_keys(value, schema, schema["$defs"][node["$ref"].rsplit("/", 1)[-1]], where)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in node:
+            options = [o for o in node[key] if o.get("type") != "null"]
+            if value is None or not options:
+                return []
+            found = [undeclared_keys(value, schema, o, where) for o in options]
+            return min(found, key=len)
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        missing = [f"{where}.{k}" for k in value if k not in props]
+        for k, item in value.items():
+            if k in props:
+                missing += undeclared_keys(item, schema, props[k], f"{where}.{k}")
+        return missing
+    if isinstance(value, list) and "items" in node:
+        return [
+            m for i, item in enumerate(value) for m in undeclared_keys(item, schema, node["items"], f"{where}[{i}]")
+        ]
+    return []

@@ -14,10 +14,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from ecc_hooks.capture.normalize import normalize
 from ecc_hooks.hud import aggregate
 from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload, fold_all
 from ecc_hooks.models.hud import HudStatus
-from ecc_hooks.capture.normalize import normalize
 from ecc_hooks.sources.usage import UsageTracker
 from tests import usage_lines as ul
 
@@ -37,24 +37,51 @@ class Journal:
 
     def add(self, event: str, **payload: Any) -> dict[str, Any]:
         self.t += timedelta(seconds=1)
-        body = {"session_id": SID, "hook_event_name": event, "cwd": "/work/x", "transcript_path": "/t/x.jsonl",
-                **payload}
+        body = {
+            "session_id": SID,
+            "hook_event_name": event,
+            "cwd": "/work/x",
+            "transcript_path": "/t/x.jsonl",
+            **payload,
+        }
         record = normalize(body, self.t.timestamp())
         self.records.append(record)
         return record
 
-    def tool(self, name: str, tool_input: dict[str, Any], *, uid: str, response: Any = None, fail: str | None = None,
-             agent: str | None = None, post: bool = True) -> None:
+    def tool(
+        self,
+        name: str,
+        tool_input: dict[str, Any],
+        *,
+        uid: str,
+        response: Any = None,
+        fail: str | None = None,
+        agent: str | None = None,
+        post: bool = True,
+    ) -> None:
         extra = {"agent_id": agent, "agent_type": "general-purpose"} if agent else {}
         self.add("PreToolUse", tool_name=name, tool_input=tool_input, tool_use_id=uid, **extra)
         if not post:
             return
         if fail is None:
-            self.add("PostToolUse", tool_name=name, tool_input=tool_input, tool_use_id=uid,
-                     tool_response=response if response is not None else {}, **extra)
+            self.add(
+                "PostToolUse",
+                tool_name=name,
+                tool_input=tool_input,
+                tool_use_id=uid,
+                tool_response=response if response is not None else {},
+                **extra,
+            )
         else:
-            self.add("PostToolUseFailure", tool_name=name, tool_input=tool_input, tool_use_id=uid, error=fail,
-                     is_interrupt=False, **extra)
+            self.add(
+                "PostToolUseFailure",
+                tool_name=name,
+                tool_input=tool_input,
+                tool_use_id=uid,
+                error=fail,
+                is_interrupt=False,
+                **extra,
+            )
 
 
 def payload_of(records: list[dict[str, Any]], **inputs: Any) -> HudStatus:
@@ -130,11 +157,19 @@ def test_unknown_events_and_non_dicts_only_count() -> None:
     j = Journal()
     j.tool("Bash", {"command": "ls"}, uid="t1")
     base = j.records[:]
-    noise = [normalize({"session_id": SID, "hook_event_name": "FutureEvent", "whatever": [1, 2]}, T0.timestamp()),
-             {"event": ["not", "a", "name"]}, "not a record", 42, None]  # type: ignore[list-item]
+    noise = [
+        normalize({"session_id": SID, "hook_event_name": "FutureEvent", "whatever": [1, 2]}, T0.timestamp()),
+        {"event": ["not", "a", "name"]},
+        "not a record",
+        42,
+        None,
+    ]  # type: ignore[list-item]
     state = fold_all(base + noise)  # type: ignore[arg-type]
     assert state.unknown_events == 2 and state.tool_total == 1
-    assert dump(payload_of(base))["toolCalls"] == dump(build_payload(state, PayloadInputs(now=T0 + timedelta(hours=1))))["toolCalls"]
+    assert (
+        dump(payload_of(base))["toolCalls"]
+        == dump(build_payload(state, PayloadInputs(now=T0 + timedelta(hours=1))))["toolCalls"]
+    )
 
 
 def test_permission_denied_ends_the_call_as_failure() -> None:
@@ -152,20 +187,32 @@ def test_permission_denied_ends_the_call_as_failure() -> None:
 def test_agents_through_every_path() -> None:
     j = Journal()
     # 1. Agent tool launched in the background, then SubagentStart/Stop, then its task notification
-    j.tool("Agent", {"description": "list files", "prompt": "list", "subagent_type": "general-purpose",
-                     "run_in_background": True}, uid="a1",
-           response={"status": "async_launched", "agentId": "ag-1", "isAsync": True})
+    j.tool(
+        "Agent",
+        {"description": "list files", "prompt": "list", "subagent_type": "general-purpose", "run_in_background": True},
+        uid="a1",
+        response={"status": "async_launched", "agentId": "ag-1", "isAsync": True},
+    )
     j.add("SubagentStart", agent_id="ag-1", agent_type="general-purpose")
     j.tool("Bash", {"command": "ls"}, uid="s1", agent="ag-1")
     j.add("SubagentStop", agent_id="ag-1", agent_type="general-purpose", last_assistant_message="done")
     # 2. a late hook of the same agent (hooks race) does not revive it
     j.add("PostToolBatch", agent_id="ag-1", agent_type="general-purpose", tool_calls=[])
     # 3. a background task known only from Stop.background_tasks, still running
-    j.add("Stop", background_tasks=[{"id": "bg-2", "type": "local_agent", "status": "running",
-                                     "description": "watch the build"}, "junk", {"status": "running"}])
+    j.add(
+        "Stop",
+        background_tasks=[
+            {"id": "bg-2", "type": "local_agent", "status": "running", "description": "watch the build"},
+            "junk",
+            {"status": "running"},
+        ],
+    )
     # 4. a task notification for a third one that failed
-    j.add("UserPromptSubmit", prompt="<task-notification>\n<task-id>bg-3</task-id>\n<status>failed</status>\n"
-                                     "<summary>Agent \"fix lint\" failed</summary>\n</task-notification>")
+    j.add(
+        "UserPromptSubmit",
+        prompt="<task-notification>\n<task-id>bg-3</task-id>\n<status>failed</status>\n"
+        '<summary>Agent "fix lint" failed</summary>\n</task-notification>',
+    )
     # 5. SubagentStart only: running
     j.add("SubagentStart", agent_id="ag-4", agent_type="Explore")
     p = payload_of(j.records, now=j.t + timedelta(seconds=1))
@@ -192,18 +239,29 @@ def test_agents_through_every_path() -> None:
 
 def test_agent_notification_before_launch_result_keeps_completion() -> None:
     j = Journal()
-    j.add("UserPromptSubmit", prompt="<task-notification><task-id>ag-9</task-id><tool-use-id>a9</tool-use-id>"
-                                     "<status>completed</status></task-notification>")
-    j.tool("Agent", {"description": "quick look", "prompt": "p"}, uid="a9",
-           response={"status": "async_launched", "agentId": "ag-9", "isAsync": True})
+    j.add(
+        "UserPromptSubmit",
+        prompt="<task-notification><task-id>ag-9</task-id><tool-use-id>a9</tool-use-id>"
+        "<status>completed</status></task-notification>",
+    )
+    j.tool(
+        "Agent",
+        {"description": "quick look", "prompt": "p"},
+        uid="a9",
+        response={"status": "async_launched", "agentId": "ag-9", "isAsync": True},
+    )
     [agent] = payload_of(j.records).activeAgents
     assert agent.state.value == "completed" and agent.objective == "quick look"
 
 
 def test_foreground_agent_completes_with_its_call() -> None:
     j = Journal()
-    j.tool("Agent", {"description": "sync helper", "prompt": "p"}, uid="a1",
-           response={"status": "completed", "agentId": "ag-5"})
+    j.tool(
+        "Agent",
+        {"description": "sync helper", "prompt": "p"},
+        uid="a1",
+        response={"status": "completed", "agentId": "ag-5"},
+    )
     [agent] = payload_of(j.records).activeAgents
     assert (agent.id, agent.state.value) == ("ag-5", "completed")
 
@@ -245,10 +303,14 @@ def test_task_tools_and_hooks_as_the_client_sends_them() -> None:
         create = {"subject": subject, "description": "d", "activeForm": subject + " now"}
         j.add("PreToolUse", tool_name="TaskCreate", tool_input=create, tool_use_id=f"c{n}")
         j.add("TaskCreated", task_id=str(n), task_subject=subject, task_description="d")
-        j.add("PostToolUse", tool_name="TaskCreate", tool_input=create, tool_use_id=f"c{n}",
-              tool_response={"task": {"id": str(n), "subject": subject}})
-    j.tool("TaskUpdate", {"taskId": "1", "status": "in_progress"}, uid="u1",
-           response={"success": True, "taskId": "1"})
+        j.add(
+            "PostToolUse",
+            tool_name="TaskCreate",
+            tool_input=create,
+            tool_use_id=f"c{n}",
+            tool_response={"task": {"id": str(n), "subject": subject}},
+        )
+    j.tool("TaskUpdate", {"taskId": "1", "status": "in_progress"}, uid="u1", response={"success": True, "taskId": "1"})
     created = {r["input"]["taskId"] for r in j.records if r["event"] == "TaskCreated"}
     p = payload_of(j.records)
     assert p.todos.counts.pending + p.todos.counts.inProgress + p.todos.counts.completed == len(created)
@@ -283,13 +345,29 @@ def test_todowrite_then_tasks_last_used_wins() -> None:
 # ---------------------------------------------------------------------------- checks
 
 
-@pytest.mark.parametrize("command, is_check", [
-    ("pytest -q tests/x.py", True), ("cd sub && python -m pytest", True), ("npm test", True),
-    ("npm run lint", True), ("cargo test --all", True), ("go test ./...", True), ("ruff check .", True),
-    ("mypy ecc_hooks", True), ("npx tsc --noEmit", True), ("eslint src", True), ("make test", True),
-    ("FOO=1 uv run .venv/bin/pytest", True), ("./gradlew test", True), ("(cd web; npm test)", True),
-    ("ls -la", False), ("echo pytest-like", False), ("cat mypy.ini", False), ("git commit -m 'fix tests'", False),
-])
+@pytest.mark.parametrize(
+    "command, is_check",
+    [
+        ("pytest -q tests/x.py", True),
+        ("cd sub && python -m pytest", True),
+        ("npm test", True),
+        ("npm run lint", True),
+        ("cargo test --all", True),
+        ("go test ./...", True),
+        ("ruff check .", True),
+        ("mypy ecc_hooks", True),
+        ("npx tsc --noEmit", True),
+        ("eslint src", True),
+        ("make test", True),
+        ("FOO=1 uv run .venv/bin/pytest", True),
+        ("./gradlew test", True),
+        ("(cd web; npm test)", True),
+        ("ls -la", False),
+        ("echo pytest-like", False),
+        ("cat mypy.ini", False),
+        ("git commit -m 'fix tests'", False),
+    ],
+)
 def test_check_commands(command: str, is_check: bool) -> None:
     assert (aggregate.check_command(command) is not None) is is_check
 
@@ -302,7 +380,10 @@ def test_checks_pass_fail_pending_and_latest_run_wins() -> None:
     j.tool("Bash", {"command": "ls"}, uid="c4")
     p = payload_of(j.records, now=j.t)
     assert [(c.command, c.status.value) for c in p.checks.local] == [
-        ("pytest -q", "fail"), ("ruff check .", "pass"), ("mypy pkg", "pending")]
+        ("pytest -q", "fail"),
+        ("ruff check .", "pass"),
+        ("mypy pkg", "pending"),
+    ]
     assert any(r.startswith("failing checks: pytest -q") for r in p.risk.reasons)
     assert p.checks.remote == []  # no gh facts handed in: unknown, shown as none
     j.tool("Bash", {"command": "pytest -q"}, uid="c5")
@@ -322,8 +403,11 @@ def test_background_check_is_unknown_until_it_reports() -> None:
 
 def _transcript(tmp_path: Path, model: str = ul.SONNET) -> Path:
     path = tmp_path / "t.jsonl"
-    ul.append(path, ul.assistant("m1", model=model, inp=1000, out=200, cw=5000, cr=20000),
-              ul.assistant("m2", model=model, inp=50, out=80, cr=26000, ts="2025-06-01T10:00:30.000Z"))
+    ul.append(
+        path,
+        ul.assistant("m1", model=model, inp=1000, out=200, cw=5000, cr=20000),
+        ul.assistant("m2", model=model, inp=50, out=80, cr=26000, ts="2025-06-01T10:00:30.000Z"),
+    )
     return path
 
 
@@ -395,8 +479,18 @@ def test_context_pressure_from_statusline_and_risk_ok_only_when_known(tmp_path: 
 def test_conflicts_block_and_git_fields_flow_through() -> None:
     j = Journal()
     j.tool("Bash", {"command": "ls"}, uid="t1")
-    git = {"repo": "acme/widget", "branch": "feat", "worktree": "/w", "dirty": True, "conflicts": 2,
-           "detached": False, "linked_worktree": True, "ahead": 3, "behind": 1, "upstream": "origin/feat"}
+    git = {
+        "repo": "acme/widget",
+        "branch": "feat",
+        "worktree": "/w",
+        "dirty": True,
+        "conflicts": 2,
+        "detached": False,
+        "linked_worktree": True,
+        "ahead": 3,
+        "behind": 1,
+        "upstream": "origin/feat",
+    }
     p = payload_of(j.records, git=git, sensor={"context_window": {"remaining_percentage": 90}})
     assert (p.context.repo, p.context.branch, p.context.worktree) == ("acme/widget", "feat", "/w")
     # the status line's git segment reads these from the snapshot (it never runs git itself)
@@ -408,14 +502,16 @@ def test_conflicts_block_and_git_fields_flow_through() -> None:
 
 
 def test_session_controls_say_why() -> None:
-    none = aggregate.session_controls(transcript=False, claude=False, git_worktree=False, gh_ready=False,
-                                      remote_repo=False)
+    none = aggregate.session_controls(
+        transcript=False, claude=False, git_worktree=False, gh_ready=False, remote_repo=False
+    )
     assert none["supported"] == ["status"]
     reasons = {b["control"]: b["reason"] for b in none["blocked"]}
     assert set(reasons) == {"create", "resume", "stop", "diff", "pr", "mergeQueue", "conflictQueue"}
     assert "transcript" in reasons["resume"] and "claude" in reasons["resume"] and "gh" in reasons["pr"]
-    everything = aggregate.session_controls(transcript=True, claude=True, git_worktree=True, gh_ready=True,
-                                            remote_repo=True)
+    everything = aggregate.session_controls(
+        transcript=True, claude=True, git_worktree=True, gh_ready=True, remote_repo=True
+    )
     assert everything["supported"] == ["resume", "status", "diff", "pr"]
     assert {b["control"] for b in everything["blocked"]} == {"create", "stop", "mergeQueue", "conflictQueue"}
 
@@ -450,8 +546,12 @@ def test_empty_session_claims_nothing_is_fine(budget: float | None) -> None:
 
 def test_state_round_trips_through_json() -> None:
     j = Journal()
-    j.tool("Agent", {"description": "x", "prompt": "p"}, uid="a1", response={"status": "async_launched",
-                                                                            "agentId": "ag", "isAsync": True})
+    j.tool(
+        "Agent",
+        {"description": "x", "prompt": "p"},
+        uid="a1",
+        response={"status": "async_launched", "agentId": "ag", "isAsync": True},
+    )
     j.tool("TodoWrite", {"todos": [_todo("a", "in_progress")]}, uid="w1")
     state = fold_all(j.records)
     again = SessionState.from_dict(json.loads(json.dumps(state.to_dict())))

@@ -12,9 +12,9 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ecc_hooks.capture.normalize import normalize
 from ecc_hooks.hud.aggregate import HANDLERS, PayloadInputs, build_payload, fold_all
 from ecc_hooks.models.hud import HudStatus
-from ecc_hooks.capture.normalize import normalize
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "ecc.hud-status.v1.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -30,9 +30,31 @@ junk = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8) | IDS, inner, max_size=3),
     max_leaves=8,
 )
-RECORD_KEYS = ["event", "ts", "sessionId", "agentId", "agentType", "cwd", "transcriptPath", "toolName", "toolUseId",
-               "input", "response", "outcome", "error", "files", "promptKind", "prompt", "taskNotification",
-               "backgroundTasks", "model", "source", "lastMessage", "notificationType", "reason"]
+RECORD_KEYS = [
+    "event",
+    "ts",
+    "sessionId",
+    "agentId",
+    "agentType",
+    "cwd",
+    "transcriptPath",
+    "toolName",
+    "toolUseId",
+    "input",
+    "response",
+    "outcome",
+    "error",
+    "files",
+    "promptKind",
+    "prompt",
+    "taskNotification",
+    "backgroundTasks",
+    "model",
+    "source",
+    "lastMessage",
+    "notificationType",
+    "reason",
+]
 
 
 @st.composite
@@ -40,30 +62,55 @@ def hook_payload_record(draw: st.DrawFn) -> dict[str, Any]:
     """A record the real normalizer makes from a plausible (but randomly filled) hook payload."""
     event = draw(st.sampled_from(EVENTS))
     tool = draw(st.sampled_from(TOOLS))
-    payload: dict[str, Any] = {"session_id": "s", "hook_event_name": event, "tool_name": tool,
-                               "tool_use_id": draw(IDS)}
+    payload: dict[str, Any] = {"session_id": "s", "hook_event_name": event, "tool_name": tool, "tool_use_id": draw(IDS)}
     if draw(st.booleans()):
         payload["agent_id"] = draw(IDS)
     tool_input = {
         "Bash": {"command": draw(st.sampled_from(["pytest -q", "ls", "npm test", "exit 1"]))},
         "Agent": {"description": "d", "prompt": "p", "run_in_background": draw(st.booleans())},
-        "TodoWrite": {"todos": draw(st.lists(st.fixed_dictionaries({
-            "content": st.text(max_size=5), "status": st.sampled_from(["pending", "in_progress", "completed", "x"]),
-            "activeForm": st.text(max_size=5)}), max_size=4))},
+        "TodoWrite": {
+            "todos": draw(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "content": st.text(max_size=5),
+                            "status": st.sampled_from(["pending", "in_progress", "completed", "x"]),
+                            "activeForm": st.text(max_size=5),
+                        }
+                    ),
+                    max_size=4,
+                )
+            )
+        },
         "TaskCreate": {"subject": draw(st.text(max_size=5))},
-        "TaskUpdate": {"taskId": draw(IDS), "status": draw(st.sampled_from(["pending", "in_progress", "completed",
-                                                                           "deleted"]))},
+        "TaskUpdate": {
+            "taskId": draw(IDS),
+            "status": draw(st.sampled_from(["pending", "in_progress", "completed", "deleted"])),
+        },
     }.get(tool, {"file_path": "/x"})
     payload["tool_input"] = tool_input
-    payload["tool_response"] = draw(st.one_of(junk, st.fixed_dictionaries({
-        "status": st.sampled_from(["async_launched", "completed"]), "agentId": IDS, "isAsync": st.booleans()}),
-        st.fixed_dictionaries({"task": st.fixed_dictionaries({"id": IDS})})))
+    payload["tool_response"] = draw(
+        st.one_of(
+            junk,
+            st.fixed_dictionaries(
+                {"status": st.sampled_from(["async_launched", "completed"]), "agentId": IDS, "isAsync": st.booleans()}
+            ),
+            st.fixed_dictionaries({"task": st.fixed_dictionaries({"id": IDS})}),
+        )
+    )
     payload["is_interrupt"] = draw(st.booleans())
     payload["task_id"] = draw(IDS)
-    payload["background_tasks"] = draw(st.lists(st.fixed_dictionaries({
-        "id": IDS, "status": st.sampled_from(["running", "completed", "failed", "weird"])}), max_size=2))
-    payload["prompt"] = draw(st.sampled_from([
-        "hello", "<task-notification><task-id>ag-1</task-id><status>completed</status></task-notification>"]))
+    payload["background_tasks"] = draw(
+        st.lists(
+            st.fixed_dictionaries({"id": IDS, "status": st.sampled_from(["running", "completed", "failed", "weird"])}),
+            max_size=2,
+        )
+    )
+    payload["prompt"] = draw(
+        st.sampled_from(
+            ["hello", "<task-notification><task-id>ag-1</task-id><status>completed</status></task-notification>"]
+        )
+    )
     when = T0 + timedelta(seconds=draw(st.integers(0, 4000)))
     return normalize(payload, when.timestamp())
 

@@ -53,7 +53,7 @@ PAYLOAD_CODE = textwrap.dedent(
     '''
 )
 namespace: dict = {"SESSION": SESSION}
-exec(PAYLOAD_CODE, namespace)  # noqa: S102 - our own constant source, shared with the workers
+exec(PAYLOAD_CODE, namespace)
 payload, command, big_size = namespace["payload"], namespace["command"], namespace["big_size"]
 
 WORKER_SCRIPT = (
@@ -92,8 +92,12 @@ def test_32_processes_x_200_events_on_one_journal(ecc_home: Path, tmp_path: Path
     go = tmp_path / "go"
     env = {**os.environ, "ECC_HOOKS_HOME": str(ecc_home)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(w), str(go)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER_SCRIPT, str(w), str(go)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for w in range(WORKERS)
     ]
     time.sleep(0.5)  # let the interpreters reach the start line; correctness does not depend on it
@@ -123,8 +127,13 @@ def test_64_real_hook_processes_at_once(ecc_home: Path) -> None:
     sent = [payload(w, s) for w, s in zip(range(count), [3, 1] * (count // 2))]  # half big (seq 3), half small
     env = {**os.environ, "ECC_HOOKS_HOME": str(ecc_home), hook.RAW_ENV: "1"}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "ecc_hooks.capture.hook"], env=env, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-m", "ecc_hooks.capture.hook"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for _ in sent
     ]
     # All 64 are alive and waiting on stdin before any payload goes out.

@@ -167,7 +167,7 @@ def test_atomic_write_from_many_threads(tmp_path: Path) -> None:
         try:
             for _ in range(20):
                 fsio.atomic_write(str(path), data, durable=False)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(data,)) for data in writes]

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.sources import github as collect
 from ecc_hooks.sources import git as gitstate
+from ecc_hooks.sources import github as collect
 from tests.test_status import make_session, status
 
-FAKE_GH = r'''#!PYTHON
+FAKE_GH = r"""#!PYTHON
 import json, os, sys, time
 args = sys.argv[1:]
 with open(os.environ["FAKE_GH_LOG"], "a") as log:
@@ -50,7 +50,7 @@ elif args[:2] == ["api", "graphql"]:
                                               "discussions": {"totalCount": 1}}}}))
 else:
     sys.exit(2)
-'''
+"""
 
 
 @pytest.fixture
@@ -83,10 +83,19 @@ def test_pull_request_checks_and_counts(tmp_path: Path, fake_gh: Path) -> None:
     repo = github_repo(tmp_path / "w")
     ready, remote, github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
     assert ready is True
-    assert github == {"repo": "acme/widget", "latestPullRequest": 42, "openPullRequests": 3, "openIssues": 7,
-                      "openDiscussions": 1}
-    assert [(c["name"], c["status"]) for c in remote] == [("CI / test", "fail"), ("CI / lint", "pass"),
-                                                          ("deploy", "skipped"), ("docs", "pending")]
+    assert github == {
+        "repo": "acme/widget",
+        "latestPullRequest": 42,
+        "openPullRequests": 3,
+        "openIssues": 7,
+        "openDiscussions": 1,
+    }
+    assert [(c["name"], c["status"]) for c in remote] == [
+        ("CI / test", "fail"),
+        ("CI / lint", "pass"),
+        ("deploy", "skipped"),
+        ("docs", "pending"),
+    ]
     assert remote[0]["url"] == "https://github.com/acme/widget/runs/1" and remote[2]["url"] == ""
     graphql = next(c for c in calls(fake_gh) if c[:2] == ["api", "graphql"])
     assert "o=acme" in graphql and "n=widget" in graphql
@@ -125,8 +134,9 @@ def test_no_github_remote_never_calls_gh(tmp_path: Path, fake_gh: Path) -> None:
 
 def test_status_shows_remote_ci_and_says_why_with_no_gh(ecc_home: Path, tmp_path: Path, fake_gh: Path) -> None:
     work = make_session(tmp_path, "s-gh")
-    subprocess.run(["git", "remote", "add", "origin", "https://github.com/acme/widget.git"], cwd=work, check=True,
-                   timeout=30)
+    subprocess.run(
+        ["git", "remote", "add", "origin", "https://github.com/acme/widget.git"], cwd=work, check=True, timeout=30
+    )
     done = status("--json", "--session", "s-gh")
     assert done.returncode == 0, done.stderr
     hud = json.loads(done.stdout)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -189,25 +189,28 @@ def test_slow_repo_returns_what_is_known(tmp_path: Path) -> None:
     assert not marker.exists(), "the timed-out git's filter was left running"
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://github.com/acme/widget.git", "acme/widget"),
-    ("https://github.com/acme/widget", "acme/widget"),
-    ("https://github.com/acme/widget/", "acme/widget"),
-    ("http://github.example.com:8080/acme/widget.git", "acme/widget"),
-    ("https://user:p%40ss@github.com/acme/widget.git", "acme/widget"),
-    ("ssh://git@github.com/acme/widget.git", "acme/widget"),
-    ("ssh://git@github.com:2222/acme/widget.git", "acme/widget"),
-    ("git://github.com/acme/widget.git", "acme/widget"),
-    ("git@github.com:acme/widget.git", "acme/widget"),
-    ("github.com:acme/widget", "acme/widget"),
-    ("git@gitlab.com:group/sub/widget.git", "group/sub/widget"),
-    ("/srv/git/widget.git", None),
-    ("./widget", None),
-    ("file:///srv/git/acme/widget.git", None),
-    ("C:/repos/widget", None),
-    ("https://github.com/widget", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://github.com/acme/widget.git", "acme/widget"),
+        ("https://github.com/acme/widget", "acme/widget"),
+        ("https://github.com/acme/widget/", "acme/widget"),
+        ("http://github.example.com:8080/acme/widget.git", "acme/widget"),
+        ("https://user:p%40ss@github.com/acme/widget.git", "acme/widget"),
+        ("ssh://git@github.com/acme/widget.git", "acme/widget"),
+        ("ssh://git@github.com:2222/acme/widget.git", "acme/widget"),
+        ("git://github.com/acme/widget.git", "acme/widget"),
+        ("git@github.com:acme/widget.git", "acme/widget"),
+        ("github.com:acme/widget", "acme/widget"),
+        ("git@gitlab.com:group/sub/widget.git", "group/sub/widget"),
+        ("/srv/git/widget.git", None),
+        ("./widget", None),
+        ("file:///srv/git/acme/widget.git", None),
+        ("C:/repos/widget", None),
+        ("https://github.com/widget", None),
+        ("", None),
+    ],
+)
 def test_origin_url_forms(url: str, expected: str | None) -> None:
     assert repo_from_url(url) == expected
 
@@ -222,8 +225,9 @@ def test_porcelain_parser_on_git_output(tmp_path: Path) -> None:
     # The parser against what this git really prints (not a hand-written sample).
     repo = make_repo(tmp_path / "r")
     (repo / "u").write_text("u")
-    out = subprocess.run(["git", "status", "--porcelain=v2", "--branch", "-z"], cwd=repo, capture_output=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["git", "status", "--porcelain=v2", "--branch", "-z"], cwd=repo, capture_output=True, check=True
+    ).stdout
     parsed = parse_porcelain_v2(out)
     assert parsed["head"] == "main" and parsed["untracked"] == 1 and parsed["oid"] == git(repo, "rev-parse", "HEAD")
 
@@ -232,8 +236,13 @@ def test_commits_since_lists_only_newer_commits(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
     first_date = git(repo, "log", "-1", "--format=%cI")
     env_old = {"GIT_COMMITTER_DATE": "2001-01-01T00:00:00Z", "GIT_AUTHOR_DATE": "2001-01-01T00:00:00Z"}
-    subprocess.run(["git", "commit", "-q", "--amend", "-m", "old"], cwd=repo, env={**os.environ, **GIT_ENV, **env_old},
-                   check=True, timeout=30)
+    subprocess.run(
+        ["git", "commit", "-q", "--amend", "-m", "old"],
+        cwd=repo,
+        env={**os.environ, **GIT_ENV, **env_old},
+        check=True,
+        timeout=30,
+    )
     (repo / "b.txt").write_text("two\n")
     git(repo, "add", "b.txt")
     git(repo, "commit", "-q", "-m", "second")

@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecc_hooks.sources import git as gitstate
 from ecc_hooks.capture import headref
 from ecc_hooks.hud.aggregate import fold_all
+from ecc_hooks.sources import git as gitstate
 from tests.helpers import GIT_ENV, git, journal_lines, make_repo, run_hook
 
 

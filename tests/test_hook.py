@@ -17,11 +17,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ecc_hooks.core import fsio
 from ecc_hooks.capture import hook
-from ecc_hooks.core import paths
-from ecc_hooks.models.event import Event
+from ecc_hooks.core import errorlog, fsio, paths
 from ecc_hooks.core.redact import redact_tree
+from ecc_hooks.models.event import Event
 from tests.helpers import REPO, capture_payloads, journal_lines, run_hook
 
 SCHEMA = json.loads((REPO / "schemas" / "ecc.event.v1.schema.json").read_text())
@@ -142,8 +141,10 @@ def test_no_raw_without_the_switch(ecc_home: Path) -> None:
 
 def test_nan_and_infinity_do_not_lose_the_event(ecc_home: Path) -> None:
     """Python's parser accepts NaN/Infinity; the journal must stay strict JSON (allow_nan=False)."""
-    data = b'{"session_id":"s1","hook_event_name":"PostToolUse","tool_name":"mcp__x__y",' \
-           b'"tool_input":{"a":NaN,"b":-Infinity,"c":1.5},"duration_ms":Infinity}'
+    data = (
+        b'{"session_id":"s1","hook_event_name":"PostToolUse","tool_name":"mcp__x__y",'
+        b'"tool_input":{"a":NaN,"b":-Infinity,"c":1.5},"duration_ms":Infinity}'
+    )
     assert_silent(run_hook(data, env={hook.RAW_ENV: "1"}))
     [record] = journal_lines(ecc_home, "s1")
     assert_valid(record)
@@ -154,7 +155,12 @@ def test_nan_and_infinity_do_not_lose_the_event(ecc_home: Path) -> None:
 def test_unknown_tool_input_never_breaks_the_contract(ecc_home: Path) -> None:
     """An MCP tool whose input keys collide with typed summary fields (command, todos...) must still validate."""
     tool_input = {"command": 5, "todos": "not a list", "runInBackground": "yes", "taskId": 7, "prompt": "hi", "n": 3}
-    payload = {"session_id": "s2", "hook_event_name": "PreToolUse", "tool_name": "mcp__srv__tool", "tool_input": tool_input}
+    payload = {
+        "session_id": "s2",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "mcp__srv__tool",
+        "tool_input": tool_input,
+    }
     assert_silent(run_hook(json.dumps(payload).encode()))
     [record] = journal_lines(ecc_home, "s2")
     assert_valid(record)
@@ -269,8 +275,19 @@ def test_payload_without_eof_is_recorded_after_the_timeout(ecc_home: Path) -> No
         (b'{"session_id": 42, "hook_event_name": "Stop"}', "missing-field"),
         (b'{"session_id": "s", "hook_event_name": ["Stop"]}', "missing-field"),
     ],
-    ids=["truncated", "not-utf8", "empty", "array", "string", "null", "no-session", "no-event", "empty-session",
-         "numeric-session", "list-event"],
+    ids=[
+        "truncated",
+        "not-utf8",
+        "empty",
+        "array",
+        "string",
+        "null",
+        "no-session",
+        "no-event",
+        "empty-session",
+        "numeric-session",
+        "list-event",
+    ],
 )
 def test_unusable_input_is_one_counted_error(data: bytes, kind: str, ecc_home: Path) -> None:
     assert_silent(run_hook(data))
@@ -284,7 +301,7 @@ def test_unusable_input_is_one_counted_error(data: bytes, kind: str, ecc_home: P
 
 def test_errors_log_stays_bounded(ecc_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cap = 4096
-    monkeypatch.setattr(hook, "ERRORS_LOG_MAX", cap)
+    monkeypatch.setattr(errorlog, "ERRORS_LOG_MAX", cap)
     sent = 300
     for i in range(sent):
         hook.handle(b'{"broken": %d' % i, None, time.time())
@@ -295,7 +312,7 @@ def test_errors_log_stays_bounded(ecc_home: Path, monkeypatch: pytest.MonkeyPatc
     assert 0 < len(kept) < sent  # older entries were dropped, none torn
     assert all(entry["kind"] == "malformed-json" for entry in kept)
     last = error_entries(ecc_home)[-1]
-    assert last["head"] == '{"broken": %d' % (sent - 1)
+    assert last["head"] == f'{{"broken": {sent - 1}'
 
 
 def test_write_failure_never_escapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

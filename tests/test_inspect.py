@@ -15,13 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecc_hooks.handoff.adapters import registry
-from ecc_hooks.handoff.adapters import _common
-from ecc_hooks.handoff.adapters import dmux_tmux
-from ecc_hooks.handoff.adapters._common import aggregates, session_state, worker_health
 from ecc_hooks.cli.inspect import TARGET_TYPES, Probe, guess_target_type
-from ecc_hooks.models.session import Health, Runtime, SessionSnapshot, SessionState, Worker, WorkerState
 from ecc_hooks.core.timestamps import parse_iso
+from ecc_hooks.handoff.adapters import _common, dmux_tmux, registry
+from ecc_hooks.handoff.adapters._common import aggregates, session_state, worker_health
+from ecc_hooks.models.session import Health, Runtime, SessionSnapshot, SessionState, Worker, WorkerState
 
 NOW = datetime(2026, 5, 12, 12, 0, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
@@ -41,8 +39,11 @@ def test_no_workers_is_missing() -> None:
 
 def test_a_failed_worker_fails_the_session_and_is_degraded() -> None:
     assert worker_health(WorkerState.failed, NOW, NOW) == Health.degraded
-    workers = [worker(WorkerState.completed), worker(WorkerState.failed, Health.degraded, "f"),
-               worker(WorkerState.running, wid="r")]
+    workers = [
+        worker(WorkerState.completed),
+        worker(WorkerState.failed, Health.degraded, "f"),
+        worker(WorkerState.running, wid="r"),
+    ]
     assert session_state(workers, runtime_alive=True) == SessionState.failed
 
 
@@ -94,9 +95,17 @@ def test_aggregates_count_the_workers(pairs: list[tuple[WorkerState, Health]]) -
 
 
 def test_snapshot_model_rejects_miscounted_aggregates() -> None:
-    good = {"adapterId": "x", "session": {"id": "s", "kind": "orchestrated", "state": "missing",
-                                          "sourceTarget": {"type": "plan", "value": "p"}},
-            "workers": [], "aggregates": {"workerCount": 0, "states": {}, "healths": {}}}
+    good = {
+        "adapterId": "x",
+        "session": {
+            "id": "s",
+            "kind": "orchestrated",
+            "state": "missing",
+            "sourceTarget": {"type": "plan", "value": "p"},
+        },
+        "workers": [],
+        "aggregates": {"workerCount": 0, "states": {}, "healths": {}},
+    }
     SessionSnapshot.model_validate(good)
     with pytest.raises(ValueError):
         SessionSnapshot.model_validate({**good, "aggregates": {"workerCount": 1, "states": {}, "healths": {}}})
@@ -104,9 +113,11 @@ def test_snapshot_model_rejects_miscounted_aggregates() -> None:
 
 # ---------------------------------------------------------------------------- parsing (hypothesis)
 
-words = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).map(
-    lambda s: " ".join(s.replace("`", "").split())).filter(lambda s: s and ":" not in s and not s.startswith(("#", "-", "*", "+"))
-            and not re.search(r"\s#+$", s))  # a trailing " #" is a Markdown heading's closing sequence
+words = (
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
+    .map(lambda s: " ".join(s.replace("`", "").split()))
+    .filter(lambda s: s and ":" not in s and not s.startswith(("#", "-", "*", "+")) and not re.search(r"\s#+$", s))
+)  # a trailing " #" is a Markdown heading's closing sequence
 
 
 @given(st.text(max_size=2000))
@@ -117,11 +128,25 @@ def test_worker_files_parse_any_text(text: str) -> None:
     assert all(isinstance(i, str) for items in handoff.values() for i in items)
 
 
-@given(name=words, state=st.sampled_from(["not started", "running", "completed", "failed", "Done", "in_progress"]),
-       branch=words, worktree=words, updated=st.datetimes(timezones=st.just(timezone.utc)))
+@given(
+    name=words,
+    state=st.sampled_from(["not started", "running", "completed", "failed", "Done", "in_progress"]),
+    branch=words,
+    worktree=words,
+    updated=st.datetimes(timezones=st.just(timezone.utc)),
+)
 def test_status_md_round_trip(name: str, state: str, branch: str, worktree: str, updated: datetime) -> None:
-    text = "\n".join([f"# Status: {name}", "", f"- State: {state}", f"- Worktree: `{worktree}`",
-                      f"- Branch: `{branch}`", f"- Updated: {updated.isoformat()}", ""])
+    text = "\n".join(
+        [
+            f"# Status: {name}",
+            "",
+            f"- State: {state}",
+            f"- Worktree: `{worktree}`",
+            f"- Branch: `{branch}`",
+            f"- Updated: {updated.isoformat()}",
+            "",
+        ]
+    )
     parsed = dmux_tmux.parse_status(text)
     assert parsed["name"] == name and parsed["branch"] == branch and parsed["worktree"] == worktree
     assert parsed["rawState"] == state
@@ -129,8 +154,7 @@ def test_status_md_round_trip(name: str, state: str, branch: str, worktree: str,
     assert parse_iso(parsed["updated"]) == updated
 
 
-@given(name=words, objective=st.lists(words, min_size=1, max_size=4), seeds=st.lists(words, max_size=4),
-       branch=words)
+@given(name=words, objective=st.lists(words, min_size=1, max_size=4), seeds=st.lists(words, max_size=4), branch=words)
 def test_task_md_round_trip(name: str, objective: list[str], seeds: list[str], branch: str) -> None:
     lines = [f"# Worker Task: {name}", "", "- Session: `s`", f"- Branch: `{branch}`"]
     if seeds:
@@ -144,8 +168,19 @@ def test_task_md_round_trip(name: str, objective: list[str], seeds: list[str], b
 
 @given(summary=st.lists(words, max_size=5), risks=st.lists(words, max_size=5))
 def test_handoff_md_drops_placeholders(summary: list[str], risks: list[str]) -> None:
-    text = "\n".join(["# Handoff: w", "", "## Summary", "- Pending", *[f"- {s}" for s in summary],
-                      "", "## Follow-ups", *[f"* {r}" for r in risks], "- TBD"])
+    text = "\n".join(
+        [
+            "# Handoff: w",
+            "",
+            "## Summary",
+            "- Pending",
+            *[f"- {s}" for s in summary],
+            "",
+            "## Follow-ups",
+            *[f"* {r}" for r in risks],
+            "- TBD",
+        ]
+    )
     parsed = dmux_tmux.parse_handoff(text)
     keep = lambda items: [i for i in items if i.lower().strip(" .") not in _common.PLACEHOLDERS]  # noqa: E731
     assert parsed["summary"] == keep(summary) and parsed["remainingRisks"] == keep(risks)
@@ -163,20 +198,35 @@ def test_pane_rows_parse_any_text(text: str) -> None:
         assert isinstance(pane["dead"], bool)
 
 
-def _probe(files: set[str] = frozenset(), dirs: set[str] = frozenset(), journals: set[str] = frozenset(),
-           orchestrations: set[str] = frozenset(), transcripts: set[str] = frozenset()) -> Probe:
-    return Probe(path_kind=lambda p: "file" if p in files else "dir" if p in dirs else None,
-                 journal=journals.__contains__, orchestration=orchestrations.__contains__,
-                 transcript=transcripts.__contains__)
+def _probe(
+    files: set[str] = frozenset(),
+    dirs: set[str] = frozenset(),
+    journals: set[str] = frozenset(),
+    orchestrations: set[str] = frozenset(),
+    transcripts: set[str] = frozenset(),
+) -> Probe:
+    return Probe(
+        path_kind=lambda p: "file" if p in files else "dir" if p in dirs else None,
+        journal=journals.__contains__,
+        orchestration=orchestrations.__contains__,
+        transcript=transcripts.__contains__,
+    )
 
 
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
-@given(target=names, files=st.sets(names, max_size=3), dirs=st.sets(names, max_size=3),
-       journals=st.sets(names, max_size=3), orch=st.sets(names, max_size=3), trans=st.sets(names, max_size=3))
-def test_target_guess_is_total_and_consistent(target: str, files: set[str], dirs: set[str], journals: set[str],
-                                              orch: set[str], trans: set[str]) -> None:
+@given(
+    target=names,
+    files=st.sets(names, max_size=3),
+    dirs=st.sets(names, max_size=3),
+    journals=st.sets(names, max_size=3),
+    orch=st.sets(names, max_size=3),
+    trans=st.sets(names, max_size=3),
+)
+def test_target_guess_is_total_and_consistent(
+    target: str, files: set[str], dirs: set[str], journals: set[str], orch: set[str], trans: set[str]
+) -> None:
     guess = guess_target_type(target, _probe(files, dirs, journals, orch, trans))
     assert guess is None or guess in TARGET_TYPES
     if target == "latest":
@@ -192,7 +242,9 @@ def test_target_guess_is_total_and_consistent(target: str, files: set[str], dirs
     elif guess == "coordination-dir":
         assert target in dirs and target not in files
     elif guess is None:
-        assert "/" in target or not ({target} & (files | dirs | journals | orch | trans)) or "\0" in target or not target
+        assert (
+            "/" in target or not ({target} & (files | dirs | journals | orch | trans)) or "\0" in target or not target
+        )
 
 
 @given(st.text(alphabet="abcdef0123456789-", min_size=1, max_size=36))
@@ -213,20 +265,24 @@ def test_every_target_type_has_an_adapter() -> None:
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ecc_hooks.inspect", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ecc_hooks.inspect", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["no-such-session"],
-    ["latest"],  # no journals at all
-    ["claude:latest"],  # no transcripts
-    ["claude:0000-missing"],
-    ["/nonexistent/plan.json"],
-    ["whatever", "--target-type", "plan"],
-    ["whatever", "--target-type", "session-id"],
-    ["../escape", "--target-type", "orchestration-session"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["no-such-session"],
+        ["latest"],  # no journals at all
+        ["claude:latest"],  # no transcripts
+        ["claude:0000-missing"],
+        ["/nonexistent/plan.json"],
+        ["whatever", "--target-type", "plan"],
+        ["whatever", "--target-type", "session-id"],
+        ["../escape", "--target-type", "orchestration-session"],
+    ],
+)
 def test_bad_targets_exit_1_and_write_nothing(args: list[str], tmp_path: Path, ecc_home: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -247,8 +303,14 @@ def test_unwritable_destination_is_a_user_error(tmp_path: Path, ecc_home: Path) 
 
 def test_list_adapters_names_each_adapter_and_its_types(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "ecc_hooks", "inspect", "--list-adapters"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "inspect", "--list-adapters"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = {line.split("\t")[0]: line.split("\t")[1].split(", ") for line in proc.stdout.splitlines()}
     assert rows == {adapter_id: list(m.TARGET_TYPES) for adapter_id, m in registry().items()}
@@ -258,9 +320,16 @@ def test_a_torn_journal_line_degrades_not_crashes(tmp_path: Path, ecc_home: Path
     sid = "11111111-2222-3333-4444-555555555555"
     folder = ecc_home / "sessions" / sid
     folder.mkdir(parents=True)
-    good = {"schemaVersion": "ecc.event.v1", "ts": "2026-05-12T00:00:00.000Z", "event": "UserPromptSubmit",
-            "sessionId": sid, "promptKind": "user", "prompt": "do the thing", "cwd": str(tmp_path)}
-    (folder / "events.jsonl").write_bytes(json.dumps(good).encode() + b"\n{\"event\": \"Pre")
+    good = {
+        "schemaVersion": "ecc.event.v1",
+        "ts": "2026-05-12T00:00:00.000Z",
+        "event": "UserPromptSubmit",
+        "sessionId": sid,
+        "promptKind": "user",
+        "prompt": "do the thing",
+        "cwd": str(tmp_path),
+    }
+    (folder / "events.jsonl").write_bytes(json.dumps(good).encode() + b'\n{"event": "Pre')
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = run_cli(sid, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
@@ -271,22 +340,49 @@ def test_a_torn_journal_line_degrades_not_crashes(tmp_path: Path, ecc_home: Path
 
 # ---------------------------------------------------------------------------- more input parsers (hypothesis)
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                           lambda children: st.lists(children, max_size=4)
-                           | st.dictionaries(st.text(max_size=10), children, max_size=4), max_leaves=20)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
 transcript_line = st.one_of(
     json_values,
-    st.fixed_dictionaries({"type": st.sampled_from(["user", "assistant", "system", "cost-state"]),
-                           "timestamp": st.one_of(st.none(), st.text(max_size=30),
-                                                  st.datetimes().map(lambda d: d.isoformat() + "Z")),
-                           "message": st.one_of(json_values, st.fixed_dictionaries({"content": st.one_of(
-                               st.text(max_size=40), st.lists(st.one_of(json_values, st.fixed_dictionaries({
-                                   "type": st.sampled_from(["tool_use", "tool_result", "text"]),
-                                   "id": st.text(max_size=8), "tool_use_id": st.text(max_size=8),
-                                   "name": st.sampled_from(["Bash", "Write", "TaskCreate", "Agent"]),
-                                   "input": json_values, "is_error": st.booleans(), "text": st.text(max_size=20),
-                                   "content": json_values})), max_size=3))})),
-                           "toolUseResult": json_values, "cwd": st.one_of(st.none(), st.text(max_size=10))}),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["user", "assistant", "system", "cost-state"]),
+            "timestamp": st.one_of(st.none(), st.text(max_size=30), st.datetimes().map(lambda d: d.isoformat() + "Z")),
+            "message": st.one_of(
+                json_values,
+                st.fixed_dictionaries(
+                    {
+                        "content": st.one_of(
+                            st.text(max_size=40),
+                            st.lists(
+                                st.one_of(
+                                    json_values,
+                                    st.fixed_dictionaries(
+                                        {
+                                            "type": st.sampled_from(["tool_use", "tool_result", "text"]),
+                                            "id": st.text(max_size=8),
+                                            "tool_use_id": st.text(max_size=8),
+                                            "name": st.sampled_from(["Bash", "Write", "TaskCreate", "Agent"]),
+                                            "input": json_values,
+                                            "is_error": st.booleans(),
+                                            "text": st.text(max_size=20),
+                                            "content": json_values,
+                                        }
+                                    ),
+                                ),
+                                max_size=3,
+                            ),
+                        )
+                    }
+                ),
+            ),
+            "toolUseResult": json_values,
+            "cwd": st.one_of(st.none(), st.text(max_size=10)),
+        }
+    ),
 )
 
 

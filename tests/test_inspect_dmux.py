@@ -12,21 +12,22 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
-from ecc_hooks.handoff.adapters import Context, Target
-from ecc_hooks.handoff.adapters import dmux_tmux
+from ecc_hooks.handoff.adapters import Context, Target, dmux_tmux
 from ecc_hooks.handoff.adapters._common import STALE_SECONDS
 from ecc_hooks.models.session import SessionSnapshot
 from tests.helpers import git, make_repo, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("git") is None,
-                                reason="needs tmux and git")
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None or shutil.which("git") is None, reason="needs tmux and git"
+)
+
 
 class Tmux:
     """One private tmux server."""
@@ -35,13 +36,15 @@ class Tmux:
         self.socket = socket
 
     def __call__(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True,
-                              timeout=30).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True, timeout=30
+        ).stdout
 
     def pane(self, session: str, cwd: Path, title: str, command: str) -> str:
         """A new pane in ``session`` running ``command`` in ``cwd``, titled ``title``; its pane id."""
-        pane_id = self("split-window", "-d", "-P", "-F", "#{pane_id}", "-t", f"={session}:", "-c", str(cwd),
-                       command).strip()
+        pane_id = self(
+            "split-window", "-d", "-P", "-F", "#{pane_id}", "-t", f"={session}:", "-c", str(cwd), command
+        ).strip()
         self("select-layout", "-t", f"={session}:", "tiled")
         self("select-pane", "-t", pane_id, "-T", title)
         return pane_id
@@ -69,8 +72,18 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo")
 
 
-def add_worker(repo: Path, coord: Path, session: str, slug: str, *, state: str | None, objective: str = "",
-               task: bool = True, handoff: list[str] | None = None, updated: datetime | None = None) -> Path:
+def add_worker(
+    repo: Path,
+    coord: Path,
+    session: str,
+    slug: str,
+    *,
+    state: str | None,
+    objective: str = "",
+    task: bool = True,
+    handoff: list[str] | None = None,
+    updated: datetime | None = None,
+) -> Path:
     """A real linked worktree on its own branch, and ECC's three worker files (as ECC's launcher writes them)."""
     branch = f"orchestrator-{session}-{slug}"
     worktree = repo.parent / f"{repo.name}-{session}-{slug}"
@@ -78,20 +91,55 @@ def add_worker(repo: Path, coord: Path, session: str, slug: str, *, state: str |
     wdir = coord / session / slug
     wdir.mkdir(parents=True, exist_ok=True)
     if task:
-        (wdir / "task.md").write_text("\n".join([
-            f"# Worker Task: {slug}", "", f"- Session: `{session}`", f"- Repo root: `{repo}`",
-            f"- Worktree: `{worktree}`", f"- Branch: `{branch}`", f"- Launcher status file: `{wdir / 'status.md'}`",
-            "", "## Seeded Local Overlays", "- `README.md`", "", "## Objective", objective or f"do {slug}", "",
-            "## Completion", "Report results in your final response."]) + "\n")
+        (wdir / "task.md").write_text(
+            "\n".join(
+                [
+                    f"# Worker Task: {slug}",
+                    "",
+                    f"- Session: `{session}`",
+                    f"- Repo root: `{repo}`",
+                    f"- Worktree: `{worktree}`",
+                    f"- Branch: `{branch}`",
+                    f"- Launcher status file: `{wdir / 'status.md'}`",
+                    "",
+                    "## Seeded Local Overlays",
+                    "- `README.md`",
+                    "",
+                    "## Objective",
+                    objective or f"do {slug}",
+                    "",
+                    "## Completion",
+                    "Report results in your final response.",
+                ]
+            )
+            + "\n"
+        )
     if state is not None:
         lines = [f"# Status: {slug}", "", f"- State: {state}", f"- Worktree: `{worktree}`", f"- Branch: `{branch}`"]
         if updated is not None:
             lines.append(f"- Updated: {updated.isoformat()}")
         (wdir / "status.md").write_text("\n".join(lines) + "\n")
     if handoff is not None:
-        (wdir / "handoff.md").write_text("\n".join([f"# Handoff: {slug}", "", "## Summary", *handoff, "",
-                                                    "## Files Changed", "- Pending", "", "## Tests / Verification",
-                                                    "- pytest -q passed", "", "## Follow-ups", "- Pending"]) + "\n")
+        (wdir / "handoff.md").write_text(
+            "\n".join(
+                [
+                    f"# Handoff: {slug}",
+                    "",
+                    "## Summary",
+                    *handoff,
+                    "",
+                    "## Files Changed",
+                    "- Pending",
+                    "",
+                    "## Tests / Verification",
+                    "- pytest -q passed",
+                    "",
+                    "## Follow-ups",
+                    "- Pending",
+                ]
+            )
+            + "\n"
+        )
     return worktree
 
 
@@ -101,8 +149,12 @@ def start_session(tmux: Tmux, session: str, repo: Path) -> None:
 
 
 def inspect(target: str, kind: str, tmux: Tmux, coord: Path | None = None, now: datetime | None = None):
-    ctx = Context(now=now or datetime.now(timezone.utc), cwd=os.getcwd(),
-                  coordination_root=str(coord) if coord else None, tmux_socket=tmux.socket)
+    ctx = Context(
+        now=now or datetime.now(timezone.utc),
+        cwd=os.getcwd(),
+        coordination_root=str(coord) if coord else None,
+        tmux_socket=tmux.socket,
+    )
     return dmux_tmux.inspect(Target(type=kind, value=target), ctx)
 
 
@@ -158,8 +210,9 @@ def test_worker_silent_for_five_minutes_is_stale(tmp_path: Path, repo: Path, tmu
     coord, session = tmp_path / "coord", "slow"
     now = datetime.now(timezone.utc)
     wt_a = add_worker(repo, coord, session, "quiet", state="running")  # no Updated line: the file's mtime counts
-    wt_b = add_worker(repo, coord, session, "old", state="in progress",
-                      updated=now - timedelta(seconds=STALE_SECONDS + 60))
+    wt_b = add_worker(
+        repo, coord, session, "old", state="in progress", updated=now - timedelta(seconds=STALE_SECONDS + 60)
+    )
     wt_c = add_worker(repo, coord, session, "fresh", state="running", updated=now)
     old = time.time() - STALE_SECONDS - 60
     os.utime(coord / session / "quiet" / "status.md", (old, old))
@@ -175,8 +228,7 @@ def test_worker_silent_for_five_minutes_is_stale(tmp_path: Path, repo: Path, tmu
 
 def test_missing_task_and_dead_pane_degrade_not_crash(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
     coord, session = tmp_path / "coord", "partial"
-    wt = add_worker(repo, coord, session, "orphan", state="running", task=False,
-                    updated=datetime.now(timezone.utc))
+    wt = add_worker(repo, coord, session, "orphan", state="running", task=False, updated=datetime.now(timezone.utc))
     (coord / session / "empty").mkdir()  # a worker folder with no files at all
     start_session(tmux, session, repo)
     pane = tmux.pane(session, wt, "orphan", "exit 1")
@@ -216,8 +268,15 @@ def test_plan_file_lists_workers_not_yet_materialized(tmp_path: Path, repo: Path
     session = "plan-run"
     wt = add_worker(repo, repo / ".orchestration", session, "docs", state="idle")
     plan = repo / "plan.json"
-    plan.write_text(json.dumps({"sessionName": "Plan Run", "repoRoot": ".",
-                                "workers": [{"name": "Docs", "task": "x"}, {"name": "Tests", "task": "y"}]}))
+    plan.write_text(
+        json.dumps(
+            {
+                "sessionName": "Plan Run",
+                "repoRoot": ".",
+                "workers": [{"name": "Docs", "task": "x"}, {"name": "Tests", "task": "y"}],
+            }
+        )
+    )
     start_session(tmux, session, repo)
     tmux.pane(session, wt, "docs", "sleep 600")
     snap = inspect(str(plan), "plan", tmux).snapshot
@@ -228,18 +287,29 @@ def test_plan_file_lists_workers_not_yet_materialized(tmp_path: Path, repo: Path
     assert snap.session.state.value == "active"  # nothing failed or finished, tmux is up
 
 
-def test_cli_guesses_the_session_and_writes_json_and_handoff(tmp_path: Path, repo: Path, tmux: Tmux,
-                                                             ecc_home: Path) -> None:
+def test_cli_guesses_the_session_and_writes_json_and_handoff(
+    tmp_path: Path, repo: Path, tmux: Tmux, ecc_home: Path
+) -> None:
     coord, session = tmp_path / "coord", "cli"
     wt = add_worker(repo, coord, session, "solo", state="failed", handoff=["- Tried twice"])
     start_session(tmux, session, repo)
     pane = tmux.pane(session, wt, "solo", "exit 2")
     tmux.wait(lambda: tmux.field(pane, "#{pane_dead}") == "1", "solo pane dead")
     out, doc = tmp_path / "snap.json", tmp_path / "handoff.md"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ECC_ORCHESTRATION_ROOT": str(coord),
-           "ECC_HOOKS_TMUX_SOCKET": tmux.socket}
-    proc = subprocess.run([sys.executable, "-m", "ecc_hooks.inspect", session, "--write", str(out),
-                           "--handoff", str(doc)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "ECC_ORCHESTRATION_ROOT": str(coord),
+        "ECC_HOOKS_TMUX_SOCKET": tmux.socket,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks.inspect", session, "--write", str(out), "--handoff", str(doc)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     snap = SessionSnapshot.model_validate_json(out.read_text())
     assert snap.session.sourceTarget.type == "orchestration-session" and snap.session.state.value == "failed"

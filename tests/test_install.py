@@ -29,15 +29,38 @@ ORIGINAL = {
     "unknownFutureKey": [1, 2.5, None, "\u00e9"],
 }
 # The events spec section 1 names in its table (the "others" row aside).
-SPEC_EVENTS = ("SessionStart UserPromptSubmit PreToolUse PostToolUse PostToolUseFailure PostToolBatch PermissionRequest "
-               "PermissionDenied Notification SubagentStart SubagentStop Stop StopFailure TaskCreated TaskCompleted "
-               "PreCompact PostCompact SessionEnd").split()
+SPEC_EVENTS = [
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PostToolBatch",
+    "PermissionRequest",
+    "PermissionDenied",
+    "Notification",
+    "SubagentStart",
+    "SubagentStop",
+    "Stop",
+    "StopFailure",
+    "TaskCreated",
+    "TaskCompleted",
+    "PreCompact",
+    "PostCompact",
+    "SessionEnd",
+]
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``ecc-hooks ARGS`` in a subprocess, as a user would."""
-    return subprocess.run([sys.executable, "-m", "ecc_hooks", *args], cwd=str(cwd), capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", *args],
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def write_json(path: Path, document: object) -> bytes:
@@ -80,8 +103,9 @@ def test_event_list_covers_the_spec_and_each_event_once() -> None:
 
 def test_checked_in_plugin_hooks_json_is_what_the_code_generates() -> None:
     generated = install.render_json(install.plugin_hooks_document())
-    assert (REPO / "hooks" / "hooks.json").read_bytes() == generated, \
+    assert (REPO / "hooks" / "hooks.json").read_bytes() == generated, (
         "regenerate with: python -m ecc_hooks.install > hooks/hooks.json"
+    )
 
 
 def test_plugin_manifest_and_shims() -> None:
@@ -144,8 +168,11 @@ def test_reinstall_after_foreign_edits_keeps_them_and_stays_single(tmp_path: Pat
     assert len(our_commands(result)["PostToolUse"]) == 1
 
 
-@pytest.mark.parametrize("original", [ORIGINAL, {}, {"hooks": {"Stop": [{"hooks": [FOREIGN]}]}, "statusLine": None}],
-                         ids=["foreign-everything", "empty-object", "foreign-stop-only"])
+@pytest.mark.parametrize(
+    "original",
+    [ORIGINAL, {}, {"hooks": {"Stop": [{"hooks": [FOREIGN]}]}, "statusLine": None}],
+    ids=["foreign-everything", "empty-object", "foreign-stop-only"],
+)
 def test_install_then_uninstall_gives_the_original_json(tmp_path: Path, settings_file: Path, original: dict) -> None:
     write_json(settings_file, original)
     assert cli("install", "--settings-file", str(settings_file), "--force", cwd=tmp_path).returncode == 0
@@ -174,7 +201,9 @@ def test_uninstall_keeps_a_foreign_handler_sharing_our_group(tmp_path: Path, set
 
 def test_install_drops_our_entries_under_events_no_longer_registered(tmp_path: Path) -> None:
     ours = install.hook_entry(install.python_command(install.HOOK_MODULE))
-    stale = {"hooks": {"MessageDisplay": [{"hooks": [ours]}], "FileChanged": [{"matcher": ".env", "hooks": [ours, FOREIGN]}]}}
+    stale = {
+        "hooks": {"MessageDisplay": [{"hooks": [ours]}], "FileChanged": [{"matcher": ".env", "hooks": [ours, FOREIGN]}]}
+    }
     result = install.installed(stale, "settings.json", statusline=False, force=False)
     assert "MessageDisplay" not in result["hooks"]
     assert result["hooks"]["FileChanged"] == [{"matcher": ".env", "hooks": [FOREIGN]}]
@@ -184,8 +213,11 @@ def test_install_drops_our_entries_under_events_no_longer_registered(tmp_path: P
 # ---------------------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize("content", [b'{"hooks": {', b"[1, 2, 3]", b'"settings"', b"{\"a\": NaN}", b"\xff\xfe{}"],
-                         ids=["truncated", "array", "string", "nan", "not-utf8"])
+@pytest.mark.parametrize(
+    "content",
+    [b'{"hooks": {', b"[1, 2, 3]", b'"settings"', b'{"a": NaN}', b"\xff\xfe{}"],
+    ids=["truncated", "array", "string", "nan", "not-utf8"],
+)
 def test_refuses_a_file_that_is_not_a_json_object(tmp_path: Path, settings_file: Path, content: bytes) -> None:
     settings_file.parent.mkdir(parents=True)
     settings_file.write_bytes(content)
@@ -317,8 +349,15 @@ def test_outside_a_git_repo_the_project_is_cwd(tmp_path: Path) -> None:
 
 
 def _payload(event: str = "SessionStart", cwd: Path | None = None) -> bytes:
-    return json.dumps({"session_id": SESSION, "transcript_path": "/tmp/t.jsonl", "cwd": str(cwd or "/tmp"),
-                       "hook_event_name": event, "source": "startup"}).encode()
+    return json.dumps(
+        {
+            "session_id": SESSION,
+            "transcript_path": "/tmp/t.jsonl",
+            "cwd": str(cwd or "/tmp"),
+            "hook_event_name": event,
+            "source": "startup",
+        }
+    ).encode()
 
 
 def test_installed_hook_command_runs_without_path(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
@@ -329,9 +368,19 @@ def test_installed_hook_command_runs_without_path(tmp_path: Path, settings_file:
     project.mkdir()
     # A project file shadowing the standard library must not break the hook (-P keeps cwd off sys.path).
     (project / "json.py").write_text("raise SystemExit('shadowed json imported')\n")
-    done = subprocess.run(["/bin/sh", "-c", command], input=_payload(cwd=project), capture_output=True, cwd=project,
-                          env={"PATH": "/nonexistent", "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home)},
-                          timeout=60)
+    done = subprocess.run(
+        ["/bin/sh", "-c", command],
+        input=_payload(cwd=project),
+        capture_output=True,
+        cwd=project,
+        env={
+            "PATH": "/nonexistent",
+            "HOME": os.environ["HOME"],
+            "ECC_HOOKS_NO_WATCHER": "1",
+            "ECC_HOOKS_HOME": str(ecc_home),
+        },
+        timeout=60,
+    )
     assert (done.returncode, done.stdout) == (0, b""), done.stderr
     (record,) = journal_lines(ecc_home, SESSION)
     assert (record["event"], record["sessionId"]) == ("SessionStart", SESSION)
@@ -341,9 +390,20 @@ def test_installed_statusline_command_prints_a_line(tmp_path: Path, settings_fil
     assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
     command = json.loads(settings_file.read_text())["statusLine"]["command"]
     stdin = (CAPTURES / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
-    done = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, cwd=tmp_path, timeout=60,
-                          env={"PATH": "/nonexistent", "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home),
-                               "COLUMNS": "100"})
+    done = subprocess.run(
+        ["/bin/sh", "-c", command],
+        input=stdin,
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={
+            "PATH": "/nonexistent",
+            "HOME": os.environ["HOME"],
+            "ECC_HOOKS_NO_WATCHER": "1",
+            "ECC_HOOKS_HOME": str(ecc_home),
+            "COLUMNS": "100",
+        },
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().splitlines()[0].strip()
 
@@ -351,8 +411,16 @@ def test_installed_statusline_command_prints_a_line(tmp_path: Path, settings_fil
 def _python_without_the_package() -> str:
     """The venv's base interpreter: it cannot import ecc_hooks unless PYTHONPATH says where."""
     base = getattr(sys, "_base_executable", None) or shutil.which("python3") or ""
-    probe = subprocess.run([base, "-c", "import ecc_hooks"], capture_output=True, cwd="/",
-                           env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]}) if base else None
+    probe = (
+        subprocess.run(
+            [base, "-c", "import ecc_hooks"],
+            capture_output=True,
+            cwd="/",
+            env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]},
+        )
+        if base
+        else None
+    )
     if probe is None or probe.returncode == 0:
         pytest.skip("no interpreter without ecc_hooks installed")  # e.g. installed into the system python
     return base
@@ -361,10 +429,22 @@ def _python_without_the_package() -> str:
 def test_plugin_hook_shim_writes_a_journal_line_without_pip(tmp_path: Path, ecc_home: Path) -> None:
     python = _python_without_the_package()
     command = install.plugin_hooks_document()["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "CLAUDE_PLUGIN_ROOT": str(REPO),
-           "ECC_HOOKS_HOME": str(ecc_home), "ECC_HOOKS_PYTHON": python}
-    done = subprocess.run(["/bin/sh", "-c", command], input=_payload("Notification"), capture_output=True,
-                          cwd=tmp_path, env=env, timeout=60)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ["HOME"],
+        "ECC_HOOKS_NO_WATCHER": "1",
+        "CLAUDE_PLUGIN_ROOT": str(REPO),
+        "ECC_HOOKS_HOME": str(ecc_home),
+        "ECC_HOOKS_PYTHON": python,
+    }
+    done = subprocess.run(
+        ["/bin/sh", "-c", command],
+        input=_payload("Notification"),
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert (done.returncode, done.stdout) == (0, b""), done.stderr
     (record,) = journal_lines(ecc_home, SESSION)
     assert record["event"] == "Notification"
@@ -373,8 +453,14 @@ def test_plugin_hook_shim_writes_a_journal_line_without_pip(tmp_path: Path, ecc_
 @pytest.mark.parametrize("shim", ["hooks/ecc-hook", "statusline/ecc-statusline"])
 def test_shims_exit_zero_without_any_python(tmp_path: Path, shim: str) -> None:
     for env in ({"PATH": "/nonexistent"}, {"PATH": "/nonexistent", "ECC_HOOKS_PYTHON": "/nonexistent/python3"}):
-        done = subprocess.run(["/bin/sh", str(REPO / shim)], input=_payload(), capture_output=True, cwd=tmp_path,
-                              env={**env, "CLAUDE_PLUGIN_ROOT": str(REPO)}, timeout=60)
+        done = subprocess.run(
+            ["/bin/sh", str(REPO / shim)],
+            input=_payload(),
+            capture_output=True,
+            cwd=tmp_path,
+            env={**env, "CLAUDE_PLUGIN_ROOT": str(REPO)},
+            timeout=60,
+        )
         assert done.returncode == 0, (env, done.stderr)
         if shim.startswith("hooks/"):
             assert done.stdout == b""
@@ -382,10 +468,22 @@ def test_shims_exit_zero_without_any_python(tmp_path: Path, shim: str) -> None:
 
 def test_statusline_shim_prints_a_line(tmp_path: Path, ecc_home: Path) -> None:
     stdin = (CAPTURES / "statusline-stdin.jsonl").read_bytes().splitlines()[0]
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "ECC_HOOKS_NO_WATCHER": "1", "ECC_HOOKS_HOME": str(ecc_home),
-           "ECC_HOOKS_PYTHON": _python_without_the_package(), "COLUMNS": "100"}
-    done = subprocess.run([str(REPO / "statusline" / "ecc-statusline")], input=stdin, capture_output=True,
-                          cwd=tmp_path, env=env, timeout=60)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ["HOME"],
+        "ECC_HOOKS_NO_WATCHER": "1",
+        "ECC_HOOKS_HOME": str(ecc_home),
+        "ECC_HOOKS_PYTHON": _python_without_the_package(),
+        "COLUMNS": "100",
+    }
+    done = subprocess.run(
+        [str(REPO / "statusline" / "ecc-statusline")],
+        input=stdin,
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().splitlines()[0].strip()
 

@@ -26,33 +26,79 @@ def ts(seconds: float) -> str:
 
 
 def _common(session: str, at: float, parent: str | None) -> dict:
-    return {"parentUuid": parent, "isSidechain": False, "uuid": str(uuid.uuid4()), "timestamp": ts(at),
-            "userType": "external", "entrypoint": "cli", "cwd": "/home/dev/work", "sessionId": session,
-            "version": "2.1.328", "gitBranch": "main"}
+    return {
+        "parentUuid": parent,
+        "isSidechain": False,
+        "uuid": str(uuid.uuid4()),
+        "timestamp": ts(at),
+        "userType": "external",
+        "entrypoint": "cli",
+        "cwd": "/home/dev/work",
+        "sessionId": session,
+        "version": "2.1.328",
+        "gitBranch": "main",
+    }
 
 
 def tool_use(tool_id: str, name: str, inp: dict, at: float, session: str = SID, mid: str | None = None) -> dict:
     """An assistant line holding one tool_use block (the real client writes one line per block)."""
-    return {**_common(session, at, None), "type": "assistant", "requestId": "req_x",
-            "message": {"id": mid or f"msg_{tool_id}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-                        "content": [{"type": "tool_use", "id": tool_id, "name": name, "input": inp}],
-                        "stop_reason": "tool_use", "stop_sequence": None,
-                        "usage": {"input_tokens": 10, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                                  "output_tokens": 5, "service_tier": "standard"}}}
+    return {
+        **_common(session, at, None),
+        "type": "assistant",
+        "requestId": "req_x",
+        "message": {
+            "id": mid or f"msg_{tool_id}",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [{"type": "tool_use", "id": tool_id, "name": name, "input": inp}],
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 10,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+                "output_tokens": 5,
+                "service_tier": "standard",
+            },
+        },
+    }
 
 
 def tool_result(tool_id: str, at: float, session: str = SID) -> dict:
-    return {**_common(session, at, None), "type": "user",
-            "message": {"role": "user", "content": [{"tool_use_id": tool_id, "type": "tool_result",
-                                                     "content": "(Bash completed with no output)", "is_error": False}]},
-            "toolUseResult": {"stdout": "", "stderr": "", "interrupted": False}}
+    return {
+        **_common(session, at, None),
+        "type": "user",
+        "message": {
+            "role": "user",
+            "content": [
+                {
+                    "tool_use_id": tool_id,
+                    "type": "tool_result",
+                    "content": "(Bash completed with no output)",
+                    "is_error": False,
+                }
+            ],
+        },
+        "toolUseResult": {"stdout": "", "stderr": "", "interrupted": False},
+    }
 
 
 def assistant_text(text: str, at: float, session: str = SID) -> dict:
-    return {**_common(session, at, None), "type": "assistant", "requestId": "req_y",
-            "message": {"id": f"msg_t{at}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-                        "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                        "usage": {"input_tokens": 1, "output_tokens": 1}}}
+    return {
+        **_common(session, at, None),
+        "type": "assistant",
+        "requestId": "req_y",
+        "message": {
+            "id": f"msg_t{at}",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        },
+    }
 
 
 def prompt(text: str, at: float, session: str = SID) -> dict:
@@ -67,8 +113,14 @@ def write(path: Path, records: list, tail: bytes = b"") -> Path:
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ecc_hooks.loop_status", *args], capture_output=True, text=True,
-                          cwd=str(REPO), env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ecc_hooks.loop_status", *args],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO),
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 def report(*args: str) -> tuple[LoopStatus, int]:
@@ -78,7 +130,10 @@ def report(*args: str) -> tuple[LoopStatus, int]:
 
 
 def bash_session(tmp_path: Path, with_result: bool) -> Path:
-    records = [prompt("run the migration", 0), tool_use("toolu_01", "Bash", {"command": "sleep 99999", "description": "x"}, 1)]
+    records = [
+        prompt("run the migration", 0),
+        tool_use("toolu_01", "Bash", {"command": "sleep 99999", "description": "x"}, 1),
+    ]
     if with_result:
         records.append(tool_result("toolu_01", 2000))
     return write(tmp_path / "projects" / "-home-dev-work" / f"{SID}.jsonl", records)
@@ -105,8 +160,11 @@ def test_the_matching_result_makes_it_ok(tmp_path: Path) -> None:
 
 
 def wakeup_session(tmp_path: Path, delay: float, later: list | None = None, stop: bool = False) -> Path:
-    inp = {"stop": True} if stop else {"delaySeconds": delay, "reason": "watching CI run", "prompt": "/loop check CI",
-                                       "noop": True}
+    inp = (
+        {"stop": True}
+        if stop
+        else {"delaySeconds": delay, "reason": "watching CI run", "prompt": "/loop check CI", "noop": True}
+    )
     records = [prompt("/loop check CI", 0), tool_use("toolu_w", "ScheduleWakeup", inp, 10), tool_result("toolu_w", 11)]
     return write(tmp_path / f"{SID}.jsonl", records + (later or []))
 
@@ -135,7 +193,9 @@ def test_wakeup_delay_is_clamped_like_the_runtime(tmp_path: Path) -> None:
 
 
 def test_malformed_trailing_line_is_a_parse_error_signal(tmp_path: Path) -> None:
-    path = write(tmp_path / f"{SID}.jsonl", [prompt("hi", 0), assistant_text("hello", 1)], tail=b'{"type":"assistant","mess')
+    path = write(
+        tmp_path / f"{SID}.jsonl", [prompt("hi", 0), assistant_text("hello", 1)], tail=b'{"type":"assistant","mess'
+    )
     rep, code = report("--transcript", str(path), "--now", ts(5), "--exit-code")
     (sig,) = rep.sessions[0].signals
     assert sig.type == "transcript_parse_errors" and sig.model_extra["count"] == 1 and sig.model_extra["lines"] == [3]
@@ -162,8 +222,10 @@ def test_scans_recent_transcripts_under_claude_config_dir(tmp_path: Path, monkey
 
 def test_write_dir_index_and_sessions_cannot_collide(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    hostile = write(tmp_path / "index.jsonl", [prompt("x", 0, session="index"),
-                                               tool_use("toolu_9", "Bash", {"command": "make"}, 1, session="index")])
+    hostile = write(
+        tmp_path / "index.jsonl",
+        [prompt("x", 0, session="index"), tool_use("toolu_9", "Bash", {"command": "make"}, 1, session="index")],
+    )
     normal = bash_session(tmp_path, with_result=True)
     proc = cli("--transcript", str(hostile), "--transcript", str(normal), "--write-dir", str(out), "--now", ts(5000))
     assert proc.returncode == 0, proc.stderr
@@ -184,9 +246,25 @@ def test_write_dir_replaces_atomically_under_concurrent_readers(tmp_path: Path) 
     out = tmp_path / "out"
     path = bash_session(tmp_path, with_result=False)
     cli("--transcript", str(path), "--write-dir", str(out), "--now", ts(1))
-    proc = subprocess.Popen([sys.executable, "-m", "ecc_hooks.loop_status", "--transcript", str(path), "--write-dir",
-                             str(out), "--watch", "--watch-count", "40", "--watch-interval-seconds", "0"],
-                            cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ecc_hooks.loop_status",
+            "--transcript",
+            str(path),
+            "--write-dir",
+            str(out),
+            "--watch",
+            "--watch-count",
+            "40",
+            "--watch-interval-seconds",
+            "0",
+        ],
+        cwd=str(REPO),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     reads = 0
     try:
         while proc.poll() is None or reads == 0:
@@ -214,11 +292,14 @@ def test_bad_now_is_a_user_error() -> None:
 
 _ids = st.sampled_from([f"toolu_{i:02d}" for i in range(8)])
 _tools = st.sampled_from(["Bash", "Read", "Edit", "Agent"])
-_ops = st.lists(st.one_of(
-    st.tuples(st.just("use"), _ids, _tools, st.integers(0, 7200)),
-    st.tuples(st.just("result"), _ids, st.just(""), st.integers(0, 7200)),
-    st.tuples(st.just("garbage"), st.binary(max_size=40).filter(lambda b: b"\n" not in b), st.just(""), st.just(0)),
-), max_size=30)
+_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("use"), _ids, _tools, st.integers(0, 7200)),
+        st.tuples(st.just("result"), _ids, st.just(""), st.integers(0, 7200)),
+        st.tuples(st.just("garbage"), st.binary(max_size=40).filter(lambda b: b"\n" not in b), st.just(""), st.just(0)),
+    ),
+    max_size=30,
+)
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,14 +10,33 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.handoff import document as handoff
 from ecc_hooks.capture import hook
-from ecc_hooks.core import paths
+from ecc_hooks.core import errorlog, paths
+from ecc_hooks.handoff import document as handoff
 from ecc_hooks.statusline import render as statusline
 from tests.helpers import run_hook
 
-HOSTILE = ["../../x", "../sessions/../../etc", "/etc/passwd", "..", ".", "a\\b", "a/b", "./a", "\x00", "a\x1bb",
-           "\n", "x" * 10_000, "\u00e9t\u00e9", "\ud800", "C:\\Windows", "~root", "$HOME", "*", "a b"]
+HOSTILE = [
+    "../../x",
+    "../sessions/../../etc",
+    "/etc/passwd",
+    "..",
+    ".",
+    "a\\b",
+    "a/b",
+    "./a",
+    "\x00",
+    "a\x1bb",
+    "\n",
+    "x" * 10_000,
+    "\u00e9t\u00e9",
+    "\ud800",
+    "C:\\Windows",
+    "~root",
+    "$HOME",
+    "*",
+    "a b",
+]
 
 
 def mode(path: Path) -> int:
@@ -74,7 +93,7 @@ def test_hostile_ids_through_the_real_hook(ecc_home: Path, tmp_path: Path) -> No
 
 
 def test_modes_dirs_0700_files_0600(ecc_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hook, "ERRORS_LOG_MAX", 300)
+    monkeypatch.setattr(errorlog, "ERRORS_LOG_MAX", 300)
     assert run_hook(json.dumps({"session_id": "s1", "hook_event_name": "Stop"}).encode()).returncode == 0
     for _ in range(3):
         assert run_hook(b"{broken").returncode == 0
@@ -87,8 +106,12 @@ def test_modes_dirs_0700_files_0600(ecc_home: Path, monkeypatch: pytest.MonkeyPa
             os.umask(old)
     for directory in (ecc_home, ecc_home / "sessions", ecc_home / "sessions" / "s1", ecc_home / "sessions" / "s2"):
         assert mode(directory) == 0o700, directory
-    files = [ecc_home / "sessions" / "s1" / "events.jsonl", ecc_home / "sessions" / "s2" / "events.jsonl",
-             ecc_home / "errors.log", ecc_home / "errors.log.1"]
+    files = [
+        ecc_home / "sessions" / "s1" / "events.jsonl",
+        ecc_home / "sessions" / "s2" / "events.jsonl",
+        ecc_home / "errors.log",
+        ecc_home / "errors.log.1",
+    ]
     for path in files:
         assert mode(path) == 0o600, path
 

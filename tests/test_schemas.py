@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -33,3 +34,16 @@ def test_check_mode_reports_a_stale_file(tmp_path) -> None:
     said: list[str] = []
     assert schemas.main(["--check", "--dir", str(tmp_path)], out=said.append) == 1
     assert stale in said[0]
+
+
+def test_undeclared_keys_finds_what_the_contract_does_not_name() -> None:
+    # The walker the e2e tests run over real payloads: it must see a key the schema lacks, at any depth.
+    from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload
+    from tests.helpers import undeclared_keys
+
+    schema = json.loads((REPO / "schemas" / "ecc.hud-status.v1.schema.json").read_text())
+    doc = build_payload(SessionState(), PayloadInputs(now=datetime.now(timezone.utc))).model_dump(mode="json")
+    assert undeclared_keys(doc, schema) == []
+    doc["cost"]["mysteryUsd"] = 1.0
+    doc["checks"]["local"] = [{"command": "pytest", "status": "pass", "surprise": True}]
+    assert sorted(undeclared_keys(doc, schema)) == ["$.checks.local[0].surprise", "$.cost.mysteryUsd"]

@@ -10,10 +10,12 @@ from ecc_hooks.statusline.segments.context import autocompact_pct
 from ecc_hooks.statusline.segments.layout import THEMES, cells, compose, validate
 
 NOW = 1_800_000_000.0
-STDIN = {"model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
-         "cost": {"total_cost_usd": 0.261, "total_duration_ms": 754_000, "total_lines_added": 12, "total_lines_removed": 3},
-         "context_window": {"context_window_size": 200_000, "used_percentage": 26, "remaining_percentage": 74},
-         "workspace": {"current_dir": "/home/dev/work/proj/sub"}}
+STDIN = {
+    "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+    "cost": {"total_cost_usd": 0.261, "total_duration_ms": 754_000, "total_lines_added": 12, "total_lines_removed": 3},
+    "context_window": {"context_window_size": 200_000, "used_percentage": 26, "remaining_percentage": 74},
+    "workspace": {"current_dir": "/home/dev/work/proj/sub"},
+}
 
 
 def test_every_registered_segment_is_a_module_with_defaults_and_render() -> None:
@@ -44,7 +46,9 @@ def test_task_with_counts_and_absent_without_one() -> None:
     assert render_segment("task", STDIN, snap) == "\u25b8 Write tests 3/6"
     assert render_segment("task", STDIN, {"todos": {"inProgress": None}}) is None
     long = {"todos": {"inProgress": "x" * 100}}
-    assert render_segment("task", STDIN, long, config={"segment": {"task": {"max": 10}}}) == "\u25b8 " + "x" * 9 + "\u2026"
+    assert (
+        render_segment("task", STDIN, long, config={"segment": {"task": {"max": 10}}}) == "\u25b8 " + "x" * 9 + "\u2026"
+    )
 
 
 def test_cost_marked_when_reported_and_computed_disagree() -> None:
@@ -64,8 +68,15 @@ def test_burn_rate_thresholds() -> None:
     assert render_segment("burn", STDIN, {}) is None
     assert render_piece("burn", stdin=STDIN, snapshot={"cost": {"burnRateUsdPerHour": 4.2}}) == ("$4.20/h", "ok")
     assert render_piece("burn", stdin=STDIN, snapshot={"cost": {"burnRateUsdPerHour": 40}})[1] == "bad"
-    assert render_piece("burn", stdin=STDIN, snapshot={"cost": {"burnRateUsdPerHour": 4.2}},
-                        config={"segment": {"burn": {"warn": 4}}})[1] == "warn"
+    assert (
+        render_piece(
+            "burn",
+            stdin=STDIN,
+            snapshot={"cost": {"burnRateUsdPerHour": 4.2}},
+            config={"segment": {"burn": {"warn": 4}}},
+        )[1]
+        == "warn"
+    )
 
 
 def test_tools_failures_running_and_unknown() -> None:
@@ -83,9 +94,13 @@ def test_lines_and_duration() -> None:
 
 
 def test_agents_running_only() -> None:
-    snap = {"activeAgents": [{"id": "a", "state": "running", "agentType": "Explore"},
-                             {"id": "b", "state": "completed", "agentType": "Plan"},
-                             {"id": "c", "state": "waiting", "agentType": "Explore"}]}
+    snap = {
+        "activeAgents": [
+            {"id": "a", "state": "running", "agentType": "Explore"},
+            {"id": "b", "state": "completed", "agentType": "Plan"},
+            {"id": "c", "state": "waiting", "agentType": "Explore"},
+        ]
+    }
     assert render_segment("agents", STDIN, snap) == "agents 2 Explore"
     assert render_segment("agents", STDIN, {"activeAgents": [{"id": "b", "state": "completed"}]}) is None
 
@@ -104,22 +119,37 @@ def test_directory_shortened_under_home() -> None:
 
 
 def test_context_bar_percent_and_distance_to_compaction() -> None:
-    assert render_segment("context", STDIN) == "ctx \u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591\u2591\u2591 26% \u21e358%"
+    assert (
+        render_segment("context", STDIN)
+        == "ctx \u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591\u2591\u2591 26% \u21e358%"
+    )
     assert render_piece("context", stdin={}) == ("ctx --", "unknown")
     assert render_piece("context", stdin={"context_window": {"used_percentage": None}}) == ("ctx --", "unknown")
-    from_snapshot = render_segment("context", {}, {"context": {"contextWindow": {"remainingPct": 40}}},
-                                   config={"segment": {"context": {"bar": 0}}})
+    from_snapshot = render_segment(
+        "context", {}, {"context": {"contextWindow": {"remainingPct": 40}}}, config={"segment": {"context": {"bar": 0}}}
+    )
     assert from_snapshot == "ctx 60%"
-    assert render_piece("context", stdin={"context_window": {"used_percentage": 90, "context_window_size": 200000}})[1] == "bad"
-    assert "compact!" in render_segment("context", {"context_window": {"used_percentage": 90, "context_window_size": 200000}})
+    assert (
+        render_piece("context", stdin={"context_window": {"used_percentage": 90, "context_window_size": 200000}})[1]
+        == "bad"
+    )
+    assert "compact!" in render_segment(
+        "context", {"context_window": {"used_percentage": 90, "context_window_size": 200000}}
+    )
     assert autocompact_pct(200_000, load("context").DEFAULTS, {}) == pytest.approx(83.5)
     assert autocompact_pct(200_000, load("context").DEFAULTS, {"DISABLE_AUTO_COMPACT": "1"}) is None
-    assert autocompact_pct(200_000, load("context").DEFAULTS, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50"}) == pytest.approx(45.0)
+    assert autocompact_pct(
+        200_000, load("context").DEFAULTS, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50"}
+    ) == pytest.approx(45.0)
 
 
 def test_rate_limits_against_elapsed_window() -> None:
-    limits = {"rate_limits": {"five_hour": {"used_percentage": 80, "resets_at": NOW + 4 * 3600},
-                              "seven_day": {"used_percentage": 10, "resets_at": NOW + 3.5 * 86400}}}
+    limits = {
+        "rate_limits": {
+            "five_hour": {"used_percentage": 80, "resets_at": NOW + 4 * 3600},
+            "seven_day": {"used_percentage": 10, "resets_at": NOW + 3.5 * 86400},
+        }
+    }
     text, level = render_piece("rate_limits", stdin=limits, now=NOW)
     assert text == "5h 80%/20% 7d 10%/50%"
     assert level == "warn"  # 80 % used with a fifth of the window gone
@@ -129,9 +159,13 @@ def test_rate_limits_against_elapsed_window() -> None:
 
 
 def test_checks_and_risk() -> None:
-    snap = {"checks": {"local": [{"command": "pytest", "status": "pass"}, {"command": "ruff", "status": "fail"}],
-                       "remote": [{"name": "CI", "status": "pending"}]},
-            "risk": {"status": "attention", "reasons": ["failing checks: ruff"]}}
+    snap = {
+        "checks": {
+            "local": [{"command": "pytest", "status": "pass"}, {"command": "ruff", "status": "fail"}],
+            "remote": [{"name": "CI", "status": "pending"}],
+        },
+        "risk": {"status": "attention", "reasons": ["failing checks: ruff"]},
+    }
     assert render_piece("checks", stdin=STDIN, snapshot=snap) == ("checks \u27131 \u27171 \u20261", "bad")
     assert render_segment("checks", STDIN, {"checks": {"local": [], "remote": []}}) is None
     assert render_piece("risk", stdin=STDIN, snapshot=snap) == ("\u26a0 failing checks: ruff", "warn")
@@ -139,10 +173,20 @@ def test_checks_and_risk() -> None:
     assert render_segment("risk", STDIN, {}) is None
 
 
-@pytest.mark.parametrize("hostile", [
-    "main\x1b[31mRED\x1b[0m", "x\x1b]0;pwned\x07y", "x\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",
-    "a\x9b31mb", "a\x9d0;t\x9cb", "a\x1bPq#0\x1b\\b", "a\x07\x08\x7f\x85b", "a\u202eb\u200bc", "\x1bc",
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "main\x1b[31mRED\x1b[0m",
+        "x\x1b]0;pwned\x07y",
+        "x\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",
+        "a\x9b31mb",
+        "a\x9d0;t\x9cb",
+        "a\x1bPq#0\x1b\\b",
+        "a\x07\x08\x7f\x85b",
+        "a\u202eb\u200bc",
+        "\x1bc",
+    ],
+)
 def test_clean_removes_every_escape_and_control(hostile: str) -> None:
     out = clean(hostile)
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in out)

@@ -22,13 +22,19 @@ SCHEMA = json.loads((REPO / "schemas" / "ecc.hud-status.v1.schema.json").read_te
 
 def status(*args: str, env: dict[str, str] | None = None, module: bool = True) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "ecc_hooks.status"] if module else [sys.executable, "-m", "ecc_hooks", "status"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})}, cwd=str(REPO))
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}, cwd=str(REPO)
+    )
 
 
 def hook(session: str, event: str, cwd: Path, transcript: Path, **payload: Any) -> None:
-    body = {"session_id": session, "hook_event_name": event, "cwd": str(cwd), "transcript_path": str(transcript),
-            **payload}
+    body = {
+        "session_id": session,
+        "hook_event_name": event,
+        "cwd": str(cwd),
+        "transcript_path": str(transcript),
+        **payload,
+    }
     assert run_hook(json.dumps(body).encode()).returncode == 0
 
 
@@ -76,10 +82,12 @@ def test_one_session_json_matches_journal_and_changes_nothing(ecc_home: Path, tm
     assert doc["context"]["sessionId"] == "s-one"
     assert doc["context"]["worktree"] == str(work.resolve()) and doc["context"]["branch"] == "main"
     assert doc["toolCalls"]["total"] == len(tool_ids)
-    assert doc["checks"]["local"] == [{"command": "pytest -q", "status": "pass",
-                                       "at": [r["ts"] for r in journal if r["event"] == "PostToolUse"][0]}]
-    assert doc["cost"]["computedUsd"] == pytest.approx(float(ul.expected_usd("sonnet-4", inp=1000, c5=2000, cr=5000,
-                                                                               out=100)))
+    assert doc["checks"]["local"] == [
+        {"command": "pytest -q", "status": "pass", "at": [r["ts"] for r in journal if r["event"] == "PostToolUse"][0]}
+    ]
+    assert doc["cost"]["computedUsd"] == pytest.approx(
+        float(ul.expected_usd("sonnet-4", inp=1000, c5=2000, cr=5000, out=100))
+    )
     assert doc["risk"]["dirtyWorktree"] is False
 
 
@@ -135,8 +143,11 @@ def test_markdown_and_the_cli_entry(ecc_home: Path, tmp_path: Path) -> None:
 
 def test_budget_and_linear_from_env(ecc_home: Path, tmp_path: Path) -> None:
     make_session(tmp_path, "cfg")
-    env = {"ECC_HOOKS_BUDGET_USD": "0.000001", "ECC_HOOKS_LINEAR_PROJECT": "ECC GA",
-           "ECC_HOOKS_LINEAR_CAPACITY_BLOCKED": "true"}
+    env = {
+        "ECC_HOOKS_BUDGET_USD": "0.000001",
+        "ECC_HOOKS_LINEAR_PROJECT": "ECC GA",
+        "ECC_HOOKS_LINEAR_CAPACITY_BLOCKED": "true",
+    }
     doc = json.loads(status("--session", "cfg", env=env).stdout)
     assert doc["cost"]["budgetUsd"] == 0.000001 and doc["cost"]["trend"] == "over-budget"
     assert doc["sync"]["Linear"]["project"] == "ECC GA" and doc["sync"]["Linear"]["issueCapacityBlocked"] is True

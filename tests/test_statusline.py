@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CAPTURES, REPO
+from tests.helpers import CAPTURES, REPO, SAFE_PATH
 
 CAPTURE = CAPTURES / "statusline-stdin.jsonl"
 SESSION = json.loads(CAPTURE.read_text().splitlines()[-1])["session_id"]
@@ -23,13 +23,21 @@ def stdin_line() -> dict:
     return lines[-1]
 
 
-def run_sl(stdin: bytes | dict, *, env: dict[str, str] | None = None, code: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_sl(
+    stdin: bytes | dict, *, env: dict[str, str] | None = None, code: str | None = None
+) -> subprocess.CompletedProcess[str]:
     data = stdin if isinstance(stdin, bytes) else json.dumps(stdin).encode()
     full = {**os.environ, "COLUMNS": "200", **(env or {})}
     full.pop("NO_COLOR", None) if "NO_COLOR" not in (env or {}) else None
-    argv = [sys.executable, "-P", "-m", "ecc_hooks.statusline"] if code is None else [sys.executable, "-P", "-c", code]
+    argv = (
+        [sys.executable, *SAFE_PATH, "-m", "ecc_hooks.statusline"]
+        if code is None
+        else [sys.executable, *SAFE_PATH, "-c", code]
+    )
     result = subprocess.run(argv, input=data, capture_output=True, env=full, cwd=str(REPO), timeout=30)
-    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode("utf-8"), result.stderr.decode())
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode("utf-8"), result.stderr.decode()
+    )
 
 
 def write_snapshot(ecc_home: Path, snap: dict | bytes, session: str = SESSION) -> Path:
@@ -62,9 +70,15 @@ def test_renders_stdin_alone_and_records_the_sensor(ecc_home: Path) -> None:
 
 
 def test_merges_the_snapshot(ecc_home: Path) -> None:
-    write_snapshot(ecc_home, {"toolCalls": {"total": 7, "failures": 1, "running": []},
-                              "todos": {"inProgress": "Fix parser", "counts": {"pending": 1, "inProgress": 1, "completed": 0}},
-                              "context": {"branch": "feat/x"}, "risk": {"status": "ok", "dirtyWorktree": False}})
+    write_snapshot(
+        ecc_home,
+        {
+            "toolCalls": {"total": 7, "failures": 1, "running": []},
+            "todos": {"inProgress": "Fix parser", "counts": {"pending": 1, "inProgress": 1, "completed": 0}},
+            "context": {"branch": "feat/x"},
+            "risk": {"status": "ok", "dirtyWorktree": False},
+        },
+    )
     text = plain(run_sl(stdin_line()).stdout)
     assert "tools 7 \u27171" in text and "\u25b8 Fix parser 0/2" in text and "\u2387 feat/x" in text
 
@@ -72,14 +86,27 @@ def test_merges_the_snapshot(ecc_home: Path) -> None:
 @pytest.mark.parametrize("where", ["branch", "task", "model", "path", "agent", "reason"])
 # PWNED sits inside a sequence (a title, a link target, a device control string): it must vanish with it.
 # Text after a complete CSI is ordinary text and stays; the CSI itself must not.
-@pytest.mark.parametrize("evil", ["\x1b]0;PWNED\x07", "\x1b[2J\x1b[31mvisible", "\x9b31mvisible",
-                                  "\x1b]8;;http://PWNED\x1b\\x\x1b]8;;\x1b\\", "\x9d0;PWNED\x9c", "\x1bPPWNED\x1b\\",
-                                  "\r\nvisible\x08\x07\x1b"])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "\x1b]0;PWNED\x07",
+        "\x1b[2J\x1b[31mvisible",
+        "\x9b31mvisible",
+        "\x1b]8;;http://PWNED\x1b\\x\x1b]8;;\x1b\\",
+        "\x9d0;PWNED\x9c",
+        "\x1bPPWNED\x1b\\",
+        "\r\nvisible\x08\x07\x1b",
+    ],
+)
 def test_hostile_strings_never_reach_the_terminal(ecc_home: Path, where: str, evil: str) -> None:
     stdin = stdin_line()
-    snap: dict = {"toolCalls": {"total": 1}, "risk": {"status": "attention", "reasons": ["r"]},
-                  "context": {"branch": "main"}, "todos": {"inProgress": "task"},
-                  "activeAgents": [{"id": "a", "state": "running", "agentType": "Explore"}]}
+    snap: dict = {
+        "toolCalls": {"total": 1},
+        "risk": {"status": "attention", "reasons": ["r"]},
+        "context": {"branch": "main"},
+        "todos": {"inProgress": "task"},
+        "activeAgents": [{"id": "a", "state": "running", "agentType": "Explore"}],
+    }
     value = "ok" + evil + "tail"
     if where == "branch":
         snap["context"]["branch"] = value
@@ -116,9 +143,17 @@ def test_missing_snapshot_and_corrupt_snapshot(ecc_home: Path) -> None:
         assert plain(result.stdout).split("\u2502")[0] == missing.split("\u2502")[0]
 
 
-@pytest.mark.parametrize("data, says", [(b"", "no status data"), (b"   \n", "no status data"),
-                                        (b"not json at all", "not JSON"), (b"[1, 2]", "not a JSON object"),
-                                        (b'{"a": NaN}', "not JSON"), (b"\xff\xfe garbage", "not JSON")])
+@pytest.mark.parametrize(
+    "data, says",
+    [
+        (b"", "no status data"),
+        (b"   \n", "no status data"),
+        (b"not json at all", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"a": NaN}', "not JSON"),
+        (b"\xff\xfe garbage", "not JSON"),
+    ],
+)
 def test_empty_and_non_json_stdin(ecc_home: Path, data: bytes, says: str) -> None:
     result = run_sl(data)
     assert result.returncode == 0 and result.stderr == ""
@@ -126,8 +161,14 @@ def test_empty_and_non_json_stdin(ecc_home: Path, data: bytes, says: str) -> Non
 
 
 def test_columns_40_drops_low_priority_segments(ecc_home: Path) -> None:
-    write_snapshot(ecc_home, {"toolCalls": {"total": 7}, "todos": {"inProgress": "A long task description here"},
-                              "context": {"branch": "feature/very-long-branch-name"}})
+    write_snapshot(
+        ecc_home,
+        {
+            "toolCalls": {"total": 7},
+            "todos": {"inProgress": "A long task description here"},
+            "context": {"branch": "feature/very-long-branch-name"},
+        },
+    )
     wide = plain(run_sl(stdin_line(), env={"COLUMNS": "200"}).stdout.rstrip("\n"))
     narrow = plain(run_sl(stdin_line(), env={"COLUMNS": "40"}).stdout.rstrip("\n"))
     assert len(narrow) <= 40 < len(wide)
@@ -139,8 +180,9 @@ def test_no_color_and_themes_from_config(ecc_home: Path) -> None:
     assert ESC_RE in run_sl(stdin_line()).stdout
     assert ESC_RE not in run_sl(stdin_line(), env={"NO_COLOR": "1"}).stdout
     ecc_home.mkdir(parents=True, exist_ok=True)
-    (ecc_home / "statusline.toml").write_text('theme = "plain"\nlines = [["model", "cost"], ["context"]]\n'
-                                              '[segment.context]\nbar = 0\n')
+    (ecc_home / "statusline.toml").write_text(
+        'theme = "plain"\nlines = [["model", "cost"], ["context"]]\n[segment.context]\nbar = 0\n'
+    )
     out = run_sl(stdin_line()).stdout
     cost, used = f"${stdin_line()['cost']['total_cost_usd']:.2f}", stdin_line()["context_window"]["used_percentage"]
     first, second = out.splitlines()
@@ -160,9 +202,11 @@ def test_broken_config_still_renders_and_says_so(ecc_home: Path) -> None:
 
 def test_internal_error_prints_the_last_good_line(ecc_home: Path) -> None:
     good = run_sl(stdin_line()).stdout
-    code = ("import ecc_hooks.statusline.render as s\n"
-            "def boom(*a, **k): raise RuntimeError('render bug')\n"
-            "s.render_lines = boom\ns.main()")
+    code = (
+        "import ecc_hooks.statusline.render as s\n"
+        "def boom(*a, **k): raise RuntimeError('render bug')\n"
+        "s.render_lines = boom\ns.main()"
+    )
     result = run_sl(stdin_line(), code=code)
     assert result.returncode == 0 and result.stdout == good
     assert "render bug" in (ecc_home / "errors.log").read_text()
@@ -171,30 +215,49 @@ def test_internal_error_prints_the_last_good_line(ecc_home: Path) -> None:
 
 
 def test_preview_command() -> None:
-    result = subprocess.run([sys.executable, "-m", "ecc_hooks", "statusline", "--preview", "--theme", "plain", "--width", "300"],
-                            capture_output=True, text=True, timeout=30, env={**os.environ, "COLUMNS": "300"})
+    result = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "statusline", "--preview", "--theme", "plain", "--width", "300"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "COLUMNS": "300"},
+    )
     assert result.returncode == 0, result.stderr
     assert "Sonnet 4.5 | \u25b8 Write the segment tests" in result.stdout and "~$1.84" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "ecc_hooks", "statusline", "--preview", "--config", "/nonexistent.toml"],
-                         capture_output=True, text=True, timeout=30)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "statusline", "--preview", "--config", "/nonexistent.toml"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert bad.returncode == 1 and "no such config file" in bad.stderr
 
 
 def test_the_shim_runs_the_same_status_line(ecc_home: Path) -> None:
     data = json.dumps(stdin_line()).encode()
     env = {**os.environ, "ECC_HOOKS_PYTHON": sys.executable, "COLUMNS": "200", "NO_COLOR": "1"}
-    shim = subprocess.run(["sh", str(REPO / "statusline" / "ecc-statusline")], input=data, capture_output=True, env=env, timeout=30)
+    shim = subprocess.run(
+        ["sh", str(REPO / "statusline" / "ecc-statusline")], input=data, capture_output=True, env=env, timeout=30
+    )
     direct = run_sl(data, env={"NO_COLOR": "1"})
     assert shim.returncode == 0 and shim.stdout.decode() == direct.stdout
 
 
 def loaded_after_render(stdin: bytes, env: dict[str, str]) -> set[str]:
-    code = ("import sys\nbase = set(sys.modules)\nfrom ecc_hooks.statusline import main\nmain()\n"
-            "sys.stderr.write(repr(sorted(set(sys.modules) - base)))")
-    result = subprocess.run([sys.executable, "-P", "-c", code], input=stdin, capture_output=True, cwd=str(REPO),
-                            env={**os.environ, **env}, timeout=30)
+    code = (
+        "import sys\nbase = set(sys.modules)\nfrom ecc_hooks.statusline import main\nmain()\n"
+        "sys.stderr.write(repr(sorted(set(sys.modules) - base)))"
+    )
+    result = subprocess.run(
+        [sys.executable, *SAFE_PATH, "-c", code],
+        input=stdin,
+        capture_output=True,
+        cwd=str(REPO),
+        env={**os.environ, **env},
+        timeout=30,
+    )
     assert result.returncode == 0
-    return set(eval(result.stderr.decode()))  # noqa: S307 - our own repr of a list of names
+    return set(eval(result.stderr.decode()))
 
 
 def test_a_whole_render_stays_lean_and_parses_toml_only_when_the_file_changed(ecc_home: Path) -> None:
@@ -205,6 +268,9 @@ def test_a_whole_render_stays_lean_and_parses_toml_only_when_the_file_changed(ec
     assert "ecc_hooks.statusline.segments.context" in new  # the probe saw a real render
     ecc_home.mkdir(parents=True, exist_ok=True)
     (ecc_home / "statusline.toml").write_text('segments = ["model", "context"]\n')
-    assert "tomllib" in loaded_after_render(data, {})  # first render after a change parses
+    parser = "tomllib" if sys.version_info >= (3, 11) else "tomli"  # 3.10 reads TOML with tomli
+    assert parser in loaded_after_render(data, {})  # first render after a change parses
     second = loaded_after_render(data, {})
-    assert "tomllib" not in second and "ecc_hooks.statusline.segments.cost" not in second  # cached; unused segments not imported
+    assert (
+        parser not in second and "ecc_hooks.statusline.segments.cost" not in second
+    )  # cached; unused segments not imported

@@ -23,9 +23,12 @@ def test_burn_rate_over_the_recent_window(tmp_path: Path) -> None:
     window_min = int(table.budget["burn_window_minutes"])
     t = tmp_path / "s.jsonl"
     old, recent = 0, window_min + 5
-    append(t, assistant("m_old", inp=1_000_000, ts=_ts(old)),
-           assistant("m1", inp=10_000, out=100, ts=_ts(recent)),
-           assistant("m2", inp=20_000, out=300, ts=_ts(recent + 10)))
+    append(
+        t,
+        assistant("m_old", inp=1_000_000, ts=_ts(old)),
+        assistant("m1", inp=10_000, out=100, ts=_ts(recent)),
+        assistant("m2", inp=20_000, out=300, ts=_ts(recent + 10)),
+    )
     tracker = UsageTracker(str(t), env={})
     usage = tracker.update()
     in_window = expected_usd("sonnet-4", inp=30_000, out=400)
@@ -53,7 +56,10 @@ def test_budget_trend_levels(tmp_path: Path) -> None:
     assert budget_trend(table.budget, None, budget, True) == "unknown"
     # a burn rate that crosses the budget within the horizon
     horizon = Decimal(str(table.budget["approaching_horizon_hours"]))
-    assert budget_trend(table.budget, Decimal(1), budget, True, burn_usd_per_hour=(budget - 1) / horizon) == "approaching-budget"
+    assert (
+        budget_trend(table.budget, Decimal(1), budget, True, burn_usd_per_hour=(budget - 1) / horizon)
+        == "approaching-budget"
+    )
 
 
 def test_budget_from_env(tmp_path: Path) -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.sources.usage import UsageTracker, autocompact_threshold, context_status, context_window, default_price_table, js_round
+from ecc_hooks.sources.usage import (
+    UsageTracker,
+    autocompact_threshold,
+    context_status,
+    context_window,
+    default_price_table,
+    js_round,
+)
 from tests.usage_lines import append, assistant
 
 
@@ -40,8 +47,12 @@ def test_capture_figures_match_the_status_line(tmp_path: Path) -> None:
 
 def test_context_uses_last_main_chain_response_only(tmp_path: Path) -> None:
     t = tmp_path / "s.jsonl"
-    append(t, assistant("m1", inp=10, cr=1000, out=5), assistant("m2", inp=20, cr=2000, out=5),
-           assistant("side", inp=90_000, out=5, side=True))
+    append(
+        t,
+        assistant("m1", inp=10, cr=1000, out=5),
+        assistant("m2", inp=20, cr=2000, out=5),
+        assistant("side", inp=90_000, out=5, side=True),
+    )
     ctx = UsageTracker(str(t), env={}).update().context
     assert ctx.used_tokens == 2020
 
@@ -75,7 +86,9 @@ def test_autocompact_point_and_its_env_overrides() -> None:
     effective = 200_000 - int(cfg["reserved_output_tokens"])
     default = effective - int(cfg["buffer_tokens"])
     assert autocompact_threshold(table, 200_000, {}) == default
-    assert autocompact_threshold(table, 200_000, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50"}) == math.floor(effective * 0.5)
+    assert autocompact_threshold(table, 200_000, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50"}) == math.floor(
+        effective * 0.5
+    )
     # an override can only bring it earlier
     assert autocompact_threshold(table, 200_000, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "99"}) == default
     assert autocompact_threshold(table, 200_000, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "abc"}) == default

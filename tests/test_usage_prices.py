@@ -31,7 +31,17 @@ def test_model_id_normalization(raw: str, normalized: str, one_m: bool) -> None:
     assert default_price_table().lookup(raw).id == normalized
 
 
-@pytest.mark.parametrize("model", ["claude-opus-4-9", "claude-sonnet-4-7-20260101", "claude-3-opus-20240229", "claude-mythos-preview", "sonnet", "gpt-5"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "claude-opus-4-9",
+        "claude-sonnet-4-7-20260101",
+        "claude-3-opus-20240229",
+        "claude-mythos-preview",
+        "sonnet",
+        "gpt-5",
+    ],
+)
 def test_unknown_models_are_never_priced_as_a_sibling(model: str) -> None:
     assert default_price_table().lookup(model) is None
 
@@ -71,12 +81,16 @@ def test_sonnet_has_no_long_context_tier(tmp_path: Path) -> None:
 def test_priced_by_the_requested_model_not_the_echoed_one(tmp_path: Path) -> None:
     # Claude Code prices by `requestedModel`; message.model is whatever the API echoed.
     t = tmp_path / "s.jsonl"
-    append(t, assistant("m1", model="claude-opus-4-1", requested="claude-sonnet-4-5", inp=1_000, out=100),
-           assistant("m2", model="claude-haiku-4-5", inp=1_000, out=100))  # older lines: no requestedModel
+    append(
+        t,
+        assistant("m1", model="claude-opus-4-1", requested="claude-sonnet-4-5", inp=1_000, out=100),
+        assistant("m2", model="claude-haiku-4-5", inp=1_000, out=100),
+    )  # older lines: no requestedModel
     usage = UsageTracker(str(t), env={}).update()
     assert [m.model for m in usage.models] == ["claude-haiku-4-5", "claude-sonnet-4-5"]
     assert usage.cost.computed_usd == expected_usd("sonnet-4", inp=1_000, out=100) + expected_usd(
-        "haiku-4-5", inp=1_000, out=100)
+        "haiku-4-5", inp=1_000, out=100
+    )
 
 
 def test_requested_1m_suffix_sets_the_window(tmp_path: Path) -> None:
@@ -97,11 +111,14 @@ def test_tier_applies_per_request_not_per_session(tmp_path: Path) -> None:
 
 def test_one_hour_and_five_minute_cache_writes(tmp_path: Path) -> None:
     t = tmp_path / "s.jsonl"
-    append(t, assistant("m1", model="claude-opus-4-5-20251101", cw=3000, split=(1000, 2000), out=1),
-           # no breakdown: all of it is 5m
-           assistant("m2", model="claude-opus-4-5-20251101", cw=4000, out=1),
-           # breakdown short of the total: the rest is 5m
-           assistant("m3", model="claude-opus-4-5-20251101", cw=500, split=(0, 200), out=1))
+    append(
+        t,
+        assistant("m1", model="claude-opus-4-5-20251101", cw=3000, split=(1000, 2000), out=1),
+        # no breakdown: all of it is 5m
+        assistant("m2", model="claude-opus-4-5-20251101", cw=4000, out=1),
+        # breakdown short of the total: the rest is 5m
+        assistant("m3", model="claude-opus-4-5-20251101", cw=500, split=(0, 200), out=1),
+    )
     usage = UsageTracker(str(t), env={}).update()
     assert usage.tokens["cache_write_5m"] == 1000 + 4000 + 300
     assert usage.tokens["cache_write_1h"] == 2000 + 200
@@ -113,11 +130,26 @@ def test_one_hour_and_five_minute_cache_writes(tmp_path: Path) -> None:
 
 def test_user_override_merges_over_shipped_table(tmp_path: Path, ecc_home: Path) -> None:
     ecc_home.mkdir(parents=True)
-    (ecc_home / "prices.json").write_text(json.dumps({
-        "families": {"haiku-4-5": {"input": 2}},
-        "models": [{"id": "claude-opus-4-9", "prices": {"input": 7, "cache_write_5m": 8, "cache_write_1h": 9,
-                                                         "cache_read": 0.7, "output": 35}, "window": 1000000}],
-    }))
+    (ecc_home / "prices.json").write_text(
+        json.dumps(
+            {
+                "families": {"haiku-4-5": {"input": 2}},
+                "models": [
+                    {
+                        "id": "claude-opus-4-9",
+                        "prices": {
+                            "input": 7,
+                            "cache_write_5m": 8,
+                            "cache_write_1h": 9,
+                            "cache_read": 0.7,
+                            "output": 35,
+                        },
+                        "window": 1000000,
+                    }
+                ],
+            }
+        )
+    )
     table = load_price_table()
     assert table.errors == ()
     assert str(table.lookup("claude-haiku-4-5").rates.input) == "2"

@@ -4,7 +4,6 @@ of one cold scan."""
 
 from __future__ import annotations
 
-
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,12 +16,24 @@ counts = st.integers(min_value=0, max_value=300_000)
 
 assistant_lines = st.builds(
     lambda mid, model, inp, out, cw, cr, split, minute, side: dump(
-        assistant(mid, model=model, inp=inp, out=out, cw=cw, cr=cr, split=split,
-                  ts=f"2025-06-01T1{minute // 60}:{minute % 60:02d}:00Z", side=side)
+        assistant(
+            mid,
+            model=model,
+            inp=inp,
+            out=out,
+            cw=cw,
+            cr=cr,
+            split=split,
+            ts=f"2025-06-01T1{minute // 60}:{minute % 60:02d}:00Z",
+            side=side,
+        )
     ),
     st.sampled_from(["msg_a", "msg_b", "msg_c", "msg_d", "msg_e"]),
     st.sampled_from(MODELS),
-    counts, st.integers(0, 5000), counts, counts,
+    counts,
+    st.integers(0, 5000),
+    counts,
+    counts,
     st.none() | st.tuples(st.integers(0, 5000), st.integers(0, 5000)),
     st.integers(0, 179),
     st.booleans(),
@@ -57,7 +68,13 @@ def _cuts(data: bytes, fractions: list[float]) -> list[int]:
     restore_at=st.integers(0, 8),
 )
 def test_split_scans_equal_a_cold_scan(
-    tmp_path_factory, main: bytes, sub: bytes, main_cuts: list[float], sub_cuts: list[float], block: int, restore_at: int
+    tmp_path_factory,
+    main: bytes,
+    sub: bytes,
+    main_cuts: list[float],
+    sub_cuts: list[float],
+    block: int,
+    restore_at: int,
 ) -> None:
     root = tmp_path_factory.mktemp("t")
     t = root / "s.jsonl"
@@ -72,7 +89,7 @@ def test_split_scans_equal_a_cold_scan(
     for i, (path, data, cut) in enumerate(steps):
         if cut > written[path]:
             with open(path, "ab") as fh:
-                fh.write(data[written[path]:cut])
+                fh.write(data[written[path] : cut])
             written[path] = cut
         tracker.update()
         if i == restore_at:  # the daemon "crashes" and resumes from its saved state

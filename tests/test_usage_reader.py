@@ -34,9 +34,12 @@ def _subagent(transcript: Path, agent: str) -> Path:
 def test_several_lines_per_message_id_count_once_with_largest_output(tmp_path: Path) -> None:
     t = _session(tmp_path)
     # one response written as three content-block lines; early ones carry partial output
-    append(t, assistant("msg_a", inp=100, cw=1000, cr=5000, out=1),
-           assistant("msg_a", inp=100, cw=1000, cr=5000, out=40),
-           assistant("msg_a", inp=100, cw=1000, cr=5000, out=7))
+    append(
+        t,
+        assistant("msg_a", inp=100, cw=1000, cr=5000, out=1),
+        assistant("msg_a", inp=100, cw=1000, cr=5000, out=40),
+        assistant("msg_a", inp=100, cw=1000, cr=5000, out=7),
+    )
     usage = UsageTracker(str(t), env={}).update()
     assert usage.messages == 1
     assert usage.tokens["output"] == 40 and usage.tokens["input"] == 100
@@ -126,8 +129,12 @@ def test_replaced_file_other_inode_is_rescanned(tmp_path: Path) -> None:
     tracker = UsageTracker(str(t), env={})
     tracker.update()
     replacement = tmp_path / "new.jsonl"
-    append(replacement, assistant("msg_a", inp=1000, out=100), assistant("msg_b", inp=1, out=1),
-           assistant("msg_c", inp=5, out=5))
+    append(
+        replacement,
+        assistant("msg_a", inp=1000, out=100),
+        assistant("msg_b", inp=1, out=1),
+        assistant("msg_c", inp=5, out=5),
+    )
     os.replace(replacement, t)
     usage = tracker.update()
     assert usage.messages == 3
@@ -136,10 +143,17 @@ def test_replaced_file_other_inode_is_rescanned(tmp_path: Path) -> None:
 
 def test_unknown_types_skipped_malformed_counted(tmp_path: Path) -> None:
     t = _session(tmp_path)
-    append(t, {"type": "queue-operation", "usage": {"input_tokens": 5}},
-           b"not json at all\n", b'{"type":"assistant","usage": {broken}\n', b'{"truncated": "usage"\n',
-           user_tool_result('{"usage": {"input_tokens": 999999}}'),
-           assistant("msg_a", inp=10, out=2), b"\n", b"[1, 2]\n")
+    append(
+        t,
+        {"type": "queue-operation", "usage": {"input_tokens": 5}},
+        b"not json at all\n",
+        b'{"type":"assistant","usage": {broken}\n',
+        b'{"truncated": "usage"\n',
+        user_tool_result('{"usage": {"input_tokens": 999999}}'),
+        assistant("msg_a", inp=10, out=2),
+        b"\n",
+        b"[1, 2]\n",
+    )
     usage = UsageTracker(str(t), env={}).update()
     assert usage.messages == 1 and usage.tokens["input"] == 10
     assert usage.malformed_lines == 4
@@ -148,8 +162,12 @@ def test_unknown_types_skipped_malformed_counted(tmp_path: Path) -> None:
 
 def test_cost_state_and_statusline_reported_beside_computed(tmp_path: Path) -> None:
     t = _session(tmp_path)
-    append(t, assistant("msg_a", inp=1000, cw=2000, cr=3000, out=400), cost_state(0.5, {SONNET: {"costUSD": 0.5}}),
-           cost_state(0.0219))
+    append(
+        t,
+        assistant("msg_a", inp=1000, cw=2000, cr=3000, out=400),
+        cost_state(0.5, {SONNET: {"costUSD": 0.5}}),
+        cost_state(0.0219),
+    )
     tracker = UsageTracker(str(t), env={})
     usage = tracker.update(statusline={"cost": {"total_cost_usd": 0.02}})
     computed = expected_usd("sonnet-4", inp=1000, c5=2000, cr=3000, out=400)
@@ -164,8 +182,13 @@ def test_cost_state_and_statusline_reported_beside_computed(tmp_path: Path) -> N
 def test_persisted_state_resumes_to_the_same_totals_as_a_cold_scan(tmp_path: Path) -> None:
     t = _session(tmp_path)
     sub = _subagent(t, "b2")
-    append(t, assistant("msg_a", inp=10, cw=500, out=1), assistant("msg_a", inp=10, cw=500, out=30),
-           user_tool_result("x" * 5000), compact_boundary(pre=1000, post=100))
+    append(
+        t,
+        assistant("msg_a", inp=10, cw=500, out=1),
+        assistant("msg_a", inp=10, cw=500, out=30),
+        user_tool_result("x" * 5000),
+        compact_boundary(pre=1000, post=100),
+    )
     append(sub, assistant("msg_s", model="claude-haiku-4-5-20251001", inp=70, out=9, side=True))
     tracker = UsageTracker(str(t), env={})
     tracker.update()

@@ -41,8 +41,12 @@ def daemons(ecc_home: Path):
     pids: list[int] = []
 
     def start(*args: str) -> subprocess.Popen:
-        proc = subprocess.Popen([PY, "-m", "ecc_hooks.cli.watch", "--foreground", *args], cwd=str(REPO),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [PY, "-m", "ecc_hooks.cli.watch", "--foreground", *args],
+            cwd=str(REPO),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         procs.append(proc)
         return proc
 
@@ -63,7 +67,7 @@ def daemons(ecc_home: Path):
         except ProcessLookupError:
             pass
     for pid in pids:
-        wait_until(lambda: not alive(pid), 30, f"pid {pid} to die")
+        wait_until(lambda pid=pid: not alive(pid), 30, f"pid {pid} to die")
 
 
 def running(proc: subprocess.Popen) -> int:
@@ -112,7 +116,9 @@ def rebuilt(session: str) -> dict:
 
 
 def test_single_instance_status_and_stop(daemons, ecc_home: Path) -> None:
-    status = subprocess.run([PY, "-m", "ecc_hooks.cli.watch", "--status"], capture_output=True, text=True, cwd=str(REPO))
+    status = subprocess.run(
+        [PY, "-m", "ecc_hooks.cli.watch", "--status"], capture_output=True, text=True, cwd=str(REPO)
+    )
     assert status.returncode == 1 and "no watcher" in status.stderr
     first = daemons()
     pid = running(first)
@@ -138,8 +144,13 @@ def test_idle_exit(daemons) -> None:
 
 
 def test_cli_start_detaches_and_stop_ends_it(daemons, ecc_home: Path) -> None:
-    start = subprocess.run([PY, "-m", "ecc_hooks", "watch", "--idle-exit", "120"], capture_output=True, text=True,
-                           cwd=str(REPO), timeout=60)
+    start = subprocess.run(
+        [PY, "-m", "ecc_hooks", "watch", "--idle-exit", "120"],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO),
+        timeout=60,
+    )
     assert start.returncode == 0, start.stderr
     pid = watch.lock_holder()
     daemons.pids.append(pid)
@@ -157,8 +168,22 @@ def test_cli_start_from_a_project_with_a_look_alike_package(daemons, ecc_home: P
     marker = tmp_path / "decoy-imported"
     (decoy / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     (decoy / "watch.py").write_text("raise SystemExit(0)\n")
-    start = subprocess.run([PY, "-P", "-m", "ecc_hooks", "watch", "--idle-exit", "120"], capture_output=True,
-                           text=True, cwd=str(project), timeout=60)
+    start = subprocess.run(
+        # The CLI itself must be ours too: the working directory off sys.path on every Python (-P is 3.11+).
+        [
+            PY,
+            "-c",
+            "import sys;sys.path[:]=[p for p in sys.path if p];from ecc_hooks.cli import main;"
+            "sys.exit(main(sys.argv[1:]))",
+            "watch",
+            "--idle-exit",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=str(project),
+        timeout=60,
+    )
     pid = watch.lock_holder()
     if pid:
         daemons.pids.append(pid)
@@ -264,8 +289,12 @@ def test_kill_9_during_heavy_writes_then_restart_equals_fresh_rebuild(daemons, e
     rng = random.Random(6)
     daemon = daemons("--idle-exit", "300")
     running(daemon)
-    writers = [subprocess.Popen([PY, "-c", WRITER, str(REPO), session, f"w{k}", "600", str(transcript), str(tmp_path)],
-                                cwd=str(REPO)) for k in range(4)]
+    writers = [
+        subprocess.Popen(
+            [PY, "-c", WRITER, str(REPO), session, f"w{k}", "600", str(transcript), str(tmp_path)], cwd=str(REPO)
+        )
+        for k in range(4)
+    ]
     writers.append(subprocess.Popen([PY, "-c", TRANSCRIPT_WRITER, str(transcript), "1500"]))
     kills = 0
     try:
@@ -319,8 +348,9 @@ def test_exits_when_its_home_is_deleted(daemons, ecc_home: Path) -> None:
     assert proc.wait(timeout=60) == 0
 
 
-def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Path, tmp_path: Path,
-                                                                    monkeypatch) -> None:
+def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(
+    ecc_home: Path, tmp_path: Path, monkeypatch
+) -> None:
     """A tool changes the worktree while git facts are cached: the snapshot must not keep the old facts.
 
     Found by the live-chain e2e test: a print run's Bash wrote a file, its PostToolUse came within the git
@@ -331,8 +361,12 @@ def test_git_facts_catch_up_with_a_worktree_change_no_event_follows(ecc_home: Pa
 
     monkeypatch.setenv("ECC_HOOKS_NO_WATCHER", "1")
     repo = make_repo(tmp_path / "repo")
-    base = {"session_id": "sess-git", "transcript_path": str(tmp_path / "absent.jsonl"), "cwd": str(repo),
-            "permission_mode": "default"}
+    base = {
+        "session_id": "sess-git",
+        "transcript_path": str(tmp_path / "absent.jsonl"),
+        "cwd": str(repo),
+        "permission_mode": "default",
+    }
 
     def send(**payload: object) -> None:
         hook.handle(json.dumps({**base, **payload}).encode(), None, time.time())

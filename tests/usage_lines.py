@@ -55,8 +55,14 @@ def assistant(
         "parentUuid": None,
         "isSidechain": side,
         "type": "assistant",
-        "message": {"id": mid, "model": model, "role": "assistant", "content": [{"type": "text", "text": text}],
-                    "stop_reason": None, "usage": usage},
+        "message": {
+            "id": mid,
+            "model": model,
+            "role": "assistant",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": None,
+            "usage": usage,
+        },
         "requestId": "req_" + mid,
         "uuid": "u-" + mid + "-" + str(out),
         "timestamp": ts,
@@ -68,14 +74,23 @@ def assistant(
 
 def user_tool_result(content: str, ts: str = "2025-06-01T10:00:00.000Z") -> dict[str, Any]:
     """A user line with a tool_result (no usage)."""
-    return {"type": "user", "isSidechain": False, "timestamp": ts,
-            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": content}]}}
+    return {
+        "type": "user",
+        "isSidechain": False,
+        "timestamp": ts,
+        "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": content}]},
+    }
 
 
 def compact_boundary(pre: int, post: int | None = None, trigger: str = "auto") -> dict[str, Any]:
     """A ``system`` ``compact_boundary`` line."""
-    return {"type": "system", "subtype": "compact_boundary", "isSidechain": False, "timestamp": "2025-06-01T10:05:00Z",
-            "compactMetadata": {"trigger": trigger, "preTokens": pre, "postTokens": post}}
+    return {
+        "type": "system",
+        "subtype": "compact_boundary",
+        "isSidechain": False,
+        "timestamp": "2025-06-01T10:05:00Z",
+        "compactMetadata": {"trigger": trigger, "preTokens": pre, "postTokens": post},
+    }
 
 
 def cost_state(total: float, model_usage: dict[str, Any] | None = None) -> dict[str, Any]:

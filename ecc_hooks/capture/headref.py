@@ -40,7 +40,7 @@ def git_dirs(cwd: str) -> tuple[str, str] | None:
             text = _read(dot_git) or ""
             if not text.startswith("gitdir:"):
                 return None
-            git_dir = os.path.normpath(os.path.join(path, text[len("gitdir:"):].strip()))
+            git_dir = os.path.normpath(os.path.join(path, text[len("gitdir:") :].strip()))
             break
         parent = os.path.dirname(path)
         if parent == path:

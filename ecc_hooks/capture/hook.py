@@ -15,10 +15,10 @@ import sys
 import time
 
 from ecc_hooks.capture import headref
-from ecc_hooks.core import paths
-from ecc_hooks.core.fsio import append_bounded, append_line, open_file, read_payload
 from ecc_hooks.capture.normalize import PayloadError, normalize
-from ecc_hooks.core.redact import redact
+from ecc_hooks.core import paths
+from ecc_hooks.core.errorlog import log_error
+from ecc_hooks.core.fsio import append_line, open_file, read_payload
 
 STDIN_CAP = 64 << 20  # bytes kept from stdin; the rest is drained and dropped
 STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
@@ -26,27 +26,11 @@ STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
 # regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
 # so Claude Code never kills a hook that is still within its own bounds.
 TIME_BOUND = STDIN_TIMEOUT + 5.0
-ERRORS_LOG_MAX = 1 << 20
 RAW_RECORD_MAX = 1 << 20
 RAW_ENV = "ECC_HOOKS_RAW"
 NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": SessionStart does not start the watcher daemon
 TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
-
-
-def log_error(kind: str, detail: str = "", data: bytes = b"") -> None:
-    """Append one entry to the size-bounded errors.log; never raises."""
-    try:
-        entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kind": kind}
-        if detail:
-            entry["detail"] = redact(detail)[:500]
-        if data:
-            entry["bytes"] = len(data)
-            entry["head"] = redact(data[:160].decode("utf-8", "replace"))
-        line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
-        append_bounded(paths.errors_log_path(), line, ERRORS_LOG_MAX)
-    except Exception:
-        pass
 
 
 def _reject_constant(name: str) -> None:
@@ -196,11 +180,17 @@ def spawn_watcher() -> None:
     null = os.devnull
     # The daemon needs site-packages (pydantic, watchfiles), so no -S here; the cwd stays off sys.path.
     code = paths.launcher_code("ecc_hooks.cli.watch", "sys.exit(main(['--foreground']))")
-    os.posix_spawn(sys.executable, [sys.executable, "-c", code], dict(os.environ),
-                   file_actions=[(os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
-                                 (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
-                                 (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0)],
-                   setsid=True)
+    os.posix_spawn(
+        sys.executable,
+        [sys.executable, "-c", code],
+        dict(os.environ),
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0),
+        ],
+        setsid=True,
+    )
 
 
 def start_watcher() -> None:
@@ -225,7 +215,7 @@ def start_watcher() -> None:
         finally:
             os.close(fd)
         spawn_watcher()
-    except Exception as exc:  # noqa: BLE001 - a hook must never fail Claude Code
+    except Exception as exc:
         log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")
 
 
@@ -236,7 +226,7 @@ def main() -> int:
         now = time.time()
         data, tail, problem = read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
         handle(data, problem, now, tail)
-    except BaseException as exc:  # noqa: BLE001 - a hook must never fail Claude Code
+    except BaseException as exc:
         log_error("internal", f"{type(exc).__name__}: {exc}")
     return 0
 

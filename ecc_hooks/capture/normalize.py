@@ -15,7 +15,8 @@ from ecc_hooks.core.redact import MASK, is_secret_key, redact, redact_tree
 
 TYPE_CHECKING = False  # typing costs a few ms per hook call; only type checkers need it
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
 SCHEMA_VERSION = "ecc.event.v1"
 
@@ -29,12 +30,31 @@ RAW_NODES = 20000
 RAW_DEPTH = 64
 RAW_TEXT = 65536
 
-FILE_TOOLS = {"Read": "file_path", "Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
+FILE_TOOLS = {
+    "Read": "file_path",
+    "Write": "file_path",
+    "Edit": "file_path",
+    "MultiEdit": "file_path",
+    "NotebookEdit": "notebook_path",
+}
 AGENT_TOOLS = frozenset({"Agent", "Task"})
 # Typed fields of models.event.InputSummary: an unknown tool's input key of the same name
 # is kept only when its value has the field's type, so every record stays valid.
-_TYPED_STR = frozenset({"command", "description", "filePath", "subagentType", "prompt", "model", "taskId",
-                        "taskSubject", "taskDescription", "taskStatus", "activeForm"})
+_TYPED_STR = frozenset(
+    {
+        "command",
+        "description",
+        "filePath",
+        "subagentType",
+        "prompt",
+        "model",
+        "taskId",
+        "taskSubject",
+        "taskDescription",
+        "taskStatus",
+        "activeForm",
+    }
+)
 _TYPED_OTHER = frozenset({"runInBackground", "todos"})
 
 
@@ -171,8 +191,13 @@ def _background_tasks(value: object) -> list[dict[str, Any]] | None:
     for item in value[:MAX_ITEMS]:
         if isinstance(item, dict):
             task: dict[str, Any] = {}
-            for src, dst, limit in (("id", "id", 64), ("type", "type", 32), ("status", "status", 32),
-                                    ("description", "description", SHORT), ("agent_type", "agentType", 64)):
+            for src, dst, limit in (
+                ("id", "id", 64),
+                ("type", "type", 32),
+                ("status", "status", 32),
+                ("description", "description", SHORT),
+                ("agent_type", "agentType", 64),
+            ):
                 _put(task, dst, _text(item.get(src), limit))
             tasks.append(task)
     return tasks

@@ -16,6 +16,7 @@ import traceback
 from ecc_hooks import __version__
 from ecc_hooks.core.errors import UserError
 
+
 class Parser(argparse.ArgumentParser):
     """argparse with usage errors exiting 1 (2 is reserved for ``--exit-code`` verdicts)."""
 
@@ -30,11 +31,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "uninstall": ("ecc_hooks.cli.install", "remove exactly what install added"),
     "doctor": ("ecc_hooks.cli.install", "say what is installed where and whether each command runs"),
     "hook": ("ecc_hooks.capture.hook", "run the recording hook (reads a hook payload on stdin)"),
-    "statusline": ("ecc_hooks.cli.statusline", "run the status line (stdin from Claude Code), or --preview it on sample data"),
+    "statusline": (
+        "ecc_hooks.cli.statusline",
+        "run the status line (stdin from Claude Code), or --preview it on sample data",
+    ),
     "status": ("ecc_hooks.cli.status", "print the HUD status (ecc.hud-status.v1) of Claude Code sessions"),
     "inspect": ("ecc_hooks.cli.inspect", "inspect one session (ecc.session.v1) or write its handoff document"),
     "watch": ("ecc_hooks.cli.watch", "run the watcher daemon that keeps every session's hud.json current"),
-    "loop-status": ("ecc_hooks.cli.loop_status", "scan recent transcripts for stuck long-running loops (ecc.loop-status.v1)"),
+    "loop-status": (
+        "ecc_hooks.cli.loop_status",
+        "scan recent transcripts for stuck long-running loops (ecc.loop-status.v1)",
+    ),
 }
 
 
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception:  # noqa: BLE001
+    except Exception:
         log = _log_crash()
         print(f"ecc-hooks {name}: internal error; details in {log}", file=sys.stderr)
         return 3

@@ -15,14 +15,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from typing import Optional
 
 from ecc_hooks.core.errors import UserError
 
-TARGET_TYPES = ("latest", "session-id", "claude-history", "transcript", "orchestration-session", "plan",
-                "coordination-dir")
+TARGET_TYPES = (
+    "latest",
+    "session-id",
+    "claude-history",
+    "transcript",
+    "orchestration-session",
+    "plan",
+    "coordination-dir",
+)
 CLAUDE_PREFIX = "claude:"
 
 
@@ -76,32 +84,42 @@ def _path_kind(value: str) -> Optional[str]:
     return None
 
 
-def disk_probe(ctx: "object") -> Probe:
+def disk_probe(ctx: object) -> Probe:
     """A Probe over the real filesystem (journals, coordination root, Claude Code's projects/)."""
-    from ecc_hooks.handoff.adapters import claude_history
-    from ecc_hooks.handoff.adapters import dmux_tmux
-    from ecc_hooks.handoff.adapters import journal
+    from ecc_hooks.handoff.adapters import claude_history, dmux_tmux, journal
 
-    return Probe(path_kind=_path_kind, journal=journal.journal_exists,
-                 orchestration=lambda name: dmux_tmux.session_dir_exists(name, ctx),  # type: ignore[arg-type]
-                 transcript=lambda sid: claude_history.find_transcript(sid) is not None)
+    return Probe(
+        path_kind=_path_kind,
+        journal=journal.journal_exists,
+        orchestration=lambda name: dmux_tmux.session_dir_exists(name, ctx),  # type: ignore[arg-type]
+        transcript=lambda sid: claude_history.find_transcript(sid) is not None,
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str = "inspect") -> None:
     """The ``inspect`` command's options."""
-    parser.add_argument("target", nargs="?", help="latest | <session id> | <transcript.jsonl> | claude:latest | "
-                        "claude:<id> | <orchestration session> | <plan.json> | <coordination dir>")
+    parser.add_argument(
+        "target",
+        nargs="?",
+        help="latest | <session id> | <transcript.jsonl> | claude:latest | "
+        "claude:<id> | <orchestration session> | <plan.json> | <coordination dir>",
+    )
     parser.add_argument("--target-type", choices=TARGET_TYPES, help="skip the guess: read TARGET as this type")
     parser.add_argument("--list-adapters", action="store_true", help="list adapters and the target types each reads")
     parser.add_argument("--write", metavar="PATH", help="write the ecc.session.v1 JSON to PATH (atomically)")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--markdown", action="store_true", help="print the handoff document instead of JSON")
     out.add_argument("--handoff", metavar="PATH", help="write the handoff document to PATH")
-    parser.add_argument("--coordination-root", metavar="DIR",
-                        help="where orchestration sessions live (default $ECC_ORCHESTRATION_ROOT, else "
-                             "<repo>/.orchestration)")
-    parser.add_argument("--tmux-socket", metavar="NAME", help="tmux socket name (tmux -L; default "
-                        "$ECC_HOOKS_TMUX_SOCKET, else tmux's default server)")
+    parser.add_argument(
+        "--coordination-root",
+        metavar="DIR",
+        help="where orchestration sessions live (default $ECC_ORCHESTRATION_ROOT, else <repo>/.orchestration)",
+    )
+    parser.add_argument(
+        "--tmux-socket",
+        metavar="NAME",
+        help="tmux socket name (tmux -L; default $ECC_HOOKS_TMUX_SOCKET, else tmux's default server)",
+    )
 
 
 def _writable(path: str, flag: str) -> str:
@@ -126,13 +144,19 @@ def run(args: argparse.Namespace, name: str = "inspect", out: Callable[[str], No
         raise UserError("give a TARGET (e.g. latest, claude:latest, a session id) or --list-adapters")
     write_path = _writable(args.write, "--write") if args.write else None
     handoff_path = _writable(args.handoff, "--handoff") if args.handoff else None
-    ctx = Context(now=datetime.now(timezone.utc), cwd=os.getcwd(), coordination_root=args.coordination_root,
-                  tmux_socket=args.tmux_socket)
+    ctx = Context(
+        now=datetime.now(timezone.utc),
+        cwd=os.getcwd(),
+        coordination_root=args.coordination_root,
+        tmux_socket=args.tmux_socket,
+    )
     target_type = args.target_type or guess_target_type(args.target, disk_probe(ctx))
     if target_type is None:
-        raise UserError(f"cannot tell what {args.target!r} is: not a journal session id, an orchestration "
-                        "session, a Claude Code session id, or an existing file or directory. Try `latest`, "
-                        "`claude:latest`, or --target-type (see --list-adapters)")
+        raise UserError(
+            f"cannot tell what {args.target!r} is: not a journal session id, an orchestration "
+            "session, a Claude Code session id, or an existing file or directory. Try `latest`, "
+            "`claude:latest`, or --target-type (see --list-adapters)"
+        )
     adapter = adapter_for(target_type)
     if adapter is None:
         raise UserError(f"no adapter reads target type {target_type!r} (see --list-adapters)")

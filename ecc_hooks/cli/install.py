@@ -26,9 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecc_hooks.core import fsio
-from ecc_hooks.core import paths
-from ecc_hooks.core import proc
+from ecc_hooks.core import fsio, paths, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.fsio import atomic_write
 from ecc_hooks.core.text import clean, clean_block
@@ -220,7 +218,7 @@ class RawNumber:
     def __hash__(self) -> int:
         return hash(self.text)
 
-    def __deepcopy__(self, memo: dict) -> "RawNumber":
+    def __deepcopy__(self, memo: dict) -> RawNumber:
         return self
 
 
@@ -236,11 +234,14 @@ def parse_settings(data: bytes, path: str) -> dict[str, Any]:
     try:
         document = json.loads(data.decode("utf-8"), parse_constant=_reject_constant, parse_float=_parse_float)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise UserError(f"{path} is not valid JSON ({exc}); fix it or move it aside, then run again "
-                        "(the file was not changed)") from None
+        raise UserError(
+            f"{path} is not valid JSON ({exc}); fix it or move it aside, then run again (the file was not changed)"
+        ) from None
     if not isinstance(document, dict):
-        raise UserError(f"{path} holds a JSON {type(document).__name__}, not an object; Claude Code settings "
-                        "must be a JSON object; fix it or move it aside (the file was not changed)")
+        raise UserError(
+            f"{path} holds a JSON {type(document).__name__}, not an object; Claude Code settings "
+            "must be a JSON object; fix it or move it aside (the file was not changed)"
+        )
     return document
 
 
@@ -343,8 +344,9 @@ def _strip_ours(hooks: dict[str, Any], path: str, known: set[str]) -> set[str]:
     return emptied
 
 
-def installed(settings: dict[str, Any], path: str, *, statusline: bool, force: bool,
-              known: set[str] | None = None) -> dict[str, Any]:
+def installed(
+    settings: dict[str, Any], path: str, *, statusline: bool, force: bool, known: set[str] | None = None
+) -> dict[str, Any]:
     """A copy of ``settings`` with our hooks (and status line) in place; everything foreign kept."""
     known = known_commands() if known is None else known
     result = copy.deepcopy(settings)
@@ -358,10 +360,16 @@ def installed(settings: dict[str, Any], path: str, *, statusline: bool, force: b
         del hooks[event]  # an event an older version registered and this one no longer does
     if statusline:
         current = result.get("statusLine")
-        if current is not None and not (isinstance(current, dict) and is_ours(current.get("command"), known)) and not force:
+        if (
+            current is not None
+            and not (isinstance(current, dict) and is_ours(current.get("command"), known))
+            and not force
+        ):
             shown = current.get("command") if isinstance(current, dict) else current
-            raise UserError(f"{path} already has a statusLine of its own ({shown!r}); keep it with "
-                            "--no-statusline, or replace it with --force (the old one stays in the backup)")
+            raise UserError(
+                f"{path} already has a statusLine of its own ({shown!r}); keep it with "
+                "--no-statusline, or replace it with --force (the old one stays in the backup)"
+            )
         result["statusLine"] = statusline_entry(python_command(STATUSLINE_MODULE))
     return result
 
@@ -447,7 +455,7 @@ def _inspect(label: str, path: str, report: Report) -> None:
     known = known_commands()
     forged: list[str] = []
     hooks = settings.get("hooks")
-    for event, groups in (hooks.items() if isinstance(hooks, dict) else []):
+    for event, groups in hooks.items() if isinstance(hooks, dict) else []:
         for group in groups if isinstance(groups, list) else []:
             handlers = group.get("hooks") if isinstance(group, dict) else None
             for handler in handlers if isinstance(handlers, list) else []:
@@ -469,17 +477,21 @@ def _inspect(label: str, path: str, report: Report) -> None:
         if isinstance(status, dict) and is_marked(status.get("command")) and status["command"] not in forged:
             forged.append(status["command"])
     for command in forged:
-        report.problems.append(f"{path} has a command marked {MARKER!r} that this installation did not write "
-                               f"(not run): {clean(command, 200)!r}; remove it unless you added it yourself, "
-                               "then run `ecc-hooks install` for the scope you want")
+        report.problems.append(
+            f"{path} has a command marked {MARKER!r} that this installation did not write "
+            f"(not run): {clean(command, 200)!r}; remove it unless you added it yourself, "
+            "then run `ecc-hooks install` for the scope you want"
+        )
     report.lines.append(f"{label:8} {path}")
     if events:
         missing = [e for e in EVENT_NAMES if e not in events]
         text = f"{len(events)} events" + (f" (missing: {', '.join(missing)})" if missing else " (all)")
         report.lines.append(f"           hooks: {text}")
         if missing:
-            report.lines.append(f"           note: run `ecc-hooks install --settings-file {shlex.quote(path)}` "
-                                "to register the missing events")
+            report.lines.append(
+                f"           note: run `ecc-hooks install --settings-file {shlex.quote(path)}` "
+                "to register the missing events"
+            )
     else:
         report.lines.append("           hooks: none")
     report.lines.append(f"           statusLine: {status_text}")
@@ -489,16 +501,37 @@ def _inspect(label: str, path: str, report: Report) -> None:
 
 def _doctor_payloads(session: str, cwd: str) -> tuple[bytes, bytes]:
     """A SessionStart hook payload and a status line stdin, shaped like Claude Code's."""
-    hook = {"session_id": session, "transcript_path": os.path.join(cwd, f"{session}.jsonl"), "cwd": cwd,
-            "hook_event_name": "SessionStart", "source": "startup"}
-    status = {"session_id": session, "transcript_path": hook["transcript_path"], "cwd": cwd,
-              "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
-              "workspace": {"current_dir": cwd, "project_dir": cwd, "added_dirs": []}, "version": "2.1.328",
-              "cost": {"total_cost_usd": 0.01, "total_duration_ms": 1000, "total_api_duration_ms": 500,
-                       "total_lines_added": 0, "total_lines_removed": 0},
-              "context_window": {"total_input_tokens": 1000, "total_output_tokens": 10, "context_window_size": 200000,
-                                 "current_usage": None, "used_percentage": None, "remaining_percentage": None},
-              "exceeds_200k_tokens": False}
+    hook = {
+        "session_id": session,
+        "transcript_path": os.path.join(cwd, f"{session}.jsonl"),
+        "cwd": cwd,
+        "hook_event_name": "SessionStart",
+        "source": "startup",
+    }
+    status = {
+        "session_id": session,
+        "transcript_path": hook["transcript_path"],
+        "cwd": cwd,
+        "model": {"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"},
+        "workspace": {"current_dir": cwd, "project_dir": cwd, "added_dirs": []},
+        "version": "2.1.328",
+        "cost": {
+            "total_cost_usd": 0.01,
+            "total_duration_ms": 1000,
+            "total_api_duration_ms": 500,
+            "total_lines_added": 0,
+            "total_lines_removed": 0,
+        },
+        "context_window": {
+            "total_input_tokens": 1000,
+            "total_output_tokens": 10,
+            "context_window_size": 200000,
+            "current_usage": None,
+            "used_percentage": None,
+            "remaining_percentage": None,
+        },
+        "exceeds_200k_tokens": False,
+    }
     return json.dumps(hook).encode(), json.dumps(status).encode()
 
 
@@ -527,9 +560,20 @@ def check_command(command: str, kind: str) -> str | None:
         os.mkdir(cwd)
         hook_stdin, status_stdin = _doctor_payloads(f"ecc-doctor-{uuid.uuid4().hex[:12]}", cwd)
         # No watcher for a check: it would outlive the scratch home it watches.
-        env = {**os.environ, "ECC_HOOKS_HOME": home, "CLAUDE_PROJECT_DIR": cwd, "COLUMNS": "100", "ECC_HOOKS_NO_WATCHER": "1"}
-        done = proc.run(["sh", "-c", command], input=hook_stdin if kind == "hook" else status_stdin,
-                        env=env, cwd=cwd, timeout=HOOK_TIMEOUT + 5)
+        env = {
+            **os.environ,
+            "ECC_HOOKS_HOME": home,
+            "CLAUDE_PROJECT_DIR": cwd,
+            "COLUMNS": "100",
+            "ECC_HOOKS_NO_WATCHER": "1",
+        }
+        done = proc.run(
+            ["sh", "-c", command],
+            input=hook_stdin if kind == "hook" else status_stdin,
+            env=env,
+            cwd=cwd,
+            timeout=HOOK_TIMEOUT + 5,
+        )
         if done.timed_out:
             return f"timed out after {HOOK_TIMEOUT + 5} s"
         if done.code != 0:
@@ -597,16 +641,20 @@ def _doctor(args: argparse.Namespace) -> int:
         _say(line)
     if not report.commands:
         _say(errors_summary())
-        raise UserError("ecc-hooks is not installed in any of these settings files; run `ecc-hooks install` "
-                        "(add --scope project|local or --settings-file PATH for another file)")
+        raise UserError(
+            "ecc-hooks is not installed in any of these settings files; run `ecc-hooks install` "
+            "(add --scope project|local or --settings-file PATH for another file)"
+        )
     _say("commands (run with sh -c, payload on stdin, scratch ECC_HOOKS_HOME):")
     for command, kind in report.commands.items():
         problem = check_command(command, kind)
         _say(f"  {'ok  ' if problem is None else 'FAIL'} {kind:10} {command}")
         if problem is not None:
             _say(f"       {problem}")
-            report.problems.append(f"the {kind} command `{command}` fails ({problem}); make sure its interpreter "
-                                   "can import ecc_hooks, or rerun `ecc-hooks install` from the environment that has it")
+            report.problems.append(
+                f"the {kind} command `{command}` fails ({problem}); make sure its interpreter "
+                "can import ecc_hooks, or rerun `ecc-hooks install` from the environment that has it"
+            )
     _say(errors_summary())
     if report.problems:
         raise UserError("problems found:\n  - " + "\n  - ".join(report.problems))
@@ -620,12 +668,18 @@ def _doctor(args: argparse.Namespace) -> int:
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     """Options of ``install``, ``uninstall`` and ``doctor``."""
     if name != "doctor":
-        parser.add_argument("--scope", choices=SCOPES, default="user",
-                            help="user: ~/.claude/settings.json; project: <project>/.claude/settings.json; "
-                                 "local: <project>/.claude/settings.local.json (default: user)")
-    parser.add_argument("--settings-file", metavar="PATH",
-                        help="this settings file instead of the scope's" if name != "doctor"
-                        else "check this settings file too")
+        parser.add_argument(
+            "--scope",
+            choices=SCOPES,
+            default="user",
+            help="user: ~/.claude/settings.json; project: <project>/.claude/settings.json; "
+            "local: <project>/.claude/settings.local.json (default: user)",
+        )
+    parser.add_argument(
+        "--settings-file",
+        metavar="PATH",
+        help="this settings file instead of the scope's" if name != "doctor" else "check this settings file too",
+    )
     if name == "install":
         parser.add_argument("--no-statusline", action="store_true", help="leave statusLine alone")
         parser.add_argument("--force", action="store_true", help="replace a statusLine that is not ours")

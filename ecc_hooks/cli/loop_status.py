@@ -19,19 +19,28 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
 
 import orjson
 
-from ecc_hooks.core import fsio
-from ecc_hooks.core import paths
+from ecc_hooks.core import fsio, paths
+from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json, human, resume_command
-from ecc_hooks.core.errors import UserError
-from ecc_hooks.models.loop_status import IndexEntry, LoopSession, LoopStatus, LoopStatusIndex, LoopStatusSession, PendingTool, ScanError, Signal
 from ecc_hooks.core.timestamps import iso, parse_iso
+from ecc_hooks.models.loop_status import (
+    IndexEntry,
+    LoopSession,
+    LoopStatus,
+    LoopStatusIndex,
+    LoopStatusSession,
+    PendingTool,
+    ScanError,
+    Signal,
+)
 
 BASH_THRESHOLD_SECONDS = 1800.0
 WAKEUP_MIN, WAKEUP_MAX = 60.0, 3600.0  # the runtime clamps delaySeconds to this range
@@ -96,10 +105,16 @@ def scan_bytes(data: bytes) -> Scan:
                 scan.assistant_times.append((at, message_id))
             for block in blocks:
                 if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
-                    scan.calls.setdefault(block["id"], ToolCall(
-                        id=block["id"], name=block.get("name") if isinstance(block.get("name"), str) else None,
-                        input=block.get("input") if isinstance(block.get("input"), dict) else {},
-                        at=at, message_id=message_id))
+                    scan.calls.setdefault(
+                        block["id"],
+                        ToolCall(
+                            id=block["id"],
+                            name=block.get("name") if isinstance(block.get("name"), str) else None,
+                            input=block.get("input") if isinstance(block.get("input"), dict) else {},
+                            at=at,
+                            message_id=message_id,
+                        ),
+                    )
         elif kind == "user":
             for block in blocks:
                 if block.get("type") == "tool_result" and isinstance(block.get("tool_use_id"), str):
@@ -117,8 +132,9 @@ def _age(now: datetime, at: Optional[datetime]) -> Optional[float]:
     return None if at is None else round((now - at).total_seconds(), 3)
 
 
-def verdict(scan: Scan, transcript_path: str, now: datetime,
-            bash_threshold: float = BASH_THRESHOLD_SECONDS) -> LoopSession:
+def verdict(
+    scan: Scan, transcript_path: str, now: datetime, bash_threshold: float = BASH_THRESHOLD_SECONDS
+) -> LoopSession:
     """The session's signals, state and suggested actions at ``now``."""
     session_id = scan.session_id or os.path.splitext(os.path.basename(transcript_path))[0]
     pending = [call for tid, call in scan.calls.items() if tid not in scan.results]
@@ -128,13 +144,22 @@ def verdict(scan: Scan, transcript_path: str, now: datetime,
         age = _age(now, call.at)
         if call.name == "Bash" and age is not None and age >= bash_threshold:
             command = call.input.get("command") if isinstance(call.input.get("command"), str) else None
-            signals.append(Signal(type="pending_bash_tool_result",
-                                  message=f"Bash call {call.id} has had no result for {age / 60:.0f} min",
-                                  toolUseId=call.id, command=command, startedAt=iso(call.at),
-                                  ageSeconds=age, thresholdSeconds=bash_threshold))
+            signals.append(
+                Signal(
+                    type="pending_bash_tool_result",
+                    message=f"Bash call {call.id} has had no result for {age / 60:.0f} min",
+                    toolUseId=call.id,
+                    command=command,
+                    startedAt=iso(call.at),
+                    ageSeconds=age,
+                    thresholdSeconds=bash_threshold,
+                )
+            )
             # redacted before it is cut: a cut can split a secret from what marks it as one (the "@" of a URL)
-            actions.append(f"check the command of {call.id} ({redact(command or '?', limit=None)[:80]}): it may hang; "
-                           "interrupt it (Esc in Claude Code) or kill the process")
+            actions.append(
+                f"check the command of {call.id} ({redact(command or '?', limit=None)[:80]}): it may hang; "
+                "interrupt it (Esc in Claude Code) or kill the process"
+            )
     wakeups = [c for c in scan.calls.values() if c.name == "ScheduleWakeup"]
     if wakeups:
         last = wakeups[-1]
@@ -145,23 +170,41 @@ def verdict(scan: Scan, transcript_path: str, now: datetime,
             overdue_at = due + timedelta(seconds=delay)
             woke = any(at > last.at and mid != last.message_id for at, mid in scan.assistant_times)
             if now > overdue_at and not woke:
-                signals.append(Signal(type="schedule_wakeup_overdue",
-                                      message=f"ScheduleWakeup due {iso(due)} has not fired",
-                                      toolUseId=last.id, scheduledAt=iso(last.at), delaySeconds=delay,
-                                      dueAt=iso(due), overdueSeconds=round((now - due).total_seconds(), 3)))
-                actions.append(f"the loop's wakeup was due at {iso(due)}: resume it ({resume_command(session_id)}) "
-                               "or stop it")
+                signals.append(
+                    Signal(
+                        type="schedule_wakeup_overdue",
+                        message=f"ScheduleWakeup due {iso(due)} has not fired",
+                        toolUseId=last.id,
+                        scheduledAt=iso(last.at),
+                        delaySeconds=delay,
+                        dueAt=iso(due),
+                        overdueSeconds=round((now - due).total_seconds(), 3),
+                    )
+                )
+                actions.append(
+                    f"the loop's wakeup was due at {iso(due)}: resume it ({resume_command(session_id)}) or stop it"
+                )
     if scan.bad_count:
-        signals.append(Signal(type="transcript_parse_errors",
-                              message=f"{scan.bad_count} line(s) are not JSON objects",
-                              count=scan.bad_count, lines=scan.bad_lines))
+        signals.append(
+            Signal(
+                type="transcript_parse_errors",
+                message=f"{scan.bad_count} line(s) are not JSON objects",
+                count=scan.bad_count,
+                lines=scan.bad_lines,
+            )
+        )
         actions.append(f"inspect {transcript_path} at line(s) {', '.join(map(str, scan.bad_lines))}")
     return LoopSession(
-        sessionId=session_id, transcriptPath=transcript_path, state="attention" if signals else "ok",
+        sessionId=session_id,
+        transcriptPath=transcript_path,
+        state="attention" if signals else "ok",
         lastEventAt=iso(scan.last_event_at) if scan.last_event_at else None,
-        pendingTools=[PendingTool(toolUseId=c.id, name=c.name, startedAt=iso(c.at) if c.at else None,
-                                  ageSeconds=_age(now, c.at)) for c in pending],
-        signals=signals, actions=actions,
+        pendingTools=[
+            PendingTool(toolUseId=c.id, name=c.name, startedAt=iso(c.at) if c.at else None, ageSeconds=_age(now, c.at))
+            for c in pending
+        ],
+        signals=signals,
+        actions=actions,
     )
 
 
@@ -187,7 +230,9 @@ def recent_transcripts(limit: int) -> list[str]:
 TRANSCRIPT_CAP = 1 << 30  # bytes of one transcript scanned
 
 
-def build_report(transcripts: Iterable[str], now: datetime, bash_threshold: float = BASH_THRESHOLD_SECONDS) -> LoopStatus:
+def build_report(
+    transcripts: Iterable[str], now: datetime, bash_threshold: float = BASH_THRESHOLD_SECONDS
+) -> LoopStatus:
     """Scan each transcript; unreadable ones become ``errors`` entries."""
     sessions, errors = [], []
     for path in transcripts:
@@ -214,11 +259,20 @@ def write_dir(report: LoopStatus, directory: str) -> None:
         name = session_file_name(session.sessionId)
         doc = LoopStatusSession(generatedAt=report.generatedAt, session=session)
         fsio.atomic_write(os.path.join(directory, name), dump_json(doc.model_dump(mode="json"), indent=True) + b"\n")
-        entries.append(IndexEntry(sessionId=session.sessionId, state=session.state, file=name,
-                                  transcriptPath=session.transcriptPath, lastEventAt=session.lastEventAt,
-                                  signals=[s.type for s in session.signals]))
+        entries.append(
+            IndexEntry(
+                sessionId=session.sessionId,
+                state=session.state,
+                file=name,
+                transcriptPath=session.transcriptPath,
+                lastEventAt=session.lastEventAt,
+                signals=[s.type for s in session.signals],
+            )
+        )
     index = LoopStatusIndex(generatedAt=report.generatedAt, sessions=entries, errors=report.errors)
-    fsio.atomic_write(os.path.join(directory, "index.json"), dump_json(index.model_dump(mode="json"), indent=True) + b"\n")
+    fsio.atomic_write(
+        os.path.join(directory, "index.json"), dump_json(index.model_dump(mode="json"), indent=True) + b"\n"
+    )
 
 
 def exit_code(report: LoopStatus) -> int:
@@ -243,7 +297,9 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "loop-status") ->
     """Options of ``loop-status``."""
     parser.add_argument("--json", action="store_true", help="print ecc.loop-status.v1 JSON")
     parser.add_argument("--write-dir", metavar="DIR", help="write index.json and sessions/<id>.json there (atomically)")
-    parser.add_argument("--exit-code", action="store_true", help="exit 2 on attention, 1 when a transcript is unreadable")
+    parser.add_argument(
+        "--exit-code", action="store_true", help="exit 2 on attention, 1 when a transcript is unreadable"
+    )
     parser.add_argument("--watch", action="store_true", help="scan repeatedly")
     parser.add_argument("--watch-count", type=int, default=None, metavar="N", help="with --watch: stop after N scans")
     parser.add_argument("--watch-interval-seconds", type=float, default=60.0, metavar="S", help="with --watch: pause")
@@ -269,7 +325,9 @@ def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str]
     done = 0
     while rounds is None or done < rounds:
         now = fixed_now or datetime.now(timezone.utc)
-        transcripts = [os.path.abspath(p) for p in args.transcript] if args.transcript else recent_transcripts(args.limit)
+        transcripts = (
+            [os.path.abspath(p) for p in args.transcript] if args.transcript else recent_transcripts(args.limit)
+        )
         report = build_report(transcripts, now, args.bash_threshold_seconds)
         if args.write_dir:
             write_dir(report, args.write_dir)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from pydantic import BaseModel
 
@@ -24,9 +24,14 @@ def _registry() -> dict[str, type[BaseModel]]:
     from ecc_hooks.models.loop_status import LoopStatus, LoopStatusIndex, LoopStatusSession
     from ecc_hooks.models.session import SessionSnapshot
 
-    return {"ecc.event.v1": Event, "ecc.hud-status.v1": HudStatus, "ecc.session.v1": SessionSnapshot,
-            "ecc.loop-status.v1": LoopStatus, "ecc.loop-status.index.v1": LoopStatusIndex,
-            "ecc.loop-status.session.v1": LoopStatusSession}
+    return {
+        "ecc.event.v1": Event,
+        "ecc.hud-status.v1": HudStatus,
+        "ecc.session.v1": SessionSnapshot,
+        "ecc.loop-status.v1": LoopStatus,
+        "ecc.loop-status.index.v1": LoopStatusIndex,
+        "ecc.loop-status.session.v1": LoopStatusSession,
+    }
 
 
 def render(model: type[BaseModel], schema_id: str) -> str:

@@ -42,8 +42,10 @@ def _sessions(args: argparse.Namespace) -> list[str]:
     if not sessions:
         from ecc_hooks.core import paths
 
-        raise UserError(f"no sessions recorded under {paths.sessions_dir()} (install the hooks with "
-                        "`ecc-hooks install`, or point ECC_HOOKS_HOME at the right place)")
+        raise UserError(
+            f"no sessions recorded under {paths.sessions_dir()} (install the hooks with "
+            "`ecc-hooks install`, or point ECC_HOOKS_HOME at the right place)"
+        )
     return sessions[:1]
 
 
@@ -66,7 +68,8 @@ def markdown(payload: HudStatus) -> str:
         "- **Agents:** " + (", ".join(f"{a.id} {a.state.value}" for a in payload.activeAgents) or "none"),
         f"- **Todos:** {todos.counts.pending} pending, {todos.counts.inProgress} in progress, "
         f"{todos.counts.completed} done" + (f"; now: {todos.inProgress}" if todos.inProgress else ""),
-        "- **Checks:** " + (", ".join(f"`{c.command}` {c.status.value}" for c in payload.checks.local) or "none seen")
+        "- **Checks:** "
+        + (", ".join(f"`{c.command}` {c.status.value}" for c in payload.checks.local) or "none seen")
         + ("" if payload.checks.remote else "; CI unknown"),
         f"- **Cost:** {usd}{budget} ({cost.trend.value})",
     ]

@@ -16,8 +16,12 @@ def add_arguments(parser: Any, name: str) -> None:
 
     parser.add_argument("--preview", action="store_true", help="render sample data instead of reading stdin")
     parser.add_argument("--theme", choices=sorted(THEMES), help="theme to preview (overrides the config's)")
-    parser.add_argument("--config", metavar="FILE", help="a statusline.toml to try (default: $ECC_HOOKS_HOME/statusline.toml)")
-    parser.add_argument("--width", type=int, metavar="N", help="columns (default: $COLUMNS, else the config's, else 120)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="a statusline.toml to try (default: $ECC_HOOKS_HOME/statusline.toml)"
+    )
+    parser.add_argument(
+        "--width", type=int, metavar="N", help="columns (default: $COLUMNS, else the config's, else 120)"
+    )
 
 
 def run_command(args: Any, name: str) -> int:
@@ -36,8 +40,18 @@ def run_command(args: Any, name: str) -> int:
     env = dict(os.environ)
     env.setdefault("HOME", "/home/dev")
     width = args.width or width_from(env, config)
-    lines = render_lines(sample.STDIN, sample.SNAPSHOT, config, width=width, now=sample.NOW, env=env,
-                         snapshot_age=5.0, config_error=error, color=color_from(env, config), theme=args.theme)
+    lines = render_lines(
+        sample.STDIN,
+        sample.SNAPSHOT,
+        config,
+        width=width,
+        now=sample.NOW,
+        env=env,
+        snapshot_age=5.0,
+        config_error=error,
+        color=color_from(env, config),
+        theme=args.theme,
+    )
     print("\n".join(lines))
     if error:
         print(f"ecc-hooks statusline: config problem: {error}", file=sys.stderr)

@@ -37,8 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "watch") -> None:
     mode.add_argument("--status", action="store_true", help="say whether a watcher runs (exit 1 when none)")
     mode.add_argument("--stop", action="store_true", help="stop the running watcher")
     mode.add_argument("--foreground", action="store_true", help="run the watcher in this process")
-    parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
-                        help=f"exit after this long without a change (default ${IDLE_EXIT_ENV} or {DEFAULT_IDLE_EXIT:.0f})")
+    parser.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"exit after this long without a change (default ${IDLE_EXIT_ENV} or {DEFAULT_IDLE_EXIT:.0f})",
+    )
     parser.add_argument("--step-ms", type=int, default=STEP_MS, help=argparse.SUPPRESS)
     parser.add_argument("--debounce-ms", type=int, default=DEBOUNCE_MS, help=argparse.SUPPRESS)
 
@@ -54,7 +59,9 @@ def run(args: argparse.Namespace, name: str = "watch") -> int:
         return 0
     if args.stop:
         pid = stop_running()
-        print(f"stopped the watcher for {home} (pid {pid})" if pid is not None else f"no watcher was running for {home}")
+        print(
+            f"stopped the watcher for {home} (pid {pid})" if pid is not None else f"no watcher was running for {home}"
+        )
         return 0
     idle = idle_exit_setting(args.idle_exit)
     if args.foreground:

@@ -13,14 +13,22 @@ RESERVED_OUTPUT_TOKENS = 20_000
 BUFFER_TOKENS = 13_000
 _TRUE = ("1", "true", "yes", "on")
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing import at run time (hot path)
+    from collections.abc import Mapping
 
-def env_flag(env, name: str) -> bool:  # type: ignore[no-untyped-def]
+
+def env_flag(env: Mapping[str, str], name: str) -> bool:
     """A boolean environment setting, the way Claude Code reads them ("1", "true", "yes", "on")."""
     return str(env.get(name, "")).strip().lower() in _TRUE
 
 
-def threshold(window: int, env, reserved: int = RESERVED_OUTPUT_TOKENS,  # type: ignore[no-untyped-def]
-              buffer: int = BUFFER_TOKENS) -> int | None:
+def threshold(
+    window: int,
+    env: Mapping[str, str],
+    reserved: int = RESERVED_OUTPUT_TOKENS,
+    buffer: int = BUFFER_TOKENS,
+) -> int | None:
     """Tokens at which Claude Code auto-compacts a ``window``-token context; None when it is disabled."""
     if env_flag(env, "DISABLE_AUTO_COMPACT") or env_flag(env, "DISABLE_COMPACT"):
         return None

@@ -45,7 +45,7 @@ def _relative_to_home(path: str) -> list[str] | None:
     home = paths.home()
     if not path.startswith(home + os.sep):
         return None
-    parts = path[len(home) + 1:].split(os.sep)
+    parts = path[len(home) + 1 :].split(os.sep)
     return parts if all(p and p not in (".", "..") for p in parts) else None
 
 
@@ -199,10 +199,7 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = 
     directory = os.path.dirname(path) or "."
     name = os.path.basename(path)
     parts = _relative_to_home(path)
-    if parts is not None:
-        dfd = _open_state_dir(parts[:-1], True)
-    else:
-        dfd = os.open(directory, _DIR_FLAGS)
+    dfd = _open_state_dir(parts[:-1], True) if parts is not None else os.open(directory, _DIR_FLAGS)
     try:
         tmp = f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dfd)
@@ -210,7 +207,7 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = 
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 if durable:
                     os.fsync(fd)
             finally:
@@ -236,7 +233,7 @@ def _field(index: int, doc: str) -> property:
     return property(lambda self: self[index], doc=doc)
 
 
-class Cursor(tuple):
+class Cursor(tuple[int, int, int]):
     """Where an incremental reader stopped: the file's identity (``dev``, ``ino``) and the byte ``offset`` read up to.
 
     A plain tuple subclass rather than a namedtuple: ``collections`` would cost the status line's
@@ -248,13 +245,13 @@ class Cursor(tuple):
     ino = _field(1, "Inode of the file read.")
     offset = _field(2, "Bytes consumed (always just after a newline).")
 
-    def __new__(cls, dev: int = 0, ino: int = 0, offset: int = 0) -> "Cursor":
+    def __new__(cls, dev: int = 0, ino: int = 0, offset: int = 0) -> Cursor:
         return tuple.__new__(cls, (dev, ino, offset))
 
-    def __getnewargs__(self) -> tuple:
+    def __getnewargs__(self) -> tuple[object, ...]:
         return tuple(self)
 
-    def _replace(self, **fields: int) -> "Cursor":
+    def _replace(self, **fields: int) -> Cursor:
         """A copy with some fields changed (namedtuple's spelling)."""
         return Cursor(fields.get("dev", self[0]), fields.get("ino", self[1]), fields.get("offset", self[2]))
 
@@ -277,7 +274,7 @@ def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> t
     return block.data[:-1].split(b"\n"), block.cursor
 
 
-class Block(tuple):
+class Block(tuple[bytes, "Cursor", bool]):
     """What ``read_new_block`` returns: complete lines as one bytes object (``data``), the new
     ``cursor``, and whether the file was read again from the start (``reset``: replaced,
     truncated or rewritten in place)."""
@@ -287,10 +284,10 @@ class Block(tuple):
     cursor = _field(1, "Where the next read starts.")
     reset = _field(2, "True when the file was read again from the start.")
 
-    def __new__(cls, data: bytes, cursor: Cursor, reset: bool) -> "Block":
+    def __new__(cls, data: bytes, cursor: Cursor, reset: bool) -> Block:
         return tuple.__new__(cls, (data, cursor, reset))
 
-    def __getnewargs__(self) -> tuple:
+    def __getnewargs__(self) -> tuple[object, ...]:
         return tuple(self)
 
 
@@ -347,8 +344,7 @@ def read_new_block(path: str, cursor: Cursor, max_bytes: int = 1 << 22, guard: b
 # ---------------------------------------------------------------------------- stdin (hook and status line)
 
 
-def read_payload(fd: int, cap: int, timeout: float,
-                 tail_size: int = 0) -> tuple[bytes, bytes, str | None]:
+def read_payload(fd: int, cap: int, timeout: float, tail_size: int = 0) -> tuple[bytes, bytes, str | None]:
     """Read stdin until EOF: the first ``cap`` bytes, the last ``tail_size`` bytes past them, and a problem or None.
 
     The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
@@ -382,7 +378,7 @@ def read_payload(fd: int, cap: int, timeout: float,
             kept += len(piece)
             if len(piece) < len(chunk):
                 problem = "oversized"
-                tail = chunk[len(piece):][-tail_size:] if tail_size > 0 else b""
+                tail = chunk[len(piece) :][-tail_size:] if tail_size > 0 else b""
         else:
             problem = "oversized"
             if tail_size > 0:

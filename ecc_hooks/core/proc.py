@@ -11,8 +11,9 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
+from typing import Optional
 
 OUTPUT_CAP = 64 << 20  # bytes kept of each of stdout and stderr
 
@@ -42,25 +43,43 @@ class Result:
         return self.err.decode("utf-8", "replace")
 
 
-def clean_env(drop_prefixes: Sequence[str] = (), set_vars: Optional[Mapping[str, str]] = None,
-              base: Optional[Mapping[str, str]] = None) -> dict[str, str]:
+def clean_env(
+    drop_prefixes: Sequence[str] = (),
+    set_vars: Optional[Mapping[str, str]] = None,
+    base: Optional[Mapping[str, str]] = None,
+) -> dict[str, str]:
     """``base`` (default ``os.environ``) without variables starting with any of ``drop_prefixes``, plus ``set_vars``."""
-    env = {k: v for k, v in (os.environ if base is None else base).items()
-           if not any(k.startswith(p) for p in drop_prefixes)}
+    env = {
+        k: v
+        for k, v in (os.environ if base is None else base).items()
+        if not any(k.startswith(p) for p in drop_prefixes)
+    }
     env.update(set_vars or {})
     return env
 
 
-def run(argv: Sequence[str], *, cwd: Optional[str] = None, timeout: float = 10.0, input: Optional[bytes] = None,
-        env: Optional[Mapping[str, str]] = None) -> Result:
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[str] = None,
+    timeout: float = 10.0,
+    input: Optional[bytes] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Result:
     """Run ``argv`` (no shell) in its own process group; kill the group at ``timeout`` seconds."""
     started = time.monotonic()
     if timeout <= 0:
         return Result(None, error="timeout")
     try:
-        proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None,
-                                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     except FileNotFoundError:
         return Result(None, error=f"not found: {argv[0]}")
     except OSError as exc:
@@ -74,7 +93,7 @@ def run(argv: Sequence[str], *, cwd: Optional[str] = None, timeout: float = 10.0
     return Result(proc.returncode, out[:OUTPUT_CAP], err[:OUTPUT_CAP], None, time.monotonic() - started)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

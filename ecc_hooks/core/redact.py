@@ -45,8 +45,11 @@ _RULES: list[tuple[tuple[str, ...], str, str]] = [
     # JSON Web Tokens: header.payload.signature, the first two base64url JSON objects ("eyJ").
     (("eyj",), _START + r"eyJ[A-Za-z0-9_\-]{6,}\.eyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*", MASK),
     (("sk-",), _START + r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{8,}", "sk-" + MASK),
-    (("sk_live", "rk_live", "sk_test", "rk_test", "whsec_"),
-     r"(?:(?:sk|rk)_(?:live|test)|whsec)_[A-Za-z0-9]{8,}", MASK),
+    (
+        ("sk_live", "rk_live", "sk_test", "rk_test", "whsec_"),
+        r"(?:(?:sk|rk)_(?:live|test)|whsec)_[A-Za-z0-9]{8,}",
+        MASK,
+    ),
     (("akia", "asia"), _START + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])", MASK),
     (("ghp_", "gho_", "ghs_", "ghu_", "ghr_"), r"gh[pousr]_[A-Za-z0-9]{16,}", MASK),
     (("github_pat_",), r"github_pat_[A-Za-z0-9_]{16,}", MASK),
@@ -79,9 +82,11 @@ _RULES: list[tuple[tuple[str, ...], str, str]] = [
         r"\1" + MASK,
     ),
     # mysql/mariadb -pPASSWORD (the password glued to -p).
-    (("mysql", "mariadb"), r"(?i)(" + _START + r"(?:mysql|mariadb)[\w-]*\b[^\n|;&]*?" + _FLAG_START + r"-p)(?=[^\s-])("
-     + _WORD + ")",
-     r"\1" + MASK),
+    (
+        ("mysql", "mariadb"),
+        r"(?i)(" + _START + r"(?:mysql|mariadb)[\w-]*\b[^\n|;&]*?" + _FLAG_START + r"-p)(?=[^\s-])(" + _WORD + ")",
+        r"\1" + MASK,
+    ),
     (
         ("pass", "secret", "token", "key", "credential", "auth", "pwd"),
         r"(?i)(" + _FLAG_START + r"--?[\w-]*" + _KEYWORDS + r"(?:[=\s]+))(" + _WORD + ")",
@@ -94,13 +99,17 @@ _RULES: list[tuple[tuple[str, ...], str, str]] = [
     ),
 ]
 
-_compiled: list = [None] * len(_RULES)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+
+_compiled: list[re.Pattern[str] | None] = [None] * len(_RULES)
 _KEY_TRIGGERS = ("pass", "secret", "token", "key", "credential", "auth", "pwd")
-_secret_key = None
-_secret_flag = None
+_secret_key: re.Pattern[str] | None = None
+_secret_flag: re.Pattern[str] | None = None
 
 
-def _pattern(index: int):  # -> re.Pattern[str]
+def _pattern(index: int) -> re.Pattern[str]:
     compiled = _compiled[index]
     if compiled is None:
         import re  # only once a trigger fired: most strings never need it
@@ -119,6 +128,15 @@ def redact(text: str, limit: int | None = SCAN_LIMIT) -> str:
         floor = max(limit - 4096, 0)
         cut = text.rfind(" ", floor, limit)
         text = text[: cut if cut > 0 else floor]
+    for _ in range(3):  # a mask can expose a neighbour (AKIA...sk-...): run again until nothing changes
+        masked = _one_pass(text)
+        if masked == text:
+            break
+        text = masked
+    return text
+
+
+def _one_pass(text: str) -> str:
     lowered = text.lower()
     for index, (triggers, _, replacement) in enumerate(_RULES):
         if any(t in lowered for t in triggers):
@@ -173,7 +191,7 @@ def redact_tree(value: object) -> object:
             out[key] = redact_tree(item)
         return out
     if isinstance(value, list):
-        items = []
+        items: list[object] = []
         mask_next = False
         for item in value:
             if mask_next and isinstance(item, (str, int, float)) and not isinstance(item, bool):

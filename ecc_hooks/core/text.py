@@ -27,7 +27,9 @@ _C1 = {0x7F: None} | {c: None for c in range(0x80, 0xA0)}
 # the word joiner family and Unicode tag characters hide text.
 _INVISIBLE_CODES = (
     [0x061C, 0x115F, 0x1160, 0x180E, 0x3164, 0xFEFF, 0xFFA0]
-    + list(range(0x200B, 0x2010)) + list(range(0x2028, 0x202F)) + list(range(0x2060, 0x2070))
+    + list(range(0x200B, 0x2010))
+    + list(range(0x2028, 0x202F))
+    + list(range(0x2060, 0x2070))
     + list(range(0xE0000, 0xE0080))
 )
 _INVISIBLE = {c: None for c in _INVISIBLE_CODES}
@@ -108,14 +110,21 @@ def json_inert(text: str) -> str:
 def dump_json(value: Any, indent: bool = False) -> bytes:
     """JSON for a person's terminal or a file others read: string values redacted, every risky character escaped.
 
-    ``value`` is plain JSON data (``model_dump(mode="json")`` for a model). Keys are ours and kept.
+    ``value`` is plain JSON data (``model_dump(mode="json")`` for a model). Keys are ours and kept. Standard
+    library ``json``: our documents are small, and the core layer imports nothing outside the standard library.
     """
-    import orjson
+    import json
 
     from ecc_hooks.core.redact import redact_strings
 
-    data = orjson.dumps(redact_strings(value), option=orjson.OPT_INDENT_2 if indent else 0)
-    return json_inert(data.decode("utf-8")).encode("utf-8")
+    text = json.dumps(
+        redact_strings(value),
+        ensure_ascii=False,
+        allow_nan=False,
+        indent=2 if indent else None,
+        separators=(",", ": ") if indent else (",", ":"),
+    )
+    return json_inert(text).encode("utf-8")
 
 
 def resume_command(session_id: str, cwd: str | None = None) -> str:
@@ -123,6 +132,7 @@ def resume_command(session_id: str, cwd: str | None = None) -> str:
     with ``-`` joined to its option (``--resume=-x``) so it can never be read as a flag of its own."""
     import shlex
 
-    resume = (shlex.quote(f"--resume={session_id}") if session_id.startswith("-")
-              else f"--resume {shlex.quote(session_id)}")
+    resume = (
+        shlex.quote(f"--resume={session_id}") if session_id.startswith("-") else f"--resume {shlex.quote(session_id)}"
+    )
     return (f"cd {shlex.quote(cwd)} && " if cwd else "") + f"claude {resume}"

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Optional
 
 from ecc_hooks.core import paths
-from ecc_hooks.handoff.adapters import Inspection
 from ecc_hooks.core.fsio import atomic_write
 from ecc_hooks.core.text import human
 from ecc_hooks.core.timestamps import iso
+from ecc_hooks.handoff.adapters import Inspection
 
 
 def _line(text: object) -> str:
@@ -33,9 +33,12 @@ def render(inspection: Inspection) -> str:
     """The handoff as markdown: objective, what was done, checks, open todos, risks, cost, how to resume."""
     d = inspection.details
     snap = inspection.snapshot
-    out = [f"# Handoff: {d.title}", "",
-           f"- Session: `{snap.session.id}` ({snap.session.kind.value}, {snap.session.state.value})",
-           f"- Adapter: `{snap.adapterId}`"]
+    out = [
+        f"# Handoff: {d.title}",
+        "",
+        f"- Session: `{snap.session.id}` ({snap.session.kind.value}, {snap.session.state.value})",
+        f"- Adapter: `{snap.adapterId}`",
+    ]
     if d.worktree:
         out.append(f"- Worktree: `{d.worktree}`")
     if d.branch:
@@ -59,8 +62,10 @@ def render(inspection: Inspection) -> str:
     else:
         out.append("- Commits since the session began: none")
     for worker in d.workers:
-        out.append(f"- Worker `{worker['id']}`: {worker['state']} ({worker['health']}), branch "
-                   f"{_code(worker['branch']) if worker['branch'] else 'unknown'}")
+        out.append(
+            f"- Worker `{worker['id']}`: {worker['state']} ({worker['health']}), branch "
+            f"{_code(worker['branch']) if worker['branch'] else 'unknown'}"
+        )
         if worker["objective"]:
             out.append(f"  - Objective: {_line(worker['objective'])}")
         out += [f"  - {_line(item)}" for item in worker["summary"]]
@@ -69,8 +74,10 @@ def render(inspection: Inspection) -> str:
     out += ["## Checks"]
     checks = [f"- {c['status']}: {_code(c['command'])}" for c in d.checks]
     checks += [f"- {v}: validation by `{w['id']}`" for w in d.workers for v in w["validation"]]
-    checks += [f"- failed: {_code(c['command'])}" + (f" ({_line(c['error'].splitlines()[0])})" if c.get("error")
-                                                      else "") for c in d.failed_commands]
+    checks += [
+        f"- failed: {_code(c['command'])}" + (f" ({_line(c['error'].splitlines()[0])})" if c.get("error") else "")
+        for c in d.failed_commands
+    ]
     out += checks or ["- none recorded"]
     out.append("")
 

@@ -11,13 +11,42 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
 
-from ecc_hooks.models.hud import Agent, AgentState, BlockedControl, Checks, CheckStatus, Context, ContextWindow, Cost, CostTrend, GitHubSync, HandoffSync, HudStatus, LastTool, LinearSync, LocalCheck, Pressure, QueueState, RemoteCheck, Risk, RiskStatus, SessionControl, SessionControls, Sync, TodoCounts, Todos, ToolCalls, ToolStatus
 from ecc_hooks.core.timestamps import iso, parse_iso
+from ecc_hooks.models.hud import (
+    Agent,
+    AgentState,
+    BlockedControl,
+    Checks,
+    CheckStatus,
+    Context,
+    ContextWindow,
+    Cost,
+    CostTrend,
+    GitHubSync,
+    HandoffSync,
+    HudStatus,
+    LastTool,
+    LinearSync,
+    LocalCheck,
+    Pressure,
+    QueueState,
+    RemoteCheck,
+    Risk,
+    RiskStatus,
+    SessionControl,
+    SessionControls,
+    Sync,
+    TodoCounts,
+    Todos,
+    ToolCalls,
+    ToolStatus,
+)
 from ecc_hooks.sources.usage import SessionUsage, budget_trend
 
 STALE_TOOL_SECONDS = 600.0  # a call pending longer than this is stale (long builds stay under it)
@@ -84,7 +113,7 @@ class SessionState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SessionState":
+    def from_dict(cls, data: dict[str, Any]) -> SessionState:
         """Inverse of ``to_dict``; unknown keys (from a newer writer) are ignored."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
@@ -107,9 +136,19 @@ def _list(value: object) -> list[Any]:
 TERMINAL_AGENT_STATES = frozenset({"completed", "failed", "stopped"})
 # Status words seen in background_tasks, task notifications and Agent tool results.
 _AGENT_STATUS = {
-    "running": "running", "in_progress": "running", "pending": "running", "async_launched": "running",
-    "started": "running", "completed": "completed", "done": "completed", "success": "completed",
-    "failed": "failed", "error": "failed", "killed": "stopped", "stopped": "stopped", "cancelled": "stopped",
+    "running": "running",
+    "in_progress": "running",
+    "pending": "running",
+    "async_launched": "running",
+    "started": "running",
+    "completed": "completed",
+    "done": "completed",
+    "success": "completed",
+    "failed": "failed",
+    "error": "failed",
+    "killed": "stopped",
+    "stopped": "stopped",
+    "cancelled": "stopped",
     "canceled": "stopped",
 }
 
@@ -209,8 +248,10 @@ def _on_pre_tool(state: SessionState, ev: dict[str, Any]) -> None:
             if check:
                 _set_check(state, check, "pending", ts, tool_id)
     if tool in ("Agent", "Task") and tool_id is not None:
-        state.launches[tool_id] = {"objective": _str(inp.get("description")) or _str(inp.get("prompt")),
-                                   "agentType": _str(inp.get("subagentType"))}
+        state.launches[tool_id] = {
+            "objective": _str(inp.get("description")) or _str(inp.get("prompt")),
+            "agentType": _str(inp.get("subagentType")),
+        }
     if not ev.get("agentId"):
         state.turn_state = "running"
 
@@ -266,7 +307,8 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
         if isinstance(todos, list):
             state.todo_list = [
                 {k: t[k] for k in ("content", "status", "activeForm") if isinstance(t.get(k), str)}
-                for t in todos if isinstance(t, dict)
+                for t in todos
+                if isinstance(t, dict)
             ]
             state.task_source = "todo"
     elif tool == "TaskCreate":
@@ -291,16 +333,23 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
         del state.files_changed[:-200]
 
 
-def _on_agent_result(state: SessionState, ev: dict[str, Any], tool_id: Optional[str], inp: dict[str, Any],
-                     resp: dict[str, Any], ts: Optional[str]) -> None:
+def _on_agent_result(
+    state: SessionState,
+    ev: dict[str, Any],
+    tool_id: Optional[str],
+    inp: dict[str, Any],
+    resp: dict[str, Any],
+    ts: Optional[str],
+) -> None:
     """An Agent call returned: a background launch (``async_launched`` + agentId) or a finished run."""
     launch = state.launches.pop(tool_id, {}) if tool_id else {}
     agent_id = _str(resp.get("agentId"))
     if not agent_id:
         return
     agent = _agent(state, agent_id)
-    agent["objective"] = (agent.get("objective") or launch.get("objective") or _str(inp.get("description"))
-                          or _str(inp.get("prompt")))
+    agent["objective"] = (
+        agent.get("objective") or launch.get("objective") or _str(inp.get("description")) or _str(inp.get("prompt"))
+    )
     agent["agentType"] = agent.get("agentType") or launch.get("agentType") or _str(inp.get("subagentType"))
     agent["toolUseId"] = tool_id
     status = _str(resp.get("status")) or ""
@@ -318,8 +367,9 @@ def _on_task_create(state: SessionState, inp: dict[str, Any], resp: dict[str, An
     task_id = _str(resp.get("taskId"))
     if task_id is None:
         # No id in the result: the TaskCreated hook (fired between Pre and Post) may have named it.
-        task_id = next((k for k, t in state.tasks.items() if not t.get("viaTool") and t.get("subject") == subject),
-                       None) or (f"tool:{tool_id}" if tool_id else None)
+        task_id = next(
+            (k for k, t in state.tasks.items() if not t.get("viaTool") and t.get("subject") == subject), None
+        ) or (f"tool:{tool_id}" if tool_id else None)
     if task_id is None:
         return
     task = state.tasks.setdefault(task_id, {"status": "pending"})
@@ -452,9 +502,24 @@ HANDLERS: dict[str, Callable[[SessionState, dict[str, Any]], None]] = {
     "SessionEnd": _on_session_end,
 }
 # Recorded but nothing for the HUD in them (besides their time and cwd).
-IGNORED_EVENTS = frozenset({"PostToolBatch", "InstructionsLoaded", "UserPromptExpansion", "MessageDisplay", "Setup",
-                            "ConfigChange", "CwdChanged", "DirectoryAdded", "FileChanged", "TeammateIdle",
-                            "Elicitation", "ElicitationResult", "PreModelSwitch", "PostModelSwitch"})
+IGNORED_EVENTS = frozenset(
+    {
+        "PostToolBatch",
+        "InstructionsLoaded",
+        "UserPromptExpansion",
+        "MessageDisplay",
+        "Setup",
+        "ConfigChange",
+        "CwdChanged",
+        "DirectoryAdded",
+        "FileChanged",
+        "TeammateIdle",
+        "Elicitation",
+        "ElicitationResult",
+        "PreModelSwitch",
+        "PostModelSwitch",
+    }
+)
 
 
 def fold(state: SessionState, event: dict[str, Any]) -> SessionState:
@@ -537,16 +602,20 @@ def pressure_for(remaining_pct: Optional[float]) -> Pressure:
     return Pressure.normal
 
 
-def session_controls(*, transcript: bool, claude: bool, git_worktree: bool, gh_ready: bool,
-                     remote_repo: bool) -> dict[str, Any]:
+def session_controls(
+    *, transcript: bool, claude: bool, git_worktree: bool, gh_ready: bool, remote_repo: bool
+) -> dict[str, Any]:
     """Which session controls work here, and why the others do not (facts gathered by the caller)."""
     supported = ["status"]
     blocked = []
     if transcript and claude:
         supported.append("resume")
     else:
-        why = [w for w, ok in (("the session's transcript is missing", transcript),
-                                ("no `claude` binary on PATH", claude)) if not ok]
+        why = [
+            w
+            for w, ok in (("the session's transcript is missing", transcript), ("no `claude` binary on PATH", claude))
+            if not ok
+        ]
         blocked.append({"control": "resume", "reason": "; ".join(why)})
     if git_worktree:
         supported.append("diff")
@@ -555,24 +624,36 @@ def session_controls(*, transcript: bool, claude: bool, git_worktree: bool, gh_r
     if gh_ready and remote_repo:
         supported.append("pr")
     else:
-        why = [w for w, ok in (("gh is not installed or not authenticated", gh_ready),
-                                ("the repository has no GitHub origin remote", remote_repo)) if not ok]
+        why = [
+            w
+            for w, ok in (
+                ("gh is not installed or not authenticated", gh_ready),
+                ("the repository has no GitHub origin remote", remote_repo),
+            )
+            if not ok
+        ]
         blocked.append({"control": "pr", "reason": "; ".join(why)})
     for control in ("create", "stop", "mergeQueue", "conflictQueue"):
         blocked.append({"control": control, "reason": ORCHESTRATION_REASON})
     order = [c.value for c in SessionControl]
-    return {"supported": sorted(supported, key=order.index),
-            "blocked": sorted(blocked, key=lambda b: order.index(b["control"]))}
+    return {
+        "supported": sorted(supported, key=order.index),
+        "blocked": sorted(blocked, key=lambda b: order.index(b["control"])),
+    }
 
 
 def _todos(state: SessionState) -> Todos:
     items: list[dict[str, Any]]
     if state.task_source == "todo" and state.todo_list is not None:
-        items = [{"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("content"))}
-                 for t in state.todo_list]
+        items = [
+            {"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("content"))}
+            for t in state.todo_list
+        ]
     else:
-        items = [{"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("subject"))}
-                 for t in state.tasks.values()]
+        items = [
+            {"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("subject"))}
+            for t in state.tasks.values()
+        ]
     counts = TodoCounts(
         pending=sum(1 for t in items if t["status"] == "pending"),
         inProgress=sum(1 for t in items if t["status"] == "in_progress"),
@@ -591,8 +672,15 @@ def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Ag
             agent_state = "stopped"  # the client exited; its background agents went with it
         elif agent_state == "running" and updated and (now - updated).total_seconds() > stale_seconds:
             agent_state = "stale"
-        agents.append(Agent(id=data["id"], state=AgentState(agent_state), objective=_str(data.get("objective")),
-                            agentType=_str(data.get("agentType")), updatedAt=_str(data.get("updatedAt"))))
+        agents.append(
+            Agent(
+                id=data["id"],
+                state=AgentState(agent_state),
+                objective=_str(data.get("objective")),
+                agentType=_str(data.get("agentType")),
+                updatedAt=_str(data.get("updatedAt")),
+            )
+        )
     # Live agents first, then the most recently updated.
     agents.sort(key=lambda a: getattr(a, "updatedAt", None) or "", reverse=True)
     agents.sort(key=lambda a: a.state not in (AgentState.running, AgentState.waiting))
@@ -606,8 +694,9 @@ def _trend(cost: Optional[float], inputs: PayloadInputs, burn: Optional[Decimal]
         # repr: the float's shortest text, i.e. the figure as printed (0.04, not 0.040000000000000000832)
         return None if value is None else Decimal(repr(value))
 
-    return CostTrend(budget_trend(inputs.budget_policy, exact(cost), exact(inputs.budget_usd),
-                                  inputs.budget_configured, burn))
+    return CostTrend(
+        budget_trend(inputs.budget_policy, exact(cost), exact(inputs.budget_usd), inputs.budget_configured, burn)
+    )
 
 
 def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
@@ -641,11 +730,19 @@ def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
     def diff(a: Optional[float], b: Optional[float]) -> Optional[float]:
         return round(a - b, 9) + 0.0 if a is not None and b is not None else None  # + 0.0: no "-0.0"
 
-    cost = Cost(sessionUsd=session_usd, budgetUsd=budget, trend=trend, source=source, reportedUsd=reported,
-                computedUsd=computed, differenceUsd=diff(reported, computed),
-                transcriptReportedUsd=transcript_reported,
-                transcriptDifferenceUsd=diff(transcript_reported, computed),
-                burnRateUsdPerHour=burn, unknownModels=unknown_models)
+    cost = Cost(
+        sessionUsd=session_usd,
+        budgetUsd=budget,
+        trend=trend,
+        source=source,
+        reportedUsd=reported,
+        computedUsd=computed,
+        differenceUsd=diff(reported, computed),
+        transcriptReportedUsd=transcript_reported,
+        transcriptDifferenceUsd=diff(transcript_reported, computed),
+        burnRateUsdPerHour=burn,
+        unknownModels=unknown_models,
+    )
     return cost, reasons
 
 
@@ -661,9 +758,14 @@ def _context_window(inputs: PayloadInputs) -> ContextWindow:
     if pressure == Pressure.unknown:
         pressure = pressure_for(remaining)
     size = window.get("context_window_size")
-    return ContextWindow(remainingPct=remaining, pressure=pressure, source=source,
-                         windowSize=size if isinstance(size, int) and not isinstance(size, bool)
-                         else (ctx.window if ctx is not None else None))
+    return ContextWindow(
+        remainingPct=remaining,
+        pressure=pressure,
+        source=source,
+        windowSize=size
+        if isinstance(size, int) and not isinstance(size, bool)
+        else (ctx.window if ctx is not None else None),
+    )
 
 
 def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
@@ -677,14 +779,26 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         usage_model = usage.context.model or (usage.models[-1].model if usage.models else None)
     model = _str(_dict(inputs.sensor.get("model")).get("id")) or state.model or usage_model
     context_window = _context_window(inputs)
-    context = Context(model=model, repo=_str(git.get("repo")), branch=_str(git.get("branch")),
-                      worktree=_str(git.get("worktree")) or state.cwd, sessionId=state.session_id,
-                      contextWindow=context_window, detached=git.get("detached"),
-                      linkedWorktree=git.get("linked_worktree"), cwd=state.cwd, turnState=state.turn_state,
-                      dirty=git.get("dirty"), ahead=git.get("ahead"), behind=git.get("behind"),
-                      upstream=_str(git.get("upstream")))
+    context = Context(
+        model=model,
+        repo=_str(git.get("repo")),
+        branch=_str(git.get("branch")),
+        worktree=_str(git.get("worktree")) or state.cwd,
+        sessionId=state.session_id,
+        contextWindow=context_window,
+        detached=git.get("detached"),
+        linkedWorktree=git.get("linked_worktree"),
+        cwd=state.cwd,
+        turnState=state.turn_state,
+        dirty=git.get("dirty"),
+        ahead=git.get("ahead"),
+        behind=git.get("behind"),
+        upstream=_str(git.get("upstream")),
+    )
     if context_window.pressure in (Pressure.high, Pressure.critical):
-        left = f"{context_window.remainingPct:.0f}% left" if context_window.remainingPct is not None else "near compaction"
+        left = (
+            f"{context_window.remainingPct:.0f}% left" if context_window.remainingPct is not None else "near compaction"
+        )
         reasons.append(f"context {context_window.pressure.value}: {left}")
 
     stale = 0
@@ -696,18 +810,32 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         reasons.append(f"{stale} tool call(s) pending over {inputs.stale_tool_seconds:.0f}s")
     last = state.last_tool
     tool_calls = ToolCalls(
-        total=state.tool_total, pending=len(state.pending), stale=stale,
-        lastTool=LastTool(name=_str(last.get("name")),
-                          status=ToolStatus(last["status"]) if last.get("status") in ToolStatus.__members__
-                          else ToolStatus.unknown,
-                          finishedAt=_str(last.get("finishedAt"))) if last else None,
-        failures=state.tool_failures, interrupted=state.tool_interrupted, subagentCalls=state.subagent_tool_total,
+        total=state.tool_total,
+        pending=len(state.pending),
+        stale=stale,
+        lastTool=LastTool(
+            name=_str(last.get("name")),
+            status=ToolStatus(last["status"]) if last.get("status") in ToolStatus.__members__ else ToolStatus.unknown,
+            finishedAt=_str(last.get("finishedAt")),
+        )
+        if last
+        else None,
+        failures=state.tool_failures,
+        interrupted=state.tool_interrupted,
+        subagentCalls=state.subagent_tool_total,
         running=sorted({c["name"] for c in state.pending.values() if _str(c.get("name"))}),
     )
 
-    local = [LocalCheck(command=cmd, status=CheckStatus(c.get("status")) if c.get("status") in
-                        ("pass", "fail", "pending", "skipped") else CheckStatus.unknown, at=c.get("at"))
-             for cmd, c in state.checks.items()]
+    local = [
+        LocalCheck(
+            command=cmd,
+            status=CheckStatus(c.get("status"))
+            if c.get("status") in ("pass", "fail", "pending", "skipped")
+            else CheckStatus.unknown,
+            at=c.get("at"),
+        )
+        for cmd, c in state.checks.items()
+    ]
     remote = [RemoteCheck(**c) for c in (inputs.remote_checks or [])]
     failing = [c.command for c in local if c.status == CheckStatus.fail]
     failing += [c.name for c in remote if c.status == CheckStatus.fail]
@@ -735,8 +863,13 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         reasons.append("context usage unknown")
     else:
         risk_status = RiskStatus.ok
-    risk = Risk(status=risk_status, reasons=reasons, dirtyWorktree=git.get("dirty"), conflicts=conflicts,
-                manualReviewRequired=None if risk_status == RiskStatus.unknown else risk_status != RiskStatus.ok)
+    risk = Risk(
+        status=risk_status,
+        reasons=reasons,
+        dirtyWorktree=git.get("dirty"),
+        conflicts=conflicts,
+        manualReviewRequired=None if risk_status == RiskStatus.unknown else risk_status != RiskStatus.ok,
+    )
 
     github = inputs.github or {}
     queue = QueueState()
@@ -757,8 +890,15 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         handoff=HandoffSync(path=handoff.get("path"), written=bool(handoff.get("written"))),
     )
     return HudStatus(
-        generatedAt=iso(now), context=context, toolCalls=tool_calls,
-        activeAgents=_agents(state, now, inputs.stale_agent_seconds), todos=_todos(state),
-        checks=Checks(local=local, remote=remote), cost=cost, risk=risk, queueState=queue,
-        sessionControls=session_controls_model, sync=sync,
+        generatedAt=iso(now),
+        context=context,
+        toolCalls=tool_calls,
+        activeAgents=_agents(state, now, inputs.stale_agent_seconds),
+        todos=_todos(state),
+        checks=Checks(local=local, remote=remote),
+        cost=cost,
+        risk=risk,
+        queueState=queue,
+        sessionControls=session_controls_model,
+        sync=sync,
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Optional
 
 import orjson
 
@@ -54,11 +55,14 @@ def list_sessions() -> list[tuple[str, int]]:
 def resolve_session(session_id: str) -> str:
     """Check a session id given by a user: safe as a path component and with a journal, else UserError."""
     if paths.sanitize_session_id(session_id) != session_id:
-        raise UserError(f"not a valid session id: {session_id!r} (ids are the session_id Claude Code reports; "
-                        "list them with --all)")
+        raise UserError(
+            f"not a valid session id: {session_id!r} (ids are the session_id Claude Code reports; list them with --all)"
+        )
     if not os.path.isfile(paths.journal_path(session_id)):
-        raise UserError(f"no journal for session {session_id!r} under {paths.sessions_dir()} "
-                        "(is ECC_HOOKS_HOME right? list sessions with --all)")
+        raise UserError(
+            f"no journal for session {session_id!r} under {paths.sessions_dir()} "
+            "(is ECC_HOOKS_HOME right? list sessions with --all)"
+        )
     return session_id
 
 
@@ -115,8 +119,9 @@ def linear_from_env(env: Mapping[str, str]) -> Optional[dict[str, Any]]:
     return {
         "project": project,
         "health": env.get(LINEAR_ENV["health"], "").strip() or None,
-        "issueCapacityBlocked": {"1": True, "true": True, "yes": True, "0": False, "false": False,
-                                 "no": False}.get(blocked),
+        "issueCapacityBlocked": {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
+            blocked
+        ),
         "latestStatusUpdateId": env.get(LINEAR_ENV["latestStatusUpdateId"], "").strip() or None,
     }
 
@@ -134,9 +139,15 @@ def usage_for(transcript_path: Optional[str], sensor: dict[str, Any], env: Mappi
 # ---------------------------------------------------------------------------- payload
 
 
-def gather_inputs(session_id: str, state: aggregate.SessionState, *, now: datetime,
-                  env: Optional[Mapping[str, str]] = None, git_timeout: float = gitstate.DEFAULT_TIMEOUT,
-                  use_gh: bool = True) -> aggregate.PayloadInputs:
+def gather_inputs(
+    session_id: str,
+    state: aggregate.SessionState,
+    *,
+    now: datetime,
+    env: Optional[Mapping[str, str]] = None,
+    git_timeout: float = gitstate.DEFAULT_TIMEOUT,
+    use_gh: bool = True,
+) -> aggregate.PayloadInputs:
     """Everything besides the journal that the payload of ``session_id`` needs, read from disk, git and gh.
 
     It reads the sensor, the transcripts, git and gh, then derives the rest in ``inputs_from_parts``
@@ -166,10 +177,17 @@ def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: A
     return aggregate.build_payload(state, gather_inputs(session_id, state, now=now, **kwargs))
 
 
-def inputs_from_parts(session_id: str, state: aggregate.SessionState, *, now: datetime, sensor: dict[str, Any],
-                      usage: Any, git: gitstate.GitState, env: Optional[Mapping[str, str]] = None,
-                      gh: Optional[tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]] = None
-                      ) -> aggregate.PayloadInputs:
+def inputs_from_parts(
+    session_id: str,
+    state: aggregate.SessionState,
+    *,
+    now: datetime,
+    sensor: dict[str, Any],
+    usage: Any,
+    git: gitstate.GitState,
+    env: Optional[Mapping[str, str]] = None,
+    gh: Optional[tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]] = None,
+) -> aggregate.PayloadInputs:
     """``gather_inputs`` for a caller that already holds the sensor, the usage and git (the watcher's seam).
 
     The watcher keeps an incremental ``UsageTracker`` and cached git/gh facts, so it hands them in
@@ -184,14 +202,26 @@ def inputs_from_parts(session_id: str, state: aggregate.SessionState, *, now: da
     budget, configured = budget_from_env(env)
     try:
         policy = dict(default_price_table().budget)
-    except Exception:  # noqa: BLE001  (a broken price override must not hide the rest of the HUD)
+    except Exception:
         policy = {}
     controls = aggregate.session_controls(
-        transcript=bool(transcript and os.path.isfile(transcript)), claude=shutil.which("claude") is not None,
-        git_worktree=git.worktree is not None, gh_ready=ready, remote_repo=git.repo is not None,
+        transcript=bool(transcript and os.path.isfile(transcript)),
+        claude=shutil.which("claude") is not None,
+        git_worktree=git.worktree is not None,
+        gh_ready=ready,
+        remote_repo=git.repo is not None,
     )
     return aggregate.PayloadInputs(
-        now=now, sensor=sensor, usage=usage, git=git.to_dict(), remote_checks=remote, github=github,
-        budget_usd=None if budget is None else float(budget), budget_configured=configured, budget_policy=policy,
-        linear=linear_from_env(env), handoff=handoff_info(session_id), controls=controls,
+        now=now,
+        sensor=sensor,
+        usage=usage,
+        git=git.to_dict(),
+        remote_checks=remote,
+        github=github,
+        budget_usd=None if budget is None else float(budget),
+        budget_configured=configured,
+        budget_policy=policy,
+        linear=linear_from_env(env),
+        handoff=handoff_info(session_id),
+        controls=controls,
     )

@@ -25,7 +25,6 @@ import errno
 import fcntl
 import os
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,12 +33,11 @@ from typing import Any, Optional
 
 import orjson
 
-from ecc_hooks.hud import aggregate
-from ecc_hooks.core import fsio
-from ecc_hooks.core import paths
+from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json
+from ecc_hooks.hud import aggregate
 
 STATE_SCHEMA = "ecc.watch-state.v1"
 STEP_MS = 20  # watchfiles' change-set check interval: the latency floor and the idle wake-up rate
@@ -55,10 +53,18 @@ OWN_FILES = frozenset({"hud.json", "watch-state.json", "statusline.last", "hando
 def log(kind: str, detail: str) -> None:
     """One line in the bounded ``watch.log``; never raises."""
     try:
-        line = orjson.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kind": kind,
-                             "detail": redact(detail)[:2000]}) + b"\n"
+        line = (
+            orjson.dumps(
+                {
+                    "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "kind": kind,
+                    "detail": redact(detail)[:2000],
+                }
+            )
+            + b"\n"
+        )
         fsio.append_bounded(paths.watch_log_path(), line, LOG_MAX)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
 
 
@@ -79,25 +85,35 @@ class SessionWatch:
     # -- persistence -------------------------------------------------------------------------
     def dumps(self) -> bytes:
         """The state document: cursor, folded state and tracker state together."""
-        return orjson.dumps({
-            "schema": STATE_SCHEMA,
-            "sessionId": self.session_id,
-            "journal": {"dev": self.cursor.dev, "ino": self.cursor.ino, "offset": self.cursor.offset,
-                        "guard": self.guard.hex()},
-            "state": self.state.to_dict(),
-            "usage": self.tracker.to_state() if self.tracker is not None else None,
-        })
+        return orjson.dumps(
+            {
+                "schema": STATE_SCHEMA,
+                "sessionId": self.session_id,
+                "journal": {
+                    "dev": self.cursor.dev,
+                    "ino": self.cursor.ino,
+                    "offset": self.cursor.offset,
+                    "guard": self.guard.hex(),
+                },
+                "state": self.state.to_dict(),
+                "usage": self.tracker.to_state() if self.tracker is not None else None,
+            }
+        )
 
     @classmethod
-    def load(cls, session_id: str) -> "SessionWatch":
+    def load(cls, session_id: str) -> SessionWatch:
         """Resume from ``watch-state.json``; a missing or unreadable one starts from the journal's first byte."""
         try:
             doc = orjson.loads(fsio.read_file(paths.watch_state_path(session_id)))
             if doc.get("schema") != STATE_SCHEMA:
                 raise ValueError("not an ecc.watch-state.v1 document")
             journal = doc["journal"]
-            watch = cls(session_id, fsio.Cursor(int(journal["dev"]), int(journal["ino"]), int(journal["offset"])),
-                        bytes.fromhex(journal.get("guard") or ""), aggregate.SessionState.from_dict(doc["state"]))
+            watch = cls(
+                session_id,
+                fsio.Cursor(int(journal["dev"]), int(journal["ino"]), int(journal["offset"])),
+                bytes.fromhex(journal.get("guard") or ""),
+                aggregate.SessionState.from_dict(doc["state"]),
+            )
             if doc.get("usage"):
                 from ecc_hooks.sources.usage import UsageTracker
 
@@ -105,7 +121,7 @@ class SessionWatch:
             return watch
         except FileNotFoundError:
             return cls(session_id)
-        except Exception as exc:  # noqa: BLE001  (a damaged state file only costs a rebuild)
+        except Exception as exc:
             log("state-unreadable", f"{session_id}: {type(exc).__name__}: {exc}")
             return cls(session_id)
 
@@ -250,7 +266,7 @@ class Watcher:
             self.write_hud(watch, sensor, usage, fresh_git=turn_ended, changed_at=changed_at)
             self.failing.discard(session_id)
             return True
-        except Exception as exc:  # noqa: BLE001  (one bad session never stops the others)
+        except Exception as exc:
             # A full or read-only disk fails every write: say so once per session until a write works again
             # (what was folded stays in memory and is written once the disk has room).
             if session_id not in self.failing:
@@ -258,8 +274,14 @@ class Watcher:
                 log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
             return False
 
-    def write_hud(self, watch: SessionWatch, sensor: dict[str, Any], usage: Any, fresh_git: bool = False,
-                  changed_at: Optional[float] = None) -> None:
+    def write_hud(
+        self,
+        watch: SessionWatch,
+        sensor: dict[str, Any],
+        usage: Any,
+        fresh_git: bool = False,
+        changed_at: Optional[float] = None,
+    ) -> None:
         """Build the session's payload from its folded state and cached git facts; write hud.json atomically."""
         from ecc_hooks.hud import inputs as collect
 
@@ -267,8 +289,9 @@ class Watcher:
         cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
         built = time.monotonic() if changed_at is None else changed_at
         git, read_at = self.git.get(cwd, fresh=fresh_git)
-        inputs = collect.inputs_from_parts(watch.session_id, state, now=datetime.now(timezone.utc), sensor=sensor,
-                                           usage=usage, git=git)
+        inputs = collect.inputs_from_parts(
+            watch.session_id, state, now=datetime.now(timezone.utc), sensor=sensor, usage=usage, git=git
+        )
         payload = aggregate.build_payload(state, inputs)
         fsio.atomic_write(paths.hud_path(watch.session_id), dump_json(payload.model_dump(mode="json", by_alias=True)))
         if read_at < built:
@@ -294,15 +317,17 @@ class Watcher:
         now = time.time()
         for name, journal in collect.list_sessions():
             stamps = {}
-            for key, path in (("state", paths.watch_state_path(name)), ("hud", paths.hud_path(name)),
-                              ("sensor", paths.statusline_sensor_path(name))):
+            for key, path in (
+                ("state", paths.watch_state_path(name)),
+                ("hud", paths.hud_path(name)),
+                ("sensor", paths.statusline_sensor_path(name)),
+            ):
                 try:
                     stamps[key] = os.stat(path).st_mtime_ns
                 except OSError:
                     stamps[key] = None
             recent = now - journal / 1e9 < ACTIVE_SECONDS
-            behind = (stamps["state"] is None or journal > stamps["state"]
-                      or (stamps["sensor"] or 0) > stamps["state"])
+            behind = stamps["state"] is None or journal > stamps["state"] or (stamps["sensor"] or 0) > stamps["state"]
             stale_hud = stamps["hud"] is None or (stamps["state"] is not None and stamps["hud"] < stamps["state"])
             if recent or behind or stale_hud:
                 self.process(name, force=stale_hud)
@@ -329,8 +354,11 @@ class Watcher:
     def session_dirs(self) -> set[str]:
         """Every session folder (their journals and status line files are what the watcher reads)."""
         try:
-            return {entry.path for entry in os.scandir(self.sessions_dir)
-                    if entry.is_dir(follow_symlinks=False) and paths.sanitize_session_id(entry.name) == entry.name}
+            return {
+                entry.path
+                for entry in os.scandir(self.sessions_dir)
+                if entry.is_dir(follow_symlinks=False) and paths.sanitize_session_id(entry.name) == entry.name
+            }
         except OSError:
             return set()
 
@@ -352,7 +380,7 @@ class Watcher:
         """Which sessions a changed path concerns."""
         found = set()
         if path.startswith(self.sessions_dir + os.sep):
-            rel = path[len(self.sessions_dir) + 1:].split(os.sep)
+            rel = path[len(self.sessions_dir) + 1 :].split(os.sep)
             if len(rel) == 2 and rel[1] in ("events.jsonl", "statusline.json"):
                 found.add(rel[0])
             return found
@@ -390,10 +418,18 @@ class Watcher:
             watched = self.watch_paths()
             started_ns = time.time_ns() - 2_000_000_000  # mtimes are coarse: look a little further back
             rewatch = False
-            for changes in watchfiles.watch(*sorted(watched), watch_filter=wanted, debounce=self.debounce_ms,
-                                            step=self.step_ms, stop_event=self.stop, rust_timeout=timeout_ms,
-                                            yield_on_timeout=True, raise_interrupt=False,
-                                            ignore_permission_denied=True, recursive=False):
+            for changes in watchfiles.watch(
+                *sorted(watched),
+                watch_filter=wanted,
+                debounce=self.debounce_ms,
+                step=self.step_ms,
+                stop_event=self.stop,
+                rust_timeout=timeout_ms,
+                yield_on_timeout=True,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+                recursive=False,
+            ):
                 if self.stop.is_set():
                     break
                 if not changes:
@@ -495,8 +531,10 @@ def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = 
     try:
         fd, holder = acquire_lock()
     except OSError as exc:  # a read-only or full home, or a lock file planted by someone else
-        raise UserError(f"cannot take the watcher lock in {home} ({exc.strerror or exc}); "
-                        "check that the folder is yours, writable and has room") from None
+        raise UserError(
+            f"cannot take the watcher lock in {home} ({exc.strerror or exc}); "
+            "check that the folder is yours, writable and has room"
+        ) from None
     if fd is None:
         raise UserError(f"a watcher already runs for {home} (pid {holder}); stop it with: ecc-hooks watch --stop")
     watcher = Watcher(idle_exit, step_ms, debounce_ms)

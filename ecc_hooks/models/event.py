@@ -127,5 +127,7 @@ class Event(OpenModel):
     message: Optional[str] = None
     title: Optional[str] = None
     compactTrigger: Optional[str] = None
-    truncatedPayload: Optional[bool] = Field(None, description="the payload exceeded the stdin cap; common fields salvaged")
+    truncatedPayload: Optional[bool] = Field(
+        None, description="the payload exceeded the stdin cap; common fields salvaged"
+    )
     raw: Optional[Any] = Field(None, description="the whole redacted payload, only with ECC_HOOKS_RAW=1")

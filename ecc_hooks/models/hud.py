@@ -9,13 +9,13 @@ top-level sections stay exactly these. A value that cannot be known is ``null``,
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Literal, Optional
+from typing import Any, Final, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecc_hooks.models import OpenModel
 
-SCHEMA_VERSION = "ecc.hud-status.v1"
+SCHEMA_VERSION: Final = "ecc.hud-status.v1"
 
 
 class Pressure(str, Enum):
@@ -98,6 +98,13 @@ class ContextWindow(OpenModel):
 
     remainingPct: Optional[float] = Field(None, description="percent of the window left; null when unknown")
     pressure: Pressure = Pressure.unknown
+    # ecc-hooks additions
+    source: Optional[str] = Field(
+        None,
+        description="where remainingPct comes from: statusline (Claude Code's own "
+        "used_percentage) or transcript (our reading of the last response's usage)",
+    )
+    windowSize: Optional[int] = Field(None, description="the context window in tokens")
 
 
 class Context(OpenModel):
@@ -110,6 +117,15 @@ class Context(OpenModel):
     worktree: Optional[str] = Field(None, description="absolute path of the working tree")
     sessionId: Optional[str] = None
     contextWindow: ContextWindow = Field(default_factory=ContextWindow)
+    # ecc-hooks additions
+    cwd: Optional[str] = Field(None, description="the session's working directory (from its hooks)")
+    turnState: Optional[str] = Field(None, description="running | idle | waiting | ended | unknown")
+    detached: Optional[bool] = Field(None, description="HEAD is detached")
+    linkedWorktree: Optional[bool] = Field(None, description="the worktree is a linked worktree (git worktree add)")
+    dirty: Optional[bool] = Field(None, description="uncommitted changes (staged, unstaged, untracked, conflicts)")
+    ahead: Optional[int] = Field(None, description="commits ahead of the upstream")
+    behind: Optional[int] = Field(None, description="commits behind the upstream")
+    upstream: Optional[str] = Field(None, description="the upstream branch, e.g. origin/main")
 
 
 class LastTool(OpenModel):
@@ -127,6 +143,11 @@ class ToolCalls(OpenModel):
     pending: int = 0
     stale: int = 0
     lastTool: Optional[LastTool] = None
+    # ecc-hooks additions
+    failures: int = Field(0, description="calls that failed (PostToolUseFailure)")
+    interrupted: int = Field(0, description="calls the user interrupted")
+    subagentCalls: int = Field(0, description="calls made by subagents (included in total)")
+    running: list[str] = Field(default_factory=list, description="names of the tools running now")
 
 
 class Agent(OpenModel):
@@ -138,6 +159,9 @@ class Agent(OpenModel):
     worktree: Optional[str] = None
     objective: Optional[str] = None
     handoffPath: Optional[str] = None
+    # ecc-hooks additions
+    agentType: Optional[str] = Field(None, description="the subagent type (general-purpose, ...)")
+    updatedAt: Optional[str] = Field(None, description="ISO-8601 time of its last event")
 
 
 class TodoCounts(OpenModel):
@@ -153,6 +177,9 @@ class Todos(OpenModel):
 
     inProgress: Optional[str] = Field(None, description="text of the current item")
     counts: TodoCounts = Field(default_factory=TodoCounts)
+    # ecc-hooks additions
+    source: Optional[str] = Field(None, description="which tools the list comes from (TodoWrite or the Task tools)")
+    total: int = Field(0, description="items in the list")
 
 
 class LocalCheck(OpenModel):
@@ -160,6 +187,8 @@ class LocalCheck(OpenModel):
 
     command: str
     status: CheckStatus = CheckStatus.unknown
+    # ecc-hooks additions
+    at: Optional[str] = Field(None, description="ISO-8601 time of its last run")
 
 
 class RemoteCheck(OpenModel):
@@ -183,6 +212,19 @@ class Cost(OpenModel):
     sessionUsd: Optional[float] = None
     budgetUsd: Optional[float] = None
     trend: CostTrend = CostTrend.unknown
+    # ecc-hooks additions: both figures, so a disagreement is visible
+    source: Optional[str] = Field(
+        None,
+        description="which figure sessionUsd is: statusline (Claude Code's own "
+        "total_cost_usd) or computed (ours, from the transcripts)",
+    )
+    reportedUsd: Optional[float] = Field(None, description="what Claude Code reports")
+    computedUsd: Optional[float] = Field(None, description="what the transcripts cost at the price table's rates")
+    differenceUsd: Optional[float] = Field(None, description="reportedUsd - computedUsd")
+    transcriptReportedUsd: Optional[float] = Field(None, description="the transcript's own cost-state total")
+    transcriptDifferenceUsd: Optional[float] = Field(None, description="transcriptReportedUsd - computedUsd")
+    burnRateUsdPerHour: Optional[float] = Field(None, description="spend rate over the recent window")
+    unknownModels: list[str] = Field(default_factory=list, description="models missing from the price table")
 
 
 class Risk(OpenModel):

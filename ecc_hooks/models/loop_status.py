@@ -7,15 +7,15 @@ lines) and what to do about it. Sections allow extra fields; signal objects carr
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Final, Literal, Optional
 
 from pydantic import Field
 
 from ecc_hooks.models import OpenModel
 
-SCHEMA_VERSION = "ecc.loop-status.v1"
-INDEX_SCHEMA_VERSION = "ecc.loop-status.index.v1"
-SESSION_SCHEMA_VERSION = "ecc.loop-status.session.v1"
+SCHEMA_VERSION: Final = "ecc.loop-status.v1"
+INDEX_SCHEMA_VERSION: Final = "ecc.loop-status.index.v1"
+SESSION_SCHEMA_VERSION: Final = "ecc.loop-status.session.v1"
 
 
 class PendingTool(OpenModel):

@@ -10,13 +10,13 @@ equals ``len(workers)`` and the state and health maps count workers; the model e
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal, Optional
+from typing import Final, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ecc_hooks.models import OpenModel
 
-SCHEMA_VERSION = "ecc.session.v1"
+SCHEMA_VERSION: Final = "ecc.session.v1"
 
 
 class SessionKind(str, Enum):
@@ -145,7 +145,7 @@ class SessionSnapshot(BaseModel):
     aggregates: Aggregates
 
     @model_validator(mode="after")
-    def _counts_match(self) -> "SessionSnapshot":
+    def _counts_match(self) -> SessionSnapshot:
         """``workerCount == len(workers)`` and the maps count exactly the workers."""
         n = len(self.workers)
         agg = self.aggregates

@@ -113,14 +113,35 @@ _ALWAYS = (
 # Keys (lowercase; "*" is one subsection) whose value git runs as a command, with the neutral value used
 # when the user's own config does not set them. Multi-valued lists (credential helpers) reset on "".
 _COMMAND_KEYS = {
-    "core.askpass": "", "core.sshcommand": "ssh", "core.gitproxy": "", "core.alternaterefscommand": "",
-    "pager.*": "false", "diff.*.command": "", "diff.*.textconv": "", "filter.*.clean": "",
-    "filter.*.smudge": "", "filter.*.process": "", "filter.*.required": "false", "merge.*.driver": "",
-    "credential.helper": "", "credential.*.helper": "", "gpg.program": "gpg", "gpg.*.program": "",
-    "gpg.ssh.defaultkeycommand": "", "remote.*.uploadpack": "git-upload-pack",
-    "remote.*.receivepack": "git-receive-pack", "remote.*.vcs": "", "submodule.*.update": "checkout",
-    "uploadpack.packobjectshook": "", "web.browser": "", "browser.*.cmd": "", "browser.*.path": "",
-    "difftool.*.cmd": "", "mergetool.*.cmd": "", "interactive.difffilter": "", "sendemail.smtpserver": "",
+    "core.askpass": "",
+    "core.sshcommand": "ssh",
+    "core.gitproxy": "",
+    "core.alternaterefscommand": "",
+    "pager.*": "false",
+    "diff.*.command": "",
+    "diff.*.textconv": "",
+    "filter.*.clean": "",
+    "filter.*.smudge": "",
+    "filter.*.process": "",
+    "filter.*.required": "false",
+    "merge.*.driver": "",
+    "credential.helper": "",
+    "credential.*.helper": "",
+    "gpg.program": "gpg",
+    "gpg.*.program": "",
+    "gpg.ssh.defaultkeycommand": "",
+    "remote.*.uploadpack": "git-upload-pack",
+    "remote.*.receivepack": "git-receive-pack",
+    "remote.*.vcs": "",
+    "submodule.*.update": "checkout",
+    "uploadpack.packobjectshook": "",
+    "web.browser": "",
+    "browser.*.cmd": "",
+    "browser.*.path": "",
+    "difftool.*.cmd": "",
+    "mergetool.*.cmd": "",
+    "interactive.difffilter": "",
+    "sendemail.smtpserver": "",
 }
 _REPO_SCOPES = ("local", "worktree", "command")
 
@@ -153,8 +174,10 @@ def _config_entries(data: bytes) -> list[tuple[str, str, str]]:
 _LIST_KEYS = frozenset({"credential.helper", "credential.*.helper"})
 # Keys git takes the FIRST value of (remote.c), which no override can outrank: the runner passes the
 # command-line option instead (``Safety.args_for``).
-_FIRST_WINS = {"remote.*.uploadpack": ("--upload-pack", ("fetch", "ls-remote", "pull", "clone")),
-               "remote.*.receivepack": ("--receive-pack", ("push",))}
+_FIRST_WINS = {
+    "remote.*.uploadpack": ("--upload-pack", ("fetch", "ls-remote", "pull", "clone")),
+    "remote.*.receivepack": ("--receive-pack", ("push",)),
+}
 
 
 @dataclass
@@ -221,10 +244,22 @@ def git_env() -> dict[str, str]:
     elsewhere), no prompts, no pager, no editor, C messages."""
     from ecc_hooks.core import proc
 
-    return proc.clean_env(("GIT_",), {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat",
-                                      "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_ASKPASS": "true",
-                                      "SSH_ASKPASS": "true", "GIT_PROXY_COMMAND": "", "LC_ALL": "C",
-                                      "LANGUAGE": "C", "GCM_INTERACTIVE": "never"})
+    return proc.clean_env(
+        ("GIT_",),
+        {
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_PAGER": "cat",
+            "PAGER": "cat",
+            "GIT_EDITOR": "true",
+            "GIT_SEQUENCE_EDITOR": "true",
+            "GIT_ASKPASS": "true",
+            "SSH_ASKPASS": "true",
+            "GIT_PROXY_COMMAND": "",
+            "LC_ALL": "C",
+            "LANGUAGE": "C",
+            "GCM_INTERACTIVE": "never",
+        },
+    )
 
 
 class _Runner:
@@ -242,8 +277,9 @@ class _Runner:
         if self.env is None:
             base = git_env()
             self.env = {**base, **override_env(list(_ALWAYS))}
-            listed = self._exec(["git", "--no-pager", "--no-optional-locks", "config", "--list", "--show-scope",
-                                 "-z"], None)
+            listed = self._exec(
+                ["git", "--no-pager", "--no-optional-locks", "config", "--list", "--show-scope", "-z"], None
+            )
             entries = _config_entries(listed.out) if listed is not None and listed.code == 0 else []
             self.safety = safety_overrides(entries)
             self.env = {**base, **override_env(self.safety.overrides)}
@@ -273,8 +309,17 @@ class _Runner:
 
 def parse_porcelain_v2(data: bytes) -> dict[str, Any]:
     """Parse ``git status --porcelain=v2 --branch -z`` output into branch, ahead/behind and path counts."""
-    result: dict[str, Any] = {"oid": None, "head": None, "upstream": None, "ahead": None, "behind": None,
-                              "staged": 0, "unstaged": 0, "untracked": 0, "conflicted": []}
+    result: dict[str, Any] = {
+        "oid": None,
+        "head": None,
+        "upstream": None,
+        "ahead": None,
+        "behind": None,
+        "staged": 0,
+        "unstaged": 0,
+        "untracked": 0,
+        "conflicted": [],
+    }
     fields = data.split(b"\0")
     i = 0
     while i < len(fields):
@@ -326,11 +371,18 @@ def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitS
         return state
     try:
         runner = _Runner(cwd, timeout)
-    except Exception as exc:  # noqa: BLE001  (no git executable)
+    except Exception as exc:
         state.errors.append(f"git unavailable: {exc}")
         return state
-    rev = runner.run("rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir",
-                     "--is-bare-repository", "--is-inside-work-tree", "--show-toplevel")
+    rev = runner.run(
+        "rev-parse",
+        "--path-format=absolute",
+        "--absolute-git-dir",
+        "--git-common-dir",
+        "--is-bare-repository",
+        "--is-inside-work-tree",
+        "--show-toplevel",
+    )
     if rev is None:
         state.errors.append("git rev-parse timed out" if runner.timed_out else "git did not run")
         return state
@@ -385,7 +437,7 @@ def toplevel(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> Optional[s
         return None
     try:
         runner = _Runner(cwd, timeout)
-    except Exception:  # noqa: BLE001  (no git executable)
+    except Exception:
         return None
     result = runner.run("rev-parse", "--show-toplevel")
     if result is None or result[0] != 0:
@@ -396,8 +448,13 @@ def toplevel(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> Optional[s
 MAX_COMMITS = 50
 
 
-def commits_since(cwd: Optional[str], since: Optional[str], timeout: float = DEFAULT_TIMEOUT,
-                  limit: int = MAX_COMMITS, base: Optional[str] = None) -> Optional[list[dict[str, str]]]:
+def commits_since(
+    cwd: Optional[str],
+    since: Optional[str],
+    timeout: float = DEFAULT_TIMEOUT,
+    limit: int = MAX_COMMITS,
+    base: Optional[str] = None,
+) -> Optional[list[dict[str, str]]]:
     """Commits made since a session began, newest first; None when git cannot say.
 
     With ``base`` (the commit HEAD pointed at when the session started) that is exactly
@@ -410,7 +467,7 @@ def commits_since(cwd: Optional[str], since: Optional[str], timeout: float = DEF
         return None
     try:
         runner = _Runner(cwd, timeout)
-    except Exception:  # noqa: BLE001  (no git executable)
+    except Exception:
         return None
     selector = [f"{base}..HEAD"] if base else [f"--since={since}", "HEAD"]
     result = runner.run("log", f"-n{limit}", "--format=%H%x1f%s%x1f%cI", *selector, "--")

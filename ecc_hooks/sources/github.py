@@ -4,10 +4,10 @@ no prompt; any failure means "unknown", never an error."""
 
 from __future__ import annotations
 
+import shutil
 from typing import Any, Optional
 
 import orjson
-import shutil
 
 from ecc_hooks.core import proc
 from ecc_hooks.sources import git as gitstate
@@ -35,13 +35,22 @@ def gh_ready(cwd: Optional[str]) -> bool:
 
 def _gh_env() -> dict[str, str]:
     """gh without prompts, colour or a pager; git variables of the caller's dropped (gh runs git)."""
-    return proc.clean_env(("GIT_",), {"GH_PROMPT_DISABLED": "1", "NO_COLOR": "1", "GH_PAGER": "cat",
-                                      "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"})
+    return proc.clean_env(
+        ("GIT_",),
+        {"GH_PROMPT_DISABLED": "1", "NO_COLOR": "1", "GH_PAGER": "cat", "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"},
+    )
 
 
 _CHECK_BUCKET = {"pass": "pass", "fail": "fail", "pending": "pending", "skipping": "skipped", "cancel": "fail"}
-_RUN_CONCLUSION = {"success": "pass", "failure": "fail", "timed_out": "fail", "cancelled": "fail",
-                   "startup_failure": "fail", "skipped": "skipped", "neutral": "skipped"}
+_RUN_CONCLUSION = {
+    "success": "pass",
+    "failure": "fail",
+    "timed_out": "fail",
+    "cancelled": "fail",
+    "startup_failure": "fail",
+    "skipped": "skipped",
+    "neutral": "skipped",
+}
 
 
 def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[dict[str, Any]]:
@@ -50,8 +59,13 @@ def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[dict[str, Any]]:
     if isinstance(pr_checks, list) and pr_checks:
         for item in pr_checks:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
-                checks.append({"name": item["name"], "status": _CHECK_BUCKET.get(str(item.get("bucket")), "unknown"),
-                               "url": item.get("link") if isinstance(item.get("link"), str) else None})
+                checks.append(
+                    {
+                        "name": item["name"],
+                        "status": _CHECK_BUCKET.get(str(item.get("bucket")), "unknown"),
+                        "url": item.get("link") if isinstance(item.get("link"), str) else None,
+                    }
+                )
     elif isinstance(runs, list):
         for item in runs:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
@@ -60,12 +74,19 @@ def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[dict[str, Any]]:
                 status = "pending"
             else:
                 status = _RUN_CONCLUSION.get(str(item.get("conclusion")), "unknown")
-            checks.append({"name": item["name"], "status": status,
-                           "url": item.get("url") if isinstance(item.get("url"), str) else None})
+            checks.append(
+                {
+                    "name": item["name"],
+                    "status": status,
+                    "url": item.get("url") if isinstance(item.get("url"), str) else None,
+                }
+            )
     return checks
 
 
-def github_facts(cwd: Optional[str], git: gitstate.GitState) -> tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]:
+def github_facts(
+    cwd: Optional[str], git: gitstate.GitState
+) -> tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]:
     """(gh ready, remote checks or None when unknown, github dict) for the session's branch."""
     github: dict[str, Any] = {"repo": git.repo}
     if not cwd or not git.repo or not gh_ready(cwd):
@@ -76,16 +97,32 @@ def github_facts(cwd: Optional[str], git: gitstate.GitState) -> tuple[bool, Opti
     pr_checks = _gh(["pr", "checks", "--json", "name,bucket,link"], cwd) if "latestPullRequest" in github else None
     runs = None
     if not pr_checks and git.branch:
-        runs = _gh(["run", "list", "--branch", git.branch, "--limit", "10", "--json", "name,status,conclusion,url"], cwd)
+        runs = _gh(
+            ["run", "list", "--branch", git.branch, "--limit", "10", "--json", "name,status,conclusion,url"], cwd
+        )
     remote = remote_checks_from_gh(pr_checks, runs) if (pr_checks is not None or runs is not None) else None
-    counts = _gh(["api", "graphql", "-f", "query=query($o:String!,$n:String!){repository(owner:$o,name:$n)"
-                  "{pullRequests(states:OPEN){totalCount} issues(states:OPEN){totalCount} "
-                  "discussions{totalCount}}}", "-F", f"o={git.repo.split('/')[0]}",
-                  "-F", f"n={git.repo.split('/')[-1]}"], cwd)
+    counts = _gh(
+        [
+            "api",
+            "graphql",
+            "-f",
+            "query=query($o:String!,$n:String!){repository(owner:$o,name:$n)"
+            "{pullRequests(states:OPEN){totalCount} issues(states:OPEN){totalCount} "
+            "discussions{totalCount}}}",
+            "-F",
+            f"o={git.repo.split('/')[0]}",
+            "-F",
+            f"n={git.repo.split('/')[-1]}",
+        ],
+        cwd,
+    )
     repository = ((counts or {}).get("data") or {}).get("repository") if isinstance(counts, dict) else None
     if isinstance(repository, dict):
-        for key, field_name in (("openPullRequests", "pullRequests"), ("openIssues", "issues"),
-                                ("openDiscussions", "discussions")):
+        for key, field_name in (
+            ("openPullRequests", "pullRequests"),
+            ("openIssues", "issues"),
+            ("openDiscussions", "discussions"),
+        ):
             total = (repository.get(field_name) or {}).get("totalCount")
             github[key] = total if isinstance(total, int) else None
     return True, remote, github

@@ -26,14 +26,15 @@ import time
 from ecc_hooks.core import paths
 from ecc_hooks.core.fsio import atomic_write, open_file, read_file, read_stdin
 from ecc_hooks.core.redact import redact_strings
+from ecc_hooks.core.text import clean
 from ecc_hooks.statusline.segments import DEFAULT_ORDER, REGISTRY, Context
 from ecc_hooks.statusline.segments import run as run_segment
-from ecc_hooks.core.text import clean
 from ecc_hooks.statusline.segments.layout import compose, validate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Mapping
+    from collections.abc import Mapping
+    from typing import Any
 
 STDIN_CAP = 4 << 20
 STDIN_TIMEOUT = 2.0
@@ -57,14 +58,15 @@ try:
         object_pairs_hook = None
         parse_float = float
         parse_int = int
-        memo: dict = {}
+        memo: dict[str, str] = {}
 
         @staticmethod
         def parse_constant(name: str) -> None:
             raise ValueError(f"{name} is not JSON")
 
-    _scan = _json.make_scanner(_ScanContext())
-    _encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, True, False)
+    # _json's stubs want a JSONDecoder and a default function; the C code reads only these attributes.
+    _scan = _json.make_scanner(_ScanContext())  # type: ignore[arg-type]
+    _encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, True, False)  # type: ignore[arg-type]
 
     def loads(data: bytes | str) -> Any:
         """``json.loads`` for UTF-8 JSON text; ValueError on anything else (NaN/Infinity included)."""
@@ -95,8 +97,22 @@ except (ImportError, AttributeError, TypeError):  # pragma: no cover - interpret
 
 
 # Fields of the status line stdin that the HUD needs and hooks never see.
-SENSOR_KEYS = ("model", "cost", "context_window", "exceeds_200k_tokens", "rate_limits", "prompt_cache",
-               "version", "workspace", "worktree", "agent", "fast_mode", "effort", "transcript_path", "cwd")
+SENSOR_KEYS = (
+    "model",
+    "cost",
+    "context_window",
+    "exceeds_200k_tokens",
+    "rate_limits",
+    "prompt_cache",
+    "version",
+    "workspace",
+    "worktree",
+    "agent",
+    "fast_mode",
+    "effort",
+    "transcript_path",
+    "cwd",
+)
 
 
 # ---------------------------------------------------------------------------- config
@@ -108,7 +124,7 @@ def parse_toml(path: str) -> tuple[dict[str, Any], str | None]:
         import tomllib  # Python 3.11+
     except ImportError:  # pragma: no cover - 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib  # type: ignore[no-redef, import-not-found, unused-ignore]
         except ImportError:
             return {}, "reading statusline.toml needs Python 3.11+ or the tomli package"
     try:
@@ -155,9 +171,19 @@ def load_config(path: str | None = None, cache_path: str | None = None) -> tuple
 # ---------------------------------------------------------------------------- render
 
 
-def render_lines(stdin: Mapping[str, Any], snapshot: Mapping[str, Any], config: Mapping[str, Any], *,
-                 width: int, now: float, env: Mapping[str, str], snapshot_age: float | None = None,
-                 config_error: str | None = None, color: bool = True, theme: str | None = None) -> list[str]:
+def render_lines(
+    stdin: Mapping[str, Any],
+    snapshot: Mapping[str, Any],
+    config: Mapping[str, Any],
+    *,
+    width: int,
+    now: float,
+    env: Mapping[str, str],
+    snapshot_age: float | None = None,
+    config_error: str | None = None,
+    color: bool = True,
+    theme: str | None = None,
+) -> list[str]:
     """The rows to print: each configured line's segments, fitted to ``width`` and styled by the theme."""
     ctx = Context(stdin, snapshot, config, width, now, env, snapshot_age)
     rows = config.get("lines") or [list(DEFAULT_ORDER)]
@@ -168,7 +194,7 @@ def render_lines(stdin: Mapping[str, Any], snapshot: Mapping[str, Any], config: 
         for name in row:
             try:
                 piece = run_segment(name, ctx)
-            except Exception:  # noqa: BLE001 - one broken segment must not blank the row
+            except Exception:
                 piece = (f"{name} !", "unknown")
             if piece and piece[0]:
                 pieces.append((piece[0], piece[1], REGISTRY[name][1]))
@@ -244,10 +270,10 @@ def last_line(session: str | None) -> str | None:
 
 def _log(kind: str, detail: str) -> None:
     try:
-        from ecc_hooks.capture.hook import log_error  # off the hot path: only after something went wrong
+        from ecc_hooks.core.errorlog import log_error  # off the hot path: only after something went wrong
 
         log_error(kind, detail)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
 
 
@@ -279,8 +305,17 @@ def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str
             _log("statusline-sensor", repr(exc))
         snapshot, age = load_snapshot(session, now)
     config, config_error = load_config()
-    lines = render_lines(stdin, snapshot, config, width=width_from(env, config), now=now, env=env,
-                         snapshot_age=age, config_error=config_error, color=color_from(env, config))
+    lines = render_lines(
+        stdin,
+        snapshot,
+        config,
+        width=width_from(env, config),
+        now=now,
+        env=env,
+        snapshot_age=age,
+        config_error=config_error,
+        color=color_from(env, config),
+    )
     output = "\n".join(lines) or "ecc-hooks: nothing to show"
     if session:
         try:
@@ -302,7 +337,7 @@ def main() -> int:
         else:
             session = paths.sanitize_session_id(stdin.get("session_id"))
             output = render_stdin(stdin, session, os.environ, time.time())
-    except Exception as exc:  # noqa: BLE001 - the status line must never fail
+    except Exception as exc:
         _log("statusline-render", repr(exc))
         output = last_line(session) or output
     try:

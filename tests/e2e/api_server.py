@@ -13,9 +13,10 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
 
@@ -160,7 +161,7 @@ class ScriptedAPI:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "ScriptedAPI":
+    def start(self) -> ScriptedAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -190,7 +191,7 @@ class ScriptedAPI:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "ScriptedAPI":
+    def __enter__(self) -> ScriptedAPI:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -249,8 +250,9 @@ class ScriptedAPI:
             total = len(json.dumps(body)) // 4 if body else 0
             return self._send_json(handler, 200, {"input_tokens": total})
         if handler.command != "POST" or path != "/v1/messages" or not isinstance(body, dict):
-            return self._send_json(handler, 404, {"type": "error", "error": {"type": "not_found_error",
-                                                                               "message": f"no route {path}"}})
+            return self._send_json(
+                handler, 404, {"type": "error", "error": {"type": "not_found_error", "message": f"no route {path}"}}
+            )
         script, index, step = self._choose(seen)
         seen.script, seen.step_index = script, index
         model = step.model or body.get("model") or DEFAULT_MODEL
@@ -259,10 +261,20 @@ class ScriptedAPI:
         if body.get("stream"):
             self._send_stream(handler, message_id, model, step, blocks)
         else:
-            self._send_json(handler, 200, {
-                "id": message_id, "type": "message", "role": "assistant", "model": model, "content": blocks,
-                "stop_reason": step.stop_reason, "stop_sequence": None, "usage": step.usage.as_api(),
-            })
+            self._send_json(
+                handler,
+                200,
+                {
+                    "id": message_id,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": blocks,
+                    "stop_reason": step.stop_reason,
+                    "stop_sequence": None,
+                    "usage": step.usage.as_api(),
+                },
+            )
 
     def _block(self, block: Block) -> dict[str, Any]:
         if isinstance(block, ToolCall):
@@ -281,15 +293,29 @@ class ScriptedAPI:
             handler.wfile.write(data)
 
     @staticmethod
-    def _send_stream(handler: BaseHTTPRequestHandler, message_id: str, model: str, step: Step,
-                     blocks: list[dict[str, Any]]) -> None:
+    def _send_stream(
+        handler: BaseHTTPRequestHandler, message_id: str, model: str, step: Step, blocks: list[dict[str, Any]]
+    ) -> None:
         usage = step.usage
-        events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": {
-            "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": None, "stop_sequence": None,
-            # Like the real API: message_start holds the input side and a partial output count.
-            "usage": usage.as_api(output_tokens=min(1, usage.output_tokens)),
-        }})]
+        events: list[tuple[str, dict[str, Any]]] = [
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": message_id,
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        # Like the real API: message_start holds the input side and a partial output count.
+                        "usage": usage.as_api(output_tokens=min(1, usage.output_tokens)),
+                    },
+                },
+            )
+        ]
         for index, block in enumerate(blocks):
             if block["type"] == "tool_use":
                 start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
@@ -303,9 +329,14 @@ class ScriptedAPI:
                 ("content_block_stop", {"type": "content_block_stop", "index": index}),
             ]
         events += [
-            ("message_delta", {"type": "message_delta",
-                               "delta": {"stop_reason": step.stop_reason, "stop_sequence": None},
-                               "usage": usage.as_api()}),
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": step.stop_reason, "stop_sequence": None},
+                    "usage": usage.as_api(),
+                },
+            ),
             ("message_stop", {"type": "message_stop"}),
         ]
         data = b"".join(f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode() for name, payload in events)

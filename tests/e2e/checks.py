@@ -24,14 +24,24 @@ def expected_outcome(payload: dict[str, Any]) -> str | None:
 
 def payload_key(payload: dict[str, Any]) -> Key:
     """What must survive into the journal, taken from the raw payload."""
-    return (payload.get("hook_event_name"), payload.get("tool_name"), payload.get("tool_use_id"),
-            expected_outcome(payload), payload.get("agent_id"))
+    return (
+        payload.get("hook_event_name"),
+        payload.get("tool_name"),
+        payload.get("tool_use_id"),
+        expected_outcome(payload),
+        payload.get("agent_id"),
+    )
 
 
 def record_key(record: dict[str, Any]) -> Key:
     """The same fields, read from one of our ``ecc.event.v1`` records."""
-    return (record.get("event"), record.get("toolName"), record.get("toolUseId"), record.get("outcome"),
-            record.get("agentId"))
+    return (
+        record.get("event"),
+        record.get("toolName"),
+        record.get("toolUseId"),
+        record.get("outcome"),
+        record.get("agentId"),
+    )
 
 
 # Fired asynchronously, racing the turn: InstructionsLoaded lands before or after SessionStart, and on a
@@ -44,9 +54,11 @@ def streams(keys: list[Key]) -> dict[Any, list[Key]]:
     by_agent: dict[Any, list[Key]] = defaultdict(list)
     for key in keys:
         by_agent[key[4]].append(key)
-    return {agent: [k for k in agent_keys if k[0] not in UNORDERED_EVENTS]
-            + sorted((k for k in agent_keys if k[0] in UNORDERED_EVENTS), key=repr)
-            for agent, agent_keys in by_agent.items()}
+    return {
+        agent: [k for k in agent_keys if k[0] not in UNORDERED_EVENTS]
+        + sorted((k for k in agent_keys if k[0] in UNORDERED_EVENTS), key=repr)
+        for agent, agent_keys in by_agent.items()
+    }
 
 
 # Events the installer leaves out on purpose (see ecc_hooks/install.py): MessageDisplay fires for each
@@ -80,7 +92,9 @@ def assert_journal_matches(ws: Workspace, payloads: list[dict[str, Any]]) -> dic
     """
     subscribed = subscribed_events(ws)
     unrecorded = {p["hook_event_name"] for p in payloads} - subscribed
-    assert unrecorded <= NOT_RECORDED, f"the client fired events our installer does not record: {unrecorded - NOT_RECORDED}"
+    assert unrecorded <= NOT_RECORDED, (
+        f"the client fired events our installer does not record: {unrecorded - NOT_RECORDED}"
+    )
     by_session: dict[str, list[Key]] = defaultdict(list)
     for payload in payloads:
         if payload["hook_event_name"] not in subscribed:
@@ -92,11 +106,14 @@ def assert_journal_matches(ws: Workspace, payloads: list[dict[str, Any]]) -> dic
         got = [record_key(r) for r in ws.journal(session)]
         assert len(got) == len(expected), (
             f"session {session}: {len(expected)} hook payloads but {len(got)} journal records\n"
-            f"payloads: {expected}\njournal:  {got}")
+            f"payloads: {expected}\njournal:  {got}"
+        )
         want_streams, got_streams = streams(expected), streams(got)
         assert set(got_streams) == set(want_streams), f"agents differ: {set(want_streams)} vs {set(got_streams)}"
         for agent, want in want_streams.items():
-            assert got_streams[agent] == want, f"session {session}, agent {agent}:\nwant {want}\ngot  {got_streams[agent]}"
+            assert got_streams[agent] == want, (
+                f"session {session}, agent {agent}:\nwant {want}\ngot  {got_streams[agent]}"
+            )
         for record in ws.journal(session):
             assert record["schemaVersion"] == "ecc.event.v1" and record["sessionId"] == session
     return dict(by_session)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -102,9 +103,16 @@ def screen(workspace: Workspace, scripted_api: ScriptedAPI) -> Callable[..., Scr
     if not tmux_available():
         _missing("tmux not installed")
 
-    def run(scenario: Scenario, prompt: str, *, statusline: str | None = None,
-            wait_for: str | Callable[[str], bool], width: int = 120, height: int = 40,
-            **kwargs: Any) -> Screen:
+    def run(
+        scenario: Scenario,
+        prompt: str,
+        *,
+        statusline: str | None = None,
+        wait_for: str | Callable[[str], bool],
+        width: int = 120,
+        height: int = 40,
+        **kwargs: Any,
+    ) -> Screen:
         if statusline is not None:
             data = workspace.settings_data()
             data["statusLine"] = {"type": "command", "command": statusline, "padding": 0}

@@ -38,11 +38,36 @@ RUN_TIMEOUT = 90.0  # seconds; a scripted run takes a few
 # in tests/e2e/checks.py. Left out: WorktreeCreate / WorktreeRemove, whose command hooks REPLACE the client's own git
 # worktree handling (a capture hook there would change what the client does).
 HOOK_EVENTS = (
-    "SessionStart", "Setup", "InstructionsLoaded", "UserPromptSubmit", "UserPromptExpansion", "PreToolUse",
-    "PostToolUse", "PostToolUseFailure", "PostToolBatch", "PermissionRequest", "PermissionDenied",
-    "Notification", "MessageDisplay", "SubagentStart", "SubagentStop", "Stop", "StopFailure", "TaskCreated",
-    "TaskCompleted", "TeammateIdle", "PreCompact", "PostCompact", "ConfigChange", "CwdChanged",
-    "DirectoryAdded", "FileChanged", "Elicitation", "ElicitationResult", "PreModelSwitch", "PostModelSwitch",
+    "SessionStart",
+    "Setup",
+    "InstructionsLoaded",
+    "UserPromptSubmit",
+    "UserPromptExpansion",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PostToolBatch",
+    "PermissionRequest",
+    "PermissionDenied",
+    "Notification",
+    "MessageDisplay",
+    "SubagentStart",
+    "SubagentStop",
+    "Stop",
+    "StopFailure",
+    "TaskCreated",
+    "TaskCompleted",
+    "TeammateIdle",
+    "PreCompact",
+    "PostCompact",
+    "ConfigChange",
+    "CwdChanged",
+    "DirectoryAdded",
+    "FileChanged",
+    "Elicitation",
+    "ElicitationResult",
+    "PreModelSwitch",
+    "PostModelSwitch",
     "SessionEnd",
 )
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest", "PermissionDenied"})
@@ -64,8 +89,10 @@ def claude_bin() -> Path | None:
 
 
 def install_hint() -> str:
-    return (f"npm install --prefix ~/.cache/ecc-hooks/claude-code-{claude_version()} "
-            f"@anthropic-ai/claude-code@{claude_version()}  (or set ECC_CLAUDE_BIN)")
+    return (
+        f"npm install --prefix ~/.cache/ecc-hooks/claude-code-{claude_version()} "
+        f"@anthropic-ai/claude-code@{claude_version()}  (or set ECC_CLAUDE_BIN)"
+    )
 
 
 @dataclass
@@ -133,9 +160,15 @@ class Workspace:
 
 
 def _git(work: Path, *args: str, dated: str | None = None) -> None:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work.parent), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "e2e", "GIT_AUTHOR_EMAIL": "e2e@example.invalid",
-           "GIT_COMMITTER_NAME": "e2e", "GIT_COMMITTER_EMAIL": "e2e@example.invalid"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(work.parent),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "e2e",
+        "GIT_AUTHOR_EMAIL": "e2e@example.invalid",
+        "GIT_COMMITTER_NAME": "e2e",
+        "GIT_COMMITTER_EMAIL": "e2e@example.invalid",
+    }
     if dated:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = dated
     subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True, timeout=30)
@@ -143,8 +176,14 @@ def _git(work: Path, *args: str, dated: str | None = None) -> None:
 
 def install_ecc_hooks(settings: Path, env: dict[str, str]) -> None:
     """Write our hooks into ``settings`` with our own installer, exactly as a user would."""
-    proc = subprocess.run([sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(settings),
-                           "--no-statusline"], env=env, cwd=str(REPO), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(settings), "--no-statusline"],
+        env=env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, f"installer failed ({proc.returncode}): {proc.stdout}{proc.stderr}"
 
 
@@ -164,14 +203,24 @@ def make_workspace(root: Path, claude: Path) -> Workspace:
     for directory in (home / ".claude", work, root / "tmp"):
         directory.mkdir(parents=True)
     work = work.resolve()
-    (home / ".claude.json").write_text(json.dumps({
-        "hasCompletedOnboarding": True,
-        "lastOnboardingVersion": claude_version(),
-        "numStartups": 1,
-        "customApiKeyResponses": {"approved": [API_KEY[-20:]], "rejected": []},
-        "projects": {str(work): {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True,
-                                 "allowedTools": []}},
-    }, indent=2))
+    (home / ".claude.json").write_text(
+        json.dumps(
+            {
+                "hasCompletedOnboarding": True,
+                "lastOnboardingVersion": claude_version(),
+                "numStartups": 1,
+                "customApiKeyResponses": {"approved": [API_KEY[-20:]], "rejected": []},
+                "projects": {
+                    str(work): {
+                        "hasTrustDialogAccepted": True,
+                        "hasCompletedProjectOnboarding": True,
+                        "allowedTools": [],
+                    }
+                },
+            },
+            indent=2,
+        )
+    )
     _git(work, "init", "-q", "-b", "main")
     (work / "README.md").write_text("e2e work dir\n")
     (work / "CLAUDE.md").write_text("# Project notes\nKeep answers short.\n")  # real repos have one
@@ -181,8 +230,15 @@ def make_workspace(root: Path, claude: Path) -> Workspace:
     # time-based readers (the transcript-only history adapter has no start commit to go by).
     _git(work, "commit", "-q", "-m", "initial", dated=f"@{int(time.time()) - 3600} +0000")
     settings = root / "settings.json"
-    ws = Workspace(root=root, home=home, work=work, ecc_home=ecc_home, settings=settings,
-                   raw_file=root / "raw-hooks.jsonl", claude=claude)
+    ws = Workspace(
+        root=root,
+        home=home,
+        work=work,
+        ecc_home=ecc_home,
+        settings=settings,
+        raw_file=root / "raw-hooks.jsonl",
+        claude=claude,
+    )
     install_ecc_hooks(settings, {**os.environ, "HOME": str(home), "ECC_HOOKS_HOME": str(ecc_home)})
     add_raw_capture(settings, ws.raw_file)
     return ws
@@ -207,7 +263,7 @@ class RunResult:
     @property
     def new_payloads(self) -> list[dict[str, Any]]:
         """Payloads this run produced."""
-        return self.raw_payloads[self.raw_start:]
+        return self.raw_payloads[self.raw_start :]
 
     def transcript_lines(self, path: Path | None = None) -> list[dict[str, Any]]:
         path = path or self.transcript
@@ -231,23 +287,49 @@ def read_cost_state(transcript: Path | None) -> dict[str, Any] | None:
     return found
 
 
-def run_claude(ws: Workspace, api: ScriptedAPI, prompt: str, *, model: str = "claude-sonnet-4-5",
-               allowed_tools: str = "Bash Read Write Edit Agent", resume: str | None = None,
-               extra_args: list[str] | None = None, extra_env: dict[str, str] | None = None,
-               timeout: float = RUN_TIMEOUT) -> RunResult:
+def run_claude(
+    ws: Workspace,
+    api: ScriptedAPI,
+    prompt: str,
+    *,
+    model: str = "claude-sonnet-4-5",
+    allowed_tools: str = "Bash Read Write Edit Agent",
+    resume: str | None = None,
+    extra_args: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = RUN_TIMEOUT,
+) -> RunResult:
     """Run ``claude -p PROMPT`` in the work dir against ``api``; never hangs past ``timeout``."""
     raw_start = len(ws.raw_payloads())
     seen_before = len(api.requests)
-    args = [str(ws.claude), "-p", prompt, "--settings", str(ws.settings), "--model", model,
-            "--allowedTools", allowed_tools]
+    args = [
+        str(ws.claude),
+        "-p",
+        prompt,
+        "--settings",
+        str(ws.settings),
+        "--model",
+        model,
+        "--allowedTools",
+        allowed_tools,
+    ]
     if resume:
         args += ["--resume", resume]
     args += extra_args or []
     try:
-        proc = subprocess.run(args, cwd=ws.work, env=ws.env(api, extra_env), capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            args,
+            cwd=ws.work,
+            env=ws.env(api, extra_env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as exc:
-        raise AssertionError(f"claude did not finish in {timeout}s; stdout={exc.stdout!r} stderr={exc.stderr!r}")
+        raise AssertionError(
+            f"claude did not finish in {timeout}s; stdout={exc.stdout!r} stderr={exc.stderr!r}"
+        ) from None
     payloads = ws.raw_payloads()
     new = payloads[raw_start:]
     session_id = next((p.get("session_id") for p in new if p.get("session_id")), None)
@@ -261,8 +343,15 @@ def run_claude(ws: Workspace, api: ScriptedAPI, prompt: str, *, model: str = "cl
         sub_dir = transcript.with_suffix("") / "subagents"
         subagents = sorted(sub_dir.glob("*.jsonl")) if sub_dir.exists() else []
     return RunResult(
-        returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr, requests=api.requests[seen_before:],
-        raw_payloads=payloads, raw_start=raw_start, session_id=session_id,
-        journal=ws.journal(session_id) if session_id else [], transcript=transcript,
-        subagent_transcripts=subagents, cost_state=read_cost_state(transcript),
+        returncode=proc.returncode,
+        stdout=proc.stdout,
+        stderr=proc.stderr,
+        requests=api.requests[seen_before:],
+        raw_payloads=payloads,
+        raw_start=raw_start,
+        session_id=session_id,
+        journal=ws.journal(session_id) if session_id else [],
+        transcript=transcript,
+        subagent_transcripts=subagents,
+        cost_state=read_cost_state(transcript),
     )

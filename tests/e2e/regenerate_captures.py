@@ -50,8 +50,11 @@ def hook_payloads(root: Path, claude: Path) -> list[dict[str, Any]]:
         api.scenario = background_subagent("CAPTURE-AGENT")
         run_claude(ws, api, "start a background agent to list the files")
     # What our installed hook receives: the events the installer registers (the raw capture takes them all).
-    return [json.loads(_rewrite(json.dumps(p), ws.root, ws.home, ws.work)) for p in ws.raw_payloads()
-            if p.get("hook_event_name") in EVENT_NAMES]
+    return [
+        json.loads(_rewrite(json.dumps(p), ws.root, ws.home, ws.work))
+        for p in ws.raw_payloads()
+        if p.get("hook_event_name") in EVENT_NAMES
+    ]
 
 
 def statusline_stdins(root: Path, claude: Path) -> list[dict[str, Any]]:
@@ -59,25 +62,39 @@ def statusline_stdins(root: Path, claude: Path) -> list[dict[str, Any]]:
     ws = make_workspace(root, claude)
     captured = ws.root / "statusline-stdin.jsonl"
     data = ws.settings_data()
-    data["statusLine"] = {"type": "command", "padding": 0,
-                          "command": f"{shlex.quote(sys.executable)} {shlex.quote(str(CAPTURE_HOOK))} "
-                                     f"{shlex.quote(str(captured))}"}
+    data["statusLine"] = {
+        "type": "command",
+        "padding": 0,
+        "command": f"{shlex.quote(sys.executable)} {shlex.quote(str(CAPTURE_HOOK))} {shlex.quote(str(captured))}",
+    }
     ws.write_settings(data)
     with ScriptedAPI() as api:
         # Usage of a session some way in (cache writes and reads), so cost and context are not near zero.
-        api.scenario = Scenario(steps=[tool("Bash", {"command": "echo hi", "description": "say hi"},
-                                            usage=Usage(input_tokens=19000, output_tokens=50, cache_5m=2000,
-                                                        cache_read=30000)),
-                                       say("Captured.", usage=Usage(input_tokens=19100, output_tokens=40,
-                                                                    cache_read=32000))])
+        api.scenario = Scenario(
+            steps=[
+                tool(
+                    "Bash",
+                    {"command": "echo hi", "description": "say hi"},
+                    usage=Usage(input_tokens=19000, output_tokens=50, cache_5m=2000, cache_read=30000),
+                ),
+                say("Captured.", usage=Usage(input_tokens=19100, output_tokens=40, cache_read=32000)),
+            ]
+        )
         with TmuxClaude(ws, api) as tui:
             tui.start()
             tui.wait_for(lambda s: "\u276f" in s)
             tui.submit("say hi")
             tui.wait_for("Captured.")
-            tui.wait_for(lambda s: captured.exists() and any(
-                json.loads(line).get("context_window", {}).get("used_percentage") is not None
-                for line in captured.read_text().splitlines() if line.strip()))
+            tui.wait_for(
+                lambda s: (
+                    captured.exists()
+                    and any(
+                        json.loads(line).get("context_window", {}).get("used_percentage") is not None
+                        for line in captured.read_text().splitlines()
+                        if line.strip()
+                    )
+                )
+            )
     lines = [line for line in captured.read_text().splitlines() if line.strip()]
     return [json.loads(_rewrite(line, ws.root, ws.home, ws.work)) for line in lines]
 

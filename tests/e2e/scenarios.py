@@ -18,14 +18,26 @@ def four_tools(work: Path) -> list[Step]:
     """
     notes = work / "notes.md"
     return [
-        tool("Bash", {"command": "echo hello > hello.txt && ls", "description": "make a file"},
-             usage=Usage(input_tokens=1200, output_tokens=40, cache_5m=3000, cache_1h=500)),
-        tool("Write", {"file_path": str(notes), "content": "draft one\n"},
-             usage=Usage(input_tokens=50, output_tokens=60, cache_read=4200)),
-        tool("Edit", {"file_path": str(notes), "old_string": "draft one", "new_string": "final two"},
-             usage=Usage(input_tokens=60, output_tokens=70, cache_read=4300, cache_5m=120)),
-        tool("Read", {"file_path": str(work / "hello.txt")},
-             usage=Usage(input_tokens=70, output_tokens=30, cache_read=4400)),
+        tool(
+            "Bash",
+            {"command": "echo hello > hello.txt && ls", "description": "make a file"},
+            usage=Usage(input_tokens=1200, output_tokens=40, cache_5m=3000, cache_1h=500),
+        ),
+        tool(
+            "Write",
+            {"file_path": str(notes), "content": "draft one\n"},
+            usage=Usage(input_tokens=50, output_tokens=60, cache_read=4200),
+        ),
+        tool(
+            "Edit",
+            {"file_path": str(notes), "old_string": "draft one", "new_string": "final two"},
+            usage=Usage(input_tokens=60, output_tokens=70, cache_read=4300, cache_5m=120),
+        ),
+        tool(
+            "Read",
+            {"file_path": str(work / "hello.txt")},
+            usage=Usage(input_tokens=70, output_tokens=30, cache_read=4400),
+        ),
         say(FOUR_TOOLS_REPLY, usage=Usage(input_tokens=80, output_tokens=15, cache_read=4500)),
     ]
 
@@ -41,8 +53,9 @@ def reply_by_notification(request: SeenRequest) -> Step:
     into that turn's next request instead of starting a turn for it; counting turns alone cannot say
     which text is due, so the request's own messages decide.
     """
-    delivered = any(m.get("role") == "user" and "<task-notification>" in json.dumps(m.get("content"))
-                    for m in request.messages)
+    delivered = any(
+        m.get("role") == "user" and "<task-notification>" in json.dumps(m.get("content")) for m in request.messages
+    )
     return say(AGENT_REPORTED if delivered else AGENT_WAITING)
 
 
@@ -51,8 +64,15 @@ def background_subagent(marker: str) -> Scenario:
     Bash call, then answers; print mode waits for the agent and answers its task notification."""
     return Scenario(
         steps=[
-            tool("Agent", {"description": "list files", "prompt": f"{marker}: list the files here",
-                           "subagent_type": "general-purpose", "run_in_background": True}),
+            tool(
+                "Agent",
+                {
+                    "description": "list files",
+                    "prompt": f"{marker}: list the files here",
+                    "subagent_type": "general-purpose",
+                    "run_in_background": True,
+                },
+            ),
             tool("Bash", {"command": "echo main is busy", "description": "main keeps working"}),
             reply_by_notification,
             reply_by_notification,  # answers the <task-notification> turn when it comes as a turn of its own
@@ -69,21 +89,43 @@ TODO_ENV = {"CLAUDE_CODE_ENABLE_TODO_TOOLS": "1"}
 def todo_step(request: SeenRequest) -> Step:
     """Use whichever todo tools the client offers after ToolSearch: TodoWrite, else TaskCreate, else none."""
     if "TodoWrite" in request.tools:
-        return tool("TodoWrite", {"todos": [
-            {"content": "Write the hello file", "status": "in_progress", "activeForm": "Writing the hello file"},
-            {"content": "Check it", "status": "pending", "activeForm": "Checking it"}]})
+        return tool(
+            "TodoWrite",
+            {
+                "todos": [
+                    {
+                        "content": "Write the hello file",
+                        "status": "in_progress",
+                        "activeForm": "Writing the hello file",
+                    },
+                    {"content": "Check it", "status": "pending", "activeForm": "Checking it"},
+                ]
+            },
+        )
     if "TaskCreate" in request.tools:
-        return tool("TaskCreate", {"subject": "Write the hello file", "description": "create hello.txt",
-                                   "activeForm": "Writing the hello file"})
+        return tool(
+            "TaskCreate",
+            {
+                "subject": "Write the hello file",
+                "description": "create hello.txt",
+                "activeForm": "Writing the hello file",
+            },
+        )
     return say("No todo tools offered.")
 
 
 def todo_followup(request: SeenRequest) -> Step:
     """Complete what ``todo_step`` planned, with the same tools."""
     if "TodoWrite" in request.tools:
-        return tool("TodoWrite", {"todos": [
-            {"content": "Write the hello file", "status": "completed", "activeForm": "Writing the hello file"},
-            {"content": "Check it", "status": "completed", "activeForm": "Checking it"}]})
+        return tool(
+            "TodoWrite",
+            {
+                "todos": [
+                    {"content": "Write the hello file", "status": "completed", "activeForm": "Writing the hello file"},
+                    {"content": "Check it", "status": "completed", "activeForm": "Checking it"},
+                ]
+            },
+        )
     if "TaskUpdate" in request.tools:
         return tool("TaskUpdate", {"taskId": "1", "status": "completed"})
     return say("Still no todo tools.")
@@ -91,7 +133,11 @@ def todo_followup(request: SeenRequest) -> Step:
 
 def todo_plan() -> Scenario:
     """Load the todo/task tools with ToolSearch, plan two items (or one task), complete them, reply."""
-    return Scenario(steps=[
-        tool("ToolSearch", {"query": "select:TodoWrite,TaskCreate,TaskUpdate", "max_results": 5}),
-        todo_step, todo_followup, say("Planned and done."),
-    ])
+    return Scenario(
+        steps=[
+            tool("ToolSearch", {"query": "select:TodoWrite,TaskCreate,TaskUpdate", "max_results": 5}),
+            todo_step,
+            todo_followup,
+            say("Planned and done."),
+        ]
+    )

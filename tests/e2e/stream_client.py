@@ -23,19 +23,44 @@ TURN_TIMEOUT = 60.0  # seconds for one turn's result
 class StreamClient:
     """``with StreamClient(ws, api, model) as c: c.set_model(m); c.ask("x") -> result event``."""
 
-    def __init__(self, ws: Workspace, api: ScriptedAPI, model: str, *, settings: str = "{}",
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        api: ScriptedAPI,
+        model: str,
+        *,
+        settings: str = "{}",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         # settings "{}": no hooks, so a turn costs ~0.1 s of client time instead of several hook processes
-        self.args = [str(ws.claude), "-p", "--input-format", "stream-json", "--output-format", "stream-json",
-                     "--verbose", "--settings", settings, "--model", model]
+        self.args = [
+            str(ws.claude),
+            "-p",
+            "--input-format",
+            "stream-json",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--settings",
+            settings,
+            "--model",
+            model,
+        ]
         self.ws, self.api, self.env = ws, api, ws.env(api, extra_env)
         self.proc: subprocess.Popen[str] | None = None
         self.events: list[dict[str, Any]] = []
         self._ids = 0
 
-    def __enter__(self) -> "StreamClient":
-        self.proc = subprocess.Popen(self.args, cwd=self.ws.work, env=self.env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __enter__(self) -> StreamClient:
+        self.proc = subprocess.Popen(
+            self.args,
+            cwd=self.ws.work,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:

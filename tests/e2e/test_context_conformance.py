@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -24,17 +25,30 @@ from tests.e2e.harness import REPO, Workspace
 
 pytestmark = pytest.mark.e2e
 
-MODELS = ("opus", "sonnet", "haiku", "claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5",
-          "claude-sonnet-4-5[1m]", "claude-opus-4-6[1m]")
+MODELS = (
+    "opus",
+    "sonnet",
+    "haiku",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-5[1m]",
+    "claude-opus-4-6[1m]",
+)
 SUBAGENT = "ECC-CTX-SUBAGENT"
 REPLY = "CTX-E2E-DONE"
 
 
 def install_statusline(ws: Workspace) -> str:
     """Run our installer over the workspace settings WITH the status line; return its command."""
-    proc = subprocess.run([sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings)],
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)},
-                          cwd=str(REPO), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings)],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)},
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     command = ws.settings_data()["statusLine"]["command"]
     assert "ecc_hooks.statusline.render" in command
@@ -49,18 +63,26 @@ def scenario(prompt_tokens: int) -> Scenario:
     context is the same either way.
     """
     c1h, c5m, inp = 2_000, 1_000, 3_000
-    final = Usage(input_tokens=inp, output_tokens=777, cache_5m=c5m, cache_1h=c1h,
-                  cache_read=prompt_tokens - inp - c5m - c1h)
+    final = Usage(
+        input_tokens=inp, output_tokens=777, cache_5m=c5m, cache_1h=c1h, cache_read=prompt_tokens - inp - c5m - c1h
+    )
     return Scenario(
         steps=[
-            tool("Agent", {"description": "look around", "prompt": f"{SUBAGENT}: look around",
-                           "subagent_type": "general-purpose"},
-                 usage=Usage(input_tokens=2_000, output_tokens=50, cache_1h=10_000)),
+            tool(
+                "Agent",
+                {
+                    "description": "look around",
+                    "prompt": f"{SUBAGENT}: look around",
+                    "subagent_type": "general-purpose",
+                },
+                usage=Usage(input_tokens=2_000, output_tokens=50, cache_1h=10_000),
+            ),
             say(REPLY, usage=final),
             say(REPLY, usage=final),  # the task-notification turn, when there is one
         ],
-        subagents={SUBAGENT: [say("nothing much", usage=Usage(input_tokens=1_000, output_tokens=20,
-                                                                 cache_read=150_000))]},
+        subagents={
+            SUBAGENT: [say("nothing much", usage=Usage(input_tokens=1_000, output_tokens=20, cache_read=150_000))]
+        },
     )
 
 
@@ -75,8 +97,9 @@ def sensors(ws: Workspace) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_context_percent_equals_the_status_lines(screen: Callable[..., Screen], workspace: Workspace,
-                                                 scripted_api: ScriptedAPI, model: str) -> None:
+def test_context_percent_equals_the_status_lines(
+    screen: Callable[..., Screen], workspace: Workspace, scripted_api: ScriptedAPI, model: str
+) -> None:
     workspace_api = scripted_api
     install_statusline(workspace)  # by our installer, exactly as a user gets it
     # 50.5 % of a 200k window and 34.5 % of a 1M one: both exercise the rounding of a half
@@ -94,8 +117,13 @@ def test_context_percent_equals_the_status_lines(screen: Callable[..., Screen], 
 
     # The 5.x aliases start in auto mode, whose server-side check a scripted API cannot pass: ask for the
     # default mode and allow the Agent tool, as a user would.
-    shown = screen(scenario(prompt), "look around then answer", model=model, wait_for=rendered_after_reply,
-           extra_args=["--permission-mode", "default", "--allowedTools", "Agent"])
+    shown = screen(
+        scenario(prompt),
+        "look around then answer",
+        model=model,
+        wait_for=rendered_after_reply,
+        extra_args=["--permission-mode", "default", "--allowedTools", "Agent"],
+    )
     [sensor] = [s for s in sensors(workspace) if (s.get("context_window") or {}).get("current_usage")]
     requests = [(r.script, r.step_index) for r in shown.api.message_requests() if r.script != "side"]
     assert sorted(requests, key=str)[:3] == sorted([("main", 0), ("main", 1), (SUBAGENT, 0)], key=str), requests
@@ -107,9 +135,11 @@ def test_context_percent_equals_the_status_lines(screen: Callable[..., Screen], 
     assert subagents, "the subagent wrote no transcript"
 
     ours = UsageTracker(transcript, env={}).update().context  # from the transcript alone
-    print(f"\n[context] {model}: status line model {sensor['model']['id']} window {window['context_window_size']} "
-          f"used {window['used_percentage']}% | ours window {ours.window} used {ours.used_pct}% "
-          f"({ours.used_tokens} tokens)")
+    print(
+        f"\n[context] {model}: status line model {sensor['model']['id']} window {window['context_window_size']} "
+        f"used {window['used_percentage']}% | ours window {ours.window} used {ours.used_pct}% "
+        f"({ours.used_tokens} tokens)"
+    )
     assert ours.used_tokens == prompt
     assert ours.window == window["context_window_size"]
     assert ours.used_pct == window["used_percentage"]

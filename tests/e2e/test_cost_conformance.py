@@ -24,18 +24,26 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from ecc_hooks.sources.usage import KINDS, UsageTracker, load_price_table
 from tests.e2e.api_server import Scenario, ScriptedAPI, SeenRequest, Step, Text, Usage, message_text, say, tool
 from tests.e2e.conftest import _missing
-from tests.e2e.harness import (REAL_HOME, RunResult, claude_bin, claude_version, install_hint,
-                               make_workspace, read_cost_state)
+from tests.e2e.harness import (
+    REAL_HOME,
+    RunResult,
+    claude_bin,
+    claude_version,
+    install_hint,
+    make_workspace,
+    read_cost_state,
+)
 from tests.e2e.stream_client import StreamClient
 
 pytestmark = pytest.mark.e2e
@@ -47,14 +55,33 @@ M = Decimal(1_000_000)
 # `[1m]` spellings it accepts for the long-window models. Aliases are resolved at run time (initialize).
 # Ids the client marks unknown (`hasUnknownModelCost`) are checked separately: they must stay unpriced.
 CATALOG = (
-    "claude-3-5-haiku", "claude-3-5-sonnet", "claude-3-7-sonnet",
-    "claude-fable-5", "claude-fable-5-1", "claude-fable-5-2",
-    "claude-haiku-4-5", "claude-haiku-5-5",
-    "claude-mythos-5", "claude-mythos-5-1", "claude-mythos-5-2",
-    "claude-opus-4-0", "claude-opus-4-1", "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7",
-    "claude-opus-4-8", "claude-opus-5", "claude-opus-5-5",
-    "claude-sonnet-4-0", "claude-sonnet-4-5", "claude-sonnet-4-6", "claude-sonnet-5", "claude-sonnet-5-5",
-    "claude-sonnet-4-5[1m]", "claude-sonnet-4-6[1m]", "claude-opus-4-6[1m]",
+    "claude-3-5-haiku",
+    "claude-3-5-sonnet",
+    "claude-3-7-sonnet",
+    "claude-fable-5",
+    "claude-fable-5-1",
+    "claude-fable-5-2",
+    "claude-haiku-4-5",
+    "claude-haiku-5-5",
+    "claude-mythos-5",
+    "claude-mythos-5-1",
+    "claude-mythos-5-2",
+    "claude-opus-4-0",
+    "claude-opus-4-1",
+    "claude-opus-4-5",
+    "claude-opus-4-6",
+    "claude-opus-4-7",
+    "claude-opus-4-8",
+    "claude-opus-5",
+    "claude-opus-5-5",
+    "claude-sonnet-4-0",
+    "claude-sonnet-4-5",
+    "claude-sonnet-4-6",
+    "claude-sonnet-5",
+    "claude-sonnet-5-5",
+    "claude-sonnet-4-5[1m]",
+    "claude-sonnet-4-6[1m]",
+    "claude-opus-4-6[1m]",
 )
 ALIASES = ("opus", "sonnet", "haiku")
 # Prompt sizes (input + cache writes + cache reads) every kind is probed at, plus input alone at 1M (a
@@ -68,7 +95,9 @@ PROCESSES = 2  # client processes probing in parallel (two cores)
 # The client's prices are a function of the client binary: the derived prices are cached per version and
 # plan under the real user's cache dir and re-probed when either changes (always under CI, or with
 # ECC_E2E_REPROBE=1). The comparison with prices.json always runs.
-CACHE_DIR = (Path(os.environ["XDG_CACHE_HOME"]) if os.environ.get("XDG_CACHE_HOME") else REAL_HOME / ".cache") / "ecc-hooks"
+CACHE_DIR = (
+    Path(os.environ["XDG_CACHE_HOME"]) if os.environ.get("XDG_CACHE_HOME") else REAL_HOME / ".cache"
+) / "ecc-hooks"
 
 
 def probe_usage(kind: str, size: int) -> Usage:
@@ -131,18 +160,34 @@ class ProbeRun:
     cached: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"prices": {m: {str(s): {k: str(v) for k, v in r.items()} for s, r in by.items()}
-                           for m, by in self.prices.items()},
-                "resolved_aliases": self.resolved_aliases, "set_model_answers": self.set_model_answers,
-                "request_models": self.request_models, "unknown_model_cost": self.unknown_model_cost,
-                "transcripts": self.transcripts, "returncodes": self.returncodes}
+        return {
+            "prices": {
+                m: {str(s): {k: str(v) for k, v in r.items()} for s, r in by.items()} for m, by in self.prices.items()
+            },
+            "resolved_aliases": self.resolved_aliases,
+            "set_model_answers": self.set_model_answers,
+            "request_models": self.request_models,
+            "unknown_model_cost": self.unknown_model_cost,
+            "transcripts": self.transcripts,
+            "returncodes": self.returncodes,
+        }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ProbeRun":
-        prices = {m: {int(s): {k: Decimal(v) for k, v in r.items()} for s, r in by.items()}
-                  for m, by in data["prices"].items()}
-        return cls(prices, data["resolved_aliases"], data["set_model_answers"], data["request_models"],
-                   data["unknown_model_cost"], data["transcripts"], data["returncodes"], cached=True)
+    def from_json(cls, data: dict[str, Any]) -> ProbeRun:
+        prices = {
+            m: {int(s): {k: Decimal(v) for k, v in r.items()} for s, r in by.items()}
+            for m, by in data["prices"].items()
+        }
+        return cls(
+            prices,
+            data["resolved_aliases"],
+            data["set_model_answers"],
+            data["request_models"],
+            data["unknown_model_cost"],
+            data["transcripts"],
+            data["returncodes"],
+            cached=True,
+        )
 
 
 def _usd(value: Any) -> Decimal:
@@ -322,7 +367,9 @@ def test_tracker_total_over_the_probe_transcripts(probe_run: ProbeRun) -> None:
         assert state is not None
         assert usage.cost.unknown_models == (), "our tracker left a probed model unpriced"
         assert abs(usage.cost.computed_usd - _usd(state["totalCostUSD"])) <= TOLERANCE, (
-            usage.cost.computed_usd, state["totalCostUSD"])
+            usage.cost.computed_usd,
+            state["totalCostUSD"],
+        )
         client: dict[str, Decimal] = {}
         for model, entry in state["modelUsage"].items():
             row = table.lookup(model)
@@ -338,8 +385,16 @@ def test_tracker_total_over_the_probe_transcripts(probe_run: ProbeRun) -> None:
 
 Run = Callable[..., RunResult]
 # The client's default aliases and named models: a Sonnet 4.x, an Opus >= 4.5, Haiku 4.5, a 1M-context id.
-SESSION_MODELS = ("opus", "sonnet", "haiku", "claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5",
-                  "claude-sonnet-4-5[1m]", "claude-opus-4-6[1m]")
+SESSION_MODELS = (
+    "opus",
+    "sonnet",
+    "haiku",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-5[1m]",
+    "claude-opus-4-6[1m]",
+)
 SUBAGENT = "ECC-COST-SUBAGENT"
 
 
@@ -348,17 +403,30 @@ def session_scenario(long_context: bool) -> Scenario:
     big = 260_000 if long_context else 0  # past 200k: only a 1M window gets there
     return Scenario(
         steps=[
-            tool("Agent", {"description": "count files", "prompt": f"{SUBAGENT}: count the files here",
-                           "subagent_type": "general-purpose"},
-                 usage=Usage(input_tokens=1_234, output_tokens=87, cache_5m=3_001, cache_1h=20_003)),
-            say("The agent counted them.",
-                usage=Usage(input_tokens=321, output_tokens=45, cache_read=23_004 + big, cache_1h=1_507)),
+            tool(
+                "Agent",
+                {
+                    "description": "count files",
+                    "prompt": f"{SUBAGENT}: count the files here",
+                    "subagent_type": "general-purpose",
+                },
+                usage=Usage(input_tokens=1_234, output_tokens=87, cache_5m=3_001, cache_1h=20_003),
+            ),
+            say(
+                "The agent counted them.",
+                usage=Usage(input_tokens=321, output_tokens=45, cache_read=23_004 + big, cache_1h=1_507),
+            ),
         ],
-        subagents={SUBAGENT: [
-            tool("Bash", {"command": "ls | wc -l", "description": "count files"},
-                 usage=Usage(input_tokens=811, output_tokens=33, cache_1h=9_001)),
-            say("2 files", usage=Usage(input_tokens=57, output_tokens=12, cache_read=9_001, cache_5m=413)),
-        ]},
+        subagents={
+            SUBAGENT: [
+                tool(
+                    "Bash",
+                    {"command": "ls | wc -l", "description": "count files"},
+                    usage=Usage(input_tokens=811, output_tokens=33, cache_1h=9_001),
+                ),
+                say("2 files", usage=Usage(input_tokens=57, output_tokens=12, cache_read=9_001, cache_5m=413)),
+            ]
+        },
     )
 
 
@@ -380,8 +448,10 @@ def test_session_cost_equals_claude_codes(claude_run: Run, model: str) -> None:
     assert usage.cost.subagents_usd and usage.cost.subagents_usd > 0
     assert usage.cost.computed_usd is not None, f"unpriced: {usage.cost.unknown_models}"
     diff = usage.cost.computed_usd - _usd(state["totalCostUSD"])
-    print(f"\n[cost] {model}: requested {sorted({r.model for r in result.requests if r.script == 'main'})} "
-          f"ours {usage.cost.computed_usd} client {state['totalCostUSD']} diff {diff}")
+    print(
+        f"\n[cost] {model}: requested {sorted({r.model for r in result.requests if r.script == 'main'})} "
+        f"ours {usage.cost.computed_usd} client {state['totalCostUSD']} diff {diff}"
+    )
     assert abs(diff) <= TOLERANCE
     assert usage.cost.transcript_diff_usd is not None and abs(usage.cost.transcript_diff_usd) <= TOLERANCE
 
@@ -395,7 +465,9 @@ def test_unknown_model_cost_is_unknown(claude_run: Run) -> None:
     assert isinstance(result.cost_state["totalCostUSD"], (int, float))
     assert usage.cost.computed_usd is None
     assert model in usage.cost.unknown_models
-    print(f"\n[cost] {model}: ours None (unknown {usage.cost.unknown_models}) client {result.cost_state['totalCostUSD']}")
+    print(
+        f"\n[cost] {model}: ours None (unknown {usage.cost.unknown_models}) client {result.cost_state['totalCostUSD']}"
+    )
 
 
 @pytest.mark.parametrize("disable_remap", [False, True])
@@ -412,6 +484,8 @@ def test_retired_id_is_remapped_and_priced_as_sent(claude_run: Run, disable_rema
         assert "remapped" in result.stderr
     assert set(result.cost_state["modelUsage"]) == sent
     assert usage.cost.computed_usd is not None
-    print(f"\n[cost] claude-opus-4-1 remap={'off' if disable_remap else 'on'}: sent {sent} "
-          f"ours {usage.cost.computed_usd} client {result.cost_state['totalCostUSD']}")
+    print(
+        f"\n[cost] claude-opus-4-1 remap={'off' if disable_remap else 'on'}: sent {sent} "
+        f"ours {usage.cost.computed_usd} client {result.cost_state['totalCostUSD']}"
+    )
     assert abs(usage.cost.computed_usd - _usd(result.cost_state["totalCostUSD"])) <= TOLERANCE

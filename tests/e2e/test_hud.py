@@ -11,7 +11,8 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jsonschema
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from tests.e2e.api_server import Scenario, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace
 from tests.e2e.scenarios import TODO_ALLOWED_TOOLS, TODO_ENV, background_subagent, four_tools, todo_plan
+from tests.helpers import undeclared_keys
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +33,18 @@ def hud(ws: Workspace, session_id: str) -> dict[str, Any]:
     """The status CLI's payload for one session, run as a user would (schema-checked)."""
     env = {**os.environ, "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)}
     env.pop("ECC_HOOKS_BUDGET_USD", None)
-    proc = subprocess.run([sys.executable, "-m", "ecc_hooks.status", "--json", "--session", session_id, "--no-gh"],
-                          capture_output=True, text=True, timeout=60, env=env, cwd=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks.status", "--json", "--session", session_id, "--no-gh"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=str(REPO),
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     jsonschema.validate(doc, SCHEMA)
+    assert undeclared_keys(doc, SCHEMA) == []  # every field we write is in the published contract
     return doc
 
 
@@ -52,8 +61,9 @@ def assert_common(result: RunResult, ws: Workspace) -> dict[str, Any]:
     assert tools["total"] == len(ids)
     assert tools["failures"] == len(failures)
     assert tools["pending"] == len(ids - finished) == 0
-    assert tools["subagentCalls"] == len({p["tool_use_id"] for p in payloads
-                                          if p["hook_event_name"] in TOOL_EVENTS and p.get("agent_id")})
+    assert tools["subagentCalls"] == len(
+        {p["tool_use_id"] for p in payloads if p["hook_event_name"] in TOOL_EVENTS and p.get("agent_id")}
+    )
     last_post = [p for p in payloads if p["hook_event_name"] in TOOL_EVENTS[1:]][-1]
     assert tools["lastTool"]["name"] == last_post["tool_name"]
 
@@ -125,8 +135,11 @@ def test_hud_after_todo_or_task_tools(claude_run: Run, workspace: Workspace) -> 
             items = {str(i): t["status"] for i, t in enumerate(todos)}
             current = next((t["activeForm"] for t in todos if t["status"] == "in_progress"), None)
         elif p["tool_name"] == "TaskCreate":
-            [post] = [q for q in result.new_payloads if q["hook_event_name"] == "PostToolUse"
-                      and q.get("tool_use_id") == p["tool_use_id"]]
+            [post] = [
+                q
+                for q in result.new_payloads
+                if q["hook_event_name"] == "PostToolUse" and q.get("tool_use_id") == p["tool_use_id"]
+            ]
             items[post["tool_response"]["task"]["id"]] = "pending"
         elif p["tool_name"] == "TaskUpdate":
             items[str(p["tool_input"]["taskId"])] = p["tool_input"]["status"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -13,16 +13,20 @@ pytestmark = pytest.mark.e2e
 
 # Prints what the client told the status line on stdin: the model id and the session's first 8 chars.
 STATUSLINE = python_command(
-    "import json,sys; d=json.load(sys.stdin); "
-    "print('ECC-SL %s %s' % (d['model']['id'], d['session_id'][:8]))"
+    "import json,sys; d=json.load(sys.stdin); print('ECC-SL %s %s' % (d['model']['id'], d['session_id'][:8]))"
 )
 
 
 def test_reply_and_status_line_on_screen(screen: Callable[..., Screen]) -> None:
     reply = "PONG-E2E-REPLY"
     model = "claude-sonnet-4-5"
-    result = screen(Scenario(steps=[say(reply)]), "ping", statusline=STATUSLINE, model=model,
-                    wait_for=lambda s: reply in s and "ECC-SL " in s)
+    result = screen(
+        Scenario(steps=[say(reply)]),
+        "ping",
+        statusline=STATUSLINE,
+        model=model,
+        wait_for=lambda s: reply in s and "ECC-SL " in s,
+    )
     lines = result.lines
     [status] = [line.strip() for line in lines if "ECC-SL " in line]
     # The status line shows what the client sent it: our model and the session the hooks named.

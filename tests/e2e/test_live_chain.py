@@ -23,8 +23,9 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -32,7 +33,7 @@ from ecc_hooks.cli.install import MARKER
 from tests.e2e.api_server import Scenario, ScriptedAPI, Step, ToolCall, Usage, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
-from tests.helpers import wait_until
+from tests.helpers import undeclared_keys, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -63,8 +64,14 @@ class WatcherControl:
 
     def _cli(self, ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)}
-        return subprocess.run([sys.executable, "-m", "ecc_hooks", "watch", *args], capture_output=True, text=True,
-                              timeout=60, env=env, cwd=str(REPO))
+        return subprocess.run(
+            [sys.executable, "-m", "ecc_hooks", "watch", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=str(REPO),
+        )
 
     def track(self, ws: Workspace) -> None:
         if ws not in self.homes:
@@ -107,7 +114,7 @@ class WatcherControl:
         for ws in self.homes:
             try:
                 self.stop(ws)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 problems.append(f"{ws.ecc_home}: {exc}")
         for pid in sorted(self.seen):
             if alive(pid):
@@ -130,8 +137,14 @@ def watchers() -> Iterator[WatcherControl]:
 def install_with_statusline(ws: Workspace) -> dict[str, Any]:
     """Run our installer again on the workspace's settings, this time with the statusLine."""
     env = {**os.environ, "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)}
-    proc = subprocess.run([sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings)],
-                          env=env, cwd=str(REPO), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings)],
+        env=env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = ws.settings_data()
     ours = [h["command"] for group in data["hooks"]["SessionStart"] for h in group["hooks"] if MARKER in h["command"]]
@@ -162,12 +175,21 @@ def session_file(ws: Workspace, session: str, name: str) -> Path:
 def steps_with_tools(ws: Workspace, reply: str) -> list[Step]:
     """Bash that writes a file, Read, a Bash that fails (exit 3), then the reply (the last usage sets the context)."""
     return [
-        tool("Bash", {"command": "echo hello > hello.txt", "description": "write a file"},
-             usage=Usage(input_tokens=1_200, output_tokens=40, cache_5m=3_000)),
-        tool("Read", {"file_path": str(ws.work / "README.md")},
-             usage=Usage(input_tokens=60, output_tokens=30, cache_read=4_200)),
-        tool("Bash", {"command": "exit 3", "description": "fails"},
-             usage=Usage(input_tokens=70, output_tokens=25, cache_read=4_300)),
+        tool(
+            "Bash",
+            {"command": "echo hello > hello.txt", "description": "write a file"},
+            usage=Usage(input_tokens=1_200, output_tokens=40, cache_5m=3_000),
+        ),
+        tool(
+            "Read",
+            {"file_path": str(ws.work / "README.md")},
+            usage=Usage(input_tokens=60, output_tokens=30, cache_read=4_200),
+        ),
+        tool(
+            "Bash",
+            {"command": "exit 3", "description": "fails"},
+            usage=Usage(input_tokens=70, output_tokens=25, cache_read=4_300),
+        ),
         say(reply, usage=LAST_USAGE),
     ]
 
@@ -185,8 +207,9 @@ LAST_USAGE = Usage(input_tokens=19_000, output_tokens=50, cache_5m=2_000, cache_
 # ---------------------------------------------------------------------------- interactive
 
 
-def test_status_line_shows_the_watchers_snapshot(workspace: Workspace, scripted_api: ScriptedAPI,
-                                                 watchers: WatcherControl) -> None:
+def test_status_line_shows_the_watchers_snapshot(
+    workspace: Workspace, scripted_api: ScriptedAPI, watchers: WatcherControl
+) -> None:
     if not tmux_available():
         if os.environ.get("CI"):
             pytest.fail("tmux not installed")
@@ -198,8 +221,9 @@ def test_status_line_shows_the_watchers_snapshot(workspace: Workspace, scripted_
     watchers.track(workspace)
     assert watchers.pid(workspace) is None  # nothing runs before Claude Code starts
 
-    with TmuxClaude(workspace, scripted_api, width=220, height=40, extra_env=WATCHER_ON,
-                    extra_args=["--allowedTools", "Bash Read"]) as tui:
+    with TmuxClaude(
+        workspace, scripted_api, width=220, height=40, extra_env=WATCHER_ON, extra_args=["--allowedTools", "Bash Read"]
+    ) as tui:
         tui.start()
         tui.wait_for(lambda s: "\u276f" in s)
         pid = watchers.wait_running(workspace)  # Claude Code's SessionStart hook started it
@@ -246,8 +270,9 @@ def test_status_line_shows_the_watchers_snapshot(workspace: Workspace, scripted_
                 return None
             return (sensor, hud) if hud["cost"]["reportedUsd"] == sensor["cost"]["total_cost_usd"] else None
 
-        sensor, hud = wait_until(snapshot_has_reported_cost, WAIT,
-                                 lambda: f"hud.json never carried the reported cost: {read_json(hud_path)}")
+        sensor, hud = wait_until(
+            snapshot_has_reported_cost, WAIT, lambda: f"hud.json never carried the reported cost: {read_json(hud_path)}"
+        )
         assert watchers.pid(workspace) == pid  # the same daemon all along
     stopped = watchers.stop(workspace)
     assert stopped == pid and not alive(pid)
@@ -301,14 +326,21 @@ def caught_up(ws: Workspace, session: str) -> bool:
 
 def status_json(ws: Workspace, api: ScriptedAPI, session: str) -> dict[str, Any]:
     env = {**ws.env(api), "PATH": os.environ["PATH"]}
-    proc = subprocess.run([sys.executable, "-m", "ecc_hooks.status", "--json", "--session", session, "--no-gh"],
-                          capture_output=True, text=True, timeout=60, env=env, cwd=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks.status", "--json", "--session", session, "--no-gh"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=str(REPO),
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
-def test_print_mode_hud_equals_status_rebuild(claude_run: Callable[..., RunResult], workspace: Workspace,
-                                              scripted_api: ScriptedAPI, watchers: WatcherControl) -> None:
+def test_print_mode_hud_equals_status_rebuild(
+    claude_run: Callable[..., RunResult], workspace: Workspace, scripted_api: ScriptedAPI, watchers: WatcherControl
+) -> None:
     install_with_statusline(workspace)  # print mode never runs the status line; the hooks are the same
     watchers.track(workspace)
     assert watchers.pid(workspace) is None
@@ -319,9 +351,14 @@ def test_print_mode_hud_equals_status_rebuild(claude_run: Callable[..., RunResul
     assert session
     pid = watchers.wait_running(workspace)  # started by Claude Code's SessionStart hook; outlives the run
     hud_path = session_file(workspace, session, "hud.json")
-    wait_until(lambda: caught_up(workspace, session) and hud_path.exists(), WAIT,
-               lambda: f"watcher state never covered the journal/transcripts: "
-                       f"{json.dumps(read_json(session_file(workspace, session, 'watch-state.json')))[:2000]}")
+    wait_until(
+        lambda: caught_up(workspace, session) and hud_path.exists(),
+        WAIT,
+        lambda: (
+            f"watcher state never covered the journal/transcripts: "
+            f"{json.dumps(read_json(session_file(workspace, session, 'watch-state.json')))[:2000]}"
+        ),
+    )
     total, failures = tool_counts(result.new_payloads)
 
     # hud.json is written right after the state file: compare once both describe the same fold.
@@ -337,6 +374,8 @@ def test_print_mode_hud_equals_status_rebuild(claude_run: Callable[..., RunResul
         want = comparable(status_json(workspace, scripted_api, session))
         assert hud == want  # pytest shows the differing fields
         raise
+    schema = json.loads((REPO / "schemas" / "ecc.hud-status.v1.schema.json").read_text())
+    assert undeclared_keys(hud, schema) == []  # the watcher's snapshot holds only declared fields
     assert watchers.pid(workspace) == pid
     stopped = watchers.stop(workspace)
     assert stopped == pid and not alive(pid)

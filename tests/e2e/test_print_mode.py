@@ -6,15 +6,23 @@ that our journal holds exactly those events, in order, with the right names, ids
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from tests.e2e.api_server import Scenario, SeenRequest, Step, Usage, say, tool
 from tests.e2e.checks import assert_journal_matches, events
 from tests.e2e.harness import RunResult, Workspace
-from tests.e2e.scenarios import (AGENT_REPORTED, FOUR_TOOLS_REPLY, TODO_ALLOWED_TOOLS, TODO_ENV, background_subagent,
-                                 four_tools, todo_plan)
+from tests.e2e.scenarios import (
+    AGENT_REPORTED,
+    FOUR_TOOLS_REPLY,
+    TODO_ALLOWED_TOOLS,
+    TODO_ENV,
+    background_subagent,
+    four_tools,
+    todo_plan,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +42,11 @@ def tool_result_ids(requests: list[SeenRequest]) -> list[str]:
 
 def tool_calls(payloads: list[dict[str, Any]], agent: str | None = None) -> list[tuple[str, str]]:
     """(tool name, tool_use_id) of the PreToolUse payloads of one agent."""
-    return [(p["tool_name"], p["tool_use_id"]) for p in payloads
-            if p["hook_event_name"] == "PreToolUse" and p.get("agent_id") == agent]
+    return [
+        (p["tool_name"], p["tool_use_id"])
+        for p in payloads
+        if p["hook_event_name"] == "PreToolUse" and p.get("agent_id") == agent
+    ]
 
 
 def usage_totals(steps: list[Step]) -> dict[str, int]:
@@ -90,8 +101,10 @@ def test_bash_write_edit_read_succeed(claude_run: Run, workspace: Workspace) -> 
 
 
 def test_failing_bash_is_a_failure(claude_run: Run, workspace: Workspace) -> None:
-    steps = [tool("Bash", {"command": "echo about to fail; exit 3", "description": "fail on purpose"}),
-             say("The command failed.")]
+    steps = [
+        tool("Bash", {"command": "echo about to fail; exit 3", "description": "fail on purpose"}),
+        say("The command failed."),
+    ]
     result = claude_run(Scenario(steps=steps), "run the failing command")
     assert_ok(result)
     failures = [p for p in result.new_payloads if p["hook_event_name"] == "PostToolUseFailure"]
@@ -118,8 +131,11 @@ def test_background_subagent_runs_a_tool(claude_run: Run, workspace: Workspace) 
     assert sub[0] == ("SubagentStart", None) and sub[-1] == ("SubagentStop", None)
     assert ("PreToolUse", "Bash") in sub and ("PostToolUse", "Bash") in sub
     # print mode waits for the background agent, then answers its task notification
-    notes = [p for p in payloads if p["hook_event_name"] == "UserPromptSubmit"
-             and p["prompt"].lstrip().startswith("<task-notification>")]
+    notes = [
+        p
+        for p in payloads
+        if p["hook_event_name"] == "UserPromptSubmit" and p["prompt"].lstrip().startswith("<task-notification>")
+    ]
     assert len(notes) == 1 and agent_id in notes[0]["prompt"]
     assert payloads.index(notes[0]) > max(i for i, p in enumerate(payloads) if p.get("agent_id") == agent_id)
     assert events(payloads)[-1] == ("SessionEnd", None)
@@ -160,8 +176,12 @@ def test_todo_or_task_tools(claude_run: Run, workspace: Workspace) -> None:
 
 def test_resumed_session(claude_run: Run, workspace: Workspace) -> None:
     # The script spans both runs: the resumed conversation carries the first run's assistant turns.
-    steps = [tool("Bash", {"command": "echo one > first.txt", "description": "first run"}), say("First run done."),
-             tool("Bash", {"command": "echo two > second.txt", "description": "second run"}), say("Second run done.")]
+    steps = [
+        tool("Bash", {"command": "echo one > first.txt", "description": "first run"}),
+        say("First run done."),
+        tool("Bash", {"command": "echo two > second.txt", "description": "second run"}),
+        say("Second run done."),
+    ]
     first = claude_run(Scenario(steps=steps), "first part")
     assert_ok(first)
     second = claude_run(None, "second part", resume=first.session_id)
@@ -180,14 +200,22 @@ def test_resumed_session(claude_run: Run, workspace: Workspace) -> None:
 
 @pytest.mark.parametrize("model", ["claude-haiku-4-5", "claude-opus-4-5"])
 def test_session_on_another_model(claude_run: Run, workspace: Workspace, model: str) -> None:
-    steps = [tool("Bash", {"command": "echo model run", "description": "run on another model"}, model=model,
-                  usage=Usage(input_tokens=900, output_tokens=50, cache_1h=2000)),
-             say("Done on another model.", model=model, usage=Usage(input_tokens=40, output_tokens=10, cache_read=2900))]
+    steps = [
+        tool(
+            "Bash",
+            {"command": "echo model run", "description": "run on another model"},
+            model=model,
+            usage=Usage(input_tokens=900, output_tokens=50, cache_1h=2000),
+        ),
+        say("Done on another model.", model=model, usage=Usage(input_tokens=40, output_tokens=10, cache_read=2900)),
+    ]
     result = claude_run(Scenario(steps=steps), "use the other model", model=model)
     assert_ok(result)
     assert {r.model for r in result.requests if r.script == "main"} == {model}
     assert_journal_matches(workspace, result.raw_payloads)
-    assistant_models = {line["message"]["model"] for line in result.transcript_lines() if line.get("type") == "assistant"}
+    assistant_models = {
+        line["message"]["model"] for line in result.transcript_lines() if line.get("type") == "assistant"
+    }
     assert assistant_models == {model}
     assert result.cost_state is not None
     usage = result.cost_state["modelUsage"]

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from ecc_hooks.cli.install import python_command, statusline_entry, STATUSLINE_MODULE
+from ecc_hooks.cli.install import STATUSLINE_MODULE, python_command, statusline_entry
 from tests.e2e.api_server import Scenario, ScriptedAPI, Usage, say, tool
 from tests.e2e.harness import Workspace
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
@@ -37,11 +37,13 @@ def test_status_line_shows_model_cost_context_and_tool_count(workspace: Workspac
     data = workspace.settings_data()
     data["statusLine"] = entry
     workspace.write_settings(data)
-    scripted_api.scenario = Scenario(steps=[
-        tool("Bash", {"command": "echo one", "description": "first"}),
-        tool("Bash", {"command": "exit 3", "description": "fails"}),
-        say(REPLY, usage=LAST),
-    ])
+    scripted_api.scenario = Scenario(
+        steps=[
+            tool("Bash", {"command": "echo one", "description": "first"}),
+            tool("Bash", {"command": "exit 3", "description": "fails"}),
+            say(REPLY, usage=LAST),
+        ]
+    )
     with TmuxClaude(workspace, scripted_api, width=200, height=40, extra_args=["--allowedTools", "Bash"]) as tui:
         tui.start()
         tui.wait_for(lambda s: "\u276f" in s)
@@ -61,9 +63,13 @@ def test_status_line_shows_model_cost_context_and_tool_count(workspace: Workspac
 
         wait_until(sensor_after_reply, 30, "the status line never received used_percentage")
         # Build the snapshot the watcher would keep, from our journal, with the status command.
-        result = subprocess.run([sys.executable, "-m", "ecc_hooks.status", "--json", "--session", session, "--no-gh"],
-                                capture_output=True, text=True, timeout=60,
-                                env={**workspace.env(scripted_api), "PATH": __import__("os").environ["PATH"]})
+        result = subprocess.run(
+            [sys.executable, "-m", "ecc_hooks.status", "--json", "--session", session, "--no-gh"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**workspace.env(scripted_api), "PATH": __import__("os").environ["PATH"]},
+        )
         assert result.returncode == 0, result.stderr
         hud = json.loads(result.stdout)
         tools_total = hud["toolCalls"]["total"]
@@ -76,8 +82,13 @@ def test_status_line_shows_model_cost_context_and_tool_count(workspace: Workspac
             """What the latest stdin Claude Code gave the status line says (re-read: it settles after the
             reply, e.g. used_percentage can arrive one refresh before the final cost)."""
             latest = json.loads(sensor_path.read_text())
-            return latest, [latest["model"]["display_name"], f"${latest['cost']['total_cost_usd']:.2f}",
-                            "ctx ", f"{latest['context_window']['used_percentage']:.0f}%", tools_text]
+            return latest, [
+                latest["model"]["display_name"],
+                f"${latest['cost']['total_cost_usd']:.2f}",
+                "ctx ",
+                f"{latest['context_window']['used_percentage']:.0f}%",
+                tools_text,
+            ]
 
         def status_row(screen: str) -> str | None:
             rows = [line for line in screen.splitlines() if tools_text in line]

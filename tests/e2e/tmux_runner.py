@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tests.e2e.api_server import ScriptedAPI
 from tests.e2e.harness import Workspace
@@ -32,9 +32,17 @@ def tmux_available() -> bool:
 class TmuxClaude:
     """An interactive ``claude`` in a detached tmux session on a private socket."""
 
-    def __init__(self, ws: Workspace, api: ScriptedAPI, *, width: int = 120, height: int = 40,
-                 model: str = "claude-sonnet-4-5", extra_args: list[str] | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        api: ScriptedAPI,
+        *,
+        width: int = 120,
+        height: int = 40,
+        model: str = "claude-sonnet-4-5",
+        extra_args: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.ws, self.api = ws, api
         self.width, self.height = width, height
         self.model = model
@@ -46,16 +54,41 @@ class TmuxClaude:
 
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         # -f /dev/null: no user tmux.conf; -S: a socket nobody else uses.
-        return subprocess.run(["tmux", "-f", "/dev/null", "-S", str(self.socket), *args], capture_output=True,
-                              text=True, timeout=15, check=check)
+        return subprocess.run(
+            ["tmux", "-f", "/dev/null", "-S", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=check,
+        )
 
     def start(self) -> None:
         """Start ``claude`` (interactive) in the work dir, with exactly the workspace's environment."""
         env = self.ws.env(self.api, self.extra_env)
-        command = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(self.ws.claude),
-                   "--settings", str(self.ws.settings), "--model", self.model, *self.extra_args]
-        self._tmux("new-session", "-d", "-s", "e2e", "-x", str(self.width), "-y", str(self.height),
-                   "-c", str(self.ws.work), *command)
+        command = [
+            "env",
+            "-i",
+            *(f"{k}={v}" for k, v in env.items()),
+            str(self.ws.claude),
+            "--settings",
+            str(self.ws.settings),
+            "--model",
+            self.model,
+            *self.extra_args,
+        ]
+        self._tmux(
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            str(self.width),
+            "-y",
+            str(self.height),
+            "-c",
+            str(self.ws.work),
+            *command,
+        )
         self.started = True
         # Keep the pane (and its last screen) if claude exits, so a failure can still be read.
         self._tmux("set-option", "-t", "e2e", "remain-on-exit", "on", check=False)
@@ -98,7 +131,7 @@ class TmuxClaude:
             self._tmux("kill-server", check=False)
             self.started = False
 
-    def __enter__(self) -> "TmuxClaude":
+    def __enter__(self) -> TmuxClaude:
         return self
 
     def __exit__(self, *exc: object) -> None:

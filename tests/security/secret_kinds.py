@@ -19,8 +19,7 @@ URLSAFE = ALNUM + "-._~!$&'()*+,;=%"
 def _unlikely(token: str) -> bool:
     """Varied enough (8+ distinct characters, digits and letters both) never to stand in our own output by
     chance: no event name, field name, id or timestamp of ours can match it."""
-    return (len(set(token)) >= 8 and sum(c.isdigit() for c in token) >= 2
-            and sum(c.isalpha() for c in token) >= 2)
+    return len(set(token)) >= 8 and sum(c.isdigit() for c in token) >= 2 and sum(c.isalpha() for c in token) >= 2
 
 
 def _tok(alphabet: str, size: int, extra: int = 12) -> st.SearchStrategy[str]:
@@ -35,7 +34,8 @@ KINDS: dict[str, st.SearchStrategy[tuple[str, str]]] = {
     "anthropic": _tok(ALNUM + "_-", 40).map(lambda t: (f"sk-ant-api03-{t}", t)),
     "openai": _tok(ALNUM, 40).map(lambda t: (f"sk-proj-{t}", t)),
     "aws": st.text(string.ascii_uppercase + string.digits, min_size=16, max_size=16)
-    .filter(_unlikely).map(lambda t: (f"AKIA{t}", t)),
+    .filter(_unlikely)
+    .map(lambda t: (f"AKIA{t}", t)),
     "github": _tok(ALNUM, 36, 0).map(lambda t: (f"ghp_{t}", t)),
     "github_pat": _tok(ALNUM + "_", 60).map(lambda t: (f"github_pat_{t}", t)),
     "slack": _tok(ALNUM, 24).map(lambda t: (f"xoxb-1234-{t}", t)),
@@ -50,15 +50,21 @@ KINDS: dict[str, st.SearchStrategy[tuple[str, str]]] = {
     "stripe_live": _tok(ALNUM, 24).map(lambda t: (f"sk_live_{t}", t)),
     "stripe_restricted": _tok(ALNUM, 24).map(lambda t: (f"rk_live_{t}", t)),
     "jwt": st.tuples(_tok(ALNUM + "_-", 20), _tok(ALNUM + "_-", 30)).map(
-        lambda p: (f"eyJhbGciOiJIUzI1NiJ9.eyJ{p[0]}.{p[1]}", p[1])),
+        lambda p: (f"eyJhbGciOiJIUzI1NiJ9.eyJ{p[0]}.{p[1]}", p[1])
+    ),
     "google": _tok(ALNUM + "_-", 35, 0).map(lambda t: (f"AIza{t}", t)),
     "npm": _tok(ALNUM, 36, 0).map(lambda t: (f"npm_{t}", t)),
     "gitlab": _tok(ALNUM + "_-", 20).map(lambda t: (f"glpat-{t}", t)),
     "huggingface": _tok(ALNUM, 34, 0).map(lambda t: (f"hf_{t}", t)),
     "azure_account_key": _tok(B64, 40).map(
-        lambda t: (f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={t}==;EndpointSuffix=core.windows.net", t)),
+        lambda t: (
+            f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={t}==;EndpointSuffix=core.windows.net",
+            t,
+        )
+    ),
     "azure_sas": _tok(ALNUM + "%", 30).map(
-        lambda t: (f"https://acct.blob.core.windows.net/c/f?sv=2022-11-02&ss=b&sig={t}&se=2030-01-01", t)),
+        lambda t: (f"https://acct.blob.core.windows.net/c/f?sv=2022-11-02&ss=b&sig={t}&se=2030-01-01", t)
+    ),
     "curl_user": _pw(ALNUM + "!%^*()+=.-_~").map(lambda t: (f"curl -u admin:{t} https://api.example.com", t)),
     "mysql": _pw(ALNUM + "!%^*()+=.-_~").map(lambda t: (f"mysql -h db -uroot -p{t} app", t)),
 }

@@ -15,26 +15,63 @@ from tests.helpers import REPO, git, make_repo
 
 # Every command-valued key a hostile repository can set, each running a script that leaves a marker.
 HOSTILE_KEYS = (
-    "core.fsmonitor", "core.hooksPath", "core.pager", "core.editor", "core.askPass", "core.sshCommand",
-    "core.gitProxy", "sequence.editor", "pager.log", "pager.status", "diff.external", "diff.evil.command",
-    "diff.evil.textconv", "filter.evil.clean", "filter.evil.smudge", "filter.evil.process", "merge.evil.driver",
-    "credential.helper", "credential.https://example.invalid.helper", "gpg.program", "gpg.ssh.program",
-    "remote.origin.uploadpack", "remote.origin.receivepack", "interactive.diffFilter",
+    "core.fsmonitor",
+    "core.hooksPath",
+    "core.pager",
+    "core.editor",
+    "core.askPass",
+    "core.sshCommand",
+    "core.gitProxy",
+    "sequence.editor",
+    "pager.log",
+    "pager.status",
+    "diff.external",
+    "diff.evil.command",
+    "diff.evil.textconv",
+    "filter.evil.clean",
+    "filter.evil.smudge",
+    "filter.evil.process",
+    "merge.evil.driver",
+    "credential.helper",
+    "credential.https://example.invalid.helper",
+    "gpg.program",
+    "gpg.ssh.program",
+    "remote.origin.uploadpack",
+    "remote.origin.receivepack",
+    "interactive.diffFilter",
 )
 
 
-def run_installed(module: str, stdin: bytes, cwd: Path, env: dict[str, str] | None = None,
-                  timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run_installed(
+    module: str, stdin: bytes, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
     """The command ``ecc-hooks install`` writes for ``module`` (hook or status line), run in ``cwd`` with stdin."""
-    return subprocess.run(install.python_argv(module), input=stdin, capture_output=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        install.python_argv(module),
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
-def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120,
-        stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    stdin: bytes | None = None,
+) -> subprocess.CompletedProcess[bytes]:
     """``python -m ecc_hooks ARGS`` in a subprocess (bytes out: the tests look for raw control characters)."""
-    return subprocess.run([sys.executable, "-m", "ecc_hooks", *args], capture_output=True, cwd=cwd or REPO,
-                          env={**os.environ, **(env or {})}, timeout=timeout, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", *args],
+        capture_output=True,
+        cwd=cwd or REPO,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        input=stdin,
+    )
 
 
 def marker_script(folder: Path, name: str) -> Path:
@@ -58,8 +95,17 @@ def hostile_repo(path: Path, markers: Path) -> Path:
     git(repo, "commit", "-q", "-m", "attributes")
     hooks = repo / "evil-hooks"
     hooks.mkdir()
-    for hook in ("pre-commit", "post-checkout", "post-commit", "pre-push", "post-merge", "reference-transaction",
-                 "fsmonitor-watchman", "pre-auto-gc", "post-index-change"):
+    for hook in (
+        "pre-commit",
+        "post-checkout",
+        "post-commit",
+        "pre-push",
+        "post-merge",
+        "reference-transaction",
+        "fsmonitor-watchman",
+        "pre-auto-gc",
+        "post-index-change",
+    ):
         target = hooks / hook
         target.write_text(f"#!/bin/sh\necho ran >> '{markers}/ran-hook-{hook}'\n")
         target.chmod(0o755)
@@ -80,5 +126,12 @@ def ran(markers: Path) -> list[str]:
 
 def session_payload(session: str, cwd: Path, event: str = "SessionStart", **extra: object) -> bytes:
     """A hook payload shaped like Claude Code's."""
-    return json.dumps({"session_id": session, "hook_event_name": event, "cwd": str(cwd),
-                       "transcript_path": str(cwd / f"{session}.jsonl"), **extra}).encode()
+    return json.dumps(
+        {
+            "session_id": session,
+            "hook_event_name": event,
+            "cwd": str(cwd),
+            "transcript_path": str(cwd / f"{session}.jsonl"),
+            **extra,
+        }
+    ).encode()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.core import fsio
 from ecc_hooks.capture import hook
 from ecc_hooks.cli import install
+from ecc_hooks.core import fsio
 from tests.helpers import journal_lines, wait_until
 from tests.security.support import cli, run_installed, session_payload
 
@@ -25,8 +25,14 @@ ROOT = os.geteuid() == 0
 
 
 def big_event(n: int) -> bytes:
-    return session_payload(SESSION, Path("/tmp"), "PreToolUse", tool_name="Bash", tool_use_id=f"t{n}",
-                           tool_input={"command": f"echo {n} " + "x" * 60_000})
+    return session_payload(
+        SESSION,
+        Path("/tmp"),
+        "PreToolUse",
+        tool_name="Bash",
+        tool_use_id=f"t{n}",
+        tool_input={"command": f"echo {n} " + "x" * 60_000},
+    )
 
 
 @pytest.fixture
@@ -34,8 +40,13 @@ def small_disk(tmp_path: Path):
     """A 256 KiB tmpfs (root), unmounted afterwards; None when mounting is not possible here."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    if not ROOT or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                                  capture_output=True).returncode != 0:
+    if (
+        not ROOT
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
         yield None
         return
     try:
@@ -57,16 +68,41 @@ def fill(disk: Path, leave: int) -> Path:
     return filler
 
 
-def test_a_write_cut_short_by_a_full_disk_never_swallows_the_next_event(small_disk: Path | None,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_cut_short_by_a_full_disk_never_swallows_the_next_event(
+    small_disk: Path | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if small_disk is not None:  # a real full disk
         home = small_disk / "ecc"
         monkeypatch.setenv("ECC_HOOKS_HOME", str(home))
-        assert run_installed("ecc_hooks.capture.hook", big_event(1), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
+        assert (
+            run_installed(
+                "ecc_hooks.capture.hook",
+                big_event(1),
+                Path("/tmp"),
+                {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"},
+            ).returncode
+            == 0
+        )
         filler = fill(small_disk, 20_000)  # less room than the next event needs
-        assert run_installed("ecc_hooks.capture.hook", big_event(2), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
+        assert (
+            run_installed(
+                "ecc_hooks.capture.hook",
+                big_event(2),
+                Path("/tmp"),
+                {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"},
+            ).returncode
+            == 0
+        )
         filler.unlink()
-        assert run_installed("ecc_hooks.capture.hook", big_event(3), Path("/tmp"), {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"}).returncode == 0
+        assert (
+            run_installed(
+                "ecc_hooks.capture.hook",
+                big_event(3),
+                Path("/tmp"),
+                {"ECC_HOOKS_HOME": str(home), "ECC_HOOKS_RAW": "1"},
+            ).returncode
+            == 0
+        )
     else:
         pytest.skip("no tmpfs here: test_an_injected_short_write_is_cut_back shows the same")
     records = journal_lines(home, SESSION)  # every line parses: no torn bytes glued to a record
@@ -99,16 +135,24 @@ def test_the_watcher_survives_a_full_disk_and_catches_up(small_disk: Path | None
     home = small_disk / "ecc"
     env = {**os.environ, "ECC_HOOKS_HOME": str(home)}
     run_installed("ecc_hooks.capture.hook", session_payload(SESSION, Path("/tmp")), Path("/tmp"), env)
-    watcher = subprocess.Popen([sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "60"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "60"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         hud = home / "sessions" / SESSION / "hud.json"
         wait_until(hud.exists, 20, "no first snapshot")
         turn = lambda: json.loads(hud.read_text())["context"]["turnState"]  # noqa: E731
         assert turn() == "idle"
         filler = fill(small_disk, 0)  # no free page: the journal's last page still takes a small record
-        run_installed("ecc_hooks.capture.hook", session_payload(SESSION, Path("/tmp"), "UserPromptSubmit", prompt="hi"),
-                      Path("/tmp"), env)
+        run_installed(
+            "ecc_hooks.capture.hook",
+            session_payload(SESSION, Path("/tmp"), "UserPromptSubmit", prompt="hi"),
+            Path("/tmp"),
+            env,
+        )
         assert [r["event"] for r in journal_lines(home, SESSION)] == ["SessionStart", "UserPromptSubmit"]
         time.sleep(1.5)  # the watcher tries, and fails, to write its state and snapshot
         assert watcher.poll() is None, "the watcher died on a full disk"
@@ -128,8 +172,12 @@ def test_a_read_only_state_folder_makes_the_watcher_exit_cleanly(small_disk: Pat
     env = {**os.environ, "ECC_HOOKS_HOME": str(home)}
     run_installed("ecc_hooks.capture.hook", session_payload(SESSION, Path("/tmp")), Path("/tmp"), env)
     assert subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True).returncode == 0
-    done = subprocess.run([sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "1"],
-                          env=env, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "1"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and b"Traceback" not in done.stderr and b"watcher lock" in done.stderr
 
 
@@ -146,15 +194,25 @@ def test_install_never_writes_what_is_not_json(tmp_path: Path) -> None:
     json.loads(text, parse_constant=refuse)  # strict JSON: no NaN/Infinity
     node = shutil.which("node")
     if node:  # what Claude Code itself runs on
-        assert subprocess.run([node, "-e", "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'))",
-                               str(settings)], capture_output=True).returncode == 0
+        assert (
+            subprocess.run(
+                [node, "-e", "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'))", str(settings)],
+                capture_output=True,
+            ).returncode
+            == 0
+        )
 
 
 def test_the_installed_timeout_exceeds_every_bound_of_the_hook(tmp_path: Path, ecc_home: Path) -> None:
     assert install.HOOK_TIMEOUT >= 2 * hook.TIME_BOUND > hook.STDIN_TIMEOUT
     # A real hook whose stdin never closes returns by itself, within what Claude Code allows it.
-    proc = subprocess.Popen(install.python_argv("ecc_hooks.capture.hook"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=tmp_path)
+    proc = subprocess.Popen(
+        install.python_argv("ecc_hooks.capture.hook"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     proc.stdin.write(session_payload(SESSION, tmp_path, "Stop")[:-1])  # no closing brace, no EOF
     proc.stdin.flush()
     try:
@@ -168,7 +226,7 @@ def test_the_installed_timeout_exceeds_every_bound_of_the_hook(tmp_path: Path, e
 
 @pytest.mark.parametrize("session", ["--dangerously-skip-permissions", "-p"])
 def test_a_printed_resume_command_passes_the_id_as_a_value(tmp_path: Path, ecc_home: Path, session: str) -> None:
-    cwd = tmp_path / "it's a \"dir\" $(x)"
+    cwd = tmp_path / 'it\'s a "dir" $(x)'
     cwd.mkdir()
     run_installed("ecc_hooks.capture.hook", session_payload(session, cwd), cwd)
     run_installed("ecc_hooks.capture.hook", session_payload(session, cwd, "UserPromptSubmit", prompt="go"), cwd)
@@ -179,8 +237,12 @@ def test_a_printed_resume_command_passes_the_id_as_a_value(tmp_path: Path, ecc_h
     fake.mkdir()
     (fake / "claude").write_text('#!/bin/sh\npwd\nfor a in "$@"; do echo "arg:$a"; done\n')
     (fake / "claude").chmod(0o755)
-    ran = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
-                         env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    ran = subprocess.run(
+        ["sh", "-c", command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"},
+    )
     lines = ran.stdout.splitlines()
     assert lines[0] == str(cwd)
     # "--resume" then "-p" as two arguments is read as two flags: the id must travel inside the option

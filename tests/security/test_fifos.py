@@ -45,8 +45,17 @@ def test_a_fifo_in_git_never_hangs_the_session_start_hook(tmp_path: Path, ecc_ho
 def _session_with_fifo_subagent(tmp_path: Path, session: str) -> Path:
     transcript = tmp_path / "projects" / f"{session}.jsonl"
     transcript.parent.mkdir(parents=True)
-    transcript.write_text(json.dumps({"type": "user", "sessionId": session, "timestamp": "2026-12-01T10:00:00Z",
-                                      "message": {"role": "user", "content": "hi"}}) + "\n")
+    transcript.write_text(
+        json.dumps(
+            {
+                "type": "user",
+                "sessionId": session,
+                "timestamp": "2026-12-01T10:00:00Z",
+                "message": {"role": "user", "content": "hi"},
+            }
+        )
+        + "\n"
+    )
     fifo(tmp_path / "projects" / session / "subagents" / "agent-a1b2c3.jsonl")
     payload = json.loads(session_payload(session, tmp_path))
     payload["transcript_path"] = str(transcript)
@@ -57,22 +66,37 @@ def _session_with_fifo_subagent(tmp_path: Path, session: str) -> Path:
 def test_a_fifo_subagent_transcript_never_hangs_status_or_inspect(tmp_path: Path, ecc_home: Path) -> None:
     session = "5ec0717e-0000-4000-8000-00000000f1f0"
     _session_with_fifo_subagent(tmp_path, session)
-    for args in (("status", "--json", "--session", session, "--no-gh"), ("inspect", session),
-                 ("loop-status", "--transcript", str(tmp_path / "projects" / session / "subagents" / "agent-a1b2c3.jsonl"))):
+    for args in (
+        ("status", "--json", "--session", session, "--no-gh"),
+        ("inspect", session),
+        ("loop-status", "--transcript", str(tmp_path / "projects" / session / "subagents" / "agent-a1b2c3.jsonl")),
+    ):
         done = cli(*args, timeout=HANG)
         assert done.returncode in (0, 1), (args, done.stderr)
 
 
-def test_a_fifo_subagent_transcript_never_stops_the_watcher_serving_other_sessions(tmp_path: Path, ecc_home: Path) -> None:
+def test_a_fifo_subagent_transcript_never_stops_the_watcher_serving_other_sessions(
+    tmp_path: Path, ecc_home: Path
+) -> None:
     bad, good = "5ec0717e-0000-4000-8000-00000000f1f1", "5ec0717e-0000-4000-8000-00000000600d"
     _session_with_fifo_subagent(tmp_path, bad)
-    watcher = subprocess.Popen([sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "60"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "ecc_hooks", "watch", "--foreground", "--idle-exit", "60"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        wait_until(lambda: (ecc_home / "sessions" / bad / "hud.json").exists(), 20, "the watcher never served the session")
-        run_installed("ecc_hooks.capture.hook", session_payload(good, tmp_path, "UserPromptSubmit", prompt="hello"), tmp_path)
-        wait_until(lambda: (ecc_home / "sessions" / good / "hud.json").exists(), 20,
-                   "the watcher stopped serving other sessions")
+        wait_until(
+            lambda: (ecc_home / "sessions" / bad / "hud.json").exists(), 20, "the watcher never served the session"
+        )
+        run_installed(
+            "ecc_hooks.capture.hook", session_payload(good, tmp_path, "UserPromptSubmit", prompt="hello"), tmp_path
+        )
+        wait_until(
+            lambda: (ecc_home / "sessions" / good / "hud.json").exists(),
+            20,
+            "the watcher stopped serving other sessions",
+        )
         assert watcher.poll() is None
     finally:
         watcher.terminate()

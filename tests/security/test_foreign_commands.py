@@ -18,10 +18,14 @@ def test_doctor_never_runs_a_cloned_repositorys_marked_command(tmp_path: Path) -
     project = make_repo(tmp_path / "cloned")
     marker = tmp_path / "pwned"
     (project / ".claude").mkdir()
-    (project / ".claude" / "settings.json").write_text(json.dumps({
-        "hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": forged(marker)}]}]},
-        "statusLine": {"type": "command", "command": forged(marker)},
-    }))
+    (project / ".claude" / "settings.json").write_text(
+        json.dumps(
+            {
+                "hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": forged(marker)}]}]},
+                "statusLine": {"type": "command", "command": forged(marker)},
+            }
+        )
+    )
     assert cli("install", cwd=project).returncode == 0  # the user's own install, in their user settings
     done = cli("doctor", cwd=project)
     assert not marker.exists(), "doctor ran a command a repository wrote"
@@ -34,8 +38,14 @@ def test_uninstall_keeps_the_users_own_marked_entries(tmp_path: Path, isolated_h
     settings = isolated_home / ".claude" / "settings.json"
     settings.parent.mkdir(parents=True)
     mine = "notify-send done # ecc-hooks"  # the user's own entry that happens to end with our marker
-    settings.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": mine}]}]},
-                                    "statusLine": {"type": "command", "command": mine}}))
+    settings.write_text(
+        json.dumps(
+            {
+                "hooks": {"Stop": [{"hooks": [{"type": "command", "command": mine}]}]},
+                "statusLine": {"type": "command", "command": mine},
+            }
+        )
+    )
     assert cli("install", "--force", cwd=tmp_path).returncode == 0
     assert cli("uninstall", cwd=tmp_path).returncode == 0
     after = json.loads(settings.read_text())

@@ -31,35 +31,54 @@ def markers_of(repo: Path) -> list[str]:
 
 def test_the_hostile_repository_really_runs_its_commands_under_plain_git(repo: Path) -> None:
     # The control arm: the same commands through plain git do run the repository's commands.
-    for args in (("status", "--porcelain=v2"), ("diff", "HEAD"), ("commit", "-q", "--allow-empty", "-m", "x"),
-                 ("ls-remote", "origin")):
+    for args in (
+        ("status", "--porcelain=v2"),
+        ("diff", "HEAD"),
+        ("commit", "-q", "--allow-empty", "-m", "x"),
+        ("ls-remote", "origin"),
+    ):
         try:
-            subprocess.run(["git", *args], cwd=repo, capture_output=True, timeout=5, stdin=subprocess.DEVNULL,
-                           env={**os.environ, **GIT_ENV})
+            subprocess.run(
+                ["git", *args],
+                cwd=repo,
+                capture_output=True,
+                timeout=5,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **GIT_ENV},
+            )
         except subprocess.TimeoutExpired:
             pass  # the marker upload-pack never answers: it ran, which is what this arm shows
-    assert {"ran-evil-core.fsmonitor", "ran-evil-filter.evil.process", "ran-hook-pre-commit",
-            "ran-evil-remote.origin.uploadpack"} <= set(markers_of(repo)), markers_of(repo)
+    assert {
+        "ran-evil-core.fsmonitor",
+        "ran-evil-filter.evil.process",
+        "ran-hook-pre-commit",
+        "ran-evil-remote.origin.uploadpack",
+    } <= set(markers_of(repo)), markers_of(repo)
 
 
-@pytest.mark.parametrize("args, stdin", [
-    (("status", "--porcelain=v2", "--branch", "-z"), None),                   # fsmonitor, clean filter
-    (("diff", "HEAD"), None),                                                 # textconv, external diff, filter
-    (("log", "-p", "-n2", "--show-signature"), None),                        # textconv, gpg, pager
-    (("show", "HEAD:a.txt"), None),
-    (("commit", "-q", "--allow-empty", "-m", "x"), None),                     # hooks (pre-commit, post-commit)
-    (("commit", "-q", "--allow-empty"), None),                                # editor
-    (("checkout", "-q", "-b", "other"), None),                                # post-checkout hook, smudge
-    (("checkout", "-q", "HEAD", "--", "a.txt"), None),                        # smudge filter
-    (("credential", "fill"), b"protocol=https\nhost=example.invalid\n\n"),    # credential helpers, askpass
-    (("ls-remote", "origin"), None),                                          # upload-pack
-    (("ls-remote", "ssh://example.invalid/x.git"), None),                     # core.sshCommand
-    (("ls-remote", "git://example.invalid/x.git"), None),                     # core.gitProxy
-    (("push", "-q", "origin", "HEAD:refs/heads/pushed"), None),               # receive-pack, pre-push hook
-    (("var", "GIT_PAGER"), None),
-    (("var", "GIT_EDITOR"), None),
-])
-def test_the_runner_runs_none_of_the_repositorys_commands(repo: Path, args: tuple[str, ...], stdin: bytes | None) -> None:
+@pytest.mark.parametrize(
+    "args, stdin",
+    [
+        (("status", "--porcelain=v2", "--branch", "-z"), None),  # fsmonitor, clean filter
+        (("diff", "HEAD"), None),  # textconv, external diff, filter
+        (("log", "-p", "-n2", "--show-signature"), None),  # textconv, gpg, pager
+        (("show", "HEAD:a.txt"), None),
+        (("commit", "-q", "--allow-empty", "-m", "x"), None),  # hooks (pre-commit, post-commit)
+        (("commit", "-q", "--allow-empty"), None),  # editor
+        (("checkout", "-q", "-b", "other"), None),  # post-checkout hook, smudge
+        (("checkout", "-q", "HEAD", "--", "a.txt"), None),  # smudge filter
+        (("credential", "fill"), b"protocol=https\nhost=example.invalid\n\n"),  # credential helpers, askpass
+        (("ls-remote", "origin"), None),  # upload-pack
+        (("ls-remote", "ssh://example.invalid/x.git"), None),  # core.sshCommand
+        (("ls-remote", "git://example.invalid/x.git"), None),  # core.gitProxy
+        (("push", "-q", "origin", "HEAD:refs/heads/pushed"), None),  # receive-pack, pre-push hook
+        (("var", "GIT_PAGER"), None),
+        (("var", "GIT_EDITOR"), None),
+    ],
+)
+def test_the_runner_runs_none_of_the_repositorys_commands(
+    repo: Path, args: tuple[str, ...], stdin: bytes | None
+) -> None:
     runner = gitstate._Runner(str(repo), timeout=20)
     runner.run(*args, input=stdin)
     assert markers_of(repo) == []

@@ -22,14 +22,18 @@ LEAKED = [
     ('PGPASSWORD=""s3cr3tV4lu3', "s3cr3tV4lu3"),
     ("sk_live_51HqLyjWDarjtT1zdp7dcXYZ", "51HqLyjWDarjtT1zdp7dcXYZ"),
     ("rk_live_51HqLyjWDarjtT1zdp7dcXYZ", "51HqLyjWDarjtT1zdp7dcXYZ"),
-    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-     "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+    (
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
     ("key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI", "SyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI"),
     ("published with npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
     ("GitLab: glpat-xY9zW8vU7tS6rQ5pO4nM", "xY9zW8vU7tS6rQ5pO4nM"),
     ("HF: hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"),
-    ("AccountName=a;AccountKey=Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4==;EndpointSuffix=core.windows.net",
-     "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4"),
+    (
+        "AccountName=a;AccountKey=Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4==;EndpointSuffix=core.windows.net",
+        "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4",
+    ),
     ("https://a.blob.core.windows.net/c?sv=2022-11-02&sig=Xk2%2Bq9ZLw8f%3D&se=2030", "Xk2%2Bq9ZLw8f%3D"),
     ("curl -u admin:Tr0ub4dor3xq https://api.example.com", "Tr0ub4dor3xq"),
     ("mysql -h db -uroot -pC0rr3ctH0rs3 app", "C0rr3ctH0rs3"),
@@ -61,10 +65,14 @@ def test_loop_status_prints_and_writes_no_secret(tmp_path: Path) -> None:
 def test_the_status_line_keeps_and_prints_no_secret(tmp_path: Path, ecc_home: Path) -> None:
     sensitive = "sk-ant-api03-St4tusL1neSt4d1nL34kAAAA"
     session = "5ec0717e-0000-4000-8000-000000000003"
-    stdin = {"session_id": session, "cwd": str(tmp_path), "transcript_path": str(tmp_path / "t.jsonl"),
-             "model": {"id": "claude-sonnet-4-5", "display_name": f"Sonnet {sensitive}"},
-             "workspace": {"current_dir": f"/tmp/ANTHROPIC_API_KEY={sensitive}", "project_dir": str(tmp_path)},
-             "cost": {"total_cost_usd": 0.01}}
+    stdin = {
+        "session_id": session,
+        "cwd": str(tmp_path),
+        "transcript_path": str(tmp_path / "t.jsonl"),
+        "model": {"id": "claude-sonnet-4-5", "display_name": f"Sonnet {sensitive}"},
+        "workspace": {"current_dir": f"/tmp/ANTHROPIC_API_KEY={sensitive}", "project_dir": str(tmp_path)},
+        "cost": {"total_cost_usd": 0.01},
+    }
     done = run_installed("ecc_hooks.statusline.render", json.dumps(stdin).encode(), tmp_path, {"COLUMNS": "300"})
     assert done.returncode == 0 and b"Sonnet" in done.stdout
     folder = ecc_home / "sessions" / session

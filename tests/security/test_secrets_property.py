@@ -20,16 +20,20 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from ecc_hooks import cli
 from ecc_hooks.capture import hook
-from ecc_hooks.statusline import render as statusline
 from ecc_hooks.hud import watcher as watch
+from ecc_hooks.statusline import render as statusline
 from tests.security.secret_kinds import secret_texts
 from tests.test_hook_properties import scratch_home
 from tests.test_loop_status import assistant_text, prompt, tool_result, tool_use
 
 EXAMPLES = int(os.environ.get("ECC_SECRETS_EXAMPLES", "120"))
 SESSION = "5ec0717e-0000-4000-8000-00000000aaaa"
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def run_cli(*args: str) -> bytes:
@@ -49,9 +53,13 @@ def _run_everything(text: str, home: Path, work: Path, out_dir: Path) -> list[by
     work.mkdir()
     printed: list[bytes] = []
     transcript = work / f"{SESSION}.jsonl"
-    lines = [prompt(text, 0, SESSION), tool_use("toolu_1", "Bash", {"command": text}, 1, SESSION),
-             tool_result("toolu_1", 2, SESSION), assistant_text(text, 3, SESSION),
-             tool_use("toolu_2", "Bash", {"command": f"sleep 9999 && {text}"}, 4, SESSION)]
+    lines = [
+        prompt(text, 0, SESSION),
+        tool_use("toolu_1", "Bash", {"command": text}, 1, SESSION),
+        tool_result("toolu_1", 2, SESSION),
+        assistant_text(text, 3, SESSION),
+        tool_use("toolu_2", "Bash", {"command": f"sleep 9999 && {text}"}, 4, SESSION),
+    ]
     lines[2]["message"]["content"][0]["content"] = text
     transcript.write_text("".join(json.dumps(line) + "\n" for line in lines))
     common = {"session_id": SESSION, "cwd": str(work), "transcript_path": str(transcript)}
@@ -59,10 +67,20 @@ def _run_everything(text: str, home: Path, work: Path, out_dir: Path) -> list[by
         {"hook_event_name": "SessionStart", "source": "startup"},
         {"hook_event_name": "UserPromptSubmit", "prompt": text},
         {"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_use_id": "b1", "tool_input": {"command": text}},
-        {"hook_event_name": "PostToolUseFailure", "tool_name": "Bash", "tool_use_id": "b1",
-         "tool_input": {"command": text}, "error": text},
-        {"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_use_id": "r1",
-         "tool_input": {"file_path": str(work / ".env")}, "tool_response": {"file": {"content": text}}},
+        {
+            "hook_event_name": "PostToolUseFailure",
+            "tool_name": "Bash",
+            "tool_use_id": "b1",
+            "tool_input": {"command": text},
+            "error": text,
+        },
+        {
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Read",
+            "tool_use_id": "r1",
+            "tool_input": {"file_path": str(work / ".env")},
+            "tool_response": {"file": {"content": text}},
+        },
         {"hook_event_name": "Notification", "message": text},
     ]
     now = time.time()
@@ -71,8 +89,12 @@ def _run_everything(text: str, home: Path, work: Path, out_dir: Path) -> list[by
         for payload in payloads:
             hook.handle(json.dumps({**common, **payload}).encode(), None, now)
     hook.handle(("{" + json.dumps(text)).encode(), None, now)  # malformed: goes to errors.log
-    stdin = {**common, "model": {"id": "claude-sonnet-4-5", "display_name": text},
-             "workspace": {"current_dir": text, "project_dir": str(work)}, "version": text}
+    stdin = {
+        **common,
+        "model": {"id": "claude-sonnet-4-5", "display_name": text},
+        "workspace": {"current_dir": text, "project_dir": str(work)},
+        "version": text,
+    }
     printed.append(statusline.render_stdin(stdin, SESSION, {"COLUMNS": "400"}, now).encode())
     watcher = watch.Watcher(idle_exit=1)
     watcher.process(SESSION, force=True)
@@ -86,8 +108,18 @@ def _run_everything(text: str, home: Path, work: Path, out_dir: Path) -> list[by
     printed.append(run_cli("inspect", str(transcript), "--target-type", "transcript", "--markdown"))
     printed.append(run_cli("inspect", str(transcript), "--target-type", "transcript"))
     for fmt in ((), ("--json",)):
-        printed.append(run_cli("loop-status", "--transcript", str(transcript), "--now", "2026-05-13T00:00:00Z",
-                               "--write-dir", str(out_dir / "loop"), *fmt))
+        printed.append(
+            run_cli(
+                "loop-status",
+                "--transcript",
+                str(transcript),
+                "--now",
+                "2026-05-13T00:00:00Z",
+                "--write-dir",
+                str(out_dir / "loop"),
+                *fmt,
+            )
+        )
     files = [p.read_bytes() for folder in (home, out_dir) for p in folder.rglob("*") if p.is_file()]
     return printed + files
 

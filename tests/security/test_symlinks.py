@@ -56,7 +56,9 @@ def test_a_linked_watch_lock_is_never_truncated(tmp_path: Path, ecc_home: Path, 
     assert done.returncode == 1 and b"watcher lock" in done.stderr
     os.environ.pop("ECC_HOOKS_NO_WATCHER", None)
     try:
-        run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path), tmp_path, {"ECC_HOOKS_NO_WATCHER": "0"})
+        run_installed(
+            "ecc_hooks.capture.hook", session_payload(SESSION, tmp_path), tmp_path, {"ECC_HOOKS_NO_WATCHER": "0"}
+        )
     finally:
         os.environ["ECC_HOOKS_NO_WATCHER"] = "1"
     assert victim.read_bytes() == ORIGINAL

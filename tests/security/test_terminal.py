@@ -12,8 +12,10 @@ from ecc_hooks.cli import install
 from tests.security.support import cli, run_installed, session_payload
 from tests.test_loop_status import tool_use
 
-HOSTILE = ("\x1b]0;owned\x07\x1b[2J\x1b[31mred\x9b31m\x9d8;;http://x\x9c\u202eevil\u202c\u2066iso\u2069"
-           "zero\u200bwidth\u2060\U000e0041tag\x7f\x00\x08end")
+HOSTILE = (
+    "\x1b]0;owned\x07\x1b[2J\x1b[31mred\x9b31m\x9d8;;http://x\x9c\u202eevil\u202c\u2066iso\u2069"
+    "zero\u200bwidth\u2060\U000e0041tag\x7f\x00\x08end"
+)
 SESSION = "5ec0717e-0000-4000-8000-000000000004"
 
 
@@ -23,22 +25,36 @@ def raw_controls(data: bytes) -> list[str]:
     bad = []
     for ch in text:
         code = ord(ch)
-        if (code < 0x20 and ch not in "\n\t") or 0x7F <= code <= 0x9F or 0x200B <= code <= 0x200F \
-                or 0x202A <= code <= 0x202E or 0x2060 <= code <= 0x206F or 0xE0000 <= code <= 0xE007F \
-                or code in (0x061C, 0xFEFF):
+        if (
+            (code < 0x20 and ch not in "\n\t")
+            or 0x7F <= code <= 0x9F
+            or 0x200B <= code <= 0x200F
+            or 0x202A <= code <= 0x202E
+            or 0x2060 <= code <= 0x206F
+            or 0xE0000 <= code <= 0xE007F
+            or code in (0x061C, 0xFEFF)
+        ):
             bad.append(f"U+{code:04X}")
     return bad
 
 
 @pytest.fixture
 def hostile_session(tmp_path: Path, ecc_home: Path) -> str:
-    for event, extra in (("SessionStart", {}), ("UserPromptSubmit", {"prompt": f"fix {HOSTILE}"}),
-                         ("PreToolUse", {"tool_name": "Bash", "tool_use_id": "t1",
-                                         "tool_input": {"command": f"make test {HOSTILE}"}}),
-                         ("PostToolUseFailure", {"tool_name": "Bash", "tool_use_id": "t1",
-                                                 "tool_input": {"command": f"make test {HOSTILE}"},
-                                                 "error": f"boom {HOSTILE}"}),
-                         ("Stop", {})):
+    for event, extra in (
+        ("SessionStart", {}),
+        ("UserPromptSubmit", {"prompt": f"fix {HOSTILE}"}),
+        ("PreToolUse", {"tool_name": "Bash", "tool_use_id": "t1", "tool_input": {"command": f"make test {HOSTILE}"}}),
+        (
+            "PostToolUseFailure",
+            {
+                "tool_name": "Bash",
+                "tool_use_id": "t1",
+                "tool_input": {"command": f"make test {HOSTILE}"},
+                "error": f"boom {HOSTILE}",
+            },
+        ),
+        ("Stop", {}),
+    ):
         payload = json.loads(session_payload(SESSION, tmp_path / HOSTILE[:3], event, **extra))
         run_installed("ecc_hooks.capture.hook", json.dumps(payload).encode(), tmp_path)
     return SESSION

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
-from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload
-from ecc_hooks.models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
 from ecc_hooks.core.text import resume_command
 from ecc_hooks.core.timestamps import parse_iso
-from ecc_hooks.sources import git as gitstate
 from ecc_hooks.handoff.adapters import _common
 from ecc_hooks.handoff.adapters._common import Details
+from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload
+from ecc_hooks.models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
+from ecc_hooks.sources import git as gitstate
 
-
-_TURN_STATES = {"running": WorkerState.running, "waiting": WorkerState.waiting, "idle": WorkerState.idle,
-                "ended": WorkerState.completed}
+_TURN_STATES = {
+    "running": WorkerState.running,
+    "waiting": WorkerState.waiting,
+    "idle": WorkerState.idle,
+    "ended": WorkerState.completed,
+}
 
 
 def tool_counts(events: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -52,10 +56,10 @@ def open_todos(state: SessionState) -> list[dict[str, Any]]:
     if state.task_source == "todo" and state.todo_list is not None:
         items = [(t.get("status"), _text(t.get("content")) or _text(t.get("activeForm"))) for t in state.todo_list]
     else:
-        items = [(t.get("status"), _text(t.get("subject")) or _text(t.get("activeForm")))
-                 for t in state.tasks.values()]
-    return [{"text": text or "(untitled)", "status": status or "unknown"} for status, text in items
-            if status != "completed"]
+        items = [(t.get("status"), _text(t.get("subject")) or _text(t.get("activeForm"))) for t in state.tasks.values()]
+    return [
+        {"text": text or "(untitled)", "status": status or "unknown"} for status, text in items if status != "completed"
+    ]
 
 
 def _main_state(state: SessionState, recorded: bool) -> WorkerState:
@@ -66,55 +70,79 @@ def _main_state(state: SessionState, recorded: bool) -> WorkerState:
     return _TURN_STATES.get(state.turn_state, WorkerState.unknown)
 
 
-def workers(state: SessionState, *, now: datetime, recorded: bool, git: dict[str, Any],
-            details: Details) -> list[Worker]:
+def workers(
+    state: SessionState, *, now: datetime, recorded: bool, git: dict[str, Any], details: Details
+) -> list[Worker]:
     """The main agent, then its subagents (``recorded`` for a transcript read after the fact)."""
     main_state = _main_state(state, recorded)
     main = Worker(
-        id=state.session_id or "unknown", label="main", state=main_state,
+        id=state.session_id or "unknown",
+        label="main",
+        state=main_state,
         health=_common.worker_health(main_state, parse_iso(state.last_event_at), now),
-        branch=git.get("branch"), worktree=git.get("worktree") or state.cwd,
-        runtime=Runtime(kind="claude-code", command="claude", pid=None,
-                        active=main_state in (WorkerState.running, WorkerState.waiting),
-                        dead=recorded or state.turn_state == "ended"),
+        branch=git.get("branch"),
+        worktree=git.get("worktree") or state.cwd,
+        runtime=Runtime(
+            kind="claude-code",
+            command="claude",
+            pid=None,
+            active=main_state in (WorkerState.running, WorkerState.waiting),
+            dead=recorded or state.turn_state == "ended",
+        ),
         intent=Intent(objective=state.objective or "", seedPaths=[]),
         outputs=Outputs(
             summary=([state.last_message] if state.last_message else [])
             + [f"changed {path}" for path in state.files_changed],
             validation=[f"{c['status']}: {c['command']}" for c in details.checks],
             remainingRisks=[f"failed: {c['command']}" for c in details.failed_commands]
-            + [f"open todo: {t['text']}" for t in details.open_todos]),
+            + [f"open todo: {t['text']}" for t in details.open_todos],
+        ),
         artifacts=Artifacts(),
-        transcriptPath=state.transcript_path, updatedAt=state.last_event_at,
+        transcriptPath=state.transcript_path,
+        updatedAt=state.last_event_at,
     )
     result = [main]
     for agent in state.agents.values():
         agent_state = WorkerState.recorded if recorded else _common.normalize_worker_state(agent.get("state"))
         if not recorded and state.turn_state == "ended" and agent_state == WorkerState.running:
             agent_state = WorkerState.stopped  # the client exited; its background agents went with it
-        result.append(Worker(
-            id=str(agent.get("id")), label=_text(agent.get("agentType")) or str(agent.get("id")),
-            state=agent_state,
-            health=_common.worker_health(agent_state, parse_iso(agent.get("updatedAt")), now),
-            branch=git.get("branch"), worktree=git.get("worktree") or state.cwd,
-            runtime=Runtime(kind="claude-subagent", command=_text(agent.get("agentType")), pid=None,
-                            active=agent_state in (WorkerState.running, WorkerState.waiting),
-                            dead=recorded or agent_state in (WorkerState.completed, WorkerState.failed,
-                                                             WorkerState.stopped)),
-            intent=Intent(objective=_text(agent.get("objective")) or "", seedPaths=[]),
-            outputs=Outputs(summary=[agent["lastMessage"]] if _text(agent.get("lastMessage")) else []),
-            updatedAt=_text(agent.get("updatedAt")),
-        ))
+        result.append(
+            Worker(
+                id=str(agent.get("id")),
+                label=_text(agent.get("agentType")) or str(agent.get("id")),
+                state=agent_state,
+                health=_common.worker_health(agent_state, parse_iso(agent.get("updatedAt")), now),
+                branch=git.get("branch"),
+                worktree=git.get("worktree") or state.cwd,
+                runtime=Runtime(
+                    kind="claude-subagent",
+                    command=_text(agent.get("agentType")),
+                    pid=None,
+                    active=agent_state in (WorkerState.running, WorkerState.waiting),
+                    dead=recorded or agent_state in (WorkerState.completed, WorkerState.failed, WorkerState.stopped),
+                ),
+                intent=Intent(objective=_text(agent.get("objective")) or "", seedPaths=[]),
+                outputs=Outputs(summary=[agent["lastMessage"]] if _text(agent.get("lastMessage")) else []),
+                updatedAt=_text(agent.get("updatedAt")),
+            )
+        )
     return result
 
 
-def details(state: SessionState, *, title: str, tools: dict[str, int], now: datetime, usage: Any,
-            git: dict[str, Any]) -> Details:
+def details(
+    state: SessionState, *, title: str, tools: dict[str, int], now: datetime, usage: Any, git: dict[str, Any]
+) -> Details:
     """Handoff facts of a folded session; the HUD payload supplies risk reasons and cost."""
     hud = build_payload(state, PayloadInputs(now=now, usage=usage, git=git or None))
-    facts = Details(title=title, objective=state.objective, session_id=state.session_id, tools=tools,
-                    tool_total=state.tool_total, files_changed=list(state.files_changed),
-                    started_at=state.first_event_at)
+    facts = Details(
+        title=title,
+        objective=state.objective,
+        session_id=state.session_id,
+        tools=tools,
+        tool_total=state.tool_total,
+        files_changed=list(state.files_changed),
+        started_at=state.first_event_at,
+    )
     facts.checks = [{"command": c.command, "status": c.status.value} for c in hud.checks.local]
     facts.failed_commands = [{"command": f["command"], "error": f.get("error")} for f in state.failed_commands]
     facts.open_todos = open_todos(state)

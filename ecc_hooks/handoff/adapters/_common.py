@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from ecc_hooks.models.session import Aggregates, Health, SessionState, Worker, WorkerState
 
@@ -25,15 +26,39 @@ STALE_SECONDS = 300.0  # five minutes without an update makes a live worker stal
 
 # Status words seen in status.md files and agent states, mapped to WorkerState values.
 _STATE_WORDS = {
-    "running": "running", "active": "running", "in progress": "running", "in_progress": "running",
-    "in-progress": "running", "working": "running", "started": "running", "busy": "running",
-    "waiting": "waiting", "blocked": "waiting", "needs input": "waiting", "awaiting input": "waiting",
-    "idle": "idle", "not started": "idle", "not_started": "idle", "pending": "idle", "queued": "idle",
+    "running": "running",
+    "active": "running",
+    "in progress": "running",
+    "in_progress": "running",
+    "in-progress": "running",
+    "working": "running",
+    "started": "running",
+    "busy": "running",
+    "waiting": "waiting",
+    "blocked": "waiting",
+    "needs input": "waiting",
+    "awaiting input": "waiting",
+    "idle": "idle",
+    "not started": "idle",
+    "not_started": "idle",
+    "pending": "idle",
+    "queued": "idle",
     "ready": "idle",
-    "completed": "completed", "complete": "completed", "done": "completed", "succeeded": "completed",
-    "success": "completed", "finished": "completed",
-    "failed": "failed", "failure": "failed", "error": "failed", "errored": "failed", "crashed": "failed",
-    "stopped": "stopped", "killed": "stopped", "cancelled": "stopped", "canceled": "stopped",
+    "completed": "completed",
+    "complete": "completed",
+    "done": "completed",
+    "succeeded": "completed",
+    "success": "completed",
+    "finished": "completed",
+    "failed": "failed",
+    "failure": "failed",
+    "error": "failed",
+    "errored": "failed",
+    "crashed": "failed",
+    "stopped": "stopped",
+    "killed": "stopped",
+    "cancelled": "stopped",
+    "canceled": "stopped",
     "stale": "running",  # the HUD's "stale" is a running agent that went quiet: health says the rest
     "recorded": "recorded",
 }
@@ -106,8 +131,14 @@ def normalize_worker_state(raw: object) -> WorkerState:
     return WorkerState(mapped) if mapped else WorkerState.unknown
 
 
-def worker_health(state: WorkerState, updated: Optional[datetime], now: datetime, *,
-                  pane_dead: bool = False, stale_seconds: float = STALE_SECONDS) -> Health:
+def worker_health(
+    state: WorkerState,
+    updated: Optional[datetime],
+    now: datetime,
+    *,
+    pane_dead: bool = False,
+    stale_seconds: float = STALE_SECONDS,
+) -> Health:
     """ECC's health rule for one worker (see the module docstring)."""
     if state == WorkerState.failed:
         return Health.degraded
@@ -142,9 +173,11 @@ def session_state(workers: Iterable[Worker], *, runtime_alive: bool = False) -> 
 
 def aggregates(workers: list[Worker]) -> Aggregates:
     """``workerCount`` and the per-state / per-health counts of ``workers``."""
-    return Aggregates(workerCount=len(workers),
-                      states=dict(Counter(w.state.value for w in workers)),
-                      healths=dict(Counter(w.health.value for w in workers)))
+    return Aggregates(
+        workerCount=len(workers),
+        states=dict(Counter(w.state.value for w in workers)),
+        healths=dict(Counter(w.health.value for w in workers)),
+    )
 
 
 # ---------------------------------------------------------------------------- markdown (ECC's worker files)

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Optional
 
 import orjson
 
-from ecc_hooks.core import fsio
-from ecc_hooks.core import paths
+from ecc_hooks.capture.normalize import normalize
+from ecc_hooks.core import fsio, paths
+from ecc_hooks.core.timestamps import parse_iso
+from ecc_hooks.handoff.adapters import _claude, _common
+from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
 from ecc_hooks.hud.aggregate import fold_all
 from ecc_hooks.models.session import Session, SessionKind, SessionSnapshot, SourceTarget
-from ecc_hooks.capture.normalize import normalize
-from ecc_hooks.core.timestamps import parse_iso
-from ecc_hooks.handoff.adapters import _claude
-from ecc_hooks.handoff.adapters import _common
-from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
 
 ADAPTER_ID = "claude_history"
 DESCRIPTION = "Claude Code transcripts (${CLAUDE_CONFIG_DIR:-~/.claude}/projects/*/<id>.jsonl)"
@@ -79,8 +78,9 @@ def _result_text(content: object) -> Optional[str]:
     return None
 
 
-def transcript_payloads(path: str, session_id: str, agent_id: Optional[str] = None
-                        ) -> Iterator[tuple[float, dict[str, Any]]]:
+def transcript_payloads(
+    path: str, session_id: str, agent_id: Optional[str] = None
+) -> Iterator[tuple[float, dict[str, Any]]]:
     """(epoch, hook payload) for each prompt, tool call and tool result of one transcript file."""
     calls: dict[str, tuple[str, Any]] = {}
     last = 0.0
@@ -100,8 +100,16 @@ def transcript_payloads(path: str, session_id: str, agent_id: Optional[str] = No
             for block in content if isinstance(content, list) else []:
                 if isinstance(block, dict) and block.get("type") == "tool_use" and isinstance(block.get("id"), str):
                     calls[block["id"]] = (block.get("name"), block.get("input"))
-                    yield last, {**base, "hook_event_name": "PreToolUse", "tool_name": block.get("name"),
-                                 "tool_use_id": block["id"], "tool_input": block.get("input")}
+                    yield (
+                        last,
+                        {
+                            **base,
+                            "hook_event_name": "PreToolUse",
+                            "tool_name": block.get("name"),
+                            "tool_use_id": block["id"],
+                            "tool_input": block.get("input"),
+                        },
+                    )
             continue
         if entry.get("isMeta") is True:
             continue
@@ -116,8 +124,11 @@ def transcript_payloads(path: str, session_id: str, agent_id: Optional[str] = No
                 name, tool_input = calls.get(block["tool_use_id"], (None, None))
                 payload = {**base, "tool_name": name, "tool_use_id": block["tool_use_id"], "tool_input": tool_input}
                 if block.get("is_error") is True:
-                    payload.update(hook_event_name="PostToolUseFailure", error=_result_text(block.get("content")),
-                                   is_interrupt=False)
+                    payload.update(
+                        hook_event_name="PostToolUseFailure",
+                        error=_result_text(block.get("content")),
+                        is_interrupt=False,
+                    )
                 else:
                     payload.update(hook_event_name="PostToolUse", tool_response=entry.get("toolUseResult"))
                 yield last, payload
@@ -130,14 +141,16 @@ def replay(path: str, session_id: str) -> list[dict[str, Any]]:
     timed = list(transcript_payloads(path, session_id))
     sub_dir = paths.subagent_transcripts_dir(path)
     for sub in sorted(glob.glob(os.path.join(glob.escape(sub_dir), "agent-*.jsonl"))):
-        agent_id = os.path.basename(sub)[len("agent-"):-len(".jsonl")]
+        agent_id = os.path.basename(sub)[len("agent-") : -len(".jsonl")]
         sub_events = list(transcript_payloads(sub, session_id, agent_id))
         if sub_events:
-            timed.append((sub_events[0][0], {"session_id": session_id, "hook_event_name": "SubagentStart",
-                                             "agent_id": agent_id}))
+            timed.append(
+                (sub_events[0][0], {"session_id": session_id, "hook_event_name": "SubagentStart", "agent_id": agent_id})
+            )
             timed.extend(sub_events)
-            timed.append((sub_events[-1][0], {"session_id": session_id, "hook_event_name": "SubagentStop",
-                                              "agent_id": agent_id}))
+            timed.append(
+                (sub_events[-1][0], {"session_id": session_id, "hook_event_name": "SubagentStop", "agent_id": agent_id})
+            )
     timed.sort(key=lambda pair: pair[0])  # stable: one file's order survives equal timestamps
     return [normalize(payload, epoch) for epoch, payload in timed]
 
@@ -149,7 +162,7 @@ def resolve(target: Target) -> str:
         if not os.path.isfile(value):
             raise TargetError(f"transcript not found: {value}")
         return os.path.abspath(value)
-    ref = value[len("claude:"):] if value.startswith("claude:") else value
+    ref = value[len("claude:") :] if value.startswith("claude:") else value
     if ref in ("", "latest"):
         found = latest_transcript()
         if found is None:
@@ -171,14 +184,29 @@ def inspect(target: Target, ctx: Context) -> Inspection:
     state.session_id = safe_id
     state.transcript_path = path
     git = _claude.git_of(state.cwd)
-    details = _claude.details(state, title=f"Claude Code session {safe_id} (history)",
-                              tools=_claude.tool_counts(events), now=ctx.now, usage=_claude.usage_of(path), git=git)
+    details = _claude.details(
+        state,
+        title=f"Claude Code session {safe_id} (history)",
+        tools=_claude.tool_counts(events),
+        now=ctx.now,
+        usage=_claude.usage_of(path),
+        git=git,
+    )
     workers = _claude.workers(state, now=ctx.now, recorded=True, git=git, details=details)
     snapshot = SessionSnapshot(
         adapterId=ADAPTER_ID,
-        session=Session(id=safe_id, kind=SessionKind.history, state=_common.session_state(workers),
-                        repoRoot=_claude.repo_root(git), sourceTarget=SourceTarget(type=target.type, value=target.value),
-                        transcriptPath=path, cwd=state.cwd, startedAt=state.first_event_at,
-                        updatedAt=state.last_event_at),
-        workers=workers, aggregates=_common.aggregates(workers))
+        session=Session(
+            id=safe_id,
+            kind=SessionKind.history,
+            state=_common.session_state(workers),
+            repoRoot=_claude.repo_root(git),
+            sourceTarget=SourceTarget(type=target.type, value=target.value),
+            transcriptPath=path,
+            cwd=state.cwd,
+            startedAt=state.first_event_at,
+            updatedAt=state.last_event_at,
+        ),
+        workers=workers,
+        aggregates=_common.aggregates(workers),
+    )
     return Inspection(snapshot=snapshot, details=details, claude_session_id=safe_id)

@@ -17,12 +17,22 @@ import shlex
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from ecc_hooks.models.session import Artifacts, Intent, Outputs, Runtime, Session, SessionKind, SessionSnapshot, SourceTarget, Worker, WorkerState
-from ecc_hooks.core import fsio
-from ecc_hooks.core import proc
+from ecc_hooks.core import fsio, proc
 from ecc_hooks.core.timestamps import parse_iso
 from ecc_hooks.handoff.adapters import _common
 from ecc_hooks.handoff.adapters._common import Context, Details, Inspection, Target, TargetError
+from ecc_hooks.models.session import (
+    Artifacts,
+    Intent,
+    Outputs,
+    Runtime,
+    Session,
+    SessionKind,
+    SessionSnapshot,
+    SourceTarget,
+    Worker,
+    WorkerState,
+)
 
 ADAPTER_ID = "dmux_tmux"
 DESCRIPTION = "ECC dmux-tmux orchestration (<root>/<session>/<worker>/{task,status,handoff}.md + tmux panes)"
@@ -31,8 +41,17 @@ ROOT_ENV = "ECC_ORCHESTRATION_ROOT"
 SOCKET_ENV = "ECC_HOOKS_TMUX_SOCKET"
 TMUX_TIMEOUT = 5.0
 WORKER_FILES = ("task.md", "status.md", "handoff.md")
-_PANE_FORMAT = "\t".join(["#{pane_id}", "#{pane_pid}", "#{pane_dead}", "#{pane_current_command}",
-                          "#{pane_active}", "#{pane_title}", "#{pane_current_path}"])
+_PANE_FORMAT = "\t".join(
+    [
+        "#{pane_id}",
+        "#{pane_pid}",
+        "#{pane_dead}",
+        "#{pane_current_command}",
+        "#{pane_active}",
+        "#{pane_title}",
+        "#{pane_current_path}",
+    ]
+)
 
 
 def slugify(value: object, fallback: str = "session") -> str:
@@ -56,8 +75,12 @@ def coordination_root(ctx: Context) -> str:
 
 def session_dir_exists(name: str, ctx: Context) -> bool:
     """Whether an orchestration session of that name has a coordination directory."""
-    return bool(name) and "/" not in name and name not in (".", "..") and os.path.isdir(
-        os.path.join(coordination_root(ctx), name))
+    return (
+        bool(name)
+        and "/" not in name
+        and name not in (".", "..")
+        and os.path.isdir(os.path.join(coordination_root(ctx), name))
+    )
 
 
 # ---------------------------------------------------------------------------- tmux
@@ -78,9 +101,17 @@ def parse_panes(text: str) -> list[dict[str, Any]]:
         if len(parts) < 7:
             continue
         pane_id, pid, dead, command, active, title, path = parts[:6] + ["\t".join(parts[6:])]
-        panes.append({"id": pane_id, "pid": int(pid) if pid.isdigit() else None, "dead": dead == "1",
-                      "currentCommand": command or None, "active": active == "1", "title": title,
-                      "path": path or None})
+        panes.append(
+            {
+                "id": pane_id,
+                "pid": int(pid) if pid.isdigit() else None,
+                "dead": dead == "1",
+                "currentCommand": command or None,
+                "active": active == "1",
+                "title": title,
+                "path": path or None,
+            }
+        )
     return panes
 
 
@@ -94,8 +125,9 @@ def _real(path: Optional[str]) -> Optional[str]:
     return os.path.realpath(path) if path else None
 
 
-def match_pane(slug: str, worktree: Optional[str], panes: list[dict[str, Any]], taken: set[str]
-               ) -> Optional[dict[str, Any]]:
+def match_pane(
+    slug: str, worktree: Optional[str], panes: list[dict[str, Any]], taken: set[str]
+) -> Optional[dict[str, Any]]:
     """The pane titled ``slug``, else the one whose current path is the worker's worktree."""
     for pane in panes:
         if pane["id"] not in taken and pane["title"] == slug:
@@ -124,20 +156,32 @@ def parse_task(text: str) -> dict[str, Any]:
     for key in ("seeded local overlays", "seed paths", "seeded paths"):
         seeds += _common.bullets(doc.sections.get(key, []))
     objective = _common.paragraph(doc.sections.get("objective", doc.sections.get("task", [])))
-    return {"name": _common.title_after("worker task", doc.title), "objective": objective, "seedPaths": seeds,
-            "session": doc.fields.get("session") or None, "repoRoot": doc.fields.get("repo root") or None,
-            "worktree": doc.fields.get("worktree") or None, "branch": doc.fields.get("branch") or None}
+    return {
+        "name": _common.title_after("worker task", doc.title),
+        "objective": objective,
+        "seedPaths": seeds,
+        "session": doc.fields.get("session") or None,
+        "repoRoot": doc.fields.get("repo root") or None,
+        "worktree": doc.fields.get("worktree") or None,
+        "branch": doc.fields.get("branch") or None,
+    }
 
 
 def parse_status(text: str) -> dict[str, Any]:
     """status.md: name, state (raw and normalized), worktree, branch, updated."""
     doc = _common.parse_markdown(text)
     raw = doc.fields.get("state") or doc.fields.get("status")
-    updated = next((doc.fields[k] for k in ("updated", "last updated", "updated at", "updatedat")
-                    if doc.fields.get(k)), None)
-    return {"name": _common.title_after("status", doc.title), "rawState": raw,
-            "state": _common.normalize_worker_state(raw), "worktree": doc.fields.get("worktree") or None,
-            "branch": doc.fields.get("branch") or None, "updated": updated}
+    updated = next(
+        (doc.fields[k] for k in ("updated", "last updated", "updated at", "updatedat") if doc.fields.get(k)), None
+    )
+    return {
+        "name": _common.title_after("status", doc.title),
+        "rawState": raw,
+        "state": _common.normalize_worker_state(raw),
+        "worktree": doc.fields.get("worktree") or None,
+        "branch": doc.fields.get("branch") or None,
+        "updated": updated,
+    }
 
 
 def parse_handoff(text: str) -> dict[str, list[str]]:
@@ -147,9 +191,12 @@ def parse_handoff(text: str) -> dict[str, list[str]]:
     def items(*names: str) -> list[str]:
         return [item for name in names for item in _common.bullets(doc.sections.get(name, []))]
 
-    return {"summary": items("summary"), "filesChanged": items("files changed"),
-            "validation": items("tests / verification", "validation", "verification", "tests"),
-            "remainingRisks": items("remaining risks", "risks", "follow-ups", "follow ups", "followups")}
+    return {
+        "summary": items("summary"),
+        "filesChanged": items("files changed"),
+        "validation": items("tests / verification", "validation", "verification", "tests"),
+        "remainingRisks": items("remaining risks", "risks", "follow-ups", "follow ups", "followups"),
+    }
 
 
 def _mtime(path: str) -> Optional[datetime]:
@@ -174,15 +221,17 @@ def _load_plan(path: str) -> dict[str, Any]:
         raise TargetError(f"plan file must hold a JSON object: {path}")
     base = os.path.dirname(os.path.abspath(path))
     repo_root = os.path.abspath(os.path.join(base, str(plan.get("repoRoot") or ".")))
-    coord_root = os.path.abspath(os.path.join(repo_root, str(plan["coordinationRoot"]))) \
-        if plan.get("coordinationRoot") else os.path.join(repo_root, ".orchestration")
+    coord_root = (
+        os.path.abspath(os.path.join(repo_root, str(plan["coordinationRoot"])))
+        if plan.get("coordinationRoot")
+        else os.path.join(repo_root, ".orchestration")
+    )
     session = slugify(plan.get("sessionName") or os.path.basename(repo_root))
     expected = []
     for index, worker in enumerate(plan.get("workers") if isinstance(plan.get("workers"), list) else []):
         if isinstance(worker, dict):
             expected.append(slugify(worker.get("name") or f"worker-{index + 1}", f"worker-{index + 1}"))
-    return {"session": session, "dir": os.path.join(coord_root, session), "repoRoot": repo_root,
-            "workers": expected}
+    return {"session": session, "dir": os.path.join(coord_root, session), "repoRoot": repo_root, "workers": expected}
 
 
 def _resolve(target: Target, ctx: Context) -> dict[str, Any]:
@@ -194,8 +243,7 @@ def _resolve(target: Target, ctx: Context) -> dict[str, Any]:
         directory = os.path.abspath(target.value)
         if not os.path.isdir(directory):
             raise TargetError(f"coordination directory not found: {target.value}")
-        return {"session": os.path.basename(directory.rstrip("/")), "dir": directory, "repoRoot": None,
-                "workers": []}
+        return {"session": os.path.basename(directory.rstrip("/")), "dir": directory, "repoRoot": None, "workers": []}
     name = target.value
     if not name or "/" in name or name in (".", ".."):
         raise TargetError(f"not an orchestration session name: {name!r}")
@@ -263,42 +311,88 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         health = _common.worker_health(state, updated, ctx.now, pane_dead=bool(pane and pane["dead"]))
         remaining = handoff.get("remainingRisks", []) + risks
         worker = Worker(
-            id=slug, label=task.get("name") or status.get("name") or slug, state=state, health=health,
-            branch=branch, worktree=worktree,
-            runtime=Runtime(kind="tmux-pane", command=pane["currentCommand"] if pane else None,
-                            pid=pane["pid"] if pane else None, active=bool(pane and pane["active"]),
-                            dead=bool(pane and pane["dead"]), paneId=pane["id"] if pane else None),
+            id=slug,
+            label=task.get("name") or status.get("name") or slug,
+            state=state,
+            health=health,
+            branch=branch,
+            worktree=worktree,
+            runtime=Runtime(
+                kind="tmux-pane",
+                command=pane["currentCommand"] if pane else None,
+                pid=pane["pid"] if pane else None,
+                active=bool(pane and pane["active"]),
+                dead=bool(pane and pane["dead"]),
+                paneId=pane["id"] if pane else None,
+            ),
             intent=Intent(objective=task.get("objective") or "", seedPaths=task.get("seedPaths") or []),
-            outputs=Outputs(summary=handoff.get("summary", []), validation=handoff.get("validation", []),
-                            remainingRisks=remaining, filesChanged=handoff.get("filesChanged", [])),
-            artifacts=Artifacts(**{key: files[name] if texts[name] is not None else None for key, name in
-                                   (("statusFile", "status.md"), ("taskFile", "task.md"),
-                                    ("handoffFile", "handoff.md"))}),
-            rawState=status.get("rawState"), updatedAt=updated.isoformat() if updated else None,
+            outputs=Outputs(
+                summary=handoff.get("summary", []),
+                validation=handoff.get("validation", []),
+                remainingRisks=remaining,
+                filesChanged=handoff.get("filesChanged", []),
+            ),
+            artifacts=Artifacts(
+                **{
+                    key: files[name] if texts[name] is not None else None
+                    for key, name in (
+                        ("statusFile", "status.md"),
+                        ("taskFile", "task.md"),
+                        ("handoffFile", "handoff.md"),
+                    )
+                }
+            ),
+            rawState=status.get("rawState"),
+            updatedAt=updated.isoformat() if updated else None,
         )
         workers.append(worker)
-        lines.append({"id": slug, "state": state.value, "health": health.value, "branch": branch,
-                      "worktree": worktree, "objective": worker.intent.objective,
-                      "summary": worker.outputs.summary, "validation": worker.outputs.validation,
-                      "risks": remaining, "filesChanged": handoff.get("filesChanged", [])})
+        lines.append(
+            {
+                "id": slug,
+                "state": state.value,
+                "health": health.value,
+                "branch": branch,
+                "worktree": worktree,
+                "objective": worker.intent.objective,
+                "summary": worker.outputs.summary,
+                "validation": worker.outputs.validation,
+                "risks": remaining,
+                "filesChanged": handoff.get("filesChanged", []),
+            }
+        )
     snapshot = SessionSnapshot(
         adapterId=ADAPTER_ID,
-        session=Session(id=session, kind=SessionKind.orchestrated,
-                        state=_common.session_state(workers, runtime_alive=tmux_alive), repoRoot=repo_root,
-                        sourceTarget=SourceTarget(type=target.type, value=target.value),
-                        coordinationDir=directory, tmuxSession=session if panes is not None else None),
-        workers=workers, aggregates=_common.aggregates(workers))
+        session=Session(
+            id=session,
+            kind=SessionKind.orchestrated,
+            state=_common.session_state(workers, runtime_alive=tmux_alive),
+            repoRoot=repo_root,
+            sourceTarget=SourceTarget(type=target.type, value=target.value),
+            coordinationDir=directory,
+            tmuxSession=session if panes is not None else None,
+        ),
+        workers=workers,
+        aggregates=_common.aggregates(workers),
+    )
     socket = ctx.tmux_socket or os.environ.get(SOCKET_ENV)
     attach = "tmux " + (f"-L {shlex.quote(socket)} " if socket else "") + f"attach -t {shlex.quote('=' + session)}"
     details = Details(
-        title=f"Orchestration session {session}", session_id=session, workers=lines,
+        title=f"Orchestration session {session}",
+        session_id=session,
+        workers=lines,
         files_changed=[f for line in lines for f in line["filesChanged"]],
         risks=[f"{line['id']}: {risk}" for line in lines for risk in line["risks"]]
-        + [f"{line['id']}: {line['state']} ({line['health']})" for line in lines
-           if line["state"] == "failed" or line["health"] in ("stale", "degraded")],
+        + [
+            f"{line['id']}: {line['state']} ({line['health']})"
+            for line in lines
+            if line["state"] == "failed" or line["health"] in ("stale", "degraded")
+        ],
         resume=([attach] if panes is not None else [])
-        + [f"cd {shlex.quote(line['worktree'])}  # {line['id']} on {line['branch'] or 'unknown branch'}"
-           for line in lines if line["worktree"]],
+        + [
+            f"cd {shlex.quote(line['worktree'])}  # {line['id']} on {line['branch'] or 'unknown branch'}"
+            for line in lines
+            if line["worktree"]
+        ],
         objective="; ".join(f"{line['id']}: {line['objective']}" for line in lines if line["objective"]) or None,
     )
     return Inspection(snapshot=snapshot, details=details)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 
-from ecc_hooks.hud import inputs as collect
 from ecc_hooks.core import paths
+from ecc_hooks.handoff.adapters import _claude, _common
+from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
+from ecc_hooks.hud import inputs as collect
 from ecc_hooks.hud.aggregate import fold_all
 from ecc_hooks.models.session import Session, SessionKind, SessionSnapshot, SourceTarget
-from ecc_hooks.handoff.adapters import _claude
-from ecc_hooks.handoff.adapters import _common
-from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
 
 ADAPTER_ID = "journal"
 DESCRIPTION = "ecc-hooks journals ($ECC_HOOKS_HOME/sessions/<id>/events.jsonl)"
@@ -39,8 +38,9 @@ def inspect(target: Target, ctx: Context) -> Inspection:
     if target.type == "latest":
         session_id = latest_session_id()
         if session_id is None:
-            raise TargetError(f"no session journals under {paths.sessions_dir()} "
-                              "(is ecc-hooks installed? run: ecc-hooks doctor)")
+            raise TargetError(
+                f"no session journals under {paths.sessions_dir()} (is ecc-hooks installed? run: ecc-hooks doctor)"
+            )
     else:
         session_id = target.value
         if not journal_exists(session_id):
@@ -50,15 +50,29 @@ def inspect(target: Target, ctx: Context) -> Inspection:
     state.session_id = state.session_id or session_id
     git = _claude.git_of(state.cwd)
     usage = _claude.usage_of(state.transcript_path)
-    details = _claude.details(state, title=f"Claude Code session {session_id}", tools=_claude.tool_counts(events),
-                              now=ctx.now, usage=usage, git=git)
+    details = _claude.details(
+        state,
+        title=f"Claude Code session {session_id}",
+        tools=_claude.tool_counts(events),
+        now=ctx.now,
+        usage=usage,
+        git=git,
+    )
     workers = _claude.workers(state, now=ctx.now, recorded=False, git=git, details=details)
     snapshot = SessionSnapshot(
         adapterId=ADAPTER_ID,
-        session=Session(id=session_id, kind=SessionKind.claude_code, state=_common.session_state(workers),
-                        repoRoot=_claude.repo_root(git), sourceTarget=SourceTarget(type=target.type, value=target.value),
-                        transcriptPath=state.transcript_path, cwd=state.cwd, startedAt=state.first_event_at,
-                        updatedAt=state.last_event_at),
-        workers=workers, aggregates=_common.aggregates(workers))
+        session=Session(
+            id=session_id,
+            kind=SessionKind.claude_code,
+            state=_common.session_state(workers),
+            repoRoot=_claude.repo_root(git),
+            sourceTarget=SourceTarget(type=target.type, value=target.value),
+            transcriptPath=state.transcript_path,
+            cwd=state.cwd,
+            startedAt=state.first_event_at,
+            updatedAt=state.last_event_at,
+        ),
+        workers=workers,
+        aggregates=_common.aggregates(workers),
+    )
     return Inspection(snapshot=snapshot, details=details, claude_session_id=session_id)
-

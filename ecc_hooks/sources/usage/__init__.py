@@ -7,9 +7,33 @@ Daemon/CLI tier (orjson, no pydantic). Public API::
     saved = tracker.to_state()                      # JSON-ready; offsets saved with the records they describe
 """
 
-from ecc_hooks.sources.usage.context import ContextStatus, context_status, context_window, autocompact_threshold, js_round, pressure_level
-from ecc_hooks.sources.usage.prices import KINDS, ModelPrice, ModelRef, PriceTable, default_price_table, load_price_table, normalize_model_id
-from ecc_hooks.sources.usage.tracker import TRENDS, CostReport, ModelUsage, SessionUsage, UsageTracker, budget_from_env, budget_trend, reconcile_cost
+from ecc_hooks.sources.usage.context import (
+    ContextStatus,
+    autocompact_threshold,
+    context_status,
+    context_window,
+    js_round,
+    pressure_level,
+)
+from ecc_hooks.sources.usage.prices import (
+    KINDS,
+    ModelPrice,
+    ModelRef,
+    PriceTable,
+    default_price_table,
+    load_price_table,
+    normalize_model_id,
+)
+from ecc_hooks.sources.usage.tracker import (
+    TRENDS,
+    CostReport,
+    ModelUsage,
+    SessionUsage,
+    UsageTracker,
+    budget_from_env,
+    budget_trend,
+    reconcile_cost,
+)
 
 __all__ = [
     "KINDS",

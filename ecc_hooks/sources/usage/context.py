@@ -65,8 +65,12 @@ def context_window(
 def autocompact_threshold(table: PriceTable, window: int, env: Mapping[str, str]) -> int | None:
     """Tokens at which Claude Code auto-compacts in ``window`` (``compaction.threshold`` with the table's figures)."""
     cfg = table.context.get("autocompact") or {}
-    return compaction.threshold(window, env, int(cfg.get("reserved_output_tokens", compaction.RESERVED_OUTPUT_TOKENS)),
-                                int(cfg.get("buffer_tokens", compaction.BUFFER_TOKENS)))
+    return compaction.threshold(
+        window,
+        env,
+        int(cfg.get("reserved_output_tokens", compaction.RESERVED_OUTPUT_TOKENS)),
+        int(cfg.get("buffer_tokens", compaction.BUFFER_TOKENS)),
+    )
 
 
 def pressure_level(table: PriceTable, fraction: float | None) -> str:

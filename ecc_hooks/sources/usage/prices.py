@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ecc_hooks.core import fsio
-from ecc_hooks.core import paths
+from ecc_hooks.core import fsio, paths
 
 KINDS = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
 """Token kinds priced per million tokens, in the order of every per-kind tuple in this package."""
@@ -204,7 +203,10 @@ def build_table(raw: dict[str, Any], errors: tuple[str, ...] = ()) -> PriceTable
             tiers = tuple(
                 sorted(
                     (
-                        Tier(int(t["above_input_tokens"]), _rates(t["prices"]) if "prices" in t else _rates(families[t["family"]]))
+                        Tier(
+                            int(t["above_input_tokens"]),
+                            _rates(t["prices"]) if "prices" in t else _rates(families[t["family"]]),
+                        )
                         for t in entry.get("tiers", [])
                     ),
                     key=lambda t: -t.above_input_tokens,

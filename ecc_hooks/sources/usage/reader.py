@@ -162,13 +162,17 @@ class Ledger:
         ints = self._rate_memo.get(id(rates))
         if ints is None:
             ints = self._rate_memo[id(rates)] = self.table.int_rates(rates)
-        return group, (
-            rec.input * ints[0],
-            rec.cache_write_5m * ints[1],
-            rec.cache_write_1h * ints[2],
-            rec.cache_read * ints[3],
-            rec.output * ints[4],
-        ), web
+        return (
+            group,
+            (
+                rec.input * ints[0],
+                rec.cache_write_5m * ints[1],
+                rec.cache_write_1h * ints[2],
+                rec.cache_read * ints[3],
+                rec.output * ints[4],
+            ),
+            web,
+        )
 
     def _apply(self, file_key: str, rec: Rec, sign: int) -> None:
         group, costs, web = self.contribution(rec)

@@ -17,8 +17,7 @@ from typing import Any
 
 import orjson
 
-from ecc_hooks.core import fsio
-from ecc_hooks.core import paths
+from ecc_hooks.core import fsio, paths
 from ecc_hooks.sources.usage.context import ContextStatus, context_status
 from ecc_hooks.sources.usage.prices import KINDS, PriceTable, default_price_table
 from ecc_hooks.sources.usage.reader import FileScan, Ledger
@@ -351,7 +350,9 @@ class UsageTracker:
             unknown_models=tuple(unknown),
             by_kind=by_kind,
             main_usd=None if ledger.source_unpriced["main"] else self.table.to_usd(ledger.source_cost["main"]),
-            subagents_usd=None if ledger.source_unpriced["subagents"] else self.table.to_usd(ledger.source_cost["subagents"]),
+            subagents_usd=None
+            if ledger.source_unpriced["subagents"]
+            else self.table.to_usd(ledger.source_cost["subagents"]),
             transcript_reported_usd=_decimal(reported["totalCostUSD"]) if reported else None,
             transcript_model_usage=dict(reported["modelUsage"]) if reported else {},
         )
@@ -386,7 +387,9 @@ class UsageTracker:
         last = main.last_ctx
         model = hint.get("model") or (last[1] if last else None)
         if last is None:
-            return context_status(self.table, self.env, model, None, window=hint.get("window"), compacted=bool(main.compactions))
+            return context_status(
+                self.table, self.env, model, None, window=hint.get("window"), compacted=bool(main.compactions)
+            )
         return context_status(self.table, self.env, model, last[2], last[3], window=hint.get("window"))
 
     def _burn_rate(self, now: float | None) -> Decimal | None:

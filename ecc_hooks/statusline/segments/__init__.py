@@ -12,7 +12,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no ``typing`` import at run time: it costs modules on the hot path
-    from typing import Any, Mapping, Optional
+    from collections.abc import Mapping
+    from typing import Any, Optional
 
     Piece = Optional[tuple[str, str]]
 
@@ -37,8 +38,22 @@ REGISTRY: dict[str, tuple[str, int, str]] = {
     "directory": ("directory", 20, "current directory"),
 }
 
-DEFAULT_ORDER = ("model", "task", "context", "cost", "burn", "tools", "agents", "git", "rate_limits", "checks",
-                 "lines", "duration", "directory", "risk")
+DEFAULT_ORDER = (
+    "model",
+    "task",
+    "context",
+    "cost",
+    "burn",
+    "tools",
+    "agents",
+    "git",
+    "rate_limits",
+    "checks",
+    "lines",
+    "duration",
+    "directory",
+    "risk",
+)
 
 
 class Context:
@@ -46,9 +61,16 @@ class Context:
 
     __slots__ = ("stdin", "snapshot", "config", "width", "now", "env", "snapshot_age")
 
-    def __init__(self, stdin: Mapping[str, Any] | None = None, snapshot: Mapping[str, Any] | None = None,
-                 config: Mapping[str, Any] | None = None, width: int = 120, now: float = 0.0,
-                 env: Mapping[str, str] | None = None, snapshot_age: float | None = None) -> None:
+    def __init__(
+        self,
+        stdin: Mapping[str, Any] | None = None,
+        snapshot: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+        width: int = 120,
+        now: float = 0.0,
+        env: Mapping[str, str] | None = None,
+        snapshot_age: float | None = None,
+    ) -> None:
         self.stdin = stdin if isinstance(stdin, dict) else {}
         self.snapshot = snapshot if isinstance(snapshot, dict) else {}
         self.config = config or {}
@@ -87,12 +109,20 @@ def settings(name: str, config: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def run(name: str, ctx: Context) -> Piece:
     """Render one segment (its errors propagate: the caller decides how to degrade)."""
-    return load(name).render(ctx, settings(name, ctx.config))
+    piece: Piece = load(name).render(ctx, settings(name, ctx.config))
+    return piece
 
 
-def render_segment(name: str, stdin: Mapping[str, Any] | None = None, snapshot: Mapping[str, Any] | None = None,
-                   config: Mapping[str, Any] | None = None, width: int = 120, now: float = 1_800_000_000.0,
-                   env: Mapping[str, str] | None = None, snapshot_age: float | None = None) -> str | None:
+def render_segment(
+    name: str,
+    stdin: Mapping[str, Any] | None = None,
+    snapshot: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+    width: int = 120,
+    now: float = 1_800_000_000.0,
+    env: Mapping[str, str] | None = None,
+    snapshot_age: float | None = None,
+) -> str | None:
     """Test helper: the plain text of one segment from the given stdin, snapshot, config and width."""
     if snapshot_age is None and snapshot:
         snapshot_age = 0.0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from ecc_hooks.core.text import clean as clean  # the one cleaner of untrusted text, re-exported for segments
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-from ecc_hooks.core.text import clean  # noqa: F401  (the one cleaner of untrusted text, re-exported for segments)
 
 
 def number(value: object) -> float | None:

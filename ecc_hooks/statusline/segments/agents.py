@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import clean, dig
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"max_types": 2, "states": ["running", "waiting"]}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``agents 2 Explore,general``; nothing when no agent is running."""
     agents = dig(ctx.snapshot, "activeAgents")
     if not isinstance(agents, list):

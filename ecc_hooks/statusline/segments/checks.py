@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import dig
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"pass": "\u2713", "fail": "\u2717", "pending": "\u2026"}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``checks ✓3 ✗1 …1``; nothing when no check was seen."""
     counts = {"pass": 0, "fail": 0, "pending": 0, "other": 0}
     seen = 0

@@ -9,20 +9,32 @@ from __future__ import annotations
 from ecc_hooks.core import compaction
 from ecc_hooks.statusline.segments._util import dig, level_for, number
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from collections.abc import Mapping
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {
-    "bar": 10, "warn": 60, "bad": 80, "full": "\u2588", "empty": "\u2591",
-    "reserved_output_tokens": compaction.RESERVED_OUTPUT_TOKENS, "buffer_tokens": compaction.BUFFER_TOKENS,
+    "bar": 10,
+    "warn": 60,
+    "bad": 80,
+    "full": "\u2588",
+    "empty": "\u2591",
+    "reserved_output_tokens": compaction.RESERVED_OUTPUT_TOKENS,
+    "buffer_tokens": compaction.BUFFER_TOKENS,
     "show_compact": True,
 }
 
 
-def autocompact_pct(window: float, cfg, env) -> float | None:  # type: ignore[no-untyped-def]
+def autocompact_pct(window: float, cfg: dict[str, Any], env: Mapping[str, str]) -> float | None:
     """Where auto-compaction fires, as % of ``window``; None when it is disabled."""
     at = compaction.threshold(int(window), env, cfg["reserved_output_tokens"], cfg["buffer_tokens"])
     return None if at is None else at / window * 100
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``ctx ███░░░░░░░ 26% ⇣57%`` (57 points left before auto-compaction); ``ctx --`` when unknown."""
     window = dig(ctx.stdin, "context_window")
     used = number(dig(window, "used_percentage"))

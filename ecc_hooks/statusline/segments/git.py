@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import clean, dig, number
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 # A snapshot older than ``stale_seconds`` is shown dimmed (gitstatus' habit: show the last value, never wait).
 DEFAULTS = {"max": 30, "stale_seconds": 120, "dirty": "*", "ahead": "\u2191", "behind": "\u2193"}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``⎇ main* ↑2↓1``; nothing without a snapshot or branch."""
     context = dig(ctx.snapshot, "context")
     branch = clean(dig(context, "branch"), int(cfg["max"]))

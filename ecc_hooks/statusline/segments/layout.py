@@ -9,19 +9,30 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Sequence
+    from collections.abc import Sequence
+    from typing import Any
 
 RESET = "\x1b[0m"
 
 # Foreground SGR per level. "unknown" is dim, never green: missing data must not look healthy.
 THEMES: dict[str, dict[str, Any]] = {
-    "default": {"sep": " \u2502 ", "fg": {"info": "", "ok": "32", "warn": "33", "bad": "31", "dim": "2", "unknown": "2"},
-                "sep_style": "2"},
-    "minimal": {"sep": "  ", "fg": {"info": "", "ok": "", "warn": "33", "bad": "31", "dim": "2", "unknown": "2"},
-                "sep_style": ""},
-    "powerline": {"sep": "\ue0b0", "powerline": True, "plain_sep": " \ue0b1 ",
-                  "bg": {"info": "44", "ok": "42", "warn": "43", "bad": "41", "dim": "100", "unknown": "100"},
-                  "bgfg": {"info": "97", "ok": "30", "warn": "30", "bad": "97", "dim": "37", "unknown": "37"}},
+    "default": {
+        "sep": " \u2502 ",
+        "fg": {"info": "", "ok": "32", "warn": "33", "bad": "31", "dim": "2", "unknown": "2"},
+        "sep_style": "2",
+    },
+    "minimal": {
+        "sep": "  ",
+        "fg": {"info": "", "ok": "", "warn": "33", "bad": "31", "dim": "2", "unknown": "2"},
+        "sep_style": "",
+    },
+    "powerline": {
+        "sep": "\ue0b0",
+        "powerline": True,
+        "plain_sep": " \ue0b1 ",
+        "bg": {"info": "44", "ok": "42", "warn": "43", "bad": "41", "dim": "100", "unknown": "100"},
+        "bgfg": {"info": "97", "ok": "30", "warn": "30", "bad": "97", "dim": "37", "unknown": "37"},
+    },
     "plain": {"sep": " | ", "fg": {}, "sep_style": "", "no_color": True},
 }
 
@@ -33,9 +44,22 @@ def cells(text: str) -> int:
     n = 0
     for ch in text:
         o = ord(ch)
-        n += 2 if (0x1100 <= o <= 0x115F or 0x2E80 <= o <= 0xA4CF or 0xAC00 <= o <= 0xD7A3 or 0xF900 <= o <= 0xFAFF
-                   or 0xFE30 <= o <= 0xFE4F or 0xFF00 <= o <= 0xFF60 or 0xFFE0 <= o <= 0xFFE6
-                   or 0x1F300 <= o <= 0x1F64F or 0x1F900 <= o <= 0x1F9FF or 0x20000 <= o <= 0x3FFFD) else 1
+        n += (
+            2
+            if (
+                0x1100 <= o <= 0x115F
+                or 0x2E80 <= o <= 0xA4CF
+                or 0xAC00 <= o <= 0xD7A3
+                or 0xF900 <= o <= 0xFAFF
+                or 0xFE30 <= o <= 0xFE4F
+                or 0xFF00 <= o <= 0xFF60
+                or 0xFFE0 <= o <= 0xFFE6
+                or 0x1F300 <= o <= 0x1F64F
+                or 0x1F900 <= o <= 0x1F9FF
+                or 0x20000 <= o <= 0x3FFFD
+            )
+            else 1
+        )
     return n
 
 
@@ -79,7 +103,7 @@ def compose(pieces: Sequence[tuple[str, str, int]], width: int, theme: str = "de
     color = color and not spec.get("no_color")
     if spec.get("powerline"):
         return _powerline(pieces, width, spec, color)
-    sep = spec["sep"]
+    sep: str = spec["sep"]
     kept = fit(pieces, width, cells(sep))
     if not color:
         return sep.join(t for t, _ in kept)
@@ -93,7 +117,7 @@ def compose(pieces: Sequence[tuple[str, str, int]], width: int, theme: str = "de
 
 def _powerline(pieces: Sequence[tuple[str, str, int]], width: int, spec: dict[str, Any], color: bool) -> str:
     if not color:
-        sep = spec["plain_sep"]
+        sep: str = spec["plain_sep"]
         return sep.join(t for t, _ in fit(pieces, width, cells(sep)))
     # Each piece is " text " plus one arrow cell.
     kept = fit([(t, lv, p) for t, lv, p in pieces], width - 1, 3)
@@ -106,7 +130,9 @@ def _powerline(pieces: Sequence[tuple[str, str, int]], width: int, spec: dict[st
     return "".join(out) + RESET if out else ""
 
 
-def validate(raw: dict[str, Any], registry: dict[str, Any], default_order: Sequence[str]) -> tuple[dict[str, Any], str | None]:
+def validate(
+    raw: dict[str, Any], registry: dict[str, Any], default_order: Sequence[str]
+) -> tuple[dict[str, Any], str | None]:
     """A parsed ``statusline.toml`` checked and normalised: ``(config, first problem or None)``.
 
     Keys: ``theme`` (a THEMES name), ``segments`` (one row) or ``lines`` (rows: lists of names),

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import dig, number
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"hide_zero": True}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``+120 -8``; nothing when unknown (or both zero, unless ``hide_zero = false``)."""
     added = number(dig(ctx.stdin, "cost", "total_lines_added"))
     removed = number(dig(ctx.stdin, "cost", "total_lines_removed"))

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import clean, dig
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"max": 32, "show_effort": True}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``Sonnet 4.5`` (plus ``·high`` effort when Claude Code reports one); ``model --`` when unknown."""
     model = ctx.stdin.get("model")
     name = ""

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import dig, duration, number
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"windows": ["five_hour", "seven_day"], "warn": 80, "bad": 95, "ahead_margin": 10, "show_reset": False}
 _WINDOW = {"five_hour": ("5h", 5 * 3600), "seven_day": ("7d", 7 * 86400)}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``5h 40%/62% 7d 12%/30%``; nothing when Claude Code sends no rate limits."""
     limits = ctx.stdin.get("rate_limits")
     if not isinstance(limits, dict):

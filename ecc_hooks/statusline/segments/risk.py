@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import clean, dig
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"show_ok": True, "reason_max": 40}
 _MARK = {"ok": ("\u2713 ok", "ok"), "attention": ("\u26a0", "warn"), "blocked": ("\u2716 blocked", "bad")}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``⚠ failing checks: pytest`` / ``✖ blocked`` / ``✓ ok``; ``risk ?`` when unknown; nothing without a snapshot."""
     if not ctx.has_snapshot:
         return None

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import clean, dig, number
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"max": 40, "show_counts": True}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``▸ Fix the parser 2/5``; nothing when no task is in progress or there is no snapshot."""
     text = clean(dig(ctx.snapshot, "todos", "inProgress"), int(cfg["max"]))
     if not text:

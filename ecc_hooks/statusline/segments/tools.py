@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from ecc_hooks.statusline.segments._util import clean, dig, number
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
+    from ecc_hooks.statusline.segments import Context, Piece
+
 DEFAULTS = {"label": "tools", "max_running": 2}
 
 
-def render(ctx, cfg):  # type: ignore[no-untyped-def]
+def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     """``tools 12 ✗2 ▶Bash``; ``tools --`` without a snapshot (the count comes from hook events only)."""
     calls = dig(ctx.snapshot, "toolCalls")
     total = number(calls.get("total")) if isinstance(calls, dict) else None
