@@ -148,7 +148,8 @@ def test_toplevel_agrees_with_the_full_state(tmp_path: Path, monkeypatch: pytest
     plain = tmp_path / "plain"
     plain.mkdir()
     monkeypatch.setenv("GIT_DIR", str(bare))  # a caller's GIT_* never redirects it
-    for where in (repo, repo / "sub", linked, bare, plain, tmp_path / "missing"):
+    monkeypatch.setenv("GIT_WORK_TREE", str(plain))
+    for where in (repo, repo / "sub", linked, bare, plain, tmp_path / "missing", repo / ".git", repo / ".git" / "refs"):
         assert toplevel(str(where)) == read_git_state(str(where)).worktree, where
     assert toplevel(str(repo / "sub")) == str(repo) and toplevel(str(plain)) is None and toplevel(None) is None
 

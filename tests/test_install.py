@@ -537,3 +537,24 @@ def test_doctor_checks_an_extra_settings_file(tmp_path: Path, settings_file: Pat
     done = cli("doctor", "--settings-file", str(settings_file), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert str(settings_file) in done.stdout and "statusLine: none" in done.stdout
+
+
+def test_commands_an_earlier_version_wrote_are_flagged_and_rewritten(tmp_path: Path, isolated_home: Path) -> None:
+    # What the version before the layered package wrote: the same interpreter, the old module paths.
+    assert cli("install", cwd=tmp_path).returncode == 0
+    settings = isolated_home / ".claude" / "settings.json"
+    text = settings.read_text()
+    for new, old in ((install.HOOK_MODULE, "ecc_hooks.hook"), (install.STATUSLINE_MODULE, "ecc_hooks.statusline")):
+        text = text.replace(
+            json.dumps(install.python_command(new))[1:-1], json.dumps(install.python_command(old))[1:-1]
+        )
+    (isolated_home / ".claude" / "ecc" / "installed.json").unlink()  # earlier versions kept no record
+    settings.write_text(text)
+    done = cli("doctor", cwd=tmp_path)
+    assert done.returncode == 1 and "outdated" in done.stdout and "earlier install" in done.stderr
+    assert "ok   hook" in done.stdout  # the old paths still run (thin shims)
+    assert cli("install", cwd=tmp_path).returncode == 0
+    after = settings.read_text()
+    assert "ecc_hooks.hook import" not in after and install.HOOK_MODULE in after
+    assert sum(len(groups) for groups in json.loads(after)["hooks"].values()) == len(install.EVENTS)  # no duplicates
+    assert cli("doctor", cwd=tmp_path).returncode == 0

@@ -176,7 +176,10 @@ def test_cost_state_and_statusline_reported_beside_computed(tmp_path: Path) -> N
     assert usage.cost.transcript_diff_usd == computed - Decimal("0.0219")
     assert usage.cost.statusline_reported_usd == Decimal("0.02")
     assert usage.cost.statusline_diff_usd == computed - Decimal("0.02")
-    assert usage.cost.session_usd_source == "computed"
+    # The one cost rule (session_cost, the HUD's too): Claude Code's reported figure when it reports one.
+    assert (usage.cost.session_usd, usage.cost.session_usd_source) == (Decimal("0.02"), "statusline")
+    alone = UsageTracker(str(t), env={}).update()
+    assert (alone.cost.session_usd, alone.cost.session_usd_source) == (computed, "computed")
 
 
 def test_persisted_state_resumes_to_the_same_totals_as_a_cold_scan(tmp_path: Path) -> None:

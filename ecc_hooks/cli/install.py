@@ -144,9 +144,20 @@ def render_json(document: object) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+# Module paths earlier versions wrote into settings (before the layered package): the exact commands they
+# wrote with this interpreter and this package are ours too, so install rewrites them and doctor flags them.
+LEGACY_MODULES = ("ecc_hooks.hook", "ecc_hooks.statusline")
+
+
+def current_commands() -> set[str]:
+    """The commands this version writes."""
+    return {python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}
+
+
 def known_commands() -> set[str]:
-    """Every command this installation writes now or recorded having written (``installed.json``)."""
-    known = {python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}
+    """Every command this installation writes now, wrote before with this interpreter (the legacy module paths),
+    or recorded having written (``installed.json``)."""
+    known = current_commands() | {python_command(module) for module in LEGACY_MODULES}
     try:
         record = json.loads(fsio.read_file(paths.install_record_path(), 1 << 22))
         known.update(c for c in record.get("commands", []) if isinstance(c, str))
@@ -157,7 +168,7 @@ def known_commands() -> set[str]:
 
 def remember_commands(commands: set[str]) -> None:
     """Add ``commands`` to ``installed.json`` (so a later install or uninstall still knows them as ours)."""
-    known = known_commands() - {python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}
+    known = known_commands() - current_commands()
     record = {"schema": "ecc.installed.v1", "commands": sorted(known | commands)}
     fsio.atomic_write(paths.install_record_path(), (json.dumps(record, indent=2) + "\n").encode())
 
@@ -453,6 +464,7 @@ def _inspect(label: str, path: str, report: Report) -> None:
         return
     events: list[str] = []
     known = known_commands()
+    mine: set[str] = set()  # ours, in this file
     forged: list[str] = []
     hooks = settings.get("hooks")
     for event, groups in hooks.items() if isinstance(hooks, dict) else []:
@@ -462,6 +474,7 @@ def _inspect(label: str, path: str, report: Report) -> None:
                 command = handler.get("command") if isinstance(handler, dict) else None
                 if is_ours(command, known):
                     report.commands.setdefault(command, "hook")
+                    mine.add(command)
                     if event not in events:
                         events.append(event)
                 elif is_marked(command) and command not in forged:
@@ -472,10 +485,20 @@ def _inspect(label: str, path: str, report: Report) -> None:
     elif isinstance(status, dict) and is_ours(status.get("command"), known):
         status_text = "ours"
         report.commands.setdefault(status["command"], "statusline")
+        mine.add(status["command"])
     else:
         status_text = "foreign"
         if isinstance(status, dict) and is_marked(status.get("command")) and status["command"] not in forged:
             forged.append(status["command"])
+    outdated = sorted(mine - current_commands())
+    for command in outdated:
+        report.lines.append(f"           outdated: {clean(command, 160)}")
+    if outdated:
+        report.problems.append(
+            f"{path} has {len(outdated)} command(s) an earlier install wrote (an old module path "
+            f"or interpreter); run `ecc-hooks install --settings-file {shlex.quote(path)}` to "
+            "rewrite them"
+        )
     for command in forged:
         report.problems.append(
             f"{path} has a command marked {MARKER!r} that this installation did not write "

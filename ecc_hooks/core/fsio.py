@@ -259,21 +259,6 @@ class Cursor(tuple[int, int, int]):
         return f"Cursor(dev={self[0]}, ino={self[1]}, offset={self[2]})"
 
 
-def read_new_lines(path: str, cursor: Cursor, max_bytes: int | None = None) -> tuple[list[bytes], Cursor]:
-    """Read the complete lines appended since ``cursor``; return them and the new cursor.
-
-    A half-written last line (no newline yet) is left for the next call. A file that was
-    replaced (other device or inode) or truncated (shorter than the offset) is read again
-    from the start. ``max_bytes`` bounds one call's read; the rest waits for the next call.
-    A missing file gives no lines and an empty cursor. (``read_new_block`` without the split.)
-    """
-    block = read_new_block(path, cursor, max_bytes if max_bytes is not None else 1 << 62)
-    if not block.data:
-        return [], block.cursor
-    # Split on b"\n" only: bytes.splitlines() would also cut a line at a stray b"\r".
-    return block.data[:-1].split(b"\n"), block.cursor
-
-
 class Block(tuple[bytes, "Cursor", bool]):
     """What ``read_new_block`` returns: complete lines as one bytes object (``data``), the new
     ``cursor``, and whether the file was read again from the start (``reset``: replaced,
@@ -294,7 +279,7 @@ class Block(tuple[bytes, "Cursor", bool]):
 def read_new_block(path: str, cursor: Cursor, max_bytes: int = 1 << 22, guard: bytes = b"") -> Block:
     """Read the complete lines appended since ``cursor`` as one bytes object (no per-line split).
 
-    Like ``read_new_lines`` but for bulk scanners that filter at the byte level. ``guard`` is the
+    The incremental reader: complete lines only, as one bytes object (callers split or filter at the byte level). ``guard`` is the
     tail of what the caller already consumed (the bytes just before ``cursor.offset``): when the
     file no longer holds those bytes there, it was rewritten in place (truncated and grown again
     past the offset between two reads) and is read from the start, with ``reset`` set. A missing

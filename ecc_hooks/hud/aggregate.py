@@ -47,7 +47,7 @@ from ecc_hooks.models.hud import (
     ToolCalls,
     ToolStatus,
 )
-from ecc_hooks.sources.usage import SessionUsage, budget_trend
+from ecc_hooks.sources.usage import SessionUsage, budget_trend, session_cost
 
 STALE_TOOL_SECONDS = 600.0  # a call pending longer than this is stale (long builds stay under it)
 STALE_AGENT_SECONDS = 600.0  # a running agent silent this long is stale (its tools fire hooks while it works)
@@ -709,12 +709,7 @@ def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
     computed = _number(usage.cost.computed_usd) if usage is not None else None
     unknown_models = list(usage.cost.unknown_models) if usage is not None else []
     transcript_reported = _number(usage.cost.transcript_reported_usd) if usage is not None else None
-    if reported is not None:
-        session_usd, source = reported, "statusline"
-    elif computed is not None:
-        session_usd, source = computed, "computed"
-    else:
-        session_usd, source = None, None
+    session_usd, source = session_cost(reported, computed)
     burn = _number(usage.burn_usd_per_hour) if usage is not None else None
     budget = inputs.budget_usd
     trend = _trend(session_usd, inputs, usage.burn_usd_per_hour if usage is not None else None)

@@ -432,17 +432,28 @@ def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitS
 
 
 def toplevel(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> Optional[str]:
-    """The top folder of the work tree holding ``cwd`` (one ``git rev-parse``), or None outside one."""
+    """The top folder of the work tree holding ``cwd``, or None outside one (a bare repository, inside ``.git``).
+
+    GitPython finds it from the repository's files (``.git`` folders and ``gitdir:`` files of linked worktrees),
+    so no git process runs and nothing the repository configures can; ``timeout`` is kept for callers.
+    """
     if not cwd or not os.path.isdir(cwd):
         return None
+    import git  # GitPython: repository discovery without a process
+
     try:
-        runner = _Runner(cwd, timeout)
-    except Exception:
+        repo = git.Repo(os.path.abspath(cwd), search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError, ValueError):
         return None
-    result = runner.run("rev-parse", "--show-toplevel")
-    if result is None or result[0] != 0:
-        return None
-    return result[1].decode("utf-8", "surrogateescape").strip() or None
+    try:
+        top = repo.working_tree_dir
+        git_dir = os.path.realpath(repo.git_dir)
+    finally:
+        repo.close()
+    here = os.path.realpath(cwd)
+    if top is None or here == git_dir or here.startswith(git_dir + os.sep):
+        return None  # a bare repository, or inside the git dir: no work tree holds cwd
+    return os.path.realpath(str(top))
 
 
 MAX_COMMITS = 50

@@ -33,6 +33,7 @@ from ecc_hooks.sources.usage.tracker import (
     budget_from_env,
     budget_trend,
     reconcile_cost,
+    session_cost,
 )
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "normalize_model_id",
     "pressure_level",
     "reconcile_cost",
+    "session_cost",
 ]

@@ -32,14 +32,6 @@ def js_round(x: float) -> int:
     return int(floor) + 1 if x - floor >= 0.5 else int(floor)
 
 
-def _positive_int(text: str | None) -> int | None:
-    try:
-        value = int(str(text).strip())
-    except (TypeError, ValueError):
-        return None
-    return value if value > 0 else None
-
-
 def context_window(
     table: PriceTable, model: str | None, env: Mapping[str, str], used_tokens: int | None = None
 ) -> int | None:

@@ -87,23 +87,24 @@ class CostReport:
 
     @property
     def session_usd(self) -> Decimal | None:
-        """The figure to show: computed, else the status line's, else the transcript's; None if none."""
-        for value in (self.computed_usd, self.statusline_reported_usd, self.transcript_reported_usd):
-            if value is not None:
-                return value
-        return None
+        """The figure to show (``session_cost``: Claude Code's reported figure, else ours)."""
+        return session_cost(self.statusline_reported_usd, self.computed_usd)[0]
 
     @property
     def session_usd_source(self) -> str | None:
-        """Where ``session_usd`` came from: ``computed``, ``statusline``, ``transcript`` or None."""
-        for name, value in (
-            ("computed", self.computed_usd),
-            ("statusline", self.statusline_reported_usd),
-            ("transcript", self.transcript_reported_usd),
-        ):
-            if value is not None:
-                return name
-        return None
+        """Where ``session_usd`` came from: ``statusline``, ``computed`` or None."""
+        return session_cost(self.statusline_reported_usd, self.computed_usd)[1]
+
+
+def session_cost(reported: Any, computed: Any) -> tuple[Any, str | None]:
+    """The one cost rule (the usage engine and the HUD): what Claude Code reports (its status line's
+    ``total_cost_usd``) when it reports it, numbers must equal the client's own; else ours, computed from the
+    transcripts. Returns the figure and its source (``statusline``, ``computed`` or None)."""
+    if reported is not None:
+        return reported, "statusline"
+    if computed is not None:
+        return computed, "computed"
+    return None, None
 
 
 def reconcile_cost(cost: CostReport, statusline_stdin: Mapping[str, Any] | None) -> CostReport:
