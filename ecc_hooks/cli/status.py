@@ -54,7 +54,6 @@ def markdown(payload: HudStatus) -> str:
     ctx, tools, todos, cost, risk = payload.context, payload.toolCalls, payload.todos, payload.cost, payload.risk
     where = " ".join(x for x in (ctx.repo, f"@{ctx.branch}" if ctx.branch else None, ctx.worktree) if x)
     pct = ctx.contextWindow.remainingPct
-    extra = payload.model_dump()
     usd = f"${cost.sessionUsd:.4f}" if cost.sessionUsd is not None else "unknown"
     budget = f" of ${cost.budgetUsd:.2f}" if cost.budgetUsd is not None else ""
     last = tools.lastTool
@@ -63,7 +62,7 @@ def markdown(payload: HudStatus) -> str:
         f"- **Risk:** {risk.status.value}" + (f": {'; '.join(risk.reasons)}" if risk.reasons else ""),
         f"- **Where:** {where or 'unknown'} (model {ctx.model or 'unknown'})",
         f"- **Context:** {f'{pct:.0f}% left' if pct is not None else 'unknown'}, pressure {ctx.contextWindow.pressure.value}",
-        f"- **Tools:** {tools.total} calls, {extra['toolCalls'].get('failures', 0)} failed, {tools.pending} pending,"
+        f"- **Tools:** {tools.total} calls, {tools.failures} failed, {tools.pending} pending,"
         f" {tools.stale} stale" + (f"; last {last.name} ({last.status.value})" if last and last.name else ""),
         "- **Agents:** " + (", ".join(f"{a.id} {a.state.value}" for a in payload.activeAgents) or "none"),
         f"- **Todos:** {todos.counts.pending} pending, {todos.counts.inProgress} in progress, "

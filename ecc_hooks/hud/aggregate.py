@@ -682,7 +682,7 @@ def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Ag
             )
         )
     # Live agents first, then the most recently updated.
-    agents.sort(key=lambda a: getattr(a, "updatedAt", None) or "", reverse=True)
+    agents.sort(key=lambda a: a.updatedAt or "", reverse=True)
     agents.sort(key=lambda a: a.state not in (AgentState.running, AgentState.waiting))
     return agents[:MAX_AGENTS]
 
