@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import orjson
 import pytest
 
 from ecc_hooks.capture.normalize import normalize
 from ecc_hooks.hud import aggregate
 from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload, fold_all
 from ecc_hooks.models.hud import HudStatus
+from ecc_hooks.sources.facts import GitHubFacts, GitState, RemoteCheckFact
 from ecc_hooks.sources.usage import UsageTracker
 from tests import usage_lines as ul
 
@@ -479,18 +481,18 @@ def test_context_pressure_from_statusline_and_risk_ok_only_when_known(tmp_path: 
 def test_conflicts_block_and_git_fields_flow_through() -> None:
     j = Journal()
     j.tool("Bash", {"command": "ls"}, uid="t1")
-    git = {
-        "repo": "acme/widget",
-        "branch": "feat",
-        "worktree": "/w",
-        "dirty": True,
-        "conflicts": 2,
-        "detached": False,
-        "linked_worktree": True,
-        "ahead": 3,
-        "behind": 1,
-        "upstream": "origin/feat",
-    }
+    git = GitState(
+        repo="acme/widget",
+        branch="feat",
+        worktree="/w",
+        dirty=True,
+        conflicts=2,
+        detached=False,
+        linked_worktree=True,
+        ahead=3,
+        behind=1,
+        upstream="origin/feat",
+    )
     p = payload_of(j.records, git=git, sensor={"context_window": {"remaining_percentage": 90}})
     assert (p.context.repo, p.context.branch, p.context.worktree) == ("acme/widget", "feat", "/w")
     # the status line's git segment reads these from the snapshot (it never runs git itself)
@@ -501,17 +503,39 @@ def test_conflicts_block_and_git_fields_flow_through() -> None:
     assert p.sync.GitHub is not None and p.sync.GitHub.repo == "acme/widget"
 
 
+def test_github_facts_flow_through() -> None:
+    j = Journal()
+    j.tool("Bash", {"command": "ls"}, uid="t1")
+    github = GitHubFacts(
+        repo="acme/widget",
+        ready=True,
+        checks=[RemoteCheckFact("CI / test", "fail", "https://ci/1"), RemoteCheckFact("lint", "odd-word")],
+        latest_pull_request=42,
+        open_pull_requests=3,
+        open_issues=7,
+        open_discussions=None,
+    )
+    doc = dump(payload_of(j.records, github=github, sensor={"context_window": {"remaining_percentage": 90}}))
+    assert doc["checks"]["remote"] == [
+        {"name": "CI / test", "status": "fail", "url": "https://ci/1"},
+        {"name": "lint", "status": "unknown", "url": None},
+    ]
+    assert doc["queueState"]["github"] == {"openPullRequests": 3, "openIssues": 7, "openDiscussions": None}
+    assert doc["sync"]["GitHub"] == {"repo": "acme/widget", "latestPullRequest": 42}
+    assert doc["risk"]["status"] == "attention" and "failing checks: CI / test" in doc["risk"]["reasons"]
+
+
 def test_session_controls_say_why() -> None:
     none = aggregate.session_controls(
         transcript=False, claude=False, git_worktree=False, gh_ready=False, remote_repo=False
-    )
+    ).model_dump(mode="json")
     assert none["supported"] == ["status"]
     reasons = {b["control"]: b["reason"] for b in none["blocked"]}
     assert set(reasons) == {"create", "resume", "stop", "diff", "pr", "mergeQueue", "conflictQueue"}
     assert "transcript" in reasons["resume"] and "claude" in reasons["resume"] and "gh" in reasons["pr"]
     everything = aggregate.session_controls(
         transcript=True, claude=True, git_worktree=True, gh_ready=True, remote_repo=True
-    )
+    ).model_dump(mode="json")
     assert everything["supported"] == ["resume", "status", "diff", "pr"]
     assert {b["control"] for b in everything["blocked"]} == {"create", "stop", "mergeQueue", "conflictQueue"}
 
@@ -544,6 +568,66 @@ def test_empty_session_claims_nothing_is_fine(budget: float | None) -> None:
     assert doc["risk"]["manualReviewRequired"] is None
 
 
+def test_state_written_by_an_older_version_still_loads() -> None:
+    """watch-state.json from before the records were typed: camelCase nested keys, plain dicts."""
+    j = Journal()
+    j.tool(
+        "Agent",
+        {"description": "x", "prompt": "p", "subagent_type": "explore"},
+        uid="a1",
+        response={"status": "async_launched", "agentId": "ag", "isAsync": True},
+    )
+    j.tool("TodoWrite", {"todos": [_todo("a", "in_progress")]}, uid="w1")
+    j.tool("Bash", {"command": "pytest -q"}, uid="b1", fail="exit 1")
+    j.tool("Read", {"file_path": "/x"}, uid="r1", post=False)
+    folded = fold_all(j.records)
+
+    def camel(value: Any) -> Any:  # the shape the old writer produced for the nested records
+        if isinstance(value, dict):
+            return {aggregate_camel(k): camel(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [camel(v) for v in value]
+        return value
+
+    def aggregate_camel(key: str) -> str:
+        head, *rest = key.split("_")
+        return head + "".join(p.title() for p in rest)
+
+    old = folded.to_dict()
+    for key in ("pending", "last_tool", "agents", "launches", "todo_list", "tasks", "checks", "failed_commands"):
+        old[key] = (
+            camel(old[key])
+            if not isinstance(old[key], dict) or key == "last_tool"
+            else {
+                k: camel(v)
+                for k, v in old[key].items()  # the keys of a map are ids and commands, never renamed
+            }
+        )
+    assert old["agents"]["ag"]["agentType"] == "explore" and old["pending"]["r1"]["startedAt"]
+    assert SessionState.from_dict(json.loads(json.dumps(old))) == folded
+
+
+def test_state_of_the_wrong_shape_loads_what_it_can() -> None:
+    state = SessionState.from_dict(
+        {
+            "events": "many",
+            "turn_state": None,
+            "tool_total": True,
+            "agents": {"a": {"id": "a", "state": 3, "objective": ["x"]}, "b": "junk", "c": {"state": "running"}},
+            "checks": [1, 2],
+            "todo_list": [{"content": "c", "status": "pending"}, "junk"],
+            "failed_commands": [{"error": "no command"}, {"command": "make", "at": 5}],
+            "files_changed": ["a", 1],
+        }
+    )
+    assert (state.events, state.turn_state, state.tool_total) == (0, "unknown", 0)
+    assert list(state.agents) == ["a"] and state.agents["a"].state == "unknown" and state.agents["a"].objective is None
+    assert state.checks == {} and state.files_changed == ["a"]
+    assert [t.content for t in state.todo_list or []] == ["c"]
+    assert [(f.command, f.at) for f in state.failed_commands] == [("make", None)]
+    build_payload(state, PayloadInputs(now=T0))  # and it still renders
+
+
 def test_state_round_trips_through_json() -> None:
     j = Journal()
     j.tool(
@@ -556,6 +640,8 @@ def test_state_round_trips_through_json() -> None:
     state = fold_all(j.records)
     again = SessionState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert again == state
+    # the watcher hands the dataclass to orjson directly: the same document as to_dict
+    assert orjson.loads(orjson.dumps(state)) == state.to_dict()
 
 
 def test_upstream_example_validates_against_our_schema() -> None:

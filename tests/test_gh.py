@@ -20,6 +20,7 @@ import pytest
 
 from ecc_hooks.sources import git as gitstate
 from ecc_hooks.sources import github as collect
+from ecc_hooks.sources.facts import GitHubFacts
 from tests.test_status import make_session, status
 
 FAKE_GH = r"""#!PYTHON
@@ -81,22 +82,18 @@ def calls(log: Path) -> list[list[str]]:
 
 def test_pull_request_checks_and_counts(tmp_path: Path, fake_gh: Path) -> None:
     repo = github_repo(tmp_path / "w")
-    ready, remote, github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
-    assert ready is True
-    assert github == {
-        "repo": "acme/widget",
-        "latestPullRequest": 42,
-        "openPullRequests": 3,
-        "openIssues": 7,
-        "openDiscussions": 1,
-    }
-    assert [(c["name"], c["status"]) for c in remote] == [
+    github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
+    assert github.ready is True
+    assert (github.repo, github.latest_pull_request) == ("acme/widget", 42)
+    assert (github.open_pull_requests, github.open_issues, github.open_discussions) == (3, 7, 1)
+    remote = github.checks or []
+    assert [(c.name, c.status) for c in remote] == [
         ("CI / test", "fail"),
         ("CI / lint", "pass"),
         ("deploy", "skipped"),
         ("docs", "pending"),
     ]
-    assert remote[0]["url"] == "https://github.com/acme/widget/runs/1" and remote[2]["url"] == ""
+    assert remote[0].url == "https://github.com/acme/widget/runs/1" and remote[2].url == ""
     graphql = next(c for c in calls(fake_gh) if c[:2] == ["api", "graphql"])
     assert "o=acme" in graphql and "n=widget" in graphql
 
@@ -104,9 +101,13 @@ def test_pull_request_checks_and_counts(tmp_path: Path, fake_gh: Path) -> None:
 def test_no_pull_request_falls_back_to_branch_runs(tmp_path: Path, fake_gh: Path, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_GH_MODE", "no-pr")
     repo = github_repo(tmp_path / "w")
-    ready, remote, github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
-    assert ready and "latestPullRequest" not in github
-    assert [(c["name"], c["status"]) for c in remote] == [("CI", "pass"), ("Nightly", "pending"), ("Release", "fail")]
+    github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
+    assert github.ready and github.latest_pull_request is None
+    assert [(c.name, c.status) for c in github.checks or []] == [
+        ("CI", "pass"),
+        ("Nightly", "pending"),
+        ("Release", "fail"),
+    ]
     run_list = next(c for c in calls(fake_gh) if c[:2] == ["run", "list"])
     assert run_list[run_list.index("--branch") + 1] == "feature"
     assert not any(c[:2] == ["pr", "checks"] for c in calls(fake_gh))
@@ -117,18 +118,18 @@ def test_logged_out_or_hung_gh_leaves_ci_unknown(tmp_path: Path, fake_gh: Path, 
     monkeypatch.setenv("FAKE_GH_MODE", mode)
     monkeypatch.setattr(collect, "GH_TIMEOUT", 0.5)
     repo = github_repo(tmp_path / "w")
-    ready, remote, github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
+    github = collect.github_facts(str(repo), gitstate.read_git_state(str(repo)))
     if mode == "logged-out":
-        assert (ready, remote, github) == (False, None, {"repo": "acme/widget"})
+        assert github == GitHubFacts(repo="acme/widget", ready=False)
     else:  # auth answered, every later call timed out
-        assert ready is True and remote is None and github == {"repo": "acme/widget"}
+        assert github == GitHubFacts(repo="acme/widget", ready=True)
 
 
 def test_no_github_remote_never_calls_gh(tmp_path: Path, fake_gh: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=plain, check=True, timeout=30)
-    assert collect.github_facts(str(plain), gitstate.read_git_state(str(plain))) == (False, None, {"repo": None})
+    assert collect.github_facts(str(plain), gitstate.read_git_state(str(plain))) == GitHubFacts()
     assert calls(fake_gh) == []
 
 

@@ -48,7 +48,11 @@ def test_the_package_keeps_its_layer_rules() -> None:
         ),
         ("statusline/render.py", "from ecc_hooks.capture import hook", "capture and statusline stay apart"),
         ("models/hud.py", "from ecc_hooks.sources import git", "models import only pydantic and core"),
-        ("hud/aggregate.py", "from ecc_hooks.core import fsio", "the fold and the payload builder do no I/O"),
+        (
+            "hud/aggregate.py",
+            "from ecc_hooks.core import fsio",
+            "the fold, the payload builder and the records they take do no I/O",
+        ),
         ("sources/git.py", "import subprocess", "only core.proc runs programs"),
         ("hud/inputs.py", "import ecc_hooks.runtime", "nothing but the CLI imports the runtime"),
     ],

@@ -12,12 +12,23 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
 
 from ecc_hooks.core.timestamps import iso, parse_iso
+from ecc_hooks.hud.state import (
+    AgentRecord,
+    CheckRun,
+    FailedCommand,
+    Launch,
+    PendingCall,
+    SessionState,
+    TaskRecord,
+    TodoItem,
+    ToolResult,
+)
 from ecc_hooks.models.hud import (
     Agent,
     AgentState,
@@ -47,6 +58,7 @@ from ecc_hooks.models.hud import (
     ToolCalls,
     ToolStatus,
 )
+from ecc_hooks.sources.facts import GitHubFacts, GitState
 from ecc_hooks.sources.usage import SessionUsage, budget_trend, session_cost
 
 STALE_TOOL_SECONDS = 600.0  # a call pending longer than this is stale (long builds stay under it)
@@ -69,54 +81,6 @@ CHECK_PATTERN = re.compile(
     r"|make (?:test|check|lint)|mvn (?:test|verify)|gradle(?:w)? test|rspec|phpunit|ctest"
     r")(?![\w.-])"
 )
-
-
-@dataclass
-class SessionState:
-    """Everything the journal has told us about one session (plain data, JSON round-trips)."""
-
-    session_id: Optional[str] = None
-    events: int = 0
-    unknown_events: int = 0
-    first_event_at: Optional[str] = None
-    last_event_at: Optional[str] = None
-    cwd: Optional[str] = None
-    transcript_path: Optional[str] = None
-    model: Optional[str] = None
-    start_source: Optional[str] = None
-    start_head: Optional[str] = None  # commit HEAD pointed at when the session first started (gitHead)
-    ended_reason: Optional[str] = None
-    turn_state: str = "unknown"  # running | idle | waiting | ended | unknown
-    objective: Optional[str] = None
-    last_prompt: Optional[str] = None
-    last_message: Optional[str] = None
-    tool_total: int = 0
-    subagent_tool_total: int = 0
-    tool_failures: int = 0
-    tool_interrupted: int = 0
-    tool_ids: dict[str, str] = field(default_factory=dict)  # tool_use_id -> "pending" | "done" (JSON-ready)
-    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
-    last_tool: Optional[dict[str, Any]] = None
-    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    launches: dict[str, dict[str, Any]] = field(default_factory=dict)  # Agent tool_use_id -> objective, type
-    todo_list: Optional[list[dict[str, Any]]] = None  # TodoWrite replaces the whole list
-    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)  # TaskCreate/TaskUpdate/Task* hooks
-    task_source: Optional[str] = None  # "todo" or "task": whichever was used last
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # command -> {status, at, toolUseId}
-    files_changed: list[str] = field(default_factory=list)
-    failed_commands: list[dict[str, Any]] = field(default_factory=list)
-    stop_failures: list[str] = field(default_factory=list)
-    compactions: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SessionState:
-        """Inverse of ``to_dict``; unknown keys (from a newer writer) are ignored."""
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
 
 
 # Journals are written by us, but by any version of us and possibly edited by hand: every value read
@@ -153,26 +117,26 @@ _AGENT_STATUS = {
 }
 
 
-def _agent(state: SessionState, agent_id: str) -> dict[str, Any]:
+def _agent(state: SessionState, agent_id: str) -> AgentRecord:
     agent = state.agents.get(agent_id)
     if agent is None:
-        agent = state.agents[agent_id] = {"id": agent_id, "state": "unknown"}
+        agent = state.agents[agent_id] = AgentRecord(agent_id)
     return agent
 
 
-def _set_agent_state(agent: dict[str, Any], status: Optional[str]) -> None:
+def _set_agent_state(agent: AgentRecord, status: Optional[str]) -> None:
     """Move an agent to the state ``status`` names; a finished agent is not revived by a late 'running'."""
     new = _AGENT_STATUS.get((status or "").lower())
     if new is None:
         return
-    if new == "running" and agent.get("state") in TERMINAL_AGENT_STATES:
+    if new == "running" and agent.state in TERMINAL_AGENT_STATES:
         return  # hooks of one agent race the main conversation's: a stale "running" arrives after the stop
-    agent["state"] = new
+    agent.state = new
 
 
-def _touch(agent: dict[str, Any], ts: Optional[str]) -> None:
-    if ts and (not _str(agent.get("updatedAt")) or ts > agent["updatedAt"]):
-        agent["updatedAt"] = ts
+def _touch(agent: AgentRecord, ts: Optional[str]) -> None:
+    if ts and (not agent.updated_at or ts > agent.updated_at):
+        agent.updated_at = ts
 
 
 def check_command(command: Optional[str]) -> Optional[str]:
@@ -184,7 +148,7 @@ def check_command(command: Optional[str]) -> Optional[str]:
 
 def _set_check(state: SessionState, command: str, status: str, ts: Optional[str], tool_id: Optional[str]) -> None:
     state.checks.pop(command, None)  # re-insert: the latest run goes last
-    state.checks[command] = {"status": status, "at": ts, "toolUseId": tool_id}
+    state.checks[command] = CheckRun(status, ts, tool_id)
     while len(state.checks) > MAX_CHECKS:
         state.checks.pop(next(iter(state.checks)))
 
@@ -224,8 +188,8 @@ def _on_prompt(state: SessionState, ev: dict[str, Any]) -> None:
             agent = _agent(state, task_id)
             _set_agent_state(agent, _str(note.get("status")))
             _touch(agent, _str(ev.get("ts")))
-            launch = state.launches.get(_str(note.get("toolUseId")) or "", {})
-            agent["objective"] = agent.get("objective") or launch.get("objective") or _str(note.get("summary"))
+            launch = state.launches.get(_str(note.get("toolUseId")) or "") or Launch()
+            agent.objective = agent.objective or launch.objective or _str(note.get("summary"))
         state.turn_state = "running"
         return
     prompt = _str(ev.get("prompt"))
@@ -242,16 +206,15 @@ def _on_pre_tool(state: SessionState, ev: dict[str, Any]) -> None:
     inp = _dict(ev.get("input"))
     if tool_id is not None and tool_id not in state.tool_ids:  # a Pre after its Post adds nothing
         _see(state, tool_id, "pending", ev)
-        state.pending[tool_id] = {"name": tool, "startedAt": ts, "agentId": _str(ev.get("agentId"))}
+        state.pending[tool_id] = PendingCall(tool, ts, _str(ev.get("agentId")))
         if tool == "Bash":
             check = check_command(_str(inp.get("command")))
             if check:
                 _set_check(state, check, "pending", ts, tool_id)
     if tool in ("Agent", "Task") and tool_id is not None:
-        state.launches[tool_id] = {
-            "objective": _str(inp.get("description")) or _str(inp.get("prompt")),
-            "agentType": _str(inp.get("subagentType")),
-        }
+        state.launches[tool_id] = Launch(
+            objective=_str(inp.get("description")) or _str(inp.get("prompt")), agent_type=_str(inp.get("subagentType"))
+        )
     if not ev.get("agentId"):
         state.turn_state = "running"
 
@@ -278,8 +241,8 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
         state.tool_failures += 1
     elif outcome == "interrupted":
         state.tool_interrupted += 1
-    if state.last_tool is None or not ts or (state.last_tool.get("finishedAt") or "") <= ts:
-        state.last_tool = {"name": tool, "status": outcome, "finishedAt": ts}
+    if state.last_tool is None or not ts or (state.last_tool.finished_at or "") <= ts:
+        state.last_tool = ToolResult(tool, outcome, ts)
     inp = _dict(ev.get("input"))
     resp = _dict(ev.get("response"))
     if tool == "Bash":
@@ -292,7 +255,7 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
                 status = {"success": "pass", "failure": "fail"}.get(outcome, "unknown")
             _set_check(state, check, status, ts, tool_id)
         if outcome == "failure" and command:
-            state.failed_commands.append({"command": command, "error": _str(ev.get("error")), "at": ts})
+            state.failed_commands.append(FailedCommand(command, _str(ev.get("error")), ts))
             del state.failed_commands[:-10]
     if outcome != "success":
         if tool in ("Agent", "Task") and tool_id:
@@ -306,7 +269,7 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
         todos = inp.get("todos")
         if isinstance(todos, list):
             state.todo_list = [
-                {k: t[k] for k in ("content", "status", "activeForm") if isinstance(t.get(k), str)}
+                TodoItem(_str(t.get("content")), _str(t.get("status")), _str(t.get("activeForm")))
                 for t in todos
                 if isinstance(t, dict)
             ]
@@ -316,15 +279,15 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
     elif tool == "TaskUpdate":
         task_id = _str(inp.get("taskId"))
         if task_id:
-            status = _str(inp.get("taskStatus"))
-            if status == "deleted":
+            task_status = _str(inp.get("taskStatus"))
+            if task_status == "deleted":
                 state.tasks.pop(task_id, None)
             else:
-                task = state.tasks.setdefault(task_id, {"status": "pending"})
-                if status in ("pending", "in_progress", "completed"):
-                    task["status"] = status
-                task["subject"] = _str(inp.get("taskSubject")) or task.get("subject")
-                task["activeForm"] = _str(inp.get("activeForm")) or task.get("activeForm")
+                task = state.tasks.setdefault(task_id, TaskRecord())
+                if task_status in ("pending", "in_progress", "completed"):
+                    task.status = task_status
+                task.subject = _str(inp.get("taskSubject")) or task.subject
+                task.active_form = _str(inp.get("activeForm")) or task.active_form
             state.task_source = "task"
     elif tool in EDIT_TOOLS:
         for path in _list(ev.get("files")):
@@ -342,16 +305,14 @@ def _on_agent_result(
     ts: Optional[str],
 ) -> None:
     """An Agent call returned: a background launch (``async_launched`` + agentId) or a finished run."""
-    launch = state.launches.pop(tool_id, {}) if tool_id else {}
+    launch = (state.launches.pop(tool_id, None) if tool_id else None) or Launch()
     agent_id = _str(resp.get("agentId"))
     if not agent_id:
         return
     agent = _agent(state, agent_id)
-    agent["objective"] = (
-        agent.get("objective") or launch.get("objective") or _str(inp.get("description")) or _str(inp.get("prompt"))
-    )
-    agent["agentType"] = agent.get("agentType") or launch.get("agentType") or _str(inp.get("subagentType"))
-    agent["toolUseId"] = tool_id
+    agent.objective = agent.objective or launch.objective or _str(inp.get("description")) or _str(inp.get("prompt"))
+    agent.agent_type = agent.agent_type or launch.agent_type or _str(inp.get("subagentType"))
+    agent.tool_use_id = tool_id
     status = _str(resp.get("status")) or ""
     if status == "async_launched" or resp.get("isAsync") is True:
         _set_agent_state(agent, "running")
@@ -367,15 +328,15 @@ def _on_task_create(state: SessionState, inp: dict[str, Any], resp: dict[str, An
     task_id = _str(resp.get("taskId"))
     if task_id is None:
         # No id in the result: the TaskCreated hook (fired between Pre and Post) may have named it.
-        task_id = next(
-            (k for k, t in state.tasks.items() if not t.get("viaTool") and t.get("subject") == subject), None
-        ) or (f"tool:{tool_id}" if tool_id else None)
+        task_id = next((k for k, t in state.tasks.items() if not t.via_tool and t.subject == subject), None) or (
+            f"tool:{tool_id}" if tool_id else None
+        )
     if task_id is None:
         return
-    task = state.tasks.setdefault(task_id, {"status": "pending"})
-    task["subject"] = subject or task.get("subject")
-    task["activeForm"] = _str(inp.get("activeForm")) or task.get("activeForm")
-    task["viaTool"] = True
+    task = state.tasks.setdefault(task_id, TaskRecord())
+    task.subject = subject or task.subject
+    task.active_form = _str(inp.get("activeForm")) or task.active_form
+    task.via_tool = True
     state.task_source = "task"
 
 
@@ -396,7 +357,7 @@ def _on_permission_denied(state: SessionState, ev: dict[str, Any]) -> None:
         state.tool_ids[tool_id] = "done"
         state.pending.pop(tool_id, None)
     state.tool_failures += 1
-    state.last_tool = {"name": _str(ev.get("toolName")), "status": "failure", "finishedAt": ts}
+    state.last_tool = ToolResult(_str(ev.get("toolName")), "failure", ts)
     if ev.get("toolName") == "Bash":
         check = check_command(_str(_dict(ev.get("input")).get("command")))
         if check:
@@ -416,8 +377,8 @@ def _on_subagent_start(state: SessionState, ev: dict[str, Any]) -> None:
     if agent_id:
         agent = _agent(state, agent_id)
         _set_agent_state(agent, "running")
-        agent["agentType"] = agent.get("agentType") or _str(ev.get("agentType"))
-        agent["startedAt"] = agent.get("startedAt") or _str(ev.get("ts"))
+        agent.agent_type = agent.agent_type or _str(ev.get("agentType"))
+        agent.started_at = agent.started_at or _str(ev.get("ts"))
         _touch(agent, _str(ev.get("ts")))
 
 
@@ -425,9 +386,9 @@ def _on_subagent_stop(state: SessionState, ev: dict[str, Any]) -> None:
     agent_id = _str(ev.get("agentId"))
     if agent_id:
         agent = _agent(state, agent_id)
-        agent["state"] = "completed"
+        agent.state = "completed"
         _touch(agent, _str(ev.get("ts")))
-        agent["lastMessage"] = _str(ev.get("lastMessage")) or agent.get("lastMessage")
+        agent.last_message = _str(ev.get("lastMessage")) or agent.last_message
     _background_tasks(state, ev)
 
 
@@ -440,10 +401,10 @@ def _background_tasks(state: SessionState, ev: dict[str, Any]) -> None:
             continue
         agent = _agent(state, task_id)
         _set_agent_state(agent, _str(task.get("status")))
-        if agent["state"] == "unknown":
-            agent["state"] = "running"  # listed as a background task, status word unknown to us
-        agent["objective"] = agent.get("objective") or _str(task.get("description"))
-        agent["agentType"] = agent.get("agentType") or _str(task.get("agentType")) or _str(task.get("type"))
+        if agent.state == "unknown":
+            agent.state = "running"  # listed as a background task, status word unknown to us
+        agent.objective = agent.objective or _str(task.get("description"))
+        agent.agent_type = agent.agent_type or _str(task.get("agentType")) or _str(task.get("type"))
         _touch(agent, _str(ev.get("ts")))
 
 
@@ -465,10 +426,10 @@ def _on_task_event(state: SessionState, ev: dict[str, Any]) -> None:
     task_id = _str(inp.get("taskId"))
     if not task_id:
         return
-    task = state.tasks.setdefault(task_id, {"status": "pending"})
-    task["subject"] = _str(inp.get("taskSubject")) or task.get("subject")
+    task = state.tasks.setdefault(task_id, TaskRecord())
+    task.subject = _str(inp.get("taskSubject")) or task.subject
     if ev.get("event") == "TaskCompleted":
-        task["status"] = "completed"
+        task.status = "completed"
     state.task_source = "task"
 
 
@@ -522,7 +483,7 @@ IGNORED_EVENTS = frozenset(
 )
 
 
-def fold(state: SessionState, event: dict[str, Any]) -> SessionState:
+def fold(state: SessionState, event: object) -> SessionState:
     """Apply one journal record to ``state`` (mutated and returned). Unknown events only count."""
     if not isinstance(event, dict):
         return state
@@ -540,9 +501,9 @@ def fold(state: SessionState, event: dict[str, Any]) -> SessionState:
     else:
         agent = _agent(state, agent_id)
         _touch(agent, ts)
-        agent["agentType"] = agent.get("agentType") or _str(event.get("agentType"))
-        if agent["state"] == "unknown":
-            agent["state"] = "running"  # it fires hooks, so it runs
+        agent.agent_type = agent.agent_type or _str(event.get("agentType"))
+        if agent.state == "unknown":
+            agent.state = "running"  # it fires hooks, so it runs
     name = event.get("event")
     handler = HANDLERS.get(name) if isinstance(name, str) else None
     if handler is not None:
@@ -562,6 +523,7 @@ def fold_all(events: Iterable[dict[str, Any]], state: Optional[SessionState] = N
 
 # ---------------------------------------------------------------------------- payload
 
+_CHECK_WORDS = frozenset(c.value for c in CheckStatus)
 ORCHESTRATION_REASON = "needs the ecc orchestration runtime, which is not installed here"
 
 
@@ -572,17 +534,16 @@ class PayloadInputs:
     now: datetime
     sensor: dict[str, Any] = field(default_factory=dict)  # the status line's last stdin (statusline.json)
     usage: Optional[SessionUsage] = None  # the usage engine's view of the session's transcripts
-    git: Optional[dict[str, Any]] = None  # gitstate.GitState.to_dict()
-    remote_checks: Optional[list[dict[str, Any]]] = None  # None: unknown (no gh), [] none
-    github: Optional[dict[str, Any]] = None  # {"repo", "latestPullRequest", "openPullRequests", ...}
+    git: Optional[GitState] = None  # None: not read (as unknown as a directory outside any repository)
+    github: Optional[GitHubFacts] = None  # None: gh not consulted (CI checks unknown)
     budget_usd: Optional[float] = None
     budget_configured: bool = False  # ECC_HOOKS_BUDGET_USD set (a bad value: configured, amount None)
     budget_policy: dict[str, Any] = field(default_factory=dict)  # prices.json "budget": approaching_fraction, ...
-    linear: Optional[dict[str, Any]] = None
-    handoff: Optional[dict[str, Any]] = None  # {"path", "written"}
+    linear: Optional[LinearSync] = None
+    handoff: Optional[HandoffSync] = None
     stale_tool_seconds: float = STALE_TOOL_SECONDS
     stale_agent_seconds: float = STALE_AGENT_SECONDS
-    controls: Optional[dict[str, Any]] = None  # session_controls(...)
+    controls: Optional[SessionControls] = None  # session_controls(...)
 
 
 def _number(value: object) -> Optional[float]:
@@ -604,25 +565,27 @@ def pressure_for(remaining_pct: Optional[float]) -> Pressure:
 
 def session_controls(
     *, transcript: bool, claude: bool, git_worktree: bool, gh_ready: bool, remote_repo: bool
-) -> dict[str, Any]:
+) -> SessionControls:
     """Which session controls work here, and why the others do not (facts gathered by the caller)."""
-    supported = ["status"]
-    blocked = []
+    supported = [SessionControl.status]
+    blocked: list[BlockedControl] = []
     if transcript and claude:
-        supported.append("resume")
+        supported.append(SessionControl.resume)
     else:
         why = [
             w
             for w, ok in (("the session's transcript is missing", transcript), ("no `claude` binary on PATH", claude))
             if not ok
         ]
-        blocked.append({"control": "resume", "reason": "; ".join(why)})
+        blocked.append(BlockedControl(control=SessionControl.resume, reason="; ".join(why)))
     if git_worktree:
-        supported.append("diff")
+        supported.append(SessionControl.diff)
     else:
-        blocked.append({"control": "diff", "reason": "the session's directory is not a git work tree"})
+        blocked.append(
+            BlockedControl(control=SessionControl.diff, reason="the session's directory is not a git work tree")
+        )
     if gh_ready and remote_repo:
-        supported.append("pr")
+        supported.append(SessionControl.pr)
     else:
         why = [
             w
@@ -632,53 +595,51 @@ def session_controls(
             )
             if not ok
         ]
-        blocked.append({"control": "pr", "reason": "; ".join(why)})
-    for control in ("create", "stop", "mergeQueue", "conflictQueue"):
-        blocked.append({"control": control, "reason": ORCHESTRATION_REASON})
-    order = [c.value for c in SessionControl]
-    return {
-        "supported": sorted(supported, key=order.index),
-        "blocked": sorted(blocked, key=lambda b: order.index(b["control"])),
-    }
+        blocked.append(BlockedControl(control=SessionControl.pr, reason="; ".join(why)))
+    for control in (
+        SessionControl.create,
+        SessionControl.stop,
+        SessionControl.mergeQueue,
+        SessionControl.conflictQueue,
+    ):
+        blocked.append(BlockedControl(control=control, reason=ORCHESTRATION_REASON))
+    order = list(SessionControl)
+    return SessionControls(
+        supported=sorted(supported, key=order.index), blocked=sorted(blocked, key=lambda b: order.index(b.control))
+    )
 
 
 def _todos(state: SessionState) -> Todos:
-    items: list[dict[str, Any]]
+    items: list[tuple[Optional[str], Optional[str]]]  # (status, text)
     if state.task_source == "todo" and state.todo_list is not None:
-        items = [
-            {"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("content"))}
-            for t in state.todo_list
-        ]
+        items = [(t.status, t.active_form or t.content) for t in state.todo_list]
     else:
-        items = [
-            {"status": t.get("status"), "text": _str(t.get("activeForm")) or _str(t.get("subject"))}
-            for t in state.tasks.values()
-        ]
+        items = [(t.status, t.active_form or t.subject) for t in state.tasks.values()]
     counts = TodoCounts(
-        pending=sum(1 for t in items if t["status"] == "pending"),
-        inProgress=sum(1 for t in items if t["status"] == "in_progress"),
-        completed=sum(1 for t in items if t["status"] == "completed"),
+        pending=sum(1 for status, _ in items if status == "pending"),
+        inProgress=sum(1 for status, _ in items if status == "in_progress"),
+        completed=sum(1 for status, _ in items if status == "completed"),
     )
-    current = next((t["text"] for t in items if t["status"] == "in_progress" and t["text"]), None)
+    current = next((text for status, text in items if status == "in_progress" and text), None)
     return Todos(inProgress=current, counts=counts, source=state.task_source, total=len(items))
 
 
 def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Agent]:
     agents = []
     for data in state.agents.values():
-        agent_state = data.get("state") if data.get("state") in AgentState.__members__ else "unknown"
-        updated = parse_iso(data.get("updatedAt"))
+        agent_state = data.state if data.state in AgentState.__members__ else "unknown"
+        updated = parse_iso(data.updated_at)
         if state.turn_state == "ended" and agent_state == "running":
             agent_state = "stopped"  # the client exited; its background agents went with it
         elif agent_state == "running" and updated and (now - updated).total_seconds() > stale_seconds:
             agent_state = "stale"
         agents.append(
             Agent(
-                id=data["id"],
+                id=data.id,
                 state=AgentState(agent_state),
-                objective=_str(data.get("objective")),
-                agentType=_str(data.get("agentType")),
-                updatedAt=_str(data.get("updatedAt")),
+                objective=data.objective,
+                agentType=data.agent_type,
+                updatedAt=data.updated_at,
             )
         )
     # Live agents first, then the most recently updated.
@@ -767,7 +728,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     """The HUD payload for one session. Unknown stays unknown: an empty session is never 'ok'."""
     now = inputs.now
     reasons: list[str] = []
-    git = inputs.git or {}
+    git = inputs.git or GitState()
     usage = inputs.usage
     usage_model = None
     if usage is not None:
@@ -776,19 +737,19 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     context_window = _context_window(inputs)
     context = Context(
         model=model,
-        repo=_str(git.get("repo")),
-        branch=_str(git.get("branch")),
-        worktree=_str(git.get("worktree")) or state.cwd,
+        repo=git.repo,
+        branch=git.branch,
+        worktree=git.worktree or state.cwd,
         sessionId=state.session_id,
         contextWindow=context_window,
-        detached=git.get("detached"),
-        linkedWorktree=git.get("linked_worktree"),
+        detached=git.detached,
+        linkedWorktree=git.linked_worktree,
         cwd=state.cwd,
         turnState=state.turn_state,
-        dirty=git.get("dirty"),
-        ahead=git.get("ahead"),
-        behind=git.get("behind"),
-        upstream=_str(git.get("upstream")),
+        dirty=git.dirty,
+        ahead=git.ahead,
+        behind=git.behind,
+        upstream=git.upstream,
     )
     if context_window.pressure in (Pressure.high, Pressure.critical):
         left = (
@@ -798,7 +759,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
 
     stale = 0
     for call in state.pending.values():
-        started = parse_iso(call.get("startedAt"))
+        started = parse_iso(call.started_at)
         if started and (now - started).total_seconds() > inputs.stale_tool_seconds:
             stale += 1
     if stale:
@@ -809,29 +770,35 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         pending=len(state.pending),
         stale=stale,
         lastTool=LastTool(
-            name=_str(last.get("name")),
-            status=ToolStatus(last["status"]) if last.get("status") in ToolStatus.__members__ else ToolStatus.unknown,
-            finishedAt=_str(last.get("finishedAt")),
+            name=last.name,
+            status=ToolStatus(last.status) if last.status in ToolStatus.__members__ else ToolStatus.unknown,
+            finishedAt=last.finished_at,
         )
         if last
         else None,
         failures=state.tool_failures,
         interrupted=state.tool_interrupted,
         subagentCalls=state.subagent_tool_total,
-        running=sorted({c["name"] for c in state.pending.values() if _str(c.get("name"))}),
+        running=sorted({c.name for c in state.pending.values() if c.name}),
     )
 
     local = [
         LocalCheck(
             command=cmd,
-            status=CheckStatus(c.get("status"))
-            if c.get("status") in ("pass", "fail", "pending", "skipped")
-            else CheckStatus.unknown,
-            at=c.get("at"),
+            status=CheckStatus(c.status) if c.status in _CHECK_WORDS else CheckStatus.unknown,
+            at=c.at,
         )
         for cmd, c in state.checks.items()
     ]
-    remote = [RemoteCheck(**c) for c in (inputs.remote_checks or [])]
+    github = inputs.github or GitHubFacts(repo=git.repo)
+    remote = [
+        RemoteCheck(
+            name=c.name,
+            status=CheckStatus(c.status) if c.status in _CHECK_WORDS else CheckStatus.unknown,
+            url=c.url,
+        )
+        for c in github.checks or []
+    ]
     failing = [c.command for c in local if c.status == CheckStatus.fail]
     failing += [c.name for c in remote if c.status == CheckStatus.fail]
     if failing:
@@ -841,7 +808,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     reasons.extend(cost_reasons)
     for error in state.stop_failures[-1:]:
         reasons.append(f"last turn failed: {error}")
-    conflicts = git.get("conflicts") if isinstance(git.get("conflicts"), int) else None
+    conflicts = git.conflicts
     if conflicts:
         reasons.append(f"{conflicts} conflicted path(s)")
 
@@ -861,28 +828,21 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     risk = Risk(
         status=risk_status,
         reasons=reasons,
-        dirtyWorktree=git.get("dirty"),
+        dirtyWorktree=git.dirty,
         conflicts=conflicts,
         manualReviewRequired=None if risk_status == RiskStatus.unknown else risk_status != RiskStatus.ok,
     )
 
-    github = inputs.github or {}
     queue = QueueState()
-    queue.github.openPullRequests = github.get("openPullRequests")
-    queue.github.openIssues = github.get("openIssues")
-    queue.github.openDiscussions = github.get("openDiscussions")
+    queue.github.openPullRequests = github.open_pull_requests
+    queue.github.openIssues = github.open_issues
+    queue.github.openDiscussions = github.open_discussions
 
-    controls = inputs.controls or {}
-    session_controls_model = SessionControls(
-        supported=[SessionControl(c) for c in controls.get("supported", [])],
-        blocked=[BlockedControl(**b) for b in controls.get("blocked", [])],
-    )
-    handoff = inputs.handoff or {}
-    repo = _str(github.get("repo")) or _str(git.get("repo"))
+    repo = github.repo or git.repo
     sync = Sync(
-        Linear=LinearSync(**inputs.linear) if inputs.linear else None,
-        GitHub=GitHubSync(repo=repo, latestPullRequest=github.get("latestPullRequest")) if repo else None,
-        handoff=HandoffSync(path=handoff.get("path"), written=bool(handoff.get("written"))),
+        Linear=inputs.linear,
+        GitHub=GitHubSync(repo=repo, latestPullRequest=github.latest_pull_request) if repo else None,
+        handoff=inputs.handoff or HandoffSync(path=None, written=False),
     )
     return HudStatus(
         generatedAt=iso(now),
@@ -894,6 +854,6 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         cost=cost,
         risk=risk,
         queueState=queue,
-        sessionControls=session_controls_model,
+        sessionControls=inputs.controls or SessionControls(),
         sync=sync,
     )

@@ -19,8 +19,10 @@ import orjson
 from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.hud import aggregate
-from ecc_hooks.models.hud import HudStatus
+from ecc_hooks.hud.state import SessionState
+from ecc_hooks.models.hud import HandoffSync, HudStatus, LinearSync
 from ecc_hooks.sources import git as gitstate
+from ecc_hooks.sources.facts import GitHubFacts
 from ecc_hooks.sources.github import github_facts
 
 LINEAR_ENV = {
@@ -103,27 +105,27 @@ def read_json_file(path: str) -> Optional[dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def handoff_info(session_id: str) -> dict[str, Any]:
-    """``{"path", "written"}`` from ``sessions/<id>/handoff.json``: written means the document exists now."""
+def handoff_info(session_id: str) -> HandoffSync:
+    """The last handoff from ``sessions/<id>/handoff.json``: written means the document exists now."""
     record = read_json_file(paths.handoff_record_path(session_id)) or {}
     path = record.get("path") if isinstance(record.get("path"), str) and record.get("path") else None
-    return {"path": path, "written": bool(path and os.path.isfile(os.path.expanduser(path)))}
+    return HandoffSync(path=path, written=bool(path and os.path.isfile(os.path.expanduser(path))))
 
 
-def linear_from_env(env: Mapping[str, str]) -> Optional[dict[str, Any]]:
+def linear_from_env(env: Mapping[str, str]) -> Optional[LinearSync]:
     """The Linear sync block from ``ECC_HOOKS_LINEAR_*`` (null without a project)."""
     project = env.get(LINEAR_ENV["project"], "").strip()
     if not project:
         return None
     blocked = env.get(LINEAR_ENV["issueCapacityBlocked"], "").strip().lower()
-    return {
-        "project": project,
-        "health": env.get(LINEAR_ENV["health"], "").strip() or None,
-        "issueCapacityBlocked": {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
+    return LinearSync(
+        project=project,
+        health=env.get(LINEAR_ENV["health"], "").strip() or None,
+        issueCapacityBlocked={"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
             blocked
         ),
-        "latestStatusUpdateId": env.get(LINEAR_ENV["latestStatusUpdateId"], "").strip() or None,
-    }
+        latestStatusUpdateId=env.get(LINEAR_ENV["latestStatusUpdateId"], "").strip() or None,
+    )
 
 
 def usage_for(transcript_path: Optional[str], sensor: dict[str, Any], env: Mapping[str, str]) -> Any:
@@ -141,7 +143,7 @@ def usage_for(transcript_path: Optional[str], sensor: dict[str, Any], env: Mappi
 
 def gather_inputs(
     session_id: str,
-    state: aggregate.SessionState,
+    state: SessionState,
     *,
     now: datetime,
     env: Optional[Mapping[str, str]] = None,
@@ -162,7 +164,7 @@ def gather_inputs(
     return inputs_from_parts(session_id, state, now=now, sensor=sensor, usage=usage, git=git, env=env, gh=gh)
 
 
-def _transcript_of(state: aggregate.SessionState, sensor: Mapping[str, Any]) -> Optional[str]:
+def _transcript_of(state: SessionState, sensor: Mapping[str, Any]) -> Optional[str]:
     """The main transcript: from the journal, else from the status line sensor."""
     path = sensor.get("transcript_path")
     return state.transcript_path or (path if isinstance(path, str) else None)
@@ -179,14 +181,14 @@ def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: A
 
 def inputs_from_parts(
     session_id: str,
-    state: aggregate.SessionState,
+    state: SessionState,
     *,
     now: datetime,
     sensor: dict[str, Any],
     usage: Any,
     git: gitstate.GitState,
     env: Optional[Mapping[str, str]] = None,
-    gh: Optional[tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]] = None,
+    gh: Optional[GitHubFacts] = None,
 ) -> aggregate.PayloadInputs:
     """``gather_inputs`` for a caller that already holds the sensor, the usage and git (the watcher's seam).
 
@@ -195,7 +197,6 @@ def inputs_from_parts(
     ``gh`` is what ``github_facts`` returned, or None when gh was not consulted.
     """
     env = os.environ if env is None else env
-    ready, remote, github = gh if gh is not None else (False, None, {"repo": git.repo})
     transcript = _transcript_of(state, sensor)
     from ecc_hooks.sources.usage import budget_from_env, default_price_table
 
@@ -208,16 +209,15 @@ def inputs_from_parts(
         transcript=bool(transcript and os.path.isfile(transcript)),
         claude=shutil.which("claude") is not None,
         git_worktree=git.worktree is not None,
-        gh_ready=ready,
+        gh_ready=gh is not None and gh.ready,
         remote_repo=git.repo is not None,
     )
     return aggregate.PayloadInputs(
         now=now,
         sensor=sensor,
         usage=usage,
-        git=git.to_dict(),
-        remote_checks=remote,
-        github=github,
+        git=git,
+        github=gh,
         budget_usd=None if budget is None else float(budget),
         budget_configured=configured,
         budget_policy=policy,

@@ -38,6 +38,7 @@ from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json
 from ecc_hooks.hud import aggregate
+from ecc_hooks.hud.state import SessionState
 
 STATE_SCHEMA = "ecc.watch-state.v1"
 STEP_MS = 20  # watchfiles' change-set check interval: the latency floor and the idle wake-up rate
@@ -78,7 +79,7 @@ class SessionWatch:
     session_id: str
     cursor: fsio.Cursor = field(default_factory=fsio.Cursor)
     guard: bytes = b""
-    state: aggregate.SessionState = field(default_factory=aggregate.SessionState)
+    state: SessionState = field(default_factory=SessionState)
     tracker: Any = None  # UsageTracker, or None before the transcript is known
     sensor_raw: Optional[bytes] = None
 
@@ -95,7 +96,7 @@ class SessionWatch:
                     "offset": self.cursor.offset,
                     "guard": self.guard.hex(),
                 },
-                "state": self.state.to_dict(),
+                "state": self.state,  # orjson writes dataclasses natively (as to_dict would, much faster)
                 "usage": self.tracker.to_state() if self.tracker is not None else None,
             }
         )
@@ -112,7 +113,7 @@ class SessionWatch:
                 session_id,
                 fsio.Cursor(int(journal["dev"]), int(journal["ino"]), int(journal["offset"])),
                 bytes.fromhex(journal.get("guard") or ""),
-                aggregate.SessionState.from_dict(doc["state"]),
+                SessionState.from_dict(doc["state"]),
             )
             if doc.get("usage"):
                 from ecc_hooks.sources.usage import UsageTracker
@@ -132,7 +133,7 @@ class SessionWatch:
         while True:
             block = fsio.read_new_block(paths.journal_path(self.session_id), self.cursor, guard=self.guard)
             if block.reset:
-                self.state = aggregate.SessionState()  # replaced or truncated: rebuilt from its first byte
+                self.state = SessionState()  # replaced or truncated: rebuilt from its first byte
                 self.guard = b""
                 changed = True
             self.cursor = block.cursor

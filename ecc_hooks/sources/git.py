@@ -24,45 +24,16 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Optional
+
+from ecc_hooks.sources.facts import GitState as GitState  # re-exported: callers name it gitstate.GitState
 
 DEFAULT_TIMEOUT = 2.0  # seconds for all calls together; the HUD must never wait on a huge repo
 
 # Remote URL forms: scheme://[user[:pass]@]host[:port]/path, and scp-like [user@]host:path.
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d*)?/(?P<path>.+)$", re.I)
 _SCP = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?!/)(?P<path>.+)$")
-
-
-@dataclass
-class GitState:
-    """What git says about one directory; ``None`` where unknown (no repo, timeout, bare repo)."""
-
-    repo: Optional[str] = None  # "owner/name" from the origin remote
-    branch: Optional[str] = None  # None when detached or unknown
-    detached: Optional[bool] = None
-    head: Optional[str] = None  # commit id, None before the first commit
-    worktree: Optional[str] = None  # toplevel of the working tree (a linked worktree's own path)
-    git_dir: Optional[str] = None
-    common_dir: Optional[str] = None
-    linked_worktree: Optional[bool] = None
-    bare: Optional[bool] = None
-    dirty: Optional[bool] = None
-    staged: Optional[int] = None
-    unstaged: Optional[int] = None
-    untracked: Optional[int] = None
-    conflicts: Optional[int] = None
-    conflicted_paths: list[str] = field(default_factory=list)
-    upstream: Optional[str] = None
-    ahead: Optional[int] = None
-    behind: Optional[int] = None
-    is_repo: bool = False
-    complete: bool = False  # every call answered in time
-    errors: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (snake_case, as ``build_payload`` reads it)."""
-        return asdict(self)
 
 
 def repo_from_url(url: Optional[str]) -> Optional[str]:

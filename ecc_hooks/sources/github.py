@@ -11,6 +11,7 @@ import orjson
 
 from ecc_hooks.core import proc
 from ecc_hooks.sources import git as gitstate
+from ecc_hooks.sources.facts import GitHubFacts, RemoteCheckFact
 
 GH_TIMEOUT = 4.0  # seconds per gh call; CI status is nice to have, never worth a hung HUD
 
@@ -53,18 +54,18 @@ _RUN_CONCLUSION = {
 }
 
 
-def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[dict[str, Any]]:
+def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[RemoteCheckFact]:
     """Remote checks from ``gh pr checks --json name,bucket,link`` or else ``gh run list --json ...``."""
-    checks = []
+    checks: list[RemoteCheckFact] = []
     if isinstance(pr_checks, list) and pr_checks:
         for item in pr_checks:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 checks.append(
-                    {
-                        "name": item["name"],
-                        "status": _CHECK_BUCKET.get(str(item.get("bucket")), "unknown"),
-                        "url": item.get("link") if isinstance(item.get("link"), str) else None,
-                    }
+                    RemoteCheckFact(
+                        name=item["name"],
+                        status=_CHECK_BUCKET.get(str(item.get("bucket")), "unknown"),
+                        url=item.get("link") if isinstance(item.get("link"), str) else None,
+                    )
                 )
     elif isinstance(runs, list):
         for item in runs:
@@ -75,32 +76,32 @@ def remote_checks_from_gh(pr_checks: Any, runs: Any) -> list[dict[str, Any]]:
             else:
                 status = _RUN_CONCLUSION.get(str(item.get("conclusion")), "unknown")
             checks.append(
-                {
-                    "name": item["name"],
-                    "status": status,
-                    "url": item.get("url") if isinstance(item.get("url"), str) else None,
-                }
+                RemoteCheckFact(
+                    name=item["name"], status=status, url=item.get("url") if isinstance(item.get("url"), str) else None
+                )
             )
     return checks
 
 
-def github_facts(
-    cwd: Optional[str], git: gitstate.GitState
-) -> tuple[bool, Optional[list[dict[str, Any]]], dict[str, Any]]:
-    """(gh ready, remote checks or None when unknown, github dict) for the session's branch."""
-    github: dict[str, Any] = {"repo": git.repo}
+def github_facts(cwd: Optional[str], git: gitstate.GitState) -> GitHubFacts:
+    """What gh says about the session's repository and branch (``ready`` False: gh was not usable)."""
+    github = GitHubFacts(repo=git.repo)
     if not cwd or not git.repo or not gh_ready(cwd):
-        return False, None, github
+        return github
+    github.ready = True
     pr = _gh(["pr", "view", "--json", "number,url"], cwd)
-    if isinstance(pr, dict) and isinstance(pr.get("number"), int):
-        github["latestPullRequest"] = pr["number"]
-    pr_checks = _gh(["pr", "checks", "--json", "name,bucket,link"], cwd) if "latestPullRequest" in github else None
+    if isinstance(pr, dict) and isinstance(pr.get("number"), int) and not isinstance(pr.get("number"), bool):
+        github.latest_pull_request = pr["number"]
+    pr_checks = (
+        _gh(["pr", "checks", "--json", "name,bucket,link"], cwd) if github.latest_pull_request is not None else None
+    )
     runs = None
     if not pr_checks and git.branch:
         runs = _gh(
             ["run", "list", "--branch", git.branch, "--limit", "10", "--json", "name,status,conclusion,url"], cwd
         )
-    remote = remote_checks_from_gh(pr_checks, runs) if (pr_checks is not None or runs is not None) else None
+    if pr_checks is not None or runs is not None:
+        github.checks = remote_checks_from_gh(pr_checks, runs)
     counts = _gh(
         [
             "api",
@@ -118,11 +119,13 @@ def github_facts(
     )
     repository = ((counts or {}).get("data") or {}).get("repository") if isinstance(counts, dict) else None
     if isinstance(repository, dict):
-        for key, field_name in (
-            ("openPullRequests", "pullRequests"),
-            ("openIssues", "issues"),
-            ("openDiscussions", "discussions"),
-        ):
-            total = (repository.get(field_name) or {}).get("totalCount")
-            github[key] = total if isinstance(total, int) else None
-    return True, remote, github
+
+        def total(name: str) -> Optional[int]:
+            entry = repository.get(name)
+            value = entry.get("totalCount") if isinstance(entry, dict) else None
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        github.open_pull_requests = total("pullRequests")
+        github.open_issues = total("issues")
+        github.open_discussions = total("discussions")
+    return github

@@ -17,7 +17,8 @@ from ecc_hooks.core.text import resume_command
 from ecc_hooks.core.timestamps import parse_iso
 from ecc_hooks.handoff.adapters import _common
 from ecc_hooks.handoff.adapters._common import Details
-from ecc_hooks.hud.aggregate import PayloadInputs, SessionState, build_payload
+from ecc_hooks.hud.aggregate import PayloadInputs, build_payload
+from ecc_hooks.hud.state import SessionState
 from ecc_hooks.models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
 from ecc_hooks.sources import git as gitstate
 
@@ -53,10 +54,11 @@ def _text(value: object) -> Optional[str]:
 
 def open_todos(state: SessionState) -> list[dict[str, Any]]:
     """Todo / task items not completed, from whichever list the session used last."""
+    items: list[tuple[Optional[str], Optional[str]]]  # (status, text)
     if state.task_source == "todo" and state.todo_list is not None:
-        items = [(t.get("status"), _text(t.get("content")) or _text(t.get("activeForm"))) for t in state.todo_list]
+        items = [(t.status, t.content or t.active_form) for t in state.todo_list]
     else:
-        items = [(t.get("status"), _text(t.get("subject")) or _text(t.get("activeForm"))) for t in state.tasks.values()]
+        items = [(t.status, t.subject or t.active_form) for t in state.tasks.values()]
     return [
         {"text": text or "(untitled)", "status": status or "unknown"} for status, text in items if status != "completed"
     ]
@@ -71,7 +73,7 @@ def _main_state(state: SessionState, recorded: bool) -> WorkerState:
 
 
 def workers(
-    state: SessionState, *, now: datetime, recorded: bool, git: dict[str, Any], details: Details
+    state: SessionState, *, now: datetime, recorded: bool, git: gitstate.GitState, details: Details
 ) -> list[Worker]:
     """The main agent, then its subagents (``recorded`` for a transcript read after the fact)."""
     main_state = _main_state(state, recorded)
@@ -80,8 +82,8 @@ def workers(
         label="main",
         state=main_state,
         health=_common.worker_health(main_state, parse_iso(state.last_event_at), now),
-        branch=git.get("branch"),
-        worktree=git.get("worktree") or state.cwd,
+        branch=git.branch,
+        worktree=git.worktree or state.cwd,
         runtime=Runtime(
             kind="claude-code",
             command="claude",
@@ -103,37 +105,37 @@ def workers(
     )
     result = [main]
     for agent in state.agents.values():
-        agent_state = WorkerState.recorded if recorded else _common.normalize_worker_state(agent.get("state"))
+        agent_state = WorkerState.recorded if recorded else _common.normalize_worker_state(agent.state)
         if not recorded and state.turn_state == "ended" and agent_state == WorkerState.running:
             agent_state = WorkerState.stopped  # the client exited; its background agents went with it
         result.append(
             Worker(
-                id=str(agent.get("id")),
-                label=_text(agent.get("agentType")) or str(agent.get("id")),
+                id=agent.id,
+                label=agent.agent_type or agent.id,
                 state=agent_state,
-                health=_common.worker_health(agent_state, parse_iso(agent.get("updatedAt")), now),
-                branch=git.get("branch"),
-                worktree=git.get("worktree") or state.cwd,
+                health=_common.worker_health(agent_state, parse_iso(agent.updated_at), now),
+                branch=git.branch,
+                worktree=git.worktree or state.cwd,
                 runtime=Runtime(
                     kind="claude-subagent",
-                    command=_text(agent.get("agentType")),
+                    command=agent.agent_type,
                     pid=None,
                     active=agent_state in (WorkerState.running, WorkerState.waiting),
                     dead=recorded or agent_state in (WorkerState.completed, WorkerState.failed, WorkerState.stopped),
                 ),
-                intent=Intent(objective=_text(agent.get("objective")) or "", seedPaths=[]),
-                outputs=Outputs(summary=[agent["lastMessage"]] if _text(agent.get("lastMessage")) else []),
-                updatedAt=_text(agent.get("updatedAt")),
+                intent=Intent(objective=agent.objective or "", seedPaths=[]),
+                outputs=Outputs(summary=[agent.last_message] if agent.last_message else []),
+                updatedAt=agent.updated_at,
             )
         )
     return result
 
 
 def details(
-    state: SessionState, *, title: str, tools: dict[str, int], now: datetime, usage: Any, git: dict[str, Any]
+    state: SessionState, *, title: str, tools: dict[str, int], now: datetime, usage: Any, git: gitstate.GitState
 ) -> Details:
     """Handoff facts of a folded session; the HUD payload supplies risk reasons and cost."""
-    hud = build_payload(state, PayloadInputs(now=now, usage=usage, git=git or None))
+    hud = build_payload(state, PayloadInputs(now=now, usage=usage, git=git))
     facts = Details(
         title=title,
         objective=state.objective,
@@ -144,19 +146,19 @@ def details(
         started_at=state.first_event_at,
     )
     facts.checks = [{"command": c.command, "status": c.status.value} for c in hud.checks.local]
-    facts.failed_commands = [{"command": f["command"], "error": f.get("error")} for f in state.failed_commands]
+    facts.failed_commands = [{"command": f.command, "error": f.error} for f in state.failed_commands]
     facts.open_todos = open_todos(state)
     facts.cost_usd = hud.cost.sessionUsd
     facts.cost_source = getattr(hud.cost, "source", None)
-    facts.worktree = _text(git.get("worktree")) or state.cwd
-    facts.branch = _text(git.get("branch"))
+    facts.worktree = git.worktree or state.cwd
+    facts.branch = git.branch
     risks = [r for r in hud.risk.reasons if r not in ("context usage unknown",)]
     for failed in facts.failed_commands:
         error = (failed.get("error") or "").split("\n", 1)[0]
         risks.append(f"command failed: {failed['command']}" + (f" ({error})" if error else ""))
     if facts.open_todos:
         risks.append(f"{len(facts.open_todos)} open todo(s)")
-    if git.get("dirty"):
+    if git.dirty:
         risks.append("uncommitted changes in the worktree")
     if state.pending:
         risks.append(f"{len(state.pending)} tool call(s) never finished")
@@ -177,16 +179,6 @@ def usage_of(transcript: Optional[str]) -> Any:
         return None
 
 
-def git_of(cwd: Optional[str]) -> dict[str, Any]:
-    """gitstate's facts about ``cwd`` as a dict (empty when unknown)."""
-    if not cwd:
-        return {}
-    return gitstate.read_git_state(cwd).to_dict()
-
-
-def repo_root(git: dict[str, Any]) -> Optional[str]:
-    """The main checkout (the common git dir's parent), so linked worktrees name their repository."""
-    common = git.get("common_dir")
-    if isinstance(common, str) and os.path.basename(common) == ".git":
-        return os.path.dirname(common)
-    return _text(git.get("worktree"))
+def git_of(cwd: Optional[str]) -> gitstate.GitState:
+    """gitstate's facts about ``cwd`` (all unknown without one)."""
+    return gitstate.read_git_state(cwd) if cwd else gitstate.GitState()

@@ -199,7 +199,7 @@ def inspect(target: Target, ctx: Context) -> Inspection:
             id=safe_id,
             kind=SessionKind.history,
             state=_common.session_state(workers),
-            repoRoot=_claude.repo_root(git),
+            repoRoot=git.repo_root,
             sourceTarget=SourceTarget(type=target.type, value=target.value),
             transcriptPath=path,
             cwd=state.cwd,

@@ -65,7 +65,7 @@ def inspect(target: Target, ctx: Context) -> Inspection:
             id=session_id,
             kind=SessionKind.claude_code,
             state=_common.session_state(workers),
-            repoRoot=_claude.repo_root(git),
+            repoRoot=git.repo_root,
             sourceTarget=SourceTarget(type=target.type, value=target.value),
             transcriptPath=state.transcript_path,
             cwd=state.cwd,

@@ -237,9 +237,9 @@ def build_table(raw: dict[str, Any], errors: tuple[str, ...] = ()) -> PriceTable
             problems.append(f"server tool price {name} skipped: {exc}")
     places = [0]
     for row in rows:
-        for rates in (row.rates, row.fast, *(t.rates for t in row.tiers)):
-            if rates is not None:
-                places += [-r.normalize().as_tuple().exponent for r in rates.as_tuple()]  # type: ignore[operator]
+        for rate_set in (row.rates, row.fast, *(t.rates for t in row.tiers)):
+            if rate_set is not None:
+                places += [-r.normalize().as_tuple().exponent for r in rate_set.as_tuple()]  # type: ignore[operator]
     places += [-r.normalize().as_tuple().exponent - 6 for r in server.values()]  # type: ignore[operator]
     aliases = {normalize_model_id(k).id: v for k, v in (raw.get("aliases") or {}).items() if isinstance(v, str)}
     return PriceTable(

@@ -411,7 +411,7 @@ class FileScan:
         scan.malformed = int(state.get("malformed", 0))
         scan.msgs = {mid: Rec(*values) for mid, values in state.get("msgs", {}).items()}
         last = state.get("lastCtx")
-        scan.last_ctx = tuple(last) if last else None  # type: ignore[assignment]
+        scan.last_ctx = tuple(last) if last else None
         scan.compactions = list(state.get("compactions", []))
         scan.cost_state = state.get("costState")
         scan.first_ts = state.get("firstTs")

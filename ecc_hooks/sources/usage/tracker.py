@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -96,7 +96,10 @@ class CostReport:
         return session_cost(self.statusline_reported_usd, self.computed_usd)[1]
 
 
-def session_cost(reported: Any, computed: Any) -> tuple[Any, str | None]:
+_N = TypeVar("_N")  # a cost figure: Decimal in the engine, float in the HUD
+
+
+def session_cost(reported: _N | None, computed: _N | None) -> tuple[_N | None, str | None]:
     """The one cost rule (the usage engine and the HUD): what Claude Code reports (its status line's
     ``total_cost_usd``) when it reports it, numbers must equal the client's own; else ours, computed from the
     transcripts. Returns the figure and its source (``statusline``, ``computed`` or None)."""
@@ -299,9 +302,12 @@ class UsageTracker:
 
     def observe_statusline(self, stdin: Mapping[str, Any]) -> None:
         """Keep what the status line stdin knows: Claude Code's cost, the model id (with ``[1m]``) and window."""
-        cost = stdin.get("cost") if isinstance(stdin.get("cost"), Mapping) else {}
-        model = stdin.get("model") if isinstance(stdin.get("model"), Mapping) else {}
-        window = stdin.get("context_window") if isinstance(stdin.get("context_window"), Mapping) else {}
+
+        def section(name: str) -> Mapping[str, Any]:
+            value = stdin.get(name)
+            return value if isinstance(value, Mapping) else {}
+
+        cost, model, window = section("cost"), section("model"), section("context_window")
         size = window.get("context_window_size")
         self.statusline = {
             "cost": {"total_cost_usd": cost.get("total_cost_usd")},
@@ -328,8 +334,8 @@ class UsageTracker:
             if priced:
                 kind_cost = {k: self.table.to_usd(c) for k, c in zip(KINDS, totals.cost)}
                 kind_cost["web_search"] = self.table.to_usd(totals.web_cost)
-                for k, v in kind_cost.items():
-                    by_kind[k] += v
+                for k, usd in kind_cost.items():
+                    by_kind[k] += usd
             else:
                 unknown.append(name)
             models.append(
