@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from ecc_hooks.hud import watcher as watch
+from tests.helpers import REPO, alive, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +31,39 @@ def ecc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "ecc-home"
     monkeypatch.setenv("ECC_HOOKS_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def daemons(ecc_home: Path):
+    """Start watcher processes; every one (and any the hook spawned) is SIGKILLed at teardown."""
+    procs: list[subprocess.Popen] = []
+    pids: list[int] = []
+
+    def start(*args: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ecc_hooks.cli.watch", "--foreground", *args],
+            cwd=str(REPO),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        procs.append(proc)
+        return proc
+
+    start.pids = pids  # type: ignore[attr-defined]
+    yield start
+    holder = watch.lock_holder()
+    if holder and holder > 0:
+        pids.append(holder)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        wait_until(lambda pid=pid: not alive(pid), 30, f"pid {pid} to die")

@@ -188,3 +188,64 @@ def undeclared_keys(
             m for i, item in enumerate(value) for m in undeclared_keys(item, schema, node["items"], f"{where}[{i}]")
         ]
     return []
+
+
+# ---------------------------------------------------------------------------- the watcher daemon
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie counts as gone
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def running(proc: subprocess.Popen) -> int:
+    from ecc_hooks.hud import watcher as watch
+
+    return int(wait_until(lambda: watch.lock_holder() == proc.pid and proc.pid, 60, "the watcher to lock"))
+
+
+def session_payloads(session: str, transcript: Path | None = None) -> list[dict]:
+    """The first captured session's payloads, re-keyed to ``session`` (and a transcript of ours)."""
+    first = capture_payloads()[0]["session_id"]
+    out = []
+    for payload in capture_payloads():
+        if payload["session_id"] != first:
+            continue
+        payload = {**payload, "session_id": session}
+        if transcript is not None:
+            payload["transcript_path"] = str(transcript)
+        out.append(payload)
+    return out
+
+
+def hud(home: Path, session: str) -> dict | None:
+    try:
+        return json.loads((home / "sessions" / session / "hud.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+TIME_DERIVED = ("generatedAt",)
+
+
+def comparable(payload: dict) -> dict:
+    """A payload minus what depends on when it was built."""
+    payload = {k: v for k, v in payload.items() if k not in TIME_DERIVED}
+    cost = dict(payload.get("cost") or {})
+    cost.pop("burnRateUsdPerHour", None)
+    payload["cost"] = cost
+    return payload
+
+
+def rebuilt(session: str) -> dict:
+    """A fresh rebuild from the journal and the transcript (the status CLI's path, no daemon state)."""
+    from ecc_hooks.hud import inputs as collect
+
+    return comparable(json.loads(collect.session_payload(session, use_gh=False).model_dump_json(by_alias=True)))

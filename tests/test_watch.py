@@ -12,104 +12,23 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from ecc_hooks.hud import inputs as collect
 from ecc_hooks.hud import watcher as watch
-from tests.helpers import REPO, capture_payloads, git, make_repo, run_hook, wait_until
+from tests.helpers import (
+    REPO,
+    alive,
+    comparable,
+    git,
+    hud,
+    make_repo,
+    rebuilt,
+    run_hook,
+    running,
+    session_payloads,
+    wait_until,
+)
 from tests.usage_lines import assistant, dump
 
 PY = sys.executable
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie counts as gone
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def daemons(ecc_home: Path):
-    """Start watcher processes; every one (and any the hook spawned) is SIGKILLed at teardown."""
-    procs: list[subprocess.Popen] = []
-    pids: list[int] = []
-
-    def start(*args: str) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [PY, "-m", "ecc_hooks.cli.watch", "--foreground", *args],
-            cwd=str(REPO),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        procs.append(proc)
-        return proc
-
-    start.pids = pids  # type: ignore[attr-defined]
-    yield start
-    holder = watch.lock_holder()
-    if holder and holder > 0:
-        pids.append(holder)
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-        proc.stdout.close()
-        proc.stderr.close()
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for pid in pids:
-        wait_until(lambda pid=pid: not alive(pid), 30, f"pid {pid} to die")
-
-
-def running(proc: subprocess.Popen) -> int:
-    return int(wait_until(lambda: watch.lock_holder() == proc.pid and proc.pid, 60, "the watcher to lock"))
-
-
-def session_payloads(session: str, transcript: Path | None = None) -> list[dict]:
-    """The first captured session's payloads, re-keyed to ``session`` (and a transcript of ours)."""
-    first = capture_payloads()[0]["session_id"]
-    out = []
-    for payload in capture_payloads():
-        if payload["session_id"] != first:
-            continue
-        payload = {**payload, "session_id": session}
-        if transcript is not None:
-            payload["transcript_path"] = str(transcript)
-        out.append(payload)
-    return out
-
-
-def hud(home: Path, session: str) -> dict | None:
-    try:
-        return json.loads((home / "sessions" / session / "hud.json").read_bytes())
-    except (OSError, ValueError):
-        return None
-
-
-TIME_DERIVED = ("generatedAt",)
-
-
-def comparable(payload: dict) -> dict:
-    """A payload minus what depends on when it was built."""
-    payload = {k: v for k, v in payload.items() if k not in TIME_DERIVED}
-    cost = dict(payload.get("cost") or {})
-    cost.pop("burnRateUsdPerHour", None)
-    payload["cost"] = cost
-    return payload
-
-
-def rebuilt(session: str) -> dict:
-    """A fresh rebuild from the journal and the transcript (the status CLI's path, no daemon state)."""
-    return comparable(json.loads(collect.session_payload(session, use_gh=False).model_dump_json(by_alias=True)))
 
 
 # ---------------------------------------------------------------------------- lifecycle

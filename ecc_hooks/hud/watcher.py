@@ -5,13 +5,20 @@ status line sensor files under ``sessions/`` and the transcript folders of the s
 watchfiles (inotify underneath). On a change it folds only the new bytes: the journal through a ``Cursor``,
 the transcripts through the session's incremental ``UsageTracker``. Then, per changed session:
 
-1. ``watch-state.json`` is written atomically: journal cursor + folded ``SessionState`` + tracker state,
-   one document, so offsets and the totals they describe can never disagree;
-2. ``hud.json`` is rebuilt from that state (``collect.inputs_from_parts`` + ``aggregate.build_payload``)
-   and written atomically.
+1. ``hud.json`` is rebuilt from the folded state (``collect.inputs_from_parts`` + ``aggregate.build_payload``)
+   and written atomically;
+2. ``watch-state.json`` (journal cursor + folded ``SessionState`` + tracker state, one document, so offsets
+   and the totals they describe can never disagree) is checkpointed atomically: when the session goes quiet,
+   at most every ``CHECKPOINT_SECONDS`` while it is busy, and on exit. Its size grows with the session, so
+   writing it per event made the cost of an event grow with the transcript.
 
 A ``kill -9`` at any point loses nothing and counts nothing twice: what the state file does not cover is
-read again on restart, and a hud.json older than its state file is rebuilt at startup. The SessionStart
+read again on restart, and a hud.json older than its state file is rebuilt at startup.
+
+Folders are watched one level deep (never a whole projects tree). When a new one must be watched (a session
+that started, a transcript folder just learned) a new notifier is started before the old one is closed, and
+a catch-up then folds what was written while no notifier covered it, repeated until no unwatched folder is
+left: sessions starting together are all seen, whatever the interleaving. The SessionStart
 hook starts the daemon detached when none runs; it exits by itself after ``--idle-exit`` seconds without
 a change. The loop never fails on one bad line or file: problems go to the size-bounded ``watch.log``.
 
@@ -43,6 +50,12 @@ from ecc_hooks.hud.state import SessionState
 STATE_SCHEMA = "ecc.watch-state.v1"
 STEP_MS = 20  # watchfiles' change-set check interval: the latency floor and the idle wake-up rate
 DEBOUNCE_MS = 200  # longest a burst of changes is grouped before it is processed
+# watch-state.json is a checkpoint, not a log: what it does not cover is read again from the journal and the
+# transcripts on restart, so it is written when a session goes quiet (CHECKPOINT_QUIET s without a change),
+# at most every CHECKPOINT_SECONDS while changes keep coming, and on exit; never once per event (at 200 MB of
+# transcript it is over a megabyte). hud.json is still rebuilt on every change.
+CHECKPOINT_SECONDS = 10.0
+CHECKPOINT_QUIET = 1.0
 GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs again
 ACTIVE_SECONDS = 86400.0  # at startup, sessions whose journal changed this recently are loaded and watched
 GUARD_BYTES = 64
@@ -82,6 +95,14 @@ class SessionWatch:
     state: SessionState = field(default_factory=SessionState)
     tracker: Any = None  # UsageTracker, or None before the transcript is known
     sensor_raw: Optional[bytes] = None
+    unsaved: Optional[float] = None  # monotonic time of the first change not yet in watch-state.json
+    saved_at: Optional[float] = None  # monotonic time watch-state.json was last written by this process
+
+    def save(self) -> None:
+        """Write ``watch-state.json`` (atomic: cursor, folded state and tracker state agree)."""
+        fsio.atomic_write(paths.watch_state_path(self.session_id), self.dumps())
+        self.unsaved = None
+        self.saved_at = time.monotonic()
 
     # -- persistence -------------------------------------------------------------------------
     def dumps(self) -> bytes:
@@ -263,7 +284,10 @@ class Watcher:
             if not (changed or sensor_changed or usage_changed or force):
                 return False
             watch.state.session_id = watch.state.session_id or session_id
-            fsio.atomic_write(paths.watch_state_path(session_id), watch.dumps())
+            if watch.unsaved is None:
+                watch.unsaved = time.monotonic()
+            if force or watch.saved_at is None:
+                watch.save()  # a session's first state file, or a retry: written now
             self.write_hud(watch, sensor, usage, fresh_git=turn_ended, changed_at=changed_at)
             self.failing.discard(session_id)
             return True
@@ -370,7 +394,8 @@ class Watcher:
 
     def catch_up(self, since_ns: int) -> None:
         """Process every known session and every session whose journal changed since ``since_ns``: what was
-        written while the notify loop restarted (a new session folder, a new transcript folder) is folded now."""
+        written while no notifier covered its folder (before it was watched, or between two notifiers) is
+        folded now."""
         from ecc_hooks.hud import inputs as collect
 
         for name, mtime in collect.list_sessions():
@@ -398,71 +423,103 @@ class Watcher:
         """Our home was deleted (a scratch home, an uninstall): nothing left to watch, so exit."""
         return not os.path.isdir(self.sessions_dir)
 
+    # -- checkpoints -----------------------------------------------------------------------------
+    def flush(self, older_than: float = 0.0) -> None:
+        """Write the state files not written since their last change (those changed ``older_than`` s ago)."""
+        now = time.monotonic()
+        for session_id, watch in list(self.sessions.items()):
+            if watch.unsaved is not None and now - watch.unsaved >= older_than:
+                try:
+                    watch.save()
+                except Exception as exc:
+                    if session_id not in self.failing:
+                        self.failing.add(session_id)
+                        log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
+
     # -- loop -------------------------------------------------------------------------------------
+    def _notifier(self, old: Any, since_ns: int) -> tuple[Any, set[str]]:
+        """A notifier over what must be watched now, then the old one closed and a catch-up of what only the
+        files can tell (written before the new notifier began). Repeats while the catch-up reveals folders
+        still unwatched (a session that started meanwhile, a transcript folder just learned), so a session
+        folder is never left unwatched whatever the interleaving."""
+        from watchfiles._rust_notify import RustNotify  # watchfiles' documented Rust backend
+
+        while True:
+            watched = self.watch_paths()
+            try:
+                new = RustNotify(sorted(watched), False, False, 300, False, True)
+            except FileNotFoundError:  # a folder vanished between listing and watching: list again
+                time.sleep(0.01)
+                continue
+            if old is not None:
+                old.close()
+            old = new
+            self.catch_up(since_ns)
+            since_ns = time.time_ns() - 2_000_000_000  # mtimes are coarse: look a little further back
+            if self.stop.is_set() or not (self.watch_paths() - watched):
+                return new, watched
+
     def run(self) -> int:
         """Watch until stopped or idle for ``idle_exit`` seconds; returns the exit code."""
-        import watchfiles
-
         try:
             paths.ensure_dir(self.sessions_dir)
         except OSError as exc:
             log("home-unusable", f"{self.sessions_dir}: {exc}")
             return 1
+        since_ns = time.time_ns() - 2_000_000_000
         self.startup_pass()
-        timeout_ms = int(max(0.2, min(self.idle_exit, 5.0)) * 1000)
-
-        def wanted(change: Any, path: str) -> bool:
-            name = os.path.basename(path)
-            return not (name in OWN_FILES or name.endswith(".tmp") or name.startswith("."))
-
-        while not self.stop.is_set():
-            watched = self.watch_paths()
-            started_ns = time.time_ns() - 2_000_000_000  # mtimes are coarse: look a little further back
-            rewatch = False
-            for changes in watchfiles.watch(
-                *sorted(watched),
-                watch_filter=wanted,
-                debounce=self.debounce_ms,
-                step=self.step_ms,
-                stop_event=self.stop,
-                rust_timeout=timeout_ms,
-                yield_on_timeout=True,
-                raise_interrupt=False,
-                ignore_permission_denied=True,
-                recursive=False,
-            ):
-                if self.stop.is_set():
-                    break
-                if not changes:
-                    if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
+        # Quiet ticks: unsaved state is checkpointed, owed git rebuilds and failed writes retried, idleness noticed.
+        timeout_ms = int(max(0.2, min(self.idle_exit, CHECKPOINT_QUIET)) * 1000)
+        notifier = None
+        try:
+            while not self.stop.is_set():
+                notifier, watched = self._notifier(notifier, since_ns)
+                while not self.stop.is_set():
+                    try:
+                        raw = notifier.watch(self.debounce_ms, self.step_ms, timeout_ms, self.stop)
+                    except Exception as exc:  # the notify thread failed (a watched folder went away)
+                        log("notify-failed", f"{type(exc).__name__}: {exc}")
+                        if self.orphaned():
+                            return 0
+                        time.sleep(0.5)
+                        break
+                    since_ns = time.time_ns() - 2_000_000_000  # what a replaced notifier had not yet said
+                    if raw in ("stop", "signal"):
                         return 0
+                    if raw == "timeout" or not isinstance(raw, set):
+                        if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
+                            return 0
+                        self.flush()
+                        self.settle_git()
+                        for sid in sorted(self.failing):  # a disk that had no room may have some now
+                            self.process(sid, force=True)
+                        if self.watch_paths() - watched or any(not os.path.isdir(p) for p in watched):
+                            break  # a folder appeared or vanished unseen: watch anew
+                        continue
+                    changes = [(change, path) for change, path in raw if _wanted(path)]
+                    if not changes:
+                        continue
+                    self.last_change = time.monotonic()
+                    dirty: set[str] = set()
+                    for _, path in changes:
+                        dirty |= self.sessions_for(path)
+                    for sid in sorted(dirty):
+                        self.process(sid)
                     self.settle_git()
-                    for sid in sorted(self.failing):  # a disk that had no room may have some now
-                        self.process(sid, force=True)
-                    continue
-                self.last_change = time.monotonic()
-                dirty: set[str] = set()
-                for _, path in changes:
-                    dirty |= self.sessions_for(path)
-                for sid in sorted(dirty):
-                    self.process(sid)
-                self.settle_git()
-                # A session that learned its transcript (or whose subagents folder appeared) needs its folder
-                # watched; a new session folder shows up as an added entry (only then is sessions/ listed).
-                added = any(change == watchfiles.Change.added for change, _ in changes)
-                if self.transcript_dirs() - watched or (added and self.session_dirs() - watched):
-                    rewatch = True  # a new session or transcript folder to watch: restart the notify loop
-                    break
-            if rewatch:
-                # what was written between the old loop's start and the new one's: fold it now
-                self.catch_up(started_ns)
-            elif not self.stop.is_set():
-                # the watch loop ended by itself (a watched folder vanished): look again shortly
-                time.sleep(0.5)
-                if time.monotonic() - self.last_change >= self.idle_exit or self.orphaned():
-                    return 0
-                self.startup_pass()
+                    self.flush(older_than=CHECKPOINT_SECONDS)
+                    if self.watch_paths() - watched:
+                        break  # a new session or transcript folder: watch it (the catch-up folds the gap)
+        finally:
+            if notifier is not None:
+                notifier.close()
+            self.flush()
         return 0
+
+
+def _wanted(path: str) -> bool:
+    """Changes worth waking for: not our own output files, temporaries or hidden files."""
+    name = os.path.basename(path)
+    return not (name in OWN_FILES or name.endswith(".tmp") or name.startswith("."))
 
 
 # ---------------------------------------------------------------------------- single instance

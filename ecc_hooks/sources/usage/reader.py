@@ -282,6 +282,8 @@ class FileScan:
         self.cost_state: dict[str, Any] | None = None
         self.first_ts: float | None = None
         self.last_ts: float | None = None
+        # (dev, ino, size, mtime_ns) when last read to its end (not persisted: a new process reads once)
+        self.seen: tuple[int, int, int, int] | None = None
 
     @property
     def is_main(self) -> bool:

@@ -281,6 +281,13 @@ class UsageTracker:
 
     def _read(self, key: str) -> None:
         scan = self.files[key]
+        try:
+            st = os.stat(scan.path)
+            seen = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            seen = None
+        if seen is not None and seen == scan.seen:
+            return  # unchanged since it was last read to its end: no open, no read (sessions have many files)
         while True:
             block = fsio.read_new_block(scan.path, scan.cursor, self.max_block, scan.guard)
             if block.reset:
@@ -293,6 +300,9 @@ class UsageTracker:
                 self.files[key] = scan
             scan.cursor = block.cursor
             if not block.data:
+                # read to the end: remember the file as seen then (a later change moves size or mtime)
+                if seen is not None and seen[1] == scan.cursor.ino and seen[2] == scan.cursor.offset:
+                    scan.seen = seen
                 return
             scan.feed(block.data, self.ledger)
 
