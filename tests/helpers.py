@@ -97,7 +97,9 @@ def wait_until(
 # ---------------------------------------------------------------------------- big journals (tests and benchmarks)
 
 
-def write_journal(path: Path, events: int, session: str = "5ec0717e-0000-4000-8000-00000000b19b") -> int:
+def write_journal(
+    path: Path, events: int, session: str = "5ec0717e-0000-4000-8000-00000000b19b", transcript: str | None = None
+) -> int:
     """Write a journal of ``events`` records as the hook writes them (a prompt, then Bash calls with their
     results, every tenth failing, a Stop every 50 events); returns its size in bytes. Templates come from the
     real normalizer once per kind; each record differs by its time and tool_use_id."""
@@ -109,7 +111,7 @@ def write_journal(path: Path, events: int, session: str = "5ec0717e-0000-4000-80
             {
                 "session_id": session,
                 "cwd": "/home/dev/work",
-                "transcript_path": f"/home/dev/.claude/projects/-home-dev-work/{session}.jsonl",
+                "transcript_path": transcript or f"/home/dev/.claude/projects/-home-dev-work/{session}.jsonl",
                 **payload,
             },
             1_800_000_000.0,
@@ -241,6 +243,7 @@ def comparable(payload: dict) -> dict:
     cost = dict(payload.get("cost") or {})
     cost.pop("burnRateUsdPerHour", None)
     payload["cost"] = cost
+    payload["context"] = {k: v for k, v in (payload.get("context") or {}).items() if k != "snapshot"}  # who built it
     return payload
 
 

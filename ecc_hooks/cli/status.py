@@ -72,6 +72,15 @@ def markdown(payload: HudStatus) -> str:
         + ("" if payload.checks.remote else "; CI unknown"),
         f"- **Cost:** {usd}{budget} ({cost.trend.value})",
     ]
+    origin = ctx.snapshot
+    if origin is not None:
+        lines.append(
+            {
+                "watcher": "- **From:** the watcher's live snapshot",
+                "checkpoint": f"- **From:** the watcher's saved state and {origin.newerEvents or 0} newer event(s)",
+                "journal": "- **From:** the journal, folded from its first event (no usable watcher state)",
+            }.get(origin.source, f"- **From:** {origin.source}")
+        )
     return "\n".join(lines) + "\n"
 
 

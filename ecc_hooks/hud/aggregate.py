@@ -52,6 +52,7 @@ from ecc_hooks.models.hud import (
     RiskStatus,
     SessionControl,
     SessionControls,
+    SnapshotOrigin,
     Sync,
     TodoCounts,
     Todos,
@@ -156,10 +157,18 @@ def _set_check(state: SessionState, command: str, status: str, ts: Optional[str]
 MAX_TOOL_IDS = 20000
 
 
+def _count(state: SessionState, ev: dict[str, Any]) -> None:
+    """One more tool call, under its name."""
+    state.tool_total += 1
+    name = _str(ev.get("toolName"))
+    if name is not None:
+        state.tool_names[name] = state.tool_names.get(name, 0) + 1
+
+
 def _see(state: SessionState, tool_id: str, status: str, ev: dict[str, Any]) -> None:
     """Count a tool call once, however many of its events arrive (ids kept bounded, oldest dropped)."""
     state.tool_ids[tool_id] = status
-    state.tool_total += 1
+    _count(state, ev)
     if ev.get("agentId"):
         state.subagent_tool_total += 1
     if len(state.tool_ids) > MAX_TOOL_IDS:
@@ -234,7 +243,7 @@ def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
         state.tool_ids[tool_id] = "done"
         state.pending.pop(tool_id, None)
     else:
-        state.tool_total += 1  # no id to pair with: the result alone stands for the call
+        _count(state, ev)  # no id to pair with: the result alone stands for the call
         if ev.get("agentId"):
             state.subagent_tool_total += 1
     if outcome == "failure":
@@ -544,6 +553,7 @@ class PayloadInputs:
     stale_tool_seconds: float = STALE_TOOL_SECONDS
     stale_agent_seconds: float = STALE_AGENT_SECONDS
     controls: Optional[SessionControls] = None  # session_controls(...)
+    origin: Optional[SnapshotOrigin] = None  # how the journal and transcript facts were obtained
 
 
 def _number(value: object) -> Optional[float]:
@@ -750,6 +760,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         ahead=git.ahead,
         behind=git.behind,
         upstream=git.upstream,
+        snapshot=inputs.origin,
     )
     if context_window.pressure in (Pressure.high, Pressure.critical):
         left = (

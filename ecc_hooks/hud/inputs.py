@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -19,8 +20,8 @@ import orjson
 from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.hud import aggregate
-from ecc_hooks.hud.state import SessionState
-from ecc_hooks.models.hud import HandoffSync, HudStatus, LinearSync
+from ecc_hooks.hud.state import GUARD_BYTES, STATE_SCHEMA, SessionState
+from ecc_hooks.models.hud import HandoffSync, HudStatus, LinearSync, SnapshotOrigin
 from ecc_hooks.sources import git as gitstate
 from ecc_hooks.sources.facts import GitHubFacts
 from ecc_hooks.sources.github import github_facts
@@ -92,8 +93,80 @@ def iter_journal(session_id: str, block: int = 1 << 22) -> Iterator[dict[str, An
 
 
 def read_journal(session_id: str) -> list[dict[str, Any]]:
-    """``iter_journal`` as a list (small journals: inspect's adapters)."""
+    """``iter_journal`` as a list (small journals, tests)."""
     return list(iter_journal(session_id))
+
+
+# ---------------------------------------------------------------------------- the watcher's checkpoint
+
+
+@dataclass
+class Checkpoint:
+    """``watch-state.json``: how far the watcher folded the journal, what it folded, and its usage tracker."""
+
+    cursor: fsio.Cursor
+    guard: bytes
+    state: SessionState
+    usage: Optional[dict[str, Any]]  # UsageTracker.to_state(), None before the transcript was known
+
+
+def load_checkpoint(session_id: str) -> Checkpoint:
+    """The session's checkpoint; FileNotFoundError when there is none, ValueError (or another error) when it
+    cannot be used."""
+    doc = orjson.loads(fsio.read_file(paths.watch_state_path(session_id)))
+    if not isinstance(doc, dict) or doc.get("schema") != STATE_SCHEMA:
+        raise ValueError("not an ecc.watch-state.v1 document")
+    journal = doc["journal"]
+    state = doc["state"]
+    if not isinstance(state, dict):
+        raise ValueError("no folded state in the checkpoint")
+    usage = doc.get("usage")
+    return Checkpoint(
+        fsio.Cursor(int(journal["dev"]), int(journal["ino"]), int(journal["offset"])),
+        bytes.fromhex(journal.get("guard") or ""),
+        SessionState.from_dict(state),
+        usage if isinstance(usage, dict) else None,
+    )
+
+
+def fold_tail(session_id: str, state: SessionState, cursor: fsio.Cursor, guard: bytes) -> Optional[int]:
+    """Fold the journal's records after ``cursor`` into ``state`` (streamed); how many, or None when the journal
+    is not the one the cursor points into any more (replaced or rewritten: fold it from its first byte)."""
+    path = paths.journal_path(session_id)
+    folded = 0
+    while True:
+        chunk = fsio.read_new_block(path, cursor, guard=guard)
+        if chunk.reset:
+            return None
+        cursor = chunk.cursor
+        if not chunk.data:
+            return folded
+        for line in chunk.data.split(b"\n")[:-1]:
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            aggregate.fold(state, record)
+            folded += 1
+        guard = (guard + chunk.data)[-GUARD_BYTES:]
+
+
+def fold_session(session_id: str) -> tuple[SessionState, Optional[Checkpoint], SnapshotOrigin]:
+    """The session's folded state: the watcher's checkpoint plus the events after it when there is a usable one
+    (a session of 100k events is then a few reads, not a fold from the first event), else the whole journal,
+    streamed. Read-only: the checkpoint is never written here."""
+    try:
+        checkpoint: Optional[Checkpoint] = load_checkpoint(session_id)
+    except Exception:  # none, or from a version we cannot read: the journal alone is the truth
+        checkpoint = None
+    if checkpoint is not None:
+        newer = fold_tail(session_id, checkpoint.state, checkpoint.cursor, checkpoint.guard)
+        if newer is not None:
+            checkpoint.state.session_id = checkpoint.state.session_id or session_id
+            return checkpoint.state, checkpoint, SnapshotOrigin(source="checkpoint", newerEvents=newer)
+    state = aggregate.fold_all(iter_journal(session_id))
+    state.session_id = state.session_id or session_id
+    return state, None, SnapshotOrigin(source="journal")
 
 
 def read_json_file(path: str) -> Optional[dict[str, Any]]:
@@ -128,13 +201,25 @@ def linear_from_env(env: Mapping[str, str]) -> Optional[LinearSync]:
     )
 
 
-def usage_for(transcript_path: Optional[str], sensor: dict[str, Any], env: Mapping[str, str]) -> Any:
-    """The usage engine's ``SessionUsage`` of a transcript (None when there is none to read)."""
+def usage_for(
+    transcript_path: Optional[str],
+    sensor: dict[str, Any],
+    env: Mapping[str, str],
+    saved: Optional[dict[str, Any]] = None,
+) -> Any:
+    """The usage engine's ``SessionUsage`` of a transcript (None when there is none to read). ``saved``: a
+    tracker state of the same transcript (the watcher's checkpoint), so only what was appended since is read."""
     if not transcript_path or not os.path.isfile(transcript_path):
         return None
     from ecc_hooks.sources.usage import UsageTracker
 
-    tracker = UsageTracker(transcript_path, env=env)
+    tracker = None
+    if saved is not None and saved.get("transcriptPath") == os.path.abspath(transcript_path):
+        try:
+            tracker = UsageTracker.from_state(saved, env=env)
+        except Exception:  # an older or damaged tracker state: read the transcripts from their start
+            tracker = None
+    tracker = tracker or UsageTracker(transcript_path, env=env)
     return tracker.update(statusline=sensor or None)
 
 
@@ -149,6 +234,8 @@ def gather_inputs(
     env: Optional[Mapping[str, str]] = None,
     git_timeout: float = gitstate.DEFAULT_TIMEOUT,
     use_gh: bool = True,
+    saved_usage: Optional[dict[str, Any]] = None,
+    origin: Optional[SnapshotOrigin] = None,
 ) -> aggregate.PayloadInputs:
     """Everything besides the journal that the payload of ``session_id`` needs, read from disk, git and gh.
 
@@ -157,11 +244,13 @@ def gather_inputs(
     """
     env = os.environ if env is None else env
     sensor = read_json_file(paths.statusline_sensor_path(session_id)) or {}
-    usage = usage_for(_transcript_of(state, sensor), sensor, env)
+    usage = usage_for(_transcript_of(state, sensor), sensor, env, saved_usage)
     cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
     git = gitstate.read_git_state(cwd, timeout=git_timeout)
     gh = github_facts(cwd, git) if use_gh else None
-    return inputs_from_parts(session_id, state, now=now, sensor=sensor, usage=usage, git=git, env=env, gh=gh)
+    return inputs_from_parts(
+        session_id, state, now=now, sensor=sensor, usage=usage, git=git, env=env, gh=gh, origin=origin
+    )
 
 
 def _transcript_of(state: SessionState, sensor: Mapping[str, Any]) -> Optional[str]:
@@ -174,9 +263,10 @@ def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: A
     """The ``ecc.hud-status.v1`` payload of one session, rebuilt from its journal and the other sources."""
     resolve_session(session_id)
     now = now or datetime.now(timezone.utc)
-    state = aggregate.fold_all(iter_journal(session_id))
-    state.session_id = state.session_id or session_id
-    return aggregate.build_payload(state, gather_inputs(session_id, state, now=now, **kwargs))
+    state, checkpoint, origin = fold_session(session_id)
+    saved = checkpoint.usage if checkpoint is not None else None
+    inputs = gather_inputs(session_id, state, now=now, saved_usage=saved, origin=origin, **kwargs)
+    return aggregate.build_payload(state, inputs)
 
 
 def inputs_from_parts(
@@ -189,6 +279,7 @@ def inputs_from_parts(
     git: gitstate.GitState,
     env: Optional[Mapping[str, str]] = None,
     gh: Optional[GitHubFacts] = None,
+    origin: Optional[SnapshotOrigin] = None,
 ) -> aggregate.PayloadInputs:
     """``gather_inputs`` for a caller that already holds the sensor, the usage and git (the watcher's seam).
 
@@ -224,4 +315,5 @@ def inputs_from_parts(
         linear=linear_from_env(env),
         handoff=handoff_info(session_id),
         controls=controls,
+        origin=origin,
     )

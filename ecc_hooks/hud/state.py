@@ -13,6 +13,9 @@ from typing import Any, Optional, TypeVar
 
 R = TypeVar("R")
 
+STATE_SCHEMA = "ecc.watch-state.v1"  # watch-state.json: journal cursor + SessionState + usage tracker state
+GUARD_BYTES = 64  # bytes before a journal cursor kept to tell an append from a rewrite
+
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
@@ -151,6 +154,7 @@ class SessionState:
     tool_failures: int = 0
     tool_interrupted: int = 0
     tool_ids: dict[str, str] = field(default_factory=dict)  # tool_use_id -> "pending" | "done", oldest first
+    tool_names: dict[str, int] = field(default_factory=dict)  # calls per tool name (each call once)
     pending: dict[str, PendingCall] = field(default_factory=dict)  # by tool_use_id
     last_tool: Optional[ToolResult] = None
     agents: dict[str, AgentRecord] = field(default_factory=dict)  # by agent id
@@ -179,6 +183,11 @@ class SessionState:
             default = getattr(state, f.name)
             if f.name in _NESTED:
                 setattr(state, f.name, _NESTED[f.name](value))
+            elif f.name == "tool_names":
+                if isinstance(value, dict):
+                    state.tool_names = {
+                        k: v for k, v in value.items() if isinstance(k, str) and type(v) is int and v >= 0
+                    }
             elif isinstance(default, dict):
                 if isinstance(value, dict):
                     setattr(

@@ -45,10 +45,10 @@ from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json
 from ecc_hooks.hud import aggregate
-from ecc_hooks.hud.state import SessionState
+from ecc_hooks.hud.state import GUARD_BYTES, STATE_SCHEMA, SessionState
+from ecc_hooks.models.hud import SnapshotOrigin
 
-STATE_SCHEMA = "ecc.watch-state.v1"
-STEP_MS = 20  # watchfiles' change-set check interval: the latency floor and the idle wake-up rate
+STEP_MS = 10  # notify step: an event is seen within two steps (~20 ms); idle, one wake-up per step (<1% of a core)
 DEBOUNCE_MS = 200  # longest a burst of changes is grouped before it is processed
 # watch-state.json is a checkpoint, not a log: what it does not cover is read again from the journal and the
 # transcripts on restart, so it is written when a session goes quiet (CHECKPOINT_QUIET s without a change),
@@ -58,7 +58,6 @@ CHECKPOINT_SECONDS = 10.0
 CHECKPOINT_QUIET = 1.0
 GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs again
 ACTIVE_SECONDS = 86400.0  # at startup, sessions whose journal changed this recently are loaded and watched
-GUARD_BYTES = 64
 LOG_MAX = 1 << 20
 SENSOR_CAP = 1 << 22
 OWN_FILES = frozenset({"hud.json", "watch-state.json", "statusline.last", "handoff.json"})
@@ -125,21 +124,15 @@ class SessionWatch:
     @classmethod
     def load(cls, session_id: str) -> SessionWatch:
         """Resume from ``watch-state.json``; a missing or unreadable one starts from the journal's first byte."""
+        from ecc_hooks.hud import inputs as collect
+
         try:
-            doc = orjson.loads(fsio.read_file(paths.watch_state_path(session_id)))
-            if doc.get("schema") != STATE_SCHEMA:
-                raise ValueError("not an ecc.watch-state.v1 document")
-            journal = doc["journal"]
-            watch = cls(
-                session_id,
-                fsio.Cursor(int(journal["dev"]), int(journal["ino"]), int(journal["offset"])),
-                bytes.fromhex(journal.get("guard") or ""),
-                SessionState.from_dict(doc["state"]),
-            )
-            if doc.get("usage"):
+            checkpoint = collect.load_checkpoint(session_id)
+            watch = cls(session_id, checkpoint.cursor, checkpoint.guard, checkpoint.state)
+            if checkpoint.usage:
                 from ecc_hooks.sources.usage import UsageTracker
 
-                watch.tracker = UsageTracker.from_state(doc["usage"])
+                watch.tracker = UsageTracker.from_state(checkpoint.usage)
             return watch
         except FileNotFoundError:
             return cls(session_id)
@@ -315,7 +308,13 @@ class Watcher:
         built = time.monotonic() if changed_at is None else changed_at
         git, read_at = self.git.get(cwd, fresh=fresh_git)
         inputs = collect.inputs_from_parts(
-            watch.session_id, state, now=datetime.now(timezone.utc), sensor=sensor, usage=usage, git=git
+            watch.session_id,
+            state,
+            now=datetime.now(timezone.utc),
+            sensor=sensor,
+            usage=usage,
+            git=git,
+            origin=SnapshotOrigin(source="watcher"),
         )
         payload = aggregate.build_payload(state, inputs)
         fsio.atomic_write(paths.hud_path(watch.session_id), dump_json(payload.model_dump(mode="json", by_alias=True)))

@@ -107,6 +107,16 @@ class ContextWindow(OpenModel):
     windowSize: Optional[int] = Field(None, description="the context window in tokens")
 
 
+class SnapshotOrigin(OpenModel):
+    """How this payload's journal and transcript facts were obtained (an ecc-hooks addition)."""
+
+    source: str = Field(
+        description="watcher (the daemon's live fold) | checkpoint (the daemon's saved state plus the events "
+        "after it) | journal (rebuilt from the first event)"
+    )
+    newerEvents: Optional[int] = Field(None, description="events folded after the checkpoint (source checkpoint)")
+
+
 class Context(OpenModel):
     """Where the session runs."""
 
@@ -126,6 +136,7 @@ class Context(OpenModel):
     ahead: Optional[int] = Field(None, description="commits ahead of the upstream")
     behind: Optional[int] = Field(None, description="commits behind the upstream")
     upstream: Optional[str] = Field(None, description="the upstream branch, e.g. origin/main")
+    snapshot: Optional[SnapshotOrigin] = Field(None, description="where the journal and transcript facts came from")
 
 
 class LastTool(OpenModel):

@@ -303,6 +303,7 @@ def comparable(payload: dict[str, Any]) -> dict[str, Any]:
     payload["cost"] = {k: v for k, v in payload["cost"].items() if k != "burnRateUsdPerHour"}
     payload["toolCalls"] = {k: v for k, v in payload["toolCalls"].items() if k != "stale"}
     payload["risk"] = {**payload["risk"], "reasons": [r for r in payload["risk"]["reasons"] if "pending over" not in r]}
+    payload["context"] = {k: v for k, v in payload["context"].items() if k != "snapshot"}  # who built it
     return payload
 
 
@@ -376,6 +377,12 @@ def test_print_mode_hud_equals_status_rebuild(
         raise
     schema = json.loads((REPO / "schemas" / "ecc.hud-status.v1.schema.json").read_text())
     assert undeclared_keys(hud, schema) == []  # the watcher's snapshot holds only declared fields
+    assert hud["context"]["snapshot"] == {"source": "watcher", "newerEvents": None}
+    # status resumed from the watcher's checkpoint (it covers the whole journal): nothing newer to fold
+    assert status_json(workspace, scripted_api, session)["context"]["snapshot"] == {
+        "source": "checkpoint",
+        "newerEvents": 0,
+    }
     assert watchers.pid(workspace) == pid
     stopped = watchers.stop(workspace)
     assert stopped == pid and not alive(pid)

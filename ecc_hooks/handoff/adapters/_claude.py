@@ -169,12 +169,13 @@ def details(
     return facts
 
 
-def usage_of(transcript: Optional[str]) -> Any:
-    """``collect.usage_for`` without a status line sensor; None when it cannot say (cost then unknown)."""
+def usage_of(transcript: Optional[str], saved: Optional[dict[str, Any]] = None) -> Any:
+    """``collect.usage_for`` without a status line sensor (``saved``: a tracker state to resume); None when it
+    cannot say (cost then unknown)."""
     from ecc_hooks.hud.inputs import usage_for
 
     try:
-        return usage_for(transcript, {}, os.environ)
+        return usage_for(transcript, {}, os.environ, saved)
     except (OSError, ValueError):  # a transcript vanishing mid-read, a broken price override
         return None
 

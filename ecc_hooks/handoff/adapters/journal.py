@@ -12,7 +12,6 @@ from ecc_hooks.core import paths
 from ecc_hooks.handoff.adapters import _claude, _common
 from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
 from ecc_hooks.hud import inputs as collect
-from ecc_hooks.hud.aggregate import fold_all
 from ecc_hooks.models.session import Session, SessionKind, SessionSnapshot, SourceTarget
 
 ADAPTER_ID = "journal"
@@ -45,15 +44,13 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         session_id = target.value
         if not journal_exists(session_id):
             raise TargetError(f"no journal for session {session_id!r} under {paths.sessions_dir()}")
-    events = collect.read_journal(session_id)
-    state = fold_all(events)
-    state.session_id = state.session_id or session_id
+    state, checkpoint, _ = collect.fold_session(session_id)  # the watcher's checkpoint when usable: no full fold
     git = _claude.git_of(state.cwd)
-    usage = _claude.usage_of(state.transcript_path)
+    usage = _claude.usage_of(state.transcript_path, checkpoint.usage if checkpoint is not None else None)
     details = _claude.details(
         state,
         title=f"Claude Code session {session_id}",
-        tools=_claude.tool_counts(events),
+        tools=dict(sorted(state.tool_names.items(), key=lambda kv: (-kv[1], kv[0]))),
         now=ctx.now,
         usage=usage,
         git=git,
