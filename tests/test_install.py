@@ -35,7 +35,6 @@ SPEC_EVENTS = [
     "PreToolUse",
     "PostToolUse",
     "PostToolUseFailure",
-    "PostToolBatch",
     "PermissionRequest",
     "PermissionDenied",
     "Notification",

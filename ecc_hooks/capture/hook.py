@@ -9,14 +9,13 @@ size-bounded ``errors.log``. Hot path: standard library only (see tests/test_imp
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
 from ecc_hooks.capture import headref
 from ecc_hooks.capture.normalize import PayloadError, normalize
-from ecc_hooks.core import paths
+from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
 from ecc_hooks.core.fsio import append_line, open_file, read_payload
 
@@ -58,6 +57,8 @@ def salvage(head: bytes, tail: bytes = b"") -> dict[str, object] | None:
     without both ``session_id`` and ``hook_event_name``.
     """
     text = head[:SALVAGE_HEAD].decode("utf-8", "replace")
+    import json  # an oversized payload only: the hot path parses with jsonlite
+
     decoder = json.JSONDecoder(parse_constant=_reject_constant)
     payload: dict[str, object] = {}
     at = _skip_ws(text, 0)
@@ -99,7 +100,7 @@ def salvage(head: bytes, tail: bytes = b"") -> dict[str, object] | None:
 
 def encode_record(record: dict[str, object]) -> bytes:
     """One JSON line, valid UTF-8 even when the payload carried lone surrogates."""
-    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = jsonlite.dumps(record)
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
@@ -135,7 +136,7 @@ def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> N
     payload: object = None
     if problem in (None, "timeout"):
         try:  # after a timeout everything but EOF may have come: then nothing is lost
-            payload = json.loads(data, parse_constant=_reject_constant)
+            payload = jsonlite.loads(data, parse_constant=_reject_constant)
             problem = None
         except RecursionError:
             problem = problem or "too-deep"

@@ -45,7 +45,10 @@ NEW_FILE_MODE = 0o644  # what Claude Code itself gives a new settings file (befo
 # The events we record: (event, matcher). Tool events get "*" (every tool); the rest take no matcher.
 # Deliberately absent: WorktreeCreate/WorktreeRemove (a registered hook *replaces* Claude Code's own
 # worktree handling and must print the path), FileChanged (its matcher is the list of files to watch,
-# there is no "all"), MessageDisplay (fires per streamed chunk of text: a process per few lines, display only).
+# there is no "all"), MessageDisplay (fires per streamed chunk of text: a process per few lines, display only),
+# PostToolBatch (fires after every batch of tool calls and repeats what PreToolUse/PostToolUse recorded, each
+# call's input and response: a third process per tool call for nothing new, measured by
+# benchmarks/bench_client_hooks.py).
 EVENTS: tuple[tuple[str, str | None], ...] = (
     ("SessionStart", None),
     ("UserPromptSubmit", None),
@@ -53,7 +56,6 @@ EVENTS: tuple[tuple[str, str | None], ...] = (
     ("PreToolUse", "*"),
     ("PostToolUse", "*"),
     ("PostToolUseFailure", "*"),
-    ("PostToolBatch", None),
     ("PermissionRequest", "*"),
     ("PermissionDenied", "*"),
     ("Notification", None),

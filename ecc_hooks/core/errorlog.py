@@ -3,10 +3,9 @@ and never fail, so this is where their problems go). Standard library only: both
 
 from __future__ import annotations
 
-import json
 import time
 
-from ecc_hooks.core import paths
+from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.fsio import append_bounded
 from ecc_hooks.core.redact import redact
 
@@ -22,7 +21,7 @@ def log_error(kind: str, detail: str = "", data: bytes = b"") -> None:
         if data:
             entry["bytes"] = len(data)
             entry["head"] = redact(data[:160].decode("utf-8", "replace"))
-        line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+        line = jsonlite.dumps(entry, ensure_ascii=True).encode("ascii") + b"\n"
         append_bounded(paths.errors_log_path(), line, ERRORS_LOG_MAX)
     except Exception:
         pass

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from ecc_hooks.core import paths
+from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.fsio import atomic_write, open_file, read_file, read_stdin
 from ecc_hooks.core.redact import redact_strings
 from ecc_hooks.core.text import clean
@@ -44,56 +44,21 @@ CONFIG_CAP = 1 << 20
 LAST_LINE_CAP = 8 << 10
 
 # ---------------------------------------------------------------------------- JSON without ``json``
-# ``import json`` loads ``re`` (and with it enum, functools, collections): about a third of this
-# process's own start-up. The C accelerator ``_json`` that ``json`` wraps does the work on its own.
+# (core.jsonlite: ``import json`` would load ``re`` and with it a third of this process's start-up)
 
-try:
-    import _json
 
-    class _ScanContext:
-        """What ``_json.make_scanner`` reads from ``json.JSONDecoder`` (strict, like ``json.loads``)."""
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
-        strict = True
-        object_hook = None
-        object_pairs_hook = None
-        parse_float = float
-        parse_int = int
-        memo: dict[str, str] = {}
 
-        @staticmethod
-        def parse_constant(name: str) -> None:
-            raise ValueError(f"{name} is not JSON")
+def loads(data: bytes | str) -> Any:
+    """``json.loads`` for UTF-8 JSON text; ValueError on anything else (NaN/Infinity included)."""
+    return jsonlite.loads(data, parse_constant=_refuse_constant)
 
-    # _json's stubs want a JSONDecoder and a default function; the C code reads only these attributes.
-    _scan = _json.make_scanner(_ScanContext())  # type: ignore[arg-type]
-    _encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, True, False)  # type: ignore[arg-type]
 
-    def loads(data: bytes | str) -> Any:
-        """``json.loads`` for UTF-8 JSON text; ValueError on anything else (NaN/Infinity included)."""
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-        text = text.lstrip("\ufeff").strip(" \t\n\r")
-        try:
-            value, end = _scan(text, 0)
-        except StopIteration:
-            raise ValueError("not JSON") from None
-        if end != len(text):
-            raise ValueError("extra data after JSON")
-        return value
-
-    def dumps(value: Any) -> str:
-        """Compact ASCII JSON (NaN refused) of plain JSON data."""
-        return "".join(_encode(value, 0))
-except (ImportError, AttributeError, TypeError):  # pragma: no cover - interpreters without _json
-    import json
-
-    def _refuse_constant(name: str) -> None:
-        raise ValueError(f"{name} is not JSON")
-
-    def loads(data: bytes | str) -> Any:
-        return json.loads(data, parse_constant=_refuse_constant)
-
-    def dumps(value: Any) -> str:
-        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+def dumps(value: Any) -> str:
+    """Compact ASCII JSON (NaN refused) of plain JSON data."""
+    return jsonlite.dumps(value, ensure_ascii=True)
 
 
 # Fields of the status line stdin that the HUD needs and hooks never see.

@@ -64,7 +64,8 @@ def streams(keys: list[Key]) -> dict[Any, list[Key]]:
 # Events the installer leaves out on purpose (see ecc_hooks/install.py): MessageDisplay fires for each
 # displayed chunk of assistant text (display only), FileChanged has no match-all matcher, and a
 # WorktreeCreate/WorktreeRemove hook replaces the client's own worktree handling.
-NOT_RECORDED = frozenset({"MessageDisplay", "FileChanged", "WorktreeCreate", "WorktreeRemove"})
+# PostToolBatch repeats each call's PreToolUse/PostToolUse data; a process per tool call for nothing new.
+NOT_RECORDED = frozenset({"MessageDisplay", "FileChanged", "WorktreeCreate", "WorktreeRemove", "PostToolBatch"})
 
 
 def subscribed_events(ws: Workspace) -> set[str]:

@@ -49,11 +49,13 @@ def hook_payloads(root: Path, claude: Path) -> list[dict[str, Any]]:
         run_claude(ws, api, "use the four tools, then run the tests")
         api.scenario = background_subagent("CAPTURE-AGENT")
         run_claude(ws, api, "start a background agent to list the files")
-    # What our installed hook receives: the events the installer registers (the raw capture takes them all).
+    # What our hook receives: the events the installer registers (the raw capture takes them all), and
+    # PostToolBatch, which earlier installs registered and the normalizer still reads.
+    received = {*EVENT_NAMES, "PostToolBatch"}
     return [
         json.loads(_rewrite(json.dumps(p), ws.root, ws.home, ws.work))
         for p in ws.raw_payloads()
-        if p.get("hook_event_name") in EVENT_NAMES
+        if p.get("hook_event_name") in received
     ]
 
 
