@@ -6,7 +6,8 @@ The pinned real client (``claude -p``, offline against the e2e scripted Messages
 of ``--calls`` quick Bash calls (``true``) under four settings files, alternated run by run:
 
 - none: no hooks at all;
-- ecc-hooks: exactly what ``ecc-hooks install`` writes (the watcher running, as in real use);
+- ecc-hooks: exactly what ``ecc-hooks install`` writes by default (the http transport: tool events posted
+  to the watcher, which the SessionStart hook starts when none runs, as in real use);
 - true: a command hook running ``true`` on every event ecc-hooks registers (the client's own cost of
   running that many command hooks);
 - python -S: a command hook running ``python -S -c pass`` on the same events (an interpreter's floor).
@@ -81,16 +82,20 @@ def main() -> int:
     times: dict[str, list[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="ecc-bench-client-") as tmp, ScriptedAPI(Scenario(steps=steps)) as api:
         root = Path(tmp)
-        ws = make_workspace(root, claude)  # runs our installer into ws.settings (plus a raw-capture hook)
-        installed = ws.settings_data()
-        for event in list(installed.get("hooks", {})):  # drop the e2e raw-capture hook: only what install wrote
-            groups = [
-                {**g, "hooks": [h for h in g.get("hooks", []) if "capture_hook.py" not in str(h.get("command", ""))]}
-                for g in installed["hooks"][event]
-            ]
-            installed["hooks"][event] = [g for g in groups if g["hooks"]]
-            if not installed["hooks"][event]:
-                del installed["hooks"][event]
+        ws = make_workspace(root, claude)
+        mine = root / "installed.json"  # exactly what `ecc-hooks install` writes by default, nothing else
+        done = subprocess.run(
+            [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(mine), "--no-statusline"],
+            env={**os.environ, "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)},
+            cwd=str(REPO),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"install failed: {done.stdout}{done.stderr}")
+        installed = json.loads(mine.read_text())
+        transport = "http" if "http" in mine.read_text() else "command"
         files = {v: settings_for(v, installed, root) for v in variants}
         env = ws.env(api, {"ECC_HOOKS_NO_WATCHER": "0"})
         env = {k: v for k, v in env.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
@@ -123,7 +128,10 @@ def main() -> int:
             except ProcessLookupError:
                 pass
     base = statistics.median(times["none"])
-    print(f"client {ws.claude}; {args.calls} Bash calls per session, {args.runs} runs per variant, alternated")
+    print(
+        f"client {ws.claude}; {args.calls} Bash calls per session, {args.runs} runs per variant, alternated; "
+        f"ecc-hooks as installed ({transport} transport for tool events)"
+    )
     for variant in variants:
         med = statistics.median(times[variant])
         added = (med - base) / args.calls * 1000

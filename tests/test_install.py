@@ -71,13 +71,13 @@ def write_json(path: Path, document: object) -> bytes:
 
 
 def our_commands(settings: dict) -> dict[str, list[str]]:
-    """event -> our command strings registered for it."""
+    """event -> our handlers registered for it (a command string, or an HTTP hook's URL)."""
     found: dict[str, list[str]] = {}
     for event, groups in settings.get("hooks", {}).items():
         for group in groups:
             for handler in group.get("hooks", []):
-                if install.is_ours(handler.get("command")):
-                    found.setdefault(event, []).append(handler["command"])
+                if install.is_our_handler(handler):
+                    found.setdefault(event, []).append(handler.get("command") or handler["url"])
     return found
 
 
@@ -139,7 +139,7 @@ def test_install_keeps_foreign_keys_and_hooks(tmp_path: Path, settings_file: Pat
     for groups in result["hooks"].values():
         for group in groups:
             for handler in group["hooks"]:
-                assert set(handler) <= {"type", "command", "timeout"}
+                assert set(handler) <= {"type", "command", "timeout", "url", "headers"}
 
 
 def test_install_twice_equals_install_once_byte_for_byte(tmp_path: Path, settings_file: Path) -> None:
@@ -362,7 +362,7 @@ def _payload(event: str = "SessionStart", cwd: Path | None = None) -> bytes:
 def test_installed_hook_command_runs_without_path(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
     assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
     commands = {c for cs in our_commands(json.loads(settings_file.read_text())).values() for c in cs}
-    (command,) = commands
+    (command,) = {c for c in commands if not c.startswith("http://")}  # the tool events are HTTP hooks
     project = tmp_path / "project"
     project.mkdir()
     # A project file shadowing the standard library must not break the hook (-P keeps cwd off sys.path).
@@ -557,3 +557,61 @@ def test_commands_an_earlier_version_wrote_are_flagged_and_rewritten(tmp_path: P
     assert "ecc_hooks.hook import" not in after and install.HOOK_MODULE in after
     assert sum(len(groups) for groups in json.loads(after)["hooks"].values()) == len(install.EVENTS)  # no duplicates
     assert cli("doctor", cwd=tmp_path).returncode == 0
+
+
+# ---------------------------------------------------------------------------- transports
+
+
+def test_http_transport_posts_tool_events_to_the_watcher(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
+    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    config = json.loads((ecc_home / "endpoint.json").read_text())
+    assert (ecc_home / "endpoint.json").stat().st_mode & 0o777 == 0o600
+    assert len(config["token"]) >= 32 and 20000 <= config["port"] < 60000
+    hooks = json.loads(settings_file.read_text())["hooks"]
+    for event in install.EVENT_NAMES:
+        (handler,) = hooks[event][0]["hooks"]
+        if event in install.HTTP_EVENTS:
+            assert handler == {
+                "type": "http",
+                "url": f"http://127.0.0.1:{config['port']}/ecc-hooks/v1/event",
+                "headers": {"Authorization": f"Bearer {config['token']}"},
+                "timeout": install.HTTP_TIMEOUT,
+            }
+        else:
+            assert handler["type"] == "command" and install.is_ours(handler["command"])
+    # a second install keeps the endpoint (and so the file) as it is
+    before = settings_file.read_bytes()
+    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    assert settings_file.read_bytes() == before
+    # and uninstall removes the HTTP hooks with the commands
+    assert cli("uninstall", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    assert "hooks" not in json.loads(settings_file.read_text())
+
+
+def test_command_transport_and_switching_back(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
+    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    done = cli("install", "--settings-file", str(settings_file), "--transport", "command", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    hooks = json.loads(settings_file.read_text())["hooks"]
+    assert all(h["type"] == "command" for groups in hooks.values() for g in groups for h in g["hooks"])
+    assert {e for e, cs in our_commands({"hooks": hooks}).items() if len(cs) == 1} == set(install.EVENT_NAMES)
+
+
+def test_project_settings_default_to_commands(tmp_path: Path, isolated_home: Path) -> None:
+    """The project's settings file is committed: it never carries the endpoint's token."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    assert cli("install", "--scope", "project", cwd=project).returncode == 0
+    text = (project / ".claude" / "settings.json").read_text()
+    assert '"http"' not in text and "Bearer" not in text
+
+
+def test_a_moved_endpoint_is_flagged_and_rewritten(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
+    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    (ecc_home / "endpoint.json").unlink()  # a new endpoint (another port and token) on the next install
+    doctor = cli("doctor", "--settings-file", str(settings_file), cwd=tmp_path)
+    assert "not the endpoint" in doctor.stdout + doctor.stderr
+    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    config = json.loads((ecc_home / "endpoint.json").read_text())
+    urls = {h["url"] for g in json.loads(settings_file.read_text())["hooks"]["PreToolUse"] for h in g["hooks"]}
+    assert urls == {f"http://127.0.0.1:{config['port']}/ecc-hooks/v1/event"}

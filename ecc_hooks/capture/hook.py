@@ -28,6 +28,9 @@ TIME_BOUND = STDIN_TIMEOUT + 5.0
 RAW_RECORD_MAX = 1 << 20
 RAW_ENV = "ECC_HOOKS_RAW"
 NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": SessionStart does not start the watcher daemon
+# Command hooks that fire once per turn (not per tool call): each makes sure a watcher runs, so one killed
+# mid-session is back before the next turn's tools post their events to it.
+TURN_EVENTS = frozenset({"UserPromptSubmit", "Stop", "SubagentStart", "SubagentStop", "Notification"})
 TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
 
@@ -167,8 +170,8 @@ def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> N
         if head:
             record["gitHead"] = head
     write_record(record)
-    if session_start:
-        start_watcher()
+    if session_start or record.get("event") in TURN_EVENTS:
+        start_watcher(wait=session_start)
 
 
 def spawn_watcher() -> None:
@@ -194,12 +197,14 @@ def spawn_watcher() -> None:
     )
 
 
-def start_watcher() -> None:
-    """Start the watcher daemon detached when none holds its lock; never waits, never raises.
+def start_watcher(wait: bool = False) -> None:
+    """Start the watcher daemon detached when none holds its lock; never raises.
 
     A non-blocking shared flock on ``watch.lock`` tells whether a watcher runs (it holds the lock
     exclusively). If none does, ``spawn_watcher``. Two hooks racing may both spawn one: the daemon's
-    own exclusive lock lets only one run.
+    own exclusive lock lets only one run. With the http transport (``endpoint.json``) the tool events
+    go to the watcher itself, so a hook that started one, and SessionStart always, waits (bounded) until
+    it listens: the tool calls that follow are recorded as they happen, not backfilled later.
     """
     if os.environ.get(NO_WATCHER_ENV) == "1":
         return
@@ -210,12 +215,22 @@ def start_watcher() -> None:
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                running = False
             except OSError:
-                return  # held: a watcher runs
-            fcntl.flock(fd, fcntl.LOCK_UN)
+                running = True  # held: a watcher runs
+            else:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-        spawn_watcher()
+        if running and not wait:
+            return
+        from ecc_hooks.core import endpoint
+
+        configured = endpoint.load()
+        if not running:
+            spawn_watcher()
+        if configured is not None:
+            endpoint.wait_listening(configured, time.monotonic() + endpoint.LISTEN_WAIT)
     except Exception as exc:
         log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")
 

@@ -17,6 +17,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -26,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecc_hooks.core import fsio, paths, proc
+from ecc_hooks.core import endpoint, fsio, paths, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.fsio import atomic_write
 from ecc_hooks.core.text import clean, clean_block
@@ -80,6 +81,12 @@ EVENTS: tuple[tuple[str, str | None], ...] = (
     ("SessionEnd", None),
 )
 EVENT_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENTS)
+# The http transport: the events that fire for every tool call go to the watcher's loopback endpoint (one
+# request instead of a process); the rest, once per turn, stay commands (they also start the watcher).
+HTTP_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PostToolUseFailure"})
+HTTP_TIMEOUT = 10  # seconds; the endpoint answers in milliseconds, or is down and refuses at once
+TRANSPORTS = ("http", "command")
+_OUR_URL = re.compile(r"http://127\.0\.0\.1:[0-9]{1,5}/ecc-hooks/v1/event")
 
 
 # ---------------------------------------------------------------------------- what we write
@@ -108,12 +115,37 @@ def hook_entry(command: str) -> dict[str, Any]:
     return {"type": "command", "command": command, "timeout": HOOK_TIMEOUT}
 
 
-def hooks_section(command: str) -> dict[str, list[dict[str, Any]]]:
-    """``{event: [group]}`` registering ``command`` for every event in ``EVENTS``."""
+def http_entry(config: endpoint.Endpoint) -> dict[str, Any]:
+    """An HTTP hook handler posting to the watcher's loopback endpoint with its bearer token."""
+    return {
+        "type": "http",
+        "url": config.url,
+        "headers": {"Authorization": f"Bearer {config.token}"},
+        "timeout": HTTP_TIMEOUT,
+    }
+
+
+def is_our_url(url: object) -> bool:
+    """True for the URL of an HTTP hook we wrote (any port: the endpoint may have moved)."""
+    return isinstance(url, str) and _OUR_URL.fullmatch(url) is not None
+
+
+def is_our_handler(handler: object, known: set[str] | None = None) -> bool:
+    """A handler we wrote: one of our commands, or an HTTP hook to our endpoint."""
+    if not isinstance(handler, dict):
+        return False
+    if handler.get("type") == "http":
+        return is_our_url(handler.get("url"))
+    return is_ours(handler.get("command"), known)
+
+
+def hooks_section(command: str, http: endpoint.Endpoint | None = None) -> dict[str, list[dict[str, Any]]]:
+    """``{event: [group]}`` registering ``command`` for every event in ``EVENTS`` (the tool events as HTTP
+    hooks to ``http`` when given: the http transport)."""
     section: dict[str, list[dict[str, Any]]] = {}
     for event, matcher in EVENTS:
         group: dict[str, Any] = {"matcher": matcher} if matcher is not None else {}
-        group["hooks"] = [hook_entry(command)]
+        group["hooks"] = [http_entry(http) if http is not None and event in HTTP_EVENTS else hook_entry(command)]
         section[event] = [group]
     return section
 
@@ -342,7 +374,7 @@ def _strip_ours(hooks: dict[str, Any], path: str, known: set[str]) -> set[str]:
             if not isinstance(handlers, list):
                 kept_groups.append(group)
                 continue
-            kept = [h for h in handlers if not (isinstance(h, dict) and is_ours(h.get("command"), known))]
+            kept = [h for h in handlers if not is_our_handler(h, known)]
             if len(kept) == len(handlers):
                 kept_groups.append(group)
                 continue
@@ -358,16 +390,23 @@ def _strip_ours(hooks: dict[str, Any], path: str, known: set[str]) -> set[str]:
 
 
 def installed(
-    settings: dict[str, Any], path: str, *, statusline: bool, force: bool, known: set[str] | None = None
+    settings: dict[str, Any],
+    path: str,
+    *,
+    statusline: bool,
+    force: bool,
+    known: set[str] | None = None,
+    http: endpoint.Endpoint | None = None,
 ) -> dict[str, Any]:
-    """A copy of ``settings`` with our hooks (and status line) in place; everything foreign kept."""
+    """A copy of ``settings`` with our hooks (and status line) in place; everything foreign kept. ``http``:
+    the tool events as HTTP hooks to that endpoint (the http transport)."""
     known = known_commands() if known is None else known
     result = copy.deepcopy(settings)
     hooks = _hooks_of(result, path)
     if hooks is None:
         hooks = result["hooks"] = {}
     emptied = _strip_ours(hooks, path, known)
-    for event, groups in hooks_section(python_command(HOOK_MODULE)).items():
+    for event, groups in hooks_section(python_command(HOOK_MODULE), http).items():
         hooks.setdefault(event, []).extend(groups)
     for event in emptied - set(EVENT_NAMES):
         del hooks[event]  # an event an older version registered and this one no longer does
@@ -410,8 +449,14 @@ def uninstalled(settings: dict[str, Any], path: str, known: set[str] | None = No
 def _apply(args: argparse.Namespace, name: str) -> int:
     path = settings_path(args.scope, args.settings_file)
     settings, original = read_settings(path)
+    http = None
+    if name == "install" and transport_of(args) == "http":
+        # a dry run writes nothing: it shows the endpoint there is, or a placeholder for the one install makes
+        http = (
+            (endpoint.load() or endpoint.Endpoint(0, "<generated by install>")) if args.dry_run else endpoint.ensure()
+        )
     if name == "install":
-        result = installed(settings, path, statusline=not args.no_statusline, force=args.force)
+        result = installed(settings, path, statusline=not args.no_statusline, force=args.force, http=http)
     else:
         if original is None:
             print(f"ecc-hooks: {path} does not exist; nothing to remove")
@@ -436,6 +481,11 @@ def _apply(args: argparse.Namespace, name: str) -> int:
     print(f"ecc-hooks: {what} {path}" + (f" (backup: {backup})" if backup else ""))
     if name == "install":
         print(f"  hooks: {len(EVENTS)} events -> {python_command(HOOK_MODULE)}")
+        if http is not None:
+            print(
+                f"  tool events ({', '.join(sorted(HTTP_EVENTS))}) -> {http.url} (the watcher; token in "
+                f"{paths.endpoint_path()}); --transport command keeps them as commands"
+            )
         if not args.no_statusline:
             print(f"  statusLine -> {python_command(STATUSLINE_MODULE)}")
     return 0
@@ -468,13 +518,18 @@ def _inspect(label: str, path: str, report: Report) -> None:
     known = known_commands()
     mine: set[str] = set()  # ours, in this file
     forged: list[str] = []
+    urls: set[str] = set()  # our HTTP hooks' endpoints
     hooks = settings.get("hooks")
     for event, groups in hooks.items() if isinstance(hooks, dict) else []:
         for group in groups if isinstance(groups, list) else []:
             handlers = group.get("hooks") if isinstance(group, dict) else None
             for handler in handlers if isinstance(handlers, list) else []:
                 command = handler.get("command") if isinstance(handler, dict) else None
-                if is_ours(command, known):
+                if isinstance(handler, dict) and handler.get("type") == "http" and is_our_url(handler.get("url")):
+                    urls.add(str(handler["url"]))
+                    if event not in events:
+                        events.append(event)
+                elif is_ours(command, known):
                     report.commands.setdefault(command, "hook")
                     mine.add(command)
                     if event not in events:
@@ -520,6 +575,18 @@ def _inspect(label: str, path: str, report: Report) -> None:
     else:
         report.lines.append("           hooks: none")
     report.lines.append(f"           statusLine: {status_text}")
+    if urls:
+        config = endpoint.load()
+        live = config is not None and endpoint.listening(config)
+        report.lines.append(
+            f"           tool events: http -> {', '.join(sorted(urls))} "
+            f"({'a watcher listens' if live else 'no watcher listens now: the next SessionStart starts one'})"
+        )
+        if config is None or urls != {config.url}:
+            report.problems.append(
+                f"{path} posts tool events to {', '.join(sorted(urls))}, which is not the endpoint in "
+                f"{paths.endpoint_path()}; run `ecc-hooks install --settings-file {shlex.quote(path)}` to rewrite them"
+            )
     if settings.get("disableAllHooks") is True:
         report.problems.append(f'{path} sets "disableAllHooks": true, so no hook runs; remove that key')
 
@@ -706,10 +773,25 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         help="this settings file instead of the scope's" if name != "doctor" else "check this settings file too",
     )
     if name == "install":
+        parser.add_argument(
+            "--transport",
+            choices=TRANSPORTS,
+            help="how tool events reach ecc-hooks: http (a loopback request to the watcher, no process per "
+            "tool call; the default for user and local settings) or command (a hook process per event; the "
+            "default for project settings, which are committed and must not carry the endpoint's token)",
+        )
         parser.add_argument("--no-statusline", action="store_true", help="leave statusLine alone")
         parser.add_argument("--force", action="store_true", help="replace a statusLine that is not ours")
     if name != "doctor":
         parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+
+
+def transport_of(args: argparse.Namespace) -> str:
+    """``--transport``, else http unless the target is the project's committed settings file."""
+    chosen = getattr(args, "transport", None)
+    if chosen:
+        return str(chosen)
+    return "command" if args.scope == "project" and not args.settings_file else "http"
 
 
 def run(args: argparse.Namespace, name: str) -> int:

@@ -15,6 +15,7 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     statusline.toml                 the user's status line config (segments, order, lines, theme)
     statusline.toml.cache.json      that config parsed, keyed by the file's mtime/size (no TOML parse per render)
     installed.json                  the commands ``install`` wrote (only those are ever run, replaced or removed)
+    endpoint.json                   the watcher's loopback event endpoint: port and bearer token (http transport)
 
 Claude Code's own locations (read only): ``claude_config_dir()``, its ``projects/`` transcripts and a
 transcript's ``subagents/`` folder.
@@ -158,6 +159,11 @@ def cli_errors_log_path() -> str:
 def install_record_path() -> str:
     """Every command ``ecc-hooks install`` wrote into a settings file (how install, uninstall and doctor know ours)."""
     return os.path.join(home(), "installed.json")
+
+
+def endpoint_path() -> str:
+    """The loopback endpoint Claude Code's HTTP hooks post tool events to (port, token; written by install)."""
+    return os.path.join(home(), "endpoint.json")
 
 
 def prices_override_path() -> str:

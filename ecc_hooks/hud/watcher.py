@@ -32,6 +32,7 @@ import errno
 import fcntl
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -94,6 +95,10 @@ class SessionWatch:
     state: SessionState = field(default_factory=SessionState)
     tracker: Any = None  # UsageTracker, or None before the transcript is known
     sensor_raw: Optional[bytes] = None
+    # transcript offsets (file key -> byte) this process started from: what lies after them is checked once
+    # for tool calls the journal missed while no watcher listened (http transport)
+    resumed_at: Optional[dict[str, int]] = None
+    backfill_due: bool = True
     unsaved: Optional[float] = None  # monotonic time of the first change not yet in watch-state.json
     saved_at: Optional[float] = None  # monotonic time watch-state.json was last written by this process
 
@@ -133,6 +138,7 @@ class SessionWatch:
                 from ecc_hooks.sources.usage import UsageTracker
 
                 watch.tracker = UsageTracker.from_state(checkpoint.usage)
+                watch.resumed_at = {key: scan.cursor.offset for key, scan in watch.tracker.files.items()}
             return watch
         except FileNotFoundError:
             return cls(session_id)
@@ -180,6 +186,36 @@ class SessionWatch:
         """The main transcript: from the journal, else from the status line."""
         path = self.state.transcript_path or sensor.get("transcript_path")
         return os.path.abspath(path) if isinstance(path, str) and path else None
+
+    def backfill(self) -> int:
+        """Once per process and session: write the tool calls the transcripts finished since this process's
+        starting point and the journal never heard of (posted while no watcher listened). How many."""
+        from ecc_hooks.hud import aggregate as fold_rules
+        from ecc_hooks.hud import backfill
+
+        self.backfill_due = False
+        state = self.state
+        if self.resumed_at is None and state.tool_total > fold_rules.MAX_TOOL_IDS * 0.9:
+            log("backfill-skipped", f"{self.session_id}: no checkpoint and too many calls to tell heard from missed")
+            return 0
+        written = 0
+        for key, scan in list(self.tracker.files.items()):
+            start = (self.resumed_at or {}).get(key, 0)
+            name = os.path.basename(scan.path)
+            agent = name[len("agent-") : -len(".jsonl")] if key != "main" and name.startswith("agent-") else None
+            written += backfill.backfill(
+                self.session_id,
+                scan.path,
+                start,
+                scan.cursor.offset,
+                state.tool_ids,
+                cwd=state.cwd,
+                transcript=self.tracker.transcript_path,
+                agent_id=agent,
+            )
+        if written:
+            log("backfilled", f"{self.session_id}: {written} tool call(s) recovered from the transcripts")
+        return written
 
     def read_usage(self, sensor: dict[str, Any]) -> tuple[bool, Any]:
         """Fold the transcripts' new lines; (changed, SessionUsage or None)."""
@@ -249,6 +285,8 @@ class Watcher:
         self.sessions_dir = paths.sessions_dir()
         self.last_change = time.monotonic()
         self.failing: set[str] = set()  # sessions whose last write failed (logged once)
+        self.receiver: Any = None  # the loopback endpoint of the http transport, once serving
+        self.backfilling = False  # the http transport is configured: check for events posted while we were down
 
     # -- per session ----------------------------------------------------------------------------
     def session(self, session_id: str) -> SessionWatch:
@@ -274,6 +312,8 @@ class Watcher:
             turn_ended = watch.state.turn_state != turn and watch.state.turn_state != "running"
             sensor_changed, sensor = watch.read_sensor()
             usage_changed, usage = watch.read_usage(sensor)
+            if self.backfilling and watch.tracker is not None and watch.backfill_due and watch.backfill():
+                changed = watch.read_journal() or True
             if not (changed or sensor_changed or usage_changed or force):
                 return False
             watch.state.session_id = watch.state.session_id or session_id
@@ -466,6 +506,10 @@ class Watcher:
             log("home-unusable", f"{self.sessions_dir}: {exc}")
             return 1
         since_ns = time.time_ns() - 2_000_000_000
+        from ecc_hooks.hud import receiver
+
+        self.receiver = receiver.start()  # first: the hooks of running sessions post here
+        self.backfilling = self.receiver is not None or os.path.exists(paths.endpoint_path())
         self.startup_pass()
         # Quiet ticks: unsaved state is checkpointed, owed git rebuilds and failed writes retried, idleness noticed.
         timeout_ms = int(max(0.2, min(self.idle_exit, CHECKPOINT_QUIET)) * 1000)
@@ -511,6 +555,8 @@ class Watcher:
         finally:
             if notifier is not None:
                 notifier.close()
+            if self.receiver is not None:
+                self.receiver.stop()
             self.flush()
         return 0
 
@@ -595,6 +641,9 @@ def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = 
     if fd is None:
         raise UserError(f"a watcher already runs for {home} (pid {holder}); stop it with: ecc-hooks watch --stop")
     watcher = Watcher(idle_exit, step_ms, debounce_ms)
+    # The endpoint thread answers Claude Code, which waits: let it take the GIL from a fold within 0.5 ms
+    # (the default hands it over every 5 ms).
+    sys.setswitchinterval(0.0005)
 
     def on_signal(signum: int, frame: Any) -> None:
         watcher.stop.set()

@@ -130,4 +130,8 @@ class Event(OpenModel):
     truncatedPayload: Optional[bool] = Field(
         None, description="the payload exceeded the stdin cap; common fields salvaged"
     )
+    backfilled: Optional[bool] = Field(
+        None,
+        description="written by the watcher from the transcript: the hook's post never arrived (no watcher listened)",
+    )
     raw: Optional[Any] = Field(None, description="the whole redacted payload, only with ECC_HOOKS_RAW=1")

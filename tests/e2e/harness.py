@@ -174,10 +174,22 @@ def _git(work: Path, *args: str, dated: str | None = None) -> None:
     subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True, timeout=30)
 
 
-def install_ecc_hooks(settings: Path, env: dict[str, str]) -> None:
-    """Write our hooks into ``settings`` with our own installer, exactly as a user would."""
+def install_ecc_hooks(settings: Path, env: dict[str, str], transport: str = "command") -> None:
+    """Write our hooks into ``settings`` with our own installer, exactly as a user would. Command transport
+    by default: these runs have no watcher (``ECC_HOOKS_NO_WATCHER=1``), and the http transport posts the
+    tool events to the watcher (tests/e2e/test_http_transport.py and the watcher's live chain use it)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(settings), "--no-statusline"],
+        [
+            sys.executable,
+            "-m",
+            "ecc_hooks",
+            "install",
+            "--settings-file",
+            str(settings),
+            "--no-statusline",
+            "--transport",
+            transport,
+        ],
         env=env,
         cwd=str(REPO),
         capture_output=True,

@@ -42,7 +42,7 @@ REPLY = "CTX-E2E-DONE"
 def install_statusline(ws: Workspace) -> str:
     """Run our installer over the workspace settings WITH the status line; return its command."""
     proc = subprocess.run(
-        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings)],
+        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings), "--transport", "command"],
         env={"PATH": "/usr/bin:/bin", "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)},
         cwd=str(REPO),
         capture_output=True,

@@ -1,0 +1,137 @@
+"""Tool events the journal missed while no watcher listened, recovered from the transcripts.
+
+With the http transport, Claude Code posts tool events to the watcher; while it is down (killed, restarting,
+not yet started) those posts fail and the client goes on. The transcript still holds every call: a
+``tool_use`` block (the PreToolUse) and a ``tool_result`` block (the PostToolUse, or PostToolUseFailure when
+``is_error``). When a watcher starts, it reads what the transcripts gained since its last checkpoint and
+writes, for every finished call whose id the journal never saw, the events the hooks would have written:
+through the hook's own normalizer (redacted before anything touches disk), marked ``"backfilled": true``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Optional
+
+import orjson
+
+from ecc_hooks.capture import hook
+from ecc_hooks.capture.normalize import PayloadError, normalize
+from ecc_hooks.core import fsio
+
+BLOCK = 1 << 22
+_MARKERS = (b'"tool_use"', b'"tool_result"')
+
+
+def _lines(path: str, start: int, end: int) -> Iterator[bytes]:
+    """Complete lines of ``path`` between byte ``start`` and ``end`` that may hold a tool block."""
+    try:
+        fd = fsio.open_file(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        offset, rest = start, b""
+        while offset < end:
+            chunk = os.pread(fd, min(BLOCK, end - offset), offset)
+            if not chunk:
+                break
+            offset += len(chunk)
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                if any(m in line for m in _MARKERS):
+                    yield line
+    finally:
+        os.close(fd)
+
+
+def _epoch(ts: object) -> Optional[float]:
+    if not isinstance(ts, str):
+        return None
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _result_text(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text")
+    return ""
+
+
+def missing_calls(path: str, start: int, end: int, known: dict[str, str]) -> list[dict[str, Any]]:
+    """Finished tool calls in ``path[start:end]`` whose ids ``known`` (the fold's tool ids) does not hold:
+    ``{"id", "name", "input", "startedAt", "finishedAt", "error", "response"}`` in transcript order."""
+    uses: dict[str, dict[str, Any]] = {}
+    done: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for line in _lines(path, start, end):
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        message = entry.get("message") if isinstance(entry, dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        at = _epoch(entry.get("timestamp"))
+        for block in content:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+                uses[block["id"]] = {"name": block.get("name"), "input": block.get("input"), "startedAt": at}
+            elif block.get("type") == "tool_result" and isinstance(block.get("tool_use_id"), str):
+                call_id = block["tool_use_id"]
+                if call_id in known or call_id not in uses or call_id in taken:
+                    continue  # recorded already, started before the region (its hooks were heard), or seen
+                taken.add(call_id)  # a transcript may carry a result twice (rewritten lines, replays)
+                text = _result_text(block.get("content"))
+                done.append(
+                    {
+                        "id": call_id,
+                        **uses[call_id],
+                        "finishedAt": at,
+                        "error": text if block.get("is_error") is True else None,
+                        "response": text,
+                    }
+                )
+    return done
+
+
+def backfill(
+    session_id: str,
+    path: str,
+    start: int,
+    end: int,
+    known: dict[str, str],
+    *,
+    cwd: Optional[str],
+    transcript: Optional[str],
+    agent_id: Optional[str] = None,
+) -> int:
+    """Write the missed PreToolUse and PostToolUse(Failure) records of ``path[start:end]``; how many calls."""
+    calls = missing_calls(path, start, end, known)
+    base: dict[str, Any] = {"session_id": session_id, "cwd": cwd, "transcript_path": transcript}
+    if agent_id:
+        base["agent_id"] = agent_id
+    for call in calls:
+        common = {**base, "tool_name": call["name"], "tool_input": call["input"], "tool_use_id": call["id"]}
+        now = call["finishedAt"] or call["startedAt"] or 0.0
+        pre = {**common, "hook_event_name": "PreToolUse"}
+        if call["error"] is not None:
+            post = {**common, "hook_event_name": "PostToolUseFailure", "error": call["error"], "is_interrupt": False}
+        else:
+            post = {**common, "hook_event_name": "PostToolUse", "tool_response": call["response"]}
+        for payload, at in ((pre, call["startedAt"] or now), (post, now)):
+            try:
+                record = normalize({k: v for k, v in payload.items() if v is not None}, at)
+            except PayloadError:
+                continue
+            record["backfilled"] = True
+            hook.write_record(record)
+    return len(calls)
