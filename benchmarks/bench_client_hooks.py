@@ -6,11 +6,14 @@ The pinned real client (``claude -p``, offline against the e2e scripted Messages
 of ``--calls`` quick Bash calls (``true``) under four settings files, alternated run by run:
 
 - none: no hooks at all;
+- ecc-hooks command: the same with ``--transport command`` (a hook process for every event);
 - ecc-hooks: exactly what ``ecc-hooks install`` writes by default (the http transport: tool events posted
   to the watcher, which the SessionStart hook starts when none runs, as in real use);
 - true: a command hook running ``true`` on every event ecc-hooks registers (the client's own cost of
   running that many command hooks);
-- python -S: a command hook running ``python -S -c pass`` on the same events (an interpreter's floor).
+- python -S: a command hook running ``python -S -c pass`` on the same events (an interpreter's floor);
+- one idle hook: a single ``true`` hook on an event the session never fires (PreCompact): on this client a
+  session with any hook configured runs faster than one with none, so "none" alone overstates what hooks cost.
 
 Printed: the median wall time of each, and the time each adds per tool call over ``none``. Every ecc-hooks
 run is checked afterwards: its journal holds one PreToolUse and one PostToolUse per call. Target (issue 14):
@@ -38,13 +41,17 @@ from tests.e2e.api_server import Scenario, ScriptedAPI, say, tool  # noqa: E402
 from tests.e2e.harness import claude_bin, make_workspace  # noqa: E402
 
 
-def settings_for(variant: str, installed: dict, root: Path) -> Path:
+def settings_for(variant: str, installed: dict, root: Path, command_install: dict | None = None) -> Path:
     """A settings file for ``variant``; the controls hook exactly the events ecc-hooks hooks."""
     path = root / f"settings-{variant}.json"
     if variant == "none":
         data: dict = {}
+    elif variant == "one idle hook":  # a hook on an event this session never fires: hooks present, none run
+        data = {"hooks": {"PreCompact": [{"hooks": [{"type": "command", "command": "true", "timeout": 30}]}]}}
     elif variant == "ecc-hooks":
         data = installed
+    elif variant == "ecc-hooks command":
+        data = command_install or {}
     else:
         command = "true" if variant == "true" else f"{shlex.quote(sys.executable)} -S -c pass"
         data = {
@@ -78,7 +85,7 @@ def main() -> int:
         raise SystemExit("the pinned Claude Code client is not installed (see tests/e2e/README.md)")
     steps = [tool("Bash", {"command": "true", "description": f"step {i}"}) for i in range(args.calls)]
     steps.append(say("done"))
-    variants = ["none", "ecc-hooks", "true", "python -S"]
+    variants = ["none", "one idle hook", "ecc-hooks", "ecc-hooks command", "true", "python -S"]
     times: dict[str, list[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="ecc-bench-client-") as tmp, ScriptedAPI(Scenario(steps=steps)) as api:
         root = Path(tmp)
@@ -96,7 +103,18 @@ def main() -> int:
             raise SystemExit(f"install failed: {done.stdout}{done.stderr}")
         installed = json.loads(mine.read_text())
         transport = "http" if "http" in mine.read_text() else "command"
-        files = {v: settings_for(v, installed, root) for v in variants}
+        legacy = root / "installed-command.json"  # the same with --transport command (a process per event)
+        subprocess.run(
+            [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(legacy), "--no-statusline"]
+            + ["--transport", "command"],
+            env={**os.environ, "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)},
+            cwd=str(REPO),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        command_install = json.loads(legacy.read_text())
+        files = {v: settings_for(v, installed, root, command_install) for v in variants}
         env = ws.env(api, {"ECC_HOOKS_NO_WATCHER": "0"})
         env = {k: v for k, v in env.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
         run_once(ws, api, files["ecc-hooks"], env)  # warm: caches, the watcher started
@@ -107,7 +125,7 @@ def main() -> int:
                 before = set(ws.journal_sessions())
                 seconds, _ = run_once(ws, api, files[variant], env)
                 times[variant].append(seconds)
-                if variant == "ecc-hooks":
+                if variant in ("ecc-hooks", "ecc-hooks command"):
                     new = [s for s in ws.journal_sessions() if s not in before]
                     if len(new) != 1:
                         raise SystemExit(f"expected one new journal, found {new}")
@@ -125,6 +143,10 @@ def main() -> int:
         if holder.isdigit():
             try:
                 os.kill(int(holder), signal.SIGTERM)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:  # let it write its checkpoint before the folder goes
+                    os.kill(int(holder), 0)
+                    time.sleep(0.05)
             except ProcessLookupError:
                 pass
     base = statistics.median(times["none"])
@@ -136,7 +158,7 @@ def main() -> int:
         med = statistics.median(times[variant])
         added = (med - base) / args.calls * 1000
         extra = "" if variant == "none" else f"   +{added:6.1f} ms per tool call"
-        print(f"{variant:<10} median {med:6.3f} s{extra}")
+        print(f"{variant:<17} median {med:6.3f} s{extra}")
     added = (statistics.median(times["ecc-hooks"]) - base) / args.calls * 1000
     print(f"ecc-hooks adds {added:.1f} ms per tool call (target <= 10 ms)")
     return 0
