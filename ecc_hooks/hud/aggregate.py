@@ -17,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
 
+import orjson
+
 from ecc_hooks.core.timestamps import iso, parse_iso
 from ecc_hooks.hud.state import (
     AgentRecord,
@@ -520,6 +522,19 @@ def fold(state: SessionState, event: object) -> SessionState:
     elif not (isinstance(name, str) and name in IGNORED_EVENTS):
         state.unknown_events += 1
     return state
+
+
+def fold_lines(state: SessionState, data: bytes) -> int:
+    """Fold a block of complete journal lines (a torn or bad line is skipped, as a rebuild skips it); how many."""
+    folded = 0
+    for line in data.split(b"\n")[:-1]:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        fold(state, record)
+        folded += 1
+    return folded
 
 
 def fold_all(events: Iterable[dict[str, Any]], state: Optional[SessionState] = None) -> SessionState:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any, Optional
 
 import orjson
@@ -20,6 +19,7 @@ import orjson
 from ecc_hooks.capture import hook
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import fsio
+from ecc_hooks.core.timestamps import parse_iso
 
 BLOCK = 1 << 22
 _MARKERS = (b'"tool_use"', b'"tool_result"')
@@ -48,12 +48,8 @@ def _lines(path: str, start: int, end: int) -> Iterator[bytes]:
 
 
 def _epoch(ts: object) -> Optional[float]:
-    if not isinstance(ts, str):
-        return None
-    try:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+    at = parse_iso(ts)
+    return at.timestamp() if at is not None else None
 
 
 def _result_text(content: object) -> str:

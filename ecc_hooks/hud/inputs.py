@@ -141,13 +141,7 @@ def fold_tail(session_id: str, state: SessionState, cursor: fsio.Cursor, guard: 
         cursor = chunk.cursor
         if not chunk.data:
             return folded
-        for line in chunk.data.split(b"\n")[:-1]:
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            aggregate.fold(state, record)
-            folded += 1
+        folded += aggregate.fold_lines(state, chunk.data)
         guard = (guard + chunk.data)[-GUARD_BYTES:]
 
 

@@ -159,12 +159,7 @@ class SessionWatch:
             self.cursor = block.cursor
             if not block.data:
                 return changed
-            for line in block.data.split(b"\n")[:-1]:
-                try:
-                    record = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue  # the fold of a fresh rebuild skips it too
-                aggregate.fold(self.state, record)
+            aggregate.fold_lines(self.state, block.data)
             self.guard = (self.guard + block.data)[-GUARD_BYTES:]
             changed = True
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.api_server import Scenario, ScriptedAPI, SeenRequest, Step, say, tool
-from tests.e2e.harness import REPO, RunResult, Workspace
+from tests.e2e.harness import RunResult, Workspace, install_ecc_hooks
 from tests.helpers import wait_until
 
 WATCHER_ON = {"ECC_HOOKS_NO_WATCHER": "0"}
@@ -50,15 +48,7 @@ def alive(pid: int) -> bool:
 def http_workspace(workspace: Workspace) -> Iterator[Workspace]:
     """The workspace reinstalled with the http transport (the default for a settings file of one's own)."""
     env = {**os.environ, "HOME": str(workspace.home), "ECC_HOOKS_HOME": str(workspace.ecc_home)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(workspace.settings), "--no-statusline"],
-        env=env,
-        cwd=str(REPO),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    install_ecc_hooks(workspace.settings, env, transport="http")
     hooks = workspace.settings_data()["hooks"]
     assert any(h.get("type") == "http" for g in hooks["PreToolUse"] for h in g["hooks"])
     seen: set[int] = set()
