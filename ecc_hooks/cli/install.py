@@ -34,7 +34,7 @@ from ecc_hooks.core.text import clean, clean_block
 
 MARKER = "# ecc-hooks"
 HOOK_MODULE = "ecc_hooks.capture.hook"
-STATUSLINE_MODULE = "ecc_hooks.statusline.render"
+STATUSLINE_MODULE = "ecc_hooks.statusline.client"  # asks the watcher to render, else renders itself
 HOOK_TIMEOUT = 30  # seconds; twice the hook's own worst case (hook.TIME_BOUND), checked by a test
 GIT_TIMEOUT = 10.0  # seconds for finding the project's git toplevel (a CLI the user waits on, not a HUD)
 STATUSLINE_REFRESH = 5
@@ -180,7 +180,7 @@ def render_json(document: object) -> bytes:
 
 # Module paths earlier versions wrote into settings (before the layered package): the exact commands they
 # wrote with this interpreter and this package are ours too, so install rewrites them and doctor flags them.
-LEGACY_MODULES = ("ecc_hooks.hook", "ecc_hooks.statusline")
+LEGACY_MODULES = ("ecc_hooks.hook", "ecc_hooks.statusline", "ecc_hooks.statusline.render")
 
 
 def current_commands() -> set[str]:
@@ -578,6 +578,11 @@ def _inspect(label: str, path: str, report: Report) -> None:
     if urls:
         config = endpoint.load()
         live = config is not None and endpoint.listening(config)
+        if live and config is not None and not endpoint.listener_is_ours(config):
+            report.problems.append(
+                f"another user's process listens on 127.0.0.1:{config.port}, the endpoint Claude Code posts "
+                "tool events to: stop it, or reinstall (a new endpoint) with `ecc-hooks install`"
+            )
         report.lines.append(
             f"           tool events: http -> {', '.join(sorted(urls))} "
             f"({'a watcher listens' if live else 'no watcher listens now: the next SessionStart starts one'})"

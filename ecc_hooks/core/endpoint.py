@@ -16,13 +16,15 @@ Standard library only: the hot path reads it (``wait_listening``).
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
-from ecc_hooks.core import jsonlite, paths
+from ecc_hooks.core import jsonlite, paths, sockdiag
 from ecc_hooks.core.fsio import atomic_write, read_file
 
 PATH = "/ecc-hooks/v1/event"
+STATUSLINE_PATH = "/ecc-hooks/v1/statusline"  # statusline.client asks the watcher to render a row
 PORT_RANGE = (20000, 60000)
 LISTEN_WAIT = 5.0  # seconds a hook waits for a watcher it started to listen
 
@@ -109,16 +111,10 @@ def wait_listening(endpoint: Endpoint, deadline: float) -> bool:
 
 
 def peer_uid(client: tuple[str, int], server_port: int) -> int | None:
-    """The uid owning the connecting socket (127.0.0.1:client port -> our port), from ``/proc/net/tcp``."""
-    want_local = f"0100007F:{client[1]:04X}"
-    want_remote = f":{server_port:04X}"
-    try:
-        with open("/proc/net/tcp", encoding="ascii") as table:
-            next(table, None)
-            for row in table:
-                fields = row.split()
-                if len(fields) > 7 and fields[1] == want_local and fields[2].endswith(want_remote):
-                    return int(fields[7])
-    except (OSError, ValueError):
-        return None
-    return None
+    """The uid owning the connecting socket (127.0.0.1:client port -> our port)."""
+    return sockdiag.connection_uid(client[1], server_port)
+
+
+def listener_is_ours(endpoint: Endpoint) -> bool:
+    """Whether the socket listening on the endpoint's port is the user's (not another user's squatting it)."""
+    return sockdiag.listener_uid(endpoint.port) == os.getuid()

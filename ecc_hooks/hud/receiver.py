@@ -13,6 +13,7 @@ import hmac
 import os
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 
@@ -39,6 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive: the client may reuse one connection for many events
     timeout = READ_TIMEOUT
+    disable_nagle_algorithm = True  # small answers go out at once, not after the peer's delayed ACK
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # nothing to stderr: the daemon's stdio is /dev/null anyway
@@ -60,7 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         server = self.server
-        if self.path != ep.PATH:
+        if self.path not in (ep.PATH, ep.STATUSLINE_PATH):
             return self._refuse(404, "unknown path")
         if self.headers.get("Host", "") not in server.expected_hosts:
             return self._refuse(403, "foreign Host header")
@@ -79,11 +81,47 @@ class _Handler(BaseHTTPRequestHandler):
         data = self.rfile.read(length)
         if len(data) != length:
             return self._refuse(400, "body cut short")
+        if self.path == ep.STATUSLINE_PATH:
+            return self._statusline(data, now)
         try:
             hook.handle(data, None, now)
         except Exception as exc:  # never a 5xx that could look like a verdict: logged, answered
             log_error("internal", f"endpoint: {type(exc).__name__}: {exc}")
         self._answer(200)
+
+    def _statusline(self, body: bytes, now: float) -> None:
+        """Render a status line row for ``client``: the body is its environment (``K=V\\0``..., then ``\\0``)
+        and Claude Code's stdin. A failure answers 500: the client then renders in its own process."""
+        from ecc_hooks.core.paths import sanitize_session_id
+        from ecc_hooks.statusline import render
+
+        if body.startswith(b"\0"):
+            block, stdin_data = b"", body[1:]
+        else:
+            block, sep, stdin_data = body.partition(b"\0\0")
+            if not sep:
+                return self._refuse(400, "no environment block")
+        env: dict[str, str] = {}
+        for item in block.split(b"\0"):
+            key, sep, value = item.partition(b"=")
+            if sep:
+                env[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        after: list[Callable[[], None]] = []
+        try:
+            stdin, refusal = render.parse_stdin(stdin_data, None)
+            if stdin is None:
+                output = refusal
+            else:
+                session = sanitize_session_id(stdin.get("session_id"))
+                output = render.render_stdin(stdin, session, env, now, after=after)
+        except Exception as exc:
+            log_error("statusline-render", f"endpoint: {type(exc).__name__}: {exc}")
+            return self._answer(500)
+        row = (output + "\n").encode("utf-8", "replace")
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(row)}\r\n\r\n"
+        self.wfile.write(head.encode("ascii") + row)  # one write: headers and row in one segment
+        for write in after:  # the sensor file and the last line: after the row is on its way
+            write()
 
 
 class Receiver:

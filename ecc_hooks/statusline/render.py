@@ -33,7 +33,7 @@ from ecc_hooks.statusline.segments.layout import compose, validate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 STDIN_CAP = 4 << 20
@@ -255,19 +255,30 @@ def parse_stdin(data: bytes, problem: str | None) -> tuple[dict[str, Any] | None
     return stdin, ""
 
 
-def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str, str], now: float) -> str:
+def render_stdin(
+    stdin: Mapping[str, Any],
+    session: str | None,
+    env: Mapping[str, str],
+    now: float,
+    after: list[Callable[[], None]] | None = None,
+) -> str:
     """Everything between Claude Code's parsed stdin and the text to print (records the sensor, keeps the line).
 
     Every string of stdin is redacted first, so neither the sensor file, the last line nor the row holds a
-    secret (the snapshot was redacted by the watcher that wrote it)."""
+    secret (the snapshot was redacted by the watcher that wrote it). ``after``: the two file writes are
+    appended there instead of done (the watcher answers the status line first, then writes)."""
     stdin = redact_strings(stdin)  # type: ignore[assignment]
     snapshot: dict[str, Any] = {}
     age = None
     if session:
-        try:
-            record_sensor(session, stdin, now)
-        except (OSError, ValueError, TypeError) as exc:
-            _log("statusline-sensor", repr(exc))
+
+        def sensor() -> None:
+            try:
+                record_sensor(session, stdin, now)
+            except (OSError, ValueError, TypeError) as exc:
+                _log("statusline-sensor", repr(exc))
+
+        sensor() if after is None else after.append(sensor)
         snapshot, age = load_snapshot(session, now)
     config, config_error = load_config()
     lines = render_lines(
@@ -283,19 +294,25 @@ def render_stdin(stdin: Mapping[str, Any], session: str | None, env: Mapping[str
     )
     output = "\n".join(lines) or "ecc-hooks: nothing to show"
     if session:
-        try:
-            save_last_line(session, output)
-        except OSError:
-            pass
+
+        def keep() -> None:
+            try:
+                save_last_line(session, output)
+            except OSError:
+                pass
+
+        keep() if after is None else after.append(keep)
     return output
 
 
-def main() -> int:
-    """Status line entry point: always prints something useful, always returns 0."""
+def main(data: bytes | None = None, problem: str | None = None) -> int:
+    """Status line entry point: always prints something useful, always returns 0. ``data``: stdin already
+    read (by ``client``, which asked the watcher first)."""
     output = "ecc-hooks: status line failed (see errors.log)"
     session = None  # known before rendering, so a failed render can fall back to this session's last line
     try:
-        data, problem = read_stdin(0, STDIN_CAP, STDIN_TIMEOUT)
+        if data is None:
+            data, problem = read_stdin(0, STDIN_CAP, STDIN_TIMEOUT)
         stdin, refusal = parse_stdin(data, problem)
         if stdin is None:
             output = refusal

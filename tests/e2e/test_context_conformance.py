@@ -51,7 +51,7 @@ def install_statusline(ws: Workspace) -> str:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     command = ws.settings_data()["statusLine"]["command"]
-    assert "ecc_hooks.statusline.render" in command
+    assert "ecc_hooks.statusline.client" in command
     return command
 
 

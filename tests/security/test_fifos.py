@@ -109,7 +109,7 @@ def test_a_fifo_among_our_files_never_hangs_the_status_line(tmp_path: Path, ecc_
     folder = ecc_home / "sessions" / session
     fifo(folder / planted if planted in ("hud.json", "statusline.last") else ecc_home / planted)
     stdin = {"session_id": session, "cwd": str(tmp_path), "model": {"display_name": "Sonnet 4.5"}}
-    done = run_installed("ecc_hooks.statusline.render", json.dumps(stdin).encode(), tmp_path, timeout=HANG)
+    done = run_installed("ecc_hooks.statusline.client", json.dumps(stdin).encode(), tmp_path, timeout=HANG)
     assert done.returncode == 0 and b"Sonnet 4.5" in done.stdout
 
 

@@ -73,7 +73,7 @@ def test_the_status_line_keeps_and_prints_no_secret(tmp_path: Path, ecc_home: Pa
         "workspace": {"current_dir": f"/tmp/ANTHROPIC_API_KEY={sensitive}", "project_dir": str(tmp_path)},
         "cost": {"total_cost_usd": 0.01},
     }
-    done = run_installed("ecc_hooks.statusline.render", json.dumps(stdin).encode(), tmp_path, {"COLUMNS": "300"})
+    done = run_installed("ecc_hooks.statusline.client", json.dumps(stdin).encode(), tmp_path, {"COLUMNS": "300"})
     assert done.returncode == 0 and b"Sonnet" in done.stdout
     folder = ecc_home / "sessions" / session
     assert (folder / "statusline.json").exists() and (folder / "statusline.last").exists()

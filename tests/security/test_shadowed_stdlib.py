@@ -79,7 +79,7 @@ def test_installed_commands_never_import_the_projects_modules(tmp_path: Path, pr
     payload = json.dumps({"session_id": SESSION, "hook_event_name": "Stop", "cwd": str(project)}).encode()
     for module, stdin in (
         ("ecc_hooks.capture.hook", payload),
-        ("ecc_hooks.statusline.render", json.dumps({"session_id": SESSION, "model": {}}).encode()),
+        ("ecc_hooks.statusline.client", json.dumps({"session_id": SESSION, "model": {}}).encode()),
     ):
         done = subprocess.run(
             ["sh", "-c", install.python_command(module)],

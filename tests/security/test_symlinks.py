@@ -75,7 +75,7 @@ def test_a_linked_session_folder_sends_nothing_elsewhere(tmp_path: Path, ecc_hom
         link(ecc_home / "sessions", elsewhere)
     run_installed("ecc_hooks.capture.hook", session_payload(SESSION, tmp_path, "Stop"), tmp_path)
     stdin = {"session_id": SESSION, "cwd": str(tmp_path), "model": {"display_name": "Sonnet 4.5"}}
-    done = run_installed("ecc_hooks.statusline.render", json.dumps(stdin).encode(), tmp_path)
+    done = run_installed("ecc_hooks.statusline.client", json.dumps(stdin).encode(), tmp_path)
     assert done.returncode == 0 and b"Sonnet 4.5" in done.stdout  # still shows a row
     assert list(elsewhere.rglob("*")) == []
 
