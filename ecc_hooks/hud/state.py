@@ -180,33 +180,41 @@ class SessionState:
             if f.name not in data:
                 continue
             value = data[f.name]
+            load = _LOADERS.get(f.name)
+            if load is not None:  # containers: each item checked on its own
+                setattr(state, f.name, load(value))
+                continue
             default = getattr(state, f.name)
-            if f.name in _NESTED:
-                setattr(state, f.name, _NESTED[f.name](value))
-            elif f.name == "tool_names":
-                if isinstance(value, dict):
-                    state.tool_names = {
-                        k: v for k, v in value.items() if isinstance(k, str) and type(v) is int and v >= 0
-                    }
-            elif isinstance(default, dict):
-                if isinstance(value, dict):
-                    setattr(
-                        state, f.name, {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
-                    )
-            elif isinstance(default, list):
-                if isinstance(value, list):
-                    setattr(state, f.name, [v for v in value if isinstance(v, str)])
-            elif isinstance(default, bool) or isinstance(value, bool):
-                continue  # no bool fields at this level; a bool is never a count
-            elif isinstance(default, int):
-                if isinstance(value, int):
+            if isinstance(default, int):  # counts (a bool is never one)
+                if type(value) is int:
                     setattr(state, f.name, value)
-            elif isinstance(value, str) or value is None:
-                setattr(state, f.name, value if value is not None or default is None else default)
+            elif isinstance(value, str) or (value is None and default is None):
+                setattr(state, f.name, value)
         return state
 
 
-_NESTED: dict[str, Any] = {
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _string_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _count_map(value: object) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and type(v) is int and v >= 0}
+
+
+# How each container field of SessionState is read back; every other field is a count or a string.
+_LOADERS: dict[str, Any] = {
+    "tool_ids": _string_map,
+    "tool_names": _count_map,
+    "files_changed": _strings,
+    "stop_failures": _strings,
     "pending": lambda v: _load_map(PendingCall, v),
     "last_tool": lambda v: _load(ToolResult, v),
     "agents": lambda v: _load_map(AgentRecord, v),
