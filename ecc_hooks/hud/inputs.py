@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional
@@ -72,29 +72,26 @@ def resolve_session(session_id: str) -> str:
 # ---------------------------------------------------------------------------- readers
 
 
-def iter_journal(session_id: str, block: int = 1 << 22) -> Iterator[dict[str, Any]]:
-    """Every complete, parseable record of the session's journal, streamed a block at a time (memory stays
-    bounded whatever the journal's size); a torn or bad line is skipped, the part after the last newline
-    (maybe half-written) is left out."""
-    cursor = fsio.Cursor()
+def fold_journal(
+    session_id: str, state: SessionState, cursor: fsio.Cursor = fsio.Cursor(), guard: bytes = b""
+) -> tuple[SessionState, fsio.Cursor, bytes, int, bool]:
+    """Fold the journal's complete records after ``cursor`` into ``state``, a block at a time (memory stays
+    bounded whatever the journal's size; a torn or bad line is skipped, a half-written last line is left for
+    the next read). A journal replaced or rewritten under the cursor is folded again from its first byte, into
+    a fresh state. Returns the state, the new cursor and guard, how many records were folded and whether it
+    started over. The one journal reader: the watcher (incremental), status and inspect (from a checkpoint or
+    from the start)."""
     path = paths.journal_path(session_id)
+    folded, restarted = 0, False
     while True:
-        chunk = fsio.read_new_block(path, cursor, block)
-        if not chunk.data or chunk.reset and cursor != fsio.Cursor():
-            return  # the end, or the journal was replaced while we read it
+        chunk = fsio.read_new_block(path, cursor, guard=guard)
+        if chunk.reset:
+            state, guard, folded, restarted = SessionState(), b"", 0, True
         cursor = chunk.cursor
-        for line in chunk.data.split(b"\n")[:-1]:
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                yield record
-
-
-def read_journal(session_id: str) -> list[dict[str, Any]]:
-    """``iter_journal`` as a list (small journals, tests)."""
-    return list(iter_journal(session_id))
+        if not chunk.data:
+            return state, cursor, guard, folded, restarted
+        folded += aggregate.fold_lines(state, chunk.data)
+        guard = (guard + chunk.data)[-GUARD_BYTES:]
 
 
 # ---------------------------------------------------------------------------- the watcher's checkpoint
@@ -129,22 +126,6 @@ def load_checkpoint(session_id: str) -> Checkpoint:
     )
 
 
-def fold_tail(session_id: str, state: SessionState, cursor: fsio.Cursor, guard: bytes) -> Optional[int]:
-    """Fold the journal's records after ``cursor`` into ``state`` (streamed); how many, or None when the journal
-    is not the one the cursor points into any more (replaced or rewritten: fold it from its first byte)."""
-    path = paths.journal_path(session_id)
-    folded = 0
-    while True:
-        chunk = fsio.read_new_block(path, cursor, guard=guard)
-        if chunk.reset:
-            return None
-        cursor = chunk.cursor
-        if not chunk.data:
-            return folded
-        folded += aggregate.fold_lines(state, chunk.data)
-        guard = (guard + chunk.data)[-GUARD_BYTES:]
-
-
 def fold_session(session_id: str) -> tuple[SessionState, Optional[Checkpoint], SnapshotOrigin]:
     """The session's folded state: the watcher's checkpoint plus the events after it when there is a usable one
     (a session of 100k events is then a few reads, not a fold from the first event), else the whole journal,
@@ -154,13 +135,16 @@ def fold_session(session_id: str) -> tuple[SessionState, Optional[Checkpoint], S
     except Exception:  # none, or from a version we cannot read: the journal alone is the truth
         checkpoint = None
     if checkpoint is not None:
-        newer = fold_tail(session_id, checkpoint.state, checkpoint.cursor, checkpoint.guard)
-        if newer is not None:
-            checkpoint.state.session_id = checkpoint.state.session_id or session_id
-            return checkpoint.state, checkpoint, SnapshotOrigin(source="checkpoint", newerEvents=newer)
-    state = aggregate.fold_all(iter_journal(session_id))
+        state, _, _, newer, restarted = fold_journal(session_id, checkpoint.state, checkpoint.cursor, checkpoint.guard)
+        origin = (
+            SnapshotOrigin(source="journal") if restarted else SnapshotOrigin(source="checkpoint", newerEvents=newer)
+        )
+        checkpoint = None if restarted else checkpoint
+    else:
+        state = fold_journal(session_id, SessionState())[0]
+        origin = SnapshotOrigin(source="journal")
     state.session_id = state.session_id or session_id
-    return state, None, SnapshotOrigin(source="journal")
+    return state, checkpoint, origin
 
 
 def read_json_file(path: str) -> Optional[dict[str, Any]]:

@@ -46,7 +46,7 @@ from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json
 from ecc_hooks.hud import aggregate
-from ecc_hooks.hud.state import GUARD_BYTES, STATE_SCHEMA, SessionState
+from ecc_hooks.hud.state import STATE_SCHEMA, SessionState
 from ecc_hooks.models.hud import SnapshotOrigin
 
 STEP_MS = 10  # notify step: an event is seen within two steps (~20 ms); idle, one wake-up per step (<1% of a core)
@@ -149,19 +149,13 @@ class SessionWatch:
     # -- reading -----------------------------------------------------------------------------
     def read_journal(self) -> bool:
         """Fold the journal's new complete lines; True when anything was consumed or the file was reset."""
-        changed = False
-        while True:
-            block = fsio.read_new_block(paths.journal_path(self.session_id), self.cursor, guard=self.guard)
-            if block.reset:
-                self.state = SessionState()  # replaced or truncated: rebuilt from its first byte
-                self.guard = b""
-                changed = True
-            self.cursor = block.cursor
-            if not block.data:
-                return changed
-            aggregate.fold_lines(self.state, block.data)
-            self.guard = (self.guard + block.data)[-GUARD_BYTES:]
-            changed = True
+        from ecc_hooks.hud import inputs as collect
+
+        before = self.cursor
+        self.state, self.cursor, self.guard, _, restarted = collect.fold_journal(
+            self.session_id, self.state, self.cursor, self.guard
+        )
+        return restarted or self.cursor != before
 
     def read_sensor(self) -> tuple[bool, dict[str, Any]]:
         """The status line sensor (re-read whole: it is small) and whether it changed."""
