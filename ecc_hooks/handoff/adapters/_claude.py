@@ -16,10 +16,21 @@ from typing import Any, Optional
 from ecc_hooks.core.text import resume_command
 from ecc_hooks.core.timestamps import parse_iso
 from ecc_hooks.handoff.adapters import _common
-from ecc_hooks.handoff.adapters._common import Details
+from ecc_hooks.handoff.adapters._common import Context, Details, Inspection, Target
 from ecc_hooks.hud.aggregate import PayloadInputs, build_payload
 from ecc_hooks.hud.state import SessionState
-from ecc_hooks.models.session import Artifacts, Intent, Outputs, Runtime, Worker, WorkerState
+from ecc_hooks.models.session import (
+    Artifacts,
+    Intent,
+    Outputs,
+    Runtime,
+    Session,
+    SessionKind,
+    SessionSnapshot,
+    SourceTarget,
+    Worker,
+    WorkerState,
+)
 from ecc_hooks.sources import git as gitstate
 
 _TURN_STATES = {
@@ -183,3 +194,39 @@ def usage_of(transcript: Optional[str], saved: Optional[dict[str, Any]] = None) 
 def git_of(cwd: Optional[str]) -> gitstate.GitState:
     """gitstate's facts about ``cwd`` (all unknown without one)."""
     return gitstate.read_git_state(cwd) if cwd else gitstate.GitState()
+
+
+def inspection(
+    state: SessionState,
+    *,
+    session_id: str,
+    adapter_id: str,
+    kind: SessionKind,
+    title: str,
+    tools: dict[str, int],
+    usage: Any,
+    recorded: bool,
+    target: Target,
+    ctx: Context,
+) -> Inspection:
+    """A folded Claude session as an ``ecc.session.v1`` snapshot with its handoff facts (both Claude adapters)."""
+    git = git_of(state.cwd)
+    facts = details(state, title=title, tools=tools, now=ctx.now, usage=usage, git=git)
+    found = workers(state, now=ctx.now, recorded=recorded, git=git, details=facts)
+    snapshot = SessionSnapshot(
+        adapterId=adapter_id,
+        session=Session(
+            id=session_id,
+            kind=kind,
+            state=_common.session_state(found),
+            repoRoot=git.repo_root,
+            sourceTarget=SourceTarget(type=target.type, value=target.value),
+            transcriptPath=state.transcript_path,
+            cwd=state.cwd,
+            startedAt=state.first_event_at,
+            updatedAt=state.last_event_at,
+        ),
+        workers=found,
+        aggregates=_common.aggregates(found),
+    )
+    return Inspection(snapshot=snapshot, details=facts, claude_session_id=session_id)

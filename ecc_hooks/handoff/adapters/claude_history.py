@@ -18,10 +18,10 @@ import orjson
 from ecc_hooks.capture.normalize import normalize
 from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.timestamps import parse_iso
-from ecc_hooks.handoff.adapters import _claude, _common
+from ecc_hooks.handoff.adapters import _claude
 from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
 from ecc_hooks.hud.aggregate import fold_all
-from ecc_hooks.models.session import Session, SessionKind, SessionSnapshot, SourceTarget
+from ecc_hooks.models.session import SessionKind
 
 ADAPTER_ID = "claude_history"
 DESCRIPTION = "Claude Code transcripts (${CLAUDE_CONFIG_DIR:-~/.claude}/projects/*/<id>.jsonl)"
@@ -183,30 +183,15 @@ def inspect(target: Target, ctx: Context) -> Inspection:
     state = fold_all(events)
     state.session_id = safe_id
     state.transcript_path = path
-    git = _claude.git_of(state.cwd)
-    details = _claude.details(
+    return _claude.inspection(
         state,
+        session_id=safe_id,
+        adapter_id=ADAPTER_ID,
+        kind=SessionKind.history,
         title=f"Claude Code session {safe_id} (history)",
         tools=_claude.tool_counts(events),
-        now=ctx.now,
         usage=_claude.usage_of(path),
-        git=git,
+        recorded=True,
+        target=target,
+        ctx=ctx,
     )
-    workers = _claude.workers(state, now=ctx.now, recorded=True, git=git, details=details)
-    snapshot = SessionSnapshot(
-        adapterId=ADAPTER_ID,
-        session=Session(
-            id=safe_id,
-            kind=SessionKind.history,
-            state=_common.session_state(workers),
-            repoRoot=git.repo_root,
-            sourceTarget=SourceTarget(type=target.type, value=target.value),
-            transcriptPath=path,
-            cwd=state.cwd,
-            startedAt=state.first_event_at,
-            updatedAt=state.last_event_at,
-        ),
-        workers=workers,
-        aggregates=_common.aggregates(workers),
-    )
-    return Inspection(snapshot=snapshot, details=details, claude_session_id=safe_id)

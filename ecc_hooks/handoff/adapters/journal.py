@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 
 from ecc_hooks.core import paths
-from ecc_hooks.handoff.adapters import _claude, _common
+from ecc_hooks.handoff.adapters import _claude
 from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
 from ecc_hooks.hud import inputs as collect
-from ecc_hooks.models.session import Session, SessionKind, SessionSnapshot, SourceTarget
+from ecc_hooks.models.session import SessionKind
 
 ADAPTER_ID = "journal"
 DESCRIPTION = "ecc-hooks journals ($ECC_HOOKS_HOME/sessions/<id>/events.jsonl)"
@@ -45,31 +45,15 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         if not journal_exists(session_id):
             raise TargetError(f"no journal for session {session_id!r} under {paths.sessions_dir()}")
     state, checkpoint, _ = collect.fold_session(session_id)  # the watcher's checkpoint when usable: no full fold
-    git = _claude.git_of(state.cwd)
-    usage = _claude.usage_of(state.transcript_path, checkpoint.usage if checkpoint is not None else None)
-    details = _claude.details(
+    return _claude.inspection(
         state,
+        session_id=session_id,
+        adapter_id=ADAPTER_ID,
+        kind=SessionKind.claude_code,
         title=f"Claude Code session {session_id}",
         tools=dict(sorted(state.tool_names.items(), key=lambda kv: (-kv[1], kv[0]))),
-        now=ctx.now,
-        usage=usage,
-        git=git,
+        usage=_claude.usage_of(state.transcript_path, checkpoint.usage if checkpoint is not None else None),
+        recorded=False,
+        target=target,
+        ctx=ctx,
     )
-    workers = _claude.workers(state, now=ctx.now, recorded=False, git=git, details=details)
-    snapshot = SessionSnapshot(
-        adapterId=ADAPTER_ID,
-        session=Session(
-            id=session_id,
-            kind=SessionKind.claude_code,
-            state=_common.session_state(workers),
-            repoRoot=git.repo_root,
-            sourceTarget=SourceTarget(type=target.type, value=target.value),
-            transcriptPath=state.transcript_path,
-            cwd=state.cwd,
-            startedAt=state.first_event_at,
-            updatedAt=state.last_event_at,
-        ),
-        workers=workers,
-        aggregates=_common.aggregates(workers),
-    )
-    return Inspection(snapshot=snapshot, details=details, claude_session_id=session_id)
