@@ -577,8 +577,9 @@ def _inspect(label: str, path: str, report: Report) -> None:
     report.lines.append(f"           statusLine: {status_text}")
     if urls:
         config = endpoint.load()
-        live = config is not None and endpoint.listening(config)
-        if live and config is not None and not endpoint.listener_is_ours(config):
+        owner = endpoint.listener_uid(config) if config is not None else None
+        live = owner is not None
+        if live and config is not None and owner != os.getuid():
             report.problems.append(
                 f"another user's process listens on 127.0.0.1:{config.port}, the endpoint Claude Code posts "
                 "tool events to: stop it, or reinstall (a new endpoint) with `ecc-hooks install`"

@@ -7,21 +7,17 @@ hook command would (``capture.hook.handle``: normalized, redacted, one journal l
 ``endpoint.json`` (0600, written by ``install``) holds the port and a bearer token. The watcher serves
 ``POST /ecc-hooks/v1/event`` on 127.0.0.1 only and refuses a request without the token (a web page in the
 user's browser can reach loopback but cannot know it), with another ``Host`` (DNS rebinding) or from a socket
-another user owns (``/proc/net/tcp``). The hook commands that remain (SessionStart, prompts, stops: once per
+another user owns (``core.sockdiag``). The hook commands that remain (SessionStart, prompts, stops: once per
 turn, not per tool call) start the watcher when none runs and wait until it listens, so an endpoint is up
 before the tools run; what is posted while it is down is backfilled from the transcript by the watcher.
 
-Standard library only: the hot path reads it (``wait_listening``).
+Standard library only, and light at import: the hook (``wait_listening``) and the status line client
+(``parse``, before it would import ``os``) read it, so everything heavier is imported where it is used.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import time
-
-from ecc_hooks.core import jsonlite, paths, sockdiag
-from ecc_hooks.core.fsio import atomic_write, read_file
+from ecc_hooks.core import jsonlite, sockdiag
 
 PATH = "/ecc-hooks/v1/event"
 STATUSLINE_PATH = "/ecc-hooks/v1/statusline"  # statusline.client asks the watcher to render a row
@@ -53,20 +49,38 @@ class Endpoint(tuple[int, str]):
         return f"http://127.0.0.1:{self.port}{PATH}"
 
 
-def load() -> Endpoint | None:
-    """The configured endpoint, or None (command transport, or a file that is not ours to trust)."""
+_TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def parse(data: bytes) -> Endpoint | None:
+    """``endpoint.json``'s bytes as an Endpoint, or None: a port, and a token of at least 32 URL-safe characters
+    (what ``ensure`` writes; nothing that could break out of an HTTP header)."""
     try:
-        doc = jsonlite.loads(read_file(paths.endpoint_path(), 4096))
-    except (OSError, ValueError):
+        doc = jsonlite.loads(data)
+    except (ValueError, RecursionError):
         return None
     port, token = (doc.get("port"), doc.get("token")) if isinstance(doc, dict) else (None, None)
     if type(port) is not int or not 0 < port < 65536 or not isinstance(token, str) or len(token) < 32:
         return None
+    if not set(token.encode("utf-8", "replace")) <= _TOKEN_CHARS:
+        return None
     return Endpoint(port, token)
+
+
+def load() -> Endpoint | None:
+    """The configured endpoint, or None (command transport, or a file that is not ours to trust)."""
+    from ecc_hooks.core import paths
+    from ecc_hooks.core.fsio import read_file
+
+    try:
+        return parse(read_file(paths.endpoint_path(), 4096))
+    except OSError:
+        return None
 
 
 def _free_port() -> int:
     import secrets
+    import socket
 
     for _ in range(200):
         port = PORT_RANGE[0] + secrets.randbelow(PORT_RANGE[1] - PORT_RANGE[0])
@@ -86,24 +100,27 @@ def ensure() -> Endpoint:
         return current
     import secrets
 
+    from ecc_hooks.core import paths
+    from ecc_hooks.core.fsio import atomic_write
+
     endpoint = Endpoint(_free_port(), secrets.token_urlsafe(32))
     atomic_write(paths.endpoint_path(), jsonlite.dumps({"port": endpoint.port, "token": endpoint.token}).encode())
     return endpoint
 
 
-def listening(endpoint: Endpoint, timeout: float = 0.2) -> bool:
-    """Whether something accepts connections on the endpoint's port."""
-    try:
-        with socket.create_connection(("127.0.0.1", endpoint.port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+def listener_uid(endpoint: Endpoint) -> int | None:
+    """Who listens on the endpoint's port: the owning uid, or None when nothing does (no connection is made:
+    one ``sock_diag`` query, so probing never wakes the server)."""
+    return sockdiag.listener_uid(endpoint.port)
 
 
 def wait_listening(endpoint: Endpoint, deadline: float) -> bool:
-    """Poll until the endpoint accepts connections or ``deadline`` (monotonic) passes."""
+    """Poll until a socket of this user listens on the endpoint, or ``deadline`` (monotonic) passes."""
+    import os
+    import time
+
     while True:
-        if listening(endpoint):
+        if listener_uid(endpoint) == os.getuid():
             return True
         if time.monotonic() >= deadline:
             return False
@@ -113,8 +130,3 @@ def wait_listening(endpoint: Endpoint, deadline: float) -> bool:
 def peer_uid(client: tuple[str, int], server_port: int) -> int | None:
     """The uid owning the connecting socket (127.0.0.1:client port -> our port)."""
     return sockdiag.connection_uid(client[1], server_port)
-
-
-def listener_is_ours(endpoint: Endpoint) -> bool:
-    """Whether the socket listening on the endpoint's port is the user's (not another user's squatting it)."""
-    return sockdiag.listener_uid(endpoint.port) == os.getuid()

@@ -55,26 +55,17 @@ def _home() -> bytes | None:
     return base if base.startswith(b"/") and b"/../" not in base else None
 
 
-def _endpoint(home: bytes) -> tuple[int, bytes] | None:
-    """(port, token) from ``endpoint.json`` when it is a regular file of the user's, private; else None."""
+def _endpoint_file(home: bytes) -> bytes | None:
+    """``endpoint.json``'s bytes when it is a regular file of the user's and private, else None (the full
+    opener, ``fsio.open_file``, would import ``os``)."""
     fd = posix.open(home + b"/endpoint.json", posix.O_RDONLY | posix.O_NOFOLLOW | posix.O_NONBLOCK)
     try:
         st = posix.fstat(fd)
         if (st.st_mode & 0o170000) != 0o100000 or st.st_uid != posix.getuid() or st.st_mode & 0o077:
             return None
-        text = posix.read(fd, 4096)
+        return posix.read(fd, 4096)
     finally:
         posix.close(fd)
-    at = text.find(b'"port":')
-    end = text.find(b",", at)
-    tok = text.find(b'"token":"')
-    if at < 0 or end < 0 or tok < 0:
-        return None
-    port = int(text[at + 7 : end])
-    token = text[tok + 9 : text.find(b'"', tok + 9)]
-    if not 0 < port < 65536 or len(token) < 32 or not token.replace(b"-", b"").replace(b"_", b"").isalnum():
-        return None
-    return port, token
 
 
 def ask_watcher(data: bytes) -> bytes | None:
@@ -82,17 +73,18 @@ def ask_watcher(data: bytes) -> bytes | None:
     home = _home()
     if home is None:
         return None
-    endpoint = _endpoint(home)
-    if endpoint is None:
+    data_file = _endpoint_file(home)
+    if data_file is None:
         return None
     import _socket
 
-    from ecc_hooks.core import sockdiag  # only with an endpoint: a command transport loads nothing more
+    from ecc_hooks.core import endpoint as ep  # only with an endpoint: a command transport loads nothing more
 
-    if sockdiag.listener_uid(endpoint[0]) != posix.getuid():
+    endpoint = ep.parse(data_file)
+    if endpoint is None or ep.listener_uid(endpoint) != posix.getuid():
         return None
 
-    port, token = endpoint
+    port, token = endpoint.port, endpoint.token.encode("ascii")
     body = b"".join(k + b"=" + v + b"\0" for k, v in posix.environ.items() if b"\0" not in k + v) + b"\0" + data
     head = (
         b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n"
