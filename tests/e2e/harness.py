@@ -174,22 +174,18 @@ def _git(work: Path, *args: str, dated: str | None = None) -> None:
     subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True, timeout=30)
 
 
-def install_ecc_hooks(settings: Path, env: dict[str, str], transport: str = "command") -> None:
-    """Write our hooks into ``settings`` with our own installer, exactly as a user would. Command transport
-    by default: these runs have no watcher (``ECC_HOOKS_NO_WATCHER=1``), and the http transport posts the
-    tool events to the watcher (tests/e2e/test_http_transport.py and the watcher's live chain use it)."""
+def install_ecc_hooks(
+    settings: Path, env: dict[str, str], transport: str | None = "command", statusline: bool = False
+) -> None:
+    """Write our hooks (and with ``statusline`` the status line) into ``settings`` with our own installer,
+    exactly as a user would. Command transport by default: these runs have no watcher
+    (``ECC_HOOKS_NO_WATCHER=1``), and the http transport posts the tool events to the watcher
+    (tests/e2e/test_http_transport.py uses it; ``transport=None`` is the installer's own default)."""
+    args = ["--settings-file", str(settings)]
+    args += [] if statusline else ["--no-statusline"]
+    args += ["--transport", transport] if transport else []
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ecc_hooks",
-            "install",
-            "--settings-file",
-            str(settings),
-            "--no-statusline",
-            "--transport",
-            transport,
-        ],
+        [sys.executable, "-m", "ecc_hooks", "install", *args],
         env=env,
         cwd=str(REPO),
         capture_output=True,

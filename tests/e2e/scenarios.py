@@ -10,6 +10,19 @@ from tests.e2e.api_server import Scenario, SeenRequest, Step, Usage, say, tool
 FOUR_TOOLS_REPLY = "All four tools ran."
 
 
+# The client's default aliases and named models: a Sonnet 4.x, an Opus >= 4.5, Haiku 4.5, a 1M-context id.
+CLIENT_MODELS = (
+    "opus",
+    "sonnet",
+    "haiku",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-5[1m]",
+    "claude-opus-4-6[1m]",
+)
+
+
 def four_tools(work: Path) -> list[Step]:
     """Bash makes hello.txt, Write and Edit make notes.md ("final two"), Read reads hello.txt, then a reply.
 

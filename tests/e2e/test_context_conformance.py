@@ -10,8 +10,6 @@ a large prompt runs first: its usage must not count toward the main context.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,35 +19,20 @@ import pytest
 from ecc_hooks.sources.usage import UsageTracker
 from tests.e2e.api_server import Scenario, ScriptedAPI, Usage, say, tool
 from tests.e2e.conftest import Screen
-from tests.e2e.harness import REPO, Workspace
+from tests.e2e.harness import Workspace, install_ecc_hooks
+from tests.e2e.scenarios import CLIENT_MODELS
 
 pytestmark = pytest.mark.e2e
 
-MODELS = (
-    "opus",
-    "sonnet",
-    "haiku",
-    "claude-sonnet-4-6",
-    "claude-opus-4-6",
-    "claude-haiku-4-5",
-    "claude-sonnet-4-5[1m]",
-    "claude-opus-4-6[1m]",
-)
+MODELS = CLIENT_MODELS
 SUBAGENT = "ECC-CTX-SUBAGENT"
 REPLY = "CTX-E2E-DONE"
 
 
 def install_statusline(ws: Workspace) -> str:
     """Run our installer over the workspace settings WITH the status line; return its command."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings), "--transport", "command"],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)},
-        cwd=str(REPO),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)}
+    install_ecc_hooks(ws.settings, env, statusline=True)
     command = ws.settings_data()["statusLine"]["command"]
     assert "ecc_hooks.statusline.client" in command
     return command

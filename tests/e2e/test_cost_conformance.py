@@ -44,6 +44,7 @@ from tests.e2e.harness import (
     make_workspace,
     read_cost_state,
 )
+from tests.e2e.scenarios import CLIENT_MODELS
 from tests.e2e.stream_client import StreamClient
 
 pytestmark = pytest.mark.e2e
@@ -384,17 +385,7 @@ def test_tracker_total_over_the_probe_transcripts(probe_run: ProbeRun) -> None:
 # ----------------------------------------------------------------------------------------- sessions
 
 Run = Callable[..., RunResult]
-# The client's default aliases and named models: a Sonnet 4.x, an Opus >= 4.5, Haiku 4.5, a 1M-context id.
-SESSION_MODELS = (
-    "opus",
-    "sonnet",
-    "haiku",
-    "claude-sonnet-4-6",
-    "claude-opus-4-6",
-    "claude-haiku-4-5",
-    "claude-sonnet-4-5[1m]",
-    "claude-opus-4-6[1m]",
-)
+SESSION_MODELS = CLIENT_MODELS
 SUBAGENT = "ECC-COST-SUBAGENT"
 
 

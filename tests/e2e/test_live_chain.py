@@ -31,7 +31,7 @@ import pytest
 
 from ecc_hooks.cli.install import MARKER
 from tests.e2e.api_server import Scenario, ScriptedAPI, Step, ToolCall, Usage, say, tool
-from tests.e2e.harness import REPO, RunResult, Workspace
+from tests.e2e.harness import REPO, RunResult, Workspace, install_ecc_hooks
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
 from tests.helpers import undeclared_keys, wait_until
 
@@ -137,15 +137,7 @@ def watchers() -> Iterator[WatcherControl]:
 def install_with_statusline(ws: Workspace) -> dict[str, Any]:
     """Run our installer again on the workspace's settings, this time with the statusLine."""
     env = {**os.environ, "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(ws.settings)],
-        env=env,
-        cwd=str(REPO),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    install_ecc_hooks(ws.settings, env, transport=None, statusline=True)
     data = ws.settings_data()
     ours = [h["command"] for group in data["hooks"]["SessionStart"] for h in group["hooks"] if MARKER in h["command"]]
     assert len(ours) == 1 and " -S -c " in ours[0], ours  # the installed command form
