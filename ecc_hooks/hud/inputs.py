@@ -106,6 +106,23 @@ class Checkpoint:
     state: SessionState
     usage: Optional[dict[str, Any]]  # UsageTracker.to_state(), None before the transcript was known
 
+    def dumps(self, session_id: str) -> bytes:
+        """The document ``load_checkpoint`` reads: cursor, folded state and tracker state together."""
+        return orjson.dumps(
+            {
+                "schema": STATE_SCHEMA,
+                "sessionId": session_id,
+                "journal": {
+                    "dev": self.cursor.dev,
+                    "ino": self.cursor.ino,
+                    "offset": self.cursor.offset,
+                    "guard": self.guard.hex(),
+                },
+                "state": self.state,  # orjson writes dataclasses natively (as to_dict would, much faster)
+                "usage": self.usage,
+            }
+        )
+
 
 def load_checkpoint(session_id: str) -> Checkpoint:
     """The session's checkpoint; FileNotFoundError when there is none, ValueError (or another error) when it

@@ -46,7 +46,7 @@ from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json
 from ecc_hooks.hud import aggregate
-from ecc_hooks.hud.state import STATE_SCHEMA, SessionState
+from ecc_hooks.hud.state import SessionState
 from ecc_hooks.models.hud import SnapshotOrigin
 
 STEP_MS = 10  # notify step: an event is seen within two steps (~20 ms); idle, one wake-up per step (<1% of a core)
@@ -110,21 +110,11 @@ class SessionWatch:
 
     # -- persistence -------------------------------------------------------------------------
     def dumps(self) -> bytes:
-        """The state document: cursor, folded state and tracker state together."""
-        return orjson.dumps(
-            {
-                "schema": STATE_SCHEMA,
-                "sessionId": self.session_id,
-                "journal": {
-                    "dev": self.cursor.dev,
-                    "ino": self.cursor.ino,
-                    "offset": self.cursor.offset,
-                    "guard": self.guard.hex(),
-                },
-                "state": self.state,  # orjson writes dataclasses natively (as to_dict would, much faster)
-                "usage": self.tracker.to_state() if self.tracker is not None else None,
-            }
-        )
+        """The state document (``inputs.Checkpoint``): cursor, folded state and tracker state together."""
+        from ecc_hooks.hud import inputs as collect
+
+        usage = self.tracker.to_state() if self.tracker is not None else None
+        return collect.Checkpoint(self.cursor, self.guard, self.state, usage).dumps(self.session_id)
 
     @classmethod
     def load(cls, session_id: str) -> SessionWatch:

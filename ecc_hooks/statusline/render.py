@@ -268,6 +268,13 @@ def render_stdin(
     secret (the snapshot was redacted by the watcher that wrote it). ``after``: the two file writes are
     appended there instead of done (the watcher answers the status line first, then writes)."""
     stdin = redact_strings(stdin)  # type: ignore[assignment]
+
+    def write(step: Callable[[], None]) -> None:
+        if after is None:
+            step()
+        else:
+            after.append(step)
+
     snapshot: dict[str, Any] = {}
     age = None
     if session:
@@ -278,7 +285,7 @@ def render_stdin(
             except (OSError, ValueError, TypeError) as exc:
                 _log("statusline-sensor", repr(exc))
 
-        sensor() if after is None else after.append(sensor)
+        write(sensor)
         snapshot, age = load_snapshot(session, now)
     config, config_error = load_config()
     lines = render_lines(
@@ -301,7 +308,7 @@ def render_stdin(
             except OSError:
                 pass
 
-        keep() if after is None else after.append(keep)
+        write(keep)
     return output
 
 
