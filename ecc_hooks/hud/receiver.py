@@ -94,18 +94,12 @@ class _Handler(BaseHTTPRequestHandler):
         and Claude Code's stdin. A failure answers 500: the client then renders in its own process."""
         from ecc_hooks.core.paths import sanitize_session_id
         from ecc_hooks.statusline import render
+        from ecc_hooks.statusline.client import decode_request
 
-        if body.startswith(b"\0"):
-            block, stdin_data = b"", body[1:]
-        else:
-            block, sep, stdin_data = body.partition(b"\0\0")
-            if not sep:
-                return self._refuse(400, "no environment block")
-        env: dict[str, str] = {}
-        for item in block.split(b"\0"):
-            key, sep, value = item.partition(b"=")
-            if sep:
-                env[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        request = decode_request(body)
+        if request is None:
+            return self._refuse(400, "no environment block")
+        env, stdin_data = request
         after: list[Callable[[], None]] = []
         try:
             stdin, refusal = render.parse_stdin(stdin_data, None)

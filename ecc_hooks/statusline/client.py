@@ -68,6 +68,26 @@ def _endpoint_file(home: bytes) -> bytes | None:
         posix.close(fd)
 
 
+def encode_request(environ: "dict[bytes, bytes]", data: bytes) -> bytes:
+    """The request body: the environment as ``K=V\\0`` items, one more ``\\0``, then Claude Code's stdin."""
+    return b"".join(k + b"=" + v + b"\0" for k, v in environ.items()) + b"\0" + data
+
+
+def decode_request(body: bytes) -> "tuple[dict[str, str], bytes] | None":
+    """``encode_request``'s inverse (the watcher's side): (environment, stdin), or None for a malformed body."""
+    if body.startswith(b"\0"):
+        return {}, body[1:]
+    block, sep, data = body.partition(b"\0\0")
+    if not sep:
+        return None
+    env: dict[str, str] = {}
+    for item in block.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep:
+            env[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+    return env, data
+
+
 def ask_watcher(data: bytes) -> bytes | None:
     """The watcher's rendering of ``data`` (the row's bytes), or None when it cannot answer."""
     home = _home()
@@ -85,7 +105,7 @@ def ask_watcher(data: bytes) -> bytes | None:
         return None
 
     port, token = endpoint.port, endpoint.token.encode("ascii")
-    body = b"".join(k + b"=" + v + b"\0" for k, v in posix.environ.items() if b"\0" not in k + v) + b"\0" + data
+    body = encode_request(posix.environ, data)
     head = (
         b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n"
         b"Connection: close\r\n\r\n" % (PATH, port, token, len(body))
