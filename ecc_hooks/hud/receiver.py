@@ -41,6 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the client may reuse one connection for many events
     timeout = READ_TIMEOUT
     disable_nagle_algorithm = True  # small answers go out at once, not after the peer's delayed ACK
+    peer_is_user: Optional[bool] = None  # the connecting socket's owner is this user (asked once per connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # nothing to stderr: the daemon's stdio is /dev/null anyway
@@ -69,7 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
         auth = (self.headers.get("Authorization") or "").encode("utf-8", "replace")
         if not hmac.compare_digest(auth, server.expected_auth):
             return self._refuse(401, "missing or wrong token")
-        if ep.peer_uid(self.client_address, server.config.port) != os.getuid():
+        if self.peer_is_user is None:  # once per connection: Claude Code keeps one open for many events
+            self.peer_is_user = ep.peer_uid(self.client_address, server.config.port) == os.getuid()
+        if not self.peer_is_user:
             return self._refuse(403, "a socket of another user")
         try:
             length = int(self.headers.get("Content-Length") or "")
