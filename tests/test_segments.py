@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecc_hooks.statusline.segments import DEFAULT_ORDER, REGISTRY, load, render_piece, render_segment
 from ecc_hooks.statusline.segments._util import clean
@@ -212,3 +216,21 @@ def test_config_validation_reports_without_failing() -> None:
     assert config["lines"] == [["model"]]
     config, error = validate({"theme": "minimal", "lines": [["model"], ["context", "cost"]]}, REGISTRY, DEFAULT_ORDER)
     assert error is None and config == {"theme": "minimal", "lines": [["model"], ["context", "cost"]]}
+
+
+WIDE_RANGES = (  # the cells the renderer counts two for (wide East Asian characters, emoji)
+    (0x1100, 0x115F), (0x2E80, 0xA4CF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF), (0xFE30, 0xFE4F),
+    (0xFF00, 0xFF60), (0xFFE0, 0xFFE6), (0x1F300, 0x1F64F), (0x1F680, 0x1F6C5), (0x1F900, 0x1F9FF), (0x1FA70, 0x1FAFF),
+    (0x20000, 0x3FFFD),
+)  # fmt: skip
+
+
+@given(st.text(max_size=60))
+def test_cells_counts_each_wide_character_twice(text: str) -> None:
+    assert cells(text) == sum(2 if any(lo <= ord(c) <= hi for lo, hi in WIDE_RANGES) else 1 for c in text)
+
+
+def test_cells_agrees_with_unicode_on_common_wide_and_narrow_text() -> None:
+    for text in ("ctx ███░░ 26%", "日本語のテキスト", "한국어", "✗ ▶ ⚠ │", "🚀 done", "🫠"):
+        wide = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+        assert cells(text) == wide, text

@@ -37,30 +37,28 @@ THEMES: dict[str, dict[str, Any]] = {
 }
 
 
+def _wide(o: int) -> bool:
+    return (
+        0x1100 <= o <= 0x115F
+        or 0x2E80 <= o <= 0xA4CF
+        or 0xAC00 <= o <= 0xD7A3
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFE30 <= o <= 0xFE4F
+        or 0xFF00 <= o <= 0xFF60
+        or 0xFFE0 <= o <= 0xFFE6
+        or 0x1F300 <= o <= 0x1F64F
+        or 0x1F680 <= o <= 0x1F6C5
+        or 0x1F900 <= o <= 0x1F9FF
+        or 0x1FA70 <= o <= 0x1FAFF
+        or 0x20000 <= o <= 0x3FFFD
+    )
+
+
 def cells(text: str) -> int:
     """Terminal cells ``text`` takes (wide East Asian characters and emoji count two)."""
     if text.isascii():
         return len(text)
-    n = 0
-    for ch in text:
-        o = ord(ch)
-        n += (
-            2
-            if (
-                0x1100 <= o <= 0x115F
-                or 0x2E80 <= o <= 0xA4CF
-                or 0xAC00 <= o <= 0xD7A3
-                or 0xF900 <= o <= 0xFAFF
-                or 0xFE30 <= o <= 0xFE4F
-                or 0xFF00 <= o <= 0xFF60
-                or 0xFFE0 <= o <= 0xFFE6
-                or 0x1F300 <= o <= 0x1F64F
-                or 0x1F900 <= o <= 0x1F9FF
-                or 0x20000 <= o <= 0x3FFFD
-            )
-            else 1
-        )
-    return n
+    return len(text) + sum(1 for ch in text if ch >= "\u1100" and _wide(ord(ch)))
 
 
 def cut(text: str, width: int) -> str:
@@ -84,13 +82,15 @@ def _sgr(codes: str) -> str:
 def fit(pieces: Sequence[tuple[str, str, int]], width: int, sep_cells: int) -> list[tuple[str, str]]:
     """Keep pieces ``(text, level, priority)`` in order, dropping the lowest priority first until they fit."""
     kept = list(pieces)
+    widths = [cells(t) for t, _, _ in kept]
 
     def total() -> int:
-        return sum(cells(t) for t, _, _ in kept) + sep_cells * max(len(kept) - 1, 0)
+        return sum(widths) + sep_cells * max(len(kept) - 1, 0)
 
     while len(kept) > 1 and total() > width:
         lowest = min(range(len(kept)), key=lambda i: (kept[i][2], -i))  # lowest priority, rightmost first
         del kept[lowest]
+        del widths[lowest]
     if kept and total() > width:
         text, level, prio = kept[0]
         kept[0] = (cut(text, width), level, prio)
