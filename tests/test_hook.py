@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ecc_hooks.capture import hook
+from ecc_hooks.capture import client, hook
 from ecc_hooks.core import errorlog, fsio, paths
 from ecc_hooks.core.redact import redact_tree
 from ecc_hooks.models.event import Event
@@ -197,7 +197,7 @@ def test_oversized_payload_in_process(ecc_home: Path) -> None:
     cap = 4096
     fd = _feed(data)
     try:
-        head, problem = fsio.read_stdin(fd, cap, hook.STDIN_TIMEOUT)
+        head, problem = fsio.read_stdin(fd, cap, client.STDIN_TIMEOUT)
     finally:
         os.close(fd)
     assert problem == "oversized"
@@ -205,11 +205,11 @@ def test_oversized_payload_in_process(ecc_home: Path) -> None:
 
     fd = _feed(data)
     try:
-        head, tail, problem = fsio.read_payload(fd, cap, hook.STDIN_TIMEOUT, hook.TAIL_SIZE)
+        head, tail, problem = fsio.read_payload(fd, cap, client.STDIN_TIMEOUT, client.TAIL_SIZE)
     finally:
         os.close(fd)
     assert (head, problem) == (data[:cap], "oversized")
-    assert data.endswith(tail) and 0 < len(tail) <= hook.TAIL_SIZE
+    assert data.endswith(tail) and 0 < len(tail) <= client.TAIL_SIZE
     hook.handle(head, problem, time.time(), tail)
 
     [record] = journal_lines(ecc_home, payload["session_id"])
@@ -225,8 +225,8 @@ def test_oversized_payload_in_process(ecc_home: Path) -> None:
 
 
 def test_payload_over_the_real_cap_through_the_real_hook(ecc_home: Path) -> None:
-    payload, data = _oversized_payload(hook.STDIN_CAP + (1 << 20))
-    assert len(data) > hook.STDIN_CAP
+    payload, data = _oversized_payload(client.STDIN_CAP + (1 << 20))
+    assert len(data) > client.STDIN_CAP
     result = run_hook(data, timeout=120)
     assert_silent(result)
     [record] = journal_lines(ecc_home, payload["session_id"])
@@ -237,7 +237,7 @@ def test_payload_over_the_real_cap_through_the_real_hook(ecc_home: Path) -> None
     assert record["outcome"] == "success"
     [entry] = error_entries(ecc_home)
     assert entry["kind"] == "oversized"
-    assert entry["bytes"] == hook.STDIN_CAP
+    assert entry["bytes"] == client.STDIN_CAP
 
 
 def test_payload_without_eof_is_recorded_after_the_timeout(ecc_home: Path) -> None:
@@ -246,7 +246,7 @@ def test_payload_without_eof_is_recorded_after_the_timeout(ecc_home: Path) -> No
     read_fd, write_fd = os.pipe()
     try:
         os.write(write_fd, json.dumps(payload).encode())
-        data, problem = fsio.read_stdin(read_fd, hook.STDIN_CAP, 0.2)
+        data, problem = fsio.read_stdin(read_fd, client.STDIN_CAP, 0.2)
     finally:
         os.close(read_fd)
         os.close(write_fd)

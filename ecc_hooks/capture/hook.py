@@ -1,10 +1,9 @@
-"""The hook entry point Claude Code runs on every event (installed as ``python -S -c`` calling ``main``, see
-``install.python_argv``; ``python -m ecc_hooks.hook`` and ``ecc-hooks hook`` run the same).
+"""Recording one hook event: the payload (read by ``capture.client``, the command Claude Code runs, or posted
+to the watcher) is normalized into one ``ecc.event.v1`` line and appended to the session's journal.
 
-It reads the payload from stdin (size-capped, time-bounded), normalizes it into one
-``ecc.event.v1`` line and appends that line to the session's journal. It never prints,
-never exits non-zero and never raises: whatever goes wrong becomes one line in the
-size-bounded ``errors.log``. Hot path: standard library only (see tests/test_import_budget.py).
+The watcher calls ``handle`` for the events its socket and its HTTP endpoint receive; ``capture.client`` calls
+``record`` when no watcher answers. Neither prints, exits non-zero or raises: whatever goes wrong becomes one
+line in the size-bounded ``errors.log``. Standard library only (see tests/test_import_budget.py).
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ import sys
 import time
 
 from ecc_hooks.capture import headref
+from ecc_hooks.capture.client import STDIN_TIMEOUT
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
-from ecc_hooks.core.fsio import append_line, open_file, read_payload
+from ecc_hooks.core.fsio import append_line, open_file
 
-STDIN_CAP = 64 << 20  # bytes kept from stdin; the rest is drained and dropped
-STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
 # The longest one call can take: the stdin bound plus the work after it (file appends, reading HEAD from
 # regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
 # so Claude Code never kills a hook that is still within its own bounds.
@@ -31,7 +29,6 @@ NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": SessionStart does not start the 
 # Command hooks that fire once per turn (not per tool call): each makes sure a watcher runs, so one killed
 # mid-session is back before the next turn's tools post their events to it.
 TURN_EVENTS = frozenset({"UserPromptSubmit", "Stop", "SubagentStart", "SubagentStop", "Notification"})
-TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
 
 
@@ -129,12 +126,15 @@ def write_record(record: dict[str, object]) -> None:
         log_error("short-write", journal)
 
 
-def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> None:
+def handle(
+    data: bytes, problem: str | None, now: float, tail: bytes = b"", raw: bool | None = None, start: bool = True
+) -> None:
     """Turn raw stdin bytes into a journal line, or an errors.log entry when they cannot be one.
 
     ``problem`` comes from ``read_payload``: an oversized or timed-out payload (and a valid one
     nested deeper than the parser goes) is salvaged: its leading fields still make the event,
-    marked ``truncatedPayload``.
+    marked ``truncatedPayload``. ``raw`` keeps the raw payload (default: ``$ECC_HOOKS_RAW``); ``start``
+    makes sure a watcher runs after SessionStart and the per-turn events (not when the watcher itself records).
     """
     payload: object = None
     if problem in (None, "timeout"):
@@ -157,7 +157,7 @@ def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> N
         log_error("not-an-object", type(payload).__name__, data)
         return
     try:
-        record = normalize(payload, now, raw=os.environ.get(RAW_ENV) == "1")
+        record = normalize(payload, now, raw=os.environ.get(RAW_ENV) == "1" if raw is None else raw)
     except PayloadError as exc:
         log_error("missing-field", str(exc), data)
         return
@@ -170,7 +170,7 @@ def handle(data: bytes, problem: str | None, now: float, tail: bytes = b"") -> N
         if head:
             record["gitHead"] = head
     write_record(record)
-    if session_start or record.get("event") in TURN_EVENTS:
+    if start and (session_start or record.get("event") in TURN_EVENTS):
         start_watcher(wait=session_start)
 
 
@@ -235,16 +235,20 @@ def start_watcher(wait: bool = False) -> None:
         log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")
 
 
-def main() -> int:
-    """Hook entry point: always returns 0, prints nothing."""
+def record(data: bytes, tail: bytes, problem: str | None, now: float) -> None:
+    """Record stdin read by ``client.main`` in this process (no watcher answered); never raises."""
     try:
         os.umask(0o077)
-        now = time.time()
-        data, tail, problem = read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
         handle(data, problem, now, tail)
     except BaseException as exc:
         log_error("internal", f"{type(exc).__name__}: {exc}")
-    return 0
+
+
+def main() -> int:
+    """Hook entry point (``ecc-hooks hook``, and commands earlier installs wrote): ``client.main``."""
+    from ecc_hooks.capture import client
+
+    return client.main()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from ecc_hooks.core.fsio import atomic_write
 from ecc_hooks.core.text import clean, clean_block
 
 MARKER = "# ecc-hooks"
-HOOK_MODULE = "ecc_hooks.capture.hook"
+HOOK_MODULE = "ecc_hooks.capture.client"  # hands the event to the watcher, else records it itself
 STATUSLINE_MODULE = "ecc_hooks.statusline.client"  # asks the watcher to render, else renders itself
 HOOK_TIMEOUT = 30  # seconds; twice the hook's own worst case (hook.TIME_BOUND), checked by a test
 GIT_TIMEOUT = 10.0  # seconds for finding the project's git toplevel (a CLI the user waits on, not a HUD)
@@ -180,7 +180,7 @@ def render_json(document: object) -> bytes:
 
 # Module paths earlier versions wrote into settings (before the layered package): the exact commands they
 # wrote with this interpreter and this package are ours too, so install rewrites them and doctor flags them.
-LEGACY_MODULES = ("ecc_hooks.hook", "ecc_hooks.statusline", "ecc_hooks.statusline.render")
+LEGACY_MODULES = ("ecc_hooks.hook", "ecc_hooks.capture.hook", "ecc_hooks.statusline", "ecc_hooks.statusline.render")
 
 
 def current_commands() -> set[str]:
@@ -694,6 +694,33 @@ def check_command(command: str, kind: str) -> str | None:
         return None
 
 
+def socket_summary(problems: list[str]) -> str:
+    """Who answers on the watcher's local socket (the hook and status line commands hand their work to it)."""
+    import socket
+
+    from ecc_hooks.core import relay
+
+    path = os.path.join(paths.home(), relay.SOCKET_NAME.decode())
+    if not os.path.lexists(path):
+        return f"watcher socket: none ({path}); the commands do their work themselves until a watcher starts"
+    conn = socket.socket(socket.AF_UNIX)
+    base, fd = relay.address(os.fsencode(paths.home()))
+    try:
+        conn.settimeout(2.0)
+        conn.connect(base)
+        owner = relay.peer_uid(conn)
+    except OSError as exc:
+        return f"watcher socket: nobody answers ({exc.strerror or exc}): left by a watcher that died; the next one replaces it"
+    finally:
+        conn.close()
+        if fd is not None:
+            os.close(fd)
+    if owner != os.getuid():
+        problems.append(f"{path} is served by another user's process (uid {owner}): remove it")
+        return f"watcher socket: served by uid {owner}, not you: the commands send it nothing"
+    return f"watcher socket: your watcher answers ({path})"
+
+
 def errors_summary() -> str:
     """``errors.log`` of the real ECC_HOOKS_HOME, counted by ``kind``."""
     path = paths.errors_log_path()
@@ -753,6 +780,7 @@ def _doctor(args: argparse.Namespace) -> int:
                 f"the {kind} command `{command}` fails ({problem}); make sure its interpreter "
                 "can import ecc_hooks, or rerun `ecc-hooks install` from the environment that has it"
             )
+    _say(socket_summary(report.problems))
     _say(errors_summary())
     if report.problems:
         raise UserError("problems found:\n  - " + "\n  - ".join(report.problems))

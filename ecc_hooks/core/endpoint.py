@@ -11,8 +11,9 @@ another user owns (``core.sockdiag``). The hook commands that remain (SessionSta
 turn, not per tool call) start the watcher when none runs and wait until it listens, so an endpoint is up
 before the tools run; what is posted while it is down is backfilled from the transcript by the watcher.
 
-Standard library only, and light at import: the hook (``wait_listening``) and the status line client
-(``parse``, before it would import ``os``) read it, so everything heavier is imported where it is used.
+Standard library only, and light at import: the hook reads it (``wait_listening``) when it records an event
+itself, so everything heavier is imported where it is used. (The commands' own traffic to the watcher goes over
+its local socket, ``core.relay``, under either transport.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 from ecc_hooks.core import jsonlite, sockdiag
 
 PATH = "/ecc-hooks/v1/event"
-STATUSLINE_PATH = "/ecc-hooks/v1/statusline"  # statusline.client asks the watcher to render a row
 PORT_RANGE = (20000, 60000)
 LISTEN_WAIT = 5.0  # seconds a hook waits for a watcher it started to listen
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import errno
 import os
-import select
-import time
 
 from ecc_hooks.core import paths
+from ecc_hooks.core.relay import read_payload  # the one stdin reader (lean: the hot path's commands use it)
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -327,48 +326,6 @@ def read_new_block(path: str, cursor: Cursor, max_bytes: int = 1 << 22, guard: b
 
 
 # ---------------------------------------------------------------------------- stdin (hook and status line)
-
-
-def read_payload(fd: int, cap: int, timeout: float, tail_size: int = 0) -> tuple[bytes, bytes, str | None]:
-    """Read stdin until EOF: the first ``cap`` bytes, the last ``tail_size`` bytes past them, and a problem or None.
-
-    The problem is ``"oversized"`` when more than ``cap`` bytes came (the rest is drained, so
-    Claude Code never sees a broken pipe) or ``"timeout"`` when EOF did not come in time.
-    The tail is empty unless the payload was oversized; it holds the fields Claude Code writes
-    after a huge ``tool_response`` (``tool_use_id``, ``duration_ms``).
-    """
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    kept = 0
-    tail = b""
-    problem = None
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), tail, "timeout"
-        try:
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 16)
-        except InterruptedError:
-            continue
-        except OSError:
-            break
-        if not chunk:
-            break
-        if kept < cap:
-            piece = chunk[: cap - kept]
-            chunks.append(piece)
-            kept += len(piece)
-            if len(piece) < len(chunk):
-                problem = "oversized"
-                tail = chunk[len(piece) :][-tail_size:] if tail_size > 0 else b""
-        else:
-            problem = "oversized"
-            if tail_size > 0:
-                tail = (tail + chunk)[-tail_size:]
-    return b"".join(chunks), tail, problem
 
 
 def read_stdin(fd: int, cap: int, timeout: float) -> tuple[bytes, str | None]:

@@ -1,10 +1,10 @@
 """Who owns a loopback TCP socket: one netlink ``sock_diag`` query (Linux), ``/proc/net/tcp`` as the fallback.
 
-The endpoint refuses connections from another user's socket, and the status line client sends nothing to a
-listener that is not the user's. ``/proc/net/tcp`` answers both, but the kernel writes out every TCP socket
-of the machine to do it (1.5 ms with 150 sockets, more on a busy desktop), twice per status line. A
-``SOCK_DIAG_BY_FAMILY`` request names the one socket (its four-tuple) and the kernel answers with its
-``idiag_uid`` in some tens of microseconds.
+The endpoint refuses connections from another user's socket, and a hook that started the watcher waits only
+for a listener that is the user's. ``/proc/net/tcp`` answers both, but the kernel writes out every TCP socket
+of the machine to do it (1.5 ms with 150 sockets, more on a busy desktop). A ``SOCK_DIAG_BY_FAMILY`` request
+names the one socket (its four-tuple) and the kernel answers with its ``idiag_uid`` in some tens of
+microseconds.
 
 Hot path: ``_socket`` only (no ``socket``, which imports ``enum``; no ``struct``, no ``os``).
 """

@@ -1,24 +1,31 @@
-"""The watcher's loopback endpoint for Claude Code's HTTP hooks (``core.endpoint`` says why and how).
+"""What the watcher serves: Claude Code's HTTP hooks on loopback, and its own commands on a local socket.
 
-One thread of the watcher serves ``POST /ecc-hooks/v1/event`` on 127.0.0.1: a request is recorded exactly as
-the hook command records its stdin (``capture.hook.handle``: bounded, normalized, redacted, one journal line)
-before the answer goes back, so when Claude Code moves on, the event is on disk. Refused, with nothing
-written: another path or method, a missing or wrong bearer token, a ``Host`` other than the endpoint's
-(DNS rebinding), a connection from a socket another user owns, a body over the hook's stdin cap.
+- ``HttpReceiver``: ``POST /ecc-hooks/v1/event`` on 127.0.0.1 (``core.endpoint`` says why and how). A request
+  is recorded exactly as the hook command records its stdin (``capture.hook.handle``: bounded, normalized,
+  redacted, one journal line) before the answer goes back, so when Claude Code moves on, the event is on
+  disk. Refused, with nothing written: another path or method, a missing or wrong bearer token, a ``Host``
+  other than the endpoint's (DNS rebinding), a connection from a socket another user owns, a body over the
+  hook's stdin cap.
+- ``LocalReceiver``: ``$ECC_HOOKS_HOME/watcher.sock`` (``core.relay`` says why and how): the hook command's
+  events, recorded the same way before the answer, and the status line command's rows, rendered here.
+  Refused: a peer of another user, a request over the cap or malformed.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
+import socket
+import stat
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from ecc_hooks.capture import hook
+from ecc_hooks.capture import client, hook
 from ecc_hooks.core import endpoint as ep
+from ecc_hooks.core import paths, relay
 from ecc_hooks.core.errorlog import log_error
 
 READ_TIMEOUT = 10.0  # seconds a connection may take to send its request
@@ -63,7 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         server = self.server
-        if self.path not in (ep.PATH, ep.STATUSLINE_PATH):
+        if self.path != ep.PATH:
             return self._refuse(404, "unknown path")
         if self.headers.get("Host", "") not in server.expected_hosts:
             return self._refuse(403, "foreign Host header")
@@ -78,57 +85,98 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or "")
         except ValueError:
             return self._refuse(411, "no Content-Length")
-        if length < 0 or length > hook.STDIN_CAP:
+        if length < 0 or length > client.STDIN_CAP:
             return self._refuse(413, f"{length} bytes")
         now = time.time()
         data = self.rfile.read(length)
         if len(data) != length:
             return self._refuse(400, "body cut short")
-        if self.path == ep.STATUSLINE_PATH:
-            return self._statusline(data, now)
         try:
             hook.handle(data, None, now)
         except Exception as exc:  # never a 5xx that could look like a verdict: logged, answered
             log_error("internal", f"endpoint: {type(exc).__name__}: {exc}")
         self._answer(200)
 
-    def _statusline(self, body: bytes, now: float) -> None:
-        """Render a status line row for ``client``: the body is its environment (``K=V\\0``..., then ``\\0``)
-        and Claude Code's stdin. A failure answers 500: the client then renders in its own process."""
-        from ecc_hooks.core.paths import sanitize_session_id
-        from ecc_hooks.statusline import render
-        from ecc_hooks.statusline.client import decode_request
 
-        request = decode_request(body)
-        if request is None:
-            return self._refuse(400, "no environment block")
-        env, stdin_data = request
-        after: list[Callable[[], None]] = []
+def render_row(env: dict[str, str], data: bytes, now: float) -> tuple[bytes, list[Callable[[], None]]]:
+    """The status line row for Claude Code's stdin ``data`` (as ``statusline.render.main`` prints it), and the
+    writes to do once it is sent (the sensor file and the last line)."""
+    from ecc_hooks.statusline import render
+
+    after: list[Callable[[], None]] = []
+    stdin, refusal = render.parse_stdin(data, None)
+    if stdin is None:
+        output = refusal
+    else:
+        session = paths.sanitize_session_id(stdin.get("session_id"))
+        output = render.render_stdin(stdin, session, env, now, after=after)
+    return (output + "\n").encode("utf-8", "replace"), after
+
+
+def _serve_local(conn: socket.socket) -> None:
+    """One ``core.relay`` request: read to EOF (capped), answer, close."""
+    with conn:
+        conn.settimeout(READ_TIMEOUT)
         try:
-            stdin, refusal = render.parse_stdin(stdin_data, None)
-            if stdin is None:
-                output = refusal
+            if relay.peer_uid(conn) != os.getuid():
+                return log_error("relay-refused", "a peer of another user")
+            chunks: list[bytes] = []
+            size = 0
+            limit = relay.REQUEST_CAP + (1 << 20)  # the stdin cap plus the kind and the fields
+            while True:
+                chunk = conn.recv(1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    return log_error("relay-refused", f"request over {limit} bytes")
+                chunks.append(chunk)
+            now = time.time()
+            request = relay.decode(b"".join(chunks))
+            if request is None:
+                return log_error("relay-refused", "malformed request")
+            kind, fields, data = request
+            if kind == relay.HOOK:
+                _record(conn, fields, data, now)
+            elif kind == relay.STATUSLINE:
+                _statusline(conn, fields, data, now)
             else:
-                session = sanitize_session_id(stdin.get("session_id"))
-                output = render.render_stdin(stdin, session, env, now, after=after)
-        except Exception as exc:
-            log_error("statusline-render", f"endpoint: {type(exc).__name__}: {exc}")
-            return self._answer(500)
-        row = (output + "\n").encode("utf-8", "replace")
-        head = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {len(row)}\r\n\r\n"
-        self.wfile.write(head.encode("ascii") + row)  # one write: headers and row in one segment
-        for write in after:  # the sensor file and the last line: after the row is on its way
-            write()
+                log_error("relay-refused", f"unknown kind {kind[:40]!r}")
+        except OSError as exc:  # the command gave up (its timeout) or went away: it does the work itself
+            log_error("relay-io", f"{type(exc).__name__}: {exc}")
 
 
-class Receiver:
-    """The endpoint's server, run on a daemon thread of the watcher."""
+def _record(conn: socket.socket, fields: dict[str, str], data: bytes, now: float) -> None:
+    try:
+        now = float(fields.get("now", ""))  # when the hook started: the journal's order is Claude Code's
+    except ValueError:
+        pass
+    try:
+        hook.handle(data, None, now, raw=fields.get("raw") == "1", start=False)
+    except Exception as exc:  # logged; recorded as far as it got: answering "failed" could record it twice
+        log_error("internal", f"relay: {type(exc).__name__}: {exc}")
+    conn.sendall(relay.OK)
+
+
+def _statusline(conn: socket.socket, env: dict[str, str], data: bytes, now: float) -> None:
+    try:
+        row, after = render_row(env, data, now)
+    except Exception as exc:  # no answer: the command renders in its own process
+        return log_error("statusline-render", f"relay: {type(exc).__name__}: {exc}")
+    conn.sendall(relay.OK + row)
+    conn.shutdown(socket.SHUT_RDWR)  # the command has its row: it need not wait for the writes below
+    for write in after:  # the sensor file and the last line: after the row is on its way
+        write()
+
+
+class HttpReceiver:
+    """The HTTP endpoint's server, run on a daemon thread of the watcher."""
 
     def __init__(self, config: ep.Endpoint) -> None:
         self.server = _Server(config)
         self.thread = threading.Thread(target=self.server.serve_forever, name="ecc-endpoint", daemon=True)
 
-    def start(self) -> Receiver:
+    def start(self) -> HttpReceiver:
         self.thread.start()
         return self
 
@@ -137,13 +185,84 @@ class Receiver:
         self.server.server_close()
 
 
-def start() -> Optional[Receiver]:
-    """Serve the configured endpoint (None: command transport, or its port is taken; logged)."""
-    config = ep.load()
-    if config is None:
-        return None
+class LocalReceiver:
+    """The local socket, served by a few threads that each block in ``accept`` (no thread started per request:
+    the commands wait for the answer, so its latency is theirs). The watcher holds the single-instance lock,
+    so a socket left at the path is a dead watcher's: it is replaced."""
+
+    WORKERS = 4  # requests served at once (a stalled peer holds one for at most READ_TIMEOUT)
+
+    def __init__(self, base: str) -> None:
+        self.path = os.path.join(base, relay.SOCKET_NAME.decode())
+        try:
+            if stat.S_ISSOCK(os.lstat(self.path).st_mode):
+                os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        address, fd = relay.address(os.fsencode(base))
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            old = os.umask(0o177)  # born 0600 (its folder is 0700 already)
+            try:
+                self.sock.bind(address)
+            finally:
+                os.umask(old)
+            self.sock.listen(64)
+        except BaseException:
+            self.sock.close()
+            raise
+        finally:
+            if fd is not None:
+                os.close(fd)
+        self.inode = os.lstat(self.path).st_ino
+        self.threads = [
+            threading.Thread(target=self._accept, name=f"ecc-relay-{n}", daemon=True) for n in range(self.WORKERS)
+        ]
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed: the watcher stops
+                return
+            try:
+                _serve_local(conn)
+            except Exception as exc:  # a worker never dies of one request
+                log_error("internal", f"relay: {type(exc).__name__}: {exc}")
+
+    def start(self) -> LocalReceiver:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked in accept
+        except OSError:
+            pass
+        self.sock.close()
+        try:
+            if os.lstat(self.path).st_ino == self.inode:  # ours still (not a successor's)
+                os.unlink(self.path)
+        except OSError:
+            pass
+
+
+Receiver = Union[HttpReceiver, LocalReceiver]
+
+
+def start() -> list[Receiver]:
+    """Serve the local socket, and the configured HTTP endpoint (http transport); what cannot start is logged."""
+    started: list[Receiver] = []
+    base = paths.home()
     try:
-        return Receiver(config).start()
+        started.append(LocalReceiver(base).start())
     except OSError as exc:
-        log_error("endpoint-unavailable", f"127.0.0.1:{config.port}: {exc}")
-        return None
+        log_error("relay-unavailable", f"{base}: {exc}")
+    config = ep.load()
+    if config is not None:
+        try:
+            started.append(HttpReceiver(config).start())
+        except OSError as exc:
+            log_error("endpoint-unavailable", f"127.0.0.1:{config.port}: {exc}")
+    return started

@@ -264,7 +264,7 @@ class Watcher:
         self.sessions_dir = paths.sessions_dir()
         self.last_change = time.monotonic()
         self.failing: set[str] = set()  # sessions whose last write failed (logged once)
-        self.receiver: Any = None  # the loopback endpoint of the http transport, once serving
+        self.receivers: list[Any] = []  # the local socket and the http transport's endpoint, once serving
         self.backfilling = False  # the http transport is configured: check for events posted while we were down
 
     # -- per session ----------------------------------------------------------------------------
@@ -487,8 +487,8 @@ class Watcher:
         since_ns = time.time_ns() - 2_000_000_000
         from ecc_hooks.hud import receiver
 
-        self.receiver = receiver.start()  # first: the hooks of running sessions post here
-        self.backfilling = self.receiver is not None or os.path.exists(paths.endpoint_path())
+        self.receivers = receiver.start()  # first: the hooks of running sessions post here
+        self.backfilling = os.path.exists(paths.endpoint_path())  # http transport: an outage may have lost events
         self.startup_pass()
         # Quiet ticks: unsaved state is checkpointed, owed git rebuilds and failed writes retried, idleness noticed.
         timeout_ms = int(max(0.2, min(self.idle_exit, CHECKPOINT_QUIET)) * 1000)
@@ -534,8 +534,8 @@ class Watcher:
         finally:
             if notifier is not None:
                 notifier.close()
-            if self.receiver is not None:
-                self.receiver.stop()
+            for server in self.receivers:
+                server.stop()
             self.flush()
         return 0
 

@@ -1,7 +1,8 @@
-"""The http transport in the real client: every event Claude Code fires ends up in the journal.
+"""Both transports in the real client: every event Claude Code fires ends up in the journal.
 
-Tool events are HTTP hooks to the watcher's loopback endpoint; the per-turn events stay commands and start
-the watcher. Checked against the raw capture of every payload the client sent: when no watcher runs at
+http: tool events are HTTP hooks to the watcher's loopback endpoint; the per-turn events stay commands and
+start the watcher. command: every event is a command hook that hands it to the watcher over its local socket,
+or records it itself when none answers. Checked against the raw capture of every payload the client sent: when no watcher runs at
 SessionStart (the hook starts one and waits until it listens: nothing needs backfilling), and when the
 watcher is killed with -9 in the middle of the session (the tool calls posted meanwhile are recovered from
 the transcript when the next turn's hook starts a new watcher, marked ``backfilled``).
@@ -44,13 +45,16 @@ def alive(pid: int) -> bool:
         return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-@pytest.fixture
-def http_workspace(workspace: Workspace) -> Iterator[Workspace]:
-    """The workspace reinstalled with the http transport (the default for a settings file of one's own)."""
+@pytest.fixture(params=["http", "command"])
+def http_workspace(workspace: Workspace, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """The workspace reinstalled with the http transport (the default for a settings file of one's own), or
+    with the command transport (every event a command hook, handed to the watcher over its local socket)."""
     env = {**os.environ, "HOME": str(workspace.home), "ECC_HOOKS_HOME": str(workspace.ecc_home)}
-    install_ecc_hooks(workspace.settings, env, transport="http")
+    install_ecc_hooks(workspace.settings, env, transport=request.param)
     hooks = workspace.settings_data()["hooks"]
-    assert any(h.get("type") == "http" for g in hooks["PreToolUse"] for h in g["hooks"])
+    http = any(h.get("type") == "http" for g in hooks["PreToolUse"] for h in g["hooks"])
+    assert http == (request.param == "http")
+    workspace.transport = request.param  # type: ignore[attr-defined]
     seen: set[int] = set()
     workspace.seen_watchers = seen  # type: ignore[attr-defined]
     yield workspace
@@ -149,6 +153,10 @@ def test_every_event_recorded_when_the_watcher_is_killed_mid_session(
     )
     http_workspace.seen_watchers.add(pid)  # type: ignore[attr-defined]
     backfilled = every_event_in_the_journal(http_workspace, result)
+    if http_workspace.transport == "command":  # type: ignore[attr-defined]
+        assert backfilled == 0  # each hook found no watcher on the socket and recorded its event itself
+        assert all(n == 1 for n in journaled(http_workspace, result.session_id or "")[0].values())
+        return
     assert backfilled >= 2  # at least the Pre and Post of one call posted to the dead watcher
     records = http_workspace.journal(result.session_id or "")
     recovered = Counter((r["event"], r["toolUseId"]) for r in records if r.get("backfilled"))

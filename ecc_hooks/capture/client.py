@@ -1,0 +1,52 @@
+"""The hook command Claude Code runs on every command-hook event (installed as ``python -S -c`` calling ``main``,
+see ``install.python_argv``).
+
+It reads the payload (capped, bounded in time) and hands it to the resident watcher over its local socket
+(``core.relay``), which records it exactly as ``capture.hook`` does (bounded, normalized, redacted, one journal
+line) before it answers; so when this process exits, the event is on disk. When no watcher answers, or the
+payload is oversized, cut short or too large to relay, ``capture.hook`` records it here: no event is lost,
+and the SessionStart and per-turn hooks start the watcher for the next ones. It never prints, never exits
+non-zero and never raises. Imports: ``posix``, ``core.relay`` (and ``_socket``, ``select``); ``capture.hook``
+only when it records itself.
+"""
+
+import posix
+
+STDIN_CAP = 64 << 20  # bytes kept from stdin; the rest is drained and dropped
+STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
+TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
+ACK_TIMEOUT = 5.0  # seconds the watcher has to record the event before this process records it itself
+RAW_ENV = b"ECC_HOOKS_RAW"
+
+
+def main() -> int:
+    """Hook entry point: always returns 0, prints nothing."""
+    try:
+        from time import time
+
+        from ecc_hooks.core import relay
+
+        now = time()
+        data, tail, problem = relay.read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
+        if problem is None:
+            fields = {b"now": repr(now).encode(), b"raw": posix.environ.get(RAW_ENV, b"")}
+            if relay.ask(relay.HOOK, fields, data, ACK_TIMEOUT) is not None:
+                return 0
+        from ecc_hooks.capture import hook
+
+        hook.record(data, tail, problem, now)
+    except BaseException as exc:
+        try:
+            from ecc_hooks.core.errorlog import log_error
+
+            log_error("internal", f"{type(exc).__name__}: {exc}")
+        except BaseException:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    main()
+    sys.exit(0)
