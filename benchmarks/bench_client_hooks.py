@@ -6,7 +6,8 @@ The pinned real client (``claude -p``, offline against the e2e scripted Messages
 of ``--calls`` quick Bash calls (``true``) under four settings files, alternated run by run:
 
 - none: no hooks at all;
-- ecc-hooks command: the same with ``--transport command`` (a hook process for every event);
+- ecc-hooks command: the same with ``--transport command`` (a hook process for every event, which hands it
+  to the running watcher over its local socket);
 - ecc-hooks: exactly what ``ecc-hooks install`` writes by default (the http transport: tool events posted
   to the watcher, which the SessionStart hook starts when none runs, as in real use);
 - true: a command hook running ``true`` on every event ecc-hooks registers (the client's own cost of

@@ -1,10 +1,13 @@
 """How fast is our status line, against a bare interpreter, against itself on a huge session, and against
 the status lines people use today (a script, not a test).
 
-    /work/venv/bin/python benchmarks/bench_statusline.py [--prefix DIR] [--pairs 40] [--rounds 15,9,5]
+    .venv/bin/python benchmarks/bench_statusline.py [--prefix DIR] [--pairs 40] [--rounds 15,9,5] [--sizes 1,20,200]
 
-1. Paired runs: ``python -c pass`` vs the status line command the installer writes
-   (``install.python_argv``: ``python -S -c ...``, no site, no runpy), same interpreter, bytecode cached. Target: median per-pair ratio <= 2.0.
+1. Rotated rounds: ``python -c pass``, ``python -S -c pass`` and the status line command the installer writes
+   (``install.python_argv``: ``python -S -c ...``, no site, no runpy) with a watcher running (it renders; the
+   command hands it stdin over its local socket) and without one (the command renders itself); same
+   interpreter, normal bytecode caches, no ``PYTHON*`` variable (``honest.py``). Target (issue 14): median
+   per-round ratio to ``python -S -c pass`` at most 1.3x, at 1 MB and at 200 MB.
 2. Paired runs of ours on a session whose transcript is 200 MB vs one of 1 MB (same stdin otherwise).
    Target <= 1.15: the status line must not read the transcript.
 3. Ours against ``ccstatusline``, ``ccusage statusline`` (its native binary), ``ccline`` (CCometixLine,
