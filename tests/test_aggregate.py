@@ -649,3 +649,70 @@ def test_upstream_example_validates_against_our_schema() -> None:
     assert example["schema_version"] == "ecc.hud-status.v1"
     jsonschema.validate(example, SCHEMA)
     HudStatus.model_validate(example)
+
+
+# ---------------------------------------------------------------------------- waiting for a person
+
+
+def _waiting(j: Journal, **inputs: Any) -> tuple[HudStatus, str | None]:
+    payload = payload_of(j.records, **inputs)
+    return payload, payload.context.waitingFor
+
+
+def test_a_permission_prompt_is_a_wait_named_with_its_tool_and_since_when() -> None:
+    j = Journal()
+    j.add("SessionStart", source="startup")
+    j.add("UserPromptSubmit", prompt="tidy up")
+    j.add("PreToolUse", tool_name="Bash", tool_input={"command": "rm -rf build"}, tool_use_id="t1")
+    asked = j.add("PermissionRequest", tool_name="Bash", tool_input={"command": "rm -rf build"})
+    j.add("Notification", notification_type="permission_prompt", message="Claude needs your permission to use Bash")
+    payload, what = _waiting(j, now=T0 + timedelta(minutes=3))
+    assert what == "permission to use Bash" and payload.context.turnState == "waiting"
+    assert payload.context.waitingSince == asked["ts"]  # the first moment, not the notification's
+    assert payload.risk.status.value == "attention"
+    assert payload.risk.reasons[0].startswith("waiting for permission to use Bash for 2m5")
+    # answered: the call runs, the wait is over at once
+    j.add("PostToolUse", tool_name="Bash", tool_input={"command": "rm -rf build"}, tool_use_id="t1", tool_response={})
+    payload, what = _waiting(j)
+    assert what is None and payload.context.waitingSince is None and payload.context.turnState == "running"
+    assert not any(r.startswith("waiting") for r in payload.risk.reasons)
+
+
+def test_a_denied_prompt_ends_the_wait_too() -> None:
+    j = Journal()
+    j.add("UserPromptSubmit", prompt="x")
+    j.add("PermissionRequest", tool_name="Write", tool_input={"file_path": "/etc/x"})
+    j.add("PermissionDenied", tool_name="Write", tool_input={"file_path": "/etc/x"}, tool_use_id="t9")
+    assert _waiting(j)[1] is None
+
+
+def test_the_idle_prompt_and_an_mcp_question_are_waits() -> None:
+    j = Journal()
+    j.add("UserPromptSubmit", prompt="x")
+    j.add("Stop", last_assistant_message="done")
+    assert _waiting(j)[1] is None and payload_of(j.records).context.turnState == "idle"
+    j.add("Notification", notification_type="idle_prompt", message="Claude is waiting for your input")
+    assert _waiting(j)[1] == "your next prompt"
+    j.add("UserPromptSubmit", prompt="next")
+    assert _waiting(j)[1] is None
+    j.add("Elicitation", mcp_server_name="tracker", message="Which project?")
+    j.add("Notification", notification_type="elicitation_dialog", message="tracker asks")
+    assert _waiting(j)[1] == "an answer to tracker's question"
+    j.add("ElicitationResult", mcp_server_name="tracker", action="accept")
+    payload, what = _waiting(j)
+    assert what is None and payload.context.turnState == "running"
+
+
+def test_a_subagents_prompt_waits_until_that_subagent_moves_on() -> None:
+    j = Journal()
+    j.add("UserPromptSubmit", prompt="x")
+    j.add("SubagentStart", agent_id="a1", agent_type="Explore")
+    j.add("PermissionRequest", tool_name="Bash", tool_input={"command": "make"}, agent_id="a1", agent_type="Explore")
+    payload, what = _waiting(j)
+    assert what == "permission to use Bash"
+    assert [a.state.value for a in payload.activeAgents if a.id == "a1"] == ["waiting"]
+    j.tool("Read", {"file_path": "/x"}, uid="main-1")  # the main conversation goes on: the prompt is still up
+    assert _waiting(j)[1] == "permission to use Bash"
+    j.tool("Bash", {"command": "make"}, uid="a1-1", agent="a1")
+    payload, what = _waiting(j, now=j.t + timedelta(seconds=5))
+    assert what is None and [a.state.value for a in payload.activeAgents if a.id == "a1"] == ["running"]

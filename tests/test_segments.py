@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given
@@ -234,3 +235,24 @@ def test_cells_agrees_with_unicode_on_common_wide_and_narrow_text() -> None:
     for text in ("ctx ███░░ 26%", "日本語のテキスト", "한국어", "✗ ▶ ⚠ │", "🚀 done", "🫠"):
         wide = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
         assert cells(text) == wide, text
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2400, 1, 1)))
+def test_epoch_reads_the_journals_stamps_as_datetime_does(moment: datetime) -> None:
+    from ecc_hooks.core.timestamps import iso
+    from ecc_hooks.statusline.segments._util import epoch
+
+    aware = moment.replace(tzinfo=timezone.utc)
+    stamp = iso(aware)
+    assert abs(epoch(stamp) - aware.timestamp()) < 0.001, stamp
+
+
+def test_a_wait_outranks_every_other_reason_in_the_risk_segment() -> None:
+    snapshot = {
+        "risk": {"status": "attention", "reasons": ["failing checks: pytest"]},
+        "context": {"waitingFor": "permission to use Bash", "waitingSince": "2026-05-01T12:00:00.000Z"},
+    }
+    from ecc_hooks.statusline.segments._util import epoch
+
+    now = epoch("2026-05-01T12:02:05.000Z") or 0.0
+    assert render_segment("risk", snapshot=snapshot, now=now) == "\u23f8 needs you: permission to use Bash 2m05s"

@@ -96,7 +96,7 @@ def test_latest_is_the_default_and_all_is_an_array(ecc_home: Path, tmp_path: Pat
     make_session(tmp_path, "newer", fail=True)
     # mtimes decide "latest"; set them explicitly so the test does not depend on the clock's resolution
     os.utime(ecc_home / "sessions" / "older" / "events.jsonl", (1_000_000, 1_000_000))
-    default = status()
+    default = status("--json")
     assert default.returncode == 0, default.stderr
     assert json.loads(default.stdout)["context"]["sessionId"] == "newer"
     assert json.loads(status("--latest", "--json").stdout)["context"]["sessionId"] == "newer"
@@ -109,9 +109,9 @@ def test_latest_is_the_default_and_all_is_an_array(ecc_home: Path, tmp_path: Pat
 def test_exit_code_two_on_attention_only(ecc_home: Path, tmp_path: Path) -> None:
     make_session(tmp_path, "good")
     make_session(tmp_path, "bad", fail=True)
-    bad = status("--session", "bad", "--exit-code")
+    bad = status("--session", "bad", "--exit-code", "--json")
     assert bad.returncode == 2 and json.loads(bad.stdout)["risk"]["status"] == "attention"
-    good = status("--session", "good", "--exit-code")
+    good = status("--session", "good", "--exit-code", "--json")
     assert json.loads(good.stdout)["risk"]["status"] != "attention" and good.returncode == 0
     assert status("--session", "bad").returncode == 0  # no --exit-code: a verdict is not an error
     assert status("--all", "--exit-code").returncode == 2
@@ -128,7 +128,8 @@ def test_bad_or_unknown_session_is_a_user_error(ecc_home: Path, tmp_path: Path, 
 def test_no_sessions_and_usage_errors(ecc_home: Path) -> None:
     empty = status()
     assert empty.returncode == 1 and "no sessions" in empty.stderr
-    assert json.loads(status("--all").stdout) == []
+    assert json.loads(status("--all", "--json").stdout) == []
+    assert status("--all").stdout == "No sessions recorded.\n"
     assert status("--session", "x", "--all").returncode == 1  # mutually exclusive: usage error exits 1
     assert not ecc_home.exists()  # reading nothing created nothing
 
@@ -148,16 +149,61 @@ def test_budget_and_linear_from_env(ecc_home: Path, tmp_path: Path) -> None:
         "ECC_HOOKS_LINEAR_PROJECT": "ECC GA",
         "ECC_HOOKS_LINEAR_CAPACITY_BLOCKED": "true",
     }
-    doc = json.loads(status("--session", "cfg", env=env).stdout)
+    doc = json.loads(status("--session", "cfg", "--json", env=env).stdout)
     assert doc["cost"]["budgetUsd"] == 0.000001 and doc["cost"]["trend"] == "over-budget"
     assert doc["sync"]["Linear"]["project"] == "ECC GA" and doc["sync"]["Linear"]["issueCapacityBlocked"] is True
-    assert json.loads(status("--session", "cfg").stdout)["sync"]["Linear"] is None
+    assert json.loads(status("--session", "cfg", "--json").stdout)["sync"]["Linear"] is None
 
 
 def test_handoff_record(ecc_home: Path, tmp_path: Path) -> None:
     make_session(tmp_path, "ho")
     doc_path = tmp_path / "handoff.md"
     (ecc_home / "sessions" / "ho" / "handoff.json").write_text(json.dumps({"path": str(doc_path)}))
-    assert json.loads(status("--session", "ho").stdout)["sync"]["handoff"] == {"path": str(doc_path), "written": False}
+    assert json.loads(status("--session", "ho", "--json").stdout)["sync"]["handoff"] == {
+        "path": str(doc_path),
+        "written": False,
+    }
     doc_path.write_text("# handoff\n")
-    assert json.loads(status("--session", "ho").stdout)["sync"]["handoff"] == {"path": str(doc_path), "written": True}
+    assert json.loads(status("--session", "ho", "--json").stdout)["sync"]["handoff"] == {
+        "path": str(doc_path),
+        "written": True,
+    }
+
+
+# ---------------------------------------------------------------------------- the view for a person
+
+
+def test_the_default_view_is_a_line_per_session_those_waiting_first(ecc_home: Path, tmp_path: Path) -> None:
+    make_session(tmp_path, "aaaa1111-idle")
+    make_session(tmp_path, "bbbb2222-fails", fail=True)
+    work = make_session(tmp_path, "cccc3333-asks")
+    transcript = tmp_path / "cccc3333-asks.jsonl"
+    hook("cccc3333-asks", "UserPromptSubmit", work, transcript, prompt="clean the build folder")
+    hook("cccc3333-asks", "PermissionRequest", work, transcript, tool_name="Bash", tool_input={"command": "rm -rf b"})
+    os.utime(ecc_home / "sessions" / "cccc3333-asks" / "events.jsonl", (1_000_000_000, 1_000_000_000))  # oldest
+    proc = status("--all", env={"COLUMNS": "160"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["SESSION", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT"]
+    ids = [line.split()[0] for line in lines[1:4]]
+    assert ids == ["cccc3333", "bbbb2222", "aaaa1111"]  # waiting, then attention, then the rest
+    assert "WAITING" in lines[1] and "needs permission to use Bash" in lines[1]
+    assert "1 failed" in lines[2] and "failing checks: pytest -q" in lines[2]
+    assert "run the tests" in lines[3] and "idle" in lines[3]  # the objective: the first prompt
+    assert lines[-1] == "1 session(s) waiting for you"
+    assert all(len(line) <= 160 for line in lines)
+    assert status("--all", "--exit-code").returncode == 2
+
+
+def test_a_unique_prefix_names_a_session_anywhere_an_id_goes(ecc_home: Path, tmp_path: Path) -> None:
+    make_session(tmp_path, "5f0c2a7e-1b7d-4c55-9a43-b3b1d2f0a9e1")
+    make_session(tmp_path, "5f0c9999-0000-4000-8000-000000000000")
+    doc = json.loads(status("--session", "5f0c2a", "--json").stdout)
+    assert doc["context"]["sessionId"] == "5f0c2a7e-1b7d-4c55-9a43-b3b1d2f0a9e1"
+    ambiguous = status("--session", "5f0c")
+    assert ambiguous.returncode == 1 and "matches 2 sessions" in ambiguous.stderr
+    inspected = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "inspect", "5f0c99"], capture_output=True, text=True, cwd=str(REPO)
+    )
+    assert inspected.returncode == 0, inspected.stderr
+    assert json.loads(inspected.stdout)["session"]["id"] == "5f0c9999-0000-4000-8000-000000000000"

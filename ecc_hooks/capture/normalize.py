@@ -307,6 +307,12 @@ def _notification(record: dict[str, Any], payload: dict[str, Any]) -> None:
     _put(record, "title", _text(payload.get("title"), SHORT))
 
 
+def _elicitation(record: dict[str, Any], payload: dict[str, Any]) -> None:
+    _put(record, "mcpServerName", _text(payload.get("mcp_server_name"), SHORT))
+    _put(record, "message", _text(payload.get("message"), MEDIUM))
+    _put(record, "action", _text(payload.get("action"), 32))
+
+
 def _task_event(record: dict[str, Any], payload: dict[str, Any]) -> None:
     task: dict[str, Any] = {}
     task_id = payload.get("task_id")
@@ -334,6 +340,8 @@ HANDLERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
     "PermissionDenied": _permission,
     "PostToolBatch": _tool_batch,
     "Notification": _notification,
+    "Elicitation": _elicitation,
+    "ElicitationResult": _elicitation,
     "SubagentStop": _stop,
     "Stop": _stop,
     "StopFailure": _stop_failure,

@@ -150,7 +150,14 @@ def run(args: argparse.Namespace, name: str = "inspect", out: Callable[[str], No
         coordination_root=args.coordination_root,
         tmux_socket=args.tmux_socket,
     )
-    target_type = args.target_type or guess_target_type(args.target, disk_probe(ctx))
+    probe = disk_probe(ctx)
+    target_type = args.target_type or guess_target_type(args.target, probe)
+    if target_type is None and "/" not in args.target and not args.target.startswith(CLAUDE_PREFIX):
+        from ecc_hooks.hud.inputs import list_sessions, resolve_session
+
+        if any(sid.startswith(args.target) for sid, _ in list_sessions()):
+            args.target = resolve_session(args.target)  # a unique prefix of a journal's id (else: which ones match)
+            target_type = "session-id"
     if target_type is None:
         raise UserError(
             f"cannot tell what {args.target!r} is: not a journal session id, an orchestration "

@@ -1,8 +1,11 @@
-"""``python -m ecc_hooks.status`` / ``ecc-hooks status``: print sessions' ``ecc.hud-status.v1`` payloads.
+"""``python -m ecc_hooks.status`` / ``ecc-hooks status``: sessions at a glance, or their ``ecc.hud-status.v1`` payloads.
 
-Read-only: builds each payload from the journal and the other sources and prints it; nothing under
-``ECC_HOOKS_HOME`` changes. ``--json`` prints one object (an array with ``--all``), ``--markdown`` a
-short summary; ``--exit-code`` exits 2 when any printed session's risk is attention or blocked.
+Read-only: builds each payload from the journal and the other sources; nothing under ``ECC_HOOKS_HOME``
+changes. By default one line per session active in the last day (``--all``: every one), sessions that need
+a person first: what it waits for or what is wrong, how long, context used, cost, tools and failures, branch
+or worktree, and what it was asked to do. ``--json`` prints the payload (one object; an array with
+``--all``), ``--markdown`` a short summary per session. ``--session`` takes an id or any unique prefix of one.
+``--exit-code`` exits 2 when any shown session waits for a person or its risk is attention or blocked.
 """
 
 from __future__ import annotations
@@ -21,24 +24,30 @@ NAME = "status"  # its one-line help lives with the other commands' in cli.COMMA
 def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     """The status command's options."""
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--session", metavar="ID", help="one session by id")
-    which.add_argument("--latest", action="store_true", help="the session whose journal changed last (default)")
+    which.add_argument("--session", metavar="ID", help="one session by id, or any unique prefix of one")
+    which.add_argument(
+        "--latest", action="store_true", help="the session whose journal changed last (the default with --json)"
+    )
     which.add_argument("--all", action="store_true", help="every session, most recent first (a JSON array)")
     fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="JSON output (the default)")
+    fmt.add_argument("--json", action="store_true", help="the ecc.hud-status.v1 payload, for machines")
     fmt.add_argument("--markdown", action="store_true", help="a short readable summary")
     parser.add_argument("--exit-code", action="store_true", help="exit 2 when a session needs attention or is blocked")
     parser.add_argument("--no-gh", action="store_true", help="do not ask gh for CI checks and pull requests")
 
 
-def _sessions(args: argparse.Namespace) -> list[str]:
+RECENT_SECONDS = 86400  # the default view: sessions whose journal changed within a day
+RECENT_MAX = 40
+
+
+def _sessions(args: argparse.Namespace, table: bool) -> list[str]:
     from ecc_hooks.hud import inputs as collect
 
     if args.session is not None:
         return [collect.resolve_session(args.session)]
-    sessions = [sid for sid, _ in collect.list_sessions()]
+    sessions = collect.list_sessions()
     if args.all:
-        return sessions
+        return [sid for sid, _ in sessions]
     if not sessions:
         from ecc_hooks.core import paths
 
@@ -46,7 +55,91 @@ def _sessions(args: argparse.Namespace) -> list[str]:
             f"no sessions recorded under {paths.sessions_dir()} (install the hooks with "
             "`ecc-hooks install`, or point ECC_HOOKS_HOME at the right place)"
         )
-    return sessions[:1]
+    if table and not args.latest:
+        import time
+
+        horizon = time.time_ns() - RECENT_SECONDS * 10**9
+        recent = [sid for sid, mtime in sessions if mtime >= horizon][:RECENT_MAX]
+        return recent or [sessions[0][0]]
+    return [sessions[0][0]]
+
+
+def needs_person(payload: HudStatus) -> bool:
+    """Waiting for a person, or a risk of attention or blocked."""
+    return bool(payload.context.waitingFor) or payload.risk.status in (RiskStatus.attention, RiskStatus.blocked)
+
+
+def _age(stamp: Optional[str], now: datetime) -> str:
+    from ecc_hooks.core.text import duration
+    from ecc_hooks.core.timestamps import parse_iso
+
+    moment = parse_iso(stamp)
+    return duration((now - moment).total_seconds()) if moment else "?"
+
+
+def _rank(payload: HudStatus) -> tuple[int, str]:
+    """Sessions needing a person first (the longest wait first), then running, idle, the rest; newest first."""
+    ctx = payload.context
+    if ctx.waitingFor:
+        return (0, ctx.waitingSince or "")
+    if payload.risk.status == RiskStatus.blocked:
+        group = 1
+    elif payload.risk.status == RiskStatus.attention:
+        group = 2
+    else:
+        group = {"running": 3, "idle": 4}.get(ctx.turnState or "", 5)
+    newest_first = "".join(chr(0x10FFFF - ord(c)) for c in (ctx.lastEventAt or ""))
+    return (group, newest_first)
+
+
+COLUMNS = ("SESSION", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT")
+
+
+def row(payload: HudStatus, now: datetime) -> tuple[str, ...]:
+    """One session's cells (untrusted text cleaned and redacted)."""
+    from ecc_hooks.core.text import clean
+
+    ctx, tools, risk = payload.context, payload.toolCalls, payload.risk
+    if ctx.waitingFor:
+        state = f"WAITING {_age(ctx.waitingSince, now)}"
+        what = f"needs {ctx.waitingFor}"
+    else:
+        state = f"{ctx.turnState or 'unknown'} {_age(ctx.lastEventAt, now)}"
+        if risk.status in (RiskStatus.attention, RiskStatus.blocked) and risk.reasons:
+            what = ("BLOCKED: " if risk.status == RiskStatus.blocked else "") + risk.reasons[0]
+        else:
+            what = ctx.objective or ""
+    pct = ctx.contextWindow.remainingPct
+    used = f"{100 - pct:.0f}% used" if pct is not None else "?"
+    usd = payload.cost.sessionUsd
+    cost = f"${usd:.2f}" if usd is not None else "?"
+    tool_text = f"{tools.total}" + (f" ({tools.failures} failed)" if tools.failures else "")
+    folder = (ctx.worktree or ctx.cwd or "").rstrip("/").rsplit("/", 1)[-1]
+    where = (f"wt:{folder}" if ctx.linkedWorktree and folder else "") or ctx.branch or folder or "?"
+    if ctx.linkedWorktree and ctx.branch and folder != ctx.branch:
+        where += f" ({ctx.branch})"
+    cells = ((ctx.sessionId or "?")[:8], state, used, cost, tool_text, where, what)
+    return tuple(clean(c, 200) for c in cells)
+
+
+def table(payloads: list[HudStatus], now: datetime, width: int) -> str:
+    """The sessions as aligned columns within ``width`` (the last column cut to fit)."""
+    from ecc_hooks.core.text import human
+
+    if not payloads:
+        return "No sessions recorded.\n"
+    rows = [COLUMNS] + [row(p, now) for p in sorted(payloads, key=_rank)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS) - 1)]
+    lines = []
+    for cells in rows:
+        head = "  ".join(c.ljust(w) for c, w in zip(cells, widths))
+        room = max(width - len(head) - 2, 12)
+        last = cells[-1] if len(cells[-1]) <= room else cells[-1][: room - 1] + "\u2026"
+        lines.append((head + "  " + last).rstrip())
+    waiting = sum(1 for p in payloads if p.context.waitingFor)
+    if waiting:
+        lines.append(f"{waiting} session(s) waiting for you")
+    return human("\n".join(lines) + "\n")
 
 
 def markdown(payload: HudStatus) -> str:
@@ -59,6 +152,11 @@ def markdown(payload: HudStatus) -> str:
     last = tools.lastTool
     lines = [
         f"## Session {ctx.sessionId or 'unknown'}",
+        *(
+            [f"- **Needs you:** waiting for {ctx.waitingFor} since {ctx.waitingSince or 'unknown'}"]
+            if ctx.waitingFor
+            else []
+        ),
         f"- **Risk:** {risk.status.value}" + (f": {'; '.join(risk.reasons)}" if risk.reasons else ""),
         f"- **Where:** {where or 'unknown'} (model {ctx.model or 'unknown'})",
         f"- **Context:** {f'{pct:.0f}% left' if pct is not None else 'unknown'}, pressure {ctx.contextWindow.pressure.value}",
@@ -85,12 +183,17 @@ def markdown(payload: HudStatus) -> str:
 
 
 def run(args: argparse.Namespace, name: str = NAME) -> int:
-    """Print the selected sessions' payloads; 2 with ``--exit-code`` when one needs a human."""
+    """Print the selected sessions; 2 with ``--exit-code`` when one needs a person."""
     from ecc_hooks.hud import inputs as collect
 
     now = datetime.now(timezone.utc)
-    payloads = [collect.session_payload(sid, now=now, use_gh=not args.no_gh) for sid in _sessions(args)]
-    if args.markdown:
+    as_table = not (args.json or args.markdown)
+    payloads = [collect.session_payload(sid, now=now, use_gh=not args.no_gh) for sid in _sessions(args, as_table)]
+    if as_table:
+        import shutil
+
+        sys.stdout.write(table(payloads, now, shutil.get_terminal_size((120, 24)).columns))
+    elif args.markdown:
         from ecc_hooks.core.text import human
 
         sys.stdout.write(human("\n".join(markdown(p) for p in payloads)) if payloads else "No sessions recorded.\n")
@@ -101,7 +204,7 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
         data = docs if args.all else docs[0]
         sys.stdout.write(dump_json(data, indent=True).decode("utf-8") + "\n")
     sys.stdout.flush()
-    if args.exit_code and any(p.risk.status in (RiskStatus.attention, RiskStatus.blocked) for p in payloads):
+    if args.exit_code and any(needs_person(p) for p in payloads):
         return 2
     return 0
 

@@ -136,3 +136,15 @@ def resume_command(session_id: str, cwd: str | None = None) -> str:
         shlex.quote(f"--resume={session_id}") if session_id.startswith("-") else f"--resume {shlex.quote(session_id)}"
     )
     return (f"cd {shlex.quote(cwd)} && " if cwd else "") + f"claude {resume}"
+
+
+def duration(seconds: float) -> str:
+    """A compact duration: ``45s``, ``12m05s``, ``3h07m``, ``2d04h``."""
+    s = int(max(seconds, 0))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"

@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 import orjson
 
+from ecc_hooks.core.text import duration
 from ecc_hooks.core.timestamps import iso, parse_iso
 from ecc_hooks.hud.state import (
     AgentRecord,
@@ -117,6 +118,7 @@ _AGENT_STATUS = {
     "stopped": "stopped",
     "cancelled": "stopped",
     "canceled": "stopped",
+    "waiting": "waiting",
 }
 
 
@@ -351,9 +353,21 @@ def _on_task_create(state: SessionState, inp: dict[str, Any], resp: dict[str, An
     state.task_source = "task"
 
 
+def _wait(state: SessionState, ev: dict[str, Any], what: str) -> None:
+    """The session now waits for a person (a prompt on the client's screen); the first moment is kept."""
+    if state.waiting_for is None or state.waiting_since is None:
+        state.waiting_since = _str(ev.get("ts"))
+        state.waiting_agent = _str(ev.get("agentId"))
+    state.waiting_for = what
+    state.turn_state = "waiting"
+    agent_id = _str(ev.get("agentId"))
+    if agent_id:
+        _set_agent_state(_agent(state, agent_id), "waiting")
+
+
 def _on_permission_request(state: SessionState, ev: dict[str, Any]) -> None:
-    if not ev.get("agentId"):
-        state.turn_state = "waiting"
+    tool = _str(ev.get("toolName"))
+    _wait(state, ev, f"permission to use {tool}" if tool else "a permission answer")
 
 
 def _on_permission_denied(state: SessionState, ev: dict[str, Any]) -> None:
@@ -378,9 +392,30 @@ def _on_permission_denied(state: SessionState, ev: dict[str, Any]) -> None:
 def _on_notification(state: SessionState, ev: dict[str, Any]) -> None:
     kind = _str(ev.get("notificationType")) or ""
     if kind == "permission_prompt":
-        state.turn_state = "waiting"
-    elif kind == "idle_prompt":
-        state.turn_state = "idle"
+        if state.waiting_for is None:  # the PermissionRequest named the tool already
+            _wait(state, ev, "a permission answer")
+    elif kind == "idle_prompt":  # the client's "waiting for your input" after a turn ended
+        _wait(state, ev, "your next prompt")
+    elif kind.startswith("elicitation") and state.waiting_for is None:
+        _wait(state, ev, "an answer to an MCP server's question")
+
+
+def _on_elicitation(state: SessionState, ev: dict[str, Any]) -> None:
+    if ev.get("event") == "ElicitationResult":
+        _stop_waiting(state)
+        return
+    server = _str(ev.get("mcpServerName"))
+    _wait(state, ev, f"an answer to {server}'s question" if server else "an answer to an MCP server's question")
+
+
+def _stop_waiting(state: SessionState) -> None:
+    if state.waiting_agent:
+        agent = state.agents.get(state.waiting_agent)
+        if agent is not None and agent.state == "waiting":
+            agent.state = "running"
+    elif state.turn_state == "waiting":
+        state.turn_state = "running"
+    state.waiting_for = state.waiting_since = state.waiting_agent = None
 
 
 def _on_subagent_start(state: SessionState, ev: dict[str, Any]) -> None:
@@ -463,6 +498,8 @@ HANDLERS: dict[str, Callable[[SessionState, dict[str, Any]], None]] = {
     "PermissionRequest": _on_permission_request,
     "PermissionDenied": _on_permission_denied,
     "Notification": _on_notification,
+    "Elicitation": _on_elicitation,
+    "ElicitationResult": _on_elicitation,
     "SubagentStart": _on_subagent_start,
     "SubagentStop": _on_subagent_stop,
     "Stop": _on_stop,
@@ -486,12 +523,14 @@ IGNORED_EVENTS = frozenset(
         "DirectoryAdded",
         "FileChanged",
         "TeammateIdle",
-        "Elicitation",
-        "ElicitationResult",
         "PreModelSwitch",
         "PostModelSwitch",
     }
 )
+
+
+# Events that start or keep a wait; any other event of the conversation that waited ends it.
+WAIT_EVENTS = frozenset({"PermissionRequest", "Notification", "Elicitation"})
 
 
 def fold(state: SessionState, event: object) -> SessionState:
@@ -515,11 +554,14 @@ def fold(state: SessionState, event: object) -> SessionState:
         agent.agent_type = agent.agent_type or _str(event.get("agentType"))
         if agent.state == "unknown":
             agent.state = "running"  # it fires hooks, so it runs
-    name = event.get("event")
-    handler = HANDLERS.get(name) if isinstance(name, str) else None
+    raw_name = event.get("event")
+    name = raw_name if isinstance(raw_name, str) else None
+    if state.waiting_for is not None and name not in WAIT_EVENTS and agent_id == state.waiting_agent:
+        _stop_waiting(state)  # the prompt was answered: whoever waited moved on (its handler sets the new state)
+    handler = HANDLERS.get(name) if name is not None else None
     if handler is not None:
         handler(state, event)
-    elif not (isinstance(name, str) and name in IGNORED_EVENTS):
+    elif not (name is not None and name in IGNORED_EVENTS):
         state.unknown_events += 1
     return state
 
@@ -771,12 +813,20 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         linkedWorktree=git.linked_worktree,
         cwd=state.cwd,
         turnState=state.turn_state,
+        waitingFor=state.waiting_for,
+        waitingSince=state.waiting_since if state.waiting_for else None,
+        objective=state.objective[:200] if state.objective else None,
+        lastEventAt=state.last_event_at,
         dirty=git.dirty,
         ahead=git.ahead,
         behind=git.behind,
         upstream=git.upstream,
         snapshot=inputs.origin,
     )
+    if state.waiting_for:
+        since = parse_iso(state.waiting_since)
+        age = f" for {duration((now - since).total_seconds())}" if since else ""
+        reasons.append(f"waiting for {state.waiting_for}{age}" + (f" (since {state.waiting_since})" if since else ""))
     if context_window.pressure in (Pressure.high, Pressure.critical):
         left = (
             f"{context_window.remainingPct:.0f}% left" if context_window.remainingPct is not None else "near compaction"

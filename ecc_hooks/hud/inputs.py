@@ -56,17 +56,27 @@ def list_sessions() -> list[tuple[str, int]]:
 
 
 def resolve_session(session_id: str) -> str:
-    """Check a session id given by a user: safe as a path component and with a journal, else UserError."""
-    if paths.sanitize_session_id(session_id) != session_id:
+    """A session id given by a user (the whole id or any unique prefix of one) as the full id of a session with a
+    journal; else UserError naming the candidates."""
+    if not session_id or paths.sanitize_session_id(session_id) != session_id:
         raise UserError(
-            f"not a valid session id: {session_id!r} (ids are the session_id Claude Code reports; list them with --all)"
+            f"not a valid session id: {session_id!r} (ids are the session_id Claude Code reports; list them with "
+            "`ecc-hooks status --all`)"
         )
-    if not os.path.isfile(paths.journal_path(session_id)):
+    if os.path.isfile(paths.journal_path(session_id)):
+        return session_id
+    matches = [sid for sid, _ in list_sessions() if sid.startswith(session_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(m[: max(len(session_id) + 4, 12)] for m in matches[:5])
         raise UserError(
-            f"no journal for session {session_id!r} under {paths.sessions_dir()} "
-            "(is ECC_HOOKS_HOME right? list sessions with --all)"
+            f"{session_id!r} matches {len(matches)} sessions ({shown}{', ...' if len(matches) > 5 else ''}); give more of the id"
         )
-    return session_id
+    raise UserError(
+        f"no session {session_id!r} under {paths.sessions_dir()} (is ECC_HOOKS_HOME right? list sessions with "
+        "`ecc-hooks status --all`)"
+    )
 
 
 # ---------------------------------------------------------------------------- readers

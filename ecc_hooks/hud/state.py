@@ -146,6 +146,9 @@ class SessionState:
     start_head: Optional[str] = None  # commit HEAD pointed at when the session first started (gitHead)
     ended_reason: Optional[str] = None
     turn_state: str = "unknown"  # running | idle | waiting | ended | unknown
+    waiting_for: Optional[str] = None  # what the session waits for a person to do (turn_state "waiting")
+    waiting_since: Optional[str] = None  # when it started waiting
+    waiting_agent: Optional[str] = None  # the subagent whose prompt it is (None: the main conversation's)
     objective: Optional[str] = None
     last_prompt: Optional[str] = None
     last_message: Optional[str] = None

@@ -45,6 +45,7 @@ from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json
+from ecc_hooks.core.timestamps import parse_iso
 from ecc_hooks.hud import aggregate
 from ecc_hooks.hud.state import SessionState
 from ecc_hooks.models.hud import SnapshotOrigin
@@ -56,6 +57,7 @@ DEBOUNCE_MS = 200  # longest a burst of changes is grouped before it is processe
 # at most every CHECKPOINT_SECONDS while changes keep coming, and on exit; never once per event (at 200 MB of
 # transcript it is over a megabyte). hud.json is still rebuilt on every change.
 CHECKPOINT_SECONDS = 10.0
+NOTIFY_RECENT = 60.0  # seconds: a wait or a finished turn older than this when first seen is history
 CHECKPOINT_QUIET = 1.0
 GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs again
 ACTIVE_SECONDS = 86400.0  # at startup, sessions whose journal changed this recently are loaded and watched
@@ -284,8 +286,10 @@ class Watcher:
             if not os.path.isfile(paths.journal_path(session_id)):
                 return False
             watch = self.session(session_id)
-            turn = watch.state.turn_state
+            turn, waiting = watch.state.turn_state, watch.state.waiting_for
             changed = watch.read_journal()
+            if changed:
+                self.notify(watch, (turn, waiting))
             # A turn just ended (or waits on the user): what the tools did to the worktree is what the
             # user looks at now, so git is read again instead of reusing cached facts.
             turn_ended = watch.state.turn_state != turn and watch.state.turn_state != "running"
@@ -310,6 +314,24 @@ class Watcher:
                 self.failing.add(session_id)
                 log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
             return False
+
+    def notify(self, watch: SessionWatch, before: tuple[str, Optional[str]]) -> None:
+        """Run the user's ``[notify]`` command when the session just started waiting for a person or finished a
+        turn; a transition older than ``NOTIFY_RECENT`` (history folded to catch up) notifies nothing."""
+        from ecc_hooks.hud import notify
+
+        state = watch.state
+        event = notify.transition(before, (state.turn_state, state.waiting_for))
+        if event is None:
+            return
+        moment = parse_iso(state.waiting_since if event == "waiting" else state.last_event_at)
+        if moment is None or time.time() - moment.timestamp() > NOTIFY_RECENT:
+            return
+        settings = notify.load()  # read at each transition (a few per turn): edits apply at once
+        for problem in settings.problems:
+            log("config", problem)
+        reason = state.waiting_for if event == "waiting" else state.last_message
+        notify.send(settings, event, notify.environment(event, watch.session_id, state.cwd, reason))
 
     def write_hud(
         self,

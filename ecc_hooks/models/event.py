@@ -127,6 +127,8 @@ class Event(OpenModel):
     message: Optional[str] = None
     title: Optional[str] = None
     compactTrigger: Optional[str] = None
+    mcpServerName: Optional[str] = Field(None, description="Elicitation/ElicitationResult: the MCP server asking")
+    action: Optional[str] = Field(None, description="ElicitationResult: accept | decline | cancel")
     truncatedPayload: Optional[bool] = Field(
         None, description="the payload exceeded the stdin cap; common fields salvaged"
     )

@@ -130,6 +130,12 @@ class Context(OpenModel):
     # ecc-hooks additions
     cwd: Optional[str] = Field(None, description="the session's working directory (from its hooks)")
     turnState: Optional[str] = Field(None, description="running | idle | waiting | ended | unknown")
+    waitingFor: Optional[str] = Field(
+        None, description="what the session waits for a person to do (turnState waiting), e.g. permission to use Bash"
+    )
+    waitingSince: Optional[str] = Field(None, description="when it started waiting (ISO 8601)")
+    objective: Optional[str] = Field(None, description="the session's first prompt (redacted, cut to 200 characters)")
+    lastEventAt: Optional[str] = Field(None, description="the journal's latest event (ISO 8601)")
     detached: Optional[bool] = Field(None, description="HEAD is detached")
     linkedWorktree: Optional[bool] = Field(None, description="the worktree is a linked worktree (git worktree add)")
     dirty: Optional[bool] = Field(None, description="uncommitted changes (staged, unstaged, untracked, conflicts)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ecc_hooks.core.text import clean as clean  # the one cleaner of untrusted text, re-exported for segments
+from ecc_hooks.core.text import duration as duration  # the one compact duration, shared with status and the HUD
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,16 +35,24 @@ def level_for(value: float, warn: float | None, bad: float | None) -> str:
     return "ok"
 
 
-def duration(seconds: float) -> str:
-    """A compact duration: ``45s``, ``12m05s``, ``3h07m``, ``2d04h``."""
-    s = int(max(seconds, 0))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+def epoch(text: object) -> float | None:
+    """Seconds since the epoch of a UTC ISO 8601 stamp as the journal writes it (``2026-05-01T12:00:03.000Z``),
+    without ``datetime`` (hot path); None for anything else."""
+    if not isinstance(text, str) or len(text) < 20 or text[-1] != "Z" or text[10] != "T":
+        return None
+    try:
+        year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        hour, minute, second = int(text[11:13]), int(text[14:16]), float(text[17:-1])
+    except ValueError:
+        return None
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and 0 <= second < 61):
+        return None
+    y = year - (month <= 2)  # days from 1970-01-01 to the date (proleptic Gregorian, Hinnant's days_from_civil)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days * 86400 + hour * 3600 + minute * 60 + second
 
 
 def usd(value: float) -> str:

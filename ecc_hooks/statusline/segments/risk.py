@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecc_hooks.statusline.segments._util import clean, dig
+from ecc_hooks.statusline.segments._util import clean, dig, duration, epoch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
@@ -15,7 +15,8 @@ _MARK = {"ok": ("\u2713 ok", "ok"), "attention": ("\u26a0", "warn"), "blocked": 
 
 
 def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
-    """``⚠ failing checks: pytest`` / ``✖ blocked`` / ``✓ ok``; ``risk ?`` when unknown; nothing without a snapshot."""
+    """``⏸ needs you: permission to use Bash 2m05s`` / ``⚠ failing checks: pytest`` / ``✖ blocked`` / ``✓ ok``;
+    ``risk ?`` when unknown; nothing without a snapshot."""
     if not ctx.has_snapshot:
         return None
     status = dig(ctx.snapshot, "risk", "status")
@@ -23,6 +24,11 @@ def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
         return ("risk ?", "unknown")
     if status == "ok" and not cfg.get("show_ok"):
         return None
+    waiting = dig(ctx.snapshot, "context", "waitingFor")
+    if isinstance(waiting, str) and waiting:  # a person is needed: that outranks every other reason
+        since = epoch(dig(ctx.snapshot, "context", "waitingSince"))
+        age = f" {duration(ctx.now - since)}" if since is not None and ctx.now else ""
+        return ("\u23f8 needs you: " + clean(waiting, int(cfg["reason_max"])) + age, "warn")
     text, level = _MARK[status]
     reasons = dig(ctx.snapshot, "risk", "reasons")
     if status != "ok" and isinstance(reasons, list) and reasons:
