@@ -716,3 +716,18 @@ def test_a_subagents_prompt_waits_until_that_subagent_moves_on() -> None:
     j.tool("Bash", {"command": "make"}, uid="a1-1", agent="a1")
     payload, what = _waiting(j, now=j.t + timedelta(seconds=5))
     assert what is None and [a.state.value for a in payload.activeAgents if a.id == "a1"] == ["running"]
+
+
+def test_a_call_the_user_rejected_is_denied_its_check_skipped_and_the_turn_over() -> None:
+    j = Journal()
+    j.add("UserPromptSubmit", prompt="run the tests")
+    j.add("PreToolUse", tool_name="Bash", tool_input={"command": "pytest -q"}, tool_use_id="t1")
+    j.add("PermissionRequest", tool_name="Bash", tool_input={"command": "pytest -q"})
+    # what the watcher writes from the transcript: no input, the client's text as the reason
+    denied = j.add("PermissionDenied", tool_name="Bash", tool_use_id="t1", reason=aggregate.REJECTED + ". STOP")
+    j.records[-1] = {**denied, "backfilled": True}
+    payload = payload_of(j.records, now=j.t + timedelta(seconds=5))
+    tools = payload.toolCalls
+    assert (tools.total, tools.failures, tools.denied, tools.pending) == (1, 1, 1, 0)
+    assert [(c.command, c.status.value) for c in payload.checks.local] == [("pytest -q", "skipped")]
+    assert payload.context.turnState == "idle" and payload.context.waitingFor is None

@@ -382,11 +382,16 @@ def _on_permission_denied(state: SessionState, ev: dict[str, Any]) -> None:
         state.tool_ids[tool_id] = "done"
         state.pending.pop(tool_id, None)
     state.tool_failures += 1
+    state.tool_denied += 1
     state.last_tool = ToolResult(_str(ev.get("toolName")), "failure", ts)
     if ev.get("toolName") == "Bash":
         check = check_command(_str(_dict(ev.get("input")).get("command")))
+        if check is None and tool_id:  # recovered from the transcript: no input, the call's check by its id
+            check = next((c for c, run in state.checks.items() if run.tool_use_id == tool_id), None)
         if check:
             _set_check(state, check, "skipped", ts, tool_id)
+    if ev.get("backfilled") and not ev.get("agentId") and (_str(ev.get("reason")) or "").startswith(REJECTED):
+        state.turn_state = "idle"  # rejected at the prompt: the client stops the turn and waits for the user
 
 
 def _on_notification(state: SessionState, ev: dict[str, Any]) -> None:
@@ -528,6 +533,9 @@ IGNORED_EVENTS = frozenset(
     }
 )
 
+
+# The client's tool result when the user rejects a call at its permission prompt (it then ends the turn).
+REJECTED = "The user doesn't want to proceed with this tool use"
 
 # Events that start or keep a wait; any other event of the conversation that waited ends it.
 WAIT_EVENTS = frozenset({"PermissionRequest", "Notification", "Elicitation"})
@@ -854,6 +862,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         else None,
         failures=state.tool_failures,
         interrupted=state.tool_interrupted,
+        denied=state.tool_denied,
         subagentCalls=state.subagent_tool_total,
         running=sorted({c.name for c in state.pending.values() if c.name}),
     )

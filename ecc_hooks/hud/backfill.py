@@ -1,4 +1,10 @@
-"""Tool events the journal missed while no watcher listened, recovered from the transcripts.
+"""Tool events the journal missed, recovered from the transcripts.
+
+Two kinds. Calls whose hooks never reached the journal: with the http transport while no watcher listened,
+and under any transport a call the client blocked before any hook ran (a deny rule). And calls whose
+PreToolUse was heard but that ended without a PostToolUse: the user rejected them at the permission prompt,
+or the client refused them (``claude -p`` without the tool allowed); the client fires no hook then, and only
+the transcript's ``tool_result`` (an error) says the call is over.
 
 With the http transport, Claude Code posts tool events to the watcher; while it is down (killed, restarting,
 not yet started) those posts fail and the client goes on. The transcript still holds every call: a
@@ -97,6 +103,69 @@ def missing_calls(path: str, start: int, end: int, known: dict[str, str]) -> lis
                     }
                 )
     return done
+
+
+def ended_without_hooks(path: str, start: int, end: int, pending: set[str]) -> list[dict[str, Any]]:
+    """Error results in ``path[start:end]`` for the ``pending`` call ids (their tool_use may lie before the region):
+    ``{"id", "finishedAt", "error"}`` in transcript order, each id once."""
+    found: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for line in _lines(path, start, end):
+        if b'"is_error"' not in line:
+            continue
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        message = entry.get("message") if isinstance(entry, dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for block in content:
+            if not isinstance(block, dict) or block.get("type") != "tool_result" or block.get("is_error") is not True:
+                continue
+            call_id = block.get("tool_use_id")
+            if isinstance(call_id, str) and call_id in pending and call_id not in taken:
+                taken.add(call_id)
+                text = _result_text(block.get("content"))
+                found.append({"id": call_id, "finishedAt": _epoch(entry.get("timestamp")), "error": text})
+    return found
+
+
+def end_calls(
+    session_id: str,
+    path: str,
+    start: int,
+    end: int,
+    pending: dict[str, Optional[str]],
+    *,
+    cwd: Optional[str],
+    transcript: Optional[str],
+    agent_id: Optional[str] = None,
+) -> int:
+    """Write a PermissionDenied (``backfilled``, the transcript's text as its reason) for each pending call (id ->
+    tool name) whose transcript result in ``path[start:end]`` is an error no hook reported: the client fires a
+    hook for every call that ran, so one that ended without any never ran. How many."""
+    calls = ended_without_hooks(path, start, end, set(pending))
+    for call in calls:
+        payload: dict[str, Any] = {
+            "session_id": session_id,
+            "cwd": cwd,
+            "transcript_path": transcript,
+            "hook_event_name": "PermissionDenied",
+            "tool_name": pending[call["id"]],
+            "tool_use_id": call["id"],
+            "reason": call["error"],
+        }
+        if agent_id:
+            payload["agent_id"] = agent_id
+        try:
+            record = normalize({k: v for k, v in payload.items() if v is not None}, call["finishedAt"] or 0.0)
+        except PayloadError:
+            continue
+        record["backfilled"] = True
+        hook.write_record(record)
+    return len(calls)
 
 
 def backfill(

@@ -156,6 +156,7 @@ class SessionState:
     subagent_tool_total: int = 0
     tool_failures: int = 0
     tool_interrupted: int = 0
+    tool_denied: int = 0  # calls that never ran: denied by a rule or the user (counted in tool_failures too)
     tool_ids: dict[str, str] = field(default_factory=dict)  # tool_use_id -> "pending" | "done", oldest first
     tool_names: dict[str, int] = field(default_factory=dict)  # calls per tool name (each call once)
     pending: dict[str, PendingCall] = field(default_factory=dict)  # by tool_use_id

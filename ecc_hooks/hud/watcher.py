@@ -57,6 +57,7 @@ DEBOUNCE_MS = 200  # longest a burst of changes is grouped before it is processe
 # at most every CHECKPOINT_SECONDS while changes keep coming, and on exit; never once per event (at 200 MB of
 # transcript it is over a megabyte). hud.json is still rebuilt on every change.
 CHECKPOINT_SECONDS = 10.0
+RECONCILE_GRACE = 3.0  # seconds a transcript's tool result waits for its hook before the transcript is believed
 NOTIFY_RECENT = 60.0  # seconds: a wait or a finished turn older than this when first seen is history
 CHECKPOINT_QUIET = 1.0
 GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs again
@@ -101,6 +102,10 @@ class SessionWatch:
     # for tool calls the journal missed while no watcher listened (http transport)
     resumed_at: Optional[dict[str, int]] = None
     backfill_due: bool = True
+    # transcript bytes already checked for calls that ended without their hooks (file key -> offset), and the
+    # offsets reached since, with when (checked once RECONCILE_GRACE has passed: the hooks had their chance)
+    reconciled: dict[str, int] = field(default_factory=dict)
+    marks: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     unsaved: Optional[float] = None  # monotonic time of the first change not yet in watch-state.json
     saved_at: Optional[float] = None  # monotonic time watch-state.json was last written by this process
 
@@ -182,8 +187,7 @@ class SessionWatch:
         written = 0
         for key, scan in list(self.tracker.files.items()):
             start = (self.resumed_at or {}).get(key, 0)
-            name = os.path.basename(scan.path)
-            agent = name[len("agent-") : -len(".jsonl")] if key != "main" and name.startswith("agent-") else None
+            agent = self.agent_of(key, scan.path)
             written += backfill.backfill(
                 self.session_id,
                 scan.path,
@@ -210,8 +214,50 @@ class SessionWatch:
             self.tracker = UsageTracker(path)
             changed = True
         before = [tuple(s.cursor) for s in self.tracker.files.values()]
+        first = not self.reconciled and not self.marks
         usage = self.tracker.update(statusline=sensor or None)
+        now = time.monotonic()
+        for key, scan in self.tracker.files.items():
+            if key not in self.reconciled:  # what this process found already is history (backfill's, if anyone's)
+                self.reconciled[key] = scan.cursor.offset if first else 0
+            elif scan.cursor.offset > max([self.reconciled[key]] + [o for _, o in self.marks.get(key, [])]):
+                self.marks.setdefault(key, []).append((now, scan.cursor.offset))
         return changed or before != [tuple(s.cursor) for s in self.tracker.files.values()], usage
+
+    @staticmethod
+    def agent_of(key: str, path: str) -> Optional[str]:
+        """The subagent a transcript file belongs to (None: the main conversation's)."""
+        name = os.path.basename(path)
+        return name[len("agent-") : -len(".jsonl")] if key != "main" and name.startswith("agent-") else None
+
+    def reconcile(self) -> int:
+        """Write what the transcripts say about calls whose hooks never came (``backfill``): calls the client
+        blocked before any hook ran, and calls that ended without a PostToolUse (rejected at the permission
+        prompt, refused by ``claude -p``). Only bytes older than RECONCILE_GRACE are checked. How many."""
+        if self.tracker is None or not self.marks:
+            return 0
+        from ecc_hooks.hud import backfill
+
+        horizon = time.monotonic() - RECONCILE_GRACE
+        written = 0
+        for key, scan in list(self.tracker.files.items()):
+            marks = self.marks.get(key) or []
+            ready = [offset for at, offset in marks if at <= horizon]
+            if not ready:
+                continue
+            end = ready[-1]
+            self.marks[key] = [(at, offset) for at, offset in marks if offset > end]
+            start, self.reconciled[key] = self.reconciled.get(key, 0), end
+            agent = self.agent_of(key, scan.path)
+            where = {"cwd": self.state.cwd, "transcript": self.tracker.transcript_path, "agent_id": agent}
+            written += backfill.backfill(self.session_id, scan.path, start, end, self.state.tool_ids, **where)
+            pending = {cid: call.name for cid, call in self.state.pending.items() if call.agent_id == agent}
+            if pending:
+                written += backfill.end_calls(self.session_id, scan.path, start, end, pending, **where)
+        self.marks = {key: marks for key, marks in self.marks.items() if marks}
+        if written:
+            log("reconciled", f"{self.session_id}: {written} tool call(s) ended in the transcripts without hooks")
+        return written
 
 
 # ---------------------------------------------------------------------------- the daemon
@@ -296,6 +342,8 @@ class Watcher:
             sensor_changed, sensor = watch.read_sensor()
             usage_changed, usage = watch.read_usage(sensor)
             if self.backfilling and watch.tracker is not None and watch.backfill_due and watch.backfill():
+                changed = watch.read_journal() or True
+            if watch.reconcile():
                 changed = watch.read_journal() or True
             if not (changed or sensor_changed or usage_changed or force):
                 return False
@@ -537,6 +585,8 @@ class Watcher:
                         self.settle_git()
                         for sid in sorted(self.failing):  # a disk that had no room may have some now
                             self.process(sid, force=True)
+                        for sid in sorted(sid for sid, watch in self.sessions.items() if watch.marks):
+                            self.process(sid)  # transcript bytes whose hooks' grace has passed: reconcile them
                         if self.watch_paths() - watched or any(not os.path.isdir(p) for p in watched):
                             break  # a folder appeared or vanished unseen: watch anew
                         continue

@@ -163,6 +163,9 @@ class ToolCalls(OpenModel):
     # ecc-hooks additions
     failures: int = Field(0, description="calls that failed (PostToolUseFailure)")
     interrupted: int = Field(0, description="calls the user interrupted")
+    denied: int = Field(
+        0, description="calls that never ran: denied by a rule, the user at the prompt or the client (in failures too)"
+    )
     subagentCalls: int = Field(0, description="calls made by subagents (included in total)")
     running: list[str] = Field(default_factory=list, description="names of the tools running now")
 
