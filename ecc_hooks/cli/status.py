@@ -109,8 +109,8 @@ def row(payload: HudStatus, now: datetime) -> tuple[str, ...]:
             what = ("BLOCKED: " if risk.status == RiskStatus.blocked else "") + risk.reasons[0]
         else:
             what = ctx.objective or ""
-    pct = ctx.contextWindow.remainingPct
-    used = f"{100 - pct:.0f}% used" if pct is not None else "?"
+    shown = ctx.contextWindow.usedPct  # as Claude Code's own screen says it
+    used = f"{shown}% used" if shown is not None else "?"
     usd = payload.cost.sessionUsd
     cost = f"${usd:.2f}" if usd is not None else "?"
     tool_text = f"{tools.total}" + (f" ({tools.failures} failed)" if tools.failures else "")

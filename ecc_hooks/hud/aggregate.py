@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 import orjson
 
+from ecc_hooks.core import compaction
 from ecc_hooks.core.text import duration
 from ecc_hooks.core.timestamps import iso, parse_iso
 from ecc_hooks.hud.state import (
@@ -619,6 +620,7 @@ class PayloadInputs:
     stale_agent_seconds: float = STALE_AGENT_SECONDS
     controls: Optional[SessionControls] = None  # session_controls(...)
     origin: Optional[SnapshotOrigin] = None  # how the journal and transcript facts were obtained
+    env: Mapping[str, str] = field(default_factory=dict)  # Claude Code's settings that move auto-compaction
 
 
 def _number(value: object) -> Optional[float]:
@@ -782,20 +784,24 @@ def _context_window(inputs: PayloadInputs) -> ContextWindow:
     ctx = inputs.usage.context if inputs.usage is not None else None
     remaining = _number(window.get("remaining_percentage"))
     source: Optional[str] = "statusline" if remaining is not None else None
+    shown = compaction.shown_from_stdin(window, inputs.env) if source else None
     if remaining is None and ctx is not None and ctx.remaining_pct is not None:
         remaining, source = float(ctx.remaining_pct), "transcript"
+        shown = ctx.shown_pct
     # The engine's level measures distance to auto-compaction, which a bare percentage cannot.
     pressure = Pressure(ctx.pressure) if ctx is not None and ctx.pressure in Pressure.__members__ else Pressure.unknown
     if pressure == Pressure.unknown:
         pressure = pressure_for(remaining)
     size = window.get("context_window_size")
+    size = size if isinstance(size, int) and not isinstance(size, bool) else (ctx.window if ctx is not None else None)
+    at = compaction.shown_threshold_pct(size, inputs.env) if size else None
     return ContextWindow(
         remainingPct=remaining,
         pressure=pressure,
         source=source,
-        windowSize=size
-        if isinstance(size, int) and not isinstance(size, bool)
-        else (ctx.window if ctx is not None else None),
+        windowSize=size,
+        usedPct=shown,
+        compactsAtPct=round(at, 1) if at is not None else None,
     )
 
 
@@ -836,10 +842,12 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         age = f" for {duration((now - since).total_seconds())}" if since else ""
         reasons.append(f"waiting for {state.waiting_for}{age}" + (f" (since {state.waiting_since})" if since else ""))
     if context_window.pressure in (Pressure.high, Pressure.critical):
-        left = (
-            f"{context_window.remainingPct:.0f}% left" if context_window.remainingPct is not None else "near compaction"
-        )
-        reasons.append(f"context {context_window.pressure.value}: {left}")
+        # the figure the row shows and the client's screen says, never another scale beside it
+        used = context_window.usedPct
+        at = context_window.compactsAtPct
+        text = f"{used}% used" if used is not None else "near compaction"
+        text += f", auto-compacts at {at:.0f}%" if at is not None and used is not None else ""
+        reasons.append(f"context {context_window.pressure.value}: {text}")
 
     stale = 0
     for call in state.pending.values():

@@ -274,6 +274,14 @@ def session_payload(session_id: str, now: Optional[datetime] = None, **kwargs: A
     return aggregate.build_payload(state, inputs)
 
 
+COMPACTION_ENV = (
+    "CLAUDE_CODE_AUTO_COMPACT_WINDOW",
+    "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE",
+    "DISABLE_AUTO_COMPACT",
+    "DISABLE_COMPACT",
+)
+
+
 def inputs_from_parts(
     session_id: str,
     state: SessionState,
@@ -321,4 +329,5 @@ def inputs_from_parts(
         handoff=handoff_info(session_id),
         controls=controls,
         origin=origin,
+        env={k: v for k, v in env.items() if k.startswith(COMPACTION_ENV)},
     )

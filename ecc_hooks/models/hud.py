@@ -105,6 +105,14 @@ class ContextWindow(OpenModel):
         "used_percentage) or transcript (our reading of the last response's usage)",
     )
     windowSize: Optional[int] = Field(None, description="the context window in tokens")
+    usedPct: Optional[int] = Field(
+        None,
+        description="context used as Claude Code's own screen says it (\"92% context used\"): the last response's "
+        "prompt and output over the window less the tokens kept for output",
+    )
+    compactsAtPct: Optional[float] = Field(
+        None, description="where auto-compaction fires on usedPct's scale (null: disabled or unknown)"
+    )
 
 
 class SnapshotOrigin(OpenModel):

@@ -90,6 +90,8 @@ class ContextStatus:
     pressure: str
     compacted: bool
     """True when the last event was a compaction: usage stays unknown until the next response."""
+    shown_pct: int | None = None
+    """Claude Code's own "N% context used" (``compaction.shown_pct``: prompt and output over the usable window)."""
 
     def to_dict(self) -> dict[str, object]:
         """camelCase fields for JSON payloads."""
@@ -103,6 +105,7 @@ class ContextStatus:
             "autocompactInTokens": self.autocompact_in_tokens,
             "pressure": self.pressure,
             "compacted": self.compacted,
+            "shownPct": self.shown_pct,
         }
 
 
@@ -125,6 +128,19 @@ def context_status(
     at = autocompact_threshold(table, window, env)
     in_tokens = None if at is None else max(at - used_tokens - output_tokens, 0)
     fraction = used_tokens / (at if at else window)
+    reserved = int(
+        (table.context.get("autocompact") or {}).get("reserved_output_tokens", compaction.RESERVED_OUTPUT_TOKENS)
+    )
+    shown = compaction.shown_pct(used_tokens + output_tokens, window, env, reserved)
     return ContextStatus(
-        model, window, used_tokens, used_pct, 100 - used_pct, at, in_tokens, pressure_level(table, fraction), compacted
+        model,
+        window,
+        used_tokens,
+        used_pct,
+        100 - used_pct,
+        at,
+        in_tokens,
+        pressure_level(table, fraction),
+        compacted,
+        shown,
     )

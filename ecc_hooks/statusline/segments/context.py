@@ -1,7 +1,10 @@
-"""Context window: a bar, % used (Claude Code's ``used_percentage``) and the distance to auto-compaction.
+"""Context window: one figure, the one Claude Code shows ("92% context used"), and a bar.
 
-Auto-compaction is ``ecc_hooks.compaction``'s rule (the usage engine uses the same one); the
-environment is ``ctx.env``.
+Claude Code's own figure is the last response's tokens (prompt, cached or not, and output) over the window less
+the tokens it keeps for output (``core.compaction.shown_pct``); its status line stdin's ``used_percentage`` is
+of the whole window, a different number for the same moment. The row shows Claude Code's, so the user can match
+it to the client's screen; auto-compaction fires at about 93% on that scale (the README explains it), so the
+segment turns red from ``bad`` and says ``compacting`` past that point. Environment: ``ctx.env``.
 """
 
 from __future__ import annotations
@@ -18,30 +21,29 @@ if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
 
 DEFAULTS = {
     "bar": 10,
-    "warn": 60,
-    "bad": 80,
+    "warn": 70,
+    "bad": 85,
     "full": "\u2588",
     "empty": "\u2591",
     "reserved_output_tokens": compaction.RESERVED_OUTPUT_TOKENS,
     "buffer_tokens": compaction.BUFFER_TOKENS,
-    "show_compact": True,
+    "show_compact": False,
 }
 
 
 def autocompact_pct(window: float, cfg: dict[str, Any], env: Mapping[str, str]) -> float | None:
-    """Where auto-compaction fires, as % of ``window``; None when it is disabled."""
-    at = compaction.threshold(int(window), env, cfg["reserved_output_tokens"], cfg["buffer_tokens"])
-    return None if at is None else at / window * 100
+    """Where auto-compaction fires, as % of the window less the reserved output (the scale of the figure shown);
+    None when it is disabled."""
+    return compaction.shown_threshold_pct(int(window), env, cfg["reserved_output_tokens"], cfg["buffer_tokens"])
 
 
 def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
-    """``ctx ███░░░░░░░ 26% ⇣57%`` (57 points left before auto-compaction); ``ctx --`` when unknown."""
+    """``ctx █████████░ 92%`` (as Claude Code's "92% context used"); ``ctx --`` when unknown."""
     window = dig(ctx.stdin, "context_window")
-    used = number(dig(window, "used_percentage"))
+    used: float | None = compaction.shown_from_stdin(window, ctx.env, int(cfg["reserved_output_tokens"]))
     size = number(dig(window, "context_window_size"))
     if used is None:  # before the first response: the snapshot may know it from the transcript
-        remaining = number(dig(ctx.snapshot, "context", "contextWindow", "remainingPct"))
-        used = None if remaining is None else 100 - remaining
+        used = number(dig(ctx.snapshot, "context", "contextWindow", "usedPct"))
         size = size or number(dig(ctx.snapshot, "context", "contextWindow", "windowSize"))
     if used is None:
         return ("ctx --", "unknown")
@@ -53,11 +55,10 @@ def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
         text += str(cfg["full"]) * filled + str(cfg["empty"]) * (width - filled) + " "
     text += f"{used:.0f}%"
     level = level_for(used, cfg.get("warn"), cfg.get("bad"))
-    if cfg.get("show_compact") and size and size > 0:
-        at = autocompact_pct(size, cfg, ctx.env)
-        if at is not None:
-            left = at - used
-            text += f" \u21e3{left:.0f}%" if left > 0 else " compact!"
-            if left <= 0:
-                level = "bad"
+    at = autocompact_pct(size, cfg, ctx.env) if size and size > 0 else None
+    if at is not None and used >= at:
+        text += " compacting"
+        level = "bad"
+    elif at is not None and cfg.get("show_compact"):
+        text += f" \u21e3{at - used:.0f}%"  # points left before auto-compaction, on the same scale
     return (text, level)
