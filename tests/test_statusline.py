@@ -276,3 +276,31 @@ def test_a_whole_render_stays_lean_and_parses_toml_only_when_the_file_changed(ec
     assert (
         parser not in second and "ecc_hooks.statusline.segments.cost" not in second
     )  # cached; unused segments not imported
+
+
+def test_a_linked_worktree_is_named_in_the_row(ecc_home: Path, tmp_path: Path) -> None:
+    """A session in ``git worktree add``'s checkout: the snapshot status builds says so, and the row names it."""
+    from tests.helpers import git, make_repo, run_hook
+
+    repo = make_repo(tmp_path / "repo")
+    linked = tmp_path / "wt-auth"
+    git(repo, "worktree", "add", "-q", "-b", "feat/auth", str(linked))
+    session = "5ec0717e-0000-4000-8000-00000000a0a0"
+    for event in ("SessionStart", "UserPromptSubmit"):
+        payload = {"session_id": session, "hook_event_name": event, "cwd": str(linked), "prompt": "x"}
+        assert run_hook(json.dumps(payload).encode()).returncode == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "status", "--json", "--no-gh", "--session", session],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO),
+        timeout=60,
+    )
+    snapshot = json.loads(done.stdout)
+    assert snapshot["context"]["linkedWorktree"] is True and snapshot["context"]["branch"] == "feat/auth"
+    (ecc_home / "sessions" / session / "hud.json").write_text(json.dumps(snapshot))  # as the watcher writes it
+    stdin = {**stdin_line(), "session_id": session, "cwd": str(linked)}
+    text = plain(run_sl(stdin).stdout)
+    assert "\u229e wt-auth \u2387 feat/auth" in text
+    main_stdin = {**stdin, "session_id": "5ec0717e-0000-4000-8000-00000000a0a1"}
+    assert "\u229e" not in plain(run_sl(main_stdin).stdout)  # no snapshot there, no claim
