@@ -415,3 +415,55 @@ def test_plan_files_load_or_say_why(plan: object, tmp_path_factory) -> None:
     assert isinstance(plan, dict)
     assert loaded["session"] == dmux_tmux.slugify(loaded["session"]) and os.path.isabs(loaded["dir"])
     assert all(s == dmux_tmux.slugify(s) for s in loaded["workers"])
+
+
+def test_the_handoff_lists_what_git_says_changed_and_each_failing_check_once(ecc_home: Path, tmp_path: Path) -> None:
+    """A real repository and the real hook: a README edited through Bash (no tool reports it), a commit made in
+    the session, an untracked file, a Write, and a failing pytest: the handoff lists every changed file and
+    the failing check once, with its error."""
+    from tests.helpers import git, make_repo, run_hook
+
+    repo = make_repo(tmp_path / "repo")
+    (repo / "README.md").write_text("before\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-q", "-m", "readme")
+    session = "5ec0717e-0000-4000-8000-0000000f11e5"
+
+    def hook(event: str, **payload: object) -> None:
+        body = {"session_id": session, "hook_event_name": event, "cwd": str(repo), **payload}
+        assert run_hook(json.dumps(body).encode()).returncode == 0
+
+    hook("SessionStart", source="startup")  # records HEAD: where the session's changes start
+    hook("UserPromptSubmit", prompt="tidy the readme and add a module")
+    (repo / "README.md").write_text("after\n")  # through Bash: `sed -i`, no Write/Edit reports it
+    bash = {"tool_name": "Bash", "tool_input": {"command": "sed -i s/before/after/ README.md"}}
+    hook("PreToolUse", tool_use_id="t1", **bash)
+    hook("PostToolUse", tool_use_id="t1", tool_response={"stdout": ""}, **bash)
+    (repo / "module.py").write_text("x = 1\n")
+    write = {"tool_name": "Write", "tool_input": {"file_path": str(repo / "module.py"), "content": "x = 1\n"}}
+    hook("PreToolUse", tool_use_id="t2", **write)
+    hook("PostToolUse", tool_use_id="t2", tool_response={"filePath": str(repo / "module.py")}, **write)
+    (repo / "committed.txt").write_text("c\n")
+    git(repo, "add", "committed.txt")
+    git(repo, "commit", "-q", "-m", "in the session")
+    (repo / "notes.txt").write_text("untracked\n")
+    test = {"tool_name": "Bash", "tool_input": {"command": "pytest -q"}}
+    hook("PreToolUse", tool_use_id="t3", **test)
+    hook("PostToolUseFailure", tool_use_id="t3", error="Exit code 1\n2 failed", is_interrupt=False, **test)
+    hook("Stop")
+    done = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "inspect", session[:10], "--markdown"],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    files = text.split("- Files changed:", 1)[1].split("\n- ", 1)[0]
+    for name in ("README.md", "module.py", "committed.txt", "notes.txt"):
+        assert f"`{name}`" in files, text
+    checks = text.split("## Checks", 1)[1].split("##", 1)[0]
+    assert checks.count("pytest -q") == 1 and "fail: `pytest -q` (Exit code 1)" in checks, checks
+    risks = text.split("## Risks", 1)[1].split("##", 1)[0]
+    assert risks.count("pytest -q") == 1, risks

@@ -72,12 +72,19 @@ def render(inspection: Inspection) -> str:
     out.append("")
 
     out += ["## Checks"]
-    checks = [f"- {c['status']}: {_code(c['command'])}" for c in d.checks]
-    checks += [f"- {v}: validation by `{w['id']}`" for w in d.workers for v in w["validation"]]
-    checks += [
-        f"- failed: {_code(c['command'])}" + (f" ({_line(c['error'].splitlines()[0])})" if c.get("error") else "")
-        for c in d.failed_commands
+    errors = {c["command"]: c.get("error") for c in d.failed_commands}  # the last error of each command
+
+    def error_of(command: str) -> str:
+        error = errors.get(command)
+        return f" ({_line(error.splitlines()[0])})" if error and error.strip() else ""
+
+    checks = [
+        f"- {c['status']}: {_code(c['command'])}" + (error_of(c["command"]) if c["status"] == "fail" else "")
+        for c in d.checks
     ]
+    checks += [f"- {v}: validation by `{w['id']}`" for w in d.workers for v in w["validation"]]
+    checked = {c["command"] for c in d.checks}  # a failing check is listed once, with its error
+    checks += [f"- failed: {_code(command)}{error_of(command)}" for command in errors if command not in checked]
     out += checks or ["- none recorded"]
     out.append("")
 

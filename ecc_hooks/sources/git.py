@@ -461,3 +461,33 @@ def commits_since(
         if len(parts) == 3:
             commits.append({"sha": parts[0], "subject": parts[1], "date": parts[2]})
     return commits
+
+
+MAX_CHANGED_FILES = 500
+
+
+def files_changed_since(
+    cwd: Optional[str], base: Optional[str], timeout: float = DEFAULT_TIMEOUT, limit: int = MAX_CHANGED_FILES
+) -> Optional[list[str]]:
+    """Paths (relative to the worktree's top) that differ between ``base`` (HEAD when the session started) and
+    the work tree: committed since, staged, unstaged, and new untracked files (ignored ones left out). The
+    index is never written (``--no-optional-locks``). None when git cannot say."""
+    if base is None or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", base):
+        return None  # a journal is user data: never hand git anything but a commit id here
+    if not cwd or not os.path.isdir(cwd):
+        return None
+    try:
+        runner = _Runner(cwd, timeout)
+    except Exception:
+        return None
+    tracked = runner.run("diff", "--name-only", "-z", "--no-renames", base, "--")
+    untracked = runner.run("ls-files", "-z", "--others", "--exclude-standard", "--full-name", "--", ":/")
+    if tracked is None or tracked[0] != 0 or untracked is None or untracked[0] != 0:
+        return None
+    names: list[str] = []
+    for raw in (tracked[1], untracked[1]):
+        for item in raw.split(b"\0"):
+            name = item.decode("utf-8", "replace")
+            if name and name not in names:
+                names.append(name)
+    return names[:limit]

@@ -113,7 +113,8 @@ def test_handoff_names_files_failing_command_open_todo_and_resume(
     text = handoff.read_text()
     sections = {block.split("\n", 1)[0]: block for block in text.split("\n## ")}
     assert "write the notes, commit them" in sections["Objective"]
-    assert f"`{write['tool_input']['file_path']}`" in sections["What was done"]
+    written = Path(write["tool_input"]["file_path"]).relative_to(workspace.work)  # relative to the worktree
+    assert f"`{written}`" in sections["What was done"]
     assert session_commits[0].split()[0][:12] in sections["What was done"] and COMMIT_SUBJECT in text
     assert "initial" not in sections["What was done"]  # the work dir's first commit predates the session
     assert f"failed: `{failing_command}` (Exit code 3)" in sections["Checks"]

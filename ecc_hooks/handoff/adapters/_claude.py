@@ -164,7 +164,10 @@ def details(
     facts.worktree = git.worktree or state.cwd
     facts.branch = git.branch
     risks = [r for r in hud.risk.reasons if r not in ("context usage unknown",)]
+    checked = {c["command"] for c in facts.checks}
     for failed in facts.failed_commands:
+        if failed["command"] in checked:
+            continue  # a failing check: the risk "failing checks: ..." names it already
         error = (failed.get("error") or "").split("\n", 1)[0]
         risks.append(f"command failed: {failed['command']}" + (f" ({error})" if error else ""))
     if facts.open_todos:
@@ -175,9 +178,23 @@ def details(
         risks.append(f"{len(state.pending)} tool call(s) never finished")
     facts.risks = risks
     facts.commits = gitstate.commits_since(facts.worktree, state.first_event_at, base=state.start_head)
+    facts.files_changed = files_changed(state, git)
     if state.session_id:
         facts.resume = [resume_command(state.session_id, facts.worktree)]
     return facts
+
+
+def files_changed(state: SessionState, git: gitstate.GitState) -> list[str]:
+    """What the session changed: git's view from the commit it started at to the work tree (committed, staged,
+    unstaged, untracked: a file edited through Bash too), then what the tools reported that git does not list
+    (outside the repository, ignored by it, or changed back). Paths inside the worktree relative to it."""
+    top = git.worktree
+    listed = list((gitstate.files_changed_since(top, state.start_head) if top else None) or [])
+    for path in state.files_changed:
+        name = path[len(top.rstrip("/")) + 1 :] if top and path.startswith(top.rstrip("/") + "/") else path
+        if name not in listed:
+            listed.append(name)
+    return listed
 
 
 def usage_of(transcript: Optional[str], saved: Optional[dict[str, Any]] = None) -> Any:
