@@ -253,6 +253,35 @@ def test_foreign_statusline_needs_force(tmp_path: Path, settings_file: Path) -> 
     assert forced.returncode == 0, forced.stderr
     assert install.is_ours(json.loads(settings_file.read_text())["statusLine"]["command"])
     assert any(json.loads(b.read_text()).get("statusLine") == theirs for b in backups(settings_file))
+    again = cli("install", "--settings-file", str(settings_file), "--force", cwd=tmp_path)  # ours replaces ours
+    assert again.returncode == 0, again.stderr
+
+    removed = cli("uninstall", "--settings-file", str(settings_file), cwd=tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(settings_file.read_text()) == {"statusLine": theirs}  # theirs is back, exactly
+    assert "replaced is back" in removed.stdout
+
+
+def test_uninstall_says_what_stays_and_purges_on_request(tmp_path: Path, isolated_home: Path) -> None:
+    settings = isolated_home / ".claude" / "settings.json"
+    assert not settings.exists()
+    assert cli("install", cwd=tmp_path).returncode == 0
+    home = isolated_home / ".claude" / "ecc"
+    assert settings.exists() and home.is_dir()
+    done = cli("uninstall", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not settings.exists() and backups(settings) == []  # install made it; nothing else was in it
+    assert "install created it" in done.stdout and f"kept: {home}" in done.stdout and "--purge" in done.stdout
+    assert home.is_dir()
+    purged = cli("uninstall", "--purge", cwd=tmp_path)
+    assert purged.returncode == 0, purged.stderr
+    assert not home.exists() and f"purged: {home}" in purged.stdout
+    stranger = tmp_path / "not-ours"
+    stranger.mkdir()
+    (stranger / "thesis.tex").write_text("years of work\n")
+    refused = cli("uninstall", "--purge", cwd=tmp_path, env={"ECC_HOOKS_HOME": str(stranger)})
+    assert refused.returncode == 1 and "does not look like" in refused.stderr
+    assert (stranger / "thesis.tex").exists()
 
 
 # ---------------------------------------------------------------------------- files
@@ -334,7 +363,7 @@ def test_scopes_resolve_in_a_git_repo(tmp_path: Path, isolated_home: Path) -> No
     done = cli("uninstall", "--scope", "local", cwd=sub, env={"CLAUDE_PROJECT_DIR": str(other)})
     assert done.returncode == 0 and not (other / ".claude").exists()
     assert cli("uninstall", "--scope", "local", cwd=sub).returncode == 0
-    assert json.loads(expected["local"].read_text()) == {}
+    assert not expected["local"].exists()  # install created it and nothing else was in it
 
 
 def test_outside_a_git_repo_the_project_is_cwd(tmp_path: Path) -> None:
@@ -585,7 +614,7 @@ def test_http_transport_posts_tool_events_to_the_watcher(tmp_path: Path, setting
     assert settings_file.read_bytes() == before
     # and uninstall removes the HTTP hooks with the commands
     assert cli("uninstall", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
-    assert "hooks" not in json.loads(settings_file.read_text())
+    assert not settings_file.exists()  # install created it; the HTTP hooks went with the commands
 
 
 def test_command_transport_and_switching_back(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
@@ -615,3 +644,28 @@ def test_a_moved_endpoint_is_flagged_and_rewritten(tmp_path: Path, settings_file
     config = json.loads((ecc_home / "endpoint.json").read_text())
     urls = {h["url"] for g in json.loads(settings_file.read_text())["hooks"]["PreToolUse"] for h in g["hooks"]}
     assert urls == {f"http://127.0.0.1:{config['port']}/ecc-hooks/v1/event"}
+
+
+def test_doctor_reports_bad_config_the_watcher_and_the_last_error(tmp_path: Path, ecc_home: Path) -> None:
+    assert cli("install", "--settings-file", str(tmp_path / "s.json"), cwd=tmp_path).returncode == 0
+    args = ("doctor", "--settings-file", str(tmp_path / "s.json"))
+    ok = cli(*args, cwd=tmp_path)
+    assert "watcher: not running" in ok.stdout
+    (ecc_home / "statusline.toml").write_text('theme = "plain"\n[segment.context]\nbarr = 0\n')
+    (ecc_home / "config.toml").write_text("[notify]\ncommand = 'true'\nwhen = ['waiting']\n")
+    bad = cli(*args, cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "unknown key 'barr' in [segment.context]" in bad.stdout + bad.stderr
+    assert "unknown key notify.when" in bad.stdout + bad.stderr
+    (ecc_home / "statusline.toml").write_text("theme = \n")  # a syntax error
+    broken = cli(*args, cwd=tmp_path)
+    assert broken.returncode == 1 and "statusline.toml" in broken.stderr
+    # the status line itself says so: on its row, and once in errors.log
+    stdin = (CAPTURES / "statusline-stdin.jsonl").read_bytes().splitlines()[-1]
+    row = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "statusline"], input=stdin, capture_output=True, cwd=str(REPO)
+    )
+    assert b"cfg!" in row.stdout
+    errors = (ecc_home / "errors.log").read_text()
+    assert "statusline-config" in errors
+    assert "last:" in cli(*args, cwd=tmp_path).stdout  # doctor names the latest entry

@@ -304,3 +304,32 @@ def test_a_linked_worktree_is_named_in_the_row(ecc_home: Path, tmp_path: Path) -
     assert "\u229e wt-auth \u2387 feat/auth" in text
     main_stdin = {**stdin, "session_id": "5ec0717e-0000-4000-8000-00000000a0a1"}
     assert "\u229e" not in plain(run_sl(main_stdin).stdout)  # no snapshot there, no claim
+
+
+def test_a_narrow_pane_keeps_the_warnings_and_drops_figures_first() -> None:
+    """60 columns, a critical context and a failing check: the warnings stay, the cost goes (or, with
+    ``overflow = "wrap"``, everything stays over two rows)."""
+    from ecc_hooks.statusline import render
+
+    stdin = {
+        **stdin_line(),
+        "context_window": {
+            "context_window_size": 200_000,
+            "current_usage": {"input_tokens": 200, "cache_read_input_tokens": 165_000, "output_tokens": 10},
+        },
+    }
+    snapshot = {
+        "risk": {"status": "attention", "reasons": ["failing checks: pytest -q"]},
+        "toolCalls": {"total": 12, "failures": 1},
+        "context": {"branch": "main"},
+    }
+    rows = render.render_lines(stdin, snapshot, {"theme": "plain"}, width=60, now=0.0, env={}, color=False)
+    [row] = rows
+    assert len(row) <= 60 and "failing checks" in row and "ctx" in row and "92%" in row, row
+    assert "$" not in row  # the cost, a figure, went before any warning
+    wrapped = render.render_lines(
+        stdin, snapshot, {"theme": "plain", "overflow": "wrap"}, width=60, now=0.0, env={}, color=False
+    )
+    assert len(wrapped) >= 2 and all(len(r) <= 60 for r in wrapped)
+    joined = " ".join(wrapped)
+    assert "$" in joined and "failing checks" in joined and "Sonnet" in joined

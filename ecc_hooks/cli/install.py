@@ -200,11 +200,57 @@ def known_commands() -> set[str]:
     return known
 
 
-def remember_commands(commands: set[str]) -> None:
-    """Add ``commands`` to ``installed.json`` (so a later install or uninstall still knows them as ours)."""
-    known = known_commands() - current_commands()
-    record = {"schema": "ecc.installed.v1", "commands": sorted(known | commands)}
+def _record() -> dict[str, Any]:
+    """``installed.json`` as it is (empty when missing or unreadable)."""
+    try:
+        record = json.loads(fsio.read_file(paths.install_record_path(), 1 << 22))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _write_record(record: dict[str, Any]) -> None:
     fsio.atomic_write(paths.install_record_path(), (json.dumps(record, indent=2) + "\n").encode())
+
+
+def remember_commands(
+    commands: set[str], replaced: tuple[str, object] | None = None, created: str | None = None
+) -> None:
+    """Add ``commands`` to ``installed.json`` (so a later install or uninstall still knows them as ours), and the
+    statusLine ``install --force`` replaced in a settings file (``(path, value)``: uninstall puts it back)."""
+    known = known_commands() - current_commands()
+    record = _record()
+    record.update({"schema": "ecc.installed.v1", "commands": sorted(known | commands)})
+    if replaced is not None:
+        saved = record.get("replacedStatusLines")
+        saved = saved if isinstance(saved, dict) else {}
+        saved[replaced[0]] = replaced[1]
+        record["replacedStatusLines"] = saved
+    if created is not None:
+        made = record.get("createdFiles")
+        made = [p for p in made if isinstance(p, str)] if isinstance(made, list) else []
+        record["createdFiles"] = sorted(set(made) | {created})
+    _write_record(record)
+
+
+def created_by_install(path: str) -> bool:
+    """``install`` created the settings file ``path`` (it did not exist before)."""
+    made = _record().get("createdFiles")
+    return isinstance(made, list) and path in made
+
+
+def replaced_statusline(path: str) -> object:
+    """The statusLine ``install --force`` replaced in ``path`` (None: none recorded)."""
+    saved = _record().get("replacedStatusLines")
+    return saved.get(path) if isinstance(saved, dict) else None
+
+
+def forget_replaced(path: str) -> None:
+    record = _record()
+    saved = record.get("replacedStatusLines")
+    if isinstance(saved, dict) and path in saved:
+        del saved[path]
+        _write_record(record)
 
 
 def is_ours(command: object, known: set[str] | None = None) -> bool:
@@ -439,7 +485,11 @@ def uninstalled(settings: dict[str, Any], path: str, known: set[str] | None = No
             del result["hooks"]
     current = result.get("statusLine")
     if isinstance(current, dict) and is_ours(current.get("command"), known):
-        del result["statusLine"]
+        previous = replaced_statusline(path)
+        if previous is not None:
+            result["statusLine"] = previous  # the one install --force replaced
+        else:
+            del result["statusLine"]
     return result
 
 
@@ -460,12 +510,16 @@ def _apply(args: argparse.Namespace, name: str) -> int:
     else:
         if original is None:
             print(f"ecc-hooks: {path} does not exist; nothing to remove")
+            if not args.dry_run:
+                _say_what_stays(path, None, args)
             return 0
         result = uninstalled(settings, path)
     data = render_json(result)
     if original is not None and result == settings:
         # Nothing of ours to change: leave the bytes (and the user's formatting) alone.
         print(f"ecc-hooks: {path} already {'up to date' if name == 'install' else 'has no ecc-hooks entries'}")
+        if name == "uninstall" and not args.dry_run:
+            _say_what_stays(path, None, args)
         return 0
     if args.dry_run:
         verb = "create" if original is None else "replace"
@@ -475,10 +529,25 @@ def _apply(args: argparse.Namespace, name: str) -> int:
         sys.stdout.write(clean_block(json_inert(data.decode("utf-8"))))
         return 0
     if name == "install":
-        remember_commands({python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)})
+        before = settings.get("statusLine")
+        foreign = before is not None and not (isinstance(before, dict) and is_ours(before.get("command")))
+        replaced = (path, before) if foreign and result.get("statusLine") != before else None
+        made = path if original is None else None
+        remember_commands({python_command(HOOK_MODULE), python_command(STATUSLINE_MODULE)}, replaced, made)
+    elif result == {} and created_by_install(path):
+        os.unlink(os.path.realpath(path))  # nothing left but what install brought: the file goes too
+        print(f"ecc-hooks: removed {path} (install created it; nothing else was in it)")
+        _say_what_stays(path, None, args)
+        return 0
+    restored = name == "uninstall" and replaced_statusline(path) is not None and "statusLine" in result
     backup = write_settings(path, data)
     what = "installed into" if name == "install" else "removed from"
     print(f"ecc-hooks: {what} {path}" + (f" (backup: {backup})" if backup else ""))
+    if restored:
+        forget_replaced(path)
+        print("  statusLine: the one install --force replaced is back")
+    if name == "uninstall":
+        _say_what_stays(path, result, args)
     if name == "install":
         print(f"  hooks: {len(EVENTS)} events -> {python_command(HOOK_MODULE)}")
         if http is not None:
@@ -489,6 +558,43 @@ def _apply(args: argparse.Namespace, name: str) -> int:
         if not args.no_statusline:
             print(f"  statusLine -> {python_command(STATUSLINE_MODULE)}")
     return 0
+
+
+def _say_what_stays(path: str, result: dict[str, Any] | None, args: argparse.Namespace) -> None:
+    """After uninstall: what is left behind, and ``--purge`` to remove the state folder too."""
+    if result == {}:
+        print(f"  {path} is now empty ({{}}); it was created by install, delete it if nothing else uses it")
+    home = paths.home()
+    if getattr(args, "purge", False):
+        purge(home)
+        return
+    if os.path.isdir(home):
+        print(
+            f"  kept: {home} (journals, snapshots, handoff records, the endpoint's token); "
+            "`ecc-hooks uninstall --purge` removes it, after stopping the watcher"
+        )
+
+
+def purge(home: str) -> None:
+    """Stop the watcher and delete the state folder (only a folder that is ours: the user's, with our files)."""
+    import shutil
+
+    from ecc_hooks.hud import watcher as watch
+
+    if not os.path.isdir(home):
+        print(f"  {home}: nothing to purge")
+        return
+    st = os.lstat(home)
+    if os.path.islink(home) or st.st_uid != os.getuid():
+        raise UserError(f"{home} is a link or not yours: not deleting it")
+    ours = {"sessions", "watch.lock", "installed.json", "errors.log", "endpoint.json", "config.toml", "statusline.toml"}
+    if not ours & set(os.listdir(home)):
+        raise UserError(f"{home} does not look like an ecc-hooks state folder: not deleting it")
+    stopped = watch.stop_running()
+    if stopped is not None:
+        print(f"  stopped the watcher (pid {stopped})")
+    shutil.rmtree(home)
+    print(f"  purged: {home}")
 
 
 # ---------------------------------------------------------------------------- doctor
@@ -725,13 +831,16 @@ def errors_summary() -> str:
     """``errors.log`` of the real ECC_HOOKS_HOME, counted by ``kind``."""
     path = paths.errors_log_path()
     counts: dict[str, int] = {}
+    last: dict[str, Any] = {}
     try:
         with open(path, "rb") as handle:
             for line in handle:
                 if not line.strip():
                     continue
                 try:
-                    kind = json.loads(line).get("kind", "?")
+                    entry = json.loads(line)
+                    kind = entry.get("kind", "?")
+                    last = entry
                 except (ValueError, AttributeError):
                     kind = "unparsable"
                 counts[str(kind)] = counts.get(str(kind), 0) + 1
@@ -741,7 +850,48 @@ def errors_summary() -> str:
         return f"errors.log: cannot read {path} ({exc.strerror})"
     total = sum(counts.values())
     by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"errors.log: {total} entries ({by_kind}) in {path}" if total else f"errors.log: empty ({path})"
+    if not total:
+        return f"errors.log: empty ({path})"
+    latest = f"\n  last: {clean(last.get('ts', '?'), 40)} {clean(last.get('kind', '?'), 40)}" if last else ""
+    if last.get("detail"):
+        latest += f": {clean(last['detail'], 200)}"
+    return f"errors.log: {total} entries ({by_kind}) in {path}{latest}"
+
+
+def watcher_summary() -> str:
+    """Whether the watcher runs, and since when (its lock file is written when it starts)."""
+    from ecc_hooks.hud import watcher as watch
+
+    pid = watch.lock_holder()
+    if pid is None:
+        return "watcher: not running (the next SessionStart starts it; or `ecc-hooks watch`)"
+    if pid < 0:
+        return "watcher: the lock is held but its pid is unreadable"
+    try:
+        started = os.stat(paths.watch_lock_path()).st_mtime
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started))
+        from ecc_hooks.core.text import duration
+
+        return f"watcher: running, pid {pid}, since {since} ({duration(time.time() - started)} ago)"
+    except OSError:
+        return f"watcher: running, pid {pid}"
+
+
+def config_problems() -> list[str]:
+    """What is wrong with ``statusline.toml`` and ``config.toml`` (a bad file would otherwise quietly give
+    the defaults)."""
+    from ecc_hooks.hud import notify
+
+    problems = []
+    toml = paths.statusline_config_path()
+    if os.path.exists(toml):
+        from ecc_hooks.statusline.render import parse_toml
+
+        _, error = parse_toml(toml)
+        if error:
+            problems.append(f"{toml}: {error}; the status line uses its defaults until it is fixed")
+    problems += [f"{p} ({notify.config_path()})" for p in notify.load().problems]
+    return problems
 
 
 def _say(text: str) -> None:
@@ -780,7 +930,11 @@ def _doctor(args: argparse.Namespace) -> int:
                 f"the {kind} command `{command}` fails ({problem}); make sure its interpreter "
                 "can import ecc_hooks, or rerun `ecc-hooks install` from the environment that has it"
             )
+    _say(watcher_summary())
     _say(socket_summary(report.problems))
+    for problem in config_problems():
+        _say(f"config: {problem}")
+        report.problems.append(problem)
     _say(errors_summary())
     if report.problems:
         raise UserError("problems found:\n  - " + "\n  - ".join(report.problems))
@@ -818,6 +972,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument("--force", action="store_true", help="replace a statusLine that is not ours")
     if name != "doctor":
         parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+    if name == "uninstall":
+        parser.add_argument(
+            "--purge", action="store_true", help="also stop the watcher and delete the state folder ($ECC_HOOKS_HOME)"
+        )
 
 
 def transport_of(args: argparse.Namespace) -> str:

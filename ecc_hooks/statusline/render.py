@@ -29,7 +29,7 @@ from ecc_hooks.core.redact import redact_strings
 from ecc_hooks.core.text import clean
 from ecc_hooks.statusline.segments import DEFAULT_ORDER, REGISTRY, Context
 from ecc_hooks.statusline.segments import run as run_segment
-from ecc_hooks.statusline.segments.layout import compose, validate
+from ecc_hooks.statusline.segments.layout import compose, validate, wrap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -100,7 +100,17 @@ def parse_toml(path: str) -> tuple[dict[str, Any], str | None]:
         return {}, f"cannot read {os.path.basename(path)}: {exc.strerror or exc}"
     except ValueError as exc:  # tomllib.TOMLDecodeError
         return {}, f"{os.path.basename(path)}: {exc}"
-    return validate(raw, REGISTRY, DEFAULT_ORDER)
+    config, error = validate(raw, REGISTRY, DEFAULT_ORDER)
+    if error is None:
+        from ecc_hooks.statusline.segments import load
+
+        for name, table in (config.get("segment") or {}).items():
+            known = load(name).DEFAULTS if name in REGISTRY else {}
+            unknown = sorted(k for k in table if k not in known)
+            if name in REGISTRY and unknown:
+                error = f"unknown key {unknown[0]!r} in [segment.{name}] (known: {', '.join(sorted(known))})"
+                break
+    return config, error
 
 
 def load_config(path: str | None = None, cache_path: str | None = None) -> tuple[dict[str, Any], str | None]:
@@ -123,6 +133,8 @@ def load_config(path: str | None = None, cache_path: str | None = None) -> tuple
     except (OSError, ValueError):
         pass
     config, error = parse_toml(path)
+    if error:  # once per change of the file (the result is cached): the row shows "cfg!", errors.log says why
+        _log("statusline-config", f"{path}: {error}")
     try:
         st = os.stat(path)  # reading tightened a loose mode (a new ctime): key the cache by the file as it is now
         key = [path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
@@ -162,13 +174,25 @@ def render_lines(
             except Exception:
                 piece = (f"{name} !", "unknown")
             if piece and piece[0]:
-                pieces.append((piece[0], piece[1], REGISTRY[name][1]))
+                pieces.append((piece[0], piece[1], priority(REGISTRY[name][1], piece[1])))
         if config_error and i == 0:
-            pieces.append(("cfg! " + clean(config_error, 60), "warn", 10))
+            pieces.append(("cfg! " + clean(config_error, 60), "warn", priority(10, "warn")))
+        if config.get("overflow") == "wrap":
+            out += [line for part in wrap(pieces, width, theme) if (line := compose(part, width, theme, color))]
+            continue
         line = compose(pieces, width, theme, color)
         if line:
             out.append(line)
     return out
+
+
+WARNING_RANK = 1000  # a warning or an error outranks every figure when a row must drop something
+
+
+def priority(rank: int, level: str) -> int:
+    """A piece's priority in a row that does not fit: warnings (``warn``, ``bad``) before any figure, then the
+    segment's own rank."""
+    return rank + (WARNING_RANK if level in ("warn", "bad") else 0)
 
 
 def width_from(env: Mapping[str, str], config: Mapping[str, Any]) -> int:

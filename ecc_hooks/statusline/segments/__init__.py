@@ -23,7 +23,7 @@ LEVELS = ("info", "ok", "warn", "bad", "dim", "unknown")
 # narrow: low-priority segments are dropped first.
 REGISTRY: dict[str, tuple[str, int, str]] = {
     "model": ("model", 95, "model display name"),
-    "context": ("context", 100, "context bar, % used and distance to auto-compaction"),
+    "context": ("context", 100, 'context used, the figure Claude Code shows ("92% context used")'),
     "cost": ("cost", 90, "session cost (~ when reported and computed figures disagree)"),
     "risk": ("risk", 85, "risk marker from the HUD snapshot"),
     "tools": ("tools", 75, "tool calls, failures and the running tool"),

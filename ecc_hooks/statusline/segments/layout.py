@@ -97,6 +97,31 @@ def fit(pieces: Sequence[tuple[str, str, int]], width: int, sep_cells: int) -> l
     return [(t, lv) for t, lv, _ in kept]
 
 
+def sep_cells(theme: str) -> int:
+    """Cells between two pieces in ``theme`` (a powerline piece is `` text `` and one arrow: 3, as its plain form)."""
+    spec = THEMES.get(theme) or THEMES["default"]
+    return 3 if spec.get("powerline") else cells(spec["sep"])
+
+
+def wrap(
+    pieces: Sequence[tuple[str, str, int]], width: int, theme: str = "default"
+) -> list[list[tuple[str, str, int]]]:
+    """``overflow = "wrap"``: the pieces in order over as many rows as they need (each within ``width``; a piece
+    wider than a row gets a row of its own, cut there) instead of dropping the lowest priority."""
+    gap = sep_cells(theme)
+    rows: list[list[tuple[str, str, int]]] = []
+    used = 0
+    for piece in pieces:
+        size = cells(piece[0])
+        if rows and used + gap + size <= width:
+            rows[-1].append(piece)
+            used += gap + size
+        else:
+            rows.append([piece])
+            used = size
+    return rows
+
+
 def compose(pieces: Sequence[tuple[str, str, int]], width: int, theme: str = "default", color: bool = True) -> str:
     """One row from ``(text, level, priority)`` pieces within ``width`` cells, styled by ``theme``."""
     spec = THEMES.get(theme) or THEMES["default"]
@@ -182,7 +207,12 @@ def validate(
     if isinstance(sections, dict):
         config["segment"] = {k: v for k, v in sections.items() if isinstance(v, dict)}
         problems.extend(f"unknown segment table [segment.{k}]" for k in sections if k not in registry)
+    if "overflow" in raw:
+        if raw["overflow"] in ("drop", "wrap"):
+            config["overflow"] = raw["overflow"]
+        else:
+            problems.append('overflow must be "drop" (the lowest priority first, warnings last) or "wrap"')
     for key in raw:
-        if key not in ("theme", "lines", "segments", "width", "color", "segment"):
+        if key not in ("theme", "lines", "segments", "width", "color", "segment", "overflow"):
             problems.append(f"unknown key {key!r}")
     return config, (problems[0] if problems else None)
