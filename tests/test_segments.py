@@ -6,7 +6,8 @@ import unicodedata
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given
+import wcwidth
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecc_hooks.statusline.segments import DEFAULT_ORDER, REGISTRY, load, render_piece, render_segment
@@ -218,16 +219,33 @@ def test_config_validation_reports_without_failing() -> None:
     assert error is None and config == {"theme": "minimal", "lines": [["model"], ["context", "cost"]]}
 
 
-WIDE_RANGES = (  # the cells the renderer counts two for (wide East Asian characters, emoji)
-    (0x1100, 0x115F), (0x2E80, 0xA4CF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF), (0xFE30, 0xFE4F),
-    (0xFF00, 0xFF60), (0xFFE0, 0xFFE6), (0x1F300, 0x1F64F), (0x1F680, 0x1F6C5), (0x1F900, 0x1F9FF), (0x1FA70, 0x1FAFF),
-    (0x20000, 0x3FFFD),
-)  # fmt: skip
+UNICODE = unicodedata.unidata_version
 
 
-@given(st.text(max_size=60))
-def test_cells_counts_each_wide_character_twice(text: str) -> None:
-    assert cells(text) == sum(2 if any(lo <= ord(c) <= hi for lo, hi in WIDE_RANGES) else 1 for c in text)
+def _comparable(ch: str) -> bool:
+    """Characters both Python's Unicode tables and wcwidth's know the same way (assigned, printable, not a
+    variation selector or joiner whose width depends on its neighbours, not East Asian ambiguous)."""
+    return (
+        unicodedata.category(ch) not in ("Cn", "Cc", "Cs", "Co", "Zl", "Zp", "Mc")  # spacing marks: wcwidth
+        # counts one alone as 0 and after a letter as 1; terminals differ too
+        and wcwidth.wcwidth(ch, unicode_version=UNICODE) >= 0
+        and unicodedata.east_asian_width(ch) != "A"
+        and not ("\ufe00" <= ch <= "\ufe0f" or ch in "\u200d\u200b\u00ad")
+        and unicodedata.unidata_version >= "14"
+    )
+
+
+@settings(max_examples=300)
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x3FFFD).filter(_comparable), max_size=40))
+def test_cells_agrees_with_wcwidth(text: str) -> None:
+    theirs = wcwidth.wcswidth(text, unicode_version=UNICODE)  # the same Unicode version as Python's tables
+    assert cells(text) == theirs, [(hex(ord(c)), cells(c), wcwidth.wcwidth(c, unicode_version=UNICODE)) for c in text]
+
+
+def test_cells_of_wide_combining_and_emoji_text() -> None:
+    assert cells("日本語") == 6 and cells("한국어") == 6
+    assert cells("e\u0301te\u0301") == 3  # combining acute accents take no cell
+    assert cells("🚀 done ✅") == 10 and cells("🫠") == 2
 
 
 def test_cells_agrees_with_unicode_on_common_wide_and_narrow_text() -> None:

@@ -225,7 +225,7 @@ def test_preview_command() -> None:
         env={**os.environ, "COLUMNS": "300"},
     )
     assert result.returncode == 0, result.stderr
-    assert "Sonnet 4.5 | \u25b8 Write the segment tests" in result.stdout and "~$1.84" in result.stdout
+    assert "Sonnet 4.5 | > Write the segment tests" in result.stdout and "~$1.84" in result.stdout  # plain: ASCII
     bad = subprocess.run(
         [sys.executable, "-m", "ecc_hooks", "statusline", "--preview", "--config", "/nonexistent.toml"],
         capture_output=True,
@@ -333,3 +333,19 @@ def test_a_narrow_pane_keeps_the_warnings_and_drops_figures_first() -> None:
     assert len(wrapped) >= 2 and all(len(r) <= 60 for r in wrapped)
     joined = " ".join(wrapped)
     assert "$" in joined and "failing checks" in joined and "Sonnet" in joined
+
+
+def test_plain_and_ascii_rows_use_no_glyph_a_terminal_may_lack() -> None:
+    from ecc_hooks.statusline import render
+    from ecc_hooks.statusline.segments import sample
+
+    snapshot = {**sample.SNAPSHOT, "context": {**sample.SNAPSHOT["context"], "waitingFor": None}}
+    stdin = stdin_line()
+    fancy = render.render_lines(stdin, snapshot, {}, width=200, now=0.0, env={}, color=False)
+    assert not all(row.isascii() for row in fancy)  # the default theme does use them
+    for config in ({"theme": "plain"}, {"theme": "powerline", "ascii": True}, {"ascii": True}):
+        for color in (True, False):
+            rows = render.render_lines(stdin, snapshot, config, width=200, now=0.0, env={}, color=color)
+            assert rows and all(row.isascii() for row in rows), (config, rows)
+    config, error = render.validate({"ascii": "yes"}, render.REGISTRY, render.DEFAULT_ORDER)
+    assert error == "ascii must be true or false"

@@ -165,6 +165,7 @@ def render_lines(
     ctx = Context(stdin, snapshot, config, width, now, env, snapshot_age)
     rows = config.get("lines") or [list(DEFAULT_ORDER)]
     theme = theme or config.get("theme") or "default"
+    ascii = config.get("ascii") is True
     out = []
     for i, row in enumerate(rows):
         pieces = []
@@ -178,9 +179,9 @@ def render_lines(
         if config_error and i == 0:
             pieces.append(("cfg! " + clean(config_error, 60), "warn", priority(10, "warn")))
         if config.get("overflow") == "wrap":
-            out += [line for part in wrap(pieces, width, theme) if (line := compose(part, width, theme, color))]
+            out += [line for part in wrap(pieces, width, theme) if (line := compose(part, width, theme, color, ascii))]
             continue
-        line = compose(pieces, width, theme, color)
+        line = compose(pieces, width, theme, color, ascii)
         if line:
             out.append(line)
     return out

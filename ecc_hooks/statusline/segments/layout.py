@@ -33,32 +33,25 @@ THEMES: dict[str, dict[str, Any]] = {
         "bg": {"info": "44", "ok": "42", "warn": "43", "bad": "41", "dim": "100", "unknown": "100"},
         "bgfg": {"info": "97", "ok": "30", "warn": "30", "bad": "97", "dim": "37", "unknown": "37"},
     },
-    "plain": {"sep": " | ", "fg": {}, "sep_style": "", "no_color": True},
+    "plain": {"sep": " | ", "fg": {}, "sep_style": "", "no_color": True, "ascii": True},
 }
 
 
-def _wide(o: int) -> bool:
-    return (
-        0x1100 <= o <= 0x115F
-        or 0x2E80 <= o <= 0xA4CF
-        or 0xAC00 <= o <= 0xD7A3
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFE30 <= o <= 0xFE4F
-        or 0xFF00 <= o <= 0xFF60
-        or 0xFFE0 <= o <= 0xFFE6
-        or 0x1F300 <= o <= 0x1F64F
-        or 0x1F680 <= o <= 0x1F6C5
-        or 0x1F900 <= o <= 0x1F9FF
-        or 0x1FA70 <= o <= 0x1FAFF
-        or 0x20000 <= o <= 0x3FFFD
-    )
+def _char_cells(ch: str) -> int:
+    """Cells one character takes: 0 for combining marks and format characters, 2 for East Asian wide and
+    fullwidth ones (CJK, Hangul, most emoji), else 1 (``unicodedata``, loaded only for non-ASCII text)."""
+    import unicodedata
+
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf") or "\u1160" <= ch <= "\u11ff":
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 def cells(text: str) -> int:
-    """Terminal cells ``text`` takes (wide East Asian characters and emoji count two)."""
+    """Terminal cells ``text`` takes (wide characters count two, combining marks none)."""
     if text.isascii():
         return len(text)
-    return len(text) + sum(1 for ch in text if ch >= "\u1100" and _wide(ord(ch)))
+    return sum(1 if ch < "\u0300" else _char_cells(ch) for ch in text)
 
 
 def cut(text: str, width: int) -> str:
@@ -97,6 +90,39 @@ def fit(pieces: Sequence[tuple[str, str, int]], width: int, sep_cells: int) -> l
     return [(t, lv) for t, lv, _ in kept]
 
 
+# Our glyphs in ASCII, for the ``plain`` theme and ``ascii = true`` (a terminal or font without them; powerline's
+# arrows need a Nerd Font): text from outside (branch names, prompts) is left as it is.
+ASCII = str.maketrans(
+    {
+        "\u2588": "#",  # █ bar, filled
+        "\u2591": "-",  # ░ bar, empty
+        "\u21e3": "v",  # ⇣ to auto-compaction
+        "\u2717": "x",  # ✗ failures
+        "\u2716": "x",  # ✖ blocked
+        "\u2713": "+",  # ✓ ok
+        "\u26a0": "!",  # ⚠ attention
+        "\u25b6": ">",  # ▶ running tool
+        "\u25b8": ">",  # ▸
+        "\u23f8": "||",  # ⏸ needs you
+        "\u2387": "@",  # ⎇ branch
+        "\u229e": "wt:",  # ⊞ linked worktree
+        "\u2191": "^",  # ↑ ahead
+        "\u2193": "v",  # ↓ behind
+        "\u21bb": "~",  # ↻ resets in
+        "\u2026": "...",  # … cut
+        "\u00b7": "-",  # ·
+        "\u2502": "|",  # │ separator
+        "\ue0b0": ">",  # powerline arrow
+        "\ue0b1": ">",  # powerline thin arrow
+    }
+)
+
+
+def to_ascii(text: str) -> str:
+    """``text`` with our glyphs in ASCII."""
+    return text.translate(ASCII)
+
+
 def sep_cells(theme: str) -> int:
     """Cells between two pieces in ``theme`` (a powerline piece is `` text `` and one arrow: 3, as its plain form)."""
     spec = THEMES.get(theme) or THEMES["default"]
@@ -122,9 +148,19 @@ def wrap(
     return rows
 
 
-def compose(pieces: Sequence[tuple[str, str, int]], width: int, theme: str = "default", color: bool = True) -> str:
-    """One row from ``(text, level, priority)`` pieces within ``width`` cells, styled by ``theme``."""
+def compose(
+    pieces: Sequence[tuple[str, str, int]], width: int, theme: str = "default", color: bool = True, ascii: bool = False
+) -> str:
+    """One row from ``(text, level, priority)`` pieces within ``width`` cells, styled by ``theme`` (the ``plain``
+    theme, and ``ascii``, in ASCII glyphs only)."""
     spec = THEMES.get(theme) or THEMES["default"]
+    if ascii or spec.get("ascii"):
+        pieces = [(to_ascii(t), lv, p) for t, lv, p in pieces]
+        spec = (
+            {**spec, "sep": ">", "plain_sep": " > "}
+            if spec.get("powerline")
+            else {**spec, "sep": to_ascii(spec["sep"])}
+        )
     color = color and not spec.get("no_color")
     if spec.get("powerline"):
         return _powerline(pieces, width, spec, color)
@@ -207,12 +243,17 @@ def validate(
     if isinstance(sections, dict):
         config["segment"] = {k: v for k, v in sections.items() if isinstance(v, dict)}
         problems.extend(f"unknown segment table [segment.{k}]" for k in sections if k not in registry)
+    if "ascii" in raw:
+        if isinstance(raw["ascii"], bool):
+            config["ascii"] = raw["ascii"]
+        else:
+            problems.append("ascii must be true or false")
     if "overflow" in raw:
         if raw["overflow"] in ("drop", "wrap"):
             config["overflow"] = raw["overflow"]
         else:
             problems.append('overflow must be "drop" (the lowest priority first, warnings last) or "wrap"')
     for key in raw:
-        if key not in ("theme", "lines", "segments", "width", "color", "segment", "overflow"):
+        if key not in ("theme", "lines", "segments", "width", "color", "segment", "overflow", "ascii"):
             problems.append(f"unknown key {key!r}")
     return config, (problems[0] if problems else None)
