@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ecc_hooks.core import compaction
-from tests.helpers import CAPTURES, REPO, SAFE_PATH
+from tests.helpers import CAPTURES, REPO, SAFE_PATH, wait_until
 
 CAPTURE = CAPTURES / "statusline-stdin.jsonl"
 SESSION = json.loads(CAPTURE.read_text().splitlines()[-1])["session_id"]
@@ -349,3 +349,34 @@ def test_plain_and_ascii_rows_use_no_glyph_a_terminal_may_lack() -> None:
             assert rows and all(row.isascii() for row in rows), (config, rows)
     config, error = render.validate({"ascii": "yes"}, render.REGISTRY, render.DEFAULT_ORDER)
     assert error == "ascii must be true or false"
+
+
+def test_a_snapshot_behind_the_journal_is_marked_stale_and_the_watcher_started(daemons, ecc_home: Path) -> None:
+    """The watcher died: hud.json says tools 10, the journal has moved on. The row dims what came from the
+    snapshot, says how stale it is, never repeats the snapshot's context warning beside the live figure, and
+    starts a watcher (once: a second refresh within the rate limit starts none)."""
+    from ecc_hooks.hud import watcher as watch
+
+    snapshot = {
+        "risk": {"status": "attention", "reasons": ["context critical: 18% left", "1 tool call(s) failed"]},
+        "toolCalls": {"total": 10, "failures": 1},
+        "context": {"branch": "main"},
+    }
+    hud = write_snapshot(ecc_home, snapshot, session=stdin_line()["session_id"])
+    journal = hud.parent / "events.jsonl"
+    journal.write_text("")
+    os.utime(hud, (1_000_000_000, 1_000_000_000))  # written long before the journal's last change
+    env = {"ECC_HOOKS_NO_WATCHER": "0"}
+    out = run_sl(stdin_line(), env=env).stdout
+    text = plain(out)
+    assert "\u29d6 stale" in text and "tools 10" in text
+    assert "\x1b[2mtools 10" in out  # dimmed: not a current figure
+    assert "context critical" not in text  # the snapshot's context warning is not the live figure's moment
+    wait_until(lambda: watch.lock_holder() is not None, 30, "the status line to start a watcher")
+    first = watch.lock_holder()
+    daemons.pids.append(first)
+    stamp = (ecc_home / "watch-restart.stamp").stat().st_mtime
+    run_sl(stdin_line(), env=env)
+    assert (ecc_home / "watch-restart.stamp").stat().st_mtime == stamp  # rate-limited: no second start
+    os.utime(hud, None)  # a current snapshot: nothing stale
+    assert "stale" not in plain(run_sl(stdin_line(), env=env).stdout)

@@ -18,6 +18,7 @@ from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
 from ecc_hooks.core.fsio import append_line, open_file
+from ecc_hooks.core.spawn import spawn_watcher
 
 # The longest one call can take: the stdin bound plus the work after it (file appends, reading HEAD from
 # regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
@@ -172,29 +173,6 @@ def handle(
     write_record(record)
     if start and (session_start or record.get("event") in TURN_EVENTS):
         start_watcher(wait=session_start)
-
-
-def spawn_watcher() -> None:
-    """Start ``ecc_hooks.watch --foreground`` detached; no waiting. OSError when it cannot be started.
-
-    ``posix_spawn`` (no ``subprocess`` import on the hot path) in a new session with stdio on /dev/null,
-    so Claude Code never waits on it and never kills it with the hook. The one way the watcher is started
-    (the SessionStart hook and ``ecc-hooks watch``).
-    """
-    null = os.devnull
-    # The daemon needs site-packages (pydantic, watchfiles), so no -S here; the cwd stays off sys.path.
-    code = paths.launcher_code("ecc_hooks.cli.watch", "sys.exit(main(['--foreground']))")
-    os.posix_spawn(
-        sys.executable,
-        [sys.executable, "-c", code],
-        dict(os.environ),
-        file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 2, null, os.O_WRONLY, 0),
-        ],
-        setsid=True,
-    )
 
 
 def start_watcher(wait: bool = False) -> None:

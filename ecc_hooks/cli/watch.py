@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, name: str = "watch") -> int:
         raise UserError(f"a watcher already runs for {home} (pid {pid}); stop it with: ecc-hooks watch --stop")
     if args.idle_exit is not None:
         os.environ[IDLE_EXIT_ENV] = str(args.idle_exit)
-    from ecc_hooks.capture.hook import spawn_watcher  # the hook's way: the caller's cwd stays off the daemon's sys.path
+    from ecc_hooks.core.spawn import spawn_watcher  # the hooks' way: the caller's cwd stays off the daemon's sys.path
 
     spawn_watcher()
     deadline = time.monotonic() + 10

@@ -160,8 +160,12 @@ def render_lines(
     config_error: str | None = None,
     color: bool = True,
     theme: str | None = None,
+    snapshot_behind: float | None = None,
 ) -> list[str]:
-    """The rows to print: each configured line's segments, fitted to ``width`` and styled by the theme."""
+    """The rows to print: each configured line's segments, fitted to ``width`` and styled by the theme.
+
+    ``snapshot_behind`` (seconds): the snapshot is older than the journal, so what comes from it alone is
+    dimmed (never shown as current beside live figures) and the first row says ``stale`` and since when."""
     ctx = Context(stdin, snapshot, config, width, now, env, snapshot_age)
     rows = config.get("lines") or [list(DEFAULT_ORDER)]
     theme = theme or config.get("theme") or "default"
@@ -175,7 +179,12 @@ def render_lines(
             except Exception:
                 piece = (f"{name} !", "unknown")
             if piece and piece[0]:
-                pieces.append((piece[0], piece[1], priority(REGISTRY[name][1], piece[1])))
+                level = "dim" if snapshot_behind is not None and name in SNAPSHOT_ONLY else piece[1]
+                pieces.append((piece[0], level, priority(REGISTRY[name][1], level)))
+        if snapshot_behind is not None and i == 0:
+            from ecc_hooks.core.text import duration
+
+            pieces.append((f"\u29d6 stale {duration(snapshot_behind)}", "warn", priority(20, "warn")))
         if config_error and i == 0:
             pieces.append(("cfg! " + clean(config_error, 60), "warn", priority(10, "warn")))
         if config.get("overflow") == "wrap":
@@ -187,6 +196,8 @@ def render_lines(
     return out
 
 
+# Segments whose figures come from the snapshot alone: dimmed when it is behind the journal.
+SNAPSHOT_ONLY = frozenset({"tools", "agents", "checks", "risk", "git", "task", "burn"})
 WARNING_RANK = 1000  # a warning or an error outranks every figure when a row must drop something
 
 
@@ -242,6 +253,22 @@ def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any
     return snap, (max((now if now is not None else time.time()) - mtime, 0.0))
 
 
+STALE_SLACK = 2.0  # seconds the watcher may take to fold a journal line into hud.json before it counts as behind
+
+
+def snapshot_behind(session: str, age: float | None, now: float) -> float | None:
+    """Seconds the snapshot (``age`` old) has been behind the session's journal, or None when it is current:
+    the journal's mtime says, without reading it."""
+    if age is None:
+        return None
+    try:
+        changed = os.stat(paths.journal_path(session)).st_mtime
+    except OSError:
+        return None
+    written = now - age
+    return max(now - changed, 0.0) if changed > written + STALE_SLACK else None
+
+
 def save_last_line(session: str, text: str) -> None:
     """Remember the last good output of this session (shown again when a render fails)."""
     atomic_write(paths.statusline_last_path(session), text.encode("utf-8", "replace")[:LAST_LINE_CAP], durable=False)
@@ -286,12 +313,14 @@ def render_stdin(
     env: Mapping[str, str],
     now: float,
     after: list[Callable[[], None]] | None = None,
+    stale: list[float] | None = None,
 ) -> str:
     """Everything between Claude Code's parsed stdin and the text to print (records the sensor, keeps the line).
 
     Every string of stdin is redacted first, so neither the sensor file, the last line nor the row holds a
     secret (the snapshot was redacted by the watcher that wrote it). ``after``: the two file writes are
-    appended there instead of done (the watcher answers the status line first, then writes)."""
+    appended there instead of done (the watcher answers the status line first, then writes). ``stale``: gets how
+    far the snapshot is behind the journal when it is (the command then starts the watcher again)."""
     stdin = redact_strings(stdin)  # type: ignore[assignment]
 
     def write(step: Callable[[], None]) -> None:
@@ -312,6 +341,9 @@ def render_stdin(
 
         write(sensor)
         snapshot, age = load_snapshot(session, now)
+    behind = snapshot_behind(session, age, now) if session and snapshot else None
+    if behind is not None and stale is not None:
+        stale.append(behind)
     config, config_error = load_config()
     lines = render_lines(
         stdin,
@@ -323,6 +355,7 @@ def render_stdin(
         snapshot_age=age,
         config_error=config_error,
         color=color_from(env, config),
+        snapshot_behind=behind,
     )
     output = "\n".join(lines) or "ecc-hooks: nothing to show"
     if session:
@@ -350,7 +383,12 @@ def main(data: bytes | None = None, problem: str | None = None) -> int:
             output = refusal
         else:
             session = paths.sanitize_session_id(stdin.get("session_id"))
-            output = render_stdin(stdin, session, os.environ, time.time())
+            behind: list[float] = []
+            output = render_stdin(stdin, session, os.environ, time.time(), stale=behind)
+            if behind:  # no watcher keeps the snapshot current: start one (rate-limited, detached)
+                from ecc_hooks.core.spawn import restart_watcher
+
+                restart_watcher()
     except Exception as exc:
         _log("statusline-render", repr(exc))
         output = last_line(session) or output

@@ -111,6 +111,7 @@ ASCII = str.maketrans(
         "\u21bb": "~",  # ↻ resets in
         "\u2026": "...",  # … cut
         "\u00b7": "-",  # ·
+        "\u29d6": "*",  # ⧖ stale
         "\u2502": "|",  # │ separator
         "\ue0b0": ">",  # powerline arrow
         "\ue0b1": ">",  # powerline thin arrow

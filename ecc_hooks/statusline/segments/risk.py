@@ -31,8 +31,13 @@ def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
         return ("\u23f8 needs you: " + clean(waiting, int(cfg["reason_max"])) + age, "warn")
     text, level = _MARK[status]
     reasons = dig(ctx.snapshot, "risk", "reasons")
-    if status != "ok" and isinstance(reasons, list) and reasons:
-        reason = clean(reasons[0], int(cfg["reason_max"]))
+    if status != "ok" and isinstance(reasons, list):
+        # A context reason is the snapshot's moment; the context segment shows the live figure and colours it
+        # itself: the row never puts a warning beside a figure from a different moment.
+        shown = [r for r in reasons if isinstance(r, str) and not r.startswith("context ")]
+        reason = clean(shown[0], int(cfg["reason_max"])) if shown else ""
         if reason:
             text += " " + reason
+        elif not shown and reasons:
+            return None  # only the context was wrong, and the context segment says so
     return (text, level)
