@@ -18,7 +18,6 @@ from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
 from ecc_hooks.core.fsio import append_line, open_file
-from ecc_hooks.core.spawn import spawn_watcher
 
 # The longest one call can take: the stdin bound plus the work after it (file appends, reading HEAD from
 # regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
@@ -206,6 +205,8 @@ def start_watcher(wait: bool = False) -> None:
 
         configured = endpoint.load()
         if not running:
+            from ecc_hooks.core.spawn import spawn_watcher
+
             spawn_watcher()
         if configured is not None:
             endpoint.wait_listening(configured, time.monotonic() + endpoint.LISTEN_WAIT)
