@@ -297,6 +297,68 @@ class GitCache:
         return at is None or time.monotonic() - at > self.ttl
 
 
+class GhCache:
+    """What gh says per repository and branch, fetched on a thread of its own (gh talks to GitHub: never on the
+    fold's path, never on the status line's), reused for ``ttl`` seconds (``[github] ttl_seconds`` in
+    config.toml), and asked again later and later while gh fails (not installed, logged out, offline): twice
+    the wait after each failure, at most an hour. A session whose facts arrived is owed a rebuild."""
+
+    BACKOFF_MAX = 3600.0
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[str, Optional[str]], tuple[float, Any]] = {}
+        self.retry_at: dict[tuple[str, Optional[str]], float] = {}
+        self.failures: dict[tuple[str, Optional[str]], int] = {}
+        self.inflight: set[tuple[str, Optional[str]]] = set()
+        self.users: dict[tuple[str, Optional[str]], set[str]] = {}
+        self.arrived: set[str] = set()  # sessions to rebuild with new facts
+
+    def get(self, session_id: str, cwd: Optional[str], git: Any) -> Any:
+        """The cached GitHubFacts for the session's repository and branch (None before the first answer); starts
+        a fetch when they are due."""
+        if not cwd or not git.repo:
+            return None
+        key = (git.repo, git.branch)
+        now = time.monotonic()
+        with self.lock:
+            self.users.setdefault(key, set()).add(session_id)
+            entry = self.entries.get(key)
+            due = (entry is None or now - entry[0] > self.ttl) and now >= self.retry_at.get(key, 0.0)
+            if due and key not in self.inflight:
+                self.inflight.add(key)
+                threading.Thread(target=self._fetch, args=(key, cwd, git), name="ecc-gh", daemon=True).start()
+        return entry[1] if entry is not None else None
+
+    def _fetch(self, key: tuple[str, Optional[str]], cwd: str, git: Any) -> None:
+        from ecc_hooks.sources import github
+
+        try:
+            facts = github.github_facts(cwd, git)
+        except Exception as exc:  # never kills the daemon; treated as gh failing
+            log("gh-failed", f"{key[0]}: {type(exc).__name__}: {exc}")
+            facts = None
+        with self.lock:
+            self.inflight.discard(key)
+            now = time.monotonic()
+            if facts is not None and facts.ready:
+                self.failures[key] = 0
+                self.retry_at[key] = 0.0
+            else:
+                failures = self.failures.get(key, 0) + 1
+                self.failures[key] = failures
+                self.retry_at[key] = now + min(self.ttl * 2 ** (failures - 1), self.BACKOFF_MAX)
+            if facts is not None:
+                self.entries[key] = (now, facts)
+            self.arrived |= self.users.get(key, set())
+
+    def take_arrived(self) -> set[str]:
+        with self.lock:
+            arrived, self.arrived = self.arrived, set()
+        return arrived
+
+
 class Watcher:
     """The daemon's state: known sessions, what to watch, and the process loop."""
 
@@ -306,6 +368,7 @@ class Watcher:
         self.debounce_ms = debounce_ms
         self.sessions: dict[str, SessionWatch] = {}
         self.git = GitCache()
+        self.gh: Optional[GhCache] = None  # started by run() unless ECC_HOOKS_NO_GH=1
         # session -> (cwd, when its hud.json was built from git facts read before that build): a rebuild owed
         self.git_owed: dict[str, tuple[Optional[str], float]] = {}
         self.stop = threading.Event()
@@ -396,6 +459,7 @@ class Watcher:
         cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
         built = time.monotonic() if changed_at is None else changed_at
         git, read_at = self.git.get(cwd, fresh=fresh_git)
+        gh = self.gh.get(watch.session_id, cwd, git) if self.gh is not None else None
         inputs = collect.inputs_from_parts(
             watch.session_id,
             state,
@@ -403,6 +467,7 @@ class Watcher:
             sensor=sensor,
             usage=usage,
             git=git,
+            gh=gh,
             origin=SnapshotOrigin(source="watcher"),
         )
         payload = aggregate.build_payload(state, inputs)
@@ -558,6 +623,10 @@ class Watcher:
         from ecc_hooks.hud import receiver
 
         self.receivers = receiver.start()  # first: the hooks of running sessions post here
+        if os.environ.get("ECC_HOOKS_NO_GH") != "1":
+            from ecc_hooks.hud import notify
+
+            self.gh = GhCache(notify.load().github_ttl)
         self.backfilling = os.path.exists(paths.endpoint_path())  # http transport: an outage may have lost events
         self.startup_pass()
         # Quiet ticks: unsaved state is checkpointed, owed git rebuilds and failed writes retried, idleness noticed.
@@ -587,6 +656,8 @@ class Watcher:
                             self.process(sid, force=True)
                         for sid in sorted(sid for sid, watch in self.sessions.items() if watch.marks):
                             self.process(sid)  # transcript bytes whose hooks' grace has passed: reconcile them
+                        for sid in sorted(self.gh.take_arrived() if self.gh is not None else ()):
+                            self.process(sid, force=True)  # gh answered: CI and the pull request into hud.json
                         if self.watch_paths() - watched or any(not os.path.isdir(p) for p in watched):
                             break  # a folder appeared or vanished unseen: watch anew
                         continue
