@@ -196,10 +196,10 @@ def test_live_session_with_a_failed_worker(tmp_path: Path, repo: Path, tmux: Tmu
     assert alpha.branch == git(wt_a, "rev-parse", "--abbrev-ref", "HEAD").strip() == f"orchestrator-{session}-alpha"
     assert alpha.worktree == str(wt_a)
     assert alpha.intent.objective == "Write the docs" and alpha.intent.seedPaths == ["README.md"]
-    assert "uncommitted changes in the worktree" in alpha.outputs.remainingRisks
+    assert "uncommitted changes in the worktree" in alpha.observations  # ours, not the worker's report
     assert beta.outputs.summary == ["Docs written"] and beta.outputs.validation == ["pytest -q passed"]
     assert beta.artifacts.handoffFile == str(coord / session / "beta" / "handoff.md")
-    assert alpha.artifacts.handoffFile is None and "handoff.md missing" in alpha.outputs.remainingRisks
+    assert alpha.artifacts.handoffFile is None and "handoff.md missing" in alpha.observations
     agg = snap.aggregates
     assert agg.workerCount == len(snap.workers) == 3
     assert agg.states == {"running": 1, "completed": 1, "failed": 1}
@@ -238,8 +238,8 @@ def test_missing_task_and_dead_pane_degrade_not_crash(tmp_path: Path, repo: Path
     orphan, empty = workers["orphan"], workers["empty"]
     assert orphan.health.value == "degraded" and orphan.runtime.dead is True
     assert orphan.artifacts.taskFile is None and orphan.intent.objective == ""
-    assert "task.md missing" in orphan.outputs.remainingRisks
-    assert any("is dead" in r for r in orphan.outputs.remainingRisks)
+    assert "task.md missing" in orphan.observations
+    assert any("is dead" in r for r in orphan.observations)
     assert orphan.branch == f"orchestrator-{session}-orphan"  # still learned from status.md and git
     assert (empty.state.value, empty.health.value) == ("unknown", "unknown")
     assert snap.aggregates.workerCount == 2
@@ -312,7 +312,7 @@ def test_cli_guesses_the_session_and_writes_json_and_handoff(
     )
     assert proc.returncode == 0, proc.stderr
     snap = SessionSnapshot.model_validate_json(out.read_text())
-    assert snap.session.sourceTarget.type == "orchestration-session" and snap.session.state.value == "failed"
+    assert snap.session.sourceTarget.type == "session" and snap.session.state.value == "failed"
     text = doc.read_text()
     assert f"tmux -L {tmux.socket} attach -t ={session}" in text
     assert f"orchestrator-{session}-solo" in text and "Tried twice" in text and "solo: failed (degraded)" in text

@@ -44,6 +44,7 @@ class WorkerState(str, Enum):
     running = "running"
     waiting = "waiting"
     idle = "idle"
+    not_started = "not started"  # ECC's status.md template before the launcher ran
     completed = "completed"
     failed = "failed"
     stopped = "stopped"
@@ -123,6 +124,12 @@ class Worker(OpenModel):
     intent: Intent = Field(default_factory=Intent)
     outputs: Outputs = Field(default_factory=Outputs)
     artifacts: Artifacts = Field(default_factory=Artifacts)
+    # ecc-hooks addition
+    observations: list[str] = Field(
+        default_factory=list,
+        description="what we saw ourselves (a missing file, a dead pane, uncommitted changes); outputs is only "
+        "what the worker reported",
+    )
 
 
 class Aggregates(OpenModel):

@@ -161,7 +161,7 @@ def test_journal_and_history_adapters_agree(handoff_session: RunResult, workspac
         for target in (f"claude:{sid}", "claude:latest", str(handoff_session.transcript))
     }
     for target, history in by_target.items():
-        assert history["adapterId"] == "claude_history", target
+        assert history["adapterId"] == "claude-history", target
         assert history["session"]["kind"] == "history" and history["session"]["state"] == "recorded"
         assert history["session"]["id"] == sid
         assert history["aggregates"] == {"workerCount": 1, "states": {"recorded": 1}, "healths": {"healthy": 1}}

@@ -235,7 +235,7 @@ def inspection(
         session=Session(
             id=session_id,
             kind=kind,
-            state=_common.session_state(found),
+            state=_common.session_state(found, runtime_alive=any(w.runtime.active for w in found)),
             repoRoot=git.repo_root,
             sourceTarget=SourceTarget(type=target.type, value=target.value),
             transcriptPath=state.transcript_path,

@@ -6,9 +6,11 @@ The rules (ECC's ``canonical-session``), pure functions of their inputs (``now``
   its pane is dead, stale when not updated for ``STALE_SECONDS`` (or never), else healthy; idle -> healthy
   (degraded if its pane is dead); anything else unknown.
 - session state: no workers -> missing; any failed worker -> failed; all completed -> completed; all
-  recorded -> recorded; a live runtime (tmux session up, or a worker running/waiting) -> active; else idle.
+  recorded -> recorded; a live runtime (the tmux session up, the Claude Code session's turn running) ->
+  active; else idle (a status.md that still says running in a session whose tmux is gone: idle, as ECC).
   ECC checks "tmux session alive" before "failed"; we check failed first so a failed worker is never
-  hidden behind a live session (the issue asks for exactly that).
+  hidden behind a live session (tests/fixtures/ecc-parity/deviations.json lists it).
+- "not started" (ECC's template) stays "not started", health unknown, as ECC keeps it.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ _STATE_WORDS = {
     "needs input": "waiting",
     "awaiting input": "waiting",
     "idle": "idle",
-    "not started": "idle",
-    "not_started": "idle",
+    "not started": "not started",
+    "not_started": "not started",
     "pending": "idle",
     "queued": "idle",
     "ready": "idle",
@@ -166,7 +168,7 @@ def session_state(workers: Iterable[Worker], *, runtime_alive: bool = False) -> 
         return SessionState.completed
     if all(s == WorkerState.recorded for s in states):
         return SessionState.recorded
-    if runtime_alive or any(s in (WorkerState.running, WorkerState.waiting) for s in states):
+    if runtime_alive:
         return SessionState.active
     return SessionState.idle
 

@@ -23,7 +23,7 @@ from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, Targ
 from ecc_hooks.hud.aggregate import fold_all
 from ecc_hooks.models.session import SessionKind
 
-ADAPTER_ID = "claude_history"
+ADAPTER_ID = "claude-history"  # ECC's own id for Claude Code's history
 DESCRIPTION = "Claude Code transcripts (${CLAUDE_CONFIG_DIR:-~/.claude}/projects/*/<id>.jsonl)"
 TARGET_TYPES = ("claude-history", "transcript")
 

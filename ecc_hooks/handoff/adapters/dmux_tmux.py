@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shlex
-from datetime import datetime, timezone
 from typing import Any, Optional
 
 from ecc_hooks.core import fsio, proc
@@ -34,7 +33,7 @@ from ecc_hooks.models.session import (
     WorkerState,
 )
 
-ADAPTER_ID = "dmux_tmux"
+ADAPTER_ID = "dmux-tmux"  # ECC's own id for these sessions
 DESCRIPTION = "ECC dmux-tmux orchestration (<root>/<session>/<worker>/{task,status,handoff}.md + tmux panes)"
 TARGET_TYPES = ("orchestration-session", "plan", "coordination-dir")
 ROOT_ENV = "ECC_ORCHESTRATION_ROOT"
@@ -73,14 +72,21 @@ def coordination_root(ctx: Context) -> str:
     return os.path.join(top, ".orchestration")
 
 
+def session_dir(name: str, ctx: Context) -> Optional[str]:
+    """The coordination directory of the orchestration session ``name``: under the coordination root, else
+    where ECC's own tools look for a bare session name (``<cwd>/.claude/orchestration/<name>``); None."""
+    if not name or "/" in name or name in (".", ".."):
+        return None
+    for root in (coordination_root(ctx), os.path.join(ctx.cwd, ".claude", "orchestration")):
+        candidate = os.path.join(root, name)
+        if os.path.isdir(candidate):
+            return candidate
+    return None
+
+
 def session_dir_exists(name: str, ctx: Context) -> bool:
     """Whether an orchestration session of that name has a coordination directory."""
-    return (
-        bool(name)
-        and "/" not in name
-        and name not in (".", "..")
-        and os.path.isdir(os.path.join(coordination_root(ctx), name))
-    )
+    return session_dir(name, ctx) is not None
 
 
 # ---------------------------------------------------------------------------- tmux
@@ -199,16 +205,6 @@ def parse_handoff(text: str) -> dict[str, list[str]]:
     }
 
 
-def _mtime(path: str) -> Optional[datetime]:
-    try:
-        return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
-    except OSError:
-        return None
-
-
-# ---------------------------------------------------------------------------- targets
-
-
 def _load_plan(path: str) -> dict[str, Any]:
     text = _read(path)
     if text is None:
@@ -247,7 +243,7 @@ def _resolve(target: Target, ctx: Context) -> dict[str, Any]:
     name = target.value
     if not name or "/" in name or name in (".", ".."):
         raise TargetError(f"not an orchestration session name: {name!r}")
-    directory = os.path.join(coordination_root(ctx), name)
+    directory = session_dir(name, ctx) or os.path.join(coordination_root(ctx), name)
     if not os.path.isdir(directory) and list_panes(name, ctx) is None:
         raise TargetError(f"no orchestration session {name!r}: neither {directory} nor a tmux session of that name")
     return {"session": name, "dir": directory, "repoRoot": None, "workers": []}
@@ -307,12 +303,12 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         elif panes is not None:
             risks.append("no tmux pane for this worker")
         state = status.get("state", WorkerState.unknown)
-        updated = parse_iso(status.get("updated")) or (_mtime(files["status.md"]) if status else None)
+        updated = parse_iso(status.get("updated"))  # no Updated line: never updated (stale when live), as ECC
         health = _common.worker_health(state, updated, ctx.now, pane_dead=bool(pane and pane["dead"]))
         remaining = handoff.get("remainingRisks", []) + risks
         worker = Worker(
             id=slug,
-            label=task.get("name") or status.get("name") or slug,
+            label=slug,  # ECC's label is the worker's slug (its task title is intent.objective's heading)
             state=state,
             health=health,
             branch=branch,
@@ -329,7 +325,7 @@ def inspect(target: Target, ctx: Context) -> Inspection:
             outputs=Outputs(
                 summary=handoff.get("summary", []),
                 validation=handoff.get("validation", []),
-                remainingRisks=remaining,
+                remainingRisks=handoff.get("remainingRisks", []),  # what the worker reported, only
                 filesChanged=handoff.get("filesChanged", []),
             ),
             artifacts=Artifacts(
@@ -344,6 +340,7 @@ def inspect(target: Target, ctx: Context) -> Inspection:
             ),
             rawState=status.get("rawState"),
             updatedAt=updated.isoformat() if updated else None,
+            observations=risks,
         )
         workers.append(worker)
         lines.append(
@@ -367,7 +364,11 @@ def inspect(target: Target, ctx: Context) -> Inspection:
             kind=SessionKind.orchestrated,
             state=_common.session_state(workers, runtime_alive=tmux_alive),
             repoRoot=repo_root,
-            sourceTarget=SourceTarget(type=target.type, value=target.value),
+            # ECC's names: a bare session name is a "session" target, a plan file is named by its absolute path
+            sourceTarget=SourceTarget(
+                type="session" if target.type == "orchestration-session" else target.type,
+                value=os.path.abspath(target.value) if target.type != "orchestration-session" else target.value,
+            ),
             coordinationDir=directory,
             tmuxSession=session if panes is not None else None,
         ),
