@@ -339,3 +339,36 @@ def test_scan_matches_a_simple_model(ops: list, now_offset: int, threshold: int)
 def test_any_bytes_scan_without_raising(data: bytes) -> None:
     session = loop_status.verdict(loop_status.scan_bytes(data), "/t/x.jsonl", T0)
     LoopStatus(generatedAt="x", sessions=[session])  # always a valid document
+
+
+def test_a_closing_line_right_after_the_call_is_not_the_wake_up(tmp_path: Path) -> None:
+    """The real client: the result comes back, the model writes its closing words half a second later, the
+    wake-up never comes. Only a line at or after the due time is the wake-up."""
+    path = wakeup_session(tmp_path, 60, later=[assistant_text("I'll check again in a minute.", 11.5)])
+    rep, code = report("--transcript", str(path), "--now", ts(10 + 2 * 60 + 1), "--exit-code")
+    assert [s.type for s in rep.sessions[0].signals] == ["schedule_wakeup_overdue"] and code == 2
+    woke = wakeup_session(tmp_path / "b", 60, later=[prompt("/loop check CI", 70), assistant_text("green", 71)])
+    assert report("--transcript", str(woke), "--now", ts(10 + 2 * 60 + 1))[0].sessions[0].state == "ok"
+
+
+def test_what_eccs_users_type_is_accepted(tmp_path: Path) -> None:
+    """ECC's loop-status options: --home, --bash-timeout-seconds, --now in epoch milliseconds,
+    --wake-grace-multiplier; and subagent transcripts are scanned too."""
+    home = tmp_path / "home"
+    project = home / ".claude" / "projects" / "-work"
+    bash = bash_session(project, with_result=False)
+    sub = project / SID / "subagents"
+    sub.mkdir(parents=True)
+    agent = write(
+        sub / "agent-a1.jsonl", [prompt("/loop sub", 0), tool_use("toolu_s", "Bash", {"command": "sleep 9"}, 5)]
+    )
+    now_ms = str(int((T0 + timedelta(seconds=5 + 120)).timestamp() * 1000))
+    rep, _ = report("--home", str(home), "--bash-timeout-seconds", "60", "--now", now_ms)
+    scanned = {s.transcriptPath for s in rep.sessions}
+    assert str(agent) in scanned and str(bash) in scanned
+    assert any(s.type == "pending_bash_tool_result" for r in rep.sessions for s in r.signals)
+    path = wakeup_session(tmp_path / "w", 100)
+    early = report("--transcript", str(path), "--now", ts(10 + 150), "--wake-grace-multiplier", "1.4")[0]
+    assert early.sessions[0].state == "attention"  # 10 + 100 x 1.4 = 150 has passed
+    bad = cli("--now", "yesterday")
+    assert bad.returncode == 1 and "epoch milliseconds" in bad.stderr

@@ -6,8 +6,9 @@ Scans the most recently changed transcripts under ``${CLAUDE_CONFIG_DIR:-~/.clau
 - ``pending_bash_tool_result``: a Bash ``tool_use`` with no ``tool_result`` for ``--bash-threshold-seconds``
   (30 minutes by default): a hung command holding the loop;
 - ``schedule_wakeup_overdue``: the latest ScheduleWakeup (``delaySeconds``, clamped to [60, 3600] as the
-  runtime does) is due at call time + delay; when due + delay again has passed with no assistant line since
-  the call, the wakeup never fired;
+  runtime does) is due at call time + delay; once call time + delay x ``--wake-grace-multiplier`` (2) has
+  passed with no assistant line at or after the due time, the wakeup never fired (a line written right after
+  the call, such as the turn's closing words, is not the wake-up: ECC's rule);
 - ``transcript_parse_errors``: lines that are not JSON objects (a torn or corrupted write).
 
 ``--exit-code`` exits 2 when a session needs attention, else 1 when a transcript could not be read.
@@ -44,6 +45,7 @@ from ecc_hooks.models.loop_status import (
 
 BASH_THRESHOLD_SECONDS = 1800.0
 WAKEUP_MIN, WAKEUP_MAX = 60.0, 3600.0  # the runtime clamps delaySeconds to this range
+WAKE_GRACE = 2.0  # a wakeup is overdue once delay x this has passed since the call with no wake-up (ECC's default)
 DEFAULT_LIMIT = 20
 MAX_ERROR_LINES = 10
 
@@ -133,7 +135,11 @@ def _age(now: datetime, at: Optional[datetime]) -> Optional[float]:
 
 
 def verdict(
-    scan: Scan, transcript_path: str, now: datetime, bash_threshold: float = BASH_THRESHOLD_SECONDS
+    scan: Scan,
+    transcript_path: str,
+    now: datetime,
+    bash_threshold: float = BASH_THRESHOLD_SECONDS,
+    wake_grace: float = WAKE_GRACE,
 ) -> LoopSession:
     """The session's signals, state and suggested actions at ``now``."""
     session_id = scan.session_id or os.path.splitext(os.path.basename(transcript_path))[0]
@@ -167,8 +173,8 @@ def verdict(
         if last.input.get("stop") is not True and delay is not None and last.at is not None:
             delay = min(max(delay, WAKEUP_MIN), WAKEUP_MAX)
             due = last.at + timedelta(seconds=delay)
-            overdue_at = due + timedelta(seconds=delay)
-            woke = any(at > last.at and mid != last.message_id for at, mid in scan.assistant_times)
+            overdue_at = last.at + timedelta(seconds=delay * wake_grace)
+            woke = any(at >= due and mid != last.message_id for at, mid in scan.assistant_times)
             if now > overdue_at and not woke:
                 signals.append(
                     Signal(
@@ -208,21 +214,22 @@ def verdict(
     )
 
 
-def recent_transcripts(limit: int) -> list[str]:
-    """The ``limit`` most recently changed main transcripts under ``<config>/projects/*/``."""
-    root = paths.claude_projects_dir()
+def recent_transcripts(limit: int, projects_dir: Optional[str] = None) -> list[str]:
+    """The ``limit`` most recently changed transcripts under ``<config>/projects/``: the sessions' own and their
+    subagents' (``<session>/subagents/agent-*.jsonl``: a subagent's loop can hang as well), as ECC scans."""
+    root = projects_dir or paths.claude_projects_dir()
     found: list[tuple[float, str]] = []
-    try:
-        projects = [e.path for e in os.scandir(root) if e.is_dir()]
-    except OSError:
-        return []
-    for project in projects:
-        try:
-            for entry in os.scandir(project):
-                if entry.name.endswith(".jsonl") and entry.is_file():
-                    found.append((entry.stat().st_mtime, entry.path))
-        except OSError:
-            continue
+    for folder, dirs, files in os.walk(root):
+        depth = os.path.relpath(folder, root).count(os.sep)
+        if depth >= 3:
+            dirs[:] = []  # projects/<project>/<session>/subagents: nothing deeper is a transcript
+        for name in files:
+            if name.endswith(".jsonl"):
+                path = os.path.join(folder, name)
+                try:
+                    found.append((os.stat(path).st_mtime, path))
+                except OSError:
+                    continue
     found.sort(reverse=True)
     return [path for _, path in found[:limit]]
 
@@ -231,7 +238,10 @@ TRANSCRIPT_CAP = 1 << 30  # bytes of one transcript scanned
 
 
 def build_report(
-    transcripts: Iterable[str], now: datetime, bash_threshold: float = BASH_THRESHOLD_SECONDS
+    transcripts: Iterable[str],
+    now: datetime,
+    bash_threshold: float = BASH_THRESHOLD_SECONDS,
+    wake_grace: float = WAKE_GRACE,
 ) -> LoopStatus:
     """Scan each transcript; unreadable ones become ``errors`` entries."""
     sessions, errors = [], []
@@ -241,7 +251,7 @@ def build_report(
         except OSError as exc:
             errors.append(ScanError(transcriptPath=path, error=f"{type(exc).__name__}: {exc.strerror or exc}"))
             continue
-        sessions.append(verdict(scan_bytes(data), path, now, bash_threshold))
+        sessions.append(verdict(scan_bytes(data), path, now, bash_threshold, wake_grace))
     return LoopStatus(generatedAt=iso(now), sessions=sessions, errors=errors)
 
 
@@ -305,17 +315,41 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "loop-status") ->
     parser.add_argument("--watch-interval-seconds", type=float, default=60.0, metavar="S", help="with --watch: pause")
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="most recent transcripts to scan")
     parser.add_argument("--transcript", action="append", metavar="PATH", help="scan this transcript (repeatable)")
-    parser.add_argument("--now", metavar="ISO", help="evaluate as of this time (tests, replays)")
-    parser.add_argument("--bash-threshold-seconds", type=float, default=BASH_THRESHOLD_SECONDS)
+    parser.add_argument(
+        "--now", metavar="TIME", help="evaluate as of this time: ISO 8601 or epoch milliseconds (tests, replays)"
+    )
+    parser.add_argument(
+        "--bash-threshold-seconds",
+        "--bash-timeout-seconds",  # ECC's name for it
+        dest="bash_threshold_seconds",
+        type=float,
+        default=BASH_THRESHOLD_SECONDS,
+        help="a Bash call without a result for this long is stuck (default 1800)",
+    )
+    parser.add_argument(
+        "--wake-grace-multiplier",
+        type=float,
+        default=WAKE_GRACE,
+        help="a ScheduleWakeup is overdue after delay x this with no wake-up (default 2)",
+    )
+    parser.add_argument("--home", metavar="DIR", help="scan DIR/.claude/projects (ECC's option; default: this user's)")
 
 
 def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str], None] = print) -> int:
     """Scan (once, or ``--watch``), print, write, and return the exit code."""
     fixed_now = None
     if args.now:
-        fixed_now = parse_iso(args.now)
+        if args.now.isdigit():  # ECC's tools take epoch milliseconds too
+            fixed_now = datetime.fromtimestamp(int(args.now) / 1000, tz=timezone.utc)
+        else:
+            fixed_now = parse_iso(args.now)
         if fixed_now is None:
-            raise UserError(f"--now {args.now!r} is not an ISO-8601 time (e.g. 2026-05-12T00:00:00Z)")
+            raise UserError(
+                f"--now {args.now!r} is neither an ISO-8601 time (2026-05-12T00:00:00Z) nor epoch milliseconds"
+            )
+    if args.wake_grace_multiplier <= 0 or args.bash_threshold_seconds <= 0:
+        raise UserError("--wake-grace-multiplier and --bash-threshold-seconds must be positive")
+    projects_dir = os.path.join(os.path.abspath(args.home), ".claude", "projects") if args.home else None
     if args.limit < 1:
         raise UserError("--limit must be at least 1")
     if args.watch_count is not None and args.watch_count < 1:
@@ -326,9 +360,11 @@ def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str]
     while rounds is None or done < rounds:
         now = fixed_now or datetime.now(timezone.utc)
         transcripts = (
-            [os.path.abspath(p) for p in args.transcript] if args.transcript else recent_transcripts(args.limit)
+            [os.path.abspath(p) for p in args.transcript]
+            if args.transcript
+            else recent_transcripts(args.limit, projects_dir)
         )
-        report = build_report(transcripts, now, args.bash_threshold_seconds)
+        report = build_report(transcripts, now, args.bash_threshold_seconds, args.wake_grace_multiplier)
         if args.write_dir:
             write_dir(report, args.write_dir)
         if args.json:

@@ -49,7 +49,7 @@ def ecc_root() -> Path:
     configured = os.environ.get("ECC_UNIVERSAL_DIR")
     root = Path(configured) if configured else None
     if root is None:
-        from tests.e2e.harness import REAL_HOME, _REAL_XDG_CACHE
+        from tests.e2e.harness import _REAL_XDG_CACHE, REAL_HOME
 
         cache = Path(_REAL_XDG_CACHE) if _REAL_XDG_CACHE else REAL_HOME / ".cache"
         root = cache / "ecc-hooks" / f"ecc-universal-{VERSION}" / "node_modules" / "ecc-universal"
@@ -135,9 +135,11 @@ def differences(theirs: Any, ours: Any, path: str = "") -> list[tuple[str, Any, 
         return out
     if path == ".workers" and isinstance(theirs, list) and isinstance(ours, list):
         mine = {w["id"]: w for w in ours}
-        out = [(f"{path}[order]", [w["id"] for w in theirs], [w["id"] for w in ours])] if [
-            w["id"] for w in theirs
-        ] != list(mine) else []
+        out = (
+            [(f"{path}[order]", [w["id"] for w in theirs], [w["id"] for w in ours])]
+            if [w["id"] for w in theirs] != list(mine)
+            else []
+        )
         for worker in theirs:
             out += differences(worker, mine.get(worker["id"], "<absent>"), f"{path}[*]")
         return out
