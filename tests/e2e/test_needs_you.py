@@ -70,3 +70,30 @@ def test_a_permission_prompt_is_shown_as_a_wait_until_it_is_answered(
     assert not any(r.startswith("waiting") for r in after["risk"]["reasons"])
     assert status(workspace, "--exit-code", "--session", after["context"]["sessionId"][:8]).returncode == 0
     assert (workspace.work / "made-by-claude.txt").exists()
+
+
+def test_the_idle_prompt_is_a_wait_for_the_next_prompt(workspace: Workspace, scripted_api: ScriptedAPI) -> None:
+    """The client says "Claude is waiting for your input" (Notification idle_prompt) once a finished turn has
+    sat unanswered for ``messageIdleNotifThresholdMs`` (60 s by default; 1.5 s here)."""
+    if not tmux_available():
+        pytest.skip("tmux not installed")
+    config = workspace.home / ".claude.json"
+    data = json.loads(config.read_text())
+    config.write_text(json.dumps({**data, "messageIdleNotifThresholdMs": 1500}))
+    scripted_api.scenario = Scenario(steps=[say("FIRST-DONE"), say("SECOND-DONE")])
+    with TmuxClaude(workspace, scripted_api) as tui:
+        tui.start()
+        tui.wait_for(lambda s: "\u276f" in s)
+        tui.submit("first")
+        tui.wait_for("FIRST-DONE")
+        wait_until(lambda: doc(workspace)["context"]["waitingFor"] == "your next prompt", 60, "the idle prompt")
+        waiting = doc(workspace)
+        assert waiting["context"]["turnState"] == "waiting" and waiting["risk"]["status"] == "attention"
+        assert status(workspace, "--exit-code").returncode == 2
+        events = [r["event"] for r in workspace.journal(waiting["context"]["sessionId"])]
+        assert events.count("Notification") >= 1
+        tui.submit("second")
+        tui.wait_for("SECOND-DONE")
+        after = doc(workspace)["context"]
+        # the user answered: that wait is over (the client may already be idle again: a new wait, a later one)
+        assert after["waitingFor"] is None or after["waitingSince"] > waiting["context"]["waitingSince"]
