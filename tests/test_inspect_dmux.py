@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -209,19 +208,18 @@ def test_live_session_with_a_failed_worker(tmp_path: Path, repo: Path, tmux: Tmu
 def test_worker_silent_for_five_minutes_is_stale(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
     coord, session = tmp_path / "coord", "slow"
     now = datetime.now(timezone.utc)
-    wt_a = add_worker(repo, coord, session, "quiet", state="running")  # no Updated line: the file's mtime counts
+    wt_a = add_worker(repo, coord, session, "quiet", state="running")  # no Updated line: never updated, as ECC
     wt_b = add_worker(
         repo, coord, session, "old", state="in progress", updated=now - timedelta(seconds=STALE_SECONDS + 60)
     )
     wt_c = add_worker(repo, coord, session, "fresh", state="running", updated=now)
-    old = time.time() - STALE_SECONDS - 60
-    os.utime(coord / session / "quiet" / "status.md", (old, old))
-    start_session(tmux, session, repo)
+    start_session(tmux, session, repo)  # quiet's status.md was written just now: its mtime does not make it fresh
     for wt, slug in ((wt_a, "quiet"), (wt_b, "old"), (wt_c, "fresh")):
         tmux.pane(session, wt, slug, "sleep 600")
     snap = inspect(session, "orchestration-session", tmux, coord, now=now).snapshot
     health = {w.id: w.health.value for w in snap.workers}
     assert health == {"fresh": "healthy", "old": "stale", "quiet": "stale"}
+    assert {w.id: w.model_extra.get("updatedAt") for w in snap.workers}["quiet"] is None
     assert snap.session.state.value == "active"
     assert snap.aggregates.healths == {"stale": 2, "healthy": 1}
 
