@@ -222,21 +222,23 @@ def test_config_validation_reports_without_failing() -> None:
 UNICODE = unicodedata.unidata_version
 
 
-def _comparable(ch: str) -> bool:
-    """Characters both Python's Unicode tables and wcwidth's know the same way (assigned, printable, not a
-    variation selector or joiner whose width depends on its neighbours, not East Asian ambiguous)."""
-    return (
-        unicodedata.category(ch) not in ("Cn", "Cc", "Cs", "Co", "Zl", "Zp", "Mc")  # spacing marks: wcwidth
-        # counts one alone as 0 and after a letter as 1; terminals differ too
-        and wcwidth.wcwidth(ch, unicode_version=UNICODE) >= 0
-        and unicodedata.east_asian_width(ch) != "A"
-        and not ("\ufe00" <= ch <= "\ufe0f" or ch in "\u200d\u200b\u00ad")
-        and unicodedata.unidata_version >= "14"
-    )
+# Text of the kinds a row carries, from blocks whose widths did not move between Unicode versions (Python's
+# tables and wcwidth's may be of different versions: 3.10 has Unicode 13): Latin, combining accents, box
+# drawing and arrows, CJK, Hangul, fullwidth forms, emoji faces and pictographs.
+_RANGES = (
+    (0x20, 0x7E), (0xA1, 0x17F), (0x300, 0x36F), (0x2190, 0x21FF), (0x2500, 0x257F), (0x3041, 0x3096),
+    (0x4E00, 0x4FFF), (0xAC00, 0xAD00), (0xFF01, 0xFF5E), (0x1F300, 0x1F320), (0x1F600, 0x1F64F),
+)  # fmt: skip
+ALPHABET = [
+    chr(o)
+    for lo, hi in _RANGES
+    for o in range(lo, hi + 1)
+    if unicodedata.category(chr(o)) not in ("Cn", "Cc", "Mc") and unicodedata.east_asian_width(chr(o)) != "A"
+]
 
 
 @settings(max_examples=300)
-@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x3FFFD).filter(_comparable), max_size=40))
+@given(st.text(st.sampled_from(ALPHABET), max_size=40))
 def test_cells_agrees_with_wcwidth(text: str) -> None:
     theirs = wcwidth.wcswidth(text, unicode_version=UNICODE)  # the same Unicode version as Python's tables
     assert cells(text) == theirs, [(hex(ord(c)), cells(c), wcwidth.wcwidth(c, unicode_version=UNICODE)) for c in text]

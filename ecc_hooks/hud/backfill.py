@@ -53,6 +53,26 @@ def _lines(path: str, start: int, end: int) -> Iterator[bytes]:
         os.close(fd)
 
 
+def _blocks(path: str, start: int, end: int, marker: bytes = b"") -> Iterator[tuple[Optional[float], dict[str, Any]]]:
+    """(the line's time, block) for every content block of the message lines in ``path[start:end]`` (holding
+    ``marker``, when given); a torn or foreign line is skipped."""
+    for line in _lines(path, start, end):
+        if marker and marker not in line:
+            continue
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        message = entry.get("message") if isinstance(entry, dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        at = _epoch(entry.get("timestamp"))
+        for block in content:
+            if isinstance(block, dict):
+                yield at, block
+
+
 def _epoch(ts: object) -> Optional[float]:
     at = parse_iso(ts)
     return at.timestamp() if at is not None else None
@@ -72,36 +92,24 @@ def missing_calls(path: str, start: int, end: int, known: dict[str, str]) -> lis
     uses: dict[str, dict[str, Any]] = {}
     done: list[dict[str, Any]] = []
     taken: set[str] = set()
-    for line in _lines(path, start, end):
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        message = entry.get("message") if isinstance(entry, dict) else None
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, list):
-            continue
-        at = _epoch(entry.get("timestamp"))
-        for block in content:
-            if not isinstance(block, dict):
-                continue
-            if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
-                uses[block["id"]] = {"name": block.get("name"), "input": block.get("input"), "startedAt": at}
-            elif block.get("type") == "tool_result" and isinstance(block.get("tool_use_id"), str):
-                call_id = block["tool_use_id"]
-                if call_id in known or call_id not in uses or call_id in taken:
-                    continue  # recorded already, started before the region (its hooks were heard), or seen
-                taken.add(call_id)  # a transcript may carry a result twice (rewritten lines, replays)
-                text = _result_text(block.get("content"))
-                done.append(
-                    {
-                        "id": call_id,
-                        **uses[call_id],
-                        "finishedAt": at,
-                        "error": text if block.get("is_error") is True else None,
-                        "response": text,
-                    }
-                )
+    for at, block in _blocks(path, start, end):
+        if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+            uses[block["id"]] = {"name": block.get("name"), "input": block.get("input"), "startedAt": at}
+        elif block.get("type") == "tool_result" and isinstance(block.get("tool_use_id"), str):
+            call_id = block["tool_use_id"]
+            if call_id in known or call_id not in uses or call_id in taken:
+                continue  # recorded already, started before the region (its hooks were heard), or seen
+            taken.add(call_id)  # a transcript may carry a result twice (rewritten lines, replays)
+            text = _result_text(block.get("content"))
+            done.append(
+                {
+                    "id": call_id,
+                    **uses[call_id],
+                    "finishedAt": at,
+                    "error": text if block.get("is_error") is True else None,
+                    "response": text,
+                }
+            )
     return done
 
 
@@ -110,25 +118,14 @@ def ended_without_hooks(path: str, start: int, end: int, pending: set[str]) -> l
     ``{"id", "finishedAt", "error"}`` in transcript order, each id once."""
     found: list[dict[str, Any]] = []
     taken: set[str] = set()
-    for line in _lines(path, start, end):
-        if b'"is_error"' not in line:
+    for at, block in _blocks(path, start, end, b'"is_error"'):
+        if block.get("type") != "tool_result" or block.get("is_error") is not True:
             continue
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        message = entry.get("message") if isinstance(entry, dict) else None
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, list):
-            continue
-        for block in content:
-            if not isinstance(block, dict) or block.get("type") != "tool_result" or block.get("is_error") is not True:
-                continue
-            call_id = block.get("tool_use_id")
-            if isinstance(call_id, str) and call_id in pending and call_id not in taken:
-                taken.add(call_id)
-                text = _result_text(block.get("content"))
-                found.append({"id": call_id, "finishedAt": _epoch(entry.get("timestamp")), "error": text})
+        call_id = block.get("tool_use_id")
+        if isinstance(call_id, str) and call_id in pending and call_id not in taken:
+            taken.add(call_id)
+            text = _result_text(block.get("content"))
+            found.append({"id": call_id, "finishedAt": at, "error": text})
     return found
 
 

@@ -16,18 +16,11 @@ import pytest
 from tests.e2e.api_server import Scenario, ScriptedAPI, say, tool
 from tests.e2e.harness import Workspace
 from tests.e2e.test_context_conformance import install_statusline
+from tests.e2e.test_http_transport import holder
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def holder(ws: Workspace) -> int | None:
-    try:
-        text = (ws.ecc_home / "watch.lock").read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def test_a_hung_watchers_snapshot_is_marked_stale_on_the_row(workspace: Workspace, scripted_api: ScriptedAPI) -> None:
