@@ -22,6 +22,7 @@ def _registry() -> dict[str, type[BaseModel]]:
     from ecc_hooks.models.event import Event
     from ecc_hooks.models.hud import HudStatus
     from ecc_hooks.models.loop_status import LoopStatus, LoopStatusIndex, LoopStatusSession
+    from ecc_hooks.models.plan import Plan
     from ecc_hooks.models.session import SessionSnapshot
 
     return {
@@ -31,6 +32,7 @@ def _registry() -> dict[str, type[BaseModel]]:
         "ecc.loop-status.v1": LoopStatus,
         "ecc.loop-status.index.v1": LoopStatusIndex,
         "ecc.loop-status.session.v1": LoopStatusSession,
+        "ecc.orchestration-plan.v1": Plan,
     }
 
 

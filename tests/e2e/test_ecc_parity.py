@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.e2e.conftest import _missing
 from tests.helpers import REPO, git, make_repo, run_hook, wait_until
@@ -261,3 +263,58 @@ def test_every_listed_deviation_is_still_seen() -> None:
         pytest.skip("the parity tests did not run")
     listed = {entry["path"] for entry in DEVIATIONS["deviations"]}
     assert listed <= SEEN, f"listed but not seen any more: {sorted(listed - SEEN)}"
+
+
+PLAN_SCRIPT = """
+const {buildOrchestrationPlan} = require(process.argv[1]);
+let s = ''; process.stdin.on('data', d => s += d).on('end', () => {
+  try {
+    const p = buildOrchestrationPlan(JSON.parse(s));
+    console.log(JSON.stringify({ok: true, sessionName: p.sessionName, coordinationDir: p.coordinationDir,
+      workers: p.workerPlans.map(w => ({workerName: w.workerName, branchName: w.branchName,
+        worktreePath: w.worktreePath, seedPaths: w.seedPaths, taskFilePath: w.taskFilePath,
+        handoffFilePath: w.handoffFilePath, launchCommand: w.launchCommand, gitCommand: w.gitCommand}))}));
+  } catch (e) { console.log(JSON.stringify({ok: false, error: String(e.message)})); }
+});
+"""
+
+names = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x17F), max_size=16)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    session=names,
+    workers=st.lists(names, min_size=1, max_size=4),
+    seeds=st.lists(st.sampled_from(["a", "b/c", "a/../b", "./a"]), max_size=3),
+)
+def test_our_plans_name_everything_as_eccs_orchestrator_does(
+    ecc: Path, tmp_path_factory: pytest.TempPathFactory, session: str, workers: list[str], seeds: list[str]
+) -> None:
+    from ecc_hooks.core.errors import UserError
+    from ecc_hooks.runtime import plan as planning
+
+    root = tmp_path_factory.mktemp("plan")
+    config = {
+        "sessionName": session,
+        "repoRoot": str(root / "repo"),
+        "launcherCommand": "go {worker_name_sh} {worktree_path} {branch_name_sh} {status_file}",
+        "seedPaths": seeds,
+        "workers": [{"name": name, "task": f"task {i}"} for i, name in enumerate(workers)],
+    }
+    done = subprocess.run(
+        ["node", "-e", PLAN_SCRIPT, str(ecc / "scripts" / "lib" / "tmux-worktree-orchestrator.js")],
+        input=json.dumps(config), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    theirs = json.loads(done.stdout)
+    try:
+        ours = planning.preview(planning.build(planning.validate(config), cwd=str(root)))
+    except UserError as exc:  # both refuse the same plans (duplicate slugs, seeds outside the repository)
+        assert not theirs["ok"], f"only we refused: {exc}"
+        return
+    assert theirs["ok"], f"only ECC refused: {theirs.get('error')}"
+    assert ours["sessionName"] == theirs["sessionName"] and ours["coordinationDir"] == theirs["coordinationDir"]
+    for mine, their in zip(ours["workers"], theirs["workers"], strict=True):
+        for key in ("workerName", "branchName", "worktreePath", "seedPaths", "taskFilePath", "handoffFilePath"):
+            assert mine[key] == their[key], key
+        assert mine["launchCommand"] == their["launchCommand"]
+    assert ours["commands"] == [w["gitCommand"] for w in theirs["workers"]]

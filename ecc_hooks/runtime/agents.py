@@ -1,0 +1,181 @@
+"""The coding agents a worker can run: how to check one is installed, launch it, resume it and read its screen.
+
+One ``Agent`` per supported agent: the binary, how to ask its version, how it takes a prompt (an argument, stdin,
+or typed into its pane), its permission and model flags, its resume command, and the screen patterns the
+fallback detector matches when the agent has no hooks of ours (Claude Code workers are followed through their
+hook journal instead: they start with ``--session-id <uuid>`` we choose, so hooks, transcript and HUD join on it).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ecc_hooks.core import proc
+from ecc_hooks.core.errors import UserError
+
+VERSION_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Agent:
+    """What the runtime knows about one coding agent."""
+
+    name: str
+    binary: str
+    version_args: tuple[str, ...] = ("--version",)
+    prompt_via: str = "argument"  # argument | stdin | typed
+    headless: tuple[str, ...] = ()  # extra arguments for a non-interactive run (its output to a log)
+    model_flag: Optional[str] = "--model"
+    permission_flag: Optional[str] = None
+    session_flag: Optional[str] = None  # ours chooses the session id (Claude Code: --session-id)
+    resume: tuple[str, ...] = ()  # the resume command's arguments; {session} is the id
+    # screen patterns for agents without hooks: waiting for the user, working, finished or failed
+    waiting: tuple[str, ...] = ()
+    working: tuple[str, ...] = ()
+    hooks: bool = False  # its state comes from our hook journal
+    install_hint: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def launch(
+        self,
+        prompt: str,
+        *,
+        runtime: str = "tmux",
+        model: Optional[str] = None,
+        permission_mode: Optional[str] = None,
+        session_id: Optional[str] = None,
+    ) -> list[str]:
+        """The argv that starts this agent on ``prompt`` (``typed``: the prompt is typed into the pane after)."""
+        argv = [self.binary]
+        if runtime == "headless":
+            argv += list(self.headless)
+        if session_id and self.session_flag:
+            argv += [self.session_flag, session_id]
+        if model and self.model_flag:
+            argv += [self.model_flag, model]
+        if permission_mode and self.permission_flag:
+            argv += [self.permission_flag, permission_mode]
+        if self.prompt_via == "argument" or runtime == "headless":
+            argv.append(prompt)
+        return argv
+
+    def resume_argv(self, session_id: str) -> list[str]:
+        """The argv that resumes a session of this agent (empty when it cannot be resumed)."""
+        return [self.binary, *(a.replace("{session}", session_id) for a in self.resume)] if self.resume else []
+
+    def screen_state(self, screen: str) -> Optional[str]:
+        """``waiting`` or ``running`` from the agent's own screen patterns (None: nothing matched)."""
+        if any(re.search(p, screen) for p in self.waiting):
+            return "waiting"
+        if any(re.search(p, screen) for p in self.working):
+            return "running"
+        return None
+
+
+AGENTS: dict[str, Agent] = {
+    "claude": Agent(
+        name="claude",
+        binary="claude",
+        prompt_via="argument",
+        headless=("-p", "--output-format", "stream-json", "--verbose"),
+        permission_flag="--permission-mode",
+        session_flag="--session-id",
+        resume=("--resume", "{session}"),
+        waiting=(r"Do you want to proceed\?", r"Do you want to make this edit", r"❯ 1\. Yes"),
+        working=(r"esc to interrupt",),
+        hooks=True,
+        install_hint="npm install -g @anthropic-ai/claude-code",
+    ),
+    "codex": Agent(
+        name="codex",
+        binary="codex",
+        prompt_via="argument",
+        headless=("exec", "--color", "never"),
+        model_flag="-m",
+        permission_flag="--ask-for-approval",
+        resume=("resume", "{session}"),
+        waiting=(r"Allow command\?", r"approve", r"\[y/N\]"),
+        working=(r"esc to interrupt", r"Working"),
+        install_hint="npm install -g @openai/codex",
+    ),
+    "opencode": Agent(
+        name="opencode",
+        binary="opencode",
+        prompt_via="argument",
+        headless=("run",),
+        model_flag="--model",
+        resume=("--session", "{session}"),
+        waiting=(r"Permission required", r"Allow\?"),
+        working=(r"working", r"esc interrupt"),
+        install_hint="npm install -g opencode-ai",
+    ),
+    "gemini": Agent(
+        name="gemini",
+        binary="gemini",
+        prompt_via="argument",
+        headless=("--prompt",),
+        model_flag="--model",
+        permission_flag="--approval-mode",
+        resume=("--resume", "{session}"),
+        waiting=(r"Allow execution", r"Waiting for user confirmation"),
+        working=(r"esc to cancel",),
+        install_hint="npm install -g @google/gemini-cli",
+    ),
+    "aider": Agent(
+        name="aider",
+        binary="aider",
+        prompt_via="typed",
+        headless=("--yes-always", "--message"),
+        model_flag="--model",
+        waiting=(r"\(Y\)es/\(N\)o", r"Add .* to the chat\?"),
+        working=(r"Waiting for", r"Tokens:"),
+        install_hint="pip install aider-chat",
+    ),
+}
+
+
+def get(name: str) -> Agent:
+    """The agent called ``name``; UserError naming the known ones."""
+    agent = AGENTS.get(name)
+    if agent is None:
+        raise UserError(f"unknown agent {name!r} (one of {', '.join(AGENTS)})")
+    return agent
+
+
+def check_installed(agent: Agent, path: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
+    """(the binary's path and version line, or None and why not): run ``<binary> --version`` with a time limit."""
+    found = shutil.which(agent.binary, path=path)
+    if found is None:
+        hint = f" (install it: {agent.install_hint})" if agent.install_hint else ""
+        return None, f"{agent.name}: `{agent.binary}` is not on PATH{hint}"
+    done = proc.run([found, *agent.version_args], timeout=VERSION_TIMEOUT)
+    if not done.ok:
+        why = done.error or f"exit {done.code}: {done.err_text().strip()[:200]}"
+        return None, f"{agent.name}: `{found} {' '.join(agent.version_args)}` failed ({why})"
+    text = (done.out or done.err).decode("utf-8", "replace").strip().splitlines()
+    return f"{found} {text[0][:120] if text else ''}".strip(), None
+
+
+def require(names: Sequence[str], path: Optional[str] = None) -> dict[str, str]:
+    """Every agent in ``names`` installed (name -> path and version), else one UserError naming each missing one."""
+    found: dict[str, str] = {}
+    problems = []
+    for name in dict.fromkeys(names):
+        version, problem = check_installed(get(name), path)
+        if version is None:
+            problems.append(problem or name)
+        else:
+            found[name] = version
+    if problems:
+        raise UserError("missing agent(s), nothing was created:\n  " + "\n  ".join(problems))
+    return found
+
+
+def shell(argv: Sequence[str]) -> str:
+    """``argv`` as one shell command line (each word quoted)."""
+    return shlex.join(argv)
