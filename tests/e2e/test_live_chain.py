@@ -30,6 +30,7 @@ from typing import Any, Optional
 import pytest
 
 from ecc_hooks.cli.install import MARKER
+from ecc_hooks.core import compaction
 from tests.e2e.api_server import Scenario, ScriptedAPI, Step, ToolCall, Usage, say, tool
 from tests.e2e.harness import REPO, RunResult, Workspace, install_ecc_hooks
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
@@ -236,12 +237,14 @@ def test_status_line_shows_the_watchers_snapshot(
         def expected_row() -> Optional[list[str]]:
             """What the row must hold, from Claude Code's latest status line input (the sensor)."""
             sensor = read_json(sensor_path) or {}
-            used = (sensor.get("context_window") or {}).get("used_percentage")
+            if (sensor.get("context_window") or {}).get("used_percentage") is None:
+                return None
+            used = compaction.shown_from_stdin(sensor.get("context_window"), {})  # the client's own figure
             cost = (sensor.get("cost") or {}).get("total_cost_usd")
             name = (sensor.get("model") or {}).get("display_name")
             if used is None or cost is None or not name:
                 return None
-            return [name, f"${cost:.2f}", f"{used:.0f}%", f"tools {total} \u2717{failures}"]
+            return [name, f"${cost:.2f}", f" {used}%", f"tools {total} \u2717{failures}"]
 
         def status_row(screen: str) -> Optional[str]:
             want = expected_row()

@@ -17,6 +17,7 @@ import sys
 import pytest
 
 from ecc_hooks.cli.install import STATUSLINE_MODULE, python_command, statusline_entry
+from ecc_hooks.core import compaction
 from tests.e2e.api_server import Scenario, ScriptedAPI, Usage, say, tool
 from tests.e2e.harness import Workspace
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
@@ -86,7 +87,7 @@ def test_status_line_shows_model_cost_context_and_tool_count(workspace: Workspac
                 latest["model"]["display_name"],
                 f"${latest['cost']['total_cost_usd']:.2f}",
                 "ctx ",
-                f"{latest['context_window']['used_percentage']:.0f}%",
+                f" {compaction.shown_from_stdin(latest['context_window'], {})}%",  # the client's own figure
                 tools_text,
             ]
 
