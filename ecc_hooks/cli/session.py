@@ -2,7 +2,8 @@
 
 ``session create PLAN.json`` reads an orchestration plan (ECC's format unchanged, plus ours: see
 ``models.plan``) and prints what it would create: the session's name, each worker's branch, worktree,
-coordination files and launch command, as ECC's ``orchestrate-worktrees.js`` previews them. The quick form needs
+coordination files and launch command, as ECC's ``orchestrate-worktrees.js`` previews them; ``--execute``
+creates it (``runtime.workspace``: all or nothing, git writes under the repository's mutex). The quick form needs
 no file: ``session create NAME --agent claude --task "..." --task "..." [--base REF]``. Every agent a plan names
 must be installed (binary and version), or nothing is planned.
 """
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     create.add_argument("--agent", default="claude", help="quick form: the agent of every worker (default claude)")
     create.add_argument("--base", default="HEAD", help="quick form: the ref the worktrees start from")
     create.add_argument("--model", help="quick form: the agents' model")
+    create.add_argument(
+        "--execute", action="store_true", help="create it: worktrees, coordination files, tmux panes (all or nothing)"
+    )
 
 
 def _quick_plan(args: argparse.Namespace) -> dict[str, Any]:
@@ -64,6 +68,17 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
             plan_file = None
         agents.require([w.agent for w in plan.workers if w.agent])  # before anything is planned or created
         session = planning.build(plan, plan_file)
-        sys.stdout.write(json.dumps(planning.preview(session), indent=2) + "\n")
+        if not args.execute:
+            sys.stdout.write(json.dumps(planning.preview(session), indent=2) + "\n")
+            return 0
+        from ecc_hooks.runtime import workspace
+
+        made = workspace.create(session)
+        socket = workspace.tmux_socket()
+        print(f"created session {session.session!r}: {len(session.workers)} worker(s) in tmux -L {socket}")
+        for worker in session.workers:
+            print(f"  {worker.slug}: {worker.branch} in {worker.worktree} (pane {made.panes.get(worker.slug)})")
+        print(f"  coordination files: {session.coordination_dir}")
+        print(f"  attach: tmux -L {socket} attach -t ={session.session}")
         return 0
     raise UserError(f"unknown control {args.control!r}")
