@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from ecc_hooks.cli import install
 from ecc_hooks.core import relay
 from tests.helpers import CAPTURES, alive, running, wait_until
+from tests.security.test_endpoint import SECRET, SESSION
+from tests.security.test_endpoint import payload as endpoint_payload
 
-SESSION = "5ec0717e-0000-4000-8000-00000000a1a1"
 REPORT = ";import sys as _s;_s.stderr.write('\\nMODULES ' + ' '.join(sorted(_s.modules)))"
 
 keys = st.binary(min_size=1, max_size=20).filter(lambda k: b"\0" not in k and b"=" not in k)
@@ -156,21 +157,9 @@ def run_installed(module: str, stdin: bytes, cwd: Path, env: dict[str, str] | No
     return done.stdout.decode(), set(done.stderr.decode().rsplit("MODULES ", 1)[1].split())
 
 
-def hook_payload(tool_id: str, secret: str = "") -> bytes:
-    return json.dumps(
-        {
-            "session_id": SESSION,
-            "transcript_path": "/nonexistent/t.jsonl",
-            "cwd": "/tmp",
-            "hook_event_name": "PreToolUse",
-            "tool_name": "Bash",
-            "tool_use_id": tool_id,
-            "tool_input": {
-                "command": f"curl -H 'Authorization: Bearer {secret or 'none'}' https://x",
-                "description": "x",
-            },
-        }
-    ).encode()
+def hook_payload(tool_id: str) -> bytes:
+    """A PreToolUse whose command carries a secret (the endpoint's security tests use the same one)."""
+    return endpoint_payload(tool_id)
 
 
 def journal(home: Path) -> list[dict]:
@@ -185,12 +174,12 @@ def served(daemons, home: Path) -> int:
 
 
 def test_the_watcher_records_the_hooks_event_as_the_hook_would(daemons, ecc_home: Path, tmp_path: Path) -> None:
-    secret = "sk-ant-api03-" + "Q" * 40
-    _, alone = run_installed(install.HOOK_MODULE, hook_payload("toolu_here", secret), tmp_path)
+    secret = SECRET
+    _, alone = run_installed(install.HOOK_MODULE, hook_payload("toolu_here"), tmp_path)
     assert "ecc_hooks.capture.hook" in alone  # no watcher: recorded in the command's own process
     served(daemons, ecc_home)
     assert (ecc_home / "watcher.sock").stat().st_mode & 0o777 == 0o600
-    _, loaded = run_installed(install.HOOK_MODULE, hook_payload("toolu_there", secret), tmp_path)
+    _, loaded = run_installed(install.HOOK_MODULE, hook_payload("toolu_there"), tmp_path)
     assert "ecc_hooks.capture.hook" not in loaded and "os" not in loaded  # handed to the watcher
     here, there = journal(ecc_home)  # on disk when the command exited: no waiting
     assert secret not in json.dumps([here, there])  # redacted before it reached the disk
