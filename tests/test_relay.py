@@ -167,9 +167,26 @@ def journal(home: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_bytes().splitlines()] if path.exists() else []
 
 
+def listening(home: Path) -> bool:
+    """Someone accepts on the watcher's socket (a socket file alone may be a dead watcher's)."""
+    probe = socket.socket(socket.AF_UNIX)
+    try:
+        path, fd = relay.address(os.fsencode(home))
+        try:
+            probe.connect(path)
+        finally:
+            if fd is not None:
+                os.close(fd)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
 def served(daemons, home: Path) -> int:
     pid = running(daemons("--idle-exit", "300"))
-    wait_until(lambda: (home / "watcher.sock").is_socket(), 30, "the watcher's socket")
+    wait_until(lambda: listening(home), 30, "the watcher's socket")
     return pid
 
 
@@ -182,6 +199,8 @@ def test_the_watcher_records_the_hooks_event_as_the_hook_would(daemons, ecc_home
     _, loaded = run_installed(install.HOOK_MODULE, hook_payload("toolu_there"), tmp_path)
     assert "ecc_hooks.capture.hook" not in loaded and "os" not in loaded  # handed to the watcher
     here, there = journal(ecc_home)  # on disk when the command exited: no waiting
+    errors = ecc_home / "errors.log"
+    assert not errors.exists() or "relay-refused" not in errors.read_text()  # served()'s probe is no request
     assert secret not in json.dumps([here, there])  # redacted before it reached the disk
     for record in (here, there):
         del record["ts"], record["toolUseId"]

@@ -131,6 +131,8 @@ def _serve_local(conn: socket.socket) -> None:
                 if size > limit:
                     return log_error("relay-refused", f"request over {limit} bytes")
                 chunks.append(chunk)
+            if not chunks:
+                return  # connected and closed, nothing sent: a liveness probe (doctor's), not a request
             now = time.time()
             request = relay.decode(b"".join(chunks))
             if request is None:
