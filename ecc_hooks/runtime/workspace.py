@@ -26,6 +26,7 @@ from typing import Optional
 from ecc_hooks.core import proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime.plan import SessionPlan, WorkerPlan, quote
+from ecc_hooks.sources import git as gitstate
 
 SOCKET_ENV = "ECC_HOOKS_TMUX_SOCKET"
 DEFAULT_SOCKET = "ecc-hooks"
@@ -41,24 +42,32 @@ def tmux_socket() -> str:
     return os.environ.get(SOCKET_ENV) or DEFAULT_SOCKET
 
 
+def _tmux(*args: str) -> proc.Result:
+    return proc.run(["tmux", "-L", tmux_socket(), *args], timeout=30)
+
+
 def tmux(*args: str, check: bool = True) -> str:
     """Run tmux on our socket; its stdout (UserError with its stderr when it fails and ``check``)."""
-    done = proc.run(["tmux", "-L", tmux_socket(), *args], timeout=30)
+    done = _tmux(*args)
     if check and not done.ok:
         raise UserError(f"tmux {' '.join(args[:2])} failed: {done.error or done.err_text().strip()[:300]}")
     return done.out.decode("utf-8", "replace")
 
 
 def git(repo: str, *args: str) -> str:
-    """Run git in ``repo``; UserError (RetryableError for a held lock) with git's own message when it fails."""
-    done = proc.run(["git", "-C", repo, *args], timeout=GIT_TIMEOUT)
-    if not done.ok:
-        message = (done.error or done.err_text()).strip()
+    """Run git in ``repo`` through the project's safe runner (``sources.git.run``: a repository's hooks and
+    filters never run); UserError (RetryableError for a held lock) with git's own message when it fails."""
+    done = gitstate.run(repo, *args, timeout=GIT_TIMEOUT)
+    if done is None:
+        raise UserError(f"git {' '.join(args[:2])} did not finish within {GIT_TIMEOUT:.0f} s")
+    code, out, err = done
+    if code != 0:
+        message = err.strip()
         if "index.lock" in message or "could not lock" in message or "Unable to create" in message:
             raise RetryableError(f"git {args[0]}: a git lock is held by another process ({message[:300]}); "
                                  "retry once it is done")  # fmt: skip
         raise UserError(f"git {' '.join(args[:2])} failed: {message[:500]}")
-    return done.out.decode("utf-8", "replace")
+    return out.decode("utf-8", "replace")
 
 
 def common_dir(repo: str) -> str:
@@ -138,16 +147,15 @@ def worktree_includes(repo: str) -> list[str]:
     if not patterns:
         return []
     ignored = git(repo, "ls-files", "--others", "--ignored", "--exclude-standard", "-z").split("\0")
-    return [
-        f
-        for f in ignored
-        if f
-        and any(
-            fnmatch.fnmatch(f, p.rstrip("/") + ("*" if p.endswith("/") else ""))
-            or fnmatch.fnmatch(os.path.basename(f), p)
-            for p in patterns
-        )
-    ]
+    return [path for path in ignored if path and any(_matches(path, p) for p in patterns)]
+
+
+def _matches(path: str, pattern: str) -> bool:
+    """A gitignore-style pattern: a folder pattern (``name/``) takes what is below it; a bare name matches a
+    file of that name anywhere."""
+    if pattern.endswith("/"):
+        return fnmatch.fnmatch(path, pattern + "*")
+    return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)
 
 
 def overlay(repo: str, worktree: str, paths: list[str]) -> None:
@@ -181,7 +189,7 @@ class Created:
 
 
 def session_exists(name: str) -> bool:
-    return proc.run(["tmux", "-L", tmux_socket(), "has-session", "-t", "=" + name], timeout=15).ok
+    return _tmux("has-session", "-t", "=" + name).ok
 
 
 def create(session: SessionPlan) -> Created:
@@ -251,13 +259,15 @@ def undo(session: SessionPlan, made: Created) -> None:
     repo = session.repo_root
     with repo_mutex(repo):
         for worktree, branch in reversed(made.worktrees):
-            status = proc.run(["git", "-C", worktree, "status", "--porcelain"], timeout=GIT_TIMEOUT)
-            if status.ok and not status.out.strip():
-                proc.run(["git", "-C", repo, "worktree", "remove", worktree], timeout=GIT_TIMEOUT)
+            status = gitstate.run(worktree, "status", "--porcelain", timeout=GIT_TIMEOUT)
+            if status is not None and status[0] == 0 and not status[1].strip():
+                gitstate.run(repo, "worktree", "remove", worktree, timeout=GIT_TIMEOUT)
             else:
                 made.kept.append(worktree)
-            tip = proc.run(["git", "-C", repo, "rev-parse", "--verify", branch], timeout=GIT_TIMEOUT)
-            if tip.ok and tip.out.decode().strip() == made.base and worktree not in made.kept:
-                proc.run(["git", "-C", repo, "branch", "-D", branch], timeout=GIT_TIMEOUT)
-            elif tip.ok:
+            tip = gitstate.run(repo, "rev-parse", "--verify", branch, timeout=GIT_TIMEOUT)
+            if tip is None or tip[0] != 0:
+                continue
+            if tip[1].decode().strip() == made.base and worktree not in made.kept:
+                gitstate.run(repo, "branch", "-D", branch, timeout=GIT_TIMEOUT)
+            else:
                 made.kept.append(branch)

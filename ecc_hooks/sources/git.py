@@ -278,6 +278,13 @@ class _Runner:
         return result.code, result.out, result.err_text()
 
 
+def run(cwd: str, *args: str, timeout: float = DEFAULT_TIMEOUT) -> Optional[tuple[int, bytes, str]]:
+    """One git command in ``cwd`` through the safe runner (nothing the repository configures runs: its hooks,
+    filters, fsmonitor...): (exit status, stdout, stderr), or None when it timed out or could not start. The one
+    way code outside this module runs git (the runtime's worktree writes too)."""
+    return _Runner(cwd, timeout).run(*args)
+
+
 def parse_porcelain_v2(data: bytes) -> dict[str, Any]:
     """Parse ``git status --porcelain=v2 --branch -z`` output into branch, ahead/behind and path counts."""
     result: dict[str, Any] = {
