@@ -169,19 +169,11 @@ def journal(home: Path) -> list[dict]:
 
 def listening(home: Path) -> bool:
     """Someone accepts on the watcher's socket (a socket file alone may be a dead watcher's)."""
-    probe = socket.socket(socket.AF_UNIX)
     try:
-        path, fd = relay.address(os.fsencode(home))
-        try:
-            probe.connect(path)
-        finally:
-            if fd is not None:
-                os.close(fd)
-        return True
+        relay.connect(os.fsencode(home), 5.0).close()
     except OSError:
         return False
-    finally:
-        probe.close()
+    return True
 
 
 def served(daemons, home: Path) -> int:

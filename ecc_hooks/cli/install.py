@@ -802,25 +802,19 @@ def check_command(command: str, kind: str) -> str | None:
 
 def socket_summary(problems: list[str]) -> str:
     """Who answers on the watcher's local socket (the hook and status line commands hand their work to it)."""
-    import socket
-
     from ecc_hooks.core import relay
 
     path = os.path.join(paths.home(), relay.SOCKET_NAME.decode())
     if not os.path.lexists(path):
         return f"watcher socket: none ({path}); the commands do their work themselves until a watcher starts"
-    conn = socket.socket(socket.AF_UNIX)
-    base, fd = relay.address(os.fsencode(paths.home()))
     try:
-        conn.settimeout(2.0)
-        conn.connect(base)
-        owner = relay.peer_uid(conn)
+        conn = relay.connect(os.fsencode(paths.home()), 2.0)
     except OSError as exc:
         return f"watcher socket: nobody answers ({exc.strerror or exc}): left by a watcher that died; the next one replaces it"
+    try:
+        owner = relay.peer_uid(conn)
     finally:
         conn.close()
-        if fd is not None:
-            os.close(fd)
     if owner != os.getuid():
         problems.append(f"{path} is served by another user's process (uid {owner}): remove it")
         return f"watcher socket: served by uid {owner}, not you: the commands send it nothing"

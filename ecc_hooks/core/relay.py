@@ -18,6 +18,10 @@ anything else for a refusal. Hot path: ``posix``, ``_signal`` and ``_socket`` on
 
 import posix
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: no typing import at run time (hot path)
+    from typing import Any
+
 SOCKET_NAME = b"watcher.sock"
 HOOK = b"hook"  # record a hook event (capture.hook.handle); the answer is empty
 STATUSLINE = b"statusline"  # render a status line row (statusline.render); the answer is the row
@@ -175,13 +179,8 @@ def peer_uid(sock: "object") -> int:
     return int.from_bytes(cred[4:8], "little")
 
 
-def ask(kind: bytes, fields: "dict[bytes, bytes]", data: bytes, timeout: float) -> "bytes | None":
-    """The watcher's answer to one request (the bytes after ``OK``), or None when it cannot answer.
-
-    Never raises for a missing, foreign, slow or refusing watcher; the caller then does the work itself."""
-    base = home()
-    if base is None or len(data) > REQUEST_CAP:
-        return None
+def connect(base: bytes, timeout: float) -> "Any":
+    """A socket connected to the watcher's socket in ``base`` (OSError when nobody listens there)."""
     import _socket
 
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
@@ -193,6 +192,26 @@ def ask(kind: bytes, fields: "dict[bytes, bytes]", data: bytes, timeout: float) 
         finally:
             if fd is not None:
                 posix.close(fd)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def ask(kind: bytes, fields: "dict[bytes, bytes]", data: bytes, timeout: float) -> "bytes | None":
+    """The watcher's answer to one request (the bytes after ``OK``), or None when it cannot answer.
+
+    Never raises for a missing, foreign, slow or refusing watcher; the caller then does the work itself."""
+    base = home()
+    if base is None or len(data) > REQUEST_CAP:
+        return None
+    import _socket
+
+    try:
+        sock: Any = connect(base, timeout)
+    except OSError:  # no socket, nobody listening
+        return None
+    try:
         if peer_uid(sock) != posix.getuid():
             return None  # another user's socket: it gets nothing
         sock.sendall(encode(kind, fields, data))
@@ -207,7 +226,7 @@ def ask(kind: bytes, fields: "dict[bytes, bytes]", data: bytes, timeout: float) 
             size += len(chunk)
         else:
             return None
-    except OSError:  # no socket, nobody listening, a timeout, a reset
+    except OSError:  # a timeout, a reset
         return None
     finally:
         sock.close()
