@@ -129,6 +129,24 @@ def ended_without_hooks(path: str, start: int, end: int, pending: set[str]) -> l
     return found
 
 
+def _base(session_id: str, cwd: Optional[str], transcript: Optional[str], agent_id: Optional[str]) -> dict[str, Any]:
+    """The fields every recovered payload of one transcript file shares."""
+    base: dict[str, Any] = {"session_id": session_id, "cwd": cwd, "transcript_path": transcript}
+    if agent_id:
+        base["agent_id"] = agent_id
+    return base
+
+
+def _write(payload: dict[str, Any], at: float) -> None:
+    """A recovered hook payload as the hook would record it (its normalizer: redacted), marked ``backfilled``."""
+    try:
+        record = normalize({k: v for k, v in payload.items() if v is not None}, at)
+    except PayloadError:
+        return
+    record["backfilled"] = True
+    hook.write_record(record)
+
+
 def end_calls(
     session_id: str,
     path: str,
@@ -144,24 +162,10 @@ def end_calls(
     tool name) whose transcript result in ``path[start:end]`` is an error no hook reported: the client fires a
     hook for every call that ran, so one that ended without any never ran. How many."""
     calls = ended_without_hooks(path, start, end, set(pending))
+    base = _base(session_id, cwd, transcript, agent_id)
     for call in calls:
-        payload: dict[str, Any] = {
-            "session_id": session_id,
-            "cwd": cwd,
-            "transcript_path": transcript,
-            "hook_event_name": "PermissionDenied",
-            "tool_name": pending[call["id"]],
-            "tool_use_id": call["id"],
-            "reason": call["error"],
-        }
-        if agent_id:
-            payload["agent_id"] = agent_id
-        try:
-            record = normalize({k: v for k, v in payload.items() if v is not None}, call["finishedAt"] or 0.0)
-        except PayloadError:
-            continue
-        record["backfilled"] = True
-        hook.write_record(record)
+        denied = {"hook_event_name": "PermissionDenied", "tool_name": pending[call["id"]], "reason": call["error"]}
+        _write({**base, **denied, "tool_use_id": call["id"]}, call["finishedAt"] or 0.0)
     return len(calls)
 
 
@@ -178,22 +182,15 @@ def backfill(
 ) -> int:
     """Write the missed PreToolUse and PostToolUse(Failure) records of ``path[start:end]``; how many calls."""
     calls = missing_calls(path, start, end, known)
-    base: dict[str, Any] = {"session_id": session_id, "cwd": cwd, "transcript_path": transcript}
-    if agent_id:
-        base["agent_id"] = agent_id
+    base = _base(session_id, cwd, transcript, agent_id)
     for call in calls:
         common = {**base, "tool_name": call["name"], "tool_input": call["input"], "tool_use_id": call["id"]}
         now = call["finishedAt"] or call["startedAt"] or 0.0
-        pre = {**common, "hook_event_name": "PreToolUse"}
+        _write({**common, "hook_event_name": "PreToolUse"}, call["startedAt"] or now)
         if call["error"] is not None:
-            post = {**common, "hook_event_name": "PostToolUseFailure", "error": call["error"], "is_interrupt": False}
+            _write(
+                {**common, "hook_event_name": "PostToolUseFailure", "error": call["error"], "is_interrupt": False}, now
+            )
         else:
-            post = {**common, "hook_event_name": "PostToolUse", "tool_response": call["response"]}
-        for payload, at in ((pre, call["startedAt"] or now), (post, now)):
-            try:
-                record = normalize({k: v for k, v in payload.items() if v is not None}, at)
-            except PayloadError:
-                continue
-            record["backfilled"] = True
-            hook.write_record(record)
+            _write({**common, "hook_event_name": "PostToolUse", "tool_response": call["response"]}, now)
     return len(calls)
