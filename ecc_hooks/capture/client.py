@@ -16,7 +16,7 @@ STDIN_CAP = 64 << 20  # bytes kept from stdin; the rest is drained and dropped
 STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
 TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 ACK_TIMEOUT = 5.0  # seconds the watcher has to record the event before this process records it itself
-RAW_ENV = b"ECC_HOOKS_RAW"
+RAW_ENV = "ECC_HOOKS_RAW"  # "1": each journal line keeps the whole (redacted) payload
 
 
 def main() -> int:
@@ -29,7 +29,7 @@ def main() -> int:
         now = time()
         data, tail, problem = relay.read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
         if problem is None:
-            fields = {b"now": repr(now).encode(), b"raw": posix.environ.get(RAW_ENV, b"")}
+            fields = {b"now": repr(now).encode(), b"raw": posix.environ.get(RAW_ENV.encode(), b"")}
             if relay.ask(relay.HOOK, fields, data, ACK_TIMEOUT) is not None:
                 return 0
         from ecc_hooks.capture import hook

@@ -13,7 +13,7 @@ import sys
 import time
 
 from ecc_hooks.capture import headref
-from ecc_hooks.capture.client import STDIN_TIMEOUT
+from ecc_hooks.capture.client import RAW_ENV, STDIN_TIMEOUT
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
@@ -24,8 +24,6 @@ from ecc_hooks.core.fsio import append_line, open_file
 # so Claude Code never kills a hook that is still within its own bounds.
 TIME_BOUND = STDIN_TIMEOUT + 5.0
 RAW_RECORD_MAX = 1 << 20
-RAW_ENV = "ECC_HOOKS_RAW"
-NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": SessionStart does not start the watcher daemon
 # Command hooks that fire once per turn (not per tool call): each makes sure a watcher runs, so one killed
 # mid-session is back before the next turn's tools post their events to it.
 TURN_EVENTS = frozenset({"UserPromptSubmit", "Stop", "SubagentStart", "SubagentStop", "Notification"})
@@ -183,7 +181,7 @@ def start_watcher(wait: bool = False) -> None:
     go to the watcher itself, so a hook that started one, and SessionStart always, waits (bounded) until
     it listens: the tool calls that follow are recorded as they happen, not backfilled later.
     """
-    if os.environ.get(NO_WATCHER_ENV) == "1":
+    if os.environ.get(paths.NO_WATCHER_ENV) == "1":
         return
     try:
         import fcntl

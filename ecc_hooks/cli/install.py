@@ -769,7 +769,7 @@ def check_command(command: str, kind: str) -> str | None:
             "ECC_HOOKS_HOME": home,
             "CLAUDE_PROJECT_DIR": cwd,
             "COLUMNS": "100",
-            "ECC_HOOKS_NO_WATCHER": "1",
+            paths.NO_WATCHER_ENV: "1",
         }
         done = proc.run(
             ["sh", "-c", command],

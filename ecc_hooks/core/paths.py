@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 
 SESSION_ID_MAX = 128
+NO_WATCHER_ENV = "ECC_HOOKS_NO_WATCHER"  # "1": no hook and no status line starts the watcher daemon
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 

@@ -41,7 +41,7 @@ def spawn_watcher() -> None:
 
 def restart_watcher(now: float | None = None) -> bool:
     """``spawn_watcher`` unless one was tried within ``RESTART_EVERY`` seconds; whether it tried. Never raises."""
-    if os.environ.get("ECC_HOOKS_NO_WATCHER") == "1":
+    if os.environ.get(paths.NO_WATCHER_ENV) == "1":
         return False
     now = time.time() if now is None else now
     stamp = os.path.join(paths.home(), "watch-restart.stamp")
