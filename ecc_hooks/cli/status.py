@@ -77,19 +77,22 @@ def _age(stamp: Optional[str], now: datetime) -> str:
     return duration((now - moment).total_seconds()) if moment else "?"
 
 
-def _rank(payload: HudStatus) -> tuple[int, str]:
-    """Sessions needing a person first (the longest wait first), then running, idle, the rest; newest first."""
+def _group(payload: HudStatus) -> int:
+    """Sessions needing a person first: waiting, blocked, attention; then running, idle, the rest."""
     ctx = payload.context
     if ctx.waitingFor:
-        return (0, ctx.waitingSince or "")
+        return 0
     if payload.risk.status == RiskStatus.blocked:
-        group = 1
-    elif payload.risk.status == RiskStatus.attention:
-        group = 2
-    else:
-        group = {"running": 3, "idle": 4}.get(ctx.turnState or "", 5)
-    newest_first = "".join(chr(0x10FFFF - ord(c)) for c in (ctx.lastEventAt or ""))
-    return (group, newest_first)
+        return 1
+    if payload.risk.status == RiskStatus.attention:
+        return 2
+    return {"running": 3, "idle": 4}.get(ctx.turnState or "", 5)
+
+
+def ordered(payloads: list[HudStatus]) -> list[HudStatus]:
+    """By ``_group``; waiting sessions the longest wait first, the others the most recently active first."""
+    newest = sorted(payloads, key=lambda p: p.context.lastEventAt or "", reverse=True)
+    return sorted(newest, key=lambda p: (_group(p), p.context.waitingSince or "" if _group(p) == 0 else ""))
 
 
 COLUMNS = ("SESSION", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT")
@@ -128,7 +131,7 @@ def table(payloads: list[HudStatus], now: datetime, width: int) -> str:
 
     if not payloads:
         return "No sessions recorded.\n"
-    rows = [COLUMNS] + [row(p, now) for p in sorted(payloads, key=_rank)]
+    rows = [COLUMNS] + [row(p, now) for p in ordered(payloads)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS) - 1)]
     lines = []
     for cells in rows:
