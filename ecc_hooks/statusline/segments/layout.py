@@ -37,21 +37,21 @@ THEMES: dict[str, dict[str, Any]] = {
 }
 
 
-def _char_cells(ch: str) -> int:
-    """Cells one character takes: 0 for combining marks and format characters, 2 for East Asian wide and
-    fullwidth ones (CJK, Hangul, most emoji), else 1 (``unicodedata``, loaded only for non-ASCII text)."""
-    import unicodedata
-
-    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf") or "\u1160" <= ch <= "\u11ff":
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
 def cells(text: str) -> int:
-    """Terminal cells ``text`` takes (wide characters count two, combining marks none)."""
+    """Terminal cells ``text`` takes: 0 for combining marks and format characters, 2 for East Asian wide and
+    fullwidth ones (CJK, Hangul, most emoji), else 1 (``unicodedata``, loaded only for non-ASCII text)."""
     if text.isascii():
         return len(text)
-    return sum(1 if ch < "\u0300" else _char_cells(ch) for ch in text)
+    import unicodedata
+
+    def one(ch: str) -> int:
+        if ch < "\u0300":
+            return 1
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf") or "\u1160" <= ch <= "\u11ff":
+            return 0
+        return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+    return sum(one(ch) for ch in text)
 
 
 def cut(text: str, width: int) -> str:
