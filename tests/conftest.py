@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,33 @@ def ecc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "ecc-home"
     monkeypatch.setenv("ECC_HOOKS_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def runtime(ecc_home: Path, monkeypatch: pytest.MonkeyPatch):
+    """The companion runtime's world: a private tmux socket, a quick supervisor tick; at teardown the supervisor
+    is SIGKILLed and the tmux server (with every worker pane) killed."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux not installed")
+    name = f"ecc-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("ECC_HOOKS_TMUX_SOCKET", name)
+    monkeypatch.setenv("ECC_HOOKS_SUPERVISOR_TICK", "0.3")
+    yield name
+    stop_supervisor()
+    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+
+
+def stop_supervisor() -> None:
+    """SIGKILL the supervisor of this test's ECC_HOOKS_HOME, if one runs, and wait until it is gone."""
+    from ecc_hooks.runtime import supervisor
+
+    pid = supervisor.running()
+    if pid and pid > 0:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        wait_until(lambda: not alive(pid), 30, f"supervisor {pid} to die")
 
 
 @pytest.fixture

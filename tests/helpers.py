@@ -252,3 +252,17 @@ def rebuilt(session: str) -> dict:
     from ecc_hooks.hud import inputs as collect
 
     return comparable(json.loads(collect.session_payload(session, use_gh=False).model_dump_json(by_alias=True)))
+
+
+def ecc(
+    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m ecc_hooks ARGS`` in ``cwd`` with this test's environment (plus ``env``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        timeout=timeout,
+    )

@@ -1,11 +1,14 @@
 """``ecc-hooks session <control>``: the companion runtime's controls (one subcommand per HUD session control).
 
-``session create PLAN.json`` reads an orchestration plan (ECC's format unchanged, plus ours: see
-``models.plan``) and prints what it would create: the session's name, each worker's branch, worktree,
-coordination files and launch command, as ECC's ``orchestrate-worktrees.js`` previews them; ``--execute``
-creates it (``runtime.workspace``: all or nothing, git writes under the repository's mutex). The quick form needs
-no file: ``session create NAME --agent claude --task "..." --task "..." [--base REF]``. Every agent a plan names
-must be installed (binary and version), or nothing is planned.
+- ``create PLAN.json`` reads an orchestration plan (ECC's format unchanged, plus ours: see ``models.plan``) and
+  prints what it would create, as ECC's ``orchestrate-worktrees.js`` previews it; ``--execute`` creates it (all or
+  nothing, git writes under the repository's mutex) and hands it to the supervisor, which launches the workers as
+  ``maxParallel`` allows. The quick form needs no file: ``create NAME --agent claude --task "..." --task "..."``.
+  Every agent a plan names must be installed (binary and version), or nothing is planned.
+- ``list``, ``status NAME [--json]`` (an ``ecc.session.v1`` snapshot: the ``inspect`` adapter's own code over the
+  session's coordination files, which the supervisor keeps current), ``attach NAME [--worker W]``.
+- ``stop NAME [--worker W] [--cleanup [--force]]`` and ``resume NAME [--worker W]``: see ``runtime.control``.
+- ``supervise``: run the supervisor in the foreground (the other controls start it in the background).
 """
 
 from __future__ import annotations
@@ -35,6 +38,26 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     create.add_argument(
         "--execute", action="store_true", help="create it: worktrees, coordination files, tmux panes (all or nothing)"
     )
+    listing = controls.add_parser("list", help="the runtime's sessions and their workers' states")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    status = controls.add_parser("status", help="one session as an ecc.session.v1 snapshot (--json) or a table")
+    status.add_argument("name", metavar="NAME")
+    status.add_argument("--json", action="store_true", help="print the ecc.session.v1 snapshot")
+    stop = controls.add_parser("stop", help="stop a session's workers (interrupt, SIGTERM, SIGKILL); scrollback kept")
+    stop.add_argument("name", metavar="NAME")
+    stop.add_argument("--worker", metavar="W", help="only this worker")
+    stop.add_argument("--cleanup", action="store_true", help="then remove worktrees and branches (never losing work)")
+    stop.add_argument(
+        "--force", action="store_true", help="with --cleanup: remove unmerged or uncommitted work too (kept in a ref)"
+    )
+    stop.add_argument("--grace", type=float, default=10.0, help="seconds an agent gets after each step (default 10)")
+    resume = controls.add_parser("resume", help="relaunch stopped, failed or stale workers with their resume command")
+    resume.add_argument("name", metavar="NAME")
+    resume.add_argument("--worker", metavar="W", help="only this worker (any finished state)")
+    attach = controls.add_parser("attach", help="attach to the session's tmux session (a worker's pane selected)")
+    attach.add_argument("name", metavar="NAME")
+    attach.add_argument("--worker", metavar="W")
+    controls.add_parser("supervise", help="run the supervisor in the foreground")
 
 
 def _quick_plan(args: argparse.Namespace) -> dict[str, Any]:
@@ -54,31 +77,144 @@ def _quick_plan(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, name: str = NAME) -> int:
     """Run one control."""
+    handler = CONTROLS.get(args.control)
+    if handler is None:
+        raise UserError(f"unknown control {args.control!r}")
+    return handler(args)
+
+
+def _create(args: argparse.Namespace) -> int:
     from ecc_hooks.runtime import agents
     from ecc_hooks.runtime import plan as planning
 
-    if args.control == "create":
-        if os.path.isfile(args.target):
-            if args.task:
-                raise UserError("give a plan file or --task options, not both")
-            plan = planning.load(args.target)
-            plan_file: str | None = args.target
-        else:
-            plan = planning.validate(_quick_plan(args), "the quick form")
-            plan_file = None
-        agents.require([w.agent for w in plan.workers if w.agent])  # before anything is planned or created
-        session = planning.build(plan, plan_file)
-        if not args.execute:
-            sys.stdout.write(json.dumps(planning.preview(session), indent=2) + "\n")
-            return 0
-        from ecc_hooks.runtime import workspace
-
-        made = workspace.create(session)
-        socket = workspace.tmux_socket()
-        print(f"created session {session.session!r}: {len(session.workers)} worker(s) in tmux -L {socket}")
-        for worker in session.workers:
-            print(f"  {worker.slug}: {worker.branch} in {worker.worktree} (pane {made.panes.get(worker.slug)})")
-        print(f"  coordination files: {session.coordination_dir}")
-        print(f"  attach: tmux -L {socket} attach -t ={session.session}")
+    if os.path.isfile(args.target):
+        if args.task:
+            raise UserError("give a plan file or --task options, not both")
+        plan = planning.load(args.target)
+        plan_file: str | None = args.target
+    else:
+        plan = planning.validate(_quick_plan(args), "the quick form")
+        plan_file = None
+    agents.require([w.agent for w in plan.workers if w.agent])  # before anything is planned or created
+    session = planning.build(plan, plan_file)
+    if not args.execute:
+        sys.stdout.write(json.dumps(planning.preview(session), indent=2) + "\n")
         return 0
-    raise UserError(f"unknown control {args.control!r}")
+    from ecc_hooks.runtime import control
+
+    row = control.create(session)
+    print(f"created session {row.name!r}: {len(session.workers)} worker(s) in tmux -L {row.tmux_socket}")
+    for worker in session.workers:
+        print(f"  {worker.slug}: {worker.branch} in {worker.worktree}")
+    print(f"  coordination files: {session.coordination_dir}")
+    print(f"  status: ecc-hooks session status {row.name}")
+    print(f"  attach: ecc-hooks session attach {row.name}")
+    return 0
+
+
+def _fresh_store() -> Any:
+    """The store, reconciled once here when no supervisor runs (then one is started): what we print is true."""
+    from ecc_hooks.runtime import store, supervisor
+
+    opened = store.Store()
+    if not supervisor.running():
+        supervisor.Supervisor(opened).reconcile_all()
+        supervisor.spawn()
+    return opened
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import control
+
+    sessions = control.summary(_fresh_store())
+    if args.json:
+        sys.stdout.write(json.dumps(sessions, indent=2) + "\n")
+        return 0
+    if not sessions:
+        print("no runtime sessions (create one: ecc-hooks session create PLAN.json --execute)")
+    for item in sessions:
+        states = ", ".join(f"{n} {state}" for state, n in sorted(item["states"].items()))
+        print(f"{item['session']}  {states or 'no workers'}  {item['repoRoot']}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from ecc_hooks.core.text import clean, dump_json
+    from ecc_hooks.handoff.adapters import Context, Target, dmux_tmux
+
+    store = _fresh_store()
+    session = store.require_session(args.name)
+    ctx = Context(now=datetime.now(timezone.utc), cwd=session.repo_root, tmux_socket=session.tmux_socket)
+    inspection = dmux_tmux.inspect(Target("coordination-dir", session.coordination_dir), ctx)
+    if args.json:
+        sys.stdout.write(dump_json(inspection.snapshot.model_dump(mode="json"), indent=True).decode() + "\n")
+        return 0
+    print(f"{session.name}  ({session.repo_root}; tmux -L {session.tmux_socket})")
+    for worker in store.workers(session.name):
+        if worker.removed:
+            continue
+        reason = f"  {clean(worker.reason, 70)}" if worker.reason else ""
+        print(f"  {worker.slug:<20} {worker.state:<10} {worker.branch}{reason}")
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import control
+
+    if args.force and not args.cleanup:
+        raise UserError("--force only applies with --cleanup")
+    for slug, what in control.stop(args.name, args.worker, args.grace):
+        print(f"{slug}: {what}")
+    if args.cleanup:
+        queued = control.request_cleanup(args.name, args.worker, args.force)
+        print(f"cleanup queued for {', '.join(queued)} (the supervisor removes them; see session list)")
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import control
+
+    resumed = control.resume(args.name, args.worker)
+    if not resumed:
+        raise UserError(f"nothing to resume in {args.name!r} (only stopped, failed or stale workers resume)")
+    print(f"resumed: {', '.join(resumed)}")
+    return 0
+
+
+def _attach(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import launch, store
+
+    opened = store.Store()
+    session = opened.require_session(args.name)
+    argv = ["tmux", "-L", session.tmux_socket]
+    if args.worker:
+        worker = opened.worker(session.name, args.worker)
+        if worker.runtime == "headless":
+            raise UserError(
+                f"{worker.slug} runs headless: its output is in {launch.log_path(session.name, worker.slug)}"
+            )
+        if worker.pane:
+            launch.tmux("select-pane", "-t", worker.pane, socket=session.tmux_socket, check=False)
+    if not sys.stdin.isatty():
+        raise UserError(f"attach needs a terminal; run: {' '.join(argv)} attach -t ={session.name}")
+    os.execvp("tmux", [*argv, "attach", "-t", f"={session.name}"])
+    return 0  # not reached
+
+
+def _supervise(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import supervisor
+
+    return supervisor.run_foreground()
+
+
+CONTROLS = {
+    "create": _create,
+    "list": _list,
+    "status": _status,
+    "stop": _stop,
+    "resume": _resume,
+    "attach": _attach,
+    "supervise": _supervise,
+}

@@ -101,3 +101,56 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
         except ProcessLookupError:
             pass
+
+
+def start_time(pid: int) -> Optional[int]:
+    """When process ``pid`` started (clock ticks since boot, ``/proc/<pid>/stat`` field 22); None when there is
+    no such process or it is a zombie. A pid with the start time recorded at launch names one process: a reused
+    pid has another start time."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()  # after the command name, which may hold spaces
+    if len(fields) < 20 or fields[0] == b"Z":
+        return None
+    return int(fields[19])
+
+
+def alive(pid: Optional[int], started: Optional[int]) -> bool:
+    """Whether the process ``pid`` that started at ``started`` still runs."""
+    return bool(pid) and started is not None and start_time(pid or 0) == started
+
+
+def detach(argv: Sequence[str], *, cwd: str, env: Mapping[str, str], log: str) -> int:
+    """Start ``argv`` detached (its own session, stdin from /dev/null, stdout and stderr appended to ``log``),
+    never waited for here; its pid. OSError when it cannot start."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        child = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=fd,
+            start_new_session=True,
+        )
+    finally:
+        os.close(fd)
+    child.returncode = 0  # never waited for through this object (the caller reaps by pid); no ResourceWarning
+    return child.pid
+
+
+def terminate(pid: int, sig: int = signal.SIGTERM) -> bool:
+    """Send ``sig`` to the process group ``pid`` leads (else to the process); whether it was delivered."""
+    for send in (os.killpg, os.kill):
+        try:
+            send(pid, sig)
+            return True
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            return False
+    return False

@@ -700,10 +700,10 @@ def _read_pid(fd: int) -> Optional[int]:
         return None
 
 
-def lock_holder() -> Optional[int]:
-    """The pid of the running watcher, or None when no process holds the lock."""
+def lock_holder(path: Optional[str] = None) -> Optional[int]:
+    """The pid of the running watcher (or of the daemon holding ``path``), or None when no process holds it."""
     try:
-        fd = fsio.open_file(paths.watch_lock_path(), os.O_RDONLY)
+        fd = fsio.open_file(path or paths.watch_lock_path(), os.O_RDONLY)
     except FileNotFoundError:
         return None
     except fsio.UnsafeFile:
@@ -724,9 +724,10 @@ def lock_holder() -> Optional[int]:
         os.close(fd)
 
 
-def acquire_lock() -> tuple[Optional[int], Optional[int]]:
-    """(lock fd, None) when this process now owns the watcher lock, else (None, holder pid)."""
-    fd = fsio.open_file(paths.watch_lock_path(), os.O_RDWR | os.O_CREAT, create_dirs=True)
+def acquire_lock(path: Optional[str] = None) -> tuple[Optional[int], Optional[int]]:
+    """(lock fd, None) when this process now owns the watcher lock (or the single-instance lock ``path`` of
+    another daemon: the runtime's supervisor), else (None, holder pid)."""
+    fd = fsio.open_file(path or paths.watch_lock_path(), os.O_RDWR | os.O_CREAT, create_dirs=True)
     for _ in range(20):  # a hook checking the lock holds it shared for microseconds: retry a little
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

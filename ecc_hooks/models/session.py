@@ -45,6 +45,9 @@ class WorkerState(str, Enum):
     waiting = "waiting"
     idle = "idle"
     not_started = "not started"  # ECC's status.md template before the launcher ran
+    pending = "pending"  # the runtime: planned, waiting for a slot (maxParallel)
+    starting = "starting"  # the runtime: launched, not heard from yet
+    stale = "stale"  # the runtime: no sign of life for 5 minutes
     completed = "completed"
     failed = "failed"
     stopped = "stopped"

@@ -38,6 +38,7 @@ class Agent:
     waiting: tuple[str, ...] = ()
     working: tuple[str, ...] = ()
     hooks: bool = False  # its state comes from our hook journal
+    interrupt: tuple[str, ...] = ("C-c",)  # the keys that make it stop on its own (tmux key names)
     install_hint: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -89,6 +90,7 @@ AGENTS: dict[str, Agent] = {
         waiting=(r"Do you want to proceed\?", r"Do you want to make this edit", r"❯ 1\. Yes"),
         working=(r"esc to interrupt",),
         hooks=True,
+        interrupt=("Escape", "C-c", "C-c"),  # end the turn, then Claude Code's double Ctrl+C exits
         install_hint="npm install -g @anthropic-ai/claude-code",
     ),
     "codex": Agent(
@@ -101,6 +103,7 @@ AGENTS: dict[str, Agent] = {
         resume=("resume", "{session}"),
         waiting=(r"Allow command\?", r"approve", r"\[y/N\]"),
         working=(r"esc to interrupt", r"Working"),
+        interrupt=("Escape", "C-c", "C-c"),
         install_hint="npm install -g @openai/codex",
     ),
     "opencode": Agent(

@@ -7,8 +7,10 @@
 - **ECC's files.** Each worker's ``task.md``, ``status.md`` and ``handoff.md`` in ECC's templates (its tools parse
   them), the worktree on ``orchestrator-<session>-<worker>`` from the base ref, the plan's ``seedPaths`` and the
   files ``.worktreeinclude`` names (Claude Code's convention for git-ignored files such as ``.env``) copied in.
-- **tmux on a socket of ours** (``-L ecc-hooks``, or ``$ECC_HOOKS_TMUX_SOCKET``): one session per plan, a pane per
-  worker in its worktree, titled with the worker's slug, running its launch command.
+- **Ready to work.** In each new worktree the blocking ``worktree_created`` hook, then the plan's ``setup``
+  commands; a failure of either fails the create.
+- **tmux on a socket of ours** (``-L ecc-hooks``, or ``$ECC_HOOKS_TMUX_SOCKET``): one session per plan; the
+  supervisor (``supervisor.start``) adds a pane per worker as the session's ``maxParallel`` allows.
 - **All or nothing.** When a step fails, what this run created is removed again (its fresh worktrees, branches at
   the base ref with no commits of their own, the files it wrote, the tmux session) and the error says what failed.
 """
@@ -18,19 +20,22 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ecc_hooks.core import proc
+from ecc_hooks.core import fsio, proc
 from ecc_hooks.core.errors import UserError
-from ecc_hooks.runtime.plan import SessionPlan, WorkerPlan, quote
+from ecc_hooks.core.redact import redact
+from ecc_hooks.runtime import files, launch, lifecycle
+from ecc_hooks.runtime.launch import tmux_socket
+from ecc_hooks.runtime.plan import SessionPlan, WorkerPlan
 from ecc_hooks.sources import git as gitstate
 
-SOCKET_ENV = "ECC_HOOKS_TMUX_SOCKET"
-DEFAULT_SOCKET = "ecc-hooks"
 GIT_TIMEOUT = 60.0
+SETUP_TIMEOUT = 900.0  # seconds a plan's setup command may take (e.g. installing dependencies)
 LOCK_TIMEOUT = 120.0  # seconds a create waits for another one's git writes on the same repository
 
 
@@ -38,25 +43,25 @@ class RetryableError(UserError):
     """A failure worth trying again (a lock held by someone else); nothing was left half done."""
 
 
-def tmux_socket() -> str:
-    return os.environ.get(SOCKET_ENV) or DEFAULT_SOCKET
-
-
-def _tmux(*args: str) -> proc.Result:
-    return proc.run(["tmux", "-L", tmux_socket(), *args], timeout=30)
-
-
-def tmux(*args: str, check: bool = True) -> str:
-    """Run tmux on our socket; its stdout (UserError with its stderr when it fails and ``check``)."""
-    done = _tmux(*args)
-    if check and not done.ok:
-        raise UserError(f"tmux {' '.join(args[:2])} failed: {done.error or done.err_text().strip()[:300]}")
-    return done.out.decode("utf-8", "replace")
+READ_ONLY = frozenset(
+    {"rev-parse", "status", "log", "diff", "ls-files", "rev-list", "merge-base", "show", "for-each-ref"}
+)
+RETRIES = (0.2, 0.5, 1.0)  # seconds between tries of a read-only git command that met a held lock
 
 
 def git(repo: str, *args: str) -> str:
     """Run git in ``repo`` through the project's safe runner (``sources.git.run``: a repository's hooks and
-    filters never run); UserError (RetryableError for a held lock) with git's own message when it fails."""
+    filters never run); UserError (RetryableError for a held lock) with git's own message when it fails. A
+    read-only command that meets a held lock is tried again a few times with backoff; a write never is."""
+    for pause in RETRIES if args and args[0] in READ_ONLY else ():
+        try:
+            return _git_once(repo, *args)
+        except RetryableError:
+            time.sleep(pause)
+    return _git_once(repo, *args)
+
+
+def _git_once(repo: str, *args: str) -> str:
     done = gitstate.run(repo, *args, timeout=GIT_TIMEOUT)
     if done is None:
         raise UserError(f"git {' '.join(args[:2])} did not finish within {GIT_TIMEOUT:.0f} s")
@@ -89,52 +94,6 @@ def repo_mutex(repo: str) -> Iterator[None]:
         raise RetryableError(
             f"another ecc-hooks run has held {repo}'s git mutex for {LOCK_TIMEOUT:.0f} s; retry"
         ) from None
-
-
-def task_md(session: SessionPlan, worker: WorkerPlan) -> str:
-    seeded = ["", "## Seeded Local Overlays", *(f"- `{p}`" for p in worker.seed_paths)] if worker.seed_paths else []
-    return "\n".join(
-        [
-            f"# Worker Task: {worker.name}",
-            "",
-            f"- Session: `{session.session}`",
-            f"- Repo root: `{session.repo_root}`",
-            f"- Worktree: `{worker.worktree}`",
-            f"- Branch: `{worker.branch}`",
-            f"- Launcher status file: `{worker.status_file}`",
-            f"- Launcher handoff file: `{worker.handoff_file}`",
-            *seeded,
-            "",
-            "## Objective",
-            worker.task,
-            "",
-            "## Completion",
-            "Do not spawn subagents or external agents for this task.",
-            "Report results in your final response.",
-            f"The worker launcher captures your response in `{worker.handoff_file}` automatically.",
-            f"The worker launcher updates `{worker.status_file}` automatically.",
-        ]
-    )
-
-
-def handoff_md(worker: WorkerPlan) -> str:
-    sections = ["Summary", "Files Changed", "Tests / Verification", "Follow-ups"]
-    lines = [f"# Handoff: {worker.name}"]
-    for title in sections:
-        lines += ["", f"## {title}", "- Pending"]
-    return "\n".join(lines)
-
-
-def status_md(worker: WorkerPlan, state: str = "not started") -> str:
-    return "\n".join(
-        [
-            f"# Status: {worker.name}",
-            "",
-            f"- State: {state}",
-            f"- Worktree: `{worker.worktree}`",
-            f"- Branch: `{worker.branch}`",
-        ]
-    )
 
 
 def worktree_includes(repo: str) -> list[str]:
@@ -189,19 +148,80 @@ class Created:
 
 
 def session_exists(name: str) -> bool:
-    return _tmux("has-session", "-t", "=" + name).ok
+    return launch.tmux_run("has-session", "-t", "=" + name).ok
 
 
-def create(session: SessionPlan) -> Created:
-    """Make the session: files, worktrees and branches under the repository's mutex, then the tmux panes.
-    On any failure, undo what this run made and raise."""
+def _write_files(session: SessionPlan, made: Created) -> None:
+    for worker in session.workers:
+        if not os.path.isdir(worker.coordination_dir):
+            os.makedirs(worker.coordination_dir, exist_ok=True)
+            made.dirs.append(worker.coordination_dir)
+        task = files.task_md(
+            name=worker.name,
+            session=session.session,
+            repo_root=session.repo_root,
+            worktree=worker.worktree,
+            branch=worker.branch,
+            status_file=worker.status_file,
+            handoff_file=worker.handoff_file,
+            task=worker.task,
+            seed_paths=worker.seed_paths,
+        )
+        status = files.status_md(
+            name=worker.name,
+            state="pending",
+            worktree=worker.worktree,
+            branch=worker.branch,
+            task_file=worker.task_file,
+            handoff_file=worker.handoff_file,
+            agent=worker.spec.agent,
+            agent_session=worker.session_id,
+        )
+        for path, text in ((worker.task_file, task), (worker.handoff_file, files.pending_handoff_md(worker.name)),
+                           (worker.status_file, status)):  # fmt: skip
+            files.write(path, text)
+            made.files.append(path)
+
+
+def _prepare(session: SessionPlan, worker: WorkerPlan, ports: dict[str, int]) -> None:
+    """The blocking ``worktree_created`` hook, then the plan's ``setup`` commands, in the new worktree."""
+    env = lifecycle.worker_env(
+        session=session.session,
+        worker=worker.slug,
+        worktree=worker.worktree,
+        branch=worker.branch,
+        base_ref=session.base_ref,
+        port_base=ports.get(worker.slug),
+    )
+    log = os.path.join(launch.state_dir(session.session, worker.slug), "hooks.log")
+    lifecycle.run_hook("worktree_created", session.repo_root, cwd=worker.worktree, env=env, log=log)
+    for command in worker.spec.setup:
+        done = proc.run(
+            ["/bin/sh", "-c", command], cwd=worker.worktree, env={**os.environ, **env}, timeout=SETUP_TIMEOUT
+        )
+        output = (done.out + done.err).decode("utf-8", "replace")
+        fsio.append_line(
+            log, f"[setup] {command}: {done.error or f'exit {done.code}'}\n{output}".rstrip().encode() + b"\n"
+        )
+        if not done.ok:
+            raise UserError(
+                f"worker {worker.slug}: setup command {command!r} failed ({done.error or f'exit {done.code}'}):\n"
+                + redact(output.strip()[-2000:])
+            )
+
+
+def create(session: SessionPlan, ports: Optional[dict[str, int]] = None) -> Created:
+    """Make the session: worktrees and branches under the repository's mutex, their ``worktree_created`` hooks
+    and setup commands, the coordination files, the tmux session. On any failure, undo what this run made and
+    raise. (Workers are launched by ``supervisor.start``.)"""
     repo = session.repo_root
     if not os.path.isdir(repo):
         raise UserError(f"repoRoot is not a folder: {repo}")
     git(repo, "rev-parse", "--is-inside-work-tree")
-    if shutil.which("tmux") is None:
-        raise UserError("tmux is not installed (the tmux runtime needs it)")
-    if session_exists(session.session):
+    uses_tmux = any(w.spec.runtime == "tmux" for w in session.workers)
+    if uses_tmux and launch.tmux_available():
+        raise UserError(launch.tmux_available() or "")
+    if uses_tmux and session_exists(session.session):
         raise UserError(f"a session named {session.session!r} runs already (tmux -L {tmux_socket()})")
     made = Created()
     try:
@@ -211,31 +231,15 @@ def create(session: SessionPlan) -> Created:
             for worker in session.workers:
                 if os.path.lexists(worker.worktree):
                     raise UserError(f"{worker.worktree} exists already: choose another session name or remove it")
-                git(repo, "worktree", "add", "-b", worker.branch, worker.worktree, session.base_ref)
+                git(repo, "worktree", "add", "-b", worker.branch, worker.worktree, made.base)
                 made.worktrees.append((worker.worktree, worker.branch))
                 overlay(repo, worker.worktree, worker.seed_paths + [p for p in includes if p not in worker.seed_paths])
         for worker in session.workers:
-            if not os.path.isdir(worker.coordination_dir):
-                os.makedirs(worker.coordination_dir, exist_ok=True)
-                made.dirs.append(worker.coordination_dir)
-            for path, text in (
-                (worker.task_file, task_md(session, worker)),
-                (worker.handoff_file, handoff_md(worker)),
-                (worker.status_file, status_md(worker)),
-            ):
-                with open(path, "w", encoding="utf-8") as handle:
-                    handle.write(text + "\n")
-                made.files.append(path)
-        tmux("new-session", "-d", "-s", session.session, "-n", "orchestrator", "-c", repo)
-        made.tmux_session = session.session
-        for worker in session.workers:
-            pane = tmux(
-                "split-window", "-d", "-P", "-F", "#{pane_id}", "-t", f"={session.session}:", "-c", worker.worktree
-            ).strip()
-            made.panes[worker.slug] = pane
-            tmux("select-layout", "-t", f"={session.session}:", "tiled")
-            tmux("select-pane", "-t", pane, "-T", worker.slug)
-            tmux("send-keys", "-t", pane, f"cd {quote(worker.worktree)} && {worker.launch_command}", "C-m")
+            _prepare(session, worker, ports or {})
+        _write_files(session, made)
+        if uses_tmux:
+            launch.ensure_tmux_session(session.session, repo)
+            made.tmux_session = session.session
     except BaseException:
         undo(session, made)
         raise
@@ -246,7 +250,7 @@ def undo(session: SessionPlan, made: Created) -> None:
     """Remove what ``create`` made this run: never a worktree with changes or a branch that moved past the base
     (an agent may have started in an earlier pane before a later step failed); those are kept and named."""
     if made.tmux_session:
-        tmux("kill-session", "-t", "=" + made.tmux_session, check=False)
+        launch.tmux("kill-session", "-t", "=" + made.tmux_session, check=False)
     for path in made.files:
         try:
             os.unlink(path)

@@ -43,8 +43,10 @@ _STATE_WORDS = {
     "idle": "idle",
     "not started": "not started",
     "not_started": "not started",
-    "pending": "idle",
-    "queued": "idle",
+    "pending": "pending",
+    "queued": "pending",
+    "starting": "starting",
+    "launching": "starting",
     "ready": "idle",
     "completed": "completed",
     "complete": "completed",
@@ -61,7 +63,7 @@ _STATE_WORDS = {
     "killed": "stopped",
     "cancelled": "stopped",
     "canceled": "stopped",
-    "stale": "running",  # the HUD's "stale" is a running agent that went quiet: health says the rest
+    "stale": "stale",
     "recorded": "recorded",
 }
 
@@ -146,13 +148,15 @@ def worker_health(
         return Health.degraded
     if state in (WorkerState.completed, WorkerState.recorded):
         return Health.healthy
-    if state in (WorkerState.running, WorkerState.waiting):
+    if state == WorkerState.stale:
+        return Health.stale
+    if state in (WorkerState.running, WorkerState.waiting, WorkerState.starting):
         if pane_dead:
             return Health.degraded
         if updated is None or (now - updated).total_seconds() > stale_seconds:
             return Health.stale
         return Health.healthy
-    if state == WorkerState.idle:
+    if state in (WorkerState.idle, WorkerState.pending):
         return Health.degraded if pane_dead else Health.healthy
     return Health.unknown
 

@@ -1,0 +1,378 @@
+"""The session controls over the store, the workspace and the supervisor: create, stop, resume, clean up, list.
+
+**No lost work.** ``stop`` saves each pane's scrollback (redacted) before it ends the agent: its own interrupt
+keys, then SIGTERM to its process group, then SIGKILL after a grace period. A cleanup removes a worker's worktree
+and branch only when nothing would be lost: it refuses a worktree with uncommitted changes (untracked files
+included) or a branch with commits its base does not have. ``--force`` removes them anyway, but first commits
+the uncommitted work onto the branch and keeps the branch's tip under ``refs/ecc-hooks/backup/<session>/<worker>``,
+so every commit stays reachable (``git log refs/ecc-hooks/backup/...``). Refusals are checked when the cleanup is
+asked for (a clear error, nothing queued) and again by the supervisor's cleanup queue under the repository's git
+mutex just before it removes anything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any, Optional
+
+from ecc_hooks.core import fsio, proc
+from ecc_hooks.core.errors import UserError
+from ecc_hooks.core.redact import redact
+from ecc_hooks.runtime import agents, launch, lifecycle, supervisor, workspace
+from ecc_hooks.runtime import store as st
+from ecc_hooks.runtime.plan import SessionPlan
+
+GRACE = 10.0  # seconds an agent has to exit after its interrupt, then after SIGTERM
+BACKUP_PREFIX = "refs/ecc-hooks/backup"
+SCROLLBACK_LINES = 200  # lines of saved scrollback ``resume`` shows
+
+
+# ---------------------------------------------------------------------------- create
+
+
+def create(session: SessionPlan) -> st.Session:
+    """Record the session, make its workspace (all or nothing), launch what ``maxParallel`` allows, and make
+    sure a supervisor watches it."""
+    from filelock import FileLock
+
+    store = st.Store()
+    old = store.session(session.session)
+    if old is not None:
+        if any(not w.removed for w in store.workers(old.name)):
+            raise UserError(f"a session named {session.session!r} runs already (ecc-hooks session list)")
+        store.delete_session(old.name)
+    with FileLock(lifecycle.ports_lock_path(), mode=0o600):
+        fsio.ensure_state_dir(os.path.dirname(lifecycle.ports_lock_path()))
+        taken = [(w.port_base, w.ports) for w in store.workers() if w.port_base and not w.removed]
+        ports: dict[str, int] = {}
+        for worker in session.workers:
+            if worker.spec.ports:
+                ports[worker.slug] = lifecycle.choose_window(worker.spec.ports, taken)
+                taken.append((ports[worker.slug], worker.spec.ports))
+        row = st.Session(
+            name=session.session,
+            repo_root=session.repo_root,
+            coordination_dir=session.coordination_dir,
+            base_ref=session.base_ref,
+            base_commit=None,
+            max_parallel=session.max_parallel,
+            tmux_socket=launch.tmux_socket(),
+            plan_file=session.plan_file,
+            created_at=time.time(),
+        )
+        store.add_session(row, [_worker_row(session, w, n, ports.get(w.slug)) for n, w in enumerate(session.workers)])
+    try:
+        made = workspace.create(session, ports)
+    except BaseException:
+        store.delete_session(session.session)
+        raise
+    with store.write() as db:
+        db.execute("UPDATE sessions SET base_commit = ? WHERE name = ?", (made.base, session.session))
+    row.base_commit = made.base
+    with supervisor.session_lock(row.name):
+        supervisor.Supervisor(store).reconcile(row)
+    supervisor.spawn()
+    return row
+
+
+def _worker_row(session: SessionPlan, worker: Any, seq: int, port_base: Optional[int]) -> st.Worker:
+    now = time.time()
+    return st.Worker(
+        session=session.session,
+        slug=worker.slug,
+        seq=seq,
+        name=worker.name,
+        agent=worker.spec.agent,
+        runtime=worker.spec.runtime,
+        branch=worker.branch,
+        worktree=worker.worktree,
+        task=worker.task,
+        task_file=worker.task_file,
+        status_file=worker.status_file,
+        handoff_file=worker.handoff_file,
+        launch_command=worker.launch_command,
+        agent_session=worker.session_id,
+        state="pending",
+        reason=None,
+        launch_token=None,
+        command=None,
+        launches=0,
+        pane=None,
+        pid=None,
+        pid_start=None,
+        exit_code=None,
+        port_base=port_base,
+        ports=worker.spec.ports,
+        fingerprint=None,
+        heartbeat_at=None,
+        started_at=None,
+        finished_at=None,
+        handoff_done=0,
+        removed=0,
+        updated_at=now,
+    )
+
+
+# ---------------------------------------------------------------------------- stop and resume
+
+
+def _targets(store: st.Store, name: str, worker: Optional[str]) -> tuple[st.Session, list[st.Worker]]:
+    session = store.require_session(name)
+    workers = [w for w in store.workers(name) if not w.removed]
+    if worker is not None:
+        workers = [w for w in workers if worker in (w.slug, w.name)]
+        if not workers:
+            raise UserError(f"session {name!r} has no worker {worker!r}")
+    return session, workers
+
+
+def save_scrollback(session: st.Session, worker: st.Worker) -> Optional[str]:
+    """The pane's whole scrollback, redacted, into the worker's state folder; its path (None: no pane)."""
+    if worker.runtime != "tmux" or not worker.pane:
+        return None
+    text = launch.capture(worker.pane, session.tmux_socket, history=True)
+    if text is None:
+        return None
+    path = os.path.join(launch.state_dir(session.name, worker.slug), "scrollback.txt")
+    fsio.atomic_write(path, redact(text, None).encode("utf-8"))
+    return path
+
+
+def _gone(session: st.Session, worker: st.Worker) -> bool:
+    if worker.runtime == "tmux" and worker.pane:
+        found = {p.id: p for p in launch.panes(session.name, session.tmux_socket) or []}
+        pane = found.get(worker.pane)
+        return pane is None or pane.dead
+    launch.reap(worker.pid)
+    return not proc.alive(worker.pid, worker.pid_start)
+
+
+def _wait(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def end_process(session: st.Session, worker: st.Worker, grace: float = GRACE) -> str:
+    """End the worker's agent: its interrupt keys, then SIGTERM, then SIGKILL; how it ended."""
+    if _gone(session, worker):
+        return "not running"
+    if worker.runtime == "tmux" and worker.pane:
+        keys = agents.get(worker.agent).interrupt if worker.agent else ("C-c",)
+        for key in keys:
+            launch.send_keys(worker.pane, key, socket=session.tmux_socket)
+            time.sleep(0.3)
+        if _wait(lambda: _gone(session, worker), grace):
+            return "interrupted"
+    launch.signal_worker(worker.pid, worker.pid_start, signal.SIGTERM)
+    if _wait(lambda: _gone(session, worker), grace):
+        return "terminated"
+    launch.signal_worker(worker.pid, worker.pid_start, signal.SIGKILL)
+    _wait(lambda: _gone(session, worker), grace)
+    return "killed"
+
+
+def stop(name: str, worker: Optional[str] = None, grace: float = GRACE) -> list[tuple[str, str]]:
+    """Stop the session's workers (or one): (slug, what happened) each."""
+    store = st.Store()
+    done: list[tuple[str, str]] = []
+    with supervisor.session_lock(name):
+        session, workers = _targets(store, name, worker)
+        for w in workers:
+            if w.state == "pending":
+                store.transition(w, "stopped", "stopped before it started")
+                supervisor.write_status(session, w)
+                done.append((w.slug, "stopped before it started"))
+                continue
+            saved = save_scrollback(session, w)
+            how = end_process(session, w, grace)
+            if w.state in ("starting", *st.LIVE, "stale"):
+                store.transition(w, "stopped", f"stopped by the user ({how})")
+                supervisor.write_status(session, w)
+            if w.runtime == "tmux" and w.pane:
+                launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
+                store.update(w, pane=None)
+            done.append((w.slug, how + (f"; scrollback saved to {saved}" if saved else "")))
+    return done
+
+
+def resume(name: str, worker: Optional[str] = None, out: Callable[[str], None] = print) -> list[str]:
+    """Relaunch stopped, failed and stale workers (a named one in any finished state) with their agent's resume
+    command, after showing each one's saved scrollback; the slugs relaunched."""
+    store = st.Store()
+    resumed = []
+    with supervisor.session_lock(name):
+        session, workers = _targets(store, name, worker)
+        wanted = ("stopped", "failed", "stale", "completed") if worker else ("stopped", "failed", "stale")
+        for w in workers:
+            if w.state not in wanted:
+                continue
+            if w.state == "stale" or (w.state in ("failed", "completed") and not _gone(session, w)):
+                save_scrollback(session, w)
+                end_process(session, w)
+            path = os.path.join(launch.state_dir(session.name, w.slug), "scrollback.txt")
+            try:
+                lines = fsio.read_file(path).decode("utf-8", "replace").rstrip("\n").splitlines()
+            except (OSError, ValueError):
+                lines = []
+            if lines:
+                from ecc_hooks.core.text import clean_block
+
+                out(f"--- {w.slug}: last {min(len(lines), SCROLLBACK_LINES)} lines before it stopped ---")
+                out(clean_block("\n".join(lines[-SCROLLBACK_LINES:])))
+            if w.pane:
+                launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
+            supervisor.start(store, session, w, resume=True)
+            resumed.append(w.slug)
+    supervisor.spawn()
+    return resumed
+
+
+# ---------------------------------------------------------------------------- cleanup
+
+
+def _git(cwd: str, *args: str) -> str:
+    return workspace.git(cwd, *args)
+
+
+def lost_work(session: st.Session, worker: st.Worker) -> list[str]:
+    """What removing the worker would lose: uncommitted changes, commits its base does not have."""
+    problems = []
+    if os.path.isdir(worker.worktree):
+        dirty = [line for line in _git(worker.worktree, "status", "--porcelain", "-uall").splitlines() if line]
+        if dirty:
+            problems.append(f"{len(dirty)} uncommitted change(s) in {worker.worktree}")
+    if _git(session.repo_root, "branch", "--list", worker.branch).strip():
+        base = _git(session.repo_root, "rev-parse", "--verify", session.base_ref + "^{commit}").strip()
+        ahead = _git(session.repo_root, "rev-list", f"{base}..{worker.branch}").split()
+        if ahead:
+            problems.append(f"{len(ahead)} commit(s) on {worker.branch} that {session.base_ref} does not have")
+    return problems
+
+
+def request_cleanup(name: str, worker: Optional[str] = None, force: bool = False) -> list[str]:
+    """Queue the removal of the workers' worktrees and branches (checked now; UserError naming every refusal,
+    nothing queued, when one would lose work and not ``force``); the slugs queued."""
+    store = st.Store()
+    session, workers = _targets(store, name, worker)
+    live = [w.slug for w in workers if w.state in ("starting", *st.LIVE, "stale")]
+    if live:
+        raise UserError(f"stop these workers before cleaning up: {', '.join(live)}")
+    refusals = [] if force else [f"{w.slug}: {p}" for w in workers for p in lost_work(session, w)]
+    if refusals:
+        raise UserError(
+            "cleanup refused, it would lose work:\n  " + "\n  ".join(refusals) + "\n"
+            f"Merge or commit it first, or pass --force (the work is kept under {BACKUP_PREFIX}/{name}/<worker>)."
+        )
+    for w in workers:
+        store.request_cleanup(name, w.slug, force)
+    supervisor.spawn()
+    return [w.slug for w in workers]
+
+
+def backup_ref(session: str, slug: str) -> str:
+    return f"{BACKUP_PREFIX}/{session}/{slug}"
+
+
+def _save_work(session: st.Session, worker: st.Worker) -> Optional[str]:
+    """With --force: commit uncommitted work onto the branch and keep its tip under the backup ref; the ref."""
+    repo = session.repo_root
+    if os.path.isdir(worker.worktree) and _git(worker.worktree, "status", "--porcelain", "-uall").strip():
+        has_identity = _git_ok(worker.worktree, "config", "user.email")
+        identity = [] if has_identity else ["-c", "user.name=ecc-hooks", "-c", "user.email=ecc-hooks@localhost"]
+        _git(worker.worktree, "add", "-A")
+        _git(
+            worker.worktree,
+            *identity,
+            "commit",
+            "--no-verify",
+            "-q",
+            "-m",
+            f"ecc-hooks: uncommitted work of {worker.slug} kept before cleanup",
+        )
+    if not _git(repo, "branch", "--list", worker.branch).strip():
+        return None
+    tip = _git(repo, "rev-parse", "--verify", worker.branch + "^{commit}").strip()
+    ref = backup_ref(session.name, worker.slug)
+    _git(repo, "update-ref", ref, tip)
+    return ref
+
+
+def _git_ok(cwd: str, *args: str) -> bool:
+    done = workspace.gitstate.run(cwd, *args, timeout=10)
+    return done is not None and done[0] == 0 and bool(done[1].strip())
+
+
+def remove_worker(session: st.Session, worker: st.Worker, force: bool) -> str:
+    """Remove the worker's worktree and branch (the caller holds the session's lock); what was done."""
+    problems = lost_work(session, worker)
+    if problems and not force:
+        raise UserError("refused, it would lose work: " + "; ".join(problems))
+    end_process(session, worker, grace=2.0)
+    env = supervisor.worker_env(session, worker)
+    log = os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log")
+    lifecycle.run_hook("before_worktree_remove", session.repo_root, cwd=worker.worktree, env=env, log=log)
+    repo = session.repo_root
+    kept = None
+    with workspace.repo_mutex(repo):
+        if problems:
+            kept = _save_work(session, worker)
+        if os.path.isdir(worker.worktree):
+            _git(repo, "worktree", "remove", "--force", worker.worktree)
+        _git(repo, "worktree", "prune")
+        if _git(repo, "branch", "--list", worker.branch).strip():
+            _git(repo, "branch", "-D", worker.branch)
+    if worker.pane:
+        launch.tmux("kill-pane", "-t", worker.pane, socket=session.tmux_socket, check=False)
+    st.Store().update(worker, removed=1, pane=None)
+    return "removed" + (f" (its work is kept under {kept})" if kept else "")
+
+
+def run_cleanup_job(store: st.Store, job: Any) -> None:
+    """One job of the cleanup queue (the supervisor's); its result is recorded on the job."""
+    try:
+        with supervisor.session_lock(job["session"]):
+            session = store.require_session(job["session"])
+            worker = store.worker(job["session"], job["slug"])
+            result = "removed" if worker.removed else remove_worker(session, worker, bool(job["force"]))
+    except UserError as exc:
+        result = f"refused: {exc}"
+    store.finish_cleanup(job["id"], result)
+    remaining = [w for w in store.workers(job["session"]) if not w.removed]
+    if not remaining and store.session(job["session"]) is not None:
+        session = store.require_session(job["session"])
+        launch.tmux("kill-session", "-t", "=" + session.name, socket=session.tmux_socket, check=False)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def summary(store: st.Store) -> list[dict[str, Any]]:
+    """Every session with its workers' states (``session list``)."""
+    out = []
+    for session in store.sessions():
+        workers = [w for w in store.workers(session.name) if not w.removed]
+        counts: dict[str, int] = {}
+        for w in workers:
+            counts[w.state] = counts.get(w.state, 0) + 1
+        out.append(
+            {
+                "session": session.name,
+                "repoRoot": session.repo_root,
+                "coordinationDir": session.coordination_dir,
+                "tmux": f"tmux -L {session.tmux_socket} attach -t ={session.name}",
+                "maxParallel": session.max_parallel,
+                "workers": [
+                    {"id": w.slug, "state": w.state, "reason": w.reason, "agent": w.agent, "branch": w.branch}
+                    for w in workers
+                ],
+                "states": counts,
+            }
+        )
+    return out

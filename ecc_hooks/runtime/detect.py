@@ -1,0 +1,95 @@
+"""What a worker is doing, from the best source it has, in this order:
+
+1. **Its hook journal** (Claude Code workers, started with ``--session-id`` we chose): working, waiting for a
+   person (permission, a question), idle at the prompt, finished (its turn ended: completed, or failed when its
+   last run of a check failed or the API call failed).
+2. **Its process**: the pane's (or headless process's) pid with the start time recorded at launch, so a reused
+   pid is not alive; the exit status the launch wrapper writes (``exit-<launch>``) says how it ended.
+3. **Its screen** (agents without hooks of ours): a hash of ``capture-pane`` (a change is a heartbeat) and the
+   agent's own patterns for waiting and working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Optional
+
+import orjson
+
+from ecc_hooks.core import fsio
+from ecc_hooks.hud import aggregate
+from ecc_hooks.hud.state import SessionState
+
+# the main conversation's events that say where its turn is
+TURN_EVENTS = frozenset({"SessionStart", "UserPromptSubmit", "Stop", "StopFailure", "SessionEnd"})
+
+
+@dataclass
+class JournalFollower:
+    """One worker's hook journal, folded as it grows."""
+
+    path: str
+    state: SessionState = field(default_factory=SessionState)
+    cursor: fsio.Cursor = field(default_factory=fsio.Cursor)
+    last_turn_event: Optional[str] = None
+    prompts: int = 0
+
+    def poll(self) -> bool:
+        """Fold what was appended since the last poll; whether anything was."""
+        block = fsio.read_new_block(self.path, self.cursor)
+        if block.reset:
+            self.state, self.last_turn_event, self.prompts = SessionState(), None, 0
+        self.cursor = block.cursor
+        if not block.data:
+            return block.reset
+        for line in block.data.split(b"\n")[:-1]:
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(record, dict):
+                continue
+            aggregate.fold(self.state, record)
+            name = record.get("event")
+            if name in TURN_EVENTS and not record.get("agentId"):
+                self.last_turn_event = name
+                self.prompts += name == "UserPromptSubmit"
+        return True
+
+    @property
+    def seen(self) -> bool:
+        return self.state.events > 0
+
+    def verdict(self) -> tuple[str, Optional[str]]:
+        """(worker state, reason) from the journal."""
+        state = self.state
+        if state.turn_state == "waiting":
+            return "waiting", state.waiting_for
+        if self.last_turn_event == "StopFailure":
+            errors = state.stop_failures
+            return "failed", f"the API call failed: {errors[-1] if errors else 'unknown error'}"
+        if self.last_turn_event == "SessionEnd":
+            return "failed", f"the session ended ({state.ended_reason or 'other'}) before its turn did"
+        if self.last_turn_event == "Stop":
+            failing = [command for command, run in state.checks.items() if run.status == "fail"]
+            if failing:
+                return "failed", f"check failed: {failing[-1]}"
+            return "completed", None
+        if state.turn_state == "running" or self.prompts:
+            return "running", None
+        return "idle", "at its prompt"
+
+    def checks(self) -> list[tuple[str, str]]:
+        return [(command, run.status) for command, run in self.state.checks.items()]
+
+    def risks(self) -> list[str]:
+        state = self.state
+        out = [f"tool calls denied: {state.tool_denied}"] if state.tool_denied else []
+        out += [f"failed command: {f.command}" for f in state.failed_commands[-5:]]
+        return out
+
+
+def fingerprint(screen: str) -> str:
+    """A short hash of what a pane shows (its change is a heartbeat)."""
+    return hashlib.blake2b(screen.encode("utf-8", "replace"), digest_size=8).hexdigest()

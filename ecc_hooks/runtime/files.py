@@ -1,0 +1,140 @@
+"""A worker's coordination files in ECC's formats: ``task.md``, ``status.md``, ``handoff.md``.
+
+ECC's tools (``orchestration-status.js``, ``session-inspect.js``) read ``- Key: value`` lines of ``status.md``
+(State, Updated, Branch, Worktree, Task file, Handoff file), the ``Objective`` section of ``task.md``, and the
+bullets under ``Summary``, ``Validation`` and ``Remaining Risks`` of ``handoff.md``; ours read the same files.
+Every text that came from an agent or a repository is redacted and stripped of terminal escapes first.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Optional
+
+from ecc_hooks.core.redact import redact
+from ecc_hooks.core.text import clean_block
+
+HANDOFF_SECTIONS = ("Summary", "Files Changed", "Validation", "Remaining Risks")
+MESSAGE_LINES = 40  # lines of the final message kept in the summary
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def write(path: str, text: str) -> None:
+    """Replace ``path`` atomically (a reader never sees half a file)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+    os.replace(tmp, path)
+
+
+def task_md(
+    *,
+    name: str,
+    session: str,
+    repo_root: str,
+    worktree: str,
+    branch: str,
+    status_file: str,
+    handoff_file: str,
+    task: str,
+    seed_paths: list[str],
+) -> str:
+    seeded = ["", "## Seeded Local Overlays", *(f"- `{p}`" for p in seed_paths)] if seed_paths else []
+    return "\n".join(
+        [
+            f"# Worker Task: {name}",
+            "",
+            f"- Session: `{session}`",
+            f"- Repo root: `{repo_root}`",
+            f"- Worktree: `{worktree}`",
+            f"- Branch: `{branch}`",
+            f"- Launcher status file: `{status_file}`",
+            f"- Launcher handoff file: `{handoff_file}`",
+            *seeded,
+            "",
+            "## Objective",
+            task,
+            "",
+            "## Completion",
+            "Do not spawn subagents or external agents for this task.",
+            "Report results in your final response.",
+            f"The worker launcher captures your response in `{handoff_file}` automatically.",
+            f"The worker launcher updates `{status_file}` automatically.",
+        ]
+    )
+
+
+def status_md(
+    *,
+    name: str,
+    state: str,
+    worktree: str,
+    branch: str,
+    task_file: Optional[str] = None,
+    handoff_file: Optional[str] = None,
+    reason: Optional[str] = None,
+    agent: Optional[str] = None,
+    agent_session: Optional[str] = None,
+    updated: Optional[str] = None,
+) -> str:
+    lines = [
+        f"# Status: {name}",
+        "",
+        f"- State: {state}",
+        f"- Updated: {updated or _now()}",
+        f"- Branch: `{branch}`",
+        f"- Worktree: `{worktree}`",
+    ]
+    lines += [f"- Task file: `{task_file}`"] if task_file else []
+    lines += [f"- Handoff file: `{handoff_file}`"] if handoff_file else []
+    lines += [f"- Agent: {agent}"] if agent else []
+    lines += [f"- Agent session: `{agent_session}`"] if agent_session else []
+    lines += [f"- Reason: {_line(reason)}"] if reason else []
+    return "\n".join(lines)
+
+
+def pending_handoff_md(name: str) -> str:
+    lines = [f"# Handoff: {name}"]
+    for title in HANDOFF_SECTIONS:
+        lines += ["", f"## {title}", "- Pending"]
+    return "\n".join(lines)
+
+
+def _line(text: object) -> str:
+    return " ".join(clean_block(redact(str(text))).split())[:300]
+
+
+def handoff_md(
+    *,
+    name: str,
+    state: str,
+    reason: Optional[str],
+    final_message: Optional[str],
+    commits: list[str],
+    files: list[str],
+    uncommitted: list[str],
+    checks: list[tuple[str, str]],
+    risks: list[str],
+) -> str:
+    """The worker's handoff under ECC's headings, from its final message and its worktree's git."""
+    summary = [f"- State: {state}" + (f" ({_line(reason)})" if reason else "")]
+    message = clean_block(redact(final_message or "")).strip()
+    for raw in message.splitlines()[:MESSAGE_LINES]:
+        text = raw.strip().lstrip("-*• ").strip()
+        if text:
+            summary.append(f"- {text[:500]}")
+    if not message:
+        summary.append("- The agent left no final message.")
+    summary += [f"- Commit: {_line(c)}" for c in commits[:20]]
+    changed = [f"- `{_line(f)}`" for f in files[:200]] or ["- None"]
+    changed += [f"- `{_line(f)}` (uncommitted)" for f in uncommitted[:200]]
+    validation = [f"- {status}: `{_line(command)}`" for command, status in checks] or ["- No checks were run."]
+    remaining = [f"- {_line(r)}" for r in risks] or ["- None known."]
+    lines = [f"# Handoff: {name}"]
+    for title, body in zip(HANDOFF_SECTIONS, (summary, changed, validation, remaining)):
+        lines += ["", f"## {title}", *body]
+    return "\n".join(lines)

@@ -1,0 +1,264 @@
+"""Workspace runtimes: where a worker's agent runs, how it is started, found again, read and stopped.
+
+- ``tmux``: a pane of the session's tmux session on our own socket (``-L ecc-hooks`` or
+  ``$ECC_HOOKS_TMUX_SOCKET``), titled with the worker's slug (ECC's tools match panes by title). The pane stays
+  after its command ends (``remain-on-exit``) so its last screen can be read and saved.
+- ``headless``: a detached process (its own session) with its output appended to ``output.log`` in the worker's
+  state folder (e.g. ``claude -p --output-format stream-json``, ``codex exec``).
+
+Every launch runs the agent's command inside a small ``sh`` wrapper that exports the worker's environment
+(``ECC_SESSION``, ``ECC_WORKER``, ``ECC_WORKTREE_PATH``, ``ECC_BRANCH``, ``ECC_BASE_REF``, ``ECC_PORT_BASE``,
+``PORT``) and the launch's token (``ECC_HOOKS_LAUNCH``), and writes the exit status to ``exit-<token>`` when the
+command ends. The token is recorded before the process starts and is part of the process itself (the pane's
+start command, the headless process's environment), so after a crash the launch is found again rather than
+started twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Optional
+
+from ecc_hooks.core import fsio, paths, proc
+from ecc_hooks.core.errors import UserError
+from ecc_hooks.runtime.plan import quote
+
+SOCKET_ENV = "ECC_HOOKS_TMUX_SOCKET"
+DEFAULT_SOCKET = "ecc-hooks"
+TOKEN_ENV = "ECC_HOOKS_LAUNCH"
+TMUX_TIMEOUT = 30.0
+SEPARATOR = "\x1e<ecc-hooks pane>\x1e"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a workspace runtime can do for a worker."""
+
+    attach: bool
+    send_input: bool
+    stream_output: bool
+    resume: bool
+    graceful_stop: bool
+
+
+RUNTIMES: dict[str, Capabilities] = {
+    "tmux": Capabilities(attach=True, send_input=True, stream_output=True, resume=True, graceful_stop=True),
+    "headless": Capabilities(attach=False, send_input=False, stream_output=True, resume=True, graceful_stop=True),
+}
+
+
+def tmux_socket() -> str:
+    return os.environ.get(SOCKET_ENV) or DEFAULT_SOCKET
+
+
+def tmux_run(*args: str, socket: Optional[str] = None) -> proc.Result:
+    """tmux on our socket (never the user's own server), with no user config for a server it starts."""
+    return proc.run(["tmux", "-L", socket or tmux_socket(), "-f", "/dev/null", *args], timeout=TMUX_TIMEOUT)
+
+
+def tmux(*args: str, socket: Optional[str] = None, check: bool = True) -> str:
+    """tmux's stdout (UserError with its stderr when it fails and ``check``)."""
+    done = tmux_run(*args, socket=socket)
+    if check and not done.ok:
+        raise UserError(f"tmux {' '.join(args[:2])} failed: {done.error or done.err_text().strip()[:300]}")
+    return done.out.decode("utf-8", "replace")
+
+
+def tmux_available() -> Optional[str]:
+    """None when tmux can be used, else why not."""
+    return None if shutil.which("tmux") else "tmux is not installed (the tmux runtime needs it)"
+
+
+def state_dir(session: str, slug: str) -> str:
+    """The worker's private folder under ECC_HOOKS_HOME (exit status, saved scrollback, logs), 0700."""
+    path = os.path.join(paths.home(), "runtime", session, slug)
+    fsio.ensure_state_dir(path)
+    return path
+
+
+def exit_path(session: str, slug: str, token: str) -> str:
+    return os.path.join(state_dir(session, slug), f"exit-{token}")
+
+
+def log_path(session: str, slug: str) -> str:
+    return os.path.join(state_dir(session, slug), "output.log")
+
+
+def read_exit(session: str, slug: str, token: Optional[str]) -> Optional[int]:
+    """The exit status a launch's wrapper wrote, or None (still running, or killed before it could)."""
+    if not token:
+        return None
+    try:
+        text = fsio.read_file(exit_path(session, slug, token), 64).decode("ascii", "replace").strip()
+    except (OSError, ValueError):
+        return None
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def wrapper(command: str, *, worktree: str, env: Mapping[str, str], exit_file: str) -> str:
+    """One shell line: export the worker's environment, run ``command`` in the worktree, record its exit status."""
+    exports = " ".join(f"{k}={quote(v)}" for k, v in env.items())
+    tmp = exit_file + ".tmp"
+    # eval in a subshell: the command's own ``exit``, comments and quoting stay inside it; one line, no newline
+    return (
+        f"export {exports}; cd {quote(worktree)} || exit 97; ( eval {quote(command)} ); "
+        f'code=$?; printf \'%s\\n\' "$code" > {quote(tmp)} && mv -f {quote(tmp)} {quote(exit_file)}; exit "$code"'
+    )
+
+
+@dataclass
+class Launched:
+    """Where a launch runs."""
+
+    pane: Optional[str]
+    pid: Optional[int]
+    pid_start: Optional[int]
+
+
+# ---------------------------------------------------------------------------- tmux
+
+PANE_FORMAT = "\t".join(
+    ["#{pane_id}", "#{pane_pid}", "#{pane_dead}", "#{pane_dead_status}", "#{pane_title}", "#{pane_start_command}"]
+)
+
+
+@dataclass
+class Pane:
+    id: str
+    pid: Optional[int]
+    dead: bool
+    dead_status: Optional[int]
+    title: str
+    start_command: str
+
+
+def panes(session: str, socket: Optional[str] = None) -> Optional[list[Pane]]:
+    """The session's panes (all windows); None when the session (or the tmux server) is not there."""
+    done = tmux_run("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT, socket=socket)
+    if not done.ok:
+        return None
+    out = []
+    for line in done.out.decode("utf-8", "replace").splitlines():
+        parts = line.split("\t", 5)
+        if len(parts) < 6:
+            continue
+        pane_id, pid, dead, status, title, command = parts
+        out.append(
+            Pane(
+                pane_id,
+                int(pid) if pid.isdigit() else None,
+                dead == "1",
+                int(status) if status.lstrip("-").isdigit() else None,
+                title,
+                command,
+            )
+        )
+    return out
+
+
+def find_pane(found: list[Pane], token: str) -> Optional[Pane]:
+    """The pane a launch started (its start command carries the token)."""
+    needle = f"{TOKEN_ENV}={quote(token)}"
+    return next((p for p in found if needle in p.start_command), None)
+
+
+def ensure_tmux_session(session: str, cwd: str, socket: Optional[str] = None) -> None:
+    """The session's tmux session with its orchestrator window (a shell in the repository), created once."""
+    if tmux_run("has-session", "-t", f"={session}", socket=socket).ok:
+        return
+    tmux("new-session", "-d", "-s", session, "-n", "orchestrator", "-x", "240", "-y", "80", "-c", cwd, socket=socket)
+    tmux("set-option", "-w", "-t", f"={session}:0", "remain-on-exit", "on", socket=socket, check=False)
+
+
+def launch_tmux(session: str, slug: str, line: str, worktree: str, socket: Optional[str] = None) -> Launched:
+    out = tmux(
+        "split-window", "-d", "-P", "-F", "#{pane_id}\t#{pane_pid}", "-t", f"={session}:0", "-c", worktree, line,
+        socket=socket,
+    )  # fmt: skip
+    pane_id, _, pid_text = out.strip().partition("\t")
+    name_pane(session, pane_id, slug, socket)
+    pid = int(pid_text) if pid_text.isdigit() else None
+    return Launched(pane_id, pid, proc.start_time(pid) if pid else None)
+
+
+def name_pane(session: str, pane: str, slug: str, socket: Optional[str] = None) -> None:
+    """Title the pane with the worker's slug (ECC matches panes by title) and keep the window tiled."""
+    tmux("select-pane", "-t", pane, "-T", slug, socket=socket, check=False)
+    tmux("select-layout", "-t", f"={session}:0", "tiled", socket=socket, check=False)
+
+
+def capture(pane: str, socket: Optional[str] = None, history: bool = False) -> Optional[str]:
+    """What the pane shows (``history``: its whole scrollback), or None when it is gone."""
+    args = ["capture-pane", "-p", "-J", "-t", pane] + (["-S", "-", "-E", "-"] if history else [])
+    done = tmux_run(*args, socket=socket)
+    return done.out.decode("utf-8", "replace") if done.ok else None
+
+
+def capture_many(pane_ids: list[str], socket: Optional[str] = None) -> dict[str, str]:
+    """Several panes' screens with one tmux call (panes that are gone are left out)."""
+    if not pane_ids:
+        return {}
+    args: list[str] = []
+    for pane in pane_ids:
+        args += ["display-message", "-p", "-t", pane, SEPARATOR + pane, ";", "capture-pane", "-p", "-t", pane, ";"]
+    done = tmux_run(*args[:-1], socket=socket)
+    text = done.out.decode("utf-8", "replace")
+    screens: dict[str, str] = {}
+    for chunk in text.split(SEPARATOR)[1:]:
+        pane, _, screen = chunk.partition("\n")
+        screens[pane.strip()] = screen
+    return screens
+
+
+def send_keys(pane: str, *keys: str, literal: bool = False, socket: Optional[str] = None) -> bool:
+    return tmux_run("send-keys", "-t", pane, *(["-l"] if literal else []), *keys, socket=socket).ok
+
+
+# ---------------------------------------------------------------------------- headless
+
+
+def launch_headless(session: str, slug: str, line: str, worktree: str, env: Mapping[str, str]) -> Launched:
+    pid = proc.detach(["/bin/sh", "-c", line], cwd=worktree, env=env, log=log_path(session, slug))
+    return Launched(None, pid, proc.start_time(pid))
+
+
+def find_process(token: str) -> Optional[tuple[int, int]]:
+    """(pid, start time) of this user's process whose environment carries the launch token."""
+    needle = f"{TOKEN_ENV}={token}".encode()
+    uid = os.getuid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                environ = handle.read(1 << 20)
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            started = proc.start_time(int(entry.name))
+            if started is not None:
+                return int(entry.name), started
+    return None
+
+
+def reap(pid: Optional[int]) -> None:
+    """Collect a detached child of ours that ended (no zombie); nothing for another process."""
+    if not pid:
+        return
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def signal_worker(pid: Optional[int], pid_start: Optional[int], sig: int = signal.SIGTERM) -> bool:
+    """Signal the worker's process group, only when ``pid`` is still the process we started."""
+    if not proc.alive(pid, pid_start):
+        return False
+    return proc.terminate(pid or 0, sig)

@@ -1,0 +1,324 @@
+"""The runtime's persistent state: sessions, workers, their transitions and the cleanup queue, in SQLite.
+
+One database, ``$ECC_HOOKS_HOME/runtime.db`` (standard library ``sqlite3``, WAL, a busy timeout), written by the
+CLI and the supervisor. Every change of a worker's state goes through ``transition``, which enforces the allowed
+transitions (``ALLOWED``) with a compare-and-set on the state it read, and logs the change with its reason.
+
+Worker states: ``pending`` (planned, waiting for a slot), ``starting`` (its launch is recorded, its process may
+not run yet), ``running``, ``waiting`` (for a person: a permission prompt, a question), ``idle`` (at its prompt,
+no task yet), ``completed``, ``failed``, ``stopped`` (by the user), ``stale`` (no heartbeat for 5 minutes).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ecc_hooks.core import fsio, paths
+from ecc_hooks.core.errors import UserError
+
+STATES = ("pending", "starting", "running", "waiting", "idle", "completed", "failed", "stopped", "stale")
+LIVE = ("running", "waiting", "idle")  # a process that works or waits
+OCCUPYING = ("starting", *LIVE, "stale")  # states that take one of the session's maxParallel slots
+FINISHED = ("completed", "failed", "stopped")
+_ACTIVE = ("starting", *LIVE)
+ALLOWED: dict[str, frozenset[str]] = {
+    "pending": frozenset({"starting", "stopped", "failed"}),
+    "starting": frozenset({*LIVE, "completed", "failed", "stopped", "stale"}),
+    "running": frozenset({"waiting", "idle", "completed", "failed", "stopped", "stale"}),
+    "waiting": frozenset({"running", "idle", "completed", "failed", "stopped", "stale"}),
+    "idle": frozenset({"running", "waiting", "completed", "failed", "stopped", "stale"}),
+    # a finished Claude Code worker still sits at its prompt: a person may give it more to do
+    "completed": frozenset({*LIVE, "failed", "starting", "stopped"}),
+    "failed": frozenset({*LIVE, "completed", "starting", "stopped"}),
+    "stopped": frozenset({"starting"}),
+    "stale": frozenset({*LIVE, "completed", "failed", "starting", "stopped"}),
+}
+BUSY_TIMEOUT_MS = 10_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    name TEXT PRIMARY KEY,
+    repo_root TEXT NOT NULL,
+    coordination_dir TEXT NOT NULL,
+    base_ref TEXT NOT NULL,
+    base_commit TEXT,
+    max_parallel INTEGER,
+    tmux_socket TEXT NOT NULL,
+    plan_file TEXT,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS workers (
+    session TEXT NOT NULL REFERENCES sessions(name) ON DELETE CASCADE,
+    slug TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    agent TEXT,
+    runtime TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    worktree TEXT NOT NULL,
+    task TEXT NOT NULL,
+    task_file TEXT NOT NULL,
+    status_file TEXT NOT NULL,
+    handoff_file TEXT NOT NULL,
+    launch_command TEXT NOT NULL,
+    agent_session TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    launch_token TEXT,
+    command TEXT,
+    launches INTEGER NOT NULL DEFAULT 0,
+    pane TEXT,
+    pid INTEGER,
+    pid_start INTEGER,
+    exit_code INTEGER,
+    port_base INTEGER,
+    ports INTEGER NOT NULL DEFAULT 0,
+    fingerprint TEXT,
+    heartbeat_at REAL,
+    started_at REAL,
+    finished_at REAL,
+    handoff_done INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (session, slug)
+);
+CREATE TABLE IF NOT EXISTS transitions (
+    id INTEGER PRIMARY KEY,
+    session TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    at REAL NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    reason TEXT
+);
+CREATE TABLE IF NOT EXISTS cleanup (
+    id INTEGER PRIMARY KEY,
+    session TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    force INTEGER NOT NULL,
+    requested_at REAL NOT NULL,
+    done_at REAL,
+    result TEXT
+);
+"""
+
+
+class InvalidTransition(UserError):
+    """A state change the runtime does not allow (or the state moved meanwhile)."""
+
+
+@dataclass
+class Worker:
+    """One worker's row."""
+
+    session: str
+    slug: str
+    seq: int
+    name: str
+    agent: Optional[str]
+    runtime: str
+    branch: str
+    worktree: str
+    task: str
+    task_file: str
+    status_file: str
+    handoff_file: str
+    launch_command: str
+    agent_session: Optional[str]
+    state: str
+    reason: Optional[str]
+    launch_token: Optional[str]
+    command: Optional[str]
+    launches: int
+    pane: Optional[str]
+    pid: Optional[int]
+    pid_start: Optional[int]
+    exit_code: Optional[int]
+    port_base: Optional[int]
+    ports: int
+    fingerprint: Optional[str]
+    heartbeat_at: Optional[float]
+    started_at: Optional[float]
+    finished_at: Optional[float]
+    handoff_done: int
+    removed: int
+    updated_at: float
+
+
+@dataclass
+class Session:
+    """One session's row."""
+
+    name: str
+    repo_root: str
+    coordination_dir: str
+    base_ref: str
+    base_commit: Optional[str]
+    max_parallel: Optional[int]
+    tmux_socket: str
+    plan_file: Optional[str]
+    created_at: float
+
+
+def db_path() -> str:
+    return os.path.join(paths.home(), "runtime.db")
+
+
+class Store:
+    """A connection to the runtime database (one per thread)."""
+
+    def __init__(self, path: Optional[str] = None) -> None:
+        self.path = path or db_path()
+        # create it 0600 and never through a symlink; sqlite opens the path afterwards
+        os.close(fsio.open_file(self.path, os.O_RDWR | os.O_CREAT, create_dirs=True))
+        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        with self.write():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``: writers queue on the busy timeout, readers go on)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ sessions
+
+    def add_session(self, session: Session, workers: list[Worker]) -> None:
+        """Record a created session and its workers in one transaction."""
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO sessions VALUES (:name, :repo_root, :coordination_dir, :base_ref, :base_commit, "
+                ":max_parallel, :tmux_socket, :plan_file, :created_at)",
+                session.__dict__,
+            )
+            for worker in workers:
+                columns = list(worker.__dict__)
+                db.execute(
+                    f"INSERT INTO workers ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+                    worker.__dict__,
+                )
+                _log(db, worker.session, worker.slug, None, worker.state, worker.reason)
+
+    def session(self, name: str) -> Optional[Session]:
+        row = self.db.execute("SELECT * FROM sessions WHERE name = ?", (name,)).fetchone()
+        return Session(**dict(row)) if row else None
+
+    def require_session(self, name: str) -> Session:
+        found = self.session(name)
+        if found is None:
+            known = ", ".join(s.name for s in self.sessions()) or "none"
+            raise UserError(f"no runtime session named {name!r} (known: {known})")
+        return found
+
+    def sessions(self) -> list[Session]:
+        return [Session(**dict(r)) for r in self.db.execute("SELECT * FROM sessions ORDER BY created_at, name")]
+
+    def delete_session(self, name: str) -> None:
+        with self.write() as db:
+            db.execute("DELETE FROM workers WHERE session = ?", (name,))
+            db.execute("DELETE FROM sessions WHERE name = ?", (name,))
+
+    # ------------------------------------------------------------------ workers
+
+    def workers(self, session: Optional[str] = None) -> list[Worker]:
+        if session is None:
+            rows = self.db.execute("SELECT * FROM workers ORDER BY session, seq")
+        else:
+            rows = self.db.execute("SELECT * FROM workers WHERE session = ? ORDER BY seq", (session,))
+        return [Worker(**dict(r)) for r in rows]
+
+    def worker(self, session: str, slug: str) -> Worker:
+        row = self.db.execute("SELECT * FROM workers WHERE session = ? AND slug = ?", (session, slug)).fetchone()
+        if row is None:
+            raise UserError(f"session {session!r} has no worker {slug!r}")
+        return Worker(**dict(row))
+
+    def update(self, worker: Worker, **values: Any) -> None:
+        """Set columns other than the state (use ``transition`` for that)."""
+        if "state" in values:
+            raise ValueError("state changes go through transition()")
+        values["updated_at"] = time.time()
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        with self.write() as db:
+            db.execute(
+                f"UPDATE workers SET {sets} WHERE session = :_s AND slug = :_w",
+                {**values, "_s": worker.session, "_w": worker.slug},
+            )
+        for key, value in values.items():
+            setattr(worker, key, value)
+
+    def transition(self, worker: Worker, to: str, reason: Optional[str] = None, **values: Any) -> bool:
+        """Move ``worker`` to state ``to`` (with other columns in the same write). False when it is there already
+        (with the same reason); InvalidTransition when the change is not allowed or the row moved meanwhile."""
+        if to not in STATES:
+            raise ValueError(f"unknown state {to!r}")
+        if worker.state == to and worker.reason == reason and not values:
+            return False
+        if worker.state != to and to not in ALLOWED[worker.state]:
+            raise InvalidTransition(f"{worker.session}/{worker.slug}: {worker.state} -> {to} is not allowed")
+        now = time.time()
+        values.update(state=to, reason=reason, updated_at=now)
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        with self.write() as db:
+            moved = db.execute(
+                f"UPDATE workers SET {sets} WHERE session = :_s AND slug = :_w AND state = :_from",
+                {**values, "_s": worker.session, "_w": worker.slug, "_from": worker.state},
+            ).rowcount
+            if not moved:
+                raise InvalidTransition(f"{worker.session}/{worker.slug} changed state meanwhile")
+            if worker.state != to:
+                _log(db, worker.session, worker.slug, worker.state, to, reason)
+        for key, value in values.items():
+            setattr(worker, key, value)
+        return True
+
+    def history(self, session: str, slug: Optional[str] = None) -> list[sqlite3.Row]:
+        query = "SELECT * FROM transitions WHERE session = ?" + (" AND slug = ?" if slug else "") + " ORDER BY id"
+        return list(self.db.execute(query, (session, slug) if slug else (session,)))
+
+    # ------------------------------------------------------------------ cleanup queue
+
+    def request_cleanup(self, session: str, slug: str, force: bool) -> None:
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO cleanup (session, slug, force, requested_at) VALUES (?, ?, ?, ?)",
+                (session, slug, int(force), time.time()),
+            )
+
+    def pending_cleanups(self) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM cleanup WHERE done_at IS NULL ORDER BY id"))
+
+    def finish_cleanup(self, job_id: int, result: str) -> None:
+        with self.write() as db:
+            db.execute("UPDATE cleanup SET done_at = ?, result = ? WHERE id = ?", (time.time(), result, job_id))
+
+    def cleanups(self, session: str) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM cleanup WHERE session = ? ORDER BY id", (session,)))
+
+
+def _log(db: sqlite3.Connection, session: str, slug: str, old: Optional[str], new: str, reason: Optional[str]) -> None:
+    db.execute(
+        "INSERT INTO transitions (session, slug, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        (session, slug, time.time(), old, new, reason),
+    )

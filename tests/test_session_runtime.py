@@ -1,0 +1,235 @@
+"""The companion runtime end to end with real git, real tmux on a private socket and real processes: launches
+under ``maxParallel``, states from exit statuses, screens and silence, ``status.md`` and ``handoff.md`` in ECC's
+format, lifecycle hooks, ports, stop and resume with the scrollback kept, the headless runtime, a tmux server that
+went away, and cleanups that never lose a commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import alive, ecc, git, make_repo, wait_until
+
+
+def plan(path: Path, repo: Path, name: str, workers: list[dict[str, Any]], **extra: Any) -> Path:
+    path.write_text(json.dumps({"sessionName": name, "repoRoot": str(repo), "workers": workers, **extra}))
+    return path
+
+
+def states(repo: Path, name: str) -> dict[str, str]:
+    """Each worker's state as its status.md says (what ECC's tools read)."""
+    out = {}
+    for status in sorted((repo / ".orchestration" / name).glob("*/status.md")):
+        match = re.search(r"^- State: (.+)$", status.read_text(), re.M)
+        out[status.parent.name] = match.group(1) if match else "?"
+    return out
+
+
+def listed(repo: Path, name: str) -> dict[str, dict[str, Any]]:
+    done = ecc("session", "list", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    session = next(s for s in json.loads(done.stdout) if s["session"] == name)
+    return {w["id"]: w for w in session["workers"]}
+
+
+def released(path: Path) -> str:
+    """A launcher step that waits until ``path`` exists."""
+    return f"while [ ! -e {path} ]; do sleep 0.1; done"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    return repo
+
+
+def test_the_queue_keeps_max_parallel_and_states_follow_exit_statuses(tmp_path: Path, repo: Path, runtime: str) -> None:
+    log = tmp_path / "starts.log"
+    hooks = repo / ".ecc" / "hooks"
+    hooks.mkdir(parents=True)
+    finished = tmp_path / "finished.log"
+    (hooks / "worker_finished").write_text(f'#!/bin/sh\necho "$ECC_WORKER $ECC_WORKER_STATE" >> {finished}\n')
+    (hooks / "worker_finished").chmod(0o755)
+
+    def worker(name: str, code: int) -> dict[str, Any]:
+        step = f"echo start $ECC_WORKER >> {log}; {released(tmp_path / name)}; echo 'all {name} done'; exit {code}"
+        return {"name": name, "task": f"task {name}", "launcherCommand": step}
+
+    p = plan(
+        tmp_path / "p.json", repo, "queue", [worker("one", 0), worker("two", 3), worker("three", 0)], maxParallel=1
+    )
+    done = ecc("session", "create", str(p), "--execute", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    wait_until(lambda: states(repo, "queue").get("one") == "running", 30, lambda: str(states(repo, "queue")))
+    assert states(repo, "queue") == {"one": "running", "three": "pending", "two": "pending"}
+    (tmp_path / "one").write_text("")
+    wait_until(lambda: states(repo, "queue").get("two") == "running", 30, lambda: str(states(repo, "queue")))
+    assert states(repo, "queue") == {"one": "completed", "three": "pending", "two": "running"}
+    (tmp_path / "two").write_text("")
+    (tmp_path / "three").write_text("")
+    want = {"one": "completed", "two": "failed", "three": "completed"}
+    wait_until(lambda: states(repo, "queue") == want, 30, lambda: str(states(repo, "queue")))
+    assert log.read_text().split("\n")[:-1] == ["start one", "start two", "start three"]  # one at a time, in order
+    workers = listed(repo, "queue")
+    assert workers["two"]["reason"] == "exited with status 3"
+    handoff = (repo / ".orchestration" / "queue" / "two" / "handoff.md").read_text()
+    assert [h for h in handoff.splitlines() if h.startswith("## ")] == [
+        "## Summary", "## Files Changed", "## Validation", "## Remaining Risks"
+    ]  # fmt: skip
+    assert "- all two done" in handoff and "- exited with status 3" in handoff
+    wait_until(lambda: finished.exists() and len(finished.read_text().splitlines()) == 3, 30, "worker_finished hooks")
+    assert sorted(finished.read_text().splitlines()) == ["one completed", "three completed", "two failed"]
+    snapshot = ecc("session", "status", "queue", "--json", cwd=repo)
+    assert snapshot.returncode == 0, snapshot.stderr
+    snap = json.loads(snapshot.stdout)
+    assert snap["schemaVersion"] == "ecc.session.v1" and snap["session"]["state"] == "failed"
+    assert {w["id"]: w["state"] for w in snap["workers"]} == want
+
+
+def test_stop_keeps_the_scrollback_and_resume_relaunches(tmp_path: Path, repo: Path, runtime: str) -> None:
+    key = "sk-ant-api03-" + "x" * 40
+    step = f"echo first line of work; echo ANTHROPIC_API_KEY={key}; echo launched >> {tmp_path / 'runs'}; sleep 300"
+    p = plan(tmp_path / "p.json", repo, "pause", [{"name": "w", "task": "t", "launcherCommand": step}])
+    assert ecc("session", "create", str(p), "--execute", cwd=repo).returncode == 0
+    wait_until(lambda: states(repo, "pause").get("w") == "running", 30, lambda: str(states(repo, "pause")))
+    wait_until(lambda: (tmp_path / "runs").exists(), 30, "the launcher to run")
+    from ecc_hooks.runtime import store
+
+    pid = store.Store().worker("pause", "w").pid
+    assert pid and alive(pid)
+    stopped = ecc("session", "stop", "pause", "--grace", "2", cwd=repo)
+    assert stopped.returncode == 0, stopped.stderr
+    assert states(repo, "pause") == {"w": "stopped"} and not alive(pid)
+    saved = (Path(os.environ["ECC_HOOKS_HOME"]) / "runtime" / "pause" / "w" / "scrollback.txt").read_text()
+    assert "first line of work" in saved and key not in saved  # redacted before it was written
+    resumed = ecc("session", "resume", "pause", cwd=repo)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "first line of work" in resumed.stdout and key not in resumed.stdout  # the cold restore
+    wait_until(lambda: states(repo, "pause").get("w") == "running", 30, lambda: str(states(repo, "pause")))
+    wait_until(lambda: (tmp_path / "runs").read_text().count("launched") == 2, 30, "the relaunch")
+    assert store.Store().worker("pause", "w").launches == 2
+    nothing = ecc("session", "resume", "pause", cwd=repo)
+    assert nothing.returncode == 1 and "nothing to resume" in nothing.stderr
+
+
+def test_cleanup_refuses_to_lose_work_and_force_keeps_every_commit(tmp_path: Path, repo: Path, runtime: str) -> None:
+    work = (
+        "echo feature > feature.txt && git add feature.txt && git -c user.name=w -c user.email=w@x "
+        "commit -qm 'the feature' && echo draft > draft.txt"
+    )
+    p = plan(
+        tmp_path / "p.json",
+        repo,
+        "keep",
+        [
+            {"name": "busy", "task": "t", "launcherCommand": work},
+            {"name": "clean", "task": "t", "launcherCommand": "true"},
+        ],
+    )
+    assert ecc("session", "create", str(p), "--execute", cwd=repo).returncode == 0
+    want = {"busy": "completed", "clean": "completed"}
+    wait_until(lambda: states(repo, "keep") == want, 30, lambda: str(states(repo, "keep")))
+    tip = git(repo, "rev-parse", "orchestrator-keep-busy")
+    refused = ecc("session", "stop", "keep", "--cleanup", cwd=repo)
+    assert refused.returncode == 1
+    assert "1 uncommitted change(s)" in refused.stderr and "1 commit(s) on orchestrator-keep-busy" in refused.stderr
+    assert (tmp_path / "repo-keep-busy" / "draft.txt").exists()  # nothing was touched
+    only_clean = ecc("session", "stop", "keep", "--worker", "clean", "--cleanup", cwd=repo)
+    assert only_clean.returncode == 0, only_clean.stderr
+    wait_until(lambda: not (tmp_path / "repo-keep-clean").exists(), 30, "the clean worktree to go")
+    assert git(repo, "branch", "--list", "orchestrator-keep-clean") == ""
+    forced = ecc("session", "stop", "keep", "--cleanup", "--force", cwd=repo)
+    assert forced.returncode == 0, forced.stderr
+    wait_until(lambda: not (tmp_path / "repo-keep-busy").exists(), 30, "the busy worktree to go")
+    assert git(repo, "branch", "--list", "orchestrator-keep-busy") == ""
+    backup = "refs/ecc-hooks/backup/keep/busy"
+    git(repo, "merge-base", "--is-ancestor", tip, backup)  # the commit is kept (git exits 1 otherwise)
+    assert git(repo, "show", f"{backup}:draft.txt") == "draft"  # so is the uncommitted file
+    assert git(repo, "show", f"{backup}:feature.txt") == "feature"
+    assert listed(repo, "keep") == {}  # every worker removed
+
+
+def test_hooks_setup_and_ports(tmp_path: Path, repo: Path, runtime: str) -> None:
+    hooks = repo / ".ecc" / "hooks.local"
+    hooks.mkdir(parents=True)
+    (hooks / "worktree_created.sh").write_text('echo "ready $ECC_WORKER $ECC_BRANCH" > .ready\n')
+    report = 'echo "$PORT $ECC_PORT_BASE" > port.txt'
+    workers = [
+        {"name": "a", "task": "t", "ports": 5, "setup": ["echo set > setup.txt"], "launcherCommand": report},
+        {"name": "b", "task": "t", "ports": 5, "launcherCommand": report},
+    ]
+    with __import__("socket").socket() as busy:  # a port in use is skipped
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        base = busy.getsockname()[1]
+        p = plan(tmp_path / "p.json", repo, "ports", workers)
+        done = ecc("session", "create", str(p), "--execute", cwd=repo, env={"ECC_HOOKS_PORT_BASE": str(base)})
+        assert done.returncode == 0, done.stderr
+        wt = {w: tmp_path / f"repo-ports-{w}" for w in "ab"}
+        wait_until(lambda: all((wt[w] / "port.txt").exists() for w in "ab"), 30, "the launchers")
+    assert (wt["a"] / ".ready").read_text() == "ready a orchestrator-ports-a\n"
+    assert (wt["a"] / "setup.txt").read_text() == "set\n" and not (wt["b"] / "setup.txt").exists()
+    ports = {w: [int(x) for x in (wt[w] / "port.txt").read_text().split()] for w in "ab"}
+    assert ports["a"][0] == ports["a"][1] and ports["b"][0] == ports["b"][1]
+    assert ports["a"][0] > base  # the window skipped the port in use
+    assert abs(ports["a"][0] - ports["b"][0]) >= 5  # disjoint windows
+
+
+def test_a_failing_worktree_created_hook_fails_the_create_and_leaves_nothing(
+    tmp_path: Path, repo: Path, runtime: str
+) -> None:
+    hooks = repo / ".ecc" / "hooks"
+    hooks.mkdir(parents=True)
+    (hooks / "worktree_created").write_text("#!/bin/sh\necho cannot install dependencies >&2\nexit 4\n")
+    (hooks / "worktree_created").chmod(0o755)
+    p = plan(tmp_path / "p.json", repo, "nope", [{"name": "w", "task": "t", "launcherCommand": "true"}])
+    done = ecc("session", "create", str(p), "--execute", cwd=repo)
+    assert done.returncode == 1 and "cannot install dependencies" in done.stderr and "exit 4" in done.stderr
+    assert not (tmp_path / "repo-nope-w").exists() and git(repo, "branch", "--list", "orchestrator-nope-*") == ""
+    assert ecc("session", "status", "nope", cwd=repo).returncode == 1  # no record either
+
+
+def test_headless_workers_run_detached_with_their_output_in_a_log(tmp_path: Path, repo: Path, runtime: str) -> None:
+    workers = [
+        {"name": "quiet", "task": "t", "runtime": "headless", "launcherCommand": "echo summary from headless"},
+        {"name": "bad", "task": "t", "runtime": "headless", "launcherCommand": "echo oops >&2; exit 2"},
+    ]
+    p = plan(tmp_path / "p.json", repo, "bg", workers)
+    assert ecc("session", "create", str(p), "--execute", cwd=repo).returncode == 0
+    want = {"bad": "failed", "quiet": "completed"}
+    wait_until(lambda: states(repo, "bg") == want, 30, lambda: str(states(repo, "bg")))
+    handoff = (repo / ".orchestration" / "bg" / "quiet" / "handoff.md").read_text()
+    assert "- summary from headless" in handoff
+    assert "- oops" in (repo / ".orchestration" / "bg" / "bad" / "handoff.md").read_text()
+    assert subprocess.run(["tmux", "-L", runtime, "has-session", "-t", "=bg"], capture_output=True).returncode != 0
+
+
+def test_a_tmux_server_that_went_away_fails_its_workers_resumably(tmp_path: Path, repo: Path, runtime: str) -> None:
+    p = plan(tmp_path / "p.json", repo, "gone", [{"name": "w", "task": "t", "launcherCommand": "sleep 300"}])
+    assert ecc("session", "create", str(p), "--execute", cwd=repo).returncode == 0
+    wait_until(lambda: states(repo, "gone") == {"w": "running"}, 30, lambda: str(states(repo, "gone")))
+    subprocess.run(["tmux", "-L", runtime, "kill-server"], capture_output=True)
+    wait_until(lambda: states(repo, "gone") == {"w": "failed"}, 30, lambda: str(states(repo, "gone")))
+    assert "tmux" in listed(repo, "gone")["w"]["reason"]
+    assert ecc("session", "resume", "gone", cwd=repo).returncode == 0
+    wait_until(lambda: states(repo, "gone") == {"w": "running"}, 30, lambda: str(states(repo, "gone")))
+
+
+def test_a_silent_worker_goes_stale_and_comes_back(tmp_path: Path, repo: Path, runtime: str) -> None:
+    beat = tmp_path / "beat"
+    step = f"echo working; {released(beat)}; echo alive again; sleep 300"
+    p = plan(tmp_path / "p.json", repo, "quiet", [{"name": "w", "task": "t", "launcherCommand": step}])
+    done = ecc("session", "create", str(p), "--execute", cwd=repo, env={"ECC_HOOKS_STALE_SECONDS": "1.5"})
+    assert done.returncode == 0, done.stderr
+    wait_until(lambda: states(repo, "quiet") == {"w": "stale"}, 30, lambda: str(states(repo, "quiet")))
+    assert listed(repo, "quiet")["w"]["reason"].startswith("no sign of life")
+    beat.write_text("")  # the screen changes: a heartbeat
+    wait_until(lambda: states(repo, "quiet") == {"w": "running"}, 30, lambda: str(states(repo, "quiet")))
