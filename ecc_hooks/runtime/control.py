@@ -62,6 +62,8 @@ def create(session: SessionPlan) -> st.Session:
             tmux_socket=launch.tmux_socket(),
             plan_file=session.plan_file,
             created_at=time.time(),
+            creator_pid=os.getpid(),
+            creator_start=proc.start_time(os.getpid()),
         )
         store.add_session(row, [_worker_row(session, w, n, ports.get(w.slug)) for n, w in enumerate(session.workers)])
     try:
@@ -69,9 +71,8 @@ def create(session: SessionPlan) -> st.Session:
     except BaseException:
         store.delete_session(session.session)
         raise
-    with store.write() as db:
-        db.execute("UPDATE sessions SET base_commit = ? WHERE name = ?", (made.base, session.session))
-    row.base_commit = made.base
+    store.session_ready(session.session, made.base)
+    row.base_commit, row.creator_pid, row.creator_start = made.base, None, None
     with supervisor.session_lock(row.name):
         supervisor.Supervisor(store).reconcile(row)
     supervisor.spawn()

@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     max_parallel INTEGER,
     tmux_socket TEXT NOT NULL,
     plan_file TEXT,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    creator_pid INTEGER,
+    creator_start INTEGER
 );
 CREATE TABLE IF NOT EXISTS workers (
     session TEXT NOT NULL REFERENCES sessions(name) ON DELETE CASCADE,
@@ -164,6 +166,8 @@ class Session:
     tmux_socket: str
     plan_file: Optional[str]
     created_at: float
+    creator_pid: Optional[int] = None  # set while ``session create`` makes its workspace
+    creator_start: Optional[int] = None
 
 
 def db_path() -> str:
@@ -209,7 +213,7 @@ class Store:
         with self.write() as db:
             db.execute(
                 "INSERT INTO sessions VALUES (:name, :repo_root, :coordination_dir, :base_ref, :base_commit, "
-                ":max_parallel, :tmux_socket, :plan_file, :created_at)",
+                ":max_parallel, :tmux_socket, :plan_file, :created_at, :creator_pid, :creator_start)",
                 session.__dict__,
             )
             for worker in workers:
@@ -233,6 +237,14 @@ class Store:
 
     def sessions(self) -> list[Session]:
         return [Session(**dict(r)) for r in self.db.execute("SELECT * FROM sessions ORDER BY created_at, name")]
+
+    def session_ready(self, name: str, base_commit: Optional[str]) -> None:
+        """The create finished: its workers may be launched."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE sessions SET base_commit = ?, creator_pid = NULL, creator_start = NULL WHERE name = ?",
+                (base_commit, name),
+            )
 
     def delete_session(self, name: str) -> None:
         with self.write() as db:

@@ -40,6 +40,14 @@ IDLE_EXIT = 120.0  # seconds with nothing to watch before the supervisor exits
 HOOK_GRACE = 30.0  # seconds a Claude Code worker may start before its screen stands in for its hooks
 STATUS_REFRESH = 60.0  # seconds between two rewrites of a busy worker's status.md (ECC reads "Updated")
 LOCK_TIMEOUT = 60.0
+SETTLE = 3.0  # seconds after an unrecorded launch before it counts as never started
+CRASH_ENV = "ECC_HOOKS_CRASH_AT"  # fault injection for the tests: SIGKILL this process at the named point
+
+
+def crash_point(name: str) -> None:
+    """Die here, as a kill -9 would, when ``$ECC_HOOKS_CRASH_AT`` names this point (tests of the write-ahead)."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def tick_seconds() -> float:
@@ -193,6 +201,7 @@ def start(store: st.Store, session: st.Session, worker: st.Worker, *, resume: bo
         command=launch_command(worker, resume),
     )
     write_status(session, worker)
+    crash_point("before-spawn")
     _spawn(store, session, worker)
 
 
@@ -211,6 +220,7 @@ def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:
         if worker.agent and agents.get(worker.agent).prompt_via == "typed":
             launch.send_keys(started.pane or "", worker.task, literal=True, socket=session.tmux_socket)
             launch.send_keys(started.pane or "", "Enter", socket=session.tmux_socket)
+    crash_point("after-spawn")
     store.update(worker, pane=started.pane, pid=started.pid, pid_start=started.pid_start)
 
 
@@ -272,6 +282,14 @@ class Supervisor:
     def reconcile(self, session: st.Session) -> bool:
         """Reconcile one session (the caller holds its lock); whether it has live or queued workers."""
         workers = [w for w in self.store.workers(session.name) if not w.removed]
+        if session.creator_pid is not None:
+            if proc.alive(session.creator_pid, session.creator_start):
+                return True  # its create still makes the workspace: nothing to launch into yet
+            for worker in workers:  # the create died half way (its undo never ran): say so, start nothing
+                if worker.state == "pending":
+                    self.store.transition(worker, "failed", "its session create was interrupted")
+            self.store.session_ready(session.name, session.base_commit)
+            return False
         needs_tmux = any(w.runtime == "tmux" and w.state not in ("pending", "stopped") for w in workers)
         panes = launch.panes(session.name, session.tmux_socket) if needs_tmux else []
         by_id = {p.id: p for p in panes or []}
@@ -325,11 +343,14 @@ class Supervisor:
         store = self.store
         unrecorded = worker.state == "starting" and worker.pid is None and worker.pane is None
         if unrecorded and not _adopt(store, session, worker, panes):
+            if now - (worker.started_at or 0) < SETTLE:
+                return  # a launch a killed supervisor left in flight (its tmux client) may still land: look again
             if worker.runtime == "tmux" and panes is None:
                 store.transition(worker, "failed", "its tmux session is gone (the tmux server stopped?)")
                 write_status(session, worker)
                 return
             _spawn(store, session, worker)  # it never started: start it now (same token)
+            return  # the next pass sees its process
         follower = self.follower(worker)
         heard = follower.poll() if follower else False
         exit_code = launch.read_exit(session.name, worker.slug, worker.launch_token)
