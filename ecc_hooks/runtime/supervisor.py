@@ -375,12 +375,15 @@ class Supervisor:
         changed = False
         if state != worker.state or reason != worker.reason:
             changed = store.transition(worker, state, reason, exit_code=exit_code)
+        finished = worker.state in ("completed", "failed") and not worker.handoff_done
+        if finished:  # the handoff first: whoever sees the finished status.md finds the handoff written
+            write_handoff(session, worker, follower)
         if changed or (worker.state in st.LIVE and now - (worker.updated_at or 0) > STATUS_REFRESH):
             if not changed:
                 store.update(worker)  # the Updated time ECC reads
             write_status(session, worker)
-        if worker.state in ("completed", "failed") and not worker.handoff_done:
-            self._finished(session, worker, follower)
+        if finished:
+            self._finished(session, worker)
 
     def _decide(
         self,
@@ -417,8 +420,8 @@ class Supervisor:
             return "stale", f"no sign of life for {minutes} min"
         return state, reason
 
-    def _finished(self, session: st.Session, worker: st.Worker, follower: Optional[detect.JournalFollower]) -> None:
-        write_handoff(session, worker, follower)
+    def _finished(self, session: st.Session, worker: st.Worker) -> None:
+        """The ``worker_finished`` hook, once per finish."""
         env = worker_env(session, worker)
         env.update(ECC_WORKER_STATE=worker.state, ECC_HANDOFF_FILE=worker.handoff_file)
         try:
