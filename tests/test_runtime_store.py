@@ -74,3 +74,23 @@ def test_the_database_is_private_and_never_followed_through_a_link(ecc_home: Pat
     with pytest.raises(Exception, match="link"):
         store.Store()
     assert not target.exists()
+
+
+def test_a_second_store_in_one_process_keeps_the_first_ones_locks(ecc_home: Path) -> None:
+    """Closing any descriptor of a file drops the process's POSIX locks on it: opening the store again (the
+    supervisor does, per cleanup) must not, or another process's close deletes the WAL under the first one."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    first = new_store("locks", [worker(session="locks")])
+    store.Store()  # a second one in the same process
+    writer = (
+        "from ecc_hooks.runtime import store; s = store.Store(); w = s.worker('locks', 'w'); "
+        "s.transition(w, 'starting'); s.close()"
+    )
+    done = subprocess.run([sys.executable, "-c", writer], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (ecc_home / "runtime.db-wal").exists()  # the last-connection cleanup did not run: we are still here
+    assert first.worker("locks", "w").state == "starting"

@@ -144,17 +144,18 @@ def test_cleanup_refuses_to_lose_work_and_force_keeps_every_commit(tmp_path: Pat
     assert (tmp_path / "repo-keep-busy" / "draft.txt").exists()  # nothing was touched
     only_clean = ecc("session", "stop", "keep", "--worker", "clean", "--cleanup", cwd=repo)
     assert only_clean.returncode == 0, only_clean.stderr
-    wait_until(lambda: not (tmp_path / "repo-keep-clean").exists(), 30, "the clean worktree to go")
+    wait_until(lambda: listed(repo, "keep").keys() == {"busy"}, 30, "the clean worker's cleanup")
+    assert not (tmp_path / "repo-keep-clean").exists()
     assert git(repo, "branch", "--list", "orchestrator-keep-clean") == ""
     forced = ecc("session", "stop", "keep", "--cleanup", "--force", cwd=repo)
     assert forced.returncode == 0, forced.stderr
-    wait_until(lambda: not (tmp_path / "repo-keep-busy").exists(), 30, "the busy worktree to go")
+    wait_until(lambda: listed(repo, "keep") == {}, 30, "the busy worker's cleanup")
+    assert not (tmp_path / "repo-keep-busy").exists()
     assert git(repo, "branch", "--list", "orchestrator-keep-busy") == ""
     backup = "refs/ecc-hooks/backup/keep/busy"
     git(repo, "merge-base", "--is-ancestor", tip, backup)  # the commit is kept (git exits 1 otherwise)
     assert git(repo, "show", f"{backup}:draft.txt") == "draft"  # so is the uncommitted file
     assert git(repo, "show", f"{backup}:feature.txt") == "feature"
-    assert listed(repo, "keep") == {}  # every worker removed
 
 
 def test_hooks_setup_and_ports(tmp_path: Path, repo: Path, runtime: str) -> None:

@@ -310,7 +310,7 @@ def _git_ok(cwd: str, *args: str) -> bool:
     return done is not None and done[0] == 0 and bool(done[1].strip())
 
 
-def remove_worker(session: st.Session, worker: st.Worker, force: bool) -> str:
+def remove_worker(store: st.Store, session: st.Session, worker: st.Worker, force: bool) -> str:
     """Remove the worker's worktree and branch (the caller holds the session's lock); what was done."""
     problems = lost_work(session, worker)
     if problems and not force:
@@ -331,7 +331,7 @@ def remove_worker(session: st.Session, worker: st.Worker, force: bool) -> str:
             _git(repo, "branch", "-D", worker.branch)
     if worker.pane:
         launch.tmux("kill-pane", "-t", worker.pane, socket=session.tmux_socket, check=False)
-    st.Store().update(worker, removed=1, pane=None)
+    store.update(worker, removed=1, pane=None)
     return "removed" + (f" (its work is kept under {kept})" if kept else "")
 
 
@@ -341,7 +341,7 @@ def run_cleanup_job(store: st.Store, job: Any) -> None:
         with supervisor.session_lock(job["session"]):
             session = store.require_session(job["session"])
             worker = store.worker(job["session"], job["slug"])
-            result = "removed" if worker.removed else remove_worker(session, worker, bool(job["force"]))
+            result = "removed" if worker.removed else remove_worker(store, session, worker, bool(job["force"]))
     except UserError as exc:
         result = f"refused: {exc}"
     store.finish_cleanup(job["id"], result)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,8 +180,7 @@ class Store:
 
     def __init__(self, path: Optional[str] = None) -> None:
         self.path = path or db_path()
-        # create it 0600 and never through a symlink; sqlite opens the path afterwards
-        os.close(fsio.open_file(self.path, os.O_RDWR | os.O_CREAT, create_dirs=True))
+        _check_file(self.path)
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -327,6 +327,24 @@ class Store:
 
     def cleanups(self, session: str) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM cleanup WHERE session = ? ORDER BY id", (session,)))
+
+
+def _check_file(path: str) -> None:
+    """The database file is ours, regular and no link; created 0600 (with its folders 0700) when missing.
+
+    Checked with ``lstat``, never by opening it: closing any descriptor of a file drops every POSIX lock this
+    process holds on it, and SQLite's locks (another connection of this process may have it open) are those."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        os.close(fsio.open_file(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, create_dirs=True))
+        return
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        raise fsio.UnsafeFile(f"a link or not a regular file: {path}")
+    if info.st_uid != os.getuid():
+        raise fsio.UnsafeFile(f"not owned by this user: {path}")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, 0o600)
 
 
 def _log(db: sqlite3.Connection, session: str, slug: str, old: Optional[str], new: str, reason: Optional[str]) -> None:
