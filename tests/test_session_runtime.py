@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import alive, ecc, git, make_repo, wait_until
+from tests.helpers import alive, ecc, git, hud, make_repo, run_hook, running, wait_until
 
 
 def plan(path: Path, repo: Path, name: str, workers: list[dict[str, Any]], **extra: Any) -> Path:
@@ -234,3 +234,62 @@ def test_a_silent_worker_goes_stale_and_comes_back(tmp_path: Path, repo: Path, r
     assert listed(repo, "quiet")["w"]["reason"].startswith("no sign of life")
     beat.write_text("")  # the screen changes: a heartbeat
     wait_until(lambda: states(repo, "quiet") == {"w": "running"}, 30, lambda: str(states(repo, "quiet")))
+
+
+def test_the_hud_of_a_session_in_the_repository_shows_its_runtime_workers(
+    tmp_path: Path, repo: Path, runtime: str
+) -> None:
+    workers = [
+        {"name": "fails", "task": "break things", "launcherCommand": "echo no; exit 1"},
+        {"name": "runs", "task": "keep going", "launcherCommand": "sleep 300"},
+    ]
+    assert (
+        ecc("session", "create", str(plan(tmp_path / "p.json", repo, "hud", workers)), "--execute", cwd=repo).returncode
+        == 0
+    )
+    want = {"fails": "failed", "runs": "running"}
+    wait_until(lambda: states(repo, "hud") == want, 30, lambda: str(states(repo, "hud")))
+    session = "0f0e0d0c-0000-4000-8000-00000000a11d"  # the operator's Claude Code session in the repository
+    payload = {"session_id": session, "hook_event_name": "SessionStart", "cwd": str(repo), "source": "startup"}
+    assert run_hook(json.dumps(payload).encode()).returncode == 0
+
+    def hud() -> dict[str, Any]:
+        done = ecc("status", "--json", "--no-gh", "--session", session, cwd=repo)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    doc = wait_until(lambda: (d := hud()) and {a["id"] for a in d["activeAgents"]} >= {"hud/fails", "hud/runs"} and d,
+                     30, "the workers in the HUD")  # fmt: skip
+    agents = {a["id"]: a for a in doc["activeAgents"]}
+    assert agents["hud/runs"]["state"] == "running" and agents["hud/fails"]["state"] == "failed"
+    assert agents["hud/fails"]["branch"] == "orchestrator-hud-fails"
+    assert agents["hud/fails"]["worktree"] == str(tmp_path / "repo-hud-fails")
+    assert agents["hud/fails"]["objective"] == "break things"
+    assert agents["hud/fails"]["handoffPath"] == str(repo / ".orchestration" / "hud" / "fails" / "handoff.md")
+    assert {"create", "stop", "resume"} <= set(doc["sessionControls"]["supported"])
+    assert "worker hud/fails failed: exited with status 1" in doc["risk"]["reasons"]
+    assert ecc("session", "stop", "hud", "--grace", "1", cwd=repo).returncode == 0
+    blocked = {b["control"]: b["reason"] for b in hud()["sessionControls"]["blocked"]}
+    assert "stop" in blocked and "no runtime worker" in blocked["stop"]
+
+
+def test_the_watcher_rebuilds_the_hud_when_a_worker_changes_state(
+    tmp_path: Path, repo: Path, runtime: str, daemons: Any, ecc_home: Path
+) -> None:
+    running(daemons("--idle-exit", "120"))
+    step = [{"name": "w", "task": "t", "launcherCommand": "sleep 300"}]
+    assert (
+        ecc("session", "create", str(plan(tmp_path / "p.json", repo, "live", step)), "--execute", cwd=repo).returncode
+        == 0
+    )
+    session = "0f0e0d0c-0000-4000-8000-00000000b22e"
+    payload = {"session_id": session, "hook_event_name": "SessionStart", "cwd": str(repo), "source": "startup"}
+    assert run_hook(json.dumps(payload).encode()).returncode == 0
+
+    def shown() -> dict[str, str]:
+        doc = hud(ecc_home, session) or {}
+        return {a["id"]: a["state"] for a in doc.get("activeAgents", [])}
+
+    wait_until(lambda: shown().get("live/w") == "running", 30, lambda: f"the running worker in hud.json: {shown()}")
+    assert ecc("session", "stop", "live", "--grace", "1", cwd=repo).returncode == 0  # no hook event follows
+    wait_until(lambda: shown().get("live/w") == "stopped", 30, lambda: f"the stopped worker in hud.json: {shown()}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -599,7 +599,9 @@ def fold_all(events: Iterable[dict[str, Any]], state: Optional[SessionState] = N
 # ---------------------------------------------------------------------------- payload
 
 _CHECK_WORDS = frozenset(c.value for c in CheckStatus)
-ORCHESTRATION_REASON = "needs the ecc orchestration runtime, which is not installed here"
+QUEUE_REASON = "the runtime's merge and conflict queues are not built yet (no `ecc-hooks session merge-queue`)"
+RUNTIME_LIVE = ("starting", "running", "waiting", "idle", "stale")
+RUNTIME_RESUMABLE = ("stopped", "failed", "stale")
 
 
 @dataclass
@@ -619,6 +621,7 @@ class PayloadInputs:
     stale_tool_seconds: float = STALE_TOOL_SECONDS
     stale_agent_seconds: float = STALE_AGENT_SECONDS
     controls: Optional[SessionControls] = None  # session_controls(...)
+    runtime_workers: list[dict[str, Any]] = field(default_factory=list)  # the repository's runtime workers
     origin: Optional[SnapshotOrigin] = None  # how the journal and transcript facts were obtained
     env: Mapping[str, str] = field(default_factory=dict)  # Claude Code's settings that move auto-compaction
 
@@ -641,12 +644,20 @@ def pressure_for(remaining_pct: Optional[float]) -> Pressure:
 
 
 def session_controls(
-    *, transcript: bool, claude: bool, git_worktree: bool, gh_ready: bool, remote_repo: bool
+    *,
+    transcript: bool,
+    claude: bool,
+    git_worktree: bool,
+    gh_ready: bool,
+    remote_repo: bool,
+    tmux: bool = False,
+    runtime_workers: Sequence[Mapping[str, Any]] = (),
 ) -> SessionControls:
     """Which session controls work here, and why the others do not (facts gathered by the caller)."""
     supported = [SessionControl.status]
     blocked: list[BlockedControl] = []
-    if transcript and claude:
+    states = [w.get("state") for w in runtime_workers]
+    if (transcript and claude) or any(state in RUNTIME_RESUMABLE for state in states):
         supported.append(SessionControl.resume)
     else:
         why = [
@@ -655,6 +666,16 @@ def session_controls(
             if not ok
         ]
         blocked.append(BlockedControl(control=SessionControl.resume, reason="; ".join(why)))
+    if git_worktree and tmux:
+        supported.append(SessionControl.create)
+    else:
+        why = [w for w, ok in (("not a git work tree", git_worktree), ("tmux is not installed", tmux)) if not ok]
+        blocked.append(BlockedControl(control=SessionControl.create, reason="; ".join(why)))
+    if any(state in RUNTIME_LIVE or state == "pending" for state in states):
+        supported.append(SessionControl.stop)
+    else:
+        reason = "no runtime worker of this repository runs (ecc-hooks session list)"
+        blocked.append(BlockedControl(control=SessionControl.stop, reason=reason))
     if git_worktree:
         supported.append(SessionControl.diff)
     else:
@@ -673,13 +694,8 @@ def session_controls(
             if not ok
         ]
         blocked.append(BlockedControl(control=SessionControl.pr, reason="; ".join(why)))
-    for control in (
-        SessionControl.create,
-        SessionControl.stop,
-        SessionControl.mergeQueue,
-        SessionControl.conflictQueue,
-    ):
-        blocked.append(BlockedControl(control=control, reason=ORCHESTRATION_REASON))
+    for control in (SessionControl.mergeQueue, SessionControl.conflictQueue):
+        blocked.append(BlockedControl(control=control, reason=QUEUE_REASON))
     order = list(SessionControl)
     return SessionControls(
         supported=sorted(supported, key=order.index), blocked=sorted(blocked, key=lambda b: order.index(b.control))
@@ -723,6 +739,39 @@ def _agents(state: SessionState, now: datetime, stale_seconds: float) -> list[Ag
     agents.sort(key=lambda a: a.updatedAt or "", reverse=True)
     agents.sort(key=lambda a: a.state not in (AgentState.running, AgentState.waiting))
     return agents[:MAX_AGENTS]
+
+
+def _runtime_agents(workers: Sequence[Mapping[str, Any]]) -> list[Agent]:
+    """The repository's runtime workers as agents (the supervisor's view; live ones first, by the caller)."""
+    agents = []
+    for worker in workers:
+        state = worker.get("state")
+        shown = "running" if state == "starting" else "idle" if state == "pending" else state
+        agents.append(
+            Agent(
+                id=_str(worker.get("id")) or "worker",
+                state=AgentState(shown) if shown in AgentState.__members__ else AgentState.unknown,
+                branch=_str(worker.get("branch")),
+                worktree=_str(worker.get("worktree")),
+                objective=_str(worker.get("objective")),
+                handoffPath=_str(worker.get("handoffPath")),
+                agentType=_str(worker.get("agent")),
+                updatedAt=_str(worker.get("updatedAt")),
+            )
+        )
+    return agents
+
+
+def _runtime_reasons(workers: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Risk reasons naming the runtime workers that need someone: failed, stale, waiting."""
+    out = []
+    for worker in workers:
+        state, reason = worker.get("state"), _str(worker.get("reason"))
+        if state in ("failed", "stale", "waiting"):
+            verb = {"failed": "failed", "stale": "is stale", "waiting": "waits for"}[str(state)]
+            joiner = ": " if state != "waiting" else " "
+            out.append(f"worker {worker.get('id')} {verb}" + (f"{joiner}{reason}" if reason else ""))
+    return out
 
 
 def _trend(cost: Optional[float], inputs: PayloadInputs, burn: Optional[Decimal]) -> CostTrend:
@@ -901,6 +950,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     reasons.extend(cost_reasons)
     for error in state.stop_failures[-1:]:
         reasons.append(f"last turn failed: {error}")
+    reasons.extend(_runtime_reasons(inputs.runtime_workers))
     conflicts = git.conflicts
     if conflicts:
         reasons.append(f"{conflicts} conflicted path(s)")
@@ -941,7 +991,9 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         generatedAt=iso(now),
         context=context,
         toolCalls=tool_calls,
-        activeAgents=_agents(state, now, inputs.stale_agent_seconds),
+        activeAgents=(_runtime_agents(inputs.runtime_workers) + _agents(state, now, inputs.stale_agent_seconds))[
+            :MAX_AGENTS
+        ],
         todos=_todos(state),
         checks=Checks(local=local, remote=remote),
         cost=cost,

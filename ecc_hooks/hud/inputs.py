@@ -183,6 +183,24 @@ def read_json_file(path: str) -> Optional[dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
+def runtime_workers(git: gitstate.GitState) -> list[dict[str, Any]]:
+    """The runtime workers of the session's repository, from ``runtime/workers.json`` (the supervisor keeps
+    it current): sessions whose ``repoRoot`` is this work tree or shares its git common dir."""
+    if not git.worktree:
+        return []
+    data = read_json_file(os.path.join(paths.home(), "runtime", "workers.json")) or {}
+    mine = {os.path.realpath(git.worktree)}
+    if git.common_dir and os.path.basename(git.common_dir.rstrip("/")) == ".git":
+        mine.add(os.path.realpath(os.path.dirname(git.common_dir.rstrip("/"))))
+    out: list[dict[str, Any]] = []
+    for session in data.get("sessions") if isinstance(data.get("sessions"), list) else []:
+        if not isinstance(session, dict) or not isinstance(session.get("repoRoot"), str):
+            continue
+        if os.path.realpath(session["repoRoot"]) in mine and isinstance(session.get("workers"), list):
+            out += [w for w in session["workers"] if isinstance(w, dict)]
+    return out
+
+
 def handoff_info(session_id: str) -> HandoffSync:
     """The last handoff from ``sessions/<id>/handoff.json``: written means the document exists now."""
     record = read_json_file(paths.handoff_record_path(session_id)) or {}
@@ -309,12 +327,15 @@ def inputs_from_parts(
         policy = dict(default_price_table().budget)
     except Exception:
         policy = {}
+    workers = runtime_workers(git)
     controls = aggregate.session_controls(
         transcript=bool(transcript and os.path.isfile(transcript)),
         claude=shutil.which("claude") is not None,
         git_worktree=git.worktree is not None,
         gh_ready=gh is not None and gh.ready,
         remote_repo=git.repo is not None,
+        tmux=shutil.which("tmux") is not None,
+        runtime_workers=workers,
     )
     return aggregate.PayloadInputs(
         now=now,
@@ -328,6 +349,7 @@ def inputs_from_parts(
         linear=linear_from_env(env),
         handoff=handoff_info(session_id),
         controls=controls,
+        runtime_workers=workers,
         origin=origin,
         env={k: v for k, v in env.items() if k.startswith(COMPACTION_ENV)},
     )

@@ -373,6 +373,7 @@ class Watcher:
         self.git_owed: dict[str, tuple[Optional[str], float]] = {}
         self.stop = threading.Event()
         self.sessions_dir = paths.sessions_dir()
+        self.runtime_dir = os.path.join(paths.home(), "runtime")
         self.last_change = time.monotonic()
         self.failing: set[str] = set()  # sessions whose last write failed (logged once)
         self.receivers: list[Any] = []  # the local socket and the http transport's endpoint, once serving
@@ -541,9 +542,10 @@ class Watcher:
             return set()
 
     def watch_paths(self) -> set[str]:
-        """Exactly the folders watched (none recursively): ``sessions/``, each session folder, and the live
-        transcript folders."""
-        return {self.sessions_dir, *self.session_dirs(), *self.transcript_dirs()}
+        """Exactly the folders watched (none recursively): ``sessions/``, each session folder, the live
+        transcript folders, and the runtime's folder once it exists (its ``workers.json``)."""
+        runtime = {self.runtime_dir} if os.path.isdir(self.runtime_dir) else set()
+        return {self.sessions_dir, *self.session_dirs(), *self.transcript_dirs(), *runtime}
 
     def catch_up(self, since_ns: int) -> None:
         """Process every known session and every session whose journal changed since ``since_ns``: what was
@@ -558,6 +560,8 @@ class Watcher:
     def sessions_for(self, path: str) -> set[str]:
         """Which sessions a changed path concerns."""
         found = set()
+        if path == os.path.join(self.runtime_dir, RUNTIME_FILE):  # the runtime's workers: every live HUD shows them
+            return {sid for sid, watch in self.sessions.items() if watch.state.turn_state != "ended"}
         if path.startswith(self.sessions_dir + os.sep):
             rel = path[len(self.sessions_dir) + 1 :].split(os.sep)
             if len(rel) == 2 and rel[1] in ("events.jsonl", "statusline.json"):
@@ -666,10 +670,12 @@ class Watcher:
                         continue
                     self.last_change = time.monotonic()
                     dirty: set[str] = set()
+                    runtime = os.path.join(self.runtime_dir, RUNTIME_FILE)
                     for _, path in changes:
                         dirty |= self.sessions_for(path)
+                    forced = any(path == runtime for _, path in changes)  # no journal change: rebuild anyway
                     for sid in sorted(dirty):
-                        self.process(sid)
+                        self.process(sid, force=forced)
                     self.settle_git()
                     self.flush(older_than=CHECKPOINT_SECONDS)
                     if self.watch_paths() - watched:
@@ -681,6 +687,9 @@ class Watcher:
                 server.stop()
             self.flush()
         return 0
+
+
+RUNTIME_FILE = "workers.json"  # written by the runtime's supervisor (runtime.supervisor.export)
 
 
 def _wanted(path: str) -> bool:

@@ -17,6 +17,7 @@ with the reason, and stays resumable.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -24,6 +25,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from ecc_hooks.core import errorlog, fsio, paths, proc
@@ -277,6 +279,7 @@ class Supervisor:
             from ecc_hooks.runtime import control
 
             control.run_cleanup_job(self.store, job)
+        export(self.store)
         return busy
 
     def reconcile(self, session: st.Session) -> bool:
@@ -435,6 +438,43 @@ class Supervisor:
         except (UserError, OSError) as exc:
             errorlog.log_error("runtime.worker_finished", str(exc))
         self.store.update(worker, handoff_done=1, finished_at=time.time())
+
+
+# ---------------------------------------------------------------------------- the HUD's view
+
+
+def export(store: st.Store) -> None:
+    """``$ECC_HOOKS_HOME/runtime/workers.json``: every session's workers as the HUD shows them (its
+    ``activeAgents``, risk reasons and session controls), rewritten only when it changed."""
+    sessions = []
+    for session in store.sessions():
+        workers = []
+        for w in store.workers(session.name):
+            if w.removed:
+                continue
+            updated = datetime.fromtimestamp(w.updated_at, timezone.utc).isoformat(timespec="seconds")
+            workers.append(
+                {
+                    "id": f"{session.name}/{w.slug}",
+                    "state": w.state,
+                    "reason": w.reason,
+                    "branch": w.branch,
+                    "worktree": w.worktree,
+                    "objective": w.task,
+                    "handoffPath": w.handoff_file,
+                    "agent": w.agent,
+                    "updatedAt": updated.replace("+00:00", "Z"),
+                }
+            )
+        sessions.append({"session": session.name, "repoRoot": session.repo_root, "workers": workers})
+    data = json.dumps({"sessions": sessions}, indent=1, sort_keys=True).encode()
+    path = os.path.join(paths.home(), "runtime", "workers.json")
+    try:
+        if fsio.read_file(path, 1 << 24) == data:
+            return
+    except (OSError, ValueError):
+        pass
+    fsio.atomic_write(path, data, durable=False)
 
 
 # ---------------------------------------------------------------------------- the daemon
