@@ -23,22 +23,32 @@ VERSION_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class Agent:
-    """What the runtime knows about one coding agent."""
+    """What the runtime knows about one coding agent (every flag checked against the tool's own ``--help`` by
+    tests/e2e/test_agent_registry.py at the versions CI installs)."""
 
     name: str
     binary: str
     version_args: tuple[str, ...] = ("--version",)
-    prompt_via: str = "argument"  # argument | stdin | typed
-    headless: tuple[str, ...] = ()  # extra arguments for a non-interactive run (its output to a log)
+    prompt_via: str = "argument"  # argument | typed (into its pane; headless runs always take an argument)
+    prompt_flag: Optional[str] = None  # the flag before the prompt in its pane (None: a positional argument)
+    headless: tuple[str, ...] = ()  # the subcommand and flags of a non-interactive run (its output to a log)
+    headless_prompt_flag: Optional[str] = None  # the flag before the prompt in a headless run
     model_flag: Optional[str] = "--model"
     permission_flag: Optional[str] = None
+    permission_headless: bool = True  # the headless subcommand takes the permission flag too
     session_flag: Optional[str] = None  # ours chooses the session id (Claude Code: --session-id)
     resume: tuple[str, ...] = ()  # the resume command's arguments; {session} is the id
-    # screen patterns for agents without hooks: waiting for the user, working, finished or failed
+    # screen patterns for agents without hooks: waiting for the user, working; and failures an exit status
+    # of 0 hides (aider exits 0 when the API refuses its key)
     waiting: tuple[str, ...] = ()
     working: tuple[str, ...] = ()
+    failure: tuple[str, ...] = ()
     hooks: bool = False  # its state comes from our hook journal
     interrupt: tuple[str, ...] = ("C-c",)  # the keys that make it stop on its own (tmux key names)
+    # credentials: when none of auth_env is set, ``<binary> auth_check`` must pass before the agent starts (so
+    # a worker without credentials fails at once with the tool's own words, instead of retrying forever)
+    auth_check: tuple[str, ...] = ()
+    auth_env: tuple[str, ...] = ()
     install_hint: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -52,22 +62,32 @@ class Agent:
         session_id: Optional[str] = None,
     ) -> list[str]:
         """The argv that starts this agent on ``prompt`` (``typed``: the prompt is typed into the pane after)."""
-        argv = [self.binary]
-        if runtime == "headless":
-            argv += list(self.headless)
+        headless = runtime == "headless"
+        argv = [self.binary, *(self.headless if headless else ())]
         if session_id and self.session_flag:
             argv += [self.session_flag, session_id]
         if model and self.model_flag:
             argv += [self.model_flag, model]
-        if permission_mode and self.permission_flag:
+        if permission_mode and self.permission_flag and (self.permission_headless or not headless):
             argv += [self.permission_flag, permission_mode]
-        if self.prompt_via == "argument" or runtime == "headless":
-            argv.append(prompt)
+        if headless or self.prompt_via == "argument":
+            flag = self.headless_prompt_flag if headless else self.prompt_flag
+            argv += [flag, prompt] if flag else [prompt]
         return argv
 
-    def resume_argv(self, session_id: str) -> list[str]:
-        """The argv that resumes a session of this agent (empty when it cannot be resumed)."""
-        return [self.binary, *(a.replace("{session}", session_id) for a in self.resume)] if self.resume else []
+    def command(self, argv: Sequence[str]) -> str:
+        """``argv`` as the shell line a worker runs, behind the credentials check when the agent has one."""
+        line = shell(argv)
+        if not self.auth_check:
+            return line
+        unset = " && ".join(f'[ -z "${{{var}:-}}" ]' for var in self.auth_env) or "true"
+        return f"if {unset}; then {shell([self.binary, *self.auth_check])} || exit 1; fi; {line}"
+
+    def resume_argv(self, session_id: Optional[str]) -> list[str]:
+        """The argv that resumes this agent's session (empty when it cannot be resumed)."""
+        if not self.resume or (session_id is None and any("{session}" in a for a in self.resume)):
+            return []
+        return [self.binary, *(a.replace("{session}", session_id or "") for a in self.resume)]
 
     def screen_state(self, screen: str) -> Optional[str]:
         """``waiting`` or ``running`` from the agent's own screen patterns (None: nothing matched)."""
@@ -77,12 +97,18 @@ class Agent:
             return "running"
         return None
 
+    def failed(self, output: str) -> Optional[str]:
+        """The line of ``output`` where the agent says it failed, for an exit status of 0 (None: no such line)."""
+        for line in reversed(output.splitlines()):
+            if any(re.search(p, line) for p in self.failure):
+                return line.strip()
+        return None
+
 
 AGENTS: dict[str, Agent] = {
     "claude": Agent(
         name="claude",
         binary="claude",
-        prompt_via="argument",
         headless=("-p", "--output-format", "stream-json", "--verbose"),
         permission_flag="--permission-mode",
         session_flag="--session-id",
@@ -96,35 +122,38 @@ AGENTS: dict[str, Agent] = {
     "codex": Agent(
         name="codex",
         binary="codex",
-        prompt_via="argument",
-        headless=("exec", "--color", "never"),
-        model_flag="-m",
+        headless=("exec", "--color", "never", "--skip-git-repo-check"),
+        model_flag="--model",
         permission_flag="--ask-for-approval",
-        resume=("resume", "{session}"),
-        waiting=(r"Allow command\?", r"approve", r"\[y/N\]"),
+        permission_headless=False,  # `codex exec` never asks
+        resume=("resume", "--last"),  # the worktree's latest session
+        waiting=(r"Allow command\?", r"Would you like to run", r"\[y/N\]"),
         working=(r"esc to interrupt", r"Working"),
         interrupt=("Escape", "C-c", "C-c"),
+        auth_check=("login", "status"),
+        auth_env=("OPENAI_API_KEY", "CODEX_API_KEY"),
         install_hint="npm install -g @openai/codex",
     ),
     "opencode": Agent(
         name="opencode",
         binary="opencode",
-        prompt_via="argument",
+        prompt_flag="--prompt",  # a positional argument would be its project folder
         headless=("run",),
         model_flag="--model",
-        resume=("--session", "{session}"),
+        resume=("--continue",),  # the worktree's last session
         waiting=(r"Permission required", r"Allow\?"),
         working=(r"working", r"esc interrupt"),
+        failure=(r"^\W*Error: ",),
         install_hint="npm install -g opencode-ai",
     ),
     "gemini": Agent(
         name="gemini",
         binary="gemini",
-        prompt_via="argument",
-        headless=("--prompt",),
+        prompt_flag="--prompt-interactive",  # run the prompt, then stay interactive
+        headless_prompt_flag="--prompt",
         model_flag="--model",
         permission_flag="--approval-mode",
-        resume=("--resume", "{session}"),
+        resume=("--resume", "latest"),
         waiting=(r"Allow execution", r"Waiting for user confirmation"),
         working=(r"esc to cancel",),
         install_hint="npm install -g @google/gemini-cli",
@@ -132,11 +161,14 @@ AGENTS: dict[str, Agent] = {
     "aider": Agent(
         name="aider",
         binary="aider",
-        prompt_via="typed",
-        headless=("--yes-always", "--message"),
+        prompt_via="typed",  # its positional arguments are files
+        headless=("--yes-always",),
+        headless_prompt_flag="--message",
         model_flag="--model",
+        resume=("--restore-chat-history",),
         waiting=(r"\(Y\)es/\(N\)o", r"Add .* to the chat\?"),
         working=(r"Waiting for", r"Tokens:"),
+        failure=(r"not able to authenticate you", r"API key.*(?:missing|invalid|not set)", r"litellm\.\w+Error"),
         install_hint="pip install aider-chat",
     ),
 }

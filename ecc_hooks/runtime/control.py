@@ -96,6 +96,7 @@ def _worker_row(session: SessionPlan, worker: Any, seq: int, port_base: Optional
         status_file=worker.status_file,
         handoff_file=worker.handoff_file,
         launch_command=worker.launch_command,
+        agent_launch=int(worker.agent_launch),
         agent_session=worker.session_id,
         state="pending",
         reason=None,

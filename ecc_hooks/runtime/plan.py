@@ -94,6 +94,7 @@ class WorkerPlan:
     git_args: list[str]
     spec: WorkerSpec
     session_id: Optional[str] = None  # a Claude Code worker's --session-id, chosen by us
+    agent_launch: bool = False  # the launch command is the agent's own (not a launcherCommand)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -158,8 +159,8 @@ def build(plan: Plan, plan_file: Optional[str] = None, cwd: Optional[str] = None
         worktree = os.path.join(worktree_root, f"{repo_name}-{session}-{slug}")
         wdir = os.path.join(coordination_dir, slug)
         files = {n: os.path.join(wdir, f"{n}.md") for n in ("task", "handoff", "status")}
-        session_id = str(uuid.uuid4()) if spec.agent == "claude" else None
         template = spec.launcherCommand or plan.launcherCommand
+        session_id = str(uuid.uuid4()) if spec.agent == "claude" and template is None else None
         if template is None:  # no launcher of ECC's kind: the agent's own command
             agent = agents.get(spec.agent or "")
             argv = agent.launch(
@@ -169,7 +170,7 @@ def build(plan: Plan, plan_file: Optional[str] = None, cwd: Optional[str] = None
                 permission_mode=spec.permissionMode,
                 session_id=session_id,
             )
-            command = agents.shell(argv)
+            command = agent.command(argv)
         else:
             variables = template_variables(
                 {
@@ -201,6 +202,7 @@ def build(plan: Plan, plan_file: Optional[str] = None, cwd: Optional[str] = None
                 git_args=["worktree", "add", "-b", branch, worktree, plan.baseRef],
                 spec=spec,
                 session_id=session_id,
+                agent_launch=template is None,
             )
         )
     return SessionPlan(

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS workers (
     status_file TEXT NOT NULL,
     handoff_file TEXT NOT NULL,
     launch_command TEXT NOT NULL,
+    agent_launch INTEGER NOT NULL DEFAULT 0,
     agent_session TEXT,
     state TEXT NOT NULL,
     reason TEXT,
@@ -133,6 +134,7 @@ class Worker:
     status_file: str
     handoff_file: str
     launch_command: str
+    agent_launch: int  # 1: the launch command is the agent's own (so its resume command can take over)
     agent_session: Optional[str]
     state: str
     reason: Optional[str]

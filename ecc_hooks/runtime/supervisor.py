@@ -173,10 +173,11 @@ def worker_env(session: st.Session, worker: st.Worker) -> dict[str, str]:
 
 def launch_command(worker: st.Worker, resume: bool) -> str:
     """What a launch runs: the planned command, or the agent's resume command when it can resume."""
-    if resume and worker.agent and worker.agent_session:
-        argv = agents.get(worker.agent).resume_argv(worker.agent_session)
+    if resume and worker.agent and worker.agent_launch:
+        agent = agents.get(worker.agent)
+        argv = agent.resume_argv(worker.agent_session)
         if argv:
-            return agents.shell(argv)
+            return agent.command(argv)
     return worker.launch_command
 
 
@@ -248,6 +249,14 @@ def _adopt(store: st.Store, session: st.Session, worker: st.Worker, panes: Optio
 # ---------------------------------------------------------------------------- reconciling
 
 
+def _running(worker: st.Worker, by_id: dict[str, launch.Pane]) -> bool:
+    """Whether the worker's process is there (a live pane, or the pid with its start time)."""
+    if worker.runtime == "tmux":
+        pane = by_id.get(worker.pane or "")
+        return pane is not None and not pane.dead
+    return proc.alive(worker.pid, worker.pid_start)
+
+
 class Supervisor:
     """Reconciles every session of one store."""
 
@@ -299,8 +308,8 @@ class Supervisor:
         now = time.time()
         screens = self._screens(session, workers, by_id, now)
         for worker in workers:
-            if worker.state in ("pending", "stopped"):
-                continue
+            if worker.state in ("pending", "stopped") or (worker.handoff_done and not _running(worker, by_id)):
+                continue  # nothing runs there: a finished worker's process is gone (its record is final)
             try:
                 self._reconcile_worker(session, worker, panes, by_id, screens, now)
             except st.InvalidTransition as exc:  # the CLI moved it meanwhile: the next pass sees the new state
@@ -405,7 +414,8 @@ class Supervisor:
             if verdict and verdict[0] in ("completed", "failed"):
                 return verdict
             if exit_code == 0:
-                return "completed", None
+                said = agents.get(worker.agent).failed(final_output(session, worker) or "") if worker.agent else None
+                return ("failed", f"the agent reported: {said[:200]}") if said else ("completed", None)
             if exit_code is not None:
                 return "failed", f"exited with status {exit_code}"
             if worker.runtime == "tmux" and panes is None:
