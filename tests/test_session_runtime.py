@@ -293,3 +293,36 @@ def test_the_watcher_rebuilds_the_hud_when_a_worker_changes_state(
     wait_until(lambda: shown().get("live/w") == "running", 30, lambda: f"the running worker in hud.json: {shown()}")
     assert ecc("session", "stop", "live", "--grace", "1", cwd=repo).returncode == 0  # no hook event follows
     wait_until(lambda: shown().get("live/w") == "stopped", 30, lambda: f"the stopped worker in hud.json: {shown()}")
+
+
+def test_a_running_supervisor_runs_the_create_with_the_callers_folder_and_environment(
+    tmp_path: Path, repo: Path, runtime: str, ecc_home: Path
+) -> None:
+    import stat
+    import sys
+
+    from tests.helpers import REPO
+
+    supervise = subprocess.Popen(
+        [sys.executable, "-m", "ecc_hooks", "session", "supervise"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        subprocess.run(["tmux", "-L", runtime, "new-session", "-d", "-s", "other"], check=True)  # a server of before
+        sock = ecc_home / "supervisor.sock"
+        wait_until(sock.exists, 30, "the supervisor's socket")
+        assert stat.S_IMODE(sock.lstat().st_mode) == 0o600
+        step = f"echo $CALLER_ONLY > {tmp_path / 'seen'}"
+        plan(repo / "plan.json", repo, "served", [{"name": "w", "task": "t", "launcherCommand": step}])
+        done = ecc("session", "create", "plan.json", "--execute", cwd=repo, env={"CALLER_ONLY": "from-the-caller"})
+        assert done.returncode == 0, done.stderr
+        assert "created session 'served'" in done.stdout
+        wait_until(lambda: (tmp_path / "seen").exists(), 30, "the worker")
+        assert (tmp_path / "seen").read_text() == "from-the-caller\n"
+        bad = ecc("session", "create", "missing.json", "--execute", cwd=repo)
+        assert bad.returncode == 1 and "not a plan file" in bad.stderr  # errors come back as the CLI's own
+    finally:
+        supervise.kill()
+        supervise.wait(timeout=30)
+    wait_until(lambda: not sock.exists(), 30, "its zygote to follow it and take the socket away")

@@ -84,6 +84,14 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
+    if args.execute:  # the running supervisor has everything loaded: it runs the create (runtime.service)
+        from ecc_hooks.runtime import service
+
+        argv = ["create", args.target, *(a for task in args.task for a in ("--task", task))]
+        argv += ["--agent", args.agent, "--base", args.base, *(["--model", args.model] if args.model else [])]
+        code = service.delegate([*argv, "--execute"])
+        if code is not None:
+            return code
     from ecc_hooks.runtime import agents
     from ecc_hooks.runtime import plan as planning
 

@@ -159,16 +159,17 @@ def decode(body: bytes) -> "tuple[bytes, dict[str, str], bytes] | None":
     return kind, fields, data
 
 
-def address(base: bytes) -> "tuple[bytes, int | None]":
-    """The socket's address in ``base``, and a folder descriptor to close after use (or None).
+def address(base: bytes, name: bytes = SOCKET_NAME) -> "tuple[bytes, int | None]":
+    """The socket's address in ``base`` (the watcher's, or the socket ``name``), and a folder descriptor to
+    close after use (or None).
 
     ``sockaddr_un`` holds 107 bytes; a deeper state folder is reached through ``/proc/self/fd/N``, a
     descriptor of the folder itself (opened without following a symlink in its last component)."""
-    path = base + b"/" + SOCKET_NAME
+    path = base + b"/" + name
     if len(path) <= SUN_PATH_MAX:
         return path, None
     fd = posix.open(base, posix.O_PATH | posix.O_DIRECTORY | posix.O_NOFOLLOW | posix.O_CLOEXEC)
-    return b"/proc/self/fd/%d/%s" % (fd, SOCKET_NAME), fd
+    return b"/proc/self/fd/%d/%s" % (fd, name), fd
 
 
 def peer_uid(sock: "object") -> int:
@@ -179,14 +180,15 @@ def peer_uid(sock: "object") -> int:
     return int.from_bytes(cred[4:8], "little")
 
 
-def connect(base: bytes, timeout: float) -> "Any":
-    """A socket connected to the watcher's socket in ``base`` (OSError when nobody listens there)."""
+def connect(base: bytes, timeout: float, name: bytes = SOCKET_NAME) -> "Any":
+    """A socket connected to the watcher's socket (or socket ``name``) in ``base`` (OSError when nobody
+    listens there)."""
     import _socket
 
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
     try:
         sock.settimeout(timeout)
-        path, fd = address(base)
+        path, fd = address(base, name)
         try:
             sock.connect(path)
         finally:

@@ -194,14 +194,23 @@ class LocalReceiver:
 
     WORKERS = 4  # requests served at once (a stalled peer holds one for at most READ_TIMEOUT)
 
-    def __init__(self, base: str) -> None:
-        self.path = os.path.join(base, relay.SOCKET_NAME.decode())
+    def __init__(
+        self,
+        base: str,
+        name: bytes = relay.SOCKET_NAME,
+        handler: Optional[Callable[[socket.socket], None]] = None,
+        workers: int = WORKERS,
+    ) -> None:
+        """Serve ``base``/``name`` (the watcher's socket; the runtime's supervisor serves its own with
+        ``handler``, which gets each connection)."""
+        self.handler = handler or _serve_local
+        self.path = os.path.join(base, name.decode())
         try:
             if stat.S_ISSOCK(os.lstat(self.path).st_mode):
                 os.unlink(self.path)
         except FileNotFoundError:
             pass
-        address, fd = relay.address(os.fsencode(base))
+        address, fd = relay.address(os.fsencode(base), name)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             old = os.umask(0o177)  # born 0600 (its folder is 0700 already)
@@ -218,7 +227,7 @@ class LocalReceiver:
                 os.close(fd)
         self.inode = os.lstat(self.path).st_ino
         self.threads = [
-            threading.Thread(target=self._accept, name=f"ecc-relay-{n}", daemon=True) for n in range(self.WORKERS)
+            threading.Thread(target=self._accept, name=f"ecc-relay-{n}", daemon=True) for n in range(workers)
         ]
 
     def _accept(self) -> None:
@@ -228,7 +237,7 @@ class LocalReceiver:
             except OSError:  # closed: the watcher stops
                 return
             try:
-                _serve_local(conn)
+                self.handler(conn)
             except Exception as exc:  # a worker never dies of one request
                 log_error("internal", f"relay: {type(exc).__name__}: {exc}")
 

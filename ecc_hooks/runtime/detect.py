@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Optional
-
-import orjson
+from typing import Any, Optional
 
 from ecc_hooks.core import fsio
-from ecc_hooks.hud import aggregate
-from ecc_hooks.hud.state import SessionState
 
 # the main conversation's events that say where its turn is
 TURN_EVENTS = frozenset({"SessionStart", "UserPromptSubmit", "Stop", "StopFailure", "SessionEnd"})
@@ -30,13 +26,23 @@ class JournalFollower:
     """One worker's hook journal, folded as it grows."""
 
     path: str
-    state: SessionState = field(default_factory=SessionState)
+    state: Any = None  # hud.state.SessionState (the fold is imported with the first follower, not before)
     cursor: fsio.Cursor = field(default_factory=fsio.Cursor)
     last_turn_event: Optional[str] = None
     prompts: int = 0
 
+    def __post_init__(self) -> None:
+        from ecc_hooks.hud.state import SessionState
+
+        self.state = self.state or SessionState()
+
     def poll(self) -> bool:
         """Fold what was appended since the last poll; whether anything was."""
+        import orjson
+
+        from ecc_hooks.hud import aggregate
+        from ecc_hooks.hud.state import SessionState
+
         block = fsio.read_new_block(self.path, self.cursor)
         if block.reset:
             self.state, self.last_turn_event, self.prompts = SessionState(), None, 0

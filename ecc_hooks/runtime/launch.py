@@ -167,20 +167,38 @@ def find_pane(found: list[Pane], token: str) -> Optional[Pane]:
 
 
 def ensure_tmux_session(session: str, cwd: str, socket: Optional[str] = None) -> None:
-    """The session's tmux session with its orchestrator window (a shell in the repository), created once."""
-    if tmux_run("has-session", "-t", f"={session}", socket=socket).ok:
-        return
-    tmux("new-session", "-d", "-s", session, "-n", "orchestrator", "-x", "240", "-y", "80", "-c", cwd, socket=socket)
-    tmux("set-option", "-w", "-t", f"={session}:0", "remain-on-exit", "on", socket=socket, check=False)
-
-
-def launch_tmux(session: str, slug: str, line: str, worktree: str, socket: Optional[str] = None) -> Launched:
-    out = tmux(
-        "split-window", "-d", "-P", "-F", "#{pane_id}\t#{pane_pid}", "-t", f"={session}:0", "-c", worktree, line,
+    """The session's tmux session with its orchestrator window (a shell in the repository), created once; its
+    panes stay after their command ends. One tmux call."""
+    # the caller's environment for the session's panes, whoever started the tmux server (not its TMUX)
+    env = [f"-e{k}={v}" for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE") and "\0" not in v]
+    done = tmux_run(
+        "new-session", "-d", "-s", session, "-n", "orchestrator", "-x", "240", "-y", "80", "-c", cwd, *env, ";",
+        "set-option", "-w", "-t", f"={session}:0", "remain-on-exit", "on",
         socket=socket,
     )  # fmt: skip
-    pane_id, _, pid_text = out.strip().partition("\t")
-    name_pane(session, pane_id, slug, socket)
+    if not done.ok and "duplicate session" not in done.err_text():
+        raise UserError(f"tmux new-session failed: {done.error or done.err_text().strip()[:300]}")
+
+
+def launch_tmux(session: str, slug: str, line: str, worktree: str, cwd: str, socket: Optional[str] = None) -> Launched:
+    """A new pane in the session's window running ``line``, titled ``slug``, the window re-tiled: one tmux call
+    (the new pane is the window's active one while it is titled, then the orchestrator's pane is again). The
+    session is created first when it is not there (``cwd``: its orchestrator pane's folder)."""
+    window = f"={session}:0"
+    args = (
+        "split-window", "-P", "-F", "#{pane_id}\t#{pane_pid}", "-t", window, "-c", worktree, line, ";",
+        "select-pane", "-t", window, "-T", slug, ";",
+        "select-layout", "-t", window, "tiled", ";",
+        "select-pane", "-t", f"{window}.0",
+    )  # fmt: skip
+    done = tmux_run(*args, socket=socket)
+    if not done.ok and any(n in done.err_text() for n in ("can't find", "no server running", "error connecting")):
+        ensure_tmux_session(session, cwd, socket)
+        done = tmux_run(*args, socket=socket)
+    if not done.ok:
+        raise UserError(f"tmux split-window failed: {done.error or done.err_text().strip()[:300]}")
+    first = done.out.decode("utf-8", "replace").strip().splitlines()[0] if done.out.strip() else ""
+    pane_id, _, pid_text = first.partition("\t")
     pid = int(pid_text) if pid_text.isdigit() else None
     return Launched(pane_id, pid, proc.start_time(pid) if pid else None)
 

@@ -218,8 +218,9 @@ def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:
     if worker.runtime == "headless":
         started = launch.launch_headless(session.name, worker.slug, line, worker.worktree, {**os.environ, **env})
     else:
-        launch.ensure_tmux_session(session.name, session.repo_root, session.tmux_socket)
-        started = launch.launch_tmux(session.name, worker.slug, line, worker.worktree, session.tmux_socket)
+        started = launch.launch_tmux(
+            session.name, worker.slug, line, worker.worktree, session.repo_root, session.tmux_socket
+        )
         if worker.agent and agents.get(worker.agent).prompt_via == "typed":
             launch.send_keys(started.pane or "", worker.task, literal=True, socket=session.tmux_socket)
             launch.send_keys(started.pane or "", "Enter", socket=session.tmux_socket)
@@ -277,10 +278,12 @@ class Supervisor:
     def reconcile_all(self) -> bool:
         """One pass over every session; whether anything is still live (or queued) to watch."""
         busy = False
-        for session in self.store.sessions():
+        for listed in self.store.sessions():
             try:
-                with session_lock(session.name):
-                    busy |= self.reconcile(session)
+                with session_lock(listed.name):
+                    session = self.store.session(listed.name)  # as it is now, under its lock (a create may
+                    if session is not None:  # have finished since the listing)
+                        busy |= self.reconcile(session)
             except UserError as exc:
                 errorlog.log_error("runtime.reconcile", str(exc))
                 busy = True
@@ -521,6 +524,11 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
         return 0  # another supervisor runs
     stop: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    from ecc_hooks.runtime import service
+
+    zygote = service.start_zygote(close_fds=(fd,))  # before any database is opened here
+    if zygote is None:  # the controls then run in the CLI itself
+        errorlog.log_error("runtime.service", "the zygote did not start")
     supervisor = Supervisor()
     idle_since: Optional[float] = None
     watched = _watch_paths()
@@ -541,6 +549,12 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
             elif now - idle_since > idle_exit:
                 break
     finally:
+        if zygote is not None:
+            try:
+                os.kill(zygote, signal.SIGTERM)
+                os.waitpid(zygote, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
         os.close(fd)
     return 0
 

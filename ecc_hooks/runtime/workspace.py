@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from ecc_hooks.core import fsio, proc
 from ecc_hooks.core.errors import UserError
@@ -49,20 +49,20 @@ READ_ONLY = frozenset(
 RETRIES = (0.2, 0.5, 1.0)  # seconds between tries of a read-only git command that met a held lock
 
 
-def git(repo: str, *args: str) -> str:
+def git(repo: str, *args: str, runner: Any = None) -> str:
     """Run git in ``repo`` through the project's safe runner (``sources.git.run``: a repository's hooks and
     filters never run); UserError (RetryableError for a held lock) with git's own message when it fails. A
     read-only command that meets a held lock is tried again a few times with backoff; a write never is."""
     for pause in RETRIES if args and args[0] in READ_ONLY else ():
         try:
-            return _git_once(repo, *args)
+            return _git_once(repo, args, runner)
         except RetryableError:
             time.sleep(pause)
-    return _git_once(repo, *args)
+    return _git_once(repo, args, runner)
 
 
-def _git_once(repo: str, *args: str) -> str:
-    done = gitstate.run(repo, *args, timeout=GIT_TIMEOUT)
+def _git_once(repo: str, args: tuple[str, ...], runner: Any) -> str:
+    done = runner.run(*args) if runner is not None else gitstate.run(repo, *args, timeout=GIT_TIMEOUT)
     if done is None:
         raise UserError(f"git {' '.join(args[:2])} did not finish within {GIT_TIMEOUT:.0f} s")
     code, out, err = done
@@ -75,18 +75,18 @@ def _git_once(repo: str, *args: str) -> str:
     return out.decode("utf-8", "replace")
 
 
-def common_dir(repo: str) -> str:
+def common_dir(repo: str, runner: Any = None) -> str:
     """The repository's git common dir (shared by all its worktrees), absolute."""
-    path = git(repo, "rev-parse", "--git-common-dir").strip()
+    path = git(repo, "rev-parse", "--git-common-dir", runner=runner).strip()
     return os.path.normpath(os.path.join(repo, path))
 
 
 @contextmanager
-def repo_mutex(repo: str) -> Iterator[None]:
+def repo_mutex(repo: str, runner: Any = None, common: Optional[str] = None) -> Iterator[None]:
     """The per-repository git mutex: one ecc-hooks git writer at a time, across processes."""
     from filelock import FileLock, Timeout
 
-    lock = FileLock(os.path.join(common_dir(repo), "ecc-hooks.lock"))
+    lock = FileLock(os.path.join(common or common_dir(repo, runner), "ecc-hooks.lock"))
     try:
         with lock.acquire(timeout=LOCK_TIMEOUT):
             yield
@@ -96,7 +96,7 @@ def repo_mutex(repo: str) -> Iterator[None]:
         ) from None
 
 
-def worktree_includes(repo: str) -> list[str]:
+def worktree_includes(repo: str, runner: Any = None) -> list[str]:
     """Git-ignored files ``.worktreeinclude`` names (gitignore-style patterns), relative to the repository."""
     try:
         with open(os.path.join(repo, ".worktreeinclude"), encoding="utf-8") as handle:
@@ -105,7 +105,7 @@ def worktree_includes(repo: str) -> list[str]:
         return []
     if not patterns:
         return []
-    ignored = git(repo, "ls-files", "--others", "--ignored", "--exclude-standard", "-z").split("\0")
+    ignored = git(repo, "ls-files", "--others", "--ignored", "--exclude-standard", "-z", runner=runner).split("\0")
     return [path for path in ignored if path and any(_matches(path, p) for p in patterns)]
 
 
@@ -217,7 +217,11 @@ def create(session: SessionPlan, ports: Optional[dict[str, int]] = None) -> Crea
     repo = session.repo_root
     if not os.path.isdir(repo):
         raise UserError(f"repoRoot is not a folder: {repo}")
-    git(repo, "rev-parse", "--is-inside-work-tree")
+    runner = gitstate.runner(repo, GIT_TIMEOUT * (len(session.workers) + 2))  # the repo's config listed once
+    # one call: inside a work tree, the common dir (the mutex's place), the base commit
+    facts = git(repo, "rev-parse", "--is-inside-work-tree", "--git-common-dir", "--verify", session.base_ref + "^{commit}",
+                runner=runner).split()  # fmt: skip
+    common, base = os.path.normpath(os.path.join(repo, facts[1])), facts[2]
     uses_tmux = any(w.spec.runtime == "tmux" for w in session.workers)
     if uses_tmux and launch.tmux_available():
         raise UserError(launch.tmux_available() or "")
@@ -225,13 +229,13 @@ def create(session: SessionPlan, ports: Optional[dict[str, int]] = None) -> Crea
         raise UserError(f"a session named {session.session!r} runs already (tmux -L {tmux_socket()})")
     made = Created()
     try:
-        made.base = git(repo, "rev-parse", "--verify", session.base_ref + "^{commit}").strip()
-        includes = worktree_includes(repo)
-        with repo_mutex(repo):
+        made.base = base
+        includes = worktree_includes(repo, runner)
+        with repo_mutex(repo, runner, common):
             for worker in session.workers:
                 if os.path.lexists(worker.worktree):
                     raise UserError(f"{worker.worktree} exists already: choose another session name or remove it")
-                git(repo, "worktree", "add", "-b", worker.branch, worker.worktree, made.base)
+                git(repo, "worktree", "add", "-b", worker.branch, worker.worktree, made.base, runner=runner)
                 made.worktrees.append((worker.worktree, worker.branch))
                 overlay(repo, worker.worktree, worker.seed_paths + [p for p in includes if p not in worker.seed_paths])
         for worker in session.workers:

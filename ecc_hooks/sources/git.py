@@ -278,6 +278,12 @@ class _Runner:
         return result.code, result.out, result.err_text()
 
 
+def runner(cwd: str, timeout: float = DEFAULT_TIMEOUT) -> _Runner:
+    """A safe runner for several git commands in ``cwd`` under one deadline: the repository's config is listed
+    once for all of them (``run`` lists it per command)."""
+    return _Runner(cwd, timeout)
+
+
 def run(cwd: str, *args: str, timeout: float = DEFAULT_TIMEOUT) -> Optional[tuple[int, bytes, str]]:
     """One git command in ``cwd`` through the safe runner (nothing the repository configures runs: its hooks,
     filters, fsmonitor...): (exit status, stdout, stderr), or None when it timed out or could not start. The one
