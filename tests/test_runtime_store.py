@@ -23,7 +23,7 @@ def worker(name: str = "w", session: str = "s") -> store.Worker:
     return store.Worker(
         session=session, slug=name, seq=0, name=name, agent=None, runtime="tmux", branch="b", worktree="/w",
         task="t", task_file="/t", status_file="/s", handoff_file="/h", launch_command="true", agent_launch=0, agent_session=None,
-        state="pending", reason=None, launch_token=None, command=None, launches=0, pane=None, pid=None,
+        state="pending", reason=None, launch_token=None, command=None, launches=0, pane=None, handle=None, pid=None,
         pid_start=None, exit_code=None, port_base=None, ports=0, fingerprint=None, heartbeat_at=None,
         started_at=None, finished_at=None, handoff_done=0, removed=0, updated_at=time.time(),
     )  # fmt: skip

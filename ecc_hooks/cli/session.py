@@ -203,6 +203,8 @@ def _attach(args: argparse.Namespace) -> int:
             raise UserError(
                 f"{worker.slug} runs headless: its output is in {launch.log_path(session.name, worker.slug)}"
             )
+        if worker.runtime == "claude-bg" and worker.handle:
+            os.execvp("claude", ["claude", "attach", worker.handle])
         if worker.pane:
             launch.tmux("select-pane", "-t", worker.pane, socket=session.tmux_socket, check=False)
     if not sys.stdin.isatty():

@@ -14,7 +14,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-RUNTIMES = ("tmux", "headless")
+RUNTIMES = ("tmux", "headless", "claude-bg")
 
 
 class WorkerSpec(BaseModel):
@@ -36,7 +36,10 @@ class WorkerSpec(BaseModel):
     model: Optional[str] = None
     prompt: Optional[str] = Field(None, description="what the agent is told (default: the task)")
     permissionMode: Optional[str] = Field(None, description="the agent's permission mode, e.g. acceptEdits")
-    runtime: Literal["tmux", "headless"] = "tmux"
+    runtime: Literal["tmux", "headless", "claude-bg"] = Field(
+        "tmux",
+        description="tmux (a pane), headless (a detached process, output to a log), claude-bg (Claude Code's own background sessions: claude --bg)",
+    )
     ports: int = Field(0, ge=0, le=100, description="ports reserved for the worker (ECC_PORT_BASE, PORT)")
     setup: list[str] = Field(default_factory=list, description="commands run in the new worktree, in order")
 
@@ -70,4 +73,8 @@ class Plan(BaseModel):
         for index, worker in enumerate(self.workers, 1):
             if not (worker.launcherCommand or self.launcherCommand or worker.agent):
                 raise ValueError(f"worker {worker.name or index} has no launcherCommand and no agent")
+            if worker.runtime == "claude-bg" and (worker.agent != "claude" or worker.launcherCommand):
+                raise ValueError(
+                    f"worker {worker.name or index}: the claude-bg runtime runs agent claude, no launcherCommand"
+                )
         return self

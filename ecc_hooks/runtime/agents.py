@@ -33,6 +33,8 @@ class Agent:
     prompt_flag: Optional[str] = None  # the flag before the prompt in its pane (None: a positional argument)
     headless: tuple[str, ...] = ()  # the subcommand and flags of a non-interactive run (its output to a log)
     headless_prompt_flag: Optional[str] = None  # the flag before the prompt in a headless run
+    background: tuple[str, ...] = ()  # the agent's own background sessions (Claude Code: --bg); ids are its own
+    background_resume: tuple[str, ...] = ()  # continue one in the background; {session} is its id
     model_flag: Optional[str] = "--model"
     permission_flag: Optional[str] = None
     permission_headless: bool = True  # the headless subcommand takes the permission flag too
@@ -63,7 +65,13 @@ class Agent:
     ) -> list[str]:
         """The argv that starts this agent on ``prompt`` (``typed``: the prompt is typed into the pane after)."""
         headless = runtime == "headless"
-        argv = [self.binary, *(self.headless if headless else ())]
+        if runtime == "claude-bg":
+            if not self.background:
+                raise UserError(f"{self.name} has no background sessions of its own (runtime claude-bg)")
+            argv = [self.binary, *self.background]
+            session_id = None  # the background service chooses it
+        else:
+            argv = [self.binary, *(self.headless if headless else ())]
         if session_id and self.session_flag:
             argv += [self.session_flag, session_id]
         if model and self.model_flag:
@@ -83,11 +91,12 @@ class Agent:
         unset = " && ".join(f'[ -z "${{{var}:-}}" ]' for var in self.auth_env) or "true"
         return f"if {unset}; then {shell([self.binary, *self.auth_check])} || exit 1; fi; {line}"
 
-    def resume_argv(self, session_id: Optional[str]) -> list[str]:
+    def resume_argv(self, session_id: Optional[str], runtime: str = "tmux") -> list[str]:
         """The argv that resumes this agent's session (empty when it cannot be resumed)."""
-        if not self.resume or (session_id is None and any("{session}" in a for a in self.resume)):
+        args = self.background_resume if runtime == "claude-bg" else self.resume
+        if not args or (session_id is None and any("{session}" in a for a in args)):
             return []
-        return [self.binary, *(a.replace("{session}", session_id or "") for a in self.resume)]
+        return [self.binary, *(a.replace("{session}", session_id or "") for a in args)]
 
     def screen_state(self, screen: str) -> Optional[str]:
         """``waiting`` or ``running`` from the agent's own screen patterns (None: nothing matched)."""
@@ -113,6 +122,8 @@ AGENTS: dict[str, Agent] = {
         permission_flag="--permission-mode",
         session_flag="--session-id",
         resume=("--resume", "{session}"),
+        background=("--bg",),
+        background_resume=("--bg", "--resume", "{session}"),
         waiting=(r"Do you want to proceed\?", r"Do you want to make this edit", r"❯ 1\. Yes"),
         working=(r"esc to interrupt",),
         hooks=True,

@@ -104,6 +104,7 @@ def _worker_row(session: SessionPlan, worker: Any, seq: int, port_base: Optional
         command=None,
         launches=0,
         pane=None,
+        handle=None,
         pid=None,
         pid_start=None,
         exit_code=None,
@@ -133,10 +134,15 @@ def _targets(store: st.Store, name: str, worker: Optional[str]) -> tuple[st.Sess
 
 
 def save_scrollback(session: st.Session, worker: st.Worker) -> Optional[str]:
-    """The pane's whole scrollback, redacted, into the worker's state folder; its path (None: no pane)."""
-    if worker.runtime != "tmux" or not worker.pane:
+    """The pane's whole scrollback (a background session's ``claude logs``), redacted, into the worker's state
+    folder; its path (None: nothing to save)."""
+    if worker.runtime == "claude-bg" and worker.handle:
+        done = proc.run([agents.get("claude").binary, "logs", worker.handle], cwd=worker.worktree, timeout=30)
+        text: Optional[str] = done.out.decode("utf-8", "replace") if done.ok else None
+    elif worker.runtime != "tmux" or not worker.pane:
         return None
-    text = launch.capture(worker.pane, session.tmux_socket, history=True)
+    else:
+        text = launch.capture(worker.pane, session.tmux_socket, history=True)
     if text is None:
         return None
     path = os.path.join(launch.state_dir(session.name, worker.slug), "scrollback.txt")
@@ -166,6 +172,10 @@ def end_process(session: st.Session, worker: st.Worker, grace: float = GRACE) ->
     """End the worker's agent: its interrupt keys, then SIGTERM, then SIGKILL; how it ended."""
     if _gone(session, worker):
         return "not running"
+    if worker.runtime == "claude-bg" and worker.handle:  # its own stop: the conversation is kept
+        proc.run([agents.get("claude").binary, "stop", worker.handle], cwd=worker.worktree, timeout=30)
+        if _wait(lambda: _gone(session, worker), grace):
+            return "stopped by claude stop"
     if worker.runtime == "tmux" and worker.pane:
         keys = agents.get(worker.agent).interrupt if worker.agent else ("C-c",)
         for key in keys:

@@ -16,7 +16,9 @@ started twice.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 from collections.abc import Mapping
@@ -48,7 +50,10 @@ class Capabilities:
 RUNTIMES: dict[str, Capabilities] = {
     "tmux": Capabilities(attach=True, send_input=True, stream_output=True, resume=True, graceful_stop=True),
     "headless": Capabilities(attach=False, send_input=False, stream_output=True, resume=True, graceful_stop=True),
+    # Claude Code's own background sessions: `claude --bg`, `claude agents --json`, `attach`, `logs`, `stop`
+    "claude-bg": Capabilities(attach=True, send_input=False, stream_output=True, resume=True, graceful_stop=True),
 }
+BACKGROUNDED = re.compile(r"backgrounded\W+([0-9a-f]{6,})")
 
 
 def tmux_socket() -> str:
@@ -234,6 +239,36 @@ def capture_many(pane_ids: list[str], socket: Optional[str] = None) -> dict[str,
 
 def send_keys(pane: str, *keys: str, literal: bool = False, socket: Optional[str] = None) -> bool:
     return tmux_run("send-keys", "-t", pane, *(["-l"] if literal else []), *keys, socket=socket).ok
+
+
+# ---------------------------------------------------------------------------- claude-bg
+
+
+def background_sessions(binary: str, env: Mapping[str, str], cwd: str) -> list[dict[str, object]]:
+    """``claude agents --json --all``: Claude Code's background sessions (empty when it cannot say)."""
+    done = proc.run([binary, "agents", "--json", "--all"], cwd=cwd, env=env, timeout=TMUX_TIMEOUT)
+    try:
+        listed = json.loads(done.out) if done.ok else []
+    except ValueError:
+        return []
+    return [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
+
+
+def launch_background(
+    binary: str, line: str, worktree: str, env: Mapping[str, str]
+) -> tuple[str, Optional[str], Launched]:
+    """Start a Claude Code background session (``line`` runs ``claude --bg ...`` and returns at once): its
+    short id, its session id, and its process."""
+    done = proc.run(["/bin/sh", "-c", line], cwd=worktree, env=env, timeout=120)
+    text = (done.out + done.err).decode("utf-8", "replace")
+    found = BACKGROUNDED.search(text)
+    if not done.ok or found is None:
+        raise UserError(f"claude --bg did not start ({done.error or f'exit {done.code}'}): {text.strip()[-500:]}")
+    handle = found.group(1)
+    entry = next((s for s in background_sessions(binary, env, worktree) if s.get("id") == handle), {})
+    pid = entry.get("pid") if isinstance(entry.get("pid"), int) else None
+    session = entry.get("sessionId") if isinstance(entry.get("sessionId"), str) else None
+    return handle, session, Launched(None, pid, proc.start_time(pid) if isinstance(pid, int) else None)
 
 
 # ---------------------------------------------------------------------------- headless

@@ -41,6 +41,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "stale": frozenset({*LIVE, "completed", "failed", "starting", "stopped"}),
 }
 BUSY_TIMEOUT_MS = 10_000
+SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -78,6 +79,7 @@ CREATE TABLE IF NOT EXISTS workers (
     command TEXT,
     launches INTEGER NOT NULL DEFAULT 0,
     pane TEXT,
+    handle TEXT,
     pid INTEGER,
     pid_start INTEGER,
     exit_code INTEGER,
@@ -142,6 +144,7 @@ class Worker:
     command: Optional[str]
     launches: int
     pane: Optional[str]
+    handle: Optional[str]  # the runtime's own id of the worker (a Claude Code background session's id)
     pid: Optional[int]
     pid_start: Optional[int]
     exit_code: Optional[int]
@@ -190,9 +193,15 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         with self.write():
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            known = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'workers'").fetchone()[0]
+            if known and version != SCHEMA_VERSION:
+                raise UserError(f"{self.path} was written by another version of ecc-hooks (schema {version}); "
+                                "move it away to start afresh")  # fmt: skip
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()

@@ -175,7 +175,7 @@ def launch_command(worker: st.Worker, resume: bool) -> str:
     """What a launch runs: the planned command, or the agent's resume command when it can resume."""
     if resume and worker.agent and worker.agent_launch:
         agent = agents.get(worker.agent)
-        argv = agent.resume_argv(worker.agent_session)
+        argv = agent.resume_argv(worker.agent_session, worker.runtime)
         if argv:
             return agent.command(argv)
     return worker.launch_command
@@ -215,6 +215,16 @@ def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:
     line = launch.wrapper(
         worker.command or worker.launch_command, worktree=worker.worktree, env=env, exit_file=exit_file
     )
+    if worker.runtime == "claude-bg":
+        binary = agents.get(worker.agent or "claude").binary
+        command = worker.command or worker.launch_command
+        handle, agent_session, started = launch.launch_background(
+            binary, command, worker.worktree, {**os.environ, **env}
+        )
+        crash_point("after-spawn")
+        store.update(worker, handle=handle, agent_session=agent_session or worker.agent_session, pid=started.pid,
+                     pid_start=started.pid_start)  # fmt: skip
+        return
     if worker.runtime == "headless":
         started = launch.launch_headless(session.name, worker.slug, line, worker.worktree, {**os.environ, **env})
     else:
@@ -232,6 +242,20 @@ def _adopt(store: st.Store, session: st.Session, worker: st.Worker, panes: Optio
     """A ``starting`` worker whose process was not recorded (a crash between the two writes): find the process
     its token names and record it; False when it never started."""
     token = worker.launch_token or ""
+    if worker.runtime == "claude-bg":  # its process is the background service's child: found by folder and time
+        binary = agents.get(worker.agent or "claude").binary
+        for entry in launch.background_sessions(binary, os.environ, worker.worktree):
+            started = entry.get("startedAt")
+            if (
+                entry.get("cwd") == worker.worktree
+                and isinstance(started, int)
+                and started / 1000 >= (worker.started_at or 0) - 1
+            ):
+                pid = entry.get("pid") if isinstance(entry.get("pid"), int) else None
+                store.update(worker, handle=str(entry.get("id")), agent_session=entry.get("sessionId"), pid=pid,
+                             pid_start=proc.start_time(pid) if pid else None)  # fmt: skip
+                return True
+        return False
     if worker.runtime == "headless":
         found = launch.find_process(token)
         if found:
@@ -423,6 +447,8 @@ class Supervisor:
                 return "failed", f"exited with status {exit_code}"
             if worker.runtime == "tmux" and panes is None:
                 return "failed", "its tmux session is gone (the tmux server stopped?)"
+            if worker.runtime == "claude-bg":
+                return "failed", "its background session ended before its turn did"
             return "failed", "its process ended without an exit status (killed?)"
         if verdict is not None:
             state, reason = verdict

@@ -170,3 +170,82 @@ def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: A
     wait_until(lambda: status_states(ws.work)["wait"] == "completed", 60, lambda: str(status_states(ws.work)))
     assert (worktrees["wait"] / "waited.txt").exists()
     assert "- Made waited.txt." in (ws.work / ".orchestration" / SESSION / "wait" / "handoff.md").read_text()
+
+
+def _kill_background_service(home: Path) -> None:
+    """Claude Code's background service (and its sessions) started for this test's HOME: gone."""
+    import signal
+
+    needle = f"HOME={home}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if needle in environ:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_claude_code_background_sessions_are_a_runtime(
+    workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``runtime: claude-bg``: the worker is a ``claude --bg`` session (its id is the service's, learned from its
+    answer and ``claude agents --json``); its state comes from its hooks; ``session stop`` is ``claude stop``."""
+    ws = workspace
+    root = tmp_path / "worktrees"
+    root.mkdir()
+    worktree = root / f"{ws.work.name}-bg-solo"
+    config = json.loads((ws.home / ".claude.json").read_text())
+    config["projects"][str(worktree)] = dict(config["projects"][str(ws.work)])
+    (ws.home / ".claude.json").write_text(json.dumps(config, indent=2))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # --settings only where a session starts (claude agents/stop/logs take none of it)
+    (bin_dir / "claude").write_text(
+        f'#!/bin/sh\ncase "$1" in agents|stop|logs|attach) exec {ws.claude} "$@";; esac\n'
+        f'exec {ws.claude} --settings {ws.settings} "$@"\n'
+    )
+    (bin_dir / "claude").chmod(0o755)
+    scripted_api.scenario = Scenario(steps=[say("BACKGROUND-DONE: nothing to change.")])
+    env = ws.env(
+        scripted_api,
+        {"PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "ECC_HOOKS_TMUX_SOCKET": f"ecc-bg-{os.getpid()}",
+         "ECC_HOOKS_SUPERVISOR_TICK": "0.3", "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    monkeypatch.setenv("ECC_HOOKS_HOME", str(ws.ecc_home))
+    plan = tmp_path / "plan.json"
+    worker = {"name": "solo", "task": "look around", "agent": "claude", "runtime": "claude-bg", "model": MODEL}
+    plan.write_text(
+        json.dumps({"sessionName": "bg", "repoRoot": str(ws.work), "worktreeRoot": str(root), "workers": [worker]})
+    )
+
+    def ecc_hooks(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "ecc_hooks", *args], capture_output=True, text=True, env=env,
+                              cwd=ws.work, timeout=120)  # fmt: skip
+
+    from ecc_hooks.runtime import store
+
+    try:
+        created = ecc_hooks("session", "create", str(plan), "--execute")
+        assert created.returncode == 0, created.stderr
+        state = lambda: store.Store().worker("bg", "solo")  # noqa: E731
+        wait_until(lambda: state().state == "completed", 120, lambda: f"the background worker: {state()}")
+        solo = state()
+        assert solo.handle and solo.agent_session and solo.agent_session.startswith(solo.handle)
+        assert [r["event"] for r in ws.journal(solo.agent_session)][0] == "SessionStart"
+        listed = subprocess.run([str(bin_dir / "claude"), "agents", "--json", "--all"], capture_output=True,
+                                text=True, env=env, cwd=worktree, timeout=60)  # fmt: skip
+        assert any(s["id"] == solo.handle for s in json.loads(listed.stdout))
+        handoff = (ws.work / ".orchestration" / "bg" / "solo" / "handoff.md").read_text()
+        assert "- BACKGROUND-DONE: nothing to change." in handoff
+        stopped = ecc_hooks("session", "stop", "bg", "--grace", "5")
+        assert stopped.returncode == 0, stopped.stderr
+        assert "stopped by claude stop" in stopped.stdout or "not running" in stopped.stdout
+    finally:
+        stop_supervisor()
+        _kill_background_service(ws.home)
