@@ -147,8 +147,10 @@ def main() -> int:
         for run in range(args.runs):
             pid = supervisor_pid(home)
             if pid:
-                os.kill(pid, signal.SIGTERM)  # its zygote follows it
-                time.sleep(1.0)
+                os.kill(pid, signal.SIGKILL)  # its zygote follows it and takes its socket away
+            deadline = time.monotonic() + 10
+            while (home / "supervisor.sock").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
             where = scratch / f"cold-{run}"
             repo = make_repo(where / "repo")
             p = plan(where / "plan.json", repo, f"cold{run}", 1, where)

@@ -114,3 +114,86 @@ def test_another_users_connection_is_refused_with_nothing_written(daemons, share
     _, loaded = run_installed(install.HOOK_MODULE, hook_payload("toolu_mine"), tmp_path)
     assert "ecc_hooks.capture.hook" not in loaded and [r["toolUseId"] for r in journal(shared_home)] == ["toolu_mine"]
     assert json.dumps(journal(shared_home))
+
+
+def test_the_supervisor_runs_nothing_for_another_user_and_sends_nothing_to_their_socket(
+    shared_home: Path, tmp_path: Path
+) -> None:
+    """The runtime's ``supervisor.sock`` (runtime.service) keeps the same two promises: another user's request is
+    closed unread (nothing runs), and a create never hands its plan and environment to a socket another user bound
+    (the command does the work itself)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO, make_repo, wait_until
+
+    ready_r, ready_w = os.pipe()
+    read, write = os.pipe()
+
+    def squat() -> None:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(shared_home / "supervisor.sock"))
+        server.listen(8)
+        server.settimeout(60)
+        os.write(ready_w, b"1")
+        conn, _ = server.accept()
+        conn.settimeout(5)
+        try:
+            received = conn.recv(65536)
+        except OSError:
+            received = b""
+        conn.close()
+        os.write(write, received or b"-")
+
+    pid = as_nobody(ready_w, squat)
+    assert os.read(ready_r, 300) == b"1"
+    repo = make_repo(tmp_path / "repo")
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"sessionName": "mine", "repoRoot": str(repo), "workers": [
+        {"name": "w", "task": "t", "launcherCommand": "true", "runtime": "headless"}]}))  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SECRET_OF_MINE": "x"}
+    done = subprocess.run([sys.executable, "-m", "ecc_hooks", "session", "create", str(plan), "--execute"],
+                          capture_output=True, text=True, env=env, cwd=repo, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr  # done here, by the command itself
+    assert os.read(read, 65536) == b"-"  # the squatter was sent not one byte
+    os.waitpid(pid, 0)
+    from tests.conftest import stop_supervisor
+
+    stop_supervisor()  # the create started one: it cannot bind over another user's socket, so it serves none
+    (shared_home / "supervisor.sock").unlink()
+
+    # a real supervisor: another user's request runs nothing
+    supervise = subprocess.Popen([sys.executable, "-m", "ecc_hooks", "session", "supervise"], cwd=REPO,
+                                 env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    try:
+        wait_until((shared_home / "supervisor.sock").exists, 30, "the supervisor's socket")
+        marker = tmp_path / "ran"
+        theirs = tmp_path / "theirs.json"
+        theirs.write_text(json.dumps({"sessionName": "theirs", "repoRoot": str(repo), "workers": [
+            {"name": "w", "task": "t", "launcherCommand": f"touch {marker}", "runtime": "headless"}]}))  # fmt: skip
+
+        def ask() -> None:
+            conn = socket.socket(socket.AF_UNIX)
+            conn.settimeout(10)
+            conn.connect(str(shared_home / "supervisor.sock"))
+            request = {"argv": ["create", str(theirs), "--execute"], "cwd": str(repo), "env": {"X": "1"}}
+            try:
+                conn.sendall(json.dumps(request).encode())
+                conn.shutdown(socket.SHUT_WR)
+                os.write(ready_w, b"A" + (conn.recv(16) or b"<closed>"))
+            except (ConnectionResetError, BrokenPipeError):
+                os.write(ready_w, b"A<closed>")
+
+        for _ in range(5):
+            os.chmod(shared_home, 0o777)
+            os.chmod(shared_home / "supervisor.sock", 0o666)
+            child = as_nobody(ready_w, ask)
+            answer = os.read(ready_r, 300)
+            os.waitpid(child, 0)
+            if not answer.startswith(b"EPermissionError"):
+                break
+        assert answer == b"A<closed>"  # closed unread: no answer, so nothing ran for it
+        assert not marker.exists() and not (repo / ".orchestration" / "theirs").exists()
+    finally:
+        supervise.kill()
+        supervise.wait(timeout=30)
