@@ -160,7 +160,9 @@ def build(plan: Plan, plan_file: Optional[str] = None, cwd: Optional[str] = None
         wdir = os.path.join(coordination_dir, slug)
         files = {n: os.path.join(wdir, f"{n}.md") for n in ("task", "handoff", "status")}
         template = spec.launcherCommand or plan.launcherCommand
-        session_id = str(uuid.uuid4()) if spec.agent == "claude" and template is None else None
+        # Claude Code workers get an id we choose (not in its background sessions: the service chooses those)
+        ours = spec.agent == "claude" and template is None and spec.runtime != "claude-bg"
+        session_id = str(uuid.uuid4()) if ours else None
         if template is None:  # no launcher of ECC's kind: the agent's own command
             agent = agents.get(spec.agent or "")
             argv = agent.launch(

@@ -380,7 +380,10 @@ class Supervisor:
         now: float,
     ) -> None:
         store = self.store
-        unrecorded = worker.state == "starting" and worker.pid is None and worker.pane is None
+        if worker.runtime == "claude-bg":
+            unrecorded = worker.state == "starting" and worker.handle is None
+        else:
+            unrecorded = worker.state == "starting" and worker.pid is None and worker.pane is None
         if unrecorded and not _adopt(store, session, worker, panes):
             if now - (worker.started_at or 0) < SETTLE:
                 return  # a launch a killed supervisor left in flight (its tmux client) may still land: look again
@@ -398,6 +401,8 @@ class Supervisor:
             alive = pane is not None and not pane.dead
             if pane is not None and pane.dead and exit_code is None:
                 exit_code = pane.dead_status
+        elif worker.runtime == "claude-bg" and worker.pid is None:
+            alive = self._background_pid(worker, now)  # the service had not listed its process yet
         else:
             launch.reap(worker.pid)
             alive = proc.alive(worker.pid, worker.pid_start)
@@ -423,6 +428,24 @@ class Supervisor:
             write_status(session, worker)
         if finished:
             self._finished(session, worker)
+
+    def _background_pid(self, worker: st.Worker, now: float) -> bool:
+        """A background session whose process was not listed at its launch: look again; alive while it may still
+        be on its way."""
+        binary = agents.get(worker.agent or "claude").binary
+        entry = next(
+            (
+                e
+                for e in launch.background_sessions(binary, os.environ, worker.worktree)
+                if e.get("id") == worker.handle
+            ),
+            {},
+        )
+        pid = entry.get("pid") if isinstance(entry.get("pid"), int) else None
+        if pid is not None:
+            self.store.update(worker, pid=pid, pid_start=proc.start_time(pid))
+            return proc.alive(worker.pid, worker.pid_start)
+        return now - (worker.started_at or now) < HOOK_GRACE
 
     def _decide(
         self,
