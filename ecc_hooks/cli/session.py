@@ -58,6 +58,19 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     attach.add_argument("name", metavar="NAME")
     attach.add_argument("--worker", metavar="W")
     controls.add_parser("supervise", help="run the supervisor in the foreground")
+    diff = controls.add_parser("diff", help="each worker's committed and uncommitted work against the base")
+    diff.add_argument("name", metavar="NAME")
+    diff.add_argument("--worker", metavar="W", help="only this worker (with its patch preview)")
+    diff.add_argument("--stat", action="store_true", help="the one-line summaries and file lists only")
+    diff.add_argument("--json", action="store_true", help="print JSON")
+    merge = controls.add_parser("merge-queue", help="the merge queue (ECC 2.0's rules); --apply merges the ready")
+    merge.add_argument("name", metavar="NAME")
+    merge.add_argument("--json", action="store_true", help="print JSON")
+    merge.add_argument("--apply", action="store_true", help="merge the ready entries into the base, one at a time")
+    merge.add_argument("--strategy", choices=("merge", "rebase", "squash"), default="merge")
+    conflicts = controls.add_parser("conflicts", help="base and pairwise conflicts with their files, dirty worktrees")
+    conflicts.add_argument("name", metavar="NAME")
+    conflicts.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _quick_plan(args: argparse.Namespace) -> dict[str, Any]:
@@ -219,6 +232,75 @@ def _supervise(args: argparse.Namespace) -> int:
     return supervisor.run_foreground()
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ecc_hooks.core.text import clean_block, dump_json
+    from ecc_hooks.runtime import merge, store
+
+    opened = store.Store()
+    session = opened.require_session(args.name)
+    workers = [w for w in opened.workers(session.name) if not w.removed]
+    if args.worker:
+        workers = [opened.worker(session.name, args.worker)]
+    diffs = [merge.diff(session, w, patch=bool(args.worker) and not args.stat) for w in workers]
+    if args.json:
+        sys.stdout.write(dump_json([asdict(d) for d in diffs], indent=True).decode() + "\n")
+        return 0
+    for d in diffs:
+        print(f"{d.id} ({d.branch}): {d.summary}")
+        if args.worker or args.stat:
+            for label, names in (("committed", d.committed), ("staged", d.staged), ("unstaged", d.unstaged),
+                                 ("untracked", d.untracked)):  # fmt: skip
+                for name in names:
+                    print(f"  {label:<9} {clean_block(name)}")
+        if d.patch:
+            print(clean_block(d.patch))
+            if d.truncated:
+                print(f"... (preview cut at {merge.PREVIEW_LINES} lines; git -C {workers[0].worktree} diff for all)")
+    return 0
+
+
+def _merge_queue(args: argparse.Namespace) -> int:
+    from ecc_hooks.core.text import dump_json
+    from ecc_hooks.runtime import merge, store
+
+    opened = store.Store()
+    session = opened.require_session(args.name)
+    if args.apply:
+        for slug, what in merge.apply(opened, session, args.strategy):
+            print(f"{slug}: {what}")
+    entries = merge.queue(opened, session)
+    if args.json:
+        sys.stdout.write(dump_json([e.as_json() for e in entries], indent=True).decode() + "\n")
+        return 0
+    for e in entries:
+        where = f"#{e.position}" if e.readyToMerge else "blocked"
+        print(
+            f"{where:<8} {e.id:<20} {e.branch}  {e.suggestedAction}"
+            + (f" ({', '.join(e.files[:5])})" if e.kind in ("base-conflict",) else "")
+        )
+    return 0
+
+
+def _conflicts(args: argparse.Namespace) -> int:
+    from ecc_hooks.core.text import dump_json
+    from ecc_hooks.runtime import merge, store
+
+    opened = store.Store()
+    session = opened.require_session(args.name)
+    found = merge.conflicts(merge.queue(opened, session))
+    if args.json:
+        sys.stdout.write(dump_json(found, indent=True).decode() + "\n")
+        return 0
+    if not found:
+        print("no conflicts and no dirty worktrees")
+    for c in found:
+        other = f" with {c['blockedBy'][0]['worker']}" if c["kind"] == "pair-conflict" else ""
+        print(f"{c['id']}: {c['kind']}{other}: {', '.join(c['files']) or '(uncommitted changes)'}")
+    return 0
+
+
 CONTROLS = {
     "create": _create,
     "list": _list,
@@ -227,4 +309,7 @@ CONTROLS = {
     "resume": _resume,
     "attach": _attach,
     "supervise": _supervise,
+    "diff": _diff,
+    "merge-queue": _merge_queue,
+    "conflicts": _conflicts,
 }

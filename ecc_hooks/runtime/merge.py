@@ -1,0 +1,305 @@
+"""A session's workers against their base: the diff, the merge queue, and merging the ready ones.
+
+**Diff** (``diff``): committed work (``base...HEAD``) and uncommitted work (staged, unstaged, untracked) of each
+worker, read without touching its index (``--no-optional-locks``, no ``git add -N``), with a one-line summary
+and a patch preview cut at a cap.
+
+**Queue** (``queue``), ECC 2.0's rules (``build_merge_queue``): candidates finished first, then by completion time,
+then smallest first. An entry is blocked while its worker runs or waits; when its worktree has uncommitted changes;
+when it has nothing the base lacks; when it conflicts with the base (``git merge-tree --write-tree --name-only
+-z``: exit 1 means conflicts, the NUL-separated names are the files); or when it conflicts with a branch
+already accepted ("merge after X"). Ready entries get positions 1..n. Nothing is written: ``merge-tree`` builds
+its trees in the object store only. git older than 2.38 has no ``--write-tree``: the queue is refused with that
+reason.
+
+**Apply** (``apply``): the ready entries one at a time under the repository's mutex: the ``pre_merge`` hook as a
+blocking gate; phase 1 in the worktree (merge or rebase the base; on conflict abort, so no worktree is left with
+conflict markers); phase 2 in the base checkout (it must be on the base branch and clean): ``merge --no-edit``,
+``merge --ff-only`` after a rebase, or ``merge --squash`` and a commit; then ``post_merge``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+from ecc_hooks.core.errors import UserError
+from ecc_hooks.runtime import launch, lifecycle, workspace
+from ecc_hooks.runtime import store as st
+from ecc_hooks.sources import git as gitstate
+
+ACTIVE = ("pending", "starting", "running", "waiting", "idle", "stale")
+FINISHED = ("completed", "failed", "stopped")
+PREVIEW_LINES = 200
+MERGE_TREE_MIN = (2, 38)
+STRATEGIES = ("merge", "rebase", "squash")
+
+
+def _run(cwd: str, *args: str, timeout: float = 60, runner: Any = None) -> tuple[int, str, str]:
+    """git in ``cwd`` through the safe runner (``runner``: one already made for ``cwd``, its config read once)."""
+    done = runner.run(*args) if runner is not None else gitstate.run(cwd, *args, timeout=timeout)
+    if done is None:
+        raise UserError(f"git {' '.join(args[:2])} did not finish within {timeout:.0f} s")
+    return done[0], done[1].decode("utf-8", "replace"), done[2]
+
+
+def git_version(repo: str) -> tuple[int, int]:
+    _code, out, _err = _run(repo, "version")
+    found = re.search(r"(\d+)\.(\d+)", out)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+
+def merge_tree(repo: str, ours: str, theirs: str, runner: Any = None) -> tuple[bool, list[str]]:
+    """(conflicts?, the conflicted files) of merging ``theirs`` into ``ours``, computed without a work tree."""
+    code, out, err = _run(repo, "merge-tree", "--write-tree", "--name-only", "-z", ours, theirs, runner=runner)
+    if code == 0:
+        return False, []
+    if code != 1:
+        raise UserError(f"git merge-tree {ours} {theirs} failed: {err.strip()[:300]}")
+    head, _, rest = out.partition("\0\0")  # the tree, the conflicted files; then the messages
+    names = head.split("\0")[1:]
+    return True, list(dict.fromkeys(n for n in names if n))
+
+
+# ---------------------------------------------------------------------------- diff
+
+
+@dataclass
+class WorkerDiff:
+    id: str
+    branch: str
+    base: str
+    committed: list[str]
+    staged: list[str]
+    unstaged: list[str]
+    untracked: list[str]
+    summary: str
+    patch: str = ""
+    truncated: bool = False
+
+
+def _shortstat(text: str) -> str:
+    return " ".join(text.split()) or "no changes"
+
+
+def diff(session: st.Session, worker: st.Worker, patch: bool = True, cap: int = PREVIEW_LINES) -> WorkerDiff:
+    """The worker's committed and uncommitted work against the base, its index untouched."""
+    base = base_commit(session)
+    wt = worker.worktree
+    if not os.path.isdir(wt):
+        raise UserError(f"{worker.slug}: its worktree {wt} is gone")
+    names = lambda *a: [n for n in _run(wt, *a)[1].split("\0") if n]  # noqa: E731
+    committed = names("diff", "--name-only", "-z", "--no-renames", f"{base}...HEAD", "--")
+    staged = names("diff", "--cached", "--name-only", "-z", "--no-renames", "--")
+    unstaged = names("diff", "--name-only", "-z", "--no-renames", "--")
+    untracked = names("ls-files", "-z", "--others", "--exclude-standard")
+    branch_stat = _run(wt, "diff", "--shortstat", f"{base}...HEAD", "--")[1]
+    work_stat = _run(wt, "diff", "--shortstat", "HEAD", "--")[1]
+    if committed or staged or unstaged or untracked:
+        summary = f"Branch {_shortstat(branch_stat)} | Working tree {_shortstat(work_stat)}"
+        if untracked:
+            summary += f", {len(untracked)} untracked"
+    else:
+        summary = f"Clean relative to {session.base_ref}"
+    text, truncated = "", False
+    if patch:
+        full = _run(wt, "diff", "--no-color", "--no-ext-diff", f"{base}...HEAD", "--")[1]
+        full += _run(wt, "diff", "--no-color", "--no-ext-diff", "HEAD", "--")[1]
+        lines = full.splitlines()
+        truncated = len(lines) > cap
+        text = "\n".join(lines[:cap])
+    return WorkerDiff(worker.slug, worker.branch, session.base_ref, committed, staged, unstaged, untracked, summary,
+                      text, truncated)  # fmt: skip
+
+
+def base_commit(session: st.Session) -> str:
+    """The base as it is now (the base ref in the repository; the recorded commit if the ref is gone)."""
+    code, out, _ = _run(session.repo_root, "rev-parse", "--verify", "-q", session.base_ref + "^{commit}")
+    if code == 0 and out.strip():
+        return out.strip()
+    if session.base_commit:
+        return session.base_commit
+    raise UserError(f"the base {session.base_ref!r} of {session.name} does not resolve")
+
+
+# ---------------------------------------------------------------------------- queue
+
+
+@dataclass
+class Entry:
+    id: str
+    branch: str
+    baseRef: str
+    state: str
+    readyToMerge: bool
+    position: Optional[int] = None
+    aheadBy: int = 0
+    files: list[str] = field(default_factory=list)
+    dirty: bool = False
+    kind: Optional[str] = None  # why blocked: active | dirty | empty | base-conflict | pair-conflict
+    blockedBy: list[dict[str, Any]] = field(default_factory=list)
+    suggestedAction: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _order_key(worker: st.Worker, size: int) -> tuple[Any, ...]:
+    finished = worker.state in FINISHED
+    return (not finished, worker.finished_at or float("inf"), size, worker.seq)
+
+
+def queue(store: st.Store, session: st.Session) -> list[Entry]:
+    """The session's merge queue: ready entries with positions 1..n and blocked ones with their reasons, in
+    queue order (ECC 2.0's rules; see the module docstring)."""
+    repo = session.repo_root
+    if git_version(repo) < MERGE_TREE_MIN:
+        raise UserError("the merge queue needs git 2.38 or newer (git merge-tree --write-tree)")
+    base = base_commit(session)
+    workers = [w for w in store.workers(session.name) if not w.removed]
+    runner = gitstate.runner(repo, 60 + 10 * len(workers) ** 2)  # the repository's config listed once
+    sized = []
+    for worker in workers:
+        ahead = _run(repo, "rev-list", "--count", f"{base}..{worker.branch}", runner=runner)[1].strip()
+        changed = _run(repo, "diff", "--name-only", "-z", f"{base}...{worker.branch}", "--", runner=runner)[1]
+        files = [n for n in changed.split("\0") if n]
+        sized.append((worker, int(ahead) if ahead.isdigit() else 0, files))
+    sized.sort(key=lambda item: _order_key(item[0], len(item[2])))
+    entries: list[Entry] = []
+    accepted: list[Entry] = []
+    for worker, ahead, files in sized:
+        entry = Entry(worker.slug, worker.branch, session.base_ref, worker.state, False, aheadBy=ahead, files=files)
+        entries.append(entry)
+        if worker.state in ACTIVE:
+            entry.kind, entry.suggestedAction = "active", f"wait: the worker is still {worker.state}"
+            continue
+        if os.path.isdir(worker.worktree):
+            dirty = _run(worker.worktree, "status", "--porcelain", "-uall")[1].strip()
+            entry.dirty = bool(dirty)
+        if entry.dirty:
+            entry.kind, entry.suggestedAction = "dirty", "commit or discard the worktree's uncommitted changes"
+            continue
+        if ahead == 0:
+            entry.kind, entry.suggestedAction = "empty", f"nothing to merge: {session.base_ref} has all of it"
+            continue
+        conflicted, conflict_files = merge_tree(repo, base, worker.branch, runner)
+        if conflicted:
+            entry.kind, entry.files = "base-conflict", conflict_files
+            entry.blockedBy = [{"worker": None, "base": session.base_ref, "files": conflict_files}]
+            entry.suggestedAction = f"resolve the conflicts with {session.base_ref} (ecc-hooks session conflicts)"
+            continue
+        clash = None
+        for other in accepted:
+            conflicted, pair_files = merge_tree(repo, other.branch, worker.branch, runner)
+            if conflicted:
+                clash = (other, pair_files)
+                break
+        if clash is not None:
+            other, pair_files = clash
+            entry.kind = "pair-conflict"
+            entry.blockedBy = [{"worker": other.id, "files": pair_files}]
+            entry.suggestedAction = f"merge after {other.id}"
+            continue
+        entry.readyToMerge = True
+        entry.position = len(accepted) + 1
+        entry.suggestedAction = f"merge in queue order #{entry.position}"
+        accepted.append(entry)
+    return entries
+
+
+def conflicts(entries: list[Entry]) -> list[dict[str, Any]]:
+    """The conflict queue: base conflicts, pairwise conflicts and dirty worktrees, with their files."""
+    return [
+        {
+            "id": e.id,
+            "branch": e.branch,
+            "kind": e.kind,
+            "files": e.files if e.kind != "pair-conflict" else e.blockedBy[0]["files"],
+            "blockedBy": e.blockedBy,
+        }  # fmt: skip
+        for e in entries
+        if e.kind in ("base-conflict", "pair-conflict", "dirty")
+    ]
+
+
+# ---------------------------------------------------------------------------- apply
+
+
+def _main_checkout_branch(repo: str) -> Optional[str]:
+    code, out, _ = _run(repo, "symbolic-ref", "-q", "--short", "HEAD")
+    return out.strip() if code == 0 and out.strip() else None
+
+
+def apply_one(store: st.Store, session: st.Session, worker: st.Worker, strategy: str = "merge") -> str:
+    """Merge one ready worker into the base checkout (the caller holds the repository's mutex); what was done.
+    UserError (nothing changed in the base checkout) when a gate or a check refuses."""
+    if strategy not in STRATEGIES:
+        raise UserError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
+    repo, wt = session.repo_root, worker.worktree
+    target = _main_checkout_branch(repo)
+    base_branch = session.base_ref if session.base_ref != "HEAD" else target
+    if target is None or target != base_branch:
+        raise UserError(f"the base checkout {repo} is on {target or 'a detached HEAD'}, not {base_branch}")
+    if _run(repo, "status", "--porcelain", "--untracked-files=no")[1].strip():
+        raise UserError(f"the base checkout {repo} has uncommitted changes: commit or stash them first")
+    env = lifecycle.worker_env(session=session.name, worker=worker.slug, worktree=wt, branch=worker.branch,
+                               base_ref=session.base_ref, port_base=worker.port_base)  # fmt: skip
+    env["ECC_TARGET_BRANCH"] = base_branch
+    log = os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log")
+    lifecycle.run_hook("pre_merge", repo, cwd=wt, env=env, log=log)  # blocking: a failure stops here
+    base = base_commit(session)
+    identity = ["-c", "user.name=ecc-hooks", "-c", "user.email=ecc-hooks@localhost"]
+    if _run(wt, "config", "user.email")[1].strip():
+        identity = []
+    # phase 1, in the worktree: bring the base in (never leave conflict markers behind)
+    if strategy == "rebase":
+        code, _, err = _run(wt, *identity, "rebase", base, timeout=300)
+        if code != 0:
+            files = [n for n in _run(wt, "diff", "--name-only", "--diff-filter=U")[1].splitlines() if n]
+            _run(wt, "rebase", "--abort")
+            raise UserError(
+                f"{worker.slug}: rebasing onto {session.base_ref} conflicts in {', '.join(files) or err.strip()[:200]}"
+            )
+    else:
+        code, _, err = _run(wt, *identity, "merge", "--no-edit", base, timeout=300)
+        if code != 0:
+            files = [n for n in _run(wt, "diff", "--name-only", "--diff-filter=U")[1].splitlines() if n]
+            _run(wt, "merge", "--abort")
+            raise UserError(
+                f"{worker.slug}: merging {session.base_ref} conflicts in {', '.join(files) or err.strip()[:200]}"
+            )
+    # phase 2, in the base checkout
+    if strategy == "squash":
+        code, _, err = _run(repo, "merge", "--squash", worker.branch, timeout=300)
+        if code == 0:
+            code, _, err = _run(repo, *identity, "commit", "--no-verify", "-q", "-m",
+                                f"{worker.name}: {worker.task.splitlines()[0][:200]} (squashed by ecc-hooks)")  # fmt: skip
+    elif strategy == "rebase":
+        code, _, err = _run(repo, "merge", "--ff-only", worker.branch, timeout=300)
+    else:
+        code, _, err = _run(repo, *identity, "merge", "--no-edit", worker.branch, timeout=300)
+    if code != 0:
+        _run(repo, "merge", "--abort")
+        raise UserError(f"{worker.slug}: merging into {base_branch} failed: {err.strip()[:300]}")
+    lifecycle.run_hook("post_merge", repo, cwd=repo, env=env, log=log)
+    return f"merged {worker.branch} into {base_branch} ({strategy})"
+
+
+def apply(store: st.Store, session: st.Session, strategy: str = "merge") -> list[tuple[str, str]]:
+    """Merge the ready entries one at a time, in queue order, recomputing the queue after each: (id, outcome)
+    for each merged one. The first refusal stops the run (UserError naming what was merged before it)."""
+    done: list[tuple[str, str]] = []
+    with workspace.repo_mutex(session.repo_root):
+        while True:
+            ready = [e for e in queue(store, session) if e.readyToMerge and e.id not in {d[0] for d in done}]
+            if not ready:
+                break
+            worker = store.worker(session.name, ready[0].id)
+            try:
+                done.append((worker.slug, apply_one(store, session, worker, strategy)))
+            except UserError as exc:
+                merged = "; ".join(f"{i}: {what}" for i, what in done) or "nothing"
+                raise UserError(f"{exc}\nmerged before it: {merged}") from None
+    return done

@@ -1,0 +1,94 @@
+"""Our merge queue's verdicts against ECC's own tools on the same branches.
+
+ECC's pinned Node package has no merge queue; its worktree lifecycle (``scripts/lib/worktree-lifecycle``,
+``buildLifecycleReport``) classifies each worktree by the same git facts ECC 2.0's queue uses: dirty, conflicting
+with the base (``merge-tree --write-tree``), merge-ready, merged. On a repository with one branch of each kind
+(and two that edit the same lines) every verdict must match, but for the deviations listed with their reasons in
+tests/fixtures/ecc-parity/merge-queue-deviations.json; and each listed one must still be seen.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_ecc_parity import ecc_root
+from tests.helpers import REPO, ecc, git, make_repo, wait_until
+
+pytestmark = pytest.mark.e2e
+
+DEVIATIONS = json.loads((REPO / "tests" / "fixtures" / "ecc-parity" / "merge-queue-deviations.json").read_text())
+KIND = {None: "merge-ready", "pair-conflict": "merge-ready", "base-conflict": "conflict", "dirty": "dirty",
+        "empty": "merged"}  # fmt: skip
+
+
+def commit(path: str, text: str) -> str:
+    return f"printf '{text}\\n' > {path} && git add {path} && git -c user.name=w -c user.email=w@x commit -qm '{path}'"
+
+
+def theirs(repo: Path) -> dict[str, dict[str, Any]]:
+    lifecycle = ecc_root() / "scripts" / "lib" / "worktree-lifecycle" / "lifecycle.js"
+    code = (f"const m=require({json.dumps(str(lifecycle))});"
+            f"console.log(JSON.stringify(m.buildLifecycleReport({json.dumps(str(repo))}, {{baseBranch: 'main'}})))")  # fmt: skip
+    done = subprocess.run(["node", "-e", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return {w["branch"]: w for w in json.loads(done.stdout)["worktrees"] if w["branch"]}
+
+
+def test_queue_verdicts_match_eccs_worktree_lifecycle(tmp_path: Path, runtime: str) -> None:
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    (repo / "shared.txt").write_text("shared\n")
+    git(repo, "add", "shared.txt")
+    git(repo, "commit", "-qm", "shared")
+    workers = [
+        {"name": "clean", "task": "t", "launcherCommand": commit("new.txt", "new")},
+        {"name": "conflict", "task": "t", "launcherCommand": commit("a.txt", "theirs")},
+        {"name": "first", "task": "t", "launcherCommand": commit("shared.txt", "first")},
+        {"name": "second", "task": "t", "launcherCommand": "sleep 1.5 && " + commit("shared.txt", "second")},
+        {"name": "dirty", "task": "t", "launcherCommand": commit("d.txt", "d") + " && echo x > untracked.txt"},
+        {"name": "idle", "task": "t", "launcherCommand": "true"},
+    ]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"sessionName": "par", "repoRoot": str(repo), "workers": workers}))
+    assert ecc("session", "create", str(plan), "--execute", cwd=repo).returncode == 0
+
+    def finished() -> bool:
+        listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)
+        return all(w["state"] == "completed" for w in listed[0]["workers"])
+
+    wait_until(finished, 30, "the workers to finish")
+    (repo / "a.txt").write_text("ours\n")
+    git(repo, "commit", "-qam", "base edits a")
+    done = ecc("session", "merge-queue", "par", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    ours = {e["branch"]: e for e in json.loads(done.stdout)}
+    ecc_view = theirs(repo)
+    seen, unexplained = set(), []
+    listed = {(d["ours"], d["theirs"]): d["reason"] for d in DEVIATIONS["deviations"]}
+    for branch, entry in ours.items():
+        mine, other = KIND[entry["kind"]], ecc_view[branch]["state"]
+        if entry["kind"] == "pair-conflict":
+            seen.add(("pair-conflict", "merge-ready"))
+        if mine != other:
+            unexplained.append(f"{branch}: ours {entry['kind']} ({mine}), ECC {other}")
+        if entry["kind"] == "base-conflict" and ecc_view[branch]["conflictFiles"] != entry["files"]:
+            key = ("conflict-files", "conflict-files-with-messages")
+            extra = [f for f in ecc_view[branch]["conflictFiles"] if f not in entry["files"]]
+            if (
+                key in listed
+                and all(" " in f for f in extra)
+                and set(entry["files"]) <= set(ecc_view[branch]["conflictFiles"])
+            ):
+                seen.add(key)
+            else:
+                unexplained.append(
+                    f"{branch}: conflict files ours {entry['files']}, ECC {ecc_view[branch]['conflictFiles']}"
+                )
+    assert not unexplained, "\n".join(unexplained)
+    assert seen == set(listed), f"listed deviations no longer seen: {set(listed) - seen}"

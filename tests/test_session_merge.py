@@ -1,0 +1,128 @@
+"""The merge queue, the conflict queue, the diff and merging, on real repositories with crafted branches: workers
+that commit a clean change, one that conflicts with the base, two that edit the same lines, one left dirty."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import ecc, git, make_repo, wait_until
+
+ID = "-c user.name=w -c user.email=w@x"
+
+
+def commit(path: str, text: str, message: str) -> str:
+    return f"printf '{text}\\n' > {path} && git add {path} && git {ID} commit -qm '{message}'"
+
+
+@pytest.fixture
+def session(tmp_path: Path, runtime: str) -> tuple[Path, dict[str, Any]]:
+    repo = make_repo(tmp_path / "repo")  # a.txt: "one"
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    (repo / "shared.txt").write_text("shared\n")
+    git(repo, "add", "shared.txt")
+    git(repo, "commit", "-qm", "shared")
+    workers = [
+        {"name": "clean", "task": "add a file", "launcherCommand": commit("new.txt", "new", "a new file")},
+        {"name": "conflict", "task": "edit a.txt", "launcherCommand": commit("a.txt", "theirs", "edit a")},
+        {"name": "first", "task": "edit shared", "launcherCommand": commit("shared.txt", "first", "first edit")},
+        # finishes after "first" (the queue orders by completion time): so it is the one to wait
+        {
+            "name": "second",
+            "task": "edit shared too",
+            "launcherCommand": "sleep 1.5 && " + commit("shared.txt", "second", "second"),
+        },
+        {
+            "name": "dirty",
+            "task": "leave a mess",
+            "launcherCommand": commit("d.txt", "d", "d") + " && echo x > untracked.txt",
+        },
+    ]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"sessionName": "mq", "repoRoot": str(repo), "workers": workers}))
+    done = ecc("session", "create", str(plan), "--execute", cwd=repo)
+    assert done.returncode == 0, done.stderr
+
+    def finished() -> bool:
+        listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)
+        return all(w["state"] == "completed" for w in listed[0]["workers"])
+
+    wait_until(finished, 30, "the workers to finish")
+    (repo / "a.txt").write_text("ours\n")  # the base moves on: "conflict" now conflicts with it
+    git(repo, "commit", "-qam", "base edits a")
+    return repo, {"plan": plan}
+
+
+def queue(repo: Path) -> dict[str, dict[str, Any]]:
+    done = ecc("session", "merge-queue", "mq", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    return {e["id"]: e for e in json.loads(done.stdout)}
+
+
+def test_the_queue_orders_and_blocks_as_ecc_2_does(session: tuple[Path, dict[str, Any]]) -> None:
+    repo, _ = session
+    entries = queue(repo)
+    assert entries["conflict"]["kind"] == "base-conflict" and entries["conflict"]["files"] == ["a.txt"]
+    assert entries["dirty"]["kind"] == "dirty" and not entries["dirty"]["readyToMerge"]
+    ready = sorted((e["position"], e["id"]) for e in entries.values() if e["readyToMerge"])
+    assert [i for _, i in ready] in (["clean", "first"], ["first", "clean"]) and [p for p, _ in ready] == [1, 2]
+    assert entries["second"]["kind"] == "pair-conflict"
+    assert entries["second"]["suggestedAction"] == "merge after first"
+    assert entries["second"]["blockedBy"] == [{"worker": "first", "files": ["shared.txt"]}]
+    found = json.loads(ecc("session", "conflicts", "mq", "--json", cwd=repo).stdout)
+    assert {(c["id"], c["kind"]) for c in found} == {("conflict", "base-conflict"), ("second", "pair-conflict"),
+                                                    ("dirty", "dirty")}  # fmt: skip
+    diffs = {d["id"]: d for d in json.loads(ecc("session", "diff", "mq", "--json", cwd=repo).stdout)}
+    assert diffs["clean"]["committed"] == ["new.txt"] and diffs["dirty"]["untracked"] == ["untracked.txt"]
+    assert diffs["clean"]["summary"].startswith("Branch 1 file changed")
+    # the queue wrote nothing: no worktree has conflict markers or a changed index
+    assert git(repo.parent / "repo-mq-conflict", "status", "--porcelain") == ""
+
+
+def test_apply_gates_on_pre_merge_then_merges_the_ready_and_leaves_conflicts_clean(
+    session: tuple[Path, dict[str, Any]],
+) -> None:
+    repo, _ = session
+    before = git(repo, "rev-parse", "HEAD")
+    hooks = repo / ".ecc" / "hooks.local"
+    hooks.mkdir(parents=True)
+    (hooks / "pre_merge").write_text('#!/bin/sh\necho "tests fail on $ECC_BRANCH" >&2\nexit 3\n')
+    (hooks / "pre_merge").chmod(0o755)
+    gated = ecc("session", "merge-queue", "mq", "--apply", cwd=repo)
+    assert gated.returncode == 1 and "tests fail on orchestrator-mq-" in gated.stderr
+    assert git(repo, "rev-parse", "HEAD") == before  # nothing merged
+    (hooks / "pre_merge").unlink()
+    (repo / "scratch.txt").write_text("mine\n")  # untracked files do not block; a modified tracked file does
+    (repo / "a.txt").write_text("dirty base\n")
+    refused = ecc("session", "merge-queue", "mq", "--apply", cwd=repo)
+    assert refused.returncode == 1 and "uncommitted changes" in refused.stderr
+    git(repo, "checkout", "a.txt")
+    applied = ecc("session", "merge-queue", "mq", "--apply", cwd=repo)
+    assert applied.returncode == 0, applied.stderr
+    assert "clean: merged orchestrator-mq-clean into main (merge)" in applied.stdout
+    assert "first: merged orchestrator-mq-first into main (merge)" in applied.stdout
+    assert (repo / "new.txt").read_text() == "new\n" and (repo / "shared.txt").read_text() == "first\n"
+    after = queue(repo)
+    assert after["second"]["kind"] == "base-conflict" and after["second"]["files"] == ["shared.txt"]
+    assert after["clean"]["kind"] == "empty"  # merged: nothing left to merge
+    for slug in ("conflict", "second"):  # blocked ones were never touched: no conflict markers
+        assert git(repo.parent / f"repo-mq-{slug}", "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("strategy", ["rebase", "squash"])
+def test_the_rebase_and_squash_strategies(session: tuple[Path, dict[str, Any]], strategy: str) -> None:
+    repo, _ = session
+    applied = ecc("session", "merge-queue", "mq", "--apply", "--strategy", strategy, cwd=repo)
+    assert applied.returncode == 0, applied.stderr
+    assert f"clean: merged orchestrator-mq-clean into main ({strategy})" in applied.stdout
+    log = git(repo, "log", "--format=%s", "-5")
+    if strategy == "rebase":  # linear: the worker's own commits on top, no merge commit
+        assert "a new file" in log and "Merge" not in log
+        assert git(repo, "rev-list", "--merges", "--count", "HEAD") == "0"
+    else:  # one commit per worker, named after it
+        assert "clean: add a file (squashed by ecc-hooks)" in log and "a new file" not in log
+    assert (repo / "new.txt").read_text() == "new\n"
