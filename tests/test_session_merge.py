@@ -126,3 +126,30 @@ def test_the_rebase_and_squash_strategies(session: tuple[Path, dict[str, Any]], 
     else:  # one commit per worker, named after it
         assert "clean: add a file (squashed by ecc-hooks)" in log and "a new file" not in log
     assert (repo / "new.txt").read_text() == "new\n"
+
+
+def test_the_hud_shows_the_queues_the_supervisor_keeps(session: tuple[Path, dict[str, Any]], ecc_home: Path) -> None:
+    from tests.helpers import run_hook
+
+    repo, _ = session
+    ecc("session", "list", cwd=repo)  # any control: the supervisor is there and exports the queues
+    sid = "0f0e0d0c-0000-4000-8000-00000000c33f"
+    payload = {"session_id": sid, "hook_event_name": "SessionStart", "cwd": str(repo), "source": "startup"}
+    assert run_hook(json.dumps(payload).encode()).returncode == 0
+
+    def hud() -> dict[str, Any]:
+        done = ecc("status", "--json", "--no-gh", "--session", sid, cwd=repo)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    doc = wait_until(lambda: (d := hud())["queueState"]["conflictQueue"] and d, 60, "the queues in the HUD")
+    merge_queue = {e["id"]: e for e in doc["queueState"]["mergeQueue"]}
+    assert merge_queue["second"]["suggestedAction"] == "merge after first"
+    kinds = {(c["id"], c["kind"]) for c in doc["queueState"]["conflictQueue"]}
+    assert kinds == {("conflict", "base-conflict"), ("second", "pair-conflict"), ("dirty", "dirty")}
+    assert doc["risk"]["conflicts"] == 2 and doc["risk"]["dirtyWorktree"] is True
+    assert any(r.startswith("2 worker branch(es) conflict") for r in doc["risk"]["reasons"])
+    assert {"create", "status", "diff", "mergeQueue", "conflictQueue"} <= set(doc["sessionControls"]["supported"])
+    from ecc_hooks.statusline.segments import render_segment
+
+    assert render_segment("queue", snapshot=doc) == "queue 2 ready 3 blocked"

@@ -599,7 +599,7 @@ def fold_all(events: Iterable[dict[str, Any]], state: Optional[SessionState] = N
 # ---------------------------------------------------------------------------- payload
 
 _CHECK_WORDS = frozenset(c.value for c in CheckStatus)
-QUEUE_REASON = "the runtime's merge and conflict queues are not built yet (no `ecc-hooks session merge-queue`)"
+QUEUE_REASON = "git is older than 2.38 (the queues need `git merge-tree --write-tree`)"
 RUNTIME_LIVE = ("starting", "running", "waiting", "idle", "stale")
 RUNTIME_RESUMABLE = ("stopped", "failed", "stale")
 
@@ -622,6 +622,8 @@ class PayloadInputs:
     stale_agent_seconds: float = STALE_AGENT_SECONDS
     controls: Optional[SessionControls] = None  # session_controls(...)
     runtime_workers: list[dict[str, Any]] = field(default_factory=list)  # the repository's runtime workers
+    merge_queue: list[Any] = field(default_factory=list)  # their merge queue (the supervisor's snapshot)
+    conflict_queue: list[Any] = field(default_factory=list)
     origin: Optional[SnapshotOrigin] = None  # how the journal and transcript facts were obtained
     env: Mapping[str, str] = field(default_factory=dict)  # Claude Code's settings that move auto-compaction
 
@@ -652,6 +654,7 @@ def session_controls(
     remote_repo: bool,
     tmux: bool = False,
     runtime_workers: Sequence[Mapping[str, Any]] = (),
+    merge_tree: bool = False,
 ) -> SessionControls:
     """Which session controls work here, and why the others do not (facts gathered by the caller)."""
     supported = [SessionControl.status]
@@ -695,7 +698,11 @@ def session_controls(
         ]
         blocked.append(BlockedControl(control=SessionControl.pr, reason="; ".join(why)))
     for control in (SessionControl.mergeQueue, SessionControl.conflictQueue):
-        blocked.append(BlockedControl(control=control, reason=QUEUE_REASON))
+        if merge_tree and git_worktree:
+            supported.append(control)
+        else:
+            why = [w for w, ok in (("not a git work tree", git_worktree), (QUEUE_REASON, merge_tree)) if not ok]
+            blocked.append(BlockedControl(control=control, reason="; ".join(why)))
     order = list(SessionControl)
     return SessionControls(
         supported=sorted(supported, key=order.index), blocked=sorted(blocked, key=lambda b: order.index(b.control))
@@ -954,6 +961,10 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     conflicts = git.conflicts
     if conflicts:
         reasons.append(f"{conflicts} conflicted path(s)")
+    branch_conflicts = [c for c in inputs.conflict_queue if isinstance(c, dict) and c.get("kind") != "dirty"]
+    if branch_conflicts:
+        names = ", ".join(f"{c.get('session')}/{c.get('id')}" for c in branch_conflicts[:3])
+        reasons.append(f"{len(branch_conflicts)} worker branch(es) conflict: {names}")
 
     if state.events == 0:
         risk_status = RiskStatus.unknown
@@ -968,15 +979,16 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         reasons.append("context usage unknown")
     else:
         risk_status = RiskStatus.ok
+    dirty_workers = any(isinstance(c, dict) and c.get("kind") == "dirty" for c in inputs.conflict_queue)
     risk = Risk(
         status=risk_status,
         reasons=reasons,
-        dirtyWorktree=git.dirty,
-        conflicts=conflicts,
+        dirtyWorktree=True if dirty_workers else git.dirty,
+        conflicts=(conflicts or 0) + len(branch_conflicts) if (conflicts is not None or branch_conflicts) else None,
         manualReviewRequired=None if risk_status == RiskStatus.unknown else risk_status != RiskStatus.ok,
     )
 
-    queue = QueueState()
+    queue = QueueState(mergeQueue=list(inputs.merge_queue), conflictQueue=list(inputs.conflict_queue))
     queue.github.openPullRequests = github.open_pull_requests
     queue.github.openIssues = github.open_issues
     queue.github.openDiscussions = github.open_discussions

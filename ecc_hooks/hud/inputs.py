@@ -8,7 +8,9 @@ Used by ``python -m ecc_hooks.status`` (``gather_inputs``) and by the watcher (`
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -183,22 +185,39 @@ def read_json_file(path: str) -> Optional[dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def runtime_workers(git: gitstate.GitState) -> list[dict[str, Any]]:
-    """The runtime workers of the session's repository, from ``runtime/workers.json`` (the supervisor keeps
-    it current): sessions whose ``repoRoot`` is this work tree or shares its git common dir."""
+def runtime_view(git: gitstate.GitState) -> tuple[list[dict[str, Any]], list[Any], list[Any]]:
+    """The runtime workers of the session's repository and their merge and conflict queues, from
+    ``runtime/workers.json`` (the supervisor keeps it current): sessions whose ``repoRoot`` is this work tree
+    or shares its git common dir."""
     if not git.worktree:
-        return []
+        return [], [], []
     data = read_json_file(os.path.join(paths.home(), "runtime", "workers.json")) or {}
     mine = {os.path.realpath(git.worktree)}
     if git.common_dir and os.path.basename(git.common_dir.rstrip("/")) == ".git":
         mine.add(os.path.realpath(os.path.dirname(git.common_dir.rstrip("/"))))
     out: list[dict[str, Any]] = []
+    merges: list[Any] = []
+    conflicts: list[Any] = []
     for session in data.get("sessions") if isinstance(data.get("sessions"), list) else []:
         if not isinstance(session, dict) or not isinstance(session.get("repoRoot"), str):
             continue
         if os.path.realpath(session["repoRoot"]) in mine and isinstance(session.get("workers"), list):
             out += [w for w in session["workers"] if isinstance(w, dict)]
-    return out
+            queue = session.get("queue") if isinstance(session.get("queue"), dict) else {}
+            for key, into in (("mergeQueue", merges), ("conflictQueue", conflicts)):
+                items = queue.get(key)
+                into += [dict(e, session=session.get("session")) for e in items or [] if isinstance(e, dict)]
+    return out, merges, conflicts
+
+
+@functools.lru_cache(maxsize=1)
+def merge_tree_git() -> bool:
+    """Whether git has ``merge-tree --write-tree`` (2.38 or newer): the merge and conflict queues need it."""
+    from ecc_hooks.core import proc
+
+    done = proc.run(["git", "version"], timeout=5)
+    found = re.search(rb"(\d+)\.(\d+)", done.out) if done.ok else None
+    return bool(found) and (int(found.group(1)), int(found.group(2))) >= (2, 38)
 
 
 def handoff_info(session_id: str) -> HandoffSync:
@@ -327,7 +346,7 @@ def inputs_from_parts(
         policy = dict(default_price_table().budget)
     except Exception:
         policy = {}
-    workers = runtime_workers(git)
+    workers, merges, conflicts = runtime_view(git)
     controls = aggregate.session_controls(
         transcript=bool(transcript and os.path.isfile(transcript)),
         claude=shutil.which("claude") is not None,
@@ -336,6 +355,7 @@ def inputs_from_parts(
         remote_repo=git.repo is not None,
         tmux=shutil.which("tmux") is not None,
         runtime_workers=workers,
+        merge_tree=merge_tree_git(),
     )
     return aggregate.PayloadInputs(
         now=now,
@@ -350,6 +370,8 @@ def inputs_from_parts(
         handoff=handoff_info(session_id),
         controls=controls,
         runtime_workers=workers,
+        merge_queue=merges,
+        conflict_queue=conflicts,
         origin=origin,
         env={k: v for k, v in env.items() if k.startswith(COMPACTION_ENV)},
     )

@@ -75,7 +75,7 @@ def create(session: SessionPlan) -> st.Session:
     row.base_commit, row.creator_pid, row.creator_start = made.base, None, None
     with supervisor.session_lock(row.name):
         supervisor.Supervisor(store).reconcile(row)
-    supervisor.export(store)
+    supervisor.export(store, queues=False)
     supervisor.spawn()
     return row
 
@@ -212,7 +212,7 @@ def stop(name: str, worker: Optional[str] = None, grace: float = GRACE) -> list[
                 launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
                 store.update(w, pane=None)
             done.append((w.slug, how + (f"; scrollback saved to {saved}" if saved else "")))
-    supervisor.export(store)
+    supervisor.export(store, queues=False)
     return done
 
 
@@ -244,7 +244,7 @@ def resume(name: str, worker: Optional[str] = None, out: Callable[[str], None] =
                 launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
             supervisor.start(store, session, w, resume=True)
             resumed.append(w.slug)
-    supervisor.export(store)
+    supervisor.export(store, queues=False)
     supervisor.spawn()
     return resumed
 

@@ -505,10 +505,45 @@ class Supervisor:
 # ---------------------------------------------------------------------------- the HUD's view
 
 
-def export(store: st.Store) -> None:
+QUEUE_TTL = 30.0  # seconds a session's merge queue is reused while its workers' states stay as they were
+_QUEUES: dict[str, tuple[float, tuple[Any, ...], dict[str, Any]]] = {}
+
+
+def queue_snapshot(store: st.Store, session: st.Session, workers: list[st.Worker]) -> Optional[dict[str, Any]]:
+    """The session's merge and conflict queues for the HUD, recomputed when a worker's state or a branch (the
+    base's too) changed, else after ``QUEUE_TTL`` (never on the status line's path: the supervisor writes it,
+    the HUD reads it); None while no worker has finished."""
+    if not any(w.state in st.FINISHED for w in workers):
+        return None
+    done = gitstate.run(session.repo_root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/",
+                        timeout=10)  # fmt: skip
+    refs = done[1] if done is not None and done[0] == 0 else b""  # a branch or the base moved: compute again
+    signature = (tuple((w.slug, w.state) for w in workers), refs)
+    cached = _QUEUES.get(session.name)
+    now = time.monotonic()
+    if cached and cached[1] == signature and now - cached[0] < QUEUE_TTL:
+        return cached[2]
+    from ecc_hooks.runtime import merge
+
+    try:
+        entries = merge.queue(store, session)
+        data: dict[str, Any] = {
+            "mergeQueue": [e.as_json() for e in entries],
+            "conflictQueue": merge.conflicts(entries),
+        }
+    except UserError as exc:
+        data = {"mergeQueue": [], "conflictQueue": [], "error": str(exc)}
+    data["at"] = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    _QUEUES[session.name] = (now, signature, data)
+    return data
+
+
+def export(store: st.Store, queues: bool = True) -> None:
     """``$ECC_HOOKS_HOME/runtime/workers.json``: every session's workers as the HUD shows them (its
-    ``activeAgents``, risk reasons and session controls), rewritten only when it changed."""
+    ``activeAgents``, risk reasons and session controls) and, from the supervisor (``queues``), its merge and
+    conflict queues; rewritten only when it changed."""
     sessions = []
+    old_queues = _previous_queues() if not queues else {}
     for session in store.sessions():
         workers = []
         for w in store.workers(session.name):
@@ -528,7 +563,12 @@ def export(store: st.Store) -> None:
                     "updatedAt": updated.replace("+00:00", "Z"),
                 }
             )
-        sessions.append({"session": session.name, "repoRoot": session.repo_root, "workers": workers})
+        item: dict[str, Any] = {"session": session.name, "repoRoot": session.repo_root, "workers": workers}
+        rows = [w for w in store.workers(session.name) if not w.removed]
+        queue = queue_snapshot(store, session, rows) if queues else old_queues.get(session.name)
+        if queue is not None:
+            item["queue"] = queue
+        sessions.append(item)
     data = json.dumps({"sessions": sessions}, indent=1, sort_keys=True).encode()
     path = os.path.join(paths.home(), "runtime", "workers.json")
     try:
@@ -537,6 +577,15 @@ def export(store: st.Store) -> None:
     except (OSError, ValueError):
         pass
     fsio.atomic_write(path, data, durable=False)
+
+
+def _previous_queues() -> dict[str, Any]:
+    """The queues the supervisor last wrote (the CLI's own exports keep them rather than compute them)."""
+    try:
+        data = json.loads(fsio.read_file(os.path.join(paths.home(), "runtime", "workers.json"), 1 << 24))
+    except (OSError, ValueError):
+        return {}
+    return {s["session"]: s["queue"] for s in data.get("sessions", []) if isinstance(s, dict) and "queue" in s}
 
 
 # ---------------------------------------------------------------------------- the daemon
