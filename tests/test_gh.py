@@ -159,6 +159,22 @@ elif args[:2] == ["api", "graphql"]:
         refuse(f"unexpected arguments {rest}")
     print(json.dumps({"data": {"repository": {"pullRequests": {"totalCount": 3}, "issues": {"totalCount": 7},
                                               "discussions": {"totalCount": 1}}}}))
+elif args[:2] == ["pr", "create"]:
+    # the flags gh documents for `gh pr create` that we use, each once, with a value but --draft
+    rest, seen = args[2:], {}
+    while rest:
+        flag = rest.pop(0)
+        if flag == "--draft":
+            seen[flag] = True
+        elif flag in ("--head", "--base", "--title", "--body-file") and rest and flag not in seen:
+            seen[flag] = rest.pop(0)
+        else:
+            refuse(f"unexpected argument {flag}")
+    if not all(k in seen for k in ("--head", "--base", "--title", "--body-file")):
+        refuse(f"missing flags in {args}")
+    with open(os.environ["FAKE_GH_LOG"] + ".body", "w") as out:
+        out.write(open(seen["--body-file"]).read())
+    print("https://github.com/acme/widget/pull/7")
 else:
     refuse(f"unknown command {args}")
 """

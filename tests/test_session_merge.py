@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests import test_gh
 from tests.helpers import ecc, git, make_repo, wait_until
 
 ID = "-c user.name=w -c user.email=w@x"
@@ -153,3 +154,46 @@ def test_the_hud_shows_the_queues_the_supervisor_keeps(session: tuple[Path, dict
     from ecc_hooks.statusline.segments import render_segment
 
     assert render_segment("queue", snapshot=doc) == "queue 2 ready 3 blocked"
+
+
+@pytest.fixture
+def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """tests/test_gh.py's gh stand-in (the documented arguments and JSON fields of every gh call)."""
+    yield from test_gh.fake_gh.__wrapped__(tmp_path, monkeypatch)
+
+
+def test_pr_pushes_the_branch_and_opens_a_pull_request_with_the_handoff(
+    session: tuple[Path, dict[str, Any]], fake_gh: Path, monkeypatch: pytest.MonkeyPatch, ecc_home: Path
+) -> None:
+    from tests.test_gh import calls
+
+    repo, _ = session
+    bare = repo.parent / "origin.git"
+    git(repo.parent, "init", "-q", "--bare", str(bare))
+    nogh = ecc("session", "pr", "mq", "--worker", "clean", cwd=repo)
+    assert nogh.returncode == 1 and "no GitHub origin remote" in nogh.stderr
+    git(repo, "remote", "add", "origin", "https://github.com/acme/widget.git")
+    git(repo, "config", "remote.origin.pushurl", str(bare))  # pushes stay on this machine
+    monkeypatch.setenv("FAKE_GH_MODE", "logged-out")
+    out = ecc("session", "pr", "mq", "--worker", "clean", cwd=repo)
+    assert out.returncode == 1 and "not installed or not logged in" in out.stderr
+    monkeypatch.setenv("FAKE_GH_MODE", "runs")  # logged in; the operator's own branch has no pull request
+    done = ecc("session", "pr", "mq", "--worker", "clean", "--draft", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "https://github.com/acme/widget/pull/7"
+    assert git(bare, "rev-parse", "orchestrator-mq-clean") == git(repo, "rev-parse", "orchestrator-mq-clean")
+    handoff = repo / ".orchestration" / "mq" / "clean" / "handoff.md"
+    create = [c for c in calls(fake_gh) if c[:2] == ["pr", "create"]]
+    assert create == [["pr", "create", "--head", "orchestrator-mq-clean", "--base", "main", "--title",
+                       "clean: add a file", "--body-file", str(handoff), "--draft"]]  # fmt: skip
+    assert Path(str(fake_gh) + ".body").read_text() == handoff.read_text()
+    empty = ecc("session", "pr", "mq", "--worker", "idle-not-there", cwd=repo)
+    assert empty.returncode == 1
+    from tests.helpers import run_hook
+
+    sid = "0f0e0d0c-0000-4000-8000-00000000d44a"
+    payload = {"session_id": sid, "hook_event_name": "SessionStart", "cwd": str(repo), "source": "startup"}
+    assert run_hook(json.dumps(payload).encode()).returncode == 0
+    ecc("session", "list", cwd=repo)  # the runtime's view is exported again
+    doc = json.loads(ecc("status", "--json", "--session", sid, cwd=repo).stdout)
+    assert doc["sync"]["GitHub"] == {"repo": "acme/widget", "latestPullRequest": 7}

@@ -68,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     merge.add_argument("--json", action="store_true", help="print JSON")
     merge.add_argument("--apply", action="store_true", help="merge the ready entries into the base, one at a time")
     merge.add_argument("--strategy", choices=("merge", "rebase", "squash"), default="merge")
+    pr = controls.add_parser("pr", help="push a worker's branch and open a pull request with its handoff as the body")
+    pr.add_argument("name", metavar="NAME")
+    pr.add_argument("--worker", metavar="W", required=True)
+    pr.add_argument("--draft", action="store_true", help="open it as a draft")
     conflicts = controls.add_parser("conflicts", help="base and pairwise conflicts with their files, dirty worktrees")
     conflicts.add_argument("name", metavar="NAME")
     conflicts.add_argument("--json", action="store_true", help="print JSON")
@@ -301,6 +305,15 @@ def _conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pr(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import merge, store
+
+    opened = store.Store()
+    session = opened.require_session(args.name)
+    print(merge.pull_request(session, opened.worker(session.name, args.worker), args.draft))
+    return 0
+
+
 CONTROLS = {
     "create": _create,
     "list": _list,
@@ -312,4 +325,5 @@ CONTROLS = {
     "diff": _diff,
     "merge-queue": _merge_queue,
     "conflicts": _conflicts,
+    "pr": _pr,
 }

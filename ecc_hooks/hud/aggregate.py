@@ -769,6 +769,18 @@ def _runtime_agents(workers: Sequence[Mapping[str, Any]]) -> list[Agent]:
     return agents
 
 
+def _latest_pull_request(github: GitHubFacts, inputs: PayloadInputs) -> Optional[int]:
+    """The branch's own pull request, else the newest one the runtime opened for the repository's workers."""
+    if github.latest_pull_request is not None:
+        return github.latest_pull_request
+    numbers = []
+    for worker in inputs.runtime_workers:
+        found = re.search(r"/pull/(\d+)$", str(worker.get("pullRequest") or ""))
+        if found:
+            numbers.append(int(found.group(1)))
+    return max(numbers) if numbers else None
+
+
 def _runtime_reasons(workers: Sequence[Mapping[str, Any]]) -> list[str]:
     """Risk reasons naming the runtime workers that need someone: failed, stale, waiting."""
     out = []
@@ -996,7 +1008,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     repo = github.repo or git.repo
     sync = Sync(
         Linear=inputs.linear,
-        GitHub=GitHubSync(repo=repo, latestPullRequest=github.latest_pull_request) if repo else None,
+        GitHub=GitHubSync(repo=repo, latestPullRequest=_latest_pull_request(github, inputs)) if repo else None,
         handoff=inputs.handoff or HandoffSync(path=None, written=False),
     )
     return HudStatus(

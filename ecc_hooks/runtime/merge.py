@@ -20,6 +20,7 @@ conflict markers); phase 2 in the base checkout (it must be on the base branch a
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -303,3 +304,47 @@ def apply(store: st.Store, session: st.Session, strategy: str = "merge") -> list
                 merged = "; ".join(f"{i}: {what}" for i, what in done) or "nothing"
                 raise UserError(f"{exc}\nmerged before it: {merged}") from None
     return done
+
+
+# ---------------------------------------------------------------------------- pull request
+
+
+def pull_request(session: st.Session, worker: st.Worker, draft: bool = False) -> str:
+    """Push the worker's branch and open a pull request with its handoff as the body; its URL. UserError with
+    the reason when gh is missing or logged out, there is no GitHub remote, or the branch has nothing to merge."""
+    from ecc_hooks.core import fsio
+    from ecc_hooks.sources import github
+
+    repo = session.repo_root
+    if gitstate.read_git_state(repo).repo is None:
+        raise UserError("the repository has no GitHub origin remote")
+    if not github.gh_ready(repo):
+        raise UserError("gh is not installed or not logged in (gh auth status)")
+    base = base_commit(session)
+    if _run(repo, "rev-list", "--count", f"{base}..{worker.branch}")[1].strip() in ("", "0"):
+        raise UserError(f"{worker.branch} has nothing {session.base_ref} lacks: no pull request to open")
+    target = session.base_ref if session.base_ref != "HEAD" else (_main_checkout_branch(repo) or "main")
+    code, _, err = _run(repo, "push", "--set-upstream", "origin", f"{worker.branch}:{worker.branch}", timeout=300)
+    if code != 0:
+        raise UserError(f"git push of {worker.branch} failed: {err.strip()[:500]}")
+    title = f"{worker.name}: {worker.task.splitlines()[0][:120]}"
+    url, said = github.create_pull_request(repo, head=worker.branch, base=target, title=title,
+                                           body_file=worker.handoff_file, draft=draft)  # fmt: skip
+    if url is None:
+        raise UserError(f"gh pr create failed: {said[-500:]}")
+    record = os.path.join(launch.state_dir(session.name, worker.slug), "pull-request.json")
+    fsio.atomic_write(record, json.dumps({"url": url, "branch": worker.branch, "draft": draft}).encode())
+    return url
+
+
+def pull_request_url(session: str, slug: str) -> Optional[str]:
+    """The pull request ``pull_request`` opened for the worker, if any."""
+    from ecc_hooks.core import fsio, paths
+
+    try:
+        data = json.loads(
+            fsio.read_file(os.path.join(paths.home(), "runtime", session, slug, "pull-request.json"), 65536)
+        )
+    except (OSError, ValueError):
+        return None
+    return data.get("url") if isinstance(data, dict) and isinstance(data.get("url"), str) else None

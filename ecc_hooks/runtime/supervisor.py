@@ -561,6 +561,7 @@ def export(store: st.Store, queues: bool = True) -> None:
                     "handoffPath": w.handoff_file,
                     "agent": w.agent,
                     "updatedAt": updated.replace("+00:00", "Z"),
+                    "pullRequest": merge_pr(session.name, w.slug),
                 }
             )
         item: dict[str, Any] = {"session": session.name, "repoRoot": session.repo_root, "workers": workers}
@@ -577,6 +578,12 @@ def export(store: st.Store, queues: bool = True) -> None:
     except (OSError, ValueError):
         pass
     fsio.atomic_write(path, data, durable=False)
+
+
+def merge_pr(session: str, slug: str) -> Optional[str]:
+    from ecc_hooks.runtime import merge
+
+    return merge.pull_request_url(session, slug)
 
 
 def _previous_queues() -> dict[str, Any]:

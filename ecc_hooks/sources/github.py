@@ -34,6 +34,17 @@ def gh_ready(cwd: Optional[str]) -> bool:
     return proc.run(["gh", "auth", "status"], cwd=cwd, timeout=GH_TIMEOUT, env=_gh_env()).ok
 
 
+def create_pull_request(
+    cwd: str, *, head: str, base: str, title: str, body_file: str, draft: bool
+) -> tuple[Optional[str], str]:
+    """``gh pr create`` for ``head`` into ``base``: (its URL, or None, and what gh said)."""
+    argv = ["gh", "pr", "create", "--head", head, "--base", base, "--title", title, "--body-file", body_file]
+    done = proc.run(argv + (["--draft"] if draft else []), cwd=cwd, timeout=120, env=_gh_env())
+    said = (done.out + done.err).decode("utf-8", "replace").strip()
+    urls = [w for w in said.split() if w.startswith("https://")]
+    return (urls[-1] if done.ok and urls else None), said
+
+
 def _gh_env() -> dict[str, str]:
     """gh without prompts, colour or a pager; git variables of the caller's dropped (gh runs git)."""
     return proc.clean_env(
