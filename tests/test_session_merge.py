@@ -197,3 +197,31 @@ def test_pr_pushes_the_branch_and_opens_a_pull_request_with_the_handoff(
     ecc("session", "list", cwd=repo)  # the runtime's view is exported again
     doc = json.loads(ecc("status", "--json", "--session", sid, cwd=repo).stdout)
     assert doc["sync"]["GitHub"] == {"repo": "acme/widget", "latestPullRequest": 7}
+
+
+def test_resolve_starts_an_agent_in_the_worktree_on_its_conflicts(
+    session: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    repo, _ = session
+    bin_dir = tmp_path / "agent-bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "agent-args"
+    (bin_dir / "claude").write_text(  # a stand-in agent: says its version, records how it was started, then works
+        '#!/bin/sh\n[ "$1" = "--version" ] && { echo "2.1.328 (Claude Code)"; exit 0; }\n'
+        f'pwd > {seen}; printf "%s\\n" "$@" >> {seen}\n'
+    )
+    (bin_dir / "claude").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{__import__('os').environ['PATH']}"}
+    nothing = ecc("session", "conflicts", "mq", "--resolve", "clean", cwd=repo, env=env)
+    assert nothing.returncode == 1 and "no conflict to resolve" in nothing.stderr
+    done = ecc("session", "conflicts", "mq", "--resolve", "conflict", cwd=repo, env=env)
+    assert done.returncode == 0, done.stderr
+    wait_until(seen.exists, 30, "the agent to start")
+    lines = seen.read_text().splitlines()
+    assert lines[0] == str(repo.parent / "repo-mq-conflict")  # in the worker's worktree
+    assert lines[1] == "--session-id"
+    prompt = lines[-1]
+    assert "conflicts with the base (main) in: a.txt" in prompt and "git merge main" in prompt
+    listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)[0]["workers"]
+    worker = next(w for w in listed if w["id"] == "conflict")
+    assert worker["agent"] == "claude"

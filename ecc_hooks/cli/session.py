@@ -75,6 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     conflicts = controls.add_parser("conflicts", help="base and pairwise conflicts with their files, dirty worktrees")
     conflicts.add_argument("name", metavar="NAME")
     conflicts.add_argument("--json", action="store_true", help="print JSON")
+    conflicts.add_argument("--resolve", metavar="W", help="start an agent in W's worktree on its conflicts")
+    conflicts.add_argument("--agent", default="claude", help="with --resolve: the agent (default claude)")
 
 
 def _quick_plan(args: argparse.Namespace) -> dict[str, Any]:
@@ -293,6 +295,15 @@ def _conflicts(args: argparse.Namespace) -> int:
 
     opened = store.Store()
     session = opened.require_session(args.name)
+    if args.resolve:
+        from ecc_hooks.runtime import supervisor
+
+        with supervisor.session_lock(session.name):
+            prompt = merge.resolve(opened, session, args.resolve, args.agent)
+        supervisor.export(opened, queues=False)
+        supervisor.spawn()
+        print(f"{args.resolve}: {args.agent} started on its conflicts: {prompt}")
+        return 0
     found = merge.conflicts(merge.queue(opened, session))
     if args.json:
         sys.stdout.write(dump_json(found, indent=True).decode() + "\n")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
@@ -348,3 +349,47 @@ def pull_request_url(session: str, slug: str) -> Optional[str]:
     except (OSError, ValueError):
         return None
     return data.get("url") if isinstance(data, dict) and isinstance(data.get("url"), str) else None
+
+
+# ---------------------------------------------------------------------------- resolving
+
+
+def resolve_prompt(session: st.Session, entry: Entry) -> str:
+    """What the resolving agent is told: what conflicts with what, in which files, and what done means."""
+    if entry.kind == "base-conflict":
+        other = session.base_ref
+        if other == "HEAD":  # the base checkout's branch (HEAD in the worktree is the worker's own)
+            other = _main_checkout_branch(session.repo_root) or base_commit(session)
+        what = f"the base ({other})"
+        files = entry.files
+    else:
+        blocker = entry.blockedBy[0]
+        other, what = f"orchestrator-{session.name}-{blocker['worker']}", f"worker {blocker['worker']}'s branch"
+        files = blocker["files"]
+    return (
+        f"This branch ({entry.branch}) conflicts with {what} in: {', '.join(files)}. "
+        f"Run `git merge {other}`, resolve the conflicts in those files keeping the intent of both sides, "
+        "run the project's checks, and commit the merge. Do not push. Report what you decided in your final response."
+    )
+
+
+def resolve(store: st.Store, session: st.Session, slug: str, agent_name: str) -> str:
+    """Start ``agent_name`` in the worker's worktree on its conflicts (the worker is relaunched with that task;
+    the caller holds the session's lock); the prompt it got. UserError when the worker has no conflict or runs."""
+    from ecc_hooks.runtime import agents, supervisor
+
+    entry = next((e for e in queue(store, session) if e.id == slug), None)
+    if entry is None:
+        raise UserError(f"session {session.name!r} has no worker {slug!r}")
+    if entry.kind not in ("base-conflict", "pair-conflict"):
+        raise UserError(f"{slug} has no conflict to resolve ({entry.suggestedAction or 'ready'})")
+    worker = store.worker(session.name, slug)
+    agent = agents.get(agent_name)
+    agents.require([agent_name])
+    prompt = resolve_prompt(session, entry)
+    runtime = worker.runtime if worker.runtime != "claude-bg" or agent_name == "claude" else "tmux"
+    agent_session = str(uuid.uuid4()) if agent.session_flag and runtime != "claude-bg" else None
+    argv = agent.launch(prompt, runtime=runtime, session_id=agent_session)
+    supervisor.start(store, session, worker, command=agent.command(argv), reason=f"resolving conflicts ({agent_name})",
+                     agent=agent_name, agent_session=agent_session, agent_launch=1)  # fmt: skip
+    return prompt

@@ -181,11 +181,21 @@ def launch_command(worker: st.Worker, resume: bool) -> str:
     return worker.launch_command
 
 
-def start(store: st.Store, session: st.Session, worker: st.Worker, *, resume: bool = False) -> None:
+def start(
+    store: st.Store,
+    session: st.Session,
+    worker: st.Worker,
+    *,
+    resume: bool = False,
+    command: Optional[str] = None,
+    reason: Optional[str] = None,
+    **values: Any,
+) -> None:
     """Launch the worker (the caller holds the session's lock): written ahead as ``starting`` with a fresh
-    token, then its process."""
+    token, then its process. ``command`` (with ``values`` for other columns, e.g. a new agent session id)
+    replaces what it runs: a conflict resolution."""
     token = uuid.uuid4().hex
-    reason = "resuming" if resume else None
+    reason = reason or ("resuming" if resume else None)
     store.transition(
         worker,
         "starting",
@@ -201,7 +211,8 @@ def start(store: st.Store, session: st.Session, worker: st.Worker, *, resume: bo
         heartbeat_at=time.time(),
         finished_at=None,
         handoff_done=0,
-        command=launch_command(worker, resume),
+        command=command or launch_command(worker, resume),
+        **values,
     )
     write_status(session, worker)
     crash_point("before-spawn")
