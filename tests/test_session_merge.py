@@ -112,6 +112,14 @@ def test_apply_gates_on_pre_merge_then_merges_the_ready_and_leaves_conflicts_cle
     assert after["clean"]["kind"] == "empty"  # merged: nothing left to merge
     for slug in ("conflict", "second"):  # blocked ones were never touched: no conflict markers
         assert git(repo.parent / f"repo-mq-{slug}", "status", "--porcelain") == ""
+    # merged work is nothing to lose: --cleanup lets the runtime remove it
+    git(repo, "checkout", "-q", "-b", "side")
+    elsewhere = ecc("session", "merge-queue", "mq", "--apply", cwd=repo)
+    assert elsewhere.returncode == 0 and "merged" not in elsewhere.stdout  # nothing ready: nothing to check out
+    git(repo, "checkout", "-q", "main")
+    swept = ecc("session", "stop", "mq", "--worker", "clean", "--cleanup", cwd=repo)
+    assert swept.returncode == 0, swept.stderr  # merged: no --force needed
+    wait_until(lambda: not (repo.parent / "repo-mq-clean").exists(), 30, "the merged worktree to go")
 
 
 @pytest.mark.parametrize("strategy", ["rebase", "squash"])
@@ -225,3 +233,45 @@ def test_resolve_starts_an_agent_in_the_worktree_on_its_conflicts(
     listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)[0]["workers"]
     worker = next(w for w in listed if w["id"] == "conflict")
     assert worker["agent"] == "claude"
+
+
+def test_the_order_is_finished_first_then_completion_time_then_smallest(tmp_path: Path, runtime: str) -> None:
+    repo = make_repo(tmp_path / "repo")
+    big = " && ".join(commit(f"big{n}.txt", "x", f"big {n}") for n in range(3))
+    workers = [
+        {"name": "late", "task": "t", "launcherCommand": "sleep 2 && " + commit("late.txt", "l", "late")},
+        {"name": "big", "task": "t", "launcherCommand": big},
+        {"name": "small", "task": "t", "launcherCommand": commit("small.txt", "s", "small")},
+        {"name": "busy", "task": "t", "launcherCommand": commit("busy.txt", "b", "busy") + " && sleep 300"},
+    ]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"sessionName": "order", "repoRoot": str(repo), "workers": workers}))
+    assert ecc("session", "create", str(plan), "--execute", cwd=repo).returncode == 0
+
+    def states() -> dict[str, str]:
+        listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)
+        return {w["id"]: w["state"] for w in listed[0]["workers"]}
+
+    wait_until(lambda: states() == {"late": "completed", "big": "completed", "small": "completed",
+                                    "busy": "running"}, 30, lambda: str(states()))  # fmt: skip
+    done = ecc("session", "merge-queue", "order", "--json", cwd=repo)
+    entries = json.loads(done.stdout)
+    # big and small finished together (the same pass), late after them; busy still runs
+    order = [e["id"] for e in entries]
+    assert order[-1] == "busy" and entries[-1]["kind"] == "active"
+    assert order.index("late") == 2 and [e["position"] for e in entries[:3]] == [1, 2, 3]
+
+
+def test_equal_completion_times_put_the_smaller_branch_first() -> None:
+    from ecc_hooks.runtime.merge import _order_key
+    from tests.test_runtime_store import worker
+
+    def done(name: str, at: float | None, state: str = "completed") -> object:
+        w = worker(name)
+        w.state, w.finished_at, w.seq = state, at, len(name)
+        return w
+
+    rows = [(done("running", None, "running"), 1), (done("bigger", 10.0), 9), (done("small", 10.0), 2),
+            (done("early", 5.0), 50), (done("failed", 12.0, "failed"), 1)]  # fmt: skip
+    ordered = [w.slug for w, size in sorted(rows, key=lambda r: _order_key(r[0], r[1]))]  # type: ignore[arg-type]
+    assert ordered == ["early", "small", "bigger", "failed", "running"]

@@ -68,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     merge.add_argument("--json", action="store_true", help="print JSON")
     merge.add_argument("--apply", action="store_true", help="merge the ready entries into the base, one at a time")
     merge.add_argument("--strategy", choices=("merge", "rebase", "squash"), default="merge")
+    merge.add_argument("--cleanup", action="store_true", help="with --apply: then remove each merged worker's worktree")
     pr = controls.add_parser("pr", help="push a worker's branch and open a pull request with its handoff as the body")
     pr.add_argument("name", metavar="NAME")
     pr.add_argument("--worker", metavar="W", required=True)
@@ -273,9 +274,18 @@ def _merge_queue(args: argparse.Namespace) -> int:
 
     opened = store.Store()
     session = opened.require_session(args.name)
+    if args.cleanup and not args.apply:
+        raise UserError("--cleanup only applies with --apply")
     if args.apply:
-        for slug, what in merge.apply(opened, session, args.strategy):
+        merged = merge.apply(opened, session, args.strategy)
+        for slug, what in merged:
             print(f"{slug}: {what}")
+        if args.cleanup and merged:
+            from ecc_hooks.runtime import control
+
+            for slug, _ in merged:  # merged: nothing to lose, so the no-lost-work rules let it go
+                control.request_cleanup(session.name, slug)
+            print(f"cleanup queued for {', '.join(s for s, _ in merged)}")
     entries = merge.queue(opened, session)
     if args.json:
         sys.stdout.write(dump_json([e.as_json() for e in entries], indent=True).decode() + "\n")
