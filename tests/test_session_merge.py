@@ -19,14 +19,30 @@ def commit(path: str, text: str, message: str) -> str:
     return f"printf '{text}\\n' > {path} && git add {path} && git {ID} commit -qm '{message}'"
 
 
-@pytest.fixture
-def session(tmp_path: Path, runtime: str) -> tuple[Path, dict[str, Any]]:
-    repo = make_repo(tmp_path / "repo")  # a.txt: "one"
+def crafted_repo(path: Path) -> Path:
+    """A repository with a.txt ("one") and shared.txt, and an identity to commit with."""
+    repo = make_repo(path)
     git(repo, "config", "user.email", "t@example.com")
     git(repo, "config", "user.name", "t")
     (repo / "shared.txt").write_text("shared\n")
     git(repo, "add", "shared.txt")
     git(repo, "commit", "-qm", "shared")
+    return repo
+
+
+def wait_finished(repo: Path) -> None:
+    """Until every worker of the (one) session has completed."""
+
+    def finished() -> bool:
+        listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)
+        return all(w["state"] == "completed" for w in listed[0]["workers"])
+
+    wait_until(finished, 30, "the workers to finish")
+
+
+@pytest.fixture
+def session(tmp_path: Path, runtime: str) -> tuple[Path, dict[str, Any]]:
+    repo = crafted_repo(tmp_path / "repo")
     workers = [
         {"name": "clean", "task": "add a file", "launcherCommand": commit("new.txt", "new", "a new file")},
         {"name": "conflict", "task": "edit a.txt", "launcherCommand": commit("a.txt", "theirs", "edit a")},
@@ -47,12 +63,7 @@ def session(tmp_path: Path, runtime: str) -> tuple[Path, dict[str, Any]]:
     plan.write_text(json.dumps({"sessionName": "mq", "repoRoot": str(repo), "workers": workers}))
     done = ecc("session", "create", str(plan), "--execute", cwd=repo)
     assert done.returncode == 0, done.stderr
-
-    def finished() -> bool:
-        listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)
-        return all(w["state"] == "completed" for w in listed[0]["workers"])
-
-    wait_until(finished, 30, "the workers to finish")
+    wait_finished(repo)
     (repo / "a.txt").write_text("ours\n")  # the base moves on: "conflict" now conflicts with it
     git(repo, "commit", "-qam", "base edits a")
     return repo, {"plan": plan}

@@ -5,10 +5,10 @@ worker, read without touching its index (``--no-optional-locks``, no ``git add -
 and a patch preview cut at a cap.
 
 **Queue** (``queue``), ECC 2.0's rules (``build_merge_queue``): candidates finished first, then by completion time,
-then smallest first. An entry is blocked while its worker runs or waits; when its worktree has uncommitted changes;
-when it has nothing the base lacks; when it conflicts with the base (``git merge-tree --write-tree --name-only
--z``: exit 1 means conflicts, the NUL-separated names are the files); or when it conflicts with a branch
-already accepted ("merge after X"). Ready entries get positions 1..n. Nothing is written: ``merge-tree`` builds
+then smallest first. An entry is blocked, in this order, while its worker runs or waits; when it conflicts with the
+base (``git merge-tree --write-tree --name-only -z``: exit 1 means conflicts, the NUL-separated names are the
+files); when its worktree has uncommitted changes; when it has nothing the base lacks; or when it conflicts with a
+branch already accepted ("merge after X"). Ready entries get positions 1..n. Nothing is written: ``merge-tree`` builds
 its trees in the object store only. git older than 2.38 has no ``--write-tree``: the queue is refused with that
 reason.
 
@@ -178,19 +178,18 @@ def queue(store: st.Store, session: st.Session) -> list[Entry]:
             entry.kind, entry.suggestedAction = "active", f"wait: the worker is still {worker.state}"
             continue
         if os.path.isdir(worker.worktree):
-            dirty = _run(worker.worktree, "status", "--porcelain", "-uall")[1].strip()
-            entry.dirty = bool(dirty)
+            entry.dirty = bool(_run(worker.worktree, "status", "--porcelain", "-uall")[1].strip())
+        conflicted, conflict_files = merge_tree(repo, base, worker.branch, runner) if ahead else (False, [])
+        if conflicted:  # before the dirty check, as ECC 2.0's queue: the conflict is the bigger news
+            entry.kind, entry.files = "base-conflict", conflict_files
+            entry.blockedBy = [{"worker": None, "base": session.base_ref, "files": conflict_files}]
+            entry.suggestedAction = f"resolve the conflicts with {session.base_ref} (ecc-hooks session conflicts)"
+            continue
         if entry.dirty:
             entry.kind, entry.suggestedAction = "dirty", "commit or discard the worktree's uncommitted changes"
             continue
         if ahead == 0:
             entry.kind, entry.suggestedAction = "empty", f"nothing to merge: {session.base_ref} has all of it"
-            continue
-        conflicted, conflict_files = merge_tree(repo, base, worker.branch, runner)
-        if conflicted:
-            entry.kind, entry.files = "base-conflict", conflict_files
-            entry.blockedBy = [{"worker": None, "base": session.base_ref, "files": conflict_files}]
-            entry.suggestedAction = f"resolve the conflicts with {session.base_ref} (ecc-hooks session conflicts)"
             continue
         clash = None
         for other in accepted:

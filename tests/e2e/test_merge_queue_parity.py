@@ -17,17 +17,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_ecc_parity import ecc_root
-from tests.helpers import REPO, ecc, git, make_repo, wait_until
+from tests.helpers import REPO, ecc, git
+from tests.test_session_merge import commit, crafted_repo, wait_finished
 
 pytestmark = pytest.mark.e2e
 
 DEVIATIONS = json.loads((REPO / "tests" / "fixtures" / "ecc-parity" / "merge-queue-deviations.json").read_text())
 KIND = {None: "merge-ready", "pair-conflict": "merge-ready", "base-conflict": "conflict", "dirty": "dirty",
         "empty": "merged"}  # fmt: skip
-
-
-def commit(path: str, text: str) -> str:
-    return f"printf '{text}\\n' > {path} && git add {path} && git -c user.name=w -c user.email=w@x commit -qm '{path}'"
 
 
 def theirs(repo: Path) -> dict[str, dict[str, Any]]:
@@ -40,29 +37,19 @@ def theirs(repo: Path) -> dict[str, dict[str, Any]]:
 
 
 def test_queue_verdicts_match_eccs_worktree_lifecycle(tmp_path: Path, runtime: str) -> None:
-    repo = make_repo(tmp_path / "repo")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
-    (repo / "shared.txt").write_text("shared\n")
-    git(repo, "add", "shared.txt")
-    git(repo, "commit", "-qm", "shared")
+    repo = crafted_repo(tmp_path / "repo")
     workers = [
-        {"name": "clean", "task": "t", "launcherCommand": commit("new.txt", "new")},
-        {"name": "conflict", "task": "t", "launcherCommand": commit("a.txt", "theirs")},
-        {"name": "first", "task": "t", "launcherCommand": commit("shared.txt", "first")},
-        {"name": "second", "task": "t", "launcherCommand": "sleep 1.5 && " + commit("shared.txt", "second")},
-        {"name": "dirty", "task": "t", "launcherCommand": commit("d.txt", "d") + " && echo x > untracked.txt"},
+        {"name": "clean", "task": "t", "launcherCommand": commit("new.txt", "new", "new")},
+        {"name": "conflict", "task": "t", "launcherCommand": commit("a.txt", "theirs", "a")},
+        {"name": "first", "task": "t", "launcherCommand": commit("shared.txt", "first", "first")},
+        {"name": "second", "task": "t", "launcherCommand": "sleep 1.5 && " + commit("shared.txt", "second", "second")},
+        {"name": "dirty", "task": "t", "launcherCommand": commit("d.txt", "d", "d") + " && echo x > untracked.txt"},
         {"name": "idle", "task": "t", "launcherCommand": "true"},
     ]
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"sessionName": "par", "repoRoot": str(repo), "workers": workers}))
     assert ecc("session", "create", str(plan), "--execute", cwd=repo).returncode == 0
-
-    def finished() -> bool:
-        listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)
-        return all(w["state"] == "completed" for w in listed[0]["workers"])
-
-    wait_until(finished, 30, "the workers to finish")
+    wait_finished(repo)
     (repo / "a.txt").write_text("ours\n")
     git(repo, "commit", "-qam", "base edits a")
     done = ecc("session", "merge-queue", "par", "--json", cwd=repo)
