@@ -94,3 +94,27 @@ def test_a_second_store_in_one_process_keeps_the_first_ones_locks(ecc_home: Path
     assert done.returncode == 0, done.stderr
     assert (ecc_home / "runtime.db-wal").exists()  # the last-connection cleanup did not run: we are still here
     assert first.worker("locks", "w").state == "starting"
+
+
+def test_many_processes_opening_a_fresh_store_at_once_all_succeed(ecc_home: Path) -> None:
+    """The first open creates the database: processes racing to do it must all get it (one creates, the
+    others check what it made)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    go = ecc_home.parent / "go"
+    code = (  # every process loaded and waiting, then all open the store at once
+        "import os, time; from ecc_hooks.runtime import store\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.0005)\n"
+        "store.Store().close()"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stderr=subprocess.PIPE) for _ in range(12)]
+    import time
+
+    time.sleep(1.5)  # all of them started (a slow start only makes the race less likely, never a failure)
+    go.write_text("")
+    results = [(p.wait(timeout=60), p.stderr.read().decode()) for p in procs if p.stderr]
+    assert all(code == 0 for code, _ in results), [err for code, err in results if code]
+    assert stat.S_IMODE(os.stat(ecc_home / "runtime.db").st_mode) == 0o600

@@ -189,7 +189,16 @@ class Store:
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        self.db.execute("PRAGMA journal_mode=WAL")
+        # switching a new database to WAL takes it exclusively, without the busy handler: processes opening a
+        # fresh store together retry (a few times, briefly); once it is WAL the switch is a no-op
+        for pause in (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, None):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if pause is None or "locked" not in str(exc):
+                    raise
+                time.sleep(pause)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         with self.write():
@@ -348,8 +357,11 @@ def _check_file(path: str) -> None:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        os.close(fsio.open_file(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, create_dirs=True))
-        return
+        try:
+            os.close(fsio.open_file(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, create_dirs=True))
+            return
+        except FileExistsError:  # another process made it meanwhile (parallel creates): check theirs
+            info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
         raise fsio.UnsafeFile(f"a link or not a regular file: {path}")
     if info.st_uid != os.getuid():

@@ -161,7 +161,7 @@ def final_output(session: st.Session, worker: st.Worker, lines: int = 20) -> Opt
 
 
 def worker_env(session: st.Session, worker: st.Worker) -> dict[str, str]:
-    return lifecycle.worker_env(
+    env = lifecycle.worker_env(
         session=session.name,
         worker=worker.slug,
         worktree=worker.worktree,
@@ -169,6 +169,11 @@ def worker_env(session: st.Session, worker: st.Worker) -> dict[str, str]:
         base_ref=session.base_ref,
         port_base=worker.port_base,
     )
+    if worker.runtime == "tmux" and worker.agent == "claude":
+        # Claude Code titles its terminal; in a pane that would replace the worker's slug, which ECC's tools join
+        # panes on (ECC's orchestration-status.js)
+        env["CLAUDE_CODE_DISABLE_TERMINAL_TITLE"] = "1"
+    return env
 
 
 def launch_command(worker: st.Worker, resume: bool) -> str:
@@ -372,13 +377,13 @@ class Supervisor:
     def _screens(
         self, session: st.Session, workers: list[st.Worker], by_id: dict[str, launch.Pane], now: float
     ) -> dict[str, str]:
-        """Screens of the live panes of workers without hooks (one tmux call)."""
+        """Screens of the live panes (one tmux call): the state of agents without hooks, and everyone's heartbeat
+        (a Claude Code worker in a long tool call fires no hook for minutes, but its screen moves)."""
         wanted = [
             w.pane
             for w in workers
             if w.runtime == "tmux" and w.pane in by_id and not by_id[w.pane].dead and w.state in st.OCCUPYING
-            and not (self.follower(w) and self.follower(w).seen)  # type: ignore[union-attr]
-        ]  # fmt: skip
+        ]
         return launch.capture_many([p for p in wanted if p], session.tmux_socket)
 
     def _reconcile_worker(

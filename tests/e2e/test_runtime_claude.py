@@ -145,6 +145,16 @@ def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: A
     assert theirs.returncode == 0, theirs.stderr
     ecc_states = {w["id"]: w["state"] for w in json.loads(theirs.stdout)["workers"]}
     assert ecc_states == want
+    # ECC's tmux calls name no socket: pointed at ours ($TMUX), it finds each worker's pane by its title, which
+    # Claude Code leaves alone (CLAUDE_CODE_DISABLE_TERMINAL_TITLE)
+    tmux_env = {**node_env, "TMUX": f"/tmp/tmux-{os.getuid()}/{socket},0,0"}
+    with_panes = subprocess.run(
+        ["node", str(ecc / "scripts" / "orchestration-status.js"), str(plan)],
+        capture_output=True, text=True, cwd=ws.work, env=tmux_env, timeout=60,
+    )  # fmt: skip
+    assert with_panes.returncode == 0, with_panes.stderr
+    runtimes = {w["id"]: w["runtime"] for w in json.loads(with_panes.stdout)["workers"]}
+    assert all(r["pid"] for r in runtimes.values()), runtimes
     inspected = subprocess.run(
         ["node", str(ecc / "scripts" / "session-inspect.js"), str(plan)],
         capture_output=True, text=True, cwd=ws.work, env=node_env, timeout=60,
