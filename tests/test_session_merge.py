@@ -162,11 +162,20 @@ def test_the_hud_shows_the_queues_the_supervisor_keeps(session: tuple[Path, dict
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
-    doc = wait_until(lambda: (d := hud())["queueState"]["conflictQueue"] and d, 60, "the queues in the HUD")
+    want = {("conflict", "base-conflict"), ("second", "pair-conflict"), ("dirty", "dirty")}
+
+    def kinds(doc: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(c["id"], c["kind"]) for c in doc["queueState"]["conflictQueue"]}
+
+    # the supervisor may have taken its snapshot before the fixture moved the base: it recomputes when a branch
+    # moves, so the HUD catches up
+    def settled() -> dict[str, Any] | None:
+        doc = hud()
+        return doc if kinds(doc) == want else None
+
+    doc = wait_until(settled, 60, lambda: f"the queues: {kinds(hud())}")
     merge_queue = {e["id"]: e for e in doc["queueState"]["mergeQueue"]}
     assert merge_queue["second"]["suggestedAction"] == "merge after first"
-    kinds = {(c["id"], c["kind"]) for c in doc["queueState"]["conflictQueue"]}
-    assert kinds == {("conflict", "base-conflict"), ("second", "pair-conflict"), ("dirty", "dirty")}
     assert doc["risk"]["conflicts"] == 2 and doc["risk"]["dirtyWorktree"] is True
     assert any(r.startswith("2 worker branch(es) conflict") for r in doc["risk"]["reasons"])
     assert {"create", "status", "diff", "mergeQueue", "conflictQueue"} <= set(doc["sessionControls"]["supported"])
@@ -213,9 +222,11 @@ def test_pr_pushes_the_branch_and_opens_a_pull_request_with_the_handoff(
     sid = "0f0e0d0c-0000-4000-8000-00000000d44a"
     payload = {"session_id": sid, "hook_event_name": "SessionStart", "cwd": str(repo), "source": "startup"}
     assert run_hook(json.dumps(payload).encode()).returncode == 0
-    ecc("session", "list", cwd=repo)  # the runtime's view is exported again
-    doc = json.loads(ecc("status", "--json", "--session", sid, cwd=repo).stdout)
-    assert doc["sync"]["GitHub"] == {"repo": "acme/widget", "latestPullRequest": 7}
+
+    def github() -> Any:  # the supervisor exports the runtime's view on its next pass
+        return json.loads(ecc("status", "--json", "--session", sid, cwd=repo).stdout)["sync"]["GitHub"]
+
+    wait_until(lambda: github() == {"repo": "acme/widget", "latestPullRequest": 7}, 30, lambda: str(github()))
 
 
 def test_resolve_starts_an_agent_in_the_worktree_on_its_conflicts(

@@ -258,10 +258,13 @@ def test_the_hud_of_a_session_in_the_repository_shows_its_runtime_workers(
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
-    doc = wait_until(lambda: (d := hud()) and {a["id"] for a in d["activeAgents"]} >= {"hud/fails", "hud/runs"} and d,
-                     30, "the workers in the HUD")  # fmt: skip
+    def shown() -> dict[str, Any] | None:  # the HUD reads the supervisor's export, written after status.md
+        doc = hud()
+        states = {a["id"]: a["state"] for a in doc["activeAgents"]}
+        return doc if states.get("hud/runs") == "running" and states.get("hud/fails") == "failed" else None
+
+    doc = wait_until(shown, 30, lambda: f"the workers in the HUD: {hud()['activeAgents']}")
     agents = {a["id"]: a for a in doc["activeAgents"]}
-    assert agents["hud/runs"]["state"] == "running" and agents["hud/fails"]["state"] == "failed"
     assert agents["hud/fails"]["branch"] == "orchestrator-hud-fails"
     assert agents["hud/fails"]["worktree"] == str(tmp_path / "repo-hud-fails")
     assert agents["hud/fails"]["objective"] == "break things"
