@@ -129,7 +129,7 @@ def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: A
     assert workers["wait"].reason == "permission to use Bash"
     for slug, worker in workers.items():  # joined on the session id we chose
         events = [r["event"] for r in ws.journal(worker.agent_session or "")]
-        assert events[0] == "SessionStart" and "UserPromptSubmit" in events, (slug, events)
+        assert "SessionStart" in events and "UserPromptSubmit" in events, (slug, events)  # not in firing order
         assert str(worktrees[slug]) == worker.worktree
     ok = (ws.work / ".orchestration" / SESSION / "ok" / "handoff.md").read_text()
     assert "- Wrote notes.md with the notes." in ok and "- `notes.md` (uncommitted)" in ok
