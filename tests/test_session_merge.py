@@ -20,13 +20,13 @@ def commit(path: str, text: str, message: str) -> str:
 
 
 def crafted_repo(path: Path) -> Path:
-    """A repository with a.txt ("one") and shared.txt, and an identity to commit with."""
+    """A repository with a.txt ("one") and common.txt, and an identity to commit with."""
     repo = make_repo(path)
     git(repo, "config", "user.email", "t@example.com")
     git(repo, "config", "user.name", "t")
-    (repo / "shared.txt").write_text("shared\n")
-    git(repo, "add", "shared.txt")
-    git(repo, "commit", "-qm", "shared")
+    (repo / "common.txt").write_text("common\n")
+    git(repo, "add", "common.txt")
+    git(repo, "commit", "-qm", "a common file")
     return repo
 
 
@@ -46,12 +46,16 @@ def session(tmp_path: Path, runtime: str) -> tuple[Path, dict[str, Any]]:
     workers = [
         {"name": "clean", "task": "add a file", "launcherCommand": commit("new.txt", "new", "a new file")},
         {"name": "conflict", "task": "edit a.txt", "launcherCommand": commit("a.txt", "theirs", "edit a")},
-        {"name": "first", "task": "edit shared", "launcherCommand": commit("shared.txt", "first", "first edit")},
+        {
+            "name": "first",
+            "task": "edit the common file",
+            "launcherCommand": commit("common.txt", "first", "first edit"),
+        },
         # finishes after "first" (the queue orders by completion time): so it is the one to wait
         {
             "name": "second",
-            "task": "edit shared too",
-            "launcherCommand": "sleep 1.5 && " + commit("shared.txt", "second", "second"),
+            "task": "edit the common file too",
+            "launcherCommand": "sleep 1.5 && " + commit("common.txt", "second", "second"),
         },
         {
             "name": "dirty",
@@ -84,7 +88,7 @@ def test_the_queue_orders_and_blocks_as_ecc_2_does(session: tuple[Path, dict[str
     assert [i for _, i in ready] in (["clean", "first"], ["first", "clean"]) and [p for p, _ in ready] == [1, 2]
     assert entries["second"]["kind"] == "pair-conflict"
     assert entries["second"]["suggestedAction"] == "merge after first"
-    assert entries["second"]["blockedBy"] == [{"worker": "first", "files": ["shared.txt"]}]
+    assert entries["second"]["blockedBy"] == [{"worker": "first", "files": ["common.txt"]}]
     found = json.loads(ecc("session", "conflicts", "mq", "--json", cwd=repo).stdout)
     assert {(c["id"], c["kind"]) for c in found} == {("conflict", "base-conflict"), ("second", "pair-conflict"),
                                                     ("dirty", "dirty")}  # fmt: skip
@@ -117,9 +121,9 @@ def test_apply_gates_on_pre_merge_then_merges_the_ready_and_leaves_conflicts_cle
     assert applied.returncode == 0, applied.stderr
     assert "clean: merged orchestrator-mq-clean into main (merge)" in applied.stdout
     assert "first: merged orchestrator-mq-first into main (merge)" in applied.stdout
-    assert (repo / "new.txt").read_text() == "new\n" and (repo / "shared.txt").read_text() == "first\n"
+    assert (repo / "new.txt").read_text() == "new\n" and (repo / "common.txt").read_text() == "first\n"
     after = queue(repo)
-    assert after["second"]["kind"] == "base-conflict" and after["second"]["files"] == ["shared.txt"]
+    assert after["second"]["kind"] == "base-conflict" and after["second"]["files"] == ["common.txt"]
     assert after["clean"]["kind"] == "empty"  # merged: nothing left to merge
     for slug in ("conflict", "second"):  # blocked ones were never touched: no conflict markers
         assert git(repo.parent / f"repo-mq-{slug}", "status", "--porcelain") == ""

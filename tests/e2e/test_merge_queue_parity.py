@@ -41,8 +41,8 @@ def test_queue_verdicts_match_eccs_worktree_lifecycle(tmp_path: Path, runtime: s
     workers = [
         {"name": "clean", "task": "t", "launcherCommand": commit("new.txt", "new", "new")},
         {"name": "conflict", "task": "t", "launcherCommand": commit("a.txt", "theirs", "a")},
-        {"name": "first", "task": "t", "launcherCommand": commit("shared.txt", "first", "first")},
-        {"name": "second", "task": "t", "launcherCommand": "sleep 1.5 && " + commit("shared.txt", "second", "second")},
+        {"name": "first", "task": "t", "launcherCommand": commit("common.txt", "first", "first")},
+        {"name": "second", "task": "t", "launcherCommand": "sleep 1.5 && " + commit("common.txt", "second", "second")},
         {"name": "dirty", "task": "t", "launcherCommand": commit("d.txt", "d", "d") + " && echo x > untracked.txt"},
         {"name": "idle", "task": "t", "launcherCommand": "true"},
     ]
