@@ -6,12 +6,15 @@
 - ``headless``: a detached process (its own session) with its output appended to ``output.log`` in the worker's
   state folder (e.g. ``claude -p --output-format stream-json``, ``codex exec``).
 
-Every launch runs the agent's command inside a small ``sh`` wrapper that exports the worker's environment
-(``ECC_SESSION``, ``ECC_WORKER``, ``ECC_WORKTREE_PATH``, ``ECC_BRANCH``, ``ECC_BASE_REF``, ``ECC_PORT_BASE``,
-``PORT``) and the launch's token (``ECC_HOOKS_LAUNCH``), and writes the exit status to ``exit-<token>`` when the
-command ends. The token is recorded before the process starts and is part of the process itself (the pane's
-start command, the headless process's environment), so after a crash the launch is found again rather than
-started twice.
+Every launch runs the agent's command inside a small ``sh`` wrapper that runs it in the worktree and writes the
+exit status to ``exit-<token>`` when the command ends. The worker's environment (the caller's, plus
+``ECC_SESSION``, ``ECC_WORKER``, ``ECC_WORKTREE_PATH``, ``ECC_BRANCH``, ``ECC_BASE_REF``, ``ECC_PORT_BASE``,
+``PORT`` and the launch's token ``ECC_HOOKS_LAUNCH``) never appears in a command line, which every local user
+can read: a headless process is given it as its environment; a pane starts from a private launch file
+(``core.launchfile``: 0600, in the worker's 0700 state folder, named ``launch-<token>``) that a tiny launcher reads,
+removes and ``exec``-s. The token is recorded before the process starts and is part of the process itself (the
+pane's start command names the launch file, the headless process's environment holds it), so after a crash the
+launch is found again rather than started twice.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional
 
-from ecc_hooks.core import fsio, paths, proc
+from ecc_hooks.core import fsio, launchfile, paths, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime.plan import quote
 
@@ -104,15 +107,27 @@ def read_exit(session: str, slug: str, token: Optional[str]) -> Optional[int]:
     return int(text) if text.lstrip("-").isdigit() else None
 
 
-def wrapper(command: str, *, worktree: str, env: Mapping[str, str], exit_file: str) -> str:
-    """One shell line: export the worker's environment, run ``command`` in the worktree, record its exit status."""
-    exports = " ".join(f"{k}={quote(v)}" for k, v in env.items())
+def wrapper(command: str, *, worktree: str, exit_file: str) -> str:
+    """One shell line: run ``command`` in the worktree, record its exit status (no environment in it: that
+    travels in the process's environment or its launch file)."""
     tmp = exit_file + ".tmp"
     # eval in a subshell: the command's own ``exit``, comments and quoting stay inside it; one line, no newline
     return (
-        f"export {exports}; cd {quote(worktree)} || exit 97; ( eval {quote(command)} ); "
+        f"cd {quote(worktree)} || exit 97; ( eval {quote(command)} ); "
         f'code=$?; printf \'%s\\n\' "$code" > {quote(tmp)} && mv -f {quote(tmp)} {quote(exit_file)}; exit "$code"'
     )
+
+
+def launch_file(folder: str, token: str) -> str:
+    """Where a pane's launch file goes: the (0700) state folder, a name carrying the unguessable token."""
+    return os.path.join(folder, f"launch-{token}")
+
+
+def pane_command(path: str, argv: list[str], env: Mapping[str, str]) -> str:
+    """The start command of a pane that runs ``argv`` with exactly ``env`` (plus tmux's own ``TMUX``,
+    ``TMUX_PANE``, ``TERM``): both go through the launch file ``path``, never into a command line."""
+    launchfile.write(path, argv[0], argv, {k: v for k, v in env.items() if "\0" not in v and "=" not in k and k})
+    return launchfile.command(path)
 
 
 @dataclass
@@ -166,32 +181,66 @@ def panes(session: str, socket: Optional[str] = None) -> Optional[list[Pane]]:
 
 
 def find_pane(found: list[Pane], token: str) -> Optional[Pane]:
-    """The pane a launch started (its start command carries the token)."""
-    needle = f"{TOKEN_ENV}={quote(token)}"
-    return next((p for p in found if needle in p.start_command), None)
+    """The pane a launch started (its start command names the launch's file, which carries the token)."""
+    return next((p for p in found if token and token in p.start_command), None)
+
+
+def user_shell(env: Mapping[str, str]) -> str:
+    shell = env.get("SHELL") or ""
+    return shell if os.path.isabs(shell) and os.access(shell, os.X_OK) else "/bin/sh"
 
 
 def ensure_tmux_session(session: str, cwd: str, socket: Optional[str] = None) -> None:
-    """The session's tmux session with its orchestrator window (a shell in the repository), created once; its
-    panes stay after their command ends. One tmux call."""
-    # the caller's environment for the session's panes, whoever started the tmux server (not its TMUX)
-    env = [f"-e{k}={v}" for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE") and "\0" not in v]
+    """The session's tmux session with its orchestrator window (the user's shell in the repository, with the
+    caller's environment, whoever started the tmux server), created once; its panes stay after their command
+    ends. One tmux call; no environment in its command line (tmux keeps that for the server's life)."""
+    folder = os.path.join(paths.home(), "runtime", session)
+    fsio.ensure_state_dir(folder)
+    path = launch_file(folder, os.urandom(16).hex())
+    shell = user_shell(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    start = pane_command(path, [shell, "-l"], env)
     done = tmux_run(
-        "new-session", "-d", "-s", session, "-n", "orchestrator", "-x", "240", "-y", "80", "-c", cwd, *env, ";",
+        "new-session", "-d", "-s", session, "-n", "orchestrator", "-x", "240", "-y", "80", "-c", cwd, start, ";",
         "set-option", "-w", "-t", f"={session}:0", "remain-on-exit", "on",
         socket=socket,
     )  # fmt: skip
+    if not done.ok:
+        _discard(path)
     if not done.ok and "duplicate session" not in done.err_text():
         raise UserError(f"tmux new-session failed: {done.error or done.err_text().strip()[:300]}")
 
 
-def launch_tmux(session: str, slug: str, line: str, worktree: str, cwd: str, socket: Optional[str] = None) -> Launched:
-    """A new pane in the session's window running ``line``, titled ``slug``, the window re-tiled: one tmux call
-    (the new pane is the window's active one while it is titled, then the orchestrator's pane is again). The
-    session is created first when it is not there (``cwd``: its orchestrator pane's folder)."""
+def _discard(path: str) -> None:
+    """A launch file no launcher will read (its pane never started)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def launch_tmux(
+    session: str,
+    slug: str,
+    line: str,
+    worktree: str,
+    cwd: str,
+    socket: Optional[str] = None,
+    *,
+    token: str,
+    env: Mapping[str, str],
+) -> Launched:
+    """A new pane in the session's window running ``line`` with the environment ``env`` (through its launch file,
+    named with ``token``), titled ``slug``, the window re-tiled: one tmux call (the new pane is the window's
+    active one while it is titled, then the orchestrator's pane is again). The session is created first when it
+    is not there (``cwd``: its orchestrator pane's folder)."""
     window = f"={session}:0"
+    path = launch_file(state_dir(session, slug), token)
+    start = pane_command(
+        path, ["/bin/sh", "-c", line], {k: v for k, v in env.items() if k not in ("TMUX", "TMUX_PANE")}
+    )
     args = (
-        "split-window", "-P", "-F", "#{pane_id}\t#{pane_pid}", "-t", window, "-c", worktree, line, ";",
+        "split-window", "-P", "-F", "#{pane_id}\t#{pane_pid}", "-t", window, "-c", worktree, start, ";",
         "select-pane", "-t", window, "-T", slug, ";",
         "select-layout", "-t", window, "tiled", ";",
         "select-pane", "-t", f"{window}.0",
@@ -201,6 +250,7 @@ def launch_tmux(session: str, slug: str, line: str, worktree: str, cwd: str, soc
         ensure_tmux_session(session, cwd, socket)
         done = tmux_run(*args, socket=socket)
     if not done.ok:
+        _discard(path)
         raise UserError(f"tmux split-window failed: {done.error or done.err_text().strip()[:300]}")
     first = done.out.decode("utf-8", "replace").strip().splitlines()[0] if done.out.strip() else ""
     pane_id, _, pid_text = first.partition("\t")

@@ -1,0 +1,183 @@
+"""No environment value of the caller in any command line the runtime starts (issue 23, finding 1).
+
+``/proc/PID/cmdline`` (``ps``) is readable by every local user: the tmux server kept ``-eK=V`` for every variable
+for its life, and the wrappers exported the worker's environment in their ``sh -c`` line. Here the caller's
+environment holds canary secrets; sessions with tmux and headless workers are made once by the CLI itself and once
+through a running supervisor's helper, with a ``worktree_created`` hook held open; while everything is alive,
+every process's command line is scanned: no canary anywhere on the machine, and no ``NAME=value`` of the caller's
+environment in any process the runtime started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, ecc, git, make_repo, wait_until
+
+
+def canaries() -> dict[str, str]:
+    return {
+        "ANTHROPIC_API_KEY": "sk-ant-api03-" + secrets.token_urlsafe(60),
+        "GH_TOKEN": "ghp_" + secrets.token_hex(18),
+        "ECC_CANARY": secrets.token_hex(16),
+        "ECC_CANARY_SPACED": "two words " + secrets.token_hex(16),
+    }
+
+
+def processes() -> Iterator[tuple[int, bytes, bytes]]:
+    """(pid, command line, environment) of every process this test may read (another's environ is skipped)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read()
+        except OSError:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                environ = handle.read()
+        except OSError:
+            environ = b""
+        yield int(entry), cmdline, environ
+
+
+def ours(environ: bytes, home: Path) -> bool:
+    """A process the runtime started for this test (it carries this test's ECC_HOOKS_HOME)."""
+    return f"ECC_HOOKS_HOME={home}".encode() in environ.split(b"\0")
+
+
+def leaks(home: Path, secret: dict[str, str]) -> list[str]:
+    """Every command line holding a canary (any process), or a ``NAME=value`` of the caller (the runtime's)."""
+    pairs = [f"{k}={v}".encode() for k, v in os.environ.items() if v]
+    found = []
+    for pid, cmdline, environ in processes():
+        shown = cmdline.replace(b"\0", b" ")
+        hit = [k for k, v in secret.items() if v.encode() in cmdline]
+        if ours(environ, home):
+            hit += [p.split(b"=", 1)[0].decode() for p in pairs if p in cmdline]
+        if hit:
+            found.append(f"{pid}: {sorted(set(hit))} in {shown[:300]!r}")
+    return found
+
+
+def started(home: Path) -> list[str]:
+    """The command lines of the runtime's processes (what was scanned)."""
+    return [cmd.replace(b"\0", b" ").decode("utf-8", "replace")[:120] for _, cmd, env in processes() if ours(env, home)]
+
+
+def sleepers(home: Path) -> list[bytes]:
+    """The environments of the workers' ``sleep 60`` processes."""
+    return [env for _, cmd, env in processes() if cmd == b"sleep\x0060\x00" and ours(env, home)]
+
+
+def kill_ours(home: Path) -> None:
+    """Whatever the runtime started for this test and is still there (headless workers, the supervisor)."""
+    for pid, _, environ in processes():
+        if ours(environ, home):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def plan(path: Path, repo: Path, name: str) -> Path:
+    workers = [
+        {"name": "pane", "task": "t", "launcherCommand": "sleep 60"},
+        {"name": "bg", "task": "t", "runtime": "headless", "launcherCommand": "sleep 60"},
+    ]
+    path.write_text(json.dumps({"sessionName": name, "repoRoot": str(repo), "workers": workers}))
+    return path
+
+
+def create_held(repo: Path, plan_file: Path, gate: Path, tag: str) -> tuple[subprocess.Popen[str], list[int]]:
+    """Start a create whose ``worktree_created`` hook holds until ``gate`` exists; once the hook runs: the
+    create and the pids of the process that ran the hook (the CLI, or the zygote's child)."""
+    create = subprocess.Popen(
+        [sys.executable, "-m", "ecc_hooks", "session", "create", str(plan_file), "--execute"],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    marker = gate.parent / f"hook-{tag}"
+    wait_until(lambda: marker.exists() and marker.read_text().endswith("\n"), 60, f"the {tag} create's hook")
+    return create, [int(x) for x in marker.read_text().split()]
+
+
+def parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        stat = handle.read()
+    return int(stat[stat.rfind(b")") + 2 :].split()[1])
+
+
+def test_no_process_the_runtime_starts_shows_the_callers_environment(
+    tmp_path: Path, runtime: str, ecc_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecc_hooks.runtime import supervisor
+
+    secret = canaries()
+    for key, value in secret.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ECC_HOOKS_SUPERVISOR_TICK", "0.3")
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    hooks = repo / ".ecc" / "hooks"
+    hooks.mkdir(parents=True)
+    gate = tmp_path / "gate"
+    # the hook says who ran it ($PPID: the create's process), then holds until the test has scanned
+    (hooks / "worktree_created").write_text(
+        f'#!/bin/sh\necho "$PPID" > {tmp_path}/hook-$ECC_SESSION.tmp\n'
+        f"mv {tmp_path}/hook-$ECC_SESSION.tmp {tmp_path}/hook-$ECC_SESSION\n"
+        f"while [ ! -e {gate}-$ECC_SESSION ]; do sleep 0.1; done\n"
+    )
+    (hooks / "worktree_created").chmod(0o755)
+    creates: list[subprocess.Popen[str]] = []
+    scanned: list[str] = []
+    try:
+        for name, delegated in (("direct", False), ("served", True)):
+            gate_file = Path(f"{tmp_path / 'gate'}-{name}")
+            if delegated:  # the first create left a supervisor running: this one goes through its zygote
+                wait_until(lambda: (ecc_home / "supervisor.sock").exists(), 60, "the supervisor's socket")
+            create, (runner,) = create_held(repo, plan(tmp_path / f"{name}.json", repo, name), gate_file, name)
+            creates.append(create)
+            if delegated:
+                zygote = parent_of(runner)
+                assert runner != create.pid and parent_of(zygote) == supervisor.running(), "not delegated"
+            else:
+                assert runner == create.pid
+            found = leaks(ecc_home, secret)  # the hook, the CLI, the supervisor and the zygote, any pane alive
+            assert not found, "\n".join(found)
+            gate_file.touch()
+            out, err = create.communicate(timeout=120)
+            assert create.returncode == 0, out + err
+        wait_until(lambda: len(sleepers(ecc_home)) >= 4, 60, lambda: "\n".join(started(ecc_home)))
+        scanned = started(ecc_home)
+        found = leaks(ecc_home, secret)  # the tmux server, its panes, the wrappers, the headless workers
+        assert not found, "\n".join(found)
+        assert any(c.startswith("tmux") for c in scanned), scanned  # the tmux server was among them
+        # the workers still got the caller's environment (through theirs, not their command lines)
+        for environ in sleepers(ecc_home):
+            assert f"ECC_CANARY_SPACED={secret['ECC_CANARY_SPACED']}".encode() in environ.split(b"\0")
+            assert b"ECC_WORKER=" in environ
+    finally:
+        for name in ("direct", "served"):
+            Path(f"{tmp_path / 'gate'}-{name}").touch()
+        for create in creates:
+            if create.poll() is None:
+                create.kill()
+            create.communicate(timeout=60)
+        for name in ("direct", "served"):
+            ecc("session", "stop", name, "--grace", "1", cwd=repo)
+        kill_ours(ecc_home)  # the runtime fixture then kills the tmux server and waits for the supervisor
