@@ -180,6 +180,15 @@ def peer_uid(sock: "object") -> int:
     return int.from_bytes(cred[4:8], "little")
 
 
+def peer_pid(sock: "object") -> int:
+    """The pid of the process at the other end of a connected Unix socket (``SO_PEERCRED``), as this process's
+    pid namespace numbers it (0 when that process is not visible from here)."""
+    import _socket
+
+    cred = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)  # type: ignore[attr-defined]
+    return int.from_bytes(cred[0:4], "little", signed=True)
+
+
 def connect(base: bytes, timeout: float, name: bytes = SOCKET_NAME) -> "Any":
     """A socket connected to the watcher's socket (or socket ``name``) in ``base`` (OSError when nobody
     listens there)."""
