@@ -117,18 +117,20 @@ def handle(conn: socket.socket) -> None:
         except (ValueError, KeyError, TypeError, AttributeError):
             return
         conn.settimeout(None)
+        run = same_context(relay.peer_pid(conn))
         with _children_lock:
-            if len(_children) >= MAX_CHILDREN or not same_context(relay.peer_pid(conn)):
-                conn.sendall(json.dumps(DECLINED).encode())  # nothing ran: the CLI runs it itself
-                return
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child ends with os._exit
-                code = 3
-                try:
-                    code = _child(conn, argv, cwd, env, umask)
-                finally:
-                    os._exit(code)
-            _children.add(pid)
+            run = run and len(_children) < MAX_CHILDREN
+            if run:
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the child ends with os._exit
+                    code = 3
+                    try:
+                        code = _child(conn, argv, cwd, env, umask)
+                    finally:
+                        os._exit(code)
+                _children.add(pid)
+        if not run:
+            conn.sendall(json.dumps(DECLINED).encode())  # nothing ran: the CLI runs it itself
 
 
 def reap() -> None:
