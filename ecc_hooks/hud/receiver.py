@@ -3,9 +3,12 @@
 - ``HttpReceiver``: ``POST /ecc-hooks/v1/event`` on 127.0.0.1 (``core.endpoint`` says why and how). A request
   is recorded exactly as the hook command records its stdin (``capture.hook.handle``: bounded, normalized,
   redacted, one journal line) before the answer goes back, so when Claude Code moves on, the event is on
-  disk. Refused, with nothing written: another path or method, a missing or wrong bearer token, a ``Host``
-  other than the endpoint's (DNS rebinding), a connection from a socket another user owns, a body over the
-  hook's stdin cap.
+  disk. A connection from a socket another user owns is closed at accept time, before it costs a thread; the
+  user's own are served by a fixed pool of threads, each request under one deadline (not one per read), so
+  nobody else can starve the endpoint. Refused, with nothing written: another path or method, a missing or
+  wrong bearer token, a ``Host`` other than the endpoint's (DNS rebinding), a body over the hook's stdin cap.
+  A post that fails anyway is not lost: the watcher recovers the call from the transcript (``hud.backfill``,
+  through ``SessionWatch.reconcile``).
 - ``LocalReceiver``: ``$ECC_HOOKS_HOME/watcher.sock`` (``core.relay`` says why and how): the hook command's
   events, recorded the same way before the answer, and the status line command's rows, rendered here.
   Refused: a peer of another user, a request over the cap or malformed.
@@ -14,13 +17,16 @@
 from __future__ import annotations
 
 import hmac
+import io
 import os
+import queue
 import socket
+import socketserver
 import stat
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Optional, Union
 
 from ecc_hooks.capture import client, hook
@@ -28,27 +34,128 @@ from ecc_hooks.core import endpoint as ep
 from ecc_hooks.core import paths, relay
 from ecc_hooks.core.errorlog import log_error
 
-READ_TIMEOUT = 10.0  # seconds a connection may take to send its request
+READ_TIMEOUT = 10.0  # seconds a connection may take to send its request (the whole request, not each read)
+WORKERS = 8  # HTTP connections served at once (each a thread started once, never one per connection)
+WAITING = 64  # the user's accepted connections that may wait for a worker; beyond that a new one is closed
+IDLE_SLICE = 0.2  # seconds a kept-alive connection waits between checks that nobody else waits for its worker
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _DeadlineReader(io.RawIOBase):
+    """The connection's reads, bounded by one deadline for the whole request (a peer sending a byte every few
+    seconds gets no more time than one sending nothing), which the handler sets again at each request. While a
+    kept-alive connection has not yet sent a byte of its next request and another connection waits for a
+    worker, it reads as closed: the waiting one is served instead of an idle one holding the thread."""
+
+    def __init__(self, sock: socket.socket, server: _Server) -> None:
+        self.sock = sock
+        self.server = server
+        self.deadline = time.monotonic() + READ_TIMEOUT
+        self.idle = False  # between requests: no byte of the next one read yet
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("request deadline passed")
+            if self.idle and not self.server.waiting.empty():
+                return 0  # EOF: the handler closes this connection and the worker takes the waiting one
+            self.sock.settimeout(min(remaining, IDLE_SLICE) if self.idle else remaining)
+            try:
+                got = self.sock.recv_into(buffer)
+            except TimeoutError:
+                if self.idle:
+                    continue
+                raise
+            self.idle = False
+            return got
+
+
+class _Server(socketserver.TCPServer):
+    """127.0.0.1:port, served by ``WORKERS`` threads. A connection is checked at accept time, before it costs a
+    thread: one from another user's socket (``core.sockdiag``) is closed at once; the user's own wait in a
+    bounded queue. Another user can fill the listen backlog but never a worker, so the user's posts are
+    answered whatever else connects."""
+
     allow_reuse_address = True
-    request_queue_size = 64
+    request_queue_size = 128
 
-    def __init__(self, config: ep.Endpoint) -> None:
+    def __init__(self, config: ep.Endpoint, workers: int = WORKERS) -> None:
         self.config = config
         self.expected_auth = f"Bearer {config.token}".encode()
         self.expected_hosts = {f"127.0.0.1:{config.port}", f"localhost:{config.port}"}
+        self.waiting: queue.Queue[Optional[tuple[socket.socket, Any]]] = queue.Queue(WAITING)
+        self.refused = 0  # foreign connections closed since the last errors.log line about them
+        self.refused_logged = 0.0
         super().__init__(("127.0.0.1", config.port), _Handler)
+        self.workers = [
+            threading.Thread(target=self._work, name=f"ecc-endpoint-{n}", daemon=True) for n in range(workers)
+        ]
+        for worker in self.workers:
+            worker.start()
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        """Only a socket this user owns gets further than ``accept`` (logged at most once a second)."""
+        if ep.peer_uid(client_address, self.config.port) == os.getuid():
+            return True
+        self.refused += 1
+        now = time.monotonic()
+        if now - self.refused_logged >= 1.0:
+            log_error(
+                "endpoint-refused", f"{self.refused} connection(s) from a socket of another user, closed at accept"
+            )
+            self.refused, self.refused_logged = 0, now
+        return False
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        try:
+            self.waiting.put_nowait((request, client_address))
+        except queue.Full:
+            log_error("endpoint-busy", f"{WAITING} connections wait already: one closed")
+            self.shutdown_request(request)
+
+    def _work(self) -> None:
+        while True:
+            item = self.waiting.get()
+            if item is None:
+                return
+            request, client_address = item
+            try:
+                self.finish_request(request, client_address)
+            except Exception as exc:  # a worker never dies of one connection
+                log_error("internal", f"endpoint: {type(exc).__name__}: {exc}")
+            finally:
+                self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        for _ in self.workers:
+            try:
+                self.waiting.put(None, timeout=1.0)
+            except queue.Full:
+                break
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive: the client may reuse one connection for many events
-    timeout = READ_TIMEOUT
     disable_nagle_algorithm = True  # small answers go out at once, not after the peer's delayed ACK
-    peer_is_user: Optional[bool] = None  # the connecting socket's owner is this user (asked once per connection)
+
+    def setup(self) -> None:
+        super().setup()
+        self.reader = _DeadlineReader(self.connection, self.server)
+        self.rfile = io.BufferedReader(self.reader)
+
+    def handle(self) -> None:
+        """Requests until the peer closes, one fails, or the deadline of one passes (each its own deadline)."""
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.reader.deadline = time.monotonic() + READ_TIMEOUT
+            self.reader.idle = True
+            self.handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # nothing to stderr: the daemon's stdio is /dev/null anyway
@@ -77,10 +184,6 @@ class _Handler(BaseHTTPRequestHandler):
         auth = (self.headers.get("Authorization") or "").encode("utf-8", "replace")
         if not hmac.compare_digest(auth, server.expected_auth):
             return self._refuse(401, "missing or wrong token")
-        if self.peer_is_user is None:  # once per connection: Claude Code keeps one open for many events
-            self.peer_is_user = ep.peer_uid(self.client_address, server.config.port) == os.getuid()
-        if not self.peer_is_user:
-            return self._refuse(403, "a socket of another user")
         try:
             length = int(self.headers.get("Content-Length") or "")
         except ValueError:

@@ -112,7 +112,10 @@ def test_a_post_from_another_users_socket_is_refused(served: endpoint.Endpoint, 
             os.close(read)
             os.setgid(65534)
             os.setuid(65534)
-            status = post(served, payload("toolu_other_user"))
+            try:
+                status = post(served, payload("toolu_other_user"))
+            except (http.client.HTTPException, OSError):
+                status = 0  # closed at accept: no answer at all
             os.write(write, str(status).encode())
         finally:
             os._exit(0)
@@ -120,7 +123,7 @@ def test_a_post_from_another_users_socket_is_refused(served: endpoint.Endpoint, 
     status = int(os.read(read, 16) or b"0")
     os.close(read)
     os.waitpid(pid, 0)
-    assert status == 403
+    assert status == 0  # closed at accept, before a thread or a byte of the request
     assert journal(ecc_home) == b""
     wait_until(lambda: (ecc_home / "errors.log").exists(), 10, "the refusal logged")
     assert "another user" in (ecc_home / "errors.log").read_text()
