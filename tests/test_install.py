@@ -591,8 +591,26 @@ def test_commands_an_earlier_version_wrote_are_flagged_and_rewritten(tmp_path: P
 # ---------------------------------------------------------------------------- transports
 
 
+HTTP = ("--transport", "http")
+
+
+def test_the_default_transport_is_command_and_install_says_why(
+    tmp_path: Path, settings_file: Path, ecc_home: Path
+) -> None:
+    """The http transport's port could be taken by another user while no watcher runs: never by default."""
+    done = cli("install", "--settings-file", str(settings_file), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "transport: command" in done.stdout and "--transport http" in done.stdout and "another" in done.stdout
+    text = settings_file.read_text()
+    assert '"http"' not in text and "Bearer" not in text
+    assert not (ecc_home / "endpoint.json").exists()
+    doctor = cli("doctor", "--settings-file", str(settings_file), cwd=tmp_path)
+    assert "tool events: command hooks" in doctor.stdout
+
+
 def test_http_transport_posts_tool_events_to_the_watcher(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
-    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    done = cli("install", "--settings-file", str(settings_file), *HTTP, cwd=tmp_path)
+    assert done.returncode == 0 and "transport: http (--transport http)" in done.stdout
     config = json.loads((ecc_home / "endpoint.json").read_text())
     assert (ecc_home / "endpoint.json").stat().st_mode & 0o777 == 0o600
     assert len(config["token"]) >= 32 and 20000 <= config["port"] < 60000
@@ -608,9 +626,10 @@ def test_http_transport_posts_tool_events_to_the_watcher(tmp_path: Path, setting
             }
         else:
             assert handler["type"] == "command" and install.is_ours(handler["command"])
+    assert config["settings"] == [str(settings_file)]  # what a fall-back would rewrite
     # a second install keeps the endpoint (and so the file) as it is
     before = settings_file.read_bytes()
-    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    assert cli("install", "--settings-file", str(settings_file), *HTTP, cwd=tmp_path).returncode == 0
     assert settings_file.read_bytes() == before
     # and uninstall removes the HTTP hooks with the commands
     assert cli("uninstall", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
@@ -618,12 +637,13 @@ def test_http_transport_posts_tool_events_to_the_watcher(tmp_path: Path, setting
 
 
 def test_command_transport_and_switching_back(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
-    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    assert cli("install", "--settings-file", str(settings_file), *HTTP, cwd=tmp_path).returncode == 0
     done = cli("install", "--settings-file", str(settings_file), "--transport", "command", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     hooks = json.loads(settings_file.read_text())["hooks"]
     assert all(h["type"] == "command" for groups in hooks.values() for g in groups for h in g["hooks"])
     assert {e for e, cs in our_commands({"hooks": hooks}).items() if len(cs) == 1} == set(install.EVENT_NAMES)
+    assert json.loads((ecc_home / "endpoint.json").read_text())["settings"] == []  # nothing posts there now
 
 
 def test_project_settings_default_to_commands(tmp_path: Path, isolated_home: Path) -> None:
@@ -633,14 +653,16 @@ def test_project_settings_default_to_commands(tmp_path: Path, isolated_home: Pat
     assert cli("install", "--scope", "project", cwd=project).returncode == 0
     text = (project / ".claude" / "settings.json").read_text()
     assert '"http"' not in text and "Bearer" not in text
+    refused = cli("install", "--scope", "project", *HTTP, cwd=project)
+    assert refused.returncode == 1 and "committed" in refused.stderr
 
 
 def test_a_moved_endpoint_is_flagged_and_rewritten(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
-    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    assert cli("install", "--settings-file", str(settings_file), *HTTP, cwd=tmp_path).returncode == 0
     (ecc_home / "endpoint.json").unlink()  # a new endpoint (another port and token) on the next install
     doctor = cli("doctor", "--settings-file", str(settings_file), cwd=tmp_path)
     assert "not the endpoint" in doctor.stdout + doctor.stderr
-    assert cli("install", "--settings-file", str(settings_file), cwd=tmp_path).returncode == 0
+    assert cli("install", "--settings-file", str(settings_file), *HTTP, cwd=tmp_path).returncode == 0
     config = json.loads((ecc_home / "endpoint.json").read_text())
     urls = {h["url"] for g in json.loads(settings_file.read_text())["hooks"]["PreToolUse"] for h in g["hooks"]}
     assert urls == {f"http://127.0.0.1:{config['port']}/ecc-hooks/v1/event"}

@@ -169,34 +169,24 @@ def handle(
             record["gitHead"] = head
     write_record(record)
     if start and (session_start or record.get("event") in TURN_EVENTS):
-        start_watcher(wait=session_start)
+        start_watcher(wait=session_start, session=str(record["sessionId"]))
 
 
-def start_watcher(wait: bool = False) -> None:
+def start_watcher(wait: bool = False, session: str | None = None) -> None:
     """Start the watcher daemon detached when none holds its lock; never raises.
 
     A non-blocking shared flock on ``watch.lock`` tells whether a watcher runs (it holds the lock
     exclusively). If none does, ``spawn_watcher``. Two hooks racing may both spawn one: the daemon's
     own exclusive lock lets only one run. With the http transport (``endpoint.json``) the tool events
     go to the watcher itself, so a hook that started one, and SessionStart always, waits (bounded) until
-    it listens: the tool calls that follow are recorded as they happen, not backfilled later.
+    it listens: the tool calls that follow are recorded as they happen, not backfilled later. When another
+    user holds the endpoint's port instead, nothing may be posted there: ``endpoint.fall_back`` turns the HTTP
+    hooks into command hooks and waits (within the same bound) until the client of ``session`` reloaded them,
+    so this hook, which the client waits for, returns before any tool call is posted.
     """
-    if os.environ.get(paths.NO_WATCHER_ENV) == "1":
-        return
+    no_spawn = os.environ.get(paths.NO_WATCHER_ENV) == "1"  # tests, doctor: still no posting to another user
     try:
-        import fcntl
-
-        fd = open_file(paths.watch_lock_path(), os.O_RDONLY | os.O_CREAT, create_dirs=True)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                running = False
-            except OSError:
-                running = True  # held: a watcher runs
-            else:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        running = no_spawn or _watcher_runs()
         if running and not wait:
             return
         from ecc_hooks.core import endpoint
@@ -207,9 +197,29 @@ def start_watcher(wait: bool = False) -> None:
 
             spawn_watcher()
         if configured is not None:
-            endpoint.wait_listening(configured, time.monotonic() + endpoint.LISTEN_WAIT)
+            # one bound for the wait and the fall-back (another user's socket is there at once, leaving it all)
+            deadline = time.monotonic() + endpoint.LISTEN_WAIT
+            owner = endpoint.wait_owner(configured, time.monotonic() if no_spawn else deadline)
+            if owner is not None and owner != os.getuid() and endpoint.settings_files():
+                endpoint.fall_back(configured, owner, session, max(deadline, time.monotonic() + 1.0))
     except Exception as exc:
         log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")
+
+
+def _watcher_runs() -> bool:
+    """A watcher holds its lock (a non-blocking shared flock on ``watch.lock`` fails)."""
+    import fcntl
+
+    fd = open_file(paths.watch_lock_path(), os.O_RDONLY | os.O_CREAT, create_dirs=True)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True  # held: a watcher runs
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def record(data: bytes, tail: bytes, problem: str | None, now: float) -> None:

@@ -191,6 +191,13 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
 
     now = datetime.now(timezone.utc)
     as_table = not (args.json or args.markdown)
+    from ecc_hooks.cli.install import taken_summary
+    from ecc_hooks.core.text import clean_block
+
+    note = taken_summary()  # another user held the http transport's port: said first, whatever the format
+    if note is not None:
+        (sys.stderr if args.json else sys.stdout).write(clean_block(f"! endpoint: {note} (`ecc-hooks doctor`)") + "\n")
+        (sys.stderr if args.json else sys.stdout).flush()
     payloads = [collect.session_payload(sid, now=now, use_gh=not args.no_gh) for sid in _sessions(args, as_table)]
     if as_table:
         import shutil
@@ -207,7 +214,7 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
         data = docs if args.all else docs[0]
         sys.stdout.write(dump_json(data, indent=True).decode("utf-8") + "\n")
     sys.stdout.flush()
-    if args.exit_code and any(needs_person(p) for p in payloads):
+    if args.exit_code and (note is not None or any(needs_person(p) for p in payloads)):
         return 2
     return 0
 

@@ -167,6 +167,12 @@ def endpoint_path() -> str:
     return os.path.join(home(), "endpoint.json")
 
 
+def endpoint_taken_path() -> str:
+    """Written when another user was found holding the endpoint's port (``core.endpoint.fall_back``): what the
+    status line, ``status`` and ``doctor`` tell the user, until the next ``install``."""
+    return os.path.join(home(), "endpoint-taken.json")
+
+
 def prices_override_path() -> str:
     """The user's price table override, merged over the shipped ``ecc_hooks/data/prices.json``."""
     return os.path.join(home(), "prices.json")

@@ -161,6 +161,7 @@ def render_lines(
     color: bool = True,
     theme: str | None = None,
     snapshot_behind: float | None = None,
+    endpoint_taken: str | None = None,
 ) -> list[str]:
     """The rows to print: each configured line's segments, fitted to ``width`` and styled by the theme.
 
@@ -185,6 +186,8 @@ def render_lines(
             from ecc_hooks.core.text import duration
 
             pieces.append((f"\u29d6 stale {duration(snapshot_behind)}", "warn", priority(20, "warn")))
+        if endpoint_taken and i == 0:
+            pieces.append((endpoint_taken, "bad", priority(30, "bad")))
         if config_error and i == 0:
             pieces.append(("cfg! " + clean(config_error, 60), "warn", priority(10, "warn")))
         if config.get("overflow") == "wrap":
@@ -307,6 +310,20 @@ def parse_stdin(data: bytes, problem: str | None) -> tuple[dict[str, Any] | None
     return stdin, ""
 
 
+def endpoint_taken() -> str | None:
+    """The warning piece when another user held the http transport's port (``core.endpoint.fall_back`` left a
+    note): the user must know tool events stopped going there and why; None without a note (one failed open)."""
+    try:
+        note = loads(read_file(paths.endpoint_taken_path(), 1 << 16))
+    except (OSError, ValueError, RecursionError):
+        return None
+    port = note.get("port") if isinstance(note, dict) else None
+    if type(port) is not int:
+        return None
+    uid = note.get("uid")
+    return f"\u26a0 port {port} taken by uid {uid if type(uid) is int else '?'}: hooks now commands (ecc-hooks doctor)"
+
+
 def render_stdin(
     stdin: Mapping[str, Any],
     session: str | None,
@@ -356,6 +373,7 @@ def render_stdin(
         config_error=config_error,
         color=color_from(env, config),
         snapshot_behind=behind,
+        endpoint_taken=endpoint_taken(),
     )
     output = "\n".join(lines) or "ecc-hooks: nothing to show"
     if session:

@@ -178,9 +178,9 @@ def install_ecc_hooks(
     settings: Path, env: dict[str, str], transport: str | None = "command", statusline: bool = False
 ) -> None:
     """Write our hooks (and with ``statusline`` the status line) into ``settings`` with our own installer,
-    exactly as a user would. Command transport by default: these runs have no watcher
-    (``ECC_HOOKS_NO_WATCHER=1``), and the http transport posts the tool events to the watcher
-    (tests/e2e/test_http_transport.py uses it; ``transport=None`` is the installer's own default)."""
+    exactly as a user would. Command transport by default (the installer's own default too: ``transport=None``):
+    these runs have no watcher (``ECC_HOOKS_NO_WATCHER=1``), and the http transport posts the tool events to the
+    watcher (tests/e2e/test_http_transport.py opts in to it)."""
     args = ["--settings-file", str(settings)]
     args += [] if statusline else ["--no-statusline"]
     args += ["--transport", transport] if transport else []

@@ -47,7 +47,7 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture(params=["http", "command"])
 def http_workspace(workspace: Workspace, request: pytest.FixtureRequest) -> Iterator[Workspace]:
-    """The workspace reinstalled with the http transport (the default for a settings file of one's own), or
+    """The workspace reinstalled with the http transport (opted in with ``--transport http``), or
     with the command transport (every event a command hook, handed to the watcher over its local socket)."""
     env = {**os.environ, "HOME": str(workspace.home), "ECC_HOOKS_HOME": str(workspace.ecc_home)}
     install_ecc_hooks(workspace.settings, env, transport=request.param)
