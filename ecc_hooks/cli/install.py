@@ -532,6 +532,8 @@ def _apply(args: argparse.Namespace, name: str) -> int:
     if original is not None and result == settings:
         # Nothing of ours to change: leave the bytes (and the user's formatting) alone.
         print(f"ecc-hooks: {path} already {'up to date' if name == 'install' else 'has no ecc-hooks entries'}")
+        if name == "install":
+            print(f"  {transport_reason(args, http)}")
         if name == "uninstall" and not args.dry_run:
             _say_what_stays(path, None, args)
         return 0
