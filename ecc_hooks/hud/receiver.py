@@ -89,6 +89,7 @@ class _Server(socketserver.TCPServer):
         self.waiting: queue.Queue[Optional[tuple[socket.socket, Any]]] = queue.Queue(WAITING)
         self.refused = 0  # foreign connections closed since the last errors.log line about them
         self.refused_logged = 0.0
+        self.workers: list[threading.Thread] = []  # none yet: a failed bind closes the server before they start
         super().__init__(("127.0.0.1", config.port), _Handler)
         self.workers = [
             threading.Thread(target=self._work, name=f"ecc-endpoint-{n}", daemon=True) for n in range(workers)

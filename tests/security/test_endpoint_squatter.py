@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ecc_hooks.cli import install
 from ecc_hooks.core import endpoint
@@ -85,3 +88,44 @@ def test_a_session_that_finds_the_port_taken_stops_posting_there_and_says_so(tmp
     again = cli("install", "--settings-file", str(settings), cwd=tmp_path)
     assert again.returncode == 0 and "transport: command" in again.stdout
     assert endpoint.taken() is None
+
+
+def test_a_watcher_that_cannot_take_the_port_falls_back_too(tmp_path: Path, ecc_home: Path, daemons) -> None:
+    """Sessions that start while a watcher already runs hand SessionStart to it and never look at the port: the
+    watcher itself, finding the port held by another user when it starts, rewrites the HTTP hooks."""
+    from tests.helpers import running, wait_until
+
+    settings = tmp_path / "home" / ".claude" / "settings.json"
+    assert cli("install", "--settings-file", str(settings), "--transport", "http", cwd=tmp_path).returncode == 0
+    config = endpoint.load()
+    assert config is not None
+    with squatting(config.port) as squatter:
+        running(daemons("--idle-exit", "300"))
+        wait_until(lambda: http_handlers(settings) == [], 60, "the watcher to rewrite the HTTP hooks")
+        note = wait_until(endpoint.taken, 60, "the note for the user")
+        assert note["uid"] == NOBODY and note["files"] == [str(settings)]
+        assert squatter.received() == b""
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.dictionaries(
+            st.text(max_size=8),
+            st.from_type(object).filter(lambda v: isinstance(v, (int, float, str, bool, type(None)))),
+            max_size=6,
+        ).map(lambda d: json.dumps(d).encode()),
+    )
+)
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_note_renders_inert_or_not_at_all(ecc_home: Path, note: bytes) -> None:
+    """Whatever sits in ``endpoint-taken.json``: the status line's piece is None or one line of printable text."""
+    from ecc_hooks.cli.install import taken_summary
+    from ecc_hooks.statusline.render import endpoint_taken
+
+    ecc_home.mkdir(exist_ok=True)
+    (ecc_home / "endpoint-taken.json").write_bytes(note)
+    piece = endpoint_taken()
+    assert piece is None or (piece.isprintable() and "taken by uid" in piece)
+    summary = taken_summary()
+    assert summary is None or summary.isprintable()
