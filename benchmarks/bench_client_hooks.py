@@ -8,8 +8,8 @@ of ``--calls`` quick Bash calls (``true``) under four settings files, alternated
 - none: no hooks at all;
 - ecc-hooks command: the same with ``--transport command`` (a hook process for every event, which hands it
   to the running watcher over its local socket);
-- ecc-hooks: exactly what ``ecc-hooks install`` writes by default (the http transport: tool events posted
-  to the watcher, which the SessionStart hook starts when none runs, as in real use);
+- ecc-hooks: what ``ecc-hooks install --transport http`` writes (tool events posted to the watcher, which the
+  SessionStart hook starts when none runs, as in real use; the default install is the command transport);
 - true: a command hook running ``true`` on every event ecc-hooks registers (the client's own cost of
   running that many command hooks);
 - python -S: a command hook running ``python -S -c pass`` on the same events (an interpreter's floor);
@@ -93,7 +93,8 @@ def main() -> int:
         ws = make_workspace(root, claude)
         mine = root / "installed.json"  # exactly what `ecc-hooks install` writes by default, nothing else
         done = subprocess.run(
-            [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(mine), "--no-statusline"],
+            [sys.executable, "-m", "ecc_hooks", "install", "--settings-file", str(mine), "--no-statusline"]
+            + ["--transport", "http"],
             env={**os.environ, "HOME": str(ws.home), "ECC_HOOKS_HOME": str(ws.ecc_home)},
             cwd=str(REPO),
             capture_output=True,
