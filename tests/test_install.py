@@ -636,6 +636,20 @@ def test_http_transport_posts_tool_events_to_the_watcher(tmp_path: Path, setting
     assert not settings_file.exists()  # install created it; the HTTP hooks went with the commands
 
 
+def test_an_http_install_has_the_watcher_listen_at_once(
+    tmp_path: Path, settings_file: Path, ecc_home: Path, daemons
+) -> None:
+    """A running Claude Code reloads the settings and posts at once: the endpoint is the user's before install
+    returns (the watcher is killed by ``daemons`` after the test)."""
+    from ecc_hooks.core import endpoint
+
+    done = cli("install", "--settings-file", str(settings_file), *HTTP, cwd=tmp_path, env={"ECC_HOOKS_NO_WATCHER": "0"})
+    assert done.returncode == 0, done.stderr
+    assert "watcher: started, listens on 127.0.0.1:" in done.stdout
+    config = endpoint.load()
+    assert config is not None and endpoint.listener_uid(config) == os.getuid()
+
+
 def test_command_transport_and_switching_back(tmp_path: Path, settings_file: Path, ecc_home: Path) -> None:
     assert cli("install", "--settings-file", str(settings_file), *HTTP, cwd=tmp_path).returncode == 0
     done = cli("install", "--settings-file", str(settings_file), "--transport", "command", cwd=tmp_path)

@@ -569,6 +569,8 @@ def _apply(args: argparse.Namespace, name: str) -> int:
         if renewed is not None:
             print(f"  127.0.0.1:{renewed} is held by another user's process: the endpoint moved to a fresh port")
         print(f"  {transport_reason(args, http)}")
+        if http is not None:
+            print(f"  {serve_endpoint(http)}")
         if not args.no_statusline:
             print(f"  statusLine -> {python_command(STATUSLINE_MODULE)}")
     return 0
@@ -1018,6 +1020,30 @@ def transport_of(args: argparse.Namespace) -> str:
     sure of that (another local user may bind it while no watcher runs and receive every tool call)."""
     chosen = getattr(args, "transport", None)
     return str(chosen) if chosen else "command"
+
+
+def serve_endpoint(config: endpoint.Endpoint) -> str:
+    """Make the user's watcher listen on the endpoint now (a running Claude Code reloads the settings and posts
+    at once; a watcher started before this endpoint existed serves another port or none: it is restarted). What
+    happened, as a line to print."""
+    owner = endpoint.listener_uid(config)
+    if owner == os.getuid():
+        return f"watcher: listens on 127.0.0.1:{config.port}"
+    if os.environ.get(paths.NO_WATCHER_ENV) == "1":
+        return f"watcher: not started ({paths.NO_WATCHER_ENV}=1); the next SessionStart starts it"
+    from ecc_hooks.core.spawn import spawn_watcher
+    from ecc_hooks.hud import watcher as watch
+
+    if watch.lock_holder() is not None:
+        watch.stop_running()  # it does not serve this endpoint: the new one will (calls meanwhile are backfilled)
+    try:
+        spawn_watcher()
+    except OSError as exc:
+        return f"watcher: could not start ({exc.strerror or exc}); the next SessionStart starts it"
+    owner = endpoint.wait_owner(config, time.monotonic() + endpoint.LISTEN_WAIT)
+    if owner == os.getuid():
+        return f"watcher: started, listens on 127.0.0.1:{config.port}"
+    return "watcher: not listening yet; the next SessionStart checks the port before any tool call"
 
 
 def transport_reason(args: argparse.Namespace, http: endpoint.Endpoint | None) -> str:
