@@ -83,7 +83,7 @@ def test_nothing_reaches_another_users_listener_on_the_endpoints_port(
         got = squatter.received()
         assert got == b"", got[:300]
 
-    # no event lost: every event the client fired for our hooks is in the journal (nothing backfilled needed)
+    # no event lost: every event the client fired for our hooks is in the journal
     from ecc_hooks.cli.install import EVENT_NAMES
 
     want = fired(result, set(EVENT_NAMES))
