@@ -44,6 +44,8 @@ def _run(cwd: str, *args: str, timeout: float = 60, runner: Any = None) -> tuple
     done = runner.run(*args) if runner is not None else gitstate.run(cwd, *args, timeout=timeout)
     if done is None:
         raise UserError(f"git {' '.join(args[:2])} did not finish within {timeout:.0f} s")
+    if done[0] == gitstate.REFUSED:
+        raise UserError(done[2])
     return done[0], done[1].decode("utf-8", "replace"), done[2]
 
 

@@ -15,6 +15,10 @@ calls give everything:
 ``toplevel`` (the installer's project, the orchestration root) and ``commits_since`` (handoffs) run
 one command each through the same runner.
 
+What the repository's config names is found by reading every file git could ever read as repository config
+from the folder (includes followed whatever their condition) before each command: see "the repository
+scope" below.
+
 Nothing raises: no repo gives a state with everything null; a timeout keeps what earlier calls learned
 and says so in ``errors``.
 """
@@ -113,6 +117,18 @@ _COMMAND_KEYS = {
     "mergetool.*.cmd": "",
     "interactive.difffilter": "",
     "sendemail.smtpserver": "",
+    "sendemail.*.smtpserver": "",
+    "sendemail.sendmailcmd": "",
+    "sendemail.tocmd": "",
+    "sendemail.cccmd": "",
+    "sendemail.headercmd": "",
+    "imap.tunnel": "",
+    "trailer.*.command": "",
+    "trailer.*.cmd": "",
+    "difftool.*.path": "",
+    "mergetool.*.path": "",
+    "man.*.cmd": "",
+    "man.*.path": "",
 }
 _REPO_SCOPES = ("local", "worktree", "command")
 
@@ -128,6 +144,15 @@ def _command_key(key: str) -> Optional[str]:
     name = rest.rsplit(".", 1)[1]
     pattern = f"{section}.*.{name}"
     return pattern if pattern in _COMMAND_KEYS else None
+
+
+def canonical_key(key: str) -> str:
+    """``key`` as git compares it: section and name without case, the subsection (between them) as written."""
+    section, _, rest = key.partition(".")
+    if "." not in rest:
+        return key.lower()
+    middle, _, name = rest.rpartition(".")
+    return f"{section.lower()}.{middle}.{name.lower()}"
 
 
 def _config_entries(data: bytes) -> list[tuple[str, str, str]]:
@@ -172,7 +197,7 @@ def safety_overrides(entries: list[tuple[str, str, str]]) -> Safety:
     user_lists: list[tuple[str, str]] = []  # the user's own helper entries, all list keys, in config order
     for scope, key, value in entries:
         if scope not in _REPO_SCOPES and _command_key(key):
-            user.setdefault(key.lower(), []).append(value)
+            user.setdefault(canonical_key(key), []).append(value)
             if _command_key(key) in _LIST_KEYS:
                 user_lists.append((key, value))
     overrides = list(_ALWAYS)
@@ -181,22 +206,227 @@ def safety_overrides(entries: list[tuple[str, str, str]]) -> Safety:
     reset = False
     for scope, key, _ in entries:
         pattern = _command_key(key)
-        if scope not in _REPO_SCOPES or not pattern or key.lower() in seen:
+        # git tells keys apart by their subsection's case (filter.X and filter.x are two drivers)
+        if scope not in _REPO_SCOPES or not pattern or canonical_key(key) in seen:
             continue
-        seen.add(key.lower())
-        own = user.get(key.lower(), [])
+        seen.add(canonical_key(key))
+        own = user.get(canonical_key(key), [])
         if pattern in _FIRST_WINS:
             option, commands = _FIRST_WINS[pattern]
             for command in commands:
                 options.setdefault(command, []).append(f"{option}={own[0] if own else _COMMAND_KEYS[pattern]}")
         elif pattern in _LIST_KEYS:
-            # One "" empties the whole helper list (every URL's too), then the user's own entries come back.
+            # One "" for the key every URL matches empties the whole helper list (every URL's too), then the
+            # user's own entries come back.
             if not reset:
                 reset = True
-                overrides += [(key, "")] + user_lists
+                overrides += [("credential.helper", "")] + user_lists
         else:
             overrides.append((key, own[-1] if own else _COMMAND_KEYS[pattern]))  # the last one wins, as in git
     return Safety(overrides, options)
+
+
+# ---------------------------------------------------------------------------- the repository scope, all of it
+#
+# Listing the config git sees in one folder misses what applies elsewhere or later: ``includeIf`` conditions
+# (``gitdir``, ``onbranch``, ``hasconfig``) turn on in a new worktree, on another branch, after a merge. So the
+# repository scope is taken as everything git could ever read as repository config from a folder: the
+# ``config`` and every ``config.worktree`` of each git dir git could discover there, and, followed
+# UNCONDITIONALLY, every ``include.path`` and ``includeIf.<any condition>.path`` in them. Git parses each
+# file on its own (``git config --file - --no-includes --list -z``, the bytes on stdin: nothing is included,
+# nothing runs, a FIFO never blocks it), and every command-valued key found in any of them is overridden,
+# so no condition can turn one on. The files are read again before each command: a merge that changes an
+# included file changes the overrides of the next command. An include this cannot account for (another
+# user's file or a folder others can write, a FIFO, ``%(prefix)/``, more files than git could ever read)
+# stops git from running there at all, and so does a ``core.worktree`` that points git at another folder.
+
+MAX_INCLUDE_DEPTH = 10  # git's own limit: it dies rather than read deeper
+MAX_CONFIG_FILES = 64
+CONFIG_CAP = 1 << 20  # bytes of one config file; a bigger one is refused
+REFUSED = 200  # the exit status ``run`` reports when it ran no git (git's own are 0, 1, 128, 129, 255)
+_PARSED: dict[bytes, list[tuple[str, Optional[str]]]] = {}  # config bytes -> git's parse of them
+_PARSED_MAX = 64
+
+
+class Refused(Exception):
+    """A repository whose config cannot be accounted for: no git runs there."""
+
+
+def file_entries(data: bytes) -> list[tuple[str, Optional[str]]]:
+    """(key, value) from ``git config --list -z`` of one file; the value None for a bare ``key`` (no ``=``)."""
+    entries: list[tuple[str, Optional[str]]] = []
+    for item in data.split(b"\0")[:-1]:
+        text = item.decode("utf-8", "surrogateescape")
+        key, newline, value = text.partition("\n")
+        entries.append((key, value if newline else None))
+    return entries
+
+
+def include_targets(entries: list[tuple[str, Optional[str]]], including: str, home: Optional[str]) -> list[str]:
+    """The paths the ``include.path``/``includeIf.*.path`` entries of the file ``including`` name, whatever
+    their condition, resolved as git does: ``~/`` is ``home``, ``~user/`` that user's home, a relative path is
+    relative to the including file's folder. Refused for what git resolves in ways this cannot follow
+    (``%(prefix)/``); entries git would reject (no value, an unknown user, no home) name nothing."""
+    targets = []
+    for key, value in entries:
+        lowered = key.lower()
+        if lowered != "include.path" and not (lowered.startswith("includeif.") and lowered.endswith(".path")):
+            continue
+        if not value:
+            continue  # git refuses an include without a path (and an empty one names nothing)
+        if value.startswith("%(prefix)/"):
+            raise Refused(f"{including} includes {value!r}, relative to git's installation: not followed")
+        if value.startswith("~"):
+            user, slash, rest = value[1:].partition("/")
+            if user:
+                import pwd
+
+                try:
+                    base: Optional[str] = pwd.getpwnam(user).pw_dir
+                except (KeyError, UnicodeEncodeError):
+                    continue  # git cannot expand it either: it dies, reading nothing
+            else:
+                base = home
+            if not base:
+                continue
+            value = base + (slash + rest if slash else "")
+        targets.append(value if value.startswith("/") else os.path.join(os.path.dirname(including), value))
+    return targets
+
+
+def _private_group(gid: int) -> bool:
+    """Whether a group-writable folder's group is the user's own (a user private group with no one else in it)."""
+    import grp
+    import pwd
+
+    try:
+        members = set(grp.getgrgid(gid).gr_mem) - {pwd.getpwuid(os.geteuid()).pw_name}
+    except KeyError:
+        return False
+    return gid == os.getegid() and not members
+
+
+def _writable_by_others(st: os.stat_result) -> bool:
+    return bool(st.st_mode & 0o002) or (bool(st.st_mode & 0o020) and not _private_group(st.st_gid))
+
+
+def untrusted(path: str) -> Optional[str]:
+    """Why another local user could change what ``path`` (absolute) holds, or None: every folder on the way
+    and the file itself must belong to the user or root, none writable by others (a sticky folder's entries
+    must be the user's or root's), links followed as the kernel does and checked the same way. A missing file
+    is trusted only where no one else could create it."""
+    trusted = (os.geteuid(), 0)
+    pending = [c for c in path.split("/") if c]
+    here, st_here = "/", os.lstat("/")
+    links = 0
+    while pending:
+        name = pending.pop(0)
+        if name == ".":
+            continue
+        if name == "..":
+            here = os.path.dirname(here)
+            st_here = os.lstat(here)
+            continue
+        child = os.path.join(here, name)
+        try:
+            st = os.lstat(child)
+        except (FileNotFoundError, NotADirectoryError):
+            return f"{here} is writable by other users" if _writable_by_others(st_here) else None
+        except OSError as exc:
+            return f"{child} cannot be checked ({exc.strerror or exc})"
+        if _writable_by_others(st_here) and not (st_here.st_mode & 0o1000 and st.st_uid in trusted):
+            return f"{here} is writable by other users"
+        if st.st_uid not in trusted:
+            return f"{child} belongs to uid {st.st_uid}"
+        if (st.st_mode & 0o170000) == 0o120000:  # a link: its target, from where it is
+            links += 1
+            if links > 40:
+                return f"{path} goes through too many links"
+            try:
+                target = os.readlink(child)
+            except OSError as exc:
+                return f"{child} cannot be checked ({exc.strerror or exc})"
+            if target.startswith("/"):
+                here, st_here = "/", os.lstat("/")
+            pending = [c for c in target.split("/") if c] + pending
+            continue
+        if pending and (st.st_mode & 0o170000) != 0o040000:
+            return None  # not a folder: the path names nothing (git skips it)
+        if not pending and _writable_by_others(st):
+            return f"{child} is writable by other users"
+        here, st_here = child, st
+    return None
+
+
+def _read_config(path: str) -> Optional[bytes]:
+    """The bytes of a config file; None when it does not exist (git skips it); Refused when it is not a regular
+    file (a FIFO never blocks this), is too big or cannot be read."""
+    from ecc_hooks.core import fsio
+
+    try:
+        data = fsio.read_file(path, CONFIG_CAP + 1)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise Refused(f"cannot read the config file {path}: {exc.strerror or exc}") from None
+    if len(data) > CONFIG_CAP:
+        raise Refused(f"the config file {path} is over {CONFIG_CAP} bytes")
+    return data
+
+
+def _gitfile_target(path: str) -> Optional[str]:
+    """The git dir a ``.git`` file names (``gitdir: <path>``, relative to its folder), or None."""
+    data = _read_config(path)
+    if data is None or not data.startswith(b"gitdir: "):
+        return None
+    target = data[8:].rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+    return target if target.startswith("/") else os.path.join(os.path.dirname(path), target)
+
+
+def git_dirs(cwd: str) -> list[tuple[str, Optional[str]]]:
+    """(git dir, the folder its ``.git`` was found in, None for a bare one) for every repository git could
+    discover from ``cwd``: at each level up to ``/``, ``D/.git`` (a folder or a ``gitdir:`` file) and ``D``
+    itself when it looks like a git dir. All of them, not only the first: git skips a ``.git`` it finds
+    invalid and goes on up, so the one it uses is among these."""
+    found: list[tuple[str, Optional[str]]] = []
+    here = os.path.abspath(cwd)
+    while True:
+        dotgit = os.path.join(here, ".git")
+        try:
+            mode = os.stat(dotgit).st_mode & 0o170000
+        except OSError:
+            mode = 0
+        if mode == 0o040000:
+            found.append((os.path.realpath(dotgit), here))
+        elif mode == 0o100000:
+            target = _gitfile_target(dotgit)
+            if target:
+                found.append((os.path.realpath(target), here))
+        if os.path.isfile(os.path.join(here, "HEAD")) and os.path.isdir(os.path.join(here, "refs")):
+            found.append((os.path.realpath(here), None))
+        parent = os.path.dirname(here)
+        if parent == here:
+            return found
+        here = parent
+
+
+def _common_dir(git_dir: str) -> tuple[str, bool]:
+    """(the common dir of ``git_dir``, whether it is a linked worktree's, i.e. has a ``commondir`` file)."""
+    data = _read_config(os.path.join(git_dir, "commondir"))
+    if data is None:
+        return git_dir, False
+    common = data.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+    return os.path.realpath(common if common.startswith("/") else os.path.join(git_dir, common)), True
+
+
+def _root_files(common: str) -> list[str]:
+    """The files git reads as repository config for any worktree of the repository at ``common``."""
+    files = [os.path.join(common, "config"), os.path.join(common, "config.worktree")]
+    try:
+        names = sorted(os.listdir(os.path.join(common, "worktrees")))
+    except OSError:
+        names = []
+    return files + [os.path.join(common, "worktrees", n, "config.worktree") for n in names]
 
 
 def override_env(overrides: list[tuple[str, str]]) -> dict[str, str]:
@@ -233,8 +463,16 @@ def git_env() -> dict[str, str]:
     )
 
 
+class _TimedOut(Exception):
+    """The runner's deadline passed while it was reading the repository's config."""
+
+
 class _Runner:
-    """Runs git commands in one directory against one overall deadline, with the repository's commands off."""
+    """Runs git commands in one directory against one overall deadline, with the repository's commands off.
+
+    Before each command the repository scope (every file git could read as repository config from here,
+    includes followed unconditionally) is read again; when its bytes changed, the overrides are made again.
+    """
 
     def __init__(self, cwd: str, timeout: float) -> None:
         self.cwd = cwd
@@ -242,36 +480,120 @@ class _Runner:
         self.timed_out = False
         self.env: Optional[dict[str, str]] = None
         self.safety = Safety(list(_ALWAYS))
+        self.refused: Optional[str] = None  # why no git ran, when the repository's config could not be accounted for
+        self._scope: Optional[tuple[tuple[str, Optional[bytes]], ...]] = None
+        self._user: Optional[list[tuple[str, str, str]]] = None
 
     def safe_env(self) -> dict[str, str]:
-        """The environment with this repository's safety overrides (its config listed once, running nothing)."""
+        """The environment with this repository's safety overrides; Refused when its config cannot be accounted
+        for. The user's own config is listed once per runner (running nothing); the repository's files are
+        read again each time and parsed by git when their bytes are new."""
+        base = git_env()
         if self.env is None:
-            base = git_env()
             self.env = {**base, **override_env(list(_ALWAYS))}
+        files, entries = self._repository_scope()
+        if self._user is None:
             listed = self._exec(
                 ["git", "--no-pager", "--no-optional-locks", "config", "--list", "--show-scope", "-z"], None
             )
-            entries = _config_entries(listed.out) if listed is not None and listed.code == 0 else []
-            self.safety = safety_overrides(entries)
+            if listed is None and self.timed_out:
+                raise _TimedOut()
+            self._user = _config_entries(listed.out) if listed is not None and listed.code == 0 else []
+        if files != self._scope:
+            self.safety = safety_overrides(self._user + entries)
             self.env = {**base, **override_env(self.safety.overrides)}
+            self._scope = files
         return self.env
 
-    def _exec(self, argv: list[str], input: Optional[bytes]) -> Any:
+    def _parse(self, path: str, data: bytes) -> list[tuple[str, Optional[str]]]:
+        """Git's own parse of one config file's bytes (no include followed, nothing run)."""
+        if data in _PARSED:
+            return _PARSED[data]
+        done = self._exec(["git", "--no-pager", "config", "--file", "-", "--no-includes", "--list", "-z"], data, "/")
+        if done is None:
+            if self.timed_out:
+                raise _TimedOut()
+            raise Refused("git could not be started to read the repository's config")
+        if done.code != 0:
+            raise Refused(f"the config file {path} does not parse: {done.err_text().strip()[:200]}")
+        entries = file_entries(done.out)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[data] = entries
+        return entries
+
+    def _repository_scope(self) -> tuple[tuple[tuple[str, Optional[bytes]], ...], list[tuple[str, str, str]]]:
+        """(every repository config file's path and bytes, None when missing; their entries as "local" ones)."""
+        from collections import deque
+
+        pending: deque[tuple[str, int]] = deque()
+        seen: set[str] = set()
+        worktree_checks = []
+        for git_dir, folder in git_dirs(self.cwd):
+            common, linked = _common_dir(git_dir)
+            if not linked:  # git reads core.worktree (from these two files only) for these alone
+                worktree_checks.append((git_dir, folder, common))
+            for path in _root_files(common):
+                if path not in seen:
+                    seen.add(path)
+                    pending.append((path, 0))
+        files: list[tuple[str, Optional[bytes]]] = []
+        entries: list[tuple[str, str, str]] = []
+        parsed: dict[str, list[tuple[str, Optional[str]]]] = {}
+        home = os.environ.get("HOME")
+        while pending:
+            path, depth = pending.popleft()
+            if depth:
+                reason = untrusted(path)
+                if reason:
+                    raise Refused(f"the repository's config includes {path}, and {reason}")
+            data = _read_config(path)
+            files.append((path, data))
+            if data is None:
+                continue
+            pairs = parsed[path] = self._parse(path, data)
+            entries += [("local", key, value) for key, value in pairs if value is not None]
+            if depth >= MAX_INCLUDE_DEPTH:
+                continue  # git dies before it reads what this file includes
+            for target in include_targets(pairs, path, home):
+                if target not in seen:
+                    if len(seen) >= MAX_CONFIG_FILES:
+                        raise Refused(f"the repository's config includes more than {MAX_CONFIG_FILES} files")
+                    seen.add(target)
+                    pending.append((target, depth + 1))
+        for git_dir, folder, common in worktree_checks:
+            values = [v for f in ("config", "config.worktree") for k, v in parsed.get(os.path.join(common, f), [])
+                      if k.lower() == "core.worktree" and v is not None]  # fmt: skip
+            if not values:
+                continue
+            where = os.path.realpath(os.path.join(git_dir, values[-1]))
+            if folder is None or where != os.path.realpath(folder):
+                raise Refused(f"the core.worktree of {git_dir} points git at {where}, not at the folder holding it")
+        return tuple(files), entries
+
+    def _exec(self, argv: list[str], input: Optional[bytes], cwd: Optional[str] = None) -> Any:
         from ecc_hooks.core import proc
 
         left = self._deadline - time.monotonic()
         if left <= 0:
             self.timed_out = True
             return None
-        result = proc.run(argv, cwd=self.cwd, timeout=left, input=input, env=self.env or git_env())
+        result = proc.run(argv, cwd=cwd or self.cwd, timeout=left, input=input, env=self.env or git_env())
         if result.timed_out:
             self.timed_out = True
             return None
         return None if result.code is None else result
 
     def run(self, *args: str, input: Optional[bytes] = None) -> Optional[tuple[int, bytes, str]]:
-        """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start."""
-        self.safe_env()
+        """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start; when the
+        repository's config cannot be accounted for, no git runs: (``REFUSED``, b"", why)."""
+        try:
+            self.safe_env()
+        except _TimedOut:
+            return None
+        except Refused as exc:
+            self.refused = str(exc)
+            return REFUSED, b"", f"ecc-hooks runs no git in {self.cwd}: {exc}"
         result = self._exec(["git", "--no-pager", "--no-optional-locks", *self.safety.args_for(args)], input)
         if result is None:
             return None
@@ -370,6 +692,9 @@ def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitS
     if rev is None:
         state.errors.append("git rev-parse timed out" if runner.timed_out else "git did not run")
         return state
+    if runner.refused:
+        state.errors.append(f"git not run: {runner.refused}"[:300])
+        return state
     # Outside a work tree (bare repo, inside .git) --show-toplevel fails but the lines before it stand.
     lines = rev[1].decode("utf-8", "surrogateescape").split("\n")
     if len(lines) < 4 or not lines[0].startswith("/"):
@@ -416,28 +741,15 @@ def read_git_state(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> GitS
 
 
 def toplevel(cwd: Optional[str], timeout: float = DEFAULT_TIMEOUT) -> Optional[str]:
-    """The top folder of the work tree holding ``cwd``, or None outside one (a bare repository, inside ``.git``).
-
-    GitPython finds it from the repository's files (``.git`` folders and ``gitdir:`` files of linked worktrees),
-    so no git process runs and nothing the repository configures can; ``timeout`` is kept for callers.
-    """
+    """The top folder of the work tree holding ``cwd``, or None outside one (a bare repository, inside ``.git``)
+    or when git cannot say (it timed out, or the repository's config cannot be accounted for)."""
     if not cwd or not os.path.isdir(cwd):
         return None
-    import git  # GitPython: repository discovery without a process
-
-    try:
-        repo = git.Repo(os.path.abspath(cwd), search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError, ValueError):
+    done = _Runner(cwd, timeout).run("rev-parse", "--path-format=absolute", "--show-toplevel")
+    if done is None or done[0] != 0:
         return None
-    try:
-        top = repo.working_tree_dir
-        git_dir = os.path.realpath(repo.git_dir)
-    finally:
-        repo.close()
-    here = os.path.realpath(cwd)
-    if top is None or here == git_dir or here.startswith(git_dir + os.sep):
-        return None  # a bare repository, or inside the git dir: no work tree holds cwd
-    return os.path.realpath(str(top))
+    top = done[1].decode("utf-8", "surrogateescape").rstrip("\n")
+    return os.path.realpath(top) if top.startswith("/") else None
 
 
 MAX_COMMITS = 50
