@@ -84,7 +84,17 @@ _ALWAYS = (
     ("diff.external", ""),
     ("protocol.ext.allow", "never"),
     ("log.showSignature", "false"),
+    # git never goes into a submodule for us (a submodule is another repository, with config of its own):
+    ("submodule.recurse", "false"),
+    ("fetch.recurseSubmodules", "false"),
+    ("push.recurseSubmodules", "no"),
+    ("diff.submodule", "short"),
+    ("status.submoduleSummary", "false"),
+    ("diff.ignoreSubmodules", "dirty"),
 )
+# Options the runner adds to a subcommand whatever the config: status and diff read a submodule's commit, never
+# its work tree (that would run git in there; a .gitmodules ``ignore = none`` outranks diff.ignoreSubmodules).
+_ALWAYS_OPTIONS = {"status": ["--ignore-submodules=dirty"], "diff": ["--ignore-submodules=dirty"]}
 # Keys (lowercase; "*" is one subsection) whose value git runs as a command, with the neutral value used
 # when the user's own config does not set them. Multi-valued lists (credential helpers) reset on "".
 _COMMAND_KEYS = {
@@ -201,7 +211,7 @@ def safety_overrides(entries: list[tuple[str, str, str]]) -> Safety:
             if _command_key(key) in _LIST_KEYS:
                 user_lists.append((key, value))
     overrides = list(_ALWAYS)
-    options: dict[str, list[str]] = {}
+    options: dict[str, list[str]] = {k: list(v) for k, v in _ALWAYS_OPTIONS.items()}
     seen = set()
     reset = False
     for scope, key, _ in entries:
@@ -420,13 +430,37 @@ def _common_dir(git_dir: str) -> tuple[str, bool]:
 
 
 def _root_files(common: str) -> list[str]:
-    """The files git reads as repository config for any worktree of the repository at ``common``."""
-    files = [os.path.join(common, "config"), os.path.join(common, "config.worktree")]
-    try:
-        names = sorted(os.listdir(os.path.join(common, "worktrees")))
-    except OSError:
-        names = []
-    return files + [os.path.join(common, "worktrees", n, "config.worktree") for n in names]
+    """The files git reads as repository config for any worktree of the repository at ``common``, and of its
+    submodules (their git dirs under ``modules/``, nested ones too: git runs in them for some commands)."""
+    files = []
+    for git_dir in [common, *_module_dirs(common)]:
+        files += [os.path.join(git_dir, "config"), os.path.join(git_dir, "config.worktree")]
+        try:
+            names = sorted(os.listdir(os.path.join(git_dir, "worktrees")))
+        except OSError:
+            names = []
+        files += [os.path.join(git_dir, "worktrees", n, "config.worktree") for n in names]
+    return files
+
+
+def _module_dirs(common: str) -> list[str]:
+    """The submodules' git dirs below ``common/modules`` (a name may hold slashes; a git dir holds ``HEAD``)."""
+    found: list[str] = []
+    pending = [os.path.join(common, "modules")]
+    while pending:
+        folder = pending.pop()
+        if os.path.isfile(os.path.join(folder, "HEAD")):
+            found.append(folder)
+            if len(found) > MAX_CONFIG_FILES:
+                raise Refused(f"{common} has more than {MAX_CONFIG_FILES} submodules")
+            pending.append(os.path.join(folder, "modules"))
+            continue
+        try:
+            with os.scandir(folder) as entries:
+                pending += sorted(e.path for e in entries if e.is_dir(follow_symlinks=False))
+        except OSError:
+            continue
+    return found
 
 
 def override_env(overrides: list[tuple[str, str]]) -> dict[str, str]:

@@ -200,13 +200,14 @@ def test_the_runtime_merges_and_diffs_run_nothing_an_include_names(tmp_path: Pat
     ]
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"sessionName": "mq", "repoRoot": str(repo), "workers": workers}))
-    assert ecc("session", "create", str(plan), "--execute", cwd=repo).returncode == 0
+    created = ecc("session", "create", str(plan), "--execute", cwd=repo)
+    assert created.returncode == 0, created.stderr
 
     def finished() -> bool:
         listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)
         return all(w["state"] == "completed" for w in listed[0]["workers"])
 
-    wait_until(finished, 30, "the workers to finish")
+    wait_until(finished, 90, "the workers to finish")
     (repo / "common.txt").write_text("base moved\n")
     git(repo, "commit", "-qam", "the base moves: every worker merges it in first")
     # now the repository turns hostile, its commands only behind conditions
@@ -227,7 +228,8 @@ def test_the_runtime_merges_and_diffs_run_nothing_an_include_names(tmp_path: Pat
         assert applied.returncode == 0, applied.stderr
         assert f"{worker}: merged orchestrator-mq-{worker} into main ({strategy})" in applied.stdout
         assert ran(markers) == []
-    assert ecc("session", "diff", "mq", cwd=repo).returncode == 0
+    diffed = ecc("session", "diff", "mq", cwd=repo)
+    assert diffed.returncode == 0, diffed.stderr
     assert ran(markers) == []
 
 
@@ -413,3 +415,38 @@ def test_any_driver_name_in_an_included_file_is_overridden(tmp_path_factory: pyt
     runner.safe_env()
     overridden = dict(runner.safety.overrides)
     assert overridden[f"filter.{name}.smudge"] == "" and overridden[f"filter.{name}.process"] == ""
+
+
+# ---------------------------------------------------------------------------- submodules: repositories of their own
+
+
+@pytest.mark.parametrize("layout", ["absorbed", "embedded"])
+def test_a_submodules_own_config_runs_nothing(tmp_path: Path, layout: str) -> None:
+    # git status goes into each submodule (another repository, with its own config) to see if it is modified
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    lib = attributed_repo(tmp_path / "lib")
+    repo = make_repo(tmp_path / "repo")
+    if layout == "absorbed":  # .git/modules/lib, as `git submodule add` makes it
+        git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "lib")
+        sub_git = repo / ".git" / "modules" / "lib"
+    else:  # a repository inside the work tree, committed as a gitlink
+        git(repo, "clone", "-q", str(lib), "lib")
+        git(repo, "add", "lib")
+        (repo / ".gitmodules").write_text(f'[submodule "lib"]\n\tpath = lib\n\turl = {lib}\n')
+        git(repo, "add", ".gitmodules")
+        sub_git = repo / "lib" / ".git"
+    git(repo, "config", "--file", ".gitmodules", "submodule.lib.ignore", "none")  # outranks diff.ignoreSubmodules
+    git(repo, "commit", "-qam", "the submodule")
+    git(repo, "config", "--file", str(sub_git / "config"), "filter.evil.clean", str(marker_script(markers, "clean")))
+    (repo / "lib" / "a.txt").write_text("two\n")
+    os.utime(repo / "lib" / "a.txt", (1e9, 1e9))
+    plain_git(repo, "status", "--porcelain")
+    assert ran(markers), "plain git status runs the submodule's filter: the test shows nothing otherwise"
+    for marker in markers.glob("ran-*"):
+        marker.unlink()
+    state = gitstate.read_git_state(str(repo), timeout=20)
+    assert state.is_repo and state.branch == "main"
+    gitstate.run(str(repo), "diff", "HEAD", timeout=20)
+    gitstate.run(str(repo), "status", "--porcelain", timeout=20)
+    assert ran(markers) == []
