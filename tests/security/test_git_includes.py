@@ -450,3 +450,14 @@ def test_a_submodules_own_config_runs_nothing(tmp_path: Path, layout: str) -> No
     gitstate.run(str(repo), "diff", "HEAD", timeout=20)
     gitstate.run(str(repo), "status", "--porcelain", timeout=20)
     assert ran(markers) == []
+
+
+@given(
+    section=st.text("abcXYZ", min_size=1, max_size=6),
+    middle=st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)),
+    name=st.text("abcXYZ", min_size=1, max_size=6),
+)
+def test_canonical_key_keeps_the_subsections_case_only(section: str, middle: str | None, name: str) -> None:
+    key = f"{section}.{name}" if middle is None else f"{section}.{middle}.{name}"
+    want = key.lower() if middle is None else f"{section.lower()}.{middle}.{name.lower()}"
+    assert gitstate.canonical_key(key) == want and gitstate.canonical_key(want) == want
