@@ -124,21 +124,42 @@ def alive(pid: Optional[int], started: Optional[int]) -> bool:
 
 
 def detach(argv: Sequence[str], *, cwd: str, env: Mapping[str, str], log: str) -> int:
-    """Start ``argv`` detached (its own session, stdin from /dev/null, stdout and stderr appended to ``log``),
-    never waited for here; its pid. OSError when it cannot start."""
+    """Start ``argv`` detached (its own session, stdin from /dev/null), never waited for here; its pid. OSError
+    when it cannot start.
+
+    Its stdout and stderr go through the redacting relay (``core.logrelay``: a process of its own session that
+    appends each line, redacted, to ``log``): what a program we start prints reaches no file unredacted."""
+    import sys
+
+    from ecc_hooks.core import paths
+
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
     try:
+        # the relay: no environment of the caller (it carries no launch token, so it is never taken for the
+        # program), its own session (a stop of the program's group does not cut the log's tail)
+        relay = subprocess.Popen(
+            [sys.executable, "-S", "-c", paths.launcher_code("ecc_hooks.core.logrelay", "main()")],
+            cwd="/",
+            env={"PATH": os.defpath, "LC_ALL": "C.UTF-8"},
+            stdin=read_end,
+            stdout=fd,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        relay.wait(timeout=30)  # it forks and its first process exits: the relay is init's child, no zombie of ours
         child = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
-            stdout=fd,
-            stderr=fd,
+            stdout=write_end,
+            stderr=write_end,
             start_new_session=True,
         )
     finally:
-        os.close(fd)
+        for end in (fd, read_end, write_end):
+            os.close(end)
     child.returncode = 0  # never waited for through this object (the caller reaps by pid); no ResourceWarning
     return child.pid
 
