@@ -82,16 +82,22 @@ def run_hook(
     for path in find_hooks(name, repo):
         argv = [path] if os.access(path, os.X_OK) else ["/bin/sh", path]
         done = proc.run(argv, cwd=cwd if os.path.isdir(cwd) else repo, env={**os.environ, **env}, timeout=timeout)
-        output = redact((done.out + done.err).decode("utf-8", "replace"))
+        output = redact((done.out + done.err).decode("utf-8", "replace"), limit=None)
         code = done.code
         runs.append(HookRun(path, code, output))
         if log:
-            status = done.error or f"exit {code}"
-            fsio.append_line(log, f"[{name}] {path}: {status}\n{output}".rstrip().encode() + b"\n")
+            append_log(log, f"[{name}] {path}: {done.error or f'exit {code}'}", output)
         if name in BLOCKING and code != 0:
             why = done.error or f"exit {code}"
             raise UserError(f"the {name} hook {path} failed ({why}):\n{output.strip()[-2000:]}")
     return runs
+
+
+def append_log(log: str, header: str, output: str) -> None:
+    """One record of a worker's ``hooks.log`` (a hook's or a setup command's header and output), redacted whole:
+    the one writer of that file."""
+    text = redact(f"{header}\n{output}".rstrip(), limit=None)
+    fsio.append_line(log, text.encode("utf-8", "replace") + b"\n")
 
 
 def worker_env(

@@ -22,6 +22,7 @@ from typing import Any, Optional
 
 from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.errors import UserError
+from ecc_hooks.core.redact import redact
 
 STATES = ("pending", "starting", "running", "waiting", "idle", "completed", "failed", "stopped", "stale")
 LIVE = ("running", "waiting", "idle")  # a process that works or waits
@@ -40,6 +41,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "stopped": frozenset({"starting"}),
     "stale": frozenset({*LIVE, "completed", "failed", "starting", "stopped"}),
 }
+# Columns holding free text from outside (an agent's failure line, a hook's message, git's stderr): the store
+# redacts them on every write, so no secret reaches runtime.db nor anything read from it (workers.json, list,
+# status, status.md, handoff.md).
+FREE_TEXT = frozenset({"reason", "result"})
 BUSY_TIMEOUT_MS = 10_000
 SCHEMA_VERSION = 1
 
@@ -237,6 +242,7 @@ class Store:
                 session.__dict__,
             )
             for worker in workers:
+                worker.reason = _redact_text(worker.reason)
                 columns = list(worker.__dict__)
                 db.execute(
                     f"INSERT INTO workers ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
@@ -290,6 +296,7 @@ class Store:
         """Set columns other than the state (use ``transition`` for that)."""
         if "state" in values:
             raise ValueError("state changes go through transition()")
+        values = _redacted(values)
         values["updated_at"] = time.time()
         sets = ", ".join(f"{k} = :{k}" for k in values)
         with self.write() as db:
@@ -305,8 +312,10 @@ class Store:
         (with the same reason); InvalidTransition when the change is not allowed or the row moved meanwhile."""
         if to not in STATES:
             raise ValueError(f"unknown state {to!r}")
-        if worker.state == to and worker.reason == reason and not values:
-            return False
+        reason = _redact_text(reason)
+        values = _redacted(values)
+        if worker.state == to and worker.reason == reason and all(getattr(worker, k) == v for k, v in values.items()):
+            return False  # (a caller comparing its unredacted reason with the stored one lands here too)
         if worker.state != to and to not in ALLOWED[worker.state]:
             raise InvalidTransition(f"{worker.session}/{worker.slug}: {worker.state} -> {to} is not allowed")
         now = time.time()
@@ -343,7 +352,9 @@ class Store:
 
     def finish_cleanup(self, job_id: int, result: str) -> None:
         with self.write() as db:
-            db.execute("UPDATE cleanup SET done_at = ?, result = ? WHERE id = ?", (time.time(), result, job_id))
+            db.execute(
+                "UPDATE cleanup SET done_at = ?, result = ? WHERE id = ?", (time.time(), _redact_text(result), job_id)
+            )
 
     def cleanups(self, session: str) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM cleanup WHERE session = ? ORDER BY id", (session,)))
@@ -370,8 +381,16 @@ def _check_file(path: str) -> None:
         os.chmod(path, 0o600)
 
 
+def _redact_text(text: Optional[str]) -> Optional[str]:
+    return redact(text, limit=None) if isinstance(text, str) else text
+
+
+def _redacted(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _redact_text(v) if k in FREE_TEXT else v for k, v in values.items()}
+
+
 def _log(db: sqlite3.Connection, session: str, slug: str, old: Optional[str], new: str, reason: Optional[str]) -> None:
     db.execute(
         "INSERT INTO transitions (session, slug, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
-        (session, slug, time.time(), old, new, reason),
+        (session, slug, time.time(), old, new, _redact_text(reason)),
     )

@@ -590,7 +590,9 @@ def export(store: st.Store, queues: bool = True) -> None:
         if queue is not None:
             item["queue"] = queue
         sessions.append(item)
-    data = json.dumps({"sessions": sessions}, indent=1, sort_keys=True).encode()
+    from ecc_hooks.core.text import dump_json  # a file others read: every string redacted, inert in a terminal
+
+    data = dump_json({"sessions": sessions}, indent=True)
     path = os.path.join(paths.home(), "runtime", "workers.json")
     try:
         if fsio.read_file(path, 1 << 24) == data:

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ecc_hooks.core import fsio, proc
+from ecc_hooks.core import proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.runtime import files, launch, lifecycle
@@ -200,13 +200,11 @@ def _prepare(session: SessionPlan, worker: WorkerPlan, ports: dict[str, int]) ->
             ["/bin/sh", "-c", command], cwd=worker.worktree, env={**os.environ, **env}, timeout=SETUP_TIMEOUT
         )
         output = (done.out + done.err).decode("utf-8", "replace")
-        fsio.append_line(
-            log, f"[setup] {command}: {done.error or f'exit {done.code}'}\n{output}".rstrip().encode() + b"\n"
-        )
+        lifecycle.append_log(log, f"[setup] {command}: {done.error or f'exit {done.code}'}", output)
         if not done.ok:
             raise UserError(
                 f"worker {worker.slug}: setup command {command!r} failed ({done.error or f'exit {done.code}'}):\n"
-                + redact(output.strip()[-2000:])
+                + redact(output, limit=None).strip()[-2000:]
             )
 
 
