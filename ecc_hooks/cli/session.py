@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -80,6 +79,28 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     conflicts.add_argument("--agent", default="claude", help="with --resolve: the agent (default claude)")
 
 
+def _say(line: str = "") -> None:
+    """Every human line the session controls print: secrets redacted, escape sequences, controls and bidi
+    characters removed (``core.text.human``). Their values come from repositories, plans, agents and git."""
+    from ecc_hooks.core.text import human
+
+    sys.stdout.write(human(line) + "\n")
+
+
+def _one(value: object) -> str:
+    """A value inside a human line (a file or folder name, a branch): one line, whatever characters it has."""
+    from ecc_hooks.core.text import clean
+
+    return clean(value, 4096)
+
+
+def _json(value: object) -> None:
+    """JSON output: every string redacted, every risky character escaped (``core.text.dump_json``)."""
+    from ecc_hooks.core.text import dump_json
+
+    sys.stdout.write(dump_json(value, indent=True).decode() + "\n")
+
+
 def _quick_plan(args: argparse.Namespace) -> dict[str, Any]:
     from ecc_hooks.runtime.plan import slugify
 
@@ -126,17 +147,17 @@ def _create(args: argparse.Namespace) -> int:
     agents.require([w.agent for w in plan.workers if w.agent])  # before anything is planned or created
     session = planning.build(plan, plan_file)
     if not args.execute:
-        sys.stdout.write(json.dumps(planning.preview(session), indent=2) + "\n")
+        _json(planning.preview(session))
         return 0
     from ecc_hooks.runtime import control
 
     row = control.create(session)
-    print(f"created session {row.name!r}: {len(session.workers)} worker(s) in tmux -L {row.tmux_socket}")
+    _say(f"created session {row.name!r}: {len(session.workers)} worker(s) in tmux -L {row.tmux_socket}")
     for worker in session.workers:
-        print(f"  {worker.slug}: {worker.branch} in {worker.worktree}")
-    print(f"  coordination files: {session.coordination_dir}")
-    print(f"  status: ecc-hooks session status {row.name}")
-    print(f"  attach: ecc-hooks session attach {row.name}")
+        _say(f"  {worker.slug}: {worker.branch} in {_one(worker.worktree)}")
+    _say(f"  coordination files: {_one(session.coordination_dir)}")
+    _say(f"  status: ecc-hooks session status {row.name}")
+    _say(f"  attach: ecc-hooks session attach {row.name}")
     return 0
 
 
@@ -156,20 +177,20 @@ def _list(args: argparse.Namespace) -> int:
 
     sessions = control.summary(_fresh_store())
     if args.json:
-        sys.stdout.write(json.dumps(sessions, indent=2) + "\n")
+        _json(sessions)
         return 0
     if not sessions:
-        print("no runtime sessions (create one: ecc-hooks session create PLAN.json --execute)")
+        _say("no runtime sessions (create one: ecc-hooks session create PLAN.json --execute)")
     for item in sessions:
         states = ", ".join(f"{n} {state}" for state, n in sorted(item["states"].items()))
-        print(f"{item['session']}  {states or 'no workers'}  {item['repoRoot']}")
+        _say(f"{item['session']}  {states or 'no workers'}  {_one(item['repoRoot'])}")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
-    from ecc_hooks.core.text import clean, dump_json
+    from ecc_hooks.core.text import clean
     from ecc_hooks.handoff.adapters import Context, Target, dmux_tmux
 
     store = _fresh_store()
@@ -177,14 +198,14 @@ def _status(args: argparse.Namespace) -> int:
     ctx = Context(now=datetime.now(timezone.utc), cwd=session.repo_root, tmux_socket=session.tmux_socket)
     inspection = dmux_tmux.inspect(Target("coordination-dir", session.coordination_dir), ctx)
     if args.json:
-        sys.stdout.write(dump_json(inspection.snapshot.model_dump(mode="json"), indent=True).decode() + "\n")
+        _json(inspection.snapshot.model_dump(mode="json"))
         return 0
-    print(f"{session.name}  ({session.repo_root}; tmux -L {session.tmux_socket})")
+    _say(f"{session.name}  ({_one(session.repo_root)}; tmux -L {session.tmux_socket})")
     for worker in store.workers(session.name):
         if worker.removed:
             continue
         reason = f"  {clean(worker.reason, 70)}" if worker.reason else ""
-        print(f"  {worker.slug:<20} {worker.state:<10} {worker.branch}{reason}")
+        _say(f"  {worker.slug:<20} {worker.state:<10} {worker.branch}{reason}")
     return 0
 
 
@@ -194,10 +215,10 @@ def _stop(args: argparse.Namespace) -> int:
     if args.force and not args.cleanup:
         raise UserError("--force only applies with --cleanup")
     for slug, what in control.stop(args.name, args.worker, args.grace):
-        print(f"{slug}: {what}")
+        _say(f"{slug}: {what}")
     if args.cleanup:
         queued = control.request_cleanup(args.name, args.worker, args.force)
-        print(f"cleanup queued for {', '.join(queued)} (the supervisor removes them; see session list)")
+        _say(f"cleanup queued for {', '.join(queued)} (the supervisor removes them; see session list)")
     return 0
 
 
@@ -207,7 +228,7 @@ def _resume(args: argparse.Namespace) -> int:
     resumed = control.resume(args.name, args.worker)
     if not resumed:
         raise UserError(f"nothing to resume in {args.name!r} (only stopped, failed or stale workers resume)")
-    print(f"resumed: {', '.join(resumed)}")
+    _say(f"resumed: {', '.join(resumed)}")
     return 0
 
 
@@ -242,7 +263,6 @@ def _supervise(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from ecc_hooks.core.text import clean_block, dump_json
     from ecc_hooks.runtime import merge, store
 
     opened = store.Store()
@@ -252,24 +272,25 @@ def _diff(args: argparse.Namespace) -> int:
         workers = [opened.worker(session.name, args.worker)]
     diffs = [merge.diff(session, w, patch=bool(args.worker) and not args.stat) for w in workers]
     if args.json:
-        sys.stdout.write(dump_json([asdict(d) for d in diffs], indent=True).decode() + "\n")
+        _json([asdict(d) for d in diffs])
         return 0
     for d in diffs:
-        print(f"{d.id} ({d.branch}): {d.summary}")
+        _say(f"{d.id} ({d.branch}): {_one(d.summary)}")
         if args.worker or args.stat:
             for label, names in (("committed", d.committed), ("staged", d.staged), ("unstaged", d.unstaged),
                                  ("untracked", d.untracked)):  # fmt: skip
                 for name in names:
-                    print(f"  {label:<9} {clean_block(name)}")
+                    _say(f"  {label:<9} {_one(name)}")
         if d.patch:
-            print(clean_block(d.patch))
+            _say(d.patch)
             if d.truncated:
-                print(f"... (preview cut at {merge.PREVIEW_LINES} lines; git -C {workers[0].worktree} diff for all)")
+                _say(
+                    f"... (preview cut at {merge.PREVIEW_LINES} lines; git -C {_one(workers[0].worktree)} diff for all)"
+                )
     return 0
 
 
 def _merge_queue(args: argparse.Namespace) -> int:
-    from ecc_hooks.core.text import dump_json
     from ecc_hooks.runtime import merge, store
 
     opened = store.Store()
@@ -279,28 +300,27 @@ def _merge_queue(args: argparse.Namespace) -> int:
     if args.apply:
         merged = merge.apply(opened, session, args.strategy)
         for slug, what in merged:
-            print(f"{slug}: {what}")
+            _say(f"{slug}: {what}")
         if args.cleanup and merged:
             from ecc_hooks.runtime import control
 
             for slug, _ in merged:  # merged: nothing to lose, so the no-lost-work rules let it go
                 control.request_cleanup(session.name, slug)
-            print(f"cleanup queued for {', '.join(s for s, _ in merged)}")
+            _say(f"cleanup queued for {', '.join(s for s, _ in merged)}")
     entries = merge.queue(opened, session)
     if args.json:
-        sys.stdout.write(dump_json([e.as_json() for e in entries], indent=True).decode() + "\n")
+        _json([e.as_json() for e in entries])
         return 0
     for e in entries:
         where = f"#{e.position}" if e.readyToMerge else "blocked"
-        print(
+        _say(
             f"{where:<8} {e.id:<20} {e.branch}  {e.suggestedAction}"
-            + (f" ({', '.join(e.files[:5])})" if e.kind in ("base-conflict",) else "")
+            + (f" ({', '.join(_one(f) for f in e.files[:5])})" if e.kind in ("base-conflict",) else "")
         )
     return 0
 
 
 def _conflicts(args: argparse.Namespace) -> int:
-    from ecc_hooks.core.text import dump_json
     from ecc_hooks.runtime import merge, store
 
     opened = store.Store()
@@ -312,17 +332,17 @@ def _conflicts(args: argparse.Namespace) -> int:
             prompt = merge.resolve(opened, session, args.resolve, args.agent)
         supervisor.export(opened, queues=False)
         supervisor.spawn()
-        print(f"{args.resolve}: {args.agent} started on its conflicts: {prompt}")
+        _say(f"{args.resolve}: {args.agent} started on its conflicts: {prompt}")
         return 0
     found = merge.conflicts(merge.queue(opened, session))
     if args.json:
-        sys.stdout.write(dump_json(found, indent=True).decode() + "\n")
+        _json(found)
         return 0
     if not found:
-        print("no conflicts and no dirty worktrees")
+        _say("no conflicts and no dirty worktrees")
     for c in found:
         other = f" with {c['blockedBy'][0]['worker']}" if c["kind"] == "pair-conflict" else ""
-        print(f"{c['id']}: {c['kind']}{other}: {', '.join(c['files']) or '(uncommitted changes)'}")
+        _say(f"{c['id']}: {c['kind']}{other}: {', '.join(_one(f) for f in c['files']) or '(uncommitted changes)'}")
     return 0
 
 
@@ -331,7 +351,7 @@ def _pr(args: argparse.Namespace) -> int:
 
     opened = store.Store()
     session = opened.require_session(args.name)
-    print(merge.pull_request(session, opened.worker(session.name, args.worker), args.draft))
+    _say(merge.pull_request(session, opened.worker(session.name, args.worker), args.draft))
     return 0
 
 
