@@ -288,7 +288,8 @@ def capture_many(pane_ids: list[str], socket: Optional[str] = None) -> dict[str,
 
 
 def send_keys(pane: str, *keys: str, literal: bool = False, socket: Optional[str] = None) -> bool:
-    return tmux_run("send-keys", "-t", pane, *(["-l"] if literal else []), *keys, socket=socket).ok
+    """Type ``keys`` into the pane; ``--`` ends tmux's options, so a key (a task) starting with ``-`` is typed."""
+    return tmux_run("send-keys", "-t", pane, *(["-l"] if literal else []), "--", *keys, socket=socket).ok
 
 
 # ---------------------------------------------------------------------------- claude-bg

@@ -24,12 +24,36 @@ from ecc_hooks.models.plan import Plan, WorkerSpec
 from ecc_hooks.runtime import agents
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# git keeps each branch in a file named after it (with ``.lock`` and reflog files beside it) and a worktree's
+# metadata in a folder named after its folder: one path component each, at most 255 bytes on every common file
+# system. A margin is kept for the names git and we add (``.lock``, a number when a name is taken).
+NAME_BYTES = 200
+PATH_BYTES = 3072  # a worktree's path, leaving room for the repository's own files below it (PATH_MAX 4096)
 
 
 def slugify(value: object, fallback: str = "worker") -> str:
     """ECC's slug: lower case, every run of characters other than a-z and 0-9 one ``-``, none at the ends."""
     text = re.sub(r"[^a-z0-9]+", "-", str(value or "").strip().lower()).strip("-")
     return text or fallback
+
+
+def check_lengths(name: str, branch: str, worktree: str) -> None:
+    """UserError naming the limit when a worker's branch or worktree name would be too long for git or the file
+    system (git would fail half way, with a message about a lock or a folder it could not create)."""
+    shown = repr(name[:40]) + ("..." if len(name) > 40 else "")
+    for what, value in (("branch", branch), ("worktree folder", os.path.basename(worktree))):
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > NAME_BYTES:
+            raise UserError(
+                f"worker {shown}: its {what} name would be {size} bytes, over the {NAME_BYTES} git and "
+                "the file system allow for one name; shorten the worker's name (or the session's)"
+            )
+    size = len(worktree.encode("utf-8", "surrogatepass"))
+    if size > PATH_BYTES:
+        raise UserError(
+            f"worker {shown}: its worktree path would be {size} bytes, over {PATH_BYTES}; choose a shorter "
+            "worktreeRoot or shorter names"
+        )
 
 
 def render_template(template: str, variables: dict[str, str]) -> str:
@@ -157,6 +181,7 @@ def build(plan: Plan, plan_file: Optional[str] = None, cwd: Optional[str] = None
         seen.add(slug)
         branch = f"orchestrator-{session}-{slug}"
         worktree = os.path.join(worktree_root, f"{repo_name}-{session}-{slug}")
+        check_lengths(name, branch, worktree)
         wdir = os.path.join(coordination_dir, slug)
         files = {n: os.path.join(wdir, f"{n}.md") for n in ("task", "handoff", "status")}
         template = spec.launcherCommand or plan.launcherCommand

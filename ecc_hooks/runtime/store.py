@@ -191,9 +191,21 @@ class Store:
     def __init__(self, path: Optional[str] = None) -> None:
         self.path = path or db_path()
         _check_file(self.path)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # a file that is not a database, read-only, locked, damaged
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            raise _unusable(self.path, str(exc)) from None
+
+    def _open(self) -> None:
+        if not os.stat(self.path).st_mode & stat.S_IWUSR:
+            raise UserError(f"{self.path} is read-only (mode {stat.S_IMODE(os.stat(self.path).st_mode):04o}): the "
+                            f"runtime writes it on every command; make it writable (chmod u+w {self.path})")  # fmt: skip
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._check_schema()  # read only: nothing is written to a file that is not ours
         # switching a new database to WAL takes it exclusively, without the busy handler: processes opening a
         # fresh store together retry (a few times, briefly); once it is WAL the switch is a no-op
         for pause in (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, None):
@@ -207,15 +219,27 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         with self.write():
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            known = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'workers'").fetchone()[0]
-            if known and version != SCHEMA_VERSION:
-                raise UserError(f"{self.path} was written by another version of ecc-hooks (schema {version}); "
-                                "move it away to start afresh")  # fmt: skip
+            self._check_schema()  # again under the write lock: another process may have made it meanwhile
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_schema(self) -> None:
+        """UserError unless the database is empty or ours, at our schema version (what to do included)."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables and version == 0:
+            return  # a fresh database
+        if "workers" in tables and version != SCHEMA_VERSION:
+            raise UserError(f"{self.path} was written by another version of ecc-hooks (schema {version}, this one "
+                            f"reads {SCHEMA_VERSION}); {_AFRESH.format(path=self.path)}")  # fmt: skip
+        for table, columns in _COLUMNS.items():
+            found = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if found != columns:
+                what = f"its table {table} has other columns" if found else f"it has no table {table}"
+                raise UserError(f"{self.path} is not ecc-hooks' runtime database ({what}); "
+                                f"{_AFRESH.format(path=self.path)}")  # fmt: skip
 
     def close(self) -> None:
         self.db.close()
@@ -379,6 +403,23 @@ def _check_file(path: str) -> None:
         raise fsio.UnsafeFile(f"not owned by this user: {path}")
     if stat.S_IMODE(info.st_mode) & 0o077:
         os.chmod(path, 0o600)
+
+
+_AFRESH = "move it away (mv {path} {path}.old) and the runtime starts afresh (its sessions are forgotten, their worktrees and branches stay)"
+_COLUMNS = {
+    "sessions": frozenset(Session.__dataclass_fields__),
+    "workers": frozenset(Worker.__dataclass_fields__),
+    "transitions": frozenset({"id", "session", "slug", "at", "from_state", "to_state", "reason"}),
+    "cleanup": frozenset({"id", "session", "slug", "force", "requested_at", "done_at", "result"}),
+}
+
+
+def _unusable(path: str, why: str) -> UserError:
+    if "readonly" in why or "read-only" in why:
+        return UserError(f"{path} cannot be written ({why}): make it and its folder writable for this user")
+    if "locked" in why or "busy" in why:
+        return UserError(f"{path} is locked by another process ({why}); retry when it is done")
+    return UserError(f"{path} is not a database ecc-hooks can read ({why}); {_AFRESH.format(path=path)}")
 
 
 def _redact_text(text: Optional[str]) -> Optional[str]:

@@ -233,8 +233,12 @@ def create(session: SessionPlan, ports: Optional[dict[str, int]] = None) -> Crea
             for worker in session.workers:
                 if os.path.lexists(worker.worktree):
                     raise UserError(f"{worker.worktree} exists already: choose another session name or remove it")
-                git(repo, "worktree", "add", "-b", worker.branch, worker.worktree, made.base, runner=runner)
+                if _branch_exists(repo, worker.branch, runner):
+                    raise UserError(f"a branch named {worker.branch} exists already: choose another session name "
+                                    "or delete the branch")  # fmt: skip
+                # recorded before the add: a failed add may leave its new branch (or half a worktree) behind
                 made.worktrees.append((worker.worktree, worker.branch))
+                git(repo, "worktree", "add", "-b", worker.branch, worker.worktree, made.base, runner=runner)
                 overlay(repo, worker.worktree, worker.seed_paths + [p for p in includes if p not in worker.seed_paths])
         for worker in session.workers:
             _prepare(session, worker, ports or {})
@@ -246,6 +250,11 @@ def create(session: SessionPlan, ports: Optional[dict[str, int]] = None) -> Crea
         undo(session, made)
         raise
     return made
+
+
+def _branch_exists(repo: str, branch: str, runner: Any) -> bool:
+    done = runner.run("rev-parse", "--verify", "-q", f"refs/heads/{branch}")
+    return done is not None and done[0] == 0
 
 
 def undo(session: SessionPlan, made: Created) -> None:
@@ -265,11 +274,14 @@ def undo(session: SessionPlan, made: Created) -> None:
     repo = session.repo_root
     with repo_mutex(repo):
         for worktree, branch in reversed(made.worktrees):
-            status = gitstate.run(worktree, "status", "--porcelain", timeout=GIT_TIMEOUT)
-            if status is not None and status[0] == 0 and not status[1].strip():
-                gitstate.run(repo, "worktree", "remove", worktree, timeout=GIT_TIMEOUT)
+            if not os.path.isdir(worktree):  # its add failed before making it: forget what git recorded
+                gitstate.run(repo, "worktree", "prune", timeout=GIT_TIMEOUT)
             else:
-                made.kept.append(worktree)
+                status = gitstate.run(worktree, "status", "--porcelain", timeout=GIT_TIMEOUT)
+                if status is not None and status[0] == 0 and not status[1].strip():
+                    gitstate.run(repo, "worktree", "remove", worktree, timeout=GIT_TIMEOUT)
+                else:
+                    made.kept.append(worktree)
             tip = gitstate.run(repo, "rev-parse", "--verify", branch, timeout=GIT_TIMEOUT)
             if tip is None or tip[0] != 0:
                 continue
