@@ -133,6 +133,25 @@ def read_file(path: str, cap: int = READ_CAP) -> bytes:
         os.close(fd)
 
 
+def read_tail(path: str, size: int) -> bytes:
+    """The last ``size`` bytes of a regular file, whatever its length (``open_file``'s rules): where a log says
+    how it ended. OSError when missing or refused."""
+    fd = open_file(path, os.O_RDONLY)
+    try:
+        end = os.fstat(fd).st_size
+        start = max(end - size, 0)
+        chunks = []
+        while start < end:
+            chunk = os.pread(fd, min(end - start, 1 << 20), start)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            start += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def ensure_state_dir(path: str) -> str:
     """Create the state folder ``path`` (and its parents below the home) at 0700, checked as ``open_file`` does."""
     parts = _relative_to_home(path)

@@ -93,6 +93,88 @@ def run(
     return Result(proc.returncode, out[:OUTPUT_CAP], err[:OUTPUT_CAP], None, time.monotonic() - started)
 
 
+def run_head(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[str] = None,
+    timeout: float = 10.0,
+    env: Optional[Mapping[str, str]] = None,
+    lines: int,
+    max_bytes: int,
+) -> tuple[Result, bool]:
+    """The first ``lines`` lines (at most ``max_bytes``) of what ``argv`` prints, and whether it printed more: the
+    program is stopped (its group killed) as soon as that is known, so memory is bounded by the head, however much
+    it would print. stderr is not kept. A preview of a large output (``session diff``)."""
+    import select
+
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        return Result(None, error=f"not found: {argv[0]}"), False
+    except OSError as exc:
+        return Result(None, error=exc.strerror or str(exc)), False
+    assert proc.stdout is not None
+    chunks: list[bytes] = []
+    kept = seen = 0
+    more = False
+    error: Optional[str] = None
+    try:
+        fd = proc.stdout.fileno()
+        while True:
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                error = "timeout"
+                break
+            if not select.select([fd], [], [], left)[0]:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            kept += len(chunk)
+            seen += chunk.count(b"\n")
+            if seen >= lines or kept >= max_bytes:  # enough for the head: is there more?
+                head = b"".join(chunks)
+                cut = _nth_line_end(head, lines)
+                if cut < len(head) or kept >= max_bytes:
+                    more = True
+                    chunks, kept = [head[: min(cut, max_bytes)]], min(cut, max_bytes)
+                    break
+                chunks = [head]
+    except BaseException:  # interrupted (a signal's exception): the program does not outlive the call
+        _kill_group(proc)
+        proc.stdout.close()
+        proc.wait()
+        raise
+    if more or error:
+        _kill_group(proc)
+    proc.stdout.close()
+    code = proc.wait()
+    out = b"".join(chunks)
+    if error:
+        return Result(None, out, b"", error, time.monotonic() - started), more
+    return Result(None if more else code, out, b"", None, time.monotonic() - started), more
+
+
+def _nth_line_end(data: bytes, lines: int) -> int:
+    """The index just after the ``lines``-th newline of ``data`` (its length when it has fewer)."""
+    at = -1
+    for _ in range(lines):
+        at = data.find(b"\n", at + 1)
+        if at < 0:
+            return len(data)
+    return at + 1
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)

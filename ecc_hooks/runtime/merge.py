@@ -35,6 +35,7 @@ from ecc_hooks.sources import git as gitstate
 ACTIVE = ("pending", "starting", "running", "waiting", "idle", "stale")
 FINISHED = ("completed", "failed", "stopped")
 PREVIEW_LINES = 200
+PREVIEW_BYTES = 1 << 20  # a preview's most bytes (its lines may be long)
 MERGE_TREE_MIN = (2, 38)
 STRATEGIES = ("merge", "rebase", "squash")
 
@@ -49,22 +50,79 @@ def _run(cwd: str, *args: str, timeout: float = 60, runner: Any = None) -> tuple
     return done[0], done[1].decode("utf-8", "replace"), done[2]
 
 
+_VERSION: list[tuple[int, int]] = []
+
+
 def git_version(repo: str) -> tuple[int, int]:
-    _code, out, _err = _run(repo, "version")
-    found = re.search(r"(\d+)\.(\d+)", out)
-    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+    """git's version (asked once per process)."""
+    if not _VERSION:
+        _code, out, _err = _run(repo, "version")
+        found = re.search(r"(\d+)\.(\d+)", out)
+        _VERSION.append((int(found.group(1)), int(found.group(2))) if found else (0, 0))
+    return _VERSION[0]
+
+
+# What a queue pass computes from commits alone, kept by the commits it depends on: a merge-tree verdict by
+# (repository, ours, theirs), a branch's size by (repository, base, tip). A commit never changes, so an entry is
+# true for ever; a pass recomputes only what a moved branch or base made new (the supervisor's passes over a
+# finished 120-worker session took 37 s each, every pairwise merge-tree again). Bounded: the oldest go first.
+CACHE_LIMIT = 16384
+_VERDICTS: dict[tuple[str, str, str], tuple[bool, list[str]]] = {}
+_SIZES: dict[tuple[str, str, str], tuple[int, list[str]]] = {}
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(cache) >= CACHE_LIMIT:
+        del cache[next(iter(cache))]
+    cache[key] = value
+    return value
 
 
 def merge_tree(repo: str, ours: str, theirs: str, runner: Any = None) -> tuple[bool, list[str]]:
-    """(conflicts?, the conflicted files) of merging ``theirs`` into ``ours``, computed without a work tree."""
+    """(conflicts?, the conflicted files) of merging ``theirs`` into ``ours``, computed without a work tree.
+    Given commit ids, the verdict is remembered for them (``_VERDICTS``)."""
+    key = (repo, ours, theirs)
+    if key in _VERDICTS:
+        conflicted, files = _VERDICTS[key]
+        return conflicted, list(files)
     code, out, err = _run(repo, "merge-tree", "--write-tree", "--name-only", "-z", ours, theirs, runner=runner)
     if code == 0:
-        return False, []
-    if code != 1:
+        verdict: tuple[bool, list[str]] = (False, [])
+    elif code != 1:
         raise UserError(f"git merge-tree {ours} {theirs} failed: {err.strip()[:300]}")
-    head, _, rest = out.partition("\0\0")  # the tree, the conflicted files; then the messages
-    names = head.split("\0")[1:]
-    return True, list(dict.fromkeys(n for n in names if n))
+    else:
+        head, _, rest = out.partition("\0\0")  # the tree, the conflicted files; then the messages
+        names = head.split("\0")[1:]
+        verdict = (True, list(dict.fromkeys(n for n in names if n)))
+    if _is_commit_id(ours) and _is_commit_id(theirs):
+        _remember(_VERDICTS, key, verdict)
+    return verdict[0], list(verdict[1])
+
+
+def _is_commit_id(ref: str) -> bool:
+    return len(ref) in (40, 64) and all(c in "0123456789abcdef" for c in ref)
+
+
+def branch_tips(repo: str, runner: Any = None) -> dict[str, str]:
+    """Every local branch's commit (one git call)."""
+    out = _run(repo, "for-each-ref", "--format=%(refname)%00%(objectname)", "refs/heads/", runner=runner)[1]
+    pairs = (line.split("\0", 1) for line in out.splitlines() if "\0" in line)
+    return {name.removeprefix("refs/heads/"): commit for name, commit in pairs}
+
+
+def _size(repo: str, base: str, tip: Optional[str], branch: str, runner: Any) -> tuple[int, list[str]]:
+    """(commits ahead of the base, files changed) of a branch, remembered by (base, tip)."""
+    key = (repo, base, tip or "")
+    if tip and key in _SIZES:
+        ahead, files = _SIZES[key]
+        return ahead, list(files)
+    ref = tip or branch
+    count = _run(repo, "rev-list", "--count", f"{base}..{ref}", runner=runner)[1].strip()
+    changed = _run(repo, "diff", "--name-only", "-z", f"{base}...{ref}", "--", runner=runner)[1]
+    size = (int(count) if count.isdigit() else 0, [n for n in changed.split("\0") if n])
+    if tip:
+        _remember(_SIZES, key, size)
+    return size[0], list(size[1])
 
 
 # ---------------------------------------------------------------------------- diff
@@ -108,11 +166,20 @@ def diff(session: st.Session, worker: st.Worker, patch: bool = True, cap: int = 
     else:
         summary = f"Clean relative to {session.base_ref}"
     text, truncated = "", False
-    if patch:
-        full = _run(wt, "diff", "--no-color", "--no-ext-diff", f"{base}...HEAD", "--")[1]
-        full += _run(wt, "diff", "--no-color", "--no-ext-diff", "HEAD", "--")[1]
-        lines = full.splitlines()
-        truncated = len(lines) > cap
+    if patch:  # streamed: git stops once the preview is full (a diff of any size costs the preview's memory)
+        parts: list[bytes] = []
+        for spec in (f"{base}...HEAD", "HEAD"):
+            left = cap - sum(p.count(b"\n") for p in parts)
+            got = gitstate.head(wt, "diff", "--no-color", "--no-ext-diff", spec, "--", lines=left + 1,
+                                max_bytes=PREVIEW_BYTES, timeout=60)  # fmt: skip
+            if got is None:
+                raise UserError(f"git diff {spec} did not finish within 60 s")
+            parts.append(got[0])
+            if got[1] or sum(p.count(b"\n") for p in parts) > cap:
+                truncated = True
+                break
+        lines = b"".join(parts).decode("utf-8", "replace").splitlines()
+        truncated = truncated or len(lines) > cap
         text = "\n".join(lines[:cap])
     return WorkerDiff(worker.slug, worker.branch, session.base_ref, committed, staged, unstaged, untracked, summary,
                       text, truncated)  # fmt: skip
@@ -164,12 +231,11 @@ def queue(store: st.Store, session: st.Session) -> list[Entry]:
     base = base_commit(session)
     workers = [w for w in store.workers(session.name) if not w.removed]
     runner = gitstate.runner(repo, 60 + 10 * len(workers) ** 2)  # the repository's config listed once
+    tips = branch_tips(repo, runner)
     sized = []
     for worker in workers:
-        ahead = _run(repo, "rev-list", "--count", f"{base}..{worker.branch}", runner=runner)[1].strip()
-        changed = _run(repo, "diff", "--name-only", "-z", f"{base}...{worker.branch}", "--", runner=runner)[1]
-        files = [n for n in changed.split("\0") if n]
-        sized.append((worker, int(ahead) if ahead.isdigit() else 0, files))
+        ahead, files = _size(repo, base, tips.get(worker.branch), worker.branch, runner)
+        sized.append((worker, ahead, files))
     sized.sort(key=lambda item: _order_key(item[0], len(item[2])))
     entries: list[Entry] = []
     accepted: list[Entry] = []
@@ -181,7 +247,8 @@ def queue(store: st.Store, session: st.Session) -> list[Entry]:
             continue
         if os.path.isdir(worker.worktree):
             entry.dirty = bool(_run(worker.worktree, "status", "--porcelain", "-uall")[1].strip())
-        conflicted, conflict_files = merge_tree(repo, base, worker.branch, runner) if ahead else (False, [])
+        tip = tips.get(worker.branch, worker.branch)
+        conflicted, conflict_files = merge_tree(repo, base, tip, runner) if ahead else (False, [])
         if conflicted:  # before the dirty check, as ECC 2.0's queue: the conflict is the bigger news
             entry.kind, entry.files = "base-conflict", conflict_files
             entry.blockedBy = [{"worker": None, "base": session.base_ref, "files": conflict_files}]
@@ -195,7 +262,7 @@ def queue(store: st.Store, session: st.Session) -> list[Entry]:
             continue
         clash = None
         for other in accepted:
-            conflicted, pair_files = merge_tree(repo, other.branch, worker.branch, runner)
+            conflicted, pair_files = merge_tree(repo, tips.get(other.branch, other.branch), tip, runner)
             if conflicted:
                 clash = (other, pair_files)
                 break

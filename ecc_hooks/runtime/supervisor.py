@@ -145,8 +145,8 @@ def final_output(session: st.Session, worker: st.Worker, lines: int = 20) -> Opt
     text: Optional[str] = None
     if worker.runtime == "headless":
         try:
-            data = fsio.read_file(launch.log_path(session.name, worker.slug))
-            text = data[-16384:].decode("utf-8", "replace")
+            # the tail, however long the log: the failure line an agent prints last is there
+            text = fsio.read_tail(launch.log_path(session.name, worker.slug), 16384).decode("utf-8", "replace")
         except (OSError, ValueError):
             text = None
     elif worker.pane:

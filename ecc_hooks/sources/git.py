@@ -634,6 +634,22 @@ class _Runner:
         return result.code, result.out, result.err_text()
 
 
+def head(
+    cwd: str, *args: str, lines: int, max_bytes: int, timeout: float = DEFAULT_TIMEOUT
+) -> Optional[tuple[bytes, bool]]:
+    """The first ``lines`` lines of a git command's output through the safe runner, and whether it had more; git
+    is stopped once that is known (memory bounded by the head). None when it timed out or could not start."""
+    from ecc_hooks.core import proc
+
+    command = _Runner(cwd, timeout)
+    env = command.safe_env()
+    argv = ["git", "--no-pager", "--no-optional-locks", *command.safety.args_for(args)]
+    result, more = proc.run_head(argv, cwd=cwd, env=env, timeout=timeout, lines=lines, max_bytes=max_bytes)
+    if result.error is not None:
+        return None
+    return result.out, more
+
+
 def runner(cwd: str, timeout: float = DEFAULT_TIMEOUT) -> _Runner:
     """A safe runner for several git commands in ``cwd`` under one deadline: the repository's config is listed
     once for all of them (``run`` lists it per command)."""
