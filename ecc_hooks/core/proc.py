@@ -90,6 +90,9 @@ def run(
         _kill_group(proc)
         out, err = proc.communicate()
         return Result(None, out[:OUTPUT_CAP], err[:OUTPUT_CAP], "timeout", time.monotonic() - started)
+    except BaseException:  # interrupted (Ctrl-C, a stopping daemon): the program does not outlive the call
+        _kill_group(proc)
+        raise
     return Result(proc.returncode, out[:OUTPUT_CAP], err[:OUTPUT_CAP], None, time.monotonic() - started)
 
 

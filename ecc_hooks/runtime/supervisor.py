@@ -21,6 +21,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -44,6 +45,12 @@ STATUS_REFRESH = 60.0  # seconds between two rewrites of a busy worker's status.
 LOCK_TIMEOUT = 60.0
 SETTLE = 3.0  # seconds after an unrecorded launch before it counts as never started
 CRASH_ENV = "ECC_HOOKS_CRASH_AT"  # fault injection for the tests: SIGKILL this process at the named point
+
+
+class Stopping(BaseException):
+    """SIGTERM: raised in the supervisor's main thread wherever it is (mid-pass too), so it exits at once. Every
+    write of a pass survives being cut anywhere, as it survives a kill -9 (the write-ahead launch, one transaction
+    per change); a program it runs meanwhile is killed with it (``proc.run``)."""
 
 
 def crash_point(name: str) -> None:
@@ -305,8 +312,9 @@ def _running(worker: st.Worker, by_id: dict[str, launch.Pane]) -> bool:
 class Supervisor:
     """Reconciles every session of one store."""
 
-    def __init__(self, store: Optional[st.Store] = None) -> None:
+    def __init__(self, store: Optional[st.Store] = None, background_queues: bool = False) -> None:
         self.store = store or st.Store()
+        self.background_queues = background_queues  # the daemon: queues in the queue thread
         self.followers: dict[tuple[str, str, str], detect.JournalFollower] = {}
         self.screens_at = 0.0
 
@@ -335,7 +343,7 @@ class Supervisor:
             from ecc_hooks.runtime import control
 
             control.run_cleanup_job(self.store, job)
-        export(self.store)
+        export(self.store, background=self.background_queues)
         return busy
 
     def reconcile(self, session: st.Session) -> bool:
@@ -529,10 +537,14 @@ QUEUE_TTL = 30.0  # seconds a session's merge queue is reused while its workers'
 _QUEUES: dict[str, tuple[float, tuple[Any, ...], dict[str, Any]]] = {}
 
 
-def queue_snapshot(store: st.Store, session: st.Session, workers: list[st.Worker]) -> Optional[dict[str, Any]]:
+def queue_snapshot(
+    store: st.Store, session: st.Session, workers: list[st.Worker], background: bool = False
+) -> Optional[dict[str, Any]]:
     """The session's merge and conflict queues for the HUD, recomputed when a worker's state or a branch (the
     base's too) changed, else after ``QUEUE_TTL`` (never on the status line's path: the supervisor writes it,
-    the HUD reads it); None while no worker has finished."""
+    the HUD reads it); None while no worker has finished. ``background`` (the supervisor): the recompute runs in
+    the queue thread and the last queue is returned meanwhile, so no session's reconcile waits on another's
+    queue."""
     if not any(w.state in st.FINISHED for w in workers):
         return None
     done = gitstate.run(session.repo_root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/",
@@ -540,9 +552,15 @@ def queue_snapshot(store: st.Store, session: st.Session, workers: list[st.Worker
     refs = done[1] if done is not None and done[0] == 0 else b""  # a branch or the base moved: compute again
     signature = (tuple((w.slug, w.state) for w in workers), refs)
     cached = _QUEUES.get(session.name)
-    now = time.monotonic()
-    if cached and cached[1] == signature and now - cached[0] < QUEUE_TTL:
+    if cached and cached[1] == signature and time.monotonic() - cached[0] < QUEUE_TTL:
         return cached[2]
+    if background:
+        _QUEUE_THREAD.want(session.name, signature)
+        return cached[2] if cached else None
+    return _compute_queue(store, session, signature)
+
+
+def _compute_queue(store: st.Store, session: st.Session, signature: tuple[Any, ...]) -> dict[str, Any]:
     from ecc_hooks.runtime import merge
 
     try:
@@ -554,14 +572,58 @@ def queue_snapshot(store: st.Store, session: st.Session, workers: list[st.Worker
     except UserError as exc:
         data = {"mergeQueue": [], "conflictQueue": [], "error": str(exc)}
     data["at"] = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    _QUEUES[session.name] = (now, signature, data)
+    _QUEUES[session.name] = (time.monotonic(), signature, data)
     return data
 
 
-def export(store: st.Store, queues: bool = True) -> None:
+class _QueueThread:
+    """The supervisor's queue worker: computes the sessions' queues one at a time, off the reconcile loop (its
+    own store connection), then exports ``workers.json`` with them. A daemon thread: it never holds up exit."""
+
+    def __init__(self) -> None:
+        self.wanted: dict[str, tuple[Any, ...]] = {}
+        self.cond = threading.Condition()
+        self.thread: Optional[threading.Thread] = None
+
+    def want(self, name: str, signature: tuple[Any, ...]) -> None:
+        with self.cond:
+            self.wanted[name] = signature
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._work, name="ecc-hooks-queues", daemon=True)
+                self.thread.start()
+            self.cond.notify()
+
+    def _work(self) -> None:
+        store: Optional[st.Store] = None
+        while True:
+            with self.cond:
+                while not self.wanted:
+                    self.cond.wait()
+                name, signature = next(iter(self.wanted.items()))
+                del self.wanted[name]
+            try:
+                store = store or st.Store()
+                session = store.session(name)
+                if session is not None:
+                    _compute_queue(store, session, signature)
+                    export(store, background=True)  # another session's changed queue is asked for, not computed
+            except Exception as exc:  # the next pass asks again
+                errorlog.log_error("runtime.queue", str(exc))
+
+
+_QUEUE_THREAD = _QueueThread()
+_EXPORT_LOCK = threading.Lock()
+
+
+def export(store: st.Store, queues: bool = True, background: bool = False) -> None:
     """``$ECC_HOOKS_HOME/runtime/workers.json``: every session's workers as the HUD shows them (its
     ``activeAgents``, risk reasons and session controls) and, from the supervisor (``queues``), its merge and
-    conflict queues; rewritten only when it changed."""
+    conflict queues (``background``: computed by the queue thread); rewritten only when it changed."""
+    with _EXPORT_LOCK:  # the supervisor's loop and its queue thread
+        _export(store, queues, background)
+
+
+def _export(store: st.Store, queues: bool, background: bool) -> None:
     sessions = []
     old_queues = _previous_queues() if not queues else {}
     for session in store.sessions():
@@ -586,7 +648,7 @@ def export(store: st.Store, queues: bool = True) -> None:
             )
         item: dict[str, Any] = {"session": session.name, "repoRoot": session.repo_root, "workers": workers}
         rows = [w for w in store.workers(session.name) if not w.removed]
-        queue = queue_snapshot(store, session, rows) if queues else old_queues.get(session.name)
+        queue = queue_snapshot(store, session, rows, background) if queues else old_queues.get(session.name)
         if queue is not None:
             item["queue"] = queue
         sessions.append(item)
@@ -650,13 +712,19 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
     if fd is None:
         return 0  # another supervisor runs
     stop: list[bool] = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+
+    def on_term(*_: Any) -> None:  # ends the pass where it is (its writes are made to survive that: see above)
+        if not stop:
+            stop.append(True)
+            raise Stopping
+
+    signal.signal(signal.SIGTERM, on_term)
     from ecc_hooks.runtime import service
 
     zygote = service.start_zygote(close_fds=(fd,))  # before any database is opened here
     if zygote is None:  # the controls then run in the CLI itself
         errorlog.log_error("runtime.service", "the zygote did not start")
-    supervisor = Supervisor()
+    supervisor = Supervisor(background_queues=True)
     idle_since: Optional[float] = None
     watched = _watch_paths()
     try:
@@ -675,6 +743,8 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
                 idle_since = now
             elif now - idle_since > idle_exit:
                 break
+    except Stopping:
+        pass
     finally:
         if zygote is not None:
             try:
