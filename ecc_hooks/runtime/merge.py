@@ -170,8 +170,11 @@ def diff(session: st.Session, worker: st.Worker, patch: bool = True, cap: int = 
         parts: list[bytes] = []
         for spec in (f"{base}...HEAD", "HEAD"):
             left = cap - sum(p.count(b"\n") for p in parts)
-            got = gitstate.head(wt, "diff", "--no-color", "--no-ext-diff", spec, "--", lines=left + 1,
-                                max_bytes=PREVIEW_BYTES, timeout=60)  # fmt: skip
+            try:
+                got = gitstate.head(wt, "diff", "--no-color", "--no-ext-diff", spec, "--", lines=left + 1,
+                                    max_bytes=PREVIEW_BYTES, timeout=60)  # fmt: skip
+            except gitstate.Refused as exc:
+                raise UserError(f"ecc-hooks runs no git in {wt}: {exc}") from None
             if got is None:
                 raise UserError(f"git diff {spec} did not finish within 60 s")
             parts.append(got[0])

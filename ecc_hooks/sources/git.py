@@ -638,11 +638,15 @@ def head(
     cwd: str, *args: str, lines: int, max_bytes: int, timeout: float = DEFAULT_TIMEOUT
 ) -> Optional[tuple[bytes, bool]]:
     """The first ``lines`` lines of a git command's output through the safe runner, and whether it had more; git
-    is stopped once that is known (memory bounded by the head). None when it timed out or could not start."""
+    is stopped once that is known (memory bounded by the head). None when it timed out or could not start;
+    ``Refused`` (no git ran) when the repository's config cannot be accounted for."""
     from ecc_hooks.core import proc
 
     command = _Runner(cwd, timeout)
-    env = command.safe_env()
+    try:
+        env = command.safe_env()
+    except _TimedOut:
+        return None
     argv = ["git", "--no-pager", "--no-optional-locks", *command.safety.args_for(args)]
     result, more = proc.run_head(argv, cwd=cwd, env=env, timeout=timeout, lines=lines, max_bytes=max_bytes)
     if result.error is not None:
