@@ -377,6 +377,8 @@ def _read_config(path: str) -> Optional[bytes]:
         data = fsio.read_file(path, CONFIG_CAP + 1)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except fsio.UnsafeFile:
+        raise Refused(f"the config file {path} is not a regular file (a FIFO would block git)") from None
     except OSError as exc:
         raise Refused(f"cannot read the config file {path}: {exc.strerror or exc}") from None
     if len(data) > CONFIG_CAP:
@@ -580,7 +582,10 @@ class _Runner:
             if depth:
                 reason = untrusted(path)
                 if reason:
-                    raise Refused(f"the repository's config includes {path}, and {reason}")
+                    raise Refused(
+                        f"the repository's config includes {path}, and {reason}: remove the include or keep the "
+                        "file where only you can write"
+                    )
             data = _read_config(path)
             files.append((path, data))
             if data is None:
