@@ -399,27 +399,34 @@ def git_dirs(cwd: str) -> list[tuple[str, Optional[str]]]:
     """(git dir, the folder its ``.git`` was found in, None for a bare one) for every repository git could
     discover from ``cwd``: at each level up to ``/``, ``D/.git`` (a folder or a ``gitdir:`` file) and ``D``
     itself when it looks like a git dir. All of them, not only the first: git skips a ``.git`` it finds
-    invalid and goes on up, so the one it uses is among these."""
+    invalid and goes on up, so the one it uses is among these. Both the folder's parents as named and its
+    physical ones (git walks up from ``getcwd``, where links are resolved) are looked at."""
     found: list[tuple[str, Optional[str]]] = []
-    here = os.path.abspath(cwd)
-    while True:
-        dotgit = os.path.join(here, ".git")
-        try:
-            mode = os.stat(dotgit).st_mode & 0o170000
-        except OSError:
-            mode = 0
-        if mode == 0o040000:
-            found.append((os.path.realpath(dotgit), here))
-        elif mode == 0o100000:
-            target = _gitfile_target(dotgit)
-            if target:
-                found.append((os.path.realpath(target), here))
-        if os.path.isfile(os.path.join(here, "HEAD")) and os.path.isdir(os.path.join(here, "refs")):
-            found.append((os.path.realpath(here), None))
-        parent = os.path.dirname(here)
-        if parent == here:
-            return found
-        here = parent
+    for start in dict.fromkeys((os.path.abspath(cwd), os.path.realpath(cwd))):
+        here = start
+        while True:
+            dotgit = os.path.join(here, ".git")
+            try:
+                mode = os.stat(dotgit).st_mode & 0o170000
+            except OSError:
+                mode = 0
+            candidates: list[tuple[str, Optional[str]]] = []
+            if mode == 0o040000:
+                candidates.append((os.path.realpath(dotgit), here))
+            elif mode == 0o100000:
+                target = _gitfile_target(dotgit)
+                if target:
+                    candidates.append((os.path.realpath(target), here))
+            if os.path.isfile(os.path.join(here, "HEAD")) and (
+                os.path.isdir(os.path.join(here, "refs")) or os.path.isfile(os.path.join(here, "commondir"))
+            ):
+                candidates.append((os.path.realpath(here), None))
+            found += [c for c in candidates if c not in found]
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+    return found
 
 
 def _common_dir(git_dir: str) -> tuple[str, bool]:

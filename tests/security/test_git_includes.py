@@ -461,3 +461,19 @@ def test_canonical_key_keeps_the_subsections_case_only(section: str, middle: str
     key = f"{section}.{name}" if middle is None else f"{section}.{middle}.{name}"
     want = key.lower() if middle is None else f"{section.lower()}.{middle}.{name.lower()}"
     assert gitstate.canonical_key(key) == want and gitstate.canonical_key(want) == want
+
+
+def test_a_folder_reached_through_a_link_finds_the_repository_git_finds(tmp_path: Path) -> None:
+    # git walks up from the physical folder: the link's own parents hold no repository
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    repo = attributed_repo(tmp_path / "repo")
+    (repo / "sub").mkdir()
+    (repo / ".git" / "evil.cfg").write_text(f'[filter "evil"]\n\tsmudge = {marker_script(markers, "smudge")}\n')
+    git(repo, "config", f"includeIf.{CONDITIONS['onbranch']}.path", "evil.cfg")
+    (tmp_path / "link").symlink_to(repo / "sub")
+    runner = gitstate.runner(str(tmp_path / "link"), 30)
+    runner.run("checkout", "-q", "-b", "orchestrator-x")
+    (repo / "a.txt").unlink()
+    runner.run("checkout", "-q", "HEAD", "--", ":/a.txt")
+    assert (repo / "a.txt").read_text() == "one\n" and ran(markers) == []
