@@ -173,7 +173,7 @@ elif args[:2] == ["pr", "create"]:
     if not all(k in seen for k in ("--head", "--base", "--title", "--body-file")):
         refuse(f"missing flags in {args}")
     with open(os.environ["FAKE_GH_LOG"] + ".body", "w") as out:
-        out.write(open(seen["--body-file"]).read())
+        out.write(sys.stdin.read() if seen["--body-file"] == "-" else open(seen["--body-file"]).read())
     print("https://github.com/acme/widget/pull/7")
 else:
     refuse(f"unknown command {args}")

@@ -108,7 +108,7 @@ def test_apply_gates_on_pre_merge_then_merges_the_ready_and_leaves_conflicts_cle
     hooks.mkdir(parents=True)
     (hooks / "pre_merge").write_text('#!/bin/sh\necho "tests fail on $ECC_BRANCH" >&2\nexit 3\n')
     (hooks / "pre_merge").chmod(0o755)
-    gated = ecc("session", "merge-queue", "mq", "--apply", cwd=repo)
+    gated = ecc("session", "merge-queue", "mq", "--apply", "--trust-hooks", cwd=repo)  # the user's own gate
     assert gated.returncode == 1 and "tests fail on orchestrator-mq-" in gated.stderr
     assert git(repo, "rev-parse", "HEAD") == before  # nothing merged
     (hooks / "pre_merge").unlink()
@@ -216,8 +216,9 @@ def test_pr_pushes_the_branch_and_opens_a_pull_request_with_the_handoff(
     assert git(bare, "rev-parse", "orchestrator-mq-clean") == git(repo, "rev-parse", "orchestrator-mq-clean")
     handoff = repo / ".orchestration" / "mq" / "clean" / "handoff.md"
     create = [c for c in calls(fake_gh) if c[:2] == ["pr", "create"]]
+    # the body comes on stdin (gh never opens a file we did not check) and is what the handoff says
     assert create == [["pr", "create", "--head", "orchestrator-mq-clean", "--base", "main", "--title",
-                       "clean: add a file", "--body-file", str(handoff), "--draft"]]  # fmt: skip
+                       "clean: add a file", "--body-file", "-", "--draft"]]  # fmt: skip
     assert Path(str(fake_gh) + ".body").read_text() == handoff.read_text()
     empty = ecc("session", "pr", "mq", "--worker", "idle-not-there", cwd=repo)
     assert empty.returncode == 1

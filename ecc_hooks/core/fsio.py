@@ -17,50 +17,69 @@ READ_CAP = 64 << 20  # bytes: the most any whole-file read of ours takes
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _NOFOLLOW = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 # File types from st_mode (the ``stat`` module's constants, without importing it on the hot path).
-_S_IFMT, _S_IFDIR, _S_IFREG = 0o170000, 0o040000, 0o100000
+_S_IFMT, _S_IFDIR, _S_IFREG, _S_IFLNK = 0o170000, 0o040000, 0o100000, 0o120000
 
 
 class UnsafeFile(OSError):
     """A path we refuse to use: a link, a FIFO or device, or a state file or folder owned by someone else."""
 
 
-def _check(fd: int, path: str, directory: bool, state: bool) -> None:
-    """Refuse what is not a regular file (or folder), or, for state, not ours; tighten a loose mode of ours."""
+def _check(fd: int, path: str, directory: bool, owned: bool, tighten: bool = False) -> None:
+    """Refuse what is not a regular file (or folder), or, when ``owned``, not ours; ``tighten`` a loose mode of ours."""
     st = os.fstat(fd)
     if directory and st.st_mode & _S_IFMT != _S_IFDIR:
         raise UnsafeFile(f"not a directory: {path}")
     if not directory and st.st_mode & _S_IFMT != _S_IFREG:
         raise UnsafeFile(f"not a regular file: {path}")
-    if not state:
+    if not owned:
         return
     if st.st_uid != os.geteuid():
         raise UnsafeFile(f"owned by uid {st.st_uid}, not by this user: {path}")
-    if st.st_mode & 0o077:
+    if tighten and st.st_mode & 0o077:
         os.fchmod(fd, DIR_MODE if directory else FILE_MODE)
+
+
+def _below(path: str, base: str) -> list[str] | None:
+    """``path``'s components below ``base`` (both absolute, normalised), or None when it is not below it."""
+    base = base.rstrip(os.sep) or os.sep
+    prefix = base if base == os.sep else base + os.sep
+    if not path.startswith(prefix):
+        return None
+    parts = path[len(prefix) :].split(os.sep)
+    return parts if all(p and p not in (".", "..") for p in parts) else None
 
 
 def _relative_to_home(path: str) -> list[str] | None:
     """``path``'s components below ``ECC_HOOKS_HOME``, or None when it is not a state path."""
-    home = paths.home()
-    if not path.startswith(home + os.sep):
-        return None
-    parts = path[len(home) + 1 :].split(os.sep)
-    return parts if all(p and p not in (".", "..") for p in parts) else None
+    return _below(path, paths.home())
 
 
-def _open_state_dir(parts: list[str], create: bool) -> int:
-    """A descriptor of the state folder ``home/parts...``: every level checked, no level a link."""
-    home = paths.home()
+def _locate(path: str, root: str | None) -> tuple[str, list[str], bool] | None:
+    """Where ``path`` is reached from: (the base folder, the components below it, is it the state folder), or
+    None for a path with no base (opened as given). With ``root``, ``path`` must be below it."""
+    if root is not None:
+        parts = _below(os.path.normpath(path), os.path.normpath(root))
+        if parts is None:
+            raise UnsafeFile(f"not below {root}: {path}")
+        return os.path.normpath(root), parts, False
+    parts = _relative_to_home(path)
+    return (paths.home(), parts, True) if parts is not None else None
+
+
+def _open_dirs(base: str, parts: list[str], create: bool, state: bool) -> int:
+    """A descriptor of the folder ``base/parts...``: every level below ``base`` opened without following a link
+    (``O_NOFOLLOW`` relative to its parent's descriptor), every level ours. The state folder's levels are
+    tightened to 0700; ``base`` itself is the user's setting (a link there is theirs), created only for state."""
     try:
-        fd = os.open(home, _DIR_FLAGS)  # the home itself is the user's setting: a link there is theirs
+        fd = os.open(base, _DIR_FLAGS)
     except FileNotFoundError:
-        if not create:
+        if not (create and state):
             raise
-        os.makedirs(home, DIR_MODE, exist_ok=True)
-        fd = os.open(home, _DIR_FLAGS)
+        os.makedirs(base, DIR_MODE, exist_ok=True)
+        fd = os.open(base, _DIR_FLAGS)
     try:
-        _check(fd, home, True, True)
-        where = home
+        _check(fd, base, True, True, state)
+        where = base
         for part in parts:
             where = os.path.join(where, part)
             try:
@@ -72,34 +91,43 @@ def _open_state_dir(parts: list[str], create: bool) -> int:
                     os.mkdir(part, DIR_MODE, dir_fd=fd)
                 except FileExistsError:
                     pass
-                child = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+                try:
+                    child = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                        raise UnsafeFile(f"not a folder (a link?): {where}") from None
+                    raise
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise UnsafeFile(f"not a folder (a link?): {where}") from None
                 raise
             os.close(fd)
             fd = child
-            _check(fd, where, True, True)
+            _check(fd, where, True, True, state)
         return fd
     except BaseException:
         os.close(fd)
         raise
 
 
-def open_file(path: str, flags: int, mode: int = FILE_MODE, create_dirs: bool = False) -> int:
+def open_file(path: str, flags: int, mode: int = FILE_MODE, create_dirs: bool = False, root: str | None = None) -> int:
     """Open ``path`` safely; the one way ecc-hooks opens a file.
 
-    A state path (below ``ECC_HOOKS_HOME``) is reached folder by folder without following any link, each
-    folder and the file must belong to this user (loose modes are tightened to 0700/0600), and
-    ``create_dirs`` creates missing folders at 0700. Any other path (a transcript, a repository's files)
-    may be reached through links but must be a regular file. Either way the open never blocks on a FIFO
-    (``O_NONBLOCK``) and a FIFO, socket or device is refused with ``UnsafeFile``.
+    A state path (below ``ECC_HOOKS_HOME``), or any path below a given ``root`` (a repository, a worktree, a
+    coordination folder), is reached folder by folder without following any link, each folder and the file
+    must belong to this user (the state folder's loose modes are tightened to 0700/0600), and ``create_dirs``
+    creates missing folders at 0700. Any other path (a transcript) may be reached through links but must be a
+    regular file. Either way the open never blocks on a FIFO (``O_NONBLOCK``) and a FIFO, socket or device is
+    refused with ``UnsafeFile``.
     """
-    parts = _relative_to_home(path)
-    if parts is None:
+    where = _locate(path, root)
+    if where is None:
         fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, mode)
     else:
-        dfd = _open_state_dir(parts[:-1], create_dirs)
+        base, parts, state = where
+        if not parts:
+            raise UnsafeFile(f"not a file below {base}: {path}")
+        dfd = _open_dirs(base, parts[:-1], create_dirs, state)
         try:
             fd = os.open(parts[-1], flags | _NOFOLLOW, mode, dir_fd=dfd)
         except OSError as exc:
@@ -109,16 +137,16 @@ def open_file(path: str, flags: int, mode: int = FILE_MODE, create_dirs: bool = 
         finally:
             os.close(dfd)
     try:
-        _check(fd, path, False, parts is not None)
+        _check(fd, path, False, where is not None, where is not None and where[2])
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def read_file(path: str, cap: int = READ_CAP) -> bytes:
+def read_file(path: str, cap: int = READ_CAP, root: str | None = None) -> bytes:
     """The first ``cap`` bytes of a regular file (``open_file``'s rules); OSError when missing or refused."""
-    fd = open_file(path, os.O_RDONLY)
+    fd = open_file(path, os.O_RDONLY, root=root)
     try:
         chunks = []
         left = cap
@@ -152,14 +180,18 @@ def read_tail(path: str, size: int) -> bytes:
         os.close(fd)
 
 
-def ensure_state_dir(path: str) -> str:
-    """Create the state folder ``path`` (and its parents below the home) at 0700, checked as ``open_file`` does."""
-    parts = _relative_to_home(path)
-    if parts is None:
+def ensure_state_dir(path: str, root: str | None = None) -> str:
+    """Create the state folder ``path`` (and its parents below the home) at 0700, checked as ``open_file`` does;
+    with ``root``, the folder ``path`` below ``root`` (``path`` may be ``root`` itself) the same way."""
+    if root is not None and os.path.normpath(path) == os.path.normpath(root):
+        os.close(_open_dirs(os.path.normpath(root), [], False, False))
+        return path
+    where = _locate(path, root)
+    if where is None:
         if path != paths.home():
             raise UnsafeFile(f"not below ECC_HOOKS_HOME: {path}")
-        parts = []
-    os.close(_open_state_dir(parts, True))
+        where = (path, [], True)
+    os.close(_open_dirs(*where[:2], True, where[2]))
     return path
 
 
@@ -205,19 +237,22 @@ def append_bounded(path: str, line: bytes, max_bytes: int) -> None:
     append_line(path, line)
 
 
-def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = True) -> None:
+def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = True, root: str | None = None) -> None:
     """Replace ``path`` with ``data`` atomically: temp file in the same folder, fsync, rename.
 
     ``durable=False`` skips the fsyncs: readers still never see a torn file, but a power cut
     may lose the update. The status line uses it for its sensor file, rewritten every render.
     The temp name is unique per call (pid plus random), so concurrent writers of one path,
     threads included, never share a temp file; a failed write or rename leaves no temp file.
-    A state path's folder is reached as ``open_file`` does (no links, ours, created on demand).
+    A state path's folder, or a folder below ``root``, is reached as ``open_file`` does (no links, ours,
+    created on demand).
     """
     directory = os.path.dirname(path) or "."
     name = os.path.basename(path)
-    parts = _relative_to_home(path)
-    dfd = _open_state_dir(parts[:-1], True) if parts is not None else os.open(directory, _DIR_FLAGS)
+    where = _locate(path, root)
+    if where is not None and not where[1]:
+        raise UnsafeFile(f"not a file below {where[0]}: {path}")
+    dfd = _open_dirs(where[0], where[1][:-1], True, where[2]) if where is not None else os.open(directory, _DIR_FLAGS)
     try:
         tmp = f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dfd)
@@ -244,6 +279,104 @@ def atomic_write(path: str, data: bytes, mode: int = FILE_MODE, durable: bool = 
                 pass
     finally:
         os.close(dfd)
+
+
+def _split(rel: str) -> list[str]:
+    """The components of a relative path; UnsafeFile for an absolute one or one with ``..``."""
+    parts = [p for p in rel.split("/") if p and p != "."]
+    if not parts or rel.startswith("/") or ".." in parts:
+        raise UnsafeFile(f"not a path inside the folder: {rel}")
+    return parts
+
+
+def _remove_at(dfd: int, name: str) -> None:
+    """Remove the entry ``name`` of the folder ``dfd``: a link itself (never its target), a file, or a folder
+    with everything in it (``shutil.rmtree`` on descriptors, which never follows a link); nothing when missing."""
+    try:
+        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if st.st_mode & _S_IFMT == _S_IFDIR:
+        import shutil
+
+        shutil.rmtree(name, dir_fd=dfd)
+    else:
+        os.unlink(name, dir_fd=dfd)
+
+
+def remove(path: str, root: str) -> None:
+    """Remove ``path`` (a file, a link or a folder) below ``root``, reached as ``open_file`` reaches it: nothing
+    outside ``root`` is ever removed, even when a folder on the way was swapped for a link."""
+    parts = _split(os.path.relpath(os.path.normpath(path), os.path.normpath(root)))
+    try:
+        dfd = _open_dirs(os.path.normpath(root), parts[:-1], False, False)
+    except FileNotFoundError:
+        return
+    try:
+        _remove_at(dfd, parts[-1])
+    finally:
+        os.close(dfd)
+
+
+def copy_into(source_root: str, target_root: str, rel: str) -> None:
+    """Copy ``rel`` (a file, a link as a link, or a folder and what is in it) from below ``source_root`` to the same
+    place below ``target_root``, replacing what is there. Neither side follows a link on the way (every folder is
+    opened as ``open_file`` opens one; a link is copied as a link, never read through), so nothing outside
+    ``source_root`` is read and nothing outside ``target_root`` is written, replaced or deleted. FileNotFoundError
+    when ``rel`` is missing, UnsafeFile when a folder on its way is a link or not ours."""
+    parts = _split(rel)
+    source = os.path.join(os.path.normpath(source_root), *parts)
+    if _below(os.path.normpath(target_root), source) is not None or os.path.normpath(target_root) == source:
+        raise UnsafeFile(f"{rel} holds the folder it would be copied into: {target_root}")
+    sfd = _open_dirs(os.path.normpath(source_root), parts[:-1], False, False)
+    try:
+        os.stat(parts[-1], dir_fd=sfd, follow_symlinks=False)  # missing: FileNotFoundError before any change
+        dfd = _open_dirs(os.path.normpath(target_root), parts[:-1], True, False)
+        try:
+            _copy_at(sfd, dfd, parts[-1], os.path.join(source_root, rel))
+        finally:
+            os.close(dfd)
+    finally:
+        os.close(sfd)
+
+
+def _copy_at(sfd: int, dfd: int, name: str, where: str) -> None:
+    """Copy the entry ``name`` of folder ``sfd`` to folder ``dfd`` (see ``copy_into``); FIFOs and devices are skipped."""
+    st = os.stat(name, dir_fd=sfd, follow_symlinks=False)
+    kind = st.st_mode & _S_IFMT
+    if kind not in (_S_IFLNK, _S_IFDIR, _S_IFREG):
+        return
+    _remove_at(dfd, name)
+    if kind == _S_IFLNK:
+        os.symlink(os.readlink(name, dir_fd=sfd), name, dir_fd=dfd)
+        return
+    if kind == _S_IFDIR:
+        child_s = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=sfd)
+        try:
+            os.mkdir(name, st.st_mode & 0o777 | 0o700, dir_fd=dfd)
+            child_d = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=dfd)
+            try:
+                for entry in sorted(os.listdir(child_s)):
+                    _copy_at(child_s, child_d, entry, os.path.join(where, entry))
+            finally:
+                os.close(child_d)
+        finally:
+            os.close(child_s)
+        return
+    src = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=sfd)
+    try:
+        _check(src, where, False, False)
+        dst = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, st.st_mode & 0o777, dir_fd=dfd)
+        try:
+            while chunk := os.read(src, 1 << 20):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(dst, view) :]
+            os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
 
 
 def _field(index: int, doc: str) -> property:

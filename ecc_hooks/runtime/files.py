@@ -12,6 +12,7 @@ import os
 from datetime import datetime, timezone
 from typing import Optional
 
+from ecc_hooks.core import fsio
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import clean_block
 
@@ -23,12 +24,24 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def write(path: str, text: str) -> None:
-    """Replace ``path`` atomically (a reader never sees half a file)."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
-    os.replace(tmp, path)
+def root_of(repo_root: str, coordination_dir: str) -> str:
+    """The folder a session's coordination files are reached from without following a link: the repository when
+    they are in it (a committed ``.orchestration`` link is refused, not followed), else the plan's own
+    ``coordinationRoot`` (the user's setting)."""
+    repo, where = os.path.normpath(repo_root), os.path.normpath(coordination_dir)
+    return repo if where.startswith(repo + os.sep) else os.path.dirname(where)
+
+
+def write(path: str, text: str, root: str) -> None:
+    """Replace ``path`` (below ``root``) atomically through ``fsio.atomic_write``: no link followed below ``root``,
+    every folder ours (missing ones made at 0700), the file 0600, its temporary name unguessable and ``O_EXCL``."""
+    data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    fsio.atomic_write(path, data, root=root)
+
+
+def read(path: str, root: str, cap: int = 1 << 20) -> str:
+    """A coordination file below ``root`` read as ``write`` writes it (no link followed, ours); OSError if not."""
+    return fsio.read_file(path, cap, root=root).decode("utf-8", "replace")
 
 
 def task_md(

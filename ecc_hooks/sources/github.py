@@ -35,11 +35,14 @@ def gh_ready(cwd: Optional[str]) -> bool:
 
 
 def create_pull_request(
-    cwd: str, *, head: str, base: str, title: str, body_file: str, draft: bool
+    cwd: str, *, head: str, base: str, title: str, body: str, draft: bool
 ) -> tuple[Optional[str], str]:
-    """``gh pr create`` for ``head`` into ``base``: (its URL, or None, and what gh said)."""
-    argv = ["gh", "pr", "create", "--head", head, "--base", base, "--title", title, "--body-file", body_file]
-    done = proc.run(argv + (["--draft"] if draft else []), cwd=cwd, timeout=120, env=_gh_env())
+    """``gh pr create`` for ``head`` into ``base`` with ``body`` (given on stdin, ``--body-file -``: gh never opens
+    a file we did not check): (its URL, or None, and what gh said)."""
+    argv = ["gh", "pr", "create", "--head", head, "--base", base, "--title", title, "--body-file", "-"]
+    done = proc.run(
+        argv + (["--draft"] if draft else []), cwd=cwd, timeout=120, input=body.encode("utf-8"), env=_gh_env()
+    )
     said = (done.out + done.err).decode("utf-8", "replace").strip()
     urls = [w for w in said.split() if w.startswith("https://")]
     return (urls[-1] if done.ok and urls else None), said
