@@ -66,7 +66,7 @@ def test_the_queue_keeps_max_parallel_and_states_follow_exit_statuses(tmp_path: 
     p = plan(
         tmp_path / "p.json", repo, "queue", [worker("one", 0), worker("two", 3), worker("three", 0)], maxParallel=1
     )
-    done = ecc("session", "create", str(p), "--execute", cwd=repo)
+    done = ecc("session", "create", str(p), "--execute", "--trust-hooks", cwd=repo)  # the hook is ours: trusted
     assert done.returncode == 0, done.stderr
     wait_until(lambda: states(repo, "queue").get("one") == "running", 30, lambda: str(states(repo, "queue")))
     assert states(repo, "queue") == {"one": "running", "three": "pending", "two": "pending"}
@@ -172,7 +172,8 @@ def test_hooks_setup_and_ports(tmp_path: Path, repo: Path, runtime: str) -> None
         busy.listen()
         base = busy.getsockname()[1]
         p = plan(tmp_path / "p.json", repo, "ports", workers)
-        done = ecc("session", "create", str(p), "--execute", cwd=repo, env={"ECC_HOOKS_PORT_BASE": str(base)})
+        done = ecc("session", "create", str(p), "--execute", "--trust-hooks", cwd=repo,
+                   env={"ECC_HOOKS_PORT_BASE": str(base)})  # fmt: skip
         assert done.returncode == 0, done.stderr
         wt = {w: tmp_path / f"repo-ports-{w}" for w in "ab"}
         wait_until(lambda: all((wt[w] / "port.txt").exists() for w in "ab"), 30, "the launchers")
@@ -192,7 +193,7 @@ def test_a_failing_worktree_created_hook_fails_the_create_and_leaves_nothing(
     (hooks / "worktree_created").write_text("#!/bin/sh\necho cannot install dependencies >&2\nexit 4\n")
     (hooks / "worktree_created").chmod(0o755)
     p = plan(tmp_path / "p.json", repo, "nope", [{"name": "w", "task": "t", "launcherCommand": "true"}])
-    done = ecc("session", "create", str(p), "--execute", cwd=repo)
+    done = ecc("session", "create", str(p), "--execute", "--trust-hooks", cwd=repo)
     assert done.returncode == 1 and "cannot install dependencies" in done.stderr and "exit 4" in done.stderr
     assert not (tmp_path / "repo-nope-w").exists() and git(repo, "branch", "--list", "orchestrator-nope-*") == ""
     assert ecc("session", "status", "nope", cwd=repo).returncode == 1  # no record either

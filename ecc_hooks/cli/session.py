@@ -21,6 +21,7 @@ from typing import Any
 from ecc_hooks.core.errors import UserError
 
 NAME = "session"
+TRUST_HELP = "trust the repository's hooks as they are now (recorded; a hook that changes later is not trusted)"
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     create.add_argument(
         "--execute", action="store_true", help="create it: worktrees, coordination files, tmux panes (all or nothing)"
     )
+    create.add_argument("--trust-hooks", action="store_true", help=TRUST_HELP)
     listing = controls.add_parser("list", help="the runtime's sessions and their workers' states")
     listing.add_argument("--json", action="store_true", help="print JSON")
     status = controls.add_parser("status", help="one session as an ecc.session.v1 snapshot (--json) or a table")
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     stop.add_argument(
         "--force", action="store_true", help="with --cleanup: remove unmerged or uncommitted work too (kept in a ref)"
     )
+    stop.add_argument("--trust-hooks", action="store_true", help=TRUST_HELP)
     stop.add_argument("--grace", type=float, default=10.0, help="seconds an agent gets after each step (default 10)")
     resume = controls.add_parser("resume", help="relaunch stopped, failed or stale workers with their resume command")
     resume.add_argument("name", metavar="NAME")
@@ -68,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     merge.add_argument("--apply", action="store_true", help="merge the ready entries into the base, one at a time")
     merge.add_argument("--strategy", choices=("merge", "rebase", "squash"), default="merge")
     merge.add_argument("--cleanup", action="store_true", help="with --apply: then remove each merged worker's worktree")
+    merge.add_argument("--trust-hooks", action="store_true", help=TRUST_HELP)
     pr = controls.add_parser("pr", help="push a worker's branch and open a pull request with its handoff as the body")
     pr.add_argument("name", metavar="NAME")
     pr.add_argument("--worker", metavar="W", required=True)
@@ -124,16 +128,42 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
     return handler(args)
 
 
-def _create(args: argparse.Namespace) -> int:
-    if args.execute:  # the running supervisor has everything loaded: it runs the create (runtime.service)
-        from ecc_hooks.runtime import service
+def _consent(hooks: Any, trust: bool, what: str) -> None:
+    """Claude Code's rule for a folder's hooks: the repository's hooks run only once the user trusted them (per
+    repository and content; a changed hook asks again): asked at a terminal, else refused unless ``--trust-hooks``."""
+    from ecc_hooks.core.text import clean
 
-        argv = ["create", args.target, *(a for task in args.task for a in ("--task", task))]
-        argv += ["--agent", args.agent, "--base", args.base, *(["--model", args.model] if args.model else [])]
-        code = service.delegate([*argv, "--execute"])
-        if code is not None:
-            return code
-    from ecc_hooks.runtime import agents
+    untrusted = hooks.untrusted()
+    if not untrusted:
+        return
+    if trust:
+        hooks.trust()
+        return
+    listing = "\n".join(f"  {h.name}: {clean(h.path, 300)} (sha256 {h.digest[:16]})" for h in untrusted)
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UserError(
+            f"{what} refused: the repository's hooks would run commands as you and are not trusted (new, or changed "
+            f"since you trusted them):\n{listing}\nReview them, then run this again at a terminal to be asked, or "
+            "pass --trust-hooks. Nothing was done."
+        )
+    sys.stderr.write(
+        f"{clean(hooks.repo, 300)} has hooks that run commands as you (in each new worktree, at merge and cleanup):\n"
+        f"{listing}\nTrust them as they are now? [y/N] "
+    )
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UserError(f"{what} refused: the hooks are not trusted. Nothing was done.")
+    hooks.trust()
+
+
+def _notes(hooks: Any) -> None:
+    """Say what hooks were not run (a command's output, not only its logs)."""
+    for note in hooks.notes:
+        _say(f"note: {_one(note)}")
+
+
+def _create(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import agents, lifecycle
     from ecc_hooks.runtime import plan as planning
 
     if os.path.isfile(args.target):
@@ -146,12 +176,24 @@ def _create(args: argparse.Namespace) -> int:
         plan_file = None
     agents.require([w.agent for w in plan.workers if w.agent])  # before anything is planned or created
     session = planning.build(plan, plan_file)
+    hooks = lifecycle.snapshot(session.repo_root)  # what is consented to is what runs
     if not args.execute:
-        _json(planning.preview(session))
+        preview = planning.preview(session)
+        preview["hooks"] = hooks.describe()  # what would run as the user, and whether it is trusted yet
+        _json(preview)
         return 0
+    _consent(hooks, args.trust_hooks, "session create")  # here, at the caller's terminal, before any delegation
+    from ecc_hooks.runtime import service
+
+    argv = ["create", args.target, *(a for task in args.task for a in ("--task", task))]
+    argv += ["--agent", args.agent, "--base", args.base, *(["--model", args.model] if args.model else [])]
+    code = service.delegate([*argv, "--execute"])  # the supervisor's helper finds them trusted, or refuses
+    if code is not None:
+        return code
     from ecc_hooks.runtime import control
 
-    row = control.create(session)
+    row = control.create(session, hooks)
+    _notes(hooks)
     _say(f"created session {row.name!r}: {len(session.workers)} worker(s) in tmux -L {row.tmux_socket}")
     for worker in session.workers:
         _say(f"  {worker.slug}: {worker.branch} in {_one(worker.worktree)}")
@@ -214,6 +256,12 @@ def _stop(args: argparse.Namespace) -> int:
 
     if args.force and not args.cleanup:
         raise UserError("--force only applies with --cleanup")
+    if args.trust_hooks:  # the supervisor runs before_worktree_remove later: only what is trusted now
+        from ecc_hooks.runtime import lifecycle, store
+
+        if not args.cleanup:
+            raise UserError("--trust-hooks only applies with --cleanup")
+        _consent(lifecycle.snapshot(store.Store().require_session(args.name).repo_root), True, "session stop")
     for slug, what in control.stop(args.name, args.worker, args.grace):
         _say(f"{slug}: {what}")
     if args.cleanup:
@@ -297,8 +345,18 @@ def _merge_queue(args: argparse.Namespace) -> int:
     session = opened.require_session(args.name)
     if args.cleanup and not args.apply:
         raise UserError("--cleanup only applies with --apply")
+    if args.trust_hooks and not args.apply:
+        raise UserError("--trust-hooks only applies with --apply")
     if args.apply:
-        merged = merge.apply(opened, session, args.strategy)
+        from ecc_hooks.runtime import lifecycle
+
+        hooks = lifecycle.snapshot(session.repo_root)  # now, before any merge brings new hook files in
+        if args.trust_hooks:
+            hooks.trust()
+        try:
+            merged = merge.apply(opened, session, args.strategy, hooks)
+        finally:
+            _notes(hooks)
         for slug, what in merged:
             _say(f"{slug}: {what}")
         if args.cleanup and merged:

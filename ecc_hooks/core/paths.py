@@ -178,6 +178,16 @@ def prices_override_path() -> str:
     return os.path.join(home(), "prices.json")
 
 
+def hook_trust_path() -> str:
+    """The repository hooks the user trusted: ``{repository: {hook path in it: sha256 of its content}}`` (0600)."""
+    return os.path.join(home(), "trusted-hooks.json")
+
+
+def hook_copies_dir() -> str:
+    """Where a hook's trusted snapshot is written to run (0700; each copy removed once it ran)."""
+    return os.path.join(home(), "runtime", "hook-copies")
+
+
 def subagent_transcripts_dir(transcript_path: str) -> str:
     """Where Claude Code writes a session's subagent transcripts: ``<dir>/<session_id>/subagents/``."""
     stem = os.path.splitext(os.path.basename(transcript_path))[0]

@@ -33,7 +33,7 @@ SCROLLBACK_LINES = 200  # lines of saved scrollback ``resume`` shows
 # ---------------------------------------------------------------------------- create
 
 
-def create(session: SessionPlan) -> st.Session:
+def create(session: SessionPlan, hooks: Optional[lifecycle.HookSet] = None) -> st.Session:
     """Record the session, make its workspace (all or nothing), launch what ``maxParallel`` allows, and make
     sure a supervisor watches it."""
     from filelock import FileLock
@@ -67,7 +67,7 @@ def create(session: SessionPlan) -> st.Session:
         )
         store.add_session(row, [_worker_row(session, w, n, ports.get(w.slug)) for n, w in enumerate(session.workers)])
     try:
-        made = workspace.create(session, ports)
+        made = workspace.create(session, ports, hooks)
     except BaseException:
         store.delete_session(session.session)
         raise
@@ -332,7 +332,7 @@ def remove_worker(store: st.Store, session: st.Session, worker: st.Worker, force
     end_process(session, worker, grace=2.0)
     env = supervisor.worker_env(session, worker)
     log = os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log")
-    lifecycle.run_hook("before_worktree_remove", session.repo_root, cwd=worker.worktree, env=env, log=log)
+    lifecycle.snapshot(session.repo_root).run("before_worktree_remove", cwd=worker.worktree, env=env, log=log)
     repo = session.repo_root
     kept = None
     with workspace.repo_mutex(repo):

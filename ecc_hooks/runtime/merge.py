@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from ecc_hooks.core.errors import UserError
-from ecc_hooks.runtime import launch, lifecycle, workspace
+from ecc_hooks.core.redact import redact
+from ecc_hooks.runtime import files, launch, lifecycle, workspace
 from ecc_hooks.runtime import store as st
 from ecc_hooks.sources import git as gitstate
 
@@ -305,9 +306,17 @@ def _main_checkout_branch(repo: str) -> Optional[str]:
     return out.strip() if code == 0 and out.strip() else None
 
 
-def apply_one(store: st.Store, session: st.Session, worker: st.Worker, strategy: str = "merge") -> str:
+def apply_one(
+    store: st.Store,
+    session: st.Session,
+    worker: st.Worker,
+    strategy: str = "merge",
+    hooks: Optional[lifecycle.HookSet] = None,
+) -> str:
     """Merge one ready worker into the base checkout (the caller holds the repository's mutex); what was done.
-    UserError (nothing changed in the base checkout) when a gate or a check refuses."""
+    UserError (nothing changed in the base checkout) when a gate or a check refuses. ``hooks``: the snapshot
+    taken when the command started (never what a merge brought into ``.ecc/hooks``)."""
+    hooks = hooks if hooks is not None else lifecycle.snapshot(session.repo_root)
     if strategy not in STRATEGIES:
         raise UserError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
     repo, wt = session.repo_root, worker.worktree
@@ -321,7 +330,7 @@ def apply_one(store: st.Store, session: st.Session, worker: st.Worker, strategy:
                                base_ref=session.base_ref, port_base=worker.port_base)  # fmt: skip
     env["ECC_TARGET_BRANCH"] = base_branch
     log = os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log")
-    lifecycle.run_hook("pre_merge", repo, cwd=wt, env=env, log=log)  # blocking: a failure stops here
+    hooks.run("pre_merge", cwd=wt, env=env, log=log)  # blocking: a failure stops here
     base = base_commit(session)
     identity = ["-c", "user.name=ecc-hooks", "-c", "user.email=ecc-hooks@localhost"]
     if _run(wt, "config", "user.email")[1].strip():
@@ -356,13 +365,18 @@ def apply_one(store: st.Store, session: st.Session, worker: st.Worker, strategy:
     if code != 0:
         _run(repo, "merge", "--abort")
         raise UserError(f"{worker.slug}: merging into {base_branch} failed: {err.strip()[:300]}")
-    lifecycle.run_hook("post_merge", repo, cwd=repo, env=env, log=log)
+    hooks.run("post_merge", cwd=repo, env=env, log=log)
     return f"merged {worker.branch} into {base_branch} ({strategy})"
 
 
-def apply(store: st.Store, session: st.Session, strategy: str = "merge") -> list[tuple[str, str]]:
+def apply(
+    store: st.Store, session: st.Session, strategy: str = "merge", hooks: Optional[lifecycle.HookSet] = None
+) -> list[tuple[str, str]]:
     """Merge the ready entries one at a time, in queue order, recomputing the queue after each: (id, outcome)
-    for each merged one. The first refusal stops the run (UserError naming what was merged before it)."""
+    for each merged one. The first refusal stops the run (UserError naming what was merged before it). The hooks
+    are the snapshot ``hooks`` (else one read now), taken once before the first merge: a hook a merged branch
+    brings in never runs in this run."""
+    hooks = hooks if hooks is not None else lifecycle.snapshot(session.repo_root)
     done: list[tuple[str, str]] = []
     with workspace.repo_mutex(session.repo_root):
         while True:
@@ -371,7 +385,7 @@ def apply(store: st.Store, session: st.Session, strategy: str = "merge") -> list
                 break
             worker = store.worker(session.name, ready[0].id)
             try:
-                done.append((worker.slug, apply_one(store, session, worker, strategy)))
+                done.append((worker.slug, apply_one(store, session, worker, strategy, hooks)))
             except UserError as exc:
                 merged = "; ".join(f"{i}: {what}" for i, what in done) or "nothing"
                 raise UserError(f"{exc}\nmerged before it: {merged}") from None
@@ -396,12 +410,16 @@ def pull_request(session: st.Session, worker: st.Worker, draft: bool = False) ->
     if _run(repo, "rev-list", "--count", f"{base}..{worker.branch}")[1].strip() in ("", "0"):
         raise UserError(f"{worker.branch} has nothing {session.base_ref} lacks: no pull request to open")
     target = session.base_ref if session.base_ref != "HEAD" else (_main_checkout_branch(repo) or "main")
+    try:  # read as it was written (no link followed, ours), then redacted: a key file never becomes a body
+        body = redact(files.read(worker.handoff_file, files.root_of(repo, session.coordination_dir)))
+    except OSError as exc:
+        raise UserError(f"the handoff of {worker.slug} cannot be read safely: {exc}") from None
     code, _, err = _run(repo, "push", "--set-upstream", "origin", f"{worker.branch}:{worker.branch}", timeout=300)
     if code != 0:
         raise UserError(f"git push of {worker.branch} failed: {err.strip()[:500]}")
-    title = f"{worker.name}: {worker.task.splitlines()[0][:120]}"
-    url, said = github.create_pull_request(repo, head=worker.branch, base=target, title=title,
-                                           body_file=worker.handoff_file, draft=draft)  # fmt: skip
+    title = redact(f"{worker.name}: {worker.task.splitlines()[0][:120]}")
+    url, said = github.create_pull_request(repo, head=worker.branch, base=target, title=title, body=body,
+                                           draft=draft)  # fmt: skip
     if url is None:
         raise UserError(f"gh pr create failed: {said[-500:]}")
     record = os.path.join(launch.state_dir(session.name, worker.slug), "pull-request.json")

@@ -268,6 +268,7 @@ def preview(session: SessionPlan) -> dict[str, Any]:
                 "agent": w.spec.agent,
                 "runtime": w.spec.runtime,
                 "sessionId": w.session_id,
+                "setup": w.spec.setup,  # the plan's own commands: the plan is the user's, so they need no consent
             }
             for w in session.workers
         ],

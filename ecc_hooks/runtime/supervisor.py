@@ -102,7 +102,7 @@ def write_status(session: st.Session, worker: st.Worker) -> None:
         agent_session=worker.agent_session,
     )
     try:
-        files.write(worker.status_file, text)
+        files.write(worker.status_file, text, files.root_of(session.repo_root, session.coordination_dir))
     except OSError as exc:
         errorlog.log_error("runtime.status", str(exc))
 
@@ -142,7 +142,7 @@ def write_handoff(session: st.Session, worker: st.Worker, follower: Optional[det
         risks=risks,
     )
     try:
-        files.write(worker.handoff_file, text)
+        files.write(worker.handoff_file, text, files.root_of(session.repo_root, session.coordination_dir))
     except OSError as exc:
         errorlog.log_error("runtime.handoff", str(exc))
 
@@ -518,9 +518,8 @@ class Supervisor:
         env = worker_env(session, worker)
         env.update(ECC_WORKER_STATE=worker.state, ECC_HANDOFF_FILE=worker.handoff_file)
         try:
-            lifecycle.run_hook(
+            lifecycle.snapshot(session.repo_root).run(  # only what the user trusted runs
                 "worker_finished",
-                session.repo_root,
                 cwd=worker.worktree,
                 env=env,
                 log=os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log"),

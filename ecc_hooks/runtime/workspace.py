@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ecc_hooks.core import proc
+from ecc_hooks.core import fsio, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.runtime import files, launch, lifecycle
@@ -98,11 +97,11 @@ def repo_mutex(repo: str, runner: Any = None, common: Optional[str] = None) -> I
 
 def worktree_includes(repo: str, runner: Any = None) -> list[str]:
     """Git-ignored files ``.worktreeinclude`` names (gitignore-style patterns), relative to the repository."""
-    try:
-        with open(os.path.join(repo, ".worktreeinclude"), encoding="utf-8") as handle:
-            patterns = [p.strip() for p in handle if p.strip() and not p.startswith("#")]
+    try:  # read without following a link (a committed ``.worktreeinclude`` link is not read)
+        text = fsio.read_file(os.path.join(repo, ".worktreeinclude"), 1 << 20, root=repo).decode("utf-8", "replace")
     except OSError:
         return []
+    patterns = [p.strip() for p in text.splitlines() if p.strip() and not p.startswith("#")]
     if not patterns:
         return []
     ignored = git(repo, "ls-files", "--others", "--ignored", "--exclude-standard", "-z", runner=runner).split("\0")
@@ -118,20 +117,16 @@ def _matches(path: str, pattern: str) -> bool:
 
 
 def overlay(repo: str, worktree: str, paths: list[str]) -> None:
-    """Copy ``paths`` (relative to the repository) into the worktree, replacing what is there."""
+    """Copy ``paths`` (relative to the repository) into the worktree, replacing what is there, through
+    ``fsio.copy_into``: no link is followed on either side (a committed ``cfg -> /tmp/x`` on the way is refused),
+    so nothing outside the repository is read and nothing outside the worktree is written, replaced or deleted."""
     for rel in paths:
-        source, target = os.path.join(repo, rel), os.path.join(worktree, rel)
-        if not os.path.lexists(source):
-            raise UserError(f"seed path does not exist in the repository: {rel}")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if os.path.isdir(target) and not os.path.islink(target):
-            shutil.rmtree(target)
-        elif os.path.lexists(target):
-            os.unlink(target)
-        if os.path.isdir(source) and not os.path.islink(source):
-            shutil.copytree(source, target, symlinks=True)
-        else:
-            shutil.copy2(source, target, follow_symlinks=False)
+        try:
+            fsio.copy_into(repo, worktree, rel)
+        except FileNotFoundError:
+            raise UserError(f"seed path does not exist in the repository: {rel}") from None
+        except fsio.UnsafeFile as exc:
+            raise UserError(f"refused to copy {rel} into the worktree: {exc}") from None
 
 
 @dataclass
@@ -145,6 +140,7 @@ class Created:
     panes: dict[str, str] = field(default_factory=dict)  # worker slug -> pane id
     base: Optional[str] = None  # the commit the branches start at
     kept: list[str] = field(default_factory=list)  # what undo left because work may be in it
+    root: str = ""  # the folder the coordination files are reached from (``files.root_of``)
 
 
 def session_exists(name: str) -> bool:
@@ -152,9 +148,14 @@ def session_exists(name: str) -> bool:
 
 
 def _write_files(session: SessionPlan, made: Created) -> None:
+    root = files.root_of(session.repo_root, session.coordination_dir)
+    made.root = root
     for worker in session.workers:
         if not os.path.isdir(worker.coordination_dir):
-            os.makedirs(worker.coordination_dir, exist_ok=True)
+            try:
+                fsio.ensure_state_dir(worker.coordination_dir, root=root)
+            except fsio.UnsafeFile as exc:
+                raise UserError(f"refused to write the coordination files: {exc}") from None
             made.dirs.append(worker.coordination_dir)
         task = files.task_md(
             name=worker.name,
@@ -179,11 +180,14 @@ def _write_files(session: SessionPlan, made: Created) -> None:
         )
         for path, text in ((worker.task_file, task), (worker.handoff_file, files.pending_handoff_md(worker.name)),
                            (worker.status_file, status)):  # fmt: skip
-            files.write(path, text)
+            try:
+                files.write(path, text, root)
+            except fsio.UnsafeFile as exc:
+                raise UserError(f"refused to write the coordination files: {exc}") from None
             made.files.append(path)
 
 
-def _prepare(session: SessionPlan, worker: WorkerPlan, ports: dict[str, int]) -> None:
+def _prepare(session: SessionPlan, worker: WorkerPlan, ports: dict[str, int], hooks: lifecycle.HookSet) -> None:
     """The blocking ``worktree_created`` hook, then the plan's ``setup`` commands, in the new worktree."""
     env = lifecycle.worker_env(
         session=session.session,
@@ -194,7 +198,7 @@ def _prepare(session: SessionPlan, worker: WorkerPlan, ports: dict[str, int]) ->
         port_base=ports.get(worker.slug),
     )
     log = os.path.join(launch.state_dir(session.session, worker.slug), "hooks.log")
-    lifecycle.run_hook("worktree_created", session.repo_root, cwd=worker.worktree, env=env, log=log)
+    hooks.run("worktree_created", cwd=worker.worktree, env=env, log=log)
     for command in worker.spec.setup:
         done = proc.run(
             ["/bin/sh", "-c", command], cwd=worker.worktree, env={**os.environ, **env}, timeout=SETUP_TIMEOUT
@@ -208,11 +212,15 @@ def _prepare(session: SessionPlan, worker: WorkerPlan, ports: dict[str, int]) ->
             )
 
 
-def create(session: SessionPlan, ports: Optional[dict[str, int]] = None) -> Created:
+def create(
+    session: SessionPlan, ports: Optional[dict[str, int]] = None, hooks: Optional[lifecycle.HookSet] = None
+) -> Created:
     """Make the session: worktrees and branches under the repository's mutex, their ``worktree_created`` hooks
-    and setup commands, the coordination files, the tmux session. On any failure, undo what this run made and
-    raise. (Workers are launched by ``supervisor.start``.)"""
+    (``hooks``: the snapshot the user consented to, else one read now; only trusted ones run) and setup commands,
+    the coordination files, the tmux session. On any failure, undo what this run made and raise. (Workers are
+    launched by ``supervisor.start``.)"""
     repo = session.repo_root
+    hooks = hooks if hooks is not None else lifecycle.snapshot(repo)
     if not os.path.isdir(repo):
         raise UserError(f"repoRoot is not a folder: {repo}")
     runner = gitstate.runner(repo, GIT_TIMEOUT * (len(session.workers) + 2))  # the repo's config listed once
@@ -241,7 +249,7 @@ def create(session: SessionPlan, ports: Optional[dict[str, int]] = None) -> Crea
                 git(repo, "worktree", "add", "-b", worker.branch, worker.worktree, made.base, runner=runner)
                 overlay(repo, worker.worktree, worker.seed_paths + [p for p in includes if p not in worker.seed_paths])
         for worker in session.workers:
-            _prepare(session, worker, ports or {})
+            _prepare(session, worker, ports or {}, hooks)
         _write_files(session, made)
         if uses_tmux:
             launch.ensure_tmux_session(session.session, repo)
@@ -262,13 +270,11 @@ def undo(session: SessionPlan, made: Created) -> None:
     (an agent may have started in an earlier pane before a later step failed); those are kept and named."""
     if made.tmux_session:
         launch.tmux("kill-session", "-t", "=" + made.tmux_session, check=False)
-    for path in made.files:
+    for path in [*made.files, *reversed(made.dirs)]:  # never through a link: only below the root
         try:
-            os.unlink(path)
-        except OSError:
+            fsio.remove(path, made.root)
+        except (OSError, ValueError):
             pass
-    for directory in reversed(made.dirs):
-        shutil.rmtree(directory, ignore_errors=True)
     if not made.worktrees:
         return
     repo = session.repo_root
