@@ -103,7 +103,7 @@ def create_held(repo: Path, plan_file: Path, gate: Path, tag: str) -> tuple[subp
     """Start a create whose ``worktree_created`` hook holds until ``gate`` exists; once the hook runs: the
     create and the pids of the process that ran the hook (the CLI, or the zygote's child)."""
     create = subprocess.Popen(
-        [sys.executable, "-m", "ecc_hooks", "session", "create", str(plan_file), "--execute"],
+        [sys.executable, "-m", "ecc_hooks", "session", "create", str(plan_file), "--execute", "--trust-hooks"],
         cwd=repo,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
