@@ -200,7 +200,7 @@ def start_watcher(wait: bool = False, session: str | None = None) -> None:
             # one bound for the wait and the fall-back (another user's socket is there at once, leaving it all)
             deadline = time.monotonic() + endpoint.LISTEN_WAIT
             owner = endpoint.wait_owner(configured, time.monotonic() if no_spawn else deadline)
-            if owner is not None and owner != os.getuid() and endpoint.settings_files():
+            if owner is not None and owner != os.getuid() and (endpoint.settings_files() or endpoint.parked_files()):
                 endpoint.fall_back(configured, owner, session, max(deadline, time.monotonic() + 1.0))
     except Exception as exc:
         log_error("watcher-spawn", f"{type(exc).__name__}: {exc}")

@@ -506,6 +506,14 @@ def _apply(args: argparse.Namespace, name: str) -> int:
         )
     http = None
     renewed = None  # the port another user held, left for a fresh one
+    watcher = name == "install" and getattr(args, "watcher", False)  # the watcher's own switch (endpoint.park)
+    if watcher and transport_of(args) == "http":
+        config = endpoint.load()
+        if os.path.abspath(path) not in endpoint.parked_files() or config is None:
+            print(f"ecc-hooks: {path} is not parked: left as it is")  # uninstalled or reinstalled meanwhile
+            return 0
+        if endpoint.listener_uid(config) != os.getuid():
+            raise UserError(f"127.0.0.1:{config.port} is not held by this user's watcher: {path} keeps command hooks")
     if name == "install" and transport_of(args) == "http":
         # a dry run writes nothing: it shows the endpoint there is, or a placeholder for the one install makes
         if args.dry_run:
@@ -516,8 +524,9 @@ def _apply(args: argparse.Namespace, name: str) -> int:
             if owner is not None and owner != os.getuid():  # someone else holds it now: never post there
                 renewed, http = http.port, endpoint.ensure(renew=True)
     if not args.dry_run and os.path.lexists(paths.endpoint_path()):
-        endpoint.remember_settings(os.path.abspath(path), http is not None)  # whom fall_back rewrites
-    if name == "install" and not args.dry_run:
+        parked = watcher and http is None  # the watcher stops: command hooks until the next one holds the port
+        endpoint.remember_settings(os.path.abspath(path), http is not None, parked)  # whom fall_back rewrites
+    if name == "install" and not args.dry_run and not watcher:
         endpoint.clear_taken()  # the user is told below which transport this file has and why
     if name == "install":
         result = installed(settings, path, statusline=not args.no_statusline, force=args.force, http=http)
@@ -894,15 +903,9 @@ def taken_summary() -> str | None:
     note = endpoint.taken()
     if note is None:
         return None
-    at = note.get("at")
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at)) if isinstance(at, (int, float)) else "?"
     files = note.get("files")
     rewritten = ", ".join(clean(str(f), 200) for f in files) if isinstance(files, list) and files else "none"
-    return (
-        f"at {when} another user (uid {clean(str(note.get('uid')), 12)}) held 127.0.0.1:{note['port']}, the port "
-        f"Claude Code posted tool events to: nothing more was posted there; these settings files now use command "
-        f"hooks: {rewritten}"
-    )
+    return f"{endpoint.taken_text(note)}; these settings files now use command hooks: {rewritten}"
 
 
 def config_problems() -> list[str]:
@@ -1006,6 +1009,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         )
         parser.add_argument("--no-statusline", action="store_true", help="leave statusLine alone")
         parser.add_argument("--force", action="store_true", help="replace a statusLine that is not ours")
+        parser.add_argument("--watcher", action="store_true", help=argparse.SUPPRESS)  # endpoint.park/unpark
     if name != "doctor":
         parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     if name == "uninstall":

@@ -17,7 +17,13 @@ the http transport is never the default (``install`` writes command hooks unless
 and whenever a hook or the watcher finds the port held by another user, ``fall_back`` rewrites every settings
 file with our HTTP hooks (recorded here, in ``endpoint.json``) to command hooks, waits until the running
 Claude Code has reloaded them (its ConfigChange event, in the session's journal) and leaves a note
-(``endpoint-taken.json``) that the status line, ``status`` and ``doctor`` show.
+(``endpoint-taken.json``) that the status line, ``status`` and ``doctor`` show: when the port was found taken,
+and that calls posted while it was free (since ``released``) may have reached that user.
+
+The watcher itself never lets go of the port while settings still post to it: before it closes (``watch --stop``,
+SIGTERM, its idle exit) it ``park``s them (command hooks, recorded as ``parked``) and keeps the port until the
+clients reloaded; the next watcher that holds the port ``unpark``s them. Only a watcher killed outright (SIGKILL,
+a crash) leaves HTTP hooks pointing at a free port, until the next per-turn hook or watcher finds it taken.
 
 Standard library only, and light at import: the hook reads it (``wait_listening``) when it records an event
 itself, so everything heavier is imported where it is used. (The commands' own traffic to the watcher goes over
@@ -165,8 +171,16 @@ def settings_files() -> list[str]:
     return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
 
 
-def remember_settings(path: str, http: bool) -> None:
-    """Record (``http``) or forget that the settings file ``path`` posts tool events to the endpoint."""
+def parked_files() -> list[str]:
+    """The settings files the watcher switched to command hooks when it stopped (``park``): switched back to
+    HTTP hooks by the next watcher that holds the port (``unpark``)."""
+    files = _document().get("parked")
+    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+
+
+def remember_settings(path: str, http: bool, parked: bool = False) -> None:
+    """Record (``http``) or forget that the settings file ``path`` posts tool events to the endpoint; ``parked``:
+    it has command hooks only while no watcher holds the port (the watcher's own switch)."""
     from ecc_hooks.core import paths
     from ecc_hooks.core.fsio import atomic_write
 
@@ -174,7 +188,83 @@ def remember_settings(path: str, http: bool) -> None:
     if parse(jsonlite.dumps(doc).encode()) is None:
         return  # no endpoint (command transport throughout): nothing to record
     files = [f for f in settings_files() if f != path] + ([path] if http else [])
-    atomic_write(paths.endpoint_path(), jsonlite.dumps({**doc, "settings": files}).encode())
+    held = [f for f in parked_files() if f != path] + ([path] if parked else [])
+    atomic_write(paths.endpoint_path(), jsonlite.dumps({**doc, "settings": files, "parked": held}).encode())
+
+
+def _mark(**values: object) -> None:
+    """Set fields of ``endpoint.json`` (None removes one); nothing without an endpoint."""
+    from ecc_hooks.core import paths
+    from ecc_hooks.core.fsio import atomic_write
+
+    doc = _document()
+    if parse(jsonlite.dumps(doc).encode()) is None or all(doc.get(k) == v for k, v in values.items()):
+        return  # no endpoint, or nothing to change: not rewritten
+    doc.update(values)
+    doc = {k: v for k, v in doc.items() if v is not None}
+    atomic_write(paths.endpoint_path(), jsonlite.dumps(doc).encode())
+
+
+def _switch(files: list[str], transport: str, deadline: float, watcher: bool = True) -> list[str]:
+    """Rewrite each settings file's tool hooks to ``transport`` by the installer itself (the one writer of
+    settings files), as the watcher's switch (``--watcher``) or, for command, ``fall_back``'s. The files done."""
+    import sys
+    import time
+
+    from ecc_hooks.core import paths, proc
+    from ecc_hooks.core.errorlog import log_error
+
+    done: list[str] = []
+    for path in files:
+        argv = ["install", "--transport", transport, "--no-statusline", "--settings-file", path]
+        argv += ["--watcher"] if watcher else []
+        code = paths.launcher_code("ecc_hooks.cli", f"sys.exit(main({argv!r}))")
+        ran = proc.run([sys.executable, "-c", code], cwd="/", timeout=max(1.0, deadline - time.monotonic()))
+        if ran.code == 0:
+            done.append(path)
+        else:
+            log_error("endpoint-switch", f"{path} -> {transport}: {ran.error or ran.err_text()[-300:]}")
+    return done
+
+
+PARK_WAIT = 2.0  # seconds the watcher keeps the port after parking when it cannot see every session reload
+
+
+def park(sessions: list[str]) -> list[str]:
+    """The watcher is about to stop while it holds the endpoint's port: first turn every settings file with our
+    HTTP hooks into command hooks (recorded as parked, for the next watcher to switch back), then keep the port
+    until the clients have reloaded: the ConfigChange of each of ``sessions`` (live sessions' journals), within
+    ``PARK_WAIT`` seconds (no session known: that long). Only then may the port be released: a call the client
+    still posts meanwhile reaches the watcher. The files switched."""
+    import time
+
+    files = settings_files()
+    if not files:
+        return []
+    offsets = {sid: _journal_size(sid) for sid in sessions}
+    switched = _switch(files, "command", time.monotonic() + 10.0)
+    deadline = time.monotonic() + PARK_WAIT
+    while time.monotonic() < deadline:
+        if offsets and switched and all(_config_changed(sid, max(at, 0)) for sid, at in offsets.items()):
+            break
+        time.sleep(0.05)
+    return switched
+
+
+def released() -> None:
+    """The watcher closed the port (after ``park``): when, for the note should someone else take it."""
+    import time
+
+    _mark(released=time.time())
+
+
+def unpark() -> list[str]:
+    """The watcher holds the endpoint's port: switch the files it parked back to HTTP hooks. The files done."""
+    import time
+
+    _mark(released=None)
+    files = parked_files()
+    return _switch(files, "http", time.monotonic() + 10.0) if files else []
 
 
 def taken() -> dict[str, object] | None:
@@ -237,27 +327,31 @@ def fall_back(endpoint: Endpoint, owner: int, session: str | None, deadline: flo
     with a ``session`` (a SessionStart or per-turn hook, which the client waits for before any tool call)
     this waits until the client has reloaded its settings, or ``deadline`` (monotonic). The files rewritten.
 
+    The note says when the port was found taken and since when no watcher of ours held it (``released``, or
+    unknown: a watcher that was killed says nothing): tool calls posted in between may have reached ``owner``.
+
     Claude Code 2.1.328 reloads a changed user or project settings file about a second after the write and
     fires ConfigChange (a settings file given with ``--settings`` is never reloaded: a session started with
     one keeps posting to the port until it ends; the note says so)."""
-    import sys
     import time
 
-    from ecc_hooks.core import paths, proc
+    from ecc_hooks.core import paths
     from ecc_hooks.core.errorlog import log_error
     from ecc_hooks.core.fsio import atomic_write
 
     offset = _journal_size(session)
-    rewritten: list[str] = []
-    for path in settings_files():
-        argv = ["install", "--transport", "command", "--no-statusline", "--settings-file", path]
-        code = paths.launcher_code("ecc_hooks.cli", f"sys.exit(main({argv!r}))")
-        done = proc.run([sys.executable, "-c", code], cwd="/", timeout=max(1.0, deadline - time.monotonic()))
-        if done.code == 0:
-            rewritten.append(path)
-        else:
-            log_error("endpoint-fallback", f"{path}: {done.error or done.err_text()[-300:]}")
-    note = {"port": endpoint.port, "uid": owner, "at": time.time(), "files": rewritten}
+    since = _document().get("released")
+    rewritten = _switch(settings_files(), "command", deadline, watcher=False)
+    parked = parked_files()
+    for path in parked:
+        remember_settings(path, False)  # command hooks already (a watcher stopped): they stay so, the user chooses
+    note = {
+        "port": endpoint.port,
+        "uid": owner,
+        "at": time.time(),
+        "since": since if isinstance(since, (int, float)) else None,
+        "files": rewritten + [f for f in parked if f not in rewritten],
+    }
     try:
         atomic_write(paths.endpoint_taken_path(), jsonlite.dumps(note).encode())
     except OSError as exc:
@@ -271,6 +365,31 @@ def fall_back(endpoint: Endpoint, owner: int, session: str | None, deadline: flo
         while time.monotonic() < deadline and not _config_changed(session, max(offset, 0)):
             time.sleep(0.05)
     return rewritten
+
+
+def taken_text(note: dict[str, object]) -> str:
+    """What the note means, in words (``status``, ``doctor``): when the port was found taken and by whom, and
+    that tool calls posted there while no watcher of ours held it may have reached that user (never that
+    nothing did: the port was free for a while, and who took it when cannot be known)."""
+    import time
+
+    def stamp(at: object) -> str | None:
+        if isinstance(at, (int, float)) and not isinstance(at, bool):
+            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+        return None
+
+    found = stamp(note.get("at")) or "?"
+    uid = note.get("uid") if type(note.get("uid")) is int else "?"
+    since = stamp(note.get("since"))
+    window = (
+        f"between {since} (the watcher stopped) and {found}"
+        if since
+        else f"before {found}, since the watcher last stopped (when is unknown: it ended without closing the port)"
+    )
+    return (
+        f"at {found} another user (uid {uid}) was found holding 127.0.0.1:{note.get('port')}, the port Claude Code "
+        f"posted tool events to; tool calls posted there {window} may have reached uid {uid}"
+    )
 
 
 def peer_uid(client: tuple[str, int], server_port: int) -> int | None:

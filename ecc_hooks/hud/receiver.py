@@ -381,6 +381,6 @@ def start() -> list[Receiver]:
         except OSError as exc:
             log_error("endpoint-unavailable", f"127.0.0.1:{config.port}: {exc}")
             owner = ep.listener_uid(config)
-            if owner is not None and owner != os.getuid() and ep.settings_files():
+            if owner is not None and owner != os.getuid() and (ep.settings_files() or ep.parked_files()):
                 ep.fall_back(config, owner, None, time.monotonic() + 30.0)  # nothing more may be posted there
     return started

@@ -377,6 +377,7 @@ class Watcher:
         self.last_change = time.monotonic()
         self.failing: set[str] = set()  # sessions whose last write failed (logged once)
         self.receivers: list[Any] = []  # the local socket and the http transport's endpoint, once serving
+        self.shielded = False  # switching the settings files or releasing the port: signals only set ``stop``
         self.backfilling = False  # the http transport is configured: check for events posted while we were down
 
     # -- per session ----------------------------------------------------------------------------
@@ -626,17 +627,23 @@ class Watcher:
         since_ns = time.time_ns() - 2_000_000_000
         from ecc_hooks.hud import receiver
 
-        self.receivers = receiver.start()  # first: the hooks of running sessions post here
-        if os.environ.get("ECC_HOOKS_NO_GH") != "1":
-            from ecc_hooks.hud import notify
-
-            self.gh = GhCache(notify.load().github_ttl)
-        self.backfilling = os.path.exists(paths.endpoint_path())  # http transport: an outage may have lost events
-        self.startup_pass()
-        # Quiet ticks: unsaved state is checkpointed, owed git rebuilds and failed writes retried, idleness noticed.
-        timeout_ms = int(max(0.2, min(self.idle_exit, CHECKPOINT_QUIET)) * 1000)
         notifier = None
         try:
+            self.receivers = receiver.start()  # first: the hooks of running sessions post here
+            if self.serves_endpoint():
+                from ecc_hooks.core import endpoint
+
+                self.shielded = True  # a signal meanwhile only sets stop: no switch may outlive the park
+                endpoint.unpark()  # the port is ours again: what the last watcher parked goes back to HTTP hooks
+                self.shielded = False
+            if os.environ.get("ECC_HOOKS_NO_GH") != "1":
+                from ecc_hooks.hud import notify
+
+                self.gh = GhCache(notify.load().github_ttl)
+            self.backfilling = os.path.exists(paths.endpoint_path())  # http: an outage may have lost events
+            self.startup_pass()
+            # Quiet ticks: unsaved state is checkpointed, owed git rebuilds and failed writes retried, idleness noticed.
+            timeout_ms = int(max(0.2, min(self.idle_exit, CHECKPOINT_QUIET)) * 1000)
             while not self.stop.is_set():
                 notifier, watched = self._notifier(notifier, since_ns)
                 while not self.stop.is_set():
@@ -681,12 +688,50 @@ class Watcher:
                     if self.watch_paths() - watched:
                         break  # a new session or transcript folder: watch it (the catch-up folds the gap)
         finally:
+            self.shielded = True  # a second signal no longer interrupts: the port must not go before the park
             if notifier is not None:
                 notifier.close()
-            for server in self.receivers:
-                server.stop()
+            self.release()
             self.flush()
         return 0
+
+    def serves_endpoint(self) -> bool:
+        """This watcher holds the http transport's port."""
+        from ecc_hooks.hud import receiver
+
+        return any(isinstance(server, receiver.HttpReceiver) for server in self.receivers)
+
+    def live_sessions(self) -> list[str]:
+        """Sessions whose journal changed within the hour: their clients are the ones that must reload."""
+        now = time.time()
+        live = []
+        for sid in self.sessions:
+            try:
+                if now - os.stat(paths.journal_path(sid)).st_mtime < 3600:
+                    live.append(sid)
+            except OSError:
+                pass
+        return live
+
+    def release(self) -> None:
+        """Stop serving. Holding the endpoint's port, first park: the settings files go to command hooks and the
+        port is kept until the clients reloaded them, so no call is posted to a port nobody of ours holds (a
+        watcher killed outright cannot: the next per-turn hook or watcher finds the port and falls back)."""
+        from ecc_hooks.core import endpoint
+
+        held = self.serves_endpoint()
+        if held:
+            try:
+                endpoint.park(self.live_sessions())
+            except Exception as exc:  # the port is closed all the same: the watcher is stopping
+                log("park-failed", f"{type(exc).__name__}: {exc}")
+        for server in self.receivers:
+            server.stop()
+        if held:
+            try:
+                endpoint.released()
+            except OSError as exc:
+                log("park-failed", f"{type(exc).__name__}: {exc}")
 
 
 RUNTIME_FILE = "workers.json"  # written by the runtime's supervisor (runtime.supervisor.export)
@@ -779,7 +824,8 @@ def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = 
 
     def on_signal(signum: int, frame: Any) -> None:
         watcher.stop.set()
-        raise KeyboardInterrupt  # interrupts watchfiles' wait; the loop sees stop and returns
+        if not watcher.shielded:
+            raise KeyboardInterrupt  # interrupts watchfiles' wait; the loop sees stop and returns
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

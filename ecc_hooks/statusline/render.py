@@ -312,7 +312,8 @@ def parse_stdin(data: bytes, problem: str | None) -> tuple[dict[str, Any] | None
 
 def endpoint_taken() -> str | None:
     """The warning piece when another user held the http transport's port (``core.endpoint.fall_back`` left a
-    note): the user must know tool events stopped going there and why; None without a note (one failed open)."""
+    note): the user must know that calls may have reached that user, that tool events stopped going there and why;
+    None without a note (one failed open)."""
     try:
         note = loads(read_file(paths.endpoint_taken_path(), 1 << 16))
     except (OSError, ValueError, RecursionError):
@@ -321,7 +322,10 @@ def endpoint_taken() -> str | None:
     if type(port) is not int:
         return None
     uid = note.get("uid")
-    return f"\u26a0 port {port} taken by uid {uid if type(uid) is int else '?'}: hooks now commands (ecc-hooks doctor)"
+    who = uid if type(uid) is int else "?"
+    return (
+        f"\u26a0 port {port} taken by uid {who}: tool calls may have reached it; hooks now commands (ecc-hooks doctor)"
+    )
 
 
 def render_stdin(
