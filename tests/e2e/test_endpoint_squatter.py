@@ -116,5 +116,56 @@ def test_nothing_reaches_another_users_listener_on_the_endpoints_port(
     )
     assert f"port {config.port} taken by uid {NOBODY}".encode() in row.stdout, row.stdout
     status = cli(workspace, "status", "--all", "--no-gh")
-    assert f"another user (uid {NOBODY}) held 127.0.0.1:{config.port}" in status.stdout, status.stdout
+    assert f"another user (uid {NOBODY}) was found holding 127.0.0.1:{config.port}" in status.stdout, status.stdout
     assert "ConfigChange" in {r["event"] for r in workspace.journal(result.session_id or "")}  # the client reloaded
+
+
+def test_a_watcher_stopped_mid_turn_leaves_nothing_for_whoever_takes_the_port(
+    workspace: Workspace, user_settings: Path, scripted_api: ScriptedAPI, monkeypatch
+) -> None:
+    """``--transport http``; a Bash call of the session runs ``ecc-hooks watch --stop`` (as the user, or its idle
+    exit, would) and uid 65534 binds the port the moment it is free: the watcher switched the hooks to commands
+    and kept the port until the client reloaded them, so the tool calls after it reach nobody but the journal."""
+    env = {**os.environ, "HOME": str(workspace.home), "ECC_HOOKS_HOME": str(workspace.ecc_home)}
+    monkeypatch.setenv("ECC_HOOKS_HOME", str(workspace.ecc_home))
+    install_ecc_hooks(user_settings, env, transport="http")
+    config = endpoint.load()
+    assert config is not None
+    monkeypatch.setenv("ECC_HOOKS_NO_WATCHER", "0")
+    assert cli(workspace, "watch", "--idle-exit", "300").returncode == 0
+    wait_until(lambda: endpoint.listener_uid(config) == os.getuid(), 60, "the watcher to listen")
+    canary = f"CANARY-{uuid.uuid4().hex}"
+    stop = f"{sys.executable} -m ecc_hooks watch --stop"
+    steps = [tool("Bash", {"command": stop, "description": "stop the watcher"})]
+    steps += [tool("Bash", {"command": f"echo {canary}-{i}", "description": f"call {i}"}) for i in range(CALLS)]
+    with squatting(config.port, wait=True) as squatter:  # takes the port the moment the watcher lets it go
+        scripted_api.scenario = Scenario(steps=[*steps, say("SQUATTER-DONE")])
+        result = run_claude(
+            workspace, scripted_api, "run the commands", allowed_tools="Bash", extra_env={"ECC_HOOKS_NO_WATCHER": "0"}
+        )
+        assert result.returncode == 0, result.stderr
+        outputs = [p for p in result.new_payloads if p["hook_event_name"] == "PostToolUse"]
+        assert len(outputs) == CALLS + 1 and all(canary in json.dumps(p["tool_response"]) for p in outputs[1:])
+        assert squatter.bound(), f"uid 65534 never got the port: the test proved nothing ({outputs[0]})"
+        got = squatter.received()
+        assert got == b"", got[:300]  # not a byte, not a connection
+
+    from ecc_hooks.cli.install import EVENT_NAMES
+
+    want = fired(result, set(EVENT_NAMES))
+    state: dict = {}
+
+    def complete() -> bool:
+        kinds, _ = journaled(workspace, result.session_id or "")
+        state["missing"] = want - kinds
+        return not state["missing"]
+
+    wait_until(complete, 60, f"every fired event in the journal (missing {state.get('missing')})")
+    assert "ConfigChange" in {r["event"] for r in workspace.journal(result.session_id or "")}  # the client reloaded
+    # a watcher the turn's Stop hook started found the port taken: the user is told, honestly
+    note = endpoint.taken()
+    assert note is not None and note["uid"] == NOBODY and isinstance(note["since"], float)
+    status = cli(workspace, "status", "--all", "--no-gh")
+    said = status.stdout.split("endpoint:", 1)[-1].split("\n", 1)[0]
+    assert "(the watcher stopped) and" in said and f"may have reached uid {NOBODY}" in said, status.stdout
+    assert "nothing" not in said

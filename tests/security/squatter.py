@@ -6,6 +6,7 @@ import os
 import select
 import signal
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +19,14 @@ class Squatter:
     def __init__(self, pid: int, pipe: int, port: int) -> None:
         self.pid, self.pipe, self.port = pid, pipe, port
         self.data = b""
+        self.ready = -1
+        self.is_bound = False
+
+    def bound(self) -> bool:
+        """uid 65534 holds the port now (a ``wait`` squatter took it once it was free)."""
+        if not self.is_bound and select.select([self.ready], [], [], 0)[0]:
+            self.is_bound = os.read(self.ready, 1) == b"R"
+        return self.is_bound
 
     def received(self) -> bytes:
         while select.select([self.pipe], [], [], 0.2)[0]:
@@ -28,11 +37,19 @@ class Squatter:
         return self.data
 
 
-def _serve(port: int, ready: int, out: int) -> None:
+def _serve(port: int, ready: int, out: int, wait: bool) -> None:
     os.setgid(NOBODY)
     os.setuid(NOBODY)
     server = socket.socket()
-    server.bind(("127.0.0.1", port))
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the watcher's TIME_WAIT connections
+    while True:  # ``wait``: the moment the port is free, it is taken
+        try:
+            server.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            if not wait:
+                raise
+            time.sleep(0.002)
     server.listen(64)
     os.write(ready, b"R")
     conns: list[socket.socket] = []
@@ -52,8 +69,10 @@ def _serve(port: int, ready: int, out: int) -> None:
 
 
 @contextmanager
-def squatting(port: int) -> Iterator[Squatter]:
-    """uid 65534 listens on 127.0.0.1:``port`` for the block; killed (and reaped) after it, pass or fail."""
+def squatting(port: int, wait: bool = False) -> Iterator[Squatter]:
+    """uid 65534 listens on 127.0.0.1:``port`` for the block; killed (and reaped) after it, pass or fail. With
+    ``wait`` the port may be held (by the user's watcher): uid 65534 tries to bind it every 2 ms until it can, and
+    the block runs meanwhile (``bound()`` says whether it has)."""
     ready_r, ready_w = os.pipe()
     out_r, out_w = os.pipe()
     pid = os.fork()
@@ -61,15 +80,16 @@ def squatting(port: int) -> Iterator[Squatter]:
         try:
             os.close(ready_r)
             os.close(out_r)
-            _serve(port, ready_w, out_w)
+            _serve(port, ready_w, out_w, wait)
         finally:
             os._exit(0)
     os.close(ready_w)
     os.close(out_w)
     squatter = Squatter(pid, out_r, port)
     try:
-        if os.read(ready_r, 1) != b"R":
+        if not wait and os.read(ready_r, 1) != b"R":
             raise AssertionError(f"uid {NOBODY} could not bind 127.0.0.1:{port}")
+        squatter.ready, squatter.is_bound = ready_r, not wait
         yield squatter
         squatter.received()
     finally:

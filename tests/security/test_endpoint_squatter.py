@@ -77,7 +77,7 @@ def test_a_session_that_finds_the_port_taken_stops_posting_there_and_says_so(tmp
     )
     assert f"port {config.port} taken by uid {NOBODY}".encode() in row.stdout
     status = cli("status", "--all", cwd=tmp_path)
-    assert f"uid {NOBODY}) held 127.0.0.1:{config.port}" in status.stdout
+    assert f"uid {NOBODY}) was found holding 127.0.0.1:{config.port}" in status.stdout
     doctor = cli("doctor", "--settings-file", str(settings), cwd=tmp_path)
     assert doctor.returncode == 1 and f"uid {NOBODY}" in doctor.stderr
     assert "endpoint-taken" in (ecc_home / "errors.log").read_text()
