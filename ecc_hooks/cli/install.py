@@ -498,6 +498,8 @@ def uninstalled(settings: dict[str, Any], path: str, known: set[str] | None = No
 
 def _apply(args: argparse.Namespace, name: str) -> int:
     path = settings_path(args.scope, args.settings_file)
+    if name == "uninstall":
+        purge_blockers(args)
     settings, original = read_settings(path)
     if name == "install" and transport_of(args) == "http" and args.scope == "project" and not args.settings_file:
         raise UserError(
@@ -600,6 +602,43 @@ def _say_what_stays(path: str, result: dict[str, Any] | None, args: argparse.Nam
         )
 
 
+def live_runtime_sessions() -> list[str]:
+    """The runtime's sessions with workers that still run (or start): a purge would orphan them."""
+    from ecc_hooks.runtime import store as rstore
+
+    if not os.path.exists(rstore.db_path()):
+        return []
+    try:
+        db = rstore.Store()
+    except UserError:
+        return []  # a database that is not ours or unusable: nothing of it can run; the purge goes on
+    try:
+        return sorted({w.session for w in db.workers() if w.state in ("starting", *rstore.LIVE)})
+    finally:
+        db.close()
+
+
+def purge_blockers(args: argparse.Namespace) -> None:
+    """Refuse ``--purge`` (before anything is changed) while runtime sessions have live workers, unless
+    ``--stop-sessions``: then they are stopped first."""
+    if not getattr(args, "purge", False) or args.dry_run or not os.path.isdir(paths.home()):
+        return
+    live = live_runtime_sessions()
+    if not live:
+        return
+    if not args.stop_sessions:
+        names = ", ".join(clean(name, 80) for name in live)
+        raise UserError(
+            f"runtime sessions still have live workers ({names}): purging would delete their state under them; "
+            f"stop them first (`ecc-hooks session stop NAME`), or pass --stop-sessions to stop them here"
+        )
+    from ecc_hooks.runtime import control
+
+    for name in live:
+        control.stop(name)
+        print(f"  stopped runtime session {clean(name, 80)}")
+
+
 def purge(home: str) -> None:
     """Stop the watcher and delete the state folder (only a folder that is ours: the user's, with our files)."""
     import shutil
@@ -615,9 +654,14 @@ def purge(home: str) -> None:
     ours = {"sessions", "watch.lock", "installed.json", "errors.log", "endpoint.json", "config.toml", "statusline.toml"}
     if not ours & set(os.listdir(home)):
         raise UserError(f"{home} does not look like an ecc-hooks state folder: not deleting it")
+    from ecc_hooks.runtime import supervisor
+
     stopped = watch.stop_running()
     if stopped is not None:
         print(f"  stopped the watcher (pid {stopped})")
+    stopped = watch.stop_running(path=supervisor.lock_path())  # it and its helper would recreate the folder
+    if stopped is not None:
+        print(f"  stopped the runtime's supervisor (pid {stopped}) and its helper")
     shutil.rmtree(home)
     print(f"  purged: {home}")
 
@@ -1014,7 +1058,14 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     if name == "uninstall":
         parser.add_argument(
-            "--purge", action="store_true", help="also stop the watcher and delete the state folder ($ECC_HOOKS_HOME)"
+            "--purge",
+            action="store_true",
+            help="also stop the watcher and the runtime's supervisor and delete the state folder ($ECC_HOOKS_HOME)",
+        )
+        parser.add_argument(
+            "--stop-sessions",
+            action="store_true",
+            help="with --purge: stop runtime sessions that still have live workers (else --purge refuses)",
         )
 
 

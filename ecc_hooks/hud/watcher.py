@@ -845,9 +845,10 @@ def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = 
         os.close(fd)
 
 
-def stop_running(timeout: float = 10.0) -> Optional[int]:
-    """SIGTERM the running watcher and wait for it to release the lock; its pid, or None when none ran."""
-    pid = lock_holder()
+def stop_running(timeout: float = 10.0, path: Optional[str] = None) -> Optional[int]:
+    """SIGTERM the running watcher (or the daemon holding ``path``: the runtime's supervisor) and wait for it to
+    release the lock; its pid, or None when none ran."""
+    pid = lock_holder(path)
     if pid is None:
         return None
     if pid > 0:
@@ -857,7 +858,7 @@ def stop_running(timeout: float = 10.0) -> Optional[int]:
             pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if lock_holder() is None:
+        if lock_holder(path) is None:
             return pid
         time.sleep(0.05)
     if pid > 0:
