@@ -366,8 +366,9 @@ def _backup(path: str, st: os.stat_result) -> str:
     raise UserError(f"too many backups of {path} this second; remove some *.ecc-hooks-*.bak files")
 
 
-def write_settings(path: str, data: bytes) -> str | None:
-    """Back up the current file (if any), then replace it atomically keeping mode and owner; return the backup."""
+def write_settings(path: str, data: bytes, backup_first: bool = True) -> str | None:
+    """Back up the current file (if any; not for the watcher's own transport switch, which changes only our
+    handlers, again and again), then replace it atomically keeping mode and owner; return the backup."""
     real = os.path.realpath(path)  # a symlinked settings file (dotfile managers) keeps its link
     try:
         st: os.stat_result | None = os.stat(real)
@@ -375,7 +376,7 @@ def write_settings(path: str, data: bytes) -> str | None:
         st = None
     try:
         os.makedirs(os.path.dirname(real), exist_ok=True)
-        backup = _backup(real, st) if st is not None else None
+        backup = _backup(real, st) if st is not None and backup_first else None
         mode = (st.st_mode & 0o777) if st is not None else (NEW_FILE_MODE & ~_umask())
         atomic_write(real, data, mode)
         if (os.stat(real).st_mode & 0o777) != mode:
@@ -567,7 +568,7 @@ def _apply(args: argparse.Namespace, name: str) -> int:
         _say_what_stays(path, None, args)
         return 0
     restored = name == "uninstall" and replaced_statusline(path) is not None and "statusLine" in result
-    backup = write_settings(path, data)
+    backup = write_settings(path, data, backup_first=not watcher)
     what = "installed into" if name == "install" else "removed from"
     print(f"ecc-hooks: {what} {path}" + (f" (backup: {backup})" if backup else ""))
     if restored:

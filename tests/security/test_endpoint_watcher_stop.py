@@ -70,6 +70,7 @@ def test_a_stopping_watcher_switches_the_hooks_to_commands_before_it_lets_go_of_
     wait_until(lambda: len(http_handlers(settings)) == len(install.HTTP_EVENTS), 60, "the hooks back to HTTP")
     assert endpoint.parked_files() == [] and endpoint.settings_files() == [str(settings)]
     assert endpoint.taken() is None
+    assert list(settings.parent.glob("*.bak")) == []  # the switches leave no backup behind each time
 
 
 def test_the_note_says_when_the_port_was_free_and_that_calls_may_have_reached_that_user(
