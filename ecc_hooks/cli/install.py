@@ -640,6 +640,19 @@ def purge_blockers(args: argparse.Namespace) -> None:
         print(f"  stopped runtime session {clean(name, 80)}")
 
 
+def _wait_gone(pid: int, timeout: float = 10.0) -> None:
+    """Until process ``pid`` has exited (bounded)."""
+    deadline = time.monotonic() + timeout
+    while pid > 0 and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                if handle.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    return  # exited, not yet reaped
+        except (OSError, IndexError):
+            return
+        time.sleep(0.02)
+
+
 def purge(home: str) -> None:
     """Stop the watcher and delete the state folder (only a folder that is ours: the user's, with our files)."""
     import shutil
@@ -653,6 +666,7 @@ def purge(home: str) -> None:
     if os.path.islink(home) or st.st_uid != os.getuid():
         raise UserError(f"{home} is a link or not yours: not deleting it")
     ours = {"sessions", "watch.lock", "installed.json", "errors.log", "endpoint.json", "config.toml", "statusline.toml"}
+    ours |= {"runtime", "runtime.db", "supervisor.lock"}  # the runtime's alone (a home only `session` commands used)
     if not ours & set(os.listdir(home)):
         raise UserError(f"{home} does not look like an ecc-hooks state folder: not deleting it")
     from ecc_hooks.runtime import supervisor
@@ -662,8 +676,14 @@ def purge(home: str) -> None:
         print(f"  stopped the watcher (pid {stopped})")
     stopped = watch.stop_running(path=supervisor.lock_path())  # it and its helper would recreate the folder
     if stopped is not None:
+        _wait_gone(stopped)  # it lets go of its lock before its database closes (and removes its -shm, -wal)
         print(f"  stopped the runtime's supervisor (pid {stopped}) and its helper")
-    shutil.rmtree(home)
+
+    def vanished(function: Any, path: str, info: Any) -> None:
+        if not issubclass(info[0], FileNotFoundError):  # gone meanwhile is what we want
+            raise info[1]
+
+    shutil.rmtree(home, onerror=vanished)
     print(f"  purged: {home}")
 
 

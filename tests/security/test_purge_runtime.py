@@ -66,3 +66,14 @@ def test_purge_refuses_while_runtime_sessions_have_live_workers(tmp_path: Path, 
 
 
 pytestmark = pytest.mark.usefixtures("ecc_home")
+
+
+def test_purge_with_stop_sessions_stops_them_first(tmp_path: Path, ecc_home: Path, runtime: str) -> None:
+    opened = store.Store()
+    row = worker(session="busy")
+    row.state = "running"
+    opened.add_session(store.Session("busy", "/r", "/c", "HEAD", None, None, runtime, None, time.time()), [row])
+    opened.close()
+    done = cli("uninstall", "--settings-file", str(tmp_path / "none.json"), "--purge", "--stop-sessions", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "stopped runtime session busy" in done.stdout and not ecc_home.exists()
