@@ -33,6 +33,9 @@ class Agent:
     prompt_flag: Optional[str] = None  # the flag before the prompt in its pane (None: a positional argument)
     headless: tuple[str, ...] = ()  # the subcommand and flags of a non-interactive run (its output to a log)
     headless_prompt_flag: Optional[str] = None  # the flag before the prompt in a headless run
+    # a headless run reads its prompt from stdin when none is given (Claude Code's ``-p``): the prompt is piped
+    # in by the shell's ``printf`` builtin, so it is in no process's command line
+    headless_stdin: bool = False
     background: tuple[str, ...] = ()  # the agent's own background sessions (Claude Code: --bg); ids are its own
     background_resume: tuple[str, ...] = ()  # continue one in the background; {session} is its id
     model_flag: Optional[str] = "--model"
@@ -63,7 +66,8 @@ class Agent:
         permission_mode: Optional[str] = None,
         session_id: Optional[str] = None,
     ) -> list[str]:
-        """The argv that starts this agent on ``prompt`` (``typed``: the prompt is typed into the pane after)."""
+        """The argv that starts this agent on ``prompt`` (``typed``: the prompt is typed into the pane after;
+        a headless run of an agent with ``headless_stdin``: the prompt is its stdin, see ``start``)."""
         headless = runtime == "headless"
         if runtime == "claude-bg":
             if not self.background:
@@ -78,14 +82,22 @@ class Agent:
             argv += [self.model_flag, model]
         if permission_mode and self.permission_flag and (self.permission_headless or not headless):
             argv += [self.permission_flag, permission_mode]
-        if headless or self.prompt_via == "argument":
+        if (headless and not self.headless_stdin) or (not headless and self.prompt_via == "argument"):
             flag = self.headless_prompt_flag if headless else self.prompt_flag
             argv += [flag, prompt] if flag else [prompt]
         return argv
 
-    def command(self, argv: Sequence[str]) -> str:
-        """``argv`` as the shell line a worker runs, behind the credentials check when the agent has one."""
+    def start(self, prompt: str, *, runtime: str = "tmux", **options: Optional[str]) -> str:
+        """The shell line that starts this agent on ``prompt`` (``launch``, then ``command``)."""
+        argv = self.launch(prompt, runtime=runtime, **options)
+        return self.command(argv, stdin=prompt if runtime == "headless" and self.headless_stdin else None)
+
+    def command(self, argv: Sequence[str], stdin: Optional[str] = None) -> str:
+        """``argv`` as the shell line a worker runs, behind the credentials check when the agent has one;
+        ``stdin``: piped into it by ``printf``, a shell builtin (no process of its own, no command line)."""
         line = shell(argv)
+        if stdin is not None:
+            line = f"printf '%s' {shlex.quote(stdin)} | {line}"
         if not self.auth_check:
             return line
         unset = " && ".join(f'[ -z "${{{var}:-}}" ]' for var in self.auth_env) or "true"
@@ -119,6 +131,7 @@ AGENTS: dict[str, Agent] = {
         name="claude",
         binary="claude",
         headless=("-p", "--output-format", "stream-json", "--verbose"),
+        headless_stdin=True,
         permission_flag="--permission-mode",
         session_flag="--session-id",
         resume=("--resume", "{session}"),

@@ -7,7 +7,8 @@
   state folder (e.g. ``claude -p --output-format stream-json``, ``codex exec``).
 
 Every launch runs the agent's command inside a small ``sh`` wrapper that runs it in the worktree and writes the
-exit status to ``exit-<token>`` when the command ends. The worker's environment (the caller's, plus
+exit status to ``exit-<token>`` when the command ends; the command (which holds the task) and the exit file reach
+the wrapper through its environment (``ECC_HOOKS_COMMAND``, ``ECC_HOOKS_EXIT``), never its command line. The worker's environment (the caller's, plus
 ``ECC_SESSION``, ``ECC_WORKER``, ``ECC_WORKTREE_PATH``, ``ECC_BRANCH``, ``ECC_BASE_REF``, ``ECC_PORT_BASE``,
 ``PORT`` and the launch's token ``ECC_HOOKS_LAUNCH``) never appears in a command line, which every local user
 can read: a headless process is given it as its environment; a pane starts from a private launch file
@@ -107,15 +108,22 @@ def read_exit(session: str, slug: str, token: Optional[str]) -> Optional[int]:
     return int(text) if text.lstrip("-").isdigit() else None
 
 
-def wrapper(command: str, *, worktree: str, exit_file: str) -> str:
-    """One shell line: run ``command`` in the worktree, record its exit status (no environment in it: that
-    travels in the process's environment or its launch file)."""
-    tmp = exit_file + ".tmp"
-    # eval in a subshell: the command's own ``exit``, comments and quoting stay inside it; one line, no newline
-    return (
-        f"cd {quote(worktree)} || exit 97; ( eval {quote(command)} ); "
-        f'code=$?; printf \'%s\\n\' "$code" > {quote(tmp)} && mv -f {quote(tmp)} {quote(exit_file)}; exit "$code"'
-    )
+COMMAND_ENV = "ECC_HOOKS_COMMAND"
+EXIT_ENV = "ECC_HOOKS_EXIT"
+# the wrapper's whole command line: what it runs and where it writes the exit status come from its environment
+# (both unset before the command runs); eval in a subshell: the command's own ``exit``, comments and quoting
+# stay inside it
+WRAPPER = (
+    f'c=${COMMAND_ENV}; e=${EXIT_ENV}; unset {COMMAND_ENV} {EXIT_ENV}; ( eval "$c" ); '
+    'code=$?; printf \'%s\\n\' "$code" > "$e.tmp" && mv -f "$e.tmp" "$e"; exit "$code"'
+)
+
+
+def wrapper(command: str, *, worktree: str, exit_file: str) -> tuple[list[str], dict[str, str]]:
+    """The ``sh`` that runs ``command`` in the worktree and records its exit status in ``exit_file``: its argv,
+    which holds neither (a command holds the task, every local user can read a command line), and the
+    environment that carries them (with the process's environment, or in its launch file)."""
+    return ["/bin/sh", "-c", f"cd {quote(worktree)} || exit 97; {WRAPPER}"], {COMMAND_ENV: command, EXIT_ENV: exit_file}
 
 
 def launch_file(folder: str, token: str) -> str:
@@ -222,7 +230,7 @@ def _discard(path: str) -> None:
 def launch_tmux(
     session: str,
     slug: str,
-    line: str,
+    argv: list[str],
     worktree: str,
     cwd: str,
     socket: Optional[str] = None,
@@ -230,15 +238,13 @@ def launch_tmux(
     token: str,
     env: Mapping[str, str],
 ) -> Launched:
-    """A new pane in the session's window running ``line`` with the environment ``env`` (through its launch file,
+    """A new pane in the session's window running ``argv`` with the environment ``env`` (through its launch file,
     named with ``token``), titled ``slug``, the window re-tiled: one tmux call (the new pane is the window's
     active one while it is titled, then the orchestrator's pane is again). The session is created first when it
     is not there (``cwd``: its orchestrator pane's folder)."""
     window = f"={session}:0"
     path = launch_file(state_dir(session, slug), token)
-    start = pane_command(
-        path, ["/bin/sh", "-c", line], {k: v for k, v in env.items() if k not in ("TMUX", "TMUX_PANE")}
-    )
+    start = pane_command(path, argv, {k: v for k, v in env.items() if k not in ("TMUX", "TMUX_PANE")})
     args = (
         "split-window", "-P", "-F", "#{pane_id}\t#{pane_pid}", "-t", window, "-c", worktree, start, ";",
         "select-pane", "-t", window, "-T", slug, ";",
@@ -306,11 +312,12 @@ def background_sessions(binary: str, env: Mapping[str, str], cwd: str) -> list[d
 
 
 def launch_background(
-    binary: str, line: str, worktree: str, env: Mapping[str, str]
+    binary: str, command: str, worktree: str, env: Mapping[str, str]
 ) -> tuple[str, Optional[str], Launched]:
-    """Start a Claude Code background session (``line`` runs ``claude --bg ...`` and returns at once): its
-    short id, its session id, and its process."""
-    done = proc.run(["/bin/sh", "-c", line], cwd=worktree, env=env, timeout=120)
+    """Start a Claude Code background session (``command`` runs ``claude --bg ...`` and returns at once; it
+    travels in the environment, not the command line): its short id, its session id, and its process."""
+    argv = ["/bin/sh", "-c", f'c=${COMMAND_ENV}; unset {COMMAND_ENV}; eval "$c"']
+    done = proc.run(argv, cwd=worktree, env={**env, COMMAND_ENV: command}, timeout=120)
     text = (done.out + done.err).decode("utf-8", "replace")
     found = BACKGROUNDED.search(text)
     if not done.ok or found is None:
@@ -325,8 +332,8 @@ def launch_background(
 # ---------------------------------------------------------------------------- headless
 
 
-def launch_headless(session: str, slug: str, line: str, worktree: str, env: Mapping[str, str]) -> Launched:
-    pid = proc.detach(["/bin/sh", "-c", line], cwd=worktree, env=env, log=log_path(session, slug))
+def launch_headless(session: str, slug: str, argv: list[str], worktree: str, env: Mapping[str, str]) -> Launched:
+    pid = proc.detach(argv, cwd=worktree, env=env, log=log_path(session, slug))
     return Launched(None, pid, proc.start_time(pid))
 
 

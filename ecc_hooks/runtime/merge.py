@@ -478,7 +478,7 @@ def resolve(store: st.Store, session: st.Session, slug: str, agent_name: str) ->
     prompt = resolve_prompt(session, entry)
     runtime = worker.runtime if worker.runtime != "claude-bg" or agent_name == "claude" else "tmux"
     agent_session = str(uuid.uuid4()) if agent.session_flag and runtime != "claude-bg" else None
-    argv = agent.launch(prompt, runtime=runtime, session_id=agent_session)
-    supervisor.start(store, session, worker, command=agent.command(argv), reason=f"resolving conflicts ({agent_name})",
+    command = agent.start(prompt, runtime=runtime, session_id=agent_session)
+    supervisor.start(store, session, worker, command=command, reason=f"resolving conflicts ({agent_name})",
                      agent=agent_name, agent_session=agent_session, agent_launch=1)  # fmt: skip
     return prompt

@@ -190,14 +190,13 @@ def build(plan: Plan, plan_file: Optional[str] = None, cwd: Optional[str] = None
         session_id = str(uuid.uuid4()) if ours else None
         if template is None:  # no launcher of ECC's kind: the agent's own command
             agent = agents.get(spec.agent or "")
-            argv = agent.launch(
+            command = agent.start(
                 spec.prompt or spec.task,
                 runtime=spec.runtime,
                 model=spec.model,
                 permission_mode=spec.permissionMode,
                 session_id=session_id,
             )
-            command = agent.command(argv)
         else:
             variables = template_variables(
                 {

@@ -236,27 +236,27 @@ def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:
     # the caller's environment and the worker's: given to the process, never written into a command line
     env = {**os.environ, **worker_env(session, worker), launch.TOKEN_ENV: token}
     exit_file = launch.exit_path(session.name, worker.slug, token)
-    line = launch.wrapper(worker.command or worker.launch_command, worktree=worker.worktree, exit_file=exit_file)
+    command = worker.command or worker.launch_command
+    argv, carried = launch.wrapper(command, worktree=worker.worktree, exit_file=exit_file)
     if worker.runtime == "claude-bg":
         binary = agents.get(worker.agent or "claude").binary
-        command = worker.command or worker.launch_command
         handle, agent_session, started = launch.launch_background(binary, command, worker.worktree, env)
         crash_point("after-spawn")
         store.update(worker, handle=handle, agent_session=agent_session or worker.agent_session, pid=started.pid,
                      pid_start=started.pid_start)  # fmt: skip
         return
     if worker.runtime == "headless":
-        started = launch.launch_headless(session.name, worker.slug, line, worker.worktree, env)
+        started = launch.launch_headless(session.name, worker.slug, argv, worker.worktree, {**env, **carried})
     else:
         started = launch.launch_tmux(
             session.name,
             worker.slug,
-            line,
+            argv,
             worker.worktree,
             session.repo_root,
             session.tmux_socket,
             token=token,
-            env=env,
+            env={**env, **carried},
         )
         if worker.agent and agents.get(worker.agent).prompt_via == "typed":
             launch.send_keys(started.pane or "", worker.task, literal=True, socket=session.tmux_socket)

@@ -181,3 +181,54 @@ def test_no_process_the_runtime_starts_shows_the_callers_environment(
         for name in ("direct", "served"):
             ecc("session", "stop", name, "--grace", "1", cwd=repo)
         kill_ours(ecc_home)  # the runtime fixture then kills the tmux server and waits for the supervisor
+
+
+FAKE_CLAUDE = """#!/bin/sh
+# a stand-in for Claude Code: its version, else read a piped prompt (headless) and stay
+[ "$1" = --version ] && { echo "2.1.0 (Claude Code)"; exit 0; }
+[ -t 0 ] || cat > "$0.stdin-$$"
+exec sleep 60
+"""
+
+
+def test_no_command_line_shows_a_workers_task(
+    tmp_path: Path, runtime: str, ecc_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task holding a secret: in no wrapper's command line (the command travels in the environment), not in a
+    headless Claude Code's (its prompt is piped to ``claude -p``), not in a script worker's. The one place left
+    is an interactive Claude Code's own argv (its first prompt: a known limit)."""
+    canary = "ghp_" + secrets.token_hex(18)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "claude"
+    fake.write_text(FAKE_CLAUDE)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    repo = make_repo(tmp_path / "repo")
+    task = f"deploy with token {canary} now"
+    workers = [
+        {"name": "pane", "task": task, "agent": "claude"},
+        {"name": "bg", "task": task, "agent": "claude", "runtime": "headless"},
+        {"name": "script", "task": task, "launcherCommand": f": {canary}; exec sleep 60"},
+        {"name": "script-bg", "task": task, "runtime": "headless", "launcherCommand": f": {canary}; exec sleep 60"},
+    ]
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"sessionName": "tasks", "repoRoot": str(repo), "workers": workers}))
+    try:
+        done = ecc("session", "create", str(plan_file), "--execute", cwd=repo)
+        assert done.returncode == 0, done.stdout + done.stderr
+        wait_until(lambda: len(sleepers(ecc_home)) >= 4, 60, lambda: "\n".join(started(ecc_home)))
+        found = []
+        for pid, cmdline, _ in processes():
+            if canary.encode() not in cmdline:
+                continue
+            words = cmdline.split(b"\0")
+            interactive = words[:2] == [b"/bin/sh", str(fake).encode()] and b"-p" not in words
+            if not interactive:  # the limit: an interactive Claude Code's first prompt is its argument
+                found.append(f"{pid}: {b' '.join(words)[:300]!r}")
+        assert not found, "\n".join(found)
+        # the headless claude got its task on stdin
+        wait_until(lambda: any(canary in p.read_text() for p in bin_dir.glob("claude.stdin-*")), 30, "the prompt")
+    finally:
+        ecc("session", "stop", "tasks", "--grace", "1", cwd=repo)
+        kill_ours(ecc_home)
