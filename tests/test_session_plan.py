@@ -113,16 +113,20 @@ def test_the_quick_form_and_its_agent_check(tmp_path: Path) -> None:
     workers = json.loads(done.stdout)["workers"]
     assert [w["branchName"] for w in workers] == ["orchestrator-fix-it-fix-it-1", "orchestrator-fix-it-fix-it-2"]
     first = workers[0]
-    assert first["launchCommand"].startswith("claude --session-id ") and first["sessionId"] in first["launchCommand"]
-    assert "--model opus" in first["launchCommand"] and first["launchCommand"].endswith("'fix the bug'")
+    # the task is pasted into its input box by the command itself (in no command line), then claude starts
+    started = first["launchCommand"].rpartition(" & ")[2]
+    assert started == f"claude --session-id {first['sessionId']} --model opus"
+    assert "printf '%s' 'fix the bug' | tmux load-buffer" in first["launchCommand"]
     assert cli("create", "nope", cwd=repo, env=env).returncode == 1  # neither a file nor --task
 
 
 def test_each_agent_launches_and_resumes_as_it_documents() -> None:
     claude = agents.get("claude")
     argv = claude.launch("do it", model="sonnet", permission_mode="acceptEdits", session_id="s-1")
-    assert argv == ["claude", "--session-id", "s-1", "--model", "sonnet", "--permission-mode", "acceptEdits", "do it"]
+    assert argv == ["claude", "--session-id", "s-1", "--model", "sonnet", "--permission-mode", "acceptEdits"]
+    assert claude.launch("do it", runtime="claude-bg") == ["claude", "--bg", "do it"]  # its own service's launch
     assert claude.launch("do it", runtime="headless")[:3] == ["claude", "-p", "--output-format"]
+    assert "do it" not in claude.launch("do it", runtime="headless")  # piped to it: see start
     assert claude.resume_argv("s-1") == ["claude", "--resume", "s-1"]
     assert agents.get("aider").launch("do it") == ["aider"]  # typed into its pane
     assert claude.screen_state("Bash command\n Do you want to proceed?\n ❯ 1. Yes") == "waiting"

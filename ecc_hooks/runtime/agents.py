@@ -29,7 +29,11 @@ class Agent:
     name: str
     binary: str
     version_args: tuple[str, ...] = ("--version",)
-    prompt_via: str = "argument"  # argument | typed (into its pane; headless runs always take an argument)
+    # argument | typed (into its pane by the supervisor) | pasted (into its pane by its own command once its
+    # input box is up: see ``paste_first``); a headless run takes an argument, or stdin (``headless_stdin``)
+    prompt_via: str = "argument"
+    ready: tuple[str, ...] = ()  # pasted: the screen shows its input box (a shell ``case`` pattern)
+    not_ready: tuple[str, ...] = ()  # pasted: the screen shows a dialog a paste and Enter must not answer
     prompt_flag: Optional[str] = None  # the flag before the prompt in its pane (None: a positional argument)
     headless: tuple[str, ...] = ()  # the subcommand and flags of a non-interactive run (its output to a log)
     headless_prompt_flag: Optional[str] = None  # the flag before the prompt in a headless run
@@ -82,7 +86,12 @@ class Agent:
             argv += [self.model_flag, model]
         if permission_mode and self.permission_flag and (self.permission_headless or not headless):
             argv += [self.permission_flag, permission_mode]
-        if (headless and not self.headless_stdin) or (not headless and self.prompt_via == "argument"):
+        # the prompt is an argument unless it is piped (headless_stdin) or typed or pasted into the pane
+        if headless:
+            argued = not self.headless_stdin
+        else:
+            argued = self.prompt_via == "argument" or (self.prompt_via == "pasted" and runtime != "tmux")
+        if argued:
             flag = self.headless_prompt_flag if headless else self.prompt_flag
             argv += [flag, prompt] if flag else [prompt]
         return argv
@@ -90,7 +99,11 @@ class Agent:
     def start(self, prompt: str, *, runtime: str = "tmux", **options: Optional[str]) -> str:
         """The shell line that starts this agent on ``prompt`` (``launch``, then ``command``)."""
         argv = self.launch(prompt, runtime=runtime, **options)
-        return self.command(argv, stdin=prompt if runtime == "headless" and self.headless_stdin else None)
+        if runtime == "headless":
+            return self.command(argv, stdin=prompt if self.headless_stdin else None)
+        if runtime == "tmux" and self.prompt_via == "pasted":
+            return f"{paste_first(prompt, self.ready, self.not_ready)} {self.command(argv)}"
+        return self.command(argv)
 
     def command(self, argv: Sequence[str], stdin: Optional[str] = None) -> str:
         """``argv`` as the shell line a worker runs, behind the credentials check when the agent has one;
@@ -134,6 +147,9 @@ AGENTS: dict[str, Agent] = {
         headless_stdin=True,
         permission_flag="--permission-mode",
         session_flag="--session-id",
+        prompt_via="pasted",  # its first prompt: an argument would be in its command line all its life
+        ready=("❯",),
+        not_ready=("❯ 1.",),  # the folder trust dialog, a permission question
         resume=("--resume", "{session}"),
         background=("--bg",),
         background_resume=("--bg", "--resume", "{session}"),
@@ -233,6 +249,37 @@ def require(names: Sequence[str], path: Optional[str] = None) -> dict[str, str]:
     if problems:
         raise UserError("missing agent(s), nothing was created:\n  " + "\n  ".join(problems))
     return found
+
+
+PASTE_WAIT = 600  # looks at the screen, 0.2 s apart: 120 s for the input box, then nothing is pasted
+PASTE_SCRIPT = (
+    '( n=0; while [ $n -lt {wait} ]; do s=$(tmux capture-pane -p -t "$TMUX_PANE") || exit 0; '
+    'case "$s" in {not_ready}) ;; {ready}) break ;; esac; n=$((n+1)); sleep 0.2; done; [ $n -lt {wait} ] || exit 0; '
+    "b=ecc-hooks-prompt-$$; printf '%s' {prompt} | tmux load-buffer -b \"$b\" - || exit 0; "
+    'tmux paste-buffer -p -d -b "$b" -t "$TMUX_PANE" || exit 0; n=0; while [ $n -lt 50 ]; do '
+    's=$(tmux capture-pane -p -t "$TMUX_PANE") || exit 0; case "$s" in *{shown}*|*"[Pasted text"*) break ;; esac; '
+    'n=$((n+1)); sleep 0.2; done; tmux send-keys -t "$TMUX_PANE" Enter ) </dev/null >/dev/null 2>&1 &'
+)
+
+
+def paste_first(prompt: str, ready: Sequence[str], not_ready: Sequence[str]) -> str:
+    """A shell line that, in the background, waits for the agent's input box in its pane (``ready`` on the
+    screen, none of ``not_ready``), pastes ``prompt`` into it and presses Enter, once the paste shows (or after
+    10 s). The prompt is in no command line: ``printf``, a builtin, pipes it to ``tmux load-buffer -``; every
+    ``tmux`` here finds the pane's server through ``$TMUX``. Nothing is pasted when the box is not up in
+    120 s (a dialog waits for the user)."""
+    first = next((line.strip() for line in prompt.splitlines() if line.strip()), "")[:20]
+
+    def patterns(items: Sequence[str]) -> str:
+        return "|".join(f"*{shlex.quote(i)}*" for i in items) or "''"
+
+    return PASTE_SCRIPT.format(
+        wait=PASTE_WAIT,
+        not_ready=patterns(not_ready),
+        ready=patterns(ready) if ready else "*",
+        prompt=shlex.quote(prompt),
+        shown=shlex.quote(first),
+    )
 
 
 def shell(argv: Sequence[str]) -> str:

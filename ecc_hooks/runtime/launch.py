@@ -64,9 +64,10 @@ def tmux_socket() -> str:
     return os.environ.get(SOCKET_ENV) or DEFAULT_SOCKET
 
 
-def tmux_run(*args: str, socket: Optional[str] = None) -> proc.Result:
+def tmux_run(*args: str, socket: Optional[str] = None, input: Optional[bytes] = None) -> proc.Result:
     """tmux on our socket (never the user's own server), with no user config for a server it starts."""
-    return proc.run(["tmux", "-L", socket or tmux_socket(), "-f", "/dev/null", *args], timeout=TMUX_TIMEOUT)
+    argv = ["tmux", "-L", socket or tmux_socket(), "-f", "/dev/null", *args]
+    return proc.run(argv, timeout=TMUX_TIMEOUT, input=input)
 
 
 def tmux(*args: str, socket: Optional[str] = None, check: bool = True) -> str:
@@ -294,8 +295,13 @@ def capture_many(pane_ids: list[str], socket: Optional[str] = None) -> dict[str,
 
 
 def send_keys(pane: str, *keys: str, literal: bool = False, socket: Optional[str] = None) -> bool:
-    """Type ``keys`` into the pane; ``--`` ends tmux's options, so a key (a task) starting with ``-`` is typed."""
-    return tmux_run("send-keys", "-t", pane, *(["-l"] if literal else []), "--", *keys, socket=socket).ok
+    """Type ``keys`` into the pane; ``--`` ends tmux's options, so a key starting with ``-`` is typed.
+    ``literal`` text (a task) is pasted from a tmux buffer loaded from stdin: in no command line."""
+    if not literal:
+        return tmux_run("send-keys", "-t", pane, "--", *keys, socket=socket).ok
+    buffer = "ecc-hooks-" + os.urandom(8).hex()
+    loaded = tmux_run("load-buffer", "-b", buffer, "-", socket=socket, input="".join(keys).encode())
+    return loaded.ok and tmux_run("paste-buffer", "-p", "-d", "-b", buffer, "-t", pane, socket=socket).ok
 
 
 # ---------------------------------------------------------------------------- claude-bg

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import REPO, ecc, git, make_repo, wait_until
 
@@ -184,9 +186,10 @@ def test_no_process_the_runtime_starts_shows_the_callers_environment(
 
 
 FAKE_CLAUDE = """#!/bin/sh
-# a stand-in for Claude Code: its version, else read a piped prompt (headless) and stay
+# a stand-in for Claude Code: its version; else its prompt, piped (headless) or pasted into its input box
 [ "$1" = --version ] && { echo "2.1.0 (Claude Code)"; exit 0; }
-[ -t 0 ] || cat > "$0.stdin-$$"
+if [ -t 0 ]; then printf '\\342\\235\\257 \\n'; read -r line; echo "$line" > "$0.prompt-$$"
+else cat > "$0.prompt-$$"; fi
 exec sleep 60
 """
 
@@ -195,8 +198,8 @@ def test_no_command_line_shows_a_workers_task(
     tmp_path: Path, runtime: str, ecc_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A task holding a secret: in no wrapper's command line (the command travels in the environment), not in a
-    headless Claude Code's (its prompt is piped to ``claude -p``), not in a script worker's. The one place left
-    is an interactive Claude Code's own argv (its first prompt: a known limit)."""
+    headless Claude Code's (its prompt is piped to ``claude -p``), not an interactive one's (pasted into its input
+    box through a ``tmux`` buffer loaded from stdin), not in a script worker's."""
     canary = "ghp_" + secrets.token_hex(18)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -218,17 +221,28 @@ def test_no_command_line_shows_a_workers_task(
         done = ecc("session", "create", str(plan_file), "--execute", cwd=repo)
         assert done.returncode == 0, done.stdout + done.stderr
         wait_until(lambda: len(sleepers(ecc_home)) >= 4, 60, lambda: "\n".join(started(ecc_home)))
-        found = []
-        for pid, cmdline, _ in processes():
-            if canary.encode() not in cmdline:
-                continue
-            words = cmdline.split(b"\0")
-            interactive = words[:2] == [b"/bin/sh", str(fake).encode()] and b"-p" not in words
-            if not interactive:  # the limit: an interactive Claude Code's first prompt is its argument
-                found.append(f"{pid}: {b' '.join(words)[:300]!r}")
+        shown = [(pid, cmdline.replace(b"\0", b" ")) for pid, cmdline, _ in processes()]
+        found = [f"{pid}: {line[:300]!r}" for pid, line in shown if canary.encode() in line]
         assert not found, "\n".join(found)
-        # the headless claude got its task on stdin
-        wait_until(lambda: any(canary in p.read_text() for p in bin_dir.glob("claude.stdin-*")), 30, "the prompt")
+        # both Claude Code workers got their task (headless: on stdin; in a pane: pasted once its box is up)
+        prompts = lambda: [p.read_text() for p in bin_dir.glob("claude.prompt-*")]  # noqa: E731
+        wait_until(lambda: sum(canary in p for p in prompts()) == 2, 30, lambda: str(prompts()))
     finally:
         ecc("session", "stop", "tasks", "--grace", "1", cwd=repo)
         kill_ours(ecc_home)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"), max_size=200))
+def test_a_piped_prompt_reaches_the_agent_byte_for_byte(tmp_path: Path, prompt: str) -> None:
+    """Whatever the task holds (quotes, ``$``, backticks, newlines, a leading ``-``): the wrapper, given the
+    command through its environment, pipes exactly the prompt to the agent."""
+    from ecc_hooks.runtime import agents, launch
+
+    command = agents.get("claude").command(["cat"], stdin=prompt)
+    exit_file = tmp_path / "exit"
+    argv, carried = launch.wrapper(command, worktree=str(tmp_path), exit_file=str(exit_file))
+    done = subprocess.run(argv, env={"PATH": os.defpath, **carried}, capture_output=True, timeout=30)
+    assert done.stdout == prompt.encode() and exit_file.read_text() == "0\n"
+    other, _ = launch.wrapper("true", worktree=str(tmp_path), exit_file=str(exit_file))
+    assert argv == other  # its command line is the same whatever it runs
