@@ -163,6 +163,7 @@ AGENTS: dict[str, Agent] = {
         name="codex",
         binary="codex",
         headless=("exec", "--color", "never", "--skip-git-repo-check"),
+        headless_stdin=True,  # `codex exec` reads its instructions from stdin when none are given
         model_flag="--model",
         permission_flag="--ask-for-approval",
         permission_headless=False,  # `codex exec` never asks
