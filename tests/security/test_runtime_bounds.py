@@ -178,3 +178,56 @@ def test_sigterm_ends_the_supervisor_mid_pass_and_what_it_runs(tmp_path: Path, r
     finally:
         if hook and alive(hook):
             os.kill(hook, signal.SIGKILL)
+
+
+def test_sigterm_mid_create_ends_the_supervisor_and_the_served_create_still_answers(
+    tmp_path: Path, runtime: str, ecc_home: Path
+) -> None:
+    """A create the supervisor's zygote is serving when SIGTERM arrives: the supervisor ends at once (its zygote
+    with it); the create, in a child of its own, finishes and answers its caller (who waits for that answer),
+    and a new supervisor takes over its session."""
+    from ecc_hooks.runtime import supervisor
+
+    repo = make_repo(tmp_path / "repo")
+    hooks = repo / ".ecc" / "hooks"
+    hooks.mkdir(parents=True)
+    gate, held = tmp_path / "gate", tmp_path / "held"
+    (hooks / "worktree_created").write_text(
+        f'#!/bin/sh\n[ "$ECC_SESSION" = first ] && exit 0\ntouch {held}\nwhile [ ! -e {gate} ]; do sleep 0.1; done\n'
+    )
+    (hooks / "worktree_created").chmod(0o755)
+
+    def plan(name: str) -> str:
+        workers = [{"name": "w", "task": "t", "launcherCommand": "sleep 60"}]
+        (tmp_path / f"{name}.json").write_text(
+            json.dumps({"sessionName": name, "repoRoot": str(repo), "workers": workers})
+        )
+        return str(tmp_path / f"{name}.json")
+
+    assert ecc("session", "create", plan("first"), "--execute", "--trust-hooks", cwd=repo).returncode == 0
+    wait_until(lambda: (ecc_home / "supervisor.sock").exists(), 60, "the supervisor's socket")
+    pid = wait_until(supervisor.running, 10, "the supervisor")
+    create = subprocess.Popen(
+        [sys.executable, "-m", "ecc_hooks", "session", "create", plan("second"), "--execute", "--trust-hooks"],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(held.exists, 60, "the served create's hook")
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not alive(pid), 20, "the supervisor to end on SIGTERM")
+        gate.touch()
+        out, err = create.communicate(timeout=120)
+        assert create.returncode == 0, out + err
+        again = wait_until(supervisor.running, 30, "a supervisor for the new session")
+        assert again != pid
+    finally:
+        gate.touch()
+        if create.poll() is None:
+            create.kill()
+            create.communicate(timeout=60)
+        for name in ("first", "second"):
+            ecc("session", "stop", name, "--grace", "1", cwd=repo)
