@@ -243,7 +243,9 @@ def test_resolve_starts_an_agent_in_the_worktree_on_its_conflicts(
     seen = tmp_path / "agent-args"
     (bin_dir / "claude").write_text(  # a stand-in agent: says its version, records how it was started, then works
         '#!/bin/sh\n[ "$1" = "--version" ] && { echo "2.1.328 (Claude Code)"; exit 0; }\n'
-        f'pwd > {seen}; printf "%s\\n" "$@" >> {seen}\n'
+        f'pwd > {seen}.tmp; printf "%s\\n" "$@" >> {seen}.tmp\n'
+        # its input box; the prompt is pasted into it (in no command line)
+        f"printf '\\342\\235\\257 \\n'; read -r line; echo \"$line\" >> {seen}.tmp; mv {seen}.tmp {seen}\n"
     )
     (bin_dir / "claude").chmod(0o755)
     env = {"PATH": f"{bin_dir}:{__import__('os').environ['PATH']}"}
@@ -256,6 +258,7 @@ def test_resolve_starts_an_agent_in_the_worktree_on_its_conflicts(
     assert lines[0] == str(repo.parent / "repo-mq-conflict")  # in the worker's worktree
     assert lines[1] == "--session-id"
     prompt = lines[-1]
+    assert prompt not in lines[:-1]  # not an argument
     assert "conflicts with the base (main) in: a.txt" in prompt and "git merge main" in prompt
     listed = json.loads(ecc("session", "list", "--json", cwd=repo).stdout)[0]["workers"]
     worker = next(w for w in listed if w["id"] == "conflict")
