@@ -32,6 +32,18 @@ _FLAG_START = r"(?:(?<![\w-])|(?<=\\[nrtbf]))"
 _WORD = r"(?:\\\"[^\"\n]*?\\\"|\"[^\"\n]*\"|'[^'\n]*'|(?:\\\\|\\(?![nrtbf\"'/])|[^\s\"'\\])+)+"
 # A value after ``name=`` / ``name:``; JSON escapes end it.
 _VALUE = r"(?:\\\"[^\"\n]*?\\\"|\"[^\"\n]*\"|'[^'\n]*'|(?:\\\\|\\(?![nrtbf\"'/])|[^\s\"'\\])+)+"
+# A shell reference to an environment variable (``$NAME``, ``${NAME}``, ``${NAME:-}``, ``${NAME:-$OTHER}``,
+# ``${NAME:?message}``), bare or double-quoted (JSON-escaped quotes too), that is a whole word: the value a
+# command takes from the environment, not a secret. Names are upper case (the environment's convention): a
+# literal ``$ecret1`` still counts as a secret. A default (``:-``, ``:=``, ``:+``) must be empty or a reference.
+_NAME = r"(?-i:[A-Z_][A-Z0-9_]*)"  # upper case even inside a (?i) rule
+_REF = (
+    r"\$(?:" + _NAME + r"(?![A-Za-z0-9_])|\{" + _NAME
+    + r"(?::?[-=+](?:\$" + _NAME + r"|\$\{" + _NAME + r"\})?|:?\?[^}\n\"\\]*)?\})"
+)  # fmt: skip
+_REF_END = r"(?=[\s;|&)<>]|\\[nrtbf]|\\?\"(?:[\s,;|&)}\]:]|\\[nrtbf]|\Z)|\Z)"
+# Not a secret value: a variable reference standing alone as the word.
+_NOT_A_REF = r"(?!(?:" + _REF + r"|\"" + _REF + r"\"|\\\"" + _REF + r"\\\")" + _REF_END + r")"
 
 # (trigger substrings, lowercase; pattern; replacement). A rule runs when any trigger is in the lowercased
 # text. Order matters: whole blocks first, then prefixed tokens, then the generic forms that would
@@ -87,14 +99,21 @@ _RULES: list[tuple[tuple[str, ...], str, str]] = [
         r"(?i)(" + _START + r"(?:mysql|mariadb)[\w-]*\b[^\n|;&]*?" + _FLAG_START + r"-p)(?=[^\s-])(" + _WORD + ")",
         r"\1" + MASK,
     ),
+    # The default of a parameter expansion named as a secret (``${DB_PASSWORD:-hunter2}``), unless empty or
+    # itself a reference; the assignment rule below leaves ``${NAME:`` alone (not ``name: value``).
     (
-        ("pass", "secret", "token", "key", "credential", "auth", "pwd"),
-        r"(?i)(" + _FLAG_START + r"--?[\w-]*" + _KEYWORDS + r"(?:[=\s]+))(" + _WORD + ")",
+        ("${",),
+        r"(?i)(\$\{\w*" + _KEYWORDS + r":?[-=+])(?!(?:\$" + _NAME + r"|\$\{" + _NAME + r"\})?\})([^}\n\"\\]+)",
         r"\1" + MASK,
     ),
     (
         ("pass", "secret", "token", "key", "credential", "auth", "pwd"),
-        r"(?i)(\b[\w.\-]*" + _KEYWORDS + r"\\?[\"']?\s*[:=]\s*)(" + _VALUE + ")",
+        r"(?i)(" + _FLAG_START + r"--?[\w-]*" + _KEYWORDS + r"(?:[=\s]+))" + _NOT_A_REF + "(" + _WORD + ")",
+        r"\1" + MASK,
+    ),
+    (
+        ("pass", "secret", "token", "key", "credential", "auth", "pwd"),
+        r"(?i)(?<!\$\{)(\b[\w.\-]*" + _KEYWORDS + r"\\?[\"']?\s*[:=]\s*)" + _NOT_A_REF + "(" + _VALUE + ")",
         r"\1" + MASK,
     ),
 ]
