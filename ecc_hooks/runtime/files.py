@@ -3,7 +3,9 @@
 ECC's tools (``orchestration-status.js``, ``session-inspect.js``) read ``- Key: value`` lines of ``status.md``
 (State, Updated, Branch, Worktree, Task file, Handoff file), the ``Objective`` section of ``task.md``, and the
 bullets under ``Summary``, ``Validation`` and ``Remaining Risks`` of ``handoff.md``; ours read the same files.
-Every text that came from an agent or a repository is redacted and stripped of terminal escapes first.
+Every text that came from an agent or a repository is redacted and stripped of terminal escapes first, and
+``write``, the one writer of these files, redacts each whole file again (a task given with a token in it never
+reaches ``task.md``: the agent gets its task from its launch, not from this file).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from ecc_hooks.core import fsio
+from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import clean_block
 
@@ -32,9 +35,30 @@ def root_of(repo_root: str, coordination_dir: str) -> str:
     return repo if where.startswith(repo + os.sep) else os.path.dirname(where)
 
 
+def ensure_root(root: str) -> None:
+    """Make a missing coordination root (``root_of``) as ECC's orchestrator does (``mkdir -p``), but only below a
+    folder of the user's, each new level 0700 and reached without following a link; UserError naming the folder
+    otherwise."""
+    if os.path.isdir(root):  # there (a link there is the user's setting: ``fsio`` follows it only at the root)
+        return
+    parent = os.path.dirname(root)
+    while parent != os.path.dirname(parent) and not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    try:
+        fsio.ensure_state_dir(root, root=parent)
+    except OSError as exc:
+        reason = exc.strerror if isinstance(exc, fsio.MissingFolder) or not str(exc) else str(exc)
+        raise UserError(
+            f"the coordination folder {root} does not exist and cannot be made below {parent} ({reason}): create "
+            "it, or set the plan's coordinationRoot to a folder of yours"
+        ) from None
+
+
 def write(path: str, text: str, root: str) -> None:
     """Replace ``path`` (below ``root``) atomically through ``fsio.atomic_write``: no link followed below ``root``,
-    every folder ours (missing ones made at 0700), the file 0600, its temporary name unguessable and ``O_EXCL``."""
+    every folder ours (missing ones made at 0700), the file 0600, its temporary name unguessable and ``O_EXCL``;
+    ``text`` redacted whole first (a secret in a task, a reason or a message never reaches the file)."""
+    text = redact(text, limit=None)
     data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
     fsio.atomic_write(path, data, root=root)
 
