@@ -82,7 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception:
+    except Exception as exc:
+        from ecc_hooks.core.fsio import UnsafeFile
+
+        if isinstance(exc, UnsafeFile):  # a refused path (a link, not ours, a missing folder) is the user's to fix
+            from ecc_hooks.core.text import human
+
+            print(f"ecc-hooks {name}: refused: {human(str(exc))}", file=sys.stderr)
+            return 1
         log = _log_crash()
         print(f"ecc-hooks {name}: internal error; details in {log}", file=sys.stderr)
         return 3

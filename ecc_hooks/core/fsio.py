@@ -24,6 +24,11 @@ class UnsafeFile(OSError):
     """A path we refuse to use: a link, a FIFO or device, or a state file or folder owned by someone else."""
 
 
+class MissingFolder(UnsafeFile, FileNotFoundError):
+    """The folder a path is reached from (a ``root``, the state folder) does not exist: a refusal the CLI reports
+    with the folder's name, and still a ``FileNotFoundError`` for callers that treat a missing file as none."""
+
+
 def _check(fd: int, path: str, directory: bool, owned: bool, tighten: bool = False) -> None:
     """Refuse what is not a regular file (or folder), or, when ``owned``, not ours; ``tighten`` a loose mode of ours."""
     st = os.fstat(fd)
@@ -74,9 +79,11 @@ def _open_dirs(base: str, parts: list[str], create: bool, state: bool) -> int:
         fd = os.open(base, _DIR_FLAGS)
     except FileNotFoundError:
         if not (create and state):
-            raise
+            raise MissingFolder(errno.ENOENT, "the folder does not exist", base) from None
         os.makedirs(base, DIR_MODE, exist_ok=True)
         fd = os.open(base, _DIR_FLAGS)
+    except NotADirectoryError:
+        raise UnsafeFile(f"not a folder: {base}") from None
     try:
         _check(fd, base, True, True, state)
         where = base

@@ -149,6 +149,7 @@ def session_exists(name: str) -> bool:
 
 def _write_files(session: SessionPlan, made: Created) -> None:
     root = files.root_of(session.repo_root, session.coordination_dir)
+    files.ensure_root(root)  # a plan's own coordinationRoot may not exist yet (kept afterwards, as ECC keeps it)
     made.root = root
     for worker in session.workers:
         if not os.path.isdir(worker.coordination_dir):
