@@ -166,11 +166,11 @@ elif args[:2] == ["pr", "create"]:
         flag = rest.pop(0)
         if flag == "--draft":
             seen[flag] = True
-        elif flag in ("--head", "--base", "--title", "--body-file") and rest and flag not in seen:
+        elif flag in ("--repo", "--head", "--base", "--title", "--body-file") and rest and flag not in seen:
             seen[flag] = rest.pop(0)
         else:
             refuse(f"unexpected argument {flag}")
-    if not all(k in seen for k in ("--head", "--base", "--title", "--body-file")):
+    if not all(k in seen for k in ("--repo", "--head", "--base", "--title", "--body-file")):
         refuse(f"missing flags in {args}")
     with open(os.environ["FAKE_GH_LOG"] + ".body", "w") as out:
         out.write(sys.stdin.read() if seen["--body-file"] == "-" else open(seen["--body-file"]).read())
@@ -203,6 +203,33 @@ def github_repo(path: Path) -> Path:
     for args in (["init", "-q", "-b", "feature"], ["remote", "add", "origin", "git@github.com:acme/widget.git"]):
         subprocess.run(["git", *args], cwd=path, check=True, capture_output=True, timeout=30)
     return path
+
+
+FAKE_SSH = """#!PYTHON
+import json, os, shlex, sys
+# git's ssh transport: ssh [options] [user@]host "git-receive-pack 'owner/name.git'"; served from a local bare
+# repository FAKE_SSH_ROOT/<host>/<owner>/<name>.git, each call logged as (host, command)
+host, command = sys.argv[-2].split("@")[-1], shlex.split(sys.argv[-1])
+with open(os.environ["FAKE_SSH_ROOT"] + "/calls.log", "a") as log:
+    log.write(json.dumps([host, *command]) + "\\n")
+os.execvp(command[0], [command[0], os.path.join(os.environ["FAKE_SSH_ROOT"], host, command[1].strip("/"))])
+"""
+
+
+@pytest.fixture
+def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An ``ssh`` first on PATH that serves ``git@HOST:OWNER/NAME.git`` from ``<root>/HOST/OWNER/NAME.git``
+    (pushes to a GitHub URL stay on this machine); returns that root."""
+    root = tmp_path / "ssh-remotes"
+    root.mkdir()
+    bin_dir = tmp_path / "ssh-bin"
+    bin_dir.mkdir()
+    ssh = bin_dir / "ssh"
+    ssh.write_text(FAKE_SSH.replace("PYTHON", sys.executable, 1))
+    ssh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_SSH_ROOT", str(root))
+    return root
 
 
 def calls(log: Path) -> list[list[str]]:

@@ -194,18 +194,25 @@ def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     yield from test_gh.fake_gh.__wrapped__(tmp_path, monkeypatch)
 
 
+@pytest.fixture
+def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tests/test_gh.py's ssh stand-in (pushes to a GitHub URL land in a local bare repository)."""
+    return test_gh.fake_ssh.__wrapped__(tmp_path, monkeypatch)
+
+
 def test_pr_pushes_the_branch_and_opens_a_pull_request_with_the_handoff(
-    session: tuple[Path, dict[str, Any]], fake_gh: Path, monkeypatch: pytest.MonkeyPatch, ecc_home: Path
-) -> None:
+    session: tuple[Path, dict[str, Any]], fake_gh: Path, fake_ssh: Path, monkeypatch: pytest.MonkeyPatch,
+    ecc_home: Path
+) -> None:  # fmt: skip
     from tests.test_gh import calls
 
     repo, _ = session
-    bare = repo.parent / "origin.git"
+    bare = fake_ssh / "github.com" / "acme" / "widget.git"
     git(repo.parent, "init", "-q", "--bare", str(bare))
     nogh = ecc("session", "pr", "mq", "--worker", "clean", cwd=repo)
     assert nogh.returncode == 1 and "no GitHub origin remote" in nogh.stderr
     git(repo, "remote", "add", "origin", "https://github.com/acme/widget.git")
-    git(repo, "config", "remote.origin.pushurl", str(bare))  # pushes stay on this machine
+    git(repo, "config", "remote.origin.pushurl", "git@github.com:acme/widget.git")  # the same repository, by ssh
     monkeypatch.setenv("FAKE_GH_MODE", "logged-out")
     out = ecc("session", "pr", "mq", "--worker", "clean", cwd=repo)
     assert out.returncode == 1 and "not installed or not logged in" in out.stderr
@@ -217,8 +224,8 @@ def test_pr_pushes_the_branch_and_opens_a_pull_request_with_the_handoff(
     handoff = repo / ".orchestration" / "mq" / "clean" / "handoff.md"
     create = [c for c in calls(fake_gh) if c[:2] == ["pr", "create"]]
     # the body comes on stdin (gh never opens a file we did not check) and is what the handoff says
-    assert create == [["pr", "create", "--head", "orchestrator-mq-clean", "--base", "main", "--title",
-                       "clean: add a file", "--body-file", "-", "--draft"]]  # fmt: skip
+    assert create == [["pr", "create", "--repo", "github.com/acme/widget", "--head", "orchestrator-mq-clean",
+                       "--base", "main", "--title", "clean: add a file", "--body-file", "-", "--draft"]]  # fmt: skip
     assert Path(str(fake_gh) + ".body").read_text() == handoff.read_text()
     empty = ecc("session", "pr", "mq", "--worker", "idle-not-there", cwd=repo)
     assert empty.returncode == 1

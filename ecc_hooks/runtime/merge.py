@@ -395,21 +395,43 @@ def apply(
 # ---------------------------------------------------------------------------- pull request
 
 
+def push_target(repo: str) -> str:
+    """``host/owner/name`` of the repository a pull request goes to: origin's, as git reads its URL. UserError
+    unless every URL git would push origin to (``pushurl``, ``pushInsteadOf`` and ``insteadOf`` rewrites of every
+    config scope applied, as ``git remote get-url --push --all`` gives them) is that same repository: a
+    repository's own config never sends a worker's branch anywhere else."""
+    code, out, _ = _run(repo, "remote", "get-url", "origin")
+    target = gitstate.remote_location(out.strip()) if code == 0 else None
+    if target is None:
+        raise UserError("the repository has no GitHub origin remote")
+    code, out, err = _run(repo, "remote", "get-url", "--push", "--all", "origin")
+    pushes = [line.strip() for line in out.splitlines() if line.strip()] if code == 0 else []
+    if not pushes:
+        raise UserError(f"git cannot tell where origin pushes: {err.strip()[:300]}")
+    same = (target[0], target[1].lower())
+    elsewhere = [u for u in pushes if (at := gitstate.remote_location(u)) is None or (at[0], at[1].lower()) != same]
+    if elsewhere:
+        raise UserError(f"origin pushes to {', '.join(redact(u) for u in elsewhere)}, not to {target[1]} on "
+                        f"{target[0]} where the pull request goes: nothing pushed (see git remote -v, "
+                        "remote.origin.pushurl, url.*.pushInsteadOf and url.*.insteadOf)")  # fmt: skip
+    return f"{target[0]}/{target[1]}"
+
+
 def pull_request(session: st.Session, worker: st.Worker, draft: bool = False) -> str:
-    """Push the worker's branch and open a pull request with its handoff as the body; its URL. UserError with
-    the reason when gh is missing or logged out, there is no GitHub remote, or the branch has nothing to merge."""
+    """Push the worker's branch and open a pull request with its handoff as the body, in the repository the branch
+    is pushed to (``push_target``); its URL. UserError with the reason when gh is missing or logged out, there is
+    no GitHub remote, origin pushes elsewhere, or the branch has nothing to merge."""
     from ecc_hooks.core import fsio
     from ecc_hooks.sources import github
 
     repo = session.repo_root
-    if gitstate.read_git_state(repo).repo is None:
-        raise UserError("the repository has no GitHub origin remote")
+    target = push_target(repo)
     if not github.gh_ready(repo):
         raise UserError("gh is not installed or not logged in (gh auth status)")
     base = base_commit(session)
     if _run(repo, "rev-list", "--count", f"{base}..{worker.branch}")[1].strip() in ("", "0"):
         raise UserError(f"{worker.branch} has nothing {session.base_ref} lacks: no pull request to open")
-    target = session.base_ref if session.base_ref != "HEAD" else (_main_checkout_branch(repo) or "main")
+    into = session.base_ref if session.base_ref != "HEAD" else (_main_checkout_branch(repo) or "main")
     try:  # read as it was written (no link followed, ours), then redacted: a key file never becomes a body
         body = redact(files.read(worker.handoff_file, files.root_of(repo, session.coordination_dir)))
     except OSError as exc:
@@ -418,8 +440,8 @@ def pull_request(session: st.Session, worker: st.Worker, draft: bool = False) ->
     if code != 0:
         raise UserError(f"git push of {worker.branch} failed: {err.strip()[:500]}")
     title = redact(f"{worker.name}: {worker.task.splitlines()[0][:120]}")
-    url, said = github.create_pull_request(repo, head=worker.branch, base=target, title=title, body=body,
-                                           draft=draft)  # fmt: skip
+    url, said = github.create_pull_request(repo, repository=target, head=worker.branch, base=into, title=title,
+                                           body=body, draft=draft)  # fmt: skip
     if url is None:
         raise UserError(f"gh pr create failed: {said[-500:]}")
     record = os.path.join(launch.state_dir(session.name, worker.slug), "pull-request.json")

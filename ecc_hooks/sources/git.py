@@ -42,6 +42,12 @@ _SCP = re.compile(r"^(?:[^@/:]+@)?(?P<host>[^/:]+):(?!/)(?P<path>.+)$")
 
 def repo_from_url(url: Optional[str]) -> Optional[str]:
     """``owner/name`` from a remote URL (https, ssh, git, scp-like ``git@host:owner/name.git``); None for local paths."""
+    where = remote_location(url)
+    return where[1] if where else None
+
+
+def remote_location(url: Optional[str]) -> Optional[tuple[str, str]]:
+    """(host, ``owner/name``) of a remote URL, the host in lower case; None for local paths and other forms."""
     if not url or not isinstance(url, str):
         return None
     url = url.strip()
@@ -56,6 +62,7 @@ def repo_from_url(url: Optional[str]) -> Optional[str]:
         if not match or len(match.group("host")) == 1 or url.startswith((".", "/")):
             return None
         path = match.group("path")
+    host = match.group("host").lower()
     path = path.split("?", 1)[0].split("#", 1)[0].strip("/")
     if path.endswith(".git"):
         path = path[:-4]
@@ -63,7 +70,7 @@ def repo_from_url(url: Optional[str]) -> Optional[str]:
     if len(parts) < 2 or any(p in (".", "..") for p in parts):
         return None
     # GitLab subgroups keep their full path (group/sub/name); GitHub has exactly owner/name.
-    return "/".join(parts)
+    return host, "/".join(parts)
 
 
 # ---------------------------------------------------------------------------- running git safely

@@ -35,11 +35,13 @@ def gh_ready(cwd: Optional[str]) -> bool:
 
 
 def create_pull_request(
-    cwd: str, *, head: str, base: str, title: str, body: str, draft: bool
+    cwd: str, *, repository: str, head: str, base: str, title: str, body: str, draft: bool
 ) -> tuple[Optional[str], str]:
-    """``gh pr create`` for ``head`` into ``base`` with ``body`` (given on stdin, ``--body-file -``: gh never opens
-    a file we did not check): (its URL, or None, and what gh said)."""
-    argv = ["gh", "pr", "create", "--head", head, "--base", base, "--title", title, "--body-file", "-"]
+    """``gh pr create`` in ``repository`` (``host/owner/name``: the one the branch was pushed to, never one gh
+    guesses from other remotes) for ``head`` into ``base`` with ``body`` (given on stdin, ``--body-file -``: gh
+    never opens a file we did not check): (its URL, or None, and what gh said)."""
+    argv = ["gh", "pr", "create", "--repo", repository, "--head", head, "--base", base, "--title", title]
+    argv += ["--body-file", "-"]
     done = proc.run(
         argv + (["--draft"] if draft else []), cwd=cwd, timeout=120, input=body.encode("utf-8"), env=_gh_env()
     )
