@@ -204,10 +204,14 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _fresh_store() -> Any:
-    """The store, reconciled once here when no supervisor runs (then one is started): what we print is true."""
+    """The store, reconciled once here when no supervisor runs (then one is started): what we print is true. A
+    read-only database is read as it is (nothing can be reconciled into it; a note says so)."""
     from ecc_hooks.runtime import store, supervisor
 
-    opened = store.Store()
+    opened = store.Store(reading=True)
+    if opened.read_only:
+        print(f"ecc-hooks session: {_one(opened.path)} is read-only: shown as last recorded", file=sys.stderr)
+        return opened
     if not supervisor.running():
         supervisor.Supervisor(opened).reconcile_all()
         supervisor.spawn()
@@ -234,11 +238,15 @@ def _status(args: argparse.Namespace) -> int:
 
     from ecc_hooks.core.text import clean
     from ecc_hooks.handoff.adapters import Context, Target, dmux_tmux
+    from ecc_hooks.handoff.adapters._common import TargetError
 
     store = _fresh_store()
     session = store.require_session(args.name)
     ctx = Context(now=datetime.now(timezone.utc), cwd=session.repo_root, tmux_socket=session.tmux_socket)
-    inspection = dmux_tmux.inspect(Target("coordination-dir", session.coordination_dir), ctx)
+    try:
+        inspection = dmux_tmux.inspect(Target("coordination-dir", session.coordination_dir), ctx)
+    except TargetError as exc:  # its coordination folder was moved or removed
+        raise UserError(f"session {session.name}: {exc}") from None
     if args.json:
         _json(inspection.snapshot.model_dump(mode="json"))
         return 0
@@ -313,7 +321,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     from ecc_hooks.runtime import merge, store
 
-    opened = store.Store()
+    opened = store.Store(reading=True)
     session = opened.require_session(args.name)
     workers = [w for w in opened.workers(session.name) if not w.removed]
     if args.worker:
@@ -341,7 +349,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _merge_queue(args: argparse.Namespace) -> int:
     from ecc_hooks.runtime import merge, store
 
-    opened = store.Store()
+    opened = store.Store(reading=not args.apply)
     session = opened.require_session(args.name)
     if args.cleanup and not args.apply:
         raise UserError("--cleanup only applies with --apply")
@@ -381,7 +389,7 @@ def _merge_queue(args: argparse.Namespace) -> int:
 def _conflicts(args: argparse.Namespace) -> int:
     from ecc_hooks.runtime import merge, store
 
-    opened = store.Store()
+    opened = store.Store(reading=not args.resolve)
     session = opened.require_session(args.name)
     if args.resolve:
         from ecc_hooks.runtime import supervisor

@@ -188,8 +188,12 @@ def db_path() -> str:
 class Store:
     """A connection to the runtime database (one per thread)."""
 
-    def __init__(self, path: Optional[str] = None) -> None:
+    def __init__(self, path: Optional[str] = None, reading: bool = False) -> None:
+        """``reading``: the caller only reads (``session list``, ``status``...), so a database file that is not
+        writable is opened read-only (``read_only``) instead of refused; its writes still refuse, clearly."""
         self.path = path or db_path()
+        self.reading = reading
+        self.read_only = False
         _check_file(self.path)
         try:
             self._open()
@@ -200,8 +204,10 @@ class Store:
 
     def _open(self) -> None:
         if not os.stat(self.path).st_mode & stat.S_IWUSR:
-            raise UserError(f"{self.path} is read-only (mode {stat.S_IMODE(os.stat(self.path).st_mode):04o}): the "
-                            f"runtime writes it on every command; make it writable (chmod u+w {self.path})")  # fmt: skip
+            if not self.reading:
+                raise self._read_only_error()
+            self._open_read_only()
+            return
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -225,6 +231,26 @@ class Store:
                     self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def _read_only_error(self) -> UserError:
+        mode = stat.S_IMODE(os.stat(self.path).st_mode)
+        return UserError(f"{self.path} is read-only (mode {mode:04o}): this command writes it; make it writable "
+                         f"(chmod u+w {self.path})")  # fmt: skip
+
+    def _open_read_only(self) -> None:
+        """Read a file that is not writable without writing anything beside it: ``immutable`` (no ``-wal`` or
+        ``-shm`` made) when no write-ahead log is left over, else ``mode=ro`` (the log holds committed rows)."""
+        from urllib.parse import quote
+
+        wal = self.path + "-wal"
+        leftover = os.path.exists(wal) and os.path.getsize(wal) > 0
+        uri = f"file:{quote(self.path)}?{'mode=ro' if leftover else 'immutable=1'}"
+        self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.read_only = True
+        self._check_schema()
+        if "workers" not in {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}:
+            raise self._read_only_error()  # an empty file: nothing to read, and it cannot be made a store
+
     def _check_schema(self) -> None:
         """UserError unless the database is empty or ours, at our schema version (what to do included)."""
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -246,7 +272,10 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``: writers queue on the busy timeout, readers go on)."""
+        """One write transaction (``BEGIN IMMEDIATE``: writers queue on the busy timeout, readers go on); a store
+        opened read-only refuses with what to do."""
+        if self.read_only:
+            raise self._read_only_error()
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db

@@ -3,8 +3,8 @@
 - a task starting with ``-`` typed into a pane (tmux's ``send-keys`` read it as its own options);
 - a ``worktree add`` that fails after git made the branch (the branch stayed: the next create failed "already
   exists");
-- a ``runtime.db`` that is garbage, read-only or another program's database ("internal error"): a clear error,
-  exit 1, the file untouched;
+- a ``runtime.db`` that is garbage or another program's database ("internal error"): a clear error, exit 1, the
+  file untouched (a read-only one: tests/security/test_runtime_store_read_only.py);
 - a 300-character worker name ("a git lock is held"): refused by the plan with the limit named.
 """
 
@@ -67,17 +67,10 @@ def _other_schema(path: Path) -> None:
     db.close()
 
 
-def _read_only(path: Path) -> None:
-    from ecc_hooks.runtime import store
-
-    store.Store(str(path)).close()
-    path.chmod(0o400)
-
-
 @pytest.mark.parametrize(
     ("make", "says"),
-    [(_garbage, "is not a database"), (_other_schema, "is not ecc-hooks' runtime database"), (_read_only, "read-only")],
-)
+    [(_garbage, "is not a database"), (_other_schema, "is not ecc-hooks' runtime database")],
+)  # a read-only runtime.db is read: tests/security/test_runtime_store_read_only.py
 def test_an_unusable_runtime_db_says_what_is_wrong_and_is_left_untouched(ecc_home: Path, tmp_path: Path, make, says):
     ecc_home.mkdir(mode=0o700)
     path = ecc_home / "runtime.db"
