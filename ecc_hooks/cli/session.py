@@ -210,7 +210,9 @@ def _fresh_store() -> Any:
 
     opened = store.Store(reading=True)
     if opened.read_only:
-        print(f"ecc-hooks session: {_one(opened.path)} is read-only: shown as last recorded", file=sys.stderr)
+        from ecc_hooks.core.text import human
+
+        sys.stderr.write(human(f"ecc-hooks session: {_one(opened.path)} is read-only: shown as last recorded") + "\n")
         return opened
     if not supervisor.running():
         supervisor.Supervisor(opened).reconcile_all()

@@ -173,7 +173,13 @@ def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture
-def pr_session(tmp_path: Path, runtime: str) -> Path:
+def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tests/test_gh.py's ssh stand-in: pushes to a GitHub URL land in a local bare repository."""
+    return test_gh.fake_ssh.__wrapped__(tmp_path, monkeypatch)  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.fixture
+def pr_session(tmp_path: Path, runtime: str, fake_ssh: Path) -> Path:
     """A finished worker with a commit, on a repository with a GitHub origin whose pushes stay on this machine."""
     repo = repo_with_identity(tmp_path / "repo")
     step = "echo new > new.txt && git add new.txt && git -c user.name=w -c user.email=w@x commit -qm new"
@@ -188,10 +194,11 @@ def pr_session(tmp_path: Path, runtime: str) -> Path:
     wait_until(finished, 30, "the worker to finish")
     handoff = repo / ".orchestration" / "prs" / "w" / "handoff.md"
     wait_until(lambda: "Pending" not in handoff.read_text(), 30, "the handoff")
-    bare = tmp_path / "origin.git"
+    bare = fake_ssh / "github.com" / "acme" / "widget.git"
+    bare.parent.mkdir(parents=True)
     git(tmp_path, "init", "-q", "--bare", str(bare))
     git(repo, "remote", "add", "origin", "https://github.com/acme/widget.git")
-    git(repo, "config", "remote.origin.pushurl", str(bare))
+    git(repo, "config", "remote.origin.pushurl", "git@github.com:acme/widget.git")  # the same repository, by ssh
     return repo
 
 
