@@ -69,13 +69,17 @@ def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = 
     return proc.stdout.strip()
 
 
-def make_repo(path: Path, branch: str = "main") -> Path:
-    """A real git repository at ``path`` with one commit (a.txt); returns its resolved path."""
+def make_repo(path: Path, branch: str = "main", identity: bool = False) -> Path:
+    """A real git repository at ``path`` with one commit (a.txt); returns its resolved path. ``identity``: its own
+    config also names a committer (for code under test that commits: it does not see the tests' GIT_* identity)."""
     path.mkdir(parents=True)
     git(path, "init", "-q", "-b", branch)
     (path / "a.txt").write_text("one\n")
     git(path, "add", "a.txt")
     git(path, "commit", "-q", "-m", "first")
+    if identity:
+        git(path, "config", "user.email", "t@example.com")
+        git(path, "config", "user.name", "t")
     return path.resolve()
 
 

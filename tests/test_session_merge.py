@@ -21,9 +21,7 @@ def commit(path: str, text: str, message: str) -> str:
 
 def crafted_repo(path: Path) -> Path:
     """A repository with a.txt ("one") and common.txt, and an identity to commit with."""
-    repo = make_repo(path)
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
+    repo = make_repo(path, identity=True)
     (repo / "common.txt").write_text("common\n")
     git(repo, "add", "common.txt")
     git(repo, "commit", "-qm", "a common file")

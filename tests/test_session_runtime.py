@@ -45,9 +45,7 @@ def released(path: Path) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = make_repo(tmp_path / "repo")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
+    repo = make_repo(tmp_path / "repo", identity=True)
     return repo
 
 

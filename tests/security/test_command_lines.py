@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import REPO, ecc, git, make_repo, wait_until
+from tests.helpers import REPO, ecc, make_repo, wait_until
 
 
 def canaries() -> dict[str, str]:
@@ -132,9 +132,7 @@ def test_no_process_the_runtime_starts_shows_the_callers_environment(
     for key, value in secret.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("ECC_HOOKS_SUPERVISOR_TICK", "0.3")
-    repo = make_repo(tmp_path / "repo")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
+    repo = make_repo(tmp_path / "repo", identity=True)
     hooks = repo / ".ecc" / "hooks"
     hooks.mkdir(parents=True)
     gate = tmp_path / "gate"

@@ -16,16 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REPO, git, make_repo, wait_until
+from tests.helpers import REPO, make_repo, wait_until
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="unshare -rn and the checks below run as root")
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = make_repo(tmp_path / "repo")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
+    repo = make_repo(tmp_path / "repo", identity=True)
     return repo
 
 

@@ -94,13 +94,6 @@ def plant_tmp_links(folder: Path, victim: Path, names: tuple[str, ...], by_nobod
     os.chmod(folder, 0o777)
 
 
-def repo_with_identity(path: Path) -> Path:
-    repo = make_repo(path)
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
-    return repo
-
-
 def write_plan(tmp_path: Path, repo: Path, name: str, workers: list[dict[str, Any]], **extra: Any) -> Path:
     plan = tmp_path / f"{name}.json"
     plan.write_text(json.dumps({"sessionName": name, "repoRoot": str(repo), "workers": workers, **extra}))
@@ -114,7 +107,7 @@ def write_plan(tmp_path: Path, repo: Path, name: str, workers: list[dict[str, An
 def test_coordination_files_never_go_through_a_planted_link_or_a_foreign_folder(
     tmp_path: Path, runtime: str, attacker_dir: Path, victim: Path, how: str
 ) -> None:
-    repo = repo_with_identity(tmp_path / "repo")
+    repo = make_repo(tmp_path / "repo", identity=True)
     if how == "committed-link":  # the repository commits .orchestration -> a folder the other user owns
         os.symlink(attacker_dir, repo / ".orchestration")
         git(repo, "add", ".orchestration")
@@ -139,7 +132,7 @@ def test_coordination_files_never_go_through_a_planted_link_or_a_foreign_folder(
 def test_the_supervisor_never_writes_status_or_handoff_through_a_swapped_folder(
     tmp_path: Path, runtime: str, attacker_dir: Path, victim: Path
 ) -> None:
-    repo = repo_with_identity(tmp_path / "repo")
+    repo = make_repo(tmp_path / "repo", identity=True)
     release = tmp_path / "release"
     step = f"while [ ! -e {release} ]; do sleep 0.1; done; echo finished"
     plan = write_plan(tmp_path, repo, "swap", [{"name": "w", "task": "t", "launcherCommand": step}])
@@ -181,7 +174,7 @@ def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def pr_session(tmp_path: Path, runtime: str, fake_ssh: Path) -> Path:
     """A finished worker with a commit, on a repository with a GitHub origin whose pushes stay on this machine."""
-    repo = repo_with_identity(tmp_path / "repo")
+    repo = make_repo(tmp_path / "repo", identity=True)
     step = "echo new > new.txt && git add new.txt && git -c user.name=w -c user.email=w@x commit -qm new"
     plan = write_plan(tmp_path, repo, "prs", [{"name": "w", "task": "add a file", "launcherCommand": step}])
     done = ecc("session", "create", str(plan), "--execute", cwd=repo)
@@ -239,7 +232,7 @@ def test_a_secret_in_the_handoff_is_redacted_from_the_pull_request_body(
 def test_worktreeinclude_never_writes_through_a_committed_folder_link(
     tmp_path: Path, runtime: str, attacker_dir: Path
 ) -> None:
-    repo = repo_with_identity(tmp_path / "repo")
+    repo = make_repo(tmp_path / "repo", identity=True)
     (repo / ".gitignore").write_text(".env\n")
     (repo / ".worktreeinclude").write_text(".env\n")
     git(repo, "add", ".gitignore", ".worktreeinclude")
@@ -266,7 +259,7 @@ def test_seed_paths_never_replace_or_delete_through_a_committed_folder_link(
     (precious / "data").mkdir(parents=True)
     (precious / "notes.txt").write_text(PRECIOUS)
     (precious / "data" / "keep.txt").write_text(PRECIOUS)
-    repo = repo_with_identity(tmp_path / "repo")
+    repo = make_repo(tmp_path / "repo", identity=True)
     git(repo, "checkout", "-qb", "evil")
     os.symlink("../precious", repo / "config")  # from the worktree (a sibling of the repository): the victim
     git(repo, "add", "config")

@@ -44,9 +44,7 @@ def hook(repo: Path, name: str, body: str, folder: str = "hooks", commit: bool =
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = make_repo(tmp_path / "repo")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
+    repo = make_repo(tmp_path / "repo", identity=True)
     return repo
 
 
