@@ -253,8 +253,11 @@ class Store:
 
     def _check_schema(self) -> None:
         """UserError unless the database is empty or ours, at our schema version (what to do included)."""
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # one statement, one snapshot: read apart, another process's create could fall between the two reads
+        rows = list(self.db.execute("SELECT (SELECT user_version FROM pragma_user_version), name FROM sqlite_master "
+                                    "WHERE type = 'table' UNION ALL SELECT user_version, NULL FROM pragma_user_version"))  # fmt: skip
+        version = rows[0][0]
+        tables = {r[1] for r in rows if r[1] is not None}
         if not tables and version == 0:
             return  # a fresh database
         if "workers" in tables and version != SCHEMA_VERSION:
