@@ -149,7 +149,9 @@ AGENTS: dict[str, Agent] = {
         session_flag="--session-id",
         prompt_via="pasted",  # its first prompt: an argument would be in its command line all its life
         ready=("❯",),
-        not_ready=("❯ 1.",),  # the folder trust dialog, a permission question
+        # its dialogs (the folder trust question, permission questions) also draw ❯ at their selected option, and
+        # Enter answers them: 2.1.328's trust dialog has its cursor on an unnumbered "No, exit"
+        not_ready=("❯ 1.", "No, exit", "Yes, proceed", "trust this folder", "Quick safety check", "Enter to confirm"),
         resume=("--resume", "{session}"),
         background=("--bg",),
         background_resume=("--bg", "--resume", "{session}"),
@@ -252,10 +254,13 @@ def require(names: Sequence[str], path: Optional[str] = None) -> dict[str, str]:
     return found
 
 
-PASTE_WAIT = 600  # looks at the screen, 0.2 s apart: 120 s for the input box, then nothing is pasted
+# Looks at the screen 0.2 s apart for its first 30 s, then once a second: a dialog may wait for the person (the
+# folder trust question) for as long as they take; after a day nothing is pasted. Ends with the pane.
+PASTE_WAIT = 86_550
 PASTE_SCRIPT = (
     '( n=0; while [ $n -lt {wait} ]; do s=$(tmux capture-pane -p -t "$TMUX_PANE") || exit 0; '
-    'case "$s" in {not_ready}) ;; {ready}) break ;; esac; n=$((n+1)); sleep 0.2; done; [ $n -lt {wait} ] || exit 0; '
+    'case "$s" in {not_ready}) ;; {ready}) break ;; esac; n=$((n+1)); '
+    'if [ $n -lt 150 ]; then sleep 0.2; else sleep 1; fi; done; [ $n -lt {wait} ] || exit 0; '
     "b=ecc-hooks-prompt-$$; printf '%s' {prompt} | tmux load-buffer -b \"$b\" - || exit 0; "
     'tmux paste-buffer -p -d -b "$b" -t "$TMUX_PANE" || exit 0; n=0; while [ $n -lt 50 ]; do '
     's=$(tmux capture-pane -p -t "$TMUX_PANE") || exit 0; case "$s" in *{shown}*|*"[Pasted text"*) break ;; esac; '
@@ -267,8 +272,8 @@ def paste_first(prompt: str, ready: Sequence[str], not_ready: Sequence[str]) -> 
     """A shell line that, in the background, waits for the agent's input box in its pane (``ready`` on the
     screen, none of ``not_ready``), pastes ``prompt`` into it and presses Enter, once the paste shows (or after
     10 s). The prompt is in no command line: ``printf``, a builtin, pipes it to ``tmux load-buffer -``; every
-    ``tmux`` here finds the pane's server through ``$TMUX``. Nothing is pasted when the box is not up in
-    120 s (a dialog waits for the user)."""
+    ``tmux`` here finds the pane's server through ``$TMUX``. While a dialog is on the screen (``not_ready``)
+    nothing is pasted or pressed: it waits for the person to answer it (a day at most)."""
     first = next((line.strip() for line in prompt.splitlines() if line.strip()), "")[:20]
 
     def patterns(items: Sequence[str]) -> str:
