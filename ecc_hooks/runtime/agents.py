@@ -260,7 +260,7 @@ PASTE_WAIT = 86_550
 PASTE_SCRIPT = (
     '( n=0; while [ $n -lt {wait} ]; do s=$(tmux capture-pane -p -t "$TMUX_PANE") || exit 0; '
     'case "$s" in {not_ready}) ;; {ready}) break ;; esac; n=$((n+1)); '
-    'if [ $n -lt 150 ]; then sleep 0.2; else sleep 1; fi; done; [ $n -lt {wait} ] || exit 0; '
+    "if [ $n -lt 150 ]; then sleep 0.2; else sleep 1; fi; done; [ $n -lt {wait} ] || exit 0; "
     "b=ecc-hooks-prompt-$$; printf '%s' {prompt} | tmux load-buffer -b \"$b\" - || exit 0; "
     'tmux paste-buffer -p -d -b "$b" -t "$TMUX_PANE" || exit 0; n=0; while [ $n -lt 50 ]; do '
     's=$(tmux capture-pane -p -t "$TMUX_PANE") || exit 0; case "$s" in *{shown}*|*"[Pasted text"*) break ;; esac; '
