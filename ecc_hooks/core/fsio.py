@@ -304,11 +304,31 @@ def _remove_at(dfd: int, name: str) -> None:
     except FileNotFoundError:
         return
     if st.st_mode & _S_IFMT == _S_IFDIR:
+        _rmtree_at(dfd, name)
+    else:
+        os.unlink(name, dir_fd=dfd)
+
+
+def _rmtree_at(dfd: int, name: str) -> None:
+    """The folder ``name`` of the folder ``dfd`` with everything in it, on descriptors (no link followed):
+    ``shutil.rmtree(dir_fd=)`` from Python 3.11, the same walk by hand on 3.10."""
+    import sys
+
+    if sys.version_info >= (3, 11):
         import shutil
 
         shutil.rmtree(name, dir_fd=dfd)
-    else:
-        os.unlink(name, dir_fd=dfd)
+        return
+    fd = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=dfd)
+    try:
+        for entry in os.scandir(fd):
+            if entry.is_dir(follow_symlinks=False):
+                _rmtree_at(fd, entry.name)
+            else:
+                os.unlink(entry.name, dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=dfd)
 
 
 def remove(path: str, root: str) -> None:
