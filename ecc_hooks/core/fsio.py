@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 
 from ecc_hooks.core import paths
 from ecc_hooks.core.relay import read_payload  # the one stdin reader (lean: the hot path's commands use it)
@@ -309,12 +310,13 @@ def _remove_at(dfd: int, name: str) -> None:
         os.unlink(name, dir_fd=dfd)
 
 
+_RMTREE_TAKES_DIR_FD: bool = sys.version_info >= (3, 11)
+
+
 def _rmtree_at(dfd: int, name: str) -> None:
     """The folder ``name`` of the folder ``dfd`` with everything in it, on descriptors (no link followed):
     ``shutil.rmtree(dir_fd=)`` from Python 3.11, the same walk by hand on 3.10."""
-    import sys
-
-    if sys.version_info >= (3, 11):
+    if _RMTREE_TAKES_DIR_FD:
         import shutil
 
         shutil.rmtree(name, dir_fd=dfd)
