@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,18 @@ def cli(ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def every_event_journaled(workspace: Workspace, session: str, want: Counter[tuple[str, str | None]]) -> None:
+    """Wait until every event the client fired (``want``: event and tool, counted) is in the journal."""
+    state: dict = {}
+
+    def complete() -> bool:
+        kinds, _ = journaled(workspace, session)
+        state["missing"] = want - kinds
+        return not state["missing"]
+
+    wait_until(complete, 60, lambda: f"every fired event in the journal (missing {state.get('missing')})")
+
+
 @pytest.mark.parametrize("transport", [None, "http"], ids=["default-install", "http-install"])
 def test_nothing_reaches_another_users_listener_on_the_endpoints_port(
     workspace: Workspace, user_settings: Path, scripted_api: ScriptedAPI, transport: str | None, monkeypatch
@@ -88,14 +101,7 @@ def test_nothing_reaches_another_users_listener_on_the_endpoints_port(
 
     want = fired(result, set(EVENT_NAMES))
     assert sum(n for (e, _), n in want.items() if e == "PreToolUse") == CALLS
-    state: dict = {}
-
-    def complete() -> bool:
-        kinds, _ = journaled(workspace, result.session_id or "")
-        state["missing"] = want - kinds
-        return not state["missing"]
-
-    wait_until(complete, 60, f"every fired event in the journal (missing {state.get('missing')})")
+    every_event_journaled(workspace, result.session_id or "", want)
     if transport is None:
         assert endpoint.taken() is None  # nothing was ever going to be posted: nothing to tell
         return
@@ -153,14 +159,7 @@ def test_a_watcher_stopped_mid_turn_leaves_nothing_for_whoever_takes_the_port(
     from ecc_hooks.cli.install import EVENT_NAMES
 
     want = fired(result, set(EVENT_NAMES))
-    state: dict = {}
-
-    def complete() -> bool:
-        kinds, _ = journaled(workspace, result.session_id or "")
-        state["missing"] = want - kinds
-        return not state["missing"]
-
-    wait_until(complete, 60, f"every fired event in the journal (missing {state.get('missing')})")
+    every_event_journaled(workspace, result.session_id or "", want)
     assert "ConfigChange" in {r["event"] for r in workspace.journal(result.session_id or "")}  # the client reloaded
     # a watcher the turn's Stop hook started found the port taken: the user is told, honestly
     note = endpoint.taken()

@@ -30,9 +30,8 @@ from tests.test_install import cli
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="needs root to listen as another user")
 
 
-def test_a_stopping_watcher_switches_the_hooks_to_commands_before_it_lets_go_of_the_port(
-    tmp_path: Path, ecc_home: Path, daemons
-) -> None:
+def http_install_listening(tmp_path: Path, daemons) -> tuple[Path, endpoint.Endpoint]:
+    """An http install into a settings file of its own, with a watcher listening on its endpoint."""
     from tests.helpers import running, wait_until
 
     settings = tmp_path / "home" / ".claude" / "settings.json"
@@ -41,6 +40,15 @@ def test_a_stopping_watcher_switches_the_hooks_to_commands_before_it_lets_go_of_
     assert config is not None
     running(daemons("--idle-exit", "300"))
     wait_until(lambda: endpoint.listener_uid(config) == os.getuid(), 60, "the watcher to listen")
+    return settings, config
+
+
+def test_a_stopping_watcher_switches_the_hooks_to_commands_before_it_lets_go_of_the_port(
+    tmp_path: Path, ecc_home: Path, daemons
+) -> None:
+    from tests.helpers import running, wait_until
+
+    settings, config = http_install_listening(tmp_path, daemons)
     # while the port is free, the settings file must never post to it: watched every millisecond
     exposed: list[str] = []
     stop = threading.Event()
@@ -80,12 +88,7 @@ def test_the_note_says_when_the_port_was_free_and_that_calls_may_have_reached_th
     and doctor say between which times calls may have reached uid 65534, never that nothing was posted."""
     from tests.helpers import running, wait_until
 
-    settings = tmp_path / "home" / ".claude" / "settings.json"
-    assert cli("install", "--settings-file", str(settings), "--transport", "http", cwd=tmp_path).returncode == 0
-    config = endpoint.load()
-    assert config is not None
-    running(daemons("--idle-exit", "300"))
-    wait_until(lambda: endpoint.listener_uid(config) == os.getuid(), 60, "the watcher to listen")
+    settings, config = http_install_listening(tmp_path, daemons)
     assert cli("watch", "--stop", cwd=tmp_path).returncode == 0
     with squatting(config.port) as squatter:
         running(daemons("--idle-exit", "300"))
