@@ -21,8 +21,8 @@ import pytest
 from ecc_hooks.core import endpoint
 from tests.helpers import running, wait_until
 from tests.security.test_endpoint import SESSION, journal, payload, post
+from tests.security.test_relay import as_nobody
 
-NOBODY = 65534
 SLOW = 300  # nobody's connections (bounded: the test stays light on a shared machine)
 OWN = 20  # the user's posts while they are held
 THREAD_BOUND = 40  # the watcher's threads: its pool, the notifier, gh, the local socket's workers
@@ -79,15 +79,7 @@ def test_slow_connections_of_another_user_starve_nothing(
     config, pid = watcher
     before = threads(pid)
     ready_r, ready_w = os.pipe()
-    child = os.fork()
-    if child == 0:
-        try:
-            os.close(ready_r)
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            slowloris(config.port, ready_w)
-        finally:
-            os._exit(0)
+    child = as_nobody(ready_w, lambda: slowloris(config.port, ready_w))
     os.close(ready_w)
     try:
         assert os.read(ready_r, 1) == b"R"

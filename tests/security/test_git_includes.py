@@ -269,22 +269,22 @@ def test_session_create_refuses_a_fifo_include_that_applies_only_in_worktrees(tm
     assert not (tmp_path / "repo-ff-a").exists()
 
 
-@pytest.mark.parametrize("where", ["owned-by-nobody", "folder-others-write", "missing-in-shared-folder"])
+@pytest.mark.parametrize("where", ["owned-by-nobody", "folder-others-write", "missing-in-sticky-folder"])
 def test_an_include_another_user_could_change_stops_git(tmp_path: Path, where: str, runtime: str) -> None:
     markers = tmp_path / "markers"
     markers.mkdir()
     repo = attributed_repo(tmp_path / "repo")
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    target = shared / "x.cfg"
+    open_folder = tmp_path / "open-folder"
+    open_folder.mkdir()
+    target = open_folder / "x.cfg"
     if where == "owned-by-nobody":
         target.write_text("[core]\n\tautocrlf = false\n")  # harmless today: its owner can change that any time
         os.chown(target, 65534, 65534)
     elif where == "folder-others-write":
         target.write_text("[core]\n\tautocrlf = false\n")
-        shared.chmod(0o777)
+        open_folder.chmod(0o777)
     else:
-        shared.chmod(0o1777)  # /tmp-like: anyone may create x.cfg later
+        open_folder.chmod(0o1777)  # /tmp-like: anyone may create x.cfg later
     git(repo, "config", "includeIf.gitdir:**/worktrees/**.path", str(target))
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"sessionName": "ot", "repoRoot": str(repo), "launcherCommand": "sleep 300",
@@ -300,12 +300,12 @@ def test_an_include_the_user_owns_in_a_sticky_folder_is_followed(tmp_path: Path)
     markers = tmp_path / "markers"
     markers.mkdir()
     repo = attributed_repo(tmp_path / "repo")
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    shared.chmod(0o1777)
+    open_folder = tmp_path / "open-folder"
+    open_folder.mkdir()
+    open_folder.chmod(0o1777)
     smudge = marker_script(markers, "smudge")
-    (shared / "x.cfg").write_text(f'[filter "evil"]\n\tsmudge = {smudge}\n')
-    git(repo, "config", "includeIf.gitdir:**/worktrees/**.path", str(shared / "x.cfg"))
+    (open_folder / "x.cfg").write_text(f'[filter "evil"]\n\tsmudge = {smudge}\n')
+    git(repo, "config", "includeIf.gitdir:**/worktrees/**.path", str(open_folder / "x.cfg"))
     added = gitstate.run(str(repo), "worktree", "add", "-q", "-b", "w", str(tmp_path / "wt"), timeout=30)
     assert added is not None and added[0] == 0, added
     assert ran(markers) == []
