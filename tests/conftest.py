@@ -51,9 +51,9 @@ def runtime(ecc_home: Path, monkeypatch: pytest.MonkeyPatch):
 
 def stop_supervisor() -> None:
     """SIGKILL the supervisor of this test's ECC_HOOKS_HOME, if one runs, and wait until it is gone."""
-    from ecc_hooks.runtime import supervisor
+    from ecc_hooks.runtime import daemon
 
-    pid = supervisor.running()
+    pid = daemon.running()
     if pid and pid > 0:
         try:
             os.kill(pid, signal.SIGKILL)

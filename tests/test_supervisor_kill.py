@@ -32,9 +32,9 @@ def released(path: Path) -> str:
 
 
 def supervisor_pid() -> int | None:
-    from ecc_hooks.runtime import supervisor
+    from ecc_hooks.runtime import daemon
 
-    pid = supervisor.running()
+    pid = daemon.running()
     return pid if pid and pid > 0 else None
 
 

@@ -669,12 +669,12 @@ def purge(home: str) -> None:
     ours |= {"runtime", "runtime.db", "supervisor.lock"}  # the runtime's alone (a home only `session` commands used)
     if not ours & set(os.listdir(home)):
         raise UserError(f"{home} does not look like an ecc-hooks state folder: not deleting it")
-    from ecc_hooks.runtime import supervisor
+    from ecc_hooks.runtime import daemon
 
     stopped = watch.stop_running()
     if stopped is not None:
         print(f"  stopped the watcher (pid {stopped})")
-    stopped = watch.stop_running(path=supervisor.lock_path())  # it and its helper would recreate the folder
+    stopped = watch.stop_running(path=daemon.lock_path())  # it and its helper would recreate the folder
     if stopped is not None:
         _wait_gone(stopped)  # it lets go of its lock before its database closes (and removes its -shm, -wal)
         print(f"  stopped the runtime's supervisor (pid {stopped}) and its helper")

@@ -206,7 +206,7 @@ def _create(args: argparse.Namespace) -> int:
 def _fresh_store() -> Any:
     """The store, reconciled once here when no supervisor runs (then one is started): what we print is true. A
     read-only database is read as it is (nothing can be reconciled into it; a note says so)."""
-    from ecc_hooks.runtime import store, supervisor
+    from ecc_hooks.runtime import daemon, store, supervisor
 
     opened = store.Store(reading=True)
     if opened.read_only:
@@ -214,9 +214,9 @@ def _fresh_store() -> Any:
 
         sys.stderr.write(human(f"ecc-hooks session: {_one(opened.path)} is read-only: shown as last recorded") + "\n")
         return opened
-    if not supervisor.running():
+    if not daemon.running():
         supervisor.Supervisor(opened).reconcile_all()
-        supervisor.spawn()
+        daemon.spawn()
     return opened
 
 
@@ -394,12 +394,12 @@ def _conflicts(args: argparse.Namespace) -> int:
     opened = store.Store(reading=not args.resolve)
     session = opened.require_session(args.name)
     if args.resolve:
-        from ecc_hooks.runtime import supervisor
+        from ecc_hooks.runtime import daemon, snapshot
 
-        with supervisor.session_lock(session.name):
+        with store.session_lock(session.name):
             prompt = merge.resolve(opened, session, args.resolve, args.agent)
-        supervisor.export(opened, queues=False)
-        supervisor.spawn()
+        snapshot.export(opened, queues=False)
+        daemon.spawn()
         _say(f"{args.resolve}: {args.agent} started on its conflicts: {prompt}")
         return 0
     found = merge.conflicts(merge.queue(opened, session))

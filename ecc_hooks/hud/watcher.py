@@ -734,7 +734,7 @@ class Watcher:
                 log("park-failed", f"{type(exc).__name__}: {exc}")
 
 
-RUNTIME_FILE = "workers.json"  # written by the runtime's supervisor (runtime.supervisor.export)
+RUNTIME_FILE = "workers.json"  # written by the runtime's supervisor (runtime.snapshot.export)
 
 
 def _wanted(path: str) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, Optional
 from ecc_hooks.core import fsio, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
-from ecc_hooks.runtime import agents, launch, lifecycle, supervisor, workspace
+from ecc_hooks.runtime import agents, daemon, launch, lifecycle, snapshot, starter, workspace
 from ecc_hooks.runtime import store as st
 from ecc_hooks.runtime.plan import SessionPlan
 
@@ -73,10 +73,12 @@ def create(session: SessionPlan, hooks: Optional[lifecycle.HookSet] = None) -> s
         raise
     store.session_ready(session.session, made.base)
     row.base_commit, row.creator_pid, row.creator_start = made.base, None, None
-    with supervisor.session_lock(row.name):
-        supervisor.Supervisor(store).reconcile(row)
-    supervisor.export(store, queues=False)
-    supervisor.spawn()
+    with st.session_lock(row.name):
+        from ecc_hooks.runtime.supervisor import Supervisor
+
+        Supervisor(store).reconcile(row)
+    snapshot.export(store, queues=False)
+    daemon.spawn()
     return row
 
 
@@ -195,24 +197,24 @@ def stop(name: str, worker: Optional[str] = None, grace: float = GRACE) -> list[
     """Stop the session's workers (or one): (slug, what happened) each."""
     store = st.Store()
     done: list[tuple[str, str]] = []
-    with supervisor.session_lock(name):
+    with st.session_lock(name):
         session, workers = _targets(store, name, worker)
         for w in workers:
             if w.state == "pending":
                 store.transition(w, "stopped", "stopped before it started")
-                supervisor.write_status(session, w)
+                starter.write_status(session, w)
                 done.append((w.slug, "stopped before it started"))
                 continue
             saved = save_scrollback(session, w)
             how = end_process(session, w, grace)
             if w.state in ("starting", *st.LIVE, "stale"):
                 store.transition(w, "stopped", f"stopped by the user ({how})")
-                supervisor.write_status(session, w)
+                starter.write_status(session, w)
             if w.runtime == "tmux" and w.pane:
                 launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
                 store.update(w, pane=None)
             done.append((w.slug, how + (f"; scrollback saved to {saved}" if saved else "")))
-    supervisor.export(store, queues=False)
+    snapshot.export(store, queues=False)
     return done
 
 
@@ -221,7 +223,7 @@ def resume(name: str, worker: Optional[str] = None, out: Callable[[str], None] =
     command, after showing each one's saved scrollback; the slugs relaunched."""
     store = st.Store()
     resumed = []
-    with supervisor.session_lock(name):
+    with st.session_lock(name):
         session, workers = _targets(store, name, worker)
         wanted = ("stopped", "failed", "stale", "completed") if worker else ("stopped", "failed", "stale")
         for w in workers:
@@ -242,10 +244,10 @@ def resume(name: str, worker: Optional[str] = None, out: Callable[[str], None] =
                 out(clean_block("\n".join(lines[-SCROLLBACK_LINES:])))
             if w.pane:
                 launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
-            supervisor.start(store, session, w, resume=True)
+            starter.start(store, session, w, resume=True)
             resumed.append(w.slug)
-    supervisor.export(store, queues=False)
-    supervisor.spawn()
+    snapshot.export(store, queues=False)
+    daemon.spawn()
     return resumed
 
 
@@ -287,7 +289,7 @@ def request_cleanup(name: str, worker: Optional[str] = None, force: bool = False
         )
     for w in workers:
         store.request_cleanup(name, w.slug, force)
-    supervisor.spawn()
+    daemon.spawn()
     return [w.slug for w in workers]
 
 
@@ -330,7 +332,7 @@ def remove_worker(store: st.Store, session: st.Session, worker: st.Worker, force
     if problems and not force:
         raise UserError("refused, it would lose work: " + "; ".join(problems))
     end_process(session, worker, grace=2.0)
-    env = supervisor.worker_env(session, worker)
+    env = starter.worker_env(session, worker)
     log = os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log")
     lifecycle.snapshot(session.repo_root).run("before_worktree_remove", cwd=worker.worktree, env=env, log=log)
     repo = session.repo_root
@@ -352,7 +354,7 @@ def remove_worker(store: st.Store, session: st.Session, worker: st.Worker, force
 def run_cleanup_job(store: st.Store, job: Any) -> None:
     """One job of the cleanup queue (the supervisor's); its result is recorded on the job."""
     try:
-        with supervisor.session_lock(job["session"]):
+        with st.session_lock(job["session"]):
             session = store.require_session(job["session"])
             worker = store.worker(job["session"], job["slug"])
             result = "removed" if worker.removed else remove_worker(store, session, worker, bool(job["force"]))

@@ -487,7 +487,7 @@ def resolve_prompt(session: st.Session, entry: Entry) -> str:
 def resolve(store: st.Store, session: st.Session, slug: str, agent_name: str) -> str:
     """Start ``agent_name`` in the worker's worktree on its conflicts (the worker is relaunched with that task;
     the caller holds the session's lock); the prompt it got. UserError when the worker has no conflict or runs."""
-    from ecc_hooks.runtime import agents, supervisor
+    from ecc_hooks.runtime import agents, starter
 
     entry = next((e for e in queue(store, session) if e.id == slug), None)
     if entry is None:
@@ -501,6 +501,6 @@ def resolve(store: st.Store, session: st.Session, slug: str, agent_name: str) ->
     runtime = worker.runtime if worker.runtime != "claude-bg" or agent_name == "claude" else "tmux"
     agent_session = str(uuid.uuid4()) if agent.session_flag and runtime != "claude-bg" else None
     command = agent.start(prompt, runtime=runtime, session_id=agent_session)
-    supervisor.start(store, session, worker, command=command, reason=f"resolving conflicts ({agent_name})",
+    starter.start(store, session, worker, command=command, reason=f"resolving conflicts ({agent_name})",
                      agent=agent_name, agent_session=agent_session, agent_launch=1)  # fmt: skip
     return prompt

@@ -181,6 +181,23 @@ class Session:
     creator_start: Optional[int] = None
 
 
+LOCK_TIMEOUT = 60.0  # seconds a control waits for a session's lock
+
+
+@contextmanager
+def session_lock(name: str) -> Iterator[None]:
+    """The session's lock: whoever launches, stops or reconciles its workers holds it."""
+    from filelock import FileLock, Timeout
+
+    folder = os.path.join(paths.home(), "runtime", name)
+    fsio.ensure_state_dir(folder)
+    try:
+        with FileLock(os.path.join(folder, "session.lock"), mode=0o600).acquire(timeout=LOCK_TIMEOUT):
+            yield
+    except Timeout:
+        raise UserError(f"session {name!r} is busy (its lock was held for {LOCK_TIMEOUT:.0f} s); retry") from None
+
+
 def db_path() -> str:
     return os.path.join(paths.home(), "runtime.db")
 

@@ -10,7 +10,7 @@
 - **Ready to work.** In each new worktree the blocking ``worktree_created`` hook, then the plan's ``setup``
   commands; a failure of either fails the create.
 - **tmux on a socket of ours** (``-L ecc-hooks``, or ``$ECC_HOOKS_TMUX_SOCKET``): one session per plan; the
-  supervisor (``supervisor.start``) adds a pane per worker as the session's ``maxParallel`` allows.
+  supervisor (``starter.start``) adds a pane per worker as the session's ``maxParallel`` allows.
 - **All or nothing.** When a step fails, what this run created is removed again (its fresh worktrees, branches at
   the base ref with no commits of their own, the files it wrote, the tmux session) and the error says what failed.
 """
@@ -219,7 +219,7 @@ def create(
     """Make the session: worktrees and branches under the repository's mutex, their ``worktree_created`` hooks
     (``hooks``: the snapshot the user consented to, else one read now; only trusted ones run) and setup commands,
     the coordination files, the tmux session. On any failure, undo what this run made and raise. (Workers are
-    launched by ``supervisor.start``.)"""
+    launched by ``starter.start``.)"""
     repo = session.repo_root
     hooks = hooks if hooks is not None else lifecycle.snapshot(repo)
     if not os.path.isdir(repo):

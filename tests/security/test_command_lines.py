@@ -126,7 +126,7 @@ def parent_of(pid: int) -> int:
 def test_no_process_the_runtime_starts_shows_the_callers_environment(
     tmp_path: Path, runtime: str, ecc_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ecc_hooks.runtime import supervisor
+    from ecc_hooks.runtime import daemon
 
     secret = canaries()
     for key, value in secret.items():
@@ -154,7 +154,7 @@ def test_no_process_the_runtime_starts_shows_the_callers_environment(
             creates.append(create)
             if delegated:
                 zygote = parent_of(runner)
-                assert runner != create.pid and parent_of(zygote) == supervisor.running(), "not delegated"
+                assert runner != create.pid and parent_of(zygote) == daemon.running(), "not delegated"
             else:
                 assert runner == create.pid
             found = leaks(ecc_home, secret)  # the hook, the CLI, the supervisor and the zygote, any pane alive

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ecc_hooks.runtime import store, supervisor
+from ecc_hooks.runtime import daemon, store
 from tests.helpers import alive, wait_until
 from tests.test_install import cli
 from tests.test_runtime_store import worker
@@ -31,8 +31,8 @@ def test_purge_stops_the_supervisor_and_its_helper_and_the_folder_stays_gone(
     opened = store.Store()  # a runtime that ran: its database, a finished session
     opened.add_session(store.Session("done", "/r", "/c", "HEAD", None, None, "sock", None, time.time()), [])
     opened.close()
-    supervisor.spawn()
-    pid = wait_until(supervisor.running, 60, "the supervisor to start")
+    daemon.spawn()
+    pid = wait_until(daemon.running, 60, "the supervisor to start")
     helpers = wait_until(lambda: children(pid), 60, "the supervisor's helper")
     try:
         settings = tmp_path / "home" / ".claude" / "settings.json"

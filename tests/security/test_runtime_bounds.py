@@ -150,7 +150,7 @@ def test_a_queue_pass_recomputes_only_what_changed(tmp_path: Path, ecc_home: Pat
 
 
 def test_sigterm_ends_the_supervisor_mid_pass_and_what_it_runs(tmp_path: Path, runtime: str, ecc_home: Path) -> None:
-    from ecc_hooks.runtime import supervisor
+    from ecc_hooks.runtime import daemon
 
     marker = tmp_path / "hook.pid"
     hooks = ecc_home / "hooks"
@@ -170,7 +170,7 @@ def test_sigterm_ends_the_supervisor_mid_pass_and_what_it_runs(tmp_path: Path, r
     hook = 0
     try:
         hook = int(wait_until(lambda: marker.exists() and marker.read_text().strip(), 60, "the hook to run"))
-        pid = wait_until(supervisor.running, 10, "the supervisor")
+        pid = wait_until(daemon.running, 10, "the supervisor")
         assert alive(hook)  # the supervisor is in its pass, waiting on the hook
         os.kill(pid, signal.SIGTERM)
         wait_until(lambda: not alive(pid), 20, "the supervisor to end on SIGTERM")  # was: when the hook ended
@@ -186,7 +186,7 @@ def test_sigterm_mid_create_ends_the_supervisor_and_the_served_create_still_answ
     """A create the supervisor's zygote is serving when SIGTERM arrives: the supervisor ends at once (its zygote
     with it); the create, in a child of its own, finishes and answers its caller (who waits for that answer),
     and a new supervisor takes over its session."""
-    from ecc_hooks.runtime import supervisor
+    from ecc_hooks.runtime import daemon
 
     repo = make_repo(tmp_path / "repo")
     hooks = repo / ".ecc" / "hooks"
@@ -206,7 +206,7 @@ def test_sigterm_mid_create_ends_the_supervisor_and_the_served_create_still_answ
 
     assert ecc("session", "create", plan("first"), "--execute", "--trust-hooks", cwd=repo).returncode == 0
     wait_until(lambda: (ecc_home / "supervisor.sock").exists(), 60, "the supervisor's socket")
-    pid = wait_until(supervisor.running, 10, "the supervisor")
+    pid = wait_until(daemon.running, 10, "the supervisor")
     create = subprocess.Popen(
         [sys.executable, "-m", "ecc_hooks", "session", "create", plan("second"), "--execute", "--trust-hooks"],
         cwd=repo,
@@ -222,7 +222,7 @@ def test_sigterm_mid_create_ends_the_supervisor_and_the_served_create_still_answ
         gate.touch()
         out, err = create.communicate(timeout=120)
         assert create.returncode == 0, out + err
-        again = wait_until(supervisor.running, 30, "a supervisor for the new session")
+        again = wait_until(daemon.running, 30, "a supervisor for the new session")
         assert again != pid
     finally:
         gate.touch()
