@@ -259,9 +259,9 @@ def rebuilt(session: str) -> dict:
 
 
 def ecc(
-    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m ecc_hooks ARGS`` in ``cwd`` with this test's environment (plus ``env``)."""
+    """``python -m ecc_hooks ARGS`` in ``cwd`` with this test's environment (plus ``env``; ``input`` on stdin)."""
     return subprocess.run(
         [sys.executable, "-m", "ecc_hooks", *args],
         capture_output=True,
@@ -269,4 +269,5 @@ def ecc(
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
         timeout=timeout,
+        input=input,
     )

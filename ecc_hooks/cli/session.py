@@ -21,6 +21,7 @@ from typing import Any
 from ecc_hooks.core.errors import UserError
 
 NAME = "session"
+SCREEN_HELP = "the screen's fingerprint when you looked (workers.json's screen): refused if it changed since"
 TRUST_HELP = "trust the repository's hooks as they are now (recorded; a hook that changes later is not trusted)"
 
 
@@ -60,6 +61,16 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     attach.add_argument("name", metavar="NAME")
     attach.add_argument("--worker", metavar="W")
     controls.add_parser("supervise", help="run the supervisor in the foreground")
+    send = controls.add_parser("send", help="type text into a tmux worker's pane and press Enter (no attach)")
+    send.add_argument("name", metavar="NAME")
+    send.add_argument("--worker", metavar="W", required=True)
+    send.add_argument("text", metavar="TEXT", help="what to type; - reads it from stdin (then in no command line)")
+    send.add_argument("--screen", metavar="FINGERPRINT", help=SCREEN_HELP)
+    for verb, what in (("approve", "approve (once)"), ("deny", "deny")):
+        answer = controls.add_parser(verb, help=f"{what} the permission prompt a tmux worker waits at")
+        answer.add_argument("name", metavar="NAME")
+        answer.add_argument("--worker", metavar="W", required=True)
+        answer.add_argument("--screen", metavar="FINGERPRINT", help=SCREEN_HELP)
     diff = controls.add_parser("diff", help="each worker's committed and uncommitted work against the base")
     diff.add_argument("name", metavar="NAME")
     diff.add_argument("--worker", metavar="W", help="only this worker (with its patch preview)")
@@ -312,6 +323,21 @@ def _attach(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _send(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import interact
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    _say(f"{args.worker}: {interact.send(args.name, args.worker, text, args.screen)}")
+    return 0
+
+
+def _answer(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import interact
+
+    _say(f"{args.worker}: {interact.answer(args.name, args.worker, args.control == 'approve', args.screen)}")
+    return 0
+
+
 def _supervise(args: argparse.Namespace) -> int:
     from ecc_hooks.runtime import supervisor
 
@@ -431,6 +457,9 @@ CONTROLS = {
     "resume": _resume,
     "attach": _attach,
     "supervise": _supervise,
+    "send": _send,
+    "approve": _answer,
+    "deny": _answer,
     "diff": _diff,
     "merge-queue": _merge_queue,
     "conflicts": _conflicts,

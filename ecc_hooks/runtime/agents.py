@@ -19,6 +19,7 @@ from ecc_hooks.core import proc
 from ecc_hooks.core.errors import UserError
 
 VERSION_TIMEOUT = 10.0
+RULES = frozenset("\u2500\u254c ")  # the box-drawing rules around a dialog (─ and ╌)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class Agent:
     failure: tuple[str, ...] = ()
     hooks: bool = False  # its state comes from our hook journal
     interrupt: tuple[str, ...] = ("C-c",)  # the keys that make it stop on its own (tmux key names)
+    # its permission prompt: every pattern matches the screen while it asks (the question, its first option);
+    # the keys that answer it yes (once) and no. Empty: not known for this agent, so never pressed blind
+    permission: tuple[str, ...] = ()
+    approve: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
     # credentials: when none of auth_env is set, ``<binary> auth_check`` must pass before the agent starts (so
     # a worker without credentials fails at once with the tool's own words, instead of retrying forever)
     auth_check: tuple[str, ...] = ()
@@ -131,12 +137,31 @@ class Agent:
             return "running"
         return None
 
+    def permission_prompt(self, screen: str) -> Optional[str]:
+        """The question of the permission prompt ``screen`` shows (with the lines above it that say what is
+        asked: the tool, its command or file), or None when it shows none."""
+        if not self.permission or not all(re.search(p, screen, re.M) for p in self.permission):
+            return None
+        lines = screen.splitlines()
+        question = max(i for i, line in enumerate(lines) if re.search(self.permission[0], line))
+        top = question
+        while top > 0 and question - top < 12 and not _top_rule(lines[top - 1]):
+            top -= 1  # up to the dialog's top rule
+        kept = [line.strip() for line in lines[top : question + 1] if line.strip() and not set(line.strip()) <= RULES]
+        return "\n".join(kept)
+
     def failed(self, output: str) -> Optional[str]:
         """The line of ``output`` where the agent says it failed, for an exit status of 0 (None: no such line)."""
         for line in reversed(output.splitlines()):
             if any(re.search(p, line) for p in self.failure):
                 return line.strip()
         return None
+
+
+def _top_rule(line: str) -> bool:
+    """A dialog's top rule: a row of ``─`` across the pane."""
+    rule = line.strip()
+    return len(rule) >= 20 and set(rule) == {"\u2500"}
 
 
 AGENTS: dict[str, Agent] = {
@@ -159,6 +184,12 @@ AGENTS: dict[str, Agent] = {
         working=(r"esc to interrupt",),
         hooks=True,
         interrupt=("Escape", "C-c", "C-c"),  # end the turn, then Claude Code's double Ctrl+C exits
+        # 2.1.328's dialog: "Do you want to proceed?" (Bash), "Do you want to create c.txt?", "... make this edit
+        # to ...?", then "❯ 1. Yes", "2. Yes, and always allow ...", "3. No", "Esc to cancel". A digit picks its
+        # option wherever the cursor is; Esc cancels (the tool call is not run, the turn ends)
+        permission=(r"^\s*Do you want to .+\?\s*$", r"^\s*(?:\u276f\s*)?1\. Yes\s*$", r"Esc to cancel"),
+        approve=("1",),
+        deny=("Escape",),
         install_hint="npm install -g @anthropic-ai/claude-code",
     ),
     "codex": Agent(

@@ -124,6 +124,8 @@ def _export(store: st.Store, queues: bool, background: bool) -> None:
                     "handoffPath": w.handoff_file,
                     "agent": w.agent,
                     "updatedAt": updated.replace("+00:00", "Z"),
+                    # the fingerprint of its pane's screen: what ``session approve --screen`` compares
+                    "screen": w.fingerprint,
                     "pullRequest": merge_pr(session.name, w.slug),
                 }
             )

@@ -253,6 +253,9 @@ def test_claude_code_background_sessions_are_a_runtime(
         assert any(s["id"] == solo.handle for s in json.loads(listed.stdout))
         handoff = (ws.work / ".orchestration" / "bg" / "solo" / "handoff.md").read_text()
         assert "- BACKGROUND-DONE: nothing to change." in handoff
+        refused = ecc_hooks("session", "send", "bg", "--worker", "solo", "more")  # no pane of ours to type into
+        assert refused.returncode == 1 and "background session" in refused.stderr
+        assert f"claude attach {solo.handle}" in refused.stderr
         stopped = ecc_hooks("session", "stop", "bg", "--grace", "5")
         assert stopped.returncode == 0, stopped.stderr
         assert "stopped by claude stop" in stopped.stdout or "not running" in stopped.stdout
