@@ -61,6 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     attach.add_argument("name", metavar="NAME")
     attach.add_argument("--worker", metavar="W")
     controls.add_parser("supervise", help="run the supervisor in the foreground")
+    logs = controls.add_parser("logs", help="what a worker printed (headless log, pane scrollback, claude logs)")
+    logs.add_argument("name", metavar="NAME")
+    logs.add_argument("--worker", metavar="W", help="only this worker (needed with -f when there are several)")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing until it finishes (or Ctrl+C)")
     send = controls.add_parser("send", help="type text into a tmux worker's pane and press Enter (no attach)")
     send.add_argument("name", metavar="NAME")
     send.add_argument("--worker", metavar="W", required=True)
@@ -307,11 +311,17 @@ def _attach(args: argparse.Namespace) -> int:
     opened = store.Store()
     session = opened.require_session(args.name)
     argv = ["tmux", "-L", session.tmux_socket]
+    if not args.worker and all(w.runtime == "headless" for w in opened.workers(session.name) if not w.removed):
+        raise UserError(
+            f"session {session.name} runs headless only: it has no pane to attach to; read its workers' output "
+            f"with `ecc-hooks session logs {session.name} [--worker W] [-f]`"
+        )
     if args.worker:
         worker = opened.worker(session.name, args.worker)
         if worker.runtime == "headless":
             raise UserError(
-                f"{worker.slug} runs headless: its output is in {launch.log_path(session.name, worker.slug)}"
+                f"{worker.slug} runs headless: it has no pane to attach to; read its output with `ecc-hooks session "
+                f"logs {session.name} --worker {worker.slug} [-f]` (it is in {launch.log_path(session.name, worker.slug)})"
             )
         if worker.runtime == "claude-bg" and worker.handle:
             os.execvp("claude", ["claude", "attach", worker.handle])
@@ -321,6 +331,30 @@ def _attach(args: argparse.Namespace) -> int:
         raise UserError(f"attach needs a terminal; run: {' '.join(argv)} attach -t ={session.name}")
     os.execvp("tmux", [*argv, "attach", "-t", f"={session.name}"])
     return 0  # not reached
+
+
+def _logs(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import logs, store
+
+    opened = store.Store(reading=True)
+    session, workers = logs.targets(opened, args.name, args.worker)
+    if args.follow:
+        if len(workers) != 1:
+            raise UserError(f"-f follows one worker: name it with --worker ({', '.join(w.slug for w in workers)})")
+        try:
+            logs.follow(opened, session.name, workers[0].slug, _say)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    for worker in workers:
+        where, text = logs.read(session, worker)
+        if len(workers) > 1:
+            _say(f"==> {worker.slug} ({worker.runtime}): {_one(where)} <==")
+        if text is None:
+            _say(f"(no output kept for {worker.slug}: {_one(where)} is not there)")
+        elif text.strip():
+            _say(text.rstrip("\n"))
+    return 0
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -457,6 +491,7 @@ CONTROLS = {
     "resume": _resume,
     "attach": _attach,
     "supervise": _supervise,
+    "logs": _logs,
     "send": _send,
     "approve": _answer,
     "deny": _answer,

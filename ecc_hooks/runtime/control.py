@@ -331,6 +331,10 @@ def remove_worker(store: st.Store, session: st.Session, worker: st.Worker, force
     problems = lost_work(session, worker)
     if problems and not force:
         raise UserError("refused, it would lose work: " + "; ".join(problems))
+    try:
+        save_scrollback(session, worker)  # its pane goes with it: ``session logs`` reads this afterwards
+    except OSError:
+        pass
     end_process(session, worker, grace=2.0)
     env = starter.worker_env(session, worker)
     log = os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log")

@@ -270,7 +270,12 @@ class Supervisor:
         return state, reason
 
     def _finished(self, session: st.Session, worker: st.Worker) -> None:
-        """The ``worker_finished`` hook, once per finish."""
+        """The pane's scrollback kept (``session logs`` reads it once the pane is gone), then the
+        ``worker_finished`` hook, once per finish."""
+        try:
+            control.save_scrollback(session, worker)
+        except OSError as exc:
+            errorlog.log_error("runtime.scrollback", str(exc))
         env = worker_env(session, worker)
         env.update(ECC_WORKER_STATE=worker.state, ECC_HANDOFF_FILE=worker.handoff_file)
         try:
