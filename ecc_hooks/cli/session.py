@@ -57,6 +57,15 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     resume = controls.add_parser("resume", help="relaunch stopped, failed or stale workers with their resume command")
     resume.add_argument("name", metavar="NAME")
     resume.add_argument("--worker", metavar="W", help="only this worker (any finished state)")
+    resume.add_argument(
+        "--prompt", metavar="TEXT", help="what the resumed agent is told (- reads it from stdin); a headless Claude "
+        "Code worker without one is told to continue"
+    )  # fmt: skip
+    retry = controls.add_parser(
+        "retry", help="launch failed, stopped or stale workers again with their original command"
+    )
+    retry.add_argument("name", metavar="NAME")
+    retry.add_argument("--worker", metavar="W", help="only this worker")
     attach = controls.add_parser("attach", help="attach to the session's tmux session (a worker's pane selected)")
     attach.add_argument("name", metavar="NAME")
     attach.add_argument("--worker", metavar="W")
@@ -298,10 +307,21 @@ def _stop(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     from ecc_hooks.runtime import control
 
-    resumed = control.resume(args.name, args.worker)
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    resumed = control.resume(args.name, args.worker, _say, prompt)
     if not resumed:
         raise UserError(f"nothing to resume in {args.name!r} (only stopped, failed or stale workers resume)")
     _say(f"resumed: {', '.join(resumed)}")
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import control
+
+    retried = control.retry(args.name, args.worker)
+    if not retried:
+        raise UserError(f"nothing to retry in {args.name!r} (only failed, stopped or stale workers are retried)")
+    _say(f"retrying: {', '.join(retried)}")
     return 0
 
 
@@ -489,6 +509,7 @@ CONTROLS = {
     "status": _status,
     "stop": _stop,
     "resume": _resume,
+    "retry": _retry,
     "attach": _attach,
     "supervise": _supervise,
     "logs": _logs,

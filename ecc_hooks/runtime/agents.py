@@ -19,6 +19,9 @@ from ecc_hooks.core import proc
 from ecc_hooks.core.errors import UserError
 
 VERSION_TIMEOUT = 10.0
+# what a resumed headless run is told when the person gives no prompt (``claude -p --resume`` needs one)
+RESUME_PROMPT = "Continue your task from where you stopped. When it is done, say what you did."
+SEPARATORS = frozenset({"|", ";", "&", "&&", "||", "then"})  # a shell word before a command starts
 RULES = frozenset("\u2500\u254c ")  # the box-drawing rules around a dialog (─ and ╌)
 
 
@@ -48,6 +51,7 @@ class Agent:
     permission_headless: bool = True  # the headless subcommand takes the permission flag too
     session_flag: Optional[str] = None  # ours chooses the session id (Claude Code: --session-id)
     resume: tuple[str, ...] = ()  # the resume command's arguments; {session} is the id
+    headless_resume: tuple[str, ...] = ()  # the same after ``headless`` (a new prompt on stdin); empty: none
     # screen patterns for agents without hooks: waiting for the user, working; and failures an exit status
     # of 0 hides (aider exits 0 when the API refuses its key)
     waiting: tuple[str, ...] = ()
@@ -129,6 +133,50 @@ class Agent:
             return []
         return [self.binary, *(a.replace("{session}", session_id or "") for a in args)]
 
+    def launch_options(self, command: str) -> list[str]:
+        """The model and permission flags (with their values) of a launch line this agent's ``start`` made: a
+        resume keeps them. Read after the agent's own binary (a piped prompt before it is one quoted word)."""
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return []
+        starts = [i for i, w in enumerate(words) if w == self.binary and (i == 0 or words[i - 1] in SEPARATORS)]
+        if not starts:
+            return []
+        words = words[starts[-1] + 1 :]
+        kept: list[str] = []
+        for flag in (self.model_flag, self.permission_flag):
+            if flag and flag in words[:-1]:
+                kept += [flag, words[words.index(flag) + 1]]
+        return kept
+
+    def resume_line(
+        self, session_id: Optional[str], runtime: str, prompt: Optional[str] = None, options: Sequence[str] = ()
+    ) -> Optional[str]:
+        """The shell line that resumes this agent's session with ``options`` (``launch_options``), on ``prompt``
+        when given: a headless run takes it as its new prompt on stdin (``claude -p --resume <id>`` needs one);
+        a pane gets it pasted once its input box is up. None: it cannot resume that way."""
+        if runtime == "headless":
+            args = self.headless_resume
+            if not args or not self.headless_stdin or (session_id is None and any("{session}" in a for a in args)):
+                return None
+            argv = [self.binary, *self.headless, *(a.replace("{session}", session_id or "") for a in args)]
+            return self.command([*argv, *options], stdin=prompt or RESUME_PROMPT)
+        argv = self.resume_argv(session_id, runtime)
+        if not argv:
+            return None
+        if runtime == "claude-bg":
+            if prompt:
+                raise UserError("a background session resumes without a new prompt (claude --bg takes it as an "
+                                "argument, where every local user could read it); send it with claude attach")  # fmt: skip
+            return self.command(argv)
+        line = self.command([*argv, *(options if runtime == "tmux" else ())])
+        if prompt and runtime == "tmux":
+            if self.prompt_via != "pasted":
+                raise UserError(f"{self.name} takes no new prompt on resume here; resume it, then session send")
+            return f"{paste_first(prompt, self.ready, self.not_ready)} {line}"
+        return line
+
     def screen_state(self, screen: str) -> Optional[str]:
         """``waiting`` or ``running`` from the agent's own screen patterns (None: nothing matched)."""
         if any(re.search(p, screen) for p in self.waiting):
@@ -178,6 +226,7 @@ AGENTS: dict[str, Agent] = {
         # Enter answers them: 2.1.328's trust dialog has its cursor on an unnumbered "No, exit"
         not_ready=("❯ 1.", "No, exit", "Yes, proceed", "trust this folder", "Quick safety check", "Enter to confirm"),
         resume=("--resume", "{session}"),
+        headless_resume=("--resume", "{session}"),
         background=("--bg",),
         background_resume=("--bg", "--resume", "{session}"),
         waiting=(r"Do you want to proceed\?", r"Do you want to make this edit", r"❯ 1\. Yes"),

@@ -218,37 +218,90 @@ def stop(name: str, worker: Optional[str] = None, grace: float = GRACE) -> list[
     return done
 
 
-def resume(name: str, worker: Optional[str] = None, out: Callable[[str], None] = print) -> list[str]:
+def _end_for_relaunch(session: st.Session, worker: st.Worker) -> None:
+    """A worker about to be launched again: what still runs of it ended (its scrollback kept first)."""
+    if worker.state == "stale" or (worker.state in ("failed", "completed") and not _gone(session, worker)):
+        save_scrollback(session, worker)
+        end_process(session, worker)
+
+
+def _show_scrollback(session: st.Session, worker: st.Worker, out: Callable[[str], None]) -> None:
+    path = os.path.join(launch.state_dir(session.name, worker.slug), "scrollback.txt")
+    try:
+        lines = fsio.read_file(path).decode("utf-8", "replace").rstrip("\n").splitlines()
+    except (OSError, ValueError):
+        lines = []
+    if lines:
+        from ecc_hooks.core.text import clean_block
+
+        out(f"--- {worker.slug}: last {min(len(lines), SCROLLBACK_LINES)} lines before it stopped ---")
+        out(clean_block("\n".join(lines[-SCROLLBACK_LINES:])))
+
+
+def resume(
+    name: str, worker: Optional[str] = None, out: Callable[[str], None] = print, prompt: Optional[str] = None
+) -> list[str]:
     """Relaunch stopped, failed and stale workers (a named one in any finished state) with their agent's resume
-    command, after showing each one's saved scrollback; the slugs relaunched."""
+    command, after showing each one's saved scrollback; the slugs relaunched. ``prompt``: what the resumed agent
+    is told (a headless Claude Code run needs a prompt: without one it gets ``agents.RESUME_PROMPT``)."""
     store = st.Store()
     resumed = []
     with st.session_lock(name):
         session, workers = _targets(store, name, worker)
         wanted = ("stopped", "failed", "stale", "completed") if worker else ("stopped", "failed", "stale")
-        for w in workers:
-            if w.state not in wanted:
-                continue
-            if w.state == "stale" or (w.state in ("failed", "completed") and not _gone(session, w)):
-                save_scrollback(session, w)
-                end_process(session, w)
-            path = os.path.join(launch.state_dir(session.name, w.slug), "scrollback.txt")
-            try:
-                lines = fsio.read_file(path).decode("utf-8", "replace").rstrip("\n").splitlines()
-            except (OSError, ValueError):
-                lines = []
-            if lines:
-                from ecc_hooks.core.text import clean_block
-
-                out(f"--- {w.slug}: last {min(len(lines), SCROLLBACK_LINES)} lines before it stopped ---")
-                out(clean_block("\n".join(lines[-SCROLLBACK_LINES:])))
+        chosen = [w for w in workers if w.state in wanted]
+        if prompt is not None:
+            if not prompt.strip():
+                raise UserError("the prompt is empty")
+            scripts = [w.slug for w in chosen if not (w.agent and w.agent_launch)]
+            if scripts:
+                raise UserError(f"--prompt is for agent workers; these run a launcherCommand: {', '.join(scripts)}")
+        commands = {w.slug: starter.launch_command(w, True, prompt) for w in chosen}  # refusals before any launch
+        for w in chosen:
+            _end_for_relaunch(session, w)
+            _show_scrollback(session, w, out)
             if w.pane:
                 launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
-            starter.start(store, session, w, resume=True)
+            starter.start(store, session, w, resume=True, command=commands[w.slug])
             resumed.append(w.slug)
     snapshot.export(store, queues=False)
     daemon.spawn()
     return resumed
+
+
+RETRYABLE = ("failed", "stopped", "stale")
+
+
+def retry(name: str, worker: Optional[str] = None) -> list[str]:
+    """Launch failed, stopped and stale workers again with their original command, from the start of their task
+    (their worktree as it is); the slugs relaunched. A Claude Code worker gets a new session id (its old session
+    stays resumable by its own id): the runtime follows the new one."""
+    import uuid
+
+    store = st.Store()
+    retried = []
+    with st.session_lock(name):
+        session, workers = _targets(store, name, worker)
+        chosen = [w for w in workers if w.state in RETRYABLE]
+        if worker and not chosen:
+            raise UserError(f"{workers[0].slug} is {workers[0].state}: only {', '.join(RETRYABLE)} workers are retried")
+        for w in chosen:
+            _end_for_relaunch(session, w)
+            if w.pane:
+                launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
+            values: dict[str, Any] = {}
+            command = w.launch_command
+            if w.agent_session and w.agent_session in command:  # the id we chose, in --session-id
+                values["agent_session"] = str(uuid.uuid4())
+                command = command.replace(w.agent_session, values["agent_session"])
+            elif w.runtime == "claude-bg":
+                values["agent_session"] = None  # the service chooses a new one
+                values["handle"] = None
+            starter.start(store, session, w, command=command, reason="retrying", **values)
+            retried.append(w.slug)
+    snapshot.export(store, queues=False)
+    daemon.spawn()
+    return retried
 
 
 # ---------------------------------------------------------------------------- cleanup

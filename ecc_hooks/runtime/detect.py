@@ -30,6 +30,9 @@ class JournalFollower:
     cursor: fsio.Cursor = field(default_factory=fsio.Cursor)
     last_turn_event: Optional[str] = None
     prompts: int = 0
+    # a relaunch that continues the same session (``--resume <id>``): only its own events count, those written
+    # from its launch on (epoch seconds; None: every event)
+    since: Optional[float] = None
 
     def __post_init__(self) -> None:
         from ecc_hooks.hud.state import SessionState
@@ -54,7 +57,7 @@ class JournalFollower:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
                 continue
-            if not isinstance(record, dict):
+            if not isinstance(record, dict) or not self._current(record):
                 continue
             aggregate.fold(self.state, record)
             name = record.get("event")
@@ -62,6 +65,15 @@ class JournalFollower:
                 self.last_turn_event = name
                 self.prompts += name == "UserPromptSubmit"
         return True
+
+    def _current(self, record: dict[str, Any]) -> bool:
+        """Whether the record belongs to this launch (written at or after ``since``, to the millisecond)."""
+        if self.since is None:
+            return True
+        from ecc_hooks.core.timestamps import parse_iso
+
+        at = parse_iso(record.get("ts"))
+        return at is None or at.timestamp() >= int(self.since * 1000) / 1000
 
     @property
     def seen(self) -> bool:

@@ -125,13 +125,16 @@ def worker_env(session: st.Session, worker: st.Worker) -> dict[str, str]:
     return env
 
 
-def launch_command(worker: st.Worker, resume: bool) -> str:
-    """What a launch runs: the planned command, or the agent's resume command when it can resume."""
+def launch_command(worker: st.Worker, resume: bool, prompt: Optional[str] = None) -> str:
+    """What a launch runs: the planned command, or the agent's resume command when it can resume (with the
+    planned model and permission mode, on ``prompt`` when given; a headless Claude Code run needs one and gets
+    ``agents.RESUME_PROMPT`` without it)."""
     if resume and worker.agent and worker.agent_launch:
         agent = agents.get(worker.agent)
-        argv = agent.resume_argv(worker.agent_session, worker.runtime)
-        if argv:
-            return agent.command(argv)
+        options = agent.launch_options(worker.launch_command)
+        line = agent.resume_line(worker.agent_session, worker.runtime, prompt, options)
+        if line:
+            return line
     return worker.launch_command
 
 

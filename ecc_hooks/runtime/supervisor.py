@@ -73,16 +73,20 @@ class Supervisor:
     def __init__(self, store: Optional[st.Store] = None, background_queues: bool = False) -> None:
         self.store = store or st.Store()
         self.background_queues = background_queues  # the daemon: queues in the queue thread
-        self.followers: dict[tuple[str, str, str], detect.JournalFollower] = {}
+        self.followers: dict[tuple[str, str, str, str], detect.JournalFollower] = {}
         self.screens_at = 0.0
 
     def follower(self, worker: st.Worker) -> Optional[detect.JournalFollower]:
         if not worker.agent_session:
             return None
-        key = (worker.session, worker.slug, worker.agent_session)
+        # one per launch: a resumed session (the same id) is judged on its new events only
+        key = (worker.session, worker.slug, worker.agent_session, worker.launch_token or "")
         found = self.followers.get(key)
         if found is None:
-            found = self.followers[key] = detect.JournalFollower(paths.journal_path(worker.agent_session))
+            since = worker.started_at if worker.launches > 1 else None
+            found = detect.JournalFollower(paths.journal_path(worker.agent_session), since=since)
+            self.followers = {k: f for k, f in self.followers.items() if k[:2] != key[:2]}  # its earlier launches'
+            self.followers[key] = found
         return found
 
     def reconcile_all(self) -> bool:
