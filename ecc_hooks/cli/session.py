@@ -21,6 +21,7 @@ from typing import Any
 from ecc_hooks.core.errors import UserError
 
 NAME = "session"
+BACKUP_HELP = "refs/ecc-hooks/backup/<session>/<worker>"
 SCREEN_HELP = "the screen's fingerprint when you looked (workers.json's screen): refused if it changed since"
 TRUST_HELP = "trust the repository's hooks as they are now (recorded; a hook that changes later is not trusted)"
 
@@ -36,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     create.add_argument("--agent", default="claude", help="quick form: the agent of every worker (default claude)")
     create.add_argument("--base", default="HEAD", help="quick form: the ref the worktrees start from")
     create.add_argument("--model", help="quick form: the agents' model")
+    create.add_argument(
+        "--runtime", choices=("tmux", "headless", "claude-bg"), default="tmux", help="quick form: where they run"
+    )
+    create.add_argument("--permission-mode", metavar="MODE", help="quick form: the agents' permission mode")
+    create.add_argument("--worktree-root", metavar="DIR", help="quick form: the folder of the worktrees")
     create.add_argument(
         "--execute", action="store_true", help="create it: worktrees, coordination files, tmux panes (all or nothing)"
     )
@@ -61,6 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
         "--prompt", metavar="TEXT", help="what the resumed agent is told (- reads it from stdin); a headless Claude "
         "Code worker without one is told to continue"
     )  # fmt: skip
+    rm = controls.add_parser(
+        "rm", help="forget a finished session: its worktrees and branches (never losing work), records"
+    )
+    rm.add_argument("name", metavar="NAME")
+    rm.add_argument("--force", action="store_true", help=f"remove work that is not merged (kept under {BACKUP_HELP})")
+    rm.add_argument("--trust-hooks", action="store_true", help=TRUST_HELP)
     retry = controls.add_parser(
         "retry", help="launch failed, stopped or stale workers again with their original command"
     )
@@ -134,14 +146,17 @@ def _quick_plan(args: argparse.Namespace) -> dict[str, Any]:
 
     if not args.task:
         raise UserError(f"{args.target!r} is not a plan file; to plan without one give one --task per worker")
-    return {
+    worker = {"agent": args.agent, "model": args.model, "runtime": args.runtime, "permissionMode": args.permission_mode}
+    plan: dict[str, Any] = {
         "sessionName": args.target,
         "baseRef": args.base,
         "workers": [
-            {"name": f"{slugify(args.target)}-{n}", "task": task, "agent": args.agent, "model": args.model}
-            for n, task in enumerate(args.task, 1)
+            {"name": f"{slugify(args.target)}-{n}", "task": task, **worker} for n, task in enumerate(args.task, 1)
         ],
     }
+    if args.worktree_root:
+        plan["worktreeRoot"] = os.path.abspath(args.worktree_root)
+    return plan
 
 
 def run(args: argparse.Namespace, name: str = NAME) -> int:
@@ -193,6 +208,10 @@ def _create(args: argparse.Namespace) -> int:
     if os.path.isfile(args.target):
         if args.task:
             raise UserError("give a plan file or --task options, not both")
+        quick = [f for f, v in (("--runtime", args.runtime != "tmux"), ("--permission-mode", args.permission_mode),
+                                ("--worktree-root", args.worktree_root)) if v]  # fmt: skip
+        if quick:
+            raise UserError(f"{', '.join(quick)}: quick form only (a plan file says these per worker)")
         plan = planning.load(args.target)
         plan_file: str | None = args.target
     else:
@@ -211,6 +230,8 @@ def _create(args: argparse.Namespace) -> int:
 
     argv = ["create", args.target, *(a for task in args.task for a in ("--task", task))]
     argv += ["--agent", args.agent, "--base", args.base, *(["--model", args.model] if args.model else [])]
+    argv += ["--runtime", args.runtime, *(["--permission-mode", args.permission_mode] if args.permission_mode else [])]
+    argv += ["--worktree-root", os.path.abspath(args.worktree_root)] if args.worktree_root else []
     code = service.delegate([*argv, "--execute"])  # the supervisor's helper finds them trusted, or refuses
     if code is not None:
         return code
@@ -312,6 +333,17 @@ def _resume(args: argparse.Namespace) -> int:
     if not resumed:
         raise UserError(f"nothing to resume in {args.name!r} (only stopped, failed or stale workers resume)")
     _say(f"resumed: {', '.join(resumed)}")
+    return 0
+
+
+def _rm(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import control, lifecycle, store
+
+    session = store.Store().require_session(args.name)
+    _consent(lifecycle.snapshot(session.repo_root), args.trust_hooks, "session rm")  # before_worktree_remove
+    for line in control.forget(args.name, args.force):
+        _say(line)
+    _say(f"removed session {args.name!r} (its coordination files stay in {_one(session.coordination_dir)})")
     return 0
 
 
@@ -510,6 +542,7 @@ CONTROLS = {
     "stop": _stop,
     "resume": _resume,
     "retry": _retry,
+    "rm": _rm,
     "attach": _attach,
     "supervise": _supervise,
     "logs": _logs,

@@ -424,6 +424,64 @@ def run_cleanup_job(store: st.Store, job: Any) -> None:
         launch.tmux("kill-session", "-t", "=" + session.name, socket=session.tmux_socket, check=False)
 
 
+def forget(name: str, force: bool = False) -> list[str]:
+    """``session rm``: remove a finished session from the runtime: what is left of its workers' worktrees and
+    branches (by ``remove_worker``'s no-lost-work rules: refused, naming each problem, unless ``force``, which
+    keeps the work under the backup refs first), its tmux session, its state folder and its records. The
+    coordination folder in the repository (status, handoffs) stays. Refused while a worker runs. What was done."""
+    store = st.Store()
+    done: list[str] = []
+    with st.session_lock(name):
+        session = store.require_session(name)
+        if session.creator_pid is not None and proc.alive(session.creator_pid, session.creator_start):
+            raise UserError(f"session {name!r} is still being created")
+        workers = store.workers(name)
+        live = [
+            f"{w.slug} ({w.state})" for w in workers if not w.removed and w.state in ("starting", *st.LIVE, "stale")
+        ]
+        if live:
+            raise UserError(
+                f"session {name!r} still runs: {', '.join(live)}; stop it first (ecc-hooks session stop {name})"
+            )
+        left = [w for w in workers if not w.removed and _has_workspace(session, w)]
+        problems = [f"{w.slug}: {p}" for w in left for p in lost_work(session, w)]
+        if problems and not force:
+            raise UserError(
+                f"session {name!r} was not removed, it would lose work:\n  " + "\n  ".join(problems) + "\n"
+                f"Merge it (session merge-queue {name} --apply) or commit it first, or pass --force (the work is kept "
+                f"under {BACKUP_PREFIX}/{name}/<worker>)."
+            )
+        for w in left:
+            done.append(f"{w.slug}: {remove_worker(store, session, w, force)}")
+        launch.tmux("kill-session", "-t", "=" + session.name, socket=session.tmux_socket, check=False)
+        store.delete_session(name)
+        _remove_state(name)
+    snapshot.export(store, queues=False)
+    return done
+
+
+def _has_workspace(session: st.Session, worker: st.Worker) -> bool:
+    """Whether the worker's worktree or branch is still there."""
+    return os.path.isdir(worker.worktree) or bool(_git(session.repo_root, "branch", "--list", worker.branch).strip())
+
+
+def _remove_state(name: str) -> None:
+    """The session's state folder (logs, saved scrollback, exit files), its lock file kept (we hold it)."""
+    from ecc_hooks.core import paths
+
+    folder = os.path.join(paths.home(), "runtime", name)
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        if entry != "session.lock" and not entry.endswith(".lock"):
+            try:
+                fsio.remove(os.path.join(folder, entry), paths.home())
+            except OSError:
+                pass
+
+
 # ---------------------------------------------------------------------------- reading
 
 

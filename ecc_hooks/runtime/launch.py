@@ -38,6 +38,8 @@ DEFAULT_SOCKET = "ecc-hooks"
 TOKEN_ENV = "ECC_HOOKS_LAUNCH"
 TMUX_TIMEOUT = 30.0
 SEPARATOR = "\x1e<ecc-hooks pane>\x1e"
+LABEL_OPTION = "@ecc_worker"  # a pane's worker name (a user option: the agent cannot retitle it)
+BORDER_FORMAT = " #{?" + LABEL_OPTION + ",#{" + LABEL_OPTION + "},#{pane_title}} "
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,10 @@ def ensure_tmux_session(session: str, cwd: str, socket: Optional[str] = None) ->
     start = pane_command(path, [shell, "-l"], env)
     done = tmux_run(
         "new-session", "-d", "-s", session, "-n", "orchestrator", "-x", "240", "-y", "80", "-c", cwd, start, ";",
-        "set-option", "-w", "-t", f"={session}:0", "remain-on-exit", "on",
+        "set-option", "-w", "-t", f"={session}:0", "remain-on-exit", "on", ";",
+        # each pane labelled on its top border with its worker's name (our server only: no user config is read)
+        "set-option", "-w", "-t", f"={session}:0", "pane-border-status", "top", ";",
+        "set-option", "-w", "-t", f"={session}:0", "pane-border-format", BORDER_FORMAT,
         socket=socket,
     )  # fmt: skip
     if not done.ok:
@@ -228,6 +233,14 @@ def _discard(path: str) -> None:
         pass
 
 
+def pane_label(name: str) -> str:
+    """A worker's name as its pane's border shows it: one line of printable text (``core.text.clean``), shown as
+    text (a user option's value is not expanded again as a format, so ``#(...)`` in a name runs nothing)."""
+    from ecc_hooks.core.text import clean
+
+    return clean(name, 100)
+
+
 def launch_tmux(
     session: str,
     slug: str,
@@ -238,17 +251,19 @@ def launch_tmux(
     *,
     token: str,
     env: Mapping[str, str],
+    label: Optional[str] = None,
 ) -> Launched:
     """A new pane in the session's window running ``argv`` with the environment ``env`` (through its launch file,
-    named with ``token``), titled ``slug``, the window re-tiled: one tmux call (the new pane is the window's
-    active one while it is titled, then the orchestrator's pane is again). The session is created first when it
-    is not there (``cwd``: its orchestrator pane's folder)."""
+    named with ``token``), titled ``slug`` and labelled ``label`` (the worker's name, on its border), the window
+    re-tiled: one tmux call (the new pane is the window's active one while it is titled, then the orchestrator's
+    pane is again). The session is created first when it is not there (``cwd``: its orchestrator pane's folder)."""
     window = f"={session}:0"
     path = launch_file(state_dir(session, slug), token)
     start = pane_command(path, argv, {k: v for k, v in env.items() if k not in ("TMUX", "TMUX_PANE")})
     args = (
         "split-window", "-P", "-F", "#{pane_id}\t#{pane_pid}", "-t", window, "-c", worktree, start, ";",
         "select-pane", "-t", window, "-T", slug, ";",
+        "set-option", "-p", "-t", window, LABEL_OPTION, pane_label(label or slug), ";",
         "select-layout", "-t", window, "tiled", ";",
         "select-pane", "-t", f"{window}.0",
     )  # fmt: skip
@@ -265,9 +280,11 @@ def launch_tmux(
     return Launched(pane_id, pid, proc.start_time(pid) if pid else None)
 
 
-def name_pane(session: str, pane: str, slug: str, socket: Optional[str] = None) -> None:
-    """Title the pane with the worker's slug (ECC matches panes by title) and keep the window tiled."""
+def name_pane(session: str, pane: str, slug: str, socket: Optional[str] = None, label: Optional[str] = None) -> None:
+    """Title the pane with the worker's slug (ECC matches panes by title), label it with its name, and keep the
+    window tiled."""
     tmux("select-pane", "-t", pane, "-T", slug, socket=socket, check=False)
+    tmux("set-option", "-p", "-t", pane, LABEL_OPTION, pane_label(label or slug), socket=socket, check=False)
     tmux("select-layout", "-t", f"={session}:0", "tiled", socket=socket, check=False)
 
 

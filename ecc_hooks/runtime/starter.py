@@ -202,6 +202,7 @@ def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:
             session.tmux_socket,
             token=token,
             env={**env, **carried},
+            label=worker.name,
         )
         if worker.agent and agents.get(worker.agent).prompt_via == "typed":
             launch.send_keys(started.pane or "", worker.task, literal=True, socket=session.tmux_socket)
@@ -236,7 +237,7 @@ def _adopt(store: st.Store, session: st.Session, worker: st.Worker, panes: Optio
     else:
         pane = launch.find_pane(panes or [], token)
         if pane is not None:
-            launch.name_pane(session.name, pane.id, worker.slug, session.tmux_socket)
+            launch.name_pane(session.name, pane.id, worker.slug, session.tmux_socket, worker.name)
             pid_start = proc.start_time(pane.pid) if pane.pid else None
             store.update(worker, pane=pane.id, pid=pane.pid, pid_start=pid_start)
             return True
