@@ -637,9 +637,21 @@ class _Runner:
             return None
         return None if result.code is None else result
 
+    def _missing(self) -> Optional[str]:
+        """Why no git can run here when the folder is gone (a worktree deleted by hand): said at once, not as
+        "did not finish" (the process cannot even start in it, which ``proc`` reports as a missing program)."""
+        if os.path.isdir(self.cwd):
+            return None
+        self.refused = f"ecc-hooks runs no git in {self.cwd}: the folder does not exist"
+        return self.refused
+
     def run(self, *args: str, input: Optional[bytes] = None) -> Optional[tuple[int, bytes, str]]:
         """(exit status, stdout bytes, stderr) or None when the deadline passed or git could not start; when the
-        repository's config cannot be accounted for, no git runs: (``REFUSED``, b"", why)."""
+        repository's config cannot be accounted for, or its folder does not exist, no git runs: (``REFUSED``, b"",
+        why)."""
+        missing = self._missing()
+        if missing:
+            return REFUSED, b"", missing
         try:
             self.safe_env()
         except _TimedOut:
@@ -662,6 +674,9 @@ def head(
     from ecc_hooks.core import proc
 
     command = _Runner(cwd, timeout)
+    missing = command._missing()
+    if missing:
+        raise Refused(missing)
     try:
         env = command.safe_env()
     except _TimedOut:
