@@ -122,13 +122,15 @@ def test_apply_gates_on_pre_merge_then_merges_the_ready_and_leaves_conflicts_cle
     assert (repo / "new.txt").read_text() == "new\n" and (repo / "common.txt").read_text() == "first\n"
     after = queue(repo)
     assert after["second"]["kind"] == "base-conflict" and after["second"]["files"] == ["common.txt"]
-    assert after["clean"]["kind"] == "empty"  # merged: nothing left to merge
+    assert after["clean"]["kind"] == "merged"  # merged: nothing left to merge, and it says so
+    assert after["clean"]["suggestedAction"].startswith("nothing to merge: clean merged (merge) at ")
     for slug in ("conflict", "second"):  # blocked ones were never touched: no conflict markers
         assert git(repo.parent / f"repo-mq-{slug}", "status", "--porcelain") == ""
     # merged work is nothing to lose: --cleanup lets the runtime remove it
     git(repo, "checkout", "-q", "-b", "side")
     elsewhere = ecc("session", "merge-queue", "mq", "--apply", cwd=repo)
-    assert elsewhere.returncode == 0 and "merged" not in elsewhere.stdout  # nothing ready: nothing to check out
+    assert elsewhere.returncode == 0 and ": merged orchestrator-" not in elsewhere.stdout  # nothing ready
+    assert "nothing to merge: clean merged (merge) at " in elsewhere.stdout  # and it says why
     git(repo, "checkout", "-q", "main")
     swept = ecc("session", "stop", "mq", "--worker", "clean", "--cleanup", cwd=repo)
     assert swept.returncode == 0, swept.stderr  # merged: no --force needed
@@ -146,7 +148,7 @@ def test_the_rebase_and_squash_strategies(session: tuple[Path, dict[str, Any]], 
         assert "a new file" in log and "Merge" not in log
         assert git(repo, "rev-list", "--merges", "--count", "HEAD") == "0"
     else:  # one commit per worker, named after it
-        assert "clean: add a file (squashed by ecc-hooks)" in log and "a new file" not in log
+        assert "Squash clean (mq): add a file" in log and "a new file" not in log
     assert (repo / "new.txt").read_text() == "new\n"
 
 

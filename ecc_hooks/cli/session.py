@@ -481,6 +481,10 @@ def _merge_queue(args: argparse.Namespace) -> int:
             _notes(hooks)
         for slug, what in merged:
             _say(f"{slug}: {what}")
+        if not merged:  # a no-op that says so: what is merged already, else that nothing is ready
+            done = [e.suggestedAction for e in merge.queue(opened, session) if e.kind == "merged"]
+            for line in done or ["nothing to merge: no worker is ready (see the queue below)"]:
+                _say(line)
         if args.cleanup and merged:
             from ecc_hooks.runtime import control
 
@@ -492,7 +496,7 @@ def _merge_queue(args: argparse.Namespace) -> int:
         _json([e.as_json() for e in entries])
         return 0
     for e in entries:
-        where = f"#{e.position}" if e.readyToMerge else "blocked"
+        where = f"#{e.position}" if e.readyToMerge else e.kind if e.kind in ("merged", "missing") else "blocked"
         _say(
             f"{where:<8} {e.id:<20} {e.branch}  {e.suggestedAction}"
             + (f" ({', '.join(_one(f) for f in e.files[:5])})" if e.kind in ("base-conflict",) else "")

@@ -753,7 +753,7 @@ def _runtime_agents(workers: Sequence[Mapping[str, Any]]) -> list[Agent]:
     agents = []
     for worker in workers:
         state = worker.get("state")
-        shown = "running" if state == "starting" else "idle" if state == "pending" else state
+        shown = {"starting": "running", "pending": "idle", "merged": "completed"}.get(str(state), state)
         agents.append(
             Agent(
                 id=_str(worker.get("id")) or "worker",
@@ -764,6 +764,7 @@ def _runtime_agents(workers: Sequence[Mapping[str, Any]]) -> list[Agent]:
                 handoffPath=_str(worker.get("handoffPath")),
                 agentType=_str(worker.get("agent")),
                 updatedAt=_str(worker.get("updatedAt")),
+                runtimeState="merged" if state == "merged" else None,
             )
         )
     return agents

@@ -190,6 +190,11 @@ class Agent(OpenModel):
     # ecc-hooks additions
     agentType: Optional[str] = Field(None, description="the subagent type (general-purpose, ...)")
     updatedAt: Optional[str] = Field(None, description="ISO-8601 time of its last event")
+    runtimeState: Optional[str] = Field(
+        None,
+        description="a runtime worker's own state where the contract's enum has no word for it: merged (its "
+        "work is in the base; state says completed)",
+    )
 
 
 class TodoCounts(OpenModel):

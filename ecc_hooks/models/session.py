@@ -3,7 +3,8 @@
 Top-level sections are fixed (``schemaVersion``, ``adapterId``, ``session``, ``workers``, ``aggregates``);
 sections may gain fields. Value sets: session ``kind`` orchestrated/history/claude-code, session ``state``
 active/idle/completed/failed/missing/recorded, worker ``health`` healthy/stale/degraded/unknown. A worker's
-``state`` is one of ``WorkerState`` (the HUD's agent states plus ``recorded``). ``aggregates.workerCount``
+``state`` is one of ``WorkerState`` (the HUD's agent states plus ``recorded`` and the runtime's ``merged``: ECC's
+reader takes any string there). ``aggregates.workerCount``
 equals ``len(workers)`` and the state and health maps count workers; the model enforces both.
 """
 
@@ -51,6 +52,7 @@ class WorkerState(str, Enum):
     completed = "completed"
     failed = "failed"
     stopped = "stopped"
+    merged = "merged"  # the runtime: its work is in the base (status.md: ``State: completed`` and a ``Merged`` line)
     recorded = "recorded"
     unknown = "unknown"
 

@@ -321,9 +321,21 @@ def lost_work(session: st.Session, worker: st.Worker) -> list[str]:
     if _git(session.repo_root, "branch", "--list", worker.branch).strip():
         base = _git(session.repo_root, "rev-parse", "--verify", session.base_ref + "^{commit}").strip()
         ahead = _git(session.repo_root, "rev-list", f"{base}..{worker.branch}").split()
+        if ahead and _squashed(session, worker):
+            ahead = []  # its commits' work is in the base as one squash commit: nothing of it is lost
         if ahead:
             problems.append(f"{len(ahead)} commit(s) on {worker.branch} that {session.base_ref} does not have")
     return problems
+
+
+def _squashed(session: st.Session, worker: st.Worker) -> bool:
+    """Whether ``merge-queue --apply`` merged the branch as it is now (a squash leaves its commits out of the
+    base, their work in it)."""
+    from ecc_hooks.runtime import merge
+
+    record = merge.merged_record(session.name, worker.slug)
+    tip = _git(session.repo_root, "rev-parse", "--verify", worker.branch + "^{commit}").strip()
+    return record is not None and record["tip"] == tip
 
 
 def request_cleanup(name: str, worker: Optional[str] = None, force: bool = False) -> list[str]:

@@ -118,6 +118,11 @@ def status_md(
     agent_session: Optional[str] = None,
     updated: Optional[str] = None,
 ) -> str:
+    """ECC's status.md. A ``merged`` worker is written ``State: completed`` with a ``Merged`` line: ECC's readers
+    know no ``merged`` (one would count it neither finished nor healthy); ours read the line back as merged."""
+    merged = state == "merged"
+    if merged:
+        state = "completed"
     lines = [
         f"# Status: {name}",
         "",
@@ -130,7 +135,10 @@ def status_md(
     lines += [f"- Handoff file: `{handoff_file}`"] if handoff_file else []
     lines += [f"- Agent: {agent}"] if agent else []
     lines += [f"- Agent session: `{agent_session}`"] if agent_session else []
-    lines += [f"- Reason: {_line(reason)}"] if reason else []
+    if merged:
+        lines.append(f"- Merged: {_line((reason or 'merged').removeprefix('merged').strip() or 'yes')}")
+    elif reason:
+        lines.append(f"- Reason: {_line(reason)}")
     return "\n".join(lines)
 
 

@@ -23,27 +23,32 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
+from ecc_hooks.core.text import clean, clean_block
 from ecc_hooks.runtime import files, launch, lifecycle, workspace
 from ecc_hooks.runtime import store as st
 from ecc_hooks.sources import git as gitstate
 
 ACTIVE = ("pending", "starting", "running", "waiting", "idle", "stale")
-FINISHED = ("completed", "failed", "stopped")
+FINISHED = ("completed", "failed", "stopped", "merged")
 PREVIEW_LINES = 200
 PREVIEW_BYTES = 1 << 20  # a preview's most bytes (its lines may be long)
 MERGE_TREE_MIN = (2, 38)
 STRATEGIES = ("merge", "rebase", "squash")
 
 
-def _run(cwd: str, *args: str, timeout: float = 60, runner: Any = None) -> tuple[int, str, str]:
-    """git in ``cwd`` through the safe runner (``runner``: one already made for ``cwd``, its config read once)."""
-    done = runner.run(*args) if runner is not None else gitstate.run(cwd, *args, timeout=timeout)
+def _run(
+    cwd: str, *args: str, timeout: float = 60, runner: Any = None, input: Optional[bytes] = None
+) -> tuple[int, str, str]:
+    """git in ``cwd`` through the safe runner (``runner``: one already made for ``cwd``, its config read once;
+    ``input``: its stdin)."""
+    done = (runner or gitstate.runner(cwd, timeout)).run(*args, input=input)
     if done is None:
         raise UserError(f"git {' '.join(args[:2])} did not finish within {timeout:.0f} s")
     if done[0] == gitstate.REFUSED:
@@ -141,6 +146,7 @@ class WorkerDiff:
     summary: str
     patch: str = ""
     truncated: bool = False
+    missing: bool = False  # its worktree is gone (the summary says where it was)
 
 
 def _shortstat(text: str) -> str:
@@ -151,8 +157,9 @@ def diff(session: st.Session, worker: st.Worker, patch: bool = True, cap: int = 
     """The worker's committed and uncommitted work against the base, its index untouched."""
     base = base_commit(session)
     wt = worker.worktree
-    if not os.path.isdir(wt):
-        raise UserError(f"{worker.slug}: its worktree {wt} is gone")
+    if not os.path.isdir(wt):  # deleted by hand: said in its row, the others' diffs go on
+        return WorkerDiff(worker.slug, worker.branch, session.base_ref, [], [], [], [], gone_reason(worker),
+                          missing=True)  # fmt: skip
     names = lambda *a: [n for n in _run(wt, *a)[1].split("\0") if n]  # noqa: E731
     committed = names("diff", "--name-only", "-z", "--no-renames", f"{base}...HEAD", "--")
     staged = names("diff", "--cached", "--name-only", "-z", "--no-renames", "--")
@@ -213,7 +220,7 @@ class Entry:
     aheadBy: int = 0
     files: list[str] = field(default_factory=list)
     dirty: bool = False
-    kind: Optional[str] = None  # why blocked: active | dirty | empty | base-conflict | pair-conflict
+    kind: Optional[str] = None  # why blocked: merged | missing | active | dirty | empty | base-conflict | pair-conflict
     blockedBy: list[dict[str, Any]] = field(default_factory=list)
     suggestedAction: str = ""
 
@@ -240,12 +247,20 @@ def queue(store: st.Store, session: st.Session) -> list[Entry]:
     for worker in workers:
         ahead, files = _size(repo, base, tips.get(worker.branch), worker.branch, runner)
         sized.append((worker, ahead, files))
-    sized.sort(key=lambda item: _order_key(item[0], len(item[2])))
+    # a worker whose worktree is gone can never merge: after the others (ECC's order among each group)
+    sized.sort(key=lambda item: (not os.path.isdir(item[0].worktree), *_order_key(item[0], len(item[2]))))
     entries: list[Entry] = []
     accepted: list[Entry] = []
     for worker, ahead, files in sized:
         entry = Entry(worker.slug, worker.branch, session.base_ref, worker.state, False, aheadBy=ahead, files=files)
         entries.append(entry)
+        merged = merged_because(session, worker, tips.get(worker.branch), ahead, runner)
+        if merged is not None and worker.state not in ACTIVE:
+            entry.kind, entry.suggestedAction = "merged", f"nothing to merge: {worker.slug} {merged}"
+            continue
+        if not os.path.isdir(worker.worktree):  # deleted by hand: out of the queue, the others go on
+            entry.kind, entry.suggestedAction = "missing", gone_reason(worker)
+            continue
         if worker.state in ACTIVE:
             entry.kind, entry.suggestedAction = "active", f"wait: the worker is still {worker.state}"
             continue
@@ -283,6 +298,24 @@ def queue(store: st.Store, session: st.Session) -> list[Entry]:
     return entries
 
 
+def merged_because(
+    session: st.Session, worker: st.Worker, tip: Optional[str], ahead: int, runner: Any = None
+) -> Optional[str]:
+    """Why the worker's work is in the base already, None when it is not: ``apply`` merged its branch as it is
+    now (``merged.json``; a squashed branch's commits never reach the base), or its commits are in the base
+    (merged by hand: nothing ahead, and its tip is not where the session started, so it had commits of its own)."""
+    recorded = _still_merged(session, worker, tip)
+    if recorded is not None:
+        return recorded
+    if ahead or tip is None or not session.base_commit or tip == session.base_commit:
+        return None
+    own = _run(session.repo_root, "merge-base", "--is-ancestor", tip, session.base_commit, runner=runner)[0] != 0
+    if not own:
+        return None
+    into = session.base_ref if session.base_ref != "HEAD" else _main_checkout_branch(session.repo_root) or "HEAD"
+    return f"merged (its commits are in {into})"
+
+
 def conflicts(entries: list[Entry]) -> list[dict[str, Any]]:
     """The conflict queue: base conflicts, pairwise conflicts and dirty worktrees, with their files."""
     return [
@@ -306,6 +339,115 @@ def _main_checkout_branch(repo: str) -> Optional[str]:
     return out.strip() if code == 0 and out.strip() else None
 
 
+def target_branch(session: st.Session) -> str:
+    """The branch the workers merge into: the base ref when it is a local branch; with the base ``HEAD``, the
+    branch the base checkout is on. UserError when there is none (a detached HEAD, a tag, a remote ref)."""
+    repo = session.repo_root
+    if session.base_ref == "HEAD":
+        found = _main_checkout_branch(repo)
+        if found is None:
+            raise UserError(f"the base checkout {repo} is on a detached HEAD: check out the branch to merge into")
+        return found
+    name = session.base_ref.removeprefix("refs/heads/")
+    if _run(repo, "show-ref", "--verify", "-q", f"refs/heads/{name}")[0] != 0:
+        raise UserError(f"the base {session.base_ref!r} is not a local branch: nothing can be merged into it")
+    return name
+
+
+def checkout_of(repo: str, branch: str) -> Optional[str]:
+    """The work tree that has ``branch`` checked out (the main checkout or a linked one), None when none has:
+    its files must follow the branch, so a merge moves it there; otherwise only the ref moves."""
+    out = _run(repo, "worktree", "list", "--porcelain", "-z")[1]
+    for record in out.split("\0\0"):
+        fields = dict(f.split(" ", 1) if " " in f else (f, "") for f in record.split("\0") if f)
+        if fields.get("branch") == f"refs/heads/{branch}" and "worktree" in fields:
+            return fields["worktree"]
+    return None
+
+
+def _rev(repo: str, ref: str) -> str:
+    code, out, err = _run(repo, "rev-parse", "--verify", "-q", ref + "^{commit}")
+    if code != 0 or not out.strip():
+        raise UserError(f"{ref} does not resolve: {err.strip()[:200]}")
+    return out.strip()
+
+
+def _identity(repo: str) -> list[str]:
+    """``-c`` options naming ecc-hooks as the committer when the repository has no identity of its own."""
+    if _run(repo, "config", "user.email")[1].strip():
+        return []
+    return ["-c", "user.name=ecc-hooks", "-c", "user.email=ecc-hooks@localhost"]
+
+
+SUBJECT_MAX = 72  # characters of a commit's first line
+TASK_MAX = 4000  # characters of the task quoted in a merge commit's body
+
+
+def commit_message(session: st.Session, worker: st.Worker, strategy: str, into: str) -> str:
+    """What a merge (or squash) commit says: the session, the worker and its task (redacted, cut), never a sha.
+    The first line: ``Merge <worker> (<session>): <task>``, at most ``SUBJECT_MAX`` characters."""
+    task = clean_block(redact(worker.task, limit=None)).strip()
+    first = " ".join(task.splitlines()[0].split()) if task else ""
+    verb = "Merge" if strategy == "merge" else "Squash"
+    subject = clean(f"{verb} {worker.name} ({session.name})" + (f": {first}" if first else ""), SUBJECT_MAX)
+    if len(task) > TASK_MAX:
+        task = task[: TASK_MAX - 1] + "\u2026"
+    body = [
+        f"Session: {clean(session.name, 200)}",
+        f"Worker: {clean(worker.name, 200)} (branch {clean(worker.branch, 200)})",
+        f"Into: {clean(into, 200)}, by ecc-hooks ({strategy})",
+    ]
+    return "\n".join([subject, "", *body, "", "Task:", *(f"  {line}" for line in task.splitlines())]) + "\n"
+
+
+def merged_tree(repo: str, ours: str, theirs: str, what: str) -> str:
+    """The tree of merging ``theirs`` into ``ours``, built in the object store only (no work tree, no commit on
+    either branch); UserError naming the conflicted files when they conflict."""
+    code, out, err = _run(repo, "merge-tree", "--write-tree", "--name-only", "-z", ours, theirs, timeout=300)
+    if code == 1:
+        names = [n for n in out.partition("\0\0")[0].split("\0")[1:] if n]
+        raise UserError(f"{what} conflicts in {', '.join(dict.fromkeys(names)) or 'its files'}: nothing merged")
+    if code != 0 or not out.split("\0", 1)[0].strip():
+        raise UserError(f"git merge-tree {ours} {theirs} failed: {err.strip()[:300]}")
+    return out.split("\0", 1)[0].strip()
+
+
+def _commit(repo: str, tree: str, parents: list[str], message: str) -> str:
+    """A commit of ``tree`` on ``parents`` (its message on stdin: no task text in an argument); its id."""
+    args = [a for p in parents for a in ("-p", p)]
+    code, out, err = _run(repo, *_identity(repo), "commit-tree", tree, *args, input=message.encode(), timeout=60)
+    if code != 0 or not out.strip():
+        raise UserError(f"git commit-tree failed: {err.strip()[:300]}")
+    return out.strip()
+
+
+def _rebased(session: st.Session, worker: st.Worker, onto: str) -> str:
+    """Rebase the worker's branch onto ``onto`` in its worktree (rebase means the worker's commits replayed:
+    its branch is rewritten); its new tip. On a conflict the rebase is aborted (no markers left behind)."""
+    wt = worker.worktree
+    code, _, err = _run(wt, *_identity(wt), "rebase", onto, timeout=300)
+    if code != 0:
+        files = [n for n in _run(wt, "diff", "--name-only", "--diff-filter=U")[1].splitlines() if n]
+        _run(wt, "rebase", "--abort")
+        raise UserError(
+            f"{worker.slug}: rebasing onto {session.base_ref} conflicts in {', '.join(files) or err.strip()[:200]}"
+        )
+    return _rev(wt, "HEAD")
+
+
+def _move(repo: str, branch: str, checkout: Optional[str], old: str, new: str, why: str) -> None:
+    """Move ``branch`` from ``old`` to ``new`` (a descendant): in the checkout that has it, by a fast-forward (its
+    files follow); else the ref alone, compared with ``old`` (a branch moved meanwhile is never overwritten)."""
+    if checkout is not None:
+        code, _, err = _run(checkout, "merge", "--ff-only", "-q", new, timeout=300)
+        if code != 0:
+            raise UserError(f"{branch} in {checkout} could not move forward to the merge: {err.strip()[:300]}")
+        return
+    code, _, err = _run(repo, "update-ref", "-m", why, f"refs/heads/{branch}", new, old)
+    if code != 0:
+        raise UserError(f"{branch} could not be updated (it moved meanwhile?): {err.strip()[:300]}")
+
+
 def apply_one(
     store: st.Store,
     session: st.Session,
@@ -313,60 +455,108 @@ def apply_one(
     strategy: str = "merge",
     hooks: Optional[lifecycle.HookSet] = None,
 ) -> str:
-    """Merge one ready worker into the base checkout (the caller holds the repository's mutex); what was done.
-    UserError (nothing changed in the base checkout) when a gate or a check refuses. ``hooks``: the snapshot
-    taken when the command started (never what a merge brought into ``.ecc/hooks``)."""
+    """Merge one ready worker into the base branch (the caller holds the repository's mutex); what was done.
+    UserError (the base branch unchanged) when a gate or a check refuses. ``hooks``: the snapshot taken when the
+    command started (never what a merge brought into ``.ecc/hooks``).
+
+    ``merge``: one ``--no-ff`` merge commit on the base (first parent: the base as it was), named after the
+    session, the worker and its task; its tree from ``git merge-tree``, so the check and the merge never commit
+    on the worker's branch. ``squash``: one commit with that tree and the base as its only parent. ``rebase``: the
+    worker's branch rebased onto the base in its worktree, then the base fast-forwarded to it (linear). The base
+    branch moves in the checkout that has it (its files follow; it must be clean), else as a ref alone."""
     hooks = hooks if hooks is not None else lifecycle.snapshot(session.repo_root)
     if strategy not in STRATEGIES:
         raise UserError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
-    repo, wt = session.repo_root, worker.worktree
-    target = _main_checkout_branch(repo)
-    base_branch = session.base_ref if session.base_ref != "HEAD" else target
-    if target is None or target != base_branch:
-        raise UserError(f"the base checkout {repo} is on {target or 'a detached HEAD'}, not {base_branch}")
-    if _run(repo, "status", "--porcelain", "--untracked-files=no")[1].strip():
-        raise UserError(f"the base checkout {repo} has uncommitted changes: commit or stash them first")
-    env = lifecycle.worker_env(session=session.name, worker=worker.slug, worktree=wt, branch=worker.branch,
-                               base_ref=session.base_ref, port_base=worker.port_base)  # fmt: skip
-    env["ECC_TARGET_BRANCH"] = base_branch
+    repo = session.repo_root
+    if not os.path.isdir(worker.worktree):
+        raise UserError(f"{worker.slug}: {gone_reason(worker)}")
+    into = target_branch(session)
+    checkout = checkout_of(repo, into)
+    if checkout is not None and _run(checkout, "status", "--porcelain", "--untracked-files=no")[1].strip():
+        raise UserError(f"the checkout {checkout} of {into} has uncommitted changes: commit or stash them first")
+    env = lifecycle.worker_env(session=session.name, worker=worker.slug, worktree=worker.worktree,
+                               branch=worker.branch, base_ref=session.base_ref, port_base=worker.port_base)  # fmt: skip
+    env["ECC_TARGET_BRANCH"] = into
     log = os.path.join(launch.state_dir(session.name, worker.slug), "hooks.log")
-    hooks.run("pre_merge", cwd=wt, env=env, log=log)  # blocking: a failure stops here
-    base = base_commit(session)
-    identity = ["-c", "user.name=ecc-hooks", "-c", "user.email=ecc-hooks@localhost"]
-    if _run(wt, "config", "user.email")[1].strip():
-        identity = []
-    # phase 1, in the worktree: bring the base in (never leave conflict markers behind)
+    hooks.run("pre_merge", cwd=worker.worktree, env=env, log=log)  # blocking: a failure stops here
+    old = _rev(repo, f"refs/heads/{into}")
     if strategy == "rebase":
-        code, _, err = _run(wt, *identity, "rebase", base, timeout=300)
-        if code != 0:
-            files = [n for n in _run(wt, "diff", "--name-only", "--diff-filter=U")[1].splitlines() if n]
-            _run(wt, "rebase", "--abort")
-            raise UserError(
-                f"{worker.slug}: rebasing onto {session.base_ref} conflicts in {', '.join(files) or err.strip()[:200]}"
-            )
+        new = tip = _rebased(session, worker, old)
     else:
-        code, _, err = _run(wt, *identity, "merge", "--no-edit", base, timeout=300)
-        if code != 0:
-            files = [n for n in _run(wt, "diff", "--name-only", "--diff-filter=U")[1].splitlines() if n]
-            _run(wt, "merge", "--abort")
-            raise UserError(
-                f"{worker.slug}: merging {session.base_ref} conflicts in {', '.join(files) or err.strip()[:200]}"
-            )
-    # phase 2, in the base checkout
-    if strategy == "squash":
-        code, _, err = _run(repo, "merge", "--squash", worker.branch, timeout=300)
-        if code == 0:
-            code, _, err = _run(repo, *identity, "commit", "--no-verify", "-q", "-m",
-                                f"{worker.name}: {worker.task.splitlines()[0][:200]} (squashed by ecc-hooks)")  # fmt: skip
-    elif strategy == "rebase":
-        code, _, err = _run(repo, "merge", "--ff-only", worker.branch, timeout=300)
-    else:
-        code, _, err = _run(repo, *identity, "merge", "--no-edit", worker.branch, timeout=300)
-    if code != 0:
-        _run(repo, "merge", "--abort")
-        raise UserError(f"{worker.slug}: merging into {base_branch} failed: {err.strip()[:300]}")
-    hooks.run("post_merge", cwd=repo, env=env, log=log)
-    return f"merged {worker.branch} into {base_branch} ({strategy})"
+        tip = _rev(repo, f"refs/heads/{worker.branch}")
+        tree = merged_tree(repo, old, tip, f"{worker.slug}: merging it into {into}")
+        parents = [old, tip] if strategy == "merge" else [old]
+        new = _commit(repo, tree, parents, commit_message(session, worker, strategy, into))
+    _move(repo, into, checkout, old, new, f"ecc-hooks: {strategy} {session.name}/{worker.slug}")
+    record_merged(store, session, worker, strategy=strategy, commit=new, tip=tip, into=into)
+    hooks.run("post_merge", cwd=checkout or repo, env=env, log=log)
+    return f"merged {worker.branch} into {into} ({strategy})"
+
+
+# ---------------------------------------------------------------------------- merged workers
+
+MERGED_FILE = "merged.json"
+
+
+def merged_record(session: str, slug: str) -> Optional[dict[str, Any]]:
+    """What ``apply`` recorded when it merged the worker (strategy, the commit on the base, the worker's tip then,
+    the branch), None when it never did."""
+    from ecc_hooks.core import fsio, paths
+
+    try:
+        data = json.loads(fsio.read_file(os.path.join(paths.home(), "runtime", session, slug, MERGED_FILE), 65536))
+    except (OSError, ValueError):
+        return None
+    keys = ("strategy", "commit", "tip", "into")
+    return data if isinstance(data, dict) and all(isinstance(data.get(k), str) for k in keys) else None
+
+
+def merged_reason(strategy: str, commit: str) -> str:
+    return f"merged ({strategy}) at {commit[:12]}"
+
+
+def record_merged(
+    store: st.Store, session: st.Session, worker: st.Worker, *, strategy: str, commit: str, tip: str, into: str
+) -> None:
+    """Remember the merge (``merged.json``: a squashed branch's tip is not in the base, so only this says its work
+    landed) and move the worker to ``merged``."""
+    from ecc_hooks.core import fsio
+
+    record = {"strategy": strategy, "commit": commit, "tip": tip, "into": into, "at": time.time()}
+    path = os.path.join(launch.state_dir(session.name, worker.slug), MERGED_FILE)
+    fsio.atomic_write(path, json.dumps(record).encode())
+    mark_merged(store, session, worker, merged_reason(strategy, commit))
+
+
+def mark_merged(store: st.Store, session: st.Session, worker: st.Worker, reason: str) -> bool:
+    """Move the worker to ``merged`` (its status.md too) when its state allows it; whether it moved. A state that
+    moved meanwhile is read again once."""
+    from ecc_hooks.runtime import starter
+
+    for _ in range(2):
+        if worker.state == "merged" or "merged" not in st.ALLOWED.get(worker.state, ()):
+            return False
+        try:
+            store.transition(worker, "merged", reason)
+        except st.InvalidTransition:
+            worker = store.worker(session.name, worker.slug)
+            continue
+        starter.write_status(session, worker)
+        return True
+    return False
+
+
+def _still_merged(session: st.Session, worker: st.Worker, tip: Optional[str]) -> Optional[str]:
+    """The reason a worker's work is in the base: recorded by ``apply`` for its branch's current tip; None when it
+    never was merged or its branch moved on since."""
+    record = merged_record(session.name, worker.slug)
+    if record is None or (tip is not None and record["tip"] != tip):
+        return None
+    return merged_reason(record["strategy"], record["commit"])
+
+
+def gone_reason(worker: st.Worker) -> str:
+    return f"its worktree is gone: {worker.worktree}"
 
 
 def apply(
@@ -380,7 +570,9 @@ def apply(
     done: list[tuple[str, str]] = []
     with workspace.repo_mutex(session.repo_root):
         while True:
-            ready = [e for e in queue(store, session) if e.readyToMerge and e.id not in {d[0] for d in done}]
+            entries = queue(store, session)
+            record_hand_merges(store, session, entries)
+            ready = [e for e in entries if e.readyToMerge and e.id not in {d[0] for d in done}]
             if not ready:
                 break
             worker = store.worker(session.name, ready[0].id)
@@ -390,6 +582,17 @@ def apply(
                 merged = "; ".join(f"{i}: {what}" for i, what in done) or "nothing"
                 raise UserError(f"{exc}\nmerged before it: {merged}") from None
     return done
+
+
+def record_hand_merges(store: st.Store, session: st.Session, entries: list[Entry]) -> None:
+    """Workers the queue found merged (by hand: their commits are in the base) move to ``merged``."""
+    for entry in entries:
+        if entry.kind == "merged" and entry.state != "merged":
+            try:
+                worker = store.worker(session.name, entry.id)
+            except UserError:
+                continue
+            mark_merged(store, session, worker, entry.suggestedAction.removeprefix(f"nothing to merge: {entry.id} "))
 
 
 # ---------------------------------------------------------------------------- pull request

@@ -46,6 +46,7 @@ def queue_snapshot(
 def _compute_queue(store: st.Store, session: st.Session, signature: tuple[Any, ...]) -> dict[str, Any]:
     try:
         entries = merge.queue(store, session)
+        merge.record_hand_merges(store, session, entries)  # a branch merged by hand: its worker is merged
         data: dict[str, Any] = {
             "mergeQueue": [e.as_json() for e in entries],
             "conflictQueue": merge.conflicts(entries),

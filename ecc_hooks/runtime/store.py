@@ -6,7 +6,8 @@ transitions (``ALLOWED``) with a compare-and-set on the state it read, and logs 
 
 Worker states: ``pending`` (planned, waiting for a slot), ``starting`` (its launch is recorded, its process may
 not run yet), ``running``, ``waiting`` (for a person: a permission prompt, a question), ``idle`` (at its prompt,
-no task yet), ``completed``, ``failed``, ``stopped`` (by the user), ``stale`` (no heartbeat for 5 minutes).
+no task yet), ``completed``, ``failed``, ``stopped`` (by the user), ``stale`` (no heartbeat for 5 minutes), ``merged`` (its
+work is in the base: ``merge-queue --apply`` merged it, or its commits reached the base otherwise).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 
-STATES = ("pending", "starting", "running", "waiting", "idle", "completed", "failed", "stopped", "stale")
+STATES = ("pending", "starting", "running", "waiting", "idle", "completed", "failed", "stopped", "stale", "merged")
 LIVE = ("running", "waiting", "idle")  # a process that works or waits
 OCCUPYING = ("starting", *LIVE, "stale")  # states that take one of the session's maxParallel slots
-FINISHED = ("completed", "failed", "stopped")
+FINISHED = ("completed", "failed", "stopped", "merged")
 _ACTIVE = ("starting", *LIVE)
 ALLOWED: dict[str, frozenset[str]] = {
     "pending": frozenset({"starting", "stopped", "failed"}),
@@ -36,10 +37,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "waiting": frozenset({"running", "idle", "completed", "failed", "stopped", "stale"}),
     "idle": frozenset({"running", "waiting", "completed", "failed", "stopped", "stale"}),
     # a finished Claude Code worker still sits at its prompt: a person may give it more to do
-    "completed": frozenset({*LIVE, "failed", "starting", "stopped"}),
-    "failed": frozenset({*LIVE, "completed", "starting", "stopped"}),
-    "stopped": frozenset({"starting"}),
+    "completed": frozenset({*LIVE, "failed", "starting", "stopped", "merged"}),
+    "failed": frozenset({*LIVE, "completed", "starting", "stopped", "merged"}),
+    "stopped": frozenset({"starting", "merged"}),
     "stale": frozenset({*LIVE, "completed", "failed", "starting", "stopped"}),
+    # its work is in the base: done (cleanup needs no --force); a person may still give it more to do
+    "merged": frozenset({*LIVE, "starting", "stopped"}),
 }
 # Columns holding free text from outside (an agent's failure line, a hook's message, git's stderr): the store
 # redacts them on every write, so no secret reaches runtime.db nor anything read from it (workers.json, list,

@@ -122,7 +122,10 @@ class Supervisor:
         by_id = {p.id: p for p in panes or []}
         now = time.time()
         screens = self._screens(session, workers, by_id, now)
+        gone = self._gone_worktrees(session, workers)
         for worker in workers:
+            if worker.slug in gone:
+                continue  # nothing of it can be followed, merged or diffed: failed, and the others go on
             if worker.state in ("pending", "stopped") or (worker.handoff_done and not _running(worker, by_id)):
                 continue  # nothing runs there: a finished worker's process is gone (its record is final)
             try:
@@ -145,6 +148,25 @@ class Supervisor:
         return any(w.state in (*st.OCCUPYING, "pending") for w in workers) or any(
             w.state in ("completed", "failed") and not w.handoff_done for w in workers
         )
+
+    def _gone_worktrees(self, session: st.Session, workers: list[st.Worker]) -> set[str]:
+        """The workers whose worktree was deleted (by hand: a cleanup marks them removed): ``failed`` with that
+        reason, unless their work is merged already or a person stopped them; their slugs."""
+        gone = set()
+        for worker in workers:
+            if os.path.isdir(worker.worktree):
+                continue
+            gone.add(worker.slug)
+            reason = f"its worktree is gone: {worker.worktree}"
+            if worker.state in ("merged", "stopped") or (worker.state == "failed" and worker.reason == reason):
+                continue
+            try:
+                self.store.transition(worker, "failed", reason, finished_at=worker.finished_at or time.time())
+            except st.InvalidTransition as exc:
+                errorlog.log_error("runtime.transition", str(exc))
+                continue
+            write_status(session, worker)
+        return gone
 
     def _screens(
         self, session: st.Session, workers: list[st.Worker], by_id: dict[str, launch.Pane], now: float
@@ -202,8 +224,8 @@ class Supervisor:
         if heard:
             store.update(worker, heartbeat_at=now)
         state, reason = self._decide(session, worker, follower, alive, exit_code, screen, panes, now)
-        if state is None:
-            return
+        if state is None or (worker.state == "merged" and state not in st.LIVE):
+            return  # a merged worker stays merged until a person gives it more to do
         changed = False
         if state != worker.state or reason != worker.reason:
             changed = store.transition(worker, state, reason, exit_code=exit_code)

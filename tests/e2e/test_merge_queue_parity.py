@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 DEVIATIONS = json.loads((REPO / "tests" / "fixtures" / "ecc-parity" / "merge-queue-deviations.json").read_text())
 KIND = {None: "merge-ready", "pair-conflict": "merge-ready", "base-conflict": "conflict", "dirty": "dirty",
-        "empty": "merged"}  # fmt: skip
+        "empty": "merged", "merged": "merged"}  # fmt: skip
 
 
 def theirs(repo: Path) -> dict[str, dict[str, Any]]:

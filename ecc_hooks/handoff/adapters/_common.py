@@ -49,6 +49,7 @@ _STATE_WORDS = {
     "launching": "starting",
     "ready": "idle",
     "completed": "completed",
+    "merged": "merged",  # ECC's worktree lifecycle word for a branch fully in its base
     "complete": "completed",
     "done": "completed",
     "succeeded": "completed",
@@ -146,7 +147,7 @@ def worker_health(
     """ECC's health rule for one worker (see the module docstring)."""
     if state == WorkerState.failed:
         return Health.degraded
-    if state in (WorkerState.completed, WorkerState.recorded):
+    if state in (WorkerState.completed, WorkerState.merged, WorkerState.recorded):
         return Health.healthy
     if state == WorkerState.stale:
         return Health.stale
@@ -168,7 +169,7 @@ def session_state(workers: Iterable[Worker], *, runtime_alive: bool = False) -> 
         return SessionState.missing
     if WorkerState.failed in states:
         return SessionState.failed
-    if all(s == WorkerState.completed for s in states):
+    if all(s in (WorkerState.completed, WorkerState.merged) for s in states):
         return SessionState.completed
     if all(s == WorkerState.recorded for s in states):
         return SessionState.recorded

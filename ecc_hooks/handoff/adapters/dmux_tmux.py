@@ -180,10 +180,13 @@ def parse_status(text: str) -> dict[str, Any]:
     updated = next(
         (doc.fields[k] for k in ("updated", "last updated", "updated at", "updatedat") if doc.fields.get(k)), None
     )
+    state = _common.normalize_worker_state(raw)
+    if state == WorkerState.completed and doc.fields.get("merged"):  # the runtime's merged worker (ECC reads
+        state = WorkerState.merged  # it as completed)
     return {
         "name": _common.title_after("status", doc.title),
         "rawState": raw,
-        "state": _common.normalize_worker_state(raw),
+        "state": state,
         "worktree": doc.fields.get("worktree") or None,
         "branch": doc.fields.get("branch") or None,
         "updated": updated,
