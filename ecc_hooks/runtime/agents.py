@@ -49,6 +49,9 @@ class Agent:
     model_flag: Optional[str] = "--model"
     permission_flag: Optional[str] = None
     permission_headless: bool = True  # the headless subcommand takes the permission flag too
+    # the tools a run may use without asking (Claude Code: --allowedTools "Bash(git merge:*),Edit"): a headless
+    # run has no one to ask, so what it must run is allowed up front (``conflicts --resolve``)
+    allowed_tools_flag: Optional[str] = None
     session_flag: Optional[str] = None  # ours chooses the session id (Claude Code: --session-id)
     resume: tuple[str, ...] = ()  # the resume command's arguments; {session} is the id
     headless_resume: tuple[str, ...] = ()  # the same after ``headless`` (a new prompt on stdin); empty: none
@@ -79,6 +82,7 @@ class Agent:
         model: Optional[str] = None,
         permission_mode: Optional[str] = None,
         session_id: Optional[str] = None,
+        allowed_tools: Optional[str] = None,
     ) -> list[str]:
         """The argv that starts this agent on ``prompt`` (``typed``: the prompt is typed into the pane after;
         a headless run of an agent with ``headless_stdin``: the prompt is its stdin, see ``start``)."""
@@ -96,6 +100,8 @@ class Agent:
             argv += [self.model_flag, model]
         if permission_mode and self.permission_flag and (self.permission_headless or not headless):
             argv += [self.permission_flag, permission_mode]
+        if allowed_tools and self.allowed_tools_flag:
+            argv += [self.allowed_tools_flag, allowed_tools]
         # the prompt is an argument unless it is piped (headless_stdin) or typed or pasted into the pane
         if headless:
             argued = not self.headless_stdin
@@ -219,6 +225,7 @@ AGENTS: dict[str, Agent] = {
         headless=("-p", "--output-format", "stream-json", "--verbose"),
         headless_stdin=True,
         permission_flag="--permission-mode",
+        allowed_tools_flag="--allowedTools",
         session_flag="--session-id",
         prompt_via="pasted",  # its first prompt: an argument would be in its command line all its life
         ready=("❯",),

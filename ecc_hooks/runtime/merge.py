@@ -13,9 +13,15 @@ its trees in the object store only. git older than 2.38 has no ``--write-tree``:
 reason.
 
 **Apply** (``apply``): the ready entries one at a time under the repository's mutex: the ``pre_merge`` hook as a
-blocking gate; phase 1 in the worktree (merge or rebase the base; on conflict abort, so no worktree is left with
-conflict markers); phase 2 in the base checkout (it must be on the base branch and clean): ``merge --no-edit``,
-``merge --ff-only`` after a rebase, or ``merge --squash`` and a commit; then ``post_merge``.
+blocking gate; then the base branch gains the worker's work without any commit on the worker's branch: ``merge``
+adds one ``--no-ff`` merge commit whose first parent is the base as it was and whose message names the session,
+the worker and its task (its tree from ``git merge-tree``, so the conflict check is the merge); ``squash`` one
+commit with that tree; ``rebase`` replays the worker's commits (its branch rebased in its worktree) and
+fast-forwards the base. The base branch moves in the checkout that has it (which must be clean; its files
+follow), else as a ref alone (``update-ref`` against its old value). Then ``post_merge``. Every merged worker is
+``merged`` (``merged.json`` remembers the tip a squash left out of the base), as is one whose commits reached the
+base otherwise; applying again is a no-op that says so. A worker whose worktree is gone is left out with that
+reason (kind ``missing``); the others go on.
 """
 
 from __future__ import annotations
@@ -668,7 +674,15 @@ def pull_request_url(session: str, slug: str) -> Optional[str]:
 # ---------------------------------------------------------------------------- resolving
 
 
-def resolve_prompt(session: st.Session, entry: Entry) -> str:
+# What a headless resolver may run without asking (it has no one to ask; Claude Code's default permission mode
+# would deny the ``git merge`` it is told to run): reading and editing files in its worktree, and the git
+# commands a merge needs. Nothing else: not a push, not the project's own commands.
+RESOLVE_TOOLS = ("Read", "Edit", "Write", "Grep", "Glob", "Bash(git merge:*)", "Bash(git status:*)",
+                 "Bash(git diff:*)", "Bash(git log:*)", "Bash(git show:*)", "Bash(git add:*)", "Bash(git commit:*)")  # fmt: skip
+RESOLVE_MODE = "acceptEdits"
+
+
+def resolve_prompt(session: st.Session, entry: Entry, headless: bool = False) -> str:
     """What the resolving agent is told: what conflicts with what, in which files, and what done means."""
     if entry.kind == "base-conflict":
         other = session.base_ref
@@ -680,10 +694,17 @@ def resolve_prompt(session: st.Session, entry: Entry) -> str:
         blocker = entry.blockedBy[0]
         other, what = f"orchestrator-{session.name}-{blocker['worker']}", f"worker {blocker['worker']}'s branch"
         files = blocker["files"]
+    checks = (
+        "This run may only read and edit files and run git merge, status, diff, log, show, add and commit: name the "
+        "project's checks to run in your final response."
+        if headless
+        else "run the project's checks,"
+    )
     return (
         f"This branch ({entry.branch}) conflicts with {what} in: {', '.join(files)}. "
         f"Run `git merge {other}`, resolve the conflicts in those files keeping the intent of both sides, "
-        "run the project's checks, and commit the merge. Do not push. Report what you decided in your final response."
+        + (f"and commit the merge. {checks}" if headless else f"{checks} and commit the merge.")
+        + " Do not push. Report what you decided in your final response."
     )
 
 
@@ -700,10 +721,13 @@ def resolve(store: st.Store, session: st.Session, slug: str, agent_name: str) ->
     worker = store.worker(session.name, slug)
     agent = agents.get(agent_name)
     agents.require([agent_name])
-    prompt = resolve_prompt(session, entry)
     runtime = worker.runtime if worker.runtime != "claude-bg" or agent_name == "claude" else "tmux"
     agent_session = str(uuid.uuid4()) if agent.session_flag and runtime != "claude-bg" else None
-    command = agent.start(prompt, runtime=runtime, session_id=agent_session)
+    # headless, no one can grant a permission: the git commands and edits it needs are granted up front
+    grant = runtime == "headless" and agent.allowed_tools_flag is not None
+    prompt = resolve_prompt(session, entry, headless=grant)
+    options = {"permission_mode": RESOLVE_MODE, "allowed_tools": ",".join(RESOLVE_TOOLS)} if grant else {}
+    command = agent.start(prompt, runtime=runtime, session_id=agent_session, **options)
     starter.start(store, session, worker, command=command, reason=f"resolving conflicts ({agent_name})",
                      agent=agent_name, agent_session=agent_session, agent_launch=1)  # fmt: skip
     return prompt

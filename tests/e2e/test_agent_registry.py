@@ -88,7 +88,9 @@ def test_every_flag_we_pass_is_in_the_tools_own_help(name: str, tmp_path: Path) 
     agent, env = agents.get(name), scratch_env(tmp_path, name)
     cases = {
         "tmux": agent.launch("p", runtime="tmux", model="m", permission_mode="default", session_id="s"),
-        "headless": agent.launch("p", runtime="headless", model="m", permission_mode="default", session_id="s"),
+        "headless": agent.launch(
+            "p", runtime="headless", model="m", permission_mode="default", session_id="s", allowed_tools="Read"
+        ),  # fmt: skip
         "resume": agent.resume_argv("s"),
         "auth": [agent.binary, *agent.auth_check],
     }
