@@ -111,6 +111,13 @@ def test_agents_running_only() -> None:
     assert render_segment("agents", STDIN, {"activeAgents": [{"id": "b", "state": "completed"}]}) is None
 
 
+def test_agents_are_counted_by_their_real_kind() -> None:
+    """Runtime workers show as their agent, or ``script`` (issue 24: it said ``agents 5 claude`` for 2 + 3)."""
+    kinds = ["claude", "script", "script", "claude", "script"]
+    snap = {"activeAgents": [{"id": str(n), "state": "running", "agentType": k} for n, k in enumerate(kinds)]}
+    assert render_segment("agents", STDIN, snap) == "agents 5 claude\u00d72,script\u00d73"
+
+
 def test_git_from_snapshot_only_and_dimmed_when_stale() -> None:
     snap = {"context": {"branch": "main", "ahead": 2, "behind": 1}, "risk": {"dirtyWorktree": True}}
     assert render_piece("git", stdin=STDIN, snapshot=snap, snapshot_age=1.0) == ("\u2387 main* \u21912\u21931", "warn")

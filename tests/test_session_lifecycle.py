@@ -145,3 +145,23 @@ def test_panes_are_labelled_with_their_workers_names_as_text(tmp_path: Path, rep
     assert show("#{E:pane-border-format}") == launch.pane_label(name)  # the border shows the name, as text
     assert len(name) <= 100 or launch.pane_label(name).startswith(name[:99])
     assert not ran.exists()  # a format in a name runs nothing
+
+
+def test_a_launcher_command_is_a_script_whatever_agent_it_names(tmp_path: Path, repo: Path, runtime: str) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_agent(bin_dir, "claude")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    workers = [{"name": "s", "task": "t", "agent": "claude", "runtime": "headless", "launcherCommand": "echo done"}]
+    p = plan(tmp_path / "p.json", repo, "kinds", workers)
+    assert ecc("session", "create", str(p), "--execute", cwd=repo, env=env).returncode == 0
+    wait_until(lambda: states(repo, "kinds") == {"s": "completed"}, 30, lambda: str(states(repo, "kinds")))
+    exported = json.loads((Path(os.environ["ECC_HOOKS_HOME"]) / "runtime" / "workers.json").read_text())
+    assert [w["agent"] for s in exported["sessions"] for w in s["workers"]] == ["script"]  # the HUD's agents
+    status = ecc("session", "status", "kinds", "--json", cwd=repo)
+    assert status.returncode == 0, status.stderr
+    figures = json.loads(status.stdout)["workers"][0]["figures"]
+    assert figures["agent"] == "script" and figures["sessionId"] is None and figures["costUsd"] is None
+    assert figures["elapsedSeconds"] is not None and figures["elapsedSeconds"] >= 0
+    table = ecc("session", "status", "kinds", cwd=repo).stdout.splitlines()
+    assert table[1].split()[:7] == ["WORKER", "STATE", "AGENT", "COST", "CTX", "TOOLS", "ELAPSED"]
+    assert table[2].split()[:6] == ["s", "completed", "script", "-", "-", "-"]

@@ -294,16 +294,37 @@ def _status(args: argparse.Namespace) -> int:
         inspection = dmux_tmux.inspect(Target("coordination-dir", session.coordination_dir), ctx)
     except TargetError as exc:  # its coordination folder was moved or removed
         raise UserError(f"session {session.name}: {exc}") from None
+    from ecc_hooks.models.session import WorkerFigures
+    from ecc_hooks.runtime import figures
+
+    rows = [w for w in store.workers(session.name) if not w.removed]
+    numbers = {w.slug: figures.of(w) for w in rows}
+    for item in inspection.snapshot.workers:
+        if item.id in numbers:
+            item.figures = WorkerFigures(**numbers[item.id])
     if args.json:
         _json(inspection.snapshot.model_dump(mode="json"))
         return 0
     _say(f"{session.name}  ({_one(session.repo_root)}; tmux -L {session.tmux_socket})")
-    for worker in store.workers(session.name):
-        if worker.removed:
-            continue
+    _say(f"  {'WORKER':<20} {'STATE':<10} {'AGENT':<8} {'COST':>7} {'CTX':>4} {'TOOLS':>5} {'ELAPSED':>7}  BRANCH")
+    for worker in rows:
         reason = f"  {clean(worker.reason, 70)}" if worker.reason else ""
-        _say(f"  {worker.slug:<20} {worker.state:<10} {worker.branch}{reason}")
+        _say(f"  {worker.slug:<20} {worker.state:<10} {_figures(numbers[worker.slug])}  {worker.branch}{reason}")
     return 0
+
+
+def _figures(numbers: dict[str, Any]) -> str:
+    """A worker's figures as the status table's columns (``-``: not known)."""
+    from ecc_hooks.core.text import clean, duration
+
+    cost, ctx, tools, took = (numbers.get(k) for k in ("costUsd", "contextUsedPct", "toolCalls", "elapsedSeconds"))
+    return (
+        f"{clean(numbers.get('agent'), 8):<8} "
+        f"{f'${cost:.2f}' if cost is not None else '-':>7} "
+        f"{f'{ctx:.0f}%' if ctx is not None else '-':>4} "
+        f"{tools if tools is not None else '-':>5} "
+        f"{duration(took) if took is not None else '-':>7}"
+    )
 
 
 def _stop(args: argparse.Namespace) -> int:

@@ -116,6 +116,18 @@ class Artifacts(OpenModel):
     handoffFile: Optional[str] = None
 
 
+class WorkerFigures(OpenModel):
+    """A runtime worker's own figures: from its Claude Code session (the id the runtime chose), by the usage
+    engine the status line uses; elapsed from its launch. Null: not known (an agent without our hooks)."""
+
+    agent: Optional[str] = Field(None, description="what runs: the agent's name, or script (a launcherCommand)")
+    sessionId: Optional[str] = Field(None, description="its Claude Code session")
+    costUsd: Optional[float] = Field(None, description="the session's cost, as Claude Code counts it")
+    contextUsedPct: Optional[float] = Field(None, description="context used, as Claude Code's own screen says it")
+    toolCalls: Optional[int] = Field(None, description="tool calls made (its subagents' included)")
+    elapsedSeconds: Optional[float] = Field(None, description="since its launch, until it finished")
+
+
 class Worker(OpenModel):
     """One worker: an orchestration pane, or the main agent / a subagent of a Claude Code session."""
 
@@ -135,6 +147,7 @@ class Worker(OpenModel):
         description="what we saw ourselves (a missing file, a dead pane, uncommitted changes); outputs is only "
         "what the worker reported",
     )
+    figures: Optional[WorkerFigures] = Field(None, description="a runtime worker's cost, context, tool calls, elapsed")
 
 
 class Aggregates(OpenModel):

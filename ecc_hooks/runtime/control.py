@@ -23,6 +23,7 @@ from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.runtime import agents, daemon, launch, lifecycle, snapshot, starter, workspace
 from ecc_hooks.runtime import store as st
+from ecc_hooks.runtime.figures import real_agent
 from ecc_hooks.runtime.plan import SessionPlan
 
 GRACE = 10.0  # seconds an agent has to exit after its interrupt, then after SIGTERM
@@ -513,7 +514,7 @@ def summary(store: st.Store) -> list[dict[str, Any]]:
                 "tmux": f"tmux -L {session.tmux_socket} attach -t ={session.name}",
                 "maxParallel": session.max_parallel,
                 "workers": [
-                    {"id": w.slug, "state": w.state, "reason": w.reason, "agent": w.agent, "branch": w.branch}
+                    {"id": w.slug, "state": w.state, "reason": w.reason, "agent": real_agent(w), "branch": w.branch}
                     for w in workers
                 ],
                 "states": counts,

@@ -14,6 +14,7 @@ from ecc_hooks.core import errorlog, fsio, paths
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime import merge
 from ecc_hooks.runtime import store as st
+from ecc_hooks.runtime.figures import real_agent
 from ecc_hooks.sources import git as gitstate
 
 QUEUE_TTL = 30.0  # seconds a session's merge queue is reused while its workers' states stay as they were
@@ -123,7 +124,7 @@ def _export(store: st.Store, queues: bool, background: bool) -> None:
                     "worktree": w.worktree,
                     "objective": w.task,
                     "handoffPath": w.handoff_file,
-                    "agent": w.agent,
+                    "agent": real_agent(w),  # what runs: a launcherCommand is a script, whatever agent it names
                     "updatedAt": updated.replace("+00:00", "Z"),
                     # the fingerprint of its pane's screen: what ``session approve --screen`` compares
                     "screen": w.fingerprint,

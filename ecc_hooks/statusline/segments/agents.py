@@ -14,7 +14,7 @@ DEFAULTS = {"max_types": 2, "states": ["running", "waiting"]}
 
 
 def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
-    """``agents 2 Explore,general``; nothing when no agent is running."""
+    """``agents 2 Explore,general``, ``agents 5 claude×2,script×3``; nothing when no agent is running."""
     agents = dig(ctx.snapshot, "activeAgents")
     if not isinstance(agents, list):
         return None
@@ -24,13 +24,15 @@ def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
     if not live and not stale:
         return None
     text = f"agents {len(live)}"
-    types: list[str] = []
+    counts: dict[str, int] = {}  # by kind, in order of appearance (a runtime worker's kind: its agent, or script)
     for agent in live:
         kind = clean(agent.get("agentType"), 20)
-        if kind and kind not in types:
-            types.append(kind)
-    if types:
-        text += " " + ",".join(types[: int(cfg["max_types"])])
+        if kind:
+            counts[kind] = counts.get(kind, 0) + 1
+    if counts:
+        shown = list(counts.items())[: int(cfg["max_types"])]
+        # with one kind the total says how many; with several, each kind's count
+        text += " " + ",".join(kind if n == 1 or len(counts) == 1 else f"{kind}\u00d7{n}" for kind, n in shown)
     if stale:
         text += f" stale {stale}"
         return (text, "warn")
