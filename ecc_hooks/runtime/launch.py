@@ -111,6 +111,16 @@ def read_exit(session: str, slug: str, token: Optional[str]) -> Optional[int]:
     return int(text) if text.lstrip("-").isdigit() else None
 
 
+def exit_time(session: str, slug: str, token: Optional[str]) -> Optional[float]:
+    """When a launch's wrapper wrote its exit status (the worker's own end, however late a pass saw it), or None."""
+    if not token:
+        return None
+    try:
+        return os.lstat(exit_path(session, slug, token)).st_mtime
+    except OSError:
+        return None
+
+
 COMMAND_ENV = "ECC_HOOKS_COMMAND"
 EXIT_ENV = "ECC_HOOKS_EXIT"
 # the wrapper's whole command line: what it runs and where it writes the exit status come from its environment

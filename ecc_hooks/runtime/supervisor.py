@@ -313,7 +313,10 @@ class Supervisor:
             )
         except (UserError, OSError) as exc:
             errorlog.log_error("runtime.worker_finished", str(exc))
-        self.store.update(worker, handoff_done=1, finished_at=time.time())
+        # the queue orders by completion time (ECC 2.0's rule): when the worker ended, not when a pass saw it (on a
+        # loaded machine one pass can find several finished, seconds after the first ended)
+        ended = launch.exit_time(session.name, worker.slug, worker.launch_token)
+        self.store.update(worker, handoff_done=1, finished_at=min(ended or time.time(), time.time()))
 
 
 # ---------------------------------------------------------------------------- the daemon
