@@ -79,3 +79,29 @@ def test_queue_verdicts_match_eccs_worktree_lifecycle(tmp_path: Path, runtime: s
                 )
     assert not unexplained, "\n".join(unexplained)
     assert seen == set(listed), f"listed deviations no longer seen: {set(listed) - seen}"
+
+
+def test_eccs_readers_see_a_merged_worker_as_completed(tmp_path: Path, runtime: str) -> None:
+    """ECC knows no ``merged`` worker state (its readers would count one neither finished nor healthy): status.md
+    says ``completed`` with a ``Merged`` line, so ECC's ``session-inspect.js`` reads a finished, healthy session,
+    while ours says ``merged`` in an ``ecc.session.v1`` that ECC's own validator accepts."""
+    import jsonschema
+
+    from tests.e2e.test_ecc_parity import validate_with_ecc
+    from tests.test_session_merge_history import make_session
+
+    repo = make_session(tmp_path, "done", {"w1": "add w1", "w2": "add w2"})
+    applied = ecc("session", "merge-queue", "done", "--apply", "--strategy", "squash", cwd=repo)
+    assert applied.returncode == 0, applied.stderr
+    node = {k: v for k, v in __import__("os").environ.items() if k != "TMUX"}
+    theirs = subprocess.run(["node", str(ecc_root() / "scripts" / "session-inspect.js"), str(tmp_path / "plan.json")],
+                            capture_output=True, text=True, cwd=repo, env=node, timeout=60)  # fmt: skip
+    assert theirs.returncode == 0, theirs.stderr
+    seen = json.loads(theirs.stdout)
+    assert {(w["id"], w["state"], w["health"]) for w in seen["workers"]} == {("w1", "completed", "healthy"),
+                                                                            ("w2", "completed", "healthy")}  # fmt: skip
+    assert seen["session"]["state"] == "completed"
+    ours = json.loads(ecc("session", "status", "done", "--json", cwd=repo).stdout)
+    jsonschema.validate(ours, json.loads((REPO / "schemas" / "ecc.session.v1.schema.json").read_text()))
+    validate_with_ecc(ecc_root(), ours)
+    assert [w["state"] for w in ours["workers"]] == ["merged", "merged"] and ours["session"]["state"] == "completed"
