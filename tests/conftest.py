@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from ecc_hooks.hud import watcher as watch
+from tests import leakcheck
 from tests.helpers import REPO, alive, wait_until
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The end-of-run leak check (tests/leakcheck.py): the run fails when a process the tests started still runs."""
+    if not config.pluginmanager.has_plugin("ecc-leakcheck"):
+        config.pluginmanager.register(leakcheck, "ecc-leakcheck")
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.api_server import ScriptedAPI, SeenRequest
+from tests.leakcheck import MARKER as LEAK_MARKER
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO = E2E_DIR.parent.parent
@@ -155,6 +156,10 @@ class Workspace:
             "DISABLE_AUTOUPDATER": "1",
             "TMPDIR": str(self.root / "tmp"),
         }
+        if os.environ.get("TMUX_TMPDIR"):  # where tmux keeps its sockets: the tests' own tmux calls look there too
+            env["TMUX_TMPDIR"] = os.environ["TMUX_TMPDIR"]
+        if os.environ.get(LEAK_MARKER):  # the end-of-run check finds whatever this client leaves running
+            env[LEAK_MARKER] = os.environ[LEAK_MARKER]
         env.update(extra or {})
         return env
 

@@ -109,13 +109,17 @@ def trio(workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkey
             capture_output=True, text=True, env=env, cwd=ws.work, timeout=120,
         )  # fmt: skip
 
-    yield ws, plan, worktrees, ecc_hooks, socket
+    def tmux(*args: str) -> subprocess.CompletedProcess[str]:
+        """tmux on the workers' server, in the workers' environment (``TMUX_TMPDIR`` decides where its socket is)."""
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, env=env, timeout=30)
+
+    yield ws, plan, worktrees, ecc_hooks, tmux
     stop_supervisor()
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+    tmux("kill-server")
 
 
 def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: Any) -> None:
-    ws, plan, worktrees, ecc_hooks, socket = trio
+    ws, plan, worktrees, ecc_hooks, tmux = trio
     ecc = ecc_root()
     created = ecc_hooks("session", "create", str(plan), "--execute")
     assert created.returncode == 0, created.stderr
@@ -147,7 +151,9 @@ def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: A
     assert ecc_states == want
     # ECC's tmux calls name no socket: pointed at ours ($TMUX), it finds each worker's pane by its title, which
     # Claude Code leaves alone (CLAUDE_CODE_DISABLE_TERMINAL_TITLE)
-    tmux_env = {**node_env, "TMUX": f"/tmp/tmux-{os.getuid()}/{socket},0,0"}
+    socket_path = tmux("display-message", "-p", "#{socket_path}").stdout.strip()
+    assert socket_path, "the workers' tmux server is not where their environment says"
+    tmux_env = {**node_env, "TMUX": f"{socket_path},0,0"}
     with_panes = subprocess.run(
         ["node", str(ecc / "scripts" / "orchestration-status.js"), str(plan)],
         capture_output=True, text=True, cwd=ws.work, env=tmux_env, timeout=60,
@@ -176,7 +182,7 @@ def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: A
 
     # the waiting worker gets its answer and finishes
     pane = workers["wait"].pane or ""
-    subprocess.run(["tmux", "-L", socket, "send-keys", "-t", pane, "Enter"], check=True)  # "1. Yes"
+    assert tmux("send-keys", "-t", pane, "Enter").returncode == 0  # "1. Yes"
     wait_until(lambda: status_states(ws.work)["wait"] == "completed", 60, lambda: str(status_states(ws.work)))
     assert (worktrees["wait"] / "waited.txt").exists()
     assert "- Made waited.txt." in (ws.work / ".orchestration" / SESSION / "wait" / "handoff.md").read_text()
