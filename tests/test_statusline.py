@@ -380,3 +380,52 @@ def test_a_snapshot_behind_the_journal_is_marked_stale_and_the_watcher_started(d
     assert (ecc_home / "watch-restart.stamp").stat().st_mtime == stamp  # rate-limited: no second start
     os.utime(hud, None)  # a current snapshot: nothing stale
     assert "stale" not in plain(run_sl(stdin_line(), env=env).stdout)
+
+
+def at_clock(stdin: dict, ms: int, used: int) -> dict:
+    """``stdin`` as Claude Code would have built it ``ms`` into the session, with ``used`` percent of context."""
+    return {
+        **stdin,
+        "cost": {**stdin["cost"], "total_duration_ms": ms},
+        "context_window": {**stdin["context_window"], "used_percentage": used},
+    }
+
+
+def test_an_older_render_finishing_last_does_not_take_the_sensor_back(ecc_home: Path) -> None:
+    """The live chain's ``2 == 26``: a render started after the first response finished after the last one's, and
+    the sensor (and so hud.json) went back to the first response's context. The later moment stays recorded."""
+    stdin = stdin_line()
+    later, earlier = at_clock(stdin, 9_000, 26), at_clock(stdin, 4_000, 2)
+    assert run_sl(later).returncode == 0
+    assert run_sl(earlier).returncode == 0  # the older stdin's render ends last
+    sensor = json.loads((ecc_home / "sessions" / SESSION / "statusline.json").read_text())
+    assert sensor["context_window"]["used_percentage"] == 26
+    assert sensor["cost"]["total_duration_ms"] == 9_000
+    assert run_sl(at_clock(stdin, 12_000, 30)).returncode == 0  # a newer one still replaces it
+    sensor = json.loads((ecc_home / "sessions" / SESSION / "statusline.json").read_text())
+    assert sensor["context_window"]["used_percentage"] == 30
+
+
+def test_concurrent_renders_leave_the_latest_moment(ecc_home: Path) -> None:
+    """Renders on many threads (as the watcher answers them), in any order: the sensor holds the latest stdin."""
+    import random
+    import threading
+
+    from ecc_hooks.statusline import render
+
+    stdin = stdin_line()
+    clocks = list(range(1_000, 1_000 + 40 * 250, 250))
+    random.Random(7).shuffle(clocks)
+    start = threading.Barrier(len(clocks))
+
+    def write(ms: int) -> None:
+        start.wait()
+        render.record_sensor(SESSION, at_clock(stdin, ms, ms // 1_000), 0.0)
+
+    threads = [threading.Thread(target=write, args=(ms,)) for ms in clocks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sensor = json.loads((ecc_home / "sessions" / SESSION / "statusline.json").read_text())
+    assert sensor["cost"]["total_duration_ms"] == max(clocks)

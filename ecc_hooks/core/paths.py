@@ -7,6 +7,7 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     errors.log                      size-bounded log of hook input we could not use
     sessions/<session>/events.jsonl the per-session event journal (ecc.event.v1)
     sessions/<session>/statusline.json  what only the status line receives (cost, context)
+    sessions/<session>/.statusline.lock  flock'd while a render compares and writes statusline.json
     sessions/<session>/hud.json     the latest HUD snapshot (written by the watcher)
     sessions/<session>/watch-state.json  the watcher's cursor + folded state + usage state (one atomic file)
     watch.lock, watch.log           the watcher's single-instance lock (holds its pid) and its bounded log
@@ -110,6 +111,12 @@ def statusline_sensor_path(session_id: str) -> str:
 def hud_path(session_id: str) -> str:
     """The session's latest HUD snapshot."""
     return os.path.join(session_dir(session_id), "hud.json")
+
+
+def statusline_lock_path(session_id: str) -> str:
+    """Held while one render decides whether its stdin is newer than the recorded sensor and writes it (hidden:
+    the watcher does not wake for it)."""
+    return os.path.join(session_dir(session_id), ".statusline.lock")
 
 
 def statusline_last_path(session_id: str) -> str:

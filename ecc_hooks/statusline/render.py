@@ -232,12 +232,54 @@ def color_from(env: Mapping[str, str], config: Mapping[str, Any]) -> bool:
 # ---------------------------------------------------------------------------- I/O
 
 
+SENSOR_LOCK_WAIT = 0.5  # seconds a render waits for another one writing the sensor; then it leaves the file be
+
+
+def client_clock(stdin: Mapping[str, Any]) -> float | None:
+    """When Claude Code built this stdin: its ``cost.total_duration_ms`` (the session's age, which only grows)."""
+    cost = stdin.get("cost")
+    ms = cost.get("total_duration_ms") if isinstance(cost, dict) else None
+    return ms if isinstance(ms, (int, float)) and not isinstance(ms, bool) else None
+
+
+def _recorded_clock(path: str) -> float | None:
+    try:
+        recorded = loads(read_file(path, SNAPSHOT_CAP))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return client_clock(recorded) if isinstance(recorded, dict) else None
+
+
 def record_sensor(session: str, stdin: Mapping[str, Any], now: float) -> None:
-    """Keep what only the status line learns, for the watcher and the HUD (``stdin`` already redacted)."""
+    """Keep what only the status line learns, for the watcher and the HUD (``stdin`` already redacted).
+
+    Renders overlap (Claude Code starts one after every message and refresh; the watcher answers them on several
+    threads and writes after answering), so an older stdin can finish last: under the sensor's lock, a stdin
+    older than the recorded one (by Claude Code's own clock, ``client_clock``) is not written, and the sensor
+    never goes back to an earlier turn's cost and context."""
+    import fcntl  # a builtin module: cheap, and only on this path
+
     sensor = {k: stdin[k] for k in SENSOR_KEYS if k in stdin}
     sensor["receivedAt"] = now
     sensor["sessionId"] = session
-    atomic_write(paths.statusline_sensor_path(session), dumps(sensor).encode(), durable=False)
+    path = paths.statusline_sensor_path(session)
+    lock = open_file(paths.statusline_lock_path(session), os.O_RDWR | os.O_CREAT, create_dirs=True)
+    try:
+        deadline = time.monotonic() + SENSOR_LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("another render holds the sensor's lock") from None
+                time.sleep(0.005)
+        mine, recorded = client_clock(sensor), _recorded_clock(path)
+        if mine is not None and recorded is not None and mine < recorded:
+            return  # a newer render already recorded a later moment
+        atomic_write(path, dumps(sensor).encode(), durable=False)
+    finally:
+        os.close(lock)
 
 
 def load_snapshot(session: str, now: float | None = None) -> tuple[dict[str, Any], float | None]:
