@@ -16,11 +16,51 @@ from ecc_hooks.hud import watcher as watch
 from tests import leakcheck
 from tests.helpers import REPO, alive, wait_until
 
+E2E = Path(__file__).resolve().parent / "e2e"
+_DEPS = pytest.StashKey[list]()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """The end-of-run leak check (tests/leakcheck.py): the run fails when a process the tests started still runs."""
     if not config.pluginmanager.has_plugin("ecc-leakcheck"):
         config.pluginmanager.register(leakcheck, "ecc-leakcheck")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The README's test command is the whole suite: when end-to-end tests were selected, what they need is
+    installed now if missing (tests/e2e/install_deps.py, the script .ci/run runs too), before any of them runs."""
+    if not any(E2E in Path(str(item.path)).parents for item in session.items):
+        return
+    from tests.e2e import install_deps
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def log(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(f"e2e dependencies: {line}")
+
+    session.config.stash[_DEPS] = install_deps.ensure(log=log)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """What the end-to-end tests needed and could not have (and why), and how many tests skipped for each reason."""
+    deps = config.stash.get(_DEPS, [])
+    missing = [dep for dep in deps if not dep.ok]
+    installed = [dep for dep in deps if dep.installed_now]
+    skipped: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        skipped[reason] = skipped.get(reason, 0) + 1
+    if not (missing or installed or skipped):
+        return
+    terminalreporter.section("what the tests needed, and what was skipped", yellow=bool(missing or skipped))
+    for dep in installed:
+        terminalreporter.write_line(f"installed now: {dep.name} ({dep.detail})")
+    for dep in missing:
+        terminalreporter.write_line(f"could not have {dep.name}: {dep.detail}", yellow=True)
+    for reason, count in sorted(skipped.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"skipped {count} test(s): {reason}", yellow=True)
 
 
 @pytest.fixture(autouse=True)

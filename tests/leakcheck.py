@@ -4,7 +4,7 @@ A test that fails half-way, or a teardown that looks on the wrong tmux socket (`
 environment and not in another), leaves a tmux server with Claude Code processes behind, and nothing noticed.
 So at the start of the run a marker is set in the environment (``ECC_HOOKS_TEST_RUN``, one value per run):
 every process the tests start inherits it (the e2e harness copies it into the clients' built environments),
-whatever socket, session or process group it ends up in. At the end of the run, every live process of this
+whatever socket, session or process group it ends up in (a nested run's marker extends it). At the end of the run, every live process of this
 user that carries this run's marker, or still descends from the pytest process, is a leak: the run FAILS,
 naming each (pid and command line), and the check kills them, so a failed run still leaves nothing behind.
 
@@ -71,6 +71,11 @@ def _descends_from(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
     return False
 
 
+def _carries(environ: bytes, needle: bytes) -> bool:
+    """``environ`` holds this run's marker, or the marker of a run nested in it (``<ours>/<theirs>``)."""
+    return any(entry == needle or entry.startswith(needle + b"/") for entry in environ.split(b"\0"))
+
+
 def leaks(marker: str, root: int) -> list[Leak]:
     """Every live (not zombie) process of this user carrying ``MARKER=marker`` in its environment, or
     descending from ``root`` (the pytest process), except ``root`` itself and its ancestors' line."""
@@ -97,7 +102,7 @@ def leaks(marker: str, root: int) -> list[Leak]:
     for pid in candidates:
         if _descends_from(pid, root, parents):
             found.append(Leak(pid, _command(pid), "started under the pytest process"))
-        elif marker and needle in _read(PROC / str(pid) / "environ").split(b"\0"):
+        elif marker and _carries(_read(PROC / str(pid) / "environ"), needle):
             found.append(Leak(pid, _command(pid), f"carries {MARKER}"))
     return [leak for leak in found if _alive(leak.pid)]
 
@@ -127,8 +132,11 @@ def kill(found: list[Leak]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A fresh marker for this run (a nested run, e.g. the check's own test, sets its own)."""
-    os.environ[MARKER] = uuid.uuid4().hex
+    """A fresh marker for this run. A run nested in another (the check's own tests) extends the outer marker
+    (``<outer>/<inner>``): its check sees only its own processes, the outer one those too (a nested run killed
+    before its check ran leaves nothing behind either)."""
+    outer = os.environ.get(MARKER)
+    os.environ[MARKER] = f"{outer}/{uuid.uuid4().hex}" if outer else uuid.uuid4().hex
     config.stash[_LEAKS] = []
 
 

@@ -109,3 +109,21 @@ def test_the_check_catches_a_tmux_server_on_a_socket_of_its_own(tmp_path: Path) 
         assert not alive(leaked[0])
     finally:
         reap(leaked)
+
+
+def test_a_nested_runs_leftovers_are_this_runs_leaks(tmp_path: Path) -> None:
+    """A nested run killed before its own check ran (its marker ``<ours>/<its>``): this run's check finds them."""
+    from tests import leakcheck
+
+    ours = leakcheck.marker_value()
+    assert ours
+    env = {**os.environ, leakcheck.MARKER: f"{ours}/nested"}
+    out = subprocess.run(["sh", "-c", "sleep 600 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True,
+                         env=env, timeout=30).stdout  # fmt: skip
+    pid = int(out.strip())
+    try:
+        found = {leak.pid: leak.why for leak in leakcheck.leaks(ours, os.getpid())}
+        assert found.get(pid) == "carries ECC_HOOKS_TEST_RUN", found
+        assert pid not in {leak.pid for leak in leakcheck.leaks(f"{ours}/other", os.getpid())}  # a sibling's: no
+    finally:
+        reap([pid])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shlex
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.e2e import install_deps
 from tests.e2e.api_server import ScriptedAPI, SeenRequest
 from tests.leakcheck import MARKER as LEAK_MARKER
 
@@ -28,8 +28,7 @@ CAPTURE_HOOK = E2E_DIR / "capture_hook.py"
 VERSION_FILE = E2E_DIR / "CLAUDE_CODE_VERSION"
 
 # The real user's home, resolved at import time: tests/conftest.py swaps HOME for every test.
-REAL_HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
-_REAL_XDG_CACHE = os.environ.get("XDG_CACHE_HOME")
+REAL_HOME = install_deps.REAL_HOME
 
 API_KEY = "sk-ant-api03-e2e-offline-test-key-0123456789abcdefghijKLMNOPQRST"
 RUN_TIMEOUT = 90.0  # seconds; a scripted run takes a few
@@ -80,20 +79,17 @@ def claude_version() -> str:
 
 
 def claude_bin() -> Path | None:
-    """``$ECC_CLAUDE_BIN``, else the pinned version under the real user's cache dir; None when absent."""
-    configured = os.environ.get("ECC_CLAUDE_BIN")
-    if configured:
-        return Path(configured) if os.access(configured, os.X_OK) else None
-    cache = Path(_REAL_XDG_CACHE) if _REAL_XDG_CACHE else REAL_HOME / ".cache"
-    candidate = cache / "ecc-hooks" / f"claude-code-{claude_version()}" / "node_modules" / ".bin" / "claude"
+    """``$ECC_CLAUDE_BIN``, else the pinned version under the real user's cache dir; None when absent (the paths are
+    install_deps', the script that installs it)."""
+    candidate = install_deps.claude_binary()
     return candidate if os.access(candidate, os.X_OK) else None
 
 
 def install_hint() -> str:
-    return (
-        f"npm install --prefix ~/.cache/ecc-hooks/claude-code-{claude_version()} "
-        f"@anthropic-ai/claude-code@{claude_version()}  (or set ECC_CLAUDE_BIN)"
-    )
+    """Why the client is missing (what the run's install found), and how to get it."""
+    why = install_deps.why_missing("claude-code")
+    how = f"python3 tests/e2e/install_deps.py installs it into {install_deps.claude_prefix()} (or set ECC_CLAUDE_BIN)"
+    return f"{why}; {how}" if why else how
 
 
 @dataclass

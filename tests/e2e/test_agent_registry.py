@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from ecc_hooks.runtime import agents
+from tests.e2e import install_deps
 from tests.e2e.conftest import _missing
-from tests.e2e.harness import _REAL_XDG_CACHE, REAL_HOME
 from tests.helpers import REPO, ecc, make_repo, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -42,12 +42,11 @@ NO_CREDENTIALS = {
 
 def bin_dir(name: str) -> Path:
     registry, package, version, binary = PINNED[name]
-    cache = Path(_REAL_XDG_CACHE) if _REAL_XDG_CACHE else REAL_HOME / ".cache"
-    root = cache / "ecc-hooks" / "agents" / f"{package}@{version}"
-    folder = root / "node_modules" / ".bin" if registry == "npm" else root / "venv" / "bin"
-    if not (folder / binary).exists():
-        _missing(f"{package} {version} (.ci/run installs it into {root})")
-    return folder
+    agent = install_deps.Agent(registry, package, version, binary)
+    if not (agent.bin_dir / binary).exists():
+        why = install_deps.why_missing(f"{package}@{version}") or f"not in {agent.root}"
+        _missing(f"{package} {version} ({why}; python3 tests/e2e/install_deps.py installs it)")
+    return agent.bin_dir
 
 
 def scratch_env(home: Path, name: str) -> dict[str, str]:

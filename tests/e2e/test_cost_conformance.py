@@ -33,10 +33,10 @@ from typing import Any
 import pytest
 
 from ecc_hooks.sources.usage import KINDS, UsageTracker, load_price_table
+from tests.e2e import install_deps
 from tests.e2e.api_server import Scenario, ScriptedAPI, SeenRequest, Step, Text, Usage, message_text, say, tool
 from tests.e2e.conftest import _missing
 from tests.e2e.harness import (
-    REAL_HOME,
     RunResult,
     claude_bin,
     claude_version,
@@ -96,9 +96,7 @@ PROCESSES = 2  # client processes probing in parallel (two cores)
 # The client's prices are a function of the client binary: the derived prices are cached per version and
 # plan under the real user's cache dir and re-probed when either changes (always under CI, or with
 # ECC_E2E_REPROBE=1). The comparison with prices.json always runs.
-CACHE_DIR = (
-    Path(os.environ["XDG_CACHE_HOME"]) if os.environ.get("XDG_CACHE_HOME") else REAL_HOME / ".cache"
-) / "ecc-hooks"
+CACHE_DIR = install_deps.cache_root()
 
 
 def probe_usage(kind: str, size: int) -> Usage:

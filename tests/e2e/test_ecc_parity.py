@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.e2e import install_deps
 from tests.e2e.conftest import _missing
 from tests.helpers import REPO, git, make_repo, run_hook, wait_until
 
@@ -48,16 +49,10 @@ echo done > notes.md
 
 
 def ecc_root() -> Path:
-    configured = os.environ.get("ECC_UNIVERSAL_DIR")
-    root = Path(configured) if configured else None
-    if root is None:
-        from tests.e2e.harness import _REAL_XDG_CACHE, REAL_HOME
-
-        cache = Path(_REAL_XDG_CACHE) if _REAL_XDG_CACHE else REAL_HOME / ".cache"
-        root = cache / "ecc-hooks" / f"ecc-universal-{VERSION}" / "node_modules" / "ecc-universal"
+    root = install_deps.ecc_package()
     if not (root / "scripts" / "session-inspect.js").exists() or shutil.which("node") is None:
-        _missing(f"ecc-universal {VERSION} (npm install --prefix ~/.cache/ecc-hooks/ecc-universal-{VERSION} "
-                 f"ecc-universal@{VERSION}) and node")  # fmt: skip
+        why = install_deps.why_missing("ecc-universal") or f"not in {root}"
+        _missing(f"ecc-universal {VERSION} and node ({why}; python3 tests/e2e/install_deps.py installs it)")
     return root
 
 
