@@ -97,16 +97,23 @@ def runtime(ecc_home: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def stop_supervisor() -> None:
-    """SIGKILL the supervisor of this test's ECC_HOOKS_HOME, if one runs, and wait until it is gone."""
+    """SIGKILL the supervisor of this test's ECC_HOOKS_HOME (and its zygote), and every other process started for
+    that home: a supervisor spawned detached just before the test ended may not hold its lock yet (the machine is
+    busy), and would then start serving after the test; it is found by its environment instead. Waits until all
+    are gone."""
+    from ecc_hooks.core import paths
     from ecc_hooks.runtime import daemon
 
     pid = daemon.running()
-    if pid and pid > 0:
+    pids = [pid] if pid and pid > 0 else []
+    pids += leakcheck.with_env("ECC_HOOKS_HOME", paths.home())
+    for each in set(pids):
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(each, signal.SIGKILL)
         except ProcessLookupError:
-            return
-        wait_until(lambda: not alive(pid), 30, f"supervisor {pid} to die")
+            pass
+    for each in set(pids):
+        wait_until(lambda each=each: not alive(each), 30, f"process {each} of the test's ECC_HOOKS_HOME to die")
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ class Leak:
     pid: int
     command: str
     why: str
+    where: str = ""
 
 
 def marker_value() -> str:
@@ -59,6 +60,35 @@ def _stat(pid: int) -> tuple[str, int] | None:
 def _command(pid: int) -> str:
     argv = _read(PROC / str(pid) / "cmdline").split(b"\0")
     return " ".join(a.decode("utf-8", "replace") for a in argv if a)[:300] or f"[{pid}]"
+
+
+def _where(pid: int) -> str:
+    """What tells which test started it: its working folder and its ``ECC_HOOKS_HOME`` (both under the test's
+    tmp_path, named after the test)."""
+    env = dict(e.split(b"=", 1) for e in _read(PROC / str(pid) / "environ").split(b"\0") if b"=" in e)
+    try:
+        cwd = os.readlink(PROC / str(pid) / "cwd")
+    except OSError:
+        cwd = "?"
+    home = env.get(b"ECC_HOOKS_HOME", b"").decode("utf-8", "replace")
+    return f"cwd {cwd}" + (f", ECC_HOOKS_HOME {home}" if home else "")
+
+
+def with_env(name: str, value: str) -> list[int]:
+    """Live processes of this user whose environment sets ``name`` to exactly ``value`` (pytest itself aside)."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if entry.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if needle in _read(entry / "environ").split(b"\0") and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def _descends_from(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
@@ -101,9 +131,9 @@ def leaks(marker: str, root: int) -> list[Leak]:
     found = []
     for pid in candidates:
         if _descends_from(pid, root, parents):
-            found.append(Leak(pid, _command(pid), "started under the pytest process"))
+            found.append(Leak(pid, _command(pid), "started under the pytest process", _where(pid)))
         elif marker and _carries(_read(PROC / str(pid) / "environ"), needle):
-            found.append(Leak(pid, _command(pid), f"carries {MARKER}"))
+            found.append(Leak(pid, _command(pid), f"carries {MARKER}", _where(pid)))
     return [leak for leak in found if _alive(leak.pid)]
 
 
@@ -164,3 +194,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     terminalreporter.section("processes the tests left running (killed now): the run FAILS", red=True)
     for leak in found:
         terminalreporter.write_line(f"pid {leak.pid} ({leak.why}): {leak.command}", red=True)
+        terminalreporter.write_line(f"    {leak.where}")
