@@ -39,6 +39,9 @@ FORBIDDEN = [
 #                                     segment modules load when a row renders)
 # Budgets leave a few modules of headroom; going past one means a new import reached the hot path:
 # make it lazy or justify raising the budget here.
+# A whole recorded call loads two more: ``capture.dedupe`` and ``fcntl`` (its lock: one event recorded once when
+# the runtime's settings layer and the user's own installation both run a hook of ours for it).
+RECORD_BUDGET = 17
 # The commands Claude Code runs (``capture.client``, ``statusline.client``) load only themselves and their packages.
 BUDGETS = {
     "ecc_hooks.capture.hook": 15,
@@ -84,7 +87,7 @@ def test_a_recorded_event_loads_nothing_forbidden_either(baseline: set[str], ecc
     new = loaded(body, json.dumps(payload).encode()) - baseline
     bad = sorted(m for m in new if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
     assert bad == []
-    assert len(new) <= BUDGETS["ecc_hooks.capture.hook"]
+    assert len(new) <= RECORD_BUDGET, sorted(new)
     assert (ecc_home / "sessions" / payload["session_id"] / "events.jsonl").exists()  # the call did record
 
 

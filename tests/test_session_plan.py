@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ecc_hooks.core import paths
 from ecc_hooks.runtime import agents
 from ecc_hooks.runtime import plan as planning
 from tests.helpers import REPO, make_repo
@@ -115,19 +116,24 @@ def test_the_quick_form_and_its_agent_check(tmp_path: Path) -> None:
     first = workers[0]
     # the task is pasted into its input box by the command itself (in no command line), then claude starts
     started = first["launchCommand"].rpartition(" & ")[2]
-    assert started == f"claude --session-id {first['sessionId']} --model opus"
+    layer = paths.runtime_settings_path()
+    assert started == f"claude --session-id {first['sessionId']} --settings {layer} --model opus"
     assert "printf '%s' 'fix the bug' | tmux load-buffer" in first["launchCommand"]
     assert cli("create", "nope", cwd=repo, env=env).returncode == 1  # neither a file nor --task
 
 
-def test_each_agent_launches_and_resumes_as_it_documents() -> None:
+def test_each_agent_launches_and_resumes_as_it_documents(ecc_home: Path) -> None:
     claude = agents.get("claude")
+    layer = ["--settings", str(ecc_home / "runtime" / "claude-settings.json")]  # our hooks, on every start
     argv = claude.launch("do it", model="sonnet", permission_mode="acceptEdits", session_id="s-1")
-    assert argv == ["claude", "--session-id", "s-1", "--model", "sonnet", "--permission-mode", "acceptEdits"]
-    assert claude.launch("do it", runtime="claude-bg") == ["claude", "--bg", "do it"]  # its own service's launch
+    assert argv == ["claude", "--session-id", "s-1", *layer, "--model", "sonnet", "--permission-mode", "acceptEdits"]
+    assert claude.launch("do it", runtime="claude-bg") == ["claude", "--bg", *layer, "do it"]  # its service's launch
     assert claude.launch("do it", runtime="headless")[:3] == ["claude", "-p", "--output-format"]
+    assert claude.launch("do it", runtime="headless")[-2:] == layer
     assert "do it" not in claude.launch("do it", runtime="headless")  # piped to it: see start
-    assert claude.resume_argv("s-1") == ["claude", "--resume", "s-1"]
+    assert claude.resume_argv("s-1") == ["claude", "--resume", "s-1", *layer]
+    assert claude.resume_argv("s-1", runtime="claude-bg") == ["claude", "--bg", "--resume", "s-1", *layer]
+    assert agents.get("codex").settings_args() == []  # no hooks of ours to give
     assert agents.get("aider").launch("do it") == ["aider"]  # typed into its pane
     assert claude.screen_state("Bash command\n Do you want to proceed?\n ❯ 1. Yes") == "waiting"
     assert set(agents.AGENTS) == {"claude", "codex", "opencode", "gemini", "aider"}

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from ecc_hooks.capture import headref
+from ecc_hooks.capture import dedupe, headref
 from ecc_hooks.capture.client import RAW_ENV, STDIN_TIMEOUT
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
@@ -161,6 +161,8 @@ def handle(
         return
     if salvaged:
         record["truncatedPayload"] = True
+    if not dedupe.first_sighting(str(record["sessionId"]), dedupe.identity(str(record.get("event")), data), now):
+        return  # another hook of ours recorded this event (the runtime's settings layer and the user's own)
     session_start = record.get("event") == "SessionStart"
     if session_start and "agentId" not in record:
         # Where the work starts: a handoff lists start..HEAD, exact where commit times are only seconds.

@@ -30,12 +30,31 @@ from typing import Any
 from ecc_hooks.core import endpoint, fsio, paths, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.fsio import atomic_write
+from ecc_hooks.core.hookspec import (  # the hook settings the runtime gives its workers too (re-exported)
+    EVENT_NAMES,
+    EVENTS,
+    HOOK_MODULE,
+    HOOK_TIMEOUT,
+    HTTP_EVENTS,
+    MARKER,
+    hooks_section,
+    python_command,
+)
+from ecc_hooks.core.hookspec import (
+    HTTP_TIMEOUT as HTTP_TIMEOUT,
+)
+from ecc_hooks.core.hookspec import (
+    hook_entry as hook_entry,
+)
+from ecc_hooks.core.hookspec import (
+    http_entry as http_entry,
+)
+from ecc_hooks.core.hookspec import (
+    python_argv as python_argv,
+)
 from ecc_hooks.core.text import clean, clean_block
 
-MARKER = "# ecc-hooks"
-HOOK_MODULE = "ecc_hooks.capture.client"  # hands the event to the watcher, else records it itself
 STATUSLINE_MODULE = "ecc_hooks.statusline.client"  # asks the watcher to render, else renders itself
-HOOK_TIMEOUT = 30  # seconds; twice the hook's own worst case (hook.TIME_BOUND), checked by a test
 GIT_TIMEOUT = 10.0  # seconds for finding the project's git toplevel (a CLI the user waits on, not a HUD)
 STATUSLINE_REFRESH = 5
 PLUGIN_COMMAND = '"${CLAUDE_PLUGIN_ROOT}/hooks/ecc-hook"'  # quoted: the plugin root may contain spaces
@@ -43,86 +62,11 @@ PLUGIN_DESCRIPTION = "ecc-hooks: record every Claude Code hook event into a per-
 SCOPES = ("user", "project", "local")
 NEW_FILE_MODE = 0o644  # what Claude Code itself gives a new settings file (before umask)
 
-# The events we record: (event, matcher). Tool events get "*" (every tool); the rest take no matcher.
-# Deliberately absent: WorktreeCreate/WorktreeRemove (a registered hook *replaces* Claude Code's own
-# worktree handling and must print the path), FileChanged (its matcher is the list of files to watch,
-# there is no "all"), MessageDisplay (fires per streamed chunk of text: a process per few lines, display only),
-# PostToolBatch (fires after every batch of tool calls and repeats what PreToolUse/PostToolUse recorded, each
-# call's input and response: a third process per tool call for nothing new, measured by
-# benchmarks/bench_client_hooks.py).
-EVENTS: tuple[tuple[str, str | None], ...] = (
-    ("SessionStart", None),
-    ("UserPromptSubmit", None),
-    ("UserPromptExpansion", None),
-    ("PreToolUse", "*"),
-    ("PostToolUse", "*"),
-    ("PostToolUseFailure", "*"),
-    ("PermissionRequest", "*"),
-    ("PermissionDenied", "*"),
-    ("Notification", None),
-    ("SubagentStart", None),
-    ("SubagentStop", None),
-    ("Stop", None),
-    ("StopFailure", None),
-    ("TaskCreated", None),
-    ("TaskCompleted", None),
-    ("TeammateIdle", None),
-    ("PreCompact", None),
-    ("PostCompact", None),
-    ("PreModelSwitch", None),
-    ("PostModelSwitch", None),
-    ("InstructionsLoaded", None),
-    ("ConfigChange", None),
-    ("CwdChanged", None),
-    ("DirectoryAdded", None),
-    ("Elicitation", None),
-    ("ElicitationResult", None),
-    ("Setup", None),
-    ("SessionEnd", None),
-)
-EVENT_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENTS)
-# The http transport: the events that fire for every tool call go to the watcher's loopback endpoint (one
-# request instead of a process); the rest, once per turn, stay commands (they also start the watcher).
-HTTP_EVENTS = frozenset({"PreToolUse", "PostToolUse", "PostToolUseFailure"})
-HTTP_TIMEOUT = 10  # seconds; the endpoint answers in milliseconds, or is down and refuses at once
 TRANSPORTS = ("http", "command")
 _OUR_URL = re.compile(r"http://127\.0\.0\.1:[0-9]{1,5}/ecc-hooks/v1/event")
 
 
 # ---------------------------------------------------------------------------- what we write
-
-
-def python_argv(module: str) -> list[str]:
-    """The argv running ``module``'s ``main()`` with an absolute interpreter path (works whatever PATH is).
-
-    The hook and the status line need only the standard library and this package, so the command
-    skips ``site`` (``-S``: no .pth processing, often the largest part of start-up) and ``runpy``
-    (``-c`` instead of ``-m``), naming the package's folder itself. It also drops the session's cwd
-    from ``sys.path``: hooks run in the user's project, where a ``json.py`` would otherwise shadow
-    the standard library inside our hook.
-    """
-    exe = os.path.abspath(sys.executable)  # abspath, not realpath: a venv's python is a symlink
-    return [exe, "-S", "-c", paths.launcher_code(module)]
-
-
-def python_command(module: str) -> str:
-    """``python_argv`` as the marked shell command we install."""
-    return f"{shlex.join(python_argv(module))} {MARKER}"
-
-
-def hook_entry(command: str) -> dict[str, Any]:
-    """One hook handler as Claude Code's settings schema wants it (no keys of our own)."""
-    return {"type": "command", "command": command, "timeout": HOOK_TIMEOUT}
-
-
-def http_entry(config: endpoint.Endpoint) -> dict[str, Any]:
-    """An HTTP hook handler posting to the watcher's loopback endpoint with its bearer token."""
-    return {
-        "type": "http",
-        "url": config.url,
-        "headers": {"Authorization": f"Bearer {config.token}"},
-        "timeout": HTTP_TIMEOUT,
-    }
 
 
 def is_our_url(url: object) -> bool:
@@ -137,17 +81,6 @@ def is_our_handler(handler: object, known: set[str] | None = None) -> bool:
     if handler.get("type") == "http":
         return is_our_url(handler.get("url"))
     return is_ours(handler.get("command"), known)
-
-
-def hooks_section(command: str, http: endpoint.Endpoint | None = None) -> dict[str, list[dict[str, Any]]]:
-    """``{event: [group]}`` registering ``command`` for every event in ``EVENTS`` (the tool events as HTTP
-    hooks to ``http`` when given: the http transport)."""
-    section: dict[str, list[dict[str, Any]]] = {}
-    for event, matcher in EVENTS:
-        group: dict[str, Any] = {"matcher": matcher} if matcher is not None else {}
-        group["hooks"] = [http_entry(http) if http is not None and event in HTTP_EVENTS else hook_entry(command)]
-        section[event] = [group]
-    return section
 
 
 def statusline_entry(command: str) -> dict[str, Any]:

@@ -17,6 +17,11 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     statusline.toml.cache.json      that config parsed, keyed by the file's mtime/size (no TOML parse per render)
     installed.json                  the commands ``install`` wrote (only those are ever run, replaced or removed)
     endpoint.json                   the watcher's loopback event endpoint: port and bearer token (http transport)
+    sessions/<session>/seen         the identities of the events recorded in the last seconds (one line each)
+    supervisor.lock                 the runtime supervisor's single-instance lock (holds its pid)
+    runtime/supervisor.json         the running supervisor's pid, start time and the sessions it watches; left
+                                    behind by a killed one (a hook or the watcher then restarts it)
+    runtime/claude-settings.json    the settings layer (our hooks) the runtime passes to its Claude Code workers
 
 Claude Code's own locations (read only): ``claude_config_dir()``, its ``projects/`` transcripts and a
 transcript's ``subagents/`` folder.
@@ -188,6 +193,28 @@ def prices_override_path() -> str:
 def hook_trust_path() -> str:
     """The repository hooks the user trusted: ``{repository: {hook path in it: sha256 of its content}}`` (0600)."""
     return os.path.join(home(), "trusted-hooks.json")
+
+
+def seen_path(session_id: str) -> str:
+    """The identities of the session's recently recorded events (``capture.dedupe``): a second hook of ours for
+    the same event records nothing."""
+    return os.path.join(session_dir(session_id), "seen")
+
+
+def supervisor_lock_path() -> str:
+    """The runtime supervisor's single-instance lock (flock'd by the one running, which writes its pid into it)."""
+    return os.path.join(home(), "supervisor.lock")
+
+
+def supervisor_record_path() -> str:
+    """What the running supervisor watches (pid, since, sessions); removed when it stops on its own or is
+    stopped, so one left behind with no lock holder means it was killed while it had work."""
+    return os.path.join(home(), "runtime", "supervisor.json")
+
+
+def runtime_settings_path() -> str:
+    """The settings layer the runtime gives its Claude Code workers (``claude --settings``): our hooks."""
+    return os.path.join(home(), "runtime", "claude-settings.json")
 
 
 def hook_copies_dir() -> str:

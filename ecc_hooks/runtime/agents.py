@@ -4,6 +4,10 @@ One ``Agent`` per supported agent: the binary, how to ask its version, how it ta
 or typed into its pane), its permission and model flags, its resume command, and the screen patterns the
 fallback detector matches when the agent has no hooks of ours (Claude Code workers are followed through their
 hook journal instead: they start with ``--session-id <uuid>`` we choose, so hooks, transcript and HUD join on it).
+
+A Claude Code worker gets our hooks from the runtime itself, whatever the user's settings hold: every command that
+starts or resumes one names our settings layer (``--settings``, ``write_settings``), which Claude Code merges over the
+user's settings; hooks the user installed too record each event once (``core.hookspec``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ecc_hooks.core import proc
+from ecc_hooks.core import fsio, hookspec, jsonlite, paths, proc
 from ecc_hooks.core.errors import UserError
 
 VERSION_TIMEOUT = 10.0
@@ -53,6 +57,7 @@ class Agent:
     # run has no one to ask, so what it must run is allowed up front (``conflicts --resolve``)
     allowed_tools_flag: Optional[str] = None
     session_flag: Optional[str] = None  # ours chooses the session id (Claude Code: --session-id)
+    settings_flag: Optional[str] = None  # takes a settings layer with our hooks (Claude Code: --settings)
     resume: tuple[str, ...] = ()  # the resume command's arguments; {session} is the id
     headless_resume: tuple[str, ...] = ()  # the same after ``headless`` (a new prompt on stdin); empty: none
     # screen patterns for agents without hooks: waiting for the user, working; and failures an exit status
@@ -96,6 +101,7 @@ class Agent:
             argv = [self.binary, *(self.headless if headless else ())]
         if session_id and self.session_flag:
             argv += [self.session_flag, session_id]
+        argv += self.settings_args()
         if model and self.model_flag:
             argv += [self.model_flag, model]
         if permission_mode and self.permission_flag and (self.permission_headless or not headless):
@@ -137,7 +143,11 @@ class Agent:
         args = self.background_resume if runtime == "claude-bg" else self.resume
         if not args or (session_id is None and any("{session}" in a for a in args)):
             return []
-        return [self.binary, *(a.replace("{session}", session_id or "") for a in args)]
+        return [self.binary, *(a.replace("{session}", session_id or "") for a in args), *self.settings_args()]
+
+    def settings_args(self) -> list[str]:
+        """The flag and path of our settings layer (none for an agent without hooks of ours)."""
+        return [self.settings_flag, paths.runtime_settings_path()] if self.settings_flag else []
 
     def launch_options(self, command: str) -> list[str]:
         """The model and permission flags (with their values) of a launch line this agent's ``start`` made: a
@@ -227,6 +237,7 @@ AGENTS: dict[str, Agent] = {
         permission_flag="--permission-mode",
         allowed_tools_flag="--allowedTools",
         session_flag="--session-id",
+        settings_flag="--settings",  # merged over the user's own settings (hooks of both run)
         prompt_via="pasted",  # its first prompt: an argument would be in its command line all its life
         ready=("❯",),
         # its dialogs (the folder trust question, permission questions) also draw ❯ at their selected option, and
@@ -302,6 +313,20 @@ AGENTS: dict[str, Agent] = {
         install_hint="pip install aider-chat",
     ),
 }
+
+
+def write_settings() -> str:
+    """Write the settings layer our Claude Code workers start with (0600; rewritten only when it changed, e.g.
+    after an upgrade moved the interpreter) and return its path. OSError when it cannot be written."""
+    path = paths.runtime_settings_path()
+    data = (jsonlite.dumps(hookspec.runtime_settings()) + "\n").encode()
+    try:
+        if fsio.read_file(path, 1 << 20) == data:
+            return path
+    except (OSError, ValueError):
+        pass
+    fsio.atomic_write(path, data)
+    return path
 
 
 def get(name: str) -> Agent:

@@ -182,6 +182,8 @@ def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:
     env = {**os.environ, **worker_env(session, worker), launch.TOKEN_ENV: token}
     exit_file = launch.exit_path(session.name, worker.slug, token)
     command = worker.command or worker.launch_command
+    if worker.agent and agents.get(worker.agent).settings_flag:
+        agents.write_settings()  # the layer with our hooks its command names (it may be the first launch here)
     argv, carried = launch.wrapper(command, worktree=worker.worktree, exit_file=exit_file)
     if worker.runtime == "claude-bg":
         binary = agents.get(worker.agent or "claude").binary
