@@ -100,10 +100,12 @@ def stop_supervisor() -> None:
     """SIGKILL the supervisor of this test's ECC_HOOKS_HOME (and its zygote), and every other process started for
     that home: a supervisor spawned detached just before the test ended may not hold its lock yet (the machine is
     busy), and would then start serving after the test; it is found by its environment instead. Waits until all
-    are gone."""
+    are gone. The supervisor's record goes first and after: no worker's last hook (nor a watcher) starts it again."""
     from ecc_hooks.core import paths
     from ecc_hooks.runtime import daemon
 
+    record = Path(paths.supervisor_record_path())
+    record.unlink(missing_ok=True)
     pid = daemon.running()
     pids = [pid] if pid and pid > 0 else []
     pids += leakcheck.with_env("ECC_HOOKS_HOME", paths.home())
@@ -114,6 +116,7 @@ def stop_supervisor() -> None:
             pass
     for each in set(pids):
         wait_until(lambda each=each: not alive(each), 30, f"process {each} of the test's ECC_HOOKS_HOME to die")
+    record.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ It reads the payload (capped, bounded in time) and hands it to the resident watc
 (``core.relay``), which records it exactly as ``capture.hook`` does (bounded, normalized, redacted, one journal
 line) before it answers; so when this process exits, the event is on disk. When no watcher answers, or the
 payload is oversized, cut short or too large to relay, ``capture.hook`` records it here: no event is lost,
-and the SessionStart and per-turn hooks start the watcher for the next ones. It never prints, never exits
-non-zero and never raises. Imports: ``posix``, ``core.relay`` (and ``_socket``, ``select``); ``capture.hook``
+and the SessionStart and per-turn hooks start the watcher for the next ones. The hook of a runtime worker (its
+environment names its runtime session) then restarts the runtime's supervisor when it was killed while its sessions
+lived (``core.spawn.restart_supervisor``: two small reads otherwise). It never prints, never exits non-zero and never
+raises. Imports: ``posix``, ``core.relay`` (and ``_socket``, ``select``); ``capture.hook``
 only when it records itself.
 """
 
@@ -17,6 +19,15 @@ STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
 TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 ACK_TIMEOUT = 5.0  # seconds the watcher has to record the event before this process records it itself
 RAW_ENV = "ECC_HOOKS_RAW"  # "1": each journal line keeps the whole (redacted) payload
+
+
+def keep_supervisor() -> None:
+    """In a runtime worker (``$ECC_SESSION``), after its event is recorded (the supervisor it may start reads it):
+    the supervisor restarted if it was killed while it had live sessions."""
+    if posix.environ.get(b"ECC_SESSION"):
+        from ecc_hooks.core import spawn
+
+        spawn.restart_supervisor()
 
 
 def main() -> int:
@@ -31,10 +42,12 @@ def main() -> int:
         if problem is None:
             fields = {b"now": repr(now).encode(), b"raw": posix.environ.get(RAW_ENV.encode(), b"")}
             if relay.ask(relay.HOOK, fields, data, ACK_TIMEOUT) is not None:
+                keep_supervisor()
                 return 0
         from ecc_hooks.capture import hook
 
         hook.record(data, tail, problem, now)
+        keep_supervisor()
     except BaseException as exc:
         try:
             from ecc_hooks.core.errorlog import log_error

@@ -81,7 +81,15 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     attach = controls.add_parser("attach", help="attach to the session's tmux session (a worker's pane selected)")
     attach.add_argument("name", metavar="NAME")
     attach.add_argument("--worker", metavar="W")
-    controls.add_parser("supervise", help="run the supervisor in the foreground")
+    supervise = controls.add_parser(
+        "supervise", help="run the supervisor in the foreground; --status: whether one runs; --stop: stop it"
+    )
+    supervising = supervise.add_mutually_exclusive_group()
+    supervising.add_argument(
+        "--status", action="store_true", help="its pid, since when, the sessions it watches (exit 0 running, 1 not)"
+    )
+    supervising.add_argument("--stop", action="store_true", help="SIGTERM it and wait until it is gone")
+    supervise.add_argument("--json", action="store_true", help="with --status: print JSON")
     logs = controls.add_parser("logs", help="what a worker printed (headless log, pane scrollback, claude logs)")
     logs.add_argument("name", metavar="NAME")
     logs.add_argument("--worker", metavar="W", help="only this worker (needed with -f when there are several)")
@@ -446,6 +454,24 @@ def _answer(args: argparse.Namespace) -> int:
 
 
 def _supervise(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import daemon
+
+    if args.stop:
+        pid = daemon.stop()
+        _say(f"stopped the supervisor (pid {pid})" if pid else "no supervisor runs")
+        return 0
+    if args.status:
+        found = daemon.status()
+        if args.json:
+            _json(found)
+        elif found["running"]:
+            watched = ", ".join(found["sessions"]) or "nothing (it exits when idle)"
+            _say(f"running: pid {found['pid']} since {found['since'] or '?'}; watching {watched}")
+        elif found["restartPending"]:
+            _say("not running: killed while sessions were live; the next hook of a worker or the watcher starts it")
+        else:
+            _say("not running")
+        return 0 if found["running"] else 1
     from ecc_hooks.runtime import supervisor
 
     return supervisor.run_foreground()

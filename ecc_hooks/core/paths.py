@@ -212,6 +212,11 @@ def supervisor_record_path() -> str:
     return os.path.join(home(), "runtime", "supervisor.json")
 
 
+def supervisor_log_path() -> str:
+    """The supervisor's output (through the redacting log relay)."""
+    return os.path.join(home(), "runtime", "supervisor.log")
+
+
 def runtime_settings_path() -> str:
     """The settings layer the runtime gives its Claude Code workers (``claude --settings``): our hooks."""
     return os.path.join(home(), "runtime", "claude-settings.json")

@@ -379,6 +379,7 @@ class Watcher:
         self.receivers: list[Any] = []  # the local socket and the http transport's endpoint, once serving
         self.shielded = False  # switching the settings files or releasing the port: signals only set ``stop``
         self.backfilling = False  # the http transport is configured: check for events posted while we were down
+        self.supervisor_pid: Optional[int] = None  # a runtime supervisor this watcher started again (its child)
 
     # -- per session ----------------------------------------------------------------------------
     def session(self, session_id: str) -> SessionWatch:
@@ -669,6 +670,7 @@ class Watcher:
                             self.process(sid)  # transcript bytes whose hooks' grace has passed: reconcile them
                         for sid in sorted(self.gh.take_arrived() if self.gh is not None else ()):
                             self.process(sid, force=True)  # gh answered: CI and the pull request into hud.json
+                        self.keep_supervisor()
                         if self.watch_paths() - watched or any(not os.path.isdir(p) for p in watched):
                             break  # a folder appeared or vanished unseen: watch anew
                         continue
@@ -694,6 +696,33 @@ class Watcher:
             self.release()
             self.flush()
         return 0
+
+    def keep_supervisor(self) -> None:
+        """Start the runtime's supervisor again when it was killed while its sessions lived (its record left behind,
+        no holder of its lock) and no hook of a runtime worker fired to do it: a script worker has none, a Claude
+        Code worker waiting for its person fires none. At most once per ``SUPERVISOR_RESTART_EVERY`` seconds,
+        whoever tries. Through ``core.proc`` with the supervisor's own command: the watcher imports no runtime."""
+        from ecc_hooks.core import proc, spawn
+
+        if self.supervisor_pid is not None:  # ours: reaped when it ends (it is our child)
+            try:
+                if os.waitpid(self.supervisor_pid, os.WNOHANG)[0]:
+                    self.supervisor_pid = None
+            except ChildProcessError:
+                self.supervisor_pid = None
+        try:
+            if not spawn.supervisor_wanted() or not spawn.claim_supervisor_restart():
+                return
+            fsio.ensure_state_dir(os.path.dirname(paths.supervisor_log_path()))
+            self.supervisor_pid = proc.detach(
+                spawn.supervisor_argv(),
+                cwd="/",
+                env=spawn.daemon_env(dict(os.environ)),
+                log=paths.supervisor_log_path(),
+            )
+            log("supervisor-restarted", f"pid {self.supervisor_pid}")
+        except OSError as exc:
+            log("supervisor-restart", f"{type(exc).__name__}: {exc}")
 
     def serves_endpoint(self) -> bool:
         """This watcher holds the http transport's port."""

@@ -1,20 +1,23 @@
 """The supervisor as a process: where its single-instance lock lies, whether one runs, and starting one.
 
-Every client of the runtime (the CLI, the operations that need a daemon to follow what they start, the watcher)
-starts it through here, without importing the daemon's own code (``supervisor``): imports go one way.
+Every client of the runtime (the CLI, the operations that need a daemon to follow what they start) starts it
+through here, without importing the daemon's own code (``supervisor``): imports go one way. The hot path (a runtime
+worker's hook, ``core.spawn.restart_supervisor``) runs ``main`` in a process of its own; the watcher, which may not
+import the runtime, starts the supervisor with the same command (``core.spawn.supervisor_argv``).
 """
 
 from __future__ import annotations
 
+import json
 import os
-import sys
-from typing import Optional
+from typing import Any, Optional
 
 from ecc_hooks.core import fsio, paths, proc
+from ecc_hooks.core import spawn as spawning
 
 
 def lock_path() -> str:
-    return os.path.join(paths.home(), "supervisor.lock")
+    return paths.supervisor_lock_path()
 
 
 def running() -> Optional[int]:
@@ -28,11 +31,65 @@ def spawn() -> None:
     """Start the supervisor detached unless one runs (a second one exits on the lock)."""
     if running():
         return
-    code = paths.launcher_code("ecc_hooks.runtime.supervisor", "sys.exit(main())")
     os.makedirs(paths.home(), mode=0o700, exist_ok=True)
     proc.detach(
-        [sys.executable, "-c", code],
+        spawning.supervisor_argv(),
         cwd="/",
-        env=dict(os.environ),
-        log=os.path.join(fsio.ensure_state_dir(os.path.join(paths.home(), "runtime")), "supervisor.log"),
+        env=spawning.daemon_env(dict(os.environ)),  # not a Claude Code session's own variables (its workers')
+        log=log_path(),
     )
+
+
+def log_path() -> str:
+    fsio.ensure_state_dir(os.path.dirname(paths.supervisor_log_path()))
+    return paths.supervisor_log_path()
+
+
+def main() -> int:
+    """``spawn`` in a process of its own (what a runtime worker's hook starts when the supervisor was killed)."""
+    spawn()
+    return 0
+
+
+STOP_WAIT = 30.0  # seconds a stopped supervisor has to end its pass (its writes survive being cut anyway)
+
+
+def record() -> dict[str, Any]:
+    """What the supervisor wrote about itself (pid, since, sessions); empty when there is no record."""
+    try:
+        found = json.loads(fsio.read_file(paths.supervisor_record_path(), 1 << 16))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def status() -> dict[str, Any]:
+    """``supervise --status``: whether one runs, its pid, since when, the sessions it watches; and whether a killed
+    one's record is there (the next hook of a runtime worker, or the watcher, starts it again)."""
+    pid = running()
+    found = record()
+    sessions = [s for s in found.get("sessions") or [] if isinstance(s, str)]
+    mine = pid is not None and found.get("pid") == pid
+    return {
+        "running": pid is not None,
+        "pid": pid if pid and pid > 0 else None,
+        "since": found.get("since") if mine else None,
+        "sessions": sessions if mine else [],
+        "restartPending": pid is None and bool(sessions),
+        "log": paths.supervisor_log_path(),
+    }
+
+
+def stop(timeout: float = STOP_WAIT) -> Optional[int]:
+    """SIGTERM the supervisor and wait until it released its lock (SIGKILL after ``timeout``); its pid, or None
+    when none ran. It removes its record as it stops; after a SIGKILL the record goes here, so nothing restarts
+    it."""
+    from ecc_hooks.hud.watcher import stop_running
+
+    pid = stop_running(timeout, lock_path())
+    if pid is not None:
+        try:
+            os.unlink(paths.supervisor_record_path())
+        except OSError:
+            pass
+    return pid

@@ -75,6 +75,7 @@ class Supervisor:
         self.background_queues = background_queues  # the daemon: queues in the queue thread
         self.followers: dict[tuple[str, str, str, str], detect.JournalFollower] = {}
         self.screens_at = 0.0
+        self.watching: list[str] = []  # the sessions with live or queued work at the last pass
 
     def follower(self, worker: st.Worker) -> Optional[detect.JournalFollower]:
         if not worker.agent_session:
@@ -92,15 +93,19 @@ class Supervisor:
     def reconcile_all(self) -> bool:
         """One pass over every session; whether anything is still live (or queued) to watch."""
         busy = False
+        watching = []
         for listed in self.store.sessions():
             try:
                 with session_lock(listed.name):
                     session = self.store.session(listed.name)  # as it is now, under its lock (a create may
-                    if session is not None:  # have finished since the listing)
-                        busy |= self.reconcile(session)
+                    if session is not None and self.reconcile(session):  # have finished since the listing)
+                        watching.append(session.name)
+                        busy = True
             except UserError as exc:
                 errorlog.log_error("runtime.reconcile", str(exc))
+                watching.append(listed.name)
                 busy = True
+        self.watching = watching
         for job in self.store.pending_cleanups():
             control.run_cleanup_job(self.store, job)
         export(self.store, background=self.background_queues)
@@ -322,8 +327,34 @@ class Supervisor:
 # ---------------------------------------------------------------------------- the daemon
 
 
+def write_record(since: float, sessions: list[str]) -> None:
+    """The running supervisor's record (``paths.supervisor_record_path``): its pid, since when it runs and the
+    sessions it watches. Left behind by a killed supervisor with sessions in it, it is what makes a runtime worker's
+    next hook, or the watcher, start it again (``core.spawn.supervisor_wanted``)."""
+    from datetime import datetime, timezone
+
+    from ecc_hooks.core import jsonlite, timestamps
+
+    started = timestamps.iso(datetime.fromtimestamp(since, timezone.utc))
+    record = {"pid": os.getpid(), "since": started, "sessions": sessions}
+    try:
+        fsio.atomic_write(paths.supervisor_record_path(), (jsonlite.dumps(record) + "\n").encode(), durable=False)
+    except OSError as exc:
+        errorlog.log_error("runtime.supervisor", f"its record: {exc}")
+
+
+def remove_record() -> None:
+    """Stopping on its own or stopped (``supervise --stop``): nothing to restart."""
+    try:
+        os.unlink(paths.supervisor_record_path())
+    except OSError:
+        pass
+
+
 def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
-    """Own the single-instance lock and reconcile until stopped or idle for ``idle_exit`` seconds."""
+    """Own the single-instance lock and reconcile until stopped or idle for ``idle_exit`` seconds. Its record is
+    written while it runs and removed when it stops either way, while it still holds the lock (the next one's
+    record is never removed by the last one); a kill -9 leaves it behind."""
     from ecc_hooks.hud.watcher import acquire_lock
 
     os.environ["ECC_HOOKS_HOME"] = paths.home()
@@ -345,6 +376,8 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
         errorlog.log_error("runtime.service", "the zygote did not start")
     supervisor = Supervisor(background_queues=True)
     idle_since: Optional[float] = None
+    since = time.time()
+    written: Optional[list[str]] = None
     watched = _watch_paths()
     try:
         for _changes in _events(watched, stop):
@@ -355,6 +388,9 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
             except Exception as exc:  # one bad pass must not end supervision
                 errorlog.log_error("runtime.supervisor", str(exc))
                 busy = True
+            if supervisor.watching != written:
+                written = list(supervisor.watching)
+                write_record(since, written)
             now = time.monotonic()
             if busy:
                 idle_since = None
@@ -362,8 +398,9 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
                 idle_since = now
             elif now - idle_since > idle_exit:
                 break
+        remove_record()
     except Stopping:
-        pass
+        remove_record()
     finally:
         if zygote is not None:
             try:
