@@ -87,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
 
     payload = realistic_payload()
     session = json.loads(payload)["session_id"]
+    tool_id = json.loads(payload)["tool_use_id"].encode()
+    calls = iter(range(1 << 30))
+
+    def fed(name: str) -> bytes:
+        """The payload of a new tool call for a hook arm (its own tool_use_id: the journal's writer records an
+        event once, capture.dedupe), nothing for a floor."""
+        return payload.replace(tool_id, tool_id + b"-%d" % next(calls)) if name in homes else b""
+
     with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
         env, dropped = honest.clean_env()
         env.pop("ECC_HOOKS_RAW", None)
@@ -108,13 +116,13 @@ def main(argv: list[str] | None = None) -> int:
             arms = {**honest.floors(), **{name: hook for name in homes}}
             for _ in range(5):  # warm the page cache and the normal __pycache__ caches of every arm
                 for name, arm in arms.items():
-                    timed(arm, envs.get(name, env), payload if name in homes else b"")
+                    timed(arm, envs.get(name, env), fed(name))
             times: dict[str, list[float]] = {name: [] for name in arms}
             names = list(arms)
             for i in range(args.pairs):
                 order = names[i % len(names) :] + names[: i % len(names)]  # rotate: no arm always first
                 for name in order:
-                    times[name].append(timed(arms[name], envs.get(name, env), payload if name in homes else b""))
+                    times[name].append(timed(arms[name], envs.get(name, env), fed(name)))
         finally:
             watcher.terminate()
             watcher.wait(timeout=60)
