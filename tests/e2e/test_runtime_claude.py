@@ -49,9 +49,9 @@ def trio(workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkey
     (ws.work / "Makefile").write_text("test:\n\t@echo '1 failed, 2 passed'; exit 1\n")
     git(ws.work, "add", "Makefile")
     git(ws.work, "commit", "-qm", "tests")
-    settings = ws.settings_data()
-    settings["permissions"] = {"allow": ["Bash(make test)", "Bash(make test:*)"]}
-    ws.write_settings(settings)
+    # the user's own settings: a permission, and no hooks of ours (the runtime gives its workers those itself)
+    user_settings = {"permissions": {"allow": ["Bash(make test)", "Bash(make test:*)"]}}
+    (ws.home / ".claude" / "settings.json").write_text(json.dumps(user_settings))
     root = tmp_path / "worktrees"
     root.mkdir()
     worktrees = {slug: root / f"{ws.work.name}-{SESSION}-{slug}" for slug in ("ok", "fail", "wait")}
@@ -61,8 +61,7 @@ def trio(workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkey
     (ws.home / ".claude.json").write_text(json.dumps(config, indent=2))
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "claude").write_text(f'#!/bin/sh\nexec {ws.claude} --settings {ws.settings} "$@"\n')
-    (bin_dir / "claude").chmod(0o755)
+    (bin_dir / "claude").symlink_to(ws.claude)  # as installed: no --settings of ours added by the test
     socket = f"ecc-e2e-{os.getpid()}"
     env = ws.env(
         scripted_api,
@@ -221,12 +220,7 @@ def test_claude_code_background_sessions_are_a_runtime(
     (ws.home / ".claude.json").write_text(json.dumps(config, indent=2))
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    # --settings only where a session starts (claude agents/stop/logs take none of it)
-    (bin_dir / "claude").write_text(
-        f'#!/bin/sh\ncase "$1" in agents|stop|logs|attach) exec {ws.claude} "$@";; esac\n'
-        f'exec {ws.claude} --settings {ws.settings} "$@"\n'
-    )
-    (bin_dir / "claude").chmod(0o755)
+    (bin_dir / "claude").symlink_to(ws.claude)  # as installed: the runtime passes its hooks (--bg --settings)
     scripted_api.scenario = Scenario(steps=[say("BACKGROUND-DONE: nothing to change.")])
     env = ws.env(
         scripted_api,
