@@ -81,6 +81,5 @@ def test_payloads_differing_at_either_end_or_in_length_differ(body: bytes, chang
     assert key != dedupe.identity("Stop", change + body)
     assert key != dedupe.identity("SubagentStop", body)
     if body:
-        flipped = bytes([body[-1] ^ 1])
-        assert key != dedupe.identity("Stop", body[:-1] + flipped)
-        assert key != dedupe.identity("Stop", flipped + body[1:])
+        assert key != dedupe.identity("Stop", body[:-1] + bytes([body[-1] ^ 1]))  # the last byte changed
+        assert key != dedupe.identity("Stop", bytes([body[0] ^ 1]) + body[1:])  # the first

@@ -84,12 +84,25 @@ def stop(timeout: float = STOP_WAIT) -> Optional[int]:
     """SIGTERM the supervisor and wait until it released its lock (SIGKILL after ``timeout``); its pid, or None
     when none ran. It removes its record as it stops; after a SIGKILL the record goes here, so nothing restarts
     it."""
+    import time
+
     from ecc_hooks.hud.watcher import stop_running
 
+    holder = running()
+    started = proc.start_time(holder) if holder and holder > 0 else None
+    deadline = time.monotonic() + timeout
     pid = stop_running(timeout, lock_path())
     if pid is not None:
         try:
             os.unlink(paths.supervisor_record_path())
         except OSError:
             pass
+    while holder and holder > 0 and time.monotonic() < deadline:  # the lock goes first; then the process exits
+        try:
+            os.waitpid(holder, os.WNOHANG)  # our own child (started here): reaped, not left a zombie
+        except ChildProcessError:
+            pass
+        if not proc.alive(holder, started):
+            break
+        time.sleep(0.05)
     return pid
