@@ -32,11 +32,13 @@ def payload(tool_id: str, **extra: object) -> bytes:
     ).encode()
 
 
-def hooks_at_once(data: bytes, copies: int, cwd: Path) -> None:
-    """``copies`` hook processes for one event, started together as Claude Code starts the hooks of one event."""
+def hooks_at_once(data: bytes, copies: int, cwd: Path, runtime: bool = True) -> None:
+    """``copies`` hook processes for one event, started together as Claude Code starts the hooks of one event, in
+    a runtime worker (its environment names its runtime session) unless not ``runtime``."""
     argv = install.python_argv(install.HOOK_MODULE)
+    env = {**os.environ, "ECC_SESSION": "a-runtime-session"} if runtime else dict(os.environ)
     procs = [
-        subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, cwd=cwd, env=dict(os.environ))
+        subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, cwd=cwd, env=env)
         for _ in range(copies)
     ]
     for proc in procs:
@@ -53,6 +55,18 @@ def test_hooks_run_together_for_one_event_record_it_once(ecc_home: Path, tmp_pat
     hooks_at_once(payload("toolu_two"), 2, tmp_path)  # another event: its own line
     hooks_at_once(payload("toolu_one", timeout=5), 1, tmp_path)  # the same id, other bytes: another event
     assert [r["toolUseId"] for r in journal_lines(ecc_home, SESSION)] == ["toolu_one", "toolu_two", "toolu_one"]
+
+
+def test_outside_the_runtime_nothing_is_deduplicated(ecc_home: Path, tmp_path: Path) -> None:
+    """Only a runtime worker has a layer of ours beside the user's: other sessions pay nothing (no lock, no file)."""
+    hooks_at_once(payload("toolu_plain"), 2, tmp_path, runtime=False)
+    assert [r["toolUseId"] for r in journal_lines(ecc_home, SESSION)] == ["toolu_plain", "toolu_plain"]
+    assert not (ecc_home / "sessions" / SESSION / "seen").exists()
+
+
+def test_a_command_hooks_stdin_and_an_http_hooks_body_of_one_event_are_one_identity() -> None:
+    body = payload("toolu_http")
+    assert dedupe.identity("PreToolUse", body + b"\n") == dedupe.identity("PreToolUse", body)
 
 
 def test_an_identity_is_forgotten_after_the_window(ecc_home: Path) -> None:
@@ -73,13 +87,16 @@ def test_the_seen_file_stays_bounded_and_keeps_the_newest(ecc_home: Path) -> Non
     assert dedupe.first_sighting("s", dedupe.identity("PreToolUse", b"call 0"), 5000.0)  # the oldest let go
 
 
-@given(st.binary(max_size=3 * dedupe.EDGE), st.binary(min_size=1, max_size=64))
-def test_payloads_differing_at_either_end_or_in_length_differ(body: bytes, change: bytes) -> None:
+# a payload is a JSON object: its first and last bytes are braces (the whitespace around it is not its identity)
+
+
+@given(st.binary(max_size=3 * dedupe.EDGE), st.binary(min_size=1, max_size=64).filter(lambda c: c.strip() == c))
+def test_payloads_differing_at_either_end_or_in_length_differ(inner: bytes, change: bytes) -> None:
+    body = b"{" + inner + b"}"
     key = dedupe.identity("Stop", body)
-    assert key == dedupe.identity("Stop", bytes(body))
+    assert key == dedupe.identity("Stop", bytes(body)) == dedupe.identity("Stop", b"\n" + body + b" \n")
     assert key != dedupe.identity("Stop", body + change)
     assert key != dedupe.identity("Stop", change + body)
     assert key != dedupe.identity("SubagentStop", body)
-    if body:
-        assert key != dedupe.identity("Stop", body[:-1] + bytes([body[-1] ^ 1]))  # the last byte changed
-        assert key != dedupe.identity("Stop", bytes([body[0] ^ 1]) + body[1:])  # the first
+    assert key != dedupe.identity("Stop", body[:-1] + bytes([body[-1] ^ 1]))  # the last byte changed
+    assert key != dedupe.identity("Stop", bytes([body[0] ^ 1]) + body[1:])  # the first

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -39,9 +40,6 @@ FORBIDDEN = [
 #                                     segment modules load when a row renders)
 # Budgets leave a few modules of headroom; going past one means a new import reached the hot path:
 # make it lazy or justify raising the budget here.
-# A whole recorded call loads two more: ``capture.dedupe`` and ``fcntl`` (its lock: one event recorded once when
-# the runtime's settings layer and the user's own installation both run a hook of ours for it).
-RECORD_BUDGET = 17
 # The commands Claude Code runs (``capture.client``, ``statusline.client``) load only themselves and their packages.
 BUDGETS = {
     "ecc_hooks.capture.hook": 15,
@@ -49,12 +47,17 @@ BUDGETS = {
     "ecc_hooks.capture.client": 3,
     "ecc_hooks.statusline.client": 3,
 }
+# A runtime worker's recorded call loads a few more: ``capture.dedupe``, ``fcntl`` and ``core.spawn`` (its lock: one event recorded
+# once when the runtime's settings layer and the user's own installation both run a hook of ours for it).
+RUNTIME_RECORD_BUDGET = BUDGETS["ecc_hooks.capture.hook"] + 4
 
 
-def loaded(body: str, stdin: bytes = b"") -> set[str]:
+def loaded(body: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> set[str]:
     """Modules loaded after running ``body`` in a fresh interpreter (json is imported after the snapshot)."""
     code = "import sys\n" + body + "\nmods = sorted(sys.modules)\nimport json\nprint(json.dumps(mods))"
-    result = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, cwd=str(REPO), timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], input=stdin, capture_output=True, cwd=str(REPO), timeout=60, env=env
+    )
     assert result.returncode == 0, result.stderr.decode()
     return set(json.loads(result.stdout.decode().splitlines()[-1]))
 
@@ -87,8 +90,21 @@ def test_a_recorded_event_loads_nothing_forbidden_either(baseline: set[str], ecc
     new = loaded(body, json.dumps(payload).encode()) - baseline
     bad = sorted(m for m in new if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
     assert bad == []
-    assert len(new) <= RECORD_BUDGET, sorted(new)
+    assert len(new) <= BUDGETS["ecc_hooks.capture.hook"], sorted(new)
+    assert "ecc_hooks.capture.dedupe" not in new  # only a runtime worker's hook pays for it
     assert (ecc_home / "sessions" / payload["session_id"] / "events.jsonl").exists()  # the call did record
+
+
+def test_a_runtime_workers_recorded_event_loads_its_dedupe_and_no_more(baseline: set[str], ecc_home) -> None:
+    """A runtime worker's hook (``$ECC_SESSION``) also records each event once (``capture.dedupe``) and checks the
+    supervisor runs (``core.spawn``): within its own budget, nothing forbidden."""
+    payload = next(p for p in capture_payloads() if p["hook_event_name"] == "PostToolUse")
+    body = "from ecc_hooks.capture import client\nclient.main()"
+    new = loaded(body, json.dumps(payload).encode(), env={**os.environ, "ECC_SESSION": "a-session"}) - baseline
+    assert sorted(m for m in new if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)) == []
+    assert {"ecc_hooks.capture.dedupe", "ecc_hooks.core.spawn"} <= new
+    assert len(new) <= RUNTIME_RECORD_BUDGET, sorted(new)
+    assert (ecc_home / "sessions" / payload["session_id"] / "seen").exists()
 
 
 def test_the_probe_can_see_a_forbidden_import(baseline: set[str]) -> None:

@@ -19,12 +19,13 @@ STDIN_TIMEOUT = 10.0  # seconds to wait for Claude Code to finish writing
 TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 ACK_TIMEOUT = 5.0  # seconds the watcher has to record the event before this process records it itself
 RAW_ENV = "ECC_HOOKS_RAW"  # "1": each journal line keeps the whole (redacted) payload
+RUNTIME_ENV = b"ECC_SESSION"  # a runtime worker's environment names its runtime session (runtime.lifecycle)
 
 
 def keep_supervisor() -> None:
     """In a runtime worker (``$ECC_SESSION``), after its event is recorded (the supervisor it may start reads it):
     the supervisor restarted if it was killed while it had live sessions."""
-    if posix.environ.get(b"ECC_SESSION"):
+    if posix.environ.get(RUNTIME_ENV):
         from ecc_hooks.core import spawn
 
         spawn.restart_supervisor()
@@ -41,6 +42,8 @@ def main() -> int:
         data, tail, problem = relay.read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
         if problem is None:
             fields = {b"now": repr(now).encode(), b"raw": posix.environ.get(RAW_ENV.encode(), b"")}
+            if posix.environ.get(RUNTIME_ENV):  # a runtime worker: our hooks may run twice per event (dedupe)
+                fields[b"dedupe"] = b"1"
             if relay.ask(relay.HOOK, fields, data, ACK_TIMEOUT) is not None:
                 keep_supervisor()
                 return 0

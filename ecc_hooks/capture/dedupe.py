@@ -3,6 +3,8 @@
 A runtime worker starts with our settings layer (``claude --settings``) over the user's settings; when the user
 installed our hooks too with another command (the plugin's, another interpreter's, the http transport's tool
 events), Claude Code runs both for each event, with the same payload bytes (measured with the pinned client).
+Only a runtime worker's events are checked: its hook's environment names its runtime session (``$ECC_SESSION``,
+relayed to the watcher as a field), and the http transport's events (no environment) always are.
 Identical commands it runs once itself. The journal's writer keeps, per session, the identities of the events
 recorded in the last ``WINDOW`` seconds (``paths.seen_path``, under a ``flock``) and records an identity it
 already holds no second time.
@@ -28,7 +30,10 @@ _PRIME = (1 << 61) - 1
 
 
 def identity(event: str, data: bytes) -> str:
-    """The event's identity: its name, its payload's length and a fingerprint of the payload's two ends."""
+    """The event's identity: its name, its payload's length and a fingerprint of the payload's two ends, without
+    the whitespace around it (a command hook's stdin ends in a newline, the http hook's body of the same event
+    does not: otherwise the same bytes, measured with the pinned client)."""
+    data = data.strip()
     edges = data if len(data) <= 2 * EDGE else data[:EDGE] + data[-EDGE:]
     return f"{event}:{len(data):x}:{int.from_bytes(edges, 'little') % _PRIME:x}"
 

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from ecc_hooks.capture import dedupe, headref
+from ecc_hooks.capture import headref
 from ecc_hooks.capture.client import RAW_ENV, STDIN_TIMEOUT
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
@@ -27,6 +27,7 @@ RAW_RECORD_MAX = 1 << 20
 # Command hooks that fire once per turn (not per tool call): each makes sure a watcher runs, so one killed
 # mid-session is back before the next turn's tools post their events to it.
 TURN_EVENTS = frozenset({"UserPromptSubmit", "Stop", "SubagentStart", "SubagentStop", "Notification"})
+RUNTIME_ENV = "ECC_SESSION"  # set: a runtime worker's hook (capture.client.RUNTIME_ENV)
 SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
 
 
@@ -125,7 +126,13 @@ def write_record(record: dict[str, object]) -> None:
 
 
 def handle(
-    data: bytes, problem: str | None, now: float, tail: bytes = b"", raw: bool | None = None, start: bool = True
+    data: bytes,
+    problem: str | None,
+    now: float,
+    tail: bytes = b"",
+    raw: bool | None = None,
+    start: bool = True,
+    dedupe: bool | None = None,
 ) -> None:
     """Turn raw stdin bytes into a journal line, or an errors.log entry when they cannot be one.
 
@@ -133,6 +140,9 @@ def handle(
     nested deeper than the parser goes) is salvaged: its leading fields still make the event,
     marked ``truncatedPayload``. ``raw`` keeps the raw payload (default: ``$ECC_HOOKS_RAW``); ``start``
     makes sure a watcher runs after SessionStart and the per-turn events (not when the watcher itself records).
+    ``dedupe`` (default: this process is a runtime worker's hook, ``$ECC_SESSION``) records an event once however
+    many hooks of ours ran for it (``capture.dedupe``): only a runtime worker has a settings layer of ours beside
+    the user's, so other sessions pay nothing for it.
     """
     payload: object = None
     if problem in (None, "timeout"):
@@ -161,8 +171,13 @@ def handle(
         return
     if salvaged:
         record["truncatedPayload"] = True
-    if not dedupe.first_sighting(str(record["sessionId"]), dedupe.identity(str(record.get("event")), data), now):
-        return  # another hook of ours recorded this event (the runtime's settings layer and the user's own)
+    if dedupe is None:
+        dedupe = bool(os.environ.get(RUNTIME_ENV))
+    if dedupe:
+        from ecc_hooks.capture import dedupe as once
+
+        if not once.first_sighting(str(record["sessionId"]), once.identity(str(record.get("event")), data), now):
+            return  # another hook of ours recorded this event (the runtime's settings layer and the user's own)
     session_start = record.get("event") == "SessionStart"
     if session_start and "agentId" not in record:
         # Where the work starts: a handoff lists start..HEAD, exact where commit times are only seconds.

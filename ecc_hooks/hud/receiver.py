@@ -196,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(data) != length:
             return self._refuse(400, "body cut short")
         try:
-            hook.handle(data, None, now)
+            hook.handle(data, None, now, dedupe=True)  # no environment says whose: a runtime worker's may run twice
         except Exception as exc:  # never a 5xx that could look like a verdict: logged, answered
             log_error("internal", f"endpoint: {type(exc).__name__}: {exc}")
         self._answer(200)
@@ -258,7 +258,7 @@ def _record(conn: socket.socket, fields: dict[str, str], data: bytes, now: float
     except ValueError:
         pass
     try:
-        hook.handle(data, None, now, raw=fields.get("raw") == "1", start=False)
+        hook.handle(data, None, now, raw=fields.get("raw") == "1", start=False, dedupe=fields.get("dedupe") == "1")
     except Exception as exc:  # logged; recorded as far as it got: answering "failed" could record it twice
         log_error("internal", f"relay: {type(exc).__name__}: {exc}")
     conn.sendall(relay.OK)
