@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import ecc, git, make_repo, wait_until
 from tests.test_session_merge import commit
@@ -205,3 +207,39 @@ def test_git_in_a_folder_that_is_gone_says_so_at_once(tmp_path: Path) -> None:
     assert done is not None and done[0] == gitstate.REFUSED and "does not exist" in done[2]
     with pytest.raises(gitstate.Refused, match="does not exist"):
         gitstate.head(str(tmp_path / "deleted"), "diff", lines=1, max_bytes=100)
+
+
+def test_checkouts_reads_gits_worktree_listing() -> None:
+    """The real listing of a repository with a linked worktree whose path has a space and a newline."""
+    import tempfile
+
+    from ecc_hooks.runtime.merge import checkouts
+    from ecc_hooks.sources import git as gitstate
+
+    with tempfile.TemporaryDirectory() as folder:
+        repo = make_repo(Path(folder) / "repo", identity=True)
+        odd = Path(folder) / "a tree\nwith a newline"
+        git(repo, "worktree", "add", "-q", "-b", "side-x", str(odd))
+        git(repo, "worktree", "add", "-q", "--detach", str(Path(folder) / "detached"))
+        done = gitstate.run(str(repo), "worktree", "list", "--porcelain", "-z")
+        assert done is not None and done[0] == 0
+        assert checkouts(done[1].decode()) == {"main": str(repo), "side-x": str(odd)}
+
+
+PATHS = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), min_size=1, max_size=30)
+NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,20}", fullmatch=True)
+
+
+@given(st.lists(st.tuples(PATHS.map(lambda p: "/" + p), st.one_of(st.none(), NAMES)), min_size=1, max_size=6))
+def test_checkouts_finds_each_branchs_work_tree(trees: list[tuple[str, str | None]]) -> None:
+    from ecc_hooks.runtime.merge import checkouts
+
+    records = []
+    for path, branch in trees:
+        fields = [f"worktree {path}", "HEAD " + "0" * 40, f"branch refs/heads/{branch}" if branch else "detached"]
+        records.append("".join(f + "\0" for f in fields) + "\0")
+    want: dict[str, str] = {}
+    for path, branch in trees:
+        if branch:
+            want.setdefault(branch, path)
+    assert checkouts("".join(records)) == want

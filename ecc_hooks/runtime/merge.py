@@ -363,12 +363,19 @@ def target_branch(session: st.Session) -> str:
 def checkout_of(repo: str, branch: str) -> Optional[str]:
     """The work tree that has ``branch`` checked out (the main checkout or a linked one), None when none has:
     its files must follow the branch, so a merge moves it there; otherwise only the ref moves."""
-    out = _run(repo, "worktree", "list", "--porcelain", "-z")[1]
-    for record in out.split("\0\0"):
+    return checkouts(_run(repo, "worktree", "list", "--porcelain", "-z")[1]).get(branch)
+
+
+def checkouts(listing: str) -> dict[str, str]:
+    """{branch: work tree} from ``git worktree list --porcelain -z`` (records of NUL-ended ``key value``
+    attributes, a record ended by one more NUL; a path may hold any byte but NUL, newlines and spaces too)."""
+    found: dict[str, str] = {}
+    for record in listing.split("\0\0"):
         fields = dict(f.split(" ", 1) if " " in f else (f, "") for f in record.split("\0") if f)
-        if fields.get("branch") == f"refs/heads/{branch}" and "worktree" in fields:
-            return fields["worktree"]
-    return None
+        branch = fields.get("branch", "")
+        if branch.startswith("refs/heads/") and "worktree" in fields:
+            found.setdefault(branch.removeprefix("refs/heads/"), fields["worktree"])
+    return found
 
 
 def _rev(repo: str, ref: str) -> str:
