@@ -245,7 +245,7 @@ def _create(args: argparse.Namespace) -> int:
         return code
     from ecc_hooks.runtime import control
 
-    row = control.create(session, hooks)
+    row = control.create(session, hooks, warn=lambda note: _say(f"warning: {_one(note)}"))
     _notes(hooks)
     _say(f"created session {row.name!r}: {len(session.workers)} worker(s) in tmux -L {row.tmux_socket}")
     for worker in session.workers:
@@ -493,11 +493,10 @@ def _diff(args: argparse.Namespace) -> int:
         return 0
     for d in diffs:
         _say(f"{d.id} ({d.branch}): {_one(d.summary)}")
-        if args.worker or args.stat:
-            for label, names in (("committed", d.committed), ("staged", d.staged), ("unstaged", d.unstaged),
-                                 ("untracked", d.untracked)):  # fmt: skip
-                for name in names:
-                    _say(f"  {label:<9} {_one(name)}")
+        for label, names in (("committed", d.committed), ("staged", d.staged), ("unstaged", d.unstaged),
+                             ("untracked", d.untracked)):  # fmt: skip
+            for name in names:  # every form lists the files (--stat: without the patch preview)
+                _say(f"  {label:<9} {_one(name)}")
         if d.patch:
             _say(d.patch)
             if d.truncated:

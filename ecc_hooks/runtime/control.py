@@ -34,9 +34,12 @@ SCROLLBACK_LINES = 200  # lines of saved scrollback ``resume`` shows
 # ---------------------------------------------------------------------------- create
 
 
-def create(session: SessionPlan, hooks: Optional[lifecycle.HookSet] = None) -> st.Session:
+def create(
+    session: SessionPlan, hooks: Optional[lifecycle.HookSet] = None, warn: Optional[Callable[[str], None]] = None
+) -> st.Session:
     """Record the session, make its workspace (all or nothing), launch what ``maxParallel`` allows, and make
-    sure a supervisor watches it."""
+    sure a supervisor watches it. ``warn`` gets what the user should know (untrusted text: the caller cleans it):
+    the base checkout's uncommitted files, which the workers start without."""
     from filelock import FileLock
 
     store = st.Store()
@@ -72,6 +75,9 @@ def create(session: SessionPlan, hooks: Optional[lifecycle.HookSet] = None) -> s
     except BaseException:
         store.delete_session(session.session)
         raise
+    for note in ([workspace.dirty_warning(made.dirty)] if made.dirty else []) + made.notes:
+        if warn is not None:
+            warn(note)
     store.session_ready(session.session, made.base)
     row.base_commit, row.creator_pid, row.creator_start = made.base, None, None
     with st.session_lock(row.name):

@@ -2,7 +2,8 @@
 
 Names, branches, worktree paths and the coordination folder follow ECC's orchestrator
 (``scripts/lib/tmux-worktree-orchestrator.js``), so that ECC's own tools find our sessions: the session name and
-each worker's slug are ``slugify``-ed (lower case, runs of other characters as ``-``), the branch is
+each worker's slug are ``slugify``-ed (lower case, runs of other characters as ``-``; accents dropped and other
+scripts' letters kept where ECC's drops them), the branch is
 ``orchestrator-<session>-<worker>``, the worktree ``<worktreeRoot>/<repo folder>-<session>-<worker>``, the
 worker's files ``<coordinationRoot>/<session>/<worker>/{task,status,handoff}.md``. ``dry_run`` prints the same
 preview document ECC's ``orchestrate-worktrees.js`` prints without ``--execute`` (its keys, then ours).
@@ -31,9 +32,21 @@ NAME_BYTES = 200
 PATH_BYTES = 3072  # a worktree's path, leaving room for the repository's own files below it (PATH_MAX 4096)
 
 
+SEPARATORS = re.compile(r"[\W_]+")  # with str patterns \w is every script's letters and digits
+
+
 def slugify(value: object, fallback: str = "worker") -> str:
-    """ECC's slug: lower case, every run of characters other than a-z and 0-9 one ``-``, none at the ends."""
-    text = re.sub(r"[^a-z0-9]+", "-", str(value or "").strip().lower()).strip("-")
+    """ECC's slug: lower case, every run of characters other than letters and digits one ``-``, none at the ends.
+
+    For an ASCII name that is exactly ECC's (``[^a-z0-9]+``). ECC's drops every other letter too, so a unicode name
+    came out empty (the bare ``worker-N``) or mangled (``Données`` as ``donn-es``): here accents are taken off
+    (NFKD, combining marks dropped: ``donnees``) and the letters of other scripts kept (``数据``), so a name with
+    any letter or digit keeps a slug the user recognises."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", str(value or "")).lower()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = SEPARATORS.sub("-", text).strip("-")
     return text or fallback
 
 
@@ -172,13 +185,15 @@ def build(plan: Plan, plan_file: Optional[str] = None, cwd: Optional[str] = None
     coordination_dir = os.path.join(coordination_root, session)
     global_seeds = seed_paths(plan.seedPaths, repo_root)
     workers: list[WorkerPlan] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # slug -> the name it came from
     for index, spec in enumerate(plan.workers, 1):
         name = spec.name or f"worker-{index}"
         slug = slugify(name, f"worker-{index}")
         if slug in seen:
-            raise UserError(f"workers must have unique slugs; duplicate: {slug}")
-        seen.add(slug)
+            raise UserError(
+                f"workers must have unique slugs; {seen[slug]!r} and {name!r} are both {slug!r}: rename one"
+            )
+        seen[slug] = name
         branch = f"orchestrator-{session}-{slug}"
         worktree = os.path.join(worktree_root, f"{repo_name}-{session}-{slug}")
         check_lengths(name, branch, worktree)

@@ -363,7 +363,12 @@ class Store:
         return [Worker(**dict(r)) for r in rows]
 
     def worker(self, session: str, slug: str) -> Worker:
+        """The worker by its slug, or by the name the user gave it in the plan (``--worker Données`` for the slug
+        ``donnees``) when no slug is that."""
         row = self.db.execute("SELECT * FROM workers WHERE session = ? AND slug = ?", (session, slug)).fetchone()
+        if row is None:
+            named = self.db.execute("SELECT * FROM workers WHERE session = ? AND name = ?", (session, slug)).fetchall()
+            row = named[0] if len(named) == 1 else None
         if row is None:
             raise UserError(f"session {session!r} has no worker {slug!r}")
         return Worker(**dict(row))

@@ -140,6 +140,8 @@ class Created:
     panes: dict[str, str] = field(default_factory=dict)  # worker slug -> pane id
     base: Optional[str] = None  # the commit the branches start at
     kept: list[str] = field(default_factory=list)  # what undo left because work may be in it
+    dirty: list[str] = field(default_factory=list)  # the base checkout's uncommitted files (the workers lack them)
+    notes: list[str] = field(default_factory=list)  # what the user should know (``control.create`` returns them)
     root: str = ""  # the folder the coordination files are reached from (``files.root_of``)
 
 
@@ -225,10 +227,7 @@ def create(
     if not os.path.isdir(repo):
         raise UserError(f"repoRoot is not a folder: {repo}")
     runner = gitstate.runner(repo, GIT_TIMEOUT * (len(session.workers) + 2))  # the repo's config listed once
-    # one call: inside a work tree, the common dir (the mutex's place), the base commit
-    facts = git(repo, "rev-parse", "--is-inside-work-tree", "--git-common-dir", "--verify", session.base_ref + "^{commit}",
-                runner=runner).split()  # fmt: skip
-    common, base = os.path.normpath(os.path.join(repo, facts[1])), facts[2]
+    common, base = _base_facts(repo, session.base_ref, runner)
     uses_tmux = any(w.spec.runtime == "tmux" for w in session.workers)
     if uses_tmux and launch.tmux_available():
         raise UserError(launch.tmux_available() or "")
@@ -239,6 +238,7 @@ def create(
         made.base = base
         includes = worktree_includes(repo, runner)
         with repo_mutex(repo, runner, common):
+            made.dirty = uncommitted(repo, session.coordination_dir, runner)
             for worker in session.workers:
                 if os.path.lexists(worker.worktree):
                     raise UserError(f"{worker.worktree} exists already: choose another session name or remove it")
@@ -251,6 +251,7 @@ def create(
                 overlay(repo, worker.worktree, worker.seed_paths + [p for p in includes if p not in worker.seed_paths])
         for worker in session.workers:
             _prepare(session, worker, ports or {}, hooks)
+        exclude_coordination(session, common, made)
         _write_files(session, made)
         if uses_tmux:
             launch.ensure_tmux_session(session.session, repo)
@@ -259,6 +260,84 @@ def create(
         undo(session, made)
         raise
     return made
+
+
+def _base_facts(repo: str, base_ref: str, runner: Any) -> tuple[str, str]:
+    """(the git common dir, the base commit) in one git call; when it fails, which of the three it was: not a
+    repository, a repository with no commit yet, or a base ref that names nothing."""
+    done = runner.run("rev-parse", "--is-inside-work-tree", "--git-common-dir", "--verify", base_ref + "^{commit}")
+    if done is not None and done[0] == 0:
+        facts = done[1].decode("utf-8", "replace").split()
+        return os.path.normpath(os.path.join(repo, facts[1])), facts[2]
+    inside = runner.run("rev-parse", "--is-inside-work-tree")
+    if inside is None or inside[0] != 0 or inside[1].strip() != b"true":
+        raise UserError(f"not a git work tree: {repo}")
+    refs = runner.run("for-each-ref", "--count=1", "--format=%(refname)")
+    if refs is not None and refs[0] == 0 and not refs[1].strip():
+        raise UserError(f"the repository {repo} has no commit yet: the workers start from a commit, so commit first")
+    raise UserError(f"unknown base ref {base_ref!r}: no commit in {repo} is named so (give --base a branch, tag or "
+                    "commit of it)")  # fmt: skip
+
+
+DIRTY_SHOWN = 10  # uncommitted files named in the warning; the rest counted
+
+
+def uncommitted(repo: str, coordination_dir: str, runner: Any) -> list[str]:
+    """The base checkout's uncommitted files (changed, staged or untracked, not ignored), the session's own
+    coordination folder aside: the workers start from the base commit, without them."""
+    done = runner.run("status", "--porcelain", "-z", "--untracked-files=normal")
+    if done is None or done[0] != 0:
+        return []
+    own = os.path.relpath(os.path.dirname(os.path.normpath(coordination_dir)), repo) + "/"
+    paths, entries = [], done[1].decode("utf-8", "replace").split("\0")
+    skip = False
+    for entry in entries:
+        if skip:  # a rename's or copy's source path
+            skip = False
+            continue
+        if len(entry) < 4:
+            continue
+        skip = entry[0] in "RC"
+        path = entry[3:]
+        if not path.startswith(own):
+            paths.append(path)
+    return paths
+
+
+def dirty_warning(paths: list[str]) -> str:
+    shown = ", ".join(paths[:DIRTY_SHOWN]) + (
+        f" and {len(paths) - DIRTY_SHOWN} more" if len(paths) > DIRTY_SHOWN else ""
+    )
+    return (f"the base checkout has uncommitted changes the workers do not get (they start from the base commit): "
+            f"{shown}")  # fmt: skip
+
+
+def exclude_coordination(session: SessionPlan, common: str, made: Created) -> None:
+    """Keep the coordination folder out of ``git status``: its pattern in ``<git common dir>/info/exclude`` when it
+    lies in the repository. Written as every file under an untrusted repository is (``core.fsio`` with the common
+    dir as root: no link followed, folders and file the user's); when that is refused, a note says so, and the
+    create goes on (only ``git status`` is noisier)."""
+    repo = os.path.normpath(session.repo_root)
+    root = os.path.dirname(os.path.normpath(session.coordination_dir))
+    if not root.startswith(repo + os.sep):
+        return
+    pattern = "/" + os.path.relpath(root, repo).replace(os.sep, "/") + "/"
+    path = os.path.join(common, "info", "exclude")
+    try:
+        try:
+            text = fsio.read_file(path, 1 << 20, root=common).decode("utf-8", "replace")
+        except FileNotFoundError:
+            text = ""
+        if pattern in text.splitlines():
+            return
+        line = ("" if not text or text.endswith("\n") else "\n") + pattern + "\n"
+        fd = fsio.open_file(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, create_dirs=True, root=common)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        made.notes.append(f"the coordination folder was not added to {path} ({exc}): git status lists it")
 
 
 def _branch_exists(repo: str, branch: str, runner: Any) -> bool:
