@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecc_hooks.runtime import plan as planning
@@ -110,6 +110,7 @@ def test_a_folder_outside_git_says_so(tmp_path: Path, runtime: str) -> None:
 # ---------------------------------------------------------------------------- unicode names
 
 
+@settings(deadline=None)
 @given(st.text(max_size=30))
 def test_a_name_with_any_letter_or_digit_keeps_a_slug_of_its_own(name: str) -> None:
     slug = planning.slugify(name)
@@ -170,3 +171,112 @@ def test_the_plain_diff_lists_the_files_stat_lists(tmp_path: Path, runtime: str)
     assert any("unstaged" in line and "a.txt" in line for line in listed), stat.stdout
     assert any("untracked" in line and "fresh.txt" in line for line in listed), stat.stdout
     assert [line for line in plain.stdout.splitlines() if line.startswith("  ")] == listed
+
+
+# ---------------------------------------------------------------------------- inspect --markdown
+
+
+def code_span(text: str) -> str | None:
+    """CommonMark's reading of a line that is one code span: the fence is the opening backtick run; the content
+    ends at the first run of exactly that length; one space is stripped from each end when both ends have one
+    (and it is not all spaces). None when the line is not exactly one span."""
+    fence = len(text) - len(text.lstrip("`"))
+    if fence == 0:
+        return None
+    i = fence
+    while i < len(text):
+        if text[i] == "`":
+            j = i
+            while j < len(text) and text[j] == "`":
+                j += 1
+            if j - i == fence:
+                if j != len(text):
+                    return None  # the span closed early: the rest of the line is outside it
+                inner = text[fence:i]
+                if len(inner) >= 2 and inner[0] == " " and inner[-1] == " " and inner.strip():
+                    inner = inner[1:-1]
+                return inner
+            i = j
+        else:
+            i += 1
+    return None
+
+
+@settings(deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab `\\*_"), min_size=1, max_size=20).filter(lambda t: t.strip()))
+def test_any_name_is_quoted_as_one_code_span_that_reads_back_the_same(name: str) -> None:
+    from ecc_hooks.handoff.document import _code
+
+    folded = " ".join(name.split())
+    assert code_span(_code(name)) == folded
+
+
+def test_inspect_markdown_lists_a_file_once_and_quotes_backticks_safely(tmp_path: Path) -> None:
+    import uuid
+
+    from ecc_hooks.handoff import document
+    from tests.test_inspect_dmux import Tmux, add_worker, inspect, start_session
+
+    socket = f"ecc-inspect-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmux = Tmux(socket)
+    try:
+        repo = make_repo(tmp_path / "repo")
+        coord, session = tmp_path / "coord", "files"
+        start_session(tmux, session, repo)
+        odd = "we`ird``name.txt"
+        for slug in ("one", "two"):
+            add_worker(repo, coord, session, slug, state="completed", handoff=["- done"])
+            handoff = coord / session / slug / "handoff.md"
+            text = handoff.read_text().replace("## Files Changed\n- Pending", f"## Files Changed\n- shared.py\n- {odd}")
+            handoff.write_text(text)
+        result = inspect(session, "orchestration-session", tmux, coord)
+        text = document.render(result)
+        files = text.split("- Files changed:", 1)[1].split("\n- ", 1)[0]
+        lines = [line.removeprefix("  - ") for line in files.splitlines() if line.startswith("  - ")]
+        assert [code_span(line) for line in lines] == ["shared.py", odd], text
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
+
+
+# ---------------------------------------------------------------------------- the top-level status
+
+
+def test_each_status_row_shows_its_own_problem(tmp_path: Path, ecc_home: Path) -> None:
+    """Two runtime workers' Claude Code sessions and the operator's: worker a failed. Worker b's row showed a's
+    failure (every session of the repository got every worker's reasons); now a's row and the operator's say it,
+    b's does not."""
+    from tests.helpers import run_hook
+
+    repo = make_repo(tmp_path / "repo")
+    worktrees = {}
+    for slug in ("a", "b"):
+        worktrees[slug] = tmp_path / f"repo-s-{slug}"
+        git(repo, "worktree", "add", "-q", "-b", f"orchestrator-s-{slug}", str(worktrees[slug]))
+    runtime_dir = ecc_home / "runtime"
+    runtime_dir.mkdir(parents=True)
+    workers = [
+        {"id": "s/a", "state": "failed", "reason": "boom in a", "worktree": str(worktrees["a"]), "branch": "x"},
+        {"id": "s/b", "state": "running", "worktree": str(worktrees["b"]), "branch": "y"},
+    ]
+    (runtime_dir / "workers.json").write_text(
+        json.dumps({"sessions": [{"session": "s", "repoRoot": str(repo), "workers": workers}]})
+    )
+    sessions = {"a": "aaaaaaaa-0000-4000-8000-000000000001", "b": "bbbbbbbb-0000-4000-8000-000000000002",
+                "operator": "cccccccc-0000-4000-8000-000000000003"}  # fmt: skip
+    cwd = {"a": worktrees["a"], "b": worktrees["b"], "operator": repo}
+    for who, session in sessions.items():
+        for event, extra in (("SessionStart", {"source": "startup"}), ("UserPromptSubmit", {"prompt": f"task {who}"})):
+            body = {"session_id": session, "hook_event_name": event, "cwd": str(cwd[who]), **extra}
+            assert run_hook(json.dumps(body).encode()).returncode == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "ecc_hooks", "status", "--no-gh"], capture_output=True, text=True, cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "250"}, timeout=120,
+    )  # fmt: skip
+    assert done.returncode in (0, 2), done.stderr
+    rows = {
+        who: next(line for line in done.stdout.splitlines() if line.startswith(sid[:8]))
+        for who, sid in sessions.items()
+    }
+    assert "boom in a" in rows["a"], done.stdout
+    assert "boom in a" not in rows["b"] and "task b" in rows["b"], done.stdout
+    assert "boom in a" in rows["operator"], done.stdout

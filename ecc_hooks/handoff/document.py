@@ -24,9 +24,22 @@ def _line(text: object) -> str:
 
 
 def _code(text: object) -> str:
+    """``text`` as one CommonMark code span, whatever backticks it holds: the fence is one backtick longer than
+    its longest run of them, and a value starting or ending with one is padded with a space (which the reader
+    strips), so a name like ``a``b`` or ```x`` can neither close the span early nor run into the next line's."""
     value = _line(text)
-    fence = "``" if "`" in value else "`"
-    return f"{fence}{value}{fence}"
+    longest = run = 0
+    for char in value:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def _once(items: list[str]) -> list[str]:
+    """Each item once, in first-seen order (workers that changed the same file list it each)."""
+    return list(dict.fromkeys(items))
 
 
 def render(inspection: Inspection) -> str:
@@ -36,13 +49,13 @@ def render(inspection: Inspection) -> str:
     out = [
         f"# Handoff: {d.title}",
         "",
-        f"- Session: `{snap.session.id}` ({snap.session.kind.value}, {snap.session.state.value})",
-        f"- Adapter: `{snap.adapterId}`",
+        f"- Session: {_code(snap.session.id)} ({snap.session.kind.value}, {snap.session.state.value})",
+        f"- Adapter: {_code(snap.adapterId)}",
     ]
     if d.worktree:
-        out.append(f"- Worktree: `{d.worktree}`")
+        out.append(f"- Worktree: {_code(d.worktree)}")
     if d.branch:
-        out.append(f"- Branch: `{d.branch}`")
+        out.append(f"- Branch: {_code(d.branch)}")
     if d.started_at:
         out.append(f"- Started: {d.started_at}")
     out += ["", "## Objective", _line(d.objective) if d.objective else "Unknown (no prompt recorded).", ""]
@@ -51,8 +64,9 @@ def render(inspection: Inspection) -> str:
     if d.tool_total is not None:
         names = ", ".join(f"{name} x{count}" for name, count in d.tools.items())
         out.append(f"- Tool calls: {d.tool_total}" + (f" ({names})" if names else ""))
-    out.append("- Files changed:" if d.files_changed else "- Files changed: none recorded")
-    out += [f"  - `{path}`" for path in d.files_changed]
+    files = _once(d.files_changed)
+    out.append("- Files changed:" if files else "- Files changed: none recorded")
+    out += [f"  - {_code(path)}" for path in files]
     if d.commits is None:
         if d.session_id and d.tool_total is not None:
             out.append("- Commits since the session began: unknown (git unavailable here)")
@@ -63,7 +77,7 @@ def render(inspection: Inspection) -> str:
         out.append("- Commits since the session began: none")
     for worker in d.workers:
         out.append(
-            f"- Worker `{worker['id']}`: {worker['state']} ({worker['health']}), branch "
+            f"- Worker {_code(worker['id'])}: {worker['state']} ({worker['health']}), branch "
             f"{_code(worker['branch']) if worker['branch'] else 'unknown'}"
         )
         if worker["objective"]:
@@ -82,7 +96,7 @@ def render(inspection: Inspection) -> str:
         f"- {c['status']}: {_code(c['command'])}" + (error_of(c["command"]) if c["status"] == "fail" else "")
         for c in d.checks
     ]
-    checks += [f"- {v}: validation by `{w['id']}`" for w in d.workers for v in w["validation"]]
+    checks += [f"- {v}: validation by {_code(w['id'])}" for w in d.workers for v in w["validation"]]
     checked = {c["command"] for c in d.checks}  # a failing check is listed once, with its error
     checks += [f"- failed: {_code(command)}{error_of(command)}" for command in errors if command not in checked]
     out += checks or ["- none recorded"]

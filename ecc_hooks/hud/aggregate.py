@@ -10,6 +10,7 @@ offset it describes, and any snapshot can be rebuilt from the journal alone.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -782,10 +783,16 @@ def _latest_pull_request(github: GitHubFacts, inputs: PayloadInputs) -> Optional
     return max(numbers) if numbers else None
 
 
-def _runtime_reasons(workers: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Risk reasons naming the runtime workers that need someone: failed, stale, waiting."""
+def _runtime_reasons(workers: Sequence[Mapping[str, Any]], worktree: Optional[str] = None) -> list[str]:
+    """Risk reasons naming the runtime workers that need someone: failed, stale, waiting. A session that is itself
+    a worker (its work tree is the worker's) gets only its own: another worker's failure is not its problem, and
+    was shown as every worker's (the repository's other sessions, the operator's, get them all)."""
+    here = os.path.normpath(worktree) if worktree else None  # no I/O here: both are absolute paths as recorded
+    own = [
+        w for w in workers if here and isinstance(w.get("worktree"), str) and os.path.normpath(w["worktree"]) == here
+    ]
     out = []
-    for worker in workers:
+    for worker in own or workers:
         state, reason = worker.get("state"), _str(worker.get("reason"))
         if state in ("failed", "stale", "waiting"):
             verb = {"failed": "failed", "stale": "is stale", "waiting": "waits for"}[str(state)]
@@ -970,7 +977,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     reasons.extend(cost_reasons)
     for error in state.stop_failures[-1:]:
         reasons.append(f"last turn failed: {error}")
-    reasons.extend(_runtime_reasons(inputs.runtime_workers))
+    reasons.extend(_runtime_reasons(inputs.runtime_workers, git.worktree))
     conflicts = git.conflicts
     if conflicts:
         reasons.append(f"{conflicts} conflicted path(s)")
