@@ -111,7 +111,14 @@ def test_an_answer_is_refused_when_the_screen_changed_or_its_keys_are_unknown(
         and "changed since you looked" in changed.stderr
         and "nothing was pressed" in changed.stderr
     )
-    unknown = ecc("session", "deny", "ask", "--worker", "w", cwd=repo)
+    looked = ecc("session", "screen", "ask", "--worker", "w", "--json", cwd=repo)
+    assert looked.returncode == 0, looked.stderr
+    seen = json.loads(looked.stdout)
+    assert seen["permissionPrompt"] is None and "Do you want to proceed?" in seen["screen"]  # a script drew it
+    assert seen["fingerprint"] == detect.fingerprint(seen["screen"])  # so the whole screen is what was seen
+    table = ecc("session", "screen", "ask", "--worker", "w", cwd=repo)
+    assert f"--screen {seen['fingerprint']}" in table.stdout and "Do you want to proceed?" in table.stdout
+    unknown = ecc("session", "deny", "ask", "--worker", "w", "--screen", seen["fingerprint"], cwd=repo)
     assert (
         unknown.returncode == 1 and "not known" in unknown.stderr and "session attach ask --worker w" in unknown.stderr
     )

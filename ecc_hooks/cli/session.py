@@ -22,7 +22,7 @@ from ecc_hooks.core.errors import UserError
 
 NAME = "session"
 BACKUP_HELP = "refs/ecc-hooks/backup/<session>/<worker>"
-SCREEN_HELP = "the screen's fingerprint when you looked (workers.json's screen): refused if it changed since"
+SCREEN_HELP = "the fingerprint `session screen` showed when you looked: refused if what it shows changed since"
 TRUST_HELP = "trust the repository's hooks as they are now (recorded; a hook that changes later is not trusted)"
 
 
@@ -99,6 +99,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     send.add_argument("--worker", metavar="W", required=True)
     send.add_argument("text", metavar="TEXT", help="what to type; - reads it from stdin (then in no command line)")
     send.add_argument("--screen", metavar="FINGERPRINT", help=SCREEN_HELP)
+    screen = controls.add_parser("screen", help="a tmux worker's screen now, its permission prompt and fingerprint")
+    screen.add_argument("name", metavar="NAME")
+    screen.add_argument("--worker", metavar="W", required=True)
+    screen.add_argument("--json", action="store_true", help="print JSON")
     for verb, what in (("approve", "approve (once)"), ("deny", "deny")):
         answer = controls.add_parser(verb, help=f"{what} the permission prompt a tmux worker waits at")
         answer.add_argument("name", metavar="NAME")
@@ -446,6 +450,21 @@ def _send(args: argparse.Namespace) -> int:
     return 0
 
 
+def _screen(args: argparse.Namespace) -> int:
+    from ecc_hooks.runtime import interact
+
+    look = interact.look(args.name, args.worker)
+    if args.json:
+        _json({"worker": look.slug, "screen": look.screen, "permissionPrompt": look.prompt,
+               "fingerprint": look.fingerprint})  # fmt: skip
+        return 0
+    _say(look.screen.rstrip("\n"))
+    if look.prompt is not None:
+        _say(f"--- {look.slug} waits at a permission prompt: {look.prompt.replace(chr(10), ' / ')}")
+    _say(f"--- fingerprint {look.fingerprint} (session approve|deny|send ... --screen {look.fingerprint})")
+    return 0
+
+
 def _answer(args: argparse.Namespace) -> int:
     from ecc_hooks.runtime import interact
 
@@ -597,6 +616,7 @@ CONTROLS = {
     "supervise": _supervise,
     "logs": _logs,
     "send": _send,
+    "screen": _screen,
     "approve": _answer,
     "deny": _answer,
     "diff": _diff,

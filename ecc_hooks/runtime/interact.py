@@ -5,7 +5,7 @@
 presses the agent's own keys (``agents.Agent.approve``/``deny``, learned from the client itself) only while the
 screen shows that agent's permission prompt, and ``send`` refuses while it does (text typed into a dialog would
 answer it: a digit picks an option). A caller that showed the screen to a person passes the ``fingerprint`` of
-what they saw (``detect.fingerprint``, as ``workers.json`` and ``look`` give it); when the screen changed since,
+what they saw (``look``'s ``fingerprint``: of the prompt, else of the screen); when it changed since,
 nothing is pressed (a compare-and-set, under the session's lock, so two clients never answer one prompt twice).
 
 **No text in a command line.** The text reaches the pane from a tmux buffer loaded from stdin and pasted
@@ -34,12 +34,21 @@ POLL = 0.1
 
 @dataclass(frozen=True)
 class Look:
-    """A worker's screen as a person sees it, and its fingerprint (what ``send`` and ``answer`` compare)."""
+    """A worker's screen as a person sees it, and the fingerprint ``send`` and ``answer`` compare: of the
+    permission prompt it shows (what the person decides on: the rest of the screen may blink, Claude Code's
+    bullet does), else of the whole screen."""
 
     slug: str
     screen: str
-    fingerprint: str
     prompt: Optional[str]  # the permission question it shows, if any
+
+    @property
+    def fingerprint(self) -> str:
+        return detect.fingerprint(self.prompt if self.prompt is not None else self.screen)
+
+    def shows(self, seen: str) -> bool:
+        """Whether ``seen`` is this look's fingerprint (or the whole screen's, as the supervisor hashes it)."""
+        return seen in (self.fingerprint, detect.fingerprint(self.screen))
 
 
 def _worker(store: st.Store, name: str, worker: str) -> tuple[st.Session, st.Worker]:
@@ -90,7 +99,7 @@ def _look(session: st.Session, worker: st.Worker, what: str) -> Look:
     if screen is None:
         raise _no_pane(session, worker, what)
     agent = _agent(worker)
-    return Look(worker.slug, screen, detect.fingerprint(screen), agent.permission_prompt(screen) if agent else None)
+    return Look(worker.slug, screen, agent.permission_prompt(screen) if agent else None)
 
 
 def look(name: str, worker: str) -> Look:
@@ -101,7 +110,7 @@ def look(name: str, worker: str) -> Look:
 
 
 def _check_seen(now: Look, seen: Optional[str]) -> None:
-    if seen is not None and seen != now.fingerprint:
+    if seen is not None and not now.shows(seen):
         raise UserError(
             f"{now.slug}'s screen changed since you looked (it shows {now.fingerprint}, you saw {seen}): nothing was "
             "pressed; look again"

@@ -126,8 +126,6 @@ def _export(store: st.Store, queues: bool, background: bool) -> None:
                     "handoffPath": w.handoff_file,
                     "agent": real_agent(w),  # what runs: a launcherCommand is a script, whatever agent it names
                     "updatedAt": updated.replace("+00:00", "Z"),
-                    # the fingerprint of its pane's screen: what ``session approve --screen`` compares
-                    "screen": w.fingerprint,
                     "pullRequest": merge_pr(session.name, w.slug),
                 }
             )

@@ -256,6 +256,8 @@ def test_claude_code_background_sessions_are_a_runtime(
         refused = ecc_hooks("session", "send", "bg", "--worker", "solo", "more")  # no pane of ours to type into
         assert refused.returncode == 1 and "background session" in refused.stderr
         assert f"claude attach {solo.handle}" in refused.stderr
+        logs = ecc_hooks("session", "logs", "bg", "--worker", "solo")  # what the background service keeps
+        assert logs.returncode == 0 and "BACKGROUND-DONE" in logs.stdout, logs.stderr
         stopped = ecc_hooks("session", "stop", "bg", "--grace", "5")
         assert stopped.returncode == 0, stopped.stderr
         assert "stopped by claude stop" in stopped.stdout or "not running" in stopped.stdout

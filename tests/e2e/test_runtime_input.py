@@ -68,7 +68,7 @@ def test_a_claude_worker_is_answered_and_prompted_without_attaching(
         return subprocess.run([sys.executable, "-m", "ecc_hooks", *args], capture_output=True, text=True, env=env,
                               cwd=ws.work, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
 
-    from ecc_hooks.runtime import detect, launch, store
+    from ecc_hooks.runtime import launch, store
 
     def row() -> store.Worker:
         return store.Store().worker("talk", "w")
@@ -85,7 +85,10 @@ def test_a_claude_worker_is_answered_and_prompted_without_attaching(
         stale = ecc_hooks("session", "approve", "talk", "--worker", "w", "--screen", "f" * 16)
         assert stale.returncode == 1 and "changed since you looked" in stale.stderr
         assert not (worktree / "approved.txt").exists()
-        seen = detect.fingerprint(screen())
+        looked = ecc_hooks("session", "screen", "talk", "--worker", "w", "--json")
+        assert looked.returncode == 0, looked.stderr
+        seen = json.loads(looked.stdout)["fingerprint"]  # of the prompt: the rest of the screen blinks
+        assert "touch approved.txt" in json.loads(looked.stdout)["permissionPrompt"]
         approved = ecc_hooks("session", "approve", "talk", "--worker", "w", "--screen", seen)
         assert approved.returncode == 0, approved.stderr
         assert "approved: Bash command / make a file / touch approved.txt / Do you want to proceed?" in approved.stdout
@@ -105,6 +108,18 @@ def test_a_claude_worker_is_answered_and_prompted_without_attaching(
         assert not (worktree / "denied.txt").exists()
         prompts = [r.get("prompt") for r in ws.journal(row().agent_session or "") if r["event"] == "UserPromptSubmit"]
         assert len(prompts) == 2, prompts  # the task, then what was sent: submitted once, by Enter
+
+        stopped = ecc_hooks("session", "stop", "talk", "--worker", "w", "--grace", "5")
+        assert stopped.returncode == 0, stopped.stderr
+        resumed = ecc_hooks("session", "resume", "talk", "--worker", "w", "--prompt", "pick it up again")
+        assert resumed.returncode == 0, resumed.stderr
+
+        def resumed_request() -> dict | None:
+            asked = [r.body for r in scripted_api.requests if r.script == "TASK-TALK" and r.body]
+            return next((b for b in asked if "pick it up again" in json.dumps(b["messages"][-1])), None)
+
+        wait_until(lambda: resumed_request() is not None, 90, screen)  # pasted into the resumed client, submitted
+        assert "FIRST-DONE" in json.dumps((resumed_request() or {})["messages"])  # the same conversation
     finally:
         stop_supervisor()
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
