@@ -90,19 +90,22 @@ def test_a_resume_keeps_the_planned_model_and_permission_mode(prompt: str, model
 def test_a_headless_resume_is_claude_p_with_the_prompt_on_stdin() -> None:
     claude = agents.get("claude")
     options = ["--model", "m", "--permission-mode", "acceptEdits"]
+    layer = " ".join(claude.settings_args())  # our hooks' settings layer, on every start
     line = claude.resume_line("abc", "headless", "do more", options)
     assert line == (
-        "printf '%s' 'do more' | claude -p --output-format stream-json --verbose --resume abc "
+        f"printf '%s' 'do more' | claude -p --output-format stream-json --verbose --resume abc {layer} "
         "--model m --permission-mode acceptEdits"
     )
     assert claude.resume_line("abc", "headless", None, options) == line.replace(
         "'do more'", shlex.quote(agents.RESUME_PROMPT)
     )
     pane = claude.resume_line("abc", "tmux", "do more", options) or ""
-    assert pane.endswith("claude --resume abc --model m --permission-mode acceptEdits") and "load-buffer" in pane
+    assert (
+        pane.endswith(f"claude --resume abc {layer} --model m --permission-mode acceptEdits") and "load-buffer" in pane
+    )
     assert (
         claude.resume_line("abc", "tmux", None, options)
-        == "claude --resume abc --model m --permission-mode acceptEdits"
+        == f"claude --resume abc {layer} --model m --permission-mode acceptEdits"
     )
     with pytest.raises(Exception, match="background session resumes without a new prompt"):
         claude.resume_line("abc", "claude-bg", "do more")

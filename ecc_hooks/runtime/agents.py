@@ -161,7 +161,7 @@ class Agent:
             return []
         words = words[starts[-1] + 1 :]
         kept: list[str] = []
-        for flag in (self.model_flag, self.permission_flag):
+        for flag in (self.model_flag, self.permission_flag, self.allowed_tools_flag):
             if flag and flag in words[:-1]:
                 kept += [flag, words[words.index(flag) + 1]]
         return kept
@@ -177,7 +177,7 @@ class Agent:
             if not args or not self.headless_stdin or (session_id is None and any("{session}" in a for a in args)):
                 return None
             argv = [self.binary, *self.headless, *(a.replace("{session}", session_id or "") for a in args)]
-            return self.command([*argv, *options], stdin=prompt or RESUME_PROMPT)
+            return self.command([*argv, *self.settings_args(), *options], stdin=prompt or RESUME_PROMPT)
         argv = self.resume_argv(session_id, runtime)
         if not argv:
             return None
