@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from ecc_hooks.runtime import agents, detect
 from tests.helpers import ecc, make_repo, wait_until
+from tests.test_session_plan import fake_agent
 
 SCREENS = Path(__file__).parent / "fixtures" / "screens"
 
@@ -102,8 +103,11 @@ def test_an_answer_is_refused_when_the_screen_changed_or_its_keys_are_unknown(
         "printf 'Do you want to proceed?\\n \\342\\235\\257 1. Yes\\n   2. No\\n Esc to cancel\\n'; "
         f'while read -r line; do echo "$line" >> {pressed}; done'
     )
-    p = plan(tmp_path / "p.json", repo, "ask", [{"name": "w", "task": "t", "launcherCommand": step}])
-    assert ecc("session", "create", str(p), "--execute", cwd=repo).returncode == 0
+    fake_agent(tmp_path / "bin", "claude")  # named by the plan, but a launcherCommand runs: a script
+    env = {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
+    spec = {"name": "w", "task": "t", "agent": "claude", "launcherCommand": step}
+    p = plan(tmp_path / "p.json", repo, "ask", [spec])
+    assert ecc("session", "create", str(p), "--execute", cwd=repo, env=env).returncode == 0
     wait_until(lambda: worker("ask").fingerprint is not None, 30, "its screen")
     changed = ecc("session", "approve", "ask", "--worker", "w", "--screen", "0" * 16, cwd=repo)
     assert (
@@ -119,6 +123,7 @@ def test_an_answer_is_refused_when_the_screen_changed_or_its_keys_are_unknown(
     table = ecc("session", "screen", "ask", "--worker", "w", cwd=repo)
     assert f"--screen {seen['fingerprint']}" in table.stdout and "Do you want to proceed?" in table.stdout
     unknown = ecc("session", "deny", "ask", "--worker", "w", "--screen", seen["fingerprint"], cwd=repo)
+    assert "runs a script" in unknown.stderr
     assert (
         unknown.returncode == 1 and "not known" in unknown.stderr and "session attach ask --worker w" in unknown.stderr
     )

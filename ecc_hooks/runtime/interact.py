@@ -89,7 +89,9 @@ def _screen(session: st.Session, worker: st.Worker) -> Optional[str]:
 
 
 def _agent(worker: st.Worker) -> Optional[agents.Agent]:
-    return agents.get(worker.agent) if worker.agent else None
+    """The agent the runtime launched itself (a ``launcherCommand`` is a script, whatever agent it names: its
+    screen is not that agent's, so its keys are never pressed there)."""
+    return agents.get(worker.agent) if worker.agent and worker.agent_launch else None
 
 
 def _look(session: st.Session, worker: st.Worker, what: str) -> Look:
@@ -187,7 +189,8 @@ def answer(name: str, worker: str, approve: bool, seen: Optional[str] = None) ->
         keys = (agent.approve if approve else agent.deny) if agent else ()
         if not keys:
             raise UserError(
-                f"{row.slug} runs {row.agent or 'a script'}: its permission prompt's keys are not known to ecc-hooks, "
+                f"{row.slug} runs {agent.name if agent else 'a script'}: its permission prompt's keys are not known "
+                "to ecc-hooks, "
                 f"so nothing is pressed blind; answer it yourself: `ecc-hooks session attach {name} --worker {row.slug}`"
             )
         if now.prompt is None:
