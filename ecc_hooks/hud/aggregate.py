@@ -24,6 +24,7 @@ from ecc_hooks.core import compaction
 from ecc_hooks.core.text import duration
 from ecc_hooks.core.timestamps import iso, parse_iso
 from ecc_hooks.hud.state import (
+    IDLE_WAIT,
     AgentRecord,
     CheckRun,
     FailedCommand,
@@ -192,6 +193,9 @@ def _on_session_start(state: SessionState, ev: dict[str, Any]) -> None:
     state.model = _str(ev.get("model")) or state.model
     state.turn_state = "idle"
     state.ended_reason = None
+    state.ended_mid_turn = False
+    if ev.get("source") != "compact":  # a compaction may come mid-turn; a start or resume begins at the prompt
+        state.in_turn = False
 
 
 def _on_prompt(state: SessionState, ev: dict[str, Any]) -> None:
@@ -206,12 +210,14 @@ def _on_prompt(state: SessionState, ev: dict[str, Any]) -> None:
             launch = state.launches.get(_str(note.get("toolUseId")) or "") or Launch()
             agent.objective = agent.objective or launch.objective or _str(note.get("summary"))
         state.turn_state = "running"
+        state.in_turn = True
         return
     prompt = _str(ev.get("prompt"))
     if prompt:
         state.objective = state.objective or prompt
         state.last_prompt = prompt
     state.turn_state = "running"
+    state.in_turn = True
 
 
 def _on_pre_tool(state: SessionState, ev: dict[str, Any]) -> None:
@@ -232,6 +238,7 @@ def _on_pre_tool(state: SessionState, ev: dict[str, Any]) -> None:
         )
     if not ev.get("agentId"):
         state.turn_state = "running"
+        state.in_turn = True
 
 
 def _on_post_tool(state: SessionState, ev: dict[str, Any]) -> None:
@@ -394,6 +401,7 @@ def _on_permission_denied(state: SessionState, ev: dict[str, Any]) -> None:
             _set_check(state, check, "skipped", ts, tool_id)
     if ev.get("backfilled") and not ev.get("agentId") and (_str(ev.get("reason")) or "").startswith(REJECTED):
         state.turn_state = "idle"  # rejected at the prompt: the client stops the turn and waits for the user
+        state.in_turn = False
 
 
 def _on_notification(state: SessionState, ev: dict[str, Any]) -> None:
@@ -401,8 +409,8 @@ def _on_notification(state: SessionState, ev: dict[str, Any]) -> None:
     if kind == "permission_prompt":
         if state.waiting_for is None:  # the PermissionRequest named the tool already
             _wait(state, ev, "a permission answer")
-    elif kind == "idle_prompt":  # the client's "waiting for your input" after a turn ended
-        _wait(state, ev, "your next prompt")
+    elif kind == "idle_prompt":  # the client's "waiting for your input" after a turn ended (outside any turn)
+        _wait(state, ev, IDLE_WAIT)
     elif kind.startswith("elicitation") and state.waiting_for is None:
         _wait(state, ev, "an answer to an MCP server's question")
 
@@ -464,12 +472,14 @@ def _background_tasks(state: SessionState, ev: dict[str, Any]) -> None:
 def _on_stop(state: SessionState, ev: dict[str, Any]) -> None:
     if not ev.get("agentId"):
         state.turn_state = "idle"
+        state.in_turn = False
         state.last_message = _str(ev.get("lastMessage")) or state.last_message
     _background_tasks(state, ev)
 
 
 def _on_stop_failure(state: SessionState, ev: dict[str, Any]) -> None:
     state.turn_state = "idle"
+    state.in_turn = False
     state.stop_failures.append(_str(ev.get("error")) or "unknown error")
     del state.stop_failures[:-10]
 
@@ -492,7 +502,11 @@ def _on_compact(state: SessionState, ev: dict[str, Any]) -> None:
 
 
 def _on_session_end(state: SessionState, ev: dict[str, Any]) -> None:
+    """The client exited: after its turn ended (a finished ``claude -p`` run, a person quitting at the prompt) or
+    in the middle of one (killed, interrupted), which is the one that never finished."""
     state.ended_reason = _str(ev.get("reason")) or "other"
+    state.ended_mid_turn = state.in_turn
+    state.in_turn = False
     state.turn_state = "ended"
 
 

@@ -13,6 +13,7 @@ from typing import Any, Optional, TypeVar
 
 R = TypeVar("R")
 
+IDLE_WAIT = "your next prompt"  # what a session at the client's idle prompt waits for (outside any turn)
 STATE_SCHEMA = "ecc.watch-state.v1"  # watch-state.json: journal cursor + SessionState + usage tracker state
 GUARD_BYTES = 64  # bytes before a journal cursor kept to tell an append from a rewrite
 
@@ -146,6 +147,10 @@ class SessionState:
     start_head: Optional[str] = None  # commit HEAD pointed at when the session first started (gitHead)
     ended_reason: Optional[str] = None
     turn_state: str = "unknown"  # running | idle | waiting | ended | unknown
+    # the main conversation's turn is under way: from its prompt (or first tool call) to its Stop or StopFailure.
+    # A permission prompt waits inside a turn; the idle prompt ("waiting for your input") outside one
+    in_turn: bool = False
+    ended_mid_turn: bool = False  # the session ended (SessionEnd) while a turn was under way: it never finished
     waiting_for: Optional[str] = None  # what the session waits for a person to do (turn_state "waiting")
     waiting_since: Optional[str] = None  # when it started waiting
     waiting_agent: Optional[str] = None  # the subagent whose prompt it is (None: the main conversation's)
@@ -189,11 +194,18 @@ class SessionState:
                 setattr(state, f.name, load(value))
                 continue
             default = getattr(state, f.name)
-            if isinstance(default, int):  # counts (a bool is never one)
+            if isinstance(default, bool):
+                if type(value) is bool:
+                    setattr(state, f.name, value)
+            elif isinstance(default, int):  # counts (a bool is never one)
                 if type(value) is int:
                     setattr(state, f.name, value)
             elif isinstance(value, str) or (value is None and default is None):
                 setattr(state, f.name, value)
+        if "in_turn" not in data:  # written before the field: a running or permission-waiting turn was one
+            state.in_turn = state.turn_state == "running" or (
+                state.turn_state == "waiting" and state.waiting_for != IDLE_WAIT
+            )
         return state
 
 

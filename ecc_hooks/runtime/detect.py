@@ -2,7 +2,8 @@
 
 1. **Its hook journal** (Claude Code workers, started with ``--session-id`` we chose): working, waiting for a
    person (permission, a question), idle at the prompt, finished (its turn ended: completed, or failed when its
-   last run of a check failed or the API call failed).
+   last run of a check failed or the API call failed). A SessionEnd after the turn ended (every ``claude -p`` run
+   ends so) keeps that verdict; one in the middle of a turn is a failure.
 2. **Its process**: the pane's (or headless process's) pid with the start time recorded at launch, so a reused
    pid is not alive; the exit status the launch wrapper writes (``exit-<launch>``) says how it ended.
 3. **Its screen** (agents without hooks of ours): a hash of ``capture-pane`` (a change is a heartbeat) and the
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ecc_hooks.core import fsio
+from ecc_hooks.hud.state import IDLE_WAIT
 
 # the main conversation's events that say where its turn is
 TURN_EVENTS = frozenset({"SessionStart", "UserPromptSubmit", "Stop", "StopFailure", "SessionEnd"})
@@ -29,6 +31,7 @@ class JournalFollower:
     state: Any = None  # hud.state.SessionState (the fold is imported with the first follower, not before)
     cursor: fsio.Cursor = field(default_factory=fsio.Cursor)
     last_turn_event: Optional[str] = None
+    turn_end: Optional[str] = None  # how its last turn ended (Stop, StopFailure); None while one runs
     prompts: int = 0
     # a relaunch that continues the same session (``--resume <id>``): only its own events count, those written
     # from its launch on (epoch seconds; None: every event)
@@ -48,7 +51,7 @@ class JournalFollower:
 
         block = fsio.read_new_block(self.path, self.cursor)
         if block.reset:
-            self.state, self.last_turn_event, self.prompts = SessionState(), None, 0
+            self.state, self.last_turn_event, self.turn_end, self.prompts = SessionState(), None, None, 0
         self.cursor = block.cursor
         if not block.data:
             return block.reset
@@ -64,6 +67,8 @@ class JournalFollower:
             if name in TURN_EVENTS and not record.get("agentId"):
                 self.last_turn_event = name
                 self.prompts += name == "UserPromptSubmit"
+                if name in ("Stop", "StopFailure", "UserPromptSubmit"):
+                    self.turn_end = None if name == "UserPromptSubmit" else name
         return True
 
     def _current(self, record: dict[str, Any]) -> bool:
@@ -82,14 +87,17 @@ class JournalFollower:
     def verdict(self) -> tuple[str, Optional[str]]:
         """(worker state, reason) from the journal."""
         state = self.state
-        if state.turn_state == "waiting":
+        if state.turn_state == "waiting" and not self.idle_wait:
             return "waiting", state.waiting_for
-        if self.last_turn_event == "StopFailure":
+        ended = self.last_turn_event
+        if ended == "SessionEnd":  # the client exited: a finished worker when its turn had ended (``claude -p``)
+            if state.ended_mid_turn or self.turn_end is None:
+                return "failed", f"the session ended ({state.ended_reason or 'other'}) before its turn did"
+            ended = self.turn_end
+        if ended == "StopFailure":
             errors = state.stop_failures
             return "failed", f"the API call failed: {errors[-1] if errors else 'unknown error'}"
-        if self.last_turn_event == "SessionEnd":
-            return "failed", f"the session ended ({state.ended_reason or 'other'}) before its turn did"
-        if self.last_turn_event == "Stop":
+        if ended == "Stop":
             failing = [command for command, run in state.checks.items() if run.status == "fail"]
             if failing:
                 return "failed", f"check failed: {failing[-1]}"
@@ -97,6 +105,13 @@ class JournalFollower:
         if state.turn_state == "running" or self.prompts:
             return "running", None
         return "idle", "at its prompt"
+
+    @property
+    def idle_wait(self) -> bool:
+        """It waits at the client's idle prompt ("Claude is waiting for your input"), outside any turn: a person's
+        own session waits for their next prompt there, a worker whose turn ended has done its task."""
+        state = self.state
+        return state.waiting_for == IDLE_WAIT and state.waiting_agent is None and not state.in_turn
 
     def checks(self) -> list[tuple[str, str]]:
         return [(command, run.status) for command, run in self.state.checks.items()]

@@ -80,6 +80,8 @@ def _main_state(state: SessionState, recorded: bool) -> WorkerState:
         return WorkerState.recorded
     if state.stop_failures and state.turn_state in ("idle", "ended") and state.events:
         return WorkerState.failed  # the last turn ended on an API error (StopFailure)
+    if state.turn_state == "ended" and state.ended_mid_turn:
+        return WorkerState.failed  # the client exited in the middle of its turn (after one, it is completed)
     return _TURN_STATES.get(state.turn_state, WorkerState.unknown)
 
 
