@@ -131,8 +131,11 @@ class Supervisor:
         for worker in workers:
             if worker.slug in gone:
                 continue  # nothing of it can be followed, merged or diffed: failed, and the others go on
-            if worker.state in ("pending", "stopped") or (worker.handoff_done and not _running(worker, by_id)):
-                continue  # nothing runs there: a finished worker's process is gone (its record is final)
+            if worker.state in ("pending", "stopped") or (
+                worker.state in st.FINISHED and worker.handoff_done and not _running(worker, by_id)
+            ):
+                continue  # nothing runs there: a finished worker's process is gone (its record is final); one live
+                # again after its handoff (a new prompt) is followed, and failed when its process goes
             try:
                 self._reconcile_worker(session, worker, panes, by_id, screens, now)
             except st.InvalidTransition as exc:  # the CLI moved it meanwhile: the next pass sees the new state
