@@ -24,6 +24,7 @@ NAME = "session"
 BACKUP_HELP = "refs/ecc-hooks/backup/<session>/<worker>"
 SCREEN_HELP = "the fingerprint `session screen` showed when you looked: refused if what it shows changed since"
 TRUST_HELP = "trust the repository's hooks as they are now (recorded; a hook that changes later is not trusted)"
+REASON_SHOWN = 300  # a failure reason whole (the agent's last error lines and its log: runtime.failure)
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
@@ -278,6 +279,7 @@ def _fresh_store() -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from ecc_hooks.core.text import clean
     from ecc_hooks.runtime import control
 
     sessions = control.summary(_fresh_store())
@@ -289,6 +291,9 @@ def _list(args: argparse.Namespace) -> int:
     for item in sessions:
         states = ", ".join(f"{n} {state}" for state, n in sorted(item["states"].items()))
         _say(f"{item['session']}  {states or 'no workers'}  {_one(item['repoRoot'])}")
+        for worker in item["workers"]:  # why each failed one failed: the agent's words and its log
+            if worker["state"] == "failed" and worker["reason"]:
+                _say(f"  {worker['id']} failed: {clean(worker['reason'], REASON_SHOWN)}")
     return 0
 
 
@@ -320,7 +325,7 @@ def _status(args: argparse.Namespace) -> int:
     _say(f"{session.name}  ({_one(session.repo_root)}; tmux -L {session.tmux_socket})")
     _say(f"  {'WORKER':<20} {'STATE':<10} {'AGENT':<8} {'COST':>7} {'CTX':>4} {'TOOLS':>5} {'ELAPSED':>7}  BRANCH")
     for worker in rows:
-        reason = f"  {clean(worker.reason, 70)}" if worker.reason else ""
+        reason = f"  {clean(worker.reason, REASON_SHOWN)}" if worker.reason else ""
         _say(f"  {worker.slug:<20} {worker.state:<10} {_figures(numbers[worker.slug])}  {worker.branch}{reason}")
     return 0
 

@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from ecc_hooks.core import errorlog, fsio, paths, proc
 from ecc_hooks.core.errors import UserError
-from ecc_hooks.runtime import agents, control, daemon, detect, launch, lifecycle
+from ecc_hooks.runtime import agents, control, daemon, detect, failure, launch, lifecycle
 from ecc_hooks.runtime import store as st
 from ecc_hooks.runtime.snapshot import export
 from ecc_hooks.runtime.starter import _adopt, _spawn, final_output, start, worker_env, write_handoff, write_status
@@ -284,13 +284,7 @@ class Supervisor:
             if exit_code == 0:
                 said = agents.get(worker.agent).failed(final_output(session, worker) or "") if worker.agent else None
                 return ("failed", f"the agent reported: {said[:200]}") if said else ("completed", None)
-            if exit_code is not None:
-                return "failed", f"exited with status {exit_code}"
-            if worker.runtime == "tmux" and panes is None:
-                return "failed", "its tmux session is gone (the tmux server stopped?)"
-            if worker.runtime == "claude-bg":
-                return "failed", "its background session ended before its turn did"
-            return "failed", "its process ended without an exit status (killed?)"
+            return "failed", failure.reason(self._death(worker, exit_code, panes), session, worker)
         if verdict is not None:
             state, reason = verdict
         elif worker.agent and agents.get(worker.agent).hooks and now - (worker.started_at or now) < HOOK_GRACE:
@@ -302,6 +296,17 @@ class Supervisor:
             minutes = int((now - (worker.heartbeat_at or now)) // 60)
             return "stale", f"no sign of life for {minutes} min"
         return state, reason
+
+    @staticmethod
+    def _death(worker: st.Worker, exit_code: Optional[int], panes: Optional[list[launch.Pane]]) -> str:
+        """How a worker's process ended, as far as the runtime saw it (the agent's words follow: ``failure``)."""
+        if exit_code is not None:
+            return f"exited with status {exit_code}"
+        if worker.runtime == "tmux" and panes is None:
+            return "its tmux session is gone (the tmux server stopped?)"
+        if worker.runtime == "claude-bg":
+            return "its background session ended before its turn did"
+        return "its process ended without an exit status (killed?)"
 
     def _finished(self, session: st.Session, worker: st.Worker) -> None:
         """The pane's scrollback kept (``session logs`` reads it once the pane is gone), then the
