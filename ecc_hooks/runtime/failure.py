@@ -17,7 +17,7 @@ from typing import Optional
 from ecc_hooks.core import fsio
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import clean
-from ecc_hooks.runtime import launch
+from ecc_hooks.runtime import launch, logs
 from ecc_hooks.runtime import store as st
 
 REASON_MAX = 300  # what status.md's reason line keeps
@@ -75,11 +75,10 @@ def error_lines(output: str, limit: int = LINES) -> list[str]:
 def log_file(session: st.Session, worker: st.Worker) -> Optional[str]:
     """Where the worker's whole output is: ``output.log`` (headless), the pane's scrollback saved now (tmux), the
     scrollback a stop saved before; None when there is none."""
-    folder = launch.state_dir(session.name, worker.slug)
     if worker.runtime == "headless":
         path = launch.log_path(session.name, worker.slug)
         return path if os.path.exists(path) else None
-    saved = os.path.join(folder, "scrollback.txt")
+    saved = logs.scrollback_path(session.name, worker.slug)  # where ``session logs`` reads a gone pane
     if worker.runtime == "tmux" and worker.pane:
         text = launch.capture(worker.pane, session.tmux_socket, history=True)
         if text:
