@@ -413,6 +413,8 @@ def _on_notification(state: SessionState, ev: dict[str, Any]) -> None:
         _wait(state, ev, IDLE_WAIT)
     elif kind.startswith("elicitation") and state.waiting_for is None:
         _wait(state, ev, "an answer to an MCP server's question")
+    elif kind in DIALOG_NOTIFICATIONS:  # a dialog waits for the person: its own words say which
+        _wait(state, ev, _str(ev.get("message")) or "a choice in a dialog")
 
 
 def _on_elicitation(state: SessionState, ev: dict[str, Any]) -> None:
@@ -552,6 +554,10 @@ IGNORED_EVENTS = frozenset(
 
 # The client's tool result when the user rejects a call at its permission prompt (it then ends the turn).
 REJECTED = "The user doesn't want to proceed with this tool use"
+
+# Notification types of the client's dialogs that wait for the person (2.1.328: "Auto mode can't check actions in
+# this session and needs your choice" is agent_needs_input; a teammate's permission prompt worker_permission_prompt)
+DIALOG_NOTIFICATIONS = frozenset({"agent_needs_input", "worker_permission_prompt"})
 
 # Events that start or keep a wait; any other event of the conversation that waited ends it.
 WAIT_EVENTS = frozenset({"PermissionRequest", "Notification", "Elicitation"})

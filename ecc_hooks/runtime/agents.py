@@ -63,6 +63,9 @@ class Agent:
     # screen patterns for agents without hooks: waiting for the user, working; and failures an exit status
     # of 0 hides (aider exits 0 when the API refuses its key)
     waiting: tuple[str, ...] = ()
+    # dialogs that wait for the person, some of which fire no hook (Claude Code's folder trust question on every new
+    # worktree): each pattern matches the dialog's own words, which become the worker's reason
+    dialogs: tuple[str, ...] = ()
     working: tuple[str, ...] = ()
     failure: tuple[str, ...] = ()
     hooks: bool = False  # its state comes from our hook journal
@@ -195,7 +198,7 @@ class Agent:
 
     def screen_state(self, screen: str) -> Optional[str]:
         """``waiting`` or ``running`` from the agent's own screen patterns (None: nothing matched)."""
-        if any(re.search(p, screen) for p in self.waiting):
+        if self.screen_wait(screen) is not None:
             return "waiting"
         if any(re.search(p, screen) for p in self.working):
             return "running"
@@ -213,6 +216,18 @@ class Agent:
             top -= 1  # up to the dialog's top rule
         kept = [line.strip() for line in lines[top : question + 1] if line.strip() and not set(line.strip()) <= RULES]
         return "\n".join(kept)
+
+    def screen_wait(self, screen: str, dialogs_only: bool = False) -> Optional[str]:
+        """What the screen asks the person, in its own words (a dialog's text up to the end of its pattern's match,
+        else the line a waiting pattern matched; ``dialogs_only``: dialogs alone); None when it asks nothing."""
+        for pattern in self.dialogs if dialogs_only else (*self.dialogs, *self.waiting):
+            found = re.search(pattern, screen)
+            if found:
+                start = screen.rfind("\n", 0, found.start()) + 1
+                end = found.end() if pattern in self.dialogs else screen.find("\n", found.end())
+                end = len(screen) if end < 0 else end
+                return " ".join(screen[start:end].split())[:200] or found.group(0)
+        return None
 
     def failed(self, output: str) -> Optional[str]:
         """The line of ``output`` where the agent says it failed, for an exit status of 0 (None: no such line)."""
@@ -248,6 +263,11 @@ AGENTS: dict[str, Agent] = {
         background=("--bg",),
         background_resume=("--bg", "--resume", "{session}"),
         waiting=(r"Do you want to proceed\?", r"Do you want to make this edit", r"❯ 1\. Yes"),
+        # 2.1.328's words (tests/fixtures/captures/dialogs, captured by tests/e2e/capture_dialogs.py)
+        dialogs=(  # any run of spaces or a line break between words: the client wraps to the pane's width
+            r"Quick\s+safety\s+check:\s+Is\s+this\s+a\s+project\s+you\s+created\s+or\s+one\s+you\s+trust\?",
+            r"Auto\s+mode\s+can't\s+check\s+actions\s+in\s+this\s+session",
+        ),
         working=(r"esc to interrupt",),
         hooks=True,
         interrupt=("Escape", "C-c", "C-c"),  # end the turn, then Claude Code's double Ctrl+C exits

@@ -67,6 +67,16 @@ def _running(worker: st.Worker, by_id: dict[str, launch.Pane]) -> bool:
     return proc.alive(worker.pid, worker.pid_start)
 
 
+def _notify_waiting(session: st.Session, worker: st.Worker) -> None:
+    """The user's ``[notify]`` command (``hud.notify``), once, for a worker that waits at a dialog its screen shows
+    (the watcher notifies what the hooks say: a wait with no hook behind it would tell nobody)."""
+    from ecc_hooks.hud import notify
+
+    settings = notify.load()
+    name = worker.agent_session or f"{session.name}/{worker.slug}"
+    notify.send(settings, "waiting", notify.environment("waiting", name, worker.worktree, worker.reason))
+
+
 class Supervisor:
     """Reconciles every session of one store."""
 
@@ -235,8 +245,11 @@ class Supervisor:
         if state is None or (worker.state == "merged" and state not in st.LIVE):
             return  # a merged worker stays merged until a person gives it more to do
         changed = False
+        before = worker.state
         if state != worker.state or reason != worker.reason:
             changed = store.transition(worker, state, reason, exit_code=exit_code)
+        if changed and state == "waiting" and before != "waiting" and not (follower and follower.seen):
+            _notify_waiting(session, worker)  # its screen said so, and no hook of it reaches a watcher that would
         finished = worker.state in ("completed", "failed") and not worker.handoff_done
         if finished:  # the handoff first: whoever sees the finished status.md finds the handoff written
             write_handoff(session, worker, follower)
@@ -285,12 +298,19 @@ class Supervisor:
                 said = agents.get(worker.agent).failed(final_output(session, worker) or "") if worker.agent else None
                 return ("failed", f"the agent reported: {said[:200]}") if said else ("completed", None)
             return "failed", failure.reason(self._death(worker, exit_code, panes), session, worker)
+        agent = agents.get(worker.agent) if worker.agent else None
+        asks = agent.screen_wait(screen) if agent and screen else None  # what it asks, in its own words
         if verdict is not None:
             state, reason = verdict
-        elif worker.agent and agents.get(worker.agent).hooks and now - (worker.started_at or now) < HOOK_GRACE:
+            dialog = agent.screen_wait(screen, dialogs_only=True) if agent and screen else None
+            if dialog and state in ("running", "idle"):  # a dialog that fired no hook (yet): the screen says
+                state, reason = "waiting", dialog
+        elif asks:
+            state, reason = "waiting", asks  # the folder trust question: no hook fires before it is answered
+        elif agent and agent.hooks and now - (worker.started_at or now) < HOOK_GRACE:
             return None, None  # a Claude Code worker's first hook is on its way
         else:
-            guess = agents.get(worker.agent).screen_state(screen) if worker.agent and screen else None
+            guess = agent.screen_state(screen) if agent and screen else None
             state, reason = (guess or "running"), None
         if state == "running" and now - (worker.heartbeat_at or now) > stale_seconds():
             minutes = int((now - (worker.heartbeat_at or now)) // 60)
