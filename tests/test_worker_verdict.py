@@ -114,3 +114,19 @@ def test_the_turn_flags_survive_the_watchers_checkpoint() -> None:
     del older["in_turn"], older["ended_mid_turn"]  # a checkpoint written before the fields
     assert SessionState.from_dict(older).in_turn
     assert not SessionState.from_dict({**older, "waiting_for": "your next prompt"}).in_turn
+
+
+def test_the_hud_of_a_finished_workers_own_session_at_the_idle_prompt_asks_nothing(ecc_home: Path) -> None:
+    from datetime import datetime, timezone
+
+    from ecc_hooks.hud.aggregate import PayloadInputs, build_payload
+
+    payloads = captured()[:-1]
+    follower = journal(ecc_home, [*payloads, idle_notification(payloads[0])])
+    now = datetime.now(timezone.utc)
+    own = build_payload(follower.state, PayloadInputs(now=now))  # a person's session: it waits for their prompt
+    assert own.context.waitingFor == "your next prompt" and own.context.turnState == "waiting"
+    worker = {"id": "s/w", "state": "completed", "agentSession": SESSION}
+    theirs = build_payload(follower.state, PayloadInputs(now=now, runtime_workers=[worker]))
+    assert theirs.context.waitingFor is None and theirs.context.turnState == "idle"
+    assert not any("waiting for" in r for r in theirs.risk.reasons), theirs.risk.reasons

@@ -901,6 +901,15 @@ def _context_window(inputs: PayloadInputs) -> ContextWindow:
     )
 
 
+def _finished_worker_at_idle(state: SessionState, workers: Sequence[Mapping[str, Any]]) -> bool:
+    """A runtime worker's own Claude Code session (joined on the session id the runtime chose) at the client's idle
+    prompt after its turn: its task is done, nobody is asked anything (a person's own session there waits for their
+    next prompt, as the client says)."""
+    if state.waiting_for != IDLE_WAIT or state.in_turn or state.waiting_agent or not state.session_id:
+        return False
+    return any(w.get("agentSession") == state.session_id for w in workers)
+
+
 def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     """The HUD payload for one session. Unknown stays unknown: an empty session is never 'ok'."""
     now = inputs.now
@@ -912,6 +921,9 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         usage_model = usage.context.model or (usage.models[-1].model if usage.models else None)
     model = _str(_dict(inputs.sensor.get("model")).get("id")) or state.model or usage_model
     context_window = _context_window(inputs)
+    waiting_for, turn_state = state.waiting_for, state.turn_state
+    if _finished_worker_at_idle(state, inputs.runtime_workers):
+        waiting_for, turn_state = None, "idle"
     context = Context(
         model=model,
         repo=git.repo,
@@ -922,9 +934,9 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         detached=git.detached,
         linkedWorktree=git.linked_worktree,
         cwd=state.cwd,
-        turnState=state.turn_state,
-        waitingFor=state.waiting_for,
-        waitingSince=state.waiting_since if state.waiting_for else None,
+        turnState=turn_state,
+        waitingFor=waiting_for,
+        waitingSince=state.waiting_since if waiting_for else None,
         objective=state.objective[:200] if state.objective else None,
         lastEventAt=state.last_event_at,
         dirty=git.dirty,
@@ -933,10 +945,10 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         upstream=git.upstream,
         snapshot=inputs.origin,
     )
-    if state.waiting_for:
+    if waiting_for:
         since = parse_iso(state.waiting_since)
         age = f" for {duration((now - since).total_seconds())}" if since else ""
-        reasons.append(f"waiting for {state.waiting_for}{age}" + (f" (since {state.waiting_since})" if since else ""))
+        reasons.append(f"waiting for {waiting_for}{age}" + (f" (since {state.waiting_since})" if since else ""))
     if context_window.pressure in (Pressure.high, Pressure.critical):
         # the figure the row shows and the client's screen says, never another scale beside it
         used = context_window.usedPct

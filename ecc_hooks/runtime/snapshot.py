@@ -125,6 +125,7 @@ def _export(store: st.Store, queues: bool, background: bool) -> None:
                     "objective": w.task,
                     "handoffPath": w.handoff_file,
                     "agent": real_agent(w),  # what runs: a launcherCommand is a script, whatever agent it names
+                    "agentSession": w.agent_session,  # its Claude Code session: the HUD joins on it
                     "updatedAt": updated.replace("+00:00", "Z"),
                     "pullRequest": merge_pr(session.name, w.slug),
                 }

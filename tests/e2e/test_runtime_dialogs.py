@@ -124,6 +124,9 @@ def test_finished_workers_stay_completed_and_dialogs_make_them_wait(
         assert "- State: completed" in (ws.work / ".orchestration" / SESSION / "done" / "status.md").read_text()
         queue = ecc_hooks("session", "merge-queue", SESSION, "--json")
         assert queue.returncode == 0, queue.stderr
+        own = ecc_hooks("status", "--json", "--no-gh", "--session", done.agent_session or "")
+        assert own.returncode == 0, own.stderr
+        assert json.loads(own.stdout)["context"]["waitingFor"] is None  # its own session asks nothing either
         entry = next(e for e in json.loads(queue.stdout) if e["id"] == "done")
         assert entry["state"] == "completed" and "waiting" not in json.dumps(entry), entry
     finally:
