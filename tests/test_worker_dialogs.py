@@ -96,7 +96,8 @@ def test_a_worker_at_the_trust_dialog_waits_with_its_question_and_the_person_is_
 
     wait_until(lambda: worker().state == "waiting", 60, lambda: f"the worker at the dialog: {worker()}")
     assert worker().reason == TRUST_QUESTION
-    assert "- State: waiting" in (repo / ".orchestration" / "trust" / "new" / "status.md").read_text()
+    status = repo / ".orchestration" / "trust" / "new" / "status.md"  # written just after the store's transition
+    wait_until(lambda: "- State: waiting" in status.read_text(), 30, lambda: status.read_text())
     wait_until(told.exists, 30, "the notification")
     stop_supervisor()  # then passes of our own: each sees the dialog again, none tells the person again
     from ecc_hooks.runtime.supervisor import Supervisor
