@@ -271,3 +271,24 @@ def ecc(
         timeout=timeout,
         input=input,
     )
+
+
+def stop_the_supervisor_alone() -> None:
+    """SIGKILL only the supervisor of this test's ECC_HOOKS_HOME (its workers, panes and tmux server stay), with its
+    record removed first so no worker's hook starts it again: the test's own passes (``Supervisor().reconcile_all``)
+    are then the only ones. Its zygote (which opens no database) is left to the test's teardown (``stop_supervisor``
+    kills every process of the test's ECC_HOOKS_HOME)."""
+    import signal
+
+    from ecc_hooks.core import paths
+    from ecc_hooks.runtime import daemon
+
+    Path(paths.supervisor_record_path()).unlink(missing_ok=True)
+    pid = daemon.running()
+    if pid and pid > 0:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        wait_until(lambda: not alive(pid), 30, f"supervisor {pid} to die")
+    Path(paths.supervisor_record_path()).unlink(missing_ok=True)

@@ -19,8 +19,7 @@ from ecc_hooks.hud import notify
 from ecc_hooks.hud.state import SessionState
 from ecc_hooks.runtime import agents
 from ecc_hooks.runtime.detect import JournalFollower
-from tests.conftest import stop_supervisor
-from tests.helpers import FIXTURES, ecc, make_repo, session_payloads, wait_until
+from tests.helpers import FIXTURES, ecc, make_repo, session_payloads, stop_the_supervisor_alone, wait_until
 
 DIALOGS = FIXTURES / "captures" / "dialogs"
 TRUST_QUESTION = "Quick safety check: Is this a project you created or one you trust?"
@@ -99,7 +98,7 @@ def test_a_worker_at_the_trust_dialog_waits_with_its_question_and_the_person_is_
     status = repo / ".orchestration" / "trust" / "new" / "status.md"  # written just after the store's transition
     wait_until(lambda: "- State: waiting" in status.read_text(), 30, lambda: status.read_text())
     wait_until(told.exists, 30, "the notification")
-    stop_supervisor()  # then passes of our own: each sees the dialog again, none tells the person again
+    stop_the_supervisor_alone()  # then passes of our own: each sees the dialog again, none tells the person again
     from ecc_hooks.runtime.supervisor import Supervisor
 
     supervisor = Supervisor()

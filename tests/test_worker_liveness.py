@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import stop_supervisor
-from tests.helpers import ecc, make_repo, run_hook, wait_until
+from tests.helpers import ecc, make_repo, run_hook, stop_the_supervisor_alone, wait_until
 
 
 def states() -> dict[str, tuple[str, Any]]:
@@ -76,7 +75,7 @@ def test_a_dead_tmux_server_fails_every_live_worker_in_one_pass(
     want = {"asks": "waiting", "again": "waiting", "works": "running", "silent": "stale"}
     wait_until(lambda: {k: v[0] for k, v in states().items()} == want, 60, lambda: str(states()))
 
-    stop_supervisor()  # the pass below is the one that must see it
+    stop_the_supervisor_alone()  # the pass below is the one that must see it
     subprocess.run(["tmux", "-L", runtime, "kill-server"], check=True, capture_output=True)
     from ecc_hooks.runtime.supervisor import Supervisor
 

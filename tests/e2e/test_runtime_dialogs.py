@@ -25,7 +25,7 @@ from tests.conftest import stop_supervisor
 from tests.e2e.api_server import Scenario, ScriptedAPI, say, tool
 from tests.e2e.harness import Workspace
 from tests.e2e.tmux_runner import tmux_available
-from tests.helpers import REPO, git, make_repo, wait_until
+from tests.helpers import REPO, git, make_repo, stop_the_supervisor_alone, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -117,7 +117,7 @@ def test_finished_workers_stay_completed_and_dialogs_make_them_wait(
         passes = len(store.Store().history(SESSION, "done"))
         from ecc_hooks.runtime.supervisor import Supervisor
 
-        stop_supervisor()
+        stop_the_supervisor_alone()
         Supervisor().reconcile_all()  # a pass that has folded the idle Notification
         assert states()["done"] == ("completed", None), states()
         assert len(store.Store().history(SESSION, "done")) == passes  # no transition since it finished
