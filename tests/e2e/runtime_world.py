@@ -91,6 +91,8 @@ class RuntimeWorld:
             if pid:
                 _kill(pid)
         self.tmux("kill-server")
+        folder = Path(self.env.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (folder / self.socket).unlink(missing_ok=True)  # a server killed from outside leaves its socket file
         needle = f"HOME={self.ws.home}".encode()
         for _ in range(3):
             left = [pid for pid in _pids() if needle in _environ(pid) and pid != os.getpid()]
