@@ -107,19 +107,13 @@ def stop_supervisor() -> None:
     record = Path(paths.supervisor_record_path())
     record.unlink(missing_ok=True)
     pid = daemon.running()
-    pids = [pid] if pid and pid > 0 else []
-    for _ in range(5):  # again until none is left: one killed mid-spawn may have forked a child just before
-        pids += leakcheck.with_env("ECC_HOOKS_HOME", paths.home())
-        if not pids:
-            break
-        for each in set(pids):
-            try:
-                os.kill(each, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for each in set(pids):
-            wait_until(lambda each=each: not alive(each), 30, f"process {each} of the test's ECC_HOOKS_HOME to die")
-        pids = []
+    if pid and pid > 0:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        wait_until(lambda: not alive(pid), 30, f"supervisor {pid} to die")
+    leakcheck.kill_with_env("ECC_HOOKS_HOME", paths.home())
     record.unlink(missing_ok=True)
 
 

@@ -91,6 +91,27 @@ def with_env(name: str, value: str) -> list[int]:
     return found
 
 
+def kill_with_env(name: str, value: str, rounds: int = 5, wait: float = 30.0) -> list[int]:
+    """SIGKILL every process of this user whose environment sets ``name`` to ``value`` (a test's
+    ``ECC_HOOKS_HOME``: its daemons, whoever started them) and wait until each is gone; scanned again until none
+    is left (one killed mid-spawn may have forked just before). The pids killed."""
+    killed: list[int] = []
+    for _ in range(rounds):
+        found = with_env(name, value)
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while any(_alive(pid) for pid in found) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed += found
+    return killed
+
+
 def _descends_from(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
     seen = set()
     while pid in parents and pid not in seen:
