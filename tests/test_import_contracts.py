@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers import REPO
 
+LAYERS = "the runtime is layered: client, daemon, engine, operations, records"
 LINT = [
     sys.executable,
     "-c",
@@ -55,6 +56,23 @@ def test_the_package_keeps_its_layer_rules() -> None:
         ),
         ("sources/git.py", "import subprocess", "only core.proc runs programs"),
         ("hud/inputs.py", "import ecc_hooks.runtime", "nothing but the CLI imports the runtime"),
+        ("runtime/store.py", "from ecc_hooks.runtime import engine", LAYERS),
+        ("runtime/control.py", "from ecc_hooks.runtime import supervisor", LAYERS),
+        ("runtime/engine.py", "from ecc_hooks.runtime import client", LAYERS),
+        ("runtime/records.py", "from ecc_hooks.runtime import protocol", LAYERS),
+        (
+            "cli/session.py",
+            "from ecc_hooks.runtime import control",
+            "the CLI uses only the runtime's client, records and plan",
+        ),
+        (
+            "cli/install.py",
+            "from ecc_hooks.runtime import store",
+            "the CLI uses only the runtime's client, records and plan",
+        ),
+        ("runtime/server.py", "from ecc_hooks.cli import main", "the runtime never imports the CLI"),
+        ("runtime/protocol.py", "import socket", "the runtime's records and protocol do no I/O"),
+        ("runtime/records.py", "from ecc_hooks.core import fsio", "the runtime's records and protocol do no I/O"),
     ],
 )
 def test_a_wrong_import_is_caught(tmp_path: Path, module: str, wrong: str, rule: str) -> None:

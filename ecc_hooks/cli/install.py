@@ -538,18 +538,9 @@ def _say_what_stays(path: str, result: dict[str, Any] | None, args: argparse.Nam
 
 def live_runtime_sessions() -> list[str]:
     """The runtime's sessions with workers that still run (or start): a purge would orphan them."""
-    from ecc_hooks.runtime import store as rstore
+    from ecc_hooks.runtime import client
 
-    if not os.path.exists(rstore.db_path()):
-        return []
-    try:
-        db = rstore.Store()
-    except UserError:
-        return []  # a database that is not ours or unusable: nothing of it can run; the purge goes on
-    try:
-        return sorted({w.session for w in db.workers() if w.state in ("starting", *rstore.LIVE)})
-    finally:
-        db.close()
+    return client.live_sessions()
 
 
 def purge_blockers(args: argparse.Namespace) -> None:
@@ -566,10 +557,11 @@ def purge_blockers(args: argparse.Namespace) -> None:
             f"runtime sessions still have live workers ({names}): purging would delete their state under them; "
             f"stop them first (`ecc-hooks session stop NAME`), or pass --stop-sessions to stop them here"
         )
-    from ecc_hooks.runtime import control
+    from ecc_hooks.runtime import client
+    from ecc_hooks.runtime.records import Stop
 
     for name in live:
-        control.stop(name)
+        client.run(Stop(name))
         print(f"  stopped runtime session {clean(name, 80)}")
 
 
@@ -602,12 +594,12 @@ def purge(home: str) -> None:
     ours |= {"runtime", "runtime.db", "supervisor.lock"}  # the runtime's alone (a home only `session` commands used)
     if not ours & set(os.listdir(home)):
         raise UserError(f"{home} does not look like an ecc-hooks state folder: not deleting it")
-    from ecc_hooks.runtime import daemon
+    from ecc_hooks.runtime import client
 
     stopped = watch.stop_running()
     if stopped is not None:
         print(f"  stopped the watcher (pid {stopped})")
-    stopped = watch.stop_running(path=daemon.lock_path())  # it and its helper would recreate the folder
+    stopped = watch.stop_running(path=client.supervisor_lock_path())  # it and its helper would recreate the folder
     if stopped is not None:
         _wait_gone(stopped)  # it lets go of its lock before its database closes (and removes its -shm, -wal)
         print(f"  stopped the runtime's supervisor (pid {stopped}) and its helper")

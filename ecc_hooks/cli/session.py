@@ -9,6 +9,10 @@
   session's coordination files, which the supervisor keeps current), ``attach NAME [--worker W]``.
 - ``stop NAME [--worker W] [--cleanup [--force]]`` and ``resume NAME [--worker W]``: see ``runtime.control``.
 - ``supervise``: run the supervisor in the foreground (the other controls start it in the background).
+
+Every control is a request to the runtime through ``runtime.client`` (its records: ``runtime.records``): this
+module parses options, sends the request, and formats the reply itself, through ``_say`` and ``_json`` only. It
+imports nothing else of the runtime but ``plan`` (the quick form's names); the runtime never imports the CLI.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from ecc_hooks.core.errors import UserError
+from ecc_hooks.runtime import client
+from ecc_hooks.runtime import records as rec
 
 NAME = "session"
 BACKUP_HELP = "refs/ecc-hooks/backup/<session>/<worker>"
@@ -180,115 +186,103 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
     return handler(args)
 
 
-def _consent(hooks: Any, trust: bool, what: str) -> None:
+def _internal(message: str) -> NoReturn:
+    """The runtime's helper failed unexpectedly (it logged the traceback): exit 3, as the CLI's own crashes."""
+    from ecc_hooks.core.text import human
+
+    sys.stderr.write(human(f"ecc-hooks {NAME}: {message}") + "\n")
+    sys.exit(3)
+
+
+def _data(reply: rec.Reply, notes_to_stderr: bool = False) -> Any:
+    """The reply's data, after its notes (what hooks were not run, and why: a command's output, not only its
+    logs); a refusal is raised (``records.Refused``, a UserError: exit 1 with its message)."""
+    for note in reply.notes:
+        if notes_to_stderr:
+            from ecc_hooks.core.text import human
+
+            sys.stderr.write(human(f"ecc-hooks {NAME}: {note}") + "\n")
+        else:
+            _say(f"note: {_one(note)}")
+    if reply.refused is not None and reply.refused.kind == "internal":
+        _internal(reply.refused.message)
+    return client.expect(reply)
+
+
+def _consent(refused: rec.Refused, trust: bool, what: str) -> None:
     """Claude Code's rule for a folder's hooks: the repository's hooks run only once the user trusted them (per
-    repository and content; a changed hook asks again): asked at a terminal, else refused unless ``--trust-hooks``."""
+    repository and content; a changed hook asks again): asked at a terminal, else refused unless ``--trust-hooks``.
+    What is trusted is what the runtime refused on (the follow-up's digests), never what changed since."""
     from ecc_hooks.core.text import clean
 
-    untrusted = hooks.untrusted()
-    if not untrusted:
-        return
+    follow = refused.follow_up
+    if not isinstance(follow, rec.TrustHooks):
+        raise refused
     if trust:
-        hooks.trust()
+        client.run(follow)
         return
-    listing = "\n".join(f"  {h.name}: {clean(h.path, 300)} (sha256 {h.digest[:16]})" for h in untrusted)
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise UserError(
-            f"{what} refused: the repository's hooks would run commands as you and are not trusted (new, or changed "
-            f"since you trusted them):\n{listing}\nReview them, then run this again at a terminal to be asked, or "
-            "pass --trust-hooks. Nothing was done."
-        )
+        raise refused
+    shown: rec.HooksData = client.run(rec.Hooks(follow.repo_root))
+    untrusted = [h for h in shown.hooks if h.digest in follow.digests]
+    listing = "\n".join(f"  {h.name}: {clean(h.path, 300)} (sha256 {h.digest[:16]})" for h in untrusted)
     sys.stderr.write(
-        f"{clean(hooks.repo, 300)} has hooks that run commands as you (in each new worktree, at merge and cleanup):\n"
-        f"{listing}\nTrust them as they are now? [y/N] "
+        f"{clean(follow.repo_root, 300)} has hooks that run commands as you (in each new worktree, at merge and "
+        f"cleanup):\n{listing}\nTrust them as they are now? [y/N] "
     )
     sys.stderr.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         raise UserError(f"{what} refused: the hooks are not trusted. Nothing was done.")
-    hooks.trust()
-
-
-def _notes(hooks: Any) -> None:
-    """Say what hooks were not run (a command's output, not only its logs)."""
-    for note in hooks.notes:
-        _say(f"note: {_one(note)}")
+    client.run(follow)
 
 
 def _create(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import agents, lifecycle
-    from ecc_hooks.runtime import plan as planning
-
     if os.path.isfile(args.target):
         if args.task:
             raise UserError("give a plan file or --task options, not both")
-        quick = [f for f, v in (("--runtime", args.runtime != "tmux"), ("--permission-mode", args.permission_mode),
-                                ("--worktree-root", args.worktree_root)) if v]  # fmt: skip
-        if quick:
-            raise UserError(f"{', '.join(quick)}: quick form only (a plan file says these per worker)")
-        plan = planning.load(args.target)
+        quick_only = [f for f, v in (("--runtime", args.runtime != "tmux"), ("--permission-mode", args.permission_mode),
+                                     ("--worktree-root", args.worktree_root)) if v]  # fmt: skip
+        if quick_only:
+            raise UserError(f"{', '.join(quick_only)}: quick form only (a plan file says these per worker)")
         plan_file: str | None = args.target
+        quick: dict[str, Any] | None = None
     else:
-        plan = planning.validate(_quick_plan(args), "the quick form")
-        plan_file = None
-    agents.require([w.agent for w in plan.workers if w.agent])  # before anything is planned or created
-    session = planning.build(plan, plan_file)
-    hooks = lifecycle.snapshot(session.repo_root)  # what is consented to is what runs
+        plan_file, quick = None, _quick_plan(args)
     if not args.execute:
-        preview = planning.preview(session)
-        preview["hooks"] = hooks.describe()  # what would run as the user, and whether it is trusted yet
-        _json(preview)
+        shown: rec.PreviewData = client.run(rec.Preview(plan_file, quick))
+        _json(shown.preview)
         return 0
-    _consent(hooks, args.trust_hooks, "session create")  # here, at the caller's terminal, before any delegation
-    from ecc_hooks.runtime import service
-
-    argv = ["create", args.target, *(a for task in args.task for a in ("--task", task))]
-    argv += ["--agent", args.agent, "--base", args.base, *(["--model", args.model] if args.model else [])]
-    argv += ["--runtime", args.runtime, *(["--permission-mode", args.permission_mode] if args.permission_mode else [])]
-    argv += ["--worktree-root", os.path.abspath(args.worktree_root)] if args.worktree_root else []
-    code = service.delegate([*argv, "--execute"])  # the supervisor's helper finds them trusted, or refuses
-    if code is not None:
-        return code
-    from ecc_hooks.runtime import control
-
-    row = control.create(session, hooks, warn=lambda note: _say(f"warning: {_one(note)}"))
-    _notes(hooks)
-    _say(f"created session {row.name!r}: {len(session.workers)} worker(s) in tmux -L {row.tmux_socket}")
-    for worker in session.workers:
+    request = rec.Create(plan_file, quick)
+    reply = client.call(request)
+    if reply.refused is not None and reply.refused.kind == "untrusted-hooks":
+        try:
+            client.expect(reply)
+        except rec.Refused as refused:  # at the caller's terminal, then the same request again
+            _consent(refused, args.trust_hooks, "session create")
+        reply = client.call(request)  # the runtime finds them trusted, or refuses
+    if reply.ok:  # what the user should know first: the base checkout's uncommitted files the workers lack
+        for note in reply.data.warnings:
+            _say(f"warning: {_one(note)}")
+    made: rec.CreateData = _data(reply)
+    _say(f"created session {made.session!r}: {len(made.workers)} worker(s) in tmux -L {made.tmux_socket}")
+    for worker in made.workers:
         _say(f"  {worker.slug}: {worker.branch} in {_one(worker.worktree)}")
-    _say(f"  coordination files: {_one(session.coordination_dir)}")
-    _say(f"  status: ecc-hooks session status {row.name}")
-    _say(f"  attach: ecc-hooks session attach {row.name}")
+    _say(f"  coordination files: {_one(made.coordination_dir)}")
+    _say(f"  status: ecc-hooks session status {made.session}")
+    _say(f"  attach: ecc-hooks session attach {made.session}")
     return 0
-
-
-def _fresh_store() -> Any:
-    """The store, reconciled once here when no supervisor runs (then one is started): what we print is true. A
-    read-only database is read as it is (nothing can be reconciled into it; a note says so)."""
-    from ecc_hooks.runtime import daemon, store, supervisor
-
-    opened = store.Store(reading=True)
-    if opened.read_only:
-        from ecc_hooks.core.text import human
-
-        sys.stderr.write(human(f"ecc-hooks session: {_one(opened.path)} is read-only: shown as last recorded") + "\n")
-        return opened
-    if not daemon.running():
-        supervisor.Supervisor(opened).reconcile_all()
-        daemon.spawn()
-    return opened
 
 
 def _list(args: argparse.Namespace) -> int:
     from ecc_hooks.core.text import clean
-    from ecc_hooks.runtime import control
 
-    sessions = control.summary(_fresh_store())
+    listed: rec.ListData = _data(client.call(rec.ListSessions()), notes_to_stderr=True)
     if args.json:
-        _json(sessions)
+        _json(listed.sessions)
         return 0
-    if not sessions:
+    if not listed.sessions:
         _say("no runtime sessions (create one: ecc-hooks session create PLAN.json --execute)")
-    for item in sessions:
+    for item in listed.sessions:
         states = ", ".join(f"{n} {state}" for state, n in sorted(item["states"].items()))
         _say(f"{item['session']}  {states or 'no workers'}  {_one(item['repoRoot'])}")
         for worker in item["workers"]:  # why each failed one failed: the agent's words and its log
@@ -298,35 +292,17 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
-
     from ecc_hooks.core.text import clean
-    from ecc_hooks.handoff.adapters import Context, Target, dmux_tmux
-    from ecc_hooks.handoff.adapters._common import TargetError
 
-    store = _fresh_store()
-    session = store.require_session(args.name)
-    ctx = Context(now=datetime.now(timezone.utc), cwd=session.repo_root, tmux_socket=session.tmux_socket)
-    try:
-        inspection = dmux_tmux.inspect(Target("coordination-dir", session.coordination_dir), ctx)
-    except TargetError as exc:  # its coordination folder was moved or removed
-        raise UserError(f"session {session.name}: {exc}") from None
-    from ecc_hooks.models.session import WorkerFigures
-    from ecc_hooks.runtime import figures
-
-    rows = [w for w in store.workers(session.name) if not w.removed]
-    numbers = {w.slug: figures.of(w) for w in rows}
-    for item in inspection.snapshot.workers:
-        if item.id in numbers:
-            item.figures = WorkerFigures(**numbers[item.id])
+    shown: rec.StatusData = _data(client.call(rec.Status(args.name)), notes_to_stderr=True)
     if args.json:
-        _json(inspection.snapshot.model_dump(mode="json"))
+        _json(shown.snapshot)
         return 0
-    _say(f"{session.name}  ({_one(session.repo_root)}; tmux -L {session.tmux_socket})")
+    _say(f"{shown.session}  ({_one(shown.repo_root)}; tmux -L {shown.tmux_socket})")
     _say(f"  {'WORKER':<20} {'STATE':<10} {'AGENT':<8} {'COST':>7} {'CTX':>4} {'TOOLS':>5} {'ELAPSED':>7}  BRANCH")
-    for worker in rows:
+    for worker in shown.workers:
         reason = f"  {clean(worker.reason, REASON_SHOWN)}" if worker.reason else ""
-        _say(f"  {worker.slug:<20} {worker.state:<10} {_figures(numbers[worker.slug])}  {worker.branch}{reason}")
+        _say(f"  {worker.slug:<20} {worker.state:<10} {_figures(worker.figures)}  {worker.branch}{reason}")
     return 0
 
 
@@ -345,147 +321,112 @@ def _figures(numbers: dict[str, Any]) -> str:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import control
-
     if args.force and not args.cleanup:
         raise UserError("--force only applies with --cleanup")
-    if args.trust_hooks:  # the supervisor runs before_worktree_remove later: only what is trusted now
-        from ecc_hooks.runtime import lifecycle, store
-
-        if not args.cleanup:
-            raise UserError("--trust-hooks only applies with --cleanup")
-        _consent(lifecycle.snapshot(store.Store().require_session(args.name).repo_root), True, "session stop")
-    for slug, what in control.stop(args.name, args.worker, args.grace):
-        _say(f"{slug}: {what}")
-    if args.cleanup:
-        queued = control.request_cleanup(args.name, args.worker, args.force)
-        _say(f"cleanup queued for {', '.join(queued)} (the supervisor removes them; see session list)")
+    if args.trust_hooks and not args.cleanup:
+        raise UserError("--trust-hooks only applies with --cleanup")
+    stopped: rec.StopData = _data(client.call(rec.Stop(args.name, args.worker, args.grace)))
+    for outcome in stopped.stopped:
+        _say(f"{outcome.worker}: {outcome.what}")
+    if args.cleanup:  # the supervisor runs before_worktree_remove later: only what is trusted now
+        cleanup = rec.Cleanup(args.name, args.worker, args.force, args.trust_hooks)
+        queued: rec.CleanupData = _data(client.call(cleanup))
+        _say(f"cleanup queued for {', '.join(queued.queued)} (the supervisor removes them; see session list)")
     return 0
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import control
-
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    resumed = control.resume(args.name, args.worker, _say, prompt)
-    if not resumed:
-        raise UserError(f"nothing to resume in {args.name!r} (only stopped, failed or stale workers resume)")
-    _say(f"resumed: {', '.join(resumed)}")
+    resumed: rec.ResumeData = _data(client.call(rec.Resume(args.name, args.worker, prompt)))
+    for shown in resumed.scrollback:
+        _say(f"--- {shown.worker}: last {shown.lines} lines before it stopped ---")
+        _say(shown.text)
+    _say(f"resumed: {', '.join(resumed.resumed)}")
     return 0
 
 
 def _rm(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import control, lifecycle, store
-
-    session = store.Store().require_session(args.name)
-    _consent(lifecycle.snapshot(session.repo_root), args.trust_hooks, "session rm")  # before_worktree_remove
-    for line in control.forget(args.name, args.force):
+    request = rec.Rm(args.name, args.force, args.trust_hooks)
+    reply = client.call(request)
+    if reply.refused is not None and reply.refused.kind == "untrusted-hooks":  # before_worktree_remove would run
+        try:
+            client.expect(reply)
+        except rec.Refused as refused:
+            _consent(refused, False, "session rm")
+        reply = client.call(request)
+    removed: rec.RmData = _data(reply)
+    for line in removed.removed:
         _say(line)
-    _say(f"removed session {args.name!r} (its coordination files stay in {_one(session.coordination_dir)})")
+    _say(f"removed session {args.name!r} (its coordination files stay in {_one(removed.coordination_dir)})")
     return 0
 
 
 def _retry(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import control
-
-    retried = control.retry(args.name, args.worker)
-    if not retried:
-        raise UserError(f"nothing to retry in {args.name!r} (only failed, stopped or stale workers are retried)")
-    _say(f"retrying: {', '.join(retried)}")
+    retried: rec.RetryData = _data(client.call(rec.Retry(args.name, args.worker)))
+    _say(f"retrying: {', '.join(retried.retried)}")
     return 0
 
 
 def _attach(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import launch, store
-
-    opened = store.Store()
-    session = opened.require_session(args.name)
-    argv = ["tmux", "-L", session.tmux_socket]
-    if not args.worker and all(w.runtime == "headless" for w in opened.workers(session.name) if not w.removed):
-        raise UserError(
-            f"session {session.name} runs headless only: it has no pane to attach to; read its workers' output "
-            f"with `ecc-hooks session logs {session.name} [--worker W] [-f]`"
-        )
-    if args.worker:
-        worker = opened.worker(session.name, args.worker)
-        if worker.runtime == "headless":
-            raise UserError(
-                f"{worker.slug} runs headless: it has no pane to attach to; read its output with `ecc-hooks session "
-                f"logs {session.name} --worker {worker.slug} [-f]` (it is in {launch.log_path(session.name, worker.slug)})"
-            )
-        if worker.runtime == "claude-bg" and worker.handle:
-            os.execvp("claude", ["claude", "attach", worker.handle])
-        if worker.pane:
-            launch.tmux("select-pane", "-t", worker.pane, socket=session.tmux_socket, check=False)
-    if not sys.stdin.isatty():
-        raise UserError(f"attach needs a terminal; run: {' '.join(argv)} attach -t ={session.name}")
-    os.execvp("tmux", [*argv, "attach", "-t", f"={session.name}"])
+    where: rec.AttachData = _data(client.call(rec.Attach(args.name, args.worker)))
+    if where.needs_terminal and not sys.stdin.isatty():
+        raise UserError(f"attach needs a terminal; run: {' '.join(where.argv)}")
+    os.execvp(where.argv[0], where.argv)
     return 0  # not reached
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import logs, store
-
-    opened = store.Store(reading=True)
-    session, workers = logs.targets(opened, args.name, args.worker)
     if args.follow:
-        if len(workers) != 1:
-            raise UserError(f"-f follows one worker: name it with --worker ({', '.join(w.slug for w in workers)})")
         try:
-            logs.follow(opened, session.name, workers[0].slug, _say)
+            client.follow_logs(args.name, args.worker, _say)
         except KeyboardInterrupt:
             pass
         return 0
-    for worker in workers:
-        where, text = logs.read(session, worker)
-        if len(workers) > 1:
-            _say(f"==> {worker.slug} ({worker.runtime}): {_one(where)} <==")
-        if text is None:
-            _say(f"(no output kept for {worker.slug}: {_one(where)} is not there)")
-        elif text.strip():
-            _say(text.rstrip("\n"))
+    shown: rec.LogsData = _data(client.call(rec.Logs(args.name, args.worker)))
+    for log in shown.logs:
+        if len(shown.logs) > 1:
+            _say(f"==> {log.worker} ({log.runtime}): {_one(log.where)} <==")
+        if log.text is None:
+            _say(f"(no output kept for {log.worker}: {_one(log.where)} is not there)")
+        elif log.text.strip():
+            _say(log.text.rstrip("\n"))
     return 0
 
 
 def _send(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import interact
-
     text = sys.stdin.read() if args.text == "-" else args.text
-    _say(f"{args.worker}: {interact.send(args.name, args.worker, text, args.screen)}")
+    done: rec.InputData = _data(client.call(rec.Send(args.name, args.worker, text, args.screen)))
+    _say(f"{done.worker}: {done.what}")
     return 0
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import interact
-
-    look = interact.look(args.name, args.worker)
+    look: rec.ScreenData = _data(client.call(rec.Screen(args.name, args.worker)))
     if args.json:
-        _json({"worker": look.slug, "screen": look.screen, "permissionPrompt": look.prompt,
+        _json({"worker": look.worker, "screen": look.screen, "permissionPrompt": look.prompt,
                "fingerprint": look.fingerprint})  # fmt: skip
         return 0
     _say(look.screen.rstrip("\n"))
     if look.prompt is not None:
-        _say(f"--- {look.slug} waits at a permission prompt: {look.prompt.replace(chr(10), ' / ')}")
+        _say(f"--- {look.worker} waits at a permission prompt: {look.prompt.replace(chr(10), ' / ')}")
     _say(f"--- fingerprint {look.fingerprint} (session approve|deny|send ... --screen {look.fingerprint})")
     return 0
 
 
-def _answer(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import interact
-
-    _say(f"{args.worker}: {interact.answer(args.name, args.worker, args.control == 'approve', args.screen)}")
+def _input_answer(args: argparse.Namespace) -> int:
+    kind = rec.Approve if args.control == "approve" else rec.Deny
+    done: rec.InputData = _data(client.call(kind(args.name, args.worker, args.screen)))
+    _say(f"{done.worker}: {done.what}")
     return 0
 
 
 def _supervise(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import daemon
-
     if args.stop:
-        pid = daemon.stop()
+        pid = client.stop_supervisor()
         _say(f"stopped the supervisor (pid {pid})" if pid else "no supervisor runs")
         return 0
     if args.status:
-        found = daemon.status()
+        found = client.supervisor_status()
         if args.json:
             _json(found)
         elif found["running"]:
@@ -496,116 +437,78 @@ def _supervise(args: argparse.Namespace) -> int:
         else:
             _say("not running")
         return 0 if found["running"] else 1
-    from ecc_hooks.runtime import supervisor
-
-    return supervisor.run_foreground()
+    return client.supervise()
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from ecc_hooks.runtime import merge, store
-
-    opened = store.Store(reading=True)
-    session = opened.require_session(args.name)
-    workers = [w for w in opened.workers(session.name) if not w.removed]
-    if args.worker:
-        workers = [opened.worker(session.name, args.worker)]
-    diffs = [merge.diff(session, w, patch=bool(args.worker) and not args.stat) for w in workers]
+    request = rec.Diff(args.name, args.worker, patch=bool(args.worker) and not args.stat)
+    shown: rec.DiffData = _data(client.call(request))
     if args.json:
-        _json([asdict(d) for d in diffs])
+        _json(shown.diffs)
         return 0
-    for d in diffs:
-        _say(f"{d.id} ({d.branch}): {_one(d.summary)}")
-        for label, names in (("committed", d.committed), ("staged", d.staged), ("unstaged", d.unstaged),
-                             ("untracked", d.untracked)):  # fmt: skip
-            for name in names:  # every form lists the files (--stat: without the patch preview)
+    for d in shown.diffs:
+        _say(f"{d['id']} ({d['branch']}): {_one(d['summary'])}")
+        for label in ("committed", "staged", "unstaged", "untracked"):
+            for name in d[label]:  # every form lists the files (--stat: without the patch preview)
                 _say(f"  {label:<9} {_one(name)}")
-        if d.patch:
-            _say(d.patch)
-            if d.truncated:
-                _say(
-                    f"... (preview cut at {merge.PREVIEW_LINES} lines; git -C {_one(workers[0].worktree)} diff for all)"
-                )
+        if d["patch"]:
+            _say(d["patch"])
+            if d["truncated"]:
+                where = _one(shown.worktrees.get(d["id"], "the worktree"))
+                _say(f"... (preview cut at {shown.preview_lines} lines; git -C {where} diff for all)")
     return 0
 
 
 def _merge_queue(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import merge, store
-
-    opened = store.Store(reading=not args.apply)
-    session = opened.require_session(args.name)
     if args.cleanup and not args.apply:
         raise UserError("--cleanup only applies with --apply")
     if args.trust_hooks and not args.apply:
         raise UserError("--trust-hooks only applies with --apply")
     if args.apply:
-        from ecc_hooks.runtime import lifecycle
-
-        hooks = lifecycle.snapshot(session.repo_root)  # now, before any merge brings new hook files in
-        if args.trust_hooks:
-            hooks.trust()
-        try:
-            merged = merge.apply(opened, session, args.strategy, hooks)
-        finally:
-            _notes(hooks)
-        for slug, what in merged:
-            _say(f"{slug}: {what}")
-        if not merged:  # a no-op that says so: what is merged already, else that nothing is ready
-            done = [e.suggestedAction for e in merge.queue(opened, session) if e.kind == "merged"]
+        queue: rec.QueueData = _data(client.call(rec.Apply(args.name, args.strategy, args.cleanup, args.trust_hooks)))
+        for outcome in queue.merged:
+            _say(f"{outcome.worker}: {outcome.what}")
+        if not queue.merged:  # a no-op that says so: what is merged already, else that nothing is ready
+            done = [e["suggestedAction"] for e in queue.entries if e["kind"] == "merged"]
             for line in done or ["nothing to merge: no worker is ready (see the queue below)"]:
                 _say(line)
-        if args.cleanup and merged:
-            from ecc_hooks.runtime import control
-
-            for slug, _ in merged:  # merged: nothing to lose, so the no-lost-work rules let it go
-                control.request_cleanup(session.name, slug)
-            _say(f"cleanup queued for {', '.join(s for s, _ in merged)}")
-    entries = merge.queue(opened, session)
+        if queue.cleanup:
+            _say(f"cleanup queued for {', '.join(queue.cleanup)}")
+    else:
+        queue = _data(client.call(rec.MergeQueue(args.name)))
     if args.json:
-        _json([e.as_json() for e in entries])
+        _json(queue.entries)
         return 0
-    for e in entries:
-        where = f"#{e.position}" if e.readyToMerge else e.kind if e.kind in ("merged", "missing") else "blocked"
+    for e in queue.entries:
+        kind = e["kind"]
+        where = f"#{e['position']}" if e["readyToMerge"] else kind if kind in ("merged", "missing") else "blocked"
         _say(
-            f"{where:<8} {e.id:<20} {e.branch}  {e.suggestedAction}"
-            + (f" ({', '.join(_one(f) for f in e.files[:5])})" if e.kind in ("base-conflict",) else "")
+            f"{where:<8} {e['id']:<20} {e['branch']}  {e['suggestedAction']}"
+            + (f" ({', '.join(_one(f) for f in e['files'][:5])})" if e["kind"] in ("base-conflict",) else "")
         )
     return 0
 
 
 def _conflicts(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import merge, store
-
-    opened = store.Store(reading=not args.resolve)
-    session = opened.require_session(args.name)
     if args.resolve:
-        from ecc_hooks.runtime import daemon, snapshot
-
-        with store.session_lock(session.name):
-            prompt = merge.resolve(opened, session, args.resolve, args.agent)
-        snapshot.export(opened, queues=False)
-        daemon.spawn()
-        _say(f"{args.resolve}: {args.agent} started on its conflicts: {prompt}")
+        started: rec.ResolveData = _data(client.call(rec.Resolve(args.name, args.resolve, args.agent)))
+        _say(f"{started.worker}: {started.agent} started on its conflicts: {started.prompt}")
         return 0
-    found = merge.conflicts(merge.queue(opened, session))
+    found: rec.ConflictsData = _data(client.call(rec.Conflicts(args.name)))
     if args.json:
-        _json(found)
+        _json(found.conflicts)
         return 0
-    if not found:
+    if not found.conflicts:
         _say("no conflicts and no dirty worktrees")
-    for c in found:
+    for c in found.conflicts:
         other = f" with {c['blockedBy'][0]['worker']}" if c["kind"] == "pair-conflict" else ""
         _say(f"{c['id']}: {c['kind']}{other}: {', '.join(_one(f) for f in c['files']) or '(uncommitted changes)'}")
     return 0
 
 
 def _pr(args: argparse.Namespace) -> int:
-    from ecc_hooks.runtime import merge, store
-
-    opened = store.Store()
-    session = opened.require_session(args.name)
-    _say(merge.pull_request(session, opened.worker(session.name, args.worker), args.draft))
+    opened: rec.PullRequestData = _data(client.call(rec.PullRequest(args.name, args.worker, args.draft)))
+    _say(opened.url)
     return 0
 
 
@@ -622,8 +525,8 @@ CONTROLS = {
     "logs": _logs,
     "send": _send,
     "screen": _screen,
-    "approve": _answer,
-    "deny": _answer,
+    "approve": _input_answer,
+    "deny": _input_answer,
     "diff": _diff,
     "merge-queue": _merge_queue,
     "conflicts": _conflicts,

@@ -1,4 +1,6 @@
-"""The session controls over the store, the workspace and the supervisor: create, stop, resume, clean up, list.
+"""The session controls over the store and the workspace: create, stop, resume, retry, clean up, forget, list. The
+engine (``runtime.engine``) calls them, under the session's lock where they say so; nothing here imports the
+supervisor.
 
 **No lost work.** ``stop`` saves each pane's scrollback (redacted) before it ends the agent: its own interrupt
 keys, then SIGTERM to its process group, then SIGKILL after a grace period. A cleanup removes a worker's worktree
@@ -21,10 +23,11 @@ from typing import Any, Optional
 from ecc_hooks.core import fsio, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
-from ecc_hooks.runtime import agents, daemon, launch, lifecycle, snapshot, starter, workspace
+from ecc_hooks.runtime import agents, daemon, launch, lifecycle, records, snapshot, starter, workspace
 from ecc_hooks.runtime import store as st
 from ecc_hooks.runtime.figures import real_agent
 from ecc_hooks.runtime.plan import SessionPlan
+from ecc_hooks.runtime.records import Refused
 
 GRACE = 10.0  # seconds an agent has to exit after its interrupt, then after SIGTERM
 BACKUP_PREFIX = "refs/ecc-hooks/backup"
@@ -37,16 +40,17 @@ SCROLLBACK_LINES = 200  # lines of saved scrollback ``resume`` shows
 def create(
     session: SessionPlan, hooks: Optional[lifecycle.HookSet] = None, warn: Optional[Callable[[str], None]] = None
 ) -> st.Session:
-    """Record the session, make its workspace (all or nothing), launch what ``maxParallel`` allows, and make
-    sure a supervisor watches it. ``warn`` gets what the user should know (untrusted text: the caller cleans it):
-    the base checkout's uncommitted files, which the workers start without."""
+    """Record the session, make its workspace (all or nothing), launch what ``maxParallel`` allows (in the
+    creator's environment: the runtime's helper runs this with the caller's), then wake the supervisor (started if
+    none runs), which follows them and launches the rest as slots free up. ``warn`` gets what the user should know
+    (untrusted text: the caller cleans it): the base checkout's uncommitted files, which the workers start without."""
     from filelock import FileLock
 
     store = st.Store()
     old = store.session(session.session)
     if old is not None:
         if any(not w.removed for w in store.workers(old.name)):
-            raise UserError(f"a session named {session.session!r} runs already (ecc-hooks session list)")
+            raise Refused("exists", f"a session named {session.session!r} runs already (ecc-hooks session list)")
         store.delete_session(old.name)
     with FileLock(lifecycle.ports_lock_path(), mode=0o600):
         fsio.ensure_state_dir(os.path.dirname(lifecycle.ports_lock_path()))
@@ -80,12 +84,10 @@ def create(
             warn(note)
     store.session_ready(session.session, made.base)
     row.base_commit, row.creator_pid, row.creator_start = made.base, None, None
-    with st.session_lock(row.name):
-        from ecc_hooks.runtime.supervisor import Supervisor
-
-        Supervisor(store).reconcile(row)
+    with st.session_lock(row.name):  # the first launches take the creator's environment, as later ones do not
+        starter.fill_slots(store, row, [w for w in store.workers(row.name) if not w.removed])
     snapshot.export(store, queues=False)
-    daemon.spawn()
+    daemon.wake()  # the supervisor follows them, and launches the rest as slots free up
     return row
 
 
@@ -132,13 +134,14 @@ def _worker_row(session: SessionPlan, worker: Any, seq: int, port_base: Optional
 # ---------------------------------------------------------------------------- stop and resume
 
 
-def _targets(store: st.Store, name: str, worker: Optional[str]) -> tuple[st.Session, list[st.Worker]]:
+def targets(store: st.Store, name: str, worker: Optional[str]) -> tuple[st.Session, list[st.Worker]]:
+    """The session and its workers that are not removed (only ``worker``, by slug or name, when given)."""
     session = store.require_session(name)
     workers = [w for w in store.workers(name) if not w.removed]
     if worker is not None:
         workers = [w for w in workers if worker in (w.slug, w.name)]
         if not workers:
-            raise UserError(f"session {name!r} has no worker {worker!r}")
+            raise Refused("not-found", f"session {name!r} has no worker {worker!r}")
     return session, workers
 
 
@@ -200,28 +203,24 @@ def end_process(session: st.Session, worker: st.Worker, grace: float = GRACE) ->
     return "killed"
 
 
-def stop(name: str, worker: Optional[str] = None, grace: float = GRACE) -> list[tuple[str, str]]:
-    """Stop the session's workers (or one): (slug, what happened) each."""
-    store = st.Store()
+def stop(store: st.Store, session: st.Session, workers: list[st.Worker], grace: float = GRACE) -> list[tuple[str, str]]:
+    """Stop these workers of the session (the caller holds its lock): (slug, what happened) each."""
     done: list[tuple[str, str]] = []
-    with st.session_lock(name):
-        session, workers = _targets(store, name, worker)
-        for w in workers:
-            if w.state == "pending":
-                store.transition(w, "stopped", "stopped before it started")
-                starter.write_status(session, w)
-                done.append((w.slug, "stopped before it started"))
-                continue
-            saved = save_scrollback(session, w)
-            how = end_process(session, w, grace)
-            if w.state in ("starting", *st.LIVE, "stale"):
-                store.transition(w, "stopped", f"stopped by the user ({how})")
-                starter.write_status(session, w)
-            if w.runtime == "tmux" and w.pane:
-                launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
-                store.update(w, pane=None)
-            done.append((w.slug, how + (f"; scrollback saved to {saved}" if saved else "")))
-    snapshot.export(store, queues=False)
+    for w in workers:
+        if w.state == "pending":
+            store.transition(w, "stopped", "stopped before it started")
+            starter.write_status(session, w)
+            done.append((w.slug, "stopped before it started"))
+            continue
+        saved = save_scrollback(session, w)
+        how = end_process(session, w, grace)
+        if w.state in ("starting", *st.LIVE, "stale"):
+            store.transition(w, "stopped", f"stopped by the user ({how})")
+            starter.write_status(session, w)
+        if w.runtime == "tmux" and w.pane:
+            launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
+            store.update(w, pane=None)
+        done.append((w.slug, how + (f"; scrollback saved to {saved}" if saved else "")))
     return done
 
 
@@ -232,82 +231,79 @@ def _end_for_relaunch(session: st.Session, worker: st.Worker) -> None:
         end_process(session, worker)
 
 
-def _show_scrollback(session: st.Session, worker: st.Worker, out: Callable[[str], None]) -> None:
+def _scrollback(session: st.Session, worker: st.Worker) -> Optional[tuple[str, int, str]]:
+    """The worker's saved scrollback as it was before it stopped: (slug, lines, text), its last
+    ``SCROLLBACK_LINES`` lines (None: none saved)."""
     path = os.path.join(launch.state_dir(session.name, worker.slug), "scrollback.txt")
     try:
         lines = fsio.read_file(path).decode("utf-8", "replace").rstrip("\n").splitlines()
     except (OSError, ValueError):
         lines = []
-    if lines:
-        from ecc_hooks.core.text import clean_block
-
-        out(f"--- {worker.slug}: last {min(len(lines), SCROLLBACK_LINES)} lines before it stopped ---")
-        out(clean_block("\n".join(lines[-SCROLLBACK_LINES:])))
+    if not lines:
+        return None
+    kept = lines[-SCROLLBACK_LINES:]
+    return worker.slug, len(kept), "\n".join(kept)
 
 
 def resume(
-    name: str, worker: Optional[str] = None, out: Callable[[str], None] = print, prompt: Optional[str] = None
-) -> list[str]:
-    """Relaunch stopped, failed and stale workers (a named one in any finished state) with their agent's resume
-    command, after showing each one's saved scrollback; the slugs relaunched. ``prompt``: what the resumed agent
-    is told (a headless Claude Code run needs a prompt: without one it gets ``agents.RESUME_PROMPT``)."""
-    store = st.Store()
-    resumed = []
-    with st.session_lock(name):
-        session, workers = _targets(store, name, worker)
-        wanted = ("stopped", "failed", "stale", "completed") if worker else ("stopped", "failed", "stale")
-        chosen = [w for w in workers if w.state in wanted]
-        if prompt is not None:
-            if not prompt.strip():
-                raise UserError("the prompt is empty")
-            scripts = [w.slug for w in chosen if not (w.agent and w.agent_launch)]
-            if scripts:
-                raise UserError(f"--prompt is for agent workers; these run a launcherCommand: {', '.join(scripts)}")
-        commands = {w.slug: starter.launch_command(w, True, prompt) for w in chosen}  # refusals before any launch
-        for w in chosen:
-            _end_for_relaunch(session, w)
-            _show_scrollback(session, w, out)
-            if w.pane:
-                launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
-            starter.start(store, session, w, resume=True, command=commands[w.slug])
-            resumed.append(w.slug)
-    snapshot.export(store, queues=False)
-    daemon.spawn()
-    return resumed
+    store: st.Store, session: st.Session, workers: list[st.Worker], named: bool = False, prompt: Optional[str] = None
+) -> tuple[list[str], list[tuple[str, int, str]]]:
+    """Relaunch the stopped, failed and stale ones of these workers (with ``named``, a worker the person named:
+    any finished state) with their agent's resume command (the caller holds the session's lock): the slugs
+    relaunched, and each one's saved scrollback (slug, lines, text) as it was before it stopped. ``prompt``: what
+    the resumed agent is told (a headless Claude Code run needs a prompt: without one it gets
+    ``agents.RESUME_PROMPT``)."""
+    wanted = ("stopped", "failed", "stale", "completed") if named else ("stopped", "failed", "stale")
+    chosen = [w for w in workers if w.state in wanted]
+    if prompt is not None:
+        if not prompt.strip():
+            raise UserError("the prompt is empty")
+        scripts = [w.slug for w in chosen if not (w.agent and w.agent_launch)]
+        if scripts:
+            raise UserError(f"--prompt is for agent workers; these run a launcherCommand: {', '.join(scripts)}")
+    commands = {w.slug: starter.launch_command(w, True, prompt) for w in chosen}  # refusals before any launch
+    resumed: list[str] = []
+    shown: list[tuple[str, int, str]] = []
+    for w in chosen:
+        _end_for_relaunch(session, w)
+        saved = _scrollback(session, w)
+        if saved:
+            shown.append(saved)
+        if w.pane:
+            launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
+        starter.start(store, session, w, resume=True, command=commands[w.slug])
+        resumed.append(w.slug)
+    return resumed, shown
 
 
 RETRYABLE = ("failed", "stopped", "stale")
 
 
-def retry(name: str, worker: Optional[str] = None) -> list[str]:
-    """Launch failed, stopped and stale workers again with their original command, from the start of their task
-    (their worktree as it is); the slugs relaunched. A Claude Code worker gets a new session id (its old session
-    stays resumable by its own id): the runtime follows the new one."""
+def retry(store: st.Store, session: st.Session, workers: list[st.Worker], named: bool = False) -> list[str]:
+    """Launch the failed, stopped and stale ones of these workers again with their original command, from the start
+    of their task (their worktree as it is; the caller holds the session's lock); the slugs relaunched. A Claude
+    Code worker gets a new session id (its old session stays resumable by its own id): the runtime follows the new
+    one. ``named``: the person named the worker, so one in another state is refused with why."""
     import uuid
 
-    store = st.Store()
     retried = []
-    with st.session_lock(name):
-        session, workers = _targets(store, name, worker)
-        chosen = [w for w in workers if w.state in RETRYABLE]
-        if worker and not chosen:
-            raise UserError(f"{workers[0].slug} is {workers[0].state}: only {', '.join(RETRYABLE)} workers are retried")
-        for w in chosen:
-            _end_for_relaunch(session, w)
-            if w.pane:
-                launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
-            values: dict[str, Any] = {}
-            command = w.launch_command
-            if w.agent_session and w.agent_session in command:  # the id we chose, in --session-id
-                values["agent_session"] = str(uuid.uuid4())
-                command = command.replace(w.agent_session, values["agent_session"])
-            elif w.runtime == "claude-bg":
-                values["agent_session"] = None  # the service chooses a new one
-                values["handle"] = None
-            starter.start(store, session, w, command=command, reason="retrying", **values)
-            retried.append(w.slug)
-    snapshot.export(store, queues=False)
-    daemon.spawn()
+    chosen = [w for w in workers if w.state in RETRYABLE]
+    if named and not chosen:
+        raise UserError(f"{workers[0].slug} is {workers[0].state}: only {', '.join(RETRYABLE)} workers are retried")
+    for w in chosen:
+        _end_for_relaunch(session, w)
+        if w.pane:
+            launch.tmux("kill-pane", "-t", w.pane, socket=session.tmux_socket, check=False)
+        values: dict[str, Any] = {}
+        command = w.launch_command
+        if w.agent_session and w.agent_session in command:  # the id we chose, in --session-id
+            values["agent_session"] = str(uuid.uuid4())
+            command = command.replace(w.agent_session, values["agent_session"])
+        elif w.runtime == "claude-bg":
+            values["agent_session"] = None  # the service chooses a new one
+            values["handle"] = None
+        starter.start(store, session, w, command=command, reason="retrying", **values)
+        retried.append(w.slug)
     return retried
 
 
@@ -345,24 +341,26 @@ def _squashed(session: st.Session, worker: st.Worker) -> bool:
     return record is not None and record["tip"] == tip
 
 
-def request_cleanup(name: str, worker: Optional[str] = None, force: bool = False) -> list[str]:
-    """Queue the removal of the workers' worktrees and branches (checked now; UserError naming every refusal,
-    nothing queued, when one would lose work and not ``force``); the slugs queued."""
+def request_cleanup(name: str, worker: Optional[str] = None, force: bool = False) -> list[tuple[str, int]]:
+    """Queue the removal of the workers' worktrees and branches (checked now: a refusal naming every problem,
+    nothing queued, when a worker still runs, or would lose work and not ``force``); (slug, job id) each."""
     store = st.Store()
-    session, workers = _targets(store, name, worker)
+    session, workers = targets(store, name, worker)
     live = [w.slug for w in workers if w.state in ("starting", *st.LIVE, "stale")]
     if live:
-        raise UserError(f"stop these workers before cleaning up: {', '.join(live)}")
+        raise Refused("live-workers", f"stop these workers before cleaning up: {', '.join(live)}",
+                      records.Stop(name, worker))  # fmt: skip
     refusals = [] if force else [f"{w.slug}: {p}" for w in workers for p in lost_work(session, w)]
     if refusals:
-        raise UserError(
+        raise Refused(
+            "lost-work",
             "cleanup refused, it would lose work:\n  " + "\n  ".join(refusals) + "\n"
-            f"Merge or commit it first, or pass --force (the work is kept under {BACKUP_PREFIX}/{name}/<worker>)."
+            f"Merge or commit it first, or pass --force (the work is kept under {BACKUP_PREFIX}/{name}/<worker>).",
+            records.Cleanup(name, worker, force=True),
         )
-    for w in workers:
-        store.request_cleanup(name, w.slug, force)
-    daemon.spawn()
-    return [w.slug for w in workers]
+    jobs = [(w.slug, store.request_cleanup(name, w.slug, force)) for w in workers]
+    daemon.wake()
+    return jobs
 
 
 def backup_ref(session: str, slug: str) -> str:

@@ -15,6 +15,8 @@ from typing import Any, Optional
 from ecc_hooks.core import fsio, paths, proc
 from ecc_hooks.core import spawn as spawning
 
+WAKE = "wake"
+
 
 def lock_path() -> str:
     return paths.supervisor_lock_path()
@@ -25,6 +27,21 @@ def running() -> Optional[int]:
     from ecc_hooks.hud.watcher import lock_holder
 
     return lock_holder(lock_path())
+
+
+def wake_path() -> str:
+    """The file the supervisor watches besides the journals and exit files: a write makes it reconcile now."""
+    return os.path.join(paths.home(), "runtime", WAKE)
+
+
+def wake() -> None:
+    """Have the supervisor reconcile now (a session created, a cleanup queued): its watched wake file is written,
+    and one is started if none runs (its first pass is at once)."""
+    import time
+
+    fsio.ensure_state_dir(os.path.dirname(wake_path()))
+    fsio.atomic_write(wake_path(), f"{time.time():.6f}\n".encode(), durable=False)
+    spawn()
 
 
 def spawn() -> None:

@@ -14,6 +14,7 @@ import uuid
 from typing import Any, Optional
 
 from ecc_hooks.core import errorlog, fsio, proc
+from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime import agents, detect, files, launch, lifecycle
 from ecc_hooks.runtime import store as st
 from ecc_hooks.sources import git as gitstate
@@ -174,6 +175,24 @@ def start(
     write_status(session, worker)
     crash_point("before-spawn")
     _spawn(store, session, worker)
+
+
+def fill_slots(store: st.Store, session: st.Session, workers: list[st.Worker]) -> None:
+    """Launch pending workers while the session has a free slot (``maxParallel``; the caller holds its lock). A
+    worker that cannot start is ``failed`` with why; the others go on."""
+    live = [w for w in workers if w.state in st.OCCUPYING]
+    limit = session.max_parallel or len(workers)
+    for worker in workers:
+        if len(live) >= limit:
+            break
+        if worker.state == "pending":
+            try:
+                start(store, session, worker)
+            except (UserError, OSError) as exc:
+                store.transition(worker, "failed", f"could not start: {exc}")
+                write_status(session, worker)
+                continue
+            live.append(worker)
 
 
 def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:

@@ -198,7 +198,9 @@ def session_lock(name: str) -> Iterator[None]:
         with FileLock(os.path.join(folder, "session.lock"), mode=0o600).acquire(timeout=LOCK_TIMEOUT):
             yield
     except Timeout:
-        raise UserError(f"session {name!r} is busy (its lock was held for {LOCK_TIMEOUT:.0f} s); retry") from None
+        from ecc_hooks.runtime.records import Refused
+
+        raise Refused("busy", f"session {name!r} is busy (its lock was held for {LOCK_TIMEOUT:.0f} s); retry") from None
 
 
 def db_path() -> str:
@@ -421,12 +423,14 @@ class Store:
 
     # ------------------------------------------------------------------ cleanup queue
 
-    def request_cleanup(self, session: str, slug: str, force: bool) -> None:
+    def request_cleanup(self, session: str, slug: str, force: bool) -> int:
+        """Queue a cleanup job; its id."""
         with self.write() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO cleanup (session, slug, force, requested_at) VALUES (?, ?, ?, ?)",
                 (session, slug, int(force), time.time()),
             )
+            return int(cursor.lastrowid or 0)
 
     def pending_cleanups(self) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM cleanup WHERE done_at IS NULL ORDER BY id"))

@@ -29,7 +29,7 @@ from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime import agents, control, daemon, detect, failure, launch, lifecycle
 from ecc_hooks.runtime import store as st
 from ecc_hooks.runtime.snapshot import export
-from ecc_hooks.runtime.starter import _adopt, _spawn, final_output, start, worker_env, write_handoff, write_status
+from ecc_hooks.runtime.starter import _adopt, _spawn, fill_slots, final_output, worker_env, write_handoff, write_status
 from ecc_hooks.runtime.store import session_lock
 
 TICK_ENV = "ECC_HOOKS_SUPERVISOR_TICK"
@@ -150,19 +150,7 @@ class Supervisor:
                 self._reconcile_worker(session, worker, panes, by_id, screens, now)
             except st.InvalidTransition as exc:  # the CLI moved it meanwhile: the next pass sees the new state
                 errorlog.log_error("runtime.transition", str(exc))
-        live = [w for w in workers if w.state in st.OCCUPYING]
-        limit = session.max_parallel or len(workers)
-        for worker in workers:
-            if len(live) >= limit:
-                break
-            if worker.state == "pending":
-                try:
-                    start(self.store, session, worker)
-                except (UserError, OSError) as exc:
-                    self.store.transition(worker, "failed", f"could not start: {exc}")
-                    write_status(session, worker)
-                    continue
-                live.append(worker)
+        fill_slots(self.store, session, workers)
         return any(w.state in (*st.OCCUPYING, "pending") for w in workers) or any(
             w.state in ("completed", "failed") and not w.handoff_done for w in workers
         )
@@ -355,16 +343,20 @@ class Supervisor:
 # ---------------------------------------------------------------------------- the daemon
 
 
-def write_record(since: float, sessions: list[str]) -> None:
+def write_record(since: float, sessions: list[str], ready: bool = True) -> None:
     """The running supervisor's record (``paths.supervisor_record_path``): its pid, since when it runs and the
     sessions it watches. Left behind by a killed supervisor with sessions in it, it is what makes a runtime worker's
-    next hook, or the watcher, start it again (``core.spawn.supervisor_wanted``)."""
+    next hook, or the watcher, start it again (``core.spawn.supervisor_wanted``). It also says which protocol its
+    helper speaks (a client sends requests only to a helper of its own: not to a supervisor still running the code
+    of before an upgrade) and whether its first pass is done (``ready``: a client that started it reads the store
+    after that pass)."""
     from datetime import datetime, timezone
 
     from ecc_hooks.core import jsonlite, timestamps
+    from ecc_hooks.runtime import protocol
 
     started = timestamps.iso(datetime.fromtimestamp(since, timezone.utc))
-    record = {"pid": os.getpid(), "since": started, "sessions": sessions}
+    record = {"pid": os.getpid(), "since": started, "sessions": sessions, "protocol": protocol.VERSION, "ready": ready}
     try:
         fsio.atomic_write(paths.supervisor_record_path(), (jsonlite.dumps(record) + "\n").encode(), durable=False)
     except OSError as exc:
@@ -397,15 +389,18 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
             raise Stopping
 
     signal.signal(signal.SIGTERM, on_term)
-    from ecc_hooks.runtime import service
+    from ecc_hooks.runtime import server
 
-    zygote = service.start_zygote(close_fds=(fd,))  # before any database is opened here
+    since = time.time()
+    # which protocol its helper speaks, before it listens; the sessions a killed one left to watch kept
+    written: Optional[list[str]] = [s for s in daemon.record().get("sessions") or [] if isinstance(s, str)]
+    write_record(since, written, ready=False)
+    zygote = server.start_zygote(close_fds=(fd,))  # before any database is opened here
     if zygote is None:  # the controls then run in the CLI itself
-        errorlog.log_error("runtime.service", "the zygote did not start")
+        errorlog.log_error("runtime.server", "the zygote did not start")
     supervisor = Supervisor(background_queues=True)
     idle_since: Optional[float] = None
-    since = time.time()
-    written: Optional[list[str]] = None
+    ready = False
     watched = _watch_paths()
     try:
         for _changes in _events(watched, stop):
@@ -416,8 +411,8 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
             except Exception as exc:  # one bad pass must not end supervision
                 errorlog.log_error("runtime.supervisor", str(exc))
                 busy = True
-            if supervisor.watching != written:
-                written = list(supervisor.watching)
+            if supervisor.watching != written or not ready:
+                written, ready = list(supervisor.watching), True
                 write_record(since, written)
             now = time.monotonic()
             if busy:
@@ -462,7 +457,9 @@ def _events(watched: list[str], stop: list[bool]) -> Iterator[Any]:
         rust_timeout=tick_ms,
         yield_on_timeout=True,
         recursive=True,
-        watch_filter=lambda _change, path: path.endswith(("events.jsonl", os.sep + "exit")) or "exit-" in path,
+        watch_filter=lambda _change, path: (
+            path.endswith(("events.jsonl", os.sep + "exit", os.sep + daemon.WAKE)) or "exit-" in path
+        ),
         raise_interrupt=False,
     ):
         yield changes

@@ -161,31 +161,33 @@ def test_the_helper_itself_declines_a_caller_in_another_namespace(
     is answered "not delegated" and nothing runs."""
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-rn", "true"]).returncode != 0:
         pytest.skip("unshare -rn is not available")
-    request = {"argv": ["list"], "cwd": str(tmp_path), "env": {**os.environ, "ECC_HOOKS_HOME": str(ecc_home)},
-               "umask": 0o022}  # fmt: skip
+    from ecc_hooks.runtime import protocol, records
+
+    context = protocol.Context(str(tmp_path), {**os.environ, "ECC_HOOKS_HOME": str(ecc_home)}, 0o022)
+    request = protocol.encode_request(records.ListSessions(), context).decode()
     code = (
         "import socket,sys;s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);s.sendall(sys.argv[2].encode());"
         "s.shutdown(socket.SHUT_WR);sys.stdout.write(s.makefile('rb').read().decode())"
     )
     done = subprocess.run(
-        ["unshare", "-rn", sys.executable, "-c", code, str(ecc_home / "supervisor.sock"), json.dumps(request)],
+        ["unshare", "-rn", sys.executable, "-c", code, str(ecc_home / "supervisor.sock"), request],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert json.loads(done.stdout) == {"delegated": False}, done.stdout + done.stderr  # not a control's answer
+    assert json.loads(done.stdout) == {"v": protocol.VERSION, "declined": "context"}, done.stdout + done.stderr
 
 
 def test_beyond_its_bound_the_helper_declines(ecc_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With ``MAX_CHILDREN`` controls running, the next request is declined at once (the CLI runs it)."""
+    """With ``MAX_CHILDREN`` requests running, the next one is declined at once (the client runs it)."""
     import socket
 
-    from ecc_hooks.runtime import service
+    from ecc_hooks.runtime import protocol, records, server
 
-    monkeypatch.setattr(service, "_children", {-(n + 2) for n in range(service.MAX_CHILDREN)})  # slots taken
+    monkeypatch.setattr(server, "_children", {-(n + 2) for n in range(server.MAX_CHILDREN)})  # slots taken
     ours, theirs = socket.socketpair()
     with ours:
-        ours.sendall(json.dumps({"argv": ["list"], "cwd": "/", "env": {}, "umask": 0o022}).encode())
+        ours.sendall(protocol.encode_request(records.ListSessions(), protocol.Context("/", {}, 0o022)))
         ours.shutdown(socket.SHUT_WR)
-        service.handle(theirs)
-        assert json.loads(ours.makefile("rb").read()) == {"delegated": False}
+        server.handle(theirs)
+        assert json.loads(ours.makefile("rb").read()) == {"v": protocol.VERSION, "declined": "context"}

@@ -119,7 +119,7 @@ def test_another_users_connection_is_refused_with_nothing_written(daemons, share
 def test_the_supervisor_runs_nothing_for_another_user_and_sends_nothing_to_their_socket(
     shared_home: Path, tmp_path: Path
 ) -> None:
-    """The runtime's ``supervisor.sock`` (runtime.service) keeps the same two promises: another user's request is
+    """The runtime's ``supervisor.sock`` (runtime.server) keeps the same two promises: another user's request is
     closed unread (nothing runs), and a create never hands its plan and environment to a socket another user bound
     (the command does the work itself)."""
     import subprocess
@@ -172,13 +172,18 @@ def test_the_supervisor_runs_nothing_for_another_user_and_sends_nothing_to_their
         theirs.write_text(json.dumps({"sessionName": "theirs", "repoRoot": str(repo), "workers": [
             {"name": "w", "task": "t", "launcherCommand": f"touch {marker}", "runtime": "headless"}]}))  # fmt: skip
 
+        from ecc_hooks.runtime import protocol, records
+
+        # a request the helper would run for its own user (valid, of its version): only the uid check stops it
+        context = protocol.Context(str(repo), {**os.environ, "X": "1"}, 0o022)
+        request = protocol.encode_request(records.Create(plan_file=str(theirs)), context)
+
         def ask() -> None:
             conn = socket.socket(socket.AF_UNIX)
             conn.settimeout(10)
             conn.connect(str(shared_home / "supervisor.sock"))
-            request = {"argv": ["create", str(theirs), "--execute"], "cwd": str(repo), "env": {"X": "1"}}
             try:
-                conn.sendall(json.dumps(request).encode())
+                conn.sendall(request)
                 conn.shutdown(socket.SHUT_WR)
                 os.write(ready_w, b"A" + (conn.recv(16) or b"<closed>"))
             except (ConnectionResetError, BrokenPipeError):
