@@ -155,9 +155,9 @@ def test_a_supervisor_of_before_this_protocol_is_sent_nothing(tmp_path: Path, re
         env={**os.environ, "PYTHONPATH": str(REPO), "ECC_HOOKS_SUPERVISOR_TICK": "600"},  # no pass but the first
     )
     try:
-        record = Path(daemon.activity_path())
+        record = Path(paths.supervisor_record_path())
         wait_until(lambda: (Path(paths.home()) / "supervisor.sock").exists(), 60, "the supervisor's socket")
-        wait_until(lambda: record.exists() and json.loads(record.read_text())["passes"] >= 1, 60, "its first pass")
+        wait_until(lambda: daemon.record().get("ready") is True, 60, "its first pass")
         old = json.loads(record.read_text())
         del old["protocol"]  # as a supervisor of before wrote it (it wrote none at all)
         record.write_text(json.dumps(old))
