@@ -5,13 +5,12 @@ and the supervisor's CPU with 20 idle live workers.
 
 **Create** (what the user waits for): for each size, ``--runs`` rounds; each round makes two fresh copies of one
 repository and runs both tools once on the same plan (ECC's format: ``sessionName``, ``repoRoot``,
-``worktreeRoot``, ``launcherCommand``, ``workers[]``), the order alternated between rounds. Each tool has its
-own private tmux server (ours on ``-L``, ECC's through ``TMUX_TMPDIR``, since its tmux calls name no socket).
-Both create the worktrees, the coordination files and a pane per worker running the launcher (``sleep 600``).
-Ours hands the create to its running supervisor (runtime.service: the imports are already done there); the
-supervisor runs from the first round on, as in a user's day, and the first create of a day, with no supervisor
-running yet (the command then does all the work itself), is measured apart. Wall time of the command, medians
-and the ratio.
+``worktreeRoot``, ``launcherCommand``, ``workers[]``), the order alternated between rounds. Each tool has its own
+private tmux server (ours on ``-L``, ECC's through ``TMUX_TMPDIR``, since its tmux calls name no socket). Both
+create the worktrees, the coordination files and a pane per worker running the launcher (``sleep 600``). Ours hands
+the create to its running supervisor (runtime.server: the imports are already done there); the supervisor runs from
+the first round on, as in a user's day, and the first create of a day, with no supervisor running yet (the command
+then starts one and hands it the create), is measured apart. Wall time of the command, medians and the ratio.
 
 **Idle CPU**: one session of 20 workers whose agents sit idle (``sleep``: no hooks, so the supervisor reads
 their screens, its heaviest path), the supervisor at its default tick; its CPU time (``/proc/<pid>/stat``
@@ -142,7 +141,7 @@ def main() -> int:
             ours, theirs = (statistics.median(results[size][a]) for a in ("ecc-hooks", "ECC"))
             print(f"{size:>3} worker(s): ecc-hooks {ours * 1000:7.0f} ms   ECC {theirs * 1000:7.0f} ms   "
                   f"ratio {ours / theirs:.2f}x   (medians of {args.runs})", flush=True)  # fmt: skip
-        # cold: no supervisor runs yet (the first create of a day): the command does all the work itself
+        # cold: no supervisor runs yet (the first create of a day): the command starts one and waits for its helper
         cold = []
         for run in range(args.runs):
             pid = supervisor_pid(home)
