@@ -234,10 +234,15 @@ def test_status_line_shows_the_watchers_snapshot(
         sensor_path = session_file(workspace, session, "statusline.json")
         hud_path = session_file(workspace, session, "hud.json")
 
+        last_input = LAST_USAGE.input_tokens + LAST_USAGE.cache_5m + LAST_USAGE.cache_1h + LAST_USAGE.cache_read
+        final_used = round(last_input / 200_000 * 100)  # the client's used_percentage after the last response
+
         def expected_row() -> Optional[list[str]]:
-            """What the row must hold, from Claude Code's latest status line input (the sensor)."""
+            """What the row must hold, from Claude Code's latest status line input (the sensor), once that input
+            describes the last response: the reply shows before the client runs its status line again, and a
+            row of the third response's figures (2%, with ``tools 3`` already) was taken for the final one."""
             sensor = read_json(sensor_path) or {}
-            if (sensor.get("context_window") or {}).get("used_percentage") is None:
+            if (sensor.get("context_window") or {}).get("used_percentage") != final_used:
                 return None
             used = compaction.shown_from_stdin(sensor.get("context_window"), {})  # the client's own figure
             cost = (sensor.get("cost") or {}).get("total_cost_usd")
@@ -280,8 +285,7 @@ def test_status_line_shows_the_watchers_snapshot(
     # Claude Code's figures, carried through the sensor into the snapshot.
     assert hud["cost"]["source"] == "statusline"  # the snapshot's session figure is Claude Code's own
     # The client's used_percentage is the last response's input side over the 200k window.
-    last_input = LAST_USAGE.input_tokens + LAST_USAGE.cache_5m + LAST_USAGE.cache_1h + LAST_USAGE.cache_read
-    assert sensor["context_window"]["used_percentage"] == round(last_input / 200_000 * 100)
+    assert sensor["context_window"]["used_percentage"] == final_used
     assert f"~${sensor['cost']['total_cost_usd']:.2f}" not in row  # our computed cost agrees with the client's
     assert "\x1b" not in row
 
