@@ -57,31 +57,45 @@ def listed(repo: Path, name: str) -> dict[str, dict[str, Any]]:
     return {w["id"]: w for w in found[0]["workers"]} if found else {}
 
 
-def test_with_no_supervisor_the_create_is_run_by_one_the_client_starts(
+def test_with_no_supervisor_the_create_runs_here_and_the_next_one_in_the_helper_it_woke(
     tmp_path: Path, repo: Path, runtime: str
 ) -> None:
-    """No supervisor runs: the client starts one and hands it the create; the create runs in its helper's child
-    (the CLI's own process never makes the workspace), and the worker runs to completion."""
+    """No supervisor runs: the create runs in the CLI's own process through the engine (not kept waiting for a
+    supervisor to start), and wakes one that follows its worker to completion; the next create is handed to that
+    supervisor's helper (the CLI's own process never makes its workspace)."""
     assert supervisor() is None
     runner = tmp_path / "runner"
     runner_hook(repo, runner)
-    plan(
-        repo / "plan.json", repo, "cold", [{"name": "w", "task": "t", "runtime": "headless", "launcherCommand": "true"}]
-    )
-    done = ecc("session", "create", "plan.json", "--execute", "--trust-hooks", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    assert "created session 'cold'" in done.stdout
-    pid = supervisor()
-    assert pid is not None
-    # hook -> the create's process (the helper's child) -> the helper -> the supervisor
-    creator, helper = (int(n) for n in runner.read_text().split())
-    assert parent_of(helper) == pid, "the create did not run in the supervisor's helper"
-    wait_until(lambda: listed(repo, "cold").get("w", {}).get("state") == "completed", 60, "the worker to complete")
+    workers = [{"name": "w", "task": "t", "runtime": "headless", "launcherCommand": "true"}]
+    for name in ("first", "second"):
+        plan(repo / f"{name}.json", repo, name, workers)
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "ecc_hooks", "session", "create", f"{name}.json", "--execute", "--trust-hooks"],
+            cwd=repo,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        out, err = cli.communicate(timeout=120)
+        assert cli.returncode == 0, out + err
+        assert f"created session {name!r}" in out
+        creator, helper = (int(n) for n in runner.read_text().split())
+        if name == "first":
+            assert creator == cli.pid  # the engine ran in the CLI
+            pid = wait_until(supervisor, 30, "the supervisor the create woke")
+            wait_until(lambda: (Path(os.environ["ECC_HOOKS_HOME"]) / "supervisor.sock").exists(), 60, "its helper")
+        else:  # hook -> the create's process (the helper's child) -> the helper -> the supervisor
+            assert creator != cli.pid and parent_of(helper) == pid, "the create did not run in the supervisor's helper"
+        done = lambda name=name: listed(repo, name).get("w", {}).get("state") == "completed"  # noqa: E731
+        wait_until(done, 60, "the worker to complete")
 
 
-def test_where_the_helper_cannot_be_had_the_engine_runs_in_the_client(tmp_path: Path, repo: Path, runtime: str) -> None:
-    """``ECC_HOOKS_NO_DELEGATE=1`` (as a declined request): the create runs in the CLI's process through the same
-    engine, and the supervisor it wakes follows the worker on (the CLI moves no worker past its launch)."""
+def test_where_the_helper_is_not_wanted_the_engine_runs_in_the_client(tmp_path: Path, repo: Path, runtime: str) -> None:
+    """A supervisor and its helper run, but ``ECC_HOOKS_NO_DELEGATE=1`` (as a declined request): the create runs in
+    the CLI's process through the same engine, and the supervisor follows the worker on from the store."""
+    assert ecc("session", "list", cwd=repo).returncode == 0  # starts a supervisor
+    wait_until(lambda: (Path(os.environ["ECC_HOOKS_HOME"]) / "supervisor.sock").exists(), 60, "its helper")
     runner = tmp_path / "runner"
     runner_hook(repo, runner)
     step = f"while [ ! -e {tmp_path / 'go'} ]; do sleep 0.1; done"
@@ -98,7 +112,6 @@ def test_where_the_helper_cannot_be_had_the_engine_runs_in_the_client(tmp_path: 
     out, err = cli.communicate(timeout=120)
     assert cli.returncode == 0, out + err
     assert int(runner.read_text().split()[0]) == cli.pid  # the engine ran in the client's own process
-    wait_until(supervisor, 30, "the supervisor the create woke")  # it follows the worker from here
     assert listed(repo, "here")["w"]["state"] in ("starting", "running")
     (tmp_path / "go").touch()
     wait_until(lambda: listed(repo, "here")["w"]["state"] == "completed", 60, "the supervisor to see it complete")
@@ -115,6 +128,7 @@ def test_a_refusal_names_its_kind_and_the_request_that_goes_on(tmp_path: Path, r
     done = ecc("session", "create", "plan.json", "--execute", cwd=repo)
     assert done.returncode == 0, done.stderr
     wait_until(lambda: listed(repo, "keep")["w"]["state"] == "completed", 60, "the worker to complete")
+    wait_until(lambda: (Path(os.environ["ECC_HOOKS_HOME"]) / "supervisor.sock").exists(), 60, "the helper")
 
     reply = client.call(rec.Cleanup("keep"))
     assert reply.refused is not None and reply.refused.kind == "lost-work", reply

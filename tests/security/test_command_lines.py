@@ -101,15 +101,13 @@ def plan(path: Path, repo: Path, name: str) -> Path:
     return path
 
 
-def create_held(
-    repo: Path, plan_file: Path, gate: Path, tag: str, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen[str], list[int]]:
+def create_held(repo: Path, plan_file: Path, gate: Path, tag: str) -> tuple[subprocess.Popen[str], list[int]]:
     """Start a create whose ``worktree_created`` hook holds until ``gate`` exists; once the hook runs: the
     create and the pids of the process that ran the hook (the CLI, or the zygote's child)."""
     create = subprocess.Popen(
         [sys.executable, "-m", "ecc_hooks", "session", "create", str(plan_file), "--execute", "--trust-hooks"],
         cwd=repo,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -152,9 +150,7 @@ def test_no_process_the_runtime_starts_shows_the_callers_environment(
             gate_file = Path(f"{tmp_path / 'gate'}-{name}")
             if delegated:  # the first create left a supervisor running: this one goes through its zygote
                 wait_until(lambda: (ecc_home / "supervisor.sock").exists(), 60, "the supervisor's socket")
-            # the first runs in the CLI itself (the client's path where the helper declines), and wakes a supervisor
-            direct = {} if delegated else {"ECC_HOOKS_NO_DELEGATE": "1"}
-            create, (runner,) = create_held(repo, plan(tmp_path / f"{name}.json", repo, name), gate_file, name, direct)
+            create, (runner,) = create_held(repo, plan(tmp_path / f"{name}.json", repo, name), gate_file, name)
             creates.append(create)
             if delegated:
                 zygote = parent_of(runner)
