@@ -92,8 +92,17 @@ def runtime(ecc_home: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ECC_HOOKS_TMUX_SOCKET", name)
     monkeypatch.setenv("ECC_HOOKS_SUPERVISOR_TICK", "0.3")
     yield name
+    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)  # first: the panes end as tmux ends them
     stop_supervisor()
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+    remove_socket(name)
+
+
+def remove_socket(name: str) -> None:
+    """The socket file of the test's tmux server (``tmux -L``: in ``$TMUX_TMPDIR``), which tmux 3.3 leaves behind
+    when its server is killed."""
+    path = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / name
+    if path.is_socket():
+        path.unlink()
 
 
 def stop_supervisor() -> None:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecc_hooks.runtime import plan as planning
+from tests.conftest import remove_socket
 from tests.helpers import REPO, git, make_repo
 from tests.test_session_create import cli, write_plan
 
@@ -236,6 +237,7 @@ def test_inspect_markdown_lists_a_file_once_and_quotes_backticks_safely(tmp_path
         assert [code_span(line) for line in lines] == ["shared.py", odd], text
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
+        remove_socket(socket)
 
 
 # ---------------------------------------------------------------------------- the top-level status

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import stop_supervisor
+from tests.conftest import remove_socket, stop_supervisor
 from tests.e2e.api_server import Scenario, ScriptedAPI, say, tool
 from tests.e2e.harness import Workspace
 from tests.e2e.test_ecc_parity import ecc_root, validate_with_ecc
@@ -113,8 +113,9 @@ def trio(workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkey
         return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, env=env, timeout=30)
 
     yield ws, plan, worktrees, ecc_hooks, tmux
-    stop_supervisor()
     tmux("kill-server")
+    stop_supervisor()
+    remove_socket(socket)
 
 
 def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: Any) -> None:
