@@ -41,9 +41,9 @@ def create(
     session: SessionPlan, hooks: Optional[lifecycle.HookSet] = None, warn: Optional[Callable[[str], None]] = None
 ) -> st.Session:
     """Record the session, make its workspace (all or nothing), launch what ``maxParallel`` allows (in the
-    creator's environment: the runtime's helper runs this with the caller's), then wake the supervisor (started if
-    none runs), which follows them and launches the rest as slots free up. ``warn`` gets what the user should know
-    (untrusted text: the caller cleans it): the base checkout's uncommitted files, which the workers start without."""
+    creator's environment: the runtime's helper runs this with the caller's), then make sure a supervisor runs: it
+    follows them and launches the rest as slots free up. ``warn`` gets what the user should know (untrusted text:
+    the caller cleans it): the base checkout's uncommitted files, which the workers start without."""
     from filelock import FileLock
 
     store = st.Store()
@@ -87,7 +87,7 @@ def create(
     with st.session_lock(row.name):  # the first launches take the creator's environment, as later ones do not
         starter.fill_slots(store, row, [w for w in store.workers(row.name) if not w.removed])
     snapshot.export(store, queues=False)
-    daemon.wake()  # the supervisor follows them, and launches the rest as slots free up
+    daemon.spawn()  # unless one runs: it follows them, and launches the rest as slots free up (their exits wake it)
     return row
 
 
