@@ -77,6 +77,9 @@ def test_a_dead_tmux_server_fails_every_live_worker_in_one_pass(
 
     stop_the_supervisor_alone()  # the pass below is the one that must see it
     subprocess.run(["tmux", "-L", runtime, "kill-server"], check=True, capture_output=True)
+    # a client killed with its pane still fires SessionEnd on its way out, mid-turn: the reason names the tmux
+    # server (what the person must know), not only the session's end
+    fire(rows["asks"].agent_session or "", Path(rows["asks"].worktree), "SessionEnd", reason="other")
     from ecc_hooks.runtime.supervisor import Supervisor
 
     Supervisor().reconcile_all()

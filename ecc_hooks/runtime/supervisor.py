@@ -280,6 +280,11 @@ class Supervisor:
         """The state the facts say (None: leave it as it is)."""
         verdict = follower.verdict() if follower and follower.seen else None
         if not alive:
+            gone = worker.runtime == "tmux" and panes is None and exit_code is None
+            if verdict and verdict[0] == "failed" and gone:  # the client's SessionEnd on its way out: say why
+                return "failed", failure.reason(
+                    f"{self._death(worker, exit_code, panes)}; {verdict[1]}", session, worker
+                )
             if verdict and verdict[0] in ("completed", "failed"):
                 return verdict
             if exit_code == 0:
