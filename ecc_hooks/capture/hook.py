@@ -17,7 +17,7 @@ from ecc_hooks.capture.client import RAW_ENV, STDIN_TIMEOUT
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
-from ecc_hooks.core.fsio import append_line, open_file
+from ecc_hooks.core.fsio import append_line
 
 # The longest one call can take: the stdin bound plus the work after it (file appends, reading HEAD from
 # regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
@@ -224,19 +224,10 @@ def start_watcher(wait: bool = False, session: str | None = None) -> None:
 
 
 def _watcher_runs() -> bool:
-    """A watcher holds its lock (a non-blocking shared flock on ``watch.lock`` fails)."""
-    import fcntl
+    """A watcher holds its lock (``core.spawn``'s one question, asked on the hot path without reading a pid)."""
+    from ecc_hooks.core.spawn import lock_held
 
-    fd = open_file(paths.watch_lock_path(), os.O_RDONLY | os.O_CREAT, create_dirs=True)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return True  # held: a watcher runs
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
+    return lock_held(paths.watch_lock_path())
 
 
 def record(data: bytes, tail: bytes, problem: str | None, now: float) -> None:

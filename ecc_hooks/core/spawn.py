@@ -111,7 +111,7 @@ def daemon_env(environ: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in environ.items() if k not in SESSION_ENV and not k.startswith(SESSION_ENV_PREFIXES)}
 
 
-def _lock_held(path: str) -> bool:
+def lock_held(path: str) -> bool:
     """A process holds ``path``'s ``flock`` (a non-blocking shared lock fails); False when there is no such file."""
     import fcntl
 
@@ -143,7 +143,7 @@ def supervisor_wanted() -> bool:
         os.close(fd)
     if b'"sessions":[' not in record or b'"sessions":[]' in record:
         return False  # it had nothing live to watch
-    return not _lock_held(paths.supervisor_lock_path())
+    return not lock_held(paths.supervisor_lock_path())
 
 
 def claim_supervisor_restart(now: float | None = None) -> bool:

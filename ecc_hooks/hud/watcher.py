@@ -28,8 +28,6 @@ idle daemon wakes a few dozen times a second for microseconds each; benchmarks/b
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import signal
 import sys
@@ -41,7 +39,7 @@ from typing import Any, Optional
 
 import orjson
 
-from ecc_hooks.core import fsio, paths
+from ecc_hooks.core import fsio, paths, pidlock
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import dump_json
@@ -775,62 +773,7 @@ def _wanted(path: str) -> bool:
 # ---------------------------------------------------------------------------- single instance
 
 
-def _read_pid(fd: int) -> Optional[int]:
-    try:
-        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-        return int(text) if text else None
-    except (OSError, ValueError):
-        return None
-
-
-def lock_holder(path: Optional[str] = None) -> Optional[int]:
-    """The pid of the running watcher (or of the daemon holding ``path``), or None when no process holds it."""
-    try:
-        fd = fsio.open_file(path or paths.watch_lock_path(), os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    except fsio.UnsafeFile:
-        return -1  # something planted as the lock: no watcher of ours can hold it; say one might run
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            for _ in range(50):  # the holder writes its pid right after locking
-                pid = _read_pid(fd)
-                if pid:
-                    return pid
-                time.sleep(0.01)
-            return -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
-
-
-def acquire_lock(path: Optional[str] = None) -> tuple[Optional[int], Optional[int]]:
-    """(lock fd, None) when this process now owns the watcher lock (or the single-instance lock ``path`` of
-    another daemon: the runtime's supervisor), else (None, holder pid)."""
-    fd = fsio.open_file(path or paths.watch_lock_path(), os.O_RDWR | os.O_CREAT, create_dirs=True)
-    for _ in range(20):  # a hook checking the lock holds it shared for microseconds: retry a little
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
-            time.sleep(0.02)
-    else:
-        pid = None
-        for _ in range(50):
-            pid = _read_pid(fd)
-            if pid:
-                break
-            time.sleep(0.01)
-        os.close(fd)
-        return None, pid or -1
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd, None
+lock_holder = pidlock.holder  # the watcher's own question, as its commands ask it
 
 
 def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = DEBOUNCE_MS) -> int:
@@ -838,7 +781,7 @@ def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = 
     home = paths.home()
     os.environ["ECC_HOOKS_HOME"] = home  # absolute, before leaving the caller's folder
     try:
-        fd, holder = acquire_lock()
+        fd, holder = pidlock.acquire()
     except OSError as exc:  # a read-only or full home, or a lock file planted by someone else
         raise UserError(
             f"cannot take the watcher lock in {home} ({exc.strerror or exc}); "
@@ -877,7 +820,7 @@ def run_foreground(idle_exit: float, step_ms: int = STEP_MS, debounce_ms: int = 
 def stop_running(timeout: float = 10.0, path: Optional[str] = None) -> Optional[int]:
     """SIGTERM the running watcher (or the daemon holding ``path``: the runtime's supervisor) and wait for it to
     release the lock; its pid, or None when none ran."""
-    pid = lock_holder(path)
+    pid = pidlock.holder(path)
     if pid is None:
         return None
     if pid > 0:
@@ -887,7 +830,7 @@ def stop_running(timeout: float = 10.0, path: Optional[str] = None) -> Optional[
             pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if lock_holder(path) is None:
+        if pidlock.holder(path) is None:
             return pid
         time.sleep(0.05)
     if pid > 0:

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any, Optional
 
-from ecc_hooks.core import fsio, paths, proc
+from ecc_hooks.core import fsio, paths, pidlock, proc
 from ecc_hooks.core import spawn as spawning
 
 WAKE = "wake"
@@ -23,40 +23,8 @@ def lock_path() -> str:
 
 
 def running() -> Optional[int]:
-    """The running supervisor's pid, or None (-1: something holds its lock without a pid of ours). The watcher's
-    rule (``hud.watcher.lock_holder``) without importing the watcher: every client command asks it first, and the
-    watcher's imports (its models) cost a fifth of a second."""
-    import fcntl
-    import time
-
-    try:
-        fd = fsio.open_file(lock_path(), os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    except fsio.UnsafeFile:
-        return -1  # something planted as the lock: no supervisor of ours can hold it; say one might run
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            for _ in range(50):  # the holder writes its pid right after locking
-                pid = _read_pid(fd)
-                if pid:
-                    return pid
-                time.sleep(0.01)
-            return -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
-
-
-def _read_pid(fd: int) -> Optional[int]:
-    try:
-        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-        return int(text) if text else None
-    except (OSError, ValueError):
-        return None
+    """The running supervisor's pid, or None (-1: something holds its lock without a pid of ours)."""
+    return pidlock.holder(lock_path())
 
 
 def wake_path() -> str:

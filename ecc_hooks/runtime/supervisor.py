@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from ecc_hooks.core import errorlog, fsio, paths, proc
+from ecc_hooks.core import errorlog, fsio, paths, pidlock, proc
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime import agents, control, daemon, detect, failure, launch, lifecycle
 from ecc_hooks.runtime import store as st
@@ -380,10 +380,8 @@ def run_foreground(idle_exit: float = IDLE_EXIT) -> int:
     """Own the single-instance lock and reconcile until stopped or idle for ``idle_exit`` seconds. Its record is
     written while it runs and removed when it stops either way, while it still holds the lock (the next one's
     record is never removed by the last one); a kill -9 leaves it behind."""
-    from ecc_hooks.hud.watcher import acquire_lock
-
     os.environ["ECC_HOOKS_HOME"] = paths.home()
-    fd, holder = acquire_lock(daemon.lock_path())
+    fd, holder = pidlock.acquire(daemon.lock_path())
     if fd is None:
         return 0  # another supervisor runs
     stop: list[bool] = []
