@@ -219,7 +219,7 @@ def follow_logs(name: str, worker: Optional[str], out: Callable[[str], None]) ->
     from ecc_hooks.runtime import store as st
 
     opened = st.Store(reading=True)
-    session, workers = logs.targets(opened, name, worker)
+    session, workers = opened.targets(name, worker)
     if len(workers) != 1:
         raise UserError(f"-f follows one worker: name it with --worker ({', '.join(w.slug for w in workers)})")
     logs.follow(opened, session.name, workers[0].slug, out)

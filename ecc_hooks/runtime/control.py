@@ -134,17 +134,6 @@ def _worker_row(session: SessionPlan, worker: Any, seq: int, port_base: Optional
 # ---------------------------------------------------------------------------- stop and resume
 
 
-def targets(store: st.Store, name: str, worker: Optional[str]) -> tuple[st.Session, list[st.Worker]]:
-    """The session and its workers that are not removed (only ``worker``, by slug or name, when given)."""
-    session = store.require_session(name)
-    workers = [w for w in store.workers(name) if not w.removed]
-    if worker is not None:
-        workers = [w for w in workers if worker in (w.slug, w.name)]
-        if not workers:
-            raise Refused("not-found", f"session {name!r} has no worker {worker!r}")
-    return session, workers
-
-
 def save_scrollback(session: st.Session, worker: st.Worker) -> Optional[str]:
     """The pane's whole scrollback (a background session's ``claude logs``), redacted, into the worker's state
     folder; its path (None: nothing to save)."""
@@ -345,7 +334,7 @@ def request_cleanup(name: str, worker: Optional[str] = None, force: bool = False
     """Queue the removal of the workers' worktrees and branches (checked now: a refusal naming every problem,
     nothing queued, when a worker still runs, or would lose work and not ``force``); (slug, job id) each."""
     store = st.Store()
-    session, workers = targets(store, name, worker)
+    session, workers = store.targets(name, worker)
     live = [w.slug for w in workers if w.state in ("starting", *st.LIVE, "stale")]
     if live:
         raise Refused("live-workers", f"stop these workers before cleaning up: {', '.join(live)}",

@@ -130,7 +130,7 @@ def _trust_now(store: st.Store, name: str) -> None:
 def stop(request: rec.Stop, notes: list[str]) -> Result:
     store = st.Store()
     with st.session_lock(request.session):
-        session, workers = control.targets(store, request.session, request.worker)
+        session, workers = store.targets(request.session, request.worker)
         done = control.stop(store, session, workers, request.grace)
     snapshot.export(store, queues=False)
     return rec.StopData([rec.Outcome(s, what) for s, what in done]), []
@@ -139,7 +139,7 @@ def stop(request: rec.Stop, notes: list[str]) -> Result:
 def resume(request: rec.Resume, notes: list[str]) -> Result:
     store = st.Store()
     with st.session_lock(request.session):
-        session, workers = control.targets(store, request.session, request.worker)
+        session, workers = store.targets(request.session, request.worker)
         resumed, shown = control.resume(store, session, workers, request.worker is not None, request.prompt)
     snapshot.export(store, queues=False)
     if not resumed:
@@ -154,7 +154,7 @@ def resume(request: rec.Resume, notes: list[str]) -> Result:
 def retry(request: rec.Retry, notes: list[str]) -> Result:
     store = st.Store()
     with st.session_lock(request.session):
-        session, workers = control.targets(store, request.session, request.worker)
+        session, workers = store.targets(request.session, request.worker)
         retried = control.retry(store, session, workers, named=request.worker is not None)
     snapshot.export(store, queues=False)
     if not retried:
@@ -287,7 +287,7 @@ def logs(request: rec.Logs, notes: list[str]) -> Result:
     from ecc_hooks.runtime import logs as output
 
     store = st.Store(reading=True)
-    session, workers = output.targets(store, request.session, request.worker)
+    session, workers = store.targets(request.session, request.worker)
     shown = []
     for worker in workers:
         where, text = output.read(session, worker)

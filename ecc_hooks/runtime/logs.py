@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Optional
 
 from ecc_hooks.core import fsio, proc
-from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime import agents, launch
 from ecc_hooks.runtime import store as st
 
@@ -154,13 +153,3 @@ def _rest(path: str, cursor: fsio.Cursor) -> str:
     if size <= cursor.offset:
         return ""
     return (_read(path, size - cursor.offset) or "").rstrip("\n")
-
-
-def targets(store: st.Store, name: str, worker: Optional[str]) -> tuple[st.Session, list[st.Worker]]:
-    session = store.require_session(name)
-    workers = [w for w in store.workers(name) if not w.removed]
-    if worker is not None:
-        workers = [w for w in workers if worker in (w.slug, w.name)]
-        if not workers:
-            raise UserError(f"session {name!r} has no worker {worker!r}")
-    return session, workers

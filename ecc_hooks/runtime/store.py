@@ -24,6 +24,7 @@ from typing import Any, Optional
 from ecc_hooks.core import fsio, paths
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
+from ecc_hooks.runtime.records import Refused
 
 STATES = ("pending", "starting", "running", "waiting", "idle", "completed", "failed", "stopped", "stale", "merged")
 LIVE = ("running", "waiting", "idle")  # a process that works or waits
@@ -198,8 +199,6 @@ def session_lock(name: str) -> Iterator[None]:
         with FileLock(os.path.join(folder, "session.lock"), mode=0o600).acquire(timeout=LOCK_TIMEOUT):
             yield
     except Timeout:
-        from ecc_hooks.runtime.records import Refused
-
         raise Refused("busy", f"session {name!r} is busy (its lock was held for {LOCK_TIMEOUT:.0f} s); retry") from None
 
 
@@ -338,6 +337,19 @@ class Store:
             known = ", ".join(s.name for s in self.sessions()) or "none"
             raise UserError(f"no runtime session named {name!r} (known: {known})")
         return found
+
+    def targets(self, name: str, worker: Optional[str] = None) -> tuple[Session, list[Worker]]:
+        """The session and its workers that are not removed (only ``worker``, by slug or by the name the user
+        typed, when given): what every control acts on, refused with kind ``not-found`` when there is none."""
+        from ecc_hooks.runtime.records import Refused
+
+        session = self.require_session(name)
+        workers = [w for w in self.workers(name) if not w.removed]
+        if worker is not None:
+            workers = [w for w in workers if worker in (w.slug, w.name)]
+            if not workers:
+                raise Refused("not-found", f"session {name!r} has no worker {worker!r}")
+        return session, workers
 
     def sessions(self) -> list[Session]:
         return [Session(**dict(r)) for r in self.db.execute("SELECT * FROM sessions ORDER BY created_at, name")]
