@@ -7,6 +7,8 @@
 - ``cost_state``: ``cost_state(scenario, prompt, **kw) -> dict``, Claude Code's own ``cost-state`` roll-up.
 - ``screen``: ``screen(scenario, prompt, statusline=CMD, wait_for=TEXT) -> Screen``, the interactive
   client's rendered screen in tmux after the reply (for status line tests).
+- ``runtime_world``: ``runtime_world(session, slugs, tmux=True) -> RuntimeWorld``, a runtime session's world as
+  on a user's machine (``tests/e2e/runtime_world.py``), closed after the test; skips without tmux when it needs it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 
 from tests.e2e.api_server import Scenario, ScriptedAPI
 from tests.e2e.harness import RunResult, Workspace, claude_bin, install_hint, make_workspace, run_claude
+from tests.e2e.runtime_world import RuntimeWorld
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
 
 
@@ -131,3 +134,25 @@ def screen(workspace: Workspace, scripted_api: ScriptedAPI) -> Callable[..., Scr
 def python_command(code: str) -> str:
     """A shell command running ``code`` with this interpreter (absolute path, never PATH's python)."""
     return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
+
+
+@pytest.fixture
+def runtime_world(
+    workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., RuntimeWorld]]:
+    """Opens the test's :class:`RuntimeWorld` (the test's own process reads the same ECC_HOOKS_HOME) and closes it
+    after the test, pass or fail: nothing it started outlives it."""
+    opened: list[RuntimeWorld] = []
+
+    def open_world(session: str, slugs: list[str], tmux: bool = True) -> RuntimeWorld:
+        if tmux and not tmux_available():
+            pytest.skip("tmux not installed")
+        monkeypatch.setenv("ECC_HOOKS_HOME", str(workspace.ecc_home))
+        opened.append(RuntimeWorld.open(workspace, scripted_api, tmp_path, session, slugs))
+        return opened[-1]
+
+    try:
+        yield open_world
+    finally:
+        for world in opened:
+            world.close()

@@ -2,9 +2,12 @@
 installed (no wrapper adding settings), the user's settings as the test writes them (none by default: the runtime
 gives its workers our hooks itself), a private tmux socket, and a teardown that leaves nothing running.
 
-``RuntimeWorld.open(ws, api, tmp_path, slugs)`` trusts the worktrees the plan will make (as the user accepted the
-work dir's trust dialog), ``plan(...)`` writes the plan, ``ecc(...)`` runs the CLI with the world's environment,
-``close()`` stops the supervisor, kills the tmux server and every process started with this world's HOME.
+``RuntimeWorld.open(ws, api, tmp_path, session, slugs)`` trusts the worktrees the plan will make (as the user
+accepted the work dir's trust dialog), ``plan(...)`` writes the plan, ``ecc(...)`` runs the CLI with the world's
+environment, ``close()`` stops the supervisor, kills the tmux server and every process started with this world's
+HOME. What a user has set up beside that is the test's to write: ``user_settings`` (``~/.claude/settings.json``:
+a permission rule, hooks of an older installation) and ``client_config`` (keys of ``~/.claude.json``). The
+``runtime_world`` fixture (``tests/e2e/conftest.py``) opens one and closes it after the test, pass or fail.
 """
 
 from __future__ import annotations
@@ -61,25 +64,53 @@ class RuntimeWorld:
     def worktree(self, slug: str) -> Path:
         return self.root / f"{self.ws.work.name}-{self.session}-{slug}"
 
-    def plan(self, workers: list[dict[str, Any]], **options: Any) -> Path:
-        path = self.ws.root / "plan.json"
-        document = {"sessionName": self.session, "repoRoot": str(self.ws.work), "worktreeRoot": str(self.root)}
+    def plan(
+        self, workers: list[dict[str, Any]], *, session: str | None = None, repo: Path | None = None, **options: Any
+    ) -> Path:
+        """The plan of this world's session, its worktrees under ``root`` (those ``open`` trusted); with ``session``
+        and ``repo`` another session's, in another repository, its worktrees where the runtime puts them itself."""
+        name = session or self.session
+        document: dict[str, Any] = {"sessionName": name, "repoRoot": str(repo or self.ws.work)}
+        if repo is None:
+            document["worktreeRoot"] = str(self.root)
+        path = self.ws.root / f"plan-{name}.json"
         path.write_text(json.dumps({**document, **options, "workers": workers}))
         return path
+
+    def user_settings(self, data: dict[str, Any]) -> None:
+        """The user's own ``~/.claude/settings.json`` (none unless a test writes one): what a wrapper adding
+        ``--settings`` used to give, a permission rule say, is given here, where a user keeps it."""
+        (self.ws.home / ".claude" / "settings.json").write_text(json.dumps(data))
+
+    def client_config(self, **keys: Any) -> None:
+        """Keys of the user's ``~/.claude.json`` (the client's own state file), e.g. ``messageIdleNotifThresholdMs``."""
+        path = self.ws.home / ".claude.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **keys}, indent=2))
+
+    def worker(self, slug: str) -> Any:
+        """The worker's row in the runtime's store, read afresh."""
+        return self.store().worker(self.session, slug)
 
     def ecc(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "ecc_hooks", *args],
-            capture_output=True, text=True, env=self.env, cwd=self.ws.work, timeout=timeout,
+            capture_output=True, text=True, env=self.env, cwd=self.ws.work, timeout=timeout, stdin=subprocess.DEVNULL,
         )  # fmt: skip
 
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env)
+        """tmux on the workers' server, in the workers' environment (``TMUX_TMPDIR`` decides where its socket is)."""
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, timeout=30
+        )
 
     def store(self) -> Any:
         from ecc_hooks.runtime import store
 
         return store.Store(reading=True)
+
+    def supervisor_pid(self) -> int | None:
+        """The pid holding the supervisor's lock now (None when no supervisor runs)."""
+        return _supervisor_pid(self.ws.ecc_home)
 
     def close(self) -> None:
         """The supervisor stopped (its record removed, so no hook restarts it), the tmux server killed, then every

@@ -9,18 +9,14 @@ committed on the worker's branch, and the queue finds the worker ready.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.conftest import stop_supervisor
 from tests.e2e.api_server import Scenario, ScriptedAPI, say, tool
-from tests.e2e.harness import Workspace
-from tests.helpers import REPO, git, wait_until
+from tests.e2e.runtime_world import RuntimeWorld
+from tests.helpers import git, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,35 +24,13 @@ SESSION = "fix"
 
 
 def test_a_headless_resolver_runs_the_git_merge_it_is_told_to(
-    workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runtime_world: Callable[..., RuntimeWorld], scripted_api: ScriptedAPI
 ) -> None:
-    ws = workspace
-    for key, value in (("user.email", "w@example.com"), ("user.name", "w")):
-        git(ws.work, "config", key, value)
+    world = runtime_world(SESSION, [], tmux=False)
+    ws, ecc_hooks, worktree = world.ws, world.ecc, world.worktree("w")
     (ws.work / "shared.txt").write_text("one\n")
     git(ws.work, "add", "shared.txt")
     git(ws.work, "commit", "-qm", "a shared file")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "claude").write_text(f'#!/bin/sh\nexec {ws.claude} --settings {ws.settings} "$@"\n')
-    (bin_dir / "claude").chmod(0o755)
-    root = tmp_path / "worktrees"
-    root.mkdir()
-    worktree = root / f"{ws.work.name}-{SESSION}-w"
-    env = ws.env(
-        scripted_api,
-        {
-            "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "ECC_HOOKS_TMUX_SOCKET": f"ecc-e2e-{os.getpid()}",
-            "ECC_HOOKS_SUPERVISOR_TICK": "0.3",
-            "PYTHONPATH": str(REPO),
-        },
-    )
-    monkeypatch.setenv("ECC_HOOKS_HOME", str(ws.ecc_home))
-
-    def ecc_hooks(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "ecc_hooks", *args], capture_output=True, text=True, env=env,
-                              cwd=ws.work, timeout=120)  # fmt: skip
 
     def state() -> Any:
         listed = json.loads(ecc_hooks("session", "list", "--json").stdout)
@@ -75,30 +49,24 @@ def test_a_headless_resolver_runs_the_git_merge_it_is_told_to(
         },
     )
     commit = "printf 'theirs\\n' > shared.txt && git add shared.txt && git commit -qm theirs"
-    plan = tmp_path / "plan.json"
-    worker = {"name": "w", "task": "edit the shared file", "runtime": "headless", "launcherCommand": commit}
-    plan.write_text(json.dumps({"sessionName": SESSION, "repoRoot": str(ws.work), "worktreeRoot": str(root),
-                                "workers": [worker]}))  # fmt: skip
-    try:
-        created = ecc_hooks("session", "create", str(plan), "--execute")
-        assert created.returncode == 0, created.stderr
-        wait_until(lambda: state() == "completed", 60, lambda: f"the worker to finish: {state()}")
-        (ws.work / "shared.txt").write_text("ours\n")
-        git(ws.work, "commit", "-qam", "the base edits the shared file")
-        base = git(ws.work, "rev-parse", "main")
-        resolving = ecc_hooks("session", "conflicts", SESSION, "--resolve", "w")
-        assert resolving.returncode == 0, resolving.stderr
+    plan = world.plan([{"name": "w", "task": "edit the shared file", "runtime": "headless", "launcherCommand": commit}])
+    created = ecc_hooks("session", "create", str(plan), "--execute")
+    assert created.returncode == 0, created.stderr
+    wait_until(lambda: state() == "completed", 60, lambda: f"the worker to finish: {state()}")
+    (ws.work / "shared.txt").write_text("ours\n")
+    git(ws.work, "commit", "-qam", "the base edits the shared file")
+    base = git(ws.work, "rev-parse", "main")
+    resolving = ecc_hooks("session", "conflicts", SESSION, "--resolve", "w")
+    assert resolving.returncode == 0, resolving.stderr
 
-        def parents() -> list[str]:
-            return git(ws.work, "log", "-1", "--format=%P", f"orchestrator-{SESSION}-w").split()
+    def parents() -> list[str]:
+        return git(ws.work, "log", "-1", "--format=%P", f"orchestrator-{SESSION}-w").split()
 
-        wait_until(lambda: base in parents(), 120, lambda: f"the resolver's merge: {parents()} {state()}")
-        assert len(parents()) == 2
-        assert git(ws.work, "show", f"orchestrator-{SESSION}-w:shared.txt") == "ours and theirs"
-        wait_until(lambda: state() not in ("starting", "running"), 60, lambda: f"the resolver to end: {state()}")
-        queued = json.loads(ecc_hooks("session", "merge-queue", SESSION, "--json").stdout)
-        assert queued[0]["readyToMerge"], queued
-        asked = [r for r in scripted_api.message_requests("conflicts with the base")]
-        assert asked, "the resolver never asked the API"
-    finally:
-        stop_supervisor()
+    wait_until(lambda: base in parents(), 120, lambda: f"the resolver's merge: {parents()} {state()}")
+    assert len(parents()) == 2
+    assert git(ws.work, "show", f"orchestrator-{SESSION}-w:shared.txt") == "ours and theirs"
+    wait_until(lambda: state() not in ("starting", "running"), 60, lambda: f"the resolver to end: {state()}")
+    queued = json.loads(ecc_hooks("session", "merge-queue", SESSION, "--json").stdout)
+    assert queued[0]["readyToMerge"], queued
+    asked = [r for r in scripted_api.message_requests("conflicts with the base")]
+    assert asked, "the resolver never asked the API"

@@ -12,23 +12,20 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import remove_socket, stop_supervisor
 from tests.e2e.api_server import Scenario, ScriptedAPI, say, tool
-from tests.e2e.harness import Workspace
+from tests.e2e.runtime_world import MODEL, RuntimeWorld
 from tests.e2e.test_ecc_parity import ecc_root, validate_with_ecc
-from tests.e2e.tmux_runner import tmux_available
 from tests.helpers import REPO, git, wait_until
 
 pytestmark = pytest.mark.e2e
 
 SESSION = "trio"
-MODEL = "claude-sonnet-4-5"
 
 
 def status_states(repo: Path) -> dict[str, str]:
@@ -40,38 +37,15 @@ def status_states(repo: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def trio(workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    if not tmux_available():
-        pytest.skip("tmux not installed")
-    ws = workspace
-    for key, value in (("user.email", "w@example.com"), ("user.name", "w")):
-        git(ws.work, "config", key, value)
+def trio(runtime_world: Callable[..., RuntimeWorld], scripted_api: ScriptedAPI) -> Any:
+    world = runtime_world(SESSION, ["ok", "fail", "wait"])
+    ws = world.ws
     (ws.work / "Makefile").write_text("test:\n\t@echo '1 failed, 2 passed'; exit 1\n")
     git(ws.work, "add", "Makefile")
     git(ws.work, "commit", "-qm", "tests")
     # the user's own settings: a permission, and no hooks of ours (the runtime gives its workers those itself)
-    user_settings = {"permissions": {"allow": ["Bash(make test)", "Bash(make test:*)"]}}
-    (ws.home / ".claude" / "settings.json").write_text(json.dumps(user_settings))
-    root = tmp_path / "worktrees"
-    root.mkdir()
-    worktrees = {slug: root / f"{ws.work.name}-{SESSION}-{slug}" for slug in ("ok", "fail", "wait")}
-    config = json.loads((ws.home / ".claude.json").read_text())
-    for path in worktrees.values():  # trusted as the main work dir is (the user accepted the dialog)
-        config["projects"][str(path)] = dict(config["projects"][str(ws.work)])
-    (ws.home / ".claude.json").write_text(json.dumps(config, indent=2))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "claude").symlink_to(ws.claude)  # as installed: no --settings of ours added by the test
-    socket = f"ecc-e2e-{os.getpid()}"
-    env = ws.env(
-        scripted_api,
-        {
-            "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "ECC_HOOKS_TMUX_SOCKET": socket,
-            "ECC_HOOKS_SUPERVISOR_TICK": "0.3",
-            "PYTHONPATH": str(REPO),
-        },
-    )
+    world.user_settings({"permissions": {"allow": ["Bash(make test)", "Bash(make test:*)"]}})
+    worktrees = {slug: world.worktree(slug) for slug in ("ok", "fail", "wait")}
     scripted_api.scenario = Scenario(
         steps=[say("unexpected conversation")],
         subagents={
@@ -89,7 +63,6 @@ def trio(workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkey
             ],
         },
     )
-    plan = tmp_path / "plan.json"
     workers = [
         {"name": "ok", "task": "TASK-OK: write the notes", "agent": "claude", "permissionMode": "acceptEdits"},
         {"name": "fail", "task": "TASK-FAIL: run the tests", "agent": "claude"},
@@ -97,25 +70,7 @@ def trio(workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkey
     ]
     for worker in workers:
         worker["model"] = MODEL
-    plan.write_text(
-        json.dumps({"sessionName": SESSION, "repoRoot": str(ws.work), "worktreeRoot": str(root), "workers": workers})
-    )
-    monkeypatch.setenv("ECC_HOOKS_HOME", str(ws.ecc_home))
-
-    def ecc_hooks(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ecc_hooks", *args],
-            capture_output=True, text=True, env=env, cwd=ws.work, timeout=120,
-        )  # fmt: skip
-
-    def tmux(*args: str) -> subprocess.CompletedProcess[str]:
-        """tmux on the workers' server, in the workers' environment (``TMUX_TMPDIR`` decides where its socket is)."""
-        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, env=env, timeout=30)
-
-    yield ws, plan, worktrees, ecc_hooks, tmux
-    tmux("kill-server")
-    stop_supervisor()
-    remove_socket(socket)
+    return ws, world.plan(workers), worktrees, world.ecc, world.tmux
 
 
 def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: Any) -> None:
@@ -188,80 +143,37 @@ def test_three_claude_workers_run_end_to_end_and_ecc_reads_them_the_same(trio: A
     assert "- Made waited.txt." in (ws.work / ".orchestration" / SESSION / "wait" / "handoff.md").read_text()
 
 
-def _kill_background_service(home: Path) -> None:
-    """Claude Code's background service (and its sessions) started for this test's HOME: gone."""
-    import signal
-
-    needle = f"HOME={home}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if needle in environ:
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
 def test_claude_code_background_sessions_are_a_runtime(
-    workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runtime_world: Callable[..., RuntimeWorld], scripted_api: ScriptedAPI
 ) -> None:
     """``runtime: claude-bg``: the worker is a ``claude --bg`` session (its id is the service's, learned from its
-    answer and ``claude agents --json``); its state comes from its hooks; ``session stop`` is ``claude stop``."""
-    ws = workspace
-    root = tmp_path / "worktrees"
-    root.mkdir()
-    worktree = root / f"{ws.work.name}-bg-solo"
-    config = json.loads((ws.home / ".claude.json").read_text())
-    config["projects"][str(worktree)] = dict(config["projects"][str(ws.work)])
-    (ws.home / ".claude.json").write_text(json.dumps(config, indent=2))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "claude").symlink_to(ws.claude)  # as installed: the runtime passes its hooks (--bg --settings)
+    answer and ``claude agents --json``); its state comes from its hooks; ``session stop`` is ``claude stop``.
+    The world's teardown kills Claude Code's background service (and its sessions) started for the test's HOME."""
+    world = runtime_world("bg", ["solo"], tmux=False)
+    ws, ecc_hooks, worktree = world.ws, world.ecc, world.worktree("solo")
     scripted_api.scenario = Scenario(steps=[say("BACKGROUND-DONE: nothing to change.")])
-    env = ws.env(
-        scripted_api,
-        {"PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "ECC_HOOKS_TMUX_SOCKET": f"ecc-bg-{os.getpid()}",
-         "ECC_HOOKS_SUPERVISOR_TICK": "0.3", "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
-    monkeypatch.setenv("ECC_HOOKS_HOME", str(ws.ecc_home))
-    plan = tmp_path / "plan.json"
     worker = {"name": "solo", "task": "look around", "agent": "claude", "runtime": "claude-bg", "model": MODEL}
-    plan.write_text(
-        json.dumps({"sessionName": "bg", "repoRoot": str(ws.work), "worktreeRoot": str(root), "workers": [worker]})
-    )
-
-    def ecc_hooks(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "ecc_hooks", *args], capture_output=True, text=True, env=env,
-                              cwd=ws.work, timeout=120)  # fmt: skip
+    plan = world.plan([worker])
 
     from ecc_hooks.runtime import store
 
-    try:
-        created = ecc_hooks("session", "create", str(plan), "--execute")
-        assert created.returncode == 0, created.stderr
-        state = lambda: store.Store().worker("bg", "solo")  # noqa: E731
-        wait_until(lambda: state().state == "completed", 120, lambda: f"the background worker: {state()}")
-        solo = state()
-        assert solo.handle and solo.agent_session and solo.agent_session.startswith(solo.handle)
-        assert "SessionStart" in [r["event"] for r in ws.journal(solo.agent_session)]  # hooks: not in firing order
-        listed = subprocess.run([str(bin_dir / "claude"), "agents", "--json", "--all"], capture_output=True,
-                                text=True, env=env, cwd=worktree, timeout=60)  # fmt: skip
-        assert any(s["id"] == solo.handle for s in json.loads(listed.stdout))
-        handoff = (ws.work / ".orchestration" / "bg" / "solo" / "handoff.md").read_text()
-        assert "- BACKGROUND-DONE: nothing to change." in handoff
-        refused = ecc_hooks("session", "send", "bg", "--worker", "solo", "more")  # no pane of ours to type into
-        assert refused.returncode == 1 and "background session" in refused.stderr
-        assert f"claude attach {solo.handle}" in refused.stderr
-        logs = ecc_hooks("session", "logs", "bg", "--worker", "solo")  # what the background service keeps
-        assert logs.returncode == 0 and "BACKGROUND-DONE" in logs.stdout, logs.stderr
-        stopped = ecc_hooks("session", "stop", "bg", "--grace", "5")
-        assert stopped.returncode == 0, stopped.stderr
-        assert "stopped by claude stop" in stopped.stdout or "not running" in stopped.stdout
-    finally:
-        stop_supervisor()
-        _kill_background_service(ws.home)
+    created = ecc_hooks("session", "create", str(plan), "--execute")
+    assert created.returncode == 0, created.stderr
+    state = lambda: store.Store().worker("bg", "solo")  # noqa: E731
+    wait_until(lambda: state().state == "completed", 120, lambda: f"the background worker: {state()}")
+    solo = state()
+    assert solo.handle and solo.agent_session and solo.agent_session.startswith(solo.handle)
+    assert "SessionStart" in [r["event"] for r in ws.journal(solo.agent_session)]  # hooks: not in firing order
+    listed = subprocess.run(["claude", "agents", "--json", "--all"], capture_output=True,  # the one on its PATH
+                            text=True, env=world.env, cwd=worktree, timeout=60)  # fmt: skip
+    assert any(s["id"] == solo.handle for s in json.loads(listed.stdout))
+    handoff = (ws.work / ".orchestration" / "bg" / "solo" / "handoff.md").read_text()
+    assert "- BACKGROUND-DONE: nothing to change." in handoff
+    refused = ecc_hooks("session", "send", "bg", "--worker", "solo", "more")  # no pane of ours to type into
+    assert refused.returncode == 1 and "background session" in refused.stderr
+    assert f"claude attach {solo.handle}" in refused.stderr
+    logs = ecc_hooks("session", "logs", "bg", "--worker", "solo")  # what the background service keeps
+    assert logs.returncode == 0 and "BACKGROUND-DONE" in logs.stdout, logs.stderr
+    stopped = ecc_hooks("session", "stop", "bg", "--grace", "5")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped by claude stop" in stopped.stdout or "not running" in stopped.stdout

@@ -12,33 +12,22 @@ from __future__ import annotations
 import collections
 import json
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ecc_hooks.core import paths
 from tests.e2e.api_server import Scenario, ScriptedAPI, say, tool
-from tests.e2e.harness import Workspace
 from tests.e2e.runtime_world import MODEL, RuntimeWorld
-from tests.e2e.tmux_runner import tmux_available
 from tests.helpers import git, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def world(
-    workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[RuntimeWorld]:
-    if not tmux_available():
-        pytest.skip("tmux not installed")
-    monkeypatch.setenv("ECC_HOOKS_HOME", str(workspace.ecc_home))
-    opened = RuntimeWorld.open(workspace, scripted_api, tmp_path, "hooked", ["tui", "cli"])
-    try:
-        yield opened
-    finally:
-        opened.close()
+def world(runtime_world: Callable[..., RuntimeWorld]) -> RuntimeWorld:
+    return runtime_world("hooked", ["tui", "cli"])
 
 
 def worker_states(world: RuntimeWorld) -> dict[str, str]:
@@ -100,7 +89,7 @@ def test_hooks_in_the_users_and_the_projects_settings_record_each_event_once(
     git(ws.work, "add", ".claude/settings.json")
     git(ws.work, "commit", "-qm", "project hooks")
     older = install.python_command("ecc_hooks.hook")
-    (ws.home / ".claude" / "settings.json").write_text(json.dumps({"hooks": install.hooks_section(older)}))
+    world.user_settings({"hooks": install.hooks_section(older)})
     start(world, scripted_api)
     wait_until(lambda: worker_states(world)["tui"] == "completed", 120, lambda: str(worker_states(world)))
     wait_until(lambda: "Stop" in [r["event"] for r in journal_of(world, "cli")], 120, "the headless worker's hooks")

@@ -7,63 +7,36 @@ prompt and the client refused ("No deferred tool marker found ... Provide a prom
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ecc_hooks.runtime import agents
-from tests.conftest import stop_supervisor
 from tests.e2e.api_server import Scenario, ScriptedAPI, message_text, say
-from tests.e2e.harness import Workspace
-from tests.helpers import REPO, wait_until
+from tests.e2e.runtime_world import MODEL, RuntimeWorld
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
-MODEL = "claude-sonnet-4-5"
-
 
 def test_a_headless_claude_worker_resumes_with_a_prompt_and_retries(
-    workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runtime_world: Callable[..., RuntimeWorld], scripted_api: ScriptedAPI
 ) -> None:
-    ws = workspace
-    root = tmp_path / "worktrees"
-    root.mkdir()
-    worktree = root / f"{ws.work.name}-again-w"
-    config = json.loads((ws.home / ".claude.json").read_text())
-    config["projects"][str(worktree)] = dict(config["projects"][str(ws.work)])
-    (ws.home / ".claude.json").write_text(json.dumps(config, indent=2))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "claude").write_text(f'#!/bin/sh\nexec {ws.claude} --settings {ws.settings} "$@"\n')
-    (bin_dir / "claude").chmod(0o755)
-    env = ws.env(
-        scripted_api,
-        {"PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "ECC_HOOKS_TMUX_SOCKET": f"ecc-re-{os.getpid()}",
-         "ECC_HOOKS_SUPERVISOR_TICK": "0.3", "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+    world = runtime_world("again", ["w"], tmux=False)
+    ecc_hooks = world.ecc
     scripted_api.scenario = Scenario(
         steps=[say("unexpected conversation")],
         subagents={"TASK-AGAIN": [say("FIRST-RUN-DONE"), say("SECOND-RUN-DONE"), say("THIRD-RUN-DONE")]},
     )
-    plan = tmp_path / "plan.json"
     worker = {"name": "w", "task": "TASK-AGAIN: look", "agent": "claude", "runtime": "headless", "model": MODEL,
               "permissionMode": "acceptEdits"}  # fmt: skip
-    plan.write_text(
-        json.dumps({"sessionName": "again", "repoRoot": str(ws.work), "worktreeRoot": str(root), "workers": [worker]})
-    )
-    monkeypatch.setenv("ECC_HOOKS_HOME", str(ws.ecc_home))
-
-    def ecc_hooks(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "ecc_hooks", *args], capture_output=True, text=True, env=env,
-                              cwd=ws.work, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
+    plan = world.plan([worker])
 
     from ecc_hooks.runtime import launch, store
 
     def row() -> store.Worker:
-        return store.Store().worker("again", "w")
+        return world.worker("w")
 
     def log() -> str:
         return Path(launch.log_path("again", "w")).read_text()
@@ -78,37 +51,34 @@ def test_a_headless_claude_worker_resumes_with_a_prompt_and_retries(
             message_text(r.body["messages"][-1]) for r in scripted_api.requests if r.script == "TASK-AGAIN" and r.body
         ]
 
-    try:
-        created = ecc_hooks("session", "create", str(plan), "--execute")
-        assert created.returncode == 0, created.stderr
-        wait_until(lambda: finished(1), 120, lambda: f"{row()}\n{log()}")
-        first = row().agent_session
-        wait_until(lambda: '"result":"FIRST-RUN-DONE"' in log(), 30, log)
+    created = ecc_hooks("session", "create", str(plan), "--execute")
+    assert created.returncode == 0, created.stderr
+    wait_until(lambda: finished(1), 120, lambda: f"{row()}\n{log()}")
+    first = row().agent_session
+    wait_until(lambda: '"result":"FIRST-RUN-DONE"' in log(), 30, log)
 
-        resumed = ecc_hooks("session", "resume", "again", "--worker", "w", "--prompt", "TASK-AGAIN more: and now this")
-        assert resumed.returncode == 0, resumed.stderr
-        wait_until(lambda: finished(2), 120, lambda: f"{row()}\n{log()}")
-        wait_until(lambda: "SECOND-RUN-DONE" in log(), 30, log)
-        assert "No deferred tool marker" not in log()
-        assert row().agent_session == first  # its own session, continued
-        assert "TASK-AGAIN more: and now this" in asked()[-1]
-        conversation = [r for r in scripted_api.requests if r.script == "TASK-AGAIN" and r.body][-1].body
-        assert "FIRST-RUN-DONE" in json.dumps(conversation["messages"])  # with what came before
-        assert conversation["model"] == MODEL
+    resumed = ecc_hooks("session", "resume", "again", "--worker", "w", "--prompt", "TASK-AGAIN more: and now this")
+    assert resumed.returncode == 0, resumed.stderr
+    wait_until(lambda: finished(2), 120, lambda: f"{row()}\n{log()}")
+    wait_until(lambda: "SECOND-RUN-DONE" in log(), 30, log)
+    assert "No deferred tool marker" not in log()
+    assert row().agent_session == first  # its own session, continued
+    assert "TASK-AGAIN more: and now this" in asked()[-1]
+    conversation = [r for r in scripted_api.requests if r.script == "TASK-AGAIN" and r.body][-1].body
+    assert "FIRST-RUN-DONE" in json.dumps(conversation["messages"])  # with what came before
+    assert conversation["model"] == MODEL
 
-        default = ecc_hooks("session", "resume", "again", "--worker", "w")
-        assert default.returncode == 0, default.stderr
-        wait_until(lambda: finished(3), 120, lambda: f"{row()}\n{log()}")
-        assert asked()[-1].endswith(agents.RESUME_PROMPT)
-        wait_until(lambda: "THIRD-RUN-DONE" in log(), 30, log)
+    default = ecc_hooks("session", "resume", "again", "--worker", "w")
+    assert default.returncode == 0, default.stderr
+    wait_until(lambda: finished(3), 120, lambda: f"{row()}\n{log()}")
+    assert asked()[-1].endswith(agents.RESUME_PROMPT)
+    wait_until(lambda: "THIRD-RUN-DONE" in log(), 30, log)
 
-        once = log().count("FIRST-RUN-DONE")
-        store.Store().transition(row(), "stopped", "stopped by the test")  # (finished: a stop leaves it as it is)
-        retried = ecc_hooks("session", "retry", "again", "--worker", "w")
-        assert retried.returncode == 0, retried.stderr
-        wait_until(lambda: finished(4), 120, lambda: f"{row()}\n{log()}")
-        assert row().agent_session not in (None, first)  # a new session, from the original task
-        assert "TASK-AGAIN: look" in asked()[-1]
-        wait_until(lambda: log().count("FIRST-RUN-DONE") == 2 * once, 30, log)  # its output follows its Stop hook
-    finally:
-        stop_supervisor()
+    once = log().count("FIRST-RUN-DONE")
+    store.Store().transition(row(), "stopped", "stopped by the test")  # (finished: a stop leaves it as it is)
+    retried = ecc_hooks("session", "retry", "again", "--worker", "w")
+    assert retried.returncode == 0, retried.stderr
+    wait_until(lambda: finished(4), 120, lambda: f"{row()}\n{log()}")
+    assert row().agent_session not in (None, first)  # a new session, from the original task
+    assert "TASK-AGAIN: look" in asked()[-1]
+    wait_until(lambda: log().count("FIRST-RUN-DONE") == 2 * once, 30, log)  # its output follows its Stop hook

@@ -17,21 +17,18 @@ queue. Then, in order:
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.api_server import Scenario, ScriptedAPI, SeenRequest, Step, say, tool
-from tests.e2e.harness import Workspace
 from tests.e2e.runtime_world import MODEL, RuntimeWorld
-from tests.e2e.tmux_runner import tmux_available
 from tests.helpers import alive, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -43,21 +40,11 @@ IDLE_NOTIFY_MS = 3000  # Claude Code's idle prompt notification after this long 
 
 
 @pytest.fixture
-def world(
-    workspace: Workspace, scripted_api: ScriptedAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[RuntimeWorld]:
-    if not tmux_available():
-        pytest.skip("tmux not installed")
-    monkeypatch.setenv("ECC_HOOKS_HOME", str(workspace.ecc_home))
-    opened = RuntimeWorld.open(workspace, scripted_api, tmp_path, SESSION, ["perm", "dialog", "done", "cli", "script"])
+def world(runtime_world: Callable[..., RuntimeWorld]) -> RuntimeWorld:
+    opened = runtime_world(SESSION, ["perm", "dialog", "done", "cli", "script"])
     opened.env["ECC_HOOKS_SUPERVISOR_TICK"] = str(TICK)
-    config = json.loads((workspace.home / ".claude.json").read_text())
-    config["messageIdleNotifThresholdMs"] = IDLE_NOTIFY_MS
-    (workspace.home / ".claude.json").write_text(json.dumps(config, indent=2))
-    try:
-        yield opened
-    finally:
-        opened.close()
+    opened.client_config(messageIdleNotifThresholdMs=IDLE_NOTIFY_MS)
+    return opened
 
 
 def gated(gate: threading.Event, step: Step) -> Any:
@@ -76,13 +63,6 @@ def workers(world: RuntimeWorld) -> dict[str, Any]:
 
 def states(world: RuntimeWorld) -> dict[str, str]:
     return {slug: w.state for slug, w in workers(world).items()}
-
-
-def supervisor_pid(world: RuntimeWorld) -> int | None:
-    from ecc_hooks.hud.watcher import lock_holder
-
-    pid = lock_holder(str(world.ws.ecc_home / "supervisor.lock"))
-    return pid if pid and pid > 0 else None
 
 
 class Timeline:
@@ -168,13 +148,13 @@ def check_the_story(world: RuntimeWorld, gate: threading.Event, script_ran: Path
     assert (found["dialog"].reason or "").startswith("Auto mode can't check actions in this session")
 
     # 2. the supervisor killed: the running worker's next hook restarts it, and the queue goes on by itself
-    killed = wait_until(lambda: supervisor_pid(world), 30, "a supervisor")
+    killed = wait_until(lambda: world.supervisor_pid(), 30, "a supervisor")
     os.kill(killed, signal.SIGKILL)
     wait_until(lambda: not alive(killed), 30, "the supervisor to die")
     gate.set()  # done's last answer: its hooks fire (PostToolUse was before; now Stop)
     # (a new holder writes its pid just after locking: the file may still name the killed one for a moment)
     restarted = wait_until(
-        lambda: supervisor_pid(world) not in (None, killed) and supervisor_pid(world), 60, "a hook to restart it"
+        lambda: world.supervisor_pid() not in (None, killed) and world.supervisor_pid(), 60, "a hook to restart it"
     )
     inherited = [v.split(b"=")[0] for v in Path(f"/proc/{restarted}/environ").read_bytes().split(b"\0")]
     for variable in (b"CLAUDECODE", b"CLAUDE_CODE_CHILD_SESSION", b"CLAUDE_CODE_SESSION_ID", b"ECC_SESSION", b"TMUX"):
