@@ -130,3 +130,32 @@ def test_the_hud_of_a_finished_workers_own_session_at_the_idle_prompt_asks_nothi
     theirs = build_payload(follower.state, PayloadInputs(now=now, runtime_workers=[worker]))
     assert theirs.context.waitingFor is None and theirs.context.turnState == "idle"
     assert not any("waiting for" in r for r in theirs.risk.reasons), theirs.risk.reasons
+
+
+def test_a_worker_whose_call_was_denied_waits_for_what_to_do_instead(ecc_home: Path, tmp_path: Path) -> None:
+    """``session deny`` (or Esc) at the permission prompt: the client ends the turn with the rejection as the call's
+    result and asks "What should Claude do instead?", firing no hook; the watcher writes the call's end from the
+    transcript (``backfill.end_calls``). The worker then waits for the person: it was running for ever before."""
+    from ecc_hooks.hud import backfill
+    from ecc_hooks.hud.aggregate import REJECTED
+    from ecc_hooks.runtime.detect import DENIED
+
+    payloads = captured()
+    first_tool = next(i for i, p in enumerate(payloads) if p["hook_event_name"] == "PreToolUse")
+    asked = payloads[first_tool]
+    follower = journal(ecc_home, payloads[: first_tool + 1])
+    assert follower.verdict() == ("running", None)
+    transcript = tmp_path / "t.jsonl"
+    result = {"type": "tool_result", "tool_use_id": asked["tool_use_id"], "is_error": True, "content": REJECTED}
+    line = {"type": "user", "timestamp": "2026-12-07T05:00:00.000Z", "message": {"role": "user", "content": [result]}}
+    transcript.write_text(json.dumps(line) + "\n")
+    pending = {asked["tool_use_id"]: asked["tool_name"]}
+    written = backfill.end_calls(SESSION, str(transcript), 0, transcript.stat().st_size, pending,
+                                 cwd=asked["cwd"], transcript=str(transcript))  # fmt: skip
+    assert written == 1
+    follower.poll()
+    assert follower.verdict() == ("waiting", DENIED)
+    prompt = {k: payloads[0][k] for k in ("session_id", "transcript_path", "cwd")}
+    journal(ecc_home, [{**prompt, "hook_event_name": "UserPromptSubmit", "prompt": "do it another way"}])
+    follower.poll()
+    assert follower.verdict() == ("running", None)  # the person said what to do instead: it works again

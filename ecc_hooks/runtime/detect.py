@@ -19,6 +19,9 @@ from typing import Any, Optional
 from ecc_hooks.core import fsio
 from ecc_hooks.hud.state import IDLE_WAIT
 
+# a worker whose call was rejected at its permission prompt waits for the person to say what to do instead
+DENIED = "a call was denied at its permission prompt: it asks what to do instead (session send)"
+
 # the main conversation's events that say where its turn is
 TURN_EVENTS = frozenset({"SessionStart", "UserPromptSubmit", "Stop", "StopFailure", "SessionEnd"})
 
@@ -102,6 +105,10 @@ class JournalFollower:
             if failing:
                 return "failed", f"check failed: {failing[-1]}"
             return "completed", None
+        if self.prompts and self.turn_end is None and not state.in_turn and state.turn_state == "idle":
+            # a call rejected at its permission prompt (``session deny``, or Esc): the client ends the turn and asks
+            # "What should Claude do instead?" (no hook fires: the watcher reads it from the transcript)
+            return "waiting", DENIED
         if state.turn_state == "running" or self.prompts:
             return "running", None
         return "idle", "at its prompt"
