@@ -21,6 +21,7 @@ def test_a_claude_worker_is_answered_and_prompted_without_attaching(
     runtime_world: Callable[..., RuntimeWorld], scripted_api: ScriptedAPI
 ) -> None:
     world = runtime_world("talk", ["w"])
+    world.env["ECC_HOOKS_NO_WATCHER"] = "0"  # as on a user's machine: the watcher reads what no hook says (a deny)
     ws, ecc_hooks, worktree = world.ws, world.ecc, world.worktree("w")
     scripted_api.scenario = Scenario(
         steps=[say("unexpected conversation")],
@@ -72,6 +73,10 @@ def test_a_claude_worker_is_answered_and_prompted_without_attaching(
     assert "denied: " in denied.stdout and "touch denied.txt" in denied.stdout
     wait_until(lambda: "Do you want to proceed?" not in screen(), 30, screen)
     assert not (worktree / "denied.txt").exists()
+    from ecc_hooks.runtime.detect import DENIED
+
+    # the client asks "What should Claude do instead?": the worker waits for the person (it said running for ever)
+    wait_until(lambda: (row().state, row().reason) == ("waiting", DENIED), 60, lambda: (row().state, row().reason))
     prompts = [r.get("prompt") for r in ws.journal(row().agent_session or "") if r["event"] == "UserPromptSubmit"]
     assert len(prompts) == 2, prompts  # the task, then what was sent: submitted once, by Enter
 
