@@ -36,6 +36,9 @@ def test_the_client_dialogs_are_read_from_the_screen_in_their_own_words() -> Non
     narrow = trust.replace("one you trust?", "one you\n trust?")  # wrapped to a narrower pane
     assert claude.screen_wait(narrow) == TRUST_QUESTION  # its words, whatever the wrapping
     assert claude.screen_wait("❯ go\n● done\n❯ \n  ⏵⏵ auto mode on") is None
+    key = (DIALOGS / "api-key.txt").read_text()  # a new ANTHROPIC_API_KEY: it was "running" at this question
+    assert claude.screen_wait(key, dialogs_only=True) == "Detected a custom API key in your environment"
+    assert claude.screen_state(key) == "waiting"
 
 
 def test_the_auto_mode_notification_makes_the_worker_wait_with_its_words_and_notifies_once(ecc_home: Path) -> None:

@@ -267,6 +267,8 @@ AGENTS: dict[str, Agent] = {
         dialogs=(  # any run of spaces or a line break between words: the client wraps to the pane's width
             r"Quick\s+safety\s+check:\s+Is\s+this\s+a\s+project\s+you\s+created\s+or\s+one\s+you\s+trust\?",
             r"Auto\s+mode\s+can't\s+check\s+actions\s+in\s+this\s+session",
+            # a new ANTHROPIC_API_KEY: the key's line below is not part of the words kept
+            r"Detected\s+a\s+custom\s+API\s+key\s+in\s+your\s+environment",
         ),
         working=(r"esc to interrupt",),
         hooks=True,

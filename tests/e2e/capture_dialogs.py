@@ -2,6 +2,8 @@
 
 - ``trust.txt``: the folder-trust dialog of a folder ``~/.claude.json`` does not trust (every new worktree is one);
   it fires no hook: a worker there is followed through its screen.
+- ``api-key.txt``: "Detected a custom API key in your environment ... Do you want to use this API key?", shown when
+  ``ANTHROPIC_API_KEY`` holds a key ``~/.claude.json`` has not approved; it fires no hook.
 - ``auto-mode.txt`` and ``auto-mode-notification.json``: "Auto mode can't check actions in this session", shown in
   permission mode ``auto`` when the API's address is not Anthropic's (a gateway: here the scripted API on loopback)
   and a call needs the server's safety check; about six seconds later the client fires a Notification hook.
@@ -52,6 +54,19 @@ def trust(root: Path) -> str:
         return _rewrite(tui.wait_for("Yes, I trust this folder", WAIT), ws)
 
 
+def api_key(root: Path) -> str:
+    """The custom API key dialog's screen: ``ANTHROPIC_API_KEY`` set to a key ``~/.claude.json`` has not approved
+    (every new key; it fires no hook)."""
+    ws = make_workspace(root, _client())
+    config = json.loads((ws.home / ".claude.json").read_text())
+    config["customApiKeyResponses"] = {"approved": [], "rejected": []}
+    (ws.home / ".claude.json").write_text(json.dumps(config))
+    with ScriptedAPI() as api, TmuxClaude(ws, api) as tui:
+        api.scenario = Scenario(steps=[say("unused")])
+        tui.start()
+        return _rewrite(tui.wait_for("use this API key?", WAIT), ws)
+
+
 def auto_mode(root: Path) -> tuple[str, dict[str, Any]]:
     """The auto-mode dialog's screen and the Notification payload the client fires while it is up."""
     ws = make_workspace(root, _client())
@@ -84,6 +99,7 @@ def capture(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ecc-dialogs-", ignore_cleanup_errors=True) as tmp:
         (out / "trust.txt").write_text(trust(Path(tmp) / "trust"))
+        (out / "api-key.txt").write_text(api_key(Path(tmp) / "key"))
         screen, payload = auto_mode(Path(tmp) / "auto")
         (out / "auto-mode.txt").write_text(screen)
         (out / "auto-mode-notification.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
