@@ -166,3 +166,27 @@ def test_a_launcher_command_is_a_script_whatever_agent_it_names(tmp_path: Path, 
     table = ecc("session", "status", "kinds", cwd=repo).stdout.splitlines()
     assert table[1].split()[:7] == ["WORKER", "STATE", "AGENT", "COST", "CTX", "TOOLS", "ELAPSED"]
     assert table[2].split()[:6] == ["s", "completed", "script", "-", "-", "-"]
+
+
+def test_rm_leaves_nothing_of_the_session_in_the_database_files(
+    tmp_path: Path, repo: Path, runtime: str, ecc_home: Path
+) -> None:
+    """A launch command is stored as the plan wrote it (the user's program), with whatever secret the user put in
+    it; once the session is forgotten, no byte of it stays in ``runtime.db`` or its write-ahead log (it stayed in
+    the log and in free pages before)."""
+    canary = "sk-ant-api03-" + "Q" * 90
+    workers = [{"name": "w", "task": "t", "launcherCommand": f"true {canary}"}]
+    done = ecc("session", "create", str(plan(tmp_path / "p.json", repo, "gone", workers)), "--execute", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    wait_until(lambda: states(repo, "gone") == {"w": "completed"}, 30, lambda: str(states(repo, "gone")))
+
+    def stored() -> bytes:
+        return b"".join(p.read_bytes() for p in ecc_home.glob("**/runtime.db*") if p.is_file())
+
+    assert canary.encode() in stored()  # where it was
+    assert ecc("session", "stop", "gone", "--cleanup", cwd=repo).returncode == 0
+    wait_until(lambda: states(repo, "gone") == {}, 30, "the cleanup")
+    done = ecc("session", "rm", "gone", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert sessions(repo) == []
+    assert canary.encode() not in stored()

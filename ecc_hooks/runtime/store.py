@@ -245,6 +245,7 @@ class Store:
                 time.sleep(pause)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA secure_delete=ON")  # what a forgotten session held is overwritten, not left in free pages
         with self.write():
             self._check_schema()  # again under the write lock: another process may have made it meanwhile
             for statement in SCHEMA.split(";"):
@@ -363,9 +364,14 @@ class Store:
             )
 
     def delete_session(self, name: str) -> None:
+        """Forget the session: its rows, their transitions and cleanup jobs, overwritten (``secure_delete``) and
+        checkpointed out of the write-ahead log, so what they held (a launch command as the plan wrote it, with any
+        secret the user put there) is gone from the files too, as far as no other reader holds the log."""
         with self.write() as db:
-            db.execute("DELETE FROM workers WHERE session = ?", (name,))
+            for table in ("transitions", "cleanup", "workers"):
+                db.execute(f"DELETE FROM {table} WHERE session = ?", (name,))
             db.execute("DELETE FROM sessions WHERE name = ?", (name,))
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # ------------------------------------------------------------------ workers
 
