@@ -245,7 +245,9 @@ class Store:
                 time.sleep(pause)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA secure_delete=ON")  # what a forgotten session held is overwritten, not left in free pages
+        self.db.execute(
+            "PRAGMA secure_delete=ON"
+        )  # what a forgotten session held is overwritten, not left in free pages
         with self.write():
             self._check_schema()  # again under the write lock: another process may have made it meanwhile
             for statement in SCHEMA.split(";"):
