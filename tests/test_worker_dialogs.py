@@ -111,3 +111,7 @@ def test_a_worker_at_the_trust_dialog_waits_with_its_question_and_the_person_is_
     listed = ecc("session", "status", "trust", cwd=repo)
     assert TRUST_QUESTION in listed.stdout
     assert told.read_text().splitlines() == [f"waiting {TRUST_QUESTION}"]
+    # text sent now would answer the dialog: refused at once, pointing to the pane (it waited 10 s, then typed)
+    typed = ecc("session", "send", "trust", "--worker", "new", "yes please", cwd=repo)
+    assert typed.returncode == 1, typed.stdout
+    assert "waits at a dialog" in typed.stderr and "session attach trust --worker new" in typed.stderr

@@ -155,6 +155,13 @@ def send(name: str, worker: str, text: str, seen: Optional[str] = None) -> str:
                 f"{row.slug} waits at a permission prompt ({before.prompt.replace(chr(10), ' / ')}): text typed there would "
                 f"answer it. Approve or deny it first: `ecc-hooks session approve|deny {name} --worker {row.slug}`"
             )
+        agent = _agent(row)
+        dialog = agent.screen_wait(before.screen, dialogs_only=True) if agent else None
+        if dialog is not None:  # the folder trust question, a new API key, auto mode's choice: no input box there
+            raise UserError(
+                f"{row.slug} waits at a dialog ({dialog}): text typed there would answer it. Answer it in its pane: "
+                f"`ecc-hooks session attach {name} --worker {row.slug}`"
+            )
         mark = shown_mark(text)
         count = before.screen.count(mark)
         pasted = before.screen.count("[Pasted text")
