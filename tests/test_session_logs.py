@@ -116,6 +116,8 @@ def test_a_panes_scrollback_live_followed_and_after_it_is_gone(tmp_path: Path, r
     from ecc_hooks.runtime import store
 
     wait_until(lambda: store.Store().worker("tm", "w").handoff_done, 30, lambda: state("tm", "w"))  # it finished
+    ended = ecc("session", "logs", "tm", "--worker", "w", cwd=repo).stdout.rstrip("\n").splitlines()
+    assert ended[-1] == "last row", ended[-3:]  # what it printed last: no blank rows, no tmux "Pane is dead" line
     subprocess.run(["tmux", "-L", runtime, "kill-server"], capture_output=True)  # every pane gone
     kept = ecc("session", "logs", "tm", "--worker", "w", cwd=repo)
     assert kept.returncode == 0, kept.stderr

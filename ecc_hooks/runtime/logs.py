@@ -59,9 +59,18 @@ def read(session: st.Session, worker: st.Worker) -> tuple[str, Optional[str]]:
     if worker.runtime == "claude-bg":
         return f"claude logs {worker.handle or '(no id yet)'}", _background(worker)
     if _pane_alive(session, worker):
-        return f"pane {worker.pane}", launch.capture(worker.pane or "", session.tmux_socket, history=True)
+        return f"pane {worker.pane}", _tidy(launch.capture(worker.pane or "", session.tmux_socket, history=True))
     path = scrollback_path(session.name, worker.slug)
-    return path, _read(path)
+    return path, _tidy(_read(path))
+
+
+def _tidy(screen: Optional[str]) -> Optional[str]:
+    """A pane's text as the worker printed it: without the blank rows below its last line and tmux's own "Pane is
+    dead (status N, ...)" line under an ended program (the exit status is in the worker's state)."""
+    lines = _lines(screen)
+    if lines and lines[-1].startswith("Pane is dead"):
+        lines = _lines("\n".join(lines[:-1]))
+    return "\n".join(lines) if screen is not None else None
 
 
 def _lines(text: Optional[str]) -> list[str]:
