@@ -125,3 +125,13 @@ def test_a_panes_scrollback_live_followed_and_after_it_is_gone(tmp_path: Path, r
     assert KEY not in kept.stdout
     none = ecc("session", "logs", "tm", "--worker", "idle", cwd=repo)
     assert none.returncode == 0 and "no output kept for idle" in none.stdout
+
+
+def test_a_dead_panes_text_ends_where_the_workers_output_does() -> None:
+    """A pane whose program ended shows tmux's own line under its output and the screen's blank rows below it (the
+    trial saw 40 of them): neither is the worker's."""
+    from ecc_hooks.runtime.logs import _tidy
+
+    screen = "row 1\nlast row\n\nPane is dead (status 3, Mon Dec  7 05:00:00 2026)\n" + "\n" * 40
+    assert _tidy(screen) == "row 1\nlast row"
+    assert _tidy("row 1\n  \n") == "row 1" and _tidy(None) is None
