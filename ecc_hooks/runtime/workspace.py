@@ -269,6 +269,8 @@ def _base_facts(repo: str, base_ref: str, runner: Any) -> tuple[str, str]:
     if done is not None and done[0] == 0:
         facts = done[1].decode("utf-8", "replace").split()
         return os.path.normpath(os.path.join(repo, facts[1])), facts[2]
+    if done is not None and done[0] == gitstate.REFUSED:  # no git ran (an include another user could change...)
+        raise UserError(str(done[2])[:500])
     inside = runner.run("rev-parse", "--is-inside-work-tree")
     if inside is None or inside[0] != 0 or inside[1].strip() != b"true":
         raise UserError(f"not a git work tree: {repo}")
