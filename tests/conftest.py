@@ -14,7 +14,7 @@ import pytest
 
 from ecc_hooks.hud import watcher as watch
 from tests import leakcheck
-from tests.helpers import REPO, alive, wait_until
+from tests.helpers import REPO, alive, stop_the_supervisor_alone, wait_until
 
 E2E = Path(__file__).resolve().parent / "e2e"
 _DEPS = pytest.StashKey[list]()
@@ -111,19 +111,10 @@ def stop_supervisor() -> None:
     busy), and would then start serving after the test; it is found by its environment instead. Waits until all
     are gone. The supervisor's record goes first and after: no worker's last hook (nor a watcher) starts it again."""
     from ecc_hooks.core import paths
-    from ecc_hooks.runtime import daemon
 
-    record = Path(paths.supervisor_record_path())
-    record.unlink(missing_ok=True)
-    pid = daemon.running()
-    if pid and pid > 0:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        wait_until(lambda: not alive(pid), 30, f"supervisor {pid} to die")
+    stop_the_supervisor_alone()
     leakcheck.kill_with_env("ECC_HOOKS_HOME", paths.home())
-    record.unlink(missing_ok=True)
+    Path(paths.supervisor_record_path()).unlink(missing_ok=True)
 
 
 @pytest.fixture
