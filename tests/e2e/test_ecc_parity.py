@@ -273,7 +273,10 @@ let s = ''; process.stdin.on('data', d => s += d).on('end', () => {
 });
 """
 
-names = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x17F), max_size=16)
+# ASCII names: slugs are exactly ECC's. Beyond ASCII we deviate on purpose (issue 24): ECC drops every non-ASCII
+# letter (``Données`` -> ``donn-es``, ``²`` -> the fallback), ours keep a slug the user recognises (accents taken off,
+# other scripts' letters kept: ``plan.slugify``, tests/test_session_smaller.py).
+names = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=16)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
