@@ -13,7 +13,7 @@ import sys
 import time
 
 from ecc_hooks.capture import headref
-from ecc_hooks.capture.client import RAW_ENV, STDIN_TIMEOUT
+from ecc_hooks.capture.client import RAW_ENV, RUNTIME_ENV, STDIN_TIMEOUT
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
@@ -27,7 +27,6 @@ RAW_RECORD_MAX = 1 << 20
 # Command hooks that fire once per turn (not per tool call): each makes sure a watcher runs, so one killed
 # mid-session is back before the next turn's tools post their events to it.
 TURN_EVENTS = frozenset({"UserPromptSubmit", "Stop", "SubagentStart", "SubagentStop", "Notification"})
-RUNTIME_ENV = "ECC_SESSION"  # set: a runtime worker's hook (capture.client.RUNTIME_ENV)
 SALVAGE_HEAD = 1 << 20  # bytes of an oversized payload's head parsed for its leading fields
 
 
@@ -172,7 +171,7 @@ def handle(
     if salvaged:
         record["truncatedPayload"] = True
     if dedupe is None:
-        dedupe = bool(os.environ.get(RUNTIME_ENV))
+        dedupe = bool(os.environb.get(RUNTIME_ENV))
     if dedupe:
         from ecc_hooks.capture import dedupe as once
 
