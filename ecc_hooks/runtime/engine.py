@@ -137,33 +137,34 @@ def stop(request: rec.Stop, notes: list[str]) -> Result:
 
 
 def resume(request: rec.Resume, notes: list[str]) -> Result:
-    store = st.Store()
-    with st.session_lock(request.session):
-        session, workers = store.targets(request.session, request.worker)
-        resumed, shown = control.resume(store, session, workers, request.worker is not None, request.prompt)
-    snapshot.export(store, queues=False)
-    if not resumed:
-        raise rec.Refused(
-            "nothing-to-do",
-            f"nothing to resume in {request.session!r} (only stopped, failed or stale workers resume)",
-        )
-    daemon.wake()
+    resumed, shown = _relaunch(
+        request, "resume", "stopped, failed or stale workers resume",
+        lambda store, session, workers: control.resume(store, session, workers, request.worker is not None,
+                                                       request.prompt),
+    )  # fmt: skip
     return rec.ResumeData(resumed, [rec.Scrollback(s, n, text) for s, n, text in shown]), []
 
 
 def retry(request: rec.Retry, notes: list[str]) -> Result:
+    retried = _relaunch(
+        request, "retry", "failed, stopped or stale workers are retried",
+        lambda store, session, workers: control.retry(store, session, workers, named=request.worker is not None),
+    )  # fmt: skip
+    return rec.RetryData(retried), []
+
+
+def _relaunch(request: Any, verb: str, which: str, act: Callable[..., Any]) -> Any:
+    """Resume and retry alike: the session's lock, its workers, the operation, the HUD's export; refused when it
+    launched nothing, else the supervisor woken to follow what it launched."""
     store = st.Store()
     with st.session_lock(request.session):
         session, workers = store.targets(request.session, request.worker)
-        retried = control.retry(store, session, workers, named=request.worker is not None)
+        done = act(store, session, workers)
     snapshot.export(store, queues=False)
-    if not retried:
-        raise rec.Refused(
-            "nothing-to-do",
-            f"nothing to retry in {request.session!r} (only failed, stopped or stale workers are retried)",
-        )
+    if not (done[0] if isinstance(done, tuple) else done):
+        raise rec.Refused("nothing-to-do", f"nothing to {verb} in {request.session!r} (only {which})")
     daemon.wake()
-    return rec.RetryData(retried), []
+    return done
 
 
 def rm(request: rec.Rm, notes: list[str]) -> Result:
