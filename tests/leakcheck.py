@@ -112,6 +112,15 @@ def kill_with_env(name: str, value: str, rounds: int = 5, wait: float = 30.0) ->
     return killed
 
 
+def end_with_env(name: str, value: str, grace: float = 10.0) -> list[int]:
+    """Wait up to ``grace`` seconds for every process setting ``name`` to ``value`` to exit on its own (a client
+    told to go by SIGHUP still writes its files on the way out), then SIGKILL and reap what is left; those pids."""
+    deadline = time.monotonic() + grace
+    while with_env(name, value) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return kill_with_env(name, value)
+
+
 def _descends_from(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
     seen = set()
     while pid in parents and pid not in seen:

@@ -3,7 +3,7 @@
 ``with TmuxClaude(ws, api) as tui: tui.start(); tui.submit("hi"); tui.wait_for("reply")`` starts
 ``claude`` in a pane of a fixed size with the same isolated environment as print mode, types a prompt,
 and polls ``capture-pane -p`` until the expected text shows up. The tmux server lives on a socket
-inside the workspace and is always killed on exit, whatever happened.
+inside the workspace and is always killed on exit, whatever happened, and the client with it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tests.e2e.api_server import ScriptedAPI
 from tests.e2e.harness import Workspace
+from tests.leakcheck import end_with_env
 
 POLL = 0.2  # seconds between screen reads
 WAIT_TIMEOUT = 30.0  # seconds to wait for text on the screen
@@ -51,6 +52,7 @@ class TmuxClaude:
         self.socket: Path = ws.root / "tmux.sock"
         self.target = "e2e:0.0"
         self.started = False
+        self.home = ""  # the client's HOME, which every process it starts inherits
 
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         # -f /dev/null: no user tmux.conf; -S: a socket nobody else uses.
@@ -65,6 +67,7 @@ class TmuxClaude:
     def start(self) -> None:
         """Start ``claude`` (interactive) in the work dir, with exactly the workspace's environment."""
         env = self.ws.env(self.api, self.extra_env)
+        self.home = env["HOME"]
         command = [
             "env",
             "-i",
@@ -126,10 +129,13 @@ class TmuxClaude:
         self.keys("Enter")
 
     def close(self) -> None:
-        """Kill the tmux server (and so claude); safe to call twice."""
+        """Kill the tmux server and wait until claude and whatever it started (hooks, the status line) are gone:
+        tmux returns before the client has exited, and a client still writing into the workspace would race the
+        caller's cleanup of it. Safe to call twice."""
         if self.started:
             self._tmux("kill-server", check=False)
             self.started = False
+            end_with_env("HOME", self.home)
 
     def __enter__(self) -> TmuxClaude:
         return self
