@@ -9,12 +9,15 @@
   client's rendered screen in tmux after the reply (for status line tests).
 - ``runtime_world``: ``runtime_world(session, slugs, tmux=True) -> RuntimeWorld``, a runtime session's world as
   on a user's machine (``tests/e2e/runtime_world.py``), closed after the test; skips without tmux when it needs it.
+- ``ecc_oracle``: one node process calling the pinned ecc-universal's own functions (``tests/e2e/ecc_oracle.py``),
+  shared by the session; skips locally when ecc-universal or node is missing, FAILS under ``CI``.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +26,9 @@ from typing import Any
 
 import pytest
 
+from tests.e2e import install_deps
 from tests.e2e.api_server import Scenario, ScriptedAPI
+from tests.e2e.ecc_oracle import EccOracle
 from tests.e2e.harness import RunResult, Workspace, claude_bin, install_hint, make_workspace, run_claude
 from tests.e2e.runtime_world import RuntimeWorld
 from tests.e2e.tmux_runner import TmuxClaude, tmux_available
@@ -43,6 +48,17 @@ def claude_client() -> Path:
         _missing(f"Claude Code not installed: {install_hint()}")
     assert path is not None
     return path
+
+
+@pytest.fixture(scope="session")
+def ecc_oracle() -> Iterator[EccOracle]:
+    """ECC's own functions (pinned ecc-universal), served by one node process for the whole run."""
+    root = install_deps.ecc_package()
+    if not (root / "scripts" / "session-inspect.js").exists() or shutil.which("node") is None:
+        why = install_deps.why_missing("ecc-universal") or f"not in {root}"
+        _missing(f"ecc-universal and node ({why}; python3 tests/e2e/install_deps.py installs it)")
+    with EccOracle(root) as oracle:
+        yield oracle
 
 
 @pytest.fixture
