@@ -112,13 +112,39 @@ def kill_with_env(name: str, value: str, rounds: int = 5, wait: float = 30.0) ->
     return killed
 
 
-def end_with_env(name: str, value: str, grace: float = 10.0) -> list[int]:
-    """Wait up to ``grace`` seconds for every process setting ``name`` to ``value`` to exit on its own (a client
-    told to go by SIGHUP still writes its files on the way out), then SIGKILL and reap what is left; those pids."""
+def in_session(sid: int) -> list[int]:
+    """Live processes of this user in session ``sid`` (a tmux pane's: the pane's first process and everything it
+    started that did not leave for a session of its own, as a daemon does)."""
+    found = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        raw = _read(entry / "stat").decode("utf-8", "replace")
+        if ")" not in raw:
+            continue
+        fields = raw.rsplit(")", 1)[1].split()
+        if len(fields) > 3 and fields[3] == str(sid) and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def end_session(sid: int, grace: float = 10.0) -> list[int]:
+    """Wait up to ``grace`` seconds for every process of session ``sid`` to exit on its own (a client told to go by
+    SIGHUP still writes its files on the way out), then SIGKILL what is left and wait for it; those pids. A daemon
+    one of them started in its own session is not touched: its test stops it."""
     deadline = time.monotonic() + grace
-    while with_env(name, value) and time.monotonic() < deadline:
+    while in_session(sid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return kill_with_env(name, value)
+    left = in_session(sid)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 30
+    while in_session(sid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
 
 
 def _descends_from(pid: int, ancestor: int, parents: dict[int, int]) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.e2e.api_server import ScriptedAPI
 from tests.e2e.harness import Workspace
-from tests.leakcheck import end_with_env
+from tests.leakcheck import end_session
 
 POLL = 0.2  # seconds between screen reads
 WAIT_TIMEOUT = 30.0  # seconds to wait for text on the screen
@@ -52,7 +52,7 @@ class TmuxClaude:
         self.socket: Path = ws.root / "tmux.sock"
         self.target = "e2e:0.0"
         self.started = False
-        self.home = ""  # the client's HOME, which every process it starts inherits
+        self.pane_pid = 0  # the pane's first process (env, then claude): its session holds the client and its hooks
 
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         # -f /dev/null: no user tmux.conf; -S: a socket nobody else uses.
@@ -67,7 +67,6 @@ class TmuxClaude:
     def start(self) -> None:
         """Start ``claude`` (interactive) in the work dir, with exactly the workspace's environment."""
         env = self.ws.env(self.api, self.extra_env)
-        self.home = env["HOME"]
         command = [
             "env",
             "-i",
@@ -93,6 +92,8 @@ class TmuxClaude:
             *command,
         )
         self.started = True
+        pane = self._tmux("display-message", "-p", "-t", self.target, "#{pane_pid}", check=False).stdout.strip()
+        self.pane_pid = int(pane) if pane.isdigit() else 0
         # Keep the pane (and its last screen) if claude exits, so a failure can still be read.
         self._tmux("set-option", "-t", "e2e", "remain-on-exit", "on", check=False)
 
@@ -131,11 +132,13 @@ class TmuxClaude:
     def close(self) -> None:
         """Kill the tmux server and wait until claude and whatever it started (hooks, the status line) are gone:
         tmux returns before the client has exited, and a client still writing into the workspace would race the
-        caller's cleanup of it. Safe to call twice."""
+        caller's cleanup of it. A daemon a hook started in a session of its own (the watcher) is left to the test that
+        checks it. Safe to call twice."""
         if self.started:
             self._tmux("kill-server", check=False)
             self.started = False
-            end_with_env("HOME", self.home)
+            if self.pane_pid:
+                end_session(self.pane_pid)
 
     def __enter__(self) -> TmuxClaude:
         return self
