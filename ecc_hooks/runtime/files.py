@@ -6,11 +6,25 @@ bullets under ``Summary``, ``Validation`` and ``Remaining Risks`` of ``handoff.m
 Every text that came from an agent or a repository is redacted and stripped of terminal escapes first, and
 ``write``, the one writer of these files, redacts each whole file again (a task given with a token in it never
 reaches ``task.md``: the agent gets its task from its launch, not from this file).
+
+Whose file it is. ``status.md`` and ``handoff.md`` are also written by others: ECC's own launcher
+(``orchestrate-codex-worker.sh``) writes both around its agent, and a worker may write its own report. The runtime
+replaces such a file only while it is still its own: missing, blank, its pending template, or byte for byte what
+the runtime last wrote there (its digest, and the text of anyone else it was merged onto, kept in the worker's
+private record ``launch.marks_path``: ``write_kept``). Anyone else's ``handoff.md`` is left whole (the runtime's
+facts stay in ``session status`` and ``session diff``); anyone else's ``status.md`` keeps every line of its own,
+with the runtime's state and time merged in (``merge_status``). Known limit: a worker writing in the instant
+between the runtime's check and its rename loses that write (a file name has no compare-and-swap); the runtime
+writes only on a state change or a minute's refresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -54,13 +68,115 @@ def ensure_root(root: str) -> None:
         ) from None
 
 
-def write(path: str, text: str, root: str) -> None:
+def _encoded(text: str) -> bytes:
+    """The bytes ``write`` writes for ``text``."""
+    text = redact(text, limit=None)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+def write(path: str, text: str, root: str) -> bytes:
     """Replace ``path`` (below ``root``) atomically through ``fsio.atomic_write``: no link followed below ``root``,
     every folder ours (missing ones made at 0700), the file 0600, its temporary name unguessable and ``O_EXCL``;
-    ``text`` redacted whole first (a secret in a task, a reason or a message never reaches the file)."""
-    text = redact(text, limit=None)
-    data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    ``text`` redacted whole first (a secret in a task, a reason or a message never reaches the file). The bytes
+    written (what ``write_kept`` recognises as ours later)."""
+    data = _encoded(text)
     fsio.atomic_write(path, data, root=root)
+    return data
+
+
+# ---------------------------------------------------------------------------- whose file it is
+
+MARKS_CAP = 1 << 20
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_marks(marks: str) -> dict[str, dict[str, object]]:
+    """The record of what the runtime wrote (a state file of ours); empty when missing or unreadable, so a file
+    then counts as someone else's: the safe side."""
+    try:
+        loaded = json.loads(fsio.read_file(marks, MARKS_CAP))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(v, dict)} if isinstance(loaded, dict) else {}
+
+
+def write_ours(path: str, text: str, root: str, marks: str) -> None:
+    """Write ``path`` as the runtime's own (``write``) and record it so in ``marks``: the pending templates of a
+    new session, written whatever was there (ECC's orchestrator writes them the same way)."""
+    _record(marks, path, write(path, text, root), None)
+
+
+def _record(marks: str, path: str, data: bytes, base: Optional[str]) -> None:
+    record = _read_marks(marks)
+    record[os.path.basename(path)] = {"sha256": _digest(data), "base": base}
+    fsio.atomic_write(marks, json.dumps(record).encode("utf-8"))
+
+
+def write_kept(
+    path: str,
+    text: str,
+    root: str,
+    marks: str,
+    merge: Optional[Callable[[str, str], str]] = None,
+    template: Optional[str] = None,
+) -> bool:
+    """Write ``text`` to ``path`` where nothing is (missing or blank) or where the file is still the runtime's:
+    its bytes are those ``marks`` records (ours, or ours merged onto someone else's text), or ``template``'s as
+    ``write`` writes it (the pending handoff of a session made before the record existed). A file anyone else
+    wrote is theirs: left alone, or with ``merge``, written as ``merge(theirs, text)`` (their text kept; the
+    next write merges onto the same text again, not onto our merge). Whether ``text`` reached the file; OSError
+    when the file cannot be read or written safely (a link, a folder swapped)."""
+    try:
+        current = fsio.read_file(path, MARKS_CAP, root=root)
+    except FileNotFoundError:
+        current = b""
+    mark = _read_marks(marks).get(os.path.basename(path), {})
+    base: Optional[str] = None
+    if current.strip():
+        kept = mark.get("base")
+        ours = mark.get("sha256") == _digest(current) or (template is not None and current == _encoded(template))
+        theirs = redact(current.decode("utf-8", "replace"), limit=None)  # kept in our record: no secret of theirs
+        base = (kept if isinstance(kept, str) else None) if ours else theirs
+    if base is not None:
+        if merge is None:
+            return False
+        text = merge(base, text)
+    _record(marks, path, write(path, text, root), base)
+    return True
+
+
+_STATUS_LINE = re.compile(r"^- ([A-Za-z ]+):\s*(.+)$")  # ECC's parseWorkerStatus, key and value
+VERDICT_KEYS = frozenset({"state", "updated"})  # the runtime's, whoever wrote the file
+
+
+def _status_key(line: str) -> Optional[str]:
+    match = _STATUS_LINE.match(line)
+    return re.sub(r"\s+", "", match.group(1).strip().lower()) if match else None
+
+
+def merge_status(theirs: str, ours: str) -> str:
+    """``theirs`` (a status.md the worker or its launcher wrote) with the runtime's verdict merged in, every line
+    of theirs kept: each of its ``State`` and ``Updated`` lines becomes ours (what the process did, and the time
+    ECC judges staleness by: one value, so a reader taking the first and one taking the last agree), and the
+    fields of ours it lacks are added at its end (branch, worktree, files, reason). Its own fields stay (an
+    ``Error`` line of ECC's launcher, its branch), so nothing it reported is lost."""
+    mine: dict[str, str] = {}
+    for line in ours.splitlines():
+        key = _status_key(line)
+        if key and key not in mine:
+            mine[key] = line
+    lines, present = [], set()
+    for line in theirs.splitlines():
+        key = _status_key(line.rstrip("\r"))
+        present.add(key)
+        lines.append(mine[key] if key in VERDICT_KEYS and key in mine else line)
+    added = [line for key, line in mine.items() if key not in present]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines + ([""] + added if added else []))
 
 
 def read(path: str, root: str, cap: int = 1 << 20) -> str:

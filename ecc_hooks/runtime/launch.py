@@ -96,6 +96,12 @@ def exit_path(session: str, slug: str, token: str) -> str:
     return os.path.join(state_dir(session, slug), f"exit-{token}")
 
 
+def marks_path(session: str, slug: str) -> str:
+    """Where the runtime records what it last wrote into the worker's status.md and handoff.md (``files``:
+    whose file it is)."""
+    return os.path.join(state_dir(session, slug), "written.json")
+
+
 def log_path(session: str, slug: str) -> str:
     return os.path.join(state_dir(session, slug), "output.log")
 

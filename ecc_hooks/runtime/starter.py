@@ -32,7 +32,8 @@ def crash_point(name: str) -> None:
 
 
 def write_status(session: st.Session, worker: st.Worker) -> None:
-    """The worker's status.md in ECC's format (a failure to write is logged, never fatal)."""
+    """The worker's status.md in ECC's format (a failure to write is logged, never fatal). One the worker or its
+    launcher wrote keeps all it said, with the runtime's state and time merged in (``files.merge_status``)."""
     text = files.status_md(
         name=worker.name,
         state=worker.state,
@@ -44,8 +45,11 @@ def write_status(session: st.Session, worker: st.Worker) -> None:
         agent=worker.agent,
         agent_session=worker.agent_session,
     )
+    root = files.root_of(session.repo_root, session.coordination_dir)
     try:
-        files.write(worker.status_file, text, files.root_of(session.repo_root, session.coordination_dir))
+        files.write_kept(
+            worker.status_file, text, root, launch.marks_path(session.name, worker.slug), files.merge_status
+        )
     except OSError as exc:
         errorlog.log_error("runtime.status", str(exc))
 
@@ -60,7 +64,10 @@ def _git_lines(cwd: str, *args: str) -> list[str]:
 
 
 def write_handoff(session: st.Session, worker: st.Worker, follower: Optional[detect.JournalFollower]) -> None:
-    """The worker's handoff.md from its final message and its worktree's git, under ECC's headings."""
+    """The worker's handoff.md from its final message and its worktree's git, under ECC's headings: only where
+    none is, or where it is still the runtime's (its pending template, its own earlier handoff). A handoff the
+    worker or its launcher wrote (ECC's ``orchestrate-codex-worker.sh`` writes one) is their report: never
+    replaced."""
     base = session.base_commit or session.base_ref
     message = follower.state.last_message if follower and follower.seen else None
     if message is None:
@@ -84,8 +91,10 @@ def write_handoff(session: st.Session, worker: st.Worker, follower: Optional[det
         checks=follower.checks() if follower else [],
         risks=risks,
     )
+    root = files.root_of(session.repo_root, session.coordination_dir)
     try:
-        files.write(worker.handoff_file, text, files.root_of(session.repo_root, session.coordination_dir))
+        marks = launch.marks_path(session.name, worker.slug)
+        files.write_kept(worker.handoff_file, text, root, marks, template=files.pending_handoff_md(worker.name))
     except OSError as exc:
         errorlog.log_error("runtime.handoff", str(exc))
 

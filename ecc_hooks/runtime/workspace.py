@@ -181,10 +181,11 @@ def _write_files(session: SessionPlan, made: Created) -> None:
             agent=worker.spec.agent,
             agent_session=worker.session_id,
         )
+        marks = launch.marks_path(session.session, worker.slug)  # the templates are ours: replaced when it ends
         for path, text in ((worker.task_file, task), (worker.handoff_file, files.pending_handoff_md(worker.name)),
                            (worker.status_file, status)):  # fmt: skip
             try:
-                files.write(path, text, root)
+                files.write_ours(path, text, root, marks)
             except fsio.UnsafeFile as exc:
                 raise UserError(f"refused to write the coordination files: {exc}") from None
             made.files.append(path)
