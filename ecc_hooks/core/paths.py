@@ -22,6 +22,9 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     runtime/supervisor.json         the running supervisor's pid, start time and the sessions it watches; left
                                     behind by a killed one (a hook or the watcher then restarts it)
     runtime/claude-settings.json    the settings layer (our hooks) the runtime passes to its Claude Code workers
+    runtime/<session>/<worker>/     a worker's private folder (``runtime.launch.state_dir``): exit files, its log,
+                                    scrollback, ``written.json`` (what the runtime last wrote into its status.md
+                                    and handoff.md: a file that no longer matches is the worker's, kept)
 
 Claude Code's own locations (read only): ``claude_config_dir()``, its ``projects/`` transcripts and a
 transcript's ``subagents/`` folder.
