@@ -3,7 +3,9 @@
 Targets (``--target-type`` overrides the guess):
 
 - ``latest``, a session id: our journals (adapter ``journal``, kind ``claude-code``);
-- ``claude:latest``, ``claude:<id>``, a transcript path (``*.jsonl``): Claude Code's history (``claude_history``);
+- ``claude:latest``, ``claude:<id>``, a transcript path (``*.jsonl``): Claude Code's history, and ECC's session
+  files (``*-session.tmp`` by path, ``claude-history:``/``history:``/``claude:`` ``latest``, ``<alias>``,
+  ``<id>``) as ECC's adapter of the same name reads them (``claude_history``);
 - an orchestration session name, a plan file, a coordination directory: ECC's dmux-tmux layout (``dmux_tmux``).
 
 ``--write PATH`` writes the JSON atomically; ``--markdown`` prints the handoff document, ``--handoff PATH``
@@ -26,12 +28,13 @@ TARGET_TYPES = (
     "latest",
     "session-id",
     "claude-history",
+    "claude-alias",
+    "session-file",
     "transcript",
     "orchestration-session",
     "plan",
     "coordination-dir",
 )
-CLAUDE_PREFIX = "claude:"
 
 
 @dataclass
@@ -47,19 +50,21 @@ class Probe:
 def guess_target_type(target: str, probe: Probe) -> Optional[str]:
     """Which target type ``target`` is, or None; first match wins (see the module docstring for the order).
 
-    ``latest`` and ``claude:`` are keywords; then existing paths (``*.jsonl`` file: transcript, other
-    file: plan, directory: coordination dir); then names: a journal, an orchestration session, a
-    transcript of that id.
+    ``latest`` and the ``claude:`` prefixes are keywords; then existing paths (``*.jsonl`` file: transcript,
+    ``*.tmp`` file: ECC's session file, other file: plan, directory: coordination dir); then names: a
+    journal, an orchestration session, a transcript of that id.
     """
+    from ecc_hooks.handoff.adapters.claude_history import PREFIXES
+
     if target == "latest":
         return "latest"
-    if target.startswith(CLAUDE_PREFIX):
+    if target.startswith(PREFIXES):
         return "claude-history"
     if not target or "\0" in target:
         return None
     kind = probe.path_kind(target)
     if kind == "file":
-        return "transcript" if target.endswith(".jsonl") else "plan"
+        return "transcript" if target.endswith(".jsonl") else "session-file" if target.endswith(".tmp") else "plan"
     if kind == "dir":
         return "coordination-dir"
     if "/" in target:
@@ -101,8 +106,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = "inspect") -> Non
     parser.add_argument(
         "target",
         nargs="?",
-        help="latest | <session id> | <transcript.jsonl> | claude:latest | "
-        "claude:<id> | <orchestration session> | <plan.json> | <coordination dir>",
+        help="latest | <session id> | <transcript.jsonl> | claude:latest | claude:<id|alias> | "
+        "<ECC session.tmp> | <orchestration session> | <plan.json> | <coordination dir>",
     )
     parser.add_argument("--target-type", choices=TARGET_TYPES, help="skip the guess: read TARGET as this type")
     parser.add_argument("--list-adapters", action="store_true", help="list adapters and the target types each reads")
@@ -152,7 +157,7 @@ def run(args: argparse.Namespace, name: str = "inspect", out: Callable[[str], No
     )
     probe = disk_probe(ctx)
     target_type = args.target_type or guess_target_type(args.target, probe)
-    if target_type is None and "/" not in args.target and not args.target.startswith(CLAUDE_PREFIX):
+    if target_type is None and "/" not in args.target and ":" not in args.target:
         from ecc_hooks.hud.inputs import list_sessions, resolve_session
 
         if any(sid.startswith(args.target) for sid, _ in list_sessions()):

@@ -70,6 +70,39 @@ def claude_projects_dir() -> str:
     return os.path.join(claude_config_dir(), "projects")
 
 
+def ecc_agent_data_home() -> str:
+    """ECC's agent data home, where its own hooks keep session summaries and aliases, resolved as ECC's
+    ``lib/agent-data-home.js`` does: ``$ECC_AGENT_DATA_HOME`` (``~`` expanded, relative to the working
+    directory), ``~/.cursor/ecc`` inside a Cursor hook (``$CURSOR_VERSION`` / ``$CURSOR_PROJECT_DIR``), else
+    ``~/.claude`` (``$HOME``, not ``$CLAUDE_CONFIG_DIR``: ECC ignores it). ECC's per-project override
+    (``.cursor/ecc-agent-data.json``) is not read: a repository's file never picks where we read."""
+    from ecc_hooks.core.text import js_trim
+
+    raw = os.environ.get("HOME") or os.environ.get("USERPROFILE") or ""
+    user_home = os.path.abspath(raw) if js_trim(raw) else os.path.expanduser("~")
+    configured = js_trim(os.environ.get("ECC_AGENT_DATA_HOME") or "")
+    if configured.startswith("~"):
+        rest = configured[1:].lstrip("/\\")
+        return os.path.join(user_home, rest) if rest else user_home
+    if configured:
+        return os.path.abspath(configured)
+    if any(js_trim(os.environ.get(name) or "") for name in ("CURSOR_VERSION", "CURSOR_PROJECT_DIR")):
+        return os.path.join(user_home, ".cursor", "ecc")
+    return os.path.join(user_home, ".claude")
+
+
+def ecc_session_dirs() -> list[str]:
+    """Where ECC's session summaries (``YYYY-MM-DD[-<id>]-session.tmp``) live, canonical first, then the
+    legacy folder older ECC installs wrote."""
+    base = ecc_agent_data_home()
+    return [os.path.join(base, "session-data"), os.path.join(base, "sessions")]
+
+
+def ecc_aliases_path() -> str:
+    """ECC's session aliases (``session-aliases.json``: name -> ``{"sessionPath": ...}``)."""
+    return os.path.join(ecc_agent_data_home(), "session-aliases.json")
+
+
 def home() -> str:
     """The ecc-hooks state directory (absolute)."""
     configured = os.environ.get("ECC_HOOKS_HOME")

@@ -1,9 +1,15 @@
-"""Claude Code's own history: ``${CLAUDE_CONFIG_DIR:-~/.claude}/projects/<cwd slug>/<session_id>.jsonl``.
+"""Claude Code's own history, and ECC's: transcripts and ECC's session summaries (adapter ``claude-history``).
 
-Targets: ``claude:latest``, ``claude:<session id>`` and a transcript path. The transcript's prompts,
-tool calls and tool results are replayed as the hook payloads Claude Code would have sent, through the
-hook's own ``normalize`` and the aggregator's ``fold``, so a history session is described exactly like a
-journaled one. Kind ``history``: every worker (main agent, one per subagent transcript) is ``recorded``.
+Claude Code's transcripts: ``${CLAUDE_CONFIG_DIR:-~/.claude}/projects/<cwd slug>/<session_id>.jsonl``, by path,
+``claude:latest`` or ``claude:<session id>``. The transcript's prompts, tool calls and tool results are replayed
+as the hook payloads Claude Code would have sent, through the hook's own ``normalize`` and the aggregator's
+``fold``, so a history session is described exactly like a journaled one. Every worker (main agent, one per
+subagent transcript) is ``recorded``.
+
+ECC's session summaries (``~/.claude/session-data/*-session.tmp``, ``_ecc_history``), as ECC's own adapter of
+the same id reads them: by path (``*.tmp``), ``claude-history:``/``history:`` ``latest``, an alias or an id
+(ECC's targets, read exactly as ECC does), and ``claude:`` the same where no Claude Code transcript answers it
+first (``claude:latest`` and ``claude:<session id>`` are the transcript when there is one: it says more).
 """
 
 from __future__ import annotations
@@ -17,15 +23,22 @@ import orjson
 
 from ecc_hooks.capture.normalize import normalize
 from ecc_hooks.core import fsio, paths
+from ecc_hooks.core.text import js_trim
 from ecc_hooks.core.timestamps import parse_iso
-from ecc_hooks.handoff.adapters import _claude
+from ecc_hooks.handoff.adapters import _claude, _ecc_history
 from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
 from ecc_hooks.hud.aggregate import fold_all
 from ecc_hooks.models.session import SessionKind
 
 ADAPTER_ID = "claude-history"  # ECC's own id for Claude Code's history
-DESCRIPTION = "Claude Code transcripts (${CLAUDE_CONFIG_DIR:-~/.claude}/projects/*/<id>.jsonl)"
-TARGET_TYPES = ("claude-history", "transcript")
+DESCRIPTION = (
+    "Claude Code transcripts (${CLAUDE_CONFIG_DIR:-~/.claude}/projects/*/<id>.jsonl) and ECC's session files "
+    "(~/.claude/session-data/*-session.tmp)"
+)
+TARGET_TYPES = ("claude-history", "claude-alias", "session-file", "transcript")
+PREFIXES = ("claude-history:", "claude:", "history:")  # ECC's parseClaudeTarget, in its order
+TRANSCRIPT_FIRST = "claude:"
+BOM = b"\xef\xbb\xbf"  # the prefix under which a Claude Code transcript answers before ECC's files
 
 
 def _transcripts() -> list[str]:
@@ -53,6 +66,8 @@ def _lines(path: str) -> Iterator[dict[str, Any]]:
         data = fsio.read_file(path, 1 << 30)
     except OSError:
         return
+    if data.startswith(BOM):
+        data = data[len(BOM) :]  # an editor's byte order mark: the first line is still a line
     for line in data.split(b"\n"):
         if not line.strip():
             continue
@@ -155,6 +170,59 @@ def replay(path: str, session_id: str) -> list[dict[str, Any]]:
     return [normalize(payload, epoch) for epoch, payload in timed]
 
 
+def split_target(value: str) -> tuple[str, str]:
+    """``(prefix, reference)`` of a ``claude:``-like target, the reference trimmed as ECC trims it; no prefix
+    (``--target-type claude-history``) reads as ``claude:``, as ECC's structured targets do."""
+    for prefix in PREFIXES:
+        if value.startswith(prefix):
+            return prefix, js_trim(value[len(prefix) :])
+    return TRANSCRIPT_FIRST, js_trim(value)
+
+
+def transcript_for(ref: str) -> Optional[str]:
+    """The Claude Code transcript ``ref`` (``latest`` or a session id) names, or None."""
+    return latest_transcript() if ref == "latest" else find_transcript(ref)
+
+
+def ecc_session_for(ref: str) -> Optional[tuple[_ecc_history.SessionFile, str]]:
+    """ECC's session file ``ref`` names and the source type ECC reports for it (``latest``, then an alias, then
+    an id: ECC's order), or None."""
+    if ref == "latest":
+        found = _ecc_history.latest()
+        return (found, "claude-history") if found else None
+    alias = _ecc_history.alias_path(ref)
+    if alias is not None:
+        return _ecc_history.hydrate(alias), "claude-alias"
+    found = _ecc_history.by_id(ref)
+    return (found, "claude-history") if found else None
+
+
+def _inspect_ecc_file(target: Target, ctx: Context) -> Optional[Inspection]:
+    """A target naming one of ECC's session files, as ECC's adapter describes it (None: a transcript target)."""
+    if target.type == "session-file":
+        path = _ecc_history.resolve_path(target.value, ctx.cwd)
+        if not (path.endswith(".tmp") and os.path.isfile(path)):
+            raise TargetError(f"not a session file: {target.value}")
+        return _ecc_history.inspection(_ecc_history.hydrate(path), "session-file", path)
+    if target.type == "transcript":
+        return None
+    prefix, ref = split_target(target.value)
+    if not ref:
+        raise TargetError(f"Unsupported Claude session target: {target.value}")
+    if prefix == TRANSCRIPT_FIRST and transcript_for(ref):
+        return None
+    found = ecc_session_for(ref)
+    if found is None:
+        raise TargetError(
+            f"no Claude Code transcript or ECC session file for {ref!r} (under {paths.claude_projects_dir()} "
+            f"and {', '.join(paths.ecc_session_dirs())})"
+            if prefix == TRANSCRIPT_FIRST
+            else f"no ECC session file for {ref!r} under {', '.join(paths.ecc_session_dirs())}"
+        )
+    session, source_type = found
+    return _ecc_history.inspection(session, source_type, ref)
+
+
 def resolve(target: Target) -> str:
     """The transcript a target names; TargetError when there is none."""
     value = target.value
@@ -162,8 +230,8 @@ def resolve(target: Target) -> str:
         if not os.path.isfile(value):
             raise TargetError(f"transcript not found: {value}")
         return os.path.abspath(value)
-    ref = value[len("claude:") :] if value.startswith("claude:") else value
-    if ref in ("", "latest"):
+    ref = split_target(value)[1]
+    if ref == "latest":
         found = latest_transcript()
         if found is None:
             raise TargetError(f"no Claude Code transcripts under {paths.claude_projects_dir()}")
@@ -175,7 +243,10 @@ def resolve(target: Target) -> str:
 
 
 def inspect(target: Target, ctx: Context) -> Inspection:
-    """Replay the transcript and describe the session as recorded history."""
+    """Describe ECC's session file, or replay the transcript, as recorded history."""
+    ecc_file = _inspect_ecc_file(target, ctx)
+    if ecc_file is not None:
+        return ecc_file
     path = resolve(target)
     session_id = os.path.splitext(os.path.basename(path))[0]
     safe_id = paths.sanitize_session_id(session_id) or "unknown"
