@@ -10,13 +10,13 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecc_hooks.cli.inspect import TARGET_TYPES, Probe, guess_target_type
-from ecc_hooks.core.timestamps import parse_iso
 from ecc_hooks.handoff.adapters import _common, dmux_tmux, registry
 from ecc_hooks.handoff.adapters._common import aggregates, session_state, worker_health
 from ecc_hooks.models.session import Health, Runtime, SessionSnapshot, SessionState, Worker, WorkerState
@@ -130,61 +130,63 @@ def test_worker_files_parse_any_text(text: str) -> None:
 
 
 @given(
-    name=words,
+    heading=st.sampled_from(["# Status: w", "## Status", "**Status**", ""]),
     state=st.sampled_from(["not started", "running", "completed", "failed", "Done", "in_progress"]),
+    earlier=st.sampled_from(["failed", "running", None]),
     branch=words,
     worktree=words,
     updated=st.datetimes(timezones=st.just(timezone.utc)),
+    crlf=st.booleans(),
 )
-def test_status_md_round_trip(name: str, state: str, branch: str, worktree: str, updated: datetime) -> None:
-    text = "\n".join(
-        [
-            f"# Status: {name}",
-            "",
-            f"- State: {state}",
-            f"- Worktree: `{worktree}`",
-            f"- Branch: `{branch}`",
-            f"- Updated: {updated.isoformat()}",
-            "",
-        ]
-    )
-    parsed = dmux_tmux.parse_status(text)
-    assert parsed["name"] == name and parsed["branch"] == branch and parsed["worktree"] == worktree
+def test_status_md_fields_anywhere_the_last_one_winning(
+    heading: str, state: str, earlier: Optional[str], branch: str, worktree: str, updated: datetime, crlf: bool
+) -> None:
+    """ECC's parseWorkerStatus: every ``- Key: value`` line, after any heading too, the last of a key winning; a
+    CRLF file reads as its LF twin (ours: ECC reads nothing there)."""
+    lines = [heading, "", *([f"- State: {earlier}"] if earlier else []), "## Details", f"- State: {state}"]
+    lines += [f"- Worktree: `{worktree}`", f"- Branch: `{branch}`", f"- Updated: {updated.isoformat()}", ""]
+    parsed = dmux_tmux.parse_status(("\r\n" if crlf else "\n").join(lines))
+    assert parsed["branch"] == branch and parsed["worktree"] == worktree
     assert parsed["rawState"] == state
     assert parsed["state"] == _common.normalize_worker_state(state) != WorkerState.unknown
-    assert parse_iso(parsed["updated"]) == updated
+    assert dmux_tmux.parse_updated(parsed["updated"]) == updated
 
 
-@given(name=words, objective=st.lists(words, min_size=1, max_size=4), seeds=st.lists(words, max_size=4), branch=words)
-def test_task_md_round_trip(name: str, objective: list[str], seeds: list[str], branch: str) -> None:
-    lines = [f"# Worker Task: {name}", "", "- Session: `s`", f"- Branch: `{branch}`"]
+@given(
+    objective=st.lists(words, min_size=1, max_size=4),
+    seeds=st.lists(words, max_size=4),
+    style=st.sampled_from(["## {}", "**{}**", "  ## {}  "]),
+    detail=st.booleans(),
+)
+def test_task_md_objective_runs_to_the_next_section(
+    objective: list[str], seeds: list[str], style: str, detail: bool
+) -> None:
+    """ECC's parseSection: ``## X`` or ``**X**``, up to the next ``## `` or bold line; a ``### Detail`` inside
+    stays part of it."""
+    body = [*objective, *(["### Detail", "more"] if detail else [])]
+    lines = ["# Worker Task: w", "", "- Session: `s`"]
     if seeds:
-        lines += ["", "## Seeded Local Overlays", *[f"- `{s}`" for s in seeds]]
-    lines += ["", "## Objective", *objective, "", "## Completion", "Report results."]
+        lines += ["", style.format("Seeded Local Overlays"), *[f"- `{s}`" for s in seeds]]
+    lines += ["", style.format("Objective"), *body, "", "**Completion**", "Report results."]
     parsed = dmux_tmux.parse_task("\n".join(lines) + "\n")
-    assert parsed["name"] == name and parsed["branch"] == branch
-    assert parsed["objective"] == "\n".join(objective)
-    assert parsed["seedPaths"] == [s for s in seeds if s.lower().strip(" .") not in _common.PLACEHOLDERS]
+    assert parsed["objective"] == "\n".join(body)
+    assert parsed["seedPaths"] == seeds
 
 
-@given(summary=st.lists(words, max_size=5), risks=st.lists(words, max_size=5))
-def test_handoff_md_drops_placeholders(summary: list[str], risks: list[str]) -> None:
+@given(summary=st.lists(words, max_size=5), risks=st.lists(words, max_size=5), bold=st.booleans())
+def test_handoff_md_reads_eccs_headings_and_keeps_its_template(
+    summary: list[str], risks: list[str], bold: bool
+) -> None:
+    """Summary / Validation / Remaining Risks under ``## X`` or ``**X**``; ``- Pending`` (ECC's own template) is an
+    entry, as ECC reads it; only ``- `` lines are bullets."""
+    head = (lambda name: f"**{name}**") if bold else (lambda name: f"## {name}")
     text = "\n".join(
-        [
-            "# Handoff: w",
-            "",
-            "## Summary",
-            "- Pending",
-            *[f"- {s}" for s in summary],
-            "",
-            "## Follow-ups",
-            *[f"* {r}" for r in risks],
-            "- TBD",
-        ]
+        ["# Handoff: w", "", head("Summary"), "- Pending", *[f"- {s}" for s in summary], "* not a bullet", ""]
+        + [head("Remaining Risks"), *[f"- {r}" for r in risks], "1. neither"]
     )
     parsed = dmux_tmux.parse_handoff(text)
-    keep = lambda items: [i for i in items if i.lower().strip(" .") not in _common.PLACEHOLDERS]  # noqa: E731
-    assert parsed["summary"] == keep(summary) and parsed["remainingRisks"] == keep(risks)
+    assert parsed["summary"] == ["Pending", *summary] and parsed["remainingRisks"] == risks
+    assert parsed["validation"] == []
 
 
 @given(st.text(max_size=40))
@@ -409,13 +411,27 @@ def test_plan_files_load_or_say_why(plan: object, tmp_path_factory) -> None:
     path = tmp_path_factory.mktemp("p") / "plan.json"
     path.write_text(json.dumps(plan))
     try:
-        loaded = dmux_tmux._load_plan(str(path))
+        loaded = dmux_tmux._load_plan(str(path), str(tmp_path_factory.getbasetemp()))
     except TargetError as exc:
         assert not isinstance(plan, dict) and "JSON object" in str(exc)
         return
     assert isinstance(plan, dict)
     assert loaded["session"] == dmux_tmux.slugify(loaded["session"]) and os.path.isabs(loaded["dir"])
-    assert all(s == dmux_tmux.slugify(s) for s in loaded["workers"])
+
+
+@pytest.mark.parametrize("repo_root", [None, ".", "sub"])
+def test_a_plans_repo_root_resolves_against_the_working_directory_as_eccs(
+    tmp_path: Path, repo_root: Optional[str]
+) -> None:
+    """ECC's orchestrator and inspect: a plan without repoRoot, or with a relative one, is about the working
+    directory, not the plan's folder (ECC's documented ``.claude/plan/x.json`` would else find no workers)."""
+    plan_dir = tmp_path / ".claude" / "plan"
+    plan_dir.mkdir(parents=True)
+    plan = {"sessionName": "s", **({"repoRoot": repo_root} if repo_root else {}), "coordinationRoot": "coord"}
+    (plan_dir / "x.json").write_text(json.dumps(plan))
+    loaded = dmux_tmux._load_plan(str(plan_dir / "x.json"), str(tmp_path))
+    assert loaded["repoRoot"] == str(tmp_path / repo_root) if repo_root == "sub" else str(tmp_path)
+    assert loaded["dir"] == str(tmp_path / "coord" / "s")
 
 
 def test_the_handoff_lists_what_git_says_changed_and_each_failing_check_once(ecc_home: Path, tmp_path: Path) -> None:

@@ -188,76 +188,71 @@ def aggregates(workers: list[Worker]) -> Aggregates:
 
 
 # ---------------------------------------------------------------------------- markdown (ECC's worker files)
+# ECC's own parsers (``scripts/lib/orchestration-session.js``), rule for rule, so that ECC and we read the same
+# worker file the same way. JavaScript's ``trim`` and ``\s`` (white space and line terminators, BOM included) and
+# ``.`` (anything but a line terminator) are spelled out: Python's differ (``str.strip`` also strips \x1c-\x1f
+# and \x85 and keeps the BOM). Ours where we differ on purpose (tests/fixtures/ecc-parity/deviations.json):
+# a CRLF file reads as its LF twin (ECC's status fields never match before the \r, its objective keeps the \r).
+# A template's ``- Pending`` is an entry on both sides, as ECC reads its own template.
 
-# A closing run of #s counts only after white space (CommonMark), so "# Status: v2#" keeps its #.
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-_FIELD = re.compile(r"^\s*[-*+]\s+([^:`]{1,60}?)\s*:\s*(.*?)\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*?)\s*$")
-PLACEHOLDERS = frozenset({"pending", "tbd", "todo", "n/a", "none", "-", ""})
-
-
-@dataclass
-class MarkdownDoc:
-    """A worker file split up: the first heading, ``- Key: value`` fields before any section, sections."""
-
-    title: Optional[str] = None
-    fields: dict[str, str] = field(default_factory=dict)  # lower-cased key -> value (backticks stripped)
-    sections: dict[str, list[str]] = field(default_factory=dict)  # lower-cased heading -> its lines
+JS_SPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_S = "[" + re.escape(JS_SPACE) + "]"
+_JS_DOT = "[^\n\r\u2028\u2029]"
+_STATUS_FIELD = re.compile(f"- ([A-Za-z ]+):{_JS_S}*({_JS_DOT}+)")  # ECC: /^- ([A-Za-z ]+):\s*(.+)$/
+_BOLD_LINE = re.compile(f"\\*\\*{_JS_DOT}+\\*\\*")  # ECC: /^\*\*.+\*\*$/ on a trimmed line
 
 
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "`'\"":
-        value = value[1:-1].strip()
-    return value
+def js_trim(value: str) -> str:
+    """JavaScript's ``String.prototype.trim``."""
+    return value.strip(JS_SPACE)
 
 
-def parse_markdown(text: str) -> MarkdownDoc:
-    """Parse ECC's task.md / status.md / handoff.md shape; any text is accepted (unknown lines are skipped)."""
-    doc = MarkdownDoc()
-    current: Optional[str] = None
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        heading = _HEADING.match(line)
-        if heading:
-            name = heading.group(2).strip()
-            if doc.title is None and current is None and len(heading.group(1)) == 1:
-                doc.title = name
-                continue
-            current = " ".join(name.lower().split())
-            doc.sections.setdefault(current, [])
-            continue
-        if current is None:
-            match = _FIELD.match(line)
-            if match:
-                key = " ".join(match.group(1).lower().split())
-                doc.fields.setdefault(key, _unquote(match.group(2)))
-        else:
-            doc.sections[current].append(line)
-    return doc
+def strip_code_ticks(value: str) -> str:
+    """ECC's ``normalizeText``: trimmed, and one pair of enclosing backticks taken off."""
+    trimmed = js_trim(value)
+    return trimmed[1:-1] if len(trimmed) >= 2 and trimmed[0] == trimmed[-1] == "`" else trimmed
 
 
-def bullets(lines: Iterable[str], *, drop_placeholders: bool = True) -> list[str]:
-    """The bullet items of a section (``- x``, ``* x``, ``1. x``), backticks stripped, placeholders dropped."""
+def lines(text: str) -> list[str]:
+    """The file's lines as ECC splits them (on ``\n`` only), a CRLF's ``\r`` taken off (ours: ECC keeps it)."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
+def section(text: str, heading: str) -> str:
+    """ECC's ``parseSection``: the lines after the first ``## <heading>`` or ``**<heading>**`` line, up to the next
+    line starting ``## `` or a bold line (``**...**``, other than the heading's own), trimmed; "" when absent.
+    A ``### Detail`` inside stays part of the section."""
+    all_lines = lines(text)
+    heads = {f"## {heading}", f"**{heading}**"}
+    start = next((i for i, line in enumerate(all_lines) if js_trim(line) in heads), None)
+    if start is None:
+        return ""
+    collected = []
+    for line in all_lines[start + 1 :]:
+        trimmed = js_trim(line)
+        if trimmed.startswith("## ") or (_BOLD_LINE.fullmatch(trimmed) and trimmed not in heads):
+            break
+        collected.append(line)
+    return js_trim("\n".join(collected))
+
+
+def bullets(text: str) -> list[str]:
+    """ECC's ``parseBullets``: every (trimmed) line starting ``- ``, its text with enclosing backticks taken off."""
     items = []
-    for line in lines:
-        match = _BULLET.match(line)
-        if not match:
-            continue
-        item = _unquote(match.group(1))
-        if drop_placeholders and item.lower().strip(" .") in PLACEHOLDERS:
-            continue
-        items.append(item)
+    for line in text.split("\n"):
+        trimmed = js_trim(line)
+        if trimmed.startswith("- "):
+            items.append(strip_code_ticks(trimmed[2:]))
     return items
 
 
-def paragraph(lines: Iterable[str]) -> str:
-    """A section's text, stripped, blank lines at the ends removed."""
-    return "\n".join(lines).strip()
-
-
-def title_after(prefix: str, title: Optional[str]) -> Optional[str]:
-    """``"Worker Task: x"`` -> ``"x"`` for ``prefix="worker task"``; None when the title has another shape."""
-    if not title or ":" not in title:
-        return None
-    head, _, rest = title.partition(":")
-    return rest.strip() or None if " ".join(head.lower().split()) == prefix else None
+def status_fields(text: str) -> dict[str, str]:
+    """ECC's ``parseWorkerStatus`` lines: every ``- Key: value`` line of the file, wherever it is (after any
+    heading too); the key lower-cased without spaces (``Last updated`` -> ``lastupdated``), the value's enclosing
+    backticks taken off; a key given twice keeps its last value, as ECC's."""
+    fields: dict[str, str] = {}
+    for line in lines(text):
+        match = _STATUS_FIELD.fullmatch(line)
+        if match:
+            fields[match.group(1).lower().replace(" ", "")] = strip_code_ticks(match.group(2))
+    return fields

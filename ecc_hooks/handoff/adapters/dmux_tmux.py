@@ -1,19 +1,28 @@
 """ECC's dmux-tmux orchestration: ``<root>/<session>/<worker>/{task,status,handoff}.md`` plus the tmux panes.
 
-Targets: an orchestration session name (looked up under the coordination root), a plan file (ECC's
-orchestration config: ``sessionName``, ``repoRoot``, ``coordinationRoot``, ``workers[]{name}``) and a
-coordination directory (``<root>/<session>``). Panes come from ``tmux list-panes -s`` on the session of
-the same name (pid, dead flag, current command, title, path); a pane belongs to the worker whose slug is
-its title, else whose worktree is its current path. Missing files and dead panes degrade a worker; they
-never fail the snapshot.
+Read as ECC's ``scripts/lib/orchestration-session.js`` reads it, rule for rule, so that ECC's inspect and ours
+agree on any folder (the generated differential suite, tests/e2e/test_ecc_generated.py, holds us to it):
+
+- targets: a plan file (``repoRoot`` and ``coordinationRoot`` relative to the working directory), a session name
+  (``<cwd>/.claude/orchestration/<name>`` as ECC, else under our coordination root) or a coordination directory;
+- workers: the folders holding a task.md, status.md or handoff.md, in JavaScript's sort order; a worker's
+  branch and worktree are what its status.md says (what git says otherwise is an observation);
+- panes: ``tmux list-panes -s -t =<session>:`` (exact: ``=name`` alone still matches ``name-v2``); a pane belongs
+  to the worker whose slug is its title, else (ours) whose worktree is its current path.
+
+Where we differ on purpose (the session state, state words normalized, health for more states, a CRLF file read
+as its LF twin) tests/fixtures/ecc-parity/deviations.json says why. Missing files and dead panes degrade a
+worker (its ``observations``); they never fail the snapshot.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import os
 import re
 import shlex
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from ecc_hooks.core import fsio, proc
@@ -73,11 +82,11 @@ def coordination_root(ctx: Context) -> str:
 
 
 def session_dir(name: str, ctx: Context) -> Optional[str]:
-    """The coordination directory of the orchestration session ``name``: under the coordination root, else
-    where ECC's own tools look for a bare session name (``<cwd>/.claude/orchestration/<name>``); None."""
+    """The coordination directory of the orchestration session ``name``: where ECC's own tools look for a bare
+    session name (``<cwd>/.claude/orchestration/<name>``), else under the coordination root (ours); None."""
     if not name or "/" in name or name in (".", ".."):
         return None
-    for root in (coordination_root(ctx), os.path.join(ctx.cwd, ".claude", "orchestration")):
+    for root in (os.path.join(ctx.cwd, ".claude", "orchestration"), coordination_root(ctx)):
         candidate = os.path.join(root, name)
         if os.path.isdir(candidate):
             return candidate
@@ -123,7 +132,9 @@ def parse_panes(text: str) -> list[dict[str, Any]]:
 
 def list_panes(session: str, ctx: Context) -> Optional[list[dict[str, Any]]]:
     """The tmux session's panes; None when the session (or tmux) is not there."""
-    out = _tmux(ctx, "list-panes", "-s", "-t", f"={session}", "-F", _PANE_FORMAT)
+    # "=name:" is the exact session: "=name" alone still falls back to a prefix match in list-panes -s (tmux 3.3a),
+    # which would give a gone session's workers the panes of "name-v2"
+    out = _tmux(ctx, "list-panes", "-s", "-t", f"={session}:", "-F", _PANE_FORMAT)
     return None if out is None else parse_panes(out)
 
 
@@ -134,8 +145,9 @@ def _real(path: Optional[str]) -> Optional[str]:
 def match_pane(
     slug: str, worktree: Optional[str], panes: list[dict[str, Any]], taken: set[str]
 ) -> Optional[dict[str, Any]]:
-    """The pane titled ``slug``, else the one whose current path is the worker's worktree."""
-    for pane in panes:
+    """The pane titled ``slug`` (the last of several, as ECC's title map keeps), else (ours) the one whose current
+    path is the worker's worktree: Claude Code retitles its pane, which ECC then no longer finds."""
+    for pane in reversed(panes):
         if pane["id"] not in taken and pane["title"] == slug:
             return pane
     if worktree:
@@ -148,6 +160,19 @@ def match_pane(
 # ---------------------------------------------------------------------------- worker files
 
 
+def parse_updated(value: Optional[str]) -> Optional[datetime]:
+    """status.md's ``Updated``: ISO 8601, else an RFC 2822 date (both of which ECC's ``Date.parse`` reads); None."""
+    parsed = parse_iso(value)
+    if parsed is None and value:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
 def _read(path: str) -> Optional[str]:
     try:
         return fsio.read_file(path, 1 << 20).decode("utf-8", "replace")
@@ -156,59 +181,46 @@ def _read(path: str) -> Optional[str]:
 
 
 def parse_task(text: str) -> dict[str, Any]:
-    """task.md: name, objective, seed paths, session, repo root, worktree, branch."""
-    doc = _common.parse_markdown(text)
-    seeds = []
-    for key in ("seeded local overlays", "seed paths", "seeded paths"):
-        seeds += _common.bullets(doc.sections.get(key, []))
-    objective = _common.paragraph(doc.sections.get("objective", doc.sections.get("task", [])))
+    """task.md as ECC's ``parseWorkerTask``: the ``Objective`` section, the ``Seeded Local Overlays`` bullets."""
     return {
-        "name": _common.title_after("worker task", doc.title),
-        "objective": objective,
-        "seedPaths": seeds,
-        "session": doc.fields.get("session") or None,
-        "repoRoot": doc.fields.get("repo root") or None,
-        "worktree": doc.fields.get("worktree") or None,
-        "branch": doc.fields.get("branch") or None,
+        "objective": _common.section(text, "Objective"),
+        "seedPaths": _common.bullets(_common.section(text, "Seeded Local Overlays")),
     }
 
 
 def parse_status(text: str) -> dict[str, Any]:
-    """status.md: name, state (raw and normalized), worktree, branch, updated."""
-    doc = _common.parse_markdown(text)
-    raw = doc.fields.get("state") or doc.fields.get("status")
-    updated = next(
-        (doc.fields[k] for k in ("updated", "last updated", "updated at", "updatedat") if doc.fields.get(k)), None
-    )
+    """status.md as ECC's ``parseWorkerStatus`` (every ``- Key: value`` line, the last one wins): the state as
+    written (``rawState``) and normalized, branch, worktree, updated. ``- Merged:`` (our runtime's) makes a
+    completed worker merged."""
+    fields = _common.status_fields(text)
+    raw = fields.get("state") or None
     state = _common.normalize_worker_state(raw)
-    if state == WorkerState.completed and doc.fields.get("merged"):  # the runtime's merged worker (ECC reads
+    if state == WorkerState.completed and fields.get("merged"):  # the runtime's merged worker (ECC reads
         state = WorkerState.merged  # it as completed)
     return {
-        "name": _common.title_after("status", doc.title),
         "rawState": raw,
         "state": state,
-        "worktree": doc.fields.get("worktree") or None,
-        "branch": doc.fields.get("branch") or None,
-        "updated": updated,
+        "worktree": fields.get("worktree") or None,
+        "branch": fields.get("branch") or None,
+        "updated": fields.get("updated") or None,
     }
 
 
 def parse_handoff(text: str) -> dict[str, list[str]]:
-    """handoff.md: summary, files changed, validation, remaining risks (``- Pending`` placeholders dropped)."""
-    doc = _common.parse_markdown(text)
-
-    def items(*names: str) -> list[str]:
-        return [item for name in names for item in _common.bullets(doc.sections.get(name, []))]
-
+    """handoff.md as ECC's ``parseWorkerHandoff``: the bullets of ``Summary``, ``Validation``, ``Remaining Risks``
+    (``## X`` or ``**X**``), and ours of ``Files Changed``."""
     return {
-        "summary": items("summary"),
-        "filesChanged": items("files changed"),
-        "validation": items("tests / verification", "validation", "verification", "tests"),
-        "remainingRisks": items("remaining risks", "risks", "follow-ups", "follow ups", "followups"),
+        "summary": _common.bullets(_common.section(text, "Summary")),
+        "filesChanged": _common.bullets(_common.section(text, "Files Changed")),
+        "validation": _common.bullets(_common.section(text, "Validation")),
+        "remainingRisks": _common.bullets(_common.section(text, "Remaining Risks")),
     }
 
 
-def _load_plan(path: str) -> dict[str, Any]:
+def _load_plan(path: str, cwd: str) -> dict[str, Any]:
+    """ECC's ``resolveSnapshotTarget`` for a plan file: ``repoRoot`` (missing: the working directory) and a
+    relative ``coordinationRoot`` resolve against the working directory, as ECC's orchestrator and inspect do;
+    the session name is slugified as its orchestrator names the folder (its inspect does not: an ECC bug)."""
     text = _read(path)
     if text is None:
         raise TargetError(f"plan file not readable: {path}")
@@ -218,49 +230,93 @@ def _load_plan(path: str) -> dict[str, Any]:
         raise TargetError(f"plan file is not JSON ({exc}): {path}") from None
     if not isinstance(plan, dict):
         raise TargetError(f"plan file must hold a JSON object: {path}")
-    base = os.path.dirname(os.path.abspath(path))
-    repo_root = os.path.abspath(os.path.join(base, str(plan.get("repoRoot") or ".")))
+    repo_root = os.path.abspath(os.path.join(cwd, str(plan.get("repoRoot") or cwd)))
     coord_root = (
-        os.path.abspath(os.path.join(repo_root, str(plan["coordinationRoot"])))
+        os.path.abspath(os.path.join(cwd, str(plan["coordinationRoot"])))
         if plan.get("coordinationRoot")
         else os.path.join(repo_root, ".orchestration")
     )
     session = slugify(plan.get("sessionName") or os.path.basename(repo_root))
-    expected = []
-    for index, worker in enumerate(plan.get("workers") if isinstance(plan.get("workers"), list) else []):
-        if isinstance(worker, dict):
-            expected.append(slugify(worker.get("name") or f"worker-{index + 1}", f"worker-{index + 1}"))
-    return {"session": session, "dir": os.path.join(coord_root, session), "repoRoot": repo_root, "workers": expected}
+    return {"session": session, "dir": os.path.join(coord_root, session), "repoRoot": repo_root}
 
 
 def _resolve(target: Target, ctx: Context) -> dict[str, Any]:
     if target.type == "plan":
-        if not os.path.isfile(target.value):
+        path = os.path.join(ctx.cwd, target.value)
+        if not os.path.isfile(path):
             raise TargetError(f"plan file not found: {target.value}")
-        return _load_plan(target.value)
+        return _load_plan(path, ctx.cwd)
     if target.type == "coordination-dir":
-        directory = os.path.abspath(target.value)
+        directory = os.path.abspath(os.path.join(ctx.cwd, target.value))
         if not os.path.isdir(directory):
             raise TargetError(f"coordination directory not found: {target.value}")
-        return {"session": os.path.basename(directory.rstrip("/")), "dir": directory, "repoRoot": None, "workers": []}
+        return {"session": os.path.basename(directory.rstrip("/")), "dir": directory, "repoRoot": None}
     name = target.value
     if not name or "/" in name or name in (".", ".."):
         raise TargetError(f"not an orchestration session name: {name!r}")
-    directory = session_dir(name, ctx) or os.path.join(coordination_root(ctx), name)
-    if not os.path.isdir(directory) and list_panes(name, ctx) is None:
-        raise TargetError(f"no orchestration session {name!r}: neither {directory} nor a tmux session of that name")
-    return {"session": name, "dir": directory, "repoRoot": None, "workers": []}
+    directory = session_dir(name, ctx)
+    if directory is None:
+        directory = os.path.join(coordination_root(ctx), name)
+        if list_panes(name, ctx) is None:
+            raise TargetError(f"no orchestration session {name!r}: neither {directory} nor a tmux session of that name")
+    # ECC's session target: <cwd>/.claude/orchestration/<name> with the working directory as its repo root
+    ecc_dir = os.path.join(ctx.cwd, ".claude", "orchestration", name)
+    return {"session": name, "dir": directory, "repoRoot": ctx.cwd if directory == ecc_dir else None}
 
 
-def _worker_slugs(directory: str, expected: list[str]) -> list[str]:
+def _utf16(name: str) -> bytes:
+    return name.encode("utf-16-be", "surrogatepass")
+
+
+def worker_slugs(directory: str) -> list[str]:
+    """ECC's ``listWorkerDirectories``: the folders (not links to folders) holding a task.md, status.md or
+    handoff.md, in JavaScript's sort order (UTF-16 code units)."""
     found = []
     try:
-        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-            if entry.is_dir() and not entry.name.startswith("."):
-                found.append(entry.name)
+        entries = list(os.scandir(directory))
     except OSError:
-        pass
-    return found + [slug for slug in expected if slug not in found]
+        return []
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False) and any(
+                os.path.lexists(os.path.join(entry.path, name)) for name in WORKER_FILES
+            ):
+                found.append(entry.name)
+        except OSError:
+            continue
+    return sorted(found, key=_utf16)
+
+
+def _repo_root_of(worktree: Optional[str]) -> Optional[str]:
+    """The main checkout of the worktree's repository (for a coordination folder named without its plan)."""
+    if not worktree or not os.path.isdir(worktree):
+        return None
+    from ecc_hooks.sources.git import read_git_state
+
+    git = read_git_state(worktree)
+    if git.is_repo and git.common_dir and os.path.basename(git.common_dir) == ".git":
+        return os.path.dirname(git.common_dir)
+    return None
+
+
+def _observed(worktree: Optional[str], branch: Optional[str]) -> list[str]:
+    """What we see of the worker's worktree that its status.md does not say (a missing folder, another branch,
+    uncommitted changes); its reported branch and worktree stay as written, as ECC's."""
+    if not worktree:
+        return []
+    if not os.path.isdir(worktree):
+        return [f"worktree missing: {worktree}"]
+    from ecc_hooks.sources.git import read_git_state
+
+    git = read_git_state(worktree)
+    if not git.is_repo:
+        return []
+    risks = []
+    if git.branch and git.branch != branch:
+        risks.append(f"worktree is on {git.branch}, status says {branch or 'nothing'}")
+    if git.dirty:
+        risks.append("uncommitted changes in the worktree")
+    return risks
 
 
 def inspect(target: Target, ctx: Context) -> Inspection:
@@ -273,31 +329,17 @@ def inspect(target: Target, ctx: Context) -> Inspection:
     workers: list[Worker] = []
     lines: list[dict[str, Any]] = []
     repo_root = resolved["repoRoot"]
-    from ecc_hooks.sources.git import read_git_state
-
-    for slug in _worker_slugs(directory, resolved["workers"]):
+    for slug in worker_slugs(directory):
         wdir = os.path.join(directory, slug)
         files = {name: os.path.join(wdir, name) for name in WORKER_FILES}
         texts = {name: _read(path) for name, path in files.items()}
-        task = parse_task(texts["task.md"]) if texts["task.md"] is not None else {}
-        status = parse_status(texts["status.md"]) if texts["status.md"] is not None else {}
-        handoff = parse_handoff(texts["handoff.md"]) if texts["handoff.md"] is not None else {}
+        task = parse_task(texts["task.md"] or "")
+        status = parse_status(texts["status.md"] or "")
+        handoff = parse_handoff(texts["handoff.md"] or "")
+        worktree, branch = status["worktree"], status["branch"]
         risks = [f"{name} missing" for name, text in texts.items() if text is None]
-        worktree = status.get("worktree") or task.get("worktree")
-        branch = status.get("branch") or task.get("branch")
-        repo_root = repo_root or task.get("repoRoot")
-        if worktree and os.path.isdir(worktree):
-            git = read_git_state(worktree)
-            if git.is_repo:
-                if git.branch and branch and git.branch != branch:
-                    risks.append(f"worktree is on {git.branch}, status says {branch}")
-                branch = git.branch or branch
-                if git.dirty:
-                    risks.append("uncommitted changes in the worktree")
-                if not repo_root and git.common_dir and os.path.basename(git.common_dir) == ".git":
-                    repo_root = os.path.dirname(git.common_dir)
-        elif worktree:
-            risks.append(f"worktree missing: {worktree}")
+        risks += _observed(worktree, branch)
+        repo_root = repo_root or _repo_root_of(worktree)
         pane = match_pane(slug, worktree, panes or [], taken)
         if pane is not None:
             taken.add(pane["id"])
@@ -305,13 +347,12 @@ def inspect(target: Target, ctx: Context) -> Inspection:
                 risks.append(f"tmux pane {pane['id']} is dead")
         elif panes is not None:
             risks.append("no tmux pane for this worker")
-        state = status.get("state", WorkerState.unknown)
-        updated = parse_iso(status.get("updated"))  # no Updated line: never updated (stale when live), as ECC
+        state = status["state"]
+        updated = parse_updated(status["updated"])  # none or unreadable: never updated (stale when live), as ECC
         health = _common.worker_health(state, updated, ctx.now, pane_dead=bool(pane and pane["dead"]))
-        remaining = handoff.get("remainingRisks", []) + risks
         worker = Worker(
             id=slug,
-            label=slug,  # ECC's label is the worker's slug (its task title is intent.objective's heading)
+            label=slug,  # ECC's label is the worker's slug
             state=state,
             health=health,
             branch=branch,
@@ -324,24 +365,17 @@ def inspect(target: Target, ctx: Context) -> Inspection:
                 dead=bool(pane and pane["dead"]),
                 paneId=pane["id"] if pane else None,
             ),
-            intent=Intent(objective=task.get("objective") or "", seedPaths=task.get("seedPaths") or []),
+            intent=Intent(objective=task["objective"], seedPaths=task["seedPaths"]),
             outputs=Outputs(
-                summary=handoff.get("summary", []),
-                validation=handoff.get("validation", []),
-                remainingRisks=handoff.get("remainingRisks", []),  # what the worker reported, only
-                filesChanged=handoff.get("filesChanged", []),
+                summary=handoff["summary"],
+                validation=handoff["validation"],
+                remainingRisks=handoff["remainingRisks"],  # what the worker reported, only
+                filesChanged=handoff["filesChanged"],
             ),
             artifacts=Artifacts(
-                **{
-                    key: files[name] if texts[name] is not None else None
-                    for key, name in (
-                        ("statusFile", "status.md"),
-                        ("taskFile", "task.md"),
-                        ("handoffFile", "handoff.md"),
-                    )
-                }
+                statusFile=files["status.md"], taskFile=files["task.md"], handoffFile=files["handoff.md"]
             ),
-            rawState=status.get("rawState"),
+            rawState=status["rawState"],
             updatedAt=updated.isoformat() if updated else None,
             observations=risks,
         )
@@ -356,8 +390,8 @@ def inspect(target: Target, ctx: Context) -> Inspection:
                 "objective": worker.intent.objective,
                 "summary": worker.outputs.summary,
                 "validation": worker.outputs.validation,
-                "risks": remaining,
-                "filesChanged": handoff.get("filesChanged", []),
+                "risks": handoff["remainingRisks"] + risks,
+                "filesChanged": handoff["filesChanged"],
             }
         )
     snapshot = SessionSnapshot(
