@@ -250,7 +250,8 @@ def _resolve(target: Target, ctx: Context) -> dict[str, Any]:
         directory = os.path.abspath(os.path.join(ctx.cwd, target.value))
         if not os.path.isdir(directory):
             raise TargetError(f"coordination directory not found: {target.value}")
-        return {"session": os.path.basename(directory.rstrip("/")), "dir": directory, "repoRoot": None}
+        name = os.path.basename(directory.rstrip("/"))
+        return {"session": name, "dir": directory, "repoRoot": _ecc_repo_root(directory, name, ctx)}
     name = target.value
     if not name or "/" in name or name in (".", ".."):
         raise TargetError(f"not an orchestration session name: {name!r}")
@@ -259,9 +260,14 @@ def _resolve(target: Target, ctx: Context) -> dict[str, Any]:
         directory = os.path.join(coordination_root(ctx), name)
         if list_panes(name, ctx) is None:
             raise TargetError(f"no orchestration session {name!r}: neither {directory} nor a tmux session of that name")
-    # ECC's session target: <cwd>/.claude/orchestration/<name> with the working directory as its repo root
+    return {"session": name, "dir": directory, "repoRoot": _ecc_repo_root(directory, name, ctx)}
+
+
+def _ecc_repo_root(directory: str, name: str, ctx: Context) -> Optional[str]:
+    """The working directory when ``directory`` is where ECC looks for the session ``name``
+    (``<cwd>/.claude/orchestration/<name>``, whose repo root ECC says is the working directory); else None."""
     ecc_dir = os.path.join(ctx.cwd, ".claude", "orchestration", name)
-    return {"session": name, "dir": directory, "repoRoot": ctx.cwd if directory == ecc_dir else None}
+    return ctx.cwd if os.path.realpath(directory) == os.path.realpath(ecc_dir) else None
 
 
 def _utf16(name: str) -> bytes:
