@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,15 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecc_hooks.cli import loop_status
+from ecc_hooks.core import jsvalues
+from ecc_hooks.core.timestamps import iso
 from ecc_hooks.models.loop_status import LoopStatus, LoopStatusIndex, LoopStatusSession
 from tests.helpers import REPO
 
 T0 = datetime(2026, 5, 12, 10, 0, 0, tzinfo=timezone.utc)
+T0_MS = int(T0.timestamp() * 1000)
 SID = "0c65f61e-2b60-4a0b-a867-edb104d8f8a0"
 
 
 def ts(seconds: float) -> str:
-    return loop_status.iso(T0 + timedelta(seconds=seconds))
+    return iso(T0 + timedelta(seconds=seconds))
 
 
 def _common(session: str, at: float, parent: str | None) -> dict:
@@ -216,7 +220,7 @@ def test_scans_recent_transcripts_under_claude_config_dir(tmp_path: Path, monkey
     os.utime(a, (1_000_000_000, 1_000_000_000))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
     rep, _ = report("--now", ts(4000))
-    assert [s.transcriptPath for s in rep.sessions] == [str(b), str(a)]
+    assert [s.transcriptPath for s in rep.sessions] == [str(a), str(b)]  # attention first, as ECC orders them
     assert [s.sessionId for s in report("--now", ts(4000), "--limit", "1")[0].sessions] == ["b2"]
 
 
@@ -305,26 +309,29 @@ _ops = st.lists(
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=_ops, now_offset=st.integers(0, 9000), threshold=st.integers(1, 3600))
 def test_scan_matches_a_simple_model(ops: list, now_offset: int, threshold: int) -> None:
-    """Pending = first-seen uses without any result; Bash signals = those past the threshold; garbage counted."""
-    lines, uses, results, garbage = [], {}, set(), 0
+    """Pending = uses not answered by a later result (the latest call of an id); Bash signals = those past the threshold; garbage counted."""
+    lines, uses, garbage = [], {}, 0
     for kind, a, b, at in ops:
         if kind == "use":
             lines.append(json.dumps(tool_use(a, b, {"command": "x"}, at)).encode())
-            uses.setdefault(a, (b, at))
+            uses[a] = (b, at)  # a repeated id: the latest call, as ECC keeps it
         elif kind == "result":
             lines.append(json.dumps(tool_result(a, at)).encode())
-            results.add(a)
+            uses.pop(a, None)
         else:
+            text = a.decode("utf-8", "replace").removesuffix("\r")
+            text = text.removeprefix("\ufeff") if not lines else text
             try:
-                ok = isinstance(json.loads(a), dict)
+                json.loads(text, parse_constant=float.fromhex)  # NaN is no JSON: fromhex refuses it
+                ok = True
             except ValueError:
                 ok = False
-            if a.strip() and not ok:
+            if text.strip(jsvalues.JS_WHITESPACE) and not ok:
                 garbage += 1
             lines.append(a)
-    now = T0 + timedelta(seconds=now_offset)
+    now = T0_MS + now_offset * 1000
     session = loop_status.verdict(loop_status.scan_bytes(b"\n".join(lines) + b"\n"), "/t/x.jsonl", now, threshold)
-    pending = {i for i in uses if i not in results}
+    pending = set(uses)
     assert {p.toolUseId for p in session.pendingTools} == pending
     want_bash = {i for i in pending if uses[i][0] == "Bash" and now_offset - uses[i][1] >= threshold}
     got_bash = {s.model_extra["toolUseId"] for s in session.signals if s.type == "pending_bash_tool_result"}
@@ -337,7 +344,7 @@ def test_scan_matches_a_simple_model(ops: list, now_offset: int, threshold: int)
 @settings(max_examples=200)
 @given(data=st.binary(max_size=400))
 def test_any_bytes_scan_without_raising(data: bytes) -> None:
-    session = loop_status.verdict(loop_status.scan_bytes(data), "/t/x.jsonl", T0)
+    session = loop_status.verdict(loop_status.scan_bytes(data), "/t/x.jsonl", T0_MS)
     LoopStatus(generatedAt="x", sessions=[session])  # always a valid document
 
 
@@ -372,3 +379,121 @@ def test_what_eccs_users_type_is_accepted(tmp_path: Path) -> None:
     assert early.sessions[0].state == "attention"  # 10 + 100 x 1.4 = 150 has passed
     bad = cli("--now", "yesterday")
     assert bad.returncode == 1 and "epoch milliseconds" in bad.stderr
+
+
+# ---------------------------------------------------------------------------- ECC's reading (issue 25, item 9)
+
+
+def scan_lines(lines: list, now: float, path: str = "/p/-work/s1.jsonl", **kw) -> loop_status.LoopSession:
+    """Our verdict on raw lines (dicts are dumped, text kept) at T0 + ``now`` seconds."""
+    body = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
+    return loop_status.verdict(loop_status.scan_bytes(body.encode()), path, T0_MS + int(now * 1000), **kw)
+
+
+def call(tool_id: str, name: str, inp: dict, at: object, **extra: object) -> dict:
+    line = {"type": "assistant", "message": {"role": "assistant", "content": [
+        {"type": "tool_use", "id": tool_id, "name": name, "input": inp}]}, **extra}  # fmt: skip
+    return {**line, "timestamp": at} if at is not None else line
+
+
+def signal_types(session: loop_status.LoopSession) -> list[str]:
+    return [s.type for s in session.signals]
+
+
+def test_naive_timestamps_and_now_are_local_time(monkeypatch) -> None:
+    """ECC reads a time without a zone as local time (new Date): under New York, 10:00 is 14:00Z."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        session = scan_lines([call("b", "Bash", {"command": "make"}, "2026-05-12T10:00:00")], 4 * 3600 + 29 * 60)
+        assert session.pendingTools[0].startedAt == "2026-05-12T14:00:00.000Z"
+        assert session.pendingTools[0].ageSeconds == 29 * 60 and session.state == "ok"
+        assert loop_status.parse_now("2026-05-12T10:29:00") == T0_MS + (4 * 3600 + 29 * 60) * 1000
+        assert loop_status.parse_now("2026-05-12") == T0_MS - 10 * 3600 * 1000  # a date alone is UTC
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_the_overdue_boundary_is_reached_not_passed() -> None:
+    lines = [call("w", "ScheduleWakeup", {"delaySeconds": 60}, ts(0))]
+    assert signal_types(scan_lines(lines, 120)) == ["schedule_wakeup_overdue"]  # call + 60 x 2: due, ECC's >=
+    assert signal_types(scan_lines(lines, 119.999)) == []
+
+
+def test_delays_as_ecc_reads_them_then_clamped() -> None:
+    for inp in ({"delaySeconds": "120"}, {"delay_seconds": 120}, {"seconds": 120}, {"delay": " 0x78 "}):
+        wake = scan_lines([call("w", "ScheduleWakeup", inp, ts(0))], 240).latestWake
+        assert wake is not None and wake.delaySeconds == 120 and wake.dueAt == ts(120), inp
+    assert scan_lines([call("w", "ScheduleWakeup", {"delaySeconds": 30}, ts(0))], 1).latestWake.delaySeconds == 60
+    assert scan_lines([call("w", "ScheduleWakeup", {"delaySeconds": 9e9}, ts(0))], 1).latestWake.delaySeconds == 3600
+    assert scan_lines([call("w", "ScheduleWakeup", {"delaySeconds": "soon"}, ts(0))], 1).latestWake is None
+    stopped = [
+        call("w", "ScheduleWakeup", {"delaySeconds": 60}, ts(0)),
+        call("s", "ScheduleWakeup", {"stop": True}, ts(5)),
+    ]
+    assert scan_lines(stopped, 10_000).latestWake is None
+
+
+def test_times_in_every_form_ecc_reads() -> None:
+    epoch = {"type": "assistant", "timestamp": T0_MS + 5000, "message": {"role": "assistant", "content": []}}
+    assert scan_lines([epoch], 10).lastEventAt == ts(5)
+    created = {"type": "user", "createdAt": ts(7)}
+    nested = {"type": "user", "message": {"timestamp": ts(9)}}
+    assert scan_lines([created], 10).lastEventAt == ts(7) and scan_lines([nested], 10).lastEventAt == ts(9)
+    untimed = call("b", "Bash", {"command": "x"}, None)
+    assert scan_lines([{"timestamp": ts(3)}, {"timestamp": ts(2)}, untimed], 10).pendingTools[0].startedAt == ts(3)
+
+
+def test_ids_and_calls_where_ecc_finds_them() -> None:
+    answered = {"type": "user", "message": {"content": [{"type": "tool_result", "toolUseId": "b"}]}}
+    assert scan_lines([call("b", "Bash", {}, ts(0)), answered], 10).pendingTools == []
+    in_user_line = {"type": "user", "timestamp": ts(1), "message": {"content": [
+        {"type": "tool_use", "id": "u", "name": "Read", "input": {}}]}}  # fmt: skip
+    assert [p.toolUseId for p in scan_lines([in_user_line], 10).pendingTools] == ["u"]
+    twice = [call("d", "Bash", {"command": "a"}, ts(0)), call("d", "Read", {}, ts(4))]
+    (latest,) = scan_lines(twice, 10).pendingTools
+    assert (latest.name, latest.startedAt) == ("Read", ts(4))
+    named = [{"session_id": "first"}, {"sessionId": "second"}, {"session": {"id": "third"}}]
+    assert scan_lines(named, 10).sessionId == "third"
+    assert scan_lines([*named, {"x": 1}], 10).sessionId == "s1"  # the last line names none: the file's name
+
+
+def test_an_assistant_line_without_type_is_the_wake_up() -> None:
+    woke = {"timestamp": ts(70), "message": {"role": "assistant", "content": [{"type": "text", "text": "hi"}]}}
+    lines = [call("w", "ScheduleWakeup", {"delaySeconds": 60}, ts(0)), woke]
+    assert signal_types(scan_lines(lines, 500)) == []
+    assert signal_types(scan_lines(lines[:1], 500)) == ["schedule_wakeup_overdue"]
+
+
+def test_json_that_is_not_an_object_is_an_event_not_an_error() -> None:
+    session = scan_lines(["123", '"s"', "[1]", "true", "null", "{nope"], 10)
+    assert (session.eventCount, session.parseErrors, signal_types(session)) == (5, 1, ["transcript_parse_errors"])
+
+
+def test_whole_seconds_and_eccs_fields() -> None:
+    lines = [call("w", "ScheduleWakeup", {"delaySeconds": 60, "reason": "poll"}, ts(0.5)),
+             call("b", "Bash", {"command": "sleep 9"}, ts(0.25))]  # fmt: skip
+    session = scan_lines(lines, 1800.9, bash_threshold=1800)
+    wake, bash = session.signals
+    assert wake.model_extra["overdueSeconds"] == 1740 and bash.model_extra["ageSeconds"] == 1800
+    assert [p.ageSeconds for p in session.pendingTools] == [1800, 1800]
+    assert session.eventCount == 2 and session.projectSlug == "-work"
+    assert session.latestWake is not None and session.latestWake.reason == "poll"
+    assert session.recommendedAction == loop_status.RECOMMENDATIONS[0][1]
+
+
+def test_the_home_scan_walks_as_ecc_does(tmp_path: Path) -> None:
+    projects = tmp_path / ".claude" / "projects"
+    deep = write(projects / "-w" / "s" / "subagents" / "a" / "b" / "agent-x.jsonl", [prompt("x", 0)])
+    real = write(tmp_path / "elsewhere.jsonl", [prompt("x", 0)])
+    (projects / "-w" / "link.jsonl").symlink_to(real)
+    many = [write(projects / "-w" / f"t{i:02d}.jsonl", [prompt("x", i)]) for i in range(12)]
+    for i, path in enumerate([deep, *many]):
+        os.utime(path, ns=(10**18 + i * 10**9, 10**18 + i * 10**9))
+    rep = loop_status.build_status(None, T0_MS, home=str(tmp_path))
+    assert rep.source is not None and (rep.source.limit, rep.source.transcriptCount) == (10, 10)
+    assert [s.transcriptPath for s in rep.sessions] == [str(p) for p in many[::-1][:10]]
+    everything = loop_status.build_status(None, T0_MS, home=str(tmp_path), limit=50)
+    assert str(deep) in {s.transcriptPath for s in everything.sessions}
+    assert not any("link" in s.transcriptPath for s in everything.sessions)  # a link is not followed

@@ -23,8 +23,19 @@ class PendingTool(OpenModel):
 
     toolUseId: str
     name: Optional[str] = None
+    command: Optional[str] = None
     startedAt: Optional[str] = None
-    ageSeconds: Optional[float] = None
+    ageSeconds: Optional[int] = None  # whole seconds, as ECC floors them
+
+
+class LatestWake(OpenModel):
+    """The latest ScheduleWakeup that set a wake-up (its delay clamped to [60, 3600] as the runtime does)."""
+
+    toolUseId: str
+    delaySeconds: float
+    scheduledAt: str
+    dueAt: str
+    reason: Optional[str] = None
 
 
 class Signal(OpenModel):
@@ -41,9 +52,14 @@ class LoopSession(OpenModel):
     transcriptPath: str
     state: Literal["ok", "attention"]
     lastEventAt: Optional[str] = None
+    eventCount: int = 0  # lines that are JSON (objects or not)
+    parseErrors: int = 0  # lines that are not
+    projectSlug: Optional[str] = None  # the transcript's folder name
+    latestWake: Optional[LatestWake] = None
     pendingTools: list[PendingTool] = Field(default_factory=list)
     signals: list[Signal] = Field(default_factory=list)
-    actions: list[str] = Field(default_factory=list)
+    recommendedAction: Optional[str] = None  # ECC's one sentence for the session
+    actions: list[str] = Field(default_factory=list)  # ours: one concrete step a signal
 
 
 class ScanError(OpenModel):
@@ -51,6 +67,19 @@ class ScanError(OpenModel):
 
     transcriptPath: str
     error: str
+    code: Optional[str] = None  # the errno name (ENOENT, EACCES), as ECC's
+    message: Optional[str] = None  # node's wording, as ECC's
+
+
+class LoopSource(OpenModel):
+    """What was scanned, with which settings (ECC's ``source``)."""
+
+    bashTimeoutSeconds: float
+    homeDir: str
+    limit: int
+    transcriptCount: int
+    transcriptRoot: str
+    wakeGraceMultiplier: float
 
 
 class LoopStatus(OpenModel):
@@ -60,6 +89,7 @@ class LoopStatus(OpenModel):
     generatedAt: str
     sessions: list[LoopSession] = Field(default_factory=list)
     errors: list[ScanError] = Field(default_factory=list)
+    source: Optional[LoopSource] = None
 
 
 class IndexEntry(OpenModel):
@@ -71,6 +101,8 @@ class IndexEntry(OpenModel):
     transcriptPath: str
     lastEventAt: Optional[str] = None
     signals: list[str] = Field(default_factory=list)
+    signalTypes: list[str] = Field(default_factory=list)  # ECC's name for ``signals``
+    snapshotPath: Optional[str] = None  # ECC's: the session file, absolute
 
 
 class LoopStatusIndex(OpenModel):
@@ -79,7 +111,9 @@ class LoopStatusIndex(OpenModel):
     schemaVersion: Literal["ecc.loop-status.index.v1"] = INDEX_SCHEMA_VERSION
     generatedAt: str
     sessions: list[IndexEntry] = Field(default_factory=list)
+    sessionCount: int = 0
     errors: list[ScanError] = Field(default_factory=list)
+    source: Optional[LoopSource] = None
 
 
 class LoopStatusSession(OpenModel):
