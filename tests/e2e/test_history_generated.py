@@ -105,6 +105,47 @@ def summary(draw: st.DrawFn) -> bytes:
     return data
 
 
+@st.composite
+def ecc_template(draw: st.DrawFn) -> bytes:
+    """A file as ECC's own session-end hook writes it (header, separator, summary or placeholder sections),
+    with generated values and items."""
+    value = st.one_of(words, st.sampled_from(["unknown", "main", "/src/wt", "feat/é"]))
+    header = [
+        draw(st.sampled_from(["# Session: 2026-12-01", "# Session: ", "# "])) + draw(words),
+        f"**Date:** {draw(dates)}",
+        f"**Started:** {draw(st.sampled_from(['10:00', '9:5', '']))}",
+        f"**Last Updated:** {draw(st.sampled_from(['11:30', '']))}",
+        f"**Project:** {draw(value)}",
+        f"**Branch:** {draw(value)}",
+        f"**Worktree:** {draw(value)}",
+        "",
+        "---",
+        "",
+    ]
+    items = st.lists(st.builds(lambda box, text: f"- [{box}] {text}", st.sampled_from(["x", " "]), words), max_size=3)
+    body = [
+        draw(st.sampled_from(["## Current State", "## Session Summary"])),
+        "",
+        draw(words),
+        "",
+        "### Completed",
+        *(draw(items) or ["- [ ]"]),
+        "",
+        "### In Progress",
+        *(draw(items) or ["- [ ]"]),
+        "",
+        "### Notes for Next Session",
+        draw(st.sampled_from(["-", "check CI", "line one\nline two", ""])),
+        "",
+        "### Context to Load",
+        "```",
+        *draw(st.lists(st.sampled_from(["[relevant files]", "src/a.py", "  b.py  ", ""]), max_size=3)),
+        "```",
+    ]
+    end = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    return (end.join(header + body) + end).encode("utf-8")
+
+
 @dataclass
 class Spec:
     """What one example builds: files (folder, name, bytes or a link target), aliases, extras, the target."""
@@ -117,8 +158,11 @@ class Spec:
 
 
 good_dates = st.sampled_from(["2026-12-01", "2026-12-02", "2024-02-29"])
+good_names = st.builds(lambda d, i: f"{d}-{i}-session.tmp", good_dates, short_ids)
 names_of = st.one_of(
-    st.builds(lambda d, i: f"{d}-{i}-session.tmp", good_dates, short_ids),
+    good_names,
+    good_names,
+    good_names,
     st.builds(lambda d, i: f"{d}-{i}-session.tmp", dates, short_ids),
     st.builds(lambda d: f"{d}-session.tmp", dates),
     st.sampled_from(["notes.tmp", "2026-12-01--x-session.tmp", "2026-12-01-x-session.tmp.bak", "x-session.tmp"]),
@@ -131,9 +175,11 @@ def specs(draw: st.DrawFn) -> Spec:
     count = draw(st.sampled_from([0, 1, 1, 2, 2, 3, 4]))
     for _ in range(count):
         folder = draw(st.sampled_from(["session-data", "session-data", "sessions"]))
-        spec.files.append((folder, draw(names_of), draw(summary())))
+        spec.files.append((folder, draw(names_of), draw(st.one_of(summary(), ecc_template()))))
     if spec.files and draw(st.integers(0, 7)) == 0:
-        spec.files.append(("session-data", draw(names_of), None))
+        spec.files.append(("session-data", draw(names_of), None))  # a link to the first file
+    if draw(st.integers(0, 9)) == 0:
+        spec.files.append(("session-data", draw(good_names), b"<dir>"))  # a folder with a session file's name
     names = [name for _, name, _ in spec.files]
     if draw(st.integers(0, 3)) == 0:
         alias_to = st.one_of(
@@ -190,6 +236,9 @@ def build(spec: Spec, root: Path) -> Path:
             continue
         if data is None:
             path.symlink_to(home / ".claude" / spec.files[0][0] / spec.files[0][1])
+            continue
+        if data == b"<dir>":
+            path.mkdir()
             continue
         path.write_bytes(data)
         os.utime(path, (1_700_000_000 + 60 * index, 1_700_000_000 + 60 * index))  # no ties: readdir order aside
