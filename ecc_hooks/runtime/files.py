@@ -294,7 +294,7 @@ def handoff_md(
     changed = [f"- `{_line(f)}`" for f in files[:200]] or ["- None"]
     changed += [f"- `{_line(f)}` (uncommitted)" for f in uncommitted[:200]]
     validation = [f"- {status}: `{_line(command)}`" for command, status in checks] or ["- No checks were run."]
-    remaining = [f"- {_line(r)}" for r in risks] or ["- None known."]
+    remaining = [f"- {text}" for text in map(_line, risks) if text] or ["- None known."]  # no empty bullet
     lines = [f"# Handoff: {name}"]
     for title, body in zip(HANDOFF_SECTIONS, (summary, changed, validation, remaining)):
         lines += ["", f"## {title}", *body]
