@@ -222,3 +222,24 @@ def test_the_cli_reads_a_session_file_by_relative_path(isolated_home: Path, tmp_
     )
     assert done.returncode == 0, done.stderr
     assert "- [ ] docs (in progress)" in done.stdout and "check CI" in done.stdout
+
+
+def test_an_alias_without_a_path_is_still_an_alias(isolated_home: Path) -> None:
+    """JavaScript's truthiness: ``{}`` is an alias entry (ECC throws on its missing path), not "no alias" (which
+    would fall through to a session whose id starts with the alias's name)."""
+    session_file(isolated_home, "2026-12-01-mine-session.tmp")
+    aliases = isolated_home / ".claude" / "session-aliases.json"
+    aliases.write_text(json.dumps({"aliases": {"mine": {}}}))
+    with pytest.raises(TargetError):
+        inspect("history:mine")
+    aliases.write_text(json.dumps({"aliases": {"mine": 0}}))  # falsy: no alias, the id answers
+    assert inspect("history:mine")["session"]["id"] == "mine"
+    target = str(isolated_home / ".claude" / "session-data" / "2026-12-01-mine-session.tmp")
+    aliases.write_text(json.dumps({"aliases": [{"sessionPath": target}]}))  # an array: aliases[0]
+    assert inspect("history:0")["session"]["sourceTarget"] == {"type": "claude-alias", "value": "0"}
+
+
+def test_an_id_javascript_objects_already_have_is_read_as_an_id(isolated_home: Path) -> None:
+    """ECC's bug, not ours: its aliases[name] finds Object.prototype's ``constructor`` and throws."""
+    session_file(isolated_home, "2026-12-01-constructor-session.tmp")
+    assert inspect("claude:constructor")["session"]["id"] == "constructor"

@@ -203,14 +203,27 @@ def alias_path(name: str) -> Optional[str]:
         data = orjson.loads(fsio.read_file(paths.ecc_aliases_path()))
     except (OSError, orjson.JSONDecodeError):
         return None
-    aliases = data.get("aliases") if isinstance(data, dict) else None
-    entry = aliases.get(name) if isinstance(aliases, dict) else None
-    if not entry:
+    entry = _member(data.get("aliases") if isinstance(data, dict) else None, name)
+    if not _js_truthy(entry):
         return None
     path = entry.get("sessionPath") if isinstance(entry, dict) else None
     if not isinstance(path, str):
         raise TargetError(f"ECC alias {name!r} names no session file")
     return path
+
+
+def _member(aliases: object, name: str) -> object:
+    """``aliases[name]`` as JavaScript reads it from parsed JSON: an object's own key, or an array's index."""
+    if isinstance(aliases, dict):
+        return aliases.get(name)
+    if isinstance(aliases, list) and name.isdigit() and (name == "0" or not name.startswith("0")):
+        return aliases[int(name)] if int(name) < len(aliases) else None
+    return None
+
+
+def _js_truthy(value: object) -> bool:
+    """JavaScript's truthiness: ``{}`` and ``[]`` are true (an alias entry without a path is still an alias)."""
+    return value not in (None, False, 0, "") if not isinstance(value, (dict, list)) else True
 
 
 def _basename(path: str) -> str:
