@@ -52,10 +52,14 @@ CLEARED = ("ECC_AGENT_DATA_HOME", "CURSOR_VERSION", "CURSOR_PROJECT_DIR", "CLAUD
 
 # ---------------------------------------------------------------------------- strategies
 
-words = st.text(
-    st.sampled_from([*"abcXYZ019 _-.:/#*[]`", "é", "日", "🙂", "\t", "\u00a0", "\u2028", "\ufeff", "\x85", "\u3000"]),
-    max_size=14,
-)
+# Characters and the pieces of ECC's markup its regular expressions key on, so a value can open or close a section.
+words = st.lists(
+    st.sampled_from(
+        [*"abcXYZ019 _-.:/#*[]`", "é", "日", "🙂", "\t", "\u00a0", "\u2028", "\ufeff", "\x85", "\u3000", "\r"]
+        + ["###", "- [x] ", "- [ ]", "**Branch:**", "```", "\n\n", "\n"]
+    ),
+    max_size=10,
+).map("".join)
 SECRET = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"  # the shape of a GitHub token: we redact it, ECC prints it
 words = st.tuples(words, st.integers(0, 99)).map(lambda wn: f"{wn[0]} {SECRET}" if wn[1] == 37 else wn[0])
 pad = st.sampled_from(["", " ", "  ", "\t", "\u00a0", "\n", " \n"])
