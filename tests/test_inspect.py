@@ -32,9 +32,9 @@ def worker(state: WorkerState, health: Health = Health.healthy, wid: str = "w") 
 # ---------------------------------------------------------------------------- ECC's rules, one test each
 
 
-def test_no_workers_is_missing() -> None:
+def test_no_workers_is_missing_unless_something_runs() -> None:
     assert session_state([]) == SessionState.missing
-    assert session_state([], runtime_alive=True) == SessionState.missing
+    assert session_state([], runtime_alive=True) == SessionState.active  # ECC: a live tmux session is active
 
 
 def test_a_failed_worker_fails_the_session_and_is_degraded() -> None:
@@ -192,6 +192,18 @@ def test_handoff_md_reads_eccs_headings_and_keeps_its_template(
 @given(st.text(max_size=40))
 def test_worker_state_normalizes_any_word(raw: str) -> None:
     assert isinstance(_common.normalize_worker_state(raw), WorkerState)
+
+
+def test_a_title_is_never_taken_by_another_workers_worktree() -> None:
+    """Titles go first (ECC's only rule); a worktree path then finds the panes of workers left without one."""
+    panes = [
+        {"id": "%1", "title": "tests", "path": "/w/docs"},  # in docs's worktree, but titled tests
+        {"id": "%2", "title": "claude", "path": "/w/lint"},  # retitled by Claude Code
+        {"id": "%3", "title": "tests", "path": "/w/x"},  # the last of two titled tests: ECC keeps it
+    ]
+    worktrees = {"docs": "/w/docs", "tests": "/w/tests", "lint": "/w/lint"}
+    matched = dmux_tmux.match_panes(["docs", "lint", "tests"], worktrees, panes)
+    assert {slug: pane["id"] for slug, pane in matched.items()} == {"tests": "%3", "lint": "%2", "docs": "%1"}
 
 
 @given(st.text(max_size=300))

@@ -272,12 +272,14 @@ def test_a_gone_session_never_gets_the_panes_of_a_longer_name(tmp_path: Path, re
     assert snap.session.state.value == "idle"
 
 
-def test_no_workers_is_missing(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+def test_no_workers_is_missing_unless_its_tmux_session_runs(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
     coord, session = tmp_path / "coord", "empty"
     (coord / session).mkdir(parents=True)
-    start_session(tmux, session, repo)
+    assert inspect(session, "orchestration-session", tmux, coord).snapshot.session.state.value == "missing"
+    start_session(tmux, session, repo)  # its first pane runs sleep
     snap = inspect(session, "orchestration-session", tmux, coord).snapshot
-    assert snap.session.state.value == "missing" and snap.workers == [] and snap.aggregates.workerCount == 0
+    assert snap.session.state.value == "active"  # as ECC: something runs in its tmux session
+    assert snap.workers == [] and snap.aggregates.workerCount == 0
 
 
 def test_a_plan_lists_the_workers_with_a_folder_as_eccs(tmp_path: Path, repo: Path, tmux: Tmux) -> None:

@@ -5,11 +5,12 @@ The rules (ECC's ``canonical-session``), pure functions of their inputs (``now``
 - worker health: failed -> degraded; completed / recorded -> healthy; running / waiting -> degraded when
   its pane is dead, stale when not updated for ``STALE_SECONDS`` (or never), else healthy; idle -> healthy
   (degraded if its pane is dead); anything else unknown.
-- session state: no workers -> missing; any failed worker -> failed; all completed -> completed; all
-  recorded -> recorded; a live runtime (the tmux session up, the Claude Code session's turn running) ->
-  active; else idle (a status.md that still says running in a session whose tmux is gone: idle, as ECC).
-  ECC checks "tmux session alive" before "failed"; we check failed first so a failed worker is never
-  hidden behind a live session (tests/fixtures/ecc-parity/deviations.json lists it).
+- session state: no workers -> missing (active while its runtime lives, as ECC); any failed worker ->
+  failed; all completed -> completed; all recorded -> recorded; a live runtime (the tmux session has a live
+  pane, the Claude Code session's turn running) -> active; else idle (a status.md that still says running in a
+  session whose tmux is gone: idle, as ECC). ECC checks "a pane exists" first; we check failed and completed
+  first so a failed worker is never hidden behind a live session and a finished one shows finished, and count
+  only live panes (tests/fixtures/ecc-parity/deviations.json lists each).
 - "not started" (ECC's template) stays "not started", health unknown, as ECC keeps it.
 """
 
@@ -165,8 +166,8 @@ def worker_health(
 def session_state(workers: Iterable[Worker], *, runtime_alive: bool = False) -> SessionState:
     """ECC's session state rule over the workers (see the module docstring)."""
     states = [w.state for w in workers]
-    if not states:
-        return SessionState.missing
+    if not states:  # nothing to read, but a live tmux session is something running, as ECC says
+        return SessionState.active if runtime_alive else SessionState.missing
     if WorkerState.failed in states:
         return SessionState.failed
     if all(s in (WorkerState.completed, WorkerState.merged) for s in states):

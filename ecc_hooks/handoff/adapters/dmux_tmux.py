@@ -142,19 +142,24 @@ def _real(path: Optional[str]) -> Optional[str]:
     return os.path.realpath(path) if path else None
 
 
-def match_pane(
-    slug: str, worktree: Optional[str], panes: list[dict[str, Any]], taken: set[str]
-) -> Optional[dict[str, Any]]:
-    """The pane titled ``slug`` (the last of several, as ECC's title map keeps), else (ours) the one whose current
-    path is the worker's worktree: Claude Code retitles its pane, which ECC then no longer finds."""
-    for pane in reversed(panes):
-        if pane["id"] not in taken and pane["title"] == slug:
-            return pane
-    if worktree:
+def match_panes(slugs: list[str], worktrees: dict[str, Optional[str]], panes: list[dict[str, Any]]) -> dict[str, dict]:
+    """Each worker's pane: the pane titled its slug (the last of several, as ECC's title map keeps), then (ours)
+    for the workers still without one, an untaken pane whose current path is the worker's worktree: Claude Code
+    retitles its pane, which ECC then no longer finds. Titles go first, so a worktree never takes the pane a title
+    names."""
+    titled = {pane["title"]: pane for pane in panes}
+    matched = {slug: titled[slug] for slug in slugs if slug in titled}
+    taken = {pane["id"] for pane in matched.values()}
+    for slug in slugs:
+        worktree = worktrees.get(slug)
+        if slug in matched or not worktree:
+            continue
         for pane in panes:
             if pane["id"] not in taken and _real(pane["path"]) == _real(worktree):
-                return pane
-    return None
+                matched[slug] = pane
+                taken.add(pane["id"])
+                break
+    return matched
 
 
 # ---------------------------------------------------------------------------- worker files
@@ -331,24 +336,25 @@ def inspect(target: Target, ctx: Context) -> Inspection:
     session, directory = resolved["session"], resolved["dir"]
     panes = list_panes(session, ctx)
     tmux_alive = panes is not None and any(not p["dead"] for p in panes)
-    taken: set[str] = set()
     workers: list[Worker] = []
     lines: list[dict[str, Any]] = []
     repo_root = resolved["repoRoot"]
-    for slug in worker_slugs(directory):
+    slugs = worker_slugs(directory)
+    statuses = {slug: parse_status(_read(os.path.join(directory, slug, "status.md")) or "") for slug in slugs}
+    pane_of = match_panes(slugs, {slug: status["worktree"] for slug, status in statuses.items()}, panes or [])
+    for slug in slugs:
         wdir = os.path.join(directory, slug)
         files = {name: os.path.join(wdir, name) for name in WORKER_FILES}
         texts = {name: _read(path) for name, path in files.items()}
         task = parse_task(texts["task.md"] or "")
-        status = parse_status(texts["status.md"] or "")
+        status = statuses[slug]
         handoff = parse_handoff(texts["handoff.md"] or "")
         worktree, branch = status["worktree"], status["branch"]
         risks = [f"{name} missing" for name, text in texts.items() if text is None]
         risks += _observed(worktree, branch)
         repo_root = repo_root or _repo_root_of(worktree)
-        pane = match_pane(slug, worktree, panes or [], taken)
+        pane = pane_of.get(slug)
         if pane is not None:
-            taken.add(pane["id"])
             if pane["dead"]:
                 risks.append(f"tmux pane {pane['id']} is dead")
         elif panes is not None:
