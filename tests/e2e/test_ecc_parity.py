@@ -6,8 +6,9 @@ the git worktrees, the coordination files and the tmux session (on a private tmu
 its own launcher (``orchestrate-codex-worker.sh``) writes each worker's status and handoff around a ``codex``
 stand-in: one worker completes, one fails, one keeps running, one never starts. ``session-inspect.js`` and
 ``ecc-hooks inspect`` then read the same session; every difference must be one listed, with its reason, in
-tests/fixtures/ecc-parity/deviations.json, and every listed one must still be seen. ECC's
-``validateCanonicalSnapshot`` must accept every snapshot we make.
+tests/fixtures/ecc-parity/deviations.json (compared by ``parity.py``; that every listed one is still seen is
+checked by test_ecc_generated.py, whose cases meet each). ECC's ``validateCanonicalSnapshot`` must accept every
+snapshot we make.
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e import install_deps
+from tests.e2e import install_deps, parity
 from tests.e2e.conftest import _missing
 from tests.helpers import REPO, git, make_repo, run_hook, wait_until
 
 pytestmark = pytest.mark.e2e
 
-DEVIATIONS = json.loads((REPO / "tests" / "fixtures" / "ecc-parity" / "deviations.json").read_text())
-# Orchestration sessions only: entries of another adapter (claude-history) are checked by their own suite.
-ORCHESTRATION = [entry for entry in DEVIATIONS["deviations"] if entry.get("adapter", "dmux-tmux") == "dmux-tmux"]
 VERSION = (REPO / "tests" / "e2e" / "ECC_UNIVERSAL_VERSION").read_text().strip()
 
 # `codex exec ... -o FILE -` as ECC's launcher calls it: answers in the four sections the launcher asks for,
@@ -125,37 +123,6 @@ class Orchestration:
         self.kill_tmux()
 
 
-def differences(theirs: Any, ours: Any, path: str = "") -> list[tuple[str, Any, Any]]:
-    """(path, theirs, ours) for every leaf that differs; workers are matched by id and named ``[*]``."""
-    if isinstance(theirs, dict) and isinstance(ours, dict):
-        out = []
-        for key in sorted(set(theirs) | set(ours)):
-            out += differences(theirs.get(key, "<absent>"), ours.get(key, "<absent>"), f"{path}.{key}")
-        return out
-    if path == ".workers" and isinstance(theirs, list) and isinstance(ours, list):
-        mine = {w["id"]: w for w in ours}
-        out = (
-            [(f"{path}[order]", [w["id"] for w in theirs], [w["id"] for w in ours])]
-            if [w["id"] for w in theirs] != list(mine)
-            else []
-        )
-        for worker in theirs:
-            out += differences(worker, mine.get(worker["id"], "<absent>"), f"{path}[*]")
-        return out
-    return [] if theirs == ours else [(path, theirs, ours)]
-
-
-def explained(diff: tuple[str, Any, Any]) -> str | None:
-    """The deviation entry's reason for ``diff`` (None: unexplained)."""
-    path, theirs, ours = diff
-    if theirs == "<absent>" and path in DEVIATIONS["additions"]["paths"]:
-        return "addition"
-    for entry in ORCHESTRATION:
-        if entry["path"] == path and entry.get("theirs", theirs) == theirs and entry.get("ours", ours) == ours:
-            return str(entry["path"])
-    return None
-
-
 def validate_with_ecc(ecc: Path, snapshot: dict[str, Any]) -> None:
     code = (
         f"const m=require({json.dumps(str(ecc / 'scripts/lib/session-adapters/canonical-session.js'))});"
@@ -190,21 +157,11 @@ def orchestration(tmp_path: Path, ecc: Path) -> Iterator[Orchestration]:
     built.close()
 
 
-SEEN: set[str] = set()
-
-
 def compare(run: Orchestration, target: str) -> dict[str, Any]:
     theirs, ours = run.theirs(target), run.ours(target)
-    unexplained = []
-    for diff in differences(theirs, ours):
-        reason = explained(diff)
-        if reason is None:
-            unexplained.append(diff)
-        else:
-            SEEN.add(reason)
-    assert not unexplained, "differences from ECC's session-inspect not in deviations.json:\n" + "\n".join(
-        f"  {path}: theirs {json.dumps(t)} ours {json.dumps(o)}" for path, t, o in unexplained
-    )
+    parity.RAN.add("parity")
+    left = parity.unexplained(theirs, ours)
+    assert not left, "differences from ECC's session-inspect not in deviations.json:\n" + parity.describe(left)
     validate_with_ecc(run.ecc, ours)
     return ours
 
@@ -252,14 +209,6 @@ def test_every_kind_of_snapshot_we_make_passes_eccs_validator(ecc: Path, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     validate_with_ecc(ecc, json.loads(done.stdout))
-
-
-def test_every_listed_deviation_is_still_seen() -> None:
-    """Runs last in this module: a deviation no longer seen is fixed; take it off the list."""
-    if not SEEN:
-        pytest.skip("the parity tests did not run")
-    listed = {entry["path"] for entry in ORCHESTRATION}
-    assert listed <= SEEN, f"listed but not seen any more: {sorted(listed - SEEN)}"
 
 
 PLAN_SCRIPT = """
