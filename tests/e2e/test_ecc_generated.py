@@ -43,7 +43,7 @@ from tests.helpers import make_repo
 
 pytestmark = pytest.mark.e2e
 
-EXAMPLES = int(os.environ.get("ECC_PARITY_EXAMPLES") or 60)
+EXAMPLES = int(os.environ.get("ECC_PARITY_EXAMPLES") or 200)  # ~40 s on two loaded cores
 REGISTRY = "scripts/lib/session-adapters/registry.js"
 KEEPER = "__keeper__"  # keeps the private tmux server up between cases; no target name is a prefix of it
 
@@ -192,18 +192,22 @@ def theirs(oracle: EccOracle, target: str, cwd: Path, env: dict[str, str | None]
         return Refusal(plain(str(exc), cwd, target))
 
 
-def compared(their: dict[str, Any] | Refusal, our: dict[str, Any] | Refusal) -> list[tuple[str, Any, Any]]:
-    """The unexplained differences; a side's refusal is one difference at ``(refusal)``."""
-    if isinstance(their, Refusal) or isinstance(our, Refusal):
-        if isinstance(their, Refusal) and isinstance(our, Refusal):
-            return []
-        diff = (
-            parity.REFUSAL,
-            their.message if isinstance(their, Refusal) else "answered",
-            our.message if isinstance(our, Refusal) else "answered",
-        )
-        return [] if parity.explained(diff) and not parity.SEEN.add(str(parity.explained(diff))) else [diff]
-    return parity.unexplained(their, our)
+def compared(their: dict[str, Any] | Refusal, our: dict[str, Any] | Refusal) -> list[parity.Diff]:
+    """The unexplained differences; where one side refused, that is the one difference (at ``(refusal)``)."""
+    if not isinstance(their, Refusal) and not isinstance(our, Refusal):
+        return parity.unexplained(their, our)
+    if isinstance(their, Refusal) and isinstance(our, Refusal):
+        return []  # both refuse the target
+    diff = (
+        parity.REFUSAL,
+        their.message if isinstance(their, Refusal) else "answered",
+        our.message if isinstance(our, Refusal) else "answered",
+    )
+    reason = parity.explained(diff)
+    if reason is None:
+        return [diff]
+    parity.SEEN.add(reason)
+    return []
 
 
 # ---------------------------------------------------------------------------- ECC's own bugs and their twins
@@ -270,7 +274,7 @@ TWINS = {
 class Outcome:
     """One case read by both: the differences no entry explains, ECC's validator's word on ours, the case."""
 
-    left: list[tuple[str, Any, Any]]
+    left: list[parity.Diff]
     invalid: str | None
     case: str
     twins: list[str]
