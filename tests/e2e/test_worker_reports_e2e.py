@@ -22,17 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.ecc_oracle import EccOracle
-from tests.e2e.test_ecc_parity import FAKE_CODEX, differences, explained
+from tests.e2e.parity import describe, differences, explained, unexplained
+from tests.e2e.test_ecc_parity import FAKE_CODEX
 from tests.helpers import REPO, ecc, make_repo, wait_until
 
 pytestmark = pytest.mark.e2e
 
 REGISTRY = "scripts/lib/session-adapters/registry.js"
 CANONICAL = "scripts/lib/session-adapters/canonical-session.js"
-PENDING_HEALTH = (
-    "a queued (pending) worker's health: ECC 'unknown', ours 'healthy' (kept by the lead); waits for its listing "
-    "rule in deviations.json (orchsuite's generated suite)"
-)
 # what a snapshot takes from the coordination files alone (the rest also asks tmux and git)
 READ_FROM_FILES = (".workers[*].outputs", ".workers[*].branch", ".workers[*].worktree", ".workers[*].intent")
 
@@ -82,10 +79,8 @@ def _env() -> dict[str, str]:
 def agree(run: RuntimeSession, oracle: EccOracle, socket: str) -> dict[str, Any]:
     """ECC's snapshot and ours: every difference listed in deviations.json; ours valid for ECC. Ours."""
     theirs, ours = run.theirs(oracle, socket), run.ours()
-    unlisted = [d for d in differences(theirs, ours) if explained(d) is None]
-    assert not unlisted, "differences from ECC's inspect not in deviations.json:\n" + "\n".join(
-        f"  {path}: theirs {json.dumps(t)} ours {json.dumps(o)}" for path, t, o in unlisted
-    )
+    unlisted = unexplained(theirs, ours)
+    assert not unlisted, "differences from ECC's inspect not in deviations.json:\n" + describe(unlisted)
     oracle.call(CANONICAL, "validateCanonicalSnapshot", [ours])
     return ours
 
@@ -125,7 +120,6 @@ def test_eccs_launcher_keeps_its_report_under_our_supervisor(
     assert {w: by_id[w]["state"] for w in want} == want
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_HEALTH)
 def test_a_session_of_our_runtime_reads_the_same_in_ecc_and_in_ours(
     tmp_path: Path, runtime: str, ecc_oracle: EccOracle
 ) -> None:
