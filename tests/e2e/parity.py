@@ -2,10 +2,11 @@
 
 ``tests/fixtures/ecc-parity/deviations.json`` lists where our ``ecc.session.v1`` differs from ECC's
 ``inspectSessionTarget`` on purpose, with the reason: ``additions`` (keys ECC does not write), ``deviations``
-(a path, and optionally the exact values on each side) and ``eccBugs`` (ECC's own bugs we handle correctly:
-the generated suite compares us with ECC on the input without the bug's trigger, and counts the bug as seen
-when ECC's answer on the real input differs). ``SEEN`` collects what the tests of this run met, ``RAN`` which
-test modules compared anything: a listed entry no longer seen is a fixed difference to take off the list.
+(a path, the exact value on each side or either left out, and optionally a ``rule`` of ``RULES`` both values and
+the case's ``Facts`` must follow) and ``eccBugs`` (ECC's own bugs we handle correctly: the generated suite compares
+us with ECC on the input without the bug's trigger, and counts the bug as seen when ECC's answer on the real input
+differs). ``SEEN`` collects what the tests of this run met, ``RAN`` which suites compared anything: a listed entry
+no longer seen is a fixed difference to take off the list (tests/e2e/test_ecc_generated.py checks it).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ ORCHESTRATION = [entry for entry in DEVIATIONS["deviations"] if entry.get("adapt
 VALIDATOR = "scripts/lib/session-adapters/canonical-session.js"
 REFUSAL = "(refusal)"  # the path of a difference where only one side refused the target
 
-SEEN: set[str] = set()  # deviation paths and ECC bug ids met in this run
-RAN: set[str] = set()  # the modules whose comparisons ran (the final check needs them all)
-MODULES = frozenset({"parity", "generated"})
+SEEN: set[str] = set()  # the entries (``entry_id``) and ECC bug ids met in this run
+RAN: set[str] = set()  # the suites whose comparisons ran
 
 
 Diff = tuple[str, Any, Any]
 Pair = tuple[Any, Any]  # (theirs, ours): the workers a difference lies in, else the two snapshots
+Facts = dict[str, Any]  # what the suite knows of the case beyond the snapshots (e.g. the tmux panes ECC can see)
 
 
 def differences(theirs: Any, ours: Any, path: str = "") -> list[Diff]:
@@ -75,7 +76,7 @@ def miscounted(snapshot: Any) -> list[str]:
     return wrong
 
 
-def _normalized_state(theirs: Any, ours: Any, pair: Pair) -> bool:
+def _normalized_state(theirs: Any, ours: Any, pair: Pair, facts: Facts) -> bool:
     """Ours is ECC's state word normalized (``done`` -> completed; a ``- Merged:`` line makes completed merged)."""
     from ecc_hooks.handoff.adapters._common import normalize_worker_state
 
@@ -83,15 +84,17 @@ def _normalized_state(theirs: Any, ours: Any, pair: Pair) -> bool:
     return bool(ours == word or (ours == "merged" and word == "completed"))
 
 
-def _pane_by_worktree(theirs: Any, ours: Any, pair: Pair) -> bool:
-    """ECC found no pane titled after the worker; we matched one by the worker's worktree."""
+def _pane_by_worktree(theirs: Any, ours: Any, pair: Pair, facts: Facts) -> bool:
+    """ECC found no pane titled after the worker; we matched one ECC could see (the current window's) by the
+    worker's worktree."""
     their, our = pair
     if not isinstance(their, dict) or not isinstance(our, dict):
         return False
-    return their["runtime"]["pid"] is None and our["runtime"].get("paneId") is not None
+    pane = our["runtime"].get("paneId")
+    return their["runtime"]["pid"] is None and pane is not None and pane in facts.get("current_window", ())
 
 
-def _normalized_session_state(theirs: Any, ours: Any, pair: Pair) -> bool:
+def _normalized_session_state(theirs: Any, ours: Any, pair: Pair, facts: Facts) -> bool:
     """ECC's session rule (no live pane: missing, failed, all completed, else idle) over our normalization of
     ECC's worker states: ``Completed`` and ``done`` workers make a completed session for us, an idle one for ECC."""
     from ecc_hooks.handoff.adapters._common import normalize_worker_state
@@ -106,9 +109,24 @@ def _normalized_session_state(theirs: Any, ours: Any, pair: Pair) -> bool:
     return bool(ours == ("completed" if all(w in ("completed", "merged") for w in words) else "idle"))
 
 
-def _folder_of_name(theirs: Any, ours: Any, pair: Pair) -> bool:
+def _folder_of_name(theirs: Any, ours: Any, pair: Pair, facts: Facts) -> bool:
     """Ours names a coordination folder target by its absolute path, ECC (on the twin) by the session's name."""
     return isinstance(ours, str) and os.path.isabs(ours) and os.path.basename(ours) == theirs
+
+
+def _other_window(theirs: Any, ours: Any, pair: Pair, facts: Facts) -> bool:
+    """Our pane is in a window other than the session's current one: ECC lists the current window only
+    (``list-panes -t``), we list every window (``-s``). ``facts["current_window"]``: the pane ids ECC could see."""
+    our = pair[1]
+    if not isinstance(our, dict) or "current_window" not in facts:
+        return False
+    pane = our["runtime"].get("paneId")
+    return pane is not None and pane not in facts["current_window"]
+
+
+def _all_panes_dead(theirs: Any, ours: Any, pair: Pair, facts: Facts) -> bool:
+    """The session's tmux is up but every pane in it is dead (remain-on-exit)."""
+    return facts.get("live_panes") == 0
 
 
 RULES = {
@@ -116,10 +134,12 @@ RULES = {
     "normalized-session-state": _normalized_session_state,
     "pane-by-worktree": _pane_by_worktree,
     "folder-of-name": _folder_of_name,
+    "other-window": _other_window,
+    "all-panes-dead": _all_panes_dead,
 }
 
 
-def explained(diff: Diff, pair: Pair = (None, None)) -> str | None:
+def explained(diff: Diff, pair: Pair = (None, None), facts: Facts | None = None) -> str | None:
     """The deviation entry's reason for ``diff`` (None: unexplained). An entry names a path and optionally the
     exact value on each side, or a ``rule`` (``RULES``) the two values must follow."""
     path, theirs, ours = diff
@@ -128,7 +148,7 @@ def explained(diff: Diff, pair: Pair = (None, None)) -> str | None:
     for entry in ORCHESTRATION:
         if entry["path"] != path or entry.get("theirs", theirs) != theirs or entry.get("ours", ours) != ours:
             continue
-        if "rule" in entry and not RULES[entry["rule"]](theirs, ours, pair):
+        if "rule" in entry and not RULES[entry["rule"]](theirs, ours, pair, facts or {}):
             continue
         return entry_id(entry)
     return None
@@ -140,11 +160,11 @@ def entry_id(entry: dict[str, Any]) -> str:
     return f"{entry['path']} {json.dumps(values, ensure_ascii=False)}" if values else str(entry["path"])
 
 
-def unexplained(theirs: Any, ours: Any) -> list[Diff]:
+def unexplained(theirs: Any, ours: Any, facts: Facts | None = None) -> list[Diff]:
     """The differences no entry explains; the explained ones are recorded in ``SEEN``."""
     left = [(path, "counts of its workers", "counts of its workers") for path in miscounted(theirs) + miscounted(ours)]
     for diff, pair in located(theirs, ours):
-        reason = explained(diff, pair)
+        reason = explained(diff, pair, facts)
         if reason is None:
             left.append(diff)
         else:

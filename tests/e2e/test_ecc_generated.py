@@ -102,6 +102,25 @@ class Tmux:
             time.sleep(0.01)
         raise AssertionError(f"tmux panes of {name} did not settle")
 
+    def current_window(self, name: str) -> set[str]:
+        """The pane ids of the session's current window (what ECC's ``list-panes -t <name>`` lists)."""
+        done = subprocess.run(
+            ["tmux", "list-panes", "-t", f"={name}:", "-F", "#{pane_id}"],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+        )
+        return set(done.stdout.split()) if done.returncode == 0 else set()
+
+    def live_panes(self, name: str) -> int:
+        """How many panes of the session (every window) are alive."""
+        done = subprocess.run(
+            ["tmux", "list-panes", "-s", "-t", f"={name}:", "-F", "#{pane_dead}"],
+            capture_output=True, text=True, env=self.env, timeout=30,
+        )  # fmt: skip
+        return done.stdout.split().count("0") if done.returncode == 0 else 0
+
     def rename(self, old: str, new: str) -> None:
         self.run("rename-session", "-t", f"={old}:", new)
 
@@ -192,10 +211,10 @@ def theirs(oracle: EccOracle, target: str, cwd: Path, env: dict[str, str | None]
         return Refusal(plain(str(exc), cwd, target))
 
 
-def compared(their: dict[str, Any] | Refusal, our: dict[str, Any] | Refusal) -> list[parity.Diff]:
+def compared(their: dict[str, Any] | Refusal, our: dict[str, Any] | Refusal, facts: parity.Facts) -> list[parity.Diff]:
     """The unexplained differences; where one side refused, that is the one difference (at ``(refusal)``)."""
     if not isinstance(their, Refusal) and not isinstance(our, Refusal):
-        return parity.unexplained(their, our)
+        return parity.unexplained(their, our, facts)
     if isinstance(their, Refusal) and isinstance(our, Refusal):
         return []  # both refuse the target
     diff = (
@@ -291,6 +310,10 @@ def outcome(shape: Shape, oracle: EccOracle, world: dict[str, Any]) -> Outcome:
         if shape.tmux is not None and session:
             tmux.build(shape.tmux, session, world["git"])
         case = shape.describe(cwd)
+        facts = {
+            "current_window": tmux.current_window(session) if session else set(),
+            "live_panes": tmux.live_panes(session) if session else 0,
+        }
         target = shape.target(cwd)
         our, their = ours(target, cwd, env), theirs(oracle, target, cwd, env)
         twins = {bug: twin for bug, make in TWINS.items() if (twin := make(shape, cwd)) is not None}
@@ -302,7 +325,7 @@ def outcome(shape: Shape, oracle: EccOracle, world: dict[str, Any]) -> Outcome:
                 oracle.call(parity.VALIDATOR, "validateCanonicalSnapshot", [our])
             except EccError as exc:
                 invalid = str(exc)
-        return Outcome(compared(their, our), invalid, case, sorted(twins))
+        return Outcome(compared(their, our, facts), invalid, case, sorted(twins))
     finally:
         tmux.clear()
         shutil.rmtree(cwd, ignore_errors=True)
@@ -374,6 +397,8 @@ MEETS_EVERY_ENTRY = [
     planned(worker("- State: failed\n"), tmux=up(W1_ALIVE)),  # a failed worker under a live pane
     planned(worker("- State: completed\n"), tmux=up(W1_ALIVE)),  # all completed, panes up
     planned(worker(), tmux=up(W1_DEAD)),  # every pane dead
+    planned(replace(worker(), folder=None), tmux=up(W1_DEAD)),  # every pane dead, no worker folder
+    planned(worker(), tmux=up(PaneShape("orchestrator", False, False), PaneShape("w1", True, False, True))),
     planned(worker("- State: done\n"), worker("- State: Completed\n", "w2")),  # words ECC keeps, no tmux
     planned(worker("- State: running\n- Worktree: GITREPO\n"), tmux=up(PaneShape("retitled", False, True))),
     named("toplevel-dir", worker()),  # our coordination root
