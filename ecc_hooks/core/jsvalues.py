@@ -42,6 +42,12 @@ class JsTypeError(Exception):
     """JavaScript would throw a TypeError here (``String({"toString": 1})``: a key shadowing a method)."""
 
 
+def trim(text: str) -> str:
+    """``String.prototype.trim``: ECMAScript's white space and line terminators, not ``str.strip``'s set (which
+    adds \\x1c-\\x1f and \\x85 and leaves U+FEFF)."""
+    return text.strip(JS_WHITESPACE)
+
+
 def truthy(value: Any) -> bool:
     """JavaScript truthiness of a JSON value (``undefined`` is None as well)."""
     if value is None or value is False or value == "":
@@ -108,7 +114,7 @@ def to_string(value: Any) -> str:
 
 def string_to_number(text: str) -> float:
     """``Number(text)``: blanks stripped, empty is 0, decimal, ``0x``/``0o``/``0b``, ``Infinity``; else NaN."""
-    text = text.strip(JS_WHITESPACE)
+    text = trim(text)
     if not text:
         return 0.0
     if text.lstrip("+-") == "Infinity" and len(text) - len(text.lstrip("+-")) <= 1:

@@ -76,7 +76,7 @@ def ecc_agent_data_home() -> str:
     directory), ``~/.cursor/ecc`` inside a Cursor hook (``$CURSOR_VERSION`` / ``$CURSOR_PROJECT_DIR``), else
     ``~/.claude`` (``$HOME``, not ``$CLAUDE_CONFIG_DIR``: ECC ignores it). ECC's per-project override
     (``.cursor/ecc-agent-data.json``) is not read: a repository's file never picks where we read."""
-    from ecc_hooks.core.text import js_trim
+    from ecc_hooks.core.jsvalues import trim as js_trim
 
     raw = os.environ.get("HOME") or os.environ.get("USERPROFILE") or ""
     user_home = os.path.abspath(raw) if js_trim(raw) else os.path.expanduser("~")

@@ -37,11 +37,6 @@ _INVISIBLE = {c: None for c in _INVISIBLE_CODES}
 _STRIP_LINE = _C0 | _C1 | _INVISIBLE | {0x09: " ", 0x0A: " ", 0x0D: " "}
 _STRIP_BLOCK = {c: None for c in _C0 | _C1 | _INVISIBLE if c not in (0x09, 0x0A)}
 _ESCAPE_STARTS = ("\x1b", "\x9b", "\x9d", "\x90", "\x98", "\x9e", "\x9f")
-# JavaScript's white space (``\\s``, ``String.prototype.trim``): ECC's parsers trim and split on this set, not
-# Python's (which adds \\x1c-\\x1f and \\x85 and leaves out U+FEFF).
-JS_WHITESPACE = (
-    "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
-)
 _escape_re = None
 _inert_re = None
 
@@ -153,8 +148,3 @@ def duration(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
-
-
-def js_trim(value: str) -> str:
-    """``value.trim()`` as JavaScript does it (ECC's parsers): its white space set, not ``str.strip``'s."""
-    return value.strip(JS_WHITESPACE)

@@ -326,7 +326,7 @@ def differences(theirs: Any, ours: Any, path: str = "") -> list[tuple[str, Any, 
 
 def target_ref(target: str) -> str:
     """The reference a ``claude:``-like target names (ECC trims it), or the target itself."""
-    from ecc_hooks.core.text import js_trim
+    from ecc_hooks.core.jsvalues import trim as js_trim
     from ecc_hooks.handoff.adapters.claude_history import PREFIXES
 
     return next((js_trim(target[len(p) :]) for p in PREFIXES if target.startswith(p)), target)

@@ -5,7 +5,7 @@ named by ``session-aliases.json``. This module reads them rule for rule as ECC's
 (file names, lookup by id, latest, the markdown metadata) and ``lib/session-adapters/claude-history.js`` /
 ``canonical-session.js`` (the snapshot) do, so ECC's tools and ours describe the same file the same way. ECC's
 parsers are JavaScript regular expressions; the patterns below are their exact Python twins: JavaScript's
-white space set (``text.JS_WHITESPACE``), its ``.`` (not a line terminator: ``\\n``, ``\\r``, U+2028,
+white space set (``jsvalues.JS_WHITESPACE``), its ``.`` (not a line terminator: ``\\n``, ``\\r``, U+2028,
 U+2029), its multi-line ``^``/``$``, its ASCII ``\\d``.
 """
 
@@ -20,7 +20,8 @@ from typing import Any, Optional
 import orjson
 
 from ecc_hooks.core import fsio, paths
-from ecc_hooks.core.text import JS_WHITESPACE, js_trim
+from ecc_hooks.core.jsvalues import JS_WHITESPACE, truthy
+from ecc_hooks.core.jsvalues import trim as js_trim
 from ecc_hooks.handoff.adapters import _common
 from ecc_hooks.handoff.adapters._common import Details, Inspection, TargetError
 from ecc_hooks.models.session import (
@@ -204,7 +205,7 @@ def alias_path(name: str) -> Optional[str]:
     except (OSError, orjson.JSONDecodeError):
         return None
     entry = _member(data.get("aliases") if isinstance(data, dict) else None, name)
-    if not _js_truthy(entry):
+    if not truthy(entry):  # JavaScript's: {} and [] are aliases (without a path)
         return None
     path = entry.get("sessionPath") if isinstance(entry, dict) else None
     if not isinstance(path, str):
@@ -219,11 +220,6 @@ def _member(aliases: object, name: str) -> object:
     if isinstance(aliases, list) and name.isdigit() and (name == "0" or not name.startswith("0")):
         return aliases[int(name)] if int(name) < len(aliases) else None
     return None
-
-
-def _js_truthy(value: object) -> bool:
-    """JavaScript's truthiness: ``{}`` and ``[]`` are true (an alias entry without a path is still an alias)."""
-    return value not in (None, False, 0, "") if not isinstance(value, (dict, list)) else True
 
 
 def _basename(path: str) -> str:

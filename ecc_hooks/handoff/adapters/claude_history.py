@@ -23,7 +23,7 @@ import orjson
 
 from ecc_hooks.capture.normalize import normalize
 from ecc_hooks.core import fsio, paths
-from ecc_hooks.core.text import js_trim
+from ecc_hooks.core.jsvalues import trim as js_trim
 from ecc_hooks.core.timestamps import parse_iso
 from ecc_hooks.handoff.adapters import _claude, _ecc_history
 from ecc_hooks.handoff.adapters._common import Context, Inspection, Target, TargetError
