@@ -154,3 +154,24 @@ def test_write_kept_replaces_only_its_own_file(
             assert path.read_text() == (mine + "\n" if theirs is None else theirs)
     finally:
         mp.undo()
+
+
+def test_a_linked_file_is_neither_followed_nor_replaced_and_our_record_keeps_no_secret(
+    tmp_path: Path, ecc_home: Path
+) -> None:
+    root, victim = tmp_path / "coord", tmp_path / "victim"
+    (root / "w").mkdir(parents=True)
+    victim.write_text("precious\n")
+    marks = ecc_home / "runtime" / "s" / "w" / "written.json"
+    marks.parent.mkdir(parents=True)
+    link = root / "w" / "handoff.md"
+    link.symlink_to(victim)
+    with pytest.raises(OSError):
+        files.write_kept(str(link), "ours", str(root), str(marks))
+    assert link.is_symlink() and victim.read_text() == "precious\n"
+    secret = "ANTHROPIC_API_KEY=sk-ant-api03-" + "Q7w2E9r4T1y6U3i8O5p0" * 3
+    status = root / "w" / "status.md"
+    status.write_text(f"# Status\n\n- State: running\n- Note: {secret}\n")  # the worker's own, with a secret
+    assert files.write_kept(str(status), ours("completed"), str(root), str(marks), files.merge_status)
+    assert "Q7w2E9r4T1y6U3i8O5p0" not in marks.read_text() + status.read_text()
+    assert marks.stat().st_mode & 0o777 == 0o600

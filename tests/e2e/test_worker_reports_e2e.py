@@ -43,7 +43,6 @@ class RuntimeSession:
         self.plan = root / "plan.json"
         self.plan.write_text(json.dumps({"sessionName": name, "repoRoot": str(self.repo), "workers": workers,
                                          **extra}))  # fmt: skip
-        (root / "tmux").mkdir()
         done = ecc("session", "create", str(self.plan), "--execute", cwd=self.repo)
         assert done.returncode == 0, done.stderr
 
@@ -61,6 +60,7 @@ class RuntimeSession:
         (tmux's own rule), so both see the same panes."""
         path = subprocess.run(["tmux", "-L", socket, "display-message", "-p", "#{socket_path}"], capture_output=True,
                               text=True, timeout=30).stdout.strip()  # fmt: skip
+        assert path, "our runtime's tmux server is gone"
         env = {"TMUX": f"{path},0,0"}
         return dict(oracle.call(REGISTRY, "inspectSessionTarget", [str(self.plan), {"cwd": str(self.repo)}],
                                 cwd=self.repo, env=env))  # fmt: skip
