@@ -27,15 +27,16 @@ from hypothesis import strategies as st
 STATE_WORDS = [
     "completed", "done", "failed", "error", "running", "active", "Running", "in progress", "blocked", "waiting",
     "not started", "idle", "succeeded", "success", "Completed", "stopped", "queued", "half-way", "completed (merged)",
+    "", "``", "  failed  ",
 ]  # fmt: skip
 PLACEHOLDERS = ["None.", "N/A", "TBD", "todo", "-", "Pending", "none", "n/a"]
-BULLETS = ["- ", "- ", "- ", "* ", "+ ", "1. "]
+BULLETS = ["- ", "- ", "- ", "* ", "+ ", "1. ", "  - ", "-\t"]
 # ECC's orchestrator writes `## Name`; ECC's parser also accepts `**Name**`; the rest are other writers' habits.
-HEADINGS = ["## {}", "## {}", "## {}", "**{}**", "### {}", "## {lower}", "# {}"]
+HEADINGS = ["## {}", "## {}", "## {}", "**{}**", "### {}", "## {lower}", "# {}", " ## {}  ", "##  {}", "**{}:**"]
 # Where ECC's parser and a lenient one disagree (BOM and CRLF are ECC's bugs, eccBugs in deviations.json).
 SESSION_NAMES = ["api", "docs", "MyApp", "Build UI", "ünïcode", "a_b.c", "x" * 40]
 WORKER_NAMES = ["Docs ok", "api", "Build-UI", "ünï cödé", "w1", "tests", "Fix #12", "worker"]
-STRAYS = ["empty", "notes-only", ".hidden", "plain-file", ".git"]
+STRAYS = ["empty", "notes-only", ".hidden", "plain-file", ".git", "link", "file-named-like-a-worker"]
 
 words = st.text(
     st.sampled_from(list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,:/`'\"_-éß日本ü→")), min_size=1, max_size=24
@@ -288,7 +289,9 @@ class Shape:
         if self.plan is not None:
             out.append(f"{self.plan_path}: {json.dumps(self.plan_json(cwd), ensure_ascii=False)}")
         for path in sorted(cwd.rglob("*")):
-            if path.is_file() and path.suffix == ".md" or path.name in ("README.txt", "notes.txt"):
+            if path.is_symlink():
+                out.append(f"{path.relative_to(cwd)} -> {os.readlink(path)}")
+            elif path.is_file() and path.suffix != ".json":
                 out.append(f"{path.relative_to(cwd)}: {path.read_bytes().decode('utf-8', 'replace')!r}")
         if self.tmux is not None:
             out.append(f"tmux: {self.tmux}")
@@ -313,6 +316,15 @@ def write_stray(directory: Path, stray: str) -> None:
     """Entries of a coordination folder that are not workers (ECC lists only folders holding a worker file)."""
     if stray == "plain-file":
         (directory / "README.txt").write_text("not a worker\n")
+        return
+    if stray == "link":  # a symlink to a folder holding status.md (ECC's readdir Dirent: not a directory)
+        (directory.parent / "elsewhere-worker").mkdir(exist_ok=True)
+        (directory.parent / "elsewhere-worker" / "status.md").write_text("# Status\n\n- State: running\n")
+        if not (directory / "linked").is_symlink():
+            (directory / "linked").symlink_to(directory.parent / "elsewhere-worker")
+        return
+    if stray == "file-named-like-a-worker":  # a file, not a folder, named like a worker
+        (directory / "w9").write_text("- State: running\n")
         return
     folder = directory / stray
     folder.mkdir(exist_ok=True)

@@ -43,7 +43,7 @@ from tests.helpers import make_repo
 
 pytestmark = pytest.mark.e2e
 
-EXAMPLES = int(os.environ.get("ECC_PARITY_EXAMPLES") or 200)  # ~40 s on two loaded cores
+EXAMPLES = int(os.environ.get("ECC_PARITY_EXAMPLES") or 150)  # 30-60 s on two loaded cores
 REGISTRY = "scripts/lib/session-adapters/registry.js"
 KEEPER = "__keeper__"  # keeps the private tmux server up between cases; no target name is a prefix of it
 
