@@ -27,6 +27,8 @@ JS_WHITESPACE = (
     "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
+JS_S = f"[{JS_WHITESPACE}]"  # a regular expression's \s
+JS_DOT = "[^\n\r\u2028\u2029]"  # a regular expression's . (no s flag): anything but a line terminator
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _RADIX = re.compile(r"0([xXoObB])([0-9a-fA-F]+)\Z")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Optional
 
+from ecc_hooks.core.jsvalues import JS_DOT, JS_S
+from ecc_hooks.core.jsvalues import trim as js_trim
 from ecc_hooks.models.session import Aggregates, Health, SessionState, Worker, WorkerState
 
 STALE_SECONDS = 300.0  # five minutes without an update makes a live worker stale
@@ -190,22 +192,12 @@ def aggregates(workers: list[Worker]) -> Aggregates:
 
 # ---------------------------------------------------------------------------- markdown (ECC's worker files)
 # ECC's own parsers (``scripts/lib/orchestration-session.js``), rule for rule, so that ECC and we read the same
-# worker file the same way. JavaScript's ``trim`` and ``\s`` (white space and line terminators, BOM included) and
-# ``.`` (anything but a line terminator) are spelled out: Python's differ (``str.strip`` also strips \x1c-\x1f
-# and \x85 and keeps the BOM). Ours where we differ on purpose (tests/fixtures/ecc-parity/deviations.json):
-# a CRLF file reads as its LF twin (ECC's status fields never match before the \r, its objective keeps the \r).
+# worker file the same way, with JavaScript's ``trim``, ``\s`` and ``.`` (``core.jsvalues``: Python's differ).
+# Ours where we differ on purpose (tests/fixtures/ecc-parity/deviations.json): a CRLF file reads as its LF twin (ECC's status fields never match before the \r, its objective keeps the \r).
 # A template's ``- Pending`` is an entry on both sides, as ECC reads its own template.
 
-JS_SPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
-_JS_S = "[" + re.escape(JS_SPACE) + "]"
-_JS_DOT = "[^\n\r\u2028\u2029]"
-_STATUS_FIELD = re.compile(f"- ([A-Za-z ]+):{_JS_S}*({_JS_DOT}+)")  # ECC: /^- ([A-Za-z ]+):\s*(.+)$/
-_BOLD_LINE = re.compile(f"\\*\\*{_JS_DOT}+\\*\\*")  # ECC: /^\*\*.+\*\*$/ on a trimmed line
-
-
-def js_trim(value: str) -> str:
-    """JavaScript's ``String.prototype.trim``."""
-    return value.strip(JS_SPACE)
+_STATUS_FIELD = re.compile(f"- ([A-Za-z ]+):{JS_S}*({JS_DOT}+)")  # ECC: /^- ([A-Za-z ]+):\s*(.+)$/
+_BOLD_LINE = re.compile(f"\\*\\*{JS_DOT}+\\*\\*")  # ECC: /^\*\*.+\*\*$/ on a trimmed line
 
 
 def strip_code_ticks(value: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Optional
 import orjson
 
 from ecc_hooks.core import fsio, paths
-from ecc_hooks.core.jsvalues import JS_WHITESPACE, truthy
+from ecc_hooks.core.jsvalues import JS_DOT, JS_S, truthy
 from ecc_hooks.core.jsvalues import trim as js_trim
 from ecc_hooks.handoff.adapters import _common
 from ecc_hooks.handoff.adapters._common import Details, Inspection, TargetError
@@ -40,21 +40,21 @@ from ecc_hooks.models.session import (
 )
 
 ADAPTER_ID = "claude-history"
-_S = f"[{JS_WHITESPACE}]"  # JavaScript's \s
-_DOT = "[^\n\r\u2028\u2029]"  # JavaScript's . (no s flag)
 _EOL = "(?=[\n\r\u2028\u2029]|\\Z)"  # JavaScript's $ with the m flag
 _BOL = "(?<![^\n\r\u2028\u2029])"  # JavaScript's ^ with the m flag
 _FILENAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:-([a-zA-Z0-9_][a-zA-Z0-9_-]*))?-session\.tmp")
-_TITLE = re.compile(f"{_BOL}#{_S}+({_DOT}+){_EOL}")
-_DATE = re.compile(rf"\*\*Date:\*\*{_S}*([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})")
-_CLOCK = {key: re.compile(rf"\*\*{key}:\*\*{_S}*([0-9:]+)") for key in ("Started", "Last Updated")}
-_LINE_FIELDS = {key: re.compile(rf"\*\*{key}:\*\*{_S}*({_DOT}+){_EOL}") for key in ("Project", "Branch", "Worktree")}
+_TITLE = re.compile(f"{_BOL}#{JS_S}+({JS_DOT}+){_EOL}")
+_DATE = re.compile(rf"\*\*Date:\*\*{JS_S}*([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})")
+_CLOCK = {key: re.compile(rf"\*\*{key}:\*\*{JS_S}*([0-9:]+)") for key in ("Started", "Last Updated")}
+_LINE_FIELDS = {
+    key: re.compile(rf"\*\*{key}:\*\*{JS_S}*({JS_DOT}+){_EOL}") for key in ("Project", "Branch", "Worktree")
+}
 _SECTION_END = r"(?=###|\n\n|\Z)"
 _SECTIONS = {
-    key: re.compile(rf"### {key}{_S}*\n([\s\S]*?){_SECTION_END}")
+    key: re.compile(rf"### {key}{JS_S}*\n([\s\S]*?){_SECTION_END}")
     for key in ("Completed", "In Progress", "Notes for Next Session")
 }
-_CONTEXT = re.compile(rf"### Context to Load{_S}*\n```\n([\s\S]*?)```")
+_CONTEXT = re.compile(rf"### Context to Load{JS_S}*\n```\n([\s\S]*?)```")
 _CHECKED = {"Completed": r"- \[x\]", "In Progress": r"- \[ \]"}
 _ALIAS_NAME = re.compile(r"[a-zA-Z0-9_-]+")
 
@@ -88,8 +88,8 @@ def _items(section: Optional[re.Match[str]], key: str) -> list[str]:
     if section is None:
         return []
     marker = _CHECKED[key]
-    found = re.findall(f"{marker}{_S}*{_DOT}+", section.group(1))
-    return [js_trim(re.sub(f"{marker}{_S}*", "", item, count=1)) for item in found]
+    found = re.findall(f"{marker}{JS_S}*{JS_DOT}+", section.group(1))
+    return [js_trim(re.sub(f"{marker}{JS_S}*", "", item, count=1)) for item in found]
 
 
 def parse_metadata(content: Optional[str]) -> dict[str, Any]:
