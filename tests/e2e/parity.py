@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from typing import Any
 
 from tests.helpers import REPO
@@ -24,7 +25,7 @@ ORCHESTRATION = [entry for entry in DEVIATIONS["deviations"] if entry.get("adapt
 VALIDATOR = "scripts/lib/session-adapters/canonical-session.js"
 REFUSAL = "(refusal)"  # the path of a difference where only one side refused the target
 
-SEEN: set[str] = set()  # the entries (``entry_id``) and ECC bug ids met in this run
+SEEN: Counter[str] = Counter()  # the entries (``entry_id``) and ECC bug ids met in this run: how often
 RAN: set[str] = set()  # the suites whose comparisons ran
 
 
@@ -168,7 +169,7 @@ def unexplained(theirs: Any, ours: Any, facts: Facts | None = None) -> list[Diff
         if reason is None:
             left.append(diff)
         else:
-            SEEN.add(reason)
+            SEEN[reason] += 1
     return left
 
 

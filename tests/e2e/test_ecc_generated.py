@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -43,8 +44,9 @@ from tests.helpers import make_repo
 
 pytestmark = pytest.mark.e2e
 
-EXAMPLES = int(os.environ.get("ECC_PARITY_EXAMPLES") or 150)  # 30-60 s on two loaded cores
+EXAMPLES = int(os.environ.get("ECC_PARITY_EXAMPLES") or 100)  # 20-60 s on two loaded cores
 REGISTRY = "scripts/lib/session-adapters/registry.js"
+STATS: Counter[str] = Counter()  # what the run met, printed by the last test (the long run's counts)
 KEEPER = "__keeper__"  # keeps the private tmux server up between cases; no target name is a prefix of it
 
 
@@ -225,7 +227,7 @@ def compared(their: dict[str, Any] | Refusal, our: dict[str, Any] | Refusal, fac
     reason = parity.explained(diff)
     if reason is None:
         return [diff]
-    parity.SEEN.add(reason)
+    parity.SEEN[reason] += 1
     return []
 
 
@@ -325,10 +327,22 @@ def outcome(shape: Shape, oracle: EccOracle, world: dict[str, Any]) -> Outcome:
                 oracle.call(parity.VALIDATOR, "validateCanonicalSnapshot", [our])
             except EccError as exc:
                 invalid = str(exc)
-        return Outcome(compared(their, our, facts), invalid, case, sorted(twins))
+        before = listed_met()
+        left = compared(their, our, facts)
+        STATS["cases"] += 1
+        STATS["cases with a listed difference"] += listed_met() > before
+        STATS["cases compared through an ECC bug's twin"] += bool(twins)
+        STATS["cases refused by both"] += isinstance(our, Refusal) and isinstance(their, Refusal)
+        STATS["cases with an unlisted difference"] += bool(left)
+        return Outcome(left, invalid, case, sorted(twins))
     finally:
         tmux.clear()
         shutil.rmtree(cwd, ignore_errors=True)
+
+
+def listed_met() -> int:
+    """How many listed differences (additions aside) this run has met so far."""
+    return sum(parity.SEEN.values()) - parity.SEEN["addition"]
 
 
 def twin_answer(
@@ -350,7 +364,7 @@ def twin_answer(
         world["tmux"].rename(f"{session}-v2", f"zz-{session}-v2")
     answer = theirs(oracle, twin.target(cwd), cwd, env)
     if len(twins) == 1 and answer != real:
-        parity.SEEN.update(twins)
+        parity.SEEN.update(list(twins))
     return answer
 
 
@@ -435,5 +449,8 @@ def test_every_listed_deviation_and_ecc_bug_is_still_seen() -> None:
     """Runs after the generated cases (the explicit examples meet every entry): one no longer seen is fixed."""
     if "generated" not in parity.RAN:
         pytest.skip("the generated cases did not run")
-    missing = parity.listed() - parity.SEEN
+    print(f"\ngenerated orchestrations: {dict(STATS)}; listed differences and ECC bugs met:")
+    for entry, count in sorted(parity.SEEN.items()):
+        print(f"  {count:6d}  {entry}")
+    missing = parity.listed() - set(parity.SEEN)
     assert not missing, f"listed in deviations.json but not seen any more: {sorted(missing)}"
