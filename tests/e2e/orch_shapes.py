@@ -233,6 +233,7 @@ class Shape:
     workers: list[WorkerShape]
     strays: list[str]
     tmux: TmuxShape | None = None
+    decoy: bool = False  # a session of the same name in the other root (a name target: which root wins)
 
     def plan_json(self, cwd: Path) -> dict[str, Any]:
         """The plan as written: ``CWD`` stands for the case folder (an absolute path)."""
@@ -282,6 +283,11 @@ class Shape:
                     (directory / worker.folder / name).write_bytes(worker.encodings[name].encode(text))
         for stray in self.strays:
             write_stray(directory, stray)
+        if self.decoy and self.plan is None:
+            other = ".orchestration" if self.target_kind != "toplevel-dir" else ".claude/orchestration"
+            decoy = cwd / other / str(self.session_name) / "decoy"
+            decoy.mkdir(parents=True, exist_ok=True)
+            (decoy / "status.md").write_text("# Status\n\n- State: failed\n")
 
     def describe(self, cwd: Path) -> str:
         """The case as a reader needs it to reproduce a difference: target, plan, every file's exact text."""
@@ -400,4 +406,5 @@ def shapes(draw: st.DrawFn) -> Shape:
         return Shape(kind, plan.get("sessionName"), plan, where, draw(st.booleans()), team, strays, tmux)
     name = draw(st.sampled_from(["api", "docs", "MyApp", "a_b.c", "s-1", "ünï"]))
     relative = kind == "coord-dir" and draw(st.booleans())
-    return Shape(kind, name, None, "", relative, [w for w in team if w.folder is not None] or team, strays, tmux)
+    team = [w for w in team if w.folder is not None] or team
+    return Shape(kind, name, None, "", relative, team, strays, tmux, draw(st.integers(0, 3)) == 0)
