@@ -62,6 +62,9 @@ class Tmux:
 
     def __init__(self, tmpdir: Path) -> None:
         self.env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TMUX_TMPDIR": str(tmpdir)}
+
+    def start(self) -> None:
+        """The server, kept up by a session no target name is a prefix of; panes stay once their command exits."""
         self.run("-f", "/dev/null", "new-session", "-d", "-s", KEEPER, "sleep", "3600")
         self.run("set-option", "-g", "remain-on-exit", "on")
 
@@ -147,6 +150,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     (base / "home").mkdir()
     tmux = Tmux(base / "tmux")
     try:
+        tmux.start()
         yield {"base": base, "git": make_repo(base / "gitrepo"), "tmux": tmux}
     finally:
         tmux.kill_server()
