@@ -66,6 +66,7 @@ RECOMMENDATIONS = (  # ECC's buildRecommendation, in its order of precedence
 NOTHING_TO_DO = "No stale ScheduleWakeup or Bash waits detected."
 _LINE_BREAK = re.compile(r"\r?\n")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_COLLATION = {ord("+"): "."}  # ECC sorts times with localeCompare: ICU puts "-" (punctuation) before "+" (a symbol)
 
 
 @dataclass
@@ -497,7 +498,7 @@ def build_report(
             errors.append(scan_error(folder or exc, "open", path))
             continue
         sessions.append(verdict(scan_bytes(data), path, now, bash_threshold, wake_grace))
-    sessions.sort(key=lambda s: s.lastEventAt or "", reverse=True)
+    sessions.sort(key=lambda s: (s.lastEventAt or "").translate(_COLLATION), reverse=True)
     sessions.sort(key=lambda s: s.state != "attention")
     return LoopStatus(generatedAt=jsvalues.iso(now), sessions=sessions, errors=errors, source=source)
 
