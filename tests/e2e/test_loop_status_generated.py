@@ -311,7 +311,7 @@ def ours(options: dict[str, Any], home: Path) -> Any:
     except UserError as exc:
         return ("error", str(exc))
     finally:
-        os.environ["HOME"] = saved or ""
+        os.environ.pop("HOME") if saved is None else os.environ.__setitem__("HOME", saved)
     return json.loads(dump_json(report.model_dump(mode="json")))
 
 
