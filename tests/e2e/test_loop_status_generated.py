@@ -518,3 +518,45 @@ def test_every_listed_deviation_is_still_seen(ecc_oracle: EccOracle, local_zone:
     assert any(d.startswith(entry["path"] + ":") for d in diff), f"{entry['id']} no longer seen: {diff}"
     unlisted = [d for d in diff if not any(d.startswith(p + ":") for p in entry.get("also", []) + [entry["path"]])]
     assert not unlisted, f"{entry['id']}'s probe shows more than it lists: {unlisted}"
+
+
+# ---------------------------------------------------------------------------- issue 25 item 9, shape by shape
+
+
+def _use(tool_id: str, name: str, inp: dict[str, Any], at: Any, **line: Any) -> str:
+    block = {"type": "tool_use", "id": tool_id, "name": name, "input": inp}
+    body = {"type": "assistant", "message": {"role": "assistant", "content": [block]}, **line}
+    return json.dumps({**body, "timestamp": at} if at is not None else body)
+
+
+def _said(at: Any, **line: Any) -> str:
+    return json.dumps(
+        {"timestamp": at, "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]}, **line}
+    )
+
+
+T = "2026-05-12T10:00:00.000Z"
+ITEM_9 = {
+    "naive times are local": ([_use("b", "Bash", {"command": "make"}, "2026-05-12T10:00:00")], "2026-05-12T14:29:00Z", "America/New_York"),
+    "naive --now is local": ([_use("b", "Bash", {"command": "make"}, T)], "2026-05-12T06:31:00", "America/New_York"),
+    "the overdue boundary is >=": ([_use("w", "ScheduleWakeup", {"delaySeconds": 60}, T)], "2026-05-12T10:02:00.000Z", "UTC"),
+    "delay as text": ([_use("w", "ScheduleWakeup", {"delaySeconds": "120"}, T)], "2026-05-12T10:04:00.000Z", "UTC"),
+    "delay_seconds": ([_use("w", "ScheduleWakeup", {"delay_seconds": 90, "reason": "poll"}, T)], "2026-05-12T10:03:00.000Z", "UTC"),
+    "epoch-ms times": ([_use("b", "Bash", {"command": "x"}, BASE)], str(BASE + 1800 * 1000), "UTC"),
+    "createdAt only": ([json.dumps({"createdAt": T, "type": "assistant", "content": [{"type": "tool_use", "id": "b", "name": "Bash", "input": {}}]})], "2026-05-12T11:00:00Z", "UTC"),
+    "toolUseId": ([_use("b", "Bash", {}, T), json.dumps({"type": "user", "timestamp": T, "message": {"content": [{"type": "tool_result", "toolUseId": "b"}]}})], "2026-05-12T11:00:00Z", "UTC"),
+    "session_id": ([json.dumps({"session_id": "s-9", "timestamp": T})], "2026-05-12T11:00:00Z", "UTC"),
+    "tool_use in a user line": ([json.dumps({"type": "user", "timestamp": T, "message": {"role": "user", "content": [{"type": "tool_use", "id": "b", "name": "Bash", "input": {}}]}})], "2026-05-12T11:00:00Z", "UTC"),
+    "a repeated id keeps the latest": ([_use("d", "Bash", {"command": "a"}, T), _use("d", "Read", {}, "2026-05-12T10:30:00Z")], "2026-05-12T11:00:00Z", "UTC"),
+    "a line without a time": ([_said(T), json.dumps({"type": "assistant", "message": {"content": [{"type": "tool_use", "id": "b", "name": "Bash", "input": {}}]}})], "2026-05-12T11:00:00Z", "UTC"),
+    "an assistant line without type": ([_use("w", "ScheduleWakeup", {"delaySeconds": 60}, T), _said("2026-05-12T10:01:30Z")], "2026-05-12T11:00:00Z", "UTC"),
+    "JSON that is not an object": (["123", '"s"', "[1]", "true", _said(T)], "2026-05-12T11:00:00Z", "UTC"),
+    "the last line's sessionId": ([_said(T, sessionId="first"), _said(T, sessionId="last")], "2026-05-12T11:00:00Z", "UTC"),
+    "whole seconds": ([_use("b", "Bash", {}, "2026-05-12T10:00:00.750Z")], "2026-05-12T10:30:00.500Z", "UTC"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", list(ITEM_9))
+def test_each_shape_of_item_9_reads_as_ecc_reads_it(ecc_oracle: EccOracle, local_zone: Any, shape: str) -> None:
+    lines, now, zone = ITEM_9[shape]
+    assert not _probe(ecc_oracle, {"lines": lines, "now": now, "tz": zone}, local_zone)
