@@ -97,7 +97,7 @@ def times(draw: st.DrawFn) -> Any:
                 [True, False, None, "", "soon", "2026-13-01T00:00:00Z", "2026-05-12T10:60:00Z", 8.64e15 + 1]
             )
         ),
-        draw(st.text(max_size=12)),
+        draw(st.text(st.characters(exclude_categories=["Nd", "Cs"]), max_size=12)),  # no digits: no V8 guess
         f"{f['date']}T{f['time']}{draw(st.sampled_from(['+02', '+24:00', 'ZZ', ' ']))}",
         -62198755200000 + draw(st.integers(0, 10**10)),  # year -1 and year 0
         draw(st.integers(-(10**16), 10**16)),
