@@ -264,7 +264,7 @@ def scan_bytes(data: bytes) -> Scan:
     text = data.decode("utf-8", "replace")
     text = text[1:] if text.startswith("\ufeff") else text  # listed: ECC reads a BOM-first line as corrupt
     for number, line in enumerate(_LINE_BREAK.split(text), 1):
-        if not line.strip(jsvalues.JS_WHITESPACE):
+        if not jsvalues.trim(line):
             continue
         ok, entry = _parse_line(line)
         if not ok:
