@@ -113,6 +113,16 @@ def test_claude_ids_aliases_and_latest_name_session_files(isolated_home: Path) -
             inspect(missing)
 
 
+def test_files_of_the_same_age_are_ordered_by_name_as_nodes_readdir_lists_them(isolated_home: Path) -> None:
+    """ECC sorts by age, stably, what Node's readdir listed (names in byte order); the directory's own order (a
+    hash on ext4) must not decide which of the files a ``cp -p`` left with one mtime is the latest."""
+    names = [f"2026-{11 + i % 2:02d}-{10 + (i * 7) % 19:02d}-{i:x}{i:x}aa00bb-session.tmp" for i in range(1, 13)]
+    for name in names:
+        session_file(isolated_home, name, mtime=1_700_000_000)
+    first = min(names, key=str.encode)
+    assert inspect("history:latest")["session"]["id"] == first.split("-")[3]
+
+
 def test_claude_prefers_a_transcript_history_prefers_eccs_files(isolated_home: Path) -> None:
     session_file(isolated_home, "2026-12-01-abc12345-session.tmp", mtime=1_700_000_000)
     sid = "5ec0717e-0000-4000-8000-000000000001"

@@ -337,3 +337,15 @@ def test_cli_guesses_the_session_and_writes_json_and_handoff(
     assert f"tmux -L {tmux.socket} attach -t ={session}" in text
     assert f"orchestrator-{session}-solo" in text and "Tried twice" in text and "solo: failed (degraded)" in text
     assert not list(ecc_home.rglob("handoff.json"))  # not a Claude Code session: no HUD record
+
+
+def test_a_worker_file_over_the_cap_says_so(tmp_path: Path, repo: Path, tmux: Tmux) -> None:
+    """A handoff.md of 3.5 MB is read whole (ECC reads it all); one over the cap is read up to it and named."""
+    coord = tmp_path / "coord"
+    add_worker(repo, coord, "big", "w1", state="completed", handoff=[f"- item {i}" for i in range(400_000)])
+    [worker] = inspect(str(coord / "big"), "coordination-dir", tmux).snapshot.workers
+    assert len(worker.outputs.summary) == 400_000 and not any("MiB" in o for o in worker.observations)
+    with (coord / "big" / "w1" / "handoff.md").open("a") as out:
+        out.write("x" * (dmux_tmux.FILE_CAP + 1))
+    [worker] = inspect(str(coord / "big"), "coordination-dir", tmux).snapshot.workers
+    assert "handoff.md is over 16 MiB: only its start was read" in worker.observations

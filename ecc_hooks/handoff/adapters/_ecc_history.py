@@ -146,11 +146,12 @@ def _mtime_ms(path: str) -> Optional[int]:
 
 def _listed() -> list[SessionFile]:
     """Every session file, canonical folder first, each file name once, newest first (ECC's candidates:
-    regular files only, a link is not listed; a stable sort, so ties keep the folders' order)."""
+    regular files only, a link is not listed; a stable sort, so files of the same age keep the order Node's readdir
+    lists them in, the names' byte order: the first by name is the latest of a ``cp -p`` or an untar)."""
     found: dict[str, SessionFile] = {}
     for folder in paths.ecc_session_dirs():
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(folder), key=lambda e: os.fsencode(e.name))  # Node's readdir: byte order
         except OSError:
             continue
         for entry in entries:

@@ -49,6 +49,7 @@ ROOT_ENV = "ECC_ORCHESTRATION_ROOT"
 SOCKET_ENV = "ECC_HOOKS_TMUX_SOCKET"
 TMUX_TIMEOUT = 5.0
 WORKER_FILES = ("task.md", "status.md", "handoff.md")
+FILE_CAP = 16 << 20  # a worker file's bytes read (ECC reads all; a bigger one is named in the observations)
 _PANE_FORMAT = "\t".join(
     [
         "#{pane_id}",
@@ -180,7 +181,7 @@ def parse_updated(value: Optional[str]) -> Optional[datetime]:
 
 def _read(path: str) -> Optional[str]:
     try:
-        return fsio.read_file(path, 1 << 20).decode("utf-8", "replace")
+        return fsio.read_file(path, FILE_CAP).decode("utf-8", "replace")
     except (OSError, ValueError):
         return None
 
@@ -298,6 +299,18 @@ def worker_slugs(directory: str) -> list[str]:
     return sorted(found, key=_utf16)
 
 
+def _oversized(files: dict[str, str]) -> list[str]:
+    """The worker files longer than ``FILE_CAP`` (read only up to it)."""
+    big = []
+    for name, path in files.items():
+        try:
+            if os.stat(path).st_size > FILE_CAP:
+                big.append(name)
+        except OSError:
+            continue
+    return big
+
+
 def _repo_root_of(worktree: Optional[str]) -> Optional[str]:
     """The main checkout of the worktree's repository (for a coordination folder named without its plan)."""
     if not worktree or not os.path.isdir(worktree):
@@ -351,6 +364,7 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         handoff = parse_handoff(texts["handoff.md"] or "")
         worktree, branch = status["worktree"], status["branch"]
         risks = [f"{name} missing" for name, text in texts.items() if text is None]
+        risks += [f"{name} is over {FILE_CAP >> 20} MiB: only its start was read" for name in _oversized(files)]
         risks += _observed(worktree, branch)
         repo_root = repo_root or _repo_root_of(worktree)
         pane = pane_of.get(slug)
