@@ -287,6 +287,27 @@ def test_watch_count_prints_one_document_per_round(tmp_path: Path) -> None:
     assert proc.returncode == 0 and len(docs) == 3
 
 
+def test_watch_exit_code_is_the_worst_frame(tmp_path: Path) -> None:
+    """ECC's runWatch exits with the worst frame's code: a Bash call answered between frames still counts."""
+    import argparse
+
+    path = bash_session(tmp_path, with_result=False)
+    parser = argparse.ArgumentParser()
+    loop_status.add_arguments(parser)
+    args = parser.parse_args(["--transcript", str(path), "--now", ts(4000), "--exit-code", "--watch",
+                              "--watch-count", "2", "--watch-interval-seconds", "0"])  # fmt: skip
+    frames: list[str] = []
+
+    def answer_after_the_first_frame(text: str) -> None:
+        frames.append(text)
+        if len(frames) == 1:
+            with path.open("a") as f:
+                f.write(json.dumps(tool_result("toolu_01", 2000)) + "\n")
+
+    assert loop_status.run(args, out=answer_after_the_first_frame) == 2
+    assert frames[0].startswith("attention") and frames[1].startswith("ok")
+
+
 def test_bad_now_is_a_user_error() -> None:
     proc = cli("--now", "yesterday")
     assert proc.returncode == 1 and "--now" in proc.stderr

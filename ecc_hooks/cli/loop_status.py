@@ -670,7 +670,7 @@ def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str]
             out(dump_json(report.model_dump(mode="json")).decode())
         else:
             out(render_text(report))
-        code = exit_code(report)
+        code = max(code, exit_code(report))  # the worst frame, as ECC's runWatch: attention seen is not lost
         done += 1
         if rounds is None or done < rounds:
             time.sleep(max(0.0, args.watch_interval_seconds))
