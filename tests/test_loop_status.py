@@ -518,3 +518,20 @@ def test_the_home_scan_walks_as_ecc_does(tmp_path: Path) -> None:
     everything = loop_status.build_status(None, T0_MS, home=str(tmp_path), limit=50)
     assert str(deep) in {s.transcriptPath for s in everything.sessions}
     assert not any("link" in s.transcriptPath for s in everything.sessions)  # a link is not followed
+
+
+def test_whole_numbers_print_as_json_stringify_prints_them(tmp_path: Path) -> None:
+    """``60``, not Python's ``60.0``: a reader comparing ECC's text with ours sees the same number."""
+    lines = [call("w", "ScheduleWakeup", {"delaySeconds": 120, "reason": "poll"}, ts(0.5))]
+    path = write(tmp_path / "s.jsonl", lines)
+    proc = cli("--json", "--transcript", str(path), "--bash-timeout-seconds", "1800")
+    floats: list[str] = []
+    json.loads(proc.stdout.splitlines()[-1], parse_float=lambda text: floats.append(text) or float(text))
+    assert '"delaySeconds":120' in proc.stdout.replace(" ", "") and not [f for f in floats if float(f).is_integer()]
+
+
+def test_watch_with_exit_code_needs_an_end(tmp_path: Path) -> None:
+    """ECC refuses ``--watch --exit-code`` without ``--watch-count``: a code the process never exits with."""
+    path = write(tmp_path / "s.jsonl", [prompt("x", 0)])
+    proc = cli("--transcript", str(path), "--watch", "--exit-code", "--watch-interval-seconds", "0")
+    assert proc.returncode != 0 and "--watch-count" in proc.stderr

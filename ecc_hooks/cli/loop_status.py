@@ -652,6 +652,8 @@ def run(args: argparse.Namespace, name: str = "loop-status", out: Callable[[str]
         raise UserError("--limit must be at least 1")
     if args.watch_count is not None and args.watch_count < 1:
         raise UserError("--watch-count must be at least 1")
+    if args.watch and args.exit_code and args.watch_count is None:  # as ECC: a code needs an end
+        raise UserError("--exit-code with --watch requires --watch-count so the process can exit")
     rounds = (args.watch_count if args.watch_count is not None else None) if args.watch else 1
     code = 0
     done = 0

@@ -7,11 +7,19 @@ lines) and what to do about it. Sections allow extra fields; signal objects carr
 
 from __future__ import annotations
 
-from typing import Final, Literal, Optional
+from typing import Annotated, Final, Literal, Optional, Union
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer, WithJsonSchema
 
 from ecc_hooks.models import OpenModel
+
+
+def _js_number(value: float) -> Union[int, float]:
+    """A number as ``JSON.stringify`` writes it: ``60``, not Python's ``60.0`` (from 1e21 on both write 1e+21)."""
+    return int(value) if value.is_integer() and abs(value) < 1e21 else value
+
+
+JsNumber = Annotated[float, PlainSerializer(_js_number, when_used="json"), WithJsonSchema({"type": "number"})]
 
 SCHEMA_VERSION: Final = "ecc.loop-status.v1"
 INDEX_SCHEMA_VERSION: Final = "ecc.loop-status.index.v1"
@@ -32,7 +40,7 @@ class LatestWake(OpenModel):
     """The latest ScheduleWakeup that set a wake-up (its delay clamped to [60, 3600] as the runtime does)."""
 
     toolUseId: str
-    delaySeconds: float
+    delaySeconds: JsNumber
     scheduledAt: str
     dueAt: str
     reason: Optional[str] = None
@@ -74,12 +82,12 @@ class ScanError(OpenModel):
 class LoopSource(OpenModel):
     """What was scanned, with which settings (ECC's ``source``)."""
 
-    bashTimeoutSeconds: float
+    bashTimeoutSeconds: JsNumber
     homeDir: str
     limit: int
     transcriptCount: int
     transcriptRoot: str
-    wakeGraceMultiplier: float
+    wakeGraceMultiplier: JsNumber
 
 
 class LoopStatus(OpenModel):
