@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.helpers import ecc, git, make_repo, wait_until
 
@@ -79,3 +81,15 @@ def test_the_session_cli_writes_human_lines_through_the_sanitiser() -> None:
     source = (Path(__file__).resolve().parents[2] / "ecc_hooks" / "cli" / "session.py").read_text()
     assert "print(" not in source
     assert source.count("sys.stdout.write(") == 2  # _say (human) and _json (dump_json)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200) | st.text(max_size=200))
+def test_json_inert_escapes_the_same_on_its_ascii_fast_path(text: str) -> None:
+    """``json_inert``'s ASCII fast path escapes exactly what the regular expression does (DEL), and JSON text with
+    any invisible or C1 character comes out with none left (the same in the slow path's 10 s on a 20 MB report)."""
+    from ecc_hooks.core.text import _json_inert_slow, dump_json, json_inert
+
+    assert json_inert(text) == _json_inert_slow(text)
+    serialized = dump_json({"v": text + "\x7f\u202e\x9b"}).decode("utf-8")
+    assert not any(char in serialized for char in ("\x7f", "\u202e", "\x9b"))
+    assert isinstance(json.loads(serialized)["v"], str)  # still JSON (dump_json also redacts: "SIG=..." goes)
