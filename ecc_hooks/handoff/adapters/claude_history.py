@@ -37,8 +37,8 @@ DESCRIPTION = (
 )
 TARGET_TYPES = ("claude-history", "claude-alias", "session-file", "transcript")
 PREFIXES = ("claude-history:", "claude:", "history:")  # ECC's parseClaudeTarget, in its order
-TRANSCRIPT_FIRST = "claude:"
-BOM = b"\xef\xbb\xbf"  # the prefix under which a Claude Code transcript answers before ECC's files
+TRANSCRIPT_FIRST = "claude:"  # the prefix under which a Claude Code transcript answers before ECC's files
+BOM = b"\xef\xbb\xbf"
 
 
 def _transcripts() -> list[str]:
@@ -197,20 +197,8 @@ def ecc_session_for(ref: str) -> Optional[tuple[_ecc_history.SessionFile, str]]:
     return (found, "claude-history") if found else None
 
 
-def _inspect_ecc_file(target: Target, ctx: Context) -> Optional[Inspection]:
-    """A target naming one of ECC's session files, as ECC's adapter describes it (None: a transcript target)."""
-    if target.type == "session-file":
-        path = _ecc_history.resolve_path(target.value, ctx.cwd)
-        if not (path.endswith(".tmp") and os.path.isfile(path)):
-            raise TargetError(f"not a session file: {target.value}")
-        return _ecc_history.inspection(_ecc_history.hydrate(path), "session-file", path)
-    if target.type == "transcript":
-        return None
-    prefix, ref = split_target(target.value)
-    if not ref:
-        raise TargetError(f"Unsupported Claude session target: {target.value}")
-    if prefix == TRANSCRIPT_FIRST and transcript_for(ref):
-        return None
+def _ecc_file(ref: str, prefix: str) -> Inspection:
+    """ECC's session file ``ref`` names, as ECC's adapter describes it; TargetError when there is none."""
     found = ecc_session_for(ref)
     if found is None:
         raise TargetError(
@@ -223,31 +211,25 @@ def _inspect_ecc_file(target: Target, ctx: Context) -> Optional[Inspection]:
     return _ecc_history.inspection(session, source_type, ref)
 
 
-def resolve(target: Target) -> str:
-    """The transcript a target names; TargetError when there is none."""
-    value = target.value
-    if target.type == "transcript":
-        if not os.path.isfile(value):
-            raise TargetError(f"transcript not found: {value}")
-        return os.path.abspath(value)
-    ref = split_target(value)[1]
-    if ref == "latest":
-        found = latest_transcript()
-        if found is None:
-            raise TargetError(f"no Claude Code transcripts under {paths.claude_projects_dir()}")
-        return found
-    found = find_transcript(ref)
-    if found is None:
-        raise TargetError(f"no Claude Code transcript for session {ref!r} under {paths.claude_projects_dir()}")
-    return found
-
-
 def inspect(target: Target, ctx: Context) -> Inspection:
-    """Describe ECC's session file, or replay the transcript, as recorded history."""
-    ecc_file = _inspect_ecc_file(target, ctx)
-    if ecc_file is not None:
-        return ecc_file
-    path = resolve(target)
+    """Replay the transcript the target names as recorded history, or describe ECC's session file it names."""
+    if target.type == "session-file":
+        path = _ecc_history.resolve_path(target.value, ctx.cwd)
+        if not (path.endswith(".tmp") and os.path.isfile(path)):
+            raise TargetError(f"not a session file: {target.value}")
+        return _ecc_history.inspection(_ecc_history.hydrate(path), "session-file", path)
+    if target.type == "transcript":
+        if not os.path.isfile(target.value):
+            raise TargetError(f"transcript not found: {target.value}")
+        path = os.path.abspath(target.value)
+    else:
+        prefix, ref = split_target(target.value)
+        if not ref:
+            raise TargetError(f"Unsupported Claude session target: {target.value}")
+        found = transcript_for(ref) if prefix == TRANSCRIPT_FIRST else None
+        if found is None:
+            return _ecc_file(ref, prefix)
+        path = found
     session_id = os.path.splitext(os.path.basename(path))[0]
     safe_id = paths.sanitize_session_id(session_id) or "unknown"
     events = replay(path, safe_id)
