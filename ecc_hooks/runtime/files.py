@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Optional
@@ -32,6 +31,7 @@ from ecc_hooks.core import fsio
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact
 from ecc_hooks.core.text import clean_block
+from ecc_hooks.handoff.adapters._common import status_key
 
 HANDOFF_SECTIONS = ("Summary", "Files Changed", "Validation", "Remaining Risks")
 MESSAGE_LINES = 40  # lines of the final message kept in the summary
@@ -148,13 +148,7 @@ def write_kept(
     return True
 
 
-_STATUS_LINE = re.compile(r"^- ([A-Za-z ]+):\s*(.+)$")  # ECC's parseWorkerStatus, key and value
 VERDICT_KEYS = frozenset({"state", "updated"})  # the runtime's, whoever wrote the file
-
-
-def _status_key(line: str) -> Optional[str]:
-    match = _STATUS_LINE.match(line)
-    return re.sub(r"\s+", "", match.group(1).strip().lower()) if match else None
 
 
 def merge_status(theirs: str, ours: str) -> str:
@@ -165,12 +159,12 @@ def merge_status(theirs: str, ours: str) -> str:
     ``Error`` line of ECC's launcher, its branch), so nothing it reported is lost."""
     mine: dict[str, str] = {}
     for line in ours.splitlines():
-        key = _status_key(line)
+        key = status_key(line)
         if key and key not in mine:
             mine[key] = line
     lines, present = [], set()
     for line in theirs.splitlines():
-        key = _status_key(line.rstrip("\r"))
+        key = status_key(line)
         present.add(key)
         lines.append(mine[key] if key in VERDICT_KEYS and key in mine else line)
     added = [line for key, line in mine.items() if key not in present]

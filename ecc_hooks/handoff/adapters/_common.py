@@ -247,5 +247,16 @@ def status_fields(text: str) -> dict[str, str]:
     for line in lines(text):
         match = _STATUS_FIELD.fullmatch(line)
         if match:
-            fields[match.group(1).lower().replace(" ", "")] = strip_code_ticks(match.group(2))
+            fields[_key(match)] = strip_code_ticks(match.group(2))
     return fields
+
+
+def _key(match: re.Match[str]) -> str:
+    return match.group(1).lower().replace(" ", "")
+
+
+def status_key(line: str) -> Optional[str]:
+    """The key of one status.md line as ``status_fields`` reads it (``- Last updated: x`` -> ``lastupdated``), or
+    None when ECC reads no field there."""
+    match = _STATUS_FIELD.fullmatch(line[:-1] if line.endswith("\r") else line)
+    return _key(match) if match else None
