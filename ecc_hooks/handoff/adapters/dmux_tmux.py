@@ -311,36 +311,26 @@ def _oversized(files: dict[str, str]) -> list[str]:
     return big
 
 
-def _repo_root_of(worktree: Optional[str]) -> Optional[str]:
-    """The main checkout of the worktree's repository (for a coordination folder named without its plan)."""
-    if not worktree or not os.path.isdir(worktree):
-        return None
-    from ecc_hooks.sources.git import read_git_state
-
-    git = read_git_state(worktree)
-    if git.is_repo and git.common_dir and os.path.basename(git.common_dir) == ".git":
-        return os.path.dirname(git.common_dir)
-    return None
-
-
-def _observed(worktree: Optional[str], branch: Optional[str]) -> list[str]:
+def _worktree_facts(worktree: Optional[str], branch: Optional[str]) -> tuple[list[str], Optional[str]]:
     """What we see of the worker's worktree that its status.md does not say (a missing folder, another branch,
-    uncommitted changes); its reported branch and worktree stay as written, as ECC's."""
+    uncommitted changes; its reported branch and worktree stay as written, as ECC's), and the main checkout of its
+    repository (the repo root of a coordination folder named without its plan): one git read."""
     if not worktree:
-        return []
+        return [], None
     if not os.path.isdir(worktree):
-        return [f"worktree missing: {worktree}"]
+        return [f"worktree missing: {worktree}"], None
     from ecc_hooks.sources.git import read_git_state
 
     git = read_git_state(worktree)
     if not git.is_repo:
-        return []
+        return [], None
     risks = []
     if git.branch and git.branch != branch:
         risks.append(f"worktree is on {git.branch}, status says {branch or 'nothing'}")
     if git.dirty:
         risks.append("uncommitted changes in the worktree")
-    return risks
+    main = os.path.dirname(git.common_dir) if git.common_dir and os.path.basename(git.common_dir) == ".git" else None
+    return risks, main
 
 
 def inspect(target: Target, ctx: Context) -> Inspection:
@@ -353,20 +343,21 @@ def inspect(target: Target, ctx: Context) -> Inspection:
     lines: list[dict[str, Any]] = []
     repo_root = resolved["repoRoot"]
     slugs = worker_slugs(directory)
-    statuses = {slug: parse_status(_read(os.path.join(directory, slug, "status.md")) or "") for slug in slugs}
+    status_texts = {slug: _read(os.path.join(directory, slug, "status.md")) for slug in slugs}
+    statuses = {slug: parse_status(text or "") for slug, text in status_texts.items()}
     pane_of = match_panes(slugs, {slug: status["worktree"] for slug, status in statuses.items()}, panes or [])
     for slug in slugs:
-        wdir = os.path.join(directory, slug)
-        files = {name: os.path.join(wdir, name) for name in WORKER_FILES}
-        texts = {name: _read(path) for name, path in files.items()}
-        task = parse_task(texts["task.md"] or "")
+        files = {name: os.path.join(directory, slug, name) for name in WORKER_FILES}
+        texts = {name: status_texts[slug] if name == "status.md" else _read(path) for name, path in files.items()}
         status = statuses[slug]
+        task = parse_task(texts["task.md"] or "")
         handoff = parse_handoff(texts["handoff.md"] or "")
         worktree, branch = status["worktree"], status["branch"]
         risks = [f"{name} missing" for name, text in texts.items() if text is None]
         risks += [f"{name} is over {FILE_CAP >> 20} MiB: only its start was read" for name in _oversized(files)]
-        risks += _observed(worktree, branch)
-        repo_root = repo_root or _repo_root_of(worktree)
+        observed, main_checkout = _worktree_facts(worktree, branch)
+        risks += observed
+        repo_root = repo_root or main_checkout
         pane = pane_of.get(slug)
         if pane is not None:
             if pane["dead"]:
