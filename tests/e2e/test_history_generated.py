@@ -35,16 +35,15 @@ from hypothesis import strategies as st
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.core.redact import redact_strings
 from tests.e2e.ecc_oracle import EccError, EccOracle
-from tests.helpers import REPO, run_hook
+from tests.e2e.parity import DEVIATIONS, VALIDATOR
+from tests.helpers import run_hook
 
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = int(os.environ.get("ECC_PARITY_EXAMPLES", "60"))
-DEVIATIONS = json.loads((REPO / "tests" / "fixtures" / "ecc-parity" / "deviations.json").read_text())
 OURS_ONLY = DEVIATIONS["history"]["additions"]["paths"]
 LISTED = [entry for entry in DEVIATIONS["deviations"] if entry.get("adapter") == "claude-history"]
 REGISTRY = "scripts/lib/session-adapters/registry.js"
-CANONICAL = "scripts/lib/session-adapters/canonical-session.js"
 SEEN: set[str] = set()
 COUNTS: dict[str, int] = {"examples": 0, "agreed": 0, "both_refused": 0, "listed": 0}
 # Variables ECC or we read to find the agent data home or Claude Code's folder: unset for both sides.
@@ -369,7 +368,7 @@ def check(oracle: EccOracle, spec: Spec, root: Path) -> None:
     mine_theirs, mine_ours = theirs(oracle, home, target), ours(home, target)
     COUNTS["examples"] += 1
     if mine_ours != "<refused>":
-        oracle.call(CANONICAL, "validateCanonicalSnapshot", [mine_ours])
+        oracle.call(VALIDATOR, "validateCanonicalSnapshot", [mine_ours])
     if mine_theirs == mine_ours == "<refused>":
         COUNTS["both_refused"] += 1
         return
@@ -466,7 +465,7 @@ def test_every_transcript_snapshot_passes_eccs_validator(ecc_oracle: EccOracle, 
     path.write_bytes(TRANSCRIPTS[name])
     snapshot = ours(home, str(path))
     assert snapshot != "<refused>"
-    assert ecc_oracle.call(CANONICAL, "validateCanonicalSnapshot", [snapshot])["session"]["kind"] == "history"
+    assert ecc_oracle.call(VALIDATOR, "validateCanonicalSnapshot", [snapshot])["session"]["kind"] == "history"
     if name == "a byte order mark first":
         assert snapshot["workers"][0]["intent"]["objective"] == "hi"
 
@@ -481,7 +480,7 @@ def test_a_journal_snapshot_passes_eccs_validator(ecc_oracle: EccOracle, tmp_pat
         assert run_hook(json.dumps(body).encode(), env=env).returncode == 0
     for target in (session, "latest"):
         snapshot = ours(home, target)
-        assert ecc_oracle.call(CANONICAL, "validateCanonicalSnapshot", [snapshot])["session"]["kind"] == "claude-code"
+        assert ecc_oracle.call(VALIDATOR, "validateCanonicalSnapshot", [snapshot])["session"]["kind"] == "claude-code"
 
 
 def test_every_listed_history_deviation_is_still_seen() -> None:
