@@ -281,11 +281,6 @@ def _seconds_since(now: int, at: Optional[int]) -> Optional[int]:
     return None if at is None else max(0, (now - at) // 1000)
 
 
-def js_number(value: float) -> float | int:
-    """A number as JavaScript writes it in JSON: 120, not 120.0."""
-    return int(value) if float(value).is_integer() else value
-
-
 def transcript_name(path: str) -> str:
     """``path.basename(path, '.jsonl')``: the session id of a transcript whose lines name none."""
     name = os.path.basename(path)
@@ -306,7 +301,7 @@ def _wake_signal(scan: Scan, now: int, wake_grace: float) -> Optional[Signal]:
         message=f"ScheduleWakeup due {jsvalues.iso(wake.due)} has not fired",
         toolUseId=wake.tool_use_id,
         scheduledAt=jsvalues.iso(wake.scheduled),
-        delaySeconds=js_number(wake.delay),
+        delaySeconds=jsvalues.json_number(wake.delay),
         dueAt=jsvalues.iso(wake.due),
         overdueSeconds=_seconds_since(now, wake.due),
     )
@@ -323,7 +318,7 @@ def _bash_signal(call: ToolCall, now: int, bash_threshold: float) -> Optional[Si
         command=call.command,
         startedAt=jsvalues.iso(call.at) if call.at is not None else None,
         ageSeconds=age,
-        thresholdSeconds=js_number(bash_threshold),
+        thresholdSeconds=jsvalues.json_number(bash_threshold),
     )
 
 
@@ -380,7 +375,7 @@ def verdict(
         parseErrors=scan.bad_count,
         projectSlug=os.path.basename(os.path.dirname(transcript_path)),
         latestWake=LatestWake(
-            delaySeconds=js_number(scan.wake.delay),
+            delaySeconds=scan.wake.delay,
             dueAt=jsvalues.iso(scan.wake.due),
             reason=scan.wake.reason,
             scheduledAt=jsvalues.iso(scan.wake.scheduled),
@@ -633,12 +628,12 @@ def build_status(
     else:
         found, errors = recent_transcripts(limit, root)
     source = LoopSource(
-        bashTimeoutSeconds=js_number(bash_threshold),
+        bashTimeoutSeconds=bash_threshold,
         homeDir=folder,
         limit=limit,
         transcriptCount=len(found),
         transcriptRoot=root,
-        wakeGraceMultiplier=js_number(wake_grace),
+        wakeGraceMultiplier=wake_grace,
     )
     return build_report(found, now, bash_threshold, wake_grace, errors, source)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 MAX_TIME_MS = 8_640_000_000_000_000  # ECMAScript's TimeClip bound: +-100,000,000 days around the epoch
 MS_PER_DAY = 86_400_000
@@ -48,6 +48,11 @@ def trim(text: str) -> str:
     """``String.prototype.trim``: ECMAScript's white space and line terminators, not ``str.strip``'s set (which
     adds \\x1c-\\x1f and \\x85 and leaves U+FEFF)."""
     return text.strip(JS_WHITESPACE)
+
+
+def json_number(value: float) -> Union[int, float]:
+    """A number as ``JSON.stringify`` writes it: ``120``, not Python's ``120.0`` (from 1e21 on both write 1e+21)."""
+    return int(value) if float(value).is_integer() and abs(value) < 1e21 else value
 
 
 def truthy(value: Any) -> bool:

@@ -7,19 +7,14 @@ lines) and what to do about it. Sections allow extra fields; signal objects carr
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal, Optional, Union
+from typing import Annotated, Final, Literal, Optional
 
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
+from ecc_hooks.core.jsvalues import json_number
 from ecc_hooks.models import OpenModel
 
-
-def _js_number(value: float) -> Union[int, float]:
-    """A number as ``JSON.stringify`` writes it: ``60``, not Python's ``60.0`` (from 1e21 on both write 1e+21)."""
-    return int(value) if value.is_integer() and abs(value) < 1e21 else value
-
-
-JsNumber = Annotated[float, PlainSerializer(_js_number, when_used="json"), WithJsonSchema({"type": "number"})]
+JsNumber = Annotated[float, PlainSerializer(json_number, when_used="json"), WithJsonSchema({"type": "number"})]
 
 SCHEMA_VERSION: Final = "ecc.loop-status.v1"
 INDEX_SCHEMA_VERSION: Final = "ecc.loop-status.index.v1"
