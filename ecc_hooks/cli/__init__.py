@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ecc_hooks.cli.loop_status",
         "scan recent transcripts for stuck long-running loops (ecc.loop-status.v1)",
     ),
+    "hud": ("ecc_hooks.cli.hud", "the full-screen HUD: every live session and worker, one key per control"),
     "session": ("ecc_hooks.cli.session", "the companion runtime's session controls (create: plan a session)"),
 }
 

@@ -96,6 +96,15 @@ def run(
     return Result(proc.returncode, out[:OUTPUT_CAP], err[:OUTPUT_CAP], None, time.monotonic() - started)
 
 
+def interactive(argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None) -> Optional[int]:
+    """Run ``argv`` at this terminal (stdin, stdout and stderr inherited, in the foreground: tmux attach from the
+    full-screen HUD) until it exits; its exit status, None when it could not start."""
+    try:
+        return subprocess.call(list(argv), env=dict(env) if env is not None else None)
+    except OSError:
+        return None
+
+
 def run_head(
     argv: Sequence[str],
     *,

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Key:
-    """One control: its id, its default keys (Textual's names, comma-separated), what the help says, and the
-    group it is listed under."""
+    """One control: its id, its default keys (Textual's names, comma-separated), what the help says, the group it
+    is listed under, and its footer label (empty: not in the footer, which has room for the most used only)."""
 
     id: str
     keys: str
     help: str
     group: str
+    label: str = ""
 
 
 KEYS: tuple[Key, ...] = (
@@ -32,28 +33,28 @@ KEYS: tuple[Key, ...] = (
     Key("hud.next_tab", "right_square_bracket,l", "next preview tab", "move"),
     Key("hud.prev_tab", "left_square_bracket,h", "previous preview tab", "move"),
     Key("hud.preview", "space", "show or hide the preview pane", "move"),
-    Key("hud.filter", "slash", "filter the rows (by name, state, branch, objective)", "move"),
+    Key("hud.filter", "slash", "filter the rows (by name, state, branch, objective)", "move", "filter"),
     # what a worker or session needs
-    Key("hud.approve", "a", "approve the permission prompt it waits at (once)", "act"),
-    Key("hud.deny", "r", "deny the permission prompt it waits at", "act"),
-    Key("hud.send", "i", "send text to its pane (pasted, then Enter)", "act"),
-    Key("hud.attach", "enter,o", "attach to its tmux pane (detach to come back)", "act"),
-    Key("hud.stop", "s", "stop the worker (its scrollback is kept)", "act"),
+    Key("hud.approve", "a", "approve the permission prompt it waits at (once)", "act", "approve"),
+    Key("hud.deny", "r", "deny the permission prompt it waits at", "act", "deny"),
+    Key("hud.send", "i", "send text to its pane (pasted, then Enter)", "act", "send"),
+    Key("hud.attach", "enter,o", "attach to its tmux pane (detach to come back)", "act", "attach"),
+    Key("hud.stop", "s", "stop the worker (its scrollback is kept)", "act", "stop"),
     Key("hud.resume", "u", "resume a stopped or finished worker", "act"),
     Key("hud.retry", "t", "retry a failed, stopped or stale worker", "act"),
     Key("hud.logs", "L", "show what the worker printed", "act"),
     # its work
-    Key("hud.diff", "d", "the worker's diff (committed and uncommitted)", "work"),
+    Key("hud.diff", "d", "the worker's diff (committed and uncommitted)", "work", "diff"),
     Key("hud.pr", "p", "push its branch and open a pull request", "work"),
-    Key("hud.queues", "m", "the merge and conflict queues", "work"),
+    Key("hud.queues", "m", "the merge and conflict queues", "work", "queues"),
     Key("hud.apply", "A", "apply the merge queue (confirm, pick the strategy)", "work"),
     Key("hud.resolve", "R", "resolve the worker's conflicts with an agent", "work"),
     Key("hud.cleanup", "C", "remove finished workers' worktrees (no work lost)", "work"),
     Key("hud.create", "n", "create a session (a plan file or the quick form)", "work"),
     # the HUD itself
     Key("hud.daemons", "w", "start the watcher and the runtime's supervisor", "hud"),
-    Key("hud.help", "question_mark", "this help", "hud"),
-    Key("hud.quit", "q", "quit", "hud"),
+    Key("hud.help", "question_mark", "this help", "hud", "help"),
+    Key("hud.quit", "q", "quit", "hud", "quit"),
 )
 BY_ID = {k.id: k for k in KEYS}
 
