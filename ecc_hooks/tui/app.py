@@ -72,11 +72,19 @@ class HudApp(App[None]):
         bell: bool = True,
         clock: Optional[Any] = None,
         runner: Optional[Any] = None,
+        terminal: Optional[Any] = None,
+        spawn_watcher: Optional[Any] = None,
     ) -> None:
         super().__init__()
+        from ecc_hooks.core import proc, spawn
         from ecc_hooks.runtime import client
 
-        self.runner = runner or client.run  # request -> data, or records.Refused raised (tests record the requests)
+        # What reaches outside, injectable for tests (harlequin's driver, claude-squad's executors): the runtime's
+        # client (request -> data, or records.Refused raised), the terminal hand-over (argv, env -> status), the
+        # watcher's start.
+        self.runner = runner or client.run
+        self.terminal = terminal or (lambda argv, env: proc.interactive(argv, env=env))
+        self.spawn_watcher = spawn_watcher or spawn.spawn_watcher
         self.ascii = ascii
         self.watching = watch
         self.bell_on = bell
@@ -459,7 +467,7 @@ class HudApp(App[None]):
         self.push_screen(TextPrompt("Filter rows (empty: all)", self.filter_text), done)
 
     def action_help(self) -> None:
-        from ecc_hooks.tui.dialogs import HelpScreen
+        from ecc_hooks.tui.screens import HelpScreen
 
         self.push_screen(HelpScreen(self._bound_keys()))
 
@@ -502,7 +510,7 @@ class HudApp(App[None]):
             self._attach(data)
             return
         if isinstance(data, rec.LogsData):
-            from ecc_hooks.tui.dialogs import TextScreen
+            from ecc_hooks.tui.screens import TextScreen
 
             text = "\n\n".join(f"== {log.worker} ({log.where})\n{log.text or '(nothing kept)'}" for log in data.logs)
             self.push_screen(TextScreen(f"logs: {row.name if row else ''}", text))
@@ -584,13 +592,20 @@ class HudApp(App[None]):
 
     def _attach(self, where: Any) -> None:
         """Hand the terminal to tmux (or ``claude attach``) and take it back when the person detaches."""
-        from ecc_hooks.core import proc
-
-        env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}  # a nested attach is wanted
-        with self.suspend():
-            proc.interactive(where.argv, env=env)
-        self.refresh(layout=True)
+        self._hand_over(where.argv)
         self.refresh_rows()
+
+    def _hand_over(self, argv: list[str]) -> None:
+        """Give the terminal to ``argv`` (a nested tmux attach: ``TMUX`` unset) until it exits, then redraw."""
+        from textual.app import SuspendNotSupported
+
+        env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+        try:
+            with self.suspend():
+                self.terminal(argv, env)
+        except SuspendNotSupported:  # no terminal of its own (a headless test run): nothing to give back
+            self.terminal(argv, env)
+        self.refresh(layout=True)
 
     def _attach_pane(self, row: Row) -> None:
         from ecc_hooks.hud import inputs
@@ -605,10 +620,7 @@ class HudApp(App[None]):
         if inside == where.socket:  # the same server: switch this client to it (prefix + L comes back)
             proc.run(["tmux", "-S", where.socket, "switch-client", "-t", where.pane], timeout=5)
             return
-        with self.suspend():
-            env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-            proc.interactive(["tmux", "-S", where.socket, "attach", "-t", where.pane], env=env)
-        self.refresh(layout=True)
+        self._hand_over(["tmux", "-S", where.socket, "attach", "-t", where.pane])
 
     def action_diff(self) -> None:
         if not self._refuse("diff"):
@@ -646,7 +658,7 @@ class HudApp(App[None]):
         return next(iter(self.store.queues), None)
 
     def action_queues(self) -> None:
-        from ecc_hooks.tui.dialogs import QueuesScreen
+        from ecc_hooks.tui.screens import QueuesScreen
 
         session = self.queue_session()
         if session is None:
@@ -707,10 +719,12 @@ class HudApp(App[None]):
 
     @work(thread=True, group="daemons", exit_on_error=False)
     def _start_daemons(self) -> None:
-        from ecc_hooks.core import spawn
         from ecc_hooks.runtime import records as rec
 
-        spawn.spawn_watcher()
+        try:
+            self.spawn_watcher()
+        except OSError as exc:
+            self.call_from_thread(self.say, f"watcher: {exc}", True)
         try:
             self.runner(rec.ListSessions())  # starts a supervisor when none runs and waits for its first pass
         except Exception as exc:  # said, not raised: the HUD stays up

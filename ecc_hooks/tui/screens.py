@@ -15,9 +15,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
 from ecc_hooks.core.text import clean, clean_block
-from ecc_hooks.tui.queues import Confirm, ConfirmApply, QueueView, TextPrompt
-
-__all__ = ["Confirm", "ConfirmApply", "HelpScreen", "QueuesScreen", "TextPrompt", "TextScreen"]
+from ecc_hooks.tui.dialogs import Confirm
+from ecc_hooks.tui.queues import ConfirmApply, QueueView
 
 CLOSE = [Binding("escape,q", "close", "close", id="hud.close")]
 
