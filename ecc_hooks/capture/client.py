@@ -5,7 +5,8 @@ It reads the payload (capped, bounded in time) and hands it to the resident watc
 (``core.relay``), which records it exactly as ``capture.hook`` does (bounded, normalized, redacted, one journal
 line) before it answers; so when this process exits, the event is on disk. When no watcher answers, or the
 payload is oversized, cut short or too large to relay, ``capture.hook`` records it here: no event is lost,
-and the SessionStart and per-turn hooks start the watcher for the next ones. The hook of a runtime worker (its
+and the SessionStart and per-turn hooks start the watcher for the next ones. In a tmux pane, ``$TMUX`` and
+``$TMUX_PANE`` go along (two environment lookups): the SessionStart event records where the session runs. The hook of a runtime worker (its
 environment names its runtime session) then restarts the runtime's supervisor when it was killed while its sessions
 lived (``core.spawn.restart_supervisor``: two small reads otherwise). It never prints, never exits non-zero and never
 raises. Imports: ``posix``, ``core.relay`` (and ``_socket``, ``select``); ``capture.hook``
@@ -20,6 +21,8 @@ TAIL_SIZE = 1 << 16  # bytes kept from the end of an oversized payload
 ACK_TIMEOUT = 5.0  # seconds the watcher has to record the event before this process records it itself
 RAW_ENV = "ECC_HOOKS_RAW"  # "1": each journal line keeps the whole (redacted) payload
 RUNTIME_ENV = b"ECC_SESSION"  # a runtime worker's environment names its runtime session (runtime.lifecycle)
+TMUX_ENV = b"TMUX"  # the tmux server a session runs in (``core.terminal``): recorded at SessionStart
+PANE_ENV = b"TMUX_PANE"  # and its pane
 
 
 def keep_supervisor() -> None:
@@ -44,6 +47,9 @@ def main() -> int:
             fields = {b"now": repr(now).encode(), b"raw": posix.environ.get(RAW_ENV.encode(), b"")}
             if posix.environ.get(RUNTIME_ENV):  # a runtime worker: our hooks may run twice per event (dedupe)
                 fields[b"dedupe"] = b"1"
+            if TMUX_ENV in posix.environ:  # in a tmux pane: where it runs (the watcher keeps it at SessionStart)
+                fields[b"tmux"] = posix.environ[TMUX_ENV]
+                fields[b"pane"] = posix.environ.get(PANE_ENV, b"")
             if relay.ask(relay.HOOK, fields, data, ACK_TIMEOUT) is not None:
                 keep_supervisor()
                 return 0

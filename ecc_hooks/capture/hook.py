@@ -13,7 +13,7 @@ import sys
 import time
 
 from ecc_hooks.capture import headref
-from ecc_hooks.capture.client import RAW_ENV, RUNTIME_ENV, STDIN_TIMEOUT
+from ecc_hooks.capture.client import PANE_ENV, RAW_ENV, RUNTIME_ENV, STDIN_TIMEOUT, TMUX_ENV
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
@@ -132,6 +132,7 @@ def handle(
     raw: bool | None = None,
     start: bool = True,
     dedupe: bool | None = None,
+    tmux: tuple[str | None, str | None] | None = None,
 ) -> None:
     """Turn raw stdin bytes into a journal line, or an errors.log entry when they cannot be one.
 
@@ -141,7 +142,9 @@ def handle(
     makes sure a watcher runs after SessionStart and the per-turn events (not when the watcher itself records).
     ``dedupe`` (default: this process is a runtime worker's hook, ``$ECC_SESSION``) records an event once however
     many hooks of ours ran for it (``capture.dedupe``): only a runtime worker has a settings layer of ours beside
-    the user's, so other sessions pay nothing for it.
+    the user's, so other sessions pay nothing for it. ``tmux``: the hook's ``$TMUX`` and ``$TMUX_PANE`` (relayed, or
+    this process's own when it records itself; never the watcher's): a SessionStart records where the session runs
+    (``core.terminal``), what the HUD needs to answer its permission prompts.
     """
     payload: object = None
     if problem in (None, "timeout"):
@@ -183,6 +186,12 @@ def handle(
         head = headref.head_commit(payload.get("cwd") if isinstance(payload.get("cwd"), str) else None)
         if head:
             record["gitHead"] = head
+    if session_start and tmux is not None:
+        from ecc_hooks.core.terminal import terminal
+
+        where = terminal(*tmux)
+        if where is not None:
+            record["tmux"] = where
     write_record(record)
     if start and (session_start or record.get("event") in TURN_EVENTS):
         start_watcher(wait=session_start, session=str(record["sessionId"]))
@@ -233,7 +242,9 @@ def record(data: bytes, tail: bytes, problem: str | None, now: float) -> None:
     """Record stdin read by ``client.main`` in this process (no watcher answered); never raises."""
     try:
         os.umask(0o077)
-        handle(data, problem, now, tail)
+        env = os.environb
+        tmux = (os.fsdecode(env[TMUX_ENV]), os.fsdecode(env.get(PANE_ENV, b""))) if TMUX_ENV in env else None
+        handle(data, problem, now, tail, tmux=tmux)
     except BaseException as exc:
         log_error("internal", f"{type(exc).__name__}: {exc}")
 

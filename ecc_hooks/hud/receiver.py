@@ -258,7 +258,9 @@ def _record(conn: socket.socket, fields: dict[str, str], data: bytes, now: float
     except ValueError:
         pass
     try:
-        hook.handle(data, None, now, raw=fields.get("raw") == "1", start=False, dedupe=fields.get("dedupe") == "1")
+        tmux = (fields["tmux"], fields.get("pane")) if "tmux" in fields else None  # the hook's pane, not the watcher's
+        hook.handle(data, None, now, raw=fields.get("raw") == "1", start=False, dedupe=fields.get("dedupe") == "1",
+                    tmux=tmux)  # fmt: skip
     except Exception as exc:  # logged; recorded as far as it got: answering "failed" could record it twice
         log_error("internal", f"relay: {type(exc).__name__}: {exc}")
     conn.sendall(relay.OK)

@@ -88,6 +88,14 @@ class TaskNotification(OpenModel):
     summary: Optional[str] = None
 
 
+class Terminal(OpenModel):
+    """Where a session runs in tmux (SessionStart, from the hook's ``$TMUX`` and ``$TMUX_PANE``): what the HUD
+    needs to read its screen and answer its permission prompts (``core.terminal`` checks both values)."""
+
+    socket: str = Field(description="the tmux server's socket, an absolute path", max_length=1024)
+    pane: str = Field(description="the pane's id, %<digits>", pattern=r"^%[0-9]{1,9}$")
+
+
 class Event(OpenModel):
     """One hook event as recorded in ``sessions/<session>/events.jsonl``."""
 
@@ -119,6 +127,7 @@ class Event(OpenModel):
     source: Optional[str] = Field(None, description="SessionStart source")
     model: Optional[str] = Field(None, description="SessionStart model")
     gitHead: Optional[str] = Field(None, description="SessionStart: the commit HEAD pointed at in cwd's repository")
+    tmux: Optional[Terminal] = Field(None, description="SessionStart in a tmux pane: its server's socket and the pane")
     stopHookActive: Optional[bool] = None
     lastMessage: Optional[str] = None
     backgroundTasks: Optional[list[BackgroundTask]] = None
