@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 import orjson
 
-from ecc_hooks.core import fsio, paths
+from ecc_hooks.core import fsio, paths, terminal
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.hud import aggregate
 from ecc_hooks.hud.state import GUARD_BYTES, STATE_SCHEMA, SessionState
@@ -79,6 +79,56 @@ def resolve_session(session_id: str) -> str:
         f"no session {session_id!r} under {paths.sessions_dir()} (is ECC_HOOKS_HOME right? list sessions with "
         "`ecc-hooks status --all`)"
     )
+
+
+TERMINAL_SCAN = 4 << 20  # bytes read from each end of a journal for its SessionStart events
+
+
+@dataclass(frozen=True)
+class SessionTerminal:
+    """Where a Claude Code session runs in tmux: its server's socket and its pane, as its latest SessionStart
+    recorded them (``core.terminal``), and when (that event's ``ts``)."""
+
+    session_id: str
+    socket: str
+    pane: str
+    since: str
+
+
+def _last_terminal(session_id: str, block: bytes) -> Optional[SessionTerminal]:
+    """The last SessionStart of ``block`` (complete journal lines; a cut one is skipped) with a valid ``tmux``."""
+    for line in reversed(block.split(b"\n")):
+        if b'"SessionStart"' not in line or b'"tmux"' not in line:
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(record, dict) or record.get("event") != "SessionStart" or record.get("agentId"):
+            continue
+        where = terminal.checked(record.get("tmux"))
+        if where is not None:
+            return SessionTerminal(session_id, where[0], where[1], str(record.get("ts") or ""))
+    return None
+
+
+def session_terminal(session_id: str) -> Optional[SessionTerminal]:
+    """Where session ``session_id`` runs in tmux: its latest SessionStart that recorded a pane (a session resumed
+    in another pane, or started again by ``/clear``, is where it started last); None when none did, the id is not
+    a session's, or its journal cannot be read. Bounded: the journal's last ``TERMINAL_SCAN`` bytes, and its first
+    as many when it is longer (where the session started). Textual-free: the HUD calls it for a plain session's
+    screen and permission prompt (the runtime checks the pane before it presses a key)."""
+    if not session_id or paths.sanitize_session_id(session_id) != session_id:
+        return None
+    path = paths.journal_path(session_id)
+    try:
+        tail = fsio.read_tail(path, TERMINAL_SCAN)
+        found = _last_terminal(session_id, tail)
+        if found is None and len(tail) >= TERMINAL_SCAN:
+            found = _last_terminal(session_id, fsio.read_file(path, TERMINAL_SCAN))
+    except OSError:
+        return None
+    return found
 
 
 # ---------------------------------------------------------------------------- readers
