@@ -18,6 +18,7 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     installed.json                  the commands ``install`` wrote (only those are ever run, replaced or removed)
     endpoint.json                   the watcher's loopback event endpoint: port and bearer token (http transport)
     sessions/<session>/seen         the identities of the events recorded in the last seconds (one line each)
+    sessions/<session>/input.lock   held while the runtime types into, or answers, the session's own tmux pane
     supervisor.lock                 the runtime supervisor's single-instance lock (holds its pid)
     runtime/supervisor.json         the running supervisor's pid, start time and the sessions it watches; left
                                     behind by a killed one (a hook or the watcher then restarts it)
@@ -235,6 +236,12 @@ def seen_path(session_id: str) -> str:
     """The identities of the session's recently recorded events (``capture.dedupe``): a second hook of ours for
     the same event records nothing."""
     return os.path.join(session_dir(session_id), "seen")
+
+
+def input_lock_path(session_id: str) -> str:
+    """Held while the runtime types into a plain session's tmux pane or answers its prompt (``runtime.interact``):
+    two clients never answer one prompt twice."""
+    return os.path.join(session_dir(session_id), "input.lock")
 
 
 def supervisor_lock_path() -> str:

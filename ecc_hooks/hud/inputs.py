@@ -82,53 +82,73 @@ def resolve_session(session_id: str) -> str:
 
 
 TERMINAL_SCAN = 4 << 20  # bytes read from each end of a journal for its SessionStart events
+SUCCESSORS_SCANNED = 64  # sessions changed since, looked at for one that started in the same pane
 
 
 @dataclass(frozen=True)
 class SessionTerminal:
     """Where a Claude Code session runs in tmux: its server's socket and its pane, as its latest SessionStart
-    recorded them (``core.terminal``), and when (that event's ``ts``)."""
+    recorded them (``core.terminal``), when (that event's ``ts``), and whether a SessionEnd followed it."""
 
     session_id: str
     socket: str
     pane: str
     since: str
+    ended: bool = False
 
 
-def _last_terminal(session_id: str, block: bytes) -> Optional[SessionTerminal]:
-    """The last SessionStart of ``block`` (complete journal lines; a cut one is skipped) with a valid ``tmux``."""
+def _last_terminal(session_id: str, block: bytes, ended: bool = False) -> tuple[Optional[SessionTerminal], bool]:
+    """The last SessionStart of ``block`` (complete journal lines; a cut one is skipped) with a valid ``tmux``, and
+    whether a SessionEnd of the session itself (not a subagent's) came after it (``ended``: one came after the
+    block)."""
     for line in reversed(block.split(b"\n")):
-        if b'"SessionStart"' not in line or b'"tmux"' not in line:
+        start = b'"SessionStart"' in line and b'"tmux"' in line
+        if not start and b'"SessionEnd"' not in line:
             continue
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
-        if not isinstance(record, dict) or record.get("event") != "SessionStart" or record.get("agentId"):
+        if not isinstance(record, dict) or record.get("agentId"):
             continue
-        where = terminal.checked(record.get("tmux"))
+        if record.get("event") == "SessionEnd":
+            ended = True
+            continue
+        where = terminal.checked(record.get("tmux")) if record.get("event") == "SessionStart" else None
         if where is not None:
-            return SessionTerminal(session_id, where[0], where[1], str(record.get("ts") or ""))
-    return None
+            return SessionTerminal(session_id, where[0], where[1], str(record.get("ts") or ""), ended), ended
+    return None, ended
 
 
 def session_terminal(session_id: str) -> Optional[SessionTerminal]:
     """Where session ``session_id`` runs in tmux: its latest SessionStart that recorded a pane (a session resumed
-    in another pane, or started again by ``/clear``, is where it started last); None when none did, the id is not
-    a session's, or its journal cannot be read. Bounded: the journal's last ``TERMINAL_SCAN`` bytes, and its first
-    as many when it is longer (where the session started). Textual-free: the HUD calls it for a plain session's
-    screen and permission prompt (the runtime checks the pane before it presses a key)."""
+    in another pane is where it started last); None when none did, the id is not a session's, or its journal
+    cannot be read. Bounded: the journal's last ``TERMINAL_SCAN`` bytes, and its first as many when it is longer
+    (where the session started). Textual-free: the HUD calls it for a plain session's screen and permission
+    prompt (the runtime checks the pane again before it presses a key)."""
     if not session_id or paths.sanitize_session_id(session_id) != session_id:
         return None
     path = paths.journal_path(session_id)
     try:
         tail = fsio.read_tail(path, TERMINAL_SCAN)
-        found = _last_terminal(session_id, tail)
+        found, ended = _last_terminal(session_id, tail)
         if found is None and len(tail) >= TERMINAL_SCAN:
-            found = _last_terminal(session_id, fsio.read_file(path, TERMINAL_SCAN))
+            found, _ = _last_terminal(session_id, fsio.read_file(path, TERMINAL_SCAN), ended)
     except OSError:
         return None
     return found
+
+
+def pane_successor(where: SessionTerminal) -> Optional[str]:
+    """Another session that started in the same pane after ``where`` (its id): that pane no longer runs
+    ``where``'s session. Looks at the ``SUCCESSORS_SCANNED`` sessions changed most recently."""
+    for other, _ in list_sessions()[:SUCCESSORS_SCANNED]:
+        if other == where.session_id:
+            continue
+        found = session_terminal(other)
+        if found and (found.socket, found.pane) == (where.socket, where.pane) and found.since > where.since:
+            return other
+    return None
 
 
 # ---------------------------------------------------------------------------- readers

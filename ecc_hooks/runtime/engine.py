@@ -325,6 +325,34 @@ def deny(request: rec.Deny, notes: list[str]) -> Result:
     return rec.InputData(request.worker, interact.answer(request.session, request.worker, False, request.screen)), []
 
 
+def pane_screen(request: rec.PaneScreen, notes: list[str]) -> Result:
+    from ecc_hooks.runtime import interact
+
+    look = interact.pane_look(request.claude_session)
+    return rec.ScreenData(request.claude_session, look.screen, look.fingerprint, look.prompt), []
+
+
+def pane_send(request: rec.PaneSend, notes: list[str]) -> Result:
+    from ecc_hooks.runtime import interact
+
+    return rec.InputData(request.claude_session, interact.pane_send(request.claude_session, request.text,
+                                                                    request.screen)), []  # fmt: skip
+
+
+def pane_approve(request: rec.PaneApprove, notes: list[str]) -> Result:
+    from ecc_hooks.runtime import interact
+
+    return rec.InputData(request.claude_session, interact.pane_answer(request.claude_session, True, request.screen)), []
+
+
+def pane_deny(request: rec.PaneDeny, notes: list[str]) -> Result:
+    from ecc_hooks.runtime import interact
+
+    return rec.InputData(
+        request.claude_session, interact.pane_answer(request.claude_session, False, request.screen)
+    ), []
+
+
 # ---------------------------------------------------------------------------- merging
 
 
@@ -388,5 +416,9 @@ HANDLERS: dict[str, Callable[[Any, list[str]], Result]] = {
     "approve": approve,
     "deny": deny,
     "screen": screen,
+    "pane_screen": pane_screen,
+    "pane_send": pane_send,
+    "pane_approve": pane_approve,
+    "pane_deny": pane_deny,
 }
 assert set(HANDLERS) == set(rec.REQUESTS), "every verb has its handler"

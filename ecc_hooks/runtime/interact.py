@@ -14,10 +14,18 @@ shows on the screen.
 
 Headless and ``claude-bg`` workers take no input while they run: a clear refusal says why and what works instead
 (``session resume --prompt`` once it finished, ``claude attach``).
+
+**Any Claude Code session in tmux**, not only a worker: ``pane_look``, ``pane_send`` and ``pane_answer`` find a plain
+session's pane from its journal (the SessionStart hook recorded ``$TMUX`` and ``$TMUX_PANE``), check before using it
+that the session did not end or give the pane to a later session, that the socket is this user's (``lstat``: no
+link followed), that the pane lives and runs Claude Code; then the same code as a worker's types or presses
+(``Target``: a worker's pane and a session's alike).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +34,7 @@ from typing import Optional
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime import agents, detect, launch
 from ecc_hooks.runtime import store as st
+from ecc_hooks.runtime.records import Refused
 
 SHOW_WAIT = 10.0  # seconds for sent text to show on the screen before Enter
 ANSWER_WAIT = 5.0  # seconds for a permission prompt to go once answered
@@ -59,6 +68,20 @@ def _worker(store: st.Store, name: str, worker: str) -> tuple[st.Session, st.Wor
     return session, found[0]
 
 
+@dataclass(frozen=True)
+class Target:
+    """A tmux pane input goes to, whoever's it is (a runtime worker's, or a plain Claude Code session's): its
+    server, the agent whose screen it shows (None: its keys are never pressed blind), and what the messages say."""
+
+    label: str  # how a person names it: the worker's slug, or ``Claude Code session <id>``
+    pane: str  # ``%N``
+    socket: str  # the runtime's tmux socket name, or a server's absolute socket path (``launch.tmux_run``)
+    agent: Optional[agents.Agent]
+    gone: Callable[[], Exception]  # why nothing can be typed there when its pane is gone
+    answer_hint: str  # the command that approves or denies it
+    attach_hint: str  # where a person answers it in its pane
+
+
 def _no_pane(session: st.Session, worker: st.Worker, what: str) -> UserError:
     """Why ``what`` cannot reach this worker, and what works instead."""
     if worker.runtime == "headless":
@@ -77,38 +100,42 @@ def _no_pane(session: st.Session, worker: st.Worker, what: str) -> UserError:
     return UserError(f"{worker.slug} has no running pane ({worker.state}): nothing to type into")
 
 
-def _screen(session: st.Session, worker: st.Worker) -> Optional[str]:
-    """The pane's screen as the supervisor captures it (so fingerprints compare), None when the pane is gone."""
-    if not worker.pane:
-        return None
-    by_id = {p.id: p for p in launch.panes(session.name, session.tmux_socket) or []}
-    pane = by_id.get(worker.pane)
-    if pane is None or pane.dead:
-        return None
-    return launch.capture_many([worker.pane], session.tmux_socket).get(worker.pane)
-
-
 def _agent(worker: st.Worker) -> Optional[agents.Agent]:
     """The agent the runtime launched itself (a ``launcherCommand`` is a script, whatever agent it names: its
     screen is not that agent's, so its keys are never pressed there)."""
     return agents.get(worker.agent) if worker.agent and worker.agent_launch else None
 
 
-def _look(session: st.Session, worker: st.Worker, what: str) -> Look:
-    if worker.runtime != "tmux":
+def _worker_target(session: st.Session, worker: st.Worker, what: str) -> Target:
+    if worker.runtime != "tmux" or not worker.pane:
         raise _no_pane(session, worker, what)
-    screen = _screen(session, worker)
+    return Target(
+        worker.slug, worker.pane, session.tmux_socket, _agent(worker), lambda: _no_pane(session, worker, what),
+        f"ecc-hooks session approve|deny {session.name} --worker {worker.slug}",
+        f"ecc-hooks session attach {session.name} --worker {worker.slug}",
+    )  # fmt: skip
+
+
+def _screen(target: Target) -> Optional[str]:
+    """The pane's screen as the supervisor captures it (so fingerprints compare), None when the pane is gone."""
+    pane = launch.pane(target.pane, target.socket)
+    if pane is None or pane.dead:
+        return None
+    return launch.capture_many([target.pane], target.socket).get(target.pane)
+
+
+def _look(target: Target) -> Look:
+    screen = _screen(target)
     if screen is None:
-        raise _no_pane(session, worker, what)
-    agent = _agent(worker)
-    return Look(worker.slug, screen, agent.permission_prompt(screen) if agent else None)
+        raise target.gone()
+    return Look(target.label, screen, target.agent.permission_prompt(screen) if target.agent else None)
 
 
 def look(name: str, worker: str) -> Look:
     """The worker's screen now and its fingerprint (to show a person before they approve)."""
     store = st.Store(reading=True)
     session, row = _worker(store, name, worker)
-    return _look(session, row, "answered")
+    return _look(_worker_target(session, row, "answered"))
 
 
 def _check_seen(now: Look, seen: Optional[str]) -> None:
@@ -134,51 +161,83 @@ def shown_mark(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")[:20]
 
 
-def send(name: str, worker: str, text: str, seen: Optional[str] = None) -> str:
-    """Type ``text`` into the worker's pane and press Enter once it shows there; what was done. Refused (UserError)
-    for a worker with no pane, one whose screen changed since ``seen``, and one at a permission prompt. A trailing
-    line break is dropped (Enter submits)."""
+def _sendable(text: str) -> str:
+    """``text`` without its trailing line break (Enter submits); UserError when there is nothing to send."""
     text = text.rstrip("\r\n")
     if not text.strip():
         raise UserError("nothing to send (the text is empty)")
     if "\x00" in text:
         raise UserError("the text holds a NUL character")
+    return text
+
+
+def _type(target: Target, text: str, seen: Optional[str]) -> None:
+    """Paste ``text`` into the target's pane and press Enter once it shows; refused (UserError) when its screen
+    changed since ``seen``, or shows a permission prompt or a dialog (text typed there would answer it)."""
+    before = _look(target)
+    _check_seen(before, seen)
+    if before.prompt is not None:
+        raise UserError(
+            f"{target.label} waits at a permission prompt ({before.prompt.replace(chr(10), ' / ')}): text typed there "
+            f"would answer it. Approve or deny it first: `{target.answer_hint}`"
+        )
+    dialog = target.agent.screen_wait(before.screen, dialogs_only=True) if target.agent else None
+    if dialog is not None:  # the folder trust question, a new API key, auto mode's choice: no input box there
+        raise UserError(
+            f"{target.label} waits at a dialog ({dialog}): text typed there would answer it. Answer it in its pane: "
+            f"`{target.attach_hint}`"
+        )
+    mark = shown_mark(text)
+    count = before.screen.count(mark)
+    pasted = before.screen.count("[Pasted text")
+    if not launch.send_keys(target.pane, text, literal=True, socket=target.socket):
+        raise UserError(f"tmux could not paste into {target.label}'s pane")
+
+    def shown() -> bool:
+        screen = _screen(target) or ""
+        return screen.count(mark) > count or screen.count("[Pasted text") > pasted
+
+    if not _wait(shown, SHOW_WAIT):
+        raise UserError(
+            f"the text did not show on {target.label}'s screen within {SHOW_WAIT:.0f} s: Enter was not pressed "
+            f"(look with `{target.attach_hint}`)"
+        )
+    launch.send_keys(target.pane, "Enter", socket=target.socket)
+
+
+def _press(target: Target, approve: bool, seen: Optional[str], why_not: Callable[[], str]) -> str:
+    """Approve or deny the permission prompt the target's screen shows, with its agent's own keys; what was
+    answered. Refused (UserError) unless its screen shows that prompt now (``why_not``: what it is instead), and
+    when it changed since ``seen``."""
+    verb = "approved" if approve else "denied"
+    now = _look(target)
+    _check_seen(now, seen)
+    keys = (target.agent.approve if approve else target.agent.deny) if target.agent else ()
+    if not keys:
+        raise UserError(
+            f"{target.label} runs {target.agent.name if target.agent else 'a script'}: its permission prompt's keys "
+            f"are not known to ecc-hooks, so nothing is pressed blind; answer it yourself: `{target.attach_hint}`"
+        )
+    if now.prompt is None:
+        raise UserError(f"{target.label} is not at a permission prompt ({why_not()}): nothing was pressed")
+    for key in keys:
+        launch.send_keys(target.pane, key, socket=target.socket)
+    gone = _wait(lambda: (_screen(target) or "") != now.screen, ANSWER_WAIT)
+    question = now.prompt.replace("\n", " / ")
+    return f"{verb}: {question}" + ("" if gone else f" (its screen had not changed {ANSWER_WAIT:.0f} s later)")
+
+
+def send(name: str, worker: str, text: str, seen: Optional[str] = None) -> str:
+    """Type ``text`` into the worker's pane and press Enter once it shows there; what was done. Refused (UserError)
+    for a worker with no pane, one whose screen changed since ``seen``, and one at a permission prompt. A trailing
+    line break is dropped (Enter submits)."""
+    text = _sendable(text)
     store = st.Store()
     with st.session_lock(name):
         session, row = _worker(store, name, worker)
         if row.runtime == "tmux" and row.state not in (*st.LIVE, "completed", "stale"):
             raise UserError(f"{row.slug} is {row.state}: nothing runs in its pane to type into")
-        before = _look(session, row, "answered")
-        _check_seen(before, seen)
-        if before.prompt is not None:
-            raise UserError(
-                f"{row.slug} waits at a permission prompt ({before.prompt.replace(chr(10), ' / ')}): text typed there would "
-                f"answer it. Approve or deny it first: `ecc-hooks session approve|deny {name} --worker {row.slug}`"
-            )
-        agent = _agent(row)
-        dialog = agent.screen_wait(before.screen, dialogs_only=True) if agent else None
-        if dialog is not None:  # the folder trust question, a new API key, auto mode's choice: no input box there
-            raise UserError(
-                f"{row.slug} waits at a dialog ({dialog}): text typed there would answer it. Answer it in its pane: "
-                f"`ecc-hooks session attach {name} --worker {row.slug}`"
-            )
-        mark = shown_mark(text)
-        count = before.screen.count(mark)
-        pasted = before.screen.count("[Pasted text")
-        pane = row.pane or ""
-        if not launch.send_keys(pane, text, literal=True, socket=session.tmux_socket):
-            raise UserError(f"tmux could not paste into {row.slug}'s pane")
-
-        def shown() -> bool:
-            screen = _screen(session, row) or ""
-            return screen.count(mark) > count or screen.count("[Pasted text") > pasted
-
-        if not _wait(shown, SHOW_WAIT):
-            raise UserError(
-                f"the text did not show on {row.slug}'s screen within {SHOW_WAIT:.0f} s: Enter was not pressed "
-                f"(look with `ecc-hooks session attach {name} --worker {row.slug}`)"
-            )
-        launch.send_keys(pane, "Enter", socket=session.tmux_socket)
+        _type(_worker_target(session, row, "answered"), text, seen)
         store.update(row, heartbeat_at=time.time())
     return f"sent {len(text)} character(s) and Enter"
 
@@ -186,29 +245,86 @@ def send(name: str, worker: str, text: str, seen: Optional[str] = None) -> str:
 def answer(name: str, worker: str, approve: bool, seen: Optional[str] = None) -> str:
     """Approve (once) or deny the permission prompt the worker waits at, with its agent's own keys; what was
     answered. Refused (UserError) unless its screen shows that prompt now, and when it changed since ``seen``."""
-    verb = "approved" if approve else "denied"
     store = st.Store()
     with st.session_lock(name):
         session, row = _worker(store, name, worker)
-        now = _look(session, row, verb)
-        _check_seen(now, seen)
-        agent = _agent(row)
-        keys = (agent.approve if approve else agent.deny) if agent else ()
-        if not keys:
-            raise UserError(
-                f"{row.slug} runs {agent.name if agent else 'a script'}: its permission prompt's keys are not known "
-                "to ecc-hooks, "
-                f"so nothing is pressed blind; answer it yourself: `ecc-hooks session attach {name} --worker {row.slug}`"
-            )
-        if now.prompt is None:
-            raise UserError(
-                f"{row.slug} is not at a permission prompt ({row.state}"
-                + (f": {row.reason}" if row.reason else "")
-                + "): nothing was pressed"
-            )
-        for key in keys:
-            launch.send_keys(row.pane or "", key, socket=session.tmux_socket)
+        target = _worker_target(session, row, "approved" if approve else "denied")
+        done = _press(target, approve, seen, lambda: row.state + (f": {row.reason}" if row.reason else ""))
         store.update(row, heartbeat_at=time.time())
-        gone = _wait(lambda: (_screen(session, row) or "") != now.screen, ANSWER_WAIT)
-    question = now.prompt.replace("\n", " / ")
-    return f"{verb}: {question}" + ("" if gone else f" (its screen had not changed {ANSWER_WAIT:.0f} s later)")
+    return done
+
+
+# ---------------------------------------------------------------------------- a plain Claude Code session's pane
+
+
+def _session_gone(claude_session: str, why: str) -> Refused:
+    return Refused("not-found", f"Claude Code session {claude_session}: {why}; nothing was typed or pressed")
+
+
+def _checked_socket(claude_session: str, socket: str) -> None:
+    """The recorded server socket, before tmux is pointed at it: a socket (not a link to one) owned by this user."""
+    try:
+        info = os.lstat(socket)
+    except FileNotFoundError:
+        raise _session_gone(claude_session, f"its tmux server is gone ({socket} does not exist)") from None
+    except OSError as exc:
+        raise Refused("unsafe", f"Claude Code session {claude_session}: cannot check its tmux socket: {exc}") from None
+    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != os.getuid():
+        raise Refused(
+            "unsafe",
+            f"Claude Code session {claude_session}: {socket} is not a tmux socket of yours (a link, another user's "
+            "or not a socket): nothing was typed or pressed",
+        )
+
+
+def _session_target(claude_session: str) -> Target:
+    """The pane a plain Claude Code session runs in (its journal's latest SessionStart), refused (``not-found``,
+    ``unsafe``) unless it still does: the session did not end and no later session started there, the socket is
+    this user's, the pane lives and a Claude Code process runs in it."""
+    from ecc_hooks.hud import inputs
+
+    where = inputs.session_terminal(claude_session)
+    if where is None:
+        raise _session_gone(
+            claude_session,
+            "no tmux pane is recorded for it (it started outside tmux, its hooks are not installed, or it started "
+            "before ecc-hooks recorded panes)",
+        )
+    if where.ended:
+        raise _session_gone(claude_session, f"it ended (its pane was {where.pane})")
+    successor = inputs.pane_successor(where)
+    if successor is not None:
+        raise _session_gone(claude_session, f"its pane {where.pane} runs session {successor} now")
+    _checked_socket(claude_session, where.socket)
+    pane = launch.pane(where.pane, where.socket)
+    if pane is None or pane.dead or pane.pid is None:
+        raise _session_gone(claude_session, f"its pane {where.pane} is gone")
+    claude = agents.get("claude")
+    if not launch.runs_program(pane.pid, "claude"):
+        raise _session_gone(claude_session, f"its pane {where.pane} no longer runs Claude Code")
+    attach = f"tmux -S {where.socket} switch-client -t {where.pane}"
+    return Target(
+        f"Claude Code session {claude_session}", where.pane, where.socket, claude,
+        lambda: _session_gone(claude_session, f"its pane {where.pane} is gone"),
+        f"the HUD's approve or deny keys, or `{attach}`", f"`{attach}`",
+    )  # fmt: skip
+
+
+def pane_look(claude_session: str) -> Look:
+    """A plain Claude Code session's screen now, the permission prompt it shows and their fingerprint."""
+    return _look(_session_target(claude_session))
+
+
+def pane_send(claude_session: str, text: str, seen: Optional[str] = None) -> str:
+    """``send`` for a plain Claude Code session's pane: the same checks, the text from a tmux buffer."""
+    text = _sendable(text)
+    with st.input_lock(claude_session):
+        _type(_session_target(claude_session), text, seen)
+    return f"sent {len(text)} character(s) and Enter"
+
+
+def pane_answer(claude_session: str, approve: bool, seen: Optional[str] = None) -> str:
+    """``answer`` for a plain Claude Code session's pane: pressed only while its screen shows Claude Code's
+    permission prompt (and the one ``seen``, when given)."""
+    with st.input_lock(claude_session):
+        return _press(_session_target(claude_session), approve, seen, lambda: "its screen shows none")

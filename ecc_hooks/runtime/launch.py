@@ -67,8 +67,11 @@ def tmux_socket() -> str:
 
 
 def tmux_run(*args: str, socket: Optional[str] = None, input: Optional[bytes] = None) -> proc.Result:
-    """tmux on our socket (never the user's own server), with no user config for a server it starts."""
-    argv = ["tmux", "-L", socket or tmux_socket(), "-f", "/dev/null", *args]
+    """tmux on our socket (never the user's own server), with no user config for a server it starts. An absolute
+    ``socket`` is a server's socket path (``-S``): the server a plain Claude Code session runs in, whose socket
+    ``interact`` checked first (ours, a socket, no link)."""
+    where = ["-S", socket] if socket and socket.startswith("/") else ["-L", socket or tmux_socket()]
+    argv = ["tmux", *where, "-f", "/dev/null", *args]
     return proc.run(argv, timeout=TMUX_TIMEOUT, input=input)
 
 
@@ -186,15 +189,24 @@ class Pane:
 def panes(session: str, socket: Optional[str] = None) -> Optional[list[Pane]]:
     """The session's panes (all windows); None when the session (or the tmux server) is not there."""
     done = tmux_run("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT, socket=socket)
-    if not done.ok:
-        return None
-    out = []
-    for line in done.out.decode("utf-8", "replace").splitlines():
+    return _parse_panes(done.out) if done.ok else None
+
+
+def pane(pane_id: str, socket: Optional[str] = None) -> Optional[Pane]:
+    """One pane by its id (``%N``), on whatever session of the server; None when it (or the server) is gone."""
+    done = tmux_run("display-message", "-p", "-t", pane_id, PANE_FORMAT, socket=socket)
+    found = _parse_panes(done.out) if done.ok else []
+    return found[0] if found and found[0].id == pane_id else None
+
+
+def _parse_panes(out: bytes) -> list[Pane]:
+    found = []
+    for line in out.decode("utf-8", "replace").splitlines():
         parts = line.split("\t", 5)
         if len(parts) < 6:
             continue
         pane_id, pid, dead, status, title, command = parts
-        out.append(
+        found.append(
             Pane(
                 pane_id,
                 int(pid) if pid.isdigit() else None,
@@ -204,7 +216,7 @@ def panes(session: str, socket: Optional[str] = None) -> Optional[list[Pane]]:
                 command,
             )
         )
-    return out
+    return found
 
 
 def find_pane(found: list[Pane], token: str) -> Optional[Pane]:
@@ -395,6 +407,47 @@ def find_process(token: str) -> Optional[tuple[int, int]]:
             if started is not None:
                 return int(entry.name), started
     return None
+
+
+TREE_LIMIT = 256  # processes of a pane's tree looked at
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``/proc/PID/task/*/children``), at most ``TREE_LIMIT``."""
+    found, queue = [], [pid]
+    while queue and len(found) < TREE_LIMIT:
+        current = queue.pop(0)
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children", "rb") as handle:
+                    queue += [int(child) for child in handle.read(1 << 16).split() if child.isdigit()]
+            except OSError:
+                continue
+    return found
+
+
+def runs_program(pid: int, word: str) -> bool:
+    """Whether this user's process ``pid`` or one below it runs a program ``word`` names: its executable's path or
+    its first two arguments (an interpreter's script) hold ``word`` (``claude``: the native binary, wherever the
+    installer put its versions, and the npm package's script alike)."""
+    uid = os.getuid()
+    for member in tree(pid):
+        try:
+            if os.stat(f"/proc/{member}").st_uid != uid:
+                continue
+            with open(f"/proc/{member}/cmdline", "rb") as handle:
+                argv = handle.read(1 << 16).split(b"\0")[:2]
+            exe = os.readlink(f"/proc/{member}/exe")
+        except OSError:
+            continue
+        if any(word.encode() in part.lower() for part in (*argv, os.fsencode(exe))):
+            return True
+    return False
 
 
 def reap(pid: Optional[int]) -> None:

@@ -238,6 +238,45 @@ class Screen:
 
 
 @dataclass(frozen=True)
+class PaneScreen:
+    """A plain Claude Code session's screen (any session in tmux whose SessionStart our hooks recorded, not only a
+    runtime worker's), the permission prompt it shows (if any) and its fingerprint. ``claude_session``: Claude
+    Code's session id. Read only."""
+
+    verb: ClassVar[str] = "pane_screen"
+    claude_session: str
+
+
+@dataclass(frozen=True)
+class PaneSend:
+    """``Send`` for a plain Claude Code session's tmux pane (refused while it shows a prompt or a dialog)."""
+
+    verb: ClassVar[str] = "pane_send"
+    claude_session: str
+    text: str
+    screen: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PaneApprove:
+    """Approve (once) the permission prompt a plain Claude Code session's pane shows, only while it shows it
+    (and, with ``screen``, while it is the one the person saw)."""
+
+    verb: ClassVar[str] = "pane_approve"
+    claude_session: str
+    screen: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PaneDeny:
+    """Deny the permission prompt a plain Claude Code session's pane shows, only while it shows it."""
+
+    verb: ClassVar[str] = "pane_deny"
+    claude_session: str
+    screen: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Logs:
     """What the session's workers (or one) printed so far. Read only (following a log is ``client.follow_logs``)."""
 
@@ -247,11 +286,12 @@ class Logs:
 
 
 Request = Union[Create, Preview, TrustHooks, Hooks, Stop, Resume, Retry, Rm, Cleanup, Status, ListSessions, Diff, MergeQueue, Apply,
-                Conflicts, Resolve, PullRequest, Attach, Send, Approve, Deny, Screen, Logs]  # fmt: skip
+                Conflicts, Resolve, PullRequest, Attach, Send, Approve, Deny, Screen, PaneScreen, PaneSend, PaneApprove,
+                PaneDeny, Logs]  # fmt: skip
 REQUESTS: dict[str, type[Any]] = {r.verb: r for r in get_args(Request)}
 # What changes state goes to the supervisor (the engine in its helper); the rest is read where the client runs.
 MUTATIONS = frozenset({"create", "stop", "resume", "retry", "rm", "cleanup", "apply", "resolve", "pr", "send", "approve",
-                       "deny"})  # fmt: skip
+                       "deny", "pane_send", "pane_approve", "pane_deny"})  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- reply data
@@ -409,7 +449,8 @@ class AttachData:
 
 @dataclass(frozen=True)
 class InputData:
-    """What ``send``, ``approve`` or ``deny`` did in the worker's pane."""
+    """What ``send``, ``approve`` or ``deny`` did in the worker's pane (``worker``: the Claude Code session's id
+    for the ``pane_*`` verbs)."""
 
     worker: str
     what: str
@@ -417,6 +458,8 @@ class InputData:
 
 @dataclass(frozen=True)
 class ScreenData:
+    """A pane's screen: ``worker`` is the worker's slug, or the Claude Code session's id (``pane_screen``)."""
+
     worker: str
     screen: str
     fingerprint: str
@@ -463,6 +506,10 @@ DATA: dict[str, type[Any]] = {
     "approve": InputData,
     "deny": InputData,
     "screen": ScreenData,
+    "pane_screen": ScreenData,
+    "pane_send": InputData,
+    "pane_approve": InputData,
+    "pane_deny": InputData,
     "logs": LogsData,
 }
 

@@ -191,15 +191,27 @@ LOCK_TIMEOUT = 60.0  # seconds a control waits for a session's lock
 @contextmanager
 def session_lock(name: str) -> Iterator[None]:
     """The session's lock: whoever launches, stops or reconciles its workers holds it."""
+    with _held(os.path.join(paths.home(), "runtime", name, "session.lock"), f"session {name!r}"):
+        yield
+
+
+@contextmanager
+def input_lock(claude_session: str) -> Iterator[None]:
+    """A plain Claude Code session's input lock: whoever types into its pane or answers its prompt holds it."""
+    with _held(paths.input_lock_path(claude_session), f"Claude Code session {claude_session!r}"):
+        yield
+
+
+@contextmanager
+def _held(path: str, what: str) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
-    folder = os.path.join(paths.home(), "runtime", name)
-    fsio.ensure_state_dir(folder)
+    fsio.ensure_state_dir(os.path.dirname(path))
     try:
-        with FileLock(os.path.join(folder, "session.lock"), mode=0o600).acquire(timeout=LOCK_TIMEOUT):
+        with FileLock(path, mode=0o600).acquire(timeout=LOCK_TIMEOUT):
             yield
     except Timeout:
-        raise Refused("busy", f"session {name!r} is busy (its lock was held for {LOCK_TIMEOUT:.0f} s); retry") from None
+        raise Refused("busy", f"{what} is busy (its lock was held for {LOCK_TIMEOUT:.0f} s); retry") from None
 
 
 def db_path() -> str:
