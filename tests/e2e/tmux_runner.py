@@ -43,12 +43,14 @@ class TmuxClaude:
         model: str = "claude-sonnet-4-5",
         extra_args: list[str] | None = None,
         extra_env: dict[str, str] | None = None,
+        tmux_env: bool = False,
     ) -> None:
         self.ws, self.api = ws, api
         self.width, self.height = width, height
         self.model = model
         self.extra_args = extra_args or []
         self.extra_env = extra_env or {}
+        self.tmux_env = tmux_env  # keep $TMUX and $TMUX_PANE, as a person's own claude in tmux has them
         self.socket: Path = ws.root / "tmux.sock"
         self.target = "e2e:0.0"
         self.started = False
@@ -78,6 +80,8 @@ class TmuxClaude:
             self.model,
             *self.extra_args,
         ]
+        if self.tmux_env:  # tmux sets them in the pane: passed through the otherwise empty environment
+            command = ["sh", "-c", 'exec env -i TMUX="$TMUX" TMUX_PANE="$TMUX_PANE" "$@"', "sh", *command[2:]]
         self._tmux(
             "new-session",
             "-d",
