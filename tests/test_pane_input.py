@@ -19,7 +19,7 @@ import pytest
 
 from ecc_hooks.runtime import client
 from ecc_hooks.runtime import records as rec
-from tests.helpers import wait_until
+from tests.helpers import ecc, wait_until
 
 SCREENS = Path(__file__).parent / "fixtures" / "screens"
 SESSION = "5a1c0b7e-0000-4000-8000-00000000cc03"
@@ -182,3 +182,20 @@ def test_a_pane_that_runs_something_else_or_is_gone_is_not_found(plain: Plain, e
 
 def test_every_pane_verb_is_a_request_the_supervisor_runs_but_the_screen() -> None:
     assert {"pane_send", "pane_approve", "pane_deny"} <= rec.MUTATIONS and "pane_screen" not in rec.MUTATIONS
+
+
+def test_the_cli_answers_a_claude_session_by_its_id(at_prompt: tuple[Plain, str, Path]) -> None:
+    plain, _, pressed = at_prompt
+    shown = ecc("session", "screen", "--claude-session", SESSION, "--json", cwd=plain.folder)
+    assert shown.returncode == 0, shown.stderr
+    seen = json.loads(shown.stdout)
+    assert seen["worker"] == SESSION and seen["permissionPrompt"].endswith(QUESTION)
+    both = ecc("session", "approve", "some-session", "--claude-session", SESSION, cwd=plain.folder)
+    assert both.returncode == 1 and "not both" in both.stderr
+    neither = ecc("session", "deny", "some-session", cwd=plain.folder)
+    assert neither.returncode == 1 and "--claude-session ID" in neither.stderr
+    assert not pressed.exists()
+    done = ecc("session", "approve", "--claude-session", SESSION, "--screen", seen["fingerprint"], cwd=plain.folder)
+    assert done.returncode == 0, done.stderr
+    assert f"{SESSION}: approved: " in done.stdout
+    wait_until(lambda: pressed.exists() and pressed.read_text() == "1", 30, "the key")

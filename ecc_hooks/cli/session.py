@@ -8,6 +8,8 @@
 - ``list``, ``status NAME [--json]`` (an ``ecc.session.v1`` snapshot: the ``inspect`` adapter's own code over the
   session's coordination files, which the supervisor keeps current), ``attach NAME [--worker W]``.
 - ``stop NAME [--worker W] [--cleanup [--force]]`` and ``resume NAME [--worker W]``: see ``runtime.control``.
+- ``send``, ``screen``, ``approve``, ``deny`` ``NAME --worker W``: a tmux worker's pane; ``screen``, ``approve`` and
+  ``deny`` also take ``--claude-session ID`` instead: any Claude Code session its hooks saw start in a tmux pane.
 - ``supervise``: run the supervisor in the foreground (the other controls start it in the background).
 
 Every control is a request to the runtime through ``runtime.client`` (its records: ``runtime.records``): this
@@ -106,14 +108,17 @@ def add_arguments(parser: argparse.ArgumentParser, name: str = NAME) -> None:
     send.add_argument("--worker", metavar="W", required=True)
     send.add_argument("text", metavar="TEXT", help="what to type; - reads it from stdin (then in no command line)")
     send.add_argument("--screen", metavar="FINGERPRINT", help=SCREEN_HELP)
-    screen = controls.add_parser("screen", help="a tmux worker's screen now, its permission prompt and fingerprint")
-    screen.add_argument("name", metavar="NAME")
-    screen.add_argument("--worker", metavar="W", required=True)
+    screen = controls.add_parser(
+        "screen",
+        help="a tmux worker's screen now (or any Claude Code session's), its permission prompt and fingerprint",
+    )
+    _pane_target(screen)
     screen.add_argument("--json", action="store_true", help="print JSON")
     for verb, what in (("approve", "approve (once)"), ("deny", "deny")):
-        answer = controls.add_parser(verb, help=f"{what} the permission prompt a tmux worker waits at")
-        answer.add_argument("name", metavar="NAME")
-        answer.add_argument("--worker", metavar="W", required=True)
+        answer = controls.add_parser(
+            verb, help=f"{what} the permission prompt a tmux worker (or any Claude Code session in tmux) waits at"
+        )
+        _pane_target(answer)
         answer.add_argument("--screen", metavar="FINGERPRINT", help=SCREEN_HELP)
     diff = controls.add_parser("diff", help="each worker's committed and uncommitted work against the base")
     diff.add_argument("name", metavar="NAME")
@@ -400,8 +405,30 @@ def _send(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pane_target(parser: argparse.ArgumentParser) -> None:
+    """NAME --worker W (a runtime worker), or --claude-session ID (any Claude Code session whose hooks recorded its
+    tmux pane)."""
+    parser.add_argument("name", metavar="NAME", nargs="?", help="the runtime session (with --worker)")
+    parser.add_argument("--worker", metavar="W")
+    parser.add_argument(
+        "--claude-session", metavar="ID", help="instead: a Claude Code session's id (one you ran in tmux yourself)"
+    )
+
+
+def _by_session(args: argparse.Namespace) -> bool:
+    """Whether the command names a Claude Code session (``--claude-session``) rather than NAME --worker W."""
+    if args.claude_session is not None:
+        if args.name is not None or args.worker is not None:
+            raise UserError("give NAME --worker W, or --claude-session ID, not both")
+        return True
+    if args.name is None or args.worker is None:
+        raise UserError("give NAME --worker W (a runtime worker), or --claude-session ID (a Claude Code session)")
+    return False
+
+
 def _screen(args: argparse.Namespace) -> int:
-    look: rec.ScreenData = _data(client.call(rec.Screen(args.name, args.worker)))
+    request = rec.PaneScreen(args.claude_session) if _by_session(args) else rec.Screen(args.name, args.worker)
+    look: rec.ScreenData = _data(client.call(request))
     if args.json:
         _json({"worker": look.worker, "screen": look.screen, "permissionPrompt": look.prompt,
                "fingerprint": look.fingerprint})  # fmt: skip
@@ -414,8 +441,13 @@ def _screen(args: argparse.Namespace) -> int:
 
 
 def _input_answer(args: argparse.Namespace) -> int:
-    kind = rec.Approve if args.control == "approve" else rec.Deny
-    done: rec.InputData = _data(client.call(kind(args.name, args.worker, args.screen)))
+    approve = args.control == "approve"
+    if _by_session(args):
+        kind = rec.PaneApprove if approve else rec.PaneDeny
+        request: Any = kind(args.claude_session, args.screen)
+    else:
+        request = (rec.Approve if approve else rec.Deny)(args.name, args.worker, args.screen)
+    done: rec.InputData = _data(client.call(request))
     _say(f"{done.worker}: {done.what}")
     return 0
 

@@ -146,9 +146,10 @@ async def test_send_types_into_the_pane(make_app: Callable[..., Any], recorder: 
         await pilot.press("i")
         await pilot.press(*"run the tests", "enter")
         await settle(pilot, app)
-        assert rec.PaneSend(world.RUNNING, "run the tests", "fp-1") in recorder.requests or rec.PaneSend(
-            world.RUNNING, "run the tests", None
-        ) in recorder.requests
+        assert (
+            rec.PaneSend(world.RUNNING, "run the tests", "fp-1") in recorder.requests
+            or rec.PaneSend(world.RUNNING, "run the tests", None) in recorder.requests
+        )
         await pilot.press("i", "escape")  # cancelled: nothing sent
         await settle(pilot, app)
         assert sum(isinstance(r, rec.PaneSend) for r in recorder.requests) == 1
@@ -405,6 +406,8 @@ def test_the_app_module_is_the_only_one_here_that_loads_textual() -> None:
     import subprocess
     import sys
 
-    code = "import sys, ecc_hooks.tui.model, ecc_hooks.tui.keys, ecc_hooks.tui.controls; print('textual' in sys.modules)"
+    code = (
+        "import sys, ecc_hooks.tui.model, ecc_hooks.tui.keys, ecc_hooks.tui.controls; print('textual' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ}, check=True)
     assert out.stdout.strip() == "False"
