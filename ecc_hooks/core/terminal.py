@@ -6,7 +6,8 @@ journal event), so the HUD can answer a plain session's permission prompt, not o
 come from an environment, and are read back from a journal: both ends check them here the same way (an absolute
 socket path of bounded length without control characters, a pane ``%<digits>``) and drop what does not pass.
 
-Hot path: no imports at all (no ``re``); the hook loads this module on SessionStart only.
+Hot path: no imports at all (no ``re``); the hook loads this module on SessionStart only. ``socket_problem`` (for
+whoever points tmux at a recorded socket: the runtime, the HUD's attach) imports ``os`` when called.
 """
 
 TYPE_CHECKING = False
@@ -54,6 +55,27 @@ def terminal(tmux_env: "Optional[str]", pane_env: "Optional[str]") -> "Optional[
     if socket is None or not valid_pane(pane_env):
         return None
     return {"socket": socket, "pane": str(pane_env)}
+
+
+def socket_problem(path: str) -> "Optional[str]":
+    """Why the recorded socket ``path`` must not be handed to tmux (None: a socket, not a link, owned by this
+    user). Checked with ``lstat`` right before use: the journal is private, but the path is a shared folder's."""
+    import os
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return "gone"
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "a link"
+    if not stat.S_ISSOCK(info.st_mode):
+        return "not a socket"
+    if info.st_uid != os.getuid():
+        return "another user's"
+    return None
 
 
 def checked(value: object) -> "Optional[tuple[str, str]]":

@@ -83,6 +83,7 @@ def resolve_session(session_id: str) -> str:
 
 TERMINAL_SCAN = 4 << 20  # bytes read from each end of a journal for its SessionStart events
 SUCCESSORS_SCANNED = 64  # sessions changed since, looked at for one that started in the same pane
+SUCCESSOR_SCAN = 1 << 18  # bytes read at each end of such a session's journal
 
 
 @dataclass(frozen=True)
@@ -120,20 +121,21 @@ def _last_terminal(session_id: str, block: bytes, ended: bool = False) -> tuple[
     return None, ended
 
 
-def session_terminal(session_id: str) -> Optional[SessionTerminal]:
+def session_terminal(session_id: str, scan: Optional[int] = None) -> Optional[SessionTerminal]:
     """Where session ``session_id`` runs in tmux: its latest SessionStart that recorded a pane (a session resumed
     in another pane is where it started last); None when none did, the id is not a session's, or its journal
     cannot be read. Bounded: the journal's last ``TERMINAL_SCAN`` bytes, and its first as many when it is longer
-    (where the session started). Textual-free: the HUD calls it for a plain session's screen and permission
-    prompt (the runtime checks the pane again before it presses a key)."""
+    (where the session started); ``scan`` bytes instead when given. Textual-free: the HUD calls it for a plain
+    session's screen and permission prompt (the runtime checks the pane again before it presses a key)."""
     if not session_id or paths.sanitize_session_id(session_id) != session_id:
         return None
     path = paths.journal_path(session_id)
+    scan = scan or TERMINAL_SCAN
     try:
-        tail = fsio.read_tail(path, TERMINAL_SCAN)
+        tail = fsio.read_tail(path, scan)
         found, ended = _last_terminal(session_id, tail)
-        if found is None and len(tail) >= TERMINAL_SCAN:
-            found, _ = _last_terminal(session_id, fsio.read_file(path, TERMINAL_SCAN), ended)
+        if found is None and len(tail) >= scan:
+            found, _ = _last_terminal(session_id, fsio.read_file(path, scan), ended)
     except OSError:
         return None
     return found
@@ -141,11 +143,18 @@ def session_terminal(session_id: str) -> Optional[SessionTerminal]:
 
 def pane_successor(where: SessionTerminal) -> Optional[str]:
     """Another session that started in the same pane after ``where`` (its id): that pane no longer runs
-    ``where``'s session. Looks at the ``SUCCESSORS_SCANNED`` sessions changed most recently."""
-    for other, _ in list_sessions()[:SUCCESSORS_SCANNED]:
+    ``where``'s session. Bounded: only journals written since ``where`` started, at most ``SUCCESSORS_SCANNED`` of
+    them, each read ``SUCCESSOR_SCAN`` bytes at either end (a later session's SessionStart is near its start)."""
+    from ecc_hooks.core.timestamps import parse_iso
+
+    started = parse_iso(where.since)
+    since_ns = int(started.timestamp() * 1e9) if started else 0
+    for other, changed_ns in list_sessions()[:SUCCESSORS_SCANNED]:
+        if changed_ns < since_ns:
+            break  # newest first: no journal older than that SessionStart holds a later one
         if other == where.session_id:
             continue
-        found = session_terminal(other)
+        found = session_terminal(other, SUCCESSOR_SCAN)
         if found and (found.socket, found.pane) == (where.socket, where.pane) and found.since > where.since:
             return other
     return None

@@ -24,13 +24,12 @@ link followed), that the pane lives and runs Claude Code; then the same code as 
 
 from __future__ import annotations
 
-import os
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
+from ecc_hooks.core import terminal
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.runtime import agents, detect, launch
 from ecc_hooks.runtime import store as st
@@ -263,17 +262,14 @@ def _session_gone(claude_session: str, why: str) -> Refused:
 
 def _checked_socket(claude_session: str, socket: str) -> None:
     """The recorded server socket, before tmux is pointed at it: a socket (not a link to one) owned by this user."""
-    try:
-        info = os.lstat(socket)
-    except FileNotFoundError:
-        raise _session_gone(claude_session, f"its tmux server is gone ({socket} does not exist)") from None
-    except OSError as exc:
-        raise Refused("unsafe", f"Claude Code session {claude_session}: cannot check its tmux socket: {exc}") from None
-    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != os.getuid():
+    problem = terminal.socket_problem(socket)
+    if problem == "gone":
+        raise _session_gone(claude_session, f"its tmux server is gone ({socket} does not exist)")
+    if problem is not None:
         raise Refused(
             "unsafe",
-            f"Claude Code session {claude_session}: {socket} is not a tmux socket of yours (a link, another user's "
-            "or not a socket): nothing was typed or pressed",
+            f"Claude Code session {claude_session}: {socket} is not a tmux socket of yours ({problem}): nothing was "
+            "typed or pressed",
         )
 
 
