@@ -107,8 +107,14 @@ class HudApp(App[None]):
             yield table
             with TabbedContent(id="preview"):
                 for tab, title in TABS:
-                    with TabPane(title, id=f"tab-{tab}"), VerticalScroll():
-                        yield Static("", id=f"view-{tab}", markup=False)
+                    with TabPane(title, id=f"tab-{tab}"):
+                        if tab == "diff":
+                            from ecc_hooks.tui.diffview import DiffView
+
+                            yield DiffView(id="view-diff", ascii=self.ascii)
+                        else:
+                            with VerticalScroll():
+                                yield Static("", id=f"view-{tab}", markup=False)
         yield Static("", id="message")
         yield Footer()
 
@@ -346,6 +352,11 @@ class HudApp(App[None]):
             self.load_preview()
             self.refresh_bindings()
 
+    @on(DataTable.RowSelected, "#rows")
+    def _enter(self, _event: DataTable.RowSelected) -> None:
+        """Enter on a row (the table's own key) attaches, as ``o`` does."""
+        self.action_attach()
+
     @on(TabbedContent.TabActivated, "#preview")
     def _tab(self, _event: TabbedContent.TabActivated) -> None:
         self.load_preview()
@@ -355,7 +366,7 @@ class HudApp(App[None]):
 
     def _clear_preview(self) -> None:
         for tab, _ in TABS:
-            self.query_one(f"#view-{tab}", Static).update("")
+            self._show_slow(None, tab, Text(""))
 
     def load_preview(self) -> None:
         row = self.current_row()
@@ -385,17 +396,23 @@ class HudApp(App[None]):
         if self.preview_shown and self.active_tab() == "screen" and not self.screen_stack[1:]:
             self.load_preview()
 
-    def _show_slow(self, key: str, tab: str, text: Any) -> None:
-        if key == self.selected:
-            self.query_one(f"#view-{tab}", Static).update(text)
+    def _show_slow(self, key: Optional[str], tab: str, shown: Any) -> None:
+        """Put a tab's content on screen if its row is still the selected one (the diff tab: a ``DiffData``)."""
+        if key != self.selected:
+            return
+        if tab != "diff":
+            self.query_one(f"#view-{tab}", Static).update(shown)
+            return
+        from ecc_hooks.tui.diffview import DiffView
+
+        view = self.query_one("#view-diff", DiffView)
+        if isinstance(shown, Text):
+            view.show(None)
+        else:
+            view.show(shown.diffs[0] if shown.diffs else None, preview_lines=shown.preview_lines,
+                      worktree=shown.worktrees.get(key.split("/", 1)[-1]) if key else None)  # fmt: skip
 
     # ------------------------------------------------------------------ keys
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
-        """Controls that do not apply to the selected row are shown greyed (None) and say why when pressed."""
-        if action in {k.id.removeprefix("hud.") for k in keys.KEYS} and action not in ("quit", "help"):
-            return True if controls.why_not(action, self.current_row()) is None else None
-        return True
 
     def say(self, text: str, error: bool = False) -> None:
         self.last_message = text
@@ -464,7 +481,7 @@ class HudApp(App[None]):
                 self.filter_text = text.strip()
                 self.show_rows(self.store.rows)
 
-        self.push_screen(TextPrompt("Filter rows (empty: all)", self.filter_text), done)
+        self.push_screen(TextPrompt("Filter rows (empty: all)", value=self.filter_text), done)
 
     def action_help(self) -> None:
         from ecc_hooks.tui.screens import HelpScreen
@@ -560,7 +577,7 @@ class HudApp(App[None]):
             if text:
                 self.run_control("send", row, text=text)
 
-        self.push_screen(TextPrompt(f"Send to {row.name if row else ''} (Enter sends)", ""), done)
+        self.push_screen(TextPrompt(f"Send to {row.name if row else ''} (Enter sends)"), done)
 
     def action_stop(self) -> None:
         if not self._refuse("stop"):
@@ -681,7 +698,7 @@ class HudApp(App[None]):
 
                 self.run_control("apply", None, follow=rec.Apply(session, strategy))
 
-        self.push_screen(ConfirmApply(session, queue.merge, ascii=self.ascii), go)
+        self.push_screen(ConfirmApply(queue.merge, session=session), go)
 
     def action_create(self) -> None:
         from ecc_hooks.tui.dialogs import TextPrompt
@@ -690,8 +707,8 @@ class HudApp(App[None]):
             if text:
                 self._create(text.strip())
 
-        self.push_screen(TextPrompt("Create: a plan file's path, or NAME: TASK (one claude worker in this "
-                                    f"repository, {os.getcwd()})", ""), done)  # fmt: skip
+        self.push_screen(TextPrompt("Create a session", body="A plan file's path, or NAME: TASK (one claude worker "
+                                    f"in this repository, {os.getcwd()})"), done)  # fmt: skip
 
     def _create(self, text: str) -> None:
         from ecc_hooks.runtime import records as rec

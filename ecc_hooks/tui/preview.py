@@ -179,10 +179,9 @@ def handoff(row: Row) -> Text:
 
 
 def diff(row: Row, run: Callable[[Any], Any]) -> Any:
-    """The worker's diff against its base (the runtime's ``DiffData`` entry), or a line saying why there is none."""
+    """The worker's diff against its base (the runtime's ``DiffData``), or a line saying why there is none."""
     from ecc_hooks.tui import controls
 
     if row.runtime is None:
         return Text("a diff is shown for runtime workers (their branch against the base)", style="dim")
-    data = run(controls.request("diff", row))
-    return data.diffs[0] if data.diffs else Text("no diff", style="dim")
+    return run(controls.request("diff", row))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -31,18 +30,16 @@ class HelpScreen(ModalScreen[None]):
         self.bound = bound
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column("keys", style="bold", no_wrap=True)
-        table.add_column("what")
+        text = Text("ecc-hooks hud: keys (rebind them in [hud.keymap] of config.toml)\n", style="bold")
+        width = max(len(shown) for shown, _, _ in self.bound) + 2
         group = None
         for shown, what, g in self.bound:
             if g != group:
                 group = g
-                table.add_row(Text(g.upper(), style="underline"), "")
-            table.add_row(shown, what)
+                text.append(f"\n{g.upper()}\n", style="underline")
+            text.append(shown.ljust(width), style="bold").append(what + "\n")
         with VerticalScroll(id="help"):
-            yield Static(Text("ecc-hooks hud: keys (rebind them in [hud.keymap] of config.toml)\n", style="bold"))
-            yield Static(table)
+            yield Static(text, id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -88,7 +85,7 @@ class QueuesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"merge and conflict queues of {clean(self.session, 60)}", style="bold"), id="queue-title")
-        yield QueueView(ascii=bool(getattr(self.app, "ascii", False)), id="queue-view")
+        yield QueueView(id="queue-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -99,7 +96,7 @@ class QueuesScreen(Screen[None]):
         queue = self.app.store.queues.get(self.session)  # type: ignore[attr-defined]
         view = self.query_one(QueueView)
         if queue is not None:
-            view.update_queue(queue.merge, queue.conflicts)
+            view.show(queue.merge, queue.conflicts)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def compute(self) -> None:
@@ -113,13 +110,13 @@ class QueuesScreen(Screen[None]):
         except Exception as exc:
             self.app.call_from_thread(self.app.say, clean(f"queue: {exc}", 300), True)  # type: ignore[attr-defined]
             return
-        self.app.call_from_thread(self.query_one(QueueView).update_queue, data.entries, conflicts.conflicts)
+        self.app.call_from_thread(self.query_one(QueueView).show, data.entries, conflicts.conflicts)
 
     def action_close(self) -> None:
         self.app.pop_screen()
 
     def action_apply(self) -> None:
-        entries = self.query_one(QueueView).entries
+        entries = self.query_one(QueueView)._entries
 
         def go(strategy: Optional[str]) -> None:
             if strategy:
@@ -128,7 +125,7 @@ class QueuesScreen(Screen[None]):
                 self.app.run_control("apply", None, follow=rec.Apply(self.session, strategy))  # type: ignore[attr-defined]
                 self.set_timer(0.5, self.compute)
 
-        self.app.push_screen(ConfirmApply(self.session, entries, ascii=bool(getattr(self.app, "ascii", False))), go)
+        self.app.push_screen(ConfirmApply(entries, session=self.session), go)
 
     def action_resolve(self) -> None:
         worker = self.query_one(QueueView).selected_id

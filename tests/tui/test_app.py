@@ -29,10 +29,16 @@ PROMPT = rec.ScreenData(
 
 
 async def settle(pilot: Any, app: Any) -> None:
-    """Until the app's thread workers are done and their results are on screen."""
+    """Until the app's workers (but the file watcher, which runs for good) are done and their results shown."""
+    from textual.worker import WorkerCancelled, WorkerFailed
+
     for _ in range(3):
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        for worker in [w for w in app.workers if w.group != "files"]:
+            try:
+                await worker.wait()
+            except (WorkerCancelled, WorkerFailed):  # an exclusive worker replaced by a newer one
+                pass
     await pilot.pause()
 
 
