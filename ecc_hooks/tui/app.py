@@ -631,8 +631,12 @@ class HudApp(App[None]):
         if where is None:
             self.say(f"{row.name} does not run in a tmux pane its hooks saw", error=True)
             return
-        from ecc_hooks.core import proc
+        from ecc_hooks.core import proc, terminal
 
+        problem = terminal.socket_problem(where.socket)  # recorded by a hook: checked before tmux is pointed at it
+        if problem is not None:
+            self.say(f"attach: {problem}", error=True)
+            return
         inside = os.environ.get("TMUX", "").split(",", 1)[0]
         if inside == where.socket:  # the same server: switch this client to it (prefix + L comes back)
             proc.run(["tmux", "-S", where.socket, "switch-client", "-t", where.pane], timeout=5)
