@@ -73,6 +73,8 @@ def test_the_package_keeps_its_layer_rules() -> None:
         ("runtime/server.py", "from ecc_hooks.cli import main", "the runtime never imports the CLI"),
         ("runtime/protocol.py", "import socket", "the runtime's records and protocol do no I/O"),
         ("runtime/records.py", "from ecc_hooks.core import fsio", "the runtime's records and protocol do no I/O"),
+        ("tui/queues.py", "from ecc_hooks.runtime import client", "the HUD's widgets and dialogs do no I/O"),
+        ("tui/diffview.py", "import subprocess", "the HUD's widgets and dialogs do no I/O"),
     ],
 )
 def test_a_wrong_import_is_caught(tmp_path: Path, module: str, wrong: str, rule: str) -> None:
