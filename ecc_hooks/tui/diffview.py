@@ -340,7 +340,9 @@ class DiffView(Widget):
         shown = look.name(file, 60, self.ascii)
         if line is not None and line < len(self._shown.lines):
             self._set_note(self._shown.note)
-            self.query_one("#diff-scroll", ScrollableContainer).scroll_to(y=line, animate=False, immediate=True)
+            scroll = self.query_one("#diff-scroll", ScrollableContainer)
+            # after the next refresh: a patch just given has no height yet, and a scroll now would stop at 0
+            self.call_after_refresh(scroll.scroll_to, y=line, animate=False, immediate=True)
             return line
         if not self._shown.lines:
             return None

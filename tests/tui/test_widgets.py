@@ -79,6 +79,12 @@ def at_top_or_visible(view: DiffView, line: int) -> bool:
     return view.patch_offset == round(scroll.max_scroll_y) and line < view.patch_offset + scroll.size.height
 
 
+async def press(pilot: Any, *keys: str) -> None:
+    """Press the keys, then let the app refresh (the patch scrolls after its next refresh)."""
+    await pilot.press(*keys)
+    await pilot.pause()
+
+
 def header_line(patch: str, name: str, which: int = 0) -> int:
     """The index of the ``which``-th ``diff --git`` line of ``name`` in the patch."""
     lines = patch.split("\n")
@@ -99,21 +105,21 @@ async def test_diff_files_are_grouped_and_moving_to_one_scrolls_the_patch_to_its
             assert heading in text
         assert view.selected_file == ("committed", "src/shop/cart.py")
         assert view.patch_offset == 0
-        await pilot.press("j")  # the committed test file
+        await press(pilot, "j")  # the committed test file
         assert view.selected_file == ("committed", "tests/test_cart.py")
         assert view.patch_offset == header_line(patch, "tests/test_cart.py")
-        await pilot.press("down")  # staged README: in the second half (git diff HEAD)
+        await press(pilot, "down")  # staged README: in the second half (git diff HEAD)
         assert view.patch_offset == header_line(patch, "README.md")
-        await pilot.press("j")  # unstaged cart.py: its uncommitted section, not its committed one
+        await press(pilot, "j")  # unstaged cart.py: its uncommitted section, not its committed one
         assert view.selected_file == ("unstaged", "src/shop/cart.py")
         assert view.patch_offset > 0 and at_top_or_visible(view, header_line(patch, "src/shop/cart.py", 1))
-        await pilot.press("j")  # untracked: git diff has no section for it, and the note says so
+        await press(pilot, "j")  # untracked: git diff has no section for it, and the note says so
         assert view.selected_file == ("untracked", "NOTES.md")
         assert "NOTES.md: untracked: git diff does not show it" in screen_text(app)
-        await pilot.press("g")
+        await press(pilot, "g")
         assert view.selected_file == ("committed", "src/shop/cart.py")
         assert view.patch_offset == 0
-        await pilot.press("G", "k", "enter")
+        await press(pilot, "G", "k", "enter")
         assert view.selected_file == ("unstaged", "src/shop/cart.py")
         assert at_top_or_visible(view, header_line(patch, "src/shop/cart.py", 1))
         assert "untracked" not in app.query_one("#diff-note", Static).render().plain
@@ -206,7 +212,7 @@ async def test_diff_scrolls_to_files_git_quotes_or_renames(tmp_path: Path) -> No
         offsets = set()
         for _ in committed:
             offsets.add(view.patch_offset)
-            await pilot.press("j")
+            await press(pilot, "j")
         assert len(offsets) > 1  # it moved with the files (the last ones may share the bottom of the pane)
 
 
