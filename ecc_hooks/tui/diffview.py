@@ -205,7 +205,7 @@ class FileList(OptionList):
 
 
 class DiffView(Widget):
-    """One worker's diff: summary and note, the file list, the highlighted patch. New data: ``update_diff``."""
+    """One worker's diff: summary and note, the file list, the highlighted patch. New data: ``show``."""
 
     DEFAULT_CSS = """
     DiffView { layout: vertical; height: 1fr; }
@@ -261,11 +261,9 @@ class DiffView(Widget):
             for scrolled in (self.query_one("#diff-files"), self.query_one("#diff-scroll")):
                 look.plain_scrollbars(scrolled)
         self._ready = True
-        self.update_diff(self._diff, preview_lines=self._preview_lines, worktree=self._worktree)
+        self.show(self._diff, preview_lines=self._preview_lines, worktree=self._worktree)
 
-    def update_diff(
-        self, diff: Optional[dict[str, Any]], *, preview_lines: int = 0, worktree: Optional[str] = None
-    ) -> None:
+    def show(self, diff: Optional[dict[str, Any]], *, preview_lines: int = 0, worktree: Optional[str] = None) -> None:
         """Show ``diff`` (a ``WorkerDiff`` as JSON; None: nothing selected). ``preview_lines`` and ``worktree`` come
         from the same ``DiffData`` and only say where the whole diff is when the preview was cut."""
         self._diff, self._preview_lines, self._worktree = diff, preview_lines, worktree

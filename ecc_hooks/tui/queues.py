@@ -3,7 +3,7 @@
 ``QueueView`` takes ``QueueData.entries`` (``runtime.merge.Entry.as_json``, in queue order) and the conflict queue
 (``runtime.merge.conflicts``): a table of the entries (the position of a ready one, else why it is blocked; the
 worker, its branch, commits ahead, files), the selected entry's files, blockers and suggested action below it, and
-the conflict queue with each one's files. ``update_queue`` gives it new data; ``selected_id`` is the worker the
+the conflict queue with each one's files. ``show`` gives it new data; ``selected_id`` is the worker the
 person is on.
 
 ``ConfirmApply`` shows which entries would merge, in order, and asks for the strategy: ``1``/``m`` merge,
@@ -116,7 +116,7 @@ class QueueTable(DataTable[Text]):
 
 
 class QueueView(Widget):
-    """The merge queue's table, the selected entry's detail and the conflict queue. New data: ``update_queue``."""
+    """The merge queue's table, the selected entry's detail and the conflict queue. New data: ``show``."""
 
     DEFAULT_CSS = """
     QueueView { layout: vertical; height: 1fr; }
@@ -172,7 +172,7 @@ class QueueView(Widget):
             look.plain_scrollbars(table)
             look.plain_scrollbars(self.query_one("#conflict-list", VerticalScroll))
         self._ready = True
-        self.update_queue(self._entries, self._conflicts)
+        self.show(self._entries, self._conflicts)
 
     def _row(self, entry: dict[str, Any]) -> list[Text]:
         """The entry's cells: Rich ``Text``, never a ``str`` (a table reads a string's square brackets as markup)."""
@@ -186,7 +186,7 @@ class QueueView(Widget):
         ]
         return [Text(cell, no_wrap=True, end="") for cell in cells]
 
-    def update_queue(self, entries: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> None:
+    def show(self, entries: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> None:
         """Show the queue as it is now, the cursor staying on the same worker when it is still listed. Rows whose
         ids and order did not change are updated in place (no table rebuild: the queue refreshes as workers
         finish)."""
@@ -260,7 +260,7 @@ class ConfirmApply(Dialog[Optional[str]]):
         Binding("n,escape", "cancel", "cancel", id="apply.cancel"),
     ]
 
-    def __init__(self, session: str, entries: list[dict[str, Any]], *, strategy: str = "merge",
+    def __init__(self, entries: list[dict[str, Any]], *, session: str = "", strategy: str = "merge",
                  ascii: Optional[bool] = None) -> None:  # fmt: skip
         title = f"Apply the merge queue{' of ' + clean(session, 60) if session else ''}?"
         super().__init__(title, ascii=ascii)

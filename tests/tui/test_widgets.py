@@ -137,22 +137,22 @@ async def test_diff_says_no_changes_worktree_gone_and_cut_plainly() -> None:
         view = app.query_one(DiffView)
         note = lambda: app.query_one("#diff-note", Static).render().plain  # noqa: E731
         assert note() == "no changes"
-        view.update_diff(gone)
+        view.show(gone)
         await pilot.pause()
         assert note() == "its worktree is gone: /tmp/wt/w"
         assert app.query_one("#diff-patch", Static).render().plain.strip() == ""
-        view.update_diff(long)
+        view.show(long)
         await pilot.pause()
         assert note() == "cut at 100 lines"
         assert len(app.query_one("#diff-patch", Static).render().plain.split("\n")) == 100
-        view.update_diff({**long, "patch": "\n".join(long_patch.split("\n")[:50]), "truncated": True},
+        view.show({**long, "patch": "\n".join(long_patch.split("\n")[:50]), "truncated": True},
                   preview_lines=50, worktree="/w/t")  # fmt: skip
         await pilot.pause()
         assert note() == "cut at 50 lines (git -C /w/t diff for all)"
-        view.update_diff({**clean, "unstaged": ["a.txt"]})
+        view.show({**clean, "unstaged": ["a.txt"]})
         await pilot.pause()
         assert note() == "no patch in this diff (its files only)"
-        view.update_diff(None)
+        view.show(None)
         await pilot.pause()
         assert note() == "no worker selected"
 
@@ -313,17 +313,17 @@ async def test_queue_refresh_keeps_the_cursor_on_the_same_worker(shop: dict[str,
         # the same rows, one verdict changed: updated in place
         changed = [{**e, "readyToMerge": False, "position": None, "kind": "active", "state": "running"}
                    if e["id"] == "checkout" else e for e in entries]  # fmt: skip
-        view.update_queue(changed, shop["conflicts"])
+        view.show(changed, shop["conflicts"])
         await pilot.pause()
         assert row_texts(app)[0][0] == "blocked" and row_texts(app)[0][5] == "still running"
         assert view.selected_id == "discounts"
         # another order and a row fewer: rebuilt, the cursor follows the worker
-        view.update_queue([entries[3], entries[0], entries[4]], [])
+        view.show([entries[3], entries[0], entries[4]], [])
         await pilot.pause()
         assert [r[1] for r in row_texts(app)] == ["discounts", "checkout", "cart"]
         assert view.selected_id == "discounts"
         assert "no conflicts and no dirty worktrees" in screen_text(app)
-        view.update_queue([], [])
+        view.show([], [])
         await pilot.pause()
         assert view.selected_id is None
         assert "merge queue: empty; conflict queue: 0" in screen_text(app)
@@ -332,8 +332,8 @@ async def test_queue_refresh_keeps_the_cursor_on_the_same_worker(shop: dict[str,
 @pytest.mark.asyncio
 async def test_data_given_before_the_widgets_mount_is_drawn_when_they_do(shop: dict[str, Any]) -> None:
     queue, diff = QueueView(), DiffView()
-    queue.update_queue(shop["entries"], shop["conflicts"])
-    diff.update_diff(shop["diff"])
+    queue.show(shop["entries"], shop["conflicts"])
+    diff.show(shop["diff"])
 
     class Both(App[None]):
         def compose(self) -> ComposeResult:
@@ -375,7 +375,7 @@ def test_queue_text_is_drawn_from_any_export_without_failing(entries: list[dict[
 
     drawn = [queues.summary(entries, entries), queues.detail(entries[0] if entries else None, True)]
     drawn += [queues.conflict_line(e, False) + queues.where(e) + queues.why(e) for e in entries]
-    drawn.append(ConfirmApply("s", entries, ascii=True).body_text())
+    drawn.append(ConfirmApply(entries, session="s", ascii=True).body_text())
     assert all(isinstance(text, str) and "\x1b" not in text for text in drawn)
 
 
@@ -408,14 +408,14 @@ async def ask(app: WidgetApp, screen: Any, keys: list[str]) -> Any:
 async def test_confirm_apply_picks_the_strategy_or_cancels(
     shop: dict[str, Any], keys: list[str], strategy: Optional[str]
 ) -> None:
-    assert await ask(queue_app(shop), ConfirmApply("demo", shop["entries"]), keys) == [strategy]
+    assert await ask(queue_app(shop), ConfirmApply(shop["entries"], session="demo"), keys) == [strategy]
 
 
 @pytest.mark.asyncio
 async def test_confirm_apply_lists_what_would_merge_in_order_and_marks_the_strategy(shop: dict[str, Any]) -> None:
     app = queue_app(shop, ascii=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.push_screen(ConfirmApply("demo", shop["entries"]))
+        app.push_screen(ConfirmApply(shop["entries"], session="demo"))
         await pilot.pause()
         await pilot.press("r")
         text = screen_text(app)
@@ -424,7 +424,7 @@ async def test_confirm_apply_lists_what_would_merge_in_order_and_marks_the_strat
         assert "(*) 3/r  rebase" in text and "( ) 1/m  merge" in text
     nothing = WidgetApp(lambda: Static())
     async with nothing.run_test(size=(80, 24)) as pilot:
-        nothing.push_screen(ConfirmApply("demo", [shop["entries"][4]]))
+        nothing.push_screen(ConfirmApply([shop["entries"][4]]))
         await pilot.pause()
         assert "Nothing is ready to merge" in screen_text(nothing)
 
@@ -467,7 +467,7 @@ async def test_ascii_mode_draws_only_ascii(shop: dict[str, Any], size: tuple[int
         async with app.run_test(size=size) as pilot:
             await pilot.press("j")
             assert screen_text(app).isascii(), screen_text(app)
-            app.push_screen(ConfirmApply("demo", shop["entries"]))
+            app.push_screen(ConfirmApply(shop["entries"], session="demo"))
             await pilot.pause()
             assert screen_text(app).isascii(), screen_text(app)
             app.pop_screen()
@@ -501,6 +501,6 @@ def test_snapshot_queue_view(shop: dict[str, Any], snap_compare: Any, size: tupl
 
 def test_snapshot_ascii_queue_and_apply(shop: dict[str, Any], snap_compare: Any) -> None:
     async def confirm(pilot: Any) -> None:
-        pilot.app.push_screen(ConfirmApply("demo", shop["entries"]))
+        pilot.app.push_screen(ConfirmApply(shop["entries"], session="demo"))
 
     assert snap_compare(queue_app(shop, ascii=True), run_before=confirm, press=["s"], terminal_size=(80, 24))
