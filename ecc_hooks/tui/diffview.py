@@ -167,15 +167,11 @@ def prepare(diff: Optional[dict[str, Any]], preview_lines: int, worktree: Option
     """What a diff looks like on screen (pure: the property tests and the widget share it)."""
     if diff is None:
         return Shown("", "no worker selected", [], [])
-    title = f"{look.name(diff.get('id'), 64, ascii)} ({look.name(diff.get('branch'), 64, ascii)}): " + clean(
-        diff.get("summary"), 400
-    )
+    worker = f"{look.name(diff.get('id'), 64, ascii)} ({look.name(diff.get('branch'), 64, ascii)})"
+    summary = look.name(diff.get("summary"), 400, ascii)
     if diff.get("missing"):
-        summary = clean(diff.get("summary"), 400)
-        note = summary if "worktree is gone" in summary else f"its worktree is gone: {summary}"
-        return Shown(
-            f"{look.name(diff.get('id'), 64, ascii)} ({look.name(diff.get('branch'), 64, ascii)})", note, [], []
-        )
+        return Shown(worker, summary if "worktree is gone" in summary else f"its worktree is gone: {summary}", [], [])
+    title = f"{worker}: {summary}"
     lines = human(diff.get("patch") or "").split("\n") if diff.get("patch") else []
     found = sections(lines)
     notes = []

@@ -41,21 +41,21 @@ def where(entry: dict[str, Any]) -> str:
     return {"merged": "merged", "missing": "gone"}.get(str(entry.get("kind")), "blocked")
 
 
-def why(entry: dict[str, Any]) -> str:
+def why(entry: dict[str, Any], ascii: bool = False) -> str:
     """Why an entry is where it is, in a few words (the suggested action below says what to do)."""
     kind = entry.get("kind")
     blockers = look.records(entry.get("blockedBy")) or [{}]
     if kind is None:
         return "ready"
     return {
-        "pair-conflict": f"conflicts with {clean(blockers[0].get('worker'))}",
-        "base-conflict": f"conflicts with {clean(blockers[0].get('base') or entry.get('baseRef'))}",
+        "pair-conflict": f"conflicts with {look.name(blockers[0].get('worker'), 40, ascii)}",
+        "base-conflict": f"conflicts with {look.name(blockers[0].get('base') or entry.get('baseRef'), 40, ascii)}",
         "dirty": "uncommitted changes",
         "empty": "nothing to merge",
-        "active": f"still {clean(entry.get('state'))}",
+        "active": f"still {look.name(entry.get('state'), 20, ascii)}",
         "merged": "merged already",
         "missing": "worktree gone",
-    }.get(str(kind), clean(kind))
+    }.get(str(kind), look.name(kind, 30, ascii))
 
 
 def files_text(value: object, ascii: bool) -> str:
@@ -72,13 +72,13 @@ def detail(entry: Optional[dict[str, Any]], ascii: bool) -> str:
         return "no entry selected"
     lines = [
         f"{look.name(entry.get('id'), 40, ascii)} ({look.name(entry.get('branch'), 60, ascii)}): "
-        f"{where(entry)}, {why(entry)}",
+        f"{where(entry)}, {why(entry, ascii)}",
         f"files: {files_text(entry.get('files'), ascii) or 'none'}",
     ]
     for blocker in look.records(entry.get("blockedBy")):
         other = blocker.get("worker") or blocker.get("base") or entry.get("baseRef")
         lines.append(f"blocked by {look.name(other, 40, ascii)}: {files_text(blocker.get('files'), ascii)}")
-    lines.append(f"next: {clean(entry.get('suggestedAction'), 300)}")
+    lines.append(f"next: {look.name(entry.get('suggestedAction'), 300, ascii)}")
     return "\n".join(lines)
 
 
@@ -91,7 +91,7 @@ def conflict_line(conflict: dict[str, Any], ascii: bool) -> str:
     if conflict.get("kind") == "base-conflict":
         other = f" with {look.name(blockers[0].get('base'), 40, ascii)}"
     names = files_text(conflict.get("files"), ascii) or "(uncommitted changes)"
-    return f"{look.name(conflict.get('id'), 40, ascii)}: {clean(conflict.get('kind'))}{other}: {names}"
+    return f"{look.name(conflict.get('id'), 40, ascii)}: {look.name(conflict.get('kind'), 30, ascii)}{other}: {names}"
 
 
 def summary(entries: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> str:
@@ -180,9 +180,9 @@ class QueueView(Widget):
             where(entry),
             look.name(entry.get("id"), 20, self.ascii),
             look.name(entry.get("branch"), 28, self.ascii),
-            clean(entry.get("aheadBy") or 0, 12),
+            look.name(entry.get("aheadBy") or 0, 12, self.ascii),
             str(len(look.items(entry.get("files")))),
-            look.cut(why(entry), 32, self.ascii),
+            look.cut(why(entry, self.ascii), 32, self.ascii),
         ]
         return [Text(cell, no_wrap=True, end="") for cell in cells]
 
@@ -262,7 +262,7 @@ class ConfirmApply(Dialog[Optional[str]]):
 
     def __init__(self, entries: list[dict[str, Any]], *, session: str = "", strategy: str = "merge",
                  ascii: Optional[bool] = None) -> None:  # fmt: skip
-        title = f"Apply the merge queue{' of ' + clean(session, 60) if session else ''}?"
+        title = f"Apply the merge queue{' of ' + clean(session, look.LONGEST_NAME) if session else ''}?"
         super().__init__(title, ascii=ascii)
         self.entries = list(entries)
         self.strategy = strategy if strategy in {s for s, _, _ in STRATEGIES} else "merge"
@@ -276,7 +276,7 @@ class ConfirmApply(Dialog[Optional[str]]):
         ready = self.ready()
         lines = [
             f"  #{e.get('position')} {look.name(e.get('id'), 24, self.ascii)} ({look.name(e.get('branch'), 32, self.ascii)})"
-            f", {clean(e.get('aheadBy') or 0, 12)} commit(s), {len(look.items(e.get('files')))} file(s)"
+            f", {look.name(e.get('aheadBy') or 0, 12, self.ascii)} commit(s), {len(look.items(e.get('files')))} file(s)"
             for e in ready
         ]
         head = "These would merge, in this order:" if ready else "Nothing is ready to merge (applying changes nothing)."

@@ -379,6 +379,32 @@ def test_queue_text_is_drawn_from_any_export_without_failing(entries: list[dict[
     assert all(isinstance(text, str) and "\x1b" not in text for text in drawn)
 
 
+ascii_values = hs.recursive(
+    hs.none() | hs.integers() | hs.text(alphabet=string.printable, max_size=400),
+    lambda inner: hs.lists(inner, max_size=12) | hs.dictionaries(hs.sampled_from(ENTRY_KEYS), inner, max_size=4),
+    max_leaves=16,
+)
+
+
+KINDS = [None, "pair-conflict", "base-conflict", "dirty", "empty", "active", "merged", "missing"]
+ascii_entries = hs.builds(
+    lambda fields, kind: {**fields, "kind": kind},
+    hs.dictionaries(hs.sampled_from(ENTRY_KEYS), ascii_values),
+    hs.sampled_from(KINDS) | ascii_values,
+)
+
+
+@given(hs.lists(ascii_entries, min_size=1, max_size=3))
+def test_ascii_mode_text_stays_ascii_whatever_it_cuts(entries: list[dict[str, Any]]) -> None:
+    """Long names are cut with ``...`` in the ASCII mode (never an ellipsis character)."""
+    from ecc_hooks.tui import queues
+
+    drawn = [queues.detail(entries[0], True), queues.summary(entries, entries)]
+    drawn += [queues.conflict_line(e, True) + queues.why(e, True) for e in entries]
+    drawn.append(ConfirmApply(entries, ascii=True).body_text())
+    assert all(text.isascii() for text in drawn)
+
+
 @given(hs.dictionaries(hs.sampled_from([*diffview.GROUPS, "id", "branch", "summary", "patch", "truncated", "missing"]),
                        json_values))  # fmt: skip
 def test_a_diff_is_prepared_from_any_export_without_failing(diff: dict[str, Any]) -> None:
@@ -454,6 +480,24 @@ async def test_text_prompt_focuses_its_input() -> None:
         app.push_screen(TextPrompt("Filter", placeholder="name, state, branch"))
         await pilot.pause()
         assert isinstance(app.focused, Input)
+
+
+@pytest.mark.asyncio
+async def test_the_move_keys_follow_the_hud_keymap(shop: dict[str, Any]) -> None:
+    """The file list and the queue table bind the HUD's own move ids (``hud.down``...): ``[hud.keymap]`` rebinds
+    them there too."""
+    for app, selected in ((diff_app(shop), lambda a: a.query_one(DiffView).selected_file[1]),
+                          (queue_app(shop), lambda a: a.query_one(QueueView).selected_id)):  # fmt: skip
+        async with app.run_test(size=(80, 24)) as pilot:
+            first = selected(app)
+            app.set_keymap({"hud.down": "x", "hud.up": "y"})
+            await press(pilot, "j")
+            assert selected(app) == first
+            await press(pilot, "x")
+            second = selected(app)
+            assert second != first
+            await press(pilot, "y")
+            assert selected(app) == first
 
 
 # ---------------------------------------------------------------------------- sizes and the ASCII mode
