@@ -218,6 +218,7 @@ def _on_prompt(state: SessionState, ev: dict[str, Any]) -> None:
         state.last_prompt = prompt
     state.turn_state = "running"
     state.in_turn = True
+    state.turn_error = None
 
 
 def _on_pre_tool(state: SessionState, ev: dict[str, Any]) -> None:
@@ -475,6 +476,7 @@ def _on_stop(state: SessionState, ev: dict[str, Any]) -> None:
     if not ev.get("agentId"):
         state.turn_state = "idle"
         state.in_turn = False
+        state.turn_error = None
         state.last_message = _str(ev.get("lastMessage")) or state.last_message
     _background_tasks(state, ev)
 
@@ -482,7 +484,8 @@ def _on_stop(state: SessionState, ev: dict[str, Any]) -> None:
 def _on_stop_failure(state: SessionState, ev: dict[str, Any]) -> None:
     state.turn_state = "idle"
     state.in_turn = False
-    state.stop_failures.append(_str(ev.get("error")) or "unknown error")
+    state.turn_error = _str(ev.get("error")) or "unknown error"
+    state.stop_failures.append(state.turn_error)
     del state.stop_failures[:-10]
 
 

@@ -151,6 +151,7 @@ class SessionState:
     # A permission prompt waits inside a turn; the idle prompt ("waiting for your input") outside one
     in_turn: bool = False
     ended_mid_turn: bool = False  # the session ended (SessionEnd) while a turn was under way: it never finished
+    turn_error: Optional[str] = None  # the error its last turn ended with (StopFailure: an API error); None after Stop
     waiting_for: Optional[str] = None  # what the session waits for a person to do (turn_state "waiting")
     waiting_since: Optional[str] = None  # when it started waiting
     waiting_agent: Optional[str] = None  # the subagent whose prompt it is (None: the main conversation's)

@@ -56,7 +56,6 @@ DEBOUNCE_MS = 200  # longest a burst of changes is grouped before it is processe
 # transcript it is over a megabyte). hud.json is still rebuilt on every change.
 CHECKPOINT_SECONDS = 10.0
 RECONCILE_GRACE = 3.0  # seconds a transcript's tool result waits for its hook before the transcript is believed
-NOTIFY_RECENT = 60.0  # seconds: a wait or a finished turn older than this when first seen is history
 CHECKPOINT_QUIET = 1.0
 GIT_TTL = 15.0  # seconds a worktree's git facts are reused before git runs again
 ACTIVE_SECONDS = 86400.0  # at startup, sessions whose journal changed this recently are loaded and watched
@@ -396,10 +395,10 @@ class Watcher:
             if not os.path.isfile(paths.journal_path(session_id)):
                 return False
             watch = self.session(session_id)
-            turn, waiting = watch.state.turn_state, watch.state.waiting_for
+            turn, waiting, error = watch.state.turn_state, watch.state.waiting_for, watch.state.turn_error
             changed = watch.read_journal()
             if changed:
-                self.notify(watch, (turn, waiting))
+                self.notify(watch, (turn, waiting, error))
             # A turn just ended (or waits on the user): what the tools did to the worktree is what the
             # user looks at now, so git is read again instead of reusing cached facts.
             turn_ended = watch.state.turn_state != turn and watch.state.turn_state != "running"
@@ -427,23 +426,28 @@ class Watcher:
                 log("session-failed", f"{session_id}: {type(exc).__name__}: {exc}")
             return False
 
-    def notify(self, watch: SessionWatch, before: tuple[str, Optional[str]]) -> None:
-        """Run the user's ``[notify]`` command when the session just started waiting for a person or finished a
-        turn; a transition older than ``NOTIFY_RECENT`` (history folded to catch up) notifies nothing."""
+    def notify(self, watch: SessionWatch, before: tuple[str, Optional[str], Optional[str]]) -> None:
+        """Run the user's ``[notify]`` command when the session just started waiting for a person, finished a
+        turn or ended one in an API error (``before``: its turn state, wait and turn error); a transition older
+        than ``notify.RECENT`` (history folded to catch up) notifies nothing."""
         from ecc_hooks.hud import notify
 
         state = watch.state
-        event = notify.transition(before, (state.turn_state, state.waiting_for))
+        event = notify.transition(before, (state.turn_state, state.waiting_for, state.turn_error))
         if event is None:
             return
         moment = parse_iso(state.waiting_since if event == "waiting" else state.last_event_at)
-        if moment is None or time.time() - moment.timestamp() > NOTIFY_RECENT:
+        if not notify.recent(moment.timestamp() if moment else None, time.time()):
             return
         settings = notify.load()  # read at each transition (a few per turn): edits apply at once
         for problem in settings.problems:
             log("config", problem)
-        reason = state.waiting_for if event == "waiting" else state.last_message
-        notify.send(settings, event, notify.environment(event, watch.session_id, state.cwd, reason))
+        reasons = {
+            "waiting": state.waiting_for,
+            "finished": state.last_message,
+            "failed": f"the API call failed: {state.turn_error}",
+        }
+        notify.send(settings, event, notify.environment(event, watch.session_id, state.cwd, reasons[event]))
 
     def write_hud(
         self,

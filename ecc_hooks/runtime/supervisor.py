@@ -26,6 +26,8 @@ from typing import Any, Optional
 
 from ecc_hooks.core import errorlog, fsio, paths, pidlock, proc
 from ecc_hooks.core.errors import UserError
+from ecc_hooks.core.timestamps import parse_iso
+from ecc_hooks.hud import notify
 from ecc_hooks.runtime import agents, control, daemon, detect, failure, launch, lifecycle
 from ecc_hooks.runtime import store as st
 from ecc_hooks.runtime.snapshot import export
@@ -67,14 +69,13 @@ def _running(worker: st.Worker, by_id: dict[str, launch.Pane]) -> bool:
     return proc.alive(worker.pid, worker.pid_start)
 
 
-def _notify_waiting(session: st.Session, worker: st.Worker) -> None:
-    """The user's ``[notify]`` command (``hud.notify``), once, for a worker that waits at a dialog its screen shows
-    (the watcher notifies what the hooks say: a wait with no hook behind it would tell nobody)."""
-    from ecc_hooks.hud import notify
-
-    settings = notify.load()
-    name = worker.agent_session or f"{session.name}/{worker.slug}"
-    notify.send(settings, "waiting", notify.environment("waiting", name, worker.worktree, worker.reason))
+def _notify(session: st.Session, worker: st.Worker, event: str) -> None:
+    """The user's ``[notify]`` command (``hud.notify``) for one of a worker's transitions: named session/worker,
+    with why it waits or failed (what it was asked to do, when it finished)."""
+    name = f"{session.name}/{worker.slug}"
+    reason = worker.reason or (worker.task if event == "finished" else None)
+    variables = notify.environment(event, worker.agent_session or name, worker.worktree, reason, name=name)
+    notify.send(notify.load(), event, variables)
 
 
 class Supervisor:
@@ -86,12 +87,17 @@ class Supervisor:
         self.followers: dict[tuple[str, str, str, str], detect.JournalFollower] = {}
         self.screens_at = 0.0
         self.watching: list[str] = []  # the sessions with live or queued work at the last pass
+        self.seen: set[tuple[str, str]] = set()  # (session, worker) a pass of this process saw: its changes are live
+
+    @staticmethod
+    def _follower_key(worker: st.Worker) -> tuple[str, str, str, str]:
+        # one per launch: a resumed session (the same id) is judged on its new events only
+        return (worker.session, worker.slug, worker.agent_session or "", worker.launch_token or "")
 
     def follower(self, worker: st.Worker) -> Optional[detect.JournalFollower]:
         if not worker.agent_session:
             return None
-        # one per launch: a resumed session (the same id) is judged on its new events only
-        key = (worker.session, worker.slug, worker.agent_session, worker.launch_token or "")
+        key = self._follower_key(worker)
         found = self.followers.get(key)
         if found is None:
             since = worker.started_at if worker.launches > 1 else None
@@ -122,8 +128,15 @@ class Supervisor:
         return busy
 
     def reconcile(self, session: st.Session) -> bool:
-        """Reconcile one session (the caller holds its lock); whether it has live or queued workers."""
+        """Reconcile one session (the caller holds its lock), then tell the person what changed (``_tell``);
+        whether it has live or queued workers."""
         workers = [w for w in self.store.workers(session.name) if not w.removed]
+        before = {w.slug: w.state for w in workers}
+        busy = self._reconcile(session, workers)
+        self._tell(session, workers, before)
+        return busy
+
+    def _reconcile(self, session: st.Session, workers: list[st.Worker]) -> bool:
         if session.creator_pid is not None:
             if proc.alive(session.creator_pid, session.creator_start):
                 return True  # its create still makes the workspace: nothing to launch into yet
@@ -154,6 +167,43 @@ class Supervisor:
         return any(w.state in (*st.OCCUPYING, "pending") for w in workers) or any(
             w.state in ("completed", "failed") and not w.handoff_done for w in workers
         )
+
+    def _tell(self, session: st.Session, workers: list[st.Worker], before: dict[str, str]) -> None:
+        """``[notify]`` once per notifiable transition of the pass (``notify.row_event``: waiting, finished,
+        failed), except what the worker's own hooks told the watcher, which notifies it, and, for an end, what
+        this process never saw happen: a worker found ended at a restart is history unless it ended within
+        ``notify.RECENT`` (the watcher's rule for what it folds to catch up)."""
+        now = time.time()
+        for worker in workers:
+            watched = (session.name, worker.slug) in self.seen
+            self.seen.add((session.name, worker.slug))
+            event = notify.row_event(before.get(worker.slug), worker.state)
+            if event is None or self._told_by_hooks(worker, event):
+                continue
+            if event != "waiting" and not (watched or notify.recent(self._ended_at(session, worker), now)):
+                continue
+            _notify(session, worker, event)
+
+    def _told_by_hooks(self, worker: st.Worker, event: str) -> bool:
+        """Whether the worker's own hooks said it, so the watcher tells it for the worker's session: a wait, or a
+        turn that ended with Stop (``finished``: a failing check too) or StopFailure (``failed``). A session that
+        ended mid-turn, a process that died, a worktree that went: the supervisor alone knows."""
+        follower = self.followers.get(self._follower_key(worker))
+        if follower is None or not follower.seen:
+            return False
+        if event == "waiting":
+            return True
+        ended = follower.turn_end is not None and not follower.state.ended_mid_turn
+        return ended and follower.verdict()[0] == worker.state
+
+    def _ended_at(self, session: st.Session, worker: st.Worker) -> Optional[float]:
+        """When the worker ended as its files say (the exit status its wrapper wrote, its last hook), or None."""
+        ended = launch.exit_time(session.name, worker.slug, worker.launch_token)
+        follower = self.followers.get(self._follower_key(worker))
+        if ended is None and follower is not None and follower.seen:
+            moment = parse_iso(follower.state.last_event_at)
+            ended = moment.timestamp() if moment else None
+        return ended
 
     def _gone_worktrees(self, session: st.Session, workers: list[st.Worker]) -> set[str]:
         """The workers whose worktree was deleted (by hand: a cleanup marks them removed): ``failed`` with that
@@ -233,11 +283,8 @@ class Supervisor:
         if state is None or (worker.state == "merged" and state not in st.LIVE):
             return  # a merged worker stays merged until a person gives it more to do
         changed = False
-        before = worker.state
         if state != worker.state or reason != worker.reason:
             changed = store.transition(worker, state, reason, exit_code=exit_code)
-        if changed and state == "waiting" and before != "waiting" and not (follower and follower.seen):
-            _notify_waiting(session, worker)  # its screen said so, and no hook of it reaches a watcher that would
         finished = worker.state in ("completed", "failed") and not worker.handoff_done
         if finished:  # the handoff first: whoever sees the finished status.md finds the handoff written
             write_handoff(session, worker, follower)

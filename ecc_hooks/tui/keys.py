@@ -58,6 +58,16 @@ KEYS: tuple[Key, ...] = (
 )
 BY_ID = {k.id: k for k in KEYS}
 
+# Claude Code's own chords, as Textual names them (its default keybindings and its prompt's readline editing): a
+# person's habit there must not act here, so ``[hud.keymap]`` refuses them (``hud.notify.parse``)
+_CLAUDE_CTRL = "abcdefgjklorstuvwxyz"
+_CLAUDE_ALT = "bfmoptvy"
+CLAUDE_CODE_CHORDS = frozenset(
+    {f"ctrl+{c}" for c in _CLAUDE_CTRL}
+    | {f"{m}+{c}" for m in ("alt", "meta") for c in _CLAUDE_ALT}
+    | {"ctrl+underscore", "shift+tab", "shift+enter", "escape"}
+)
+
 
 def display(keys: str) -> str:
     """``right_square_bracket,l`` as a person reads it: ``],l``."""
