@@ -688,11 +688,14 @@ def test_doctor_reports_bad_config_the_watcher_and_the_last_error(tmp_path: Path
     ok = cli(*args, cwd=tmp_path)
     assert "watcher: not running" in ok.stdout
     (ecc_home / "statusline.toml").write_text('theme = "plain"\n[segment.context]\nbarr = 0\n')
-    (ecc_home / "config.toml").write_text("[notify]\ncommand = 'true'\nwhen = ['waiting']\n")
+    (ecc_home / "config.toml").write_text(
+        "[notify]\ncommand = 'true'\nwhen = ['waiting']\n[hud.keymap]\n'hud.stop' = 'ctrl+c'\n"
+    )
     bad = cli(*args, cwd=tmp_path)
     assert bad.returncode == 1
     assert "unknown key 'barr' in [segment.context]" in bad.stdout + bad.stderr
     assert "unknown key notify.when" in bad.stdout + bad.stderr
+    assert "hud.keymap.hud.stop: ctrl+c is Claude Code's own" in bad.stdout + bad.stderr
     (ecc_home / "statusline.toml").write_text("theme = \n")  # a syntax error
     broken = cli(*args, cwd=tmp_path)
     assert broken.returncode == 1 and "statusline.toml" in broken.stderr
