@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from textual.app import App, ComposeResult
 from textual.message import Message
@@ -28,6 +28,8 @@ from tests.helpers import git, make_repo
 from tests.tui import repo_world
 
 SIZES = [(80, 24), (160, 48)]
+# property tests: no deadline, slow generation allowed (the machines running them are shared)
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +239,7 @@ def git_quote(name: str) -> str:
 names = hs.text(hs.characters(blacklist_categories=("Cs",), blacklist_characters="\0\n/"), min_size=1, max_size=30)
 
 
+@PROPERTY
 @given(names)
 def test_a_git_quoted_name_reads_back(name: str) -> None:
     quoted_a, quoted_b = git_quote("a/" + name), git_quote("b/" + name)
@@ -245,6 +248,7 @@ def test_a_git_quoted_name_reads_back(name: str) -> None:
     assert diffview.section_line(found, "committed", name) == 0
 
 
+@PROPERTY
 @given(hs.lists(hs.text(alphabet=string.printable + "\u00e9\u202e\x1b", max_size=60), max_size=30))
 def test_any_patch_text_parses_to_sections_at_diff_lines(lines: list[str]) -> None:
     lines = [line.replace("\n", "") for line in lines]
@@ -368,6 +372,7 @@ ENTRY_KEYS = ["id", "branch", "baseRef", "state", "readyToMerge", "position", "a
               "blockedBy", "suggestedAction", "worker", "base"]  # fmt: skip
 
 
+@PROPERTY
 @given(hs.lists(hs.dictionaries(hs.sampled_from(ENTRY_KEYS), json_values), max_size=4))
 def test_queue_text_is_drawn_from_any_export_without_failing(entries: list[dict[str, Any]]) -> None:
     """The queues come from a file (the runtime's export): whatever its fields hold, the text is drawn, inert."""
@@ -379,10 +384,14 @@ def test_queue_text_is_drawn_from_any_export_without_failing(entries: list[dict[
     assert all(isinstance(text, str) and "\x1b" not in text for text in drawn)
 
 
+# long strings made cheaply (a short one repeated): past every cut, up to the suggested action's 300 characters
+long_ascii = hs.builds(
+    lambda part, times: part * times, hs.text(alphabet=string.printable, max_size=8), hs.integers(1, 60)
+)
 ascii_values = hs.recursive(
-    hs.none() | hs.integers() | hs.text(alphabet=string.printable, max_size=400),
-    lambda inner: hs.lists(inner, max_size=12) | hs.dictionaries(hs.sampled_from(ENTRY_KEYS), inner, max_size=4),
-    max_leaves=16,
+    hs.none() | hs.integers() | long_ascii,
+    lambda inner: hs.lists(inner, max_size=10) | hs.dictionaries(hs.sampled_from(ENTRY_KEYS), inner, max_size=4),
+    max_leaves=12,
 )
 
 
@@ -394,6 +403,7 @@ ascii_entries = hs.builds(
 )
 
 
+@PROPERTY
 @given(hs.lists(ascii_entries, min_size=1, max_size=3))
 def test_ascii_mode_text_stays_ascii_whatever_it_cuts(entries: list[dict[str, Any]]) -> None:
     """Long names are cut with ``...`` in the ASCII mode (never an ellipsis character)."""
@@ -405,6 +415,7 @@ def test_ascii_mode_text_stays_ascii_whatever_it_cuts(entries: list[dict[str, An
     assert all(text.isascii() for text in drawn)
 
 
+@PROPERTY
 @given(hs.dictionaries(hs.sampled_from([*diffview.GROUPS, "id", "branch", "summary", "patch", "truncated", "missing"]),
                        json_values))  # fmt: skip
 def test_a_diff_is_prepared_from_any_export_without_failing(diff: dict[str, Any]) -> None:
