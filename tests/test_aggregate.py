@@ -678,6 +678,26 @@ def test_a_permission_prompt_is_a_wait_named_with_its_tool_and_since_when() -> N
     assert not any(r.startswith("waiting") for r in payload.risk.reasons)
 
 
+def test_a_turn_that_ended_in_an_api_error_says_so_and_its_row_is_failed_until_a_turn_goes_well() -> None:
+    from ecc_hooks.hud import notify
+    from ecc_hooks.tui import model
+
+    j = Journal()
+    j.add("UserPromptSubmit", prompt="tidy up")
+    assert payload_of(j.records).context.turnError is None
+    j.add("StopFailure", error="rate_limit")
+    payload = payload_of(j.records)
+    assert (payload.context.turnState, payload.context.turnError) == ("idle", "rate_limit")
+    row = model.session_row(payload)
+    assert (row.state, row.group) == ("failed", model.FAILED)
+    assert notify.row_event("running", row.state) == "failed"
+    j.add("UserPromptSubmit", prompt="again")
+    assert payload_of(j.records).context.turnError is None  # a new turn: no longer failed
+    j.add("Stop", last_assistant_message="done")
+    payload = payload_of(j.records)
+    assert payload.context.turnError is None and model.session_row(payload).state == "idle"
+
+
 def test_a_denied_prompt_ends_the_wait_too() -> None:
     j = Journal()
     j.add("UserPromptSubmit", prompt="x")

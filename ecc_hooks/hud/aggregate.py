@@ -940,6 +940,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
         turnState=turn_state,
         waitingFor=waiting_for,
         waitingSince=state.waiting_since if waiting_for else None,
+        turnError=state.turn_error if turn_state == "idle" and not waiting_for else None,
         objective=state.objective[:200] if state.objective else None,
         lastEventAt=state.last_event_at,
         dirty=git.dirty,

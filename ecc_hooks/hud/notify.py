@@ -223,7 +223,8 @@ def row_event(before: Optional[str], after: str) -> Optional[str]:
 
 def session_row(turn: tuple[Optional[str], ...]) -> Optional[str]:
     """A Claude Code session's row state from ``(turn state, waiting for[, turn error])`` (the fold's
-    ``SessionState``); None before anything is known."""
+    ``SessionState``, or hud.json's ``turnState``, ``waitingFor``, ``turnError``): ``waiting``, ``running``,
+    ``idle``, ``failed`` (its last turn ended in an API error) or ``ended``; None before anything is known."""
     turn_state, waiting_for = turn[0], turn[1]
     error = turn[2] if len(turn) > 2 else None
     if waiting_for or turn_state == "waiting":
@@ -232,7 +233,7 @@ def session_row(turn: tuple[Optional[str], ...]) -> Optional[str]:
         return "failed"
     if turn_state in ("running", "idle"):
         return turn_state
-    return "stopped" if turn_state == "ended" else None
+    return "ended" if turn_state == "ended" else None
 
 
 def transition(before: tuple[Optional[str], ...], after: tuple[Optional[str], ...]) -> Optional[str]:

@@ -142,6 +142,9 @@ class Context(OpenModel):
         None, description="what the session waits for a person to do (turnState waiting), e.g. permission to use Bash"
     )
     waitingSince: Optional[str] = Field(None, description="when it started waiting (ISO 8601)")
+    turnError: Optional[str] = Field(
+        None, description="the error its last turn ended with (StopFailure, an API error: rate_limit; turnState idle)"
+    )
     objective: Optional[str] = Field(None, description="the session's first prompt (redacted, cut to 200 characters)")
     lastEventAt: Optional[str] = Field(None, description="the journal's latest event (ISO 8601)")
     detached: Optional[bool] = Field(None, description="HEAD is detached")

@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from ecc_hooks.core import paths
 from ecc_hooks.core.text import clean, duration
+from ecc_hooks.hud import notify
 
 GROUPS = ("needs you", "working", "idle", "finished", "failed")
 NEEDS, WORKING, IDLE, FINISHED, FAILED = range(5)
@@ -45,7 +46,7 @@ _WORKER_GROUP = {
     "failed": FAILED,
     "stale": FAILED,
 }
-_SESSION_GROUP = {"waiting": NEEDS, "running": WORKING, "idle": IDLE, "ended": FINISHED}
+_SESSION_GROUP = {"waiting": NEEDS, "running": WORKING, "idle": IDLE, "ended": FINISHED, "failed": FAILED}
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,10 @@ def _where(payload: Any) -> str:
 
 
 def _session_state(payload: Any) -> str:
+    """The row state by the rule the notifications use (``hud.notify.session_row``): a turn that ended in an API
+    error is ``failed``."""
     ctx = payload.context
-    if ctx.waitingFor:
-        return "waiting"
-    return ctx.turnState or "unknown"
+    return notify.session_row((ctx.turnState, ctx.waitingFor, ctx.turnError)) or "unknown"
 
 
 def session_row(payload: Any) -> Row:
