@@ -122,7 +122,12 @@ class HudApp(App[None]):
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         if self.ascii:
-            self.add_class("-ascii")
+            from ecc_hooks.tui import look
+
+            self.add_class(look.ASCII_CLASS)
+            look.plain_scrollbars(self.query_one("#rows", DataTable))
+            for scrolled in self.query(VerticalScroll):
+                look.plain_scrollbars(scrolled)
         self._layout(self.size.width)
         self._set_columns(self.size.width)
         loop = __import__("asyncio").get_running_loop()
@@ -407,9 +412,9 @@ class HudApp(App[None]):
 
         view = self.query_one("#view-diff", DiffView)
         if isinstance(shown, Text):
-            view.show(None)
+            view.update_diff(None)
         else:
-            view.show(shown.diffs[0] if shown.diffs else None, preview_lines=shown.preview_lines,
+            view.update_diff(shown.diffs[0] if shown.diffs else None, preview_lines=shown.preview_lines,
                       worktree=shown.worktrees.get(key.split("/", 1)[-1]) if key else None)  # fmt: skip
 
     # ------------------------------------------------------------------ keys

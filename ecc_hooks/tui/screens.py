@@ -96,7 +96,7 @@ class QueuesScreen(Screen[None]):
         queue = self.app.store.queues.get(self.session)  # type: ignore[attr-defined]
         view = self.query_one(QueueView)
         if queue is not None:
-            view.show(queue.merge, queue.conflicts)
+            view.update_queue(queue.merge, queue.conflicts)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def compute(self) -> None:
@@ -110,13 +110,13 @@ class QueuesScreen(Screen[None]):
         except Exception as exc:
             self.app.call_from_thread(self.app.say, clean(f"queue: {exc}", 300), True)  # type: ignore[attr-defined]
             return
-        self.app.call_from_thread(self.query_one(QueueView).show, data.entries, conflicts.conflicts)
+        self.app.call_from_thread(self.query_one(QueueView).update_queue, data.entries, conflicts.conflicts)
 
     def action_close(self) -> None:
         self.app.pop_screen()
 
     def action_apply(self) -> None:
-        entries = self.query_one(QueueView)._entries
+        entries = self.query_one(QueueView).entries
 
         def go(strategy: Optional[str]) -> None:
             if strategy:

@@ -143,7 +143,7 @@ def workers(home: Path, work: Path) -> dict[str, Any]:
                     "mergeQueue": [
                         {
                             **entry,
-                            "id": "api/w1",
+                            "id": "w1",
                             "state": "completed",
                             "readyToMerge": True,
                             "position": 1,
@@ -154,7 +154,7 @@ def workers(home: Path, work: Path) -> dict[str, Any]:
                         },
                         {
                             **entry,
-                            "id": "api/w2",
+                            "id": "w2",
                             "branch": "orchestrator-api-w2",
                             "state": "completed",
                             "readyToMerge": False,
@@ -162,17 +162,17 @@ def workers(home: Path, work: Path) -> dict[str, Any]:
                             "aheadBy": 1,
                             "files": ["app.py"],
                             "kind": "pair-conflict",
-                            "blockedBy": [{"id": "api/w1", "files": ["app.py"]}],
-                            "suggestedAction": "merge after api/w1",
+                            "blockedBy": [{"worker": "w1", "files": ["app.py"]}],
+                            "suggestedAction": "merge after w1",
                         },
                     ],  # fmt: skip
                     "conflictQueue": [
                         {
-                            "id": "api/w2",
+                            "id": "w2",
                             "branch": "orchestrator-api-w2",
                             "kind": "pair-conflict",
                             "files": ["app.py"],
-                            "blockedBy": [{"id": "api/w1", "files": ["app.py"]}],
+                            "blockedBy": [{"worker": "w1", "files": ["app.py"]}],
                         },
                     ],  # fmt: skip
                     "at": stamp,
