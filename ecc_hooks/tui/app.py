@@ -118,6 +118,15 @@ class HudApp(App[None]):
         yield Static("", id="message")
         yield Footer()
 
+    def live(self) -> bool:
+        """Still on screen: a worker's result or a tick that arrives while the app exits is dropped."""
+        return self.is_running and not self._exit and bool(self.screen_stack)
+
+    @property
+    def main(self) -> Any:
+        """The main screen (its widgets are looked up there: a dialog or the queues may be on top)."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
@@ -125,7 +134,7 @@ class HudApp(App[None]):
             from ecc_hooks.tui import look
 
             self.add_class(look.ASCII_CLASS)
-            look.plain_scrollbars(self.query_one("#rows", DataTable))
+            look.plain_scrollbars(self.main.query_one("#rows", DataTable))
             for scrolled in self.query(VerticalScroll):
                 look.plain_scrollbars(scrolled)
         self._layout(self.size.width)
@@ -148,7 +157,7 @@ class HudApp(App[None]):
 
     def _set_columns(self, width: int) -> None:
         """The columns for this width (the last one, what it does, takes the rest); anew when they change."""
-        table = self.query_one("#rows", DataTable)
+        table = self.main.query_one("#rows", DataTable)
         wanted = self._columns(width)
         if [(str(c.key.value), c.width) for c in table.columns.values()] == wanted:
             return
@@ -202,6 +211,8 @@ class HudApp(App[None]):
 
     def tick(self) -> None:
         """Once a second: ages move on; a daemon that started or stopped is seen (its lock file)."""
+        if not self.live():
+            return
         before = (self.store.daemons.watcher, self.store.daemons.supervisor)
         daemons = model.read_daemons()
         if (daemons.watcher, daemons.supervisor) != before:
@@ -220,8 +231,10 @@ class HudApp(App[None]):
 
     def show_rows(self, rows: list[Row]) -> None:
         """Put the rows on screen: changed cells in place when the order is the same, else the table anew."""
+        if not self.live():
+            return
         self._notify_transitions(rows)
-        table = self.query_one("#rows", DataTable)
+        table = self.main.query_one("#rows", DataTable)
         now = self.clock()
         shown = self.visible_rows()
         wanted = self._table_rows(shown, now, table)
@@ -298,7 +311,7 @@ class HudApp(App[None]):
         text.append("\u00b7 " + (" \u00b7 ".join(parts) or "no sessions yet"))
         if self.filter_text:
             text.append(f" \u00b7 filter: {self.filter_text}", style="bold")
-        self.query_one("#summary", Static).update(text)
+        self.main.query_one("#summary", Static).update(text)
 
     def _restore_cursor(self, table: DataTable[Any]) -> None:
         keys_now = [str(k.value) for k in table.rows]
@@ -367,13 +380,15 @@ class HudApp(App[None]):
         self.load_preview()
 
     def active_tab(self) -> str:
-        return str(self.query_one("#preview", TabbedContent).active or "tab-screen").removeprefix("tab-")
+        return str(self.main.query_one("#preview", TabbedContent).active or "tab-screen").removeprefix("tab-")
 
     def _clear_preview(self) -> None:
         for tab, _ in TABS:
             self._show_slow(None, tab, Text(""))
 
     def load_preview(self) -> None:
+        if not self.live():
+            return
         row = self.current_row()
         if row is None or not self.preview_shown:
             return
@@ -381,7 +396,7 @@ class HudApp(App[None]):
         if tab in ("todos", "checks", "agents", "risk"):
             from ecc_hooks.tui import preview
 
-            self.query_one(f"#view-{tab}", Static).update(preview.from_payload(tab, row))
+            self.main.query_one(f"#view-{tab}", Static).update(preview.from_payload(tab, row))
         else:
             self.load_slow(row, tab)
 
@@ -398,19 +413,23 @@ class HudApp(App[None]):
             self.call_from_thread(self.set_timer, SCREEN_EVERY, self._screen_again)
 
     def _screen_again(self) -> None:
+        if not self.live():
+            return
         if self.preview_shown and self.active_tab() == "screen" and not self.screen_stack[1:]:
             self.load_preview()
 
     def _show_slow(self, key: Optional[str], tab: str, shown: Any) -> None:
         """Put a tab's content on screen if its row is still the selected one (the diff tab: a ``DiffData``)."""
+        if not self.live():
+            return
         if key != self.selected:
             return
         if tab != "diff":
-            self.query_one(f"#view-{tab}", Static).update(shown)
+            self.main.query_one(f"#view-{tab}", Static).update(shown)
             return
         from ecc_hooks.tui.diffview import DiffView
 
-        view = self.query_one("#view-diff", DiffView)
+        view = self.main.query_one("#view-diff", DiffView)
         if isinstance(shown, Text):
             view.update_diff(None)
         else:
@@ -421,7 +440,9 @@ class HudApp(App[None]):
 
     def say(self, text: str, error: bool = False) -> None:
         self.last_message = text
-        self.query_one("#message", Static).update(Text(text, style="red" if error else "green", no_wrap=True,
+        if not self.live():
+            return
+        self.main.query_one("#message", Static).update(Text(text, style="red" if error else "green", no_wrap=True,
                                                        overflow="ellipsis"))  # fmt: skip
 
     def _refuse(self, control: str) -> bool:
@@ -433,7 +454,7 @@ class HudApp(App[None]):
         return False
 
     def _move(self, step: Optional[int] = None, to: Optional[str] = None) -> None:
-        table = self.query_one("#rows", DataTable)
+        table = self.main.query_one("#rows", DataTable)
         keys_now = [str(k.value) for k in table.rows]
         rows = [i for i, k in enumerate(keys_now) if not k.startswith("g:")]
         if not rows:
@@ -463,7 +484,7 @@ class HudApp(App[None]):
 
     def _switch_tab(self, step: int) -> None:
         ids = [f"tab-{t}" for t, _ in TABS]
-        tabs = self.query_one("#preview", TabbedContent)
+        tabs = self.main.query_one("#preview", TabbedContent)
         here = ids.index(tabs.active) if tabs.active in ids else 0
         tabs.active = ids[(here + step) % len(ids)]
 
@@ -525,6 +546,8 @@ class HudApp(App[None]):
         self.call_from_thread(self._done, control, row, data)
 
     def _done(self, control: str, row: Optional[Row], data: Any) -> None:
+        if not self.live():
+            return
         from ecc_hooks.core.text import clean
         from ecc_hooks.runtime import records as rec
 
@@ -541,6 +564,8 @@ class HudApp(App[None]):
         self.refresh_rows()
 
     def _refused(self, control: str, row: Optional[Row], refused: Any) -> None:
+        if not self.live():
+            return
         from ecc_hooks.core.text import clean
 
         message = clean(str(refused), 600)
@@ -652,7 +677,7 @@ class HudApp(App[None]):
         if not self._refuse("diff"):
             self.preview_shown = True
             self._layout(self.size.width)
-            self.query_one("#preview", TabbedContent).active = "tab-diff"
+            self.main.query_one("#preview", TabbedContent).active = "tab-diff"
             self.load_preview()
 
     def action_pr(self) -> None:
@@ -707,7 +732,7 @@ class HudApp(App[None]):
 
                 self.run_control("apply", None, follow=rec.Apply(session, strategy))
 
-        self.push_screen(ConfirmApply(queue.merge, session=session), go)
+        self.push_screen(ConfirmApply(session, queue.merge), go)
 
     def action_create(self) -> None:
         from ecc_hooks.tui.dialogs import TextPrompt

@@ -125,7 +125,7 @@ class QueuesScreen(Screen[None]):
                 self.app.run_control("apply", None, follow=rec.Apply(self.session, strategy))  # type: ignore[attr-defined]
                 self.set_timer(0.5, self.compute)
 
-        self.app.push_screen(ConfirmApply(entries, session=self.session), go)
+        self.app.push_screen(ConfirmApply(self.session, entries), go)
 
     def action_resolve(self) -> None:
         worker = self.query_one(QueueView).selected_id

@@ -122,7 +122,9 @@ def test_main_view(snap_compare: Callable[..., bool], make_app: Callable[..., An
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_preview_events(snap_compare: Callable[..., bool], make_app: Callable[..., Any], recorder: Recorder, size) -> None:
+def test_preview_events(
+    snap_compare: Callable[..., bool], make_app: Callable[..., Any], recorder: Recorder, size
+) -> None:
     app = make_app()
     replies(recorder, app)
 
@@ -161,7 +163,9 @@ def test_queues(snap_compare: Callable[..., bool], make_app: Callable[..., Any],
 
 
 @pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24")])
-def test_main_view_ascii(snap_compare: Callable[..., bool], make_app: Callable[..., Any], recorder: Recorder, size) -> None:
+def test_main_view_ascii(
+    snap_compare: Callable[..., bool], make_app: Callable[..., Any], recorder: Recorder, size
+) -> None:
     app = make_app(ascii=True)
     replies(recorder, app)
     assert snap_compare(app, terminal_size=size, run_before=settled)
