@@ -70,6 +70,7 @@ class HudApp(App[None]):
         watch: bool = True,
         keymap: Optional[dict[str, str]] = None,
         bell: bool = True,
+        notify: bool = False,
         clock: Optional[Any] = None,
         runner: Optional[Any] = None,
         terminal: Optional[Any] = None,
@@ -88,6 +89,7 @@ class HudApp(App[None]):
         self.ascii = ascii
         self.watching = watch
         self.bell_on = bell
+        self.notify_on = notify  # [hud] notify: run [notify].command too (the watcher and supervisor run it already)
         self.user_keymap = keymap or {}
         self.clock = clock or model.utcnow  # tests freeze it for snapshots
         self.store = model.Store()
@@ -356,7 +358,18 @@ class HudApp(App[None]):
                 self.notify(text, severity="warning" if event != "finished" else "information", timeout=6)
                 if self.bell_on:
                     self.bell()
+                if self.notify_on:
+                    self._run_notify(row, event)
         self.previous_states = {r.key: r.state for r in rows}
+
+    @staticmethod
+    def _run_notify(row: Row, event: str) -> None:
+        """``[hud] notify = true``: the user's ``[notify]`` command for the row's transition, as the watcher and the
+        supervisor run it (values redacted and cleaned by ``notify.environment``; on a thread of its own)."""
+        from ecc_hooks.hud import notify
+
+        reason = row.waiting_for if event == "waiting" else row.reason or row.objective
+        notify.send(notify.load(), event, notify.environment(event, row.key[2:], None, reason, name=row.name))
 
     # ------------------------------------------------------------------ preview
 
