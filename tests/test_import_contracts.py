@@ -63,12 +63,12 @@ def test_the_package_keeps_its_layer_rules() -> None:
         (
             "cli/session.py",
             "from ecc_hooks.runtime import control",
-            "the CLI uses only the runtime's client, records and plan",
+            "the CLI and the HUD use only the runtime's client, records and plan",
         ),
         (
             "cli/install.py",
             "from ecc_hooks.runtime import store",
-            "the CLI uses only the runtime's client, records and plan",
+            "the CLI and the HUD use only the runtime's client, records and plan",
         ),
         ("runtime/server.py", "from ecc_hooks.cli import main", "the runtime never imports the CLI"),
         ("runtime/protocol.py", "import socket", "the runtime's records and protocol do no I/O"),

@@ -444,9 +444,9 @@ class HudApp(App[None]):
 
         view = self.main.query_one("#view-diff", DiffView)
         if isinstance(shown, Text):
-            view.update_diff(None)
+            view.show(None)
         else:
-            view.update_diff(shown.diffs[0] if shown.diffs else None, preview_lines=shown.preview_lines,
+            view.show(shown.diffs[0] if shown.diffs else None, preview_lines=shown.preview_lines,
                       worktree=shown.worktrees.get(key.split("/", 1)[-1]) if key else None)  # fmt: skip
 
     # ------------------------------------------------------------------ keys
@@ -745,7 +745,7 @@ class HudApp(App[None]):
 
                 self.run_control("apply", None, follow=rec.Apply(session, strategy))
 
-        self.push_screen(ConfirmApply(session, queue.merge), go)
+        self.push_screen(ConfirmApply(queue.merge, session=session), go)
 
     def action_create(self) -> None:
         from ecc_hooks.tui.dialogs import TextPrompt

@@ -96,7 +96,7 @@ class QueuesScreen(Screen[None]):
         queue = self.app.store.queues.get(self.session)  # type: ignore[attr-defined]
         view = self.query_one(QueueView)
         if queue is not None:
-            view.update_queue(queue.merge, queue.conflicts)
+            view.show(queue.merge, queue.conflicts)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def compute(self) -> None:
@@ -110,7 +110,7 @@ class QueuesScreen(Screen[None]):
         except Exception as exc:
             self.app.call_from_thread(self.app.say, clean(f"queue: {exc}", 300), True)  # type: ignore[attr-defined]
             return
-        self.app.call_from_thread(self.query_one(QueueView).update_queue, data.entries, conflicts.conflicts)
+        self.app.call_from_thread(self.query_one(QueueView).show, data.entries, conflicts.conflicts)
 
     def action_close(self) -> None:
         self.app.pop_screen()
@@ -125,7 +125,7 @@ class QueuesScreen(Screen[None]):
                 self.app.run_control("apply", None, follow=rec.Apply(self.session, strategy))  # type: ignore[attr-defined]
                 self.set_timer(0.5, self.compute)
 
-        self.app.push_screen(ConfirmApply(self.session, entries), go)
+        self.app.push_screen(ConfirmApply(entries, session=self.session), go)
 
     def action_resolve(self) -> None:
         worker = self.query_one(QueueView).selected_id
