@@ -98,6 +98,7 @@ class HudApp(App[None]):
         self.preview_shown = True
         self.last_message = ""
         self.previous_states: dict[str, str] = {}
+        self._lines_shown: dict[str, Text] = {}  # one-line Statics: what each shows now
         self._screen_fp: dict[str, str] = {}  # row key -> the fingerprint of the screen last shown (approve checks it)
 
     # ------------------------------------------------------------------ layout
@@ -313,7 +314,16 @@ class HudApp(App[None]):
         text.append("\u00b7 " + (" \u00b7 ".join(parts) or "no sessions yet"))
         if self.filter_text:
             text.append(f" \u00b7 filter: {self.filter_text}", style="bold")
-        self.main.query_one("#summary", Static).update(text)
+        self._line("#summary", text)
+
+    def _line(self, selector: str, text: Text) -> None:
+        """Show ``text`` on a one-line Static (its height fixed in hud.tcss), only when it changed and without a
+        layout pass: ``Static.update`` lays the whole screen out again by default, and the summary, rewritten on
+        every tick and every batch of file events, made that most of the HUD's CPU (benchmarks/bench_hud.py)."""
+        widget = self.main.query_one(selector, Static)
+        if self._lines_shown.get(selector) != text:
+            self._lines_shown[selector] = text
+            widget.update(text, layout=False)
 
     def _restore_cursor(self, table: DataTable[Any]) -> None:
         keys_now = [str(k.value) for k in table.rows]
@@ -455,8 +465,7 @@ class HudApp(App[None]):
         self.last_message = text
         if not self.live():
             return
-        self.main.query_one("#message", Static).update(Text(text, style="red" if error else "green", no_wrap=True,
-                                                       overflow="ellipsis"))  # fmt: skip
+        self._line("#message", Text(text, style="red" if error else "green", no_wrap=True, overflow="ellipsis"))
 
     def _refuse(self, control: str) -> bool:
         why = controls.why_not(control, self.current_row())

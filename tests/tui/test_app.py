@@ -417,3 +417,31 @@ def test_the_app_module_is_the_only_one_here_that_loads_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ}, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_the_summary_is_laid_out_only_when_it_changes(make_app: Callable[..., Any]) -> None:
+    """Every tick and every batch of file events rewrites the summary line; a Static's update lays the whole screen
+    out again by default, which was most of the HUD's CPU idle and under load (benchmarks/bench_hud.py): an
+    unchanged summary is not updated, a changed one is, without a layout pass."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        summary = app.query_one("#summary")
+        refreshes: list[bool] = []
+        refresh = summary.refresh
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            refreshes.append(bool(kwargs.get("layout")))
+            return refresh(*args, **kwargs)
+
+        summary.refresh = spy  # type: ignore[method-assign]
+        for _ in range(3):
+            app.show_rows(app.store.rows)
+            app.tick()
+        await settle(pilot, app)
+        assert refreshes == []
+        app.filter_text = "proj"
+        app.show_rows(app.store.rows)
+        await settle(pilot, app)
+        assert "filter: proj" in str(summary.render())
+        assert refreshes and not any(refreshes)
