@@ -361,7 +361,7 @@ class HudApp(App[None]):
         for row in rows:
             before = self.previous_states.get(row.key)
             event = notify.row_event(before, row.state)
-            if event is not None:
+            if event is not None and event in notify.load().notify_on:  # read at each transition, as the watcher does
                 text = f"{row.name}: " + ({"waiting": "needs you", "finished": "finished", "failed": "failed"}[event])
                 if row.waiting_for and event == "waiting":
                     text += f" ({row.waiting_for})"

@@ -445,3 +445,14 @@ async def test_the_summary_is_laid_out_only_when_it_changes(make_app: Callable[.
         await settle(pilot, app)
         assert "filter: proj" in str(summary.render())
         assert refreshes and not any(refreshes)
+
+
+def test_the_readme_key_table_is_the_keys_the_app_binds() -> None:
+    from tests.helpers import REPO
+
+    text = (REPO / "README.md").read_text()
+    table = text.split("| Key | What | Id (for `[hud.keymap]`) |\n|---|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ") for line in table.splitlines()]
+    assert [(r[0].strip("| `"), r[1], r[2].strip(" |`")) for r in rows] == [
+        (keys.display(k.keys), k.help, k.id) for k in keys.KEYS
+    ]
