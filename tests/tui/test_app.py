@@ -6,7 +6,6 @@ apply with a reason, and the rows follow the files."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -398,27 +397,6 @@ async def test_daemons_down_are_said_and_w_starts_them(make_app: Callable[..., A
         assert started == ["watcher", "supervisor"]
 
 
-def test_no_default_key_is_one_claude_code_or_a_terminal_takes() -> None:
-    """Claude Code's chords, tmux's prefix and what terminals swallow over SSH are never a default."""
-    taken = {"ctrl+b", "ctrl+c", "ctrl+d", "ctrl+g", "ctrl+l", "ctrl+o", "ctrl+r", "ctrl+s", "ctrl+t", "ctrl+v",
-             "ctrl+z", "ctrl+j", "ctrl+enter", "shift+tab", "escape", "ctrl+underscore"}  # fmt: skip
-    bound = [key for k in keys.KEYS for key in k.keys.split(",")]
-    assert not taken & set(bound)
-    assert not any(key.startswith(("ctrl+", "alt+", "meta+")) for key in bound)
-    assert len(bound) == len(set(bound))  # one control per key
-
-
-def test_the_app_module_is_the_only_one_here_that_loads_textual() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, ecc_hooks.tui.model, ecc_hooks.tui.keys, ecc_hooks.tui.controls; print('textual' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ}, check=True)
-    assert out.stdout.strip() == "False"
-
-
 async def test_the_summary_is_laid_out_only_when_it_changes(make_app: Callable[..., Any]) -> None:
     """Every tick and every batch of file events rewrites the summary line; a Static's update lays the whole screen
     out again by default, which was most of the HUD's CPU idle and under load (benchmarks/bench_hud.py): an
@@ -445,14 +423,3 @@ async def test_the_summary_is_laid_out_only_when_it_changes(make_app: Callable[.
         await settle(pilot, app)
         assert "filter: proj" in str(summary.render())
         assert refreshes and not any(refreshes)
-
-
-def test_the_readme_key_table_is_the_keys_the_app_binds() -> None:
-    from tests.helpers import REPO
-
-    text = (REPO / "README.md").read_text()
-    table = text.split("| Key | What | Id (for `[hud.keymap]`) |\n|---|---|---|\n", 1)[1].split("\n\n", 1)[0]
-    rows = [line.split(" | ") for line in table.splitlines()]
-    assert [(r[0].strip("| `"), r[1], r[2].strip(" |`")) for r in rows] == [
-        (keys.display(k.keys), k.help, k.id) for k in keys.KEYS
-    ]
