@@ -99,6 +99,7 @@ class HudApp(App[None]):
         self.last_message = ""
         self.previous_states: dict[str, str] = {}
         self._lines_shown: dict[str, Text] = {}  # one-line Statics: what each shows now
+        self._views_shown: dict[str, Any] = {}  # preview tabs: what each shows now
         self._screen_fp: dict[str, str] = {}  # row key -> the fingerprint of the screen last shown (approve checks it)
 
     # ------------------------------------------------------------------ layout
@@ -419,7 +420,7 @@ class HudApp(App[None]):
         if tab in ("todos", "checks", "agents", "risk"):
             from ecc_hooks.tui import preview
 
-            self.main.query_one(f"#view-{tab}", Static).update(preview.from_payload(tab, row))
+            self._view(tab, preview.from_payload(tab, row))
         else:
             self.load_slow(row, tab)
 
@@ -448,7 +449,7 @@ class HudApp(App[None]):
         if key != self.selected:
             return
         if tab != "diff":
-            self.main.query_one(f"#view-{tab}", Static).update(shown)
+            self._view(tab, shown)
             return
         from ecc_hooks.tui.diffview import DiffView
 
@@ -458,6 +459,13 @@ class HudApp(App[None]):
         else:
             view.show(shown.diffs[0] if shown.diffs else None, preview_lines=shown.preview_lines,
                       worktree=shown.worktrees.get(key.split("/", 1)[-1]) if key else None)  # fmt: skip
+
+    def _view(self, tab: str, content: Any) -> None:
+        """Show ``content`` in a preview tab unless it shows that already: the screen tab is read again twice a
+        second and mostly comes back the same, and each ``Static.update`` lays the whole screen out again."""
+        if self._views_shown.get(tab) != content:
+            self._views_shown[tab] = content
+            self.main.query_one(f"#view-{tab}", Static).update(content)
 
     # ------------------------------------------------------------------ keys
 

@@ -423,3 +423,27 @@ async def test_the_summary_is_laid_out_only_when_it_changes(make_app: Callable[.
         await settle(pilot, app)
         assert "filter: proj" in str(summary.render())
         assert refreshes and not any(refreshes)
+
+
+async def test_a_preview_read_again_unchanged_is_not_laid_out_again(make_app: Callable[..., Any]) -> None:
+    """The screen tab is read again twice a second; what comes back the same is not put on screen again (each
+    Static update lays the whole screen out), what changed is."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        view = app.query_one("#view-screen")
+        refreshes: list[bool] = []
+        refresh = view.refresh
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            refreshes.append(bool(kwargs.get("layout")))
+            return refresh(*args, **kwargs)
+
+        view.refresh = spy  # type: ignore[method-assign]
+        for _ in range(3):
+            app.load_preview()
+            await settle(pilot, app)
+        assert refreshes == []
+        app._show_slow(app.selected, "screen", "something new")  # (a later read may replace it again)
+        assert "something new" in str(view.render())
+        assert refreshes
