@@ -106,15 +106,19 @@ def export(store: st.Store, queues: bool = True, background: bool = False) -> No
         _export(store, queues, background)
 
 
+def _utc(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def _export(store: st.Store, queues: bool, background: bool) -> None:
     sessions = []
     old_queues = _previous_queues() if not queues else {}
     for session in store.sessions():
         workers = []
+        entered = store.state_since(session.name)
         for w in store.workers(session.name):
             if w.removed:
                 continue
-            updated = datetime.fromtimestamp(w.updated_at, timezone.utc).isoformat(timespec="seconds")
             workers.append(
                 {
                     "id": f"{session.name}/{w.slug}",
@@ -126,7 +130,8 @@ def _export(store: st.Store, queues: bool, background: bool) -> None:
                     "handoffPath": w.handoff_file,
                     "agent": real_agent(w),  # what runs: a launcherCommand is a script, whatever agent it names
                     "agentSession": w.agent_session,  # its Claude Code session: the HUD joins on it
-                    "updatedAt": updated.replace("+00:00", "Z"),
+                    "updatedAt": _utc(w.updated_at),
+                    "stateSince": _utc(entered.get(w.slug, w.updated_at)),  # the HUD's age of the state
                     "pullRequest": merge_pr(session.name, w.slug),
                 }
             )

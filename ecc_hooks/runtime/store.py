@@ -449,6 +449,13 @@ class Store:
             setattr(worker, key, value)
         return True
 
+    def state_since(self, session: str) -> dict[str, float]:
+        """When each worker of the session entered the state it is in (its last logged transition), by slug: a
+        row's ``updated_at`` moves with every heartbeat and screen change, so it says nothing of how long a worker
+        has been running or waiting."""
+        query = "SELECT slug, MAX(at) FROM transitions WHERE session = ? GROUP BY slug"
+        return {str(slug): float(at) for slug, at in self.db.execute(query, (session,)) if at is not None}
+
     def history(self, session: str, slug: Optional[str] = None) -> list[sqlite3.Row]:
         query = "SELECT * FROM transitions WHERE session = ?" + (" AND slug = ?" if slug else "") + " ORDER BY id"
         return list(self.db.execute(query, (session, slug) if slug else (session,)))

@@ -164,7 +164,8 @@ def worker_row(session: str, worker: dict[str, Any], payload: Any) -> Row:
     waiting_for = None
     if state == "waiting":
         waiting_for = (base.waiting_for if base else None) or clean(worker.get("reason"), 120) or "a person"
-    since = (base.since if base and state == "waiting" and base.waiting_for else None) or worker.get("updatedAt")
+    entered = worker.get("stateSince") or worker.get("updatedAt")  # updatedAt: an export from before stateSince
+    since = (base.since if base and state == "waiting" and base.waiting_for else None) or entered
     reason = clean(worker.get("reason"), 200) or None if state in ("failed", "stale", "stopped") else None
     row = Row(
         key=f"w:{session}/{slug}",
