@@ -265,7 +265,8 @@ def run_the_story(world: RuntimeWorld, screens: Terminal, hooks: Path, w1_file: 
     shown = until(lambda s: [(t, n) for t, n, _ in groups(s)] == want, f"the groups {want}")
     first = groups(shown)[0]
     assert first[0] == "needs you" and "p-wait" in first[2][0], shown
-    assert "needs permission to use Bash" in first[2][0], shown
+    assert "needs permission to use Bash" in first[2][0] and "WAITING" in first[2][0], shown  # what, since when
+    assert "1 needs you" in shown.splitlines()[0], shown  # the summary line
     assert {group_of(shown, n) for n in ("p-busy", f"{SESSION}/w2")} == {"working"}, shown
     assert group_of(shown, "p-idle") == "idle" and group_of(shown, f"{SESSION}/w1") == "finished", shown
     assert "completed" in row_line(shown, f"{SESSION}/w1"), shown
