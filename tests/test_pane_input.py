@@ -171,3 +171,15 @@ def test_the_cli_answers_a_claude_session_by_its_id(at_prompt: tuple[Plain, str,
     assert done.returncode == 0, done.stderr
     assert f"{SESSION}: approved: " in done.stdout
     wait_until(lambda: pressed.exists() and pressed.read_text() == "1", 30, "the key")
+
+
+def test_a_plain_session_is_named_by_the_short_id_status_shows(at_prompt: tuple[Plain, str, Path]) -> None:
+    """``status`` and the HUD show the id's first 8 characters; any unique prefix names the session, an unknown
+    one is refused as unknown (not as a session without a pane)."""
+    seen = client.run(rec.PaneScreen(SESSION[:8]))
+    assert QUESTION in seen.screen
+    with pytest.raises(rec.Refused) as unknown:
+        client.run(rec.PaneScreen("0badc0de"))
+    assert unknown.value.kind == "not-found" and "no session '0badc0de'" in str(unknown.value)
+    done = client.run(rec.PaneApprove(SESSION[:8], seen.fingerprint))
+    assert "approved" in done.what

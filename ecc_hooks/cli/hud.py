@@ -36,6 +36,7 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
         ascii=args.ascii or os.environ.get(ASCII_ENV) == "1",
         keymap=settings.hud_keymap,
         bell=settings.hud_bell,
+        problems=settings.problems,
         notify=settings.hud_notify,
     )
     app.run()

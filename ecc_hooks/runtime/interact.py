@@ -306,14 +306,26 @@ def _session_target(claude_session: str) -> Target:
     )  # fmt: skip
 
 
+def _session_id(given: str) -> str:
+    """The session a person named (its whole id or any unique prefix, as ``status`` shows it), else refused
+    ``not-found`` with who matched: resolved before the lock, so two prefixes of one session share it."""
+    from ecc_hooks.hud import inputs
+
+    try:
+        return inputs.resolve_session(given)
+    except UserError as exc:
+        raise Refused("not-found", str(exc)) from None
+
+
 def pane_look(claude_session: str) -> Look:
     """A plain Claude Code session's screen now, the permission prompt it shows and their fingerprint."""
-    return _look(_session_target(claude_session))
+    return _look(_session_target(_session_id(claude_session)))
 
 
 def pane_send(claude_session: str, text: str, seen: Optional[str] = None) -> str:
     """``send`` for a plain Claude Code session's pane: the same checks, the text from a tmux buffer."""
     text = _sendable(text)
+    claude_session = _session_id(claude_session)
     with st.input_lock(claude_session):
         _type(_session_target(claude_session), text, seen)
     return f"sent {len(text)} character(s) and Enter"
@@ -322,5 +334,6 @@ def pane_send(claude_session: str, text: str, seen: Optional[str] = None) -> str
 def pane_answer(claude_session: str, approve: bool, seen: Optional[str] = None) -> str:
     """``answer`` for a plain Claude Code session's pane: pressed only while its screen shows Claude Code's
     permission prompt (and the one ``seen``, when given)."""
+    claude_session = _session_id(claude_session)
     with st.input_lock(claude_session):
         return _press(_session_target(claude_session), approve, seen, lambda: "its screen shows none")

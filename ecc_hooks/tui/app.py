@@ -75,8 +75,14 @@ class HudApp(App[None]):
         runner: Optional[Any] = None,
         terminal: Optional[Any] = None,
         spawn_watcher: Optional[Any] = None,
+        problems: Optional[list[str]] = None,
     ) -> None:
         super().__init__()
+        if self.no_color:  # NO_COLOR: no colour at all (Textual's default keeps greys); selection shown reversed
+            from textual.filter import Monochrome, NoColor
+
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)] + [NoColor()]
+        self.problems = list(problems or [])  # config.toml's, said on screen at start (the valid rest applies)
         from ecc_hooks.core import proc, spawn
         from ecc_hooks.runtime import client
 
@@ -134,6 +140,8 @@ class HudApp(App[None]):
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
+        for problem in self.problems:
+            self.notify(problem, title="config.toml", severity="error", timeout=15)
         if self.ascii:
             from ecc_hooks.tui import look
 
@@ -302,6 +310,12 @@ class HudApp(App[None]):
             text = model.what_text(row)
             if row.down:
                 style = "yellow"
+        if self.ascii:  # the ellipsis is not ASCII: cut here, to the column's width
+            from ecc_hooks.tui import look
+
+            width = next((c.width for c in self.main.query_one("#rows", DataTable).columns.values()
+                          if str(c.key.value) == column), len(text))  # fmt: skip
+            return Text(look.cut(text, width, True), style=style, no_wrap=True, overflow="crop")
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
     def _summary(self, rows: list[Row]) -> None:
@@ -312,9 +326,10 @@ class HudApp(App[None]):
         text = Text("ecc-hooks hud ", style="bold")
         if down:
             text.append(f"{' and '.join(down)} down (w starts) ", style="bold yellow")
-        text.append("\u00b7 " + (" \u00b7 ".join(parts) or "no sessions yet"))
+        dot = " | " if self.ascii else " \u00b7 "
+        text.append(dot.lstrip() + (dot.join(parts) or "no sessions yet"))
         if self.filter_text:
-            text.append(f" \u00b7 filter: {self.filter_text}", style="bold")
+            text.append(f"{dot}filter: {self.filter_text}", style="bold")
         self._line("#summary", text)
 
     def _line(self, selector: str, text: Text) -> None:

@@ -49,7 +49,7 @@ KEYS: tuple[Key, ...] = (
     Key("hud.queues", "m", "the merge and conflict queues", "work", "queues"),
     Key("hud.apply", "A", "apply the merge queue (confirm, pick the strategy)", "work"),
     Key("hud.resolve", "R", "resolve the worker's conflicts with an agent", "work"),
-    Key("hud.cleanup", "C", "remove finished workers' worktrees (no work lost)", "work"),
+    Key("hud.cleanup", "C", "remove the worker's worktree and branch (refused if work would be lost)", "work"),
     Key("hud.create", "n", "create a session (a plan file or the quick form)", "work"),
     # the HUD itself
     Key("hud.daemons", "w", "start the watcher and the runtime's supervisor", "hud"),

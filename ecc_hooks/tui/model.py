@@ -44,7 +44,7 @@ _WORKER_GROUP = {
     "merged": FINISHED,
     "stopped": FINISHED,
     "failed": FAILED,
-    "stale": FAILED,
+    "stale": IDLE,  # no heartbeat for 5 minutes: not known to have failed (dimmed; ``t`` retries it)
 }
 _SESSION_GROUP = {"waiting": NEEDS, "running": WORKING, "idle": IDLE, "ended": FINISHED, "failed": FAILED}
 
@@ -196,10 +196,22 @@ def worker_row(session: str, worker: dict[str, Any], payload: Any) -> Row:
     )
 
 
+def _urgency(row: Row) -> int:
+    """Within "needs you": a prompt, a question or a dialog that holds work up before a session that only waits
+    for its next prompt."""
+    from ecc_hooks.hud.state import IDLE_WAIT
+
+    return 1 if row.waiting_for == IDLE_WAIT else 0
+
+
 def ordered(rows: list[Row]) -> list[Row]:
-    """By group; waits the longest first, the others the most recent first."""
+    """By group; a held-up session before one at its idle prompt, waits the longest first; the others the most
+    recent first."""
     recent = sorted(rows, key=lambda r: r.since or "", reverse=True)
-    return sorted(recent, key=lambda r: (r.group, (r.since or "") if r.group == NEEDS else ""))
+    return sorted(
+        recent,
+        key=lambda r: (r.group, _urgency(r) if r.group == NEEDS else 0, (r.since or "") if r.group == NEEDS else ""),
+    )
 
 
 @dataclass
@@ -370,14 +382,17 @@ def state_text(row: Row, now: datetime) -> str:
 
 
 def what_text(row: Row) -> str:
-    """What a person reads first: what it waits for, why it failed, else its objective."""
+    """What a person reads first: what it waits for, why it failed, else its objective; a daemon that is down
+    (so the row may be old) before any of them."""
     if row.waiting_for:
-        return f"needs {row.waiting_for}"
-    if row.reason and row.group in (FAILED, NEEDS):
-        return row.reason
+        text = f"needs {row.waiting_for}"
+    elif row.reason and row.group in (FAILED, NEEDS):
+        text = row.reason
+    else:
+        text = row.objective
     if row.down:
-        return f"{row.down}: {row.objective}" if row.objective else row.down
-    return row.objective
+        return f"{row.down}: {text}" if text else row.down
+    return text
 
 
 def utcnow() -> datetime:

@@ -88,10 +88,13 @@ def _screen(row: Row, run: Callable[[Any], Any]) -> tuple[Any, Optional[str]]:
     try:
         shown = run(controls.request("screen", row))
     except rec.Refused as refused:
-        if row.runtime is not None and refused.kind == "no-pane":
-            return _log_tail(row, run), None
+        if row.runtime is not None:  # headless, or its pane is gone: what it printed (a pane's saved scrollback)
+            try:
+                return _log_tail(row, run), None
+            except rec.Refused:
+                pass
         return Text(clean(str(refused), 400), style="dim"), None
-    out = Text()
+    out = Text(no_wrap=True, overflow="crop")  # a pane as wide as the terminal is cut, not wrapped
     if shown.prompt:
         out.append("waiting at: " + clean(shown.prompt, 300) + "  (a approves, r denies)\n\n", style="bold yellow")
     out.append(_lines(shown.screen.rstrip("\n"), 200))
@@ -104,7 +107,7 @@ def _log_tail(row: Row, run: Callable[[Any], Any]) -> Text:
     assert row.runtime is not None
     logs = run(rec.Logs(*row.runtime))
     text = "\n".join(log.text or "" for log in logs.logs)
-    return Text(_lines(text, 200) or "(no output yet)")
+    return Text(_lines(text, 200) or "(no output yet)", no_wrap=True, overflow="crop")
 
 
 def events(session_id: Optional[str]) -> Text:

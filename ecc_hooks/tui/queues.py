@@ -256,7 +256,7 @@ class ConfirmApply(Dialog[Optional[str]]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(k, f"pick('{s}')", s, id=f"apply.{s}") for s, k, _ in STRATEGIES),
-        Binding("enter", "apply", "apply", id="apply.confirm"),
+        Binding("y,enter", "apply", "apply", id="apply.confirm"),
         Binding("n,escape", "cancel", "cancel", id="apply.cancel"),
     ]
 
@@ -295,7 +295,7 @@ class ConfirmApply(Dialog[Optional[str]]):
             yield self.title_line()
             yield Static(Content(self.body_text()), id="dialog-body", markup=False)
             yield Static(id="apply-strategies", markup=False)
-            yield Static("1-3/m/s/r: strategy    Enter: apply    n/Esc: cancel", id="dialog-keys", markup=False)
+            yield Static("1-3/m/s/r: strategy    y/Enter: apply    n/Esc: cancel", id="dialog-keys", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
