@@ -422,16 +422,23 @@ def first_frame(tmux: Tmux, arm: Arm, settle: float = 1.0) -> tuple[float, float
     return elapsed, peak_rss_mb(pid), name, pid
 
 
-def learn(tmux: Tmux, arm: Arm, seconds: float = 4.0) -> dict[str, str]:
-    """A first start (warms the bytecode caches): which rows its table shows once settled; the app's environment."""
-    name, pid, _ = tmux.open(arm.command, arm.env)
-    time.sleep(seconds)
-    screen = tmux.capture(name)
-    arm.rows = arm.shown(screen)
+def learn(tmux: Tmux, arm: Arm, timeout: float = 60.0) -> dict[str, str]:
+    """A first start (warms the bytecode caches): which rows its table shows once settled (the same rows in two
+    captures a second apart); the app's environment."""
+    name, pid, t0 = tmux.open(arm.command, arm.env)
+    before: set[str] = set()
+    while True:
+        time.sleep(1.0)
+        screen = tmux.capture(name)
+        now = arm.shown(screen)
+        if now and now == before:
+            break
+        if time.perf_counter() - t0 > timeout:
+            raise SystemExit(f"{arm.name} shows no settled rows in {timeout:g} s; its screen:\n{screen}")
+        before = now
+    arm.rows = now
     seen = environ(pid)
     tmux.close(name, pid)
-    if not arm.rows:
-        raise SystemExit(f"{arm.name} shows no row; its screen:\n{screen}")
     return seen
 
 
