@@ -1,6 +1,7 @@
 """The full-screen HUD (``ecc-hooks hud``) in a real terminal, against a bare Textual app (a script, not a test).
 
-    .venv/bin/python benchmarks/bench_hud.py [--quick] [--runs 9] [--presses 30] [--load-seconds 20]
+    .venv/bin/python benchmarks/bench_hud.py [--quick] [--runs 9] [--presses 30] [--cpu-rounds 3] [--load-seconds 10]
+        [--idle-seconds 10] [--only frame,cpu,keys] [--checkout DIR]
 
 The world is made the way the product makes it: 20 Claude Code sessions (each its own project folder and a
 1 MB transcript) whose hook events go through the real hook (``capture.hook.handle``, the bytes the hook
@@ -26,7 +27,7 @@ Measured (figures are reported, not asserted):
    ``--runs`` fresh starts per arm, and the per-round ratio. Target <= 0.5 s.
 2. Peak RSS: ``VmHWM`` of the app's process after its first frame and a second of settling, median over the
    runs. Target <= 80 MB.
-3. CPU: ``utime + stime`` of the app's process over ``--load-seconds`` while every session emits 5 hook
+3. CPU: ``utime + stime`` of the app's process over ``--cpu-rounds`` windows of ``--load-seconds`` (median) while every session emits 5 hook
    events a second (100 events/s: a tool call's PreToolUse and PostToolUse, its transcript lines appended
    first, as the client does), so the watcher rewrites the hud.json files as in life; the watcher's own CPU
    over the same window; and each app's CPU idle (no events). Target <= 10% of a core.
