@@ -157,7 +157,7 @@ class HudApp(App[None]):
                 loop.add_signal_handler(sig, self.exit)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
-        self.refresh_rows()
+        self.show_rows(self.store.reload())  # here, not on a worker: the first frame has the rows
         if self.watching:
             self.watch_files()
         self.set_interval(1.0, self.tick)
@@ -407,7 +407,6 @@ class HudApp(App[None]):
         if key != self.selected:
             self.selected = key
             self.load_preview()
-            self.refresh_bindings()
 
     @on(DataTable.RowSelected, "#rows")
     def _enter(self, _event: DataTable.RowSelected) -> None:

@@ -89,9 +89,13 @@ def _iso(stamp: Optional[str]) -> Optional[datetime]:
 
 
 def age(stamp: Optional[str], now: datetime) -> str:
-    """``2m05s`` since ``stamp``; empty when unknown."""
+    """How long since ``stamp``, to the second under a minute and to the minute above (``45s``, ``12m``,
+    ``3h07m``, ``2d04h``): the table repaints once a second only while a row is that young. Empty when unknown."""
     moment = _iso(stamp)
-    return duration(max((now - moment).total_seconds(), 0.0)) if moment else ""
+    if moment is None:
+        return ""
+    seconds = max((now - moment).total_seconds(), 0.0)
+    return f"{int(seconds) // 60}m" if 60 <= seconds < 3600 else duration(seconds)
 
 
 def context_bar(pct: Optional[int], width: int = 8, ascii: bool = False) -> str:
@@ -205,13 +209,23 @@ def _urgency(row: Row) -> int:
 
 
 def ordered(rows: list[Row]) -> list[Row]:
-    """By group; a held-up session before one at its idle prompt, waits the longest first; the others the most
-    recent first."""
-    recent = sorted(rows, key=lambda r: r.since or "", reverse=True)
-    return sorted(
-        recent,
-        key=lambda r: (r.group, _urgency(r) if r.group == NEEDS else 0, (r.since or "") if r.group == NEEDS else ""),
-    )
+    """By group. Needs you: a held-up session before one at its idle prompt, the longest wait first. Working and
+    idle: by name, so rows stay where the eye left them while their sessions work (ordering them by activity
+    reshuffled the table several times a second). Finished and failed: the most recent first."""
+
+    def key(r: Row) -> tuple[Any, ...]:
+        if r.group == NEEDS:
+            return (r.group, _urgency(r), r.since or "", r.name, r.key)
+        if r.group in (WORKING, IDLE):
+            return (r.group, 0, "", r.name, r.key)
+        return (r.group, 0, _negated(r.since or ""), r.name, r.key)
+
+    return sorted(rows, key=key)
+
+
+def _negated(stamp: str) -> tuple[int, ...]:
+    """An ISO stamp as a key that sorts the newest first."""
+    return tuple(-ord(c) for c in stamp)
 
 
 @dataclass
