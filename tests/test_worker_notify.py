@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ecc, make_repo, run_hook, running, stop_the_supervisor_alone, wait_until
+from tests.helpers import ecc, hud, make_repo, run_hook, running, stop_the_supervisor_alone, wait_until
 
 SECRET = "ghp_Q8mZ2xT4vL9pR3sK7wN1bY6cF0hJ5dGa"
 
@@ -154,6 +154,10 @@ def test_an_end_the_workers_hooks_told_is_told_by_the_watcher_alone(
         fire(sid, cwd, "SessionStart", source="startup")
         fire(sid, cwd, "UserPromptSubmit", prompt="t")
         if slug == "done":
+            # a real turn lasts at least a model call: the watcher sees it running before it ends (fired at once, the
+            # three events could be folded in one batch, a session's first sight, which tells nothing)
+            wait_until(lambda sid=sid: ((hud(ecc_home, sid) or {}).get("context") or {}).get("turnState") == "running",
+                       60, "the watcher to see the turn running")  # fmt: skip
             fire(sid, cwd, "Stop", last_assistant_message="All done.")
         else:
             fire(sid, cwd, "SessionEnd", reason="other")
