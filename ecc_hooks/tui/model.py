@@ -73,7 +73,7 @@ class Row:
     runtime: Optional[tuple[str, str]] = None  # (runtime session, worker slug)
     handoff_path: Optional[str] = None
     down: Optional[str] = None  # "watcher down" / "supervisor down": what it shows may be old
-    payload: Optional[Any] = field(default=None, compare=False, repr=False)  # models.hud.HudStatus
+    payload: Optional[Snap] = field(default=None, compare=False, repr=False)  # its hud.json
 
 
 @dataclass
@@ -107,60 +107,104 @@ def context_bar(pct: Optional[int], width: int = 8, ascii: bool = False) -> str:
     return f"{full * filled}{empty * (width - filled)} {pct:>3}%"
 
 
-def _checks(payload: Any) -> str:
-    local = payload.checks.local
-    failing = [c.command for c in local if c.status.value == "fail"]
+class Snap:
+    """A session's ``hud.json`` as read: typed lookups by path over the parsed JSON, each None (or empty) where
+    the file has nothing of that type. Cheaper than validating the whole ``ecc.hud-status.v1`` model on every
+    rewrite (a busy watcher rewrites twenty of them several times a second), and a foreign or future file can only
+    show less, never break a row."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def get(self, *path: str) -> Any:
+        here: Any = self.data
+        for key in path:
+            if not isinstance(here, dict):
+                return None
+            here = here.get(key)
+        return here
+
+    def text(self, *path: str) -> Optional[str]:
+        value = self.get(*path)
+        return value if isinstance(value, str) else None
+
+    def number(self, *path: str) -> Optional[float]:
+        value = self.get(*path)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def count(self, *path: str) -> int:
+        value = self.number(*path)
+        return int(value) if value is not None else 0
+
+    def items(self, *path: str) -> list[dict[str, Any]]:
+        value = self.get(*path)
+        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+    def strings(self, *path: str) -> list[str]:
+        value = self.get(*path)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _checks(snap: Snap) -> str:
+    local = snap.items("checks", "local")
+    failing = [str(c.get("command")) for c in local if c.get("status") == "fail"]
     if failing:
         return "failing: " + failing[0]
-    if any(c.status.value == "pass" for c in local):
+    if any(c.get("status") == "pass" for c in local):
         return "passing"
     return ""
 
 
-def _where(payload: Any) -> str:
-    ctx = payload.context
-    folder = (ctx.worktree or ctx.cwd or "").rstrip("/").rsplit("/", 1)[-1]
-    if ctx.linkedWorktree and folder:
+def _folder(snap: Snap) -> str:
+    return (snap.text("context", "worktree") or snap.text("context", "cwd") or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _where(snap: Snap) -> str:
+    folder = _folder(snap)
+    if snap.get("context", "linkedWorktree") is True and folder:
         return f"wt:{folder}"
-    return ctx.branch or folder
+    return snap.text("context", "branch") or folder
 
 
-def _session_state(payload: Any) -> str:
+def _session_state(snap: Snap) -> str:
     """The row state by the rule the notifications use (``hud.notify.session_row``): a turn that ended in an API
     error is ``failed``."""
-    ctx = payload.context
-    return notify.session_row((ctx.turnState, ctx.waitingFor, ctx.turnError)) or "unknown"
+    turn = (snap.text("context", "turnState"), snap.text("context", "waitingFor"), snap.text("context", "turnError"))
+    return notify.session_row(turn) or "unknown"
 
 
-def session_row(payload: Any) -> Row:
+def session_row(snap: Snap) -> Row:
     """A Claude Code session on its own, from its snapshot."""
-    ctx, risk = payload.context, payload.risk
-    sid = ctx.sessionId or "?"
-    folder = (ctx.worktree or ctx.cwd or "").rstrip("/").rsplit("/", 1)[-1]
-    state = _session_state(payload)
-    reason = risk.reasons[0] if risk.status.value in ("attention", "blocked") and risk.reasons else None
+    sid = snap.text("context", "sessionId") or "?"
+    folder = _folder(snap)
+    state = _session_state(snap)
+    reasons = snap.strings("risk", "reasons")
+    reason = reasons[0] if snap.get("risk", "status") in ("attention", "blocked") and reasons else None
+    harness = snap.text("context", "harness")
+    waiting_for = snap.text("context", "waitingFor")
+    used = snap.number("context", "contextWindow", "usedPct")
     return Row(
         key=f"s:{sid}",
         name=clean(f"{folder} {sid[:8]}" if folder else sid[:8], 40),
-        agent="claude" if ctx.harness in (None, "claude-code") else clean(ctx.harness, 20),
-        objective=clean(ctx.objective or "", 200),
+        agent="claude" if harness in (None, "claude-code") else clean(harness, 20),
+        objective=clean(snap.text("context", "objective") or "", 200),
         state=state,
         group=_SESSION_GROUP.get(state, IDLE),
-        since=ctx.waitingSince if ctx.waitingFor else ctx.lastEventAt,
-        waiting_for=clean(ctx.waitingFor, 120) or None,
+        since=snap.text("context", "waitingSince") if waiting_for else snap.text("context", "lastEventAt"),
+        waiting_for=clean(waiting_for, 120) or None,
         reason=clean(reason, 200) or None,
-        context_pct=ctx.contextWindow.usedPct,
-        cost=payload.cost.sessionUsd,
-        tools=payload.toolCalls.total,
-        failures=payload.toolCalls.failures,
-        checks=clean(_checks(payload), 60),
-        where=clean(_where(payload), 60),
-        session_id=ctx.sessionId,
-        payload=payload,
+        context_pct=int(used) if used is not None else None,
+        cost=snap.number("cost", "sessionUsd"),
+        tools=snap.count("toolCalls", "total"),
+        failures=snap.count("toolCalls", "failures"),
+        checks=clean(_checks(snap), 60),
+        where=clean(_where(snap), 60),
+        session_id=snap.text("context", "sessionId"),
+        payload=snap,
     )
 
 
-def worker_row(session: str, worker: dict[str, Any], payload: Any) -> Row:
+def worker_row(session: str, worker: dict[str, Any], payload: Optional[Snap]) -> Row:
     """A runtime worker, with its Claude Code session's figures when it has one."""
     slug = str(worker.get("id", "?")).split("/", 1)[-1]
     state = str(worker.get("state") or "unknown")
@@ -244,7 +288,7 @@ class Store:
 
     def __init__(self, home: Optional[str] = None) -> None:
         self.home = home or paths.home()
-        self._snapshots: dict[str, tuple[tuple[int, int], Any]] = {}  # session -> (stat, HudStatus)
+        self._snapshots: dict[str, tuple[tuple[int, int], Snap]] = {}  # session -> (stat, its hud.json)
         self._workers_stat: Optional[tuple[int, int]] = None
         self._workers: list[dict[str, Any]] = []
         self.rows: list[Row] = []
@@ -325,8 +369,9 @@ class Store:
         return {sid for _, sid in found[:RECENT_MAX]}
 
     def _read_snapshot(self, sid: str) -> None:
+        import orjson
+
         from ecc_hooks.core.fsio import read_file
-        from ecc_hooks.models.hud import HudStatus
 
         path = os.path.join(self.home, "sessions", sid, "hud.json")
         try:
@@ -338,10 +383,12 @@ class Store:
         if old is not None and old[0] == stamp:
             return
         try:
-            payload = HudStatus.model_validate_json(read_file(path, SNAPSHOT_CAP))
+            data = orjson.loads(read_file(path, SNAPSHOT_CAP))
         except (OSError, ValueError):
             return  # keep the row it had
-        self._snapshots[sid] = (stamp, payload)
+        if not isinstance(data, dict) or data.get("schema_version") != "ecc.hud-status.v1":
+            return  # not a snapshot of ours: the row it had stays
+        self._snapshots[sid] = (stamp, Snap(data))
 
     def _read_workers(self) -> None:
         from ecc_hooks.core.fsio import read_file

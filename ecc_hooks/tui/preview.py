@@ -30,34 +30,40 @@ def _lines(text: str, limit: int = LINES) -> str:
 
 
 def from_payload(tab: str, row: Row) -> Text:
-    """Todos, checks, subagents or risk, from the row's snapshot."""
-    payload = row.payload
-    if payload is None:
+    """Todos, checks, subagents or risk, from the row's snapshot (``model.Snap``)."""
+    snap = row.payload
+    if snap is None:
         return Text(f"{row.name} has no Claude Code snapshot (no hooks seen from it)", style="dim")
     if tab == "todos":
-        t = payload.todos
-        out = Text(f"{t.counts.pending} pending, {t.counts.inProgress} in progress, {t.counts.completed} done\n")
-        if t.inProgress:
-            out.append("now: ", style="bold").append(clean(t.inProgress, 300))
+        counts = ("todos", "counts")
+        out = Text(
+            f"{snap.count(*counts, 'pending')} pending, {snap.count(*counts, 'inProgress')} in progress, "
+            f"{snap.count(*counts, 'completed')} done\n"
+        )
+        now = snap.text("todos", "inProgress")
+        if now:
+            out.append("now: ", style="bold").append(clean(now, 300))
         return out
     if tab == "checks":
         out = Text()
-        for c in payload.checks.local:
-            style = {"fail": "red", "pass": "green"}.get(c.status.value, "")
-            out.append(f"{c.status.value:8} ", style=style).append(clean(c.command, 200) + "\n")
-        for r in payload.checks.remote:
-            out.append(f"{r.status.value:8} ", style="").append(clean(f"CI {r.name}", 200) + "\n")
+        for c in snap.items("checks", "local"):
+            status = clean(c.get("status") or "unknown", 12)
+            out.append(f"{status:8} ", style={"fail": "red", "pass": "green"}.get(status, ""))
+            out.append(clean(c.get("command"), 200) + "\n")
+        for r in snap.items("checks", "remote"):
+            out.append(f"{clean(r.get('status') or 'unknown', 12):8} ").append(clean(f"CI {r.get('name')}", 200) + "\n")
         return out if out.plain else Text("no checks seen (test, lint or build commands it ran)", style="dim")
     if tab == "agents":
         out = Text()
-        for a in payload.activeAgents:
-            out.append(f"{a.state.value:10} ").append(clean(f"{a.agentType or a.id}: {a.objective or ''}", 300) + "\n")
+        for a in snap.items("activeAgents"):
+            what = f"{a.get('agentType') or a.get('id')}: {a.get('objective') or ''}"
+            out.append(f"{clean(a.get('state') or 'unknown', 12):10} ").append(clean(what, 300) + "\n")
         return out if out.plain else Text("no subagents", style="dim")
-    risk = payload.risk
-    out = Text(f"risk: {risk.status.value}\n", style="bold")
-    for reason in risk.reasons:
+    reasons = snap.strings("risk", "reasons")
+    out = Text(f"risk: {clean(snap.text('risk', 'status') or 'unknown', 20)}\n", style="bold")
+    for reason in reasons:
         out.append("- " + clean(reason, 300) + "\n")
-    if row.reason and row.reason not in risk.reasons:
+    if row.reason and row.reason not in reasons:
         out.append("- " + row.reason + "\n")
     return out
 
