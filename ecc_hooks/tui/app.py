@@ -104,6 +104,7 @@ class HudApp(App[None]):
         self.preview_shown = True
         self.last_message = ""
         self.previous_states: dict[str, str] = {}
+        self._shown: list[tuple[Any, ...]] = []  # the shape of the rows last shown (``_rows_read``)
         self._lines_shown: dict[str, Text] = {}  # one-line Statics: what each shows now
         self._views_shown: dict[str, Any] = {}  # preview tabs: what each shows now
         self._screen_fp: dict[str, str] = {}  # row key -> the fingerprint of the screen last shown (approve checks it)
@@ -219,7 +220,19 @@ class HudApp(App[None]):
     @work(exclusive=True, group="reload", thread=True, exit_on_error=False)
     def refresh_rows(self) -> None:
         rows = self.store.reload()
-        self.call_from_thread(self.show_rows, rows)
+        self.call_from_thread(self._rows_read, rows)
+
+    @staticmethod
+    def _shape(rows: list[Row]) -> list[tuple[Any, ...]]:
+        """What a person acts on: which rows there are, their states and what they wait for."""
+        return [(r.key, r.state, r.group, r.waiting_for, r.down) for r in rows]
+
+    def _rows_read(self, rows: list[Row]) -> None:
+        """Rows re-read after a change: on screen at once when a row came, went or changed state; figures alone
+        (cost, tools, context) wait for the next tick, so a busy fleet rewriting its snapshots several times a
+        second repaints the table once a second, not at every batch (each repaint costs the whole table)."""
+        if self._shape(rows) != self._shown:
+            self.show_rows(rows)
 
     def tick(self) -> None:
         """Once a second: ages move on; a daemon that started or stopped is seen (its lock file)."""
@@ -246,6 +259,7 @@ class HudApp(App[None]):
         if not self.live():
             return
         self._notify_transitions(rows)
+        self._shown = self._shape(rows)
         table = self.main.query_one("#rows", DataTable)
         now = self.clock()
         shown = self.visible_rows()
@@ -447,7 +461,8 @@ class HudApp(App[None]):
         if fingerprint is not None:
             self._screen_fp[row.key] = fingerprint
         self.call_from_thread(self._show_slow, row.key, tab, text)
-        if tab == "screen" and row.group in (model.NEEDS, model.WORKING, model.IDLE):
+        if tab == "screen" and fingerprint is not None and row.group in (model.NEEDS, model.WORKING, model.IDLE):
+            # a live pane is read again; a row without one (no pane recorded, a headless log) waits for a change
             self.call_from_thread(self.set_timer, SCREEN_EVERY, self._screen_again)
 
     def _screen_again(self) -> None:
