@@ -105,6 +105,7 @@ class HudApp(App[None]):
         self.last_message = ""
         self.previous_states: dict[str, str] = {}
         self._shown: list[tuple[Any, ...]] = []  # the shape of the rows last shown (``_rows_read``)
+        self._painted = False  # the first frame is on screen (the first preview waits for it)
         self._lines_shown: dict[str, Text] = {}  # one-line Statics: what each shows now
         self._views_shown: dict[str, Any] = {}  # preview tabs: what each shows now
         self._screen_fp: dict[str, str] = {}  # row key -> the fingerprint of the screen last shown (approve checks it)
@@ -440,6 +441,10 @@ class HudApp(App[None]):
 
     def load_preview(self) -> None:
         if not self.live():
+            return
+        if not self._painted:  # the first frame first: the preview's reads import the runtime on a thread
+            self._painted = True
+            self.call_after_refresh(self.load_preview)
             return
         row = self.current_row()
         if row is None or not self.preview_shown:
