@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Optional
 
 from pygments.token import Token  # type: ignore[import-untyped]  # Textual's own highlighter uses it
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, ScrollableContainer
 from textual.content import Content
 from textual.highlight import HighlightTheme, highlight
@@ -31,7 +31,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ecc_hooks.core.text import clean, human
-from ecc_hooks.tui import keys, look
+from ecc_hooks.tui import look
 
 GROUPS = ("committed", "staged", "unstaged", "untracked")
 MAX_LINES = 1000  # the most patch lines drawn (the runtime's preview is 200)
@@ -192,12 +192,7 @@ def prepare(diff: Optional[dict[str, Any]], preview_lines: int, worktree: Option
 class FileList(OptionList):
     """The diff's files under their group headings; the HUD's move keys (``hud.down``...) work here too."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(keys.BY_ID["hud.down"].keys, "cursor_down", "next file", show=False, id="hud.down"),
-        Binding(keys.BY_ID["hud.up"].keys, "cursor_up", "previous file", show=False, id="hud.up"),
-        Binding(keys.BY_ID["hud.top"].keys, "first", "first file", show=False, id="hud.top"),
-        Binding(keys.BY_ID["hud.bottom"].keys, "last", "last file", show=False, id="hud.bottom"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = look.move_bindings("file", "first", "last")  # type: ignore[assignment]
 
 
 class DiffView(Widget):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.scrollbar import ScrollBarRender
 from textual.widget import Widget
@@ -60,3 +61,13 @@ def records(value: object) -> list[dict[str, Any]]:
 def name(value: object, width: int, ascii: bool) -> str:
     """An untrusted name (a file, a branch, a worker) as one inert line of at most ``width`` characters."""
     return cut(clean(value, LONGEST_NAME), width, ascii)
+
+
+def move_bindings(noun: str, top: str, bottom: str) -> list[Binding]:
+    """The HUD's move keys (``hud.down``, ``hud.up``, ``hud.top``, ``hud.bottom``, rebound with them) for a list
+    widget: its own cursor actions, and ``top``/``bottom`` for the first and last ``noun``."""
+    from ecc_hooks.tui import keys
+
+    actions = (("hud.down", "cursor_down", "next"), ("hud.up", "cursor_up", "previous"), ("hud.top", top, "first"),
+               ("hud.bottom", bottom, "last"))  # fmt: skip
+    return [Binding(keys.BY_ID[i].keys, action, f"{word} {noun}", show=False, id=i) for i, action, word in actions]

@@ -26,7 +26,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from ecc_hooks.core.text import clean
-from ecc_hooks.tui import keys, look
+from ecc_hooks.tui import look
 from ecc_hooks.tui.dialogs import Dialog
 
 COLUMNS = ("", "worker", "branch", "ahead", "files", "why")
@@ -107,12 +107,7 @@ def summary(entries: list[dict[str, Any]], conflicts: list[dict[str, Any]]) -> s
 class QueueTable(DataTable[Text]):
     """The entries, one row each; the HUD's move keys (``hud.down``...) work here too."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(keys.BY_ID["hud.down"].keys, "cursor_down", "next entry", show=False, id="hud.down"),
-        Binding(keys.BY_ID["hud.up"].keys, "cursor_up", "previous entry", show=False, id="hud.up"),
-        Binding(keys.BY_ID["hud.top"].keys, "scroll_top", "first entry", show=False, id="hud.top"),
-        Binding(keys.BY_ID["hud.bottom"].keys, "scroll_bottom", "last entry", show=False, id="hud.bottom"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = look.move_bindings("entry", "scroll_top", "scroll_bottom")  # type: ignore[assignment]
 
 
 class QueueView(Widget):

@@ -14,6 +14,7 @@ import pytest
 from ecc_hooks.runtime import records as rec
 from tests.tui import world
 from tests.tui.conftest import Recorder
+from tests.tui.test_app import settle
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 PROMPT = rec.ScreenData(
@@ -95,16 +96,7 @@ def replies(recorder: Recorder, app: Any) -> None:
 
 
 async def settled(pilot: Any) -> None:
-    from textual.worker import WorkerCancelled, WorkerFailed
-
-    for _ in range(3):
-        await pilot.pause()
-        for worker in [w for w in pilot.app.workers if w.group != "files"]:
-            try:
-                await worker.wait()
-            except (WorkerCancelled, WorkerFailed):
-                pass
-    await pilot.pause()
+    await settle(pilot, pilot.app)
 
 
 async def go_to(pilot: Any, key: str) -> None:
