@@ -44,7 +44,11 @@ def test_no_recorded_pane_an_ended_session_or_a_successor_is_not_found(
     at_prompt: tuple[Plain, str, Path], ecc_home: Path
 ) -> None:
     plain, pane, pressed = at_prompt
-    assert "no tmux pane is recorded" in refused(rec.PaneScreen("5a1c0b7e-0000-4000-8000-0000000000ff"), "not-found")
+    unknown = "5a1c0b7e-0000-4000-8000-0000000000ff"
+    assert f"no session '{unknown}'" in refused(rec.PaneScreen(unknown), "not-found")  # no journal at all
+    record(ecc_home, {"schemaVersion": "ecc.event.v1", "ts": "2026-12-07T09:00:00.000Z", "event": "SessionStart",
+                      "sessionId": unknown})  # fmt: skip
+    assert "no tmux pane is recorded" in refused(rec.PaneScreen(unknown), "not-found")  # a journal, no pane
     successor = "5a1c0b7e-0000-4000-8000-00000000dd04"
     record(ecc_home, start_event(pane, plain.socket, successor, "2026-12-07T11:00:00.000Z"))
     assert f"runs session {successor} now" in refused(rec.PaneApprove(SESSION), "not-found")
