@@ -688,14 +688,15 @@ def test_a_turn_that_ended_in_an_api_error_says_so_and_its_row_is_failed_until_a
     j.add("StopFailure", error="rate_limit")
     payload = payload_of(j.records)
     assert (payload.context.turnState, payload.context.turnError) == ("idle", "rate_limit")
-    row = model.session_row(payload)
+    row = model.session_row(model.Snap(payload.model_dump(mode="json")))  # the HUD reads hud.json as JSON
     assert (row.state, row.group) == ("failed", model.FAILED)
     assert notify.row_event("running", row.state) == "failed"
     j.add("UserPromptSubmit", prompt="again")
     assert payload_of(j.records).context.turnError is None  # a new turn: no longer failed
     j.add("Stop", last_assistant_message="done")
     payload = payload_of(j.records)
-    assert payload.context.turnError is None and model.session_row(payload).state == "idle"
+    assert payload.context.turnError is None
+    assert model.session_row(model.Snap(payload.model_dump(mode="json"))).state == "idle"
 
 
 def test_a_denied_prompt_ends_the_wait_too() -> None:

@@ -53,7 +53,7 @@ def test_the_state_is_aged_from_its_transition_not_from_the_last_heartbeat(monke
     shown = exported("aged")["aged/w"]
     assert shown["stateSince"] == iso(START + 10) and shown["updatedAt"] == iso(START + 130)
     now = datetime.fromtimestamp(START + 190, timezone.utc)
-    assert model.state_text(model.worker_row("aged", shown, None), now) == "running 3m00s"
+    assert model.state_text(model.worker_row("aged", shown, None), now) == "running 3m"
 
     clock.now = START + 200
     opened.transition(row, "waiting", "permission to use Bash")
