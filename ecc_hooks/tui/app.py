@@ -44,6 +44,14 @@ TABS = (
 WIDE = 140  # from this width every column shows (agent, checks, tools); under 110 the fewest
 SCREEN_EVERY = 0.5  # seconds between two captures of the selected pane while its Screen tab shows
 PREVIEW_CAP = 400  # lines kept of a screen, a log or a handoff in the preview
+CONFIRMED = {  # control -> (title, body) of its confirmation, formatted with the row
+    "stop": ("Stop {row.name}?", "Its agent is interrupted, then terminated; its scrollback is kept and `u` resumes it."),
+    "pr": ("Open a pull request for {row.name}?", "Pushes {row.where} and opens a pull request with its handoff "
+           "(redacted) as the body."),
+    "resolve": ("Resolve {row.name}'s conflicts?", "Starts claude in its worktree on the conflicts the queue lists."),
+    "cleanup": ("Clean up {row.name}?", "Removes its worktree and branch; refused if that would lose uncommitted or "
+                "unmerged work."),
+}  # fmt: skip
 STATE_STYLE = {
     model.NEEDS: "bold yellow",
     model.WORKING: "green",
@@ -281,6 +289,7 @@ class HudApp(App[None]):
 
     def _table_rows(self, rows: list[Row], now: Any, table: DataTable[Any]) -> list[tuple[str, list[Any]]]:
         names = [str(c.value) for c in table.columns]  # the column keys
+        widths = {str(c.key.value): c.width for c in table.columns.values()}
         out: list[tuple[str, list[Any]]] = []
         group = None
         for row in rows:
@@ -289,10 +298,10 @@ class HudApp(App[None]):
                 count = sum(1 for r in rows if r.group == group)
                 title = Text(f"{model.GROUPS[group]} ({count})", style="bold " + STATE_STYLE[group])
                 out.append((f"g:{group}", [title] + [""] * (len(names) - 1)))
-            out.append((row.key, [self._cell(name, row, now) for name in names]))
+            out.append((row.key, [self._cell(name, row, now, widths[name]) for name in names]))
         return out
 
-    def _cell(self, column: str, row: Row, now: Any) -> Any:
+    def _cell(self, column: str, row: Row, now: Any, width: int) -> Any:
         dim = "dim" if row.dimmed else ""
         text: str
         style = dim
@@ -311,9 +320,8 @@ class HudApp(App[None]):
         elif column == "COST":
             text = f"${row.cost:.2f}" if row.cost is not None else "?"
         elif column == "TOOLS":
-            text = f"{row.tools}" + (f" \u2717{row.failures}" if row.failures and not self.ascii else "")
-            if row.failures and self.ascii:
-                text += f" x{row.failures}"
+            mark = "x" if self.ascii else "\u2717"
+            text = f"{row.tools}" + (f" {mark}{row.failures}" if row.failures else "")
         elif column == "CHECKS":
             text = row.checks or "-"
             style = "red" if row.checks.startswith("failing") else dim
@@ -328,8 +336,6 @@ class HudApp(App[None]):
         if self.ascii:  # the ellipsis is not ASCII: cut here, to the column's width
             from ecc_hooks.tui import look
 
-            width = next((c.width for c in self.main.query_one("#rows", DataTable).columns.values()
-                          if str(c.key.value) == column), len(text))  # fmt: skip
             return Text(look.cut(text, width, True), style=style, no_wrap=True, overflow="crop")
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
@@ -389,10 +395,12 @@ class HudApp(App[None]):
     def _notify_transitions(self, rows: list[Row]) -> None:
         from ecc_hooks.hud import notify
 
+        settings = None  # read when a transition comes (edits apply at once, as the watcher reads it), once per batch
         for row in rows:
-            before = self.previous_states.get(row.key)
-            event = notify.row_event(before, row.state)
-            if event is not None and event in notify.load().notify_on:  # read at each transition, as the watcher does
+            event = notify.row_event(self.previous_states.get(row.key), row.state)
+            if event is not None:
+                settings = settings or notify.load()
+            if event is not None and event in settings.notify_on:
                 text = f"{row.name}: " + ({"waiting": "needs you", "finished": "finished", "failed": "failed"}[event])
                 if row.waiting_for and event == "waiting":
                     text += f" ({row.waiting_for})"
@@ -400,17 +408,17 @@ class HudApp(App[None]):
                 if self.bell_on:
                     self.bell()
                 if self.notify_on:
-                    self._run_notify(row, event)
+                    self._run_notify(settings, row, event)
         self.previous_states = {r.key: r.state for r in rows}
 
     @staticmethod
-    def _run_notify(row: Row, event: str) -> None:
+    def _run_notify(settings: Any, row: Row, event: str) -> None:
         """``[hud] notify = true``: the user's ``[notify]`` command for the row's transition, as the watcher and the
         supervisor run it (values redacted and cleaned by ``notify.environment``; on a thread of its own)."""
         from ecc_hooks.hud import notify
 
         reason = row.waiting_for if event == "waiting" else row.reason or row.objective
-        notify.send(notify.load(), event, notify.environment(event, row.key[2:], None, reason, name=row.name))
+        notify.send(settings, event, notify.environment(event, row.key[2:], None, reason, name=row.name))
 
     # ------------------------------------------------------------------ preview
 
@@ -673,12 +681,17 @@ class HudApp(App[None]):
 
         self.push_screen(TextPrompt(f"Send to {row.name if row else ''} (Enter sends)"), done)
 
+    def _confirmed(self, control: str) -> None:
+        """A control that changes a worker's work, sent only after the person said yes (``CONFIRMED``)."""
+        if self._refuse(control):
+            return
+        row = self.current_row()
+        assert row is not None
+        title, body = CONFIRMED[control]
+        self._confirm(title.format(row=row), body.format(row=row), lambda: self.run_control(control, row))
+
     def action_stop(self) -> None:
-        if not self._refuse("stop"):
-            row = self.current_row()
-            assert row is not None
-            self._confirm(f"Stop {row.name}?", "Its agent is interrupted, then terminated; its scrollback is kept and "
-                          "`u` resumes it.", lambda: self.run_control("stop", row))  # fmt: skip
+        self._confirmed("stop")
 
     def action_resume(self) -> None:
         if not self._refuse("resume"):
@@ -745,25 +758,13 @@ class HudApp(App[None]):
             self.load_preview()
 
     def action_pr(self) -> None:
-        if not self._refuse("pr"):
-            row = self.current_row()
-            assert row is not None
-            self._confirm(f"Open a pull request for {row.name}?", f"Pushes {row.where} and opens a pull request with "
-                          "its handoff (redacted) as the body.", lambda: self.run_control("pr", row))  # fmt: skip
+        self._confirmed("pr")
 
     def action_resolve(self) -> None:
-        if not self._refuse("resolve"):
-            row = self.current_row()
-            assert row is not None
-            self._confirm(f"Resolve {row.name}'s conflicts?", "Starts claude in its worktree on the conflicts the "
-                          "queue lists.", lambda: self.run_control("resolve", row))  # fmt: skip
+        self._confirmed("resolve")
 
     def action_cleanup(self) -> None:
-        if not self._refuse("cleanup"):
-            row = self.current_row()
-            assert row is not None
-            self._confirm(f"Clean up {row.name}?", "Removes its worktree and branch; refused if that would lose "
-                          "uncommitted or unmerged work.", lambda: self.run_control("cleanup", row))  # fmt: skip
+        self._confirmed("cleanup")
 
     def queue_session(self) -> Optional[str]:
         """The runtime session the queues are for: the selected worker's, else the first one with a queue."""
