@@ -3,7 +3,7 @@ queues of one runtime session with their controls (apply, resolve)."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from rich.text import Text
 from textual import work
@@ -71,8 +71,9 @@ class TextScreen(ModalScreen[None]):
 
 
 class QueuesScreen(Screen[None]):
-    """One runtime session's merge queue and conflict queue, as the supervisor last computed them, re-read when
-    the runtime's export changes; ``A`` applies, ``R`` starts an agent on the selected entry's conflicts."""
+    """One runtime session's merge queue and conflict queue: the supervisor's last export at once, then the queue
+    the runtime computes now (and again after an apply); ``A`` applies, ``R`` starts an agent on the selected
+    entry's conflicts."""
 
     BINDINGS = CLOSE + [
         Binding("A", "apply", "apply the queue", id="hud.queue.apply"),
@@ -139,6 +140,3 @@ class QueuesScreen(Screen[None]):
             Confirm(f"Resolve {slug}'s conflicts?", "Starts claude in its worktree on the conflicting files."),
             lambda yes: self.app.run_control("resolve", None, follow=rec.Resolve(self.session, slug)) if yes else None,  # type: ignore[attr-defined]
         )
-
-    def refresh_queue(self, *_: Any) -> None:
-        self.show()
