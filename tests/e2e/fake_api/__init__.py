@@ -61,6 +61,7 @@ class Seen:
 ROUTES = (
     ("/v1/responses", "responses"),
     ("/v1/chat/completions", "chat"),
+    ("/v1/models", "chat"),  # the model list OpenAI-compatible clients may ask for
     ("/v1beta/models/", "gemini"),
 )
 
