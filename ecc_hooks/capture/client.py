@@ -23,6 +23,9 @@ RAW_ENV = "ECC_HOOKS_RAW"  # "1": each journal line keeps the whole (redacted) p
 RUNTIME_ENV = b"ECC_SESSION"  # a runtime worker's environment names its runtime session (runtime.lifecycle)
 TMUX_ENV = b"TMUX"  # the tmux server a session runs in (``core.terminal``): recorded at SessionStart
 PANE_ENV = b"TMUX_PANE"  # and its pane
+WORKER_ENV = b"ECC_WORKER"  # and, with ``RUNTIME_ENV``, which of its workers: recorded at SessionStart
+# the other agents' hook commands end with the agent's name (``harness.hook_argv``): ``harness.HARNESSES``' keys
+HARNESS_ARGS = (b"codex", b"gemini", b"opencode", b"aider")
 
 
 def keep_supervisor() -> None:
@@ -34,6 +37,26 @@ def keep_supervisor() -> None:
         spawn.restart_supervisor()
 
 
+def read_input(relay: object) -> tuple[str, bytes | None, bytes, str | None]:
+    """(harness, payload bytes, tail, problem): the agent named by the command's last argument (``""``: Claude
+    Code), and its payload: stdin for every agent but Aider, whose notification command gets none (its stdin may be
+    the terminal, never read): its module builds the payload from its argv and environment."""
+    import sys
+
+    args = [a.encode() if isinstance(a, str) else a for a in sys.argv[1:]]
+    harness = args[0].decode() if args and args[0] in HARNESS_ARGS else ""
+    if harness == "aider":
+        from ecc_hooks import harness as agents
+        from ecc_hooks.core import jsonlite
+
+        payload = agents.module("aider").payload_from(
+            [a.decode("utf-8", "replace") for a in args[1:]], dict(posix.environ)
+        )
+        return harness, (None if payload is None else jsonlite.dumps(payload).encode()), b"", None
+    data, tail, problem = relay.read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)  # type: ignore[attr-defined]
+    return harness, data, tail, problem
+
+
 def main() -> int:
     """Hook entry point: always returns 0, prints nothing."""
     try:
@@ -42,11 +65,17 @@ def main() -> int:
         from ecc_hooks.core import relay
 
         now = time()
-        data, tail, problem = relay.read_payload(0, STDIN_CAP, STDIN_TIMEOUT, TAIL_SIZE)
+        harness, data, tail, problem = read_input(relay)
+        if data is None:
+            return 0  # an agent's command with nothing to record (aider's notification outside a turn)
         if problem is None:
             fields = {b"now": repr(now).encode(), b"raw": posix.environ.get(RAW_ENV.encode(), b"")}
+            if harness:
+                fields[b"harness"] = harness.encode()
             if posix.environ.get(RUNTIME_ENV):  # a runtime worker: our hooks may run twice per event (dedupe)
                 fields[b"dedupe"] = b"1"
+                fields[b"rsession"] = posix.environ[RUNTIME_ENV]
+                fields[b"rworker"] = posix.environ.get(WORKER_ENV, b"")
             if TMUX_ENV in posix.environ:  # in a tmux pane: where it runs (the watcher keeps it at SessionStart)
                 fields[b"tmux"] = posix.environ[TMUX_ENV]
                 fields[b"pane"] = posix.environ.get(PANE_ENV, b"")
@@ -55,7 +84,7 @@ def main() -> int:
                 return 0
         from ecc_hooks.capture import hook
 
-        hook.record(data, tail, problem, now)
+        hook.record(data, tail, problem, now, harness)
         keep_supervisor()
     except BaseException as exc:
         try:

@@ -13,7 +13,7 @@ import sys
 import time
 
 from ecc_hooks.capture import headref
-from ecc_hooks.capture.client import PANE_ENV, RAW_ENV, RUNTIME_ENV, STDIN_TIMEOUT, TMUX_ENV
+from ecc_hooks.capture.client import PANE_ENV, RAW_ENV, RUNTIME_ENV, STDIN_TIMEOUT, TMUX_ENV, WORKER_ENV
 from ecc_hooks.capture.normalize import PayloadError, normalize
 from ecc_hooks.core import jsonlite, paths
 from ecc_hooks.core.errorlog import log_error
@@ -22,6 +22,10 @@ from ecc_hooks.core.fsio import append_line
 # The longest one call can take: the stdin bound plus the work after it (file appends, reading HEAD from
 # regular files, one posix_spawn). The installed timeout (install.HOOK_TIMEOUT) must stay well above it,
 # so Claude Code never kills a hook that is still within its own bounds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 TIME_BOUND = STDIN_TIMEOUT + 5.0
 RAW_RECORD_MAX = 1 << 20
 # Command hooks that fire once per turn (not per tool call): each makes sure a watcher runs, so one killed
@@ -133,6 +137,8 @@ def handle(
     start: bool = True,
     dedupe: bool | None = None,
     tmux: tuple[str | None, str | None] | None = None,
+    harness: str = "",
+    runtime: tuple[str, str] | None = None,
 ) -> None:
     """Turn raw stdin bytes into a journal line, or an errors.log entry when they cannot be one.
 
@@ -144,7 +150,11 @@ def handle(
     many hooks of ours ran for it (``capture.dedupe``): only a runtime worker has a settings layer of ours beside
     the user's, so other sessions pay nothing for it. ``tmux``: the hook's ``$TMUX`` and ``$TMUX_PANE`` (relayed, or
     this process's own when it records itself; never the watcher's): a SessionStart records where the session runs
-    (``core.terminal``), what the HUD needs to answer its permission prompts.
+    (``core.terminal``), what the HUD needs to answer its permission prompts. ``harness``: the agent whose
+    hook this is (``""``: Claude Code); its module's ``to_claude`` makes the payload Claude-shaped first (None: the
+    event is dropped). ``runtime``: the runtime session and worker the hook ran in (``$ECC_SESSION``,
+    ``$ECC_WORKER``), recorded at SessionStart: how the runtime finds the session of an agent whose id it cannot
+    choose.
     """
     payload: object = None
     if problem in (None, "timeout"):
@@ -166,8 +176,12 @@ def handle(
     if not isinstance(payload, dict):
         log_error("not-an-object", type(payload).__name__, data)
         return
+    if harness:
+        payload = _to_claude(harness, payload, data)
+        if payload is None:
+            return
     try:
-        record = normalize(payload, now, raw=os.environ.get(RAW_ENV) == "1" if raw is None else raw)
+        record = normalize(payload, now, raw=os.environ.get(RAW_ENV) == "1" if raw is None else raw, harness=harness)
     except PayloadError as exc:
         log_error("missing-field", str(exc), data)
         return
@@ -186,6 +200,8 @@ def handle(
         head = headref.head_commit(payload.get("cwd") if isinstance(payload.get("cwd"), str) else None)
         if head:
             record["gitHead"] = head
+    if session_start and runtime is not None and runtime[0]:
+        record["runtime"] = {"session": runtime[0][:128], "worker": runtime[1][:128]}
     if session_start and tmux is not None:
         from ecc_hooks.core.terminal import terminal
 
@@ -195,6 +211,19 @@ def handle(
     write_record(record)
     if start and (session_start or record.get("event") in TURN_EVENTS):
         start_watcher(wait=session_start, session=str(record["sessionId"]))
+
+
+def _to_claude(harness: str, payload: dict[str, Any], data: bytes) -> dict[str, Any] | None:
+    """The agent's payload made Claude-shaped by its module (``harness.<name>.to_claude``); None when it is
+    dropped, or when the module failed on it (logged: an agent's drift never breaks the hook)."""
+    try:
+        from ecc_hooks import harness as agents
+
+        shaped = agents.module(harness).to_claude(payload)
+    except Exception as exc:
+        log_error("harness", f"{harness}: {type(exc).__name__}: {exc}", data)
+        return None
+    return shaped if isinstance(shaped, dict) else None
 
 
 def start_watcher(wait: bool = False, session: str | None = None) -> None:
@@ -238,13 +267,16 @@ def _watcher_runs() -> bool:
     return lock_held(paths.watch_lock_path())
 
 
-def record(data: bytes, tail: bytes, problem: str | None, now: float) -> None:
+def record(data: bytes, tail: bytes, problem: str | None, now: float, harness: str = "") -> None:
     """Record stdin read by ``client.main`` in this process (no watcher answered); never raises."""
     try:
         os.umask(0o077)
         env = os.environb
         tmux = (os.fsdecode(env[TMUX_ENV]), os.fsdecode(env.get(PANE_ENV, b""))) if TMUX_ENV in env else None
-        handle(data, problem, now, tail, tmux=tmux)
+        runtime = None
+        if env.get(RUNTIME_ENV):
+            runtime = (os.fsdecode(env[RUNTIME_ENV]), os.fsdecode(env.get(WORKER_ENV, b"")))
+        handle(data, problem, now, tail, tmux=tmux, harness=harness, runtime=runtime)
     except BaseException as exc:
         log_error("internal", f"{type(exc).__name__}: {exc}")
 

@@ -357,8 +357,9 @@ class PayloadError(ValueError):
     """The payload cannot become an event: it names no session or no event."""
 
 
-def normalize(payload: dict[str, Any], now: float, *, raw: bool = False) -> dict[str, Any]:
-    """Build the ``ecc.event.v1`` record of one hook payload received at ``now`` (epoch seconds)."""
+def normalize(payload: dict[str, Any], now: float, *, raw: bool = False, harness: str = "") -> dict[str, Any]:
+    """Build the ``ecc.event.v1`` record of one hook payload received at ``now`` (epoch seconds); ``harness``: the
+    CLI name of the agent whose (Claude-shaped) payload it is, ``""`` for Claude Code's own."""
     session = sanitize_session_id(payload.get("session_id"))
     if session is None:
         raise PayloadError("missing session_id")
@@ -372,6 +373,10 @@ def normalize(payload: dict[str, Any], now: float, *, raw: bool = False) -> dict
         "event": event_name,
         "sessionId": session,
     }
+    if harness:
+        from ecc_hooks.harness import HARNESSES
+
+        _put(record, "harness", HARNESSES.get(harness))
     _put(record, "agentId", _text(payload.get("agent_id"), 64))
     _put(record, "agentType", _text(payload.get("agent_type"), 64))
     _put(record, "cwd", _text(payload.get("cwd"), MEDIUM))

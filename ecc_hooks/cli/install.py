@@ -430,7 +430,56 @@ def uninstalled(settings: dict[str, Any], path: str, known: set[str] | None = No
 # ---------------------------------------------------------------------------- install / uninstall
 
 
+AGENT_NAMES = ("claude", "codex", "gemini", "opencode", "aider")
+
+
+def harness_list(text: str) -> list[str]:
+    """``--harness``'s comma-separated agents, each once, in the order given; a name we do not know: an error."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in AGENT_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown agent {', '.join(unknown) or '(none)'}: choose from {', '.join(AGENT_NAMES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _apply_harness(args: argparse.Namespace, name: str, agent: str) -> int:
+    """``install``/``uninstall`` for another agent: its module edits the agent's own configuration."""
+    from pathlib import Path
+
+    from ecc_hooks import harness
+
+    def backup(target: str) -> str | None:
+        try:
+            return _backup(target, os.stat(target))
+        except FileNotFoundError:
+            return None
+
+    ctx = harness.InstallContext(
+        home=Path(os.path.expanduser("~")),
+        hook_argv=harness.hook_argv(agent),
+        consent=bool(getattr(args, "trust", False)),
+        dry_run=bool(args.dry_run),
+        force=bool(getattr(args, "force", False)),
+        backup=backup,
+    )
+    module = harness.module(agent)
+    lines = module.install(ctx) if name == "install" else module.uninstall(ctx)
+    for line in lines:
+        print(f"ecc-hooks: {agent}: {line}")
+    return 0
+
+
 def _apply(args: argparse.Namespace, name: str) -> int:
+    agents = getattr(args, "harness", None) or ["claude"]
+    status = 0
+    for agent in agents:
+        status = max(status, _apply_claude(args, name) if agent == "claude" else _apply_harness(args, name, agent))
+    return status
+
+
+def _apply_claude(args: argparse.Namespace, name: str) -> int:
     path = settings_path(args.scope, args.settings_file)
     if name == "uninstall":
         purge_blockers(args)
@@ -1002,6 +1051,22 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument("--watcher", action="store_true", help=argparse.SUPPRESS)  # endpoint.park/unpark
     if name != "doctor":
         parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+        parser.add_argument(
+            "--harness",
+            type=harness_list,
+            metavar="AGENTS",
+            help=f"the agents to {name} for, comma-separated: {', '.join(AGENT_NAMES)} (default: claude, Claude "
+            "Code's settings); codex: ~/.codex/hooks.json (its hooks run once trusted: --trust writes their hashes); "
+            "gemini: ~/.gemini/settings.json; opencode: a plugin in ~/.config/opencode/plugin/; aider: "
+            "~/.aider.conf.yml (its analytics log and notifications command)",
+        )
+    if name == "install":
+        parser.add_argument(
+            "--trust",
+            action="store_true",
+            help="with --harness codex: also mark our hooks trusted in Codex's config.toml (Codex skips untrusted "
+            "hooks without a word)",
+        )
     if name == "uninstall":
         parser.add_argument(
             "--purge",

@@ -577,6 +577,7 @@ def fold(state: SessionState, event: object) -> SessionState:
         if state.last_event_at is None or ts > state.last_event_at:
             state.last_event_at = ts
     state.session_id = state.session_id or _str(event.get("sessionId"))
+    state.harness = state.harness or _str(event.get("harness"))
     agent_id = _str(event.get("agentId"))
     if agent_id is None:
         state.cwd = _str(event.get("cwd")) or state.cwd
@@ -836,8 +837,9 @@ def _trend(cost: Optional[float], inputs: PayloadInputs, burn: Optional[Decimal]
     )
 
 
-def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
-    """Claude Code's reported figure (status line) first, else ours; both kept, with their difference."""
+def _cost(inputs: PayloadInputs, harness: Optional[str] = None) -> tuple[Cost, list[str]]:
+    """Claude Code's reported figure (status line) first, else ours; both kept, with their difference. Another
+    agent's own figure (``harness``: OpenCode's, Aider's) is its ``reported`` one."""
     reasons: list[str] = []
     usage = inputs.usage
     reported = _number(_dict(inputs.sensor.get("cost")).get("total_cost_usd"))
@@ -847,6 +849,8 @@ def _cost(inputs: PayloadInputs) -> tuple[Cost, list[str]]:
     unknown_models = list(usage.cost.unknown_models) if usage is not None else []
     transcript_reported = _number(usage.cost.transcript_reported_usd) if usage is not None else None
     session_usd, source = session_cost(reported, computed)
+    if harness and source == "statusline":
+        source = "reported"
     burn = _number(usage.burn_usd_per_hour) if usage is not None else None
     budget = inputs.budget_usd
     trend = _trend(session_usd, inputs, usage.burn_usd_per_hour if usage is not None else None)
@@ -928,6 +932,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     if _finished_worker_at_idle(state, inputs.runtime_workers):
         waiting_for, turn_state = None, "idle"
     context = Context(
+        harness=state.harness or "claude-code",
         model=model,
         repo=git.repo,
         branch=git.branch,
@@ -1009,7 +1014,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     if failing:
         reasons.append("failing checks: " + "; ".join(failing[:3]))
 
-    cost, cost_reasons = _cost(inputs)
+    cost, cost_reasons = _cost(inputs, state.harness)
     reasons.extend(cost_reasons)
     for error in state.stop_failures[-1:]:
         reasons.append(f"last turn failed: {error}")

@@ -327,9 +327,14 @@ def usage_for(
     sensor: dict[str, Any],
     env: Mapping[str, str],
     saved: Optional[dict[str, Any]] = None,
+    harness: Optional[str] = None,
+    session_id: str = "",
 ) -> Any:
     """The usage engine's ``SessionUsage`` of a transcript (None when there is none to read). ``saved``: a
-    tracker state of the same transcript (the watcher's checkpoint), so only what was appended since is read."""
+    tracker state of the same transcript (the watcher's checkpoint), so only what was appended since is read.
+    Another agent's session (``harness``) is read by its own reader (``harness.<name>.read_usage``)."""
+    if harness:
+        return harness_usage(harness, session_id, transcript_path, env)
     if not transcript_path or not os.path.isfile(transcript_path):
         return None
     from ecc_hooks.sources.usage import UsageTracker
@@ -342,6 +347,17 @@ def usage_for(
             tracker = None
     tracker = tracker or UsageTracker(transcript_path, env=env)
     return tracker.update(statusline=sensor or None)
+
+
+def harness_usage(harness: str, session_id: str, transcript_path: Optional[str], env: Mapping[str, str]) -> Any:
+    """Another agent's ``SessionUsage`` from its own transcript, database or log; None when it cannot say (its
+    figures then unknown, never guessed)."""
+    from ecc_hooks import harness as agents
+
+    try:
+        return agents.module(harness).read_usage(session_id, transcript_path, env)
+    except (OSError, ValueError, LookupError):  # a file vanishing mid-read, a damaged one, an unknown agent
+        return None
 
 
 # ---------------------------------------------------------------------------- payload
@@ -365,7 +381,7 @@ def gather_inputs(
     """
     env = os.environ if env is None else env
     sensor = read_json_file(paths.statusline_sensor_path(session_id)) or {}
-    usage = usage_for(_transcript_of(state, sensor), sensor, env, saved_usage)
+    usage = usage_for(_transcript_of(state, sensor), sensor, env, saved_usage, state.harness, session_id)
     cwd = state.cwd or (sensor.get("cwd") if isinstance(sensor.get("cwd"), str) else None)
     git = gitstate.read_git_state(cwd, timeout=git_timeout)
     gh = github_facts(cwd, git) if use_gh else None

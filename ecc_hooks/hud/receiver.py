@@ -259,8 +259,9 @@ def _record(conn: socket.socket, fields: dict[str, str], data: bytes, now: float
         pass
     try:
         tmux = (fields["tmux"], fields.get("pane")) if "tmux" in fields else None  # the hook's pane, not the watcher's
+        runtime = (fields["rsession"], fields.get("rworker", "")) if fields.get("rsession") else None
         hook.handle(data, None, now, raw=fields.get("raw") == "1", start=False, dedupe=fields.get("dedupe") == "1",
-                    tmux=tmux)  # fmt: skip
+                    tmux=tmux, harness=fields.get("harness", ""), runtime=runtime)  # fmt: skip
     except Exception as exc:  # logged; recorded as far as it got: answering "failed" could record it twice
         log_error("internal", f"relay: {type(exc).__name__}: {exc}")
     conn.sendall(relay.OK)

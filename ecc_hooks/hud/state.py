@@ -136,6 +136,7 @@ class SessionState:
     """Everything the journal has told us about one session."""
 
     session_id: Optional[str] = None
+    harness: Optional[str] = None  # the agent whose events these are, when not Claude Code (``event.harness``)
     events: int = 0
     unknown_events: int = 0
     first_event_at: Optional[str] = None

@@ -94,6 +94,7 @@ class SessionWatch:
     guard: bytes = b""
     state: SessionState = field(default_factory=SessionState)
     tracker: Any = None  # UsageTracker, or None before the transcript is known
+    harness_usage: Any = None  # another agent's last SessionUsage (``inputs.harness_usage``)
     sensor_raw: Optional[bytes] = None
     # transcript offsets (file key -> byte) this process started from: what lies after them is checked once
     # for tool calls the journal missed while no watcher listened (http transport)
@@ -200,8 +201,16 @@ class SessionWatch:
         return written
 
     def read_usage(self, sensor: dict[str, Any]) -> tuple[bool, Any]:
-        """Fold the transcripts' new lines; (changed, SessionUsage or None)."""
+        """Fold the transcripts' new lines; (changed, SessionUsage or None). Another agent's session is read
+        whole by its own reader each time its journal moves (its transcripts are small; no backfill: its hooks
+        are its record)."""
         path = self.transcript_path(sensor)
+        if self.state.harness:
+            from ecc_hooks.hud.inputs import harness_usage
+
+            usage = harness_usage(self.state.harness, self.session_id, path, os.environ)
+            changed, self.harness_usage = usage != self.harness_usage, usage
+            return changed, usage
         if path is None or not os.path.isfile(path):
             return False, None
         from ecc_hooks.sources.usage import UsageTracker

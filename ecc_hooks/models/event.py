@@ -72,6 +72,13 @@ class BackgroundTask(OpenModel):
     agentType: Optional[str] = None
 
 
+class RuntimeWorker(OpenModel):
+    """The runtime session and worker a hook ran in (``$ECC_SESSION``, ``$ECC_WORKER``), kept at SessionStart."""
+
+    session: str = Field(max_length=128)
+    worker: str = Field(max_length=128)
+
+
 class BatchCall(OpenModel):
     """One call of a PostToolBatch."""
 
@@ -128,6 +135,10 @@ class Event(OpenModel):
     model: Optional[str] = Field(None, description="SessionStart model")
     gitHead: Optional[str] = Field(None, description="SessionStart: the commit HEAD pointed at in cwd's repository")
     tmux: Optional[Terminal] = Field(None, description="SessionStart in a tmux pane: its server's socket and the pane")
+    harness: Optional[Literal["codex", "gemini-cli", "opencode", "aider"]] = Field(
+        None, description="the agent whose hook this is, when it is not Claude Code (its event made Claude-shaped)"
+    )
+    runtime: Optional[RuntimeWorker] = Field(None, description="SessionStart in a runtime worker: which one")
     stopHookActive: Optional[bool] = None
     lastMessage: Optional[str] = None
     backgroundTasks: Optional[list[BackgroundTask]] = None

@@ -128,7 +128,7 @@ class SnapshotOrigin(OpenModel):
 class Context(OpenModel):
     """Where the session runs."""
 
-    harness: str = "claude-code"
+    harness: str = Field("claude-code", description="claude-code | codex | gemini-cli | opencode | aider")
     model: Optional[str] = None
     repo: Optional[str] = Field(None, description='"owner/name" from the git remote')
     branch: Optional[str] = None
@@ -252,7 +252,8 @@ class Cost(OpenModel):
     source: Optional[str] = Field(
         None,
         description="which figure sessionUsd is: statusline (Claude Code's own "
-        "total_cost_usd) or computed (ours, from the transcripts)",
+        "total_cost_usd), reported (another agent's own figure: OpenCode's, Aider's) or computed (ours, from the "
+        "transcripts)",
     )
     reportedUsd: Optional[float] = Field(None, description="what Claude Code reports")
     computedUsd: Optional[float] = Field(None, description="what the transcripts cost at the price table's rates")

@@ -1,0 +1,37 @@
+"""What the installer hands an agent's ``install``/``uninstall``, and what ``worker_capture`` gives the runtime."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class InstallContext:
+    """One ``ecc-hooks install|uninstall --harness NAME``: where, with which hook command, with what consent."""
+
+    home: Path  # the user's HOME (the agent's configuration is found from it, or from the agent's own variable)
+    hook_argv: list[str]  # the hook command for this agent (``harness.hook_argv``)
+    consent: bool = False  # ``--trust``: the user agrees we write the trust an agent asks for (Codex's hook hashes)
+    dry_run: bool = False  # say what would change; write nothing
+    force: bool = False  # ``--force``: replace a setting of the user's that ours needs (said before it is done)
+    backup: Callable[[str], Optional[str]] = field(default=lambda path: None)  # copy a file before it changes
+
+    @property
+    def hook_shell(self) -> str:
+        """The hook command as one shell string, marked as ours."""
+        from ecc_hooks.core.hookspec import MARKER
+
+        return f"{shlex.join(self.hook_argv)} {MARKER}"
+
+
+@dataclass(frozen=True)
+class WorkerCapture:
+    """What a runtime worker of an agent is given so its events reach the journal (the user's config untouched)."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+    session_id: Optional[str] = None  # the id its events will carry, when we choose it (Gemini's --session-id)
