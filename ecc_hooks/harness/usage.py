@@ -79,9 +79,10 @@ def _context(
     used_pct = min(max(round(context_tokens / window * 100), 0), 100)
     levels = table.context.get("pressure") or {}
     fraction = context_tokens / window
-    pressure = "low"
+    pressure = "normal"
     for name in ("elevated", "high", "critical"):
-        if isinstance(levels.get(name), (int, float)) and fraction >= levels[name]:
+        level = levels.get(name)
+        if isinstance(level, (int, float, Decimal)) and not isinstance(level, bool) and fraction >= float(level):
             pressure = name
     return ContextStatus(model, window, context_tokens, used_pct, 100 - used_pct, None, None, pressure, False, used_pct)
 
