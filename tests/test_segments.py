@@ -45,6 +45,11 @@ def test_model() -> None:
     assert render_segment("model", {}, {"context": {"model": "m-from-snapshot"}}) == "m-from-snapshot"
     assert render_piece("model", stdin={}) == ("model --", "unknown")
     assert render_segment("model", {**STDIN, "effort": {"level": "high"}}) == "Sonnet 4.5\u00b7high"
+    codex = {"context": {"harness": "codex", "model": "gpt-5.1-codex"}}
+    assert render_segment("model", {}, codex) == "codex gpt-5.1-codex"  # another agent's session says which
+    assert render_segment("model", {}, {"context": {"harness": "claude-code", "model": "m"}}) == "m"
+    odd = render_segment("model", {}, {"context": {"harness": "gemini-cli\x1b[2J"}})
+    assert odd.startswith("gemini-cli") and "\x1b" not in odd  # payload text never reaches the terminal raw
 
 
 def test_task_with_counts_and_absent_without_one() -> None:

@@ -184,8 +184,9 @@ def test_the_default_view_is_a_line_per_session_those_waiting_first(ecc_home: Pa
     proc = status("--all", env={"COLUMNS": "160"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split() == ["SESSION", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT"]
+    assert lines[0].split() == ["SESSION", "AGENT", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT"]
     ids = [line.split()[0] for line in lines[1:4]]
+    assert [line.split()[1] for line in lines[1:4]] == ["claude"] * 3
     assert ids == ["cccc3333", "bbbb2222", "aaaa1111"]  # waiting, then attention, then the rest
     assert "WAITING" in lines[1] and "needs permission to use Bash" in lines[1]
     assert "1 failed" in lines[2] and "failing checks: pytest -q" in lines[2]

@@ -95,7 +95,14 @@ def ordered(payloads: list[HudStatus]) -> list[HudStatus]:
     return sorted(newest, key=lambda p: (_group(p), p.context.waitingSince or "" if _group(p) == 0 else ""))
 
 
-COLUMNS = ("SESSION", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT")
+COLUMNS = ("SESSION", "AGENT", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT")
+# the agent a session runs, as its command is called (context.harness says "gemini-cli" and "claude-code")
+AGENT_NAMES = {"claude-code": "claude", "gemini-cli": "gemini"}
+
+
+def agent_name(harness: str) -> str:
+    """The short name of the agent (``claude``, ``codex``, ``gemini``, ``opencode``, ``aider``)."""
+    return AGENT_NAMES.get(harness, harness)
 
 
 def row(payload: HudStatus, now: datetime) -> tuple[str, ...]:
@@ -121,7 +128,7 @@ def row(payload: HudStatus, now: datetime) -> tuple[str, ...]:
     where = (f"wt:{folder}" if ctx.linkedWorktree and folder else "") or ctx.branch or folder or "?"
     if ctx.linkedWorktree and ctx.branch and folder != ctx.branch:
         where += f" ({ctx.branch})"
-    cells = ((ctx.sessionId or "?")[:8], state, used, cost, tool_text, where, what)
+    cells = ((ctx.sessionId or "?")[:8], agent_name(ctx.harness), state, used, cost, tool_text, where, what)
     return tuple(clean(c, 200) for c in cells)
 
 
@@ -161,7 +168,7 @@ def markdown(payload: HudStatus) -> str:
             else []
         ),
         f"- **Risk:** {risk.status.value}" + (f": {'; '.join(risk.reasons)}" if risk.reasons else ""),
-        f"- **Where:** {where or 'unknown'} (model {ctx.model or 'unknown'})",
+        f"- **Where:** {where or 'unknown'} ({agent_name(ctx.harness)}, model {ctx.model or 'unknown'})",
         f"- **Context:** {f'{pct:.0f}% left' if pct is not None else 'unknown'}, pressure {ctx.contextWindow.pressure.value}",
         f"- **Tools:** {tools.total} calls, {tools.failures} failed, {tools.pending} pending,"
         f" {tools.stale} stale" + (f"; last {last.name} ({last.status.value})" if last and last.name else ""),

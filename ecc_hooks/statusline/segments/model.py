@@ -14,7 +14,8 @@ DEFAULTS = {"max": 32, "show_effort": True}
 
 
 def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
-    """``Sonnet 4.5`` (plus ``·high`` effort when Claude Code reports one); ``model --`` when unknown."""
+    """``Sonnet 4.5`` (plus ``·high`` effort when Claude Code reports one); ``model --`` when unknown. Another
+    agent's session (the snapshot's ``context.harness``) is named first: ``codex gpt-5.1-codex``."""
     model = ctx.stdin.get("model")
     name = ""
     if isinstance(model, dict):
@@ -23,8 +24,12 @@ def render(ctx: Context, cfg: dict[str, Any]) -> Piece:
         name = clean(model, int(cfg["max"]))
     if not name:
         name = clean(dig(ctx.snapshot, "context", "model"), int(cfg["max"]))
+    harness = dig(ctx.snapshot, "context", "harness")
+    agent = clean(harness, 12) if isinstance(harness, str) and harness not in ("", "claude-code") else ""
     if not name:
-        return ("model --", "unknown")
+        return (f"{agent} model --" if agent else "model --", "unknown")
+    if agent:
+        name = f"{agent} {name}"
     effort = dig(ctx.stdin, "effort", "level")
     if cfg.get("show_effort") and isinstance(effort, str) and effort:
         name += "\u00b7" + clean(effort, 10)
