@@ -41,6 +41,11 @@ _TURN_STATES = {
 }
 
 
+# another agent's session (``state.harness``): the command its worker runs (Claude Code's: ``claude``)
+AGENT_COMMANDS = {"codex": "codex", "gemini-cli": "gemini", "opencode": "opencode", "aider": "aider"}
+AGENT_TITLES = {"codex": "Codex", "gemini-cli": "Gemini CLI", "opencode": "OpenCode", "aider": "Aider"}
+
+
 def tool_counts(events: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Calls per tool name, each ``toolUseId`` once (Pre and Post of one call are one call)."""
     seen: set[str] = set()
@@ -98,8 +103,8 @@ def workers(
         branch=git.branch,
         worktree=git.worktree or state.cwd,
         runtime=Runtime(
-            kind="claude-code",
-            command="claude",
+            kind=state.harness or "claude-code",
+            command=AGENT_COMMANDS.get(state.harness or "", "claude"),
             pid=None,
             active=main_state in (WorkerState.running, WorkerState.waiting),
             dead=recorded or state.turn_state == "ended",
@@ -199,13 +204,18 @@ def files_changed(state: SessionState, git: gitstate.GitState) -> list[str]:
     return listed
 
 
-def usage_of(transcript: Optional[str], saved: Optional[dict[str, Any]] = None) -> Any:
-    """``collect.usage_for`` without a status line sensor (``saved``: a tracker state to resume); None when it
-    cannot say (cost then unknown)."""
+def usage_of(
+    transcript: Optional[str],
+    saved: Optional[dict[str, Any]] = None,
+    harness: Optional[str] = None,
+    session_id: str = "",
+) -> Any:
+    """``collect.usage_for`` without a status line sensor (``saved``: a tracker state to resume; ``harness``:
+    another agent's session, read by its own reader); None when it cannot say (cost then unknown)."""
     from ecc_hooks.hud.inputs import usage_for
 
     try:
-        return usage_for(transcript, {}, os.environ, saved)
+        return usage_for(transcript, {}, os.environ, saved, harness, session_id)
     except (OSError, ValueError):  # a transcript vanishing mid-read, a broken price override
         return None
 
@@ -244,6 +254,8 @@ def inspection(
             cwd=state.cwd,
             startedAt=state.first_event_at,
             updatedAt=state.last_event_at,
+            # another agent's session says which (kind stays in ECC's value set: a session our hooks recorded)
+            **({"harness": state.harness} if state.harness else {}),
         ),
         workers=found,
         aggregates=_common.aggregates(found),

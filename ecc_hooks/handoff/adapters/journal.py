@@ -50,9 +50,11 @@ def inspect(target: Target, ctx: Context) -> Inspection:
         session_id=session_id,
         adapter_id=ADAPTER_ID,
         kind=SessionKind.claude_code,
-        title=f"Claude Code session {session_id}",
+        title=f"{_claude.AGENT_TITLES.get(state.harness or '', 'Claude Code')} session {session_id}",
         tools=dict(sorted(state.tool_names.items(), key=lambda kv: (-kv[1], kv[0]))),
-        usage=_claude.usage_of(state.transcript_path, checkpoint.usage if checkpoint is not None else None),
+        usage=_claude.usage_of(
+            state.transcript_path, checkpoint.usage if checkpoint is not None else None, state.harness, session_id
+        ),
         recorded=False,
         target=target,
         ctx=ctx,
