@@ -7,7 +7,10 @@ hook journal instead: they start with ``--session-id <uuid>`` we choose, so hook
 
 A Claude Code worker gets our hooks from the runtime itself, whatever the user's settings hold: every command that
 starts or resumes one names our settings layer (``--settings``, ``write_settings``), which Claude Code merges over the
-user's settings; hooks the user installed too record each event once (``core.hookspec``).
+user's settings; hooks the user installed too record each event once (``core.hookspec``). The other agents with a
+harness module (``ecc_hooks.harness``: Codex, Gemini CLI, OpenCode, Aider) get theirs the same way, at every launch
+and resume: the module's ``worker_capture`` says what environment and arguments a worker needs so that its events
+reach our journal without touching the user's own configuration (``capture``, ``Agent.with_capture``).
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import shlex
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ecc_hooks.core import fsio, hookspec, jsonlite, paths, proc
 from ecc_hooks.core.errors import UserError
+
+if TYPE_CHECKING:
+    from ecc_hooks.harness import WorkerCapture
 
 VERSION_TIMEOUT = 10.0
 # what a resumed headless run is told when the person gives no prompt (``claude -p --resume`` needs one)
@@ -141,6 +147,47 @@ class Agent:
         unset = " && ".join(f'[ -z "${{{var}:-}}" ]' for var in self.auth_env) or "true"
         return f"if {unset}; then {shell([self.binary, *self.auth_check])} || exit 1; fi; {line}"
 
+    def parse_command(self, line: str) -> Optional[tuple[list[str], Optional[str]]]:
+        """(argv, stdin) of a line ``command`` made for this agent, or None for any other line (a launcher of
+        ECC's kind, a line typed by hand): the parse is checked by making the line again, so None is the answer
+        whenever it would not come back the same."""
+        auth = self.command([])  # the credentials check before the agent's own words ("" without one)
+        if not line.startswith(auth):
+            return None
+        try:
+            words = shlex.split(line[len(auth) :])
+        except ValueError:
+            return None
+        stdin: Optional[str] = None
+        if words[:2] == ["printf", "%s"] and len(words) > 3 and words[3] == "|":
+            stdin, words = words[2], words[4:]
+        if not words or words[0] != self.binary or self.command(words, stdin) != line:
+            return None
+        return words, stdin
+
+    def with_capture(self, line: str, args: Sequence[str], runtime: str) -> Optional[str]:
+        """``line`` (a launch or resume line of this agent's ``command``) with ``args`` after the binary and its
+        subcommand (``codex exec``, ``codex resume``, ``opencode run``), where every subcommand takes them; None
+        when ``line`` is not one of ours (``parse_command``)."""
+        parsed = self.parse_command(line)
+        if parsed is None:
+            return None
+        argv, stdin = parsed
+        at = 1 + self._subcommand_words(argv, runtime)
+        return self.command([*argv[:at], *args, *argv[at:]], stdin)
+
+    def _subcommand_words(self, argv: Sequence[str], runtime: str) -> int:
+        """How many words after the binary name its subcommand (those before the first flag of the headless or
+        the resume arguments, when ``argv`` goes on with all of them: a prompt that is a subcommand's name is
+        not one)."""
+        planned = list(self.headless) if runtime == "headless" else list(self.resume)
+        given = list(argv[1 : 1 + len(planned)])
+        if not planned or len(given) < len(planned):
+            return 0
+        if not all(p == g or "{session}" in p for p, g in zip(planned, given)):
+            return 0
+        return len(leading_words(planned))
+
     def resume_argv(self, session_id: Optional[str], runtime: str = "tmux") -> list[str]:
         """The argv that resumes this agent's session (empty when it cannot be resumed)."""
         args = self.background_resume if runtime == "claude-bg" else self.resume
@@ -235,6 +282,16 @@ class Agent:
             if any(re.search(p, line) for p in self.failure):
                 return line.strip()
         return None
+
+
+def leading_words(args: Sequence[str]) -> list[str]:
+    """The words of ``args`` before its first flag (a subcommand: ``exec``, ``resume``, ``run``)."""
+    out = []
+    for arg in args:
+        if arg.startswith("-"):
+            break
+        out.append(arg)
+    return out
 
 
 def _top_rule(line: str) -> bool:
@@ -349,6 +406,27 @@ def write_settings() -> str:
         pass
     fsio.atomic_write(path, data)
     return path
+
+
+def capture(name: str, private_dir: str, session_id: Optional[str]) -> Optional[WorkerCapture]:
+    """What a worker of agent ``name`` is given so that its events reach our journal: its harness module's
+    ``worker_capture``, with the hook command for that harness and ``private_dir`` (the worker's own, made 0700
+    here) for the files it needs; ``session_id``: the id we would like its session to have (kept when the agent
+    lets us choose it: the answer's ``session_id``). None for an agent without a harness module (Claude Code's
+    hooks come through its settings layer)."""
+    from ecc_hooks import harness
+
+    if name not in harness.HARNESSES:
+        return None
+    try:
+        module = harness.module(name)
+    except ImportError:
+        return None  # its module is not there (yet): followed through its screen
+    fsio.ensure_state_dir(private_dir)
+    from pathlib import Path
+
+    found: WorkerCapture = module.worker_capture(harness.hook_argv(name), Path(private_dir), session_id)
+    return found
 
 
 def get(name: str) -> Agent:

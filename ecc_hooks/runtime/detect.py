@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -128,6 +129,52 @@ class JournalFollower:
         out = [f"tool calls denied: {state.tool_denied}"] if state.tool_denied else []
         out += [f"failed command: {f.command}" for f in state.failed_commands[-5:]]
         return out
+
+
+FIND_TAIL = 1 << 20  # bytes of a journal read when looking for a worker's SessionStart
+
+
+def find_session(session: str, worker: str, since: Optional[float]) -> Optional[str]:
+    """The agent session of a runtime worker whose id we could not choose (Codex, OpenCode, Aider choose their
+    own): the one whose SessionStart names the worker (the ``runtime`` field the hook records from
+    ``$ECC_SESSION`` and ``$ECC_WORKER``) and came at or after ``since`` (this launch: an earlier launch's session
+    is not this one's). Cheap: only journals written to since ``since`` are read, only their last MB. The earliest
+    such SessionStart wins (a subagent's session starts later). None: none yet."""
+    import orjson
+
+    from ecc_hooks.core import paths
+    from ecc_hooks.core.timestamps import parse_iso
+
+    wanted = {"session": session, "worker": worker}
+    floor = int((since or 0) * 1000) / 1000
+    best: Optional[tuple[float, str]] = None
+    try:
+        entries = list(os.scandir(paths.sessions_dir()))
+    except OSError:
+        return None
+    for entry in entries:
+        journal = os.path.join(entry.path, "events.jsonl")
+        try:
+            if os.lstat(journal).st_mtime < floor - 1:
+                continue
+            data = fsio.read_tail(journal, FIND_TAIL)
+        except (OSError, ValueError):
+            continue
+        for line in data.split(b"\n"):
+            if b'"SessionStart"' not in line or b'"runtime"' not in line:
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(record, dict) or record.get("event") != "SessionStart":
+                continue
+            at = parse_iso(record.get("ts"))
+            if record.get("runtime") != wanted or at is None or at.timestamp() < floor:
+                continue
+            if best is None or at.timestamp() < best[0]:
+                best = (at.timestamp(), entry.name)  # the folder whose journal the follower reads
+    return best[1] if best else None
 
 
 def fingerprint(screen: str) -> str:

@@ -11,6 +11,7 @@ import os
 import signal
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from ecc_hooks.core import errorlog, fsio, proc
@@ -163,6 +164,10 @@ def start(
     replaces what it runs: a conflict resolution."""
     token = uuid.uuid4().hex
     reason = reason or ("resuming" if resume else None)
+    command = command or launch_command(worker, resume)
+    captured = capture(session, worker, command, resume, values)
+    if captured is not None:
+        command, values["agent_session"] = captured.line, captured.session_id
     store.transition(
         worker,
         "starting",
@@ -178,12 +183,12 @@ def start(
         heartbeat_at=time.time(),
         finished_at=None,
         handoff_done=0,
-        command=command or launch_command(worker, resume),
+        command=command,
         **values,
     )
     write_status(session, worker)
     crash_point("before-spawn")
-    _spawn(store, session, worker)
+    _spawn(store, session, worker, captured.env if captured else {})
 
 
 def fill_slots(store: st.Store, session: st.Session, workers: list[st.Worker]) -> None:
@@ -204,10 +209,61 @@ def fill_slots(store: st.Store, session: st.Session, workers: list[st.Worker]) -
             live.append(worker)
 
 
-def _spawn(store: st.Store, session: st.Session, worker: st.Worker) -> None:
+@dataclass(frozen=True)
+class Captured:
+    """A launch of an agent with a harness module, given its capture (``agents.capture``): the line it runs with
+    the capture's arguments, the capture's environment, and the agent session id it chose (None: the session is
+    found by its SessionStart, which names the worker: ``detect.find_session``)."""
+
+    line: str
+    env: dict[str, str]
+    session_id: Optional[str]
+
+
+def capture_dir(session: st.Session, worker: st.Worker) -> str:
+    """The worker's private folder for its agent's capture files (0700, in its state folder)."""
+    return os.path.join(launch.state_dir(session.name, worker.slug), "capture")
+
+
+def capture(
+    session: st.Session, worker: st.Worker, line: str, resume: bool, values: dict[str, Any]
+) -> Optional[Captured]:
+    """The capture a launch of ``line`` gets (``values``: the columns the launch changes, a conflict resolver's
+    agent among them), or None: not the agent's own command (a launcher of ECC's kind), an agent without a
+    harness module, a line that cannot take the capture's arguments. A fresh launch offers a new session id (Gemini
+    CLI takes it, like Claude Code's ``--session-id``); a resume offers none (the agent continues its own)."""
+    name = values.get("agent", worker.agent)
+    if not name or not values.get("agent_launch", worker.agent_launch) or worker.runtime == "claude-bg":
+        return None
+    agent = agents.get(name)
+    found = agents.capture(name, capture_dir(session, worker), None if resume else str(uuid.uuid4()))
+    if found is None:
+        return None
+    captured = agent.with_capture(line, found.args, worker.runtime) if found.args else line
+    if captured is None:
+        errorlog.log_error("runtime.capture", f"{worker.session}/{worker.slug}: its command takes no capture")
+        return None
+    return Captured(captured, dict(found.env), found.session_id)
+
+
+def capture_env(session: st.Session, worker: st.Worker) -> dict[str, str]:
+    """The capture's environment of a launch ``start`` recorded but did not start (a kill between the two): the
+    same call with the session id the launch recorded."""
+    if not worker.agent or not worker.agent_launch or worker.runtime == "claude-bg":
+        return {}
+    found = agents.capture(worker.agent, capture_dir(session, worker), worker.agent_session)
+    return dict(found.env) if found else {}
+
+
+def _spawn(
+    store: st.Store, session: st.Session, worker: st.Worker, captured_env: Optional[dict[str, str]] = None
+) -> None:
     token = worker.launch_token or ""
-    # the caller's environment and the worker's: given to the process, never written into a command line
-    env = {**os.environ, **worker_env(session, worker), launch.TOKEN_ENV: token}
+    if captured_env is None:
+        captured_env = capture_env(session, worker)
+    # the caller's environment, the capture's and the worker's: given to the process, never written into a
+    # command line
+    env = {**os.environ, **captured_env, **worker_env(session, worker), launch.TOKEN_ENV: token}
     exit_file = launch.exit_path(session.name, worker.slug, token)
     command = worker.command or worker.launch_command
     if worker.agent and agents.get(worker.agent).settings_flag:

@@ -96,6 +96,8 @@ class Supervisor:
 
     def follower(self, worker: st.Worker) -> Optional[detect.JournalFollower]:
         if not worker.agent_session:
+            worker = self._joined(worker)
+        if not worker.agent_session:
             return None
         key = self._follower_key(worker)
         found = self.followers.get(key)
@@ -105,6 +107,18 @@ class Supervisor:
             self.followers = {k: f for k, f in self.followers.items() if k[:2] != key[:2]}  # its earlier launches'
             self.followers[key] = found
         return found
+
+    def _joined(self, worker: st.Worker) -> st.Worker:
+        """A worker of an agent that chooses its own session id (Codex, OpenCode, Aider) joined with its session
+        once its SessionStart names it (``detect.find_session``), remembered in its record."""
+        from ecc_hooks.harness import HARNESSES
+
+        if worker.agent not in HARNESSES or worker.runtime == "claude-bg":
+            return worker
+        found = detect.find_session(worker.session, worker.slug, worker.started_at)
+        if found:
+            self.store.update(worker, agent_session=found)
+        return worker
 
     def reconcile_all(self) -> bool:
         """One pass over every session; whether anything is still live (or queued) to watch."""

@@ -1,0 +1,303 @@
+"""Runtime workers of the other agents (Codex, Gemini CLI, OpenCode, Aider) get their capture at every launch and
+resume (their harness module's ``worker_capture``: environment through the process's environment or the pane's
+launch file, arguments after the agent's binary and subcommand), are joined with their agent's session (the id we
+chose, or the session whose SessionStart names the worker), and take their state from their events.
+
+The harness module here is a stand-in with the contract's shape (the real ones have their own tests and the e2e
+suite runs them): what is tested is what the runtime does with any module's answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import stat
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecc_hooks.runtime import agents, detect
+from tests.helpers import make_repo, wait_until
+
+OTHERS = ("codex", "gemini", "opencode", "aider")
+CAPTURE_ARGS = ["--capture-flag", "value with spaces", "-c", "hooks='x y'"]
+
+
+def expected_at(agent: agents.Agent, argv: list[str], runtime: str) -> int:
+    """Where the capture's arguments belong: after the binary and the subcommand it was launched with."""
+    if runtime == "headless" and argv[1 : 1 + len(agent.headless)] == list(agent.headless):
+        return 1 + len(agents.leading_words(agent.headless))
+    if runtime != "headless" and agent.resume and argv[1 : 1 + len(agent.resume)] == list(agent.resume):
+        return 1 + len(agents.leading_words(agent.resume))
+    return 1
+
+
+words = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1, max_size=40)
+
+
+@given(
+    name=st.sampled_from(OTHERS),
+    runtime=st.sampled_from(("tmux", "headless")),
+    prompt=words,
+    model=st.one_of(st.none(), words),
+    mode=st.one_of(st.none(), words),
+    args=st.lists(words, max_size=4),
+)
+def test_the_capture_goes_after_the_binary_and_its_subcommand_whatever_the_prompt(
+    name: str, runtime: str, prompt: str, model: Optional[str], mode: Optional[str], args: list[str]
+) -> None:
+    agent = agents.get(name)
+    line = agent.start(prompt, runtime=runtime, model=model, permission_mode=mode)
+    argv = agent.launch(prompt, runtime=runtime, model=model, permission_mode=mode)
+    captured = agent.with_capture(line, args, runtime)
+    assert captured is not None, line
+    parsed = agent.parse_command(captured)
+    assert parsed is not None
+    at = expected_at(agent, argv, runtime)
+    assert parsed[0] == [*argv[:at], *args, *argv[at:]]
+    if agent.headless_stdin and runtime == "headless":
+        assert parsed[1] == prompt  # still piped in, still in no command line
+    # the model, permission mode and prompt read back as before: a resume keeps them
+    assert agent.launch_options(captured) == agent.launch_options(line)
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_a_resume_line_takes_the_capture_after_its_resume_subcommand(name: str) -> None:
+    agent = agents.get(name)
+    line = agent.resume_line(None, "tmux", None, agent.launch_options(agent.start("p", model="m")))
+    assert line is not None
+    captured = agent.with_capture(line, ["--x"], "tmux")
+    assert captured is not None
+    argv = shlex.split(captured.rsplit("; ", 1)[-1]) if agent.auth_check else shlex.split(captured)
+    lead = agents.leading_words(agent.resume)
+    assert argv[: 2 + len(lead)] == [agent.binary, *lead, "--x"], argv
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "bash ./scripts/orchestrate-codex-worker.sh task.md handoff.md status.md",  # a launcher of ECC's kind
+        "codex exec 'do it' && rm -rf /",  # more than the agent's own command
+        "codex 'unterminated",
+        "",
+    ],
+)
+def test_a_line_the_agent_did_not_make_takes_no_capture(line: str) -> None:
+    assert agents.get("codex").with_capture(line, ["--x"], "headless") is None
+
+
+# ---------------------------------------------------------------------------- launching with a capture
+
+
+@dataclass
+class FakeHarness:
+    """A harness module's ``worker_capture`` with the contract's shape, recording its calls."""
+
+    choose: bool  # it can choose the session id (Gemini's --session-id), or its agent chooses (Codex)
+    calls: list[tuple[list[str], Path, Optional[str]]]
+
+    def worker_capture(self, hook_argv: list[str], private_dir: Path, session_id: Optional[str]) -> Any:
+        from ecc_hooks.harness import WorkerCapture
+
+        self.calls.append((hook_argv, private_dir, session_id))
+        (private_dir / "hooks.json").write_text(json.dumps({"hook": hook_argv}))
+        args = ["--hooks-from", str(private_dir / "hooks.json")]
+        if self.choose and session_id:
+            args += ["--session-id", session_id]
+        env = {"FAKE_CAPTURE_HOME": str(private_dir), "FAKE_CAPTURE_SECRET": "capture-secret-value"}
+        return WorkerCapture(env=env, args=args, session_id=session_id if self.choose else None)
+
+
+@pytest.fixture
+def fake_codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``codex`` on PATH that records its argv and environment, then waits a while (the worker stays live)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    script = (
+        "#!/bin/sh\n"
+        '[ "$1" = --version ] && { echo "codex-cli 0.171.0"; exit 0; }\n'
+        '[ "$1" = login ] && exit 0\n'
+        f'n=$(ls {seen} | grep -c argv); for a in "$@"; do printf "%s\\n" "$a"; done > {seen}/argv-$n\n'
+        f"env > {seen}/.env-$n && mv {seen}/.env-$n {seen}/env-$n\n"
+        "exec sleep 60\n"
+    )
+    (bin_dir / "codex").write_text(script)
+    (bin_dir / "codex").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-key")  # no `codex login status` needed
+    return seen
+
+
+def use_harness(monkeypatch: pytest.MonkeyPatch, fake: FakeHarness) -> None:
+    from ecc_hooks import harness
+    from ecc_hooks.runtime import daemon
+
+    real = harness.module
+    monkeypatch.setattr(harness, "module", lambda name: fake if name == "codex" else real(name))
+    monkeypatch.setattr(daemon, "spawn", lambda: None)  # this test's passes are the only ones
+
+
+def create(tmp_path: Path, runtime: str, task: str = "fix the bug") -> tuple[Any, Any]:
+    from ecc_hooks.runtime import control, plan, store
+
+    repo = make_repo(tmp_path / "repo", identity=True)
+    raw = {"sessionName": "cap", "repoRoot": str(repo), "workers": [{"name": "w", "task": task, "agent": "codex",
+                                                                   "runtime": runtime}]}  # fmt: skip
+    control.create(plan.build(plan.validate(raw), cwd=str(repo)))
+    db = store.Store()
+    return db, db.session("cap")
+
+
+def seen_files(seen: Path, kind: str) -> list[Path]:
+    return sorted(seen.glob(f"{kind}-*"), key=lambda p: int(p.name.split("-")[1]))
+
+
+@pytest.mark.parametrize("workspace", ["headless", "tmux"])
+def test_a_worker_gets_its_capture_at_launch_and_again_at_resume(
+    tmp_path: Path, runtime: str, workspace: str, fake_codex: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeHarness(choose=False, calls=[])
+    use_harness(monkeypatch, fake)
+    db, session = create(tmp_path, workspace)
+    wait_until(lambda: len(seen_files(fake_codex, "env")) == 1, 30, "the agent to start")
+    worker = db.worker("cap", "w")
+    private = Path(os.environ["ECC_HOOKS_HOME"]) / "runtime" / "cap" / "w" / "capture"
+    from ecc_hooks import harness
+
+    assert [(c[0], c[1]) for c in fake.calls] == [(harness.hook_argv("codex"), private)]
+    offered = fake.calls[0][2]
+    assert offered and uuid.UUID(offered)  # a fresh launch offers an id; this agent chooses its own
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    argv = seen_files(fake_codex, "argv")[0].read_text().splitlines()
+    subcommand = ["exec"] if workspace == "headless" else []
+    assert argv[: len(subcommand) + 2] == [*subcommand, "--hooks-from", str(private / "hooks.json")]
+    env = seen_files(fake_codex, "env")[0].read_text()
+    assert f"FAKE_CAPTURE_HOME={private}" in env and "FAKE_CAPTURE_SECRET=capture-secret-value" in env
+    assert "ECC_WORKER=w" in env  # the worker's own variables still win
+    assert "capture-secret-value" not in (worker.command or "")  # the environment is in no command line
+    assert worker.agent_session is None  # its session is found by its SessionStart
+
+    from ecc_hooks.runtime import control
+
+    with_lock = __import__("ecc_hooks.runtime.store", fromlist=["session_lock"]).session_lock
+    with with_lock("cap"):
+        control.stop(db, session, [worker], grace=1.0)
+        control.resume(db, session, [db.worker("cap", "w")])
+    wait_until(lambda: len(seen_files(fake_codex, "env")) == 2, 30, "the resumed agent to start")
+    assert fake.calls[1][1] == private and fake.calls[1][2] is None  # a resume offers no id: it continues its own
+    argv = seen_files(fake_codex, "argv")[1].read_text().splitlines()
+    if workspace == "tmux":  # `codex resume --last`: the capture after its subcommand
+        assert argv[:3] == ["resume", "--hooks-from", str(private / "hooks.json")]
+    assert "FAKE_CAPTURE_SECRET=capture-secret-value" in seen_files(fake_codex, "env")[1].read_text()
+
+
+def test_an_id_the_harness_chose_is_the_workers_session(
+    tmp_path: Path, runtime: str, fake_codex: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeHarness(choose=True, calls=[])
+    use_harness(monkeypatch, fake)
+    db, _session = create(tmp_path, "headless")
+    wait_until(lambda: len(seen_files(fake_codex, "argv")) == 1, 30, "the agent to start")
+    chosen = fake.calls[0][2]
+    assert db.worker("cap", "w").agent_session == chosen
+    argv = seen_files(fake_codex, "argv")[0].read_text().splitlines()
+    assert argv[argv.index("--session-id") + 1] == chosen
+
+
+# ---------------------------------------------------------------------------- joining and following its session
+
+
+def journal_line(session_id: str, event: str, at: float, runtime: Optional[dict[str, str]] = None, **more: Any) -> str:
+    from datetime import datetime, timezone
+
+    ts = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    record = {"schemaVersion": "ecc.event.v1", "ts": ts, "event": event, "sessionId": session_id, **more}
+    if runtime is not None:
+        record["runtime"] = runtime
+    return json.dumps(record) + "\n"
+
+
+def write_journal(home: Path, session_id: str, lines: list[str]) -> Path:
+    path = home / "sessions" / session_id / "events.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.open("a") as handle:
+        handle.writelines(lines)
+    return path
+
+
+def test_the_session_whose_start_names_the_worker_is_found(ecc_home: Path) -> None:
+    since = time.time() - 10
+    mine = {"session": "cap", "worker": "w"}
+    write_journal(ecc_home, "earlier", [journal_line("earlier", "SessionStart", since - 60, mine)])  # a past launch
+    os.utime(ecc_home / "sessions" / "earlier" / "events.jsonl", (since - 60, since - 60))
+    write_journal(ecc_home, "other", [journal_line("other", "SessionStart", since + 1, {"session": "cap",
+                                                                                      "worker": "v"})])  # fmt: skip
+    write_journal(ecc_home, "plain", [journal_line("plain", "SessionStart", since + 1)])  # no runtime worker's
+    assert detect.find_session("cap", "w", since) is None
+    write_journal(ecc_home, "sub", [journal_line("sub", "SessionStart", since + 3, mine)])  # a subagent, later
+    write_journal(ecc_home, "main", [journal_line("main", "UserPromptSubmit", since + 1),
+                                     journal_line("main", "SessionStart", since + 2, mine)])  # fmt: skip
+    assert detect.find_session("cap", "w", since) == "main"
+    assert detect.find_session("cap", "w", since + 2.5) == "sub"
+    # a resumed session: its new SessionStart after a long journal of its earlier launch
+    long = [journal_line("main", "PostToolUse", since + 4, tool_name="Bash") for _ in range(3000)]
+    write_journal(ecc_home, "main", [*long, journal_line("main", "SessionStart", since + 5, mine, source="resume")])
+    assert detect.find_session("cap", "w", since + 4.5) == "main"
+
+
+def test_a_worker_is_joined_with_its_session_and_its_state_follows_its_events(
+    tmp_path: Path, runtime: str, fake_codex: Path, monkeypatch: pytest.MonkeyPatch, ecc_home: Path
+) -> None:
+    from ecc_hooks.runtime.supervisor import Supervisor
+
+    fake = FakeHarness(choose=False, calls=[])
+    use_harness(monkeypatch, fake)
+    db, session = create(tmp_path, "headless")
+    wait_until(lambda: len(seen_files(fake_codex, "argv")) == 1, 30, "the agent to start")
+    supervisor = Supervisor(db)
+
+    def state() -> tuple[str, Optional[str]]:
+        from ecc_hooks.runtime.store import session_lock
+
+        with session_lock("cap"):
+            supervisor.reconcile(db.session("cap"))
+        worker = db.worker("cap", "w")
+        return worker.state, worker.reason
+
+    assert state() == ("running", None)  # no event yet: its process (and screen) say so
+    assert db.worker("cap", "w").agent_session is None
+    thread = "019a0000-0000-7000-8000-00000000c0de"
+    worker = db.worker("cap", "w")
+    # the hook as it runs inside the worker (the client passes $ECC_SESSION and $ECC_WORKER), Claude-shaped payloads
+    # as the harness modules make them
+    base = {"session_id": thread, "cwd": worker.worktree, "transcript_path": None}
+    hook(base, "SessionStart", source="startup")
+    hook(base, "UserPromptSubmit", prompt="fix the bug")
+    assert state() == ("running", None)
+    assert db.worker("cap", "w").agent_session == thread  # remembered in its record
+    hook(base, "PreToolUse", tool_name="Bash", tool_input={"command": "rm -rf build"}, tool_use_id="call_1")
+    hook(base, "PermissionRequest", tool_name="Bash", tool_input={"command": "rm -rf build"})
+    waiting, reason = state()
+    assert (waiting, reason) == ("waiting", "permission to use Bash")
+    hook(base, "PostToolUse", tool_name="Bash", tool_input={"command": "rm -rf build"}, tool_use_id="call_1",
+         tool_response="")  # fmt: skip
+    assert state() == ("running", None)
+    hook(base, "Stop", stop_hook_active=False, last_assistant_message="Done.")
+    assert state() == ("completed", None)
+
+
+def hook(base: dict[str, Any], event: str, **fields: Any) -> None:
+    """One payload through the real hook's handler, as the hook client runs it inside the worker ``cap/w``."""
+    from ecc_hooks.capture.hook import handle
+
+    payload = json.dumps({**base, "hook_event_name": event, **fields}).encode()
+    handle(payload, None, time.time(), start=False, runtime=("cap", "w"))
