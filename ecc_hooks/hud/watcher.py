@@ -530,7 +530,11 @@ class Watcher:
         (so its creation is seen). Never a whole projects tree: only what is read is watched."""
         dirs = set()
         for watch in self.sessions.values():
-            if watch.tracker is not None and watch.state.turn_state != "ended":
+            if watch.state.harness and watch.state.turn_state != "ended":  # another agent's transcript (or db)
+                other = watch.transcript_path({})
+                if other is not None and os.path.isfile(other):
+                    dirs.add(os.path.dirname(other))
+            elif watch.tracker is not None and watch.state.turn_state != "ended":
                 main = watch.tracker.transcript_path
                 directory = os.path.dirname(main)
                 if not os.path.isdir(directory):
@@ -581,6 +585,10 @@ class Watcher:
                 found.add(rel[0])
             return found
         for sid, watch in self.sessions.items():
+            other = watch.transcript_path({}) if watch.state.harness else None
+            if other is not None and (path == other or path in (other + "-wal", other + "-journal")):
+                found.add(sid)  # another agent's transcript, or its SQLite database and write-ahead log
+                continue
             tracker = watch.tracker
             if tracker is None:
                 continue
