@@ -1,0 +1,627 @@
+"""Codex CLI (``@openai/codex``, 0.171): its hook payloads as Claude Code's, our hooks in its config, its rollout's usage.
+
+Codex's hook engine takes Claude Code's event and field names (a shell call arrives as ``tool_name: "Bash"``,
+``tool_input.command``), so ``to_claude`` mostly passes a payload through. What differs:
+
+- ``turn_id`` becomes ``prompt_id`` (the journal's per-turn id);
+- ``Interrupt`` (the person stopped the turn) becomes ``Stop``: the turn is over, the session waits for them;
+- ``PostToolUse`` carries the command's output but no exit code, and Codex has no ``PostToolUseFailure``. The
+  rollout (``transcript_path``) already holds the call's ``item_completed`` record when the hook runs (its writer
+  records the item before the hook is awaited: measured every time with the pinned binary), with ``exit_code``
+  and ``status``; a failed command becomes ``PostToolUseFailure`` with ``Exit code N`` as its error. A rollout we
+  cannot read leaves the event a ``PostToolUse``.
+- the legacy ``notify`` argument (``{"type": "agent-turn-complete", "thread-id": ...}``) becomes a ``Stop``.
+
+Hooks run only once trusted: Codex keeps ``[hooks.state."<file>:<event>:<group>:<handler>"] trusted_hash`` in
+``config.toml`` and skips an untrusted hook without a word. The hash is ``sha256:`` of the canonical JSON (sorted
+keys, no spaces) of the handler's normalized identity, ``{"event_name": <snake name>, "hooks": [{"type":
+"command", "command", "timeout", "async": false}]}`` (Codex's ``command_hook_hash`` and ``version_for_toml``);
+``tests/e2e/test_harness_codex.py`` checks it against the pinned binary's own ``hooks/list`` ``currentHash`` and
+that the hooks then fire without ``--dangerously-bypass-hook-trust``.
+
+Top level: standard library only (the hook imports this module on every Codex event).
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Any
+
+    from ecc_hooks.harness import InstallContext, WorkerCapture
+    from ecc_hooks.sources.usage.tracker import SessionUsage
+
+HARNESS = "codex"
+
+# Codex's hook events (its own names, Claude Code's) and the snake-case label its trust keys and hashes use.
+# StopFailure and PostToolUseFailure do not exist in 0.171 (an unknown name is not registered).
+EVENTS: tuple[tuple[str, str], ...] = (
+    ("SessionStart", "session_start"),
+    ("UserPromptSubmit", "user_prompt_submit"),
+    ("PreToolUse", "pre_tool_use"),
+    ("PermissionRequest", "permission_request"),
+    ("PostToolUse", "post_tool_use"),
+    ("PreCompact", "pre_compact"),
+    ("PostCompact", "post_compact"),
+    ("SubagentStart", "subagent_start"),
+    ("SubagentStop", "subagent_stop"),
+    ("Stop", "stop"),
+    ("Interrupt", "interrupt"),
+    ("SessionEnd", "session_end"),
+)
+HOOK_TIMEOUT = 30  # seconds, as for Claude Code (hookspec.HOOK_TIMEOUT)
+SHORT_TIMEOUT_EVENTS = {"SessionEnd": 3, "Interrupt": 3}  # Codex clamps these to 3 s (and hashes the clamped value)
+SESSION_FLAGS_SOURCE = "/<session-flags>/config.toml"  # the trust-key source of hooks given with ``-c``
+ROLLOUT_TAIL = 4 << 20  # bytes of the rollout searched for a finished call's exit code
+MARKER = "# ecc-hooks"  # core.hookspec.MARKER (kept literal: that module imports more than the hot path needs)
+
+
+# ---------------------------------------------------------------------------- payloads
+
+
+def to_claude(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The Claude-Code-shaped payload of one Codex hook (or ``notify``) payload; None for what is not one."""
+    if not isinstance(payload, dict):
+        return None
+    if payload.get("type") == "agent-turn-complete":
+        return _from_notify(payload)
+    event = payload.get("hook_event_name")
+    if not isinstance(event, str):
+        return None
+    out = dict(payload)
+    turn = payload.get("turn_id")
+    if isinstance(turn, str) and "prompt_id" not in out:
+        out["prompt_id"] = turn
+    if event == "Interrupt":
+        out["hook_event_name"] = "Stop"
+    elif event == "PostToolUse":
+        _mark_failure(out)
+    return out
+
+
+def _from_notify(payload: dict[str, Any]) -> dict[str, Any] | None:
+    thread = payload.get("thread-id")
+    if not isinstance(thread, str):
+        return None
+    out: dict[str, Any] = {"hook_event_name": "Stop", "session_id": thread}
+    for src, dst in (("turn-id", "prompt_id"), ("cwd", "cwd"), ("last-assistant-message", "last_assistant_message")):
+        if isinstance(payload.get(src), str):
+            out[dst] = payload[src]
+    return out
+
+
+def _mark_failure(out: dict[str, Any]) -> None:
+    """A shell call whose rollout record says it failed: ``PostToolUseFailure`` with the exit code as its error."""
+    call_id = out.get("tool_use_id")
+    if out.get("tool_name") != "Bash" or not isinstance(call_id, str) or not call_id:
+        return
+    item = finished_command(out.get("transcript_path"), call_id)
+    if item is None:
+        return
+    code = item.get("exit_code")
+    code = code if isinstance(code, int) and not isinstance(code, bool) else None
+    if item.get("status") != "failed" and not code:
+        return
+    out["hook_event_name"] = "PostToolUseFailure"
+    error = f"Exit code {code}" if code is not None else "Command failed"
+    response = out.get("tool_response")
+    if isinstance(response, str) and response.strip():
+        error += "\n" + response
+    out["error"] = error
+
+
+def finished_command(transcript_path: object, call_id: str) -> dict[str, Any] | None:
+    """The rollout's last ``item_completed`` record of the command ``call_id`` (its ``item``), or None.
+
+    Only a Codex rollout is read (``rollout-*.jsonl``, a regular file, the last ``ROLLOUT_TAIL`` bytes); lines
+    that do not name the call are never parsed.
+    """
+    if not isinstance(transcript_path, str) or not is_rollout_path(transcript_path):
+        return None
+    import json
+
+    from ecc_hooks.core import fsio
+
+    try:
+        data = fsio.read_tail(transcript_path, ROLLOUT_TAIL)
+    except OSError:
+        return None
+    needle = json.dumps(call_id).encode()
+    for line in reversed(data.split(b"\n")):
+        if needle not in line or b'"item_completed"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        item = _dig(record, "payload", "item")
+        if isinstance(item, dict) and item.get("id") == call_id and item.get("type") == "CommandExecution":
+            return item
+    return None
+
+
+def is_rollout_path(path: str) -> bool:
+    name = os.path.basename(path)
+    return name.startswith("rollout-") and name.endswith(".jsonl")
+
+
+def _dig(value: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+# ---------------------------------------------------------------------------- trust
+
+
+def trust_hash(event: str, command: str, timeout: int) -> str:
+    """Codex's ``currentHash`` of a command handler we register (no matcher, no status message, not async)."""
+    import hashlib
+    import json
+
+    label = dict(EVENTS)[event]
+    identity = {
+        "event_name": label,
+        "hooks": [{"type": "command", "command": command, "timeout": max(timeout, 1), "async": False}],
+    }
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def trust_key(source: str, event: str, group: int, handler: int = 0) -> str:
+    return f"{source}:{dict(EVENTS)[event]}:{group}:{handler}"
+
+
+def timeout_of(event: str) -> int:
+    return SHORT_TIMEOUT_EVENTS.get(event, HOOK_TIMEOUT)
+
+
+def handler(event: str, command: str) -> dict[str, Any]:
+    return {"type": "command", "command": command, "timeout": timeout_of(event)}
+
+
+# ---------------------------------------------------------------------------- install
+
+
+def codex_home(home: Path) -> Path:
+    """``$CODEX_HOME`` when set, else ``~/.codex`` (Codex's own rule)."""
+    from pathlib import Path
+
+    configured = os.environ.get("CODEX_HOME")
+    return Path(configured) if configured else home / ".codex"
+
+
+def our_command(ctx: InstallContext) -> str:
+    """The command string we register: the hook command with our marker (a shell comment)."""
+    command = ctx.hook_shell
+    return command if command.rstrip().endswith(MARKER) else f"{command} {MARKER}"
+
+
+def is_ours(entry: object, command: str) -> bool:
+    """A handler we wrote: this installation's command, or any command carrying our marker."""
+    if not isinstance(entry, dict):
+        return False
+    text = entry.get("command")
+    return isinstance(text, str) and (text == command or text.rstrip().endswith(MARKER))
+
+
+def install(ctx: InstallContext) -> list[str]:
+    """Register our hook for every Codex event in ``hooks.json`` (in place where it already is, so the user's own
+    groups keep their positions and so their trust), then, with the user's consent, trust it in ``config.toml``."""
+    home = codex_home(ctx.home)
+    hooks_path = home / "hooks.json"
+    config_path = home / "config.toml"
+    command = our_command(ctx)
+    document, raw = _read_hooks(hooks_path)
+    config_text = _read_config(config_path)
+    places = _place_ours(document, command)
+    trust = {
+        trust_key(str(hooks_path), event, group): trust_hash(event, command, timeout_of(event)) for event, group in places
+    }
+    new_config = _with_trust(config_text, trust, set()) if ctx.consent else config_text  # checked before any write
+    new_raw = _render_hooks(document)
+    lines: list[str] = []
+    if new_raw != raw:
+        lines += _write(ctx, hooks_path, new_raw, "registered the ecc-hooks hook for Codex in")
+    else:
+        lines.append(f"ecc-hooks: the Codex hook is already registered in {hooks_path}")
+    if new_config != config_text:
+        lines += _write(ctx, config_path, new_config.encode("utf-8"), "trusted the ecc-hooks hook in")
+    elif _trusted(config_text, trust):
+        lines.append(f"ecc-hooks: Codex already trusts it ({config_path})")
+    else:
+        lines += _trust_advice(config_path)
+    return lines
+
+
+def uninstall(ctx: InstallContext) -> list[str]:
+    """Remove our handlers from ``hooks.json`` and their trust entries from ``config.toml``; the user's stay."""
+    home = codex_home(ctx.home)
+    hooks_path = home / "hooks.json"
+    config_path = home / "config.toml"
+    command = our_command(ctx)
+    document, raw = _read_hooks(hooks_path)
+    config_text = _read_config(config_path)
+    removed = _strip_ours(document, command)
+    ours = {trust_key(str(hooks_path), event, group) for event, group in removed}
+    moved = _shifted_keys(document, str(hooks_path), removed)
+    new_config = _with_trust(config_text, {}, ours, moved) if config_text else config_text
+    lines: list[str] = []
+    if raw is not None and removed:
+        lines += _write(ctx, hooks_path, _render_hooks(document), "removed the ecc-hooks hook for Codex from")
+    else:
+        lines.append(f"ecc-hooks: no ecc-hooks hook for Codex in {hooks_path}")
+    if new_config != config_text:
+        lines += _write(ctx, config_path, new_config.encode("utf-8"), "removed its trust entries from")
+    return lines
+
+
+def _trust_advice(config_path: Path) -> list[str]:
+    return [
+        "ecc-hooks: Codex runs a new hook only once you trust it (until then it skips it without a word):",
+        "  run `ecc-hooks install --harness codex --trust` to let ecc-hooks write its trusted_hash entries into",
+        f"  {config_path}, or open `codex`, type /hooks and trust the ecc-hooks entries yourself.",
+    ]
+
+
+def _read_hooks(path: Path) -> tuple[dict[str, Any], bytes | None]:
+    """``hooks.json`` as ``{"hooks": {event: [group]}}`` and its bytes; UserError for anything else."""
+    import json
+
+    from ecc_hooks.core.errors import UserError
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {"hooks": {}}, None
+    except OSError as exc:
+        raise UserError(f"cannot read {path} ({exc.strerror}); nothing was changed") from None
+    if not raw.strip():
+        return {"hooks": {}}, raw
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise UserError(f"{path} is not valid JSON ({exc}); fix it or move it aside (nothing was changed)") from None
+    hooks = document.get("hooks", {}) if isinstance(document, dict) else None
+    if not isinstance(hooks, dict) or not all(isinstance(v, list) for v in hooks.values()):
+        raise UserError(f'{path} is not {{"hooks": {{event: [groups]}}}}; fix it by hand (nothing was changed)')
+    document["hooks"] = hooks
+    return document, raw
+
+
+def _render_hooks(document: dict[str, Any]) -> bytes:
+    import json
+
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _read_config(path: Path) -> str:
+    """``config.toml``'s text ("" when missing); UserError when it is not TOML (we would not know what we write)."""
+    import tomllib
+
+    from ecc_hooks.core.errors import UserError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path} ({exc}); nothing was changed") from None
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path} is not valid TOML ({exc}); fix it first (nothing was changed)") from None
+    return text
+
+
+def _place_ours(document: dict[str, Any], command: str) -> list[tuple[str, int]]:
+    """Put exactly one handler of ours per event, alone in its group: the first group that holds only ours is
+    kept (updated) where it is, our handlers elsewhere removed, else a new last group; return where."""
+    hooks = document["hooks"]
+    places = []
+    for event, _label in EVENTS:
+        groups = hooks.setdefault(event, [])
+        keep = next((i for i, g in enumerate(groups) if _only_ours(g, command)), None)
+        for index in range(len(groups) - 1, -1, -1):
+            if index != keep and _entries(groups[index]) and any(is_ours(e, command) for e in _entries(groups[index])):
+                rest = [e for e in _entries(groups[index]) if not is_ours(e, command)]
+                if rest:
+                    groups[index]["hooks"] = rest
+                else:
+                    del groups[index]
+                    keep = keep - 1 if keep is not None and keep > index else keep
+        if keep is None:
+            groups.append({})
+            keep = len(groups) - 1
+        groups[keep] = {"hooks": [handler(event, command)]}
+        places.append((event, keep))
+    return places
+
+
+def _entries(group: object) -> list[Any]:
+    entries = group.get("hooks") if isinstance(group, dict) else None
+    return entries if isinstance(entries, list) else []
+
+
+def _only_ours(group: object, command: str) -> bool:
+    entries = _entries(group)
+    return bool(entries) and all(is_ours(e, command) for e in entries) and set(group) <= {"hooks"}  # type: ignore[arg-type]
+
+
+def _strip_ours(document: dict[str, Any], command: str) -> list[tuple[str, int]]:
+    """Remove our groups (our handlers from shared ones); return the (event, group index) of each removed group."""
+    removed = []
+    hooks = document["hooks"]
+    for event in list(hooks):
+        groups = hooks[event]
+        for index in range(len(groups) - 1, -1, -1):
+            entries = groups[index].get("hooks") if isinstance(groups[index], dict) else None
+            if not isinstance(entries, list) or not any(is_ours(e, command) for e in entries):
+                continue
+            rest = [e for e in entries if not is_ours(e, command)]
+            if rest:
+                groups[index]["hooks"] = rest
+            else:
+                del groups[index]
+                if event in dict(EVENTS):
+                    removed.append((event, index))
+        if not groups:
+            del hooks[event]
+    return removed
+
+
+def _shifted_keys(document: dict[str, Any], source: str, removed: list[tuple[str, int]]) -> dict[str, str]:
+    """Trust keys of the user's groups that moved up when ours before them went: old key -> new key."""
+    moved: dict[str, str] = {}
+    for event, _label in EVENTS:
+        gone = sorted(index for ev, index in removed if ev == event)
+        groups = document["hooks"].get(event, [])
+        for new_index, group in enumerate(groups):
+            old_index = new_index
+            for index in gone:
+                if index <= old_index:
+                    old_index += 1
+            if old_index != new_index:
+                entries = group.get("hooks") if isinstance(group, dict) else None
+                for handler_index in range(len(entries) if isinstance(entries, list) else 0):
+                    old = trust_key(source, event, old_index, handler_index)
+                    moved[old] = trust_key(source, event, new_index, handler_index)
+    return moved
+
+
+def _trusted(config_text: str, trust: dict[str, str]) -> bool:
+    import tomllib
+
+    state = _dig(tomllib.loads(config_text), "hooks", "state") if config_text else None
+    if not isinstance(state, dict):
+        return False
+    return all(_dig(state, key, "trusted_hash") == value for key, value in trust.items())
+
+
+def _with_trust(text: str, trust: dict[str, str], drop: set[str], moved: dict[str, str] | None = None) -> str:
+    """``config.toml`` with our ``[hooks.state."<key>"]`` tables set to ``trust`` (their other keys, e.g.
+    ``enabled``, kept), the tables of ``drop`` removed and those of ``moved`` renamed; nothing else touched.
+    UserError when our tables cannot be edited as tables (an inline ``hooks.state``), nothing written."""
+    import tomllib
+
+    from ecc_hooks.core.errors import UserError
+
+    moved = moved or {}
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    current: str | None = None
+    seen: set[str] = set()
+    for line in lines:
+        header = _state_header(line)
+        if header is not None or _is_header(line):
+            current = header
+            if header in moved:
+                line = f"[hooks.state.{_toml_string(moved[header])}]\n"
+            elif header in trust:
+                seen.add(header)
+        if current in drop:
+            if header is not None:
+                while out and not out[-1].strip():
+                    out.pop()  # the blank line we put before the table goes with it
+            continue
+        if current in trust and line.lstrip().startswith("trusted_hash"):
+            continue
+        out.append(line)
+        if header in trust:
+            out.append(f"trusted_hash = {_toml_string(trust[header])}\n")
+    if out and not out[-1].endswith("\n"):
+        out[-1] += "\n"
+    for key, value in trust.items():
+        if key not in seen:
+            out.append(f"\n[hooks.state.{_toml_string(key)}]\ntrusted_hash = {_toml_string(value)}\n")
+    result = "".join(out)
+    try:
+        parsed = tomllib.loads(result)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"cannot add hook trust to config.toml as tables ({exc}); nothing was changed") from None
+    state = _dig(parsed, "hooks", "state")
+    if trust and not (isinstance(state, dict) and _trusted(result, trust)):
+        raise UserError("config.toml's hooks.state could not take our trust entries; nothing was changed")
+    return result
+
+
+def _is_header(line: str) -> bool:
+    stripped = line.lstrip()
+    return stripped.startswith("[")
+
+
+def _state_header(line: str) -> str | None:
+    """The key of a ``[hooks.state."<key>"]`` header line (a comment after it allowed), else None."""
+    import tomllib
+
+    stripped = line.strip()
+    if not stripped.startswith("[") or stripped.startswith("[["):
+        return None
+    try:
+        parsed = tomllib.loads(stripped + "\n")
+    except tomllib.TOMLDecodeError:
+        return None
+    state = _dig(parsed, "hooks", "state")
+    if isinstance(state, dict) and len(state) == 1 and len(parsed) == 1 and len(parsed["hooks"]) == 1:
+        ((key, value),) = state.items()
+        if value == {}:
+            return key
+    return None
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's; DEL, which TOML wants escaped, escaped too)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _write(ctx: InstallContext, path: Path, data: bytes, what: str) -> list[str]:
+    """Write one config file of Codex's (after a backup of the old one); in a dry run, only say so."""
+    from ecc_hooks.core import fsio
+    from ecc_hooks.core.errors import UserError
+
+    if ctx.dry_run:
+        return [f"ecc-hooks: would have {what} {path} (dry run)"]
+    backup = ctx.backup(path) if path.exists() else None
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fsio.atomic_write(str(path), data, mode)
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise UserError(f"cannot write {path} ({exc.strerror}); run as its owner or fix its mode") from None
+    return [f"ecc-hooks: {what} {path}" + (f" (backup: {backup})" if backup else "")]
+
+
+# ---------------------------------------------------------------------------- runtime workers
+
+
+def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | None) -> WorkerCapture:
+    """A worker's hooks as ``-c`` config overrides (Codex's session-flags layer: nothing of the user's touched,
+    their ``CODEX_HOME`` and login used as they are), trusted in the same layer by their hashes, so no
+    ``--dangerously-bypass-hook-trust``. Codex chooses the session id itself: None."""
+    import shlex
+
+    from ecc_hooks.harness import WorkerCapture
+
+    command = f"{shlex.join(hook_argv)} {MARKER}"
+    args: list[str] = []
+    state = []
+    for event, _label in EVENTS:
+        timeout = timeout_of(event)
+        args += ["-c", f"hooks.{event}=[{{hooks=[{{type=\"command\",command={_toml_string(command)},timeout={timeout}}}]}}]"]
+        key = trust_key(SESSION_FLAGS_SOURCE, event, 0)
+        state.append(f"{_toml_string(key)}={{trusted_hash={_toml_string(trust_hash(event, command, timeout))}}}")
+    args += ["-c", "hooks.state={" + ",".join(state) + "}"]
+    return WorkerCapture(env={}, args=args, session_id=None)
+
+
+# ---------------------------------------------------------------------------- usage
+
+
+def find_rollout(session_id: str, env: Mapping[str, str]) -> str | None:
+    """The rollout of ``session_id`` under ``$CODEX_HOME/sessions`` (``~/.codex``): the newest match, or None."""
+    import glob
+
+    home = env.get("CODEX_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".codex")
+    if not session_id or any(c in session_id for c in "*?[]/"):
+        return None
+    found = glob.glob(os.path.join(glob.escape(home), "sessions", "*", "*", "*", f"rollout-*-{session_id}.jsonl"))
+    return max(found, default=None)
+
+
+def rollout_usage(data: bytes) -> tuple[list[dict[str, Any]], int | None, int | None]:
+    """Per model request usage from a rollout's ``token_count`` events: each event's growth of
+    ``total_token_usage`` (one event per response; a repeated event adds nothing), with the model of the turn it
+    belongs to and its time; the context window (``model_context_window``) and the last request's prompt size
+    (``last_token_usage.input_tokens``, cached included)."""
+    import json
+
+    from ecc_hooks.core.timestamps import parse_iso
+
+    requests: list[dict[str, Any]] = []
+    model = ""
+    window: int | None = None
+    context: int | None = None
+    previous = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "reasoning_output_tokens": 0}
+    for line in data.split(b"\n"):
+        if b'"turn_context"' not in line and b'"token_count"' not in line and b'"task_started"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        payload = record.get("payload")
+        if not isinstance(payload, dict):
+            continue
+        if record.get("type") == "turn_context" and isinstance(payload.get("model"), str):
+            model = payload["model"]
+            continue
+        kind = payload.get("type")
+        if kind == "task_started" and _count(payload.get("model_context_window")):
+            window = _count(payload.get("model_context_window"))
+        if kind != "token_count" or not isinstance(payload.get("info"), dict):
+            continue
+        info = payload["info"]
+        window = _count(info.get("model_context_window")) or window
+        last = info.get("last_token_usage")
+        if isinstance(last, dict) and _count(last.get("input_tokens")) is not None:
+            context = _count(last.get("input_tokens"))
+        total = info.get("total_token_usage")
+        if not isinstance(total, dict):
+            continue
+        now = {key: _count(total.get(key)) or 0 for key in previous}
+        delta = {key: now[key] - previous[key] for key in previous}
+        if any(v < 0 for v in delta.values()):  # the totals started again (a new thread's history): take them whole
+            delta = now
+        previous = now
+        if any(delta.values()):
+            at = parse_iso(record.get("timestamp"))
+            requests.append(dict(delta, model=model, at=at.timestamp() if at else None))
+    return requests, window, context
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def read_usage(session_id: str, transcript_path: str | None, env: Mapping[str, str]) -> SessionUsage | None:
+    """Tokens and context from the session's rollout; no cost (Codex reports none: ``build_usage`` prices the
+    tokens from prices.json, unknown for an unpriced model).
+
+    Codex counts as OpenAI does: ``input_tokens`` includes the cached ones and ``output_tokens`` the reasoning
+    ones; a Message's ``input`` is the uncached part, ``cache_read`` the cached part, ``output`` all output
+    (reasoning included: it is billed as output) with ``reasoning`` saying how much of it was."""
+    from ecc_hooks.core import fsio
+    from ecc_hooks.harness.usage import Message, build_usage
+
+    path = transcript_path if transcript_path and is_rollout_path(transcript_path) else None
+    path = path or find_rollout(session_id, env)
+    if path is None:
+        return None
+    try:
+        data = fsio.read_file(path)
+    except OSError:
+        return None
+    requests, window, context = rollout_usage(data)
+    messages = [
+        Message(
+            model=r["model"],
+            input=max(r["input_tokens"] - r["cached_input_tokens"], 0),
+            output=r["output_tokens"],
+            cache_read=r["cached_input_tokens"],
+            reasoning=r["reasoning_output_tokens"],
+            at=r["at"],
+        )
+        for r in requests
+    ]
+    return build_usage(session_id, path, messages, window=window, context_tokens=context)
