@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ from ecc_hooks import harness
 from ecc_hooks.core.errors import UserError
 from ecc_hooks.harness import codex
 from tests.helpers import REPO
+
+tomllib = codex.toml_module()
 
 FIXTURES = REPO / "tests" / "fixtures" / "harness" / "codex"
 ROLLOUT = next(FIXTURES.glob("rollout-*.jsonl"))
@@ -55,16 +56,15 @@ def with_rollout(payload: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 def ctx(home: Path, consent: bool = False, dry_run: bool = False, backups: list[Path] | None = None) -> Any:
     made = backups if backups is not None else []
 
-    def backup(path: Path) -> str:
-        target = path.with_name(path.name + f".bak{len(made)}")
+    def backup(path: str) -> str:
+        target = f"{path}.bak{len(made)}"
         shutil.copy(path, target)
-        made.append(path)
-        return str(target)
+        made.append(Path(path))
+        return target
 
     return harness.InstallContext(
         home=home,
         hook_argv=HOOK_ARGV,
-        hook_shell=harness_shell(HOOK_ARGV),
         consent=consent,
         dry_run=dry_run,
         backup=backup,
@@ -273,7 +273,10 @@ def test_the_users_own_hooks_and_config_are_kept(tmp_path: Path) -> None:
     text = (home / "config.toml").read_text()
     assert text.startswith(user_config)
     assert config["model"] == "o3"
-    assert config["hooks"]["state"][f"{home / 'hooks.json'}:stop:0:0"] == {"trusted_hash": "sha256:abc", "enabled": True}
+    assert config["hooks"]["state"][f"{home / 'hooks.json'}:stop:0:0"] == {
+        "trusted_hash": "sha256:abc",
+        "enabled": True,
+    }
     assert f"{home / 'hooks.json'}:stop:1:0" in config["hooks"]["state"]
 
     codex.uninstall(ctx(tmp_path))
@@ -315,7 +318,7 @@ def test_a_hook_group_shared_with_the_user_keeps_their_handler(tmp_path: Path) -
         ("hooks.json", "[1, 2]"),
         ("hooks.json", '{"hooks": {"Stop": {"a": 1}}}'),
         ("config.toml", "model = \n"),
-        ("config.toml", 'hooks = { state = { } }\n'),
+        ("config.toml", "hooks = { state = { } }\n"),
     ],
 )
 def test_a_malformed_file_is_refused_and_nothing_is_written(tmp_path: Path, name: str, content: str) -> None:
@@ -366,7 +369,10 @@ def test_a_worker_gets_trusted_hooks_as_config_overrides(tmp_path: Path) -> None
 
 def test_the_rollout_gives_each_requests_tokens_the_window_and_the_last_prompt() -> None:
     requests, window, context = codex.rollout_usage(ROLLOUT.read_bytes())
-    assert [(r["input_tokens"], r["cached_input_tokens"], r["output_tokens"], r["reasoning_output_tokens"]) for r in requests] == [
+    assert [
+        (r["input_tokens"], r["cached_input_tokens"], r["output_tokens"], r["reasoning_output_tokens"])
+        for r in requests
+    ] == [
         (100, 40, 10, 3),
         (200, 80, 20, 5),
         (300, 150, 30, 7),
@@ -404,7 +410,9 @@ def test_the_requests_sum_to_the_last_total(steps: list[tuple[int, int, int, int
         totals.append(list(running))
     keys = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
     lines = [
-        json.dumps({"type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": dict(zip(keys, t))}}})
+        json.dumps(
+            {"type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": dict(zip(keys, t))}}}
+        )
         for t in totals
     ]
     requests, _, _ = codex.rollout_usage("\n".join(lines).encode())
@@ -418,3 +426,24 @@ def test_the_rollout_reader_takes_any_bytes(data: bytes) -> None:
     assert isinstance(requests, list)
     assert window is None or window >= 0
     assert context is None or context >= 0
+
+
+def test_read_usage_equals_the_rollouts_own_totals(tmp_path: Path) -> None:
+    usage = codex.read_usage(SESSION, str(ROLLOUT), {})
+    assert usage is not None
+    last_total = [json.loads(line) for line in ROLLOUT.read_text().splitlines() if '"token_count"' in line][-1]
+    total = last_total["payload"]["info"]["total_token_usage"]
+    (model,) = usage.models
+    assert model.model == "gpt-5"
+    assert model.tokens["input"] + model.tokens["cache_read"] == total["input_tokens"]
+    assert model.tokens["cache_read"] == total["cached_input_tokens"]
+    assert model.tokens["output"] == total["output_tokens"]
+    assert model.tokens["reasoning"] == total["reasoning_output_tokens"]
+    assert usage.context.window == 258400 and usage.context.used_tokens == 300
+    # found by its id when the journal names no transcript
+    day = tmp_path / "sessions" / "2026" / "12" / "07"
+    day.mkdir(parents=True)
+    shutil.copy(ROLLOUT, day / ROLLOUT.name)
+    again = codex.read_usage(SESSION, None, {"CODEX_HOME": str(tmp_path)})
+    assert again is not None and again.models[0].tokens == model.tokens
+    assert codex.read_usage("01a251e4-0000-0000-0000-000000000000", None, {"CODEX_HOME": str(tmp_path)}) is None

@@ -200,7 +200,7 @@ def codex_home(home: Path) -> Path:
 def our_command(ctx: InstallContext) -> str:
     """The command string we register: the hook command with our marker (a shell comment)."""
     command = ctx.hook_shell
-    return command if command.rstrip().endswith(MARKER) else f"{command} {MARKER}"
+    return command if command.rstrip().endswith(MARKER) else f"{command} {MARKER}"  # the context marks it already
 
 
 def is_ours(entry: object, command: str) -> bool:
@@ -222,7 +222,8 @@ def install(ctx: InstallContext) -> list[str]:
     config_text = _read_config(config_path)
     places = _place_ours(document, command)
     trust = {
-        trust_key(str(hooks_path), event, group): trust_hash(event, command, timeout_of(event)) for event, group in places
+        trust_key(str(hooks_path), event, group): trust_hash(event, command, timeout_of(event))
+        for event, group in places
     }
     new_config = _with_trust(config_text, trust, set()) if ctx.consent else config_text  # checked before any write
     new_raw = _render_hooks(document)
@@ -230,11 +231,11 @@ def install(ctx: InstallContext) -> list[str]:
     if new_raw != raw:
         lines += _write(ctx, hooks_path, new_raw, "registered the ecc-hooks hook for Codex in")
     else:
-        lines.append(f"ecc-hooks: the Codex hook is already registered in {hooks_path}")
+        lines.append(f"the Codex hook is already registered in {hooks_path}")
     if new_config != config_text:
         lines += _write(ctx, config_path, new_config.encode("utf-8"), "trusted the ecc-hooks hook in")
     elif _trusted(config_text, trust):
-        lines.append(f"ecc-hooks: Codex already trusts it ({config_path})")
+        lines.append(f"Codex already trusts it ({config_path})")
     else:
         lines += _trust_advice(config_path)
     return lines
@@ -256,7 +257,7 @@ def uninstall(ctx: InstallContext) -> list[str]:
     if raw is not None and removed:
         lines += _write(ctx, hooks_path, _render_hooks(document), "removed the ecc-hooks hook for Codex from")
     else:
-        lines.append(f"ecc-hooks: no ecc-hooks hook for Codex in {hooks_path}")
+        lines.append(f"no ecc-hooks hook for Codex in {hooks_path}")
     if new_config != config_text:
         lines += _write(ctx, config_path, new_config.encode("utf-8"), "removed its trust entries from")
     return lines
@@ -264,7 +265,7 @@ def uninstall(ctx: InstallContext) -> list[str]:
 
 def _trust_advice(config_path: Path) -> list[str]:
     return [
-        "ecc-hooks: Codex runs a new hook only once you trust it (until then it skips it without a word):",
+        "Codex runs a new hook only once you trust it (until then it skips it without a word):",
         "  run `ecc-hooks install --harness codex --trust` to let ecc-hooks write its trusted_hash entries into",
         f"  {config_path}, or open `codex`, type /hooks and trust the ecc-hooks entries yourself.",
     ]
@@ -303,8 +304,7 @@ def _render_hooks(document: dict[str, Any]) -> bytes:
 
 def _read_config(path: Path) -> str:
     """``config.toml``'s text ("" when missing); UserError when it is not TOML (we would not know what we write)."""
-    import tomllib
-
+    tomllib = toml_module()
     from ecc_hooks.core.errors import UserError
 
     try:
@@ -396,8 +396,7 @@ def _shifted_keys(document: dict[str, Any], source: str, removed: list[tuple[str
 
 
 def _trusted(config_text: str, trust: dict[str, str]) -> bool:
-    import tomllib
-
+    tomllib = toml_module()
     state = _dig(tomllib.loads(config_text), "hooks", "state") if config_text else None
     if not isinstance(state, dict):
         return False
@@ -408,8 +407,7 @@ def _with_trust(text: str, trust: dict[str, str], drop: set[str], moved: dict[st
     """``config.toml`` with our ``[hooks.state."<key>"]`` tables set to ``trust`` (their other keys, e.g.
     ``enabled``, kept), the tables of ``drop`` removed and those of ``moved`` renamed; nothing else touched.
     UserError when our tables cannot be edited as tables (an inline ``hooks.state``), nothing written."""
-    import tomllib
-
+    tomllib = toml_module()
     from ecc_hooks.core.errors import UserError
 
     moved = moved or {}
@@ -451,6 +449,15 @@ def _with_trust(text: str, trust: dict[str, str], drop: set[str], moved: dict[st
     return result
 
 
+def toml_module() -> Any:
+    """``tomllib`` (3.11+), else the ``tomli`` package it came from (a dependency on 3.10)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef, import-not-found, unused-ignore]
+    return tomllib
+
+
 def _is_header(line: str) -> bool:
     stripped = line.lstrip()
     return stripped.startswith("[")
@@ -458,8 +465,7 @@ def _is_header(line: str) -> bool:
 
 def _state_header(line: str) -> str | None:
     """The key of a ``[hooks.state."<key>"]`` header line (a comment after it allowed), else None."""
-    import tomllib
-
+    tomllib = toml_module()
     stripped = line.strip()
     if not stripped.startswith("[") or stripped.startswith("[["):
         return None
@@ -488,8 +494,8 @@ def _write(ctx: InstallContext, path: Path, data: bytes, what: str) -> list[str]
     from ecc_hooks.core.errors import UserError
 
     if ctx.dry_run:
-        return [f"ecc-hooks: would have {what} {path} (dry run)"]
-    backup = ctx.backup(path) if path.exists() else None
+        return [f"would have {what} {path} (dry run)"]
+    backup = ctx.backup(str(path)) if path.exists() else None
     try:
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -497,7 +503,7 @@ def _write(ctx: InstallContext, path: Path, data: bytes, what: str) -> list[str]
         os.chmod(path, mode)
     except OSError as exc:
         raise UserError(f"cannot write {path} ({exc.strerror}); run as its owner or fix its mode") from None
-    return [f"ecc-hooks: {what} {path}" + (f" (backup: {backup})" if backup else "")]
+    return [f"{what} {path}" + (f" (backup: {backup})" if backup else "")]
 
 
 # ---------------------------------------------------------------------------- runtime workers
@@ -516,7 +522,10 @@ def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | No
     state = []
     for event, _label in EVENTS:
         timeout = timeout_of(event)
-        args += ["-c", f"hooks.{event}=[{{hooks=[{{type=\"command\",command={_toml_string(command)},timeout={timeout}}}]}}]"]
+        args += [
+            "-c",
+            f'hooks.{event}=[{{hooks=[{{type="command",command={_toml_string(command)},timeout={timeout}}}]}}]',
+        ]
         key = trust_key(SESSION_FLAGS_SOURCE, event, 0)
         state.append(f"{_toml_string(key)}={{trusted_hash={_toml_string(trust_hash(event, command, timeout))}}}")
     args += ["-c", "hooks.state={" + ",".join(state) + "}"]
