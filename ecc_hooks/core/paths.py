@@ -18,6 +18,7 @@ Layout under ``ECC_HOOKS_HOME`` (default ``${CLAUDE_CONFIG_DIR:-~/.claude}/ecc``
     installed.json                  the commands ``install`` wrote (only those are ever run, replaced or removed)
     endpoint.json                   the watcher's loopback event endpoint: port and bearer token (http transport)
     sessions/<session>/seen         the identities of the events recorded in the last seconds (one line each)
+    sessions/<session>/tool-ids     Gemini CLI's pending tool calls and the ids we gave them (FIFO per tool)
     sessions/<session>/input.lock   held while the runtime types into, or answers, the session's own tmux pane
     supervisor.lock                 the runtime supervisor's single-instance lock (holds its pid)
     runtime/supervisor.json         the running supervisor's pid, start time and the sessions it watches; left
@@ -236,6 +237,12 @@ def seen_path(session_id: str) -> str:
     """The identities of the session's recently recorded events (``capture.dedupe``): a second hook of ours for
     the same event records nothing."""
     return os.path.join(session_dir(session_id), "seen")
+
+
+def tool_ids_path(session_id: str) -> str:
+    """The tool-call ids we invent for an agent whose hooks carry none (Gemini CLI): the calls still waiting for
+    their result, and the next number (``harness.gemini``)."""
+    return os.path.join(session_dir(session_id), "tool-ids")
 
 
 def input_lock_path(session_id: str) -> str:
