@@ -88,7 +88,7 @@ def _str(value: object) -> Optional[str]:
 def to_claude(payload: dict[str, Any]) -> Optional[dict[str, Any]]:
     """Gemini CLI's hook payload as Claude Code's, or None for an event we do not record."""
     if not isinstance(payload, dict):
-        return None
+        return None  # type: ignore[unreachable]  # whatever the agent sent
     event = payload.get("hook_event_name")
     session = _str(payload.get("session_id"))
     if not isinstance(event, str) or session is None:
@@ -295,7 +295,8 @@ def _open_call(session: str, key: tuple[str, str]) -> Optional[str]:
         state["pending"].append([call_id, key[0], key[1]])
         return call_id
 
-    return _with_calls(session, change)
+    found = _with_calls(session, change)
+    return found if isinstance(found, str) else None
 
 
 def _close_call(session: str, key: tuple[str, str]) -> Optional[str]:
@@ -315,7 +316,8 @@ def _close_call(session: str, key: tuple[str, str]) -> Optional[str]:
         state["pending"] = pending
         return call_id
 
-    return _with_calls(session, change)
+    found = _with_calls(session, change)
+    return found if isinstance(found, str) else None
 
 
 def _forget_calls(session: str) -> None:

@@ -1,0 +1,204 @@
+"""The pinned Gemini CLI (0.61.0), offline against tests/e2e/fake_api's Gemini dialect, captured like Claude Code.
+
+One scripted turn: a shell command that succeeds (it prints the API key), one that exits 3, a file read that fails,
+then a text reply. Our hook reaches Gemini CLI two ways: ``ecc-hooks install --harness gemini`` (the user's
+``~/.gemini/settings.json``) and ``harness.gemini.worker_capture`` (a runtime worker: a private ``GEMINI_CLI_HOME``,
+the user's folder untouched, the session id ours). Each run is checked the same way:
+
+- the journal holds the events, each with ``harness: "gemini-cli"`` and Gemini CLI's own session id;
+- the HUD payload validates and says ``context.harness``, 3 tool calls and 2 failures;
+- the tokens equal the transcript's own (each gemini message's last version), and the cost equals those tokens
+  times prices.json's Gemini row, computed here independently;
+- the API key (a real-looking ``AIza...`` key, in the environment and in a tool's output) is in no file under
+  ``ECC_HOOKS_HOME``, raw payload capture on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecc_hooks import harness
+from ecc_hooks.harness import gemini
+from ecc_hooks.hud import inputs
+from tests.e2e.fake_api import FakeAPI, Usage, call, say
+from tests.e2e.test_agent_registry import bin_dir, scratch_env
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.e2e
+
+MODEL = "gemini-2.5-pro"  # pinned: Gemini CLI's own default (gemini-3.1-pro-preview) is not in prices.json
+KEY = "AIzaSyD7-eccHooksTestKey0123456789abcdEf"  # shaped like a real Gemini API key
+PROMPT = "run the checks"
+
+
+def script(project: Path) -> list[Any]:
+    return [
+        call("run_shell_command", Usage(1200, 40, 200, 15), command="echo key=$GEMINI_API_KEY", description="echo"),
+        call("run_shell_command", Usage(1400, 30, 600, 0), command="exit 3", description="fail"),
+        call("read_file", Usage(1500, 20, 0, 5), file_path=str(project / "missing.txt")),
+        say("Both checks ran; one failed.", Usage(1700, 60, 1000, 8)),
+    ]
+
+
+def run_gemini(env: dict[str, str], cwd: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """One headless turn, bounded; the whole process group killed if it overruns."""
+    argv = [str(bin_dir("gemini") / "gemini"), "--skip-trust", "-y", "-m", MODEL, *args, "-p", PROMPT]
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        out, err = proc.communicate(timeout=150)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"gemini overran its bound: {err[-2000:]}")
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def world(tmp_path: Path) -> tuple[Path, Path, Path]:
+    home, project, ecc_home = tmp_path / "home", tmp_path / "project", tmp_path / "ecc"
+    (home / ".gemini").mkdir(parents=True)
+    project.mkdir()
+    user = {"security": {"auth": {"selectedType": "gemini-api-key"}}, "ui": {"theme": "Default"}}
+    (home / ".gemini" / "settings.json").write_text(json.dumps(user))
+    return home, project, ecc_home
+
+
+def base_env(home: Path, ecc_home: Path) -> dict[str, str]:
+    env = scratch_env(home, "gemini")
+    env.update(ECC_HOOKS_HOME=str(ecc_home), ECC_HOOKS_NO_WATCHER="1", ECC_HOOKS_RAW="1", TERM="dumb")
+    env.pop("GEMINI_CLI_HOME", None)
+    return env
+
+
+def journal(ecc_home: Path, session: str) -> list[dict[str, Any]]:
+    path = ecc_home / "sessions" / session / "events.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def transcript_tokens(path: Path) -> list[dict[str, Any]]:
+    """Each gemini message's token counts as the transcript last wrote them (read here, not by the module)."""
+    last: dict[str, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("type") == "gemini" and "tokens" in record:
+            last[record["id"]] = {**record["tokens"], "model": record["model"]}
+    return list(last.values())
+
+
+def check_session(ecc_home: Path, session: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = journal(ecc_home, session)
+    names = [e["event"] for e in events]
+    assert names == [
+        "SessionStart",
+        "UserPromptSubmit",
+        "PreToolUse",
+        "PostToolUse",
+        "PreToolUse",
+        "PostToolUseFailure",
+        "PreToolUse",
+        "PostToolUseFailure",
+        "Stop",
+        "SessionEnd",
+    ], names
+    assert {e["harness"] for e in events} == {"gemini-cli"} and {e["sessionId"] for e in events} == {session}
+    pre = [e["toolUseId"] for e in events if e["event"] == "PreToolUse"]
+    post = [e["toolUseId"] for e in events if e["event"].startswith("PostToolUse")]
+    assert pre == post and len(set(pre)) == 3
+    failures = [e for e in events if e["event"] == "PostToolUseFailure"]
+    assert [(f["toolName"], f["error"]) for f in failures] == [
+        ("Bash", "Exit Code: 3"),
+        ("Read", f"File not found: {events[0]['cwd']}/missing.txt"),
+    ]
+
+    monkeypatch.setenv("ECC_HOOKS_HOME", str(ecc_home))
+    payload = json.loads(inputs.session_payload(session, use_gh=False).model_dump_json(by_alias=True))
+    assert payload["context"]["harness"] == "gemini-cli" and payload["context"]["sessionId"] == session
+    assert payload["toolCalls"]["total"] == 3 and payload["toolCalls"]["failures"] == 2
+    assert payload["context"]["model"] == MODEL
+
+    transcript = Path(events[0]["transcriptPath"])
+    messages = transcript_tokens(transcript)
+    assert len(messages) == 4 and {m["model"] for m in messages} == {MODEL}
+    usage = inputs.harness_usage("gemini-cli", session, str(transcript), {})
+    assert usage is not None
+    cached = sum(m["cached"] for m in messages)
+    fresh = sum(m["input"] - m["cached"] + m["tool"] for m in messages)
+    out = sum(m["output"] + m["thoughts"] for m in messages)
+    assert (usage.tokens["input"], usage.tokens["cache_read"], usage.tokens["output"]) == (fresh, cached, out)
+    assert usage.tokens["reasoning"] == sum(m["thoughts"] for m in messages) == 28
+    prices = json.loads((REPO / "ecc_hooks" / "data" / "prices.json").read_text())["families"]["gemini-2-5-pro"]
+    cost = (
+        fresh * Decimal(str(prices["input"])) + cached * Decimal(str(prices["cache_read"]))
+        + out * Decimal(str(prices["output"]))
+    ) / 10**6  # fmt: skip
+    assert cost > 0 and payload["cost"]["sessionUsd"] == pytest.approx(float(cost), rel=1e-9)
+    assert payload["cost"]["source"] == "computed"
+
+
+def check_no_key(ecc_home: Path, transcript: Path) -> None:
+    assert KEY in transcript.read_text()  # the key really went through a tool's output
+    leaked = [p for p in ecc_home.rglob("*") if p.is_file() and (KEY[8:24].encode() in p.read_bytes())]
+    assert leaked == []
+    raw = [e.get("raw") for e in journal(ecc_home, transcript_session(transcript)) if e["event"] == "PostToolUse"]
+    assert "[REDACTED]" in json.dumps(raw)  # the output was recorded, masked
+
+
+def transcript_session(transcript: Path) -> str:
+    return str(json.loads(transcript.read_text().splitlines()[0])["sessionId"])
+
+
+def test_installed_hooks_capture_a_gemini_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, project, ecc_home = world(tmp_path)
+    env = base_env(home, ecc_home)
+    installed = subprocess.run(
+        [str(Path(sys.executable).parent / "ecc-hooks"), "install", "--harness", "gemini"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert installed.returncode == 0, installed.stderr
+    session = "5b0d7c8e-3f1a-4c2b-9d4e-6a7b8c9d0e1f"
+    with FakeAPI(script(project)) as api:
+        done = run_gemini(
+            dict(env, GOOGLE_GEMINI_BASE_URL=api.base_url, GEMINI_API_KEY=KEY), project, ["--session-id", session]
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "one failed" in done.stdout
+    check_session(ecc_home, session, monkeypatch)
+    check_no_key(ecc_home, Path(journal(ecc_home, session)[0]["transcriptPath"]))
+
+
+def test_a_runtime_worker_is_captured_without_touching_the_users_gemini_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, project, ecc_home = world(tmp_path)
+    (home / ".gemini" / "tmp").mkdir()  # a user who ran Gemini CLI before
+    user_settings = (home / ".gemini" / "settings.json").read_bytes()
+    env = base_env(home, ecc_home)
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
+    capture = gemini.worker_capture(harness.hook_argv("gemini"), private, None)
+    assert capture.session_id is not None
+    with FakeAPI(script(project)) as api:
+        run_env = dict(env, GOOGLE_GEMINI_BASE_URL=api.base_url, GEMINI_API_KEY=KEY, **capture.env)
+        done = run_gemini(run_env, project, capture.args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (home / ".gemini" / "settings.json").read_bytes() == user_settings
+    check_session(ecc_home, capture.session_id, monkeypatch)
+    transcript = Path(journal(ecc_home, capture.session_id)[0]["transcriptPath"])
+    # written through the private home's link: the user's own tmp/ holds it, as for any Gemini CLI session
+    assert transcript.resolve().is_relative_to((home / ".gemini" / "tmp").resolve())
+    check_no_key(ecc_home, transcript)
