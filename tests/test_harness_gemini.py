@@ -444,8 +444,9 @@ def test_worker_capture_leaves_the_users_folder_alone(
     before = {p: p.read_bytes() for p in user.rglob("*") if p.is_file()}
     private = tmp_path / "worker"
     private.mkdir(mode=0o700)
-    capture = gemini.worker_capture(HOOK_ARGV, private, None)
-    assert capture.session_id and capture.args == ["--session-id", capture.session_id]
+    capture = gemini.worker_capture(HOOK_ARGV, private, "7a0c2c44-2b8e-4b3e-9a47-5f36c3a11111")
+    assert capture.session_id == "7a0c2c44-2b8e-4b3e-9a47-5f36c3a11111"
+    assert capture.args == ["--session-id", capture.session_id]
     own = Path(capture.env["GEMINI_CLI_HOME"]) / ".gemini"
     assert own.parent.parent == private
     assert os.readlink(own / "tmp") == str(user / "tmp") and os.readlink(own / "oauth_creds.json")
@@ -454,8 +455,8 @@ def test_worker_capture_leaves_the_users_folder_alone(
     assert gemini.without_ours(merged) == USER_SETTINGS
     assert stat.S_IMODE((own / "settings.json").stat().st_mode) == 0o600
     assert {p: p.read_bytes() for p in user.rglob("*") if p.is_file()} == before
-    again = gemini.worker_capture(HOOK_ARGV, private, "7a0c2c44-2b8e-4b3e-9a47-5f36c3a11111")
-    assert again.session_id == "7a0c2c44-2b8e-4b3e-9a47-5f36c3a11111" and again.env == capture.env
+    again = gemini.worker_capture(HOOK_ARGV, private, None)  # a resume: the session continues under its own id
+    assert again.session_id is None and again.args == [] and again.env == capture.env
 
 
 def test_worker_capture_without_user_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

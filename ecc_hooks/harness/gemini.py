@@ -544,13 +544,13 @@ def uninstall(ctx: InstallContext) -> list[str]:
 def worker_capture(hook_argv: list[str], private_dir: Path, session_id: Optional[str]) -> WorkerCapture:
     """A worker's Gemini CLI with our hooks, the user's ``~/.gemini`` untouched: ``GEMINI_CLI_HOME`` points at a
     private home whose ``.gemini`` links every entry of the user's (credentials, ``tmp/`` with the transcripts,
-    history, trust) except ``settings.json``, a copy of the user's with our hooks added; ``--session-id`` the id.
+    history, trust) except ``settings.json``, a copy of the user's with our hooks added; ``--session-id`` the id
+    asked for (none asked: a resume, which continues its own session, so no id is passed).
 
     Gemini CLI's ``GEMINI_CLI_SYSTEM_SETTINGS_PATH`` (an override layer) is no way: it skips a file that is not
     owned by root or whose folders others can write (measured with 0.61.0), so it works for root alone. What the
     worker changes in its settings (``/settings``) stays in the private copy."""
     import shlex
-    import uuid
     from pathlib import Path
 
     from ecc_hooks.core.errors import UserError
@@ -558,7 +558,6 @@ def worker_capture(hook_argv: list[str], private_dir: Path, session_id: Optional
     from ecc_hooks.core.hookspec import MARKER
     from ecc_hooks.harness.context import WorkerCapture
 
-    session = session_id or str(uuid.uuid4())
     user_dir = gemini_dir(Path(os.path.expanduser("~")))
     home = Path(private_dir) / "gemini-home"
     own_dir = home / ".gemini"
@@ -571,7 +570,8 @@ def worker_capture(hook_argv: list[str], private_dir: Path, session_id: Optional
         settings = {}  # unreadable: the worker runs with our hooks alone (Gemini CLI would ignore that file too)
     data = _render(with_ours(settings, f"{shlex.join(hook_argv)} {MARKER}"))
     atomic_write(str(own_dir / "settings.json"), data, 0o600, root=str(private_dir))
-    return WorkerCapture(env={"GEMINI_CLI_HOME": str(home)}, args=["--session-id", session], session_id=session)
+    args = ["--session-id", session_id] if session_id else []
+    return WorkerCapture(env={"GEMINI_CLI_HOME": str(home)}, args=args, session_id=session_id or None)
 
 
 def _link_entries(user_dir: Path, own_dir: Path) -> None:

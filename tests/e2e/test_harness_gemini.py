@@ -190,8 +190,8 @@ def test_a_runtime_worker_is_captured_without_touching_the_users_gemini_folder(
     private.mkdir(mode=0o700)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
-    capture = gemini.worker_capture(harness.hook_argv("gemini"), private, None)
-    assert capture.session_id is not None
+    capture = gemini.worker_capture(harness.hook_argv("gemini"), private, "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f")
+    assert capture.session_id == "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
     with FakeAPI(script(project)) as api:
         run_env = dict(env, GOOGLE_GEMINI_BASE_URL=api.base_url, GEMINI_API_KEY=KEY, **capture.env)
         done = run_gemini(run_env, project, capture.args)
