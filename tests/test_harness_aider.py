@@ -1,0 +1,320 @@
+"""Aider's capture (ecc_hooks/harness/aider.py): the notification's payload and the usage from the analytics log
+(real logs of the pinned Aider in tests/fixtures/harness/aider/), the hook command run as Aider runs it (no stdin
+read), ``~/.aider.conf.yml`` installed and removed, a runtime worker's capture; hypothesis on the parsers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ecc_hooks import harness
+from ecc_hooks.core.errors import UserError
+from ecc_hooks.harness import aider
+from ecc_hooks.harness.context import InstallContext
+from tests.helpers import REPO
+
+FIXTURES = REPO / "tests" / "fixtures" / "harness" / "aider"
+TURN = FIXTURES / "analytics-turn.jsonl"
+API_ERROR = FIXTURES / "analytics-api-error.jsonl"
+TWO_RUNS = FIXTURES / "analytics-two-runs-unpriced.jsonl"
+
+
+def launches(path: Path) -> list[str]:
+    """The user-run session ids of a log: one per ``launched`` line (its time and byte offset)."""
+    ids, at = [], 0
+    for line in path.read_bytes().splitlines(keepends=True):
+        record = json.loads(line)
+        if record["event"] == "launched":
+            ids.append(f"aider-{record['time']}-{at}")
+        at += len(line)
+    return ids
+
+
+# ---------------------------------------------------------------------------- the notification
+
+
+def test_a_finished_turn_is_a_stop_of_the_run_that_launched_last() -> None:
+    payload = aider.payload_from(["--log", str(TURN)], {})
+    assert payload == {
+        "hook_event_name": "Stop",
+        "session_id": launches(TURN)[-1],
+        "cwd": os.getcwd(),
+        "transcript_path": str(TURN),
+        "model": "openai/fake-model",
+    }
+    assert aider.to_claude(payload) == payload
+
+
+def test_a_call_that_logged_nothing_after_starting_is_a_stop_failure() -> None:
+    """A 404 from the API: Aider logs message_send_starting and no reply, no exception."""
+    payload = aider.payload_from(["--session", "w1", "--log", str(API_ERROR)], {})
+    assert payload is not None
+    assert (payload["hook_event_name"], payload["session_id"], payload["error"]) == (
+        "StopFailure",
+        "w1",
+        aider.NO_REPLY,
+    )
+
+
+def test_a_logged_exception_is_a_stop_failure_with_its_text(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    lines = TURN.read_text().splitlines()[:5]  # up to message_send_starting
+    exception = {"event": "message_send_exception", "properties": {"exception": "boom"}, "user_id": "u", "time": 1}
+    log.write_text("\n".join([*lines, json.dumps(exception)]) + "\n")
+    payload = aider.payload_from(["--log", str(log)], {})
+    assert payload is not None and payload["hook_event_name"] == "StopFailure" and payload["error"] == "boom"
+
+
+def test_the_log_comes_from_the_environment_when_the_command_names_none() -> None:
+    payload = aider.payload_from(["--session", "w1"], {b"AIDER_ANALYTICS_LOG": str(TWO_RUNS).encode()})
+    assert payload is not None and payload["session_id"] == "w1" and payload["transcript_path"] == str(TWO_RUNS)
+    assert "model" not in payload  # openai/REDACTED: Aider hid the name
+
+
+def test_no_session_and_no_log_is_nothing_to_record_and_a_missing_log_no_call(tmp_path: Path) -> None:
+    assert aider.payload_from([], {}) is None
+    assert aider.payload_from(["--log", str(tmp_path / "none.jsonl")], {}) is None
+    payload = aider.payload_from(["--session", "w1", "--log", str(tmp_path / "none.jsonl")], {})
+    assert payload is not None and payload["hook_event_name"] == "Notification"
+    assert payload["notification_type"] == "idle_prompt"
+
+
+def test_only_lines_after_the_runs_launch_count_and_a_torn_last_line_is_not_read(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    first_run = API_ERROR.read_text()  # ended without a reply
+    log.write_text(first_run + TURN.read_text() + '{"event": "message_send_exc')
+    payload = aider.payload_from(["--log", str(log)], {})
+    assert payload is not None and payload["hook_event_name"] == "Stop"
+    assert payload["session_id"] == f"aider-{json.loads(TURN.read_text().splitlines()[0])['time']}-{len(first_run)}"
+
+
+def test_a_launch_older_than_the_tail_is_still_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aider, "TAIL", 200)
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(TURN.read_bytes())
+    payload = aider.payload_from(["--log", str(log)], {})
+    assert payload is not None and payload["session_id"] == launches(TURN)[0]
+
+
+def test_the_hook_command_records_the_stop_without_reading_stdin(tmp_path: Path) -> None:
+    """Aider runs the command with its own stdin (the terminal): the hook must not wait on it."""
+    command = aider.notification_command(harness.hook_argv("aider"), str(TURN), "aider-w1")
+    env = {**os.environ, "ECC_HOOKS_HOME": str(tmp_path / "ecc"), "ECC_HOOKS_NO_WATCHER": "1"}
+    env.pop("ECC_SESSION", None)
+    read, write = os.pipe()  # stdin: a pipe nobody writes to or closes
+    try:
+        done = subprocess.run(command, shell=True, stdin=read, env=env, capture_output=True, timeout=20)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert done.returncode == 0 and done.stdout == b""
+    [line] = (tmp_path / "ecc" / "sessions" / "aider-w1" / "events.jsonl").read_text().splitlines()
+    event = json.loads(line)
+    assert (event["event"], event["harness"], event["transcriptPath"]) == ("Stop", "aider", str(TURN))
+
+
+# ---------------------------------------------------------------------------- usage
+
+
+def test_usage_is_aiders_own_tokens_and_cost() -> None:
+    usage = aider.read_usage("aider-w1", str(TURN), {})
+    assert usage is not None
+    [sent] = [json.loads(x)["properties"] for x in TURN.read_text().splitlines() if '"message_send"' in x]
+    assert usage.tokens["input"] == sent["prompt_tokens"] == 2477 and usage.tokens["output"] == 20
+    assert usage.cost.statusline_reported_usd == Decimal(str(sent["cost"]))
+    assert usage.context.window is None and usage.context.used_tokens == 2477
+    assert usage.lines == 7 and usage.malformed_lines == 0
+
+
+def test_a_user_runs_usage_is_its_own_run_and_an_unpriced_cost_is_unknown() -> None:
+    first, second = launches(TWO_RUNS)
+    one, two = aider.read_usage(first, str(TWO_RUNS), {}), aider.read_usage(second, str(TWO_RUNS), {})
+    assert one is not None and two is not None
+    assert (one.tokens["output"], two.tokens["output"]) == (2, 20)
+    whole = aider.read_usage("aider-worker", str(TWO_RUNS), {})  # a worker's log is all its own
+    assert whole is not None and whole.tokens["output"] == 22
+    assert two.cost.statusline_reported_usd is None and two.cost.computed_usd is None  # Aider's 0: no price
+
+
+def test_usage_needs_a_log() -> None:
+    assert aider.read_usage("s", None, {}) is None
+    usage = aider.read_usage("s", None, {"AIDER_ANALYTICS_LOG": str(TURN)})
+    assert usage is not None and usage.messages == 1
+
+
+# ---------------------------------------------------------------------------- hypothesis on the parsers
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+EVENT_NAMES = st.sampled_from(["launched", "message_send_starting", "message_send", "message_send_exception", "exit"])
+RECORD = st.fixed_dictionaries(
+    {"event": EVENT_NAMES | st.text(max_size=6), "time": JSON},
+    optional={
+        "properties": st.dictionaries(
+            st.sampled_from(["main_model", "prompt_tokens", "completion_tokens", "cost", "exception"]), JSON
+        )
+        | JSON
+    },
+)
+LINE = st.builds(lambda r: json.dumps(r).encode(), RECORD) | st.binary(max_size=40).filter(lambda b: b"\n" not in b)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(LINE, max_size=12), torn=st.binary(max_size=20), argv=st.lists(st.text(max_size=8), max_size=5))
+def test_any_log_gives_a_payload_of_ours_or_none_and_usage_never_raises(
+    tmp_path: Path, lines: list[bytes], torn: bytes, argv: list[str]
+) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(b"".join(line + b"\n" for line in lines) + torn.replace(b"\n", b""))
+    payload = aider.payload_from([*argv, "--log", str(log)], {})
+    if payload is not None:
+        assert aider.to_claude(payload) == payload
+        json.dumps(payload)
+    usage = aider.read_usage(payload["session_id"] if payload else "s", str(log), {})
+    assert usage is not None and usage.lines == len(lines)
+    assert all(isinstance(v, int) and v >= 0 for v in usage.tokens.values())
+
+
+@given(value=JSON)
+def test_to_claude_never_raises(value: Any) -> None:
+    shaped = aider.to_claude(value)
+    assert shaped is None or shaped is value
+
+
+@given(line=st.binary(max_size=60))
+def test_parse_line_never_raises(line: bytes) -> None:
+    record = aider.parse_line(line)
+    assert record is None or isinstance(record["event"], str)
+
+
+# ---------------------------------------------------------------------------- install / uninstall
+
+
+def context(home: Path, **kw: Any) -> tuple[InstallContext, list[str]]:
+    backups: list[str] = []
+
+    def backup(path: str) -> str | None:
+        backups.append(Path(path).read_text())
+        return path + ".bak"
+
+    return InstallContext(home=home, hook_argv=["/py", "-S", "-c", "main()", "aider"], backup=backup, **kw), backups
+
+
+def command_of(text: str) -> str:
+    """The notifications command a config sets, as YAML reads the quoted value."""
+    [line] = [x for x in text.splitlines() if x.startswith("notifications-command:")]
+    return aider.yaml_value(line.split(":", 1)[1])
+
+
+def test_install_adds_our_keys_once_and_uninstall_gives_back_the_users_file(tmp_path: Path) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    mine = "# my settings\nmodel: gpt-4o\ndark-mode: true\n"
+    config.write_text(mine)
+    config.chmod(0o640)
+    ctx, backups = context(tmp_path)
+    said = aider.install(ctx)
+    text = config.read_text()
+    assert said[0] == f"wrote {config}" and backups == [mine] and text.startswith(mine)
+    assert f"analytics-log: '{tmp_path}/.aider/ecc-hooks-analytics.jsonl'" in text
+    assert "notifications: true" in text
+    log = f"{tmp_path}/.aider/ecc-hooks-analytics.jsonl"
+    assert command_of(text) == aider.notification_command(ctx.hook_argv, log)
+    assert (tmp_path / ".aider").is_dir() and config.stat().st_mode & 0o777 == 0o640
+    assert aider.install(ctx) == [f"already installed in {config}"] and len(backups) == 1
+    assert aider.uninstall(ctx)[0] == f"removed our settings from {config}"
+    assert config.read_text() == mine
+    assert aider.uninstall(ctx) == [f"nothing to remove in {config}"]
+
+
+def test_a_users_own_analytics_log_is_read_where_it_is(tmp_path: Path) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    config.write_text('analytics-log: "/data/aider log.jsonl"  \n')
+    aider.install(context(tmp_path)[0])
+    text = config.read_text()
+    assert text.count("analytics-log:") == 1
+    assert command_of(text).endswith("aider --log '/data/aider log.jsonl' # ecc-hooks")
+
+
+def test_a_users_own_notifications_command_is_replaced_only_with_force(tmp_path: Path) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    mine = "notifications: false\nnotifications-command: notify-send aider\n"
+    config.write_text(mine)
+    with pytest.raises(UserError, match="notifications-command and notifications of your own.*--force"):
+        aider.install(context(tmp_path)[0])
+    assert config.read_text() == mine
+    said = aider.install(context(tmp_path, force=True)[0])
+    assert "set aside your notifications-command (uninstall puts it back)" in said
+    text = config.read_text()
+    assert "# ecc-hooks replaced: notifications-command: notify-send aider" in text
+    assert [line for line in text.splitlines() if line.startswith("notifications:")] == ["notifications: true"]
+    aider.uninstall(context(tmp_path)[0])
+    assert config.read_text() == mine
+
+
+def test_a_file_of_only_ours_goes_and_a_dry_run_writes_nothing(tmp_path: Path) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    ctx, backups = context(tmp_path, dry_run=True)
+    assert aider.install(ctx)[0] == f"would write {config}" and not config.exists()
+    aider.install(context(tmp_path)[0])
+    assert aider.uninstall(context(tmp_path, dry_run=True)[0])[0].startswith("would remove") and config.exists()
+    assert aider.uninstall(context(tmp_path)[0])[0].startswith("removed") and not config.exists()
+    assert aider.uninstall(context(tmp_path)[0])[0].startswith("nothing to remove")
+
+
+def test_a_symlinked_config_keeps_its_link(tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "aider.yml"
+    real.parent.mkdir()
+    real.write_text("model: gpt-4o\n")
+    (tmp_path / ".aider.conf.yml").symlink_to(real)
+    aider.install(context(tmp_path)[0])
+    assert (tmp_path / ".aider.conf.yml").is_symlink() and "notifications-command" in real.read_text()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "model: x\n" + aider.BEGIN + "\nnotifications: true\n",  # our block cut short
+        "{model: x, notifications: false}\n",  # a flow mapping: not ours to edit line by line
+        "model: x\n---\nmodel: y\n",  # two documents
+    ],
+)
+def test_a_config_we_cannot_edit_safely_is_refused_and_left_alone(tmp_path: Path, text: str) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    config.write_text(text)
+    with pytest.raises(UserError):
+        aider.install(context(tmp_path)[0])
+    assert config.read_text() == text
+
+
+# ---------------------------------------------------------------------------- a runtime worker
+
+
+def test_a_worker_gets_its_own_log_and_a_command_naming_its_session(tmp_path: Path) -> None:
+    capture = aider.worker_capture(["/py", "hook", "aider"], tmp_path, "s-1")
+    log = str(tmp_path / aider.WORKER_LOG)
+    assert capture.session_id == "s-1" and capture.args == []
+    assert capture.env == {
+        "AIDER_ANALYTICS_LOG": log,
+        "AIDER_NOTIFICATIONS": "true",
+        "AIDER_NOTIFICATIONS_COMMAND": f"/py hook aider --session s-1 --log {log} # ecc-hooks",
+    }
+    chosen = aider.worker_capture(["/py"], tmp_path, None).session_id
+    assert chosen and chosen.startswith("aider-") and chosen != aider.worker_capture(["/py"], tmp_path, None).session_id
+
+
+def test_the_module_is_cheap_to_import() -> None:
+    code = "import sys; import ecc_hooks.harness.aider; print(sorted(m for m in ('json', 'pydantic', 'decimal') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=REPO, timeout=30)
+    assert done.stdout.strip() == "[]", done.stderr
