@@ -318,3 +318,39 @@ def test_the_module_is_cheap_to_import() -> None:
     code = "import sys; import ecc_hooks.harness.aider; print(sorted(m for m in ('json', 'pydantic', 'decimal') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=REPO, timeout=30)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+KEY = st.sampled_from(["model", "dark-mode", *aider.KEYS]) | st.from_regex(r"[a-z][a-z-]{0,10}", fullmatch=True)
+VALUE = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), max_size=20)
+CONFIG_LINE = st.one_of(
+    st.builds(lambda k, v: f"{k}: {v}", KEY, VALUE),
+    st.builds(lambda v: f"# {v}", VALUE),
+    st.builds(lambda v: f"  - {v}", VALUE),  # a list item under a key
+    st.just(""),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(CONFIG_LINE, max_size=8))
+def test_install_then_uninstall_gives_back_any_flat_config(tmp_path: Path, lines: list[str]) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    original = "".join(line + "\n" for line in lines)
+    config.write_bytes(original.encode())
+    if not original:
+        config.unlink()
+    try:
+        aider.install(context(tmp_path, force=True)[0])
+    except UserError:
+        assert config.read_bytes().decode() == original  # refused: untouched
+        return
+    text = config.read_bytes().decode()
+    assert text.count(aider.BEGIN) == 1 and command_of_ours(text).startswith("/py -S -c 'main()' aider --log ")
+    aider.uninstall(context(tmp_path)[0])
+    assert (config.read_bytes().decode() if config.exists() else "") == original
+
+
+def command_of_ours(text: str) -> str:
+    lines = text.split("\n")
+    block = lines[lines.index(aider.BEGIN) :]
+    [line] = [x for x in block if x.startswith("notifications-command:")]
+    return aider.yaml_value(line.split(":", 1)[1])

@@ -329,11 +329,12 @@ class Config:
 
         self.path = path
         try:
-            text = path.read_text(encoding="utf-8") if path.exists() else ""
+            text = path.read_bytes().decode("utf-8") if path.exists() else ""  # line ends as they are
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"cannot read {path}: {exc}") from None
         self.text = text
-        self.lines = text.splitlines()
+        # split on newlines only (``splitlines`` would also split on form feeds and the like inside values)
+        self.lines = (text[:-1] if text.endswith("\n") else text).split("\n") if text else []
         if self.lines.count(BEGIN) != self.lines.count(END) or self.lines.count(BEGIN) > 1:
             raise UserError(f"{path}: our marked block is damaged (a begin or end line is missing): fix it by hand")
         if any(line.lstrip().startswith(("{", "[")) or line.strip() == "---" for line in self.user_lines()):
@@ -400,16 +401,16 @@ def uninstall(ctx: InstallContext) -> list[str]:
     if not path.exists():
         return [f"nothing to remove: no {path}"]
     config = Config(path)
-    kept = [line[len(REPLACED) :] if line.startswith(REPLACED) else line for line in config.user_lines()]
-    new = "\n".join(kept) + "\n" if kept else ""
-    if new == config.text or (not kept and not config.text.strip()):
+    if BEGIN not in config.lines and not any(line.startswith(REPLACED) for line in config.lines):
         return [f"nothing to remove in {path}"]
+    kept = [line[len(REPLACED) :] if line.startswith(REPLACED) else line for line in config.user_lines()]
     if ctx.dry_run:
         return [f"would remove our settings from {path}"]
-    if not new.strip():
+    if not kept:  # install made the file: it goes
         ctx.backup(str(path))
         os.unlink(os.path.realpath(path))
         return [f"removed {path} (it held only our settings)"]
+    new = "\n".join(kept) + "\n"
     _write(ctx, path, new)
     return [f"removed our settings from {path}"]
 
