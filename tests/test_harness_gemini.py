@@ -555,3 +555,27 @@ def test_price_is_tokens_times_the_table(tmp_path: Path) -> None:
     expected = (600 * Decimal(str(table["input"])) + 400 * Decimal(str(table["cache_read"]))
                 + 150 * Decimal(str(table["output"]))) / 10**6  # fmt: skip
     assert usage.cost.computed_usd == expected
+
+
+def test_a_growing_transcript_is_read_from_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "chat.jsonl"
+    lines = TRANSCRIPT.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:6]) + lines[6][:30])  # the 7th line half written
+    first, n, bad = gemini.transcript_messages(str(path))
+    assert len(first) == 1 and n == 6 and bad == 0  # the half line: not a malformed one, only unfinished
+    parsed: list[bytes] = []
+    real_parse = gemini._parse
+
+    def spy(data: bytes, found: dict[str, Any]) -> tuple[int, int]:
+        parsed.append(data)
+        return real_parse(data, found)
+
+    monkeypatch.setattr(gemini, "_parse", spy)
+    with path.open("a") as f:
+        f.write(lines[6][30:] + "".join(lines[7:]))
+    full = gemini.transcript_messages(str(path))
+    assert parsed[0] == "".join(lines[6:]).encode()  # only the bytes after the last complete line were parsed
+    assert full == gemini.transcript_messages(str(TRANSCRIPT)) and full[1:] == (16, 0)
+    path.write_text(lines[0] + lines[4])  # replaced by a shorter file: read again from its start
+    again, n, _ = gemini.transcript_messages(str(path))
+    assert n == 2 and len(again) == 1

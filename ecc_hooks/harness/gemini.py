@@ -621,22 +621,67 @@ def read_usage(session_id: str, transcript_path: Optional[str], env: Mapping[str
     )
 
 
+# A long-lived reader (the watcher, while a Gemini CLI session lives) parses only what a chat file gained since its
+# last read: path -> (cursor, guard: the bytes just before it, messages so far, lines, malformed lines).
+_READS: dict[str, tuple[Any, bytes, dict[str, tuple[Any, int]], int, int]] = {}
+READS_KEPT = 32
+GUARD = 64
+
+
 def transcript_messages(path: str) -> tuple[list[tuple[Any, int]], int, int]:
     """([(Message, prompt tokens)], lines, malformed lines) of one chat file: the last version of each gemini
-    message with token counts, in the order they first appeared."""
-    import json
-
+    message with token counts, in the order they first appeared. Only the bytes appended since this process last
+    read the file are parsed (a file replaced or rewritten is read again from its start)."""
     from ecc_hooks.core import fsio
-    from ecc_hooks.core.timestamps import parse_iso
-    from ecc_hooks.harness.usage import Message
+
+    cursor, guard, found, lines, malformed = _READS.pop(path, (fsio.Cursor(), b"", {}, 0, 0))
+    found = dict(found)
+    while True:
+        block = fsio.read_new_block(path, cursor, guard=guard)
+        if block.reset:
+            found, lines, malformed = {}, 0, 0
+        cursor = block.cursor
+        if not block.data:
+            break
+        guard = block.data[-GUARD:]
+        n, bad = _parse(block.data, found)
+        lines, malformed = lines + n, malformed + bad
+    _READS[path] = (cursor, guard, found, lines, malformed)
+    while len(_READS) > READS_KEPT:
+        _READS.pop(next(iter(_READS)))
+    result = dict(found)
+    n, bad = _parse(_unfinished_line(path, cursor), result)  # a last line with no newline yet: not kept
+    return list(result.values()), lines + (0 if bad else n), malformed
+
+
+def _unfinished_line(path: str, cursor: Any) -> bytes:
+    """The bytes after ``cursor`` when they are one line still being written (at most 1 MiB), else nothing."""
+    from ecc_hooks.core import fsio
 
     try:
-        text = fsio.read_file(path, cap=1 << 28).decode("utf-8", "replace")
+        fd = fsio.open_file(path, os.O_RDONLY)
     except OSError:
-        return [], 0, 0
-    found: dict[str, tuple[Message, int]] = {}
+        return b""
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (cursor.dev, cursor.ino) and cursor.offset:
+            return b""
+        tail = os.pread(fd, min(st.st_size - cursor.offset, 1 << 20), cursor.offset)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+    return tail if b"\n" not in tail else b""
+
+
+def _parse(data: bytes, found: dict[str, tuple[Any, int]]) -> tuple[int, int]:
+    """Fold chat lines into ``found`` (message id -> its last version); (lines, malformed lines)."""
+    import json
+
+    from ecc_hooks.core.timestamps import parse_iso
+
     lines = malformed = 0
-    for line in text.splitlines():
+    for line in data.decode("utf-8", "replace").splitlines():
         if not line.strip():
             continue
         lines += 1
@@ -653,7 +698,7 @@ def transcript_messages(path: str) -> tuple[list[tuple[Any, int]], int, int]:
             message = _message(item, parse_iso)
             if message is not None:
                 found[str(item["id"])] = message
-    return list(found.values()), lines, malformed
+    return lines, malformed
 
 
 def _count(tokens: dict[str, Any], key: str) -> int:
