@@ -2,9 +2,10 @@
 our capture installed the two ways a user gets it: ``ecc-hooks install --harness aider`` (``~/.aider.conf.yml``) and
 the runtime's ``worker_capture`` (its environment).
 
-One scripted turn: a SEARCH/REPLACE edit of a committed file, typed at Aider's prompt (stdin a pipe, the plain
-input), then end of input. Aider runs its notifications command at the prompt after the reply: the journal gets
-that turn's ``Stop`` with ``harness: "aider"``. The status payload says harness aider, no tool calls (Aider has
+Scripted turns typed at Aider's prompt (stdin a pipe, the plain input), then end of input: a SEARCH/REPLACE edit
+of a committed file (and, installed, a second text-only turn). Aider runs its notifications command at the prompt
+after each reply: the journal gets one ``Stop`` per turn with ``harness: "aider"``; a model call that fails (a 404)
+gives a ``StopFailure``. The status payload says harness aider, no tool calls (Aider has
 none: its edits are text, so the issue's failing shell command does not apply), and the cost Aider itself logged
 and printed in its chat history; the tokens read back are Aider's own analytics figures.
 """
@@ -75,7 +76,10 @@ def env_for(world: dict[str, Path], extra: dict[str, str] | None = None) -> dict
     return env
 
 
-def run_aider(world: dict[str, Path], api: FakeAPI, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_aider(
+    world: dict[str, Path], api: FakeAPI, env: dict[str, str], prompts: tuple[str, ...] = ("change hello to aider",)
+) -> subprocess.CompletedProcess[str]:
+    """Aider at its plain prompt (stdin a pipe): each prompt typed in turn, then end of input (it exits)."""
     argv = [
         str(bin_dir("aider") / "aider"),
         *("--model", MODEL, "--openai-api-base", f"{api.base_url}/v1", "--openai-api-key", "x"),
@@ -87,7 +91,7 @@ def run_aider(world: dict[str, Path], api: FakeAPI, env: dict[str, str]) -> subp
         argv,
         cwd=world["repo"],
         env=env,
-        input="change hello to aider\n",
+        input="".join(p + "\n" for p in prompts),
         capture_output=True,
         text=True,
         timeout=180,
@@ -129,48 +133,54 @@ def aider_cost_text(value: float) -> str:
     return f"{value:.{max(2, 2 - int(math.log10(abs(value))))}f}"
 
 
-def check_turn(world: dict[str, Path], api: FakeAPI, log: Path, session: str, events: list[dict[str, Any]]) -> None:
-    """The journal's Stop, the status payload and the usage against Aider's own log and chat history."""
+def check_turns(
+    world: dict[str, Path], api: FakeAPI, log: Path, session: str, events: list[dict[str, Any]], turns: int = 1
+) -> None:
+    """One Stop per turn, the status payload and the usage against Aider's own log and chat history."""
     assert (world["repo"] / "hello.txt").read_text() == "hello aider\n"  # the scripted edit was applied
-    assert [s.step for s in api.requests if s.step is not None] == [0]
-    [stop] = [e for e in events if e["event"] == "Stop"]
-    assert stop["harness"] == "aider" and stop["sessionId"] == session
-    assert stop["transcriptPath"] == str(log) and stop["cwd"] == str(world["repo"])
-    assert not [e for e in events if e["event"] in ("PreToolUse", "PostToolUse", "PostToolUseFailure")]
+    assert [s.step for s in api.requests if s.step is not None] == list(range(turns))
+    stops = [e for e in events if e["event"] == "Stop"]
+    assert len(stops) == turns == len(events)
+    for stop in stops:
+        assert stop["harness"] == "aider" and stop["sessionId"] == session
+        assert stop["transcriptPath"] == str(log) and stop["cwd"] == str(world["repo"])
 
-    [sent] = [r["properties"] for r in analytics(log) if r["event"] == "message_send"]
-    assert sent["cost"] > 0 and sent["prompt_tokens"] > 0 and sent["completion_tokens"] > 0
+    sent = [r["properties"] for r in analytics(log) if r["event"] == "message_send"]
+    assert len(sent) == turns
+    assert all(s["cost"] > 0 and s["prompt_tokens"] > 0 and s["completion_tokens"] > 0 for s in sent)
 
     doc = status(world, session)
     assert doc["context"]["harness"] == "aider"
     assert doc["toolCalls"]["total"] == 0 and doc["toolCalls"]["failures"] == 0
-    assert doc["cost"]["sessionUsd"] == pytest.approx(sent["total_cost"], rel=1e-9)
+    assert doc["cost"]["sessionUsd"] == pytest.approx(sent[-1]["total_cost"], rel=1e-9)  # Aider's session total
     assert doc["cost"]["source"] == "reported"
     history = (world["repo"] / ".aider.chat.history.md").read_text()
-    [line] = re.findall(r"Cost: \$([0-9.]+) message, \$([0-9.]+) session", history)
-    assert line == (aider_cost_text(sent["cost"]), aider_cost_text(doc["cost"]["sessionUsd"]))
+    lines = re.findall(r"Cost: \$([0-9.]+) message, \$([0-9.]+) session", history)
+    assert lines == [(aider_cost_text(s["cost"]), aider_cost_text(s["total_cost"])) for s in sent]
+    assert lines[-1][1] == aider_cost_text(doc["cost"]["sessionUsd"])
 
     from ecc_hooks.harness import aider
 
     usage = aider.read_usage(session, str(log), {})
     assert usage is not None
-    assert usage.tokens["input"] == sent["prompt_tokens"] and usage.tokens["output"] == sent["completion_tokens"]
-    assert usage.cost.statusline_reported_usd == Decimal(str(sent["cost"]))
+    assert usage.tokens["input"] == sum(s["prompt_tokens"] for s in sent)
+    assert usage.tokens["output"] == sum(s["completion_tokens"] for s in sent)
+    assert usage.cost.statusline_reported_usd == sum(Decimal(str(s["cost"])) for s in sent)
 
 
-def test_an_installed_aider_turn_lands_in_the_journal_with_its_own_figures(tmp_path: Path) -> None:
+def test_an_installed_aiders_turns_land_in_the_journal_with_its_own_figures(tmp_path: Path) -> None:
     world = make_world(tmp_path)
     installed = ecc("install", "--harness", "aider", cwd=tmp_path, env=env_for(world))
     assert installed.returncode == 0, installed.stderr
     config = (world["home"] / ".aider.conf.yml").read_text()
     assert "notifications-command:" in config and "analytics-log:" in config
     log = world["home"] / ".aider" / "ecc-hooks-analytics.jsonl"
-    with FakeAPI([say(EDIT, Usage(input=900, output=40))]) as api:
-        done = run_aider(world, api, env_for(world))
+    with FakeAPI([say(EDIT, Usage(input=900, output=40)), say("Nothing else to change.")]) as api:
+        done = run_aider(world, api, env_for(world), ("change hello to aider", "anything else?"))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     session, events = journal(world)
     assert re.fullmatch(r"aider-\d+-\d+", session)  # the run that wrote the log's last "launched" line
-    check_turn(world, api, log, session, events)
+    check_turns(world, api, log, session, events, turns=2)
 
     removed = ecc("uninstall", "--harness", "aider", cwd=tmp_path, env=env_for(world))
     assert removed.returncode == 0, removed.stderr
@@ -193,7 +203,7 @@ def test_a_runtime_worker_of_aider_carries_the_session_id_it_was_given(tmp_path:
     session, events = journal(world)
     assert session == "aider-worker-1"
     assert not (world["home"] / ".aider.conf.yml").exists()  # the user's config untouched
-    check_turn(world, api, private / aider.WORKER_LOG, session, events)
+    check_turns(world, api, private / aider.WORKER_LOG, session, events)
 
 
 class Unrouted:
