@@ -128,6 +128,8 @@ def fake_codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         '[ "$1" = login ] && exit 0\n'
         f'n=$(ls {seen} | grep -c argv); for a in "$@"; do printf "%s\\n" "$a"; done > {seen}/argv-$n\n'
         f"env > {seen}/.env-$n && mv {seen}/.env-$n {seen}/env-$n\n"
+        'if [ -n "${FAKE_CODEX_GATE:-}" ]; then while [ ! -e "$FAKE_CODEX_GATE" ]; do sleep 0.05; done; '
+        "echo 'ERROR: unexpected status 400 Bad Request: The model `nope` does not exist' >&2; exit 1; fi\n"
         "exec sleep 60\n"
     )
     (bin_dir / "codex").write_text(script)
@@ -301,3 +303,39 @@ def hook(base: dict[str, Any], event: str, **fields: Any) -> None:
 
     payload = json.dumps({**base, "hook_event_name": event, **fields}).encode()
     handle(payload, None, time.time(), start=False, runtime=("cap", "w"))
+
+
+def test_a_run_that_failed_mid_turn_says_so_with_the_agents_own_words(
+    tmp_path: Path, runtime: str, fake_codex: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecc_hooks.runtime.store import session_lock
+    from ecc_hooks.runtime.supervisor import Supervisor
+
+    fake = FakeHarness(choose=False, calls=[])
+    use_harness(monkeypatch, fake)
+    gate = tmp_path / "fail-now"
+    monkeypatch.setenv("FAKE_CODEX_GATE", str(gate))  # the fake waits for it, then fails as Codex does
+    db, _session = create(tmp_path, "headless")
+    wait_until(lambda: len(seen_files(fake_codex, "argv")) == 1, 30, "the agent to start")
+    worker = db.worker("cap", "w")
+    base = {"session_id": "019a0000-0000-7000-8000-00000000fa11", "cwd": worker.worktree, "transcript_path": None}
+    hook(base, "SessionStart", source="startup")
+    hook(base, "UserPromptSubmit", prompt="fix the bug")
+    hook(base, "SessionEnd", reason="other")
+    gate.touch()
+    from ecc_hooks.runtime import launch
+
+    wait_until(lambda: launch.read_exit("cap", "w", worker.launch_token) is not None, 30, "the agent to exit")
+    supervisor = Supervisor(db)
+
+    def ended() -> Optional[str]:
+        with session_lock("cap"):
+            supervisor.reconcile(db.session("cap"))
+        row = db.worker("cap", "w")
+        return row.reason if row.state == "failed" else None
+
+    reason = wait_until(ended, 30, lambda: f"the worker to fail: {db.worker('cap', 'w')}")
+    assert reason.startswith(
+        "exited with status 1; the session ended (other) before its turn did: "
+        "ERROR: unexpected status 400 Bad Request: The model `nope` does not exist"
+    ), reason

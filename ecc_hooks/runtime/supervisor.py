@@ -346,6 +346,10 @@ class Supervisor:
                 return "failed", failure.reason(
                     f"{self._death(worker, exit_code, panes)}; {verdict[1]}", session, worker
                 )
+            if verdict and verdict[0] == "failed" and exit_code not in (None, 0):  # its events and its own words
+                return "failed", failure.reason(
+                    f"{self._death(worker, exit_code, panes)}; {verdict[1]}", session, worker
+                )
             if verdict and verdict[0] in ("completed", "failed"):
                 return verdict
             if exit_code == 0:
