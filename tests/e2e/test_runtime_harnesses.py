@@ -1,0 +1,198 @@
+"""Runtime workers of the other agents, followed through their events: the pinned Codex, Gemini CLI, OpenCode and
+Aider (tests/e2e/AGENT_VERSIONS) in real tmux on the test's own socket, offline against the fake API
+(``tests/e2e/fake_api``), with no hooks of ours in the user's configuration: the runtime gives each worker its
+capture (``harness.<name>.worker_capture``) at launch.
+
+For each agent the plan's worker goes through the states its agent can show, each one read from the journal's
+events (the test checks the events are there and the worker's state and reason agree) and checked against what its
+pane shows (``capture-pane``): running while its turn runs, waiting at its permission prompt where it has one,
+completed when its turn ended, failed when its run fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecc_hooks.core import paths
+from tests.e2e.fake_api import FakeAPI, Step, Usage, call, say
+from tests.e2e.test_agent_registry import bin_dir
+from tests.helpers import REPO, make_repo, wait_until
+
+pytestmark = pytest.mark.e2e
+
+SESSION = "agents"
+STATE_TIMEOUT = 120  # seconds for a worker to reach a state (a turn takes a few seconds; the machine is shared)
+
+
+@dataclass
+class World:
+    """The runtime's world for the other agents: the test's HOME (scratch: conftest), its ECC_HOOKS_HOME, a
+    private tmux socket (the ``runtime`` fixture), the pinned agents first on PATH, one repository."""
+
+    repo: Path
+    env: dict[str, str]
+    socket: str
+    apis: list[FakeAPI] = field(default_factory=list)
+
+    def ecc(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ecc_hooks", *args],
+            capture_output=True, text=True, env=self.env, cwd=self.repo, timeout=timeout, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def worktree(self, slug: str) -> Path:
+        return self.repo.parent / f"{self.repo.name}-{SESSION}-{slug}"
+
+    def worker(self, slug: str) -> Any:
+        from ecc_hooks.runtime import store
+
+        return store.Store(reading=True).worker(SESSION, slug)
+
+    def screen(self, slug: str) -> str:
+        pane = self.worker(slug).pane
+        done = subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-p", "-J", "-t", pane],
+                              capture_output=True, text=True, env=self.env, timeout=30)  # fmt: skip
+        return done.stdout
+
+    def keys(self, slug: str, *keys: str) -> None:
+        pane = self.worker(slug).pane
+        subprocess.run(["tmux", "-L", self.socket, "send-keys", "-t", pane, *keys], env=self.env, timeout=30,
+                       check=True)  # fmt: skip
+
+    def api(self, steps: list[Step]) -> FakeAPI:
+        started = FakeAPIWithFailures(steps).start()
+        self.apis.append(started)
+        return started
+
+    def events(self, slug: str) -> list[dict[str, Any]]:
+        """The journal of the worker's agent session (the one the runtime joined it with)."""
+        session = self.worker(slug).agent_session
+        if not session:
+            return []
+        path = Path(paths.journal_path(session))
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def wait_state(self, slug: str, state: str, why: Callable[[], str] | None = None) -> Any:
+        def reached() -> Any:
+            worker = self.worker(slug)
+            if worker.state in ("failed", "completed") and worker.state != state:
+                raise AssertionError(told())  # it will not come back by itself
+            return worker if worker.state == state else None
+
+        def told() -> str:
+            worker = self.worker(slug)
+            names = [e["event"] for e in self.events(slug)]
+            screen = self.screen(slug) if worker.pane else ""
+            return f"{slug} to be {state}: {worker.state} ({worker.reason}); events {names}\n{screen[-1500:]}"
+
+        return wait_until(reached, STATE_TIMEOUT, why or told, interval=0.2)
+
+
+@pytest.fixture
+def world(runtime: str, ecc_home: Path, tmp_path: Path) -> Iterator[World]:
+    repo = make_repo(tmp_path / "repo", identity=True)
+    env = {k: v for k, v in os.environ.items() if not re.search(r"API_KEY|TOKEN|OPENAI|ANTHROPIC|GEMINI|GOOGLE", k)}
+    env["PYTHONPATH"] = str(REPO)
+    made = World(repo=repo, env=env, socket=runtime)
+    yield made
+    for api in made.apis:
+        api.stop()
+
+
+BROKEN = "model-that-fails"  # the fake API refuses every request naming this model
+
+
+class FakeAPIWithFailures(FakeAPI):
+    """The fake API, refusing a request for the ``BROKEN`` model as a provider refuses an unknown model (400)."""
+
+    def handle(self, handler: Any) -> None:
+        import io
+
+        from tests.e2e.fake_api import send_json
+
+        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        if BROKEN.encode() in raw or BROKEN in handler.path:
+            message = f"The model `{BROKEN}` does not exist"
+            return send_json(handler, 400, {"error": {"message": message, "type": "invalid_request_error"}})
+        handler.rfile = io.BytesIO(raw)
+        return super().handle(handler)
+
+
+def add_path(world: World, name: str) -> None:
+    world.env["PATH"] = f"{bin_dir(name)}:{world.env.get('PATH', '/usr/bin:/bin')}"
+
+
+def create(world: World, workers: list[dict[str, Any]]) -> None:
+    plan = world.repo.parent / "plan.json"
+    plan.write_text(json.dumps({"sessionName": SESSION, "repoRoot": str(world.repo), "workers": workers}))
+    done = world.ecc("session", "create", str(plan), "--execute")
+    assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------------------- Codex
+
+
+def codex_setup(world: World, api: FakeAPI, slugs: list[str]) -> None:
+    """Codex offline: the fake provider in ~/.codex/config.toml, the worktrees trusted (no folder question)."""
+    from tests.e2e.test_harness_codex import provider_config
+
+    add_path(world, "codex")
+    home = Path(world.env["HOME"])
+    (home / ".codex").mkdir(parents=True, exist_ok=True)
+    trusted = "".join(f'\n[projects."{world.worktree(s)}"]\ntrust_level = "trusted"\n' for s in slugs)
+    (home / ".codex" / "config.toml").write_text(provider_config(api) + trusted)
+    world.env.update(FAKE_KEY="sk-fake", OPENAI_API_KEY="sk-fake")  # a key: no `codex login status`
+
+
+def test_codex_workers_states_come_from_their_events(world: World) -> None:
+    api = world.api(
+        [
+            # outside the sandbox: Codex asks first (``on-request``)
+            call(
+                "exec_command",
+                Usage(input=1200, output=40),
+                cmd="touch made.txt",
+                sandbox_permissions="require_escalated",
+                justification="to make the file",
+            ),  # fmt: skip
+            say("All done.", Usage(input=1500, output=20)),
+        ]
+    )
+    codex_setup(world, api, ["cx", "cxfail"])
+    create(world, [
+        {"name": "cx", "task": "make a file", "agent": "codex", "permissionMode": "on-request"},
+        {"name": "cxfail", "task": "make a file", "agent": "codex", "runtime": "headless", "model": BROKEN},
+    ])  # fmt: skip
+    # waiting at its permission prompt: PermissionRequest, and the prompt on its screen
+    worker = world.wait_state("cx", "waiting")
+    names = [e["event"] for e in world.events("cx")]
+    assert names[:2] == ["SessionStart", "UserPromptSubmit"] and names[-1] == "PermissionRequest", names
+    assert {e.get("harness") for e in world.events("cx")} == {"codex"}
+    assert worker.reason == "permission to use Bash"
+    assert "Would you like to run the following command?" in world.screen("cx")
+    assert worker.agent_session == world.events("cx")[0]["sessionId"]  # its own id, found by its SessionStart
+    # approved on its screen: the command runs, the turn ends (Stop): completed, its reply on its screen
+    world.keys("cx", "y")
+    worker = world.wait_state("cx", "completed")
+    names = [e["event"] for e in world.events("cx")]
+    assert names[-3:] == ["PreToolUse", "PostToolUse", "Stop"] or names[-2:] == ["PostToolUse", "Stop"], names
+    assert (world.worktree("cx") / "made.txt").exists()
+    assert "All done." in world.screen("cx") and worker.reason is None
+    # a run whose model call fails: its turn started (SessionStart, UserPromptSubmit) and never ended; it exits 1
+    worker = world.wait_state("cxfail", "failed")
+    names = [e["event"] for e in world.events("cxfail")]
+    assert names[:2] == ["SessionStart", "UserPromptSubmit"] and "Stop" not in names, names
+    assert worker.reason.startswith("exited with status 1; the session ended (other) before its turn did: "), (
+        worker.reason
+    )
+    assert BROKEN in worker.reason, worker.reason  # the agent's own words
