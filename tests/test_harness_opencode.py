@@ -131,12 +131,23 @@ def test_a_child_sessions_events_are_its_parents_with_the_child_as_agent() -> No
 def test_todos_and_file_arguments_take_claudes_names() -> None:
     todos = [{"content": "a", "status": "pending", "priority": "high", "id": "1"}, "junk"]
     out = opencode.to_claude(
-        {"event": "tool.execute.before", "session_id": "s", "tool": "todowrite", "call_id": "c", "args": {"todos": todos}}
+        {
+            "event": "tool.execute.before",
+            "session_id": "s",
+            "tool": "todowrite",
+            "call_id": "c",
+            "args": {"todos": todos},
+        }
     )
     assert out is not None and out["tool_name"] == "TodoWrite"
     assert out["tool_input"]["todos"] == [{"content": "a", "status": "pending"}]
     edit = opencode.to_claude(
-        {"event": "tool.execute.before", "session_id": "s", "tool": "edit", "args": {"filePath": "/a", "oldString": "x"}}
+        {
+            "event": "tool.execute.before",
+            "session_id": "s",
+            "tool": "edit",
+            "args": {"filePath": "/a", "oldString": "x"},
+        }
     )
     assert edit is not None and edit["tool_input"] == {"file_path": "/a", "old_string": "x"}
 
@@ -273,7 +284,13 @@ def test_the_plugin_records_one_stop_per_turn_and_none_after_an_error(tmp_path: 
     prompt = {"kind": "chat.message", "a": {"sessionID": session}, "b": {"message": {}, "parts": []}, "expect": True}
     error = {
         "kind": "event",
-        "a": {"type": "session.error", "properties": {"sessionID": session, "error": {"name": "APIError", "data": {"message": "boom", "responseBody": "secret"}}}},
+        "a": {
+            "type": "session.error",
+            "properties": {
+                "sessionID": session,
+                "error": {"name": "APIError", "data": {"message": "boom", "responseBody": "secret"}},
+            },
+        },
         "expect": True,
     }
     calls = [prompt, {**idle, "expect": True}, idle, prompt, error, idle, idle]
@@ -320,7 +337,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_install_writes_the_plugin_once_and_uninstall_removes_it(home: Path) -> None:
     target = home / ".config" / "opencode" / "plugin" / "ecc-hooks.js"
-    assert opencode.install(context(home, dry_run=True)) == [f"opencode: would write {target}"]
+    assert opencode.install(context(home, dry_run=True)) == [f"would write {target}"]
     assert not target.exists()
     opencode.install(context(home))
     text = target.read_text()
@@ -423,7 +440,11 @@ def test_usage_counts_a_subagents_session_and_finds_the_database_by_opencodes_ru
     data = tmp_path / "data" / "opencode"
     data.mkdir(parents=True)
     reply = {"role": "assistant", "modelID": "m", "tokens": {"input": 10, "output": 2, "cache": {}}, "cost": 0.5}
-    rows = [("m1", "root", 1, json.dumps(reply)), ("m2", "child", 2, json.dumps(reply)), ("m3", "other", 3, json.dumps(reply))]
+    rows = [
+        ("m1", "root", 1, json.dumps(reply)),
+        ("m2", "child", 2, json.dumps(reply)),
+        ("m3", "other", 3, json.dumps(reply)),
+    ]
     database(data / "opencode.db", rows, [("root", None), ("child", "root"), ("other", None)])
     usage = opencode.read_usage("root", None, {"XDG_DATA_HOME": str(tmp_path / "data")})
     assert usage is not None and usage.tokens["input"] == 20 and usage.cost.statusline_reported_usd == Decimal("1.0")

@@ -303,16 +303,16 @@ def install(ctx: InstallContext) -> list[str]:
         if not ctx.force:
             raise UserError(f"{target} exists and is not ecc-hooks' plugin; move it away or pass --force")
     elif exists and target.read_text(encoding="utf-8", errors="replace") == text:
-        return [f"opencode: {target} is already installed"]
+        return [f"{target} is already installed"]
     if ctx.dry_run:
-        return [f"opencode: would write {target}"]
+        return [f"would write {target}"]
     saved = ctx.backup(str(target)) if exists else None
     if exists and os.path.islink(target):
         target.unlink()
     _write_plugin(target.parent, text)
-    lines = [f"opencode: wrote {target} (OpenCode loads it at its next start)"]
+    lines = [f"wrote {target} (OpenCode loads it at its next start)"]
     if saved:
-        lines.append(f"opencode: the previous file is saved as {saved}")
+        lines.append(f"the previous file is saved as {saved}")
     return lines
 
 
@@ -320,13 +320,13 @@ def uninstall(ctx: InstallContext) -> list[str]:
     """Remove our plugin file; a file of that name we did not write stays."""
     target = config_dir(ctx.home) / "plugin" / PLUGIN_NAME
     if not os.path.lexists(target):
-        return [f"opencode: no plugin at {target}"]
+        return [f"no plugin at {target}"]
     if not is_ours(target):
-        return [f"opencode: {target} is not ecc-hooks' plugin; left alone"]
+        return [f"{target} is not ecc-hooks' plugin; left alone"]
     if ctx.dry_run:
-        return [f"opencode: would remove {target}"]
+        return [f"would remove {target}"]
     target.unlink()
-    return [f"opencode: removed {target}"]
+    return [f"removed {target}"]
 
 
 def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | None) -> WorkerCapture:
