@@ -218,7 +218,7 @@ EVENTS = {
 }
 
 
-def to_claude(payload: dict[str, Any]) -> dict[str, Any] | None:
+def to_claude(payload: object) -> dict[str, Any] | None:
     """Our plugin's payload as a Claude-Code-shaped one (``session_id``: the root session; a child session's
     id as ``agent_id``), or None for what is not ours to record. Never raises."""
     if not isinstance(payload, dict):

@@ -12,7 +12,6 @@ the failure, and the tokens and cost OpenCode itself stored in its database.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 from decimal import Decimal
