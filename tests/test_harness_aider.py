@@ -182,9 +182,13 @@ def test_any_log_gives_a_payload_of_ours_or_none_and_usage_never_raises(
     if payload is not None:
         assert aider.to_claude(payload) == payload
         json.dumps(payload)
-    usage = aider.read_usage(payload["session_id"] if payload else "s", str(log), {})
-    assert usage is not None and usage.lines == len(lines)
-    assert all(isinstance(v, int) and v >= 0 for v in usage.tokens.values())
+    whole = aider.read_usage("s", str(log), {})
+    assert whole is not None and whole.lines == len(lines)
+    assert all(isinstance(v, int) and v >= 0 for v in whole.tokens.values())
+    if payload is not None:  # a run's own lines: a part of the log
+        run = aider.read_usage(payload["session_id"], str(log), {})
+        assert run is not None and run.lines <= whole.lines
+        assert all(run.tokens[k] <= v for k, v in whole.tokens.items())
 
 
 @given(value=JSON)
@@ -354,3 +358,19 @@ def command_of_ours(text: str) -> str:
     block = lines[lines.index(aider.BEGIN) :]
     [line] = [x for x in block if x.startswith("notifications-command:")]
     return aider.yaml_value(line.split(":", 1)[1])
+
+
+def test_a_runs_usage_is_read_from_its_launch_on_and_a_forged_id_reads_the_whole_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(TURN.read_bytes() + TWO_RUNS.read_bytes() * 3)  # a long shared log: the priced run first
+    monkeypatch.setattr(aider, "LOG_CAP", len(TURN.read_bytes()) + 10)  # the whole log no longer fits
+    [first] = launches(TURN)
+    usage = aider.read_usage(first, str(log), {})
+    assert usage is not None and usage.lines == 7 and usage.tokens["output"] == 20
+    assert usage.cost.statusline_reported_usd is not None  # the priced run, read from its offset (0)
+    when = first.split("-")[1]
+    for forged in (f"aider-{when}-5", f"aider-1-{len(TURN.read_bytes())}", "aider-\u00b2-0"):
+        other = aider.read_usage(forged, str(log), {})
+        assert other is not None and other.cost.statusline_reported_usd is None  # the log's tail: unpriced runs

@@ -71,15 +71,19 @@ def parse_line(line: bytes) -> dict[str, Any] | None:
     }
 
 
-def read_log(path: str, tail: int | None = TAIL) -> tuple[int, bytes]:
+def read_log(path: str, tail: int | None = TAIL, start: int | None = None) -> tuple[int, bytes]:
     """(offset of the first byte, bytes): the last ``tail`` bytes of the log (all of it up to ``LOG_CAP`` with
-    None), cut to whole lines. OSError when it is missing or refused (``core.fsio``'s rules)."""
+    None), or from ``start`` (a line's offset) on, cut to whole lines. OSError when it is missing or refused
+    (``core.fsio``'s rules)."""
     from ecc_hooks.core import fsio
 
     fd = fsio.open_file(path, os.O_RDONLY)
     try:
         end = os.fstat(fd).st_size
-        start = max(end - (LOG_CAP if tail is None else tail), 0)
+        whole = start is not None and start <= end
+        if start is None or start > end:
+            start = max(end - (LOG_CAP if tail is None else tail), 0)
+        end = min(end, start + LOG_CAP)
         chunks = []
         at = start
         while at < end:
@@ -91,7 +95,7 @@ def read_log(path: str, tail: int | None = TAIL) -> tuple[int, bytes]:
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    if start > 0:  # the first line is cut: dropped
+    if start > 0 and not whole:  # the first line is cut: dropped
         cut = data.find(b"\n") + 1
         start, data = start + cut, data[cut:] if cut else b""
     return start, data[: data.rfind(b"\n") + 1]  # a line still being written is not read
@@ -220,17 +224,10 @@ def read_usage(session_id: str, transcript_path: str | None, env: Mapping[str, s
     log = transcript_path or env.get(LOG_ENV)
     if not log:
         return None
-    start, data = read_log(log, None)
-    parsed = list(lines(start, data))
-    begin, end = 0, None
-    launches = [at for at, r in parsed if r is not None and r["event"] == "launched"]
-    for at, record in parsed:
-        if record is not None and record["event"] == "launched" and run_id(at, record) == session_id:
-            begin = at
-            end = next((later for later in launches if later > at), None)
+    parsed = run_lines(log, session_id)
     messages = []
-    for at, record in parsed:
-        if record is None or record["event"] != "message_send" or at < begin or (end is not None and at >= end):
+    for _, record in parsed:
+        if record is None or record["event"] != "message_send":
             continue
         props = record["properties"]
         try:
@@ -249,6 +246,21 @@ def read_usage(session_id: str, transcript_path: str | None, env: Mapping[str, s
     context = messages[-1].input if messages else None
     malformed = sum(1 for _, r in parsed if r is None)
     return build_usage(session_id, log, messages, context_tokens=context, lines=len(parsed), malformed_lines=malformed)
+
+
+def run_lines(log: str, session_id: str) -> list[tuple[int, dict[str, Any] | None]]:
+    """The log's lines of one session: a user's run (``aider-<time>-<offset>``: read from its ``launched`` line
+    to the next one, not the whole shared log), else every line (a worker's log is its own)."""
+    parts = session_id.split("-")
+    if len(parts) == 3 and parts[0] == "aider" and all(p.isascii() and p.isdigit() for p in parts[1:]):
+        start, data = read_log(log, None, int(parts[2]))
+        parsed = list(lines(start, data))
+        first = parsed[0][1] if parsed else None
+        if first is not None and first["event"] == "launched" and run_id(start, first) == session_id:
+            later = (i for i, (_, r) in enumerate(parsed) if i and r is not None and r["event"] == "launched")
+            return parsed[: next(later, len(parsed))]
+    start, data = read_log(log, None)
+    return list(lines(start, data))
 
 
 def count(value: object) -> int:
