@@ -1,0 +1,136 @@
+"""The hook command of another agent, end to end through the real hook process: the agent named by the command's
+last argument, its payload made Claude-shaped by its module, the record marked with ``harness`` (and, in a runtime
+worker, the worker at SessionStart); the fold, ``status`` and ``inspect`` saying which agent; Aider's command never
+reading stdin; a module failing on a payload never breaking the hook."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ecc_hooks import harness
+from ecc_hooks.capture import hook
+from ecc_hooks.models.event import Event
+from tests.helpers import REPO, ecc, journal_lines
+
+SESSION = "019a0000-0000-7000-8000-00000000c0de"
+QUIET = {"ECC_HOOKS_NO_WATCHER": "1"}
+
+
+def codex_hook(payload: dict, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The installed command for Codex (``harness.hook_argv``), exactly as Codex runs it."""
+    return subprocess.run(
+        harness.hook_argv("codex"),
+        input=json.dumps(payload).encode(),
+        capture_output=True,
+        env={**os.environ, **QUIET, **(env or {})},
+        timeout=30,
+        cwd=str(REPO),
+    )
+
+
+def codex_payload(event: str, **extra: object) -> dict:
+    return {"session_id": SESSION, "hook_event_name": event, "cwd": str(REPO), "model": "gpt-5.1-codex", **extra}
+
+
+def test_the_command_names_its_agent_and_the_record_says_so(ecc_home: Path) -> None:
+    worker = {"ECC_SESSION": "plan-1", "ECC_WORKER": "w-codex"}
+    for payload in (
+        codex_payload("SessionStart", source="startup"),
+        codex_payload("UserPromptSubmit", prompt="run the tests", turn_id="t1"),
+        codex_payload("PreToolUse", tool_name="Bash", tool_input={"command": "pytest -q"}, tool_use_id="c1"),
+        codex_payload("Interrupt", turn_id="t1"),
+    ):
+        done = codex_hook(payload, worker)
+        assert done.returncode == 0 and done.stdout == b"" and done.stderr == b""
+    records = journal_lines(ecc_home, SESSION)
+    assert [r["event"] for r in records] == ["SessionStart", "UserPromptSubmit", "PreToolUse", "Stop"]
+    assert {r["harness"] for r in records} == {"codex"}
+    assert records[0]["runtime"] == {"session": "plan-1", "worker": "w-codex"}  # how the runtime finds the session
+    assert all("runtime" not in r for r in records[1:])
+    assert records[1]["promptId"] == "t1"  # Codex's turn id
+    for record in records:
+        Event.model_validate(record)
+
+
+def test_status_and_inspect_name_the_agent(ecc_home: Path) -> None:
+    codex_hook(codex_payload("SessionStart", source="startup"))
+    codex_hook(codex_payload("UserPromptSubmit", prompt="fix the build"))
+    doc = json.loads(ecc("status", "--session", SESSION, "--json", "--no-gh", cwd=REPO).stdout)
+    assert doc["context"]["harness"] == "codex"
+    table = ecc("status", "--all", "--no-gh", cwd=REPO, env={"COLUMNS": "200"}).stdout.splitlines()
+    assert table[0].split()[:2] == ["SESSION", "AGENT"] and table[1].split()[:2] == [SESSION[:8], "codex"]
+    inspected = ecc("inspect", SESSION, cwd=REPO)
+    assert inspected.returncode == 0, inspected.stderr
+    snap = json.loads(inspected.stdout)
+    assert snap["session"]["harness"] == "codex" and snap["session"]["kind"] == "claude-code"  # ECC's value set
+    assert snap["workers"][0]["runtime"]["kind"] == "codex" and snap["workers"][0]["runtime"]["command"] == "codex"
+    handoff = ecc("inspect", SESSION, "--markdown", cwd=REPO).stdout
+    assert "Codex session" in handoff
+
+
+def test_claude_codes_own_events_carry_no_harness(ecc_home: Path) -> None:
+    done = subprocess.run(
+        harness.hook_argv("codex")[:-1],  # the command Claude Code runs: no agent named
+        input=json.dumps(codex_payload("SessionStart")).encode(),
+        env={**os.environ, **QUIET},
+        capture_output=True,
+        timeout=30,
+    )
+    assert done.returncode == 0
+    (record,) = journal_lines(ecc_home, SESSION)
+    assert "harness" not in record
+    doc = json.loads(ecc("status", "--session", SESSION, "--json", "--no-gh", cwd=REPO).stdout)
+    assert doc["context"]["harness"] == "claude-code"
+
+
+def test_aiders_command_never_reads_stdin(ecc_home: Path, tmp_path: Path) -> None:
+    """Aider runs its notifications command with the terminal as stdin: reading it would steal the person's
+    keystrokes, or hang. With a pipe that never closes, the command still exits at once."""
+    log = tmp_path / "analytics.jsonl"
+    log.write_text(json.dumps({"event": "launched", "properties": {}, "time": 1}) + "\n")
+    proc = subprocess.Popen(
+        [*harness.hook_argv("aider"), "--log", str(log)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **QUIET},
+    )
+    try:
+        out, err = proc.communicate(timeout=20)  # stdin left open: a read would block until the timeout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and out == b"" and err == b""
+
+
+def test_a_module_failing_on_a_payload_drops_the_event_and_logs_it(
+    ecc_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(payload: object) -> dict:
+        raise RuntimeError("drifted")
+
+    monkeypatch.setattr(harness.module("gemini"), "to_claude", broken)
+    data = json.dumps(codex_payload("BeforeTool")).encode()
+    hook.handle(data, None, 1.0, start=False, harness="gemini")
+    assert journal_lines(ecc_home, SESSION) == []
+    assert "harness" in (ecc_home / "errors.log").read_text() and "drifted" in (ecc_home / "errors.log").read_text()
+
+
+def test_an_unknown_agent_name_is_claude_code(ecc_home: Path) -> None:
+    """Only the four agents' names select a module: any other last argument is not ours to interpret."""
+    done = subprocess.run(
+        [*harness.hook_argv("codex")[:-1], "not-an-agent"],
+        input=json.dumps(codex_payload("SessionStart")).encode(),
+        env={**os.environ, **QUIET},
+        capture_output=True,
+        timeout=30,
+    )
+    assert done.returncode == 0
+    (record,) = journal_lines(ecc_home, SESSION)
+    assert "harness" not in record
