@@ -173,6 +173,17 @@ def test_permission_prompt_names_the_tool_and_what_it_touches() -> None:
     assert other["hook_event_name"] == "Notification" and other["notification_type"] == "Something"
 
 
+def test_permission_prompt_is_for_the_call_that_waits(ecc_home: Path) -> None:
+    # as the real client fires them: BeforeTool, then the prompt, then AfterTool once allowed
+    shell = shaped("BeforeTool_shell", session_id=SESSION)["tool_use_id"]
+    write = shaped("BeforeTool_write_file", session_id=SESSION)["tool_use_id"]
+    prompt = shaped("Notification_ToolPermission", session_id=SESSION)
+    assert prompt["tool_use_id"] == write != shell and prompt["tool_name"] == "Write"
+    details = {"type": "exec", "title": "Confirm Shell Command", "command": "echo hello", "rootCommand": "echo"}
+    assert shaped("Notification_ToolPermission", session_id=SESSION, details=details)["tool_use_id"] == shell
+    assert shaped("AfterTool_write_file", session_id=SESSION)["tool_use_id"] == write
+
+
 def test_stop_carries_the_reply() -> None:
     out = shaped("AfterAgent")
     assert (

@@ -74,6 +74,9 @@ TOOLS: dict[str, tuple[str, dict[str, str]]] = {
 }
 # A permission prompt's ``details.type`` -> the Claude tool it asks for, and the detail naming what it runs
 PROMPTS = {"exec": ("Bash", "command", "command"), "edit": ("Edit", "file_path", "filePath")}
+# ... and the Gemini tools such a prompt is for: the newest of them still pending is the call that waits (Gemini
+# CLI fires BeforeTool before it asks)
+PROMPT_TOOLS = {"exec": ("run_shell_command",), "edit": ("write_file", "replace")}
 PENDING_MAX = 64  # calls kept waiting for their AfterTool (a cancelled turn's leftovers go at the next prompt)
 SHELL_TAIL = ("Process Group PGID: ", "Background PIDs: ", "Signal: ")  # the shell tool's lines after Exit Code
 
@@ -223,12 +226,17 @@ def _notification(payload: dict[str, Any], out: dict[str, Any]) -> dict[str, Any
     out["hook_event_name"] = "PermissionRequest"
     details = payload.get("details")
     details = details if isinstance(details, dict) else {}
-    tool, key, src = PROMPTS.get(str(details.get("type")), (None, "", ""))
+    kind = str(details.get("type"))
+    tool, key, src = PROMPTS.get(kind, (None, "", ""))
     if tool is not None:
         out["tool_name"] = tool
         out["tool_input"] = {key: details[src]} if _str(details.get(src)) else {}
     elif _str(details.get("toolName")):
         out["tool_name"] = details["toolName"]  # an MCP tool's own name
+    waiting = _waiting_call(out["session_id"], PROMPT_TOOLS.get(kind) or (out.get("tool_name"),))
+    if waiting is not None:  # the call itself: its id, and its own name (a write_file asks as an "edit")
+        out["tool_use_id"] = waiting[0]
+        out["tool_name"] = tool_call(waiting[1], {})[0]
     return out
 
 
@@ -318,6 +326,19 @@ def _close_call(session: str, key: tuple[str, str]) -> Optional[str]:
 
     found = _with_calls(session, change)
     return found if isinstance(found, str) else None
+
+
+def _waiting_call(session: str, tools: tuple[object, ...]) -> Optional[tuple[str, str]]:
+    """(id, Gemini tool) of the newest pending call of one of ``tools``, or None."""
+
+    def change(state: dict[str, Any]) -> Optional[tuple[str, str]]:
+        for entry in reversed(state["pending"]):
+            if isinstance(entry, list) and len(entry) == 3 and entry[1] in tools:
+                return (str(entry[0]), str(entry[1]))
+        return None
+
+    found = _with_calls(session, change)
+    return found if isinstance(found, tuple) else None
 
 
 def _forget_calls(session: str) -> None:

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ from ecc_hooks.hud import inputs
 from tests.e2e.fake_api import FakeAPI, Usage, call, say
 from tests.e2e.test_agent_registry import bin_dir, scratch_env
 from tests.helpers import REPO
+from tests.leakcheck import end_session
 
 pytestmark = pytest.mark.e2e
 
@@ -202,3 +206,87 @@ def test_a_runtime_worker_is_captured_without_touching_the_users_gemini_folder(
     # written through the private home's link: the user's own tmp/ holds it, as for any Gemini CLI session
     assert transcript.resolve().is_relative_to((home / ".gemini" / "tmp").resolve())
     check_no_key(ecc_home, transcript)
+
+
+class GeminiPane:
+    """An interactive ``gemini`` in a detached tmux session on a private socket (no user tmux.conf)."""
+
+    def __init__(self, root: Path, env: dict[str, str], cwd: Path, args: list[str]) -> None:
+        self.socket = root / "tmux.sock"
+        self.pane_pid = 0
+        command = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(bin_dir("gemini") / "gemini"), *args]
+        self.tmux("new-session", "-d", "-s", "g", "-x", "150", "-y", "45", "-c", str(cwd), *command)
+        pid = self.tmux("display-message", "-p", "-t", "g:0.0", "#{pane_pid}").stdout.strip()
+        self.pane_pid = int(pid) if pid.isdigit() else 0
+        self.tmux("set-option", "-t", "g", "remain-on-exit", "on")
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-f", "/dev/null", "-S", str(self.socket), *args], capture_output=True, text=True, timeout=15
+        )
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "g:0.0").stdout
+
+    def close(self) -> None:
+        self.tmux("kill-server")
+        if self.pane_pid:
+            end_session(self.pane_pid)
+
+
+def wait_until(what: str, check: Callable[[], bool], pane: GeminiPane, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout}s for {what}; screen:\n{pane.screen()}")
+        time.sleep(0.3)
+
+
+def test_a_permission_prompt_is_a_wait_until_it_is_answered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    home, project, ecc_home = world(tmp_path)
+    env = base_env(home, ecc_home)
+    env.update(TERM="xterm-256color", GEMINI_API_KEY=KEY)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
+    gemini.install(harness.InstallContext(home=home, hook_argv=harness.hook_argv("gemini")))
+    monkeypatch.setenv("ECC_HOOKS_HOME", str(ecc_home))
+    session = "3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b"
+    target = project / "a.txt"
+    steps = [call("write_file", Usage(900, 20), file_path=str(target), content="x\n"), say("Written.", Usage(950, 5))]
+
+    def events() -> list[str]:
+        path = ecc_home / "sessions" / session / "events.jsonl"
+        return [json.loads(line)["event"] for line in path.read_text().splitlines()] if path.exists() else []
+
+    with FakeAPI(steps) as api:
+        env["GOOGLE_GEMINI_BASE_URL"] = api.base_url
+        pane = GeminiPane(tmp_path, env, project, ["--skip-trust", "-m", MODEL, "--session-id", session])
+        try:
+            wait_until("the prompt", lambda: "Type your message" in pane.screen(), pane)
+            pane.tmux("send-keys", "-t", "g:0.0", "-l", "write the file")
+            wait_until("the typed prompt", lambda: "write the file" in pane.screen(), pane)
+            pane.tmux("send-keys", "-t", "g:0.0", "Enter")
+            wait_until("the permission request", lambda: "PermissionRequest" in events(), pane)
+            waiting = json.loads(inputs.session_payload(session, use_gh=False).model_dump_json(by_alias=True))
+            assert waiting["context"]["turnState"] == "waiting"
+            assert waiting["context"]["waitingFor"] == "permission to use Write"
+            assert waiting["toolCalls"]["pending"] == 1 and not target.exists()
+            wait_until("the question on screen", lambda: "Allow" in pane.screen(), pane)
+            pane.tmux("send-keys", "-t", "g:0.0", "Enter")  # the first answer: allow once
+            wait_until("the turn's end", lambda: "Stop" in events(), pane)
+        finally:
+            pane.close()
+    assert events()[:6] == [
+        "SessionStart",
+        "UserPromptSubmit",
+        "PreToolUse",
+        "PermissionRequest",
+        "PostToolUse",
+        "Stop",
+    ]
+    done = json.loads(inputs.session_payload(session, use_gh=False).model_dump_json(by_alias=True))
+    assert done["context"]["turnState"] != "waiting" and done["context"]["waitingFor"] is None
+    assert done["toolCalls"]["total"] == 1 and done["toolCalls"]["failures"] == 0 and done["toolCalls"]["pending"] == 0
+    assert target.read_text() == "x\n"
