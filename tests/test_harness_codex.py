@@ -447,3 +447,55 @@ def test_read_usage_equals_the_rollouts_own_totals(tmp_path: Path) -> None:
     again = codex.read_usage(SESSION, None, {"CODEX_HOME": str(tmp_path)})
     assert again is not None and again.models[0].tokens == model.tokens
     assert codex.read_usage("01a251e4-0000-0000-0000-000000000000", None, {"CODEX_HOME": str(tmp_path)}) is None
+
+
+# ---------------------------------------------------------------------------- interactive sessions, folded
+
+
+def folded(name: str, upto: str | None = None) -> Any:
+    """The fold of a captured interactive session (to_claude, then the shared normalizer), up to the first ``upto``."""
+    from ecc_hooks.capture.normalize import normalize
+    from ecc_hooks.hud import aggregate
+
+    events = []
+    for index, line in enumerate((FIXTURES / name).read_text().splitlines()):
+        shaped = codex.to_claude(json.loads(line))
+        assert shaped is not None
+        events.append(normalize(shaped, 1_796_671_000.0 + index, harness="codex"))
+        if shaped["hook_event_name"] == upto or json.loads(line)["hook_event_name"] == upto:
+            break
+    return aggregate.fold_all(events), events
+
+
+def test_a_permission_prompt_is_a_wait_and_an_interrupt_ends_the_turn() -> None:
+    state, events = folded("interactive_approve_interrupt.jsonl", upto="PermissionRequest")
+    assert events[-1]["event"] == "PermissionRequest" and events[-1]["harness"] == "codex"
+    assert state.turn_state == "waiting" and state.waiting_for == "permission to use Bash"
+    state, events = folded("interactive_approve_interrupt.jsonl", upto="Interrupt")
+    assert events[-1]["event"] == "Stop"
+    assert state.turn_state == "idle" and state.waiting_for is None
+    state, _ = folded("interactive_decline.jsonl", upto="Interrupt")  # declining at the prompt interrupts the turn
+    assert state.turn_state == "idle" and state.waiting_for is None
+
+
+def test_a_growing_rollout_is_read_from_where_the_last_read_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = ROLLOUT.read_bytes().splitlines(keepends=True)
+    path = tmp_path / ROLLOUT.name
+    path.write_bytes(b"".join(lines[:14]))  # up to the first token_count
+    fed: list[int] = []
+    feed = codex.RolloutReader.feed
+    monkeypatch.setattr(codex.RolloutReader, "feed", lambda self, data: (fed.append(len(data)), feed(self, data))[1])
+    first = codex.read_usage(SESSION, str(path), {})
+    assert first is not None and first.tokens["output"] == 10
+    with path.open("ab") as out:
+        out.write(b"".join(lines[14:]))
+    second = codex.read_usage(SESSION, str(path), {})
+    assert second is not None and second.tokens == codex.read_usage(SESSION, str(ROLLOUT), {}).tokens  # type: ignore[union-attr]
+    assert fed[:2] == [len(b"".join(lines[:14])), len(b"".join(lines[14:]))]  # the appended part only
+    replaced = tmp_path / "other.jsonl"
+    replaced.write_bytes(b"".join(lines[:14]))
+    replaced.replace(path)  # a new file under the same name: read from its start
+    third = codex.read_usage(SESSION, str(path), {})
+    assert third is not None and third.tokens == first.tokens

@@ -546,57 +546,106 @@ def find_rollout(session_id: str, env: Mapping[str, str]) -> str | None:
     return max(found, default=None)
 
 
-def rollout_usage(data: bytes) -> tuple[list[dict[str, Any]], int | None, int | None]:
-    """Per model request usage from a rollout's ``token_count`` events: each event's growth of
-    ``total_token_usage`` (one event per response; a repeated event adds nothing), with the model of the turn it
-    belongs to and its time; the context window (``model_context_window``) and the last request's prompt size
-    (``last_token_usage.input_tokens``, cached included)."""
-    import json
+TOKEN_KINDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+_WANTED = (b'"token_count"', b'"turn_context"', b'"task_started"')
 
-    from ecc_hooks.core.timestamps import parse_iso
 
-    requests: list[dict[str, Any]] = []
-    model = ""
-    window: int | None = None
-    context: int | None = None
-    previous = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "reasoning_output_tokens": 0}
-    for line in data.split(b"\n"):
-        if b'"turn_context"' not in line and b'"token_count"' not in line and b'"task_started"' not in line:
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(record, dict):
-            continue
-        payload = record.get("payload")
-        if not isinstance(payload, dict):
-            continue
-        if record.get("type") == "turn_context" and isinstance(payload.get("model"), str):
-            model = payload["model"]
-            continue
+class RolloutReader:
+    """Per model request usage from a rollout's ``token_count`` events, fed the rollout's bytes as they grow.
+
+    Each event's growth of ``total_token_usage`` is one request (one event per response; a repeated event adds
+    nothing), with the model of the turn it belongs to (``turn_context``) and its time; ``window`` is the
+    context window (``model_context_window``), ``context`` the last request's prompt (``last_token_usage``'s
+    ``input_tokens``, cached included). Lines naming none of those events are never parsed.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.model = ""
+        self.window: int | None = None
+        self.context: int | None = None
+        self.totals = dict.fromkeys(TOKEN_KINDS, 0)
+        self.cursor: Any = None  # core.fsio.Cursor where the last read stopped (read_usage)
+        self.guard = b""
+
+    def feed(self, data: bytes) -> None:
+        import json
+
+        for line in data.split(b"\n"):
+            if not any(word in line for word in _WANTED):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("payload"), dict):
+                self._record(record, record["payload"])
+
+    def _record(self, record: dict[str, Any], payload: dict[str, Any]) -> None:
+        if record.get("type") == "turn_context":
+            if isinstance(payload.get("model"), str):
+                self.model = payload["model"]
+            return
         kind = payload.get("type")
-        if kind == "task_started" and _count(payload.get("model_context_window")):
-            window = _count(payload.get("model_context_window"))
-        if kind != "token_count" or not isinstance(payload.get("info"), dict):
-            continue
-        info = payload["info"]
-        window = _count(info.get("model_context_window")) or window
+        if kind == "task_started":
+            self.window = _count(payload.get("model_context_window")) or self.window
+        elif kind == "token_count" and isinstance(payload.get("info"), dict):
+            self._token_count(record, payload["info"])
+
+    def _token_count(self, record: dict[str, Any], info: dict[str, Any]) -> None:
+        from ecc_hooks.core.timestamps import parse_iso
+
+        self.window = _count(info.get("model_context_window")) or self.window
         last = info.get("last_token_usage")
         if isinstance(last, dict) and _count(last.get("input_tokens")) is not None:
-            context = _count(last.get("input_tokens"))
+            self.context = _count(last.get("input_tokens"))
         total = info.get("total_token_usage")
         if not isinstance(total, dict):
-            continue
-        now = {key: _count(total.get(key)) or 0 for key in previous}
-        delta = {key: now[key] - previous[key] for key in previous}
+            return
+        now = {key: _count(total.get(key)) or 0 for key in TOKEN_KINDS}
+        delta = {key: now[key] - self.totals[key] for key in TOKEN_KINDS}
         if any(v < 0 for v in delta.values()):  # the totals started again (a new thread's history): take them whole
             delta = now
-        previous = now
+        self.totals = now
         if any(delta.values()):
             at = parse_iso(record.get("timestamp"))
-            requests.append(dict(delta, model=model, at=at.timestamp() if at else None))
-    return requests, window, context
+            self.requests.append(dict(delta, model=self.model, at=at.timestamp() if at else None))
+
+
+def rollout_usage(data: bytes) -> tuple[list[dict[str, Any]], int | None, int | None]:
+    """``RolloutReader`` over a whole rollout: its requests, window and last prompt."""
+    reader = RolloutReader()
+    reader.feed(data)
+    return reader.requests, reader.window, reader.context
+
+
+_READERS: dict[str, RolloutReader] = {}  # the watcher asks again at every change: only what was appended is read
+_READERS_KEPT = 32
+
+
+def read_rollout(path: str) -> RolloutReader | None:
+    """The rollout's reader, brought up to date from where it stopped (from the start when the file was replaced
+    or rewritten); None when the file cannot be read."""
+    from ecc_hooks.core import fsio
+
+    reader = _READERS.pop(path, None) or RolloutReader()
+    while True:
+        try:
+            block = fsio.read_new_block(path, reader.cursor or fsio.Cursor(), guard=reader.guard)
+        except OSError:
+            return None
+        if block.reset:
+            reader = RolloutReader()
+        if not block.data:
+            if block.cursor == fsio.Cursor():
+                return None  # missing, or refused
+            break
+        reader.feed(block.data)
+        reader.cursor, reader.guard = block.cursor, block.data[-64:]
+    while len(_READERS) >= _READERS_KEPT:
+        _READERS.pop(next(iter(_READERS)))
+    _READERS[path] = reader
+    return reader
 
 
 def _count(value: object) -> int | None:
@@ -610,18 +659,13 @@ def read_usage(session_id: str, transcript_path: str | None, env: Mapping[str, s
     Codex counts as OpenAI does: ``input_tokens`` includes the cached ones and ``output_tokens`` the reasoning
     ones; a Message's ``input`` is the uncached part, ``cache_read`` the cached part, ``output`` all output
     (reasoning included: it is billed as output) with ``reasoning`` saying how much of it was."""
-    from ecc_hooks.core import fsio
     from ecc_hooks.harness.usage import Message, build_usage
 
     path = transcript_path if transcript_path and is_rollout_path(transcript_path) else None
     path = path or find_rollout(session_id, env)
-    if path is None:
+    reader = read_rollout(path) if path is not None else None
+    if path is None or reader is None:
         return None
-    try:
-        data = fsio.read_file(path)
-    except OSError:
-        return None
-    requests, window, context = rollout_usage(data)
     messages = [
         Message(
             model=r["model"],
@@ -631,6 +675,6 @@ def read_usage(session_id: str, transcript_path: str | None, env: Mapping[str, s
             reasoning=r["reasoning_output_tokens"],
             at=r["at"],
         )
-        for r in requests
+        for r in reader.requests
     ]
-    return build_usage(session_id, path, messages, window=window, context_tokens=context)
+    return build_usage(session_id, path, messages, window=reader.window, context_tokens=reader.context)
