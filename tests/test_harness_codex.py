@@ -178,7 +178,7 @@ KEYS = st.sampled_from(
 VALUES = st.sampled_from(["PostToolUse", "Interrupt", "Bash", "agent-turn-complete", "call_1", None, 3]) | JSON
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(KEYS, VALUES, max_size=8) | JSON, st.binary(max_size=300))
 def test_to_claude_never_raises(tmp_path: Path, payload: Any, rollout: bytes) -> None:
     path = tmp_path / "rollout-h.jsonl"
@@ -189,7 +189,7 @@ def test_to_claude_never_raises(tmp_path: Path, payload: Any, rollout: bytes) ->
     assert event is None or isinstance(event.get("hook_event_name"), str)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.dictionaries(st.sampled_from(["type", "id", "status", "exit_code"]), VALUES), max_size=5))
 def test_finished_command_reads_any_rollout_lines(tmp_path_factory: pytest.TempPathFactory, items: list[Any]) -> None:
     path = tmp_path_factory.mktemp("r") / "rollout-p.jsonl"
@@ -402,6 +402,7 @@ def test_the_rollout_is_found_by_session_id(tmp_path: Path) -> None:
 TOTALS = st.lists(st.tuples(*[st.integers(0, 10**6)] * 4), max_size=8)
 
 
+@settings(deadline=None)  # no wall-clock limits in unit tests
 @given(TOTALS)
 def test_the_requests_sum_to_the_last_total(steps: list[tuple[int, int, int, int]]) -> None:
     totals, running = [], [0, 0, 0, 0]
@@ -420,6 +421,7 @@ def test_the_requests_sum_to_the_last_total(steps: list[tuple[int, int, int, int
         assert sum(r[key] for r in requests) == (totals[-1][index] if totals else 0)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=2000) | st.lists(JSON, max_size=6).map(lambda xs: "\n".join(map(json.dumps, xs)).encode()))
 def test_the_rollout_reader_takes_any_bytes(data: bytes) -> None:
     requests, window, context = codex.rollout_usage(data + b'\n{"type":"event_msg","payload":{"type":"token_count"}}')
