@@ -307,15 +307,33 @@ def test_a_config_we_cannot_edit_safely_is_refused_and_left_alone(tmp_path: Path
 
 def test_a_worker_gets_its_own_log_and_a_command_naming_its_session(tmp_path: Path) -> None:
     capture = aider.worker_capture(["/py", "hook", "aider"], tmp_path, "s-1")
-    log = str(tmp_path / aider.WORKER_LOG)
+    log = str(tmp_path / "aider-analytics-s-1.jsonl")
     assert capture.session_id == "s-1" and capture.args == []
     assert capture.env == {
         "AIDER_ANALYTICS_LOG": log,
         "AIDER_NOTIFICATIONS": "true",
         "AIDER_NOTIFICATIONS_COMMAND": f"/py hook aider --session s-1 --log {log} # ecc-hooks",
     }
+    assert (tmp_path / aider.SESSION_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_resumed_worker_continues_its_session_and_a_fresh_launch_starts_its_own(tmp_path: Path) -> None:
+    """The runtime offers no id on a resume (Aider continues its own chat): the last launch's id is kept."""
+    first = aider.worker_capture(["/py"], tmp_path, "s-1")
+    resumed = aider.worker_capture(["/py"], tmp_path, None)
+    assert resumed.session_id == "s-1" and resumed.env == first.env
+    fresh = aider.worker_capture(["/py"], tmp_path, "s-2")
+    assert fresh.env["AIDER_ANALYTICS_LOG"] != first.env["AIDER_ANALYTICS_LOG"]
+    assert aider.worker_capture(["/py"], tmp_path, None).session_id == "s-2"
+
+
+def test_a_worker_with_no_id_to_continue_gets_a_new_one(tmp_path: Path) -> None:
+    (tmp_path / aider.SESSION_FILE).write_bytes(b"\xff\xfe")  # damaged: not continued
     chosen = aider.worker_capture(["/py"], tmp_path, None).session_id
-    assert chosen and chosen.startswith("aider-") and chosen != aider.worker_capture(["/py"], tmp_path, None).session_id
+    assert chosen and chosen.startswith("aider-")
+    other = tmp_path / "other"
+    other.mkdir()
+    assert aider.worker_capture(["/py"], other, None).session_id not in (None, chosen)
 
 
 def test_the_module_is_cheap_to_import() -> None:

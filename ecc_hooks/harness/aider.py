@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 HARNESS = "aider"
 LOG_ENV = "AIDER_ANALYTICS_LOG"
-WORKER_LOG = "aider-analytics.jsonl"  # a runtime worker's log, in its private folder
+SESSION_FILE = "aider-session"  # a runtime worker's session id, in its private folder (kept for a resume)
 USER_LOG = (".aider", "ecc-hooks-analytics.jsonl")  # below HOME: the log a user's install points Aider at
 CONFIG = ".aider.conf.yml"  # below HOME
 TAIL = 1 << 20  # bytes of the log read per notification (the rest only when no ``launched`` line is in them)
@@ -282,21 +282,47 @@ def notification_command(hook_argv: list[str], log: str, session: str | None = N
 
 
 def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | None) -> WorkerCapture:
-    """A worker's capture through its environment (Aider reads ``AIDER_*`` over its config files): its own
-    analytics log in ``private_dir`` and the notifications command naming the session (``session_id``, or a new
-    one): the id the worker's events carry."""
-    import uuid
-
+    """A worker's capture through its environment (Aider reads ``AIDER_*`` over its config files): the
+    notifications command naming the session and the session's own analytics log in ``private_dir``. The session:
+    ``session_id`` when the runtime offers one (a fresh launch), else (a resume: Aider continues its chat with
+    ``--restore-chat-history``) the one this worker's last launch had, kept in ``private_dir``; so a resumed worker's
+    events, tokens and cost continue its session's, and a fresh launch starts its own."""
     from ecc_hooks.harness.context import WorkerCapture
 
-    session = session_id or f"aider-{uuid.uuid4()}"
-    log = str(private_dir / WORKER_LOG)
+    session = worker_session(private_dir, session_id)
+    log = str(private_dir / worker_log(session))
     env = {
         LOG_ENV: log,
         "AIDER_NOTIFICATIONS": "true",
         "AIDER_NOTIFICATIONS_COMMAND": notification_command(hook_argv, log, session),
     }
     return WorkerCapture(env=env, args=[], session_id=session)
+
+
+def worker_log(session: str) -> str:
+    """The analytics log's name of one worker session (its id made a safe file name)."""
+    from ecc_hooks.core import paths
+
+    return f"aider-analytics-{paths.sanitize_session_id(session)}.jsonl"
+
+
+def worker_session(private_dir: Path, offered: str | None) -> str:
+    """The session a launch gets: the offered id, else the last one kept in ``private_dir``, else a new one;
+    kept for the next resume (0600)."""
+    import uuid
+
+    from ecc_hooks.core import fsio, paths
+
+    kept = private_dir / SESSION_FILE
+    session = offered
+    if session is None:
+        try:
+            session = paths.sanitize_session_id(fsio.read_file(str(kept), 4096).decode("utf-8").strip())
+        except (OSError, UnicodeDecodeError):
+            session = None
+    session = session or f"aider-{uuid.uuid4()}"
+    fsio.atomic_write(str(kept), session.encode() + b"\n")
+    return session
 
 
 # ---------------------------------------------------------------------------- install (~/.aider.conf.yml)

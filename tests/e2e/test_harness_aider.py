@@ -203,7 +203,7 @@ def test_a_runtime_worker_of_aider_carries_the_session_id_it_was_given(tmp_path:
     session, events = journal(world)
     assert session == "aider-worker-1"
     assert not (world["home"] / ".aider.conf.yml").exists()  # the user's config untouched
-    check_turns(world, api, private / aider.WORKER_LOG, session, events)
+    check_turns(world, api, private / aider.worker_log(session), session, events)
 
 
 class Unrouted:
