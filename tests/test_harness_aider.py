@@ -171,7 +171,7 @@ RECORD = st.fixed_dictionaries(
 LINE = st.builds(lambda r: json.dumps(r).encode(), RECORD) | st.binary(max_size=40).filter(lambda b: b"\n" not in b)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(LINE, max_size=12), torn=st.binary(max_size=20), argv=st.lists(st.text(max_size=8), max_size=5))
 def test_any_log_gives_a_payload_of_ours_or_none_and_usage_never_raises(
     tmp_path: Path, lines: list[bytes], torn: bytes, argv: list[str]
@@ -191,12 +191,14 @@ def test_any_log_gives_a_payload_of_ours_or_none_and_usage_never_raises(
         assert all(run.tokens[k] <= v for k, v in whole.tokens.items())
 
 
+@settings(deadline=None)
 @given(value=JSON)
 def test_to_claude_never_raises(value: Any) -> None:
     shaped = aider.to_claude(value)
     assert shaped is None or shaped is value
 
 
+@settings(deadline=None)
 @given(line=st.binary(max_size=60))
 def test_parse_line_never_raises(line: bytes) -> None:
     record = aider.parse_line(line)
@@ -352,7 +354,7 @@ CONFIG_LINE = st.one_of(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(CONFIG_LINE, max_size=8))
 def test_install_then_uninstall_gives_back_any_flat_config(tmp_path: Path, lines: list[str]) -> None:
     config = tmp_path / ".aider.conf.yml"
