@@ -259,7 +259,9 @@ event_names = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     base=st.sampled_from(sorted(PAYLOADS)),
     event=event_names,
@@ -289,6 +291,7 @@ def test_to_claude_never_raises_and_stays_claude_shaped(
         normalize(out, 0.0, harness="gemini")
 
 
+@settings(deadline=None)  # no wall-clock limit: a loaded machine is not a failure
 @given(st.one_of(json_values, st.dictionaries(st.text(max_size=8), json_values)))
 def test_to_claude_takes_anything(value: Any) -> None:
     out = gemini.to_claude(value)
@@ -426,6 +429,7 @@ user_settings = st.fixed_dictionaries(
 )
 
 
+@settings(deadline=None)
 @given(user_settings)
 def test_install_then_uninstall_gives_back_the_users_settings(user: dict[str, Any]) -> None:
     if user.get("hooks") == {}:
@@ -547,7 +551,7 @@ def test_read_usage_finds_the_transcript_by_session(tmp_path: Path) -> None:
 
 
 @given(st.lists(st.one_of(st.text(max_size=40), json_values.map(json.dumps)), max_size=12))
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_transcript_reader_takes_any_lines(tmp_path: Path, lines: list[str]) -> None:
     path = tmp_path / "fuzz.jsonl"
     path.write_text("\n".join(lines))
