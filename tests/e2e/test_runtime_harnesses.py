@@ -103,6 +103,7 @@ def world(runtime: str, ecc_home: Path, tmp_path: Path) -> Iterator[World]:
     repo = make_repo(tmp_path / "repo", identity=True)
     env = {k: v for k, v in os.environ.items() if not re.search(r"API_KEY|TOKEN|OPENAI|ANTHROPIC|GEMINI|GOOGLE", k)}
     env["PYTHONPATH"] = str(REPO)
+    env["HOME"] = str(tmp_path / "home")  # the agents' own folders in it (each agent's setup writes them)
     made = World(repo=repo, env=env, socket=runtime)
     yield made
     for api in made.apis:
@@ -126,6 +127,17 @@ class FakeAPIWithFailures(FakeAPI):
             return send_json(handler, 400, {"error": {"message": message, "type": "invalid_request_error"}})
         handler.rfile = io.BytesIO(raw)
         return super().handle(handler)
+
+
+# a session that ended in the middle of its turn (SessionEnd after UserPromptSubmit, no Stop); with the exit status
+# and the agent's own words when its process had ended by then
+ENDED_MID_TURN = re.compile(r"(exited with status [1-9]\d*; )?the session ended \(\w+\) before its turn did")
+
+
+def log_of(world: World, slug: str) -> str:
+    """What a headless worker printed (``session logs``)."""
+    done = world.ecc("session", "logs", SESSION, "--worker", slug)
+    return done.stdout + done.stderr
 
 
 def add_path(world: World, name: str) -> None:
@@ -192,7 +204,60 @@ def test_codex_workers_states_come_from_their_events(world: World) -> None:
     worker = world.wait_state("cxfail", "failed")
     names = [e["event"] for e in world.events("cxfail")]
     assert names[:2] == ["SessionStart", "UserPromptSubmit"] and "Stop" not in names, names
-    assert worker.reason.startswith("exited with status 1; the session ended (other) before its turn did: "), (
-        worker.reason
+    assert ENDED_MID_TURN.match(worker.reason or ""), worker.reason
+    assert BROKEN in log_of(world, "cxfail")  # its own words, in its log (and in the reason when it had exited)
+
+
+# ---------------------------------------------------------------------------- Gemini CLI
+
+
+def gemini_setup(world: World, api: FakeAPI, tmp_path: Path) -> None:
+    """Gemini CLI offline (its e2e test's world: ~/.gemini/settings.json with API-key auth), pointed at the fake API;
+    no folder-trust question (a worker's pane cannot pass ``--skip-trust``)."""
+    from tests.e2e.test_harness_gemini import KEY
+    from tests.e2e.test_harness_gemini import world as gemini_world
+
+    add_path(world, "gemini")
+    home, _project, _ecc = gemini_world(tmp_path)
+    assert str(home) == world.env["HOME"]
+    settings = home / ".gemini" / "settings.json"
+    user = json.loads(settings.read_text())
+    user["security"]["folderTrust"] = {"enabled": False}
+    settings.write_text(json.dumps(user))
+    world.env.update(GOOGLE_GEMINI_BASE_URL=api.base_url, GEMINI_API_KEY=KEY)
+
+
+def test_gemini_workers_states_come_from_their_events(world: World, tmp_path: Path) -> None:
+    from tests.e2e.test_harness_gemini import MODEL
+
+    api = world.api(
+        [
+            call("run_shell_command", Usage(1200, 40), command="touch made.txt", description="make the file"),
+            say("All done.", Usage(1500, 20)),
+        ]
     )
-    assert BROKEN in worker.reason, worker.reason  # the agent's own words
+    gemini_setup(world, api, tmp_path)
+    create(world, [
+        {"name": "gm", "task": "make a file", "agent": "gemini", "model": MODEL, "permissionMode": "default"},
+        {"name": "gmfail", "task": "make a file", "agent": "gemini", "runtime": "headless", "model": BROKEN},
+    ])  # fmt: skip
+    # waiting at its permission prompt: its ToolPermission notification (a PermissionRequest), and the question on
+    # its screen once its hooks have run
+    worker = world.wait_state("gm", "waiting")
+    events = world.events("gm")
+    assert [e["event"] for e in events] == ["SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest"]
+    assert {e.get("harness") for e in events} == {"gemini-cli"}
+    assert worker.agent_session == events[0]["sessionId"] and worker.reason == "permission to use Bash"
+    wait_until(lambda: "Allow execution" in world.screen("gm"), 60, lambda: world.screen("gm"))
+    world.keys("gm", "Enter")  # its first option: allow once
+    worker = world.wait_state("gm", "completed")
+    names = [e["event"] for e in world.events("gm")]
+    assert names[-2:] == ["PostToolUse", "Stop"], names
+    assert (world.worktree("gm") / "made.txt").exists()
+    wait_until(lambda: "All done." in world.screen("gm"), 60, lambda: world.screen("gm"))
+    # a headless run whose model call fails: its turn started and never ended; it exits non-zero
+    worker = world.wait_state("gmfail", "failed")
+    names = [e["event"] for e in world.events("gmfail")]
+    assert names == ["SessionStart", "UserPromptSubmit", "SessionEnd"], names
+    assert ENDED_MID_TURN.match(worker.reason or ""), worker.reason
+    assert BROKEN in log_of(world, "gmfail")  # its own words, in its log
