@@ -501,3 +501,35 @@ def test_a_growing_rollout_is_read_from_where_the_last_read_stopped(
     replaced.replace(path)  # a new file under the same name: read from its start
     third = codex.read_usage(SESSION, str(path), {})
     assert third is not None and third.tokens == first.tokens
+
+
+def test_a_patch_codex_applies_itself_is_never_left_pending() -> None:
+    """Codex runs ``apply_patch <<'EOF'`` itself: PreToolUse, then no PostToolUse (captured); the fold must not keep
+    the call pending (a stale call, a risk after ten minutes); the command after it is paired as before."""
+    state, events = folded("apply_patch.jsonl")
+    patch = events[2]
+    assert patch["event"] == "PreToolUse" and patch["input"]["command"].startswith("apply_patch <<'EOF'")
+    assert "toolUseId" not in patch
+    assert state.pending == {}
+    assert [e.get("toolUseId") for e in events if e["event"] in ("PreToolUse", "PostToolUse")] == [
+        None,
+        "call_1",
+        "call_1",
+    ]
+
+
+@pytest.mark.parametrize(
+    "command, intercepted",
+    [
+        ("apply_patch <<'EOF'\n*** Begin Patch", True),
+        ("  applypatch <<EOF", True),
+        ("cd sub && apply_patch <<'EOF'", True),
+        ("apply_patch<<'EOF'", True),
+        ("echo apply_patch", False),
+        ("apply_patches", False),
+        ("cd sub; apply_patch", False),
+    ],
+)
+def test_which_commands_codex_intercepts_as_patches(command: str, intercepted: bool) -> None:
+    payload = {"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": command}}
+    assert codex.is_intercepted_patch(payload) is intercepted

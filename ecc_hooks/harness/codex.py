@@ -10,6 +10,9 @@ Codex's hook engine takes Claude Code's event and field names (a shell call arri
   records the item before the hook is awaited: measured every time with the pinned binary), with ``exit_code``
   and ``status``; a failed command becomes ``PostToolUseFailure`` with ``Exit code N`` as its error. A rollout we
   cannot read leaves the event a ``PostToolUse``.
+- a shell call Codex intercepts as a patch (``apply_patch <<'EOF'``) fires PreToolUse and never PostToolUse: its
+  PreToolUse loses its call id, so the fold never leaves it pending (it is not counted either: its outcome is
+  unknown to the hooks);
 - the legacy ``notify`` argument (``{"type": "agent-turn-complete", "thread-id": ...}``) becomes a ``Stop``.
 
 Hooks run only once trusted: Codex keeps ``[hooks.state."<file>:<event>:<group>:<handler>"] trusted_hash`` in
@@ -80,7 +83,23 @@ def to_claude(payload: dict[str, Any]) -> dict[str, Any] | None:
         out["hook_event_name"] = "Stop"
     elif event == "PostToolUse":
         _mark_failure(out)
+    elif event == "PreToolUse" and is_intercepted_patch(out):
+        out.pop("tool_use_id", None)  # no PostToolUse follows: without an id the call is never left pending
     return out
+
+
+def is_intercepted_patch(payload: dict[str, Any]) -> bool:
+    """A shell call Codex applies itself as a patch (``apply_patch <<'EOF' ...``): it fires PreToolUse but never
+    PostToolUse (0.171, measured), whatever the patch did."""
+    if payload.get("tool_name") != "Bash":
+        return False
+    command = _dig(payload, "tool_input", "command")
+    if not isinstance(command, str):
+        return False
+    words = command.lstrip().split(None, 4)
+    if len(words) >= 4 and words[0] == "cd" and words[2] == "&&":
+        words = words[3:]
+    return bool(words) and words[0].split("<", 1)[0] in ("apply_patch", "applypatch")
 
 
 def _from_notify(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 """The pinned Codex CLI (tests/e2e/AGENT_VERSIONS) offline against the fake Responses API, captured by our hooks.
 
-One scripted turn: a shell command that succeeds, one that fails (``exit 3``), then a text reply. With our hook
+One scripted turn: a patch Codex applies itself, a shell command that succeeds, one that fails (``exit 3``), then a
+text reply. With our hook
 installed by ``ecc-hooks install --harness codex --trust`` (its trust written into config.toml: no
 ``--dangerously-bypass-hook-trust``), or given to a runtime worker as ``-c`` overrides (``worker_capture``), the
 journal holds the turn's events with ``harness: "codex"`` and Codex's own session id; the HUD payload validates,
@@ -33,7 +34,9 @@ from tests.helpers import REPO
 pytestmark = pytest.mark.e2e
 
 RUN_TIMEOUT = 120  # seconds for one `codex exec` turn (about 2 s measured)
+PATCH = "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: hello.txt\n+hi\n*** End Patch\nEOF\n"
 STEPS = [
+    call("exec_command", Usage(input=900, output=60, cached=0, reasoning=20), cmd=PATCH),  # Codex applies it itself
     call("exec_command", Usage(input=1200, output=40, cached=200, reasoning=10), cmd="echo hello"),
     call("exec_command", Usage(input=1500, output=30, cached=1000, reasoning=5), cmd="exit 3"),
     say("All done.", Usage(input=1800, output=20, cached=1400, reasoning=0)),
@@ -100,8 +103,10 @@ def status_json(env: dict[str, str], session: str) -> dict[str, Any]:
 def check_the_turn(env: dict[str, str], api: FakeAPI, session: str) -> None:
     """The journal, the HUD payload and its tokens for the scripted turn."""
     assert "exec_command" in offered_tools(api.requests[0].body or {})
-    assert [r.step for r in api.requests if r.method == "POST"] == [0, 1, 2]
+    assert [r.step for r in api.requests if r.method == "POST"] == [0, 1, 2, 3]
     events = journal(session)
+    patch = events.pop(2)  # PreToolUse and never a PostToolUse: recorded without an id, never left pending
+    assert patch["event"] == "PreToolUse" and patch["input"]["command"] == PATCH and "toolUseId" not in patch
     assert [e["event"] for e in events] == [
         "SessionStart",
         "UserPromptSubmit",
@@ -126,7 +131,7 @@ def check_the_turn(env: dict[str, str], api: FakeAPI, session: str) -> None:
     HudStatus.model_validate(payload)
     assert payload["context"]["harness"] == "codex"
     tools = payload["toolCalls"]
-    assert (tools["total"], tools["failures"]) == (2, 1), tools
+    assert (tools["total"], tools["failures"], tools["pending"]) == (2, 1, 0), tools
     totals = rollout_totals(Path(env["HOME"]), session)
     assert totals["input_tokens"] == sum(s.usage.input for s in STEPS)  # Codex recorded what the API said
     usage = codex.read_usage(session, events[0]["transcriptPath"], env)  # what the HUD's usage dispatch calls
