@@ -394,6 +394,11 @@ def test_a_worker_loads_the_plugin_from_its_private_folder(tmp_path: Path) -> No
     assert capture.args == [] and capture.session_id is None
     plugin = (tmp_path / "plugin" / "ecc-hooks.js").read_text()
     assert plugin.startswith(opencode.MARKER) and '["/bin/hook", "opencode"]' in plugin
+    lock = json.loads((tmp_path / "package-lock.json").read_text())
+    assert lock["packages"][""]["dependencies"] == {"@opencode-ai/plugin": "*"}
+    assert (tmp_path / "node_modules").is_dir()
+    again = opencode.worker_capture(["/bin/hook", "opencode"], tmp_path, None)  # a resume: the same folder
+    assert again == capture
 
 
 # ---------------------------------------------------------------------------- usage from OpenCode's database

@@ -50,6 +50,7 @@ HOOK_LINE = "const HOOK = []; // ecc-hooks: hook argv (filled in at install)"
 ID_CAP = 128
 TEXT_CAP = 4000
 DB_NAME = "opencode.db"
+SDK = "@opencode-ai/plugin"  # the package OpenCode installs into each configuration folder (see worker_capture)
 
 # OpenCode's tool names -> Claude Code's (the fold and the summaries know Claude's); others keep their name
 TOOLS = {
@@ -332,10 +333,19 @@ def uninstall(ctx: InstallContext) -> list[str]:
 def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | None) -> WorkerCapture:
     """A runtime worker loads our plugin from ``private_dir`` (``$OPENCODE_CONFIG_DIR``: one more configuration
     folder, read after the user's, whose ``plugin/`` OpenCode loads too); the user's configuration is untouched.
-    OpenCode chooses its session ids, so ``session_id`` stays None."""
+    OpenCode installs its plugin SDK (``@opencode-ai/plugin``, from npm) into every configuration folder whose
+    ``node_modules`` is missing or whose lock file lacks it, which doubled a worker's start and needs the network;
+    our plugin uses node's own modules only, so the folder says the SDK is there. OpenCode chooses its session
+    ids, so ``session_id`` stays None."""
+    import json
+
+    from ecc_hooks.core import fsio
     from ecc_hooks.harness.context import WorkerCapture
 
     _write_plugin(private_dir / "plugin", plugin_text(hook_argv))
+    (private_dir / "node_modules").mkdir(mode=0o700, exist_ok=True)
+    lock = {"packages": {"": {"dependencies": {SDK: "*"}}}}
+    fsio.atomic_write(str(private_dir / "package-lock.json"), json.dumps(lock).encode())
     return WorkerCapture(env={"OPENCODE_CONFIG_DIR": str(private_dir)}, args=[], session_id=None)
 
 

@@ -188,3 +188,5 @@ def test_a_workers_capture_leaves_the_users_configuration_alone(tmp_path: Path) 
     check_turn(tmp_path, home, work, env, done)
     assert config.read_bytes() == before
     assert not (home / ".config" / "opencode" / "plugin").exists()
+    # OpenCode installed no plugin SDK from npm into the worker's folder (offline, and twice as fast)
+    assert not (private / "package.json").exists() and not any((private / "node_modules").iterdir())
