@@ -344,6 +344,24 @@ def test_codex_home_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert not (tmp_path / ".codex").exists()
 
 
+def test_trust_keys_name_the_hooks_file_as_codex_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured with the pinned binary's hooks/list: ``$CODEX_HOME`` is canonicalized (a link resolved, a relative
+    path made absolute), ``~/.codex`` is taken as it is, a link included."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "link"))
+    codex.install(ctx(tmp_path, consent=True))
+    keys = list(codex.toml_module().loads((tmp_path / "real" / "config.toml").read_text())["hooks"]["state"])
+    assert keys and all(key.startswith(f"{tmp_path.resolve() / 'real' / 'hooks.json'}:") for key in keys)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CODEX_HOME", "real")
+    assert codex.codex_home(tmp_path) == tmp_path.resolve() / "real"
+    monkeypatch.delenv("CODEX_HOME")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / ".codex").symlink_to(tmp_path / "real")
+    assert codex.codex_home(tmp_path / "home") == tmp_path / "home" / ".codex"
+
+
 # ---------------------------------------------------------------------------- runtime workers
 
 

@@ -209,11 +209,12 @@ def handler(event: str, command: str) -> dict[str, Any]:
 
 
 def codex_home(home: Path) -> Path:
-    """``$CODEX_HOME`` when set, else ``~/.codex`` (Codex's own rule)."""
+    """``$CODEX_HOME`` when set, else ``~/.codex``, as Codex names it in its trust keys: it canonicalizes
+    ``$CODEX_HOME`` (links resolved, a relative one made absolute) but takes ``~/.codex`` as it is (measured)."""
     from pathlib import Path
 
     configured = os.environ.get("CODEX_HOME")
-    return Path(configured) if configured else home / ".codex"
+    return Path(os.path.realpath(configured)) if configured else home / ".codex"
 
 
 def our_command(ctx: InstallContext) -> str:
