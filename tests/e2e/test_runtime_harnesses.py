@@ -261,3 +261,59 @@ def test_gemini_workers_states_come_from_their_events(world: World, tmp_path: Pa
     assert names == ["SessionStart", "UserPromptSubmit", "SessionEnd"], names
     assert ENDED_MID_TURN.match(worker.reason or ""), worker.reason
     assert BROKEN in log_of(world, "gmfail")  # its own words, in its log
+
+
+# ---------------------------------------------------------------------------- OpenCode
+
+
+def opencode_setup(world: World, api: FakeAPI, tmp_path: Path) -> str:
+    """OpenCode offline (its e2e test's world: the fake provider in ~/.config/opencode/opencode.json), asking before
+    a shell command, with a second model the fake API refuses; the model to run."""
+    from tests.e2e.test_harness_opencode import MODEL
+    from tests.e2e.test_harness_opencode import world as opencode_world
+
+    add_path(world, "opencode")
+    home, _work, env = opencode_world(tmp_path, api.base_url)
+    assert str(home) == world.env["HOME"]
+    path = home / ".config" / "opencode" / "opencode.json"
+    config = json.loads(path.read_text())
+    config["permission"] = {"bash": "ask"}
+    models = config["provider"]["fake"]["models"]
+    models[BROKEN] = dict(models[MODEL])
+    path.write_text(json.dumps(config))
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "OPENCODE_DB"):
+        world.env.pop(name, None)
+    world.env.update({k: v for k, v in env.items() if k.startswith("OPENCODE_")})
+    return f"fake/{MODEL}"
+
+
+def test_opencode_workers_states_come_from_their_events(world: World, tmp_path: Path) -> None:
+    api = world.api(
+        [
+            call("bash", Usage(input=100, output=20), command="touch made.txt", description="Make the file"),
+            say("All done.", Usage(input=150, output=10)),
+        ]
+    )
+    model = opencode_setup(world, api, tmp_path)
+    create(world, [
+        {"name": "oc", "task": "make a file", "agent": "opencode", "model": model},
+        {"name": "ocfail", "task": "make a file", "agent": "opencode", "runtime": "headless",
+         "model": f"fake/{BROKEN}"},
+    ])  # fmt: skip
+    # waiting at its permission prompt: its permission.asked event (a PermissionRequest), the question on its screen
+    worker = world.wait_state("oc", "waiting")
+    events = world.events("oc")
+    assert [e["event"] for e in events] == ["SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest"]
+    assert {e.get("harness") for e in events} == {"opencode"}
+    assert worker.agent_session == events[0]["sessionId"] and worker.reason == "permission to use Bash"
+    wait_until(lambda: "Permission required" in world.screen("oc"), 60, lambda: world.screen("oc"))
+    world.keys("oc", "Enter")  # its selected option: allow once
+    worker = world.wait_state("oc", "completed")
+    names = [e["event"] for e in world.events("oc")]
+    assert "PostToolUse" in names and names[-1] == "Stop", names
+    assert (world.worktree("oc") / "made.txt").exists()
+    wait_until(lambda: "All done." in world.screen("oc"), 60, lambda: world.screen("oc"))
+    # a headless run whose model call fails: its session.error (a StopFailure) with the provider's words
+    worker = world.wait_state("ocfail", "failed")
+    assert [e["event"] for e in world.events("ocfail")][-1] == "StopFailure"
+    assert worker.reason == f"the API call failed: The model `{BROKEN}` does not exist", worker.reason
