@@ -28,7 +28,9 @@ from tests.helpers import REPO
 tomllib = codex.toml_module()
 
 FIXTURES = REPO / "tests" / "fixtures" / "harness" / "codex"
-ROLLOUT = next(FIXTURES.glob("rollout-*.jsonl"))
+ROLLOUT = FIXTURES / "rollout-2026-12-07T19-04-23-01a251e4-9254-7521-946b-44b9511ba6f0.jsonl"
+# the interactive session of interactive_approve_interrupt.jsonl (approved, then the next call interrupted)
+INTERACTIVE = FIXTURES / "rollout-2026-12-07T19-17-37-01a251f0-aca8-75d1-8a4a-430767e6e740.jsonl"
 SESSION = "01a251e4-9254-7521-946b-44b9511ba6f0"
 # the hook command the captured hooks_list.json was made from (a launcher in a folder with a space, quoted)
 HOOK_ARGV = [
@@ -173,13 +175,37 @@ JSON = st.recursive(
     max_leaves=20,
 )
 KEYS = st.sampled_from(
-    ["hook_event_name", "session_id", "turn_id", "tool_name", "tool_use_id", "transcript_path", "type", "thread-id"]
+    ["hook_event_name", "session_id", "turn_id", "tool_name", "tool_use_id", "tool_input", "transcript_path", "type"]
+    + ["thread-id"]
 )
-VALUES = st.sampled_from(["PostToolUse", "Interrupt", "Bash", "agent-turn-complete", "call_1", None, 3]) | JSON
+VALUES = (
+    st.sampled_from(["PostToolUse", "PermissionRequest", "PreToolUse", "Interrupt", "Bash", "call_1", None, 3])
+    | st.sampled_from(["agent-turn-complete", {"command": "exit 3"}, {"command": "apply_patch <<EOF"}])
+    | JSON
+)
+
+
+# rollout-like lines: function calls, outputs and finished items with odd values where Codex has its own
+ROLLOUT_LINES = st.lists(
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["response_item", "event_msg"]),
+            "payload": st.fixed_dictionaries(
+                {
+                    "type": st.sampled_from(["function_call", "function_call_output", "item_completed"]),
+                    "call_id": VALUES,
+                    "arguments": st.sampled_from(['{"cmd": "exit 3"}', "[1]", "{", "null"]) | VALUES,
+                    "item": VALUES,
+                }
+            ),
+        }
+    ),
+    max_size=5,
+).map(lambda records: "\n".join(json.dumps(r) for r in records).encode())
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(KEYS, VALUES, max_size=8) | JSON, st.binary(max_size=300))
+@given(st.dictionaries(KEYS, VALUES, max_size=8) | JSON, st.binary(max_size=300) | ROLLOUT_LINES)
 def test_to_claude_never_raises(tmp_path: Path, payload: Any, rollout: bytes) -> None:
     path = tmp_path / "rollout-h.jsonl"
     path.write_bytes(rollout)
@@ -551,3 +577,20 @@ def test_a_patch_codex_applies_itself_is_never_left_pending() -> None:
 def test_which_commands_codex_intercepts_as_patches(command: str, intercepted: bool) -> None:
     payload = {"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": command}}
     assert codex.is_intercepted_patch(payload) is intercepted
+
+
+def test_a_permission_request_names_the_call_that_waits(tmp_path: Path) -> None:
+    """At each prompt the rollout holds the call, not yet its output: Codex's PermissionRequest gets that call's id."""
+    lines = INTERACTIVE.read_text().splitlines(keepends=True)
+    payloads = [
+        json.loads(line) for line in (FIXTURES / "interactive_approve_interrupt.jsonl").read_text().splitlines()
+    ]
+    requests = [p for p in payloads if p["hook_event_name"] == "PermissionRequest"]
+    rollout = tmp_path / INTERACTIVE.name
+    for request, upto, call_id in ((requests[0], 10, "call_0"), (requests[1], 15, "call_1")):
+        rollout.write_text("".join(lines[:upto]))  # the rollout as it was at that prompt
+        event = codex.to_claude(dict(request, transcript_path=str(rollout)))
+        assert event is not None and event["tool_use_id"] == call_id
+    rollout.write_text("".join(lines))  # answered since: no call waits
+    event = codex.to_claude(dict(requests[0], transcript_path=str(rollout)))
+    assert event is not None and "tool_use_id" not in event

@@ -13,6 +13,8 @@ Codex's hook engine takes Claude Code's event and field names (a shell call arri
 - a shell call Codex intercepts as a patch (``apply_patch <<'EOF'``) fires PreToolUse and never PostToolUse: its
   PreToolUse loses its call id, so the fold never leaves it pending (it is not counted either: its outcome is
   unknown to the hooks);
+- a ``PermissionRequest`` names no call: the rollout's newest shell call of that command without output is the one
+  that waits (its id added);
 - the legacy ``notify`` argument (``{"type": "agent-turn-complete", "thread-id": ...}``) becomes a ``Stop``.
 
 Hooks run only once trusted: Codex keeps ``[hooks.state."<file>:<event>:<group>:<handler>"] trusted_hash`` in
@@ -83,6 +85,8 @@ def to_claude(payload: dict[str, Any]) -> dict[str, Any] | None:
         out["hook_event_name"] = "Stop"
     elif event == "PostToolUse":
         _mark_failure(out)
+    elif event == "PermissionRequest" and "tool_use_id" not in out:
+        _name_waiting_call(out)
     elif event == "PreToolUse" and is_intercepted_patch(out):
         out.pop("tool_use_id", None)  # no PostToolUse follows: without an id the call is never left pending
     return out
@@ -133,24 +137,61 @@ def _mark_failure(out: dict[str, Any]) -> None:
     out["error"] = error
 
 
+def _name_waiting_call(out: dict[str, Any]) -> None:
+    """Codex's PermissionRequest names no call: the call that waits is the rollout's newest shell call of that
+    command with no output yet (Codex records the call before its PreToolUse, and asks after it)."""
+    command = _dig(out, "tool_input", "command")
+    if out.get("tool_name") != "Bash" or not isinstance(command, str):
+        return
+    call_id = waiting_call(out.get("transcript_path"), command)
+    if call_id is not None:
+        out["tool_use_id"] = call_id
+
+
+def waiting_call(transcript_path: object, command: str) -> str | None:
+    """The id of the rollout's newest ``exec_command`` call of ``command`` that has no output yet, or None."""
+    import json
+
+    answered: set[object] = set()
+    for line in reversed(_rollout_tail(transcript_path).split(b"\n")):
+        if b'"function_call' not in line:
+            continue
+        try:
+            payload = json.loads(line).get("payload")
+            if payload.get("type") == "function_call_output":
+                answered.add(payload.get("call_id"))
+            elif payload.get("type") == "function_call" and payload.get("call_id") not in answered:
+                arguments = json.loads(payload.get("arguments") or "{}")
+                if isinstance(arguments, dict) and arguments.get("cmd") == command:
+                    call_id = payload.get("call_id")
+                    return call_id if isinstance(call_id, str) and call_id else None
+        except (ValueError, AttributeError, TypeError):
+            continue
+    return None
+
+
+def _rollout_tail(transcript_path: object) -> bytes:
+    """The last ``ROLLOUT_TAIL`` bytes of a Codex rollout (``rollout-*.jsonl``, a regular file); b"" otherwise."""
+    if not isinstance(transcript_path, str) or not is_rollout_path(transcript_path):
+        return b""
+    from ecc_hooks.core import fsio
+
+    try:
+        return fsio.read_tail(transcript_path, ROLLOUT_TAIL)
+    except OSError:
+        return b""
+
+
 def finished_command(transcript_path: object, call_id: str) -> dict[str, Any] | None:
     """The rollout's last ``item_completed`` record of the command ``call_id`` (its ``item``), or None.
 
     Only a Codex rollout is read (``rollout-*.jsonl``, a regular file, the last ``ROLLOUT_TAIL`` bytes); lines
     that do not name the call are never parsed.
     """
-    if not isinstance(transcript_path, str) or not is_rollout_path(transcript_path):
-        return None
     import json
 
-    from ecc_hooks.core import fsio
-
-    try:
-        data = fsio.read_tail(transcript_path, ROLLOUT_TAIL)
-    except OSError:
-        return None
     needle = json.dumps(call_id).encode()
-    for line in reversed(data.split(b"\n")):
+    for line in reversed(_rollout_tail(transcript_path).split(b"\n")):
         if needle not in line or b'"item_completed"' not in line:
             continue
         try:
