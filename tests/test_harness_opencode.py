@@ -105,6 +105,11 @@ def test_an_api_error_is_a_stop_failure_with_opencodes_message() -> None:
     assert events[-1]["error"] == "no route /nope/chat/completions"
 
 
+def test_a_turn_the_user_stopped_is_no_failure() -> None:
+    stopped = {"event": "session.error", "session_id": "s", "error": {"name": "MessageAbortedError", "message": "x"}}
+    assert opencode.to_claude(stopped) == {"hook_event_name": "Stop", "session_id": "s"}
+
+
 def test_an_approved_permission_records_nothing() -> None:
     asked = next(p for p in lines("permission_rejected.jsonl") if p["event"] == "permission.replied")
     assert opencode.to_claude({**asked, "reply": "once"}) is None

@@ -17,7 +17,7 @@ tool.error             PostToolUseFailure (a tool part in state ``error``: a thr
 permission.asked       PermissionRequest
 permission.replied     PermissionDenied when rejected (an approval is followed by the tool's own events)
 session.idle           Stop (a child session's: SubagentStop)
-session.error          StopFailure
+session.error          StopFailure (a turn the user stopped: Stop)
 session.compacted      PostCompact
 =====================  =========================================================================
 
@@ -50,6 +50,7 @@ HOOK_LINE = "const HOOK = []; // ecc-hooks: hook argv (filled in at install)"
 ID_CAP = 128
 TEXT_CAP = 4000
 DB_NAME = "opencode.db"
+ABORTED = "MessageAbortedError"  # OpenCode's error when the user stops a turn
 SDK = "@opencode-ai/plugin"  # the package OpenCode installs into each configuration folder (see worker_capture)
 
 # OpenCode's tool names -> Claude Code's (the fold and the summaries know Claude's); others keep their name
@@ -197,6 +198,8 @@ def _idle(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _session_error(payload: dict[str, Any]) -> dict[str, Any]:
     error = _dict(payload.get("error"))
+    if error.get("name") == ABORTED:
+        return {"hook_event_name": "Stop"}  # stopped by the user: the turn ended, nothing failed
     text = _str(_dict(error.get("data")).get("message")) or _str(error.get("message")) or _str(error.get("name"))
     return {"hook_event_name": "StopFailure", "error": text or _str(payload.get("error")) or "unknown error"}
 
