@@ -594,3 +594,14 @@ def test_a_permission_request_names_the_call_that_waits(tmp_path: Path) -> None:
     rollout.write_text("".join(lines))  # answered since: no call waits
     event = codex.to_claude(dict(requests[0], transcript_path=str(rollout)))
     assert event is not None and "tool_use_id" not in event
+
+
+def test_a_linked_config_keeps_its_link(tmp_path: Path) -> None:
+    dots = tmp_path / "dotfiles"
+    dots.mkdir()
+    (dots / "config.toml").write_text('model = "o3"\n')
+    (tmp_path / ".codex").mkdir()
+    (tmp_path / ".codex" / "config.toml").symlink_to(dots / "config.toml")
+    codex.install(ctx(tmp_path, consent=True))
+    assert (tmp_path / ".codex" / "config.toml").is_symlink()
+    assert tomllib.loads((dots / "config.toml").read_text())["hooks"]["state"]

@@ -556,12 +556,13 @@ def _write(ctx: InstallContext, path: Path, data: bytes, what: str) -> list[str]
 
     if ctx.dry_run:
         return [f"would have {what} {path} (dry run)"]
-    backup = ctx.backup(str(path)) if path.exists() else None
+    real = os.path.realpath(path)  # a linked file (a dotfile manager's) keeps its link: its target is rewritten
+    backup = ctx.backup(real) if os.path.exists(real) else None
     try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fsio.atomic_write(str(path), data, mode)
-        os.chmod(path, mode)
+        mode = os.stat(real).st_mode & 0o777 if os.path.exists(real) else 0o600
+        os.makedirs(os.path.dirname(real), mode=0o700, exist_ok=True)
+        fsio.atomic_write(real, data, mode)
+        os.chmod(real, mode)
     except OSError as exc:
         raise UserError(f"cannot write {path} ({exc.strerror}); run as its owner or fix its mode") from None
     return [f"{what} {path}" + (f" (backup: {backup})" if backup else "")]
