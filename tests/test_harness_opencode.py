@@ -310,6 +310,15 @@ def test_a_hook_that_cannot_start_costs_nothing(tmp_path: Path) -> None:
     assert got == []
 
 
+def test_the_plugin_ships_in_the_package() -> None:
+    import fnmatch
+
+    text = (Path(__file__).parent.parent / "pyproject.toml").read_text()  # tomllib is 3.11+; the line is JSON
+    section = text[text.index("[tool.setuptools.package-data]") :]
+    patterns = json.loads(next(x for x in section.splitlines() if x.startswith("ecc_hooks = ")).split("=", 1)[1])
+    assert any(fnmatch.fnmatch(f"harness/{opencode.PLUGIN_SOURCE}", pattern) for pattern in patterns)
+
+
 def test_the_hook_argv_is_a_json_literal_whatever_it_holds() -> None:
     argv = ['/x/"py', "-c", "'); process.exit(1); //\n", "\u2028"]
     text = opencode.plugin_text(argv)
