@@ -3,7 +3,8 @@ OpenCode made in a real run), its install, a worker's capture and the usage read
 
 The fixtures in tests/fixtures/harness/opencode/ come from real ``opencode run`` turns (1.18.33) against the
 scripted API, local paths replaced: ``plugin_calls.jsonl`` is every hook call and bus event OpenCode handed a
-logging plugin, ``turn.jsonl``, ``permission_rejected.jsonl`` and ``api_error.jsonl`` what our plugin sent, and
+logging plugin, ``turn.jsonl``, ``permission_rejected.jsonl`` and ``api_error.jsonl`` what our plugin sent
+(``tui_permission_allowed.jsonl``: the interactive TUI in tmux), and
 ``database_rows.json`` the turn's message rows and session totals from OpenCode's database.
 """
 
@@ -103,6 +104,21 @@ def test_an_api_error_is_a_stop_failure_with_opencodes_message() -> None:
     events = mapped("api_error.jsonl")
     assert [e["hook_event_name"] for e in events] == ["SessionStart", "UserPromptSubmit", "StopFailure"]
     assert events[-1]["error"] == "no route /nope/chat/completions"
+
+
+def test_an_interactive_turn_waits_at_each_permission_and_ends_when_opencode_is_killed() -> None:
+    events = mapped("tui_permission_allowed.jsonl")  # the TUI in tmux: "Allow once", then the server killed
+    assert [e["hook_event_name"] for e in events] == [
+        "SessionStart",
+        "UserPromptSubmit",
+        "PreToolUse",
+        "PermissionRequest",
+        "PostToolUse",  # allowed: the reply itself records nothing
+        "PreToolUse",
+        "PermissionRequest",
+        "Stop",  # OpenCode aborted the turn as it was killed (MessageAbortedError)
+    ]
+    assert events[3]["tool_use_id"] == events[2]["tool_use_id"] == events[4]["tool_use_id"]
 
 
 def test_a_turn_the_user_stopped_is_no_failure() -> None:
