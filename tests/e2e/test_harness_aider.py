@@ -5,7 +5,8 @@ the runtime's ``worker_capture`` (its environment).
 Scripted turns typed at Aider's prompt (stdin a pipe, the plain input), then end of input: a SEARCH/REPLACE edit
 of a committed file (and, installed, a second text-only turn). Aider runs its notifications command at the prompt
 after each reply: the journal gets one ``Stop`` per turn with ``harness: "aider"``; a model call that fails (a 404)
-gives a ``StopFailure``. The status payload says harness aider, no tool calls (Aider has
+gives a ``StopFailure``. A runtime session with one Aider worker in tmux goes running (its screen) -> completed (its
+Stop). The status payload says harness aider, no tool calls (Aider has
 none: its edits are text, so the issue's failing shell command does not apply), and the cost Aider itself logged
 and printed in its chat history; the tokens read back are Aider's own analytics figures.
 """
@@ -234,3 +235,73 @@ def test_a_worker_whose_model_call_fails_ends_its_turn_in_a_stop_failure(tmp_pat
     assert doc["context"]["harness"] == "aider" and doc["context"]["turnError"]
     assert doc["cost"]["sessionUsd"] == 0  # no reply logged: no tokens spent
     assert (world["repo"] / "hello.txt").read_text() == "hello world\n"
+
+
+def test_a_runtime_tmux_worker_of_aider_completes_from_its_stop(tmp_path: Path) -> None:
+    """``ecc-hooks session create`` with one Aider worker in tmux (the prompt typed into its pane): the runtime gives
+    it its capture (``worker_capture``); its state goes running -> completed from the Stop its notification records
+    under the session id the runtime chose, and its screen shows the reply at Aider's prompt."""
+    from tests.e2e.tmux_runner import tmux_available
+
+    if not tmux_available():
+        pytest.skip("tmux is not installed")
+    world = make_world(tmp_path)
+    socket = f"ecc-aider-e2e-{os.getpid()}"
+    env = {k: v for k, v in env_for(world).items() if k not in ("TMUX", "TMUX_PANE")}
+    env.update(
+        ECC_HOOKS_TMUX_SOCKET=socket,
+        ECC_HOOKS_SUPERVISOR_TICK="0.3",
+        # an interactive Aider's first-run questions, answered for it (as a user's own config would)
+        AIDER_ANALYTICS="false",
+        AIDER_GITIGNORE="false",
+        AIDER_SHOW_RELEASE_NOTES="false",
+        AIDER_SHOW_MODEL_WARNINGS="false",
+        AIDER_CHECK_UPDATE="false",
+        AIDER_MODEL_METADATA_FILE=str(world["meta"]),
+    )
+    plan = tmp_path / "plan.json"
+    worker = {"name": "w1", "task": "say hello", "agent": "aider", "model": MODEL, "runtime": "tmux"}
+    plan.write_text(json.dumps({"sessionName": "ad", "repoRoot": str(world["repo"]), "workers": [worker]}))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ecc_hooks", *args],
+            env=env,
+            cwd=world["repo"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def states() -> dict[str, Any]:
+        done = cli("session", "status", "ad", "--json")
+        assert done.returncode == 0, done.stderr
+        [one] = json.loads(done.stdout)["workers"]
+        return dict(one)
+
+    with FakeAPI([say("Hello from the fake model.", Usage(input=900, output=40))]) as api:
+        env.update(AIDER_OPENAI_API_BASE=f"{api.base_url}/v1", AIDER_OPENAI_API_KEY="x")
+        try:
+            created = cli("session", "create", str(plan), "--execute")
+            assert created.returncode == 0, created.stderr
+            seen = [states()["state"]]
+            deadline = 120
+            while seen[-1] not in ("completed", "failed") and deadline > 0:
+                subprocess.run(["sleep", "1"], check=True)
+                deadline -= 1
+                seen.append(states()["state"])
+            row = states()
+            screen = cli("session", "screen", "ad", "--worker", "w1").stdout
+        finally:
+            cli("session", "stop", "ad")
+            cli("session", "supervise", "--stop")
+            subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
+            tmux_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+            (tmux_dir / socket).unlink(missing_ok=True)
+    assert seen[-1] == "completed", (seen, row)
+    assert "running" in seen  # before its turn ended: the screen's reading (Aider says nothing at a turn's start)
+    assert "Hello from the fake model." in screen and "Tokens:" in screen
+    session = row["figures"]["sessionId"]
+    events = [json.loads(x) for x in (world["ecc"] / "sessions" / session / "events.jsonl").read_text().splitlines()]
+    assert [(e["event"], e["harness"]) for e in events] == [("Stop", "aider")]
+    assert [s.step for s in api.requests if s.step is not None] == [0]
