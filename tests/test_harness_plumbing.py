@@ -134,3 +134,41 @@ def test_an_unknown_agent_name_is_claude_code(ecc_home: Path) -> None:
     assert done.returncode == 0
     (record,) = journal_lines(ecc_home, SESSION)
     assert "harness" not in record
+
+
+def _events(harness_name: str | None) -> list[dict]:
+    base = {
+        "schemaVersion": "ecc.event.v1",
+        "sessionId": SESSION,
+        **({"harness": harness_name} if harness_name else {}),
+    }
+    return [
+        {**base, "ts": "2026-12-07T10:00:00.000Z", "event": "UserPromptSubmit", "prompt": "go"},
+        {**base, "ts": "2026-12-07T10:00:01.000Z", "event": "PreToolUse", "toolName": "Bash", "toolUseId": "c1"},
+        {**base, "ts": "2026-12-07T10:00:02.000Z", "event": "Stop"},
+    ]
+
+
+def test_another_agents_turn_end_closes_its_open_calls_as_interrupted() -> None:
+    """Codex fires no PostToolUse for a call interrupted or declined at its prompt, only Interrupt (a Stop): the
+    call ended with the turn. Claude Code's own open calls stay open (their results come from its transcript)."""
+    from ecc_hooks.hud.aggregate import fold_all
+
+    codex = fold_all(_events("codex"))
+    assert codex.pending == {} and codex.tool_interrupted == 1 and codex.turn_state == "idle"
+    claude = fold_all(_events(None))
+    assert list(claude.pending) == ["c1"] and claude.tool_interrupted == 0
+
+
+def test_no_compaction_point_is_claimed_for_another_agent() -> None:
+    from datetime import datetime, timezone
+
+    from ecc_hooks.harness.usage import Message, build_usage
+    from ecc_hooks.hud.aggregate import PayloadInputs, build_payload, fold_all
+
+    usage = build_usage(SESSION, None, [Message("gpt-5.1-codex", 1000, 10)], window=258_400, context_tokens=1000)
+    now = datetime(2026, 12, 7, 10, 0, 5, tzinfo=timezone.utc)
+    payload = build_payload(fold_all(_events("codex")), PayloadInputs(now=now, usage=usage))
+    window = payload.context.contextWindow
+    assert payload.context.harness == "codex" and window.windowSize == 258_400 and window.compactsAtPct is None
+    assert window.usedPct == 0 and window.remainingPct == 100

@@ -478,7 +478,20 @@ def _on_stop(state: SessionState, ev: dict[str, Any]) -> None:
         state.in_turn = False
         state.turn_error = None
         state.last_message = _str(ev.get("lastMessage")) or state.last_message
+        if state.harness:
+            _end_open_calls(state)
     _background_tasks(state, ev)
+
+
+def _end_open_calls(state: SessionState) -> None:
+    """Another agent's turn ended with calls of its own still open: they ended with it, interrupted (Codex fires
+    no PostToolUse for a call interrupted, or declined at its prompt). Claude Code's calls are never closed this
+    way: a result it did not hook is read from its transcript instead (``hud.backfill``)."""
+    for tool_id, call in list(state.pending.items()):
+        if call.agent_id is None:
+            del state.pending[tool_id]
+            state.tool_ids[tool_id] = "done"
+            state.tool_interrupted += 1
 
 
 def _on_stop_failure(state: SessionState, ev: dict[str, Any]) -> None:
@@ -882,7 +895,7 @@ def _cost(inputs: PayloadInputs, harness: Optional[str] = None) -> tuple[Cost, l
     return cost, reasons
 
 
-def _context_window(inputs: PayloadInputs) -> ContextWindow:
+def _context_window(inputs: PayloadInputs, harness: Optional[str] = None) -> ContextWindow:
     window = _dict(inputs.sensor.get("context_window"))
     ctx = inputs.usage.context if inputs.usage is not None else None
     remaining = _number(window.get("remaining_percentage"))
@@ -897,7 +910,8 @@ def _context_window(inputs: PayloadInputs) -> ContextWindow:
         pressure = pressure_for(remaining)
     size = window.get("context_window_size")
     size = size if isinstance(size, int) and not isinstance(size, bool) else (ctx.window if ctx is not None else None)
-    at = compaction.shown_threshold_pct(size, inputs.env) if size else None
+    # Claude Code's auto-compaction point; another agent compacts by its own rule, which is not claimed
+    at = compaction.shown_threshold_pct(size, inputs.env) if size and not harness else None
     return ContextWindow(
         remainingPct=remaining,
         pressure=pressure,
@@ -927,7 +941,7 @@ def build_payload(state: SessionState, inputs: PayloadInputs) -> HudStatus:
     if usage is not None:
         usage_model = usage.context.model or (usage.models[-1].model if usage.models else None)
     model = _str(_dict(inputs.sensor.get("model")).get("id")) or state.model or usage_model
-    context_window = _context_window(inputs)
+    context_window = _context_window(inputs, state.harness)
     waiting_for, turn_state = state.waiting_for, state.turn_state
     if _finished_worker_at_idle(state, inputs.runtime_workers):
         waiting_for, turn_state = None, "idle"
