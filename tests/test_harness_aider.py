@@ -394,3 +394,15 @@ def test_a_runs_usage_is_read_from_its_launch_on_and_a_forged_id_reads_the_whole
     for forged in (f"aider-{when}-5", f"aider-1-{len(TURN.read_bytes())}", "aider-\u00b2-0"):
         other = aider.read_usage(forged, str(log), {})
         assert other is not None and other.cost.statusline_reported_usd is None  # the log's tail: unpriced runs
+
+
+def test_a_log_that_is_a_fifo_or_a_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    """The log's path comes from a config or an environment: a FIFO (nobody writing) or a device never hangs
+    Aider's notification, and is read as no log."""
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        payload = aider.payload_from(["--session", "w1", "--log", path], {})
+        assert payload is not None and payload["hook_event_name"] == "Notification"
+        with pytest.raises(OSError):
+            aider.read_usage("w1", path, {})
