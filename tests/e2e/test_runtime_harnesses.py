@@ -3,10 +3,16 @@ Aider (tests/e2e/AGENT_VERSIONS) in real tmux on the test's own socket, offline 
 (``tests/e2e/fake_api``), with no hooks of ours in the user's configuration: the runtime gives each worker its
 capture (``harness.<name>.worker_capture``) at launch.
 
-For each agent the plan's worker goes through the states its agent can show, each one read from the journal's
-events (the test checks the events are there and the worker's state and reason agree) and checked against what its
-pane shows (``capture-pane``): running while its turn runs, waiting at its permission prompt where it has one,
-completed when its turn ended, failed when its run fails.
+One plan, a worker of each agent and a failing run of each; every state is read from the journal's events (the
+test checks the events are there and the worker's state and reason agree) and checked against what its pane shows
+(``capture-pane``):
+
+- Codex (``--ask-for-approval on-request``, a command asking to leave its sandbox), Gemini CLI (approval mode
+  ``default``) and OpenCode (``bash: ask``) wait at their permission prompt (PermissionRequest), complete once it is
+  answered on their screen (Stop);
+- Aider, which has no permission prompt and no event before a reply, completes with its notification's Stop;
+- each one's run whose model the fake API refuses fails: from a SessionEnd in the middle of its turn (Codex,
+  Gemini CLI: neither has a failure hook) or a StopFailure (OpenCode's session.error, Aider's missing reply).
 """
 
 from __future__ import annotations
@@ -166,7 +172,8 @@ def codex_setup(world: World, api: FakeAPI, slugs: list[str]) -> None:
     world.env.update(FAKE_KEY="sk-fake", OPENAI_API_KEY="sk-fake")  # a key: no `codex login status`
 
 
-def test_codex_workers_states_come_from_their_events(world: World) -> None:
+def codex_workers(world: World) -> list[dict[str, Any]]:
+    """One Codex worker in a pane asking before it runs a command outside its sandbox, one headless run refused."""
     api = world.api(
         [
             # outside the sandbox: Codex asks first (``on-request``)
@@ -181,10 +188,13 @@ def test_codex_workers_states_come_from_their_events(world: World) -> None:
         ]
     )
     codex_setup(world, api, ["cx", "cxfail"])
-    create(world, [
+    return [
         {"name": "cx", "task": "make a file", "agent": "codex", "permissionMode": "on-request"},
         {"name": "cxfail", "task": "make a file", "agent": "codex", "runtime": "headless", "model": BROKEN},
-    ])  # fmt: skip
+    ]
+
+
+def check_codex(world: World) -> None:
     # waiting at its permission prompt: PermissionRequest, and the prompt on its screen
     worker = world.wait_state("cx", "waiting")
     names = [e["event"] for e in world.events("cx")]
@@ -227,7 +237,8 @@ def gemini_setup(world: World, api: FakeAPI, tmp_path: Path) -> None:
     world.env.update(GOOGLE_GEMINI_BASE_URL=api.base_url, GEMINI_API_KEY=KEY)
 
 
-def test_gemini_workers_states_come_from_their_events(world: World, tmp_path: Path) -> None:
+def gemini_workers(world: World, tmp_path: Path) -> list[dict[str, Any]]:
+    """One Gemini CLI worker in a pane asking before a shell command, one headless run refused."""
     from tests.e2e.test_harness_gemini import MODEL
 
     api = world.api(
@@ -237,10 +248,13 @@ def test_gemini_workers_states_come_from_their_events(world: World, tmp_path: Pa
         ]
     )
     gemini_setup(world, api, tmp_path)
-    create(world, [
+    return [
         {"name": "gm", "task": "make a file", "agent": "gemini", "model": MODEL, "permissionMode": "default"},
         {"name": "gmfail", "task": "make a file", "agent": "gemini", "runtime": "headless", "model": BROKEN},
-    ])  # fmt: skip
+    ]
+
+
+def check_gemini(world: World) -> None:
     # waiting at its permission prompt: its ToolPermission notification (a PermissionRequest), and the question on
     # its screen once its hooks have run
     worker = world.wait_state("gm", "waiting")
@@ -287,7 +301,8 @@ def opencode_setup(world: World, api: FakeAPI, tmp_path: Path) -> str:
     return f"fake/{MODEL}"
 
 
-def test_opencode_workers_states_come_from_their_events(world: World, tmp_path: Path) -> None:
+def opencode_workers(world: World, tmp_path: Path) -> list[dict[str, Any]]:
+    """One OpenCode worker in a pane asking before a shell command, one headless run refused."""
     api = world.api(
         [
             call("bash", Usage(input=100, output=20), command="touch made.txt", description="Make the file"),
@@ -295,11 +310,19 @@ def test_opencode_workers_states_come_from_their_events(world: World, tmp_path: 
         ]
     )
     model = opencode_setup(world, api, tmp_path)
-    create(world, [
+    return [
         {"name": "oc", "task": "make a file", "agent": "opencode", "model": model},
-        {"name": "ocfail", "task": "make a file", "agent": "opencode", "runtime": "headless",
-         "model": f"fake/{BROKEN}"},
-    ])  # fmt: skip
+        {
+            "name": "ocfail",
+            "task": "make a file",
+            "agent": "opencode",
+            "runtime": "headless",
+            "model": f"fake/{BROKEN}",
+        },
+    ]
+
+
+def check_opencode(world: World) -> None:
     # waiting at its permission prompt: its permission.asked event (a PermissionRequest), the question on its screen
     worker = world.wait_state("oc", "waiting")
     events = world.events("oc")
@@ -317,3 +340,82 @@ def test_opencode_workers_states_come_from_their_events(world: World, tmp_path: 
     worker = world.wait_state("ocfail", "failed")
     assert [e["event"] for e in world.events("ocfail")][-1] == "StopFailure"
     assert worker.reason == f"the API call failed: The model `{BROKEN}` does not exist", worker.reason
+
+
+# ---------------------------------------------------------------------------- Aider
+
+
+def aider_setup(world: World, api: FakeAPI, tmp_path: Path, ecc_home: Path) -> None:
+    """Aider offline (its e2e test's model, priced by its own metadata file, and environment), through ``AIDER_*``
+    variables (a worker's command line is the runtime's): the fake API, the repository's file in the chat, no
+    questions at start (.gitignore, update check, model warnings)."""
+    from tests.e2e.test_harness_aider import METADATA, env_for
+
+    add_path(world, "aider")
+    meta = tmp_path / "aider-meta.json"
+    meta.write_text(json.dumps(METADATA))
+    own = env_for({"home": Path(world.env["HOME"]), "ecc": ecc_home})
+    world.env.update({k: v for k, v in own.items() if k.startswith(("LITELLM_", "GIT_"))})
+    world.env.update(
+        AIDER_OPENAI_API_BASE=f"{api.base_url}/v1",
+        OPENAI_API_KEY="x",
+        AIDER_MODEL_METADATA_FILE=str(meta),
+        AIDER_EDIT_FORMAT="diff",
+        AIDER_FILE="hello.txt",
+        AIDER_CHECK_UPDATE="false",
+        AIDER_ANALYTICS="false",
+        AIDER_SHOW_MODEL_WARNINGS="false",
+        AIDER_GITIGNORE="false",
+        AIDER_SHOW_RELEASE_NOTES="false",
+        AIDER_FANCY_INPUT="false",
+    )
+    (world.repo / "hello.txt").write_text("hello world\n")
+    subprocess.run(["git", "-C", str(world.repo), "add", "hello.txt"], check=True, timeout=30)
+    subprocess.run(["git", "-C", str(world.repo), "commit", "-qm", "hello"], check=True, timeout=30)
+
+
+def aider_workers(world: World, tmp_path: Path, ecc_home: Path) -> list[dict[str, Any]]:
+    """One Aider worker editing a file, one whose model is refused (both in panes: Aider takes its task typed)."""
+    from tests.e2e.test_harness_aider import EDIT, MODEL
+
+    api = world.api([say(EDIT, Usage(input=300, output=40))])
+    aider_setup(world, api, tmp_path, ecc_home)
+    return [
+        {"name": "ad", "task": "change hello to aider", "agent": "aider", "model": MODEL},
+        {"name": "adfail", "task": "change hello to aider", "agent": "aider", "model": f"openai/{BROKEN}"},
+    ]
+
+
+def check_aider(world: World) -> None:
+    # its reply applied, at its prompt again: the notification command's Stop (Aider has no permission prompt and no
+    # event before a reply: until then its screen says it runs)
+    worker = world.wait_state("ad", "completed")
+    events = world.events("ad")
+    assert [e["event"] for e in events] == ["Stop"] and events[0].get("harness") == "aider"
+    assert worker.agent_session == events[0]["sessionId"]  # the id the runtime offered at launch, Aider has none
+    assert (world.worktree("ad") / "hello.txt").read_text() == "hello aider\n"
+    assert "Applied edit to hello.txt" in world.screen("ad")
+    # a model call its provider refuses: the notification's StopFailure (no reply logged); the error on its screen
+    worker = world.wait_state("adfail", "failed")
+    assert [e["event"] for e in world.events("adfail")] == ["StopFailure"]
+    assert (worker.reason or "").startswith("the API call failed: "), worker.reason
+    assert f"The model `{BROKEN}` does not exist" in world.screen("adfail")
+
+
+# ---------------------------------------------------------------------------- the plan
+
+
+def test_one_plan_with_a_worker_of_each_agent_follows_each_through_its_events(
+    world: World, tmp_path: Path, ecc_home: Path
+) -> None:
+    workers = [
+        *codex_workers(world),
+        *gemini_workers(world, tmp_path),
+        *opencode_workers(world, tmp_path),
+        *aider_workers(world, tmp_path, ecc_home),
+    ]
+    create(world, workers)
+    check_codex(world)
+    check_gemini(world)
+    check_opencode(world)
+    check_aider(world)
