@@ -418,17 +418,33 @@ def test_a_link_with_our_marker_is_not_ours(home: Path) -> None:
     assert real.exists() and target.is_symlink()
 
 
-def test_a_worker_loads_the_plugin_from_its_private_folder(tmp_path: Path) -> None:
+def test_a_worker_loads_the_plugin_by_its_file_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENCODE_CONFIG_CONTENT", raising=False)
+    capture = opencode.worker_capture(["/bin/hook", "opencode"], tmp_path, None)
+    plugin = tmp_path / "ecc-hooks.js"
+    assert capture.env == {"OPENCODE_CONFIG_CONTENT": json.dumps({"plugin": [plugin.as_uri()]})}
+    assert capture.args == [] and capture.session_id is None
+    assert plugin.read_text().startswith(opencode.MARKER) and '["/bin/hook", "opencode"]' in plugin.read_text()
+    assert opencode.worker_capture(["/bin/hook", "opencode"], tmp_path, None) == capture  # a resume: the same
+
+
+def test_a_workers_own_config_content_keeps_its_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", json.dumps({"plugin": ["theirs"], "model": "a/b"}))
+    capture = opencode.worker_capture(["/bin/hook"], tmp_path, None)
+    config = json.loads(capture.env["OPENCODE_CONFIG_CONTENT"])
+    assert config == {"plugin": ["theirs", (tmp_path / "ecc-hooks.js").as_uri()], "model": "a/b"}
+
+
+def test_config_content_we_cannot_read_is_kept_and_a_config_folder_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", '{ // a comment: JSONC\n "model": "a/b" }')
     capture = opencode.worker_capture(["/bin/hook", "opencode"], tmp_path, None)
     assert capture.env == {"OPENCODE_CONFIG_DIR": str(tmp_path)}
-    assert capture.args == [] and capture.session_id is None
-    plugin = (tmp_path / "plugin" / "ecc-hooks.js").read_text()
-    assert plugin.startswith(opencode.MARKER) and '["/bin/hook", "opencode"]' in plugin
+    assert (tmp_path / "plugin" / "ecc-hooks.js").read_text().startswith(opencode.MARKER)
     lock = json.loads((tmp_path / "package-lock.json").read_text())
-    assert lock["packages"][""]["dependencies"] == {"@opencode-ai/plugin": "*"}
+    assert lock["packages"][""]["dependencies"] == {"@opencode-ai/plugin": "*"}  # OpenCode installs nothing here
     assert (tmp_path / "node_modules").is_dir()
-    again = opencode.worker_capture(["/bin/hook", "opencode"], tmp_path, None)  # a resume: the same folder
-    assert again == capture
 
 
 # ---------------------------------------------------------------------------- usage from OpenCode's database

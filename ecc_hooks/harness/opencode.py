@@ -51,7 +51,8 @@ ID_CAP = 128
 TEXT_CAP = 4000
 DB_NAME = "opencode.db"
 ABORTED = "MessageAbortedError"  # OpenCode's error when the user stops a turn
-SDK = "@opencode-ai/plugin"  # the package OpenCode installs into each configuration folder (see worker_capture)
+CONTENT_ENV = "OPENCODE_CONFIG_CONTENT"  # configuration (JSON) OpenCode merges over the user's files
+SDK = "@opencode-ai/plugin"  # the package OpenCode installs into each configuration folder (see _config_dir_capture)
 
 # OpenCode's tool names -> Claude Code's (the fold and the summaries know Claude's); others keep their name
 TOOLS = {
@@ -334,12 +335,33 @@ def uninstall(ctx: InstallContext) -> list[str]:
 
 
 def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | None) -> WorkerCapture:
-    """A runtime worker loads our plugin from ``private_dir`` (``$OPENCODE_CONFIG_DIR``: one more configuration
-    folder, read after the user's, whose ``plugin/`` OpenCode loads too); the user's configuration is untouched.
-    OpenCode installs its plugin SDK (``@opencode-ai/plugin``, from npm) into every configuration folder whose
-    ``node_modules`` is missing or whose lock file lacks it, which doubled a worker's start and needs the network;
-    our plugin uses node's own modules only, so the folder says the SDK is there. OpenCode chooses its session
-    ids, so ``session_id`` stays None."""
+    """A runtime worker loads our plugin from ``private_dir`` by its file URL in ``$OPENCODE_CONFIG_CONTENT``
+    (configuration OpenCode merges over the user's: its ``plugin`` list adds to theirs); the user's files, and
+    an ``$OPENCODE_CONFIG_DIR`` of theirs, stay as they are. A ``$OPENCODE_CONFIG_CONTENT`` of the user's gets our
+    plugin added; one that is not plain JSON is kept and the plugin comes from ``private_dir`` as a configuration
+    folder instead (``_config_dir_capture``). OpenCode chooses its session ids, so ``session_id`` stays None."""
+    import json
+
+    from ecc_hooks.harness.context import WorkerCapture
+
+    _write_plugin(private_dir, plugin_text(hook_argv))
+    spec = (private_dir / PLUGIN_NAME).absolute().as_uri()
+    theirs = os.environ.get(CONTENT_ENV)
+    try:
+        config = json.loads(theirs) if theirs else {}
+    except ValueError:
+        config = None
+    if not isinstance(config, dict) or not isinstance(config.get("plugin", []), list):
+        return _config_dir_capture(hook_argv, private_dir)
+    config["plugin"] = [*config.get("plugin", []), spec]
+    return WorkerCapture(env={CONTENT_ENV: json.dumps(config)}, args=[], session_id=None)
+
+
+def _config_dir_capture(hook_argv: list[str], private_dir: Path) -> WorkerCapture:
+    """The plugin in ``private_dir/plugin/`` with ``private_dir`` as ``$OPENCODE_CONFIG_DIR`` (one more
+    configuration folder). OpenCode installs its plugin SDK (``@opencode-ai/plugin``, from npm) into every
+    configuration folder whose ``node_modules`` is missing or whose lock file lacks it, which doubled a worker's
+    start and needs the network; our plugin uses node's own modules only, so the folder says the SDK is there."""
     import json
 
     from ecc_hooks.core import fsio

@@ -29,6 +29,7 @@ from tests.helpers import REPO, ecc, wait_until
 pytestmark = pytest.mark.e2e
 
 MODEL = "fake-model"
+OPENCODE_CONFIG = ("OPENCODE_CONFIG", "OPENCODE_CONFIG_DIR", "OPENCODE_CONFIG_CONTENT")  # the user's, if any
 RATES = {"input": 1, "output": 2, "cache_read": 0.5}  # USD per million tokens
 STEPS = [
     call("bash", Usage(input=100, output=20, cached=10, reasoning=5), command="echo hello", description="Say hello"),
@@ -63,7 +64,14 @@ def world(tmp_path: Path, base_url: str) -> tuple[Path, Path, dict[str, str]]:
     work.mkdir()
     subprocess.run(["git", "init", "-q", str(work)], check=True, timeout=30)
     env = scratch_env(home, "opencode")
-    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "OPENCODE_DB"):
+    for name in (
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CACHE_HOME",
+        "OPENCODE_DB",
+        *OPENCODE_CONFIG,
+    ):
         env.pop(name, None)
     env.update(
         OPENCODE_DISABLE_MODELS_FETCH="1",
@@ -176,7 +184,10 @@ def test_an_installed_plugin_captures_a_turn(tmp_path: Path) -> None:
     assert removed.returncode == 0 and not plugin.exists()
 
 
-def test_a_workers_capture_leaves_the_users_configuration_alone(tmp_path: Path) -> None:
+def test_a_workers_capture_leaves_the_users_configuration_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENCODE_CONFIG_CONTENT", raising=False)
     with FakeAPI(STEPS) as api:
         home, work, env = world(tmp_path, api.base_url)
         config = home / ".config" / "opencode" / "opencode.json"
@@ -189,4 +200,19 @@ def test_a_workers_capture_leaves_the_users_configuration_alone(tmp_path: Path) 
     assert config.read_bytes() == before
     assert not (home / ".config" / "opencode" / "plugin").exists()
     # OpenCode installed no plugin SDK from npm into the worker's folder (offline, and twice as fast)
+    assert sorted(p.name for p in private.iterdir()) == [opencode.PLUGIN_NAME]
+
+
+def test_a_worker_with_a_config_folder_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback: the user's OPENCODE_CONFIG_CONTENT is not plain JSON, so the plugin comes from a config folder."""
+    with FakeAPI(STEPS) as api:
+        home, work, env = world(tmp_path, api.base_url)
+        env["OPENCODE_CONFIG_CONTENT"] = '{ // theirs\n "share": "disabled" }'
+        monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", env["OPENCODE_CONFIG_CONTENT"])
+        private = tmp_path / "capture"
+        private.mkdir(mode=0o700)
+        capture = opencode.worker_capture(harness.hook_argv("opencode"), private, None)
+        assert "OPENCODE_CONFIG_DIR" in capture.env
+        done = run_turn(work, {**env, **capture.env})
+    check_turn(tmp_path, home, work, env, done)
     assert not (private / "package.json").exists() and not any((private / "node_modules").iterdir())
