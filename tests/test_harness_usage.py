@@ -78,3 +78,8 @@ def test_context_is_the_last_prompt_over_the_window() -> None:
     assert from_table.context.pressure == "normal"
     unknown = build_usage("s", None, [Message("nobody-knows", 1, 1)], context_tokens=1000)
     assert unknown.context.remaining_pct is None and unknown.context.pressure == "unknown"
+
+
+def test_a_reply_without_a_model_leaves_the_model_unknown() -> None:
+    usage = build_usage("s", None, [Message("", 5, 5, reported_usd=Decimal("0.01"))], context_tokens=5)
+    assert usage.context.model is None and usage.context.window is None

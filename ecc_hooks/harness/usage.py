@@ -133,7 +133,7 @@ def build_usage(
         # the agent's own figure: shown as the session's cost, like Claude Code's status line figure
         statusline_reported_usd=reported,
     )
-    last_model = messages[-1].model if messages else None
+    last_model = (messages[-1].model or None) if messages else None  # an agent that names no model: unknown
     times = [m.at for m in messages if m.at is not None]
     return SessionUsage(
         session_id=session_id,
