@@ -339,3 +339,55 @@ def test_a_run_that_failed_mid_turn_says_so_with_the_agents_own_words(
         "exited with status 1; the session ended (other) before its turn did: "
         "ERROR: unexpected status 400 Bad Request: The model `nope` does not exist"
     ), reason
+
+
+def test_an_aider_worker_at_a_question_after_its_reply_waits_though_its_turn_ended(
+    tmp_path: Path, runtime: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Aider's notification after a reply is a Stop, also when it then asks to edit a file not in its chat: its
+    screen's question (the last line; one answered stays above) makes it wait, its answer completes it."""
+    from ecc_hooks.runtime import control, daemon, plan, store
+    from ecc_hooks.runtime.store import session_lock
+    from ecc_hooks.runtime.supervisor import Supervisor
+
+    bin_dir, gate = tmp_path / "bin", tmp_path / "answered"
+    bin_dir.mkdir()
+    question = "Allow edits to b.txt which was not previously added to chat? (Y)es/(N)o [Yes]:"
+    (bin_dir / "aider").write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = --version ] && { echo "aider 0.86.2"; exit 0; }\n'
+        "printf 'Add a.txt to the chat? (Y)es/(N)o [Yes]: y\\n'; read task\n"
+        f"printf '%s ' '{question}'; while [ ! -e {gate} ]; do sleep 0.05; done\n"
+        "printf 'y\\nApplied edit to b.txt\\ndiff> '; exec sleep 60\n"
+    )
+    (bin_dir / "aider").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    monkeypatch.setattr(daemon, "spawn", lambda: None)
+    repo = make_repo(tmp_path / "repo", identity=True)
+    raw = {"sessionName": "ask", "repoRoot": str(repo), "workers": [{"name": "w", "task": "edit b", "agent": "aider"}]}
+    control.create(plan.build(plan.validate(raw), cwd=str(repo)))
+    db = store.Store()
+    worker = db.worker("ask", "w")
+    assert worker.agent_session  # the id the runtime offered, which Aider's capture takes
+    supervisor = Supervisor(db)
+
+    def state() -> tuple[str, Optional[str]]:
+        with session_lock("ask"):
+            supervisor.reconcile(db.session("ask"))
+        row = db.worker("ask", "w")
+        return row.state, row.reason
+
+    from ecc_hooks.runtime import launch
+
+    wait_until(lambda: question in (launch.capture(worker.pane or "", worker_socket()) or ""), 30, "the question")
+    hook({"session_id": worker.agent_session, "cwd": worker.worktree}, "Stop")  # its notification after the reply
+    assert state() == ("waiting", question)
+    gate.touch()
+    wait_until(lambda: "diff>" in (launch.capture(worker.pane or "", worker_socket()) or ""), 30, "the answer")
+    assert state() == ("completed", None)
+
+
+def worker_socket() -> str:
+    from ecc_hooks.runtime import launch
+
+    return launch.tmux_socket()

@@ -386,7 +386,10 @@ AGENTS: dict[str, Agent] = {
         headless_prompt_flag="--message",
         model_flag="--model",
         resume=("--restore-chat-history",),
-        waiting=(r"\(Y\)es/\(N\)o", r"Add .* to the chat\?"),
+        # a question it waits at (after a reply too: "Allow edits to x which was not previously added to chat?"),
+        # whose notification says only "waiting for input": a dialog, which its events cannot say. The last line of
+        # its screen: one answered stays on the screen above
+        dialogs=(r"\(Y\)es/\(N\)o[^\n]*\s*\Z",),
         working=(r"Waiting for", r"Tokens:"),
         failure=(r"not able to authenticate you", r"API key.*(?:missing|invalid|not set)", r"litellm\.\w+Error"),
         install_hint="pip install aider-chat",

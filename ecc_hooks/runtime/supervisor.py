@@ -361,7 +361,9 @@ class Supervisor:
         if verdict is not None:
             state, reason = verdict
             dialog = agent.screen_wait(screen, dialogs_only=True) if agent and screen else None
-            if dialog and state in ("running", "idle"):  # a dialog that fired no hook (yet): the screen says
+            # a dialog that fired no hook (yet), or a question after its turn ended (Aider asks to edit a file not in
+            # its chat after its reply, whose notification said only that it waits): the screen says
+            if dialog and state in ("running", "idle", "completed"):
                 state, reason = "waiting", dialog
         elif asks:
             state, reason = "waiting", asks  # the folder trust question: no hook fires before it is answered
