@@ -350,6 +350,11 @@ AGENTS: dict[str, Agent] = {
         waiting=(r"Allow command\?", r"Would you like to run", r"\[y/N\]"),
         working=(r"esc to interrupt", r"Working"),
         interrupt=("Escape", "C-c", "C-c"),
+        # 0.171.0's approval prompt: "Would you like to run the following command?", "› 1. Yes, proceed (y)", ...,
+        # "Press enter to confirm or esc to cancel"; y approves once, Esc declines (tests/e2e/test_runtime_harnesses.py)
+        permission=(r"^\s*Would you like to .+\?\s*$", r"^\W*1\. Yes, proceed", r"esc to cancel"),
+        approve=("y",),
+        deny=("Escape",),
         auth_check=("login", "status"),
         auth_env=("OPENAI_API_KEY", "CODEX_API_KEY"),
         install_hint="npm install -g @openai/codex",
@@ -364,6 +369,10 @@ AGENTS: dict[str, Agent] = {
         waiting=(r"Permission required", r"Allow\?"),
         working=(r"working", r"esc interrupt"),
         failure=(r"^\W*Error: ",),
+        # 1.18.33's: "△ Permission required", the call, then "Allow once   Allow always   Reject" with Allow once
+        # selected (Enter confirms); the keys that reject are not pinned down: never pressed blind
+        permission=(r"Permission required", r"Allow once\s+Allow always\s+Reject"),
+        approve=("Enter",),
         install_hint="npm install -g opencode-ai",
     ),
     "gemini": Agent(
@@ -376,6 +385,11 @@ AGENTS: dict[str, Agent] = {
         resume=("--resume", "latest"),
         waiting=(r"Allow execution", r"Waiting for user confirmation"),
         working=(r"esc to cancel",),
+        # 0.61.0's: "Allow execution of: '<command>'?" then "1. Allow once" (selected: Enter confirms) ... "No,
+        # suggest changes (esc)"
+        permission=(r"Allow execution of", r"1\. Allow once"),
+        approve=("Enter",),
+        deny=("Escape",),
         install_hint="npm install -g @google/gemini-cli",
     ),
     "aider": Agent(

@@ -8,8 +8,8 @@ test checks the events are there and the worker's state and reason agree) and ch
 (``capture-pane``):
 
 - Codex (``--ask-for-approval on-request``, a command asking to leave its sandbox), Gemini CLI (approval mode
-  ``default``) and OpenCode (``bash: ask``) wait at their permission prompt (PermissionRequest), complete once it is
-  answered on their screen (Stop);
+  ``default``) and OpenCode (``bash: ask``) wait at their permission prompt (PermissionRequest), complete once
+  ``session approve`` answered it with their own keys, checked on their screen (Stop);
 - Aider, which has no permission prompt and no event before a reply, completes with its notification's Stop;
 - each one's run whose model the fake API refuses fails: from a SessionEnd in the middle of its turn (Codex,
   Gemini CLI: neither has a failure hook) or a StopFailure (OpenCode's session.error, Aider's missing reply).
@@ -69,11 +69,6 @@ class World:
         done = subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-p", "-J", "-t", pane],
                               capture_output=True, text=True, env=self.env, timeout=30)  # fmt: skip
         return done.stdout
-
-    def keys(self, slug: str, *keys: str) -> None:
-        pane = self.worker(slug).pane
-        subprocess.run(["tmux", "-L", self.socket, "send-keys", "-t", pane, *keys], env=self.env, timeout=30,
-                       check=True)  # fmt: skip
 
     def api(self, steps: list[Step]) -> FakeAPI:
         started = FakeAPIWithFailures(steps).start()
@@ -204,7 +199,8 @@ def check_codex(world: World) -> None:
     assert "Would you like to run the following command?" in world.screen("cx")
     assert worker.agent_session == world.events("cx")[0]["sessionId"]  # its own id, found by its SessionStart
     # approved on its screen: the command runs, the turn ends (Stop): completed, its reply on its screen
-    world.keys("cx", "y")
+    approved = world.ecc("session", "approve", SESSION, "--worker", "cx")  # its own keys (y), checked on its screen
+    assert approved.returncode == 0 and "approved:" in approved.stdout, approved.stdout + approved.stderr
     worker = world.wait_state("cx", "completed")
     names = [e["event"] for e in world.events("cx")]
     assert names[-3:] == ["PreToolUse", "PostToolUse", "Stop"] or names[-2:] == ["PostToolUse", "Stop"], names
@@ -263,7 +259,10 @@ def check_gemini(world: World) -> None:
     assert {e.get("harness") for e in events} == {"gemini-cli"}
     assert worker.agent_session == events[0]["sessionId"] and worker.reason == "permission to use Bash"
     wait_until(lambda: "Allow execution" in world.screen("gm"), 60, lambda: world.screen("gm"))
-    world.keys("gm", "Enter")  # its first option: allow once
+    approved = world.ecc("session", "approve", SESSION, "--worker", "gm")  # its first option: allow once
+    assert approved.returncode == 0 and "approved:" in approved.stdout, (
+        approved.stdout + approved.stderr + world.screen("gm")
+    )
     worker = world.wait_state("gm", "completed")
     names = [e["event"] for e in world.events("gm")]
     assert names[-2:] == ["PostToolUse", "Stop"], names
@@ -330,7 +329,10 @@ def check_opencode(world: World) -> None:
     assert {e.get("harness") for e in events} == {"opencode"}
     assert worker.agent_session == events[0]["sessionId"] and worker.reason == "permission to use Bash"
     wait_until(lambda: "Permission required" in world.screen("oc"), 60, lambda: world.screen("oc"))
-    world.keys("oc", "Enter")  # its selected option: allow once
+    approved = world.ecc("session", "approve", SESSION, "--worker", "oc")  # its selected option: allow once
+    assert approved.returncode == 0 and "approved:" in approved.stdout, (
+        approved.stdout + approved.stderr + world.screen("oc")
+    )
     worker = world.wait_state("oc", "completed")
     names = [e["event"] for e in world.events("oc")]
     assert "PostToolUse" in names and names[-1] == "Stop", names
