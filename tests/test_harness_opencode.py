@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -237,7 +238,12 @@ def test_to_claude_never_raises_and_gives_claudes_shape(payload: dict[str, Any])
 # ---------------------------------------------------------------------------- the plugin, run by node
 
 
-def run_plugin(tmp_path: Path, calls: list[dict[str, Any]], hook: list[str] | None = None) -> list[dict[str, Any]]:
+def run_plugin(
+    tmp_path: Path,
+    calls: list[dict[str, Any]],
+    hook: list[str] | None = None,
+    on_exit: Callable[[list[str]], None] | None = None,
+) -> list[dict[str, Any]]:
     """Load our plugin in node (OpenCode's runtime is Bun; the plugin uses node's APIs only), replay OpenCode's
     calls in order, and return what the hook command received, one payload per run."""
     node = shutil.which("node")
@@ -266,6 +272,8 @@ for (const call of JSON.parse(readFileSync({json.dumps(str(tmp_path / "calls.jso
     done = subprocess.run([node, str(driver)], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done
     expected = sum(1 for c in calls if c.get("expect"))
+    if on_exit is not None:
+        on_exit(received.read_text().splitlines() if received.exists() else [])
     deadline = time.monotonic() + 30  # the last children may still run after node exited
     got: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
@@ -297,6 +305,14 @@ def test_the_plugin_forwards_a_real_turns_calls_in_order(tmp_path: Path) -> None
     assert got[-1]["last_message"] == "All done."  # the assistant's text, not the user's prompt
     assert got[0]["transcript_path"] == str(tmp_path / "data" / "opencode" / "opencode.db")
     assert [opencode.to_claude(p)["hook_event_name"] for p in got][-2:] == ["PostToolUseFailure", "Stop"]  # type: ignore[index]
+
+
+def test_every_payload_is_handed_over_before_the_process_has_exited(tmp_path: Path) -> None:
+    """OpenCode exits right after a run's last event: whoever watches it exit (the runtime) finds that event."""
+    calls = lines("plugin_calls.jsonl")
+    seen: list[list[str]] = []
+    run_plugin(tmp_path, calls, on_exit=seen.append)
+    assert len(seen[0]) == 7 and json.loads(seen[0][-1])["event"] == "session.idle"
 
 
 def test_the_plugin_records_one_stop_per_turn_and_none_after_an_error(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 // ecc-hooks: OpenCode plugin (written by `ecc-hooks install --harness opencode` or given to a runtime worker).
 // It hands OpenCode's hooks and bus events, one small JSON payload each, to the ecc-hooks hook command (stdin),
 // which records them in the ecc-hooks journal (ecc_hooks/harness/opencode.py turns them into Claude-shaped
-// payloads). It never blocks OpenCode: each payload goes to a detached child, one at a time so the journal keeps
-// OpenCode's order; nothing is awaited, nothing printed, every error swallowed. Replaced on reinstall.
-import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+// payloads). It never blocks OpenCode's work: each payload goes to a detached child, one at a time so the journal
+// keeps OpenCode's order; nothing is awaited (only its exit waits for the last hooks), nothing printed, every error
+// swallowed. Replaced on reinstall.
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 
@@ -89,18 +90,31 @@ function send(payload) {
   } catch {}
 }
 
-// OpenCode exiting with payloads still queued: one detached shell hands them over in order, after the running
-// hook. The payloads are files in a private folder; the hook argv and the folder are its arguments, never code.
-const DRAIN = 'w=$1 d=$2; shift 2; while [ "$w" != 0 ] && kill -0 "$w" 2>/dev/null; do sleep 0.05; done; ' +
-  'for f in "$d"/*.json; do "$@" < "$f"; done; rm -rf "$d"';
-process.once("exit", () => {
-  if (!queue.length) return;
+// OpenCode exiting: the hook still running and the payloads still queued are handed over before it is gone, as
+// Claude Code's hooks are, so a finished run's last events (its Stop, its StopFailure) are on disk when it has
+// exited, for whoever watches it exit. Bounded: EXIT_WAIT_MS in all, typically a hook's ~0.1 s.
+const EXIT_WAIT_MS = 5000;
+
+// Whether a child has exited, from Linux's /proc (it is not reaped while the exiting loop blocks: a zombie);
+// elsewhere nothing says so, and it is not waited for.
+function gone(pid) {
   try {
-    const dir = mkdtempSync(join(tmpdir(), "ecc-oc-"));
-    queue.forEach((payload, i) => writeFileSync(join(dir, `${String(i).padStart(6, "0")}.json`), JSON.stringify(payload), { mode: 0o600 }));
-    queue.length = 0;
-    const wait = String((running && running.pid) || 0);
-    spawn("/bin/sh", ["-c", DRAIN, "ecc-hooks", wait, dir, ...HOOK], { stdio: "ignore", detached: true }).unref();
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()[0];
+    return state === "Z" || state === "X";
+  } catch {
+    return true;
+  }
+}
+
+process.once("exit", () => {
+  try {
+    const deadline = Date.now() + EXIT_WAIT_MS;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (running && running.exitCode === null && !gone(running.pid) && Date.now() < deadline) Atomics.wait(nap, 0, 0, 10);
+    while (queue.length && Date.now() < deadline) {
+      const input = JSON.stringify(queue.shift());
+      spawnSync(HOOK[0], HOOK.slice(1), { input, stdio: ["pipe", "ignore", "ignore"], timeout: deadline - Date.now() });
+    }
   } catch {}
 });
 
