@@ -172,3 +172,35 @@ def test_no_compaction_point_is_claimed_for_another_agent() -> None:
     window = payload.context.contextWindow
     assert payload.context.harness == "codex" and window.windowSize == 258_400 and window.compactsAtPct is None
     assert window.usedPct == 0 and window.remainingPct == 100
+
+
+def test_reading_another_agents_database_is_no_news_to_the_watcher(ecc_home: Path, tmp_path: Path) -> None:
+    """OpenCode's transcript is a SQLite database in WAL mode: reading it touches its ``-shm`` index and raises
+    change events in its folder. Taken for news, each read caused the next (a watcher at 10% of a core for as long
+    as the session lived). Only the database's content moving is news."""
+    import sqlite3
+
+    from ecc_hooks.hud import watcher as watch
+    from ecc_hooks.hud.state import SessionState
+
+    db = tmp_path / "opencode.db"
+    writer = sqlite3.connect(db)
+    try:
+        writer.execute("pragma journal_mode=wal")
+        writer.execute("create table message(data)")
+        writer.commit()
+        daemon = watch.Watcher(idle_exit=300)
+        daemon.sessions["ses_1"] = watch.SessionWatch(
+            "ses_1", state=SessionState(harness="opencode", transcript_path=str(db))
+        )
+        assert daemon.sessions_for(f"{db}-wal") == {"ses_1"}  # first sight
+        reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        reader.execute("select * from message").fetchall()
+        reader.close()
+        assert daemon.sessions_for(f"{db}-shm") == set()
+        assert daemon.sessions_for(f"{db}-wal") == set()  # our own read: nothing moved
+        writer.execute("insert into message values ('{}')")
+        writer.commit()
+        assert daemon.sessions_for(f"{db}-wal") == {"ses_1"}
+    finally:
+        writer.close()

@@ -95,6 +95,7 @@ class SessionWatch:
     state: SessionState = field(default_factory=SessionState)
     tracker: Any = None  # UsageTracker, or None before the transcript is known
     harness_usage: Any = None  # another agent's last SessionUsage (``inputs.harness_usage``)
+    harness_mark: Any = None  # its transcript's ``content_mark`` when last read
     sensor_raw: Optional[bytes] = None
     # transcript offsets (file key -> byte) this process started from: what lies after them is checked once
     # for tool calls the journal missed while no watcher listened (http transport)
@@ -264,6 +265,20 @@ class SessionWatch:
         if written:
             log("reconciled", f"{self.session_id}: {written} tool call(s) ended in the transcripts without hooks")
         return written
+
+
+def content_mark(path: str) -> tuple[Optional[tuple[int, int]], ...]:
+    """(size, mtime) of a transcript and of its SQLite write-ahead log and journal (None where absent): what moves
+    when the agent writes, and not when we read (a reader of a WAL database writes only its ``-shm`` index)."""
+    marks: list[Optional[tuple[int, int]]] = []
+    for name in (path, path + "-wal", path + "-journal"):
+        try:
+            st = os.stat(name)
+        except OSError:
+            marks.append(None)
+            continue
+        marks.append((st.st_size, st.st_mtime_ns))
+    return tuple(marks)
 
 
 # ---------------------------------------------------------------------------- the daemon
@@ -586,8 +601,13 @@ class Watcher:
             return found
         for sid, watch in self.sessions.items():
             other = watch.transcript_path({}) if watch.state.harness else None
-            if other is not None and (path == other or path in (other + "-wal", other + "-journal")):
-                found.add(sid)  # another agent's transcript, or its SQLite database and write-ahead log
+            if other is not None and path in (other, other + "-wal", other + "-journal"):
+                # another agent's transcript, or its SQLite database and write-ahead log: only when its content
+                # moved (reading a WAL database touches its files: a change event for our own read is no news)
+                seen = content_mark(other)
+                if seen != watch.harness_mark:
+                    watch.harness_mark = seen
+                    found.add(sid)
                 continue
             tracker = watch.tracker
             if tracker is None:
