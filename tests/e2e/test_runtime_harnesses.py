@@ -8,8 +8,9 @@ test checks the events are there and the worker's state and reason agree) and ch
 (``capture-pane``):
 
 - Codex (``--ask-for-approval on-request``, a command asking to leave its sandbox), Gemini CLI (approval mode
-  ``default``) and OpenCode (``bash: ask``) wait at their permission prompt (PermissionRequest), complete once
-  ``session approve`` answered it with their own keys, checked on their screen (Stop);
+  ``default``) and OpenCode (``bash: ask``) wait at their permission prompt (PermissionRequest); once ``session
+  approve`` answered it with their own keys (checked on their screen) they run (PostToolUse, the model's next answer
+  held back by the fake API; their screen working), then complete (Stop; their reply on their screen);
 - Aider, which has no permission prompt and no event before a reply, completes with its notification's Stop;
 - each one's run whose model the fake API refuses fails: from a SessionEnd in the middle of its turn (Codex,
   Gemini CLI: neither has a failure hook) or a StopFailure (OpenCode's session.error, Aider's missing reply).
@@ -22,10 +23,11 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -48,7 +50,8 @@ class World:
     repo: Path
     env: dict[str, str]
     socket: str
-    apis: list[FakeAPI] = field(default_factory=list)
+    apis: list[FakeAPIWithFailures] = field(default_factory=list)
+    held: dict[str, FakeAPIWithFailures] = field(default_factory=dict)  # a worker's API, its last answer held back
 
     def ecc(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -70,10 +73,26 @@ class World:
                               capture_output=True, text=True, env=self.env, timeout=30)  # fmt: skip
         return done.stdout
 
-    def api(self, steps: list[Step]) -> FakeAPI:
-        started = FakeAPIWithFailures(steps).start()
+    def api(self, steps: list[Step], held: Optional[int] = None) -> FakeAPIWithFailures:
+        started = FakeAPIWithFailures(steps, held).start()
         self.apis.append(started)
         return started
+
+    def running_then_completed(self, slug: str, api: FakeAPIWithFailures) -> Any:
+        """After its approved command ran, the turn goes on (the model's next answer held back): running from its
+        events (the PostToolUse last), its screen working; then the answer goes out: completed (Stop)."""
+        from ecc_hooks.runtime import agents
+
+        self.wait_state(slug, "running")
+        names = [e["event"] for e in self.events(slug)]
+        assert names[-1] == "PostToolUse", names
+        agent = agents.get(self.worker(slug).agent)
+        wait_until(lambda: agent.screen_state(self.screen(slug)) == "running", 60, lambda: self.screen(slug))
+        api.gate.set()
+        worker = self.wait_state(slug, "completed")
+        names = [e["event"] for e in self.events(slug)]
+        assert names[-2:] == ["PostToolUse", "Stop"] or names[-1] == "Stop", names
+        return worker
 
     def events(self, slug: str) -> list[dict[str, Any]]:
         """The journal of the worker's agent session (the one the runtime joined it with)."""
@@ -108,6 +127,7 @@ def world(runtime: str, ecc_home: Path, tmp_path: Path) -> Iterator[World]:
     made = World(repo=repo, env=env, socket=runtime)
     yield made
     for api in made.apis:
+        api.gate.set()
         api.stop()
 
 
@@ -115,7 +135,18 @@ BROKEN = "model-that-fails"  # the fake API refuses every request naming this mo
 
 
 class FakeAPIWithFailures(FakeAPI):
-    """The fake API, refusing a request for the ``BROKEN`` model as a provider refuses an unknown model (400)."""
+    """The fake API, refusing a request for the ``BROKEN`` model as a provider refuses an unknown model (400), and
+    answering the step ``held`` only once ``gate`` is set (its agent thinks till then: a turn seen running)."""
+
+    def __init__(self, steps: list[Step], held: Optional[int] = None) -> None:
+        super().__init__(steps)
+        self.held = held
+        self.gate = threading.Event()
+
+    def step_for(self, turn: int) -> Step:
+        if turn == self.held:
+            self.gate.wait(STATE_TIMEOUT)
+        return super().step_for(turn)
 
     def handle(self, handler: Any) -> None:
         import io
@@ -180,8 +211,10 @@ def codex_workers(world: World) -> list[dict[str, Any]]:
                 justification="to make the file",
             ),  # fmt: skip
             say("All done.", Usage(input=1500, output=20)),
-        ]
+        ],
+        held=1,
     )
+    world.held["cx"] = api
     codex_setup(world, api, ["cx", "cxfail"])
     return [
         {"name": "cx", "task": "make a file", "agent": "codex", "permissionMode": "on-request"},
@@ -201,9 +234,7 @@ def check_codex(world: World) -> None:
     # approved on its screen: the command runs, the turn ends (Stop): completed, its reply on its screen
     approved = world.ecc("session", "approve", SESSION, "--worker", "cx")  # its own keys (y), checked on its screen
     assert approved.returncode == 0 and "approved:" in approved.stdout, approved.stdout + approved.stderr
-    worker = world.wait_state("cx", "completed")
-    names = [e["event"] for e in world.events("cx")]
-    assert names[-3:] == ["PreToolUse", "PostToolUse", "Stop"] or names[-2:] == ["PostToolUse", "Stop"], names
+    worker = world.running_then_completed("cx", world.held["cx"])
     assert (world.worktree("cx") / "made.txt").exists()
     assert "All done." in world.screen("cx") and worker.reason is None
     # a run whose model call fails: its turn started (SessionStart, UserPromptSubmit) and never ended; it exits 1
@@ -241,8 +272,10 @@ def gemini_workers(world: World, tmp_path: Path) -> list[dict[str, Any]]:
         [
             call("run_shell_command", Usage(1200, 40), command="touch made.txt", description="make the file"),
             say("All done.", Usage(1500, 20)),
-        ]
+        ],
+        held=1,
     )
+    world.held["gm"] = api
     gemini_setup(world, api, tmp_path)
     return [
         {"name": "gm", "task": "make a file", "agent": "gemini", "model": MODEL, "permissionMode": "default"},
@@ -263,9 +296,7 @@ def check_gemini(world: World) -> None:
     assert approved.returncode == 0 and "approved:" in approved.stdout, (
         approved.stdout + approved.stderr + world.screen("gm")
     )
-    worker = world.wait_state("gm", "completed")
-    names = [e["event"] for e in world.events("gm")]
-    assert names[-2:] == ["PostToolUse", "Stop"], names
+    worker = world.running_then_completed("gm", world.held["gm"])
     assert (world.worktree("gm") / "made.txt").exists()
     wait_until(lambda: "All done." in world.screen("gm"), 60, lambda: world.screen("gm"))
     # a headless run whose model call fails: its turn started and never ended; it exits non-zero
@@ -306,8 +337,10 @@ def opencode_workers(world: World, tmp_path: Path) -> list[dict[str, Any]]:
         [
             call("bash", Usage(input=100, output=20), command="touch made.txt", description="Make the file"),
             say("All done.", Usage(input=150, output=10)),
-        ]
+        ],
+        held=1,
     )
+    world.held["oc"] = api
     model = opencode_setup(world, api, tmp_path)
     return [
         {"name": "oc", "task": "make a file", "agent": "opencode", "model": model},
@@ -333,9 +366,7 @@ def check_opencode(world: World) -> None:
     assert approved.returncode == 0 and "approved:" in approved.stdout, (
         approved.stdout + approved.stderr + world.screen("oc")
     )
-    worker = world.wait_state("oc", "completed")
-    names = [e["event"] for e in world.events("oc")]
-    assert "PostToolUse" in names and names[-1] == "Stop", names
+    worker = world.running_then_completed("oc", world.held["oc"])
     assert (world.worktree("oc") / "made.txt").exists()
     wait_until(lambda: "All done." in world.screen("oc"), 60, lambda: world.screen("oc"))
     # a headless run whose model call fails: its session.error (a StopFailure) with the provider's words
