@@ -391,3 +391,19 @@ def worker_socket() -> str:
     from ecc_hooks.runtime import launch
 
     return launch.tmux_socket()
+
+
+def test_a_pass_reads_only_what_the_journals_gained_since_the_last(ecc_home: Path) -> None:
+    since = time.time() - 10
+    mine = {"session": "cap", "worker": "w"}
+    other = {"session": "cap", "worker": "v"}
+    busy = write_journal(ecc_home, "busy", [journal_line("busy", "PostToolUse", since + 1) for _ in range(30000)])
+    assert busy.stat().st_size > detect.FIND_TAIL  # only its last MB is read at first
+    read: dict[str, Any] = {}
+    assert detect.find_session("cap", "w", since, read) is None
+    assert read[str(busy)].offset == busy.stat().st_size  # read to its end
+    write_journal(ecc_home, "busy", [journal_line("busy", "SessionStart", since + 2, other)])
+    write_journal(ecc_home, "mine", [journal_line("mine", "SessionStart", since + 3, mine)])
+    assert detect.find_session("cap", "w", since, read) == "mine"
+    assert read[str(busy)].offset == busy.stat().st_size
+    assert detect.find_session("cap", "w", since, {}) == "mine"  # a first pass of its own finds it alike

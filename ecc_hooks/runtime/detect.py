@@ -134,18 +134,18 @@ class JournalFollower:
 FIND_TAIL = 1 << 20  # bytes of a journal read when looking for a worker's SessionStart
 
 
-def find_session(session: str, worker: str, since: Optional[float]) -> Optional[str]:
+def find_session(
+    session: str, worker: str, since: Optional[float], read: Optional[dict[str, fsio.Cursor]] = None
+) -> Optional[str]:
     """The agent session of a runtime worker whose id we could not choose (Codex, OpenCode, Aider choose their
     own): the one whose SessionStart names the worker (the ``runtime`` field the hook records from
     ``$ECC_SESSION`` and ``$ECC_WORKER``) and came at or after ``since`` (this launch: an earlier launch's session
-    is not this one's). Cheap: only journals written to since ``since`` are read, only their last MB. The earliest
+    is not this one's). Cheap: only journals written to since ``since`` are read, at first only their last MB, then
+    (``read``: where each was read up to, kept by the caller between passes) only what they gained. The earliest
     such SessionStart wins (a subagent's session starts later). None: none yet."""
-    import orjson
-
     from ecc_hooks.core import paths
-    from ecc_hooks.core.timestamps import parse_iso
 
-    wanted = {"session": session, "worker": worker}
+    read = {} if read is None else read
     floor = int((since or 0) * 1000) / 1000
     best: Optional[tuple[float, str]] = None
     try:
@@ -155,26 +155,41 @@ def find_session(session: str, worker: str, since: Optional[float]) -> Optional[
     for entry in entries:
         journal = os.path.join(entry.path, "events.jsonl")
         try:
-            if os.lstat(journal).st_mtime < floor - 1:
-                continue
-            data = fsio.read_tail(journal, FIND_TAIL)
-        except (OSError, ValueError):
+            info = os.lstat(journal)
+        except OSError:
             continue
-        for line in data.split(b"\n"):
-            if b'"SessionStart"' not in line or b'"runtime"' not in line:
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if not isinstance(record, dict) or record.get("event") != "SessionStart":
-                continue
-            at = parse_iso(record.get("ts"))
-            if record.get("runtime") != wanted or at is None or at.timestamp() < floor:
-                continue
-            if best is None or at.timestamp() < best[0]:
-                best = (at.timestamp(), entry.name)  # the folder whose journal the follower reads
+        if info.st_mtime < floor - 1:
+            continue
+        start = read.get(journal) or fsio.Cursor(info.st_dev, info.st_ino, max(info.st_size - FIND_TAIL, 0))
+        block = fsio.read_new_block(journal, start)
+        read[journal] = block.cursor
+        at = _start_naming(block.data, {"session": session, "worker": worker}, floor)
+        if at is not None and (best is None or at < best[0]):
+            best = (at, entry.name)  # the folder whose journal the follower reads
     return best[1] if best else None
+
+
+def _start_naming(data: bytes, wanted: dict[str, str], floor: float) -> Optional[float]:
+    """When the earliest SessionStart in ``data`` naming the runtime worker ``wanted`` came (at or after
+    ``floor``), or None."""
+    import orjson
+
+    from ecc_hooks.core.timestamps import parse_iso
+
+    found: Optional[float] = None
+    for line in data.split(b"\n"):
+        if b'"SessionStart"' not in line or b'"runtime"' not in line:
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # the cut first line of a tail, or a torn one
+        if not isinstance(record, dict) or record.get("event") != "SessionStart" or record.get("runtime") != wanted:
+            continue
+        at = parse_iso(record.get("ts"))
+        if at is not None and at.timestamp() >= floor and (found is None or at.timestamp() < found):
+            found = at.timestamp()
+    return found
 
 
 def fingerprint(screen: str) -> str:

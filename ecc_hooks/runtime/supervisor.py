@@ -85,6 +85,8 @@ class Supervisor:
         self.store = store or st.Store()
         self.background_queues = background_queues  # the daemon: queues in the queue thread
         self.followers: dict[tuple[str, str, str, str], detect.JournalFollower] = {}
+        # a worker's launch still to be joined with its session: how far each journal was read (detect.find_session)
+        self.scanned: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.screens_at = 0.0
         self.watching: list[str] = []  # the sessions with live or queued work at the last pass
         self.seen: set[tuple[str, str]] = set()  # (session, worker) a pass of this process saw: its changes are live
@@ -115,9 +117,12 @@ class Supervisor:
 
         if worker.agent not in HARNESSES or worker.runtime == "claude-bg":
             return worker
-        found = detect.find_session(worker.session, worker.slug, worker.started_at)
+        key = (worker.session, worker.slug, worker.launch_token or "")
+        read = self.scanned.setdefault(key, {})  # where each journal was read up to, for this launch
+        found = detect.find_session(worker.session, worker.slug, worker.started_at, read)
         if found:
             self.store.update(worker, agent_session=found)
+            self.scanned = {k: v for k, v in self.scanned.items() if k[:2] != key[:2]}
         return worker
 
     def reconcile_all(self) -> bool:
