@@ -66,15 +66,6 @@ def flags(argv: list[str]) -> list[str]:
     return [a.split("=", 1)[0] for a in argv[1:] if a.startswith("-")]
 
 
-def leading_words(args: tuple[str, ...]) -> list[str]:
-    out = []
-    for arg in args:
-        if arg.startswith("-"):
-            break
-        out.append(arg)
-    return out
-
-
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_the_install_check_finds_the_pinned_version(name: str, tmp_path: Path) -> None:
     found, problem = agents.check_installed(agents.get(name), path=str(bin_dir(name)))
@@ -95,8 +86,8 @@ def test_every_flag_we_pass_is_in_the_tools_own_help(name: str, tmp_path: Path) 
     }
     subcommands = {
         "tmux": [],
-        "headless": leading_words(agent.headless),
-        "resume": leading_words(agent.resume),
+        "headless": agents.leading_words(agent.headless),
+        "resume": agents.leading_words(agent.resume),
         "auth": list(agent.auth_check[:1]),
     }
     assert cases["resume"], f"{name} has no resume command"
