@@ -71,6 +71,7 @@ def test_status_and_inspect_name_the_agent(ecc_home: Path) -> None:
     assert snap["workers"][0]["runtime"]["kind"] == "codex" and snap["workers"][0]["runtime"]["command"] == "codex"
     handoff = ecc("inspect", SESSION, "--markdown", cwd=REPO).stdout
     assert "Codex session" in handoff
+    assert f"codex resume {SESSION}" in handoff and "claude --resume" not in handoff  # resumed with its own agent
 
 
 def test_claude_codes_own_events_carry_no_harness(ecc_home: Path) -> None:
@@ -204,3 +205,66 @@ def test_reading_another_agents_database_is_no_news_to_the_watcher(ecc_home: Pat
         assert daemon.sessions_for(f"{db}-wal") == {"ses_1"}
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ("codex", ["resume", "--", "-p x"]),
+        ("gemini-cli", ["--resume=-p x"]),
+        ("opencode", ["--session=-p x"]),
+        ("aider", ["--restore-chat-history"]),
+        (None, ["--resume=-p x"]),
+    ],
+)
+def test_a_handoffs_resume_command_runs_the_sessions_own_agent(
+    tmp_path: Path, agent: str | None, expected: list[str]
+) -> None:
+    """Each agent resumes with its own command; the id is a value, never read as a flag, whatever it holds."""
+    from ecc_hooks.core.text import resume_command
+
+    cwd = tmp_path / 'it\'s a "dir" $(x)'
+    cwd.mkdir()
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for name in ("claude", "codex", "gemini", "opencode", "aider"):
+        (fake / name).write_text(f'#!/bin/sh\npwd\necho "bin:{name}"\nfor a in "$@"; do echo "arg:$a"; done\n')
+        (fake / name).chmod(0o755)
+    command = resume_command("-p x", str(cwd), agent)
+    ran = subprocess.run(
+        ["sh", "-c", command], capture_output=True, text=True, env={**os.environ, "PATH": f"{fake}:/usr/bin:/bin"}
+    )
+    lines = ran.stdout.splitlines()
+    binary = {"gemini-cli": "gemini", None: "claude"}.get(agent, agent)
+    assert lines[:2] == [str(cwd), f"bin:{binary}"]
+    assert lines[2:] == [f"arg:{a}" for a in expected]
+
+
+def test_status_shows_each_id_as_short_as_the_others_allow() -> None:
+    """Codex's ids are time-ordered (two started within an hour share their first 8 characters) and OpenCode's all
+    start ``ses_``: the table shows each id's shortest prefix that ``--session`` resolves to it alone."""
+    from ecc_hooks.cli.status import short_ids
+
+    codex = ["01a25208-59a9-7e50-9adc-b1c2580e0b45", "01a25208-be76-7d50-abb7-8b361687db9c"]
+    other = ["5f0c2a7e-1b7d-4c55-9a43-b3b1d2f0a9e1", "ses_dadebedcbffec6VGGmE5mqq33B", "ses_dadf0000"]
+    shown = short_ids(codex + other[:1], known=other)
+    assert shown == {codex[0]: "01a25208-5", codex[1]: "01a25208-b", other[0]: "5f0c2a7e"}
+    assert short_ids([other[1]], known=other) == {other[1]: "ses_dade"}
+    assert short_ids(["ses_1"], known=[]) == {"ses_1": "ses_1"}
+
+
+def test_the_hud_names_the_agent_and_refuses_to_reach_its_pane_blind() -> None:
+    """A Codex or Gemini session started outside the runtime: the HUD's row says which agent (as its command is
+    called), and approve, deny, send, attach and its screen are refused with the reason, not sent to a pane check
+    that expects Claude Code (which said the pane "no longer runs Claude Code")."""
+    from ecc_hooks.tui import controls
+    from ecc_hooks.tui.model import Snap, session_row
+
+    doc = {"context": {"sessionId": SESSION, "harness": "gemini-cli", "turnState": "waiting", "waitingFor": "x"}}
+    row = session_row(Snap(doc))
+    assert row.agent == "gemini"
+    for control in ("approve", "deny", "send", "attach", "screen"):
+        reason = controls.why_not(control, row)
+        assert reason is not None and "gemini session started outside the runtime" in reason
+    claude = session_row(Snap({"context": {**doc["context"], "harness": "claude-code"}}))
+    assert claude.agent == "claude" and controls.why_not("screen", claude) is None

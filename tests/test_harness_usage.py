@@ -65,8 +65,10 @@ def test_an_unknown_model_leaves_the_cost_unknown() -> None:
 def test_the_agents_own_figure_is_the_sessions_cost_only_when_every_reply_has_one() -> None:
     both = [Message("m1", 5, 5, reported_usd=Decimal("0.001")), Message("m1", 5, 5, reported_usd=Decimal("0.002"))]
     assert build_usage("s", None, both).cost.statusline_reported_usd == Decimal("0.003")
+    assert build_usage("s", None, both).cost.unknown_models == ()  # priced by the agent: not unknown (no risk)
     one = [both[0], Message("m1", 5, 5)]
     assert build_usage("s", None, one).cost.statusline_reported_usd is None
+    assert build_usage("s", None, one).cost.unknown_models == ("m1",)
 
 
 def test_context_is_the_last_prompt_over_the_window() -> None:

@@ -105,8 +105,22 @@ def agent_name(harness: str) -> str:
     return AGENT_NAMES.get(harness, harness)
 
 
-def row(payload: HudStatus, now: datetime) -> tuple[str, ...]:
-    """One session's cells (untrusted text cleaned and redacted)."""
+def short_ids(ids: list[str], known: list[str], minimum: int = 8) -> dict[str, str]:
+    """Each id's shortest prefix (at least ``minimum`` characters) that no other ``known`` id starts with: what
+    ``--session`` takes. Codex's ids are time-ordered (two of an hour share 8 characters), OpenCode's all start
+    ``ses_``."""
+    others = sorted(set(known) | set(ids))
+    out = {}
+    for sid in ids:
+        size = min(minimum, len(sid))
+        while size < len(sid) and any(o != sid and o.startswith(sid[:size]) for o in others):
+            size += 1
+        out[sid] = sid[:size]
+    return out
+
+
+def row(payload: HudStatus, now: datetime, short: Optional[str] = None) -> tuple[str, ...]:
+    """One session's cells (untrusted text cleaned and redacted); ``short``: its id as shown."""
     from ecc_hooks.core.text import clean
 
     ctx, tools, risk = payload.context, payload.toolCalls, payload.risk
@@ -128,17 +142,19 @@ def row(payload: HudStatus, now: datetime) -> tuple[str, ...]:
     where = (f"wt:{folder}" if ctx.linkedWorktree and folder else "") or ctx.branch or folder or "?"
     if ctx.linkedWorktree and ctx.branch and folder != ctx.branch:
         where += f" ({ctx.branch})"
-    cells = ((ctx.sessionId or "?")[:8], agent_name(ctx.harness), state, used, cost, tool_text, where, what)
+    cells = (short or (ctx.sessionId or "?")[:8], agent_name(ctx.harness), state, used, cost, tool_text, where, what)
     return tuple(clean(c, 200) for c in cells)
 
 
-def table(payloads: list[HudStatus], now: datetime, width: int) -> str:
-    """The sessions as aligned columns within ``width`` (the last column cut to fit)."""
+def table(payloads: list[HudStatus], now: datetime, width: int, known: Optional[list[str]] = None) -> str:
+    """The sessions as aligned columns within ``width`` (the last column cut to fit); each id as short as it can
+    be while no other ``known`` session's id starts with it."""
     from ecc_hooks.core.text import human
 
     if not payloads:
         return "No sessions recorded.\n"
-    rows = [COLUMNS] + [row(p, now) for p in ordered(payloads)]
+    shown = short_ids([p.context.sessionId for p in payloads if p.context.sessionId], known or [])
+    rows = [COLUMNS] + [row(p, now, shown.get(p.context.sessionId or "")) for p in ordered(payloads)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS) - 1)]
     lines = []
     for cells in rows:
@@ -209,7 +225,8 @@ def run(args: argparse.Namespace, name: str = NAME) -> int:
     if as_table:
         import shutil
 
-        sys.stdout.write(table(payloads, now, shutil.get_terminal_size((120, 24)).columns))
+        known = [sid for sid, _ in collect.list_sessions()]
+        sys.stdout.write(table(payloads, now, shutil.get_terminal_size((120, 24)).columns, known))
     elif args.markdown:
         from ecc_hooks.core.text import human
 

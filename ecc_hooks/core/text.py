@@ -135,15 +135,34 @@ def dump_json(value: Any, indent: bool = False) -> bytes:
     return json_inert(text).encode("utf-8")
 
 
-def resume_command(session_id: str, cwd: str | None = None) -> str:
-    """``[cd DIR && ]claude --resume ID`` for a person to paste: every value shell-quoted, and an id that starts
-    with ``-`` joined to its option (``--resume=-x``) so it can never be read as a flag of its own."""
+# how each agent resumes a session by its id (``harness`` names: Claude Code's is ``claude-code``); Aider keeps no
+# sessions: it restores the folder's chat history instead
+RESUME_ARGS = {
+    "claude-code": ("claude", "--resume"),
+    "codex": ("codex resume", None),
+    "gemini-cli": ("gemini", "--resume"),
+    "opencode": ("opencode", "--session"),
+}
+
+
+def resume_command(session_id: str, cwd: str | None = None, harness: str | None = None) -> str:
+    """``[cd DIR && ]claude --resume ID`` (or the agent's own: ``codex resume ID``, ``gemini --resume ID``,
+    ``opencode --session ID``, ``aider --restore-chat-history``) for a person to paste: every value shell-quoted,
+    and an id that starts with ``-`` joined to its option (``--resume=-x``) so it can never be read as a flag of its
+    own (``codex resume -- -x`` where the id is an argument)."""
     import shlex
 
-    resume = (
-        shlex.quote(f"--resume={session_id}") if session_id.startswith("-") else f"--resume {shlex.quote(session_id)}"
-    )
-    return (f"cd {shlex.quote(cwd)} && " if cwd else "") + f"claude {resume}"
+    where = f"cd {shlex.quote(cwd)} && " if cwd else ""
+    if harness == "aider":
+        return where + "aider --restore-chat-history"
+    command, option = RESUME_ARGS.get(harness or "claude-code", RESUME_ARGS["claude-code"])
+    if option is None:
+        resume = f"-- {shlex.quote(session_id)}" if session_id.startswith("-") else shlex.quote(session_id)
+    elif session_id.startswith("-"):
+        resume = shlex.quote(f"{option}={session_id}")
+    else:
+        resume = f"{option} {shlex.quote(session_id)}"
+    return where + f"{command} {resume}"
 
 
 def duration(seconds: float) -> str:

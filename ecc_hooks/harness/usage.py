@@ -126,7 +126,8 @@ def build_usage(
     report = CostReport(
         computed_usd=computed,
         priced_usd=priced,
-        unknown_models=tuple(unknown),
+        # a model our table lacks makes the cost unknown only when the agent did not price it itself
+        unknown_models=() if reported is not None else tuple(unknown),
         by_kind=by_kind,
         main_usd=computed,
         subagents_usd=ZERO if computed is not None else None,

@@ -28,7 +28,7 @@ from ecc_hooks.core.errors import UserError
 if TYPE_CHECKING:
     from ecc_hooks.harness import WorkerCapture
 
-VERSION_TIMEOUT = 10.0
+VERSION_TIMEOUT = 30.0  # a node agent asked its version on a loaded machine took over 10 s (Gemini CLI under load 10)
 # what a resumed headless run is told when the person gives no prompt (``claude -p --resume`` needs one)
 RESUME_PROMPT = "Continue your task from where you stopped. When it is done, say what you did."
 SEPARATORS = frozenset({"|", ";", "&", "&&", "||", "then"})  # a shell word before a command starts

@@ -18,6 +18,10 @@ WORKER_ONLY = ("stop", "resume", "retry", "logs", "diff", "pr", "resolve", "clea
 RUNNING = ("running", "waiting", "idle", "starting", "pending")
 
 
+# what reaches a plain session's tmux pane (``runtime.interact``'s checks are Claude Code's: its screen, its keys)
+PANE_CONTROLS = frozenset({"send", "approve", "deny", "attach", "screen"})
+
+
 def why_not(control: str, row: Optional[Row]) -> Optional[str]:
     """Why ``control`` does not apply to ``row`` now (None: it does). Said in the footer's place when pressed."""
     if control in ("queues", "apply", "create", "daemons", "help", "quit", "filter"):
@@ -36,6 +40,11 @@ def why_not(control: str, row: Optional[Row]) -> Optional[str]:
         return f"{row.name} is {row.state}: resume a finished or stopped worker"
     if control in ("send", "approve", "deny", "attach") and row.runtime is None and row.session_id is None:
         return f"{row.name} has no session to reach"
+    if control in PANE_CONTROLS and row.runtime is None and row.agent != "claude":
+        return (
+            f"{row.name} is a {row.agent} session started outside the runtime: answer it in its own terminal "
+            "(only Claude Code sessions and runtime workers are answered from here)"
+        )
     return None
 
 

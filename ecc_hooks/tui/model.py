@@ -173,6 +173,9 @@ def _session_state(snap: Snap) -> str:
     return notify.session_row(turn) or "unknown"
 
 
+SHORT_AGENTS = {"gemini-cli": "gemini"}  # context.harness -> the agent's command, as the AGENT column says it
+
+
 def session_row(snap: Snap) -> Row:
     """A Claude Code session on its own, from its snapshot."""
     sid = snap.text("context", "sessionId") or "?"
@@ -186,7 +189,7 @@ def session_row(snap: Snap) -> Row:
     return Row(
         key=f"s:{sid}",
         name=clean(f"{folder} {sid[:8]}" if folder else sid[:8], 40),
-        agent="claude" if harness in (None, "claude-code") else clean(harness, 20),
+        agent="claude" if harness in (None, "claude-code") else clean(SHORT_AGENTS.get(harness, harness), 20),
         objective=clean(snap.text("context", "objective") or "", 200),
         state=state,
         group=_SESSION_GROUP.get(state, IDLE),

@@ -91,6 +91,9 @@ def _screen(row: Row, run: Callable[[Any], Any]) -> tuple[Any, Optional[str]]:
 
     if row.runtime is None and row.session_id is None:
         return Text("nothing to show", style="dim"), None
+    refused = controls.why_not("screen", row)
+    if refused is not None:
+        return Text(clean(refused, 400), style="dim"), None
     try:
         shown = run(controls.request("screen", row))
     except rec.Refused as refused:

@@ -187,7 +187,7 @@ def details(
     facts.commits = gitstate.commits_since(facts.worktree, state.first_event_at, base=state.start_head)
     facts.files_changed = files_changed(state, git)
     if state.session_id:
-        facts.resume = [resume_command(state.session_id, facts.worktree)]
+        facts.resume = [resume_command(state.session_id, facts.worktree, state.harness)]
     return facts
 
 
