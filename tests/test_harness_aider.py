@@ -74,6 +74,19 @@ def test_a_logged_exception_is_a_stop_failure_with_its_text(tmp_path: Path) -> N
     assert payload is not None and payload["hook_event_name"] == "StopFailure" and payload["error"] == "boom"
 
 
+def test_a_worker_that_exited_without_waiting_gets_its_last_calls_end_and_nothing_without_a_call(
+    tmp_path: Path,
+) -> None:
+    """A headless ``--message`` run never waits (no notification): its end is read from its own log at its exit."""
+    (tmp_path / aider.worker_log("w1")).write_bytes(TURN.read_bytes())
+    (tmp_path / aider.worker_log("w2")).write_bytes(API_ERROR.read_bytes())
+    stop, failure = aider.exit_payload(tmp_path, "w1"), aider.exit_payload(tmp_path, "w2")
+    assert stop is not None and (stop["hook_event_name"], stop["session_id"]) == ("Stop", "w1")
+    assert stop["transcript_path"] == str(tmp_path / aider.worker_log("w1"))
+    assert failure is not None and failure["hook_event_name"] == "StopFailure"
+    assert aider.exit_payload(tmp_path, "w3") is None  # no log, no call: nothing to say
+
+
 def test_the_log_comes_from_the_environment_when_the_command_names_none() -> None:
     payload = aider.payload_from(["--session", "w1"], {b"AIDER_ANALYTICS_LOG": str(TWO_RUNS).encode()})
     assert payload is not None and payload["session_id"] == "w1" and payload["transcript_path"] == str(TWO_RUNS)

@@ -407,3 +407,27 @@ def test_a_pass_reads_only_what_the_journals_gained_since_the_last(ecc_home: Pat
     assert detect.find_session("cap", "w", since, read) == "mine"
     assert read[str(busy)].offset == busy.stat().st_size
     assert detect.find_session("cap", "w", since, {}) == "mine"  # a first pass of its own finds it alike
+
+
+def test_an_agents_last_event_at_its_exit_is_recorded_from_its_log_once_per_launch(
+    ecc_home: Path, tmp_path: Path
+) -> None:
+    """A headless Aider run never waits, so its notification never runs: the runtime records its end from the
+    worker's own log when its process is gone; a second pass of the same launch records nothing again."""
+    from ecc_hooks.core import paths
+    from ecc_hooks.harness import aider
+    from tests.helpers import REPO
+
+    private = tmp_path / "capture"
+    private.mkdir(mode=0o700)
+    turn = REPO / "tests" / "fixtures" / "harness" / "aider" / "analytics-turn.jsonl"
+    (private / aider.worker_log("w1")).write_bytes(turn.read_bytes())
+    assert agents.record_exit("aider", str(private), "w1", "tok1", str(tmp_path))
+    assert not agents.record_exit("aider", str(private), "w1", "tok1", str(tmp_path))
+    assert not agents.record_exit("codex", str(private), "w1", "tok1", str(tmp_path))  # its hooks say it all
+    events = [json.loads(line) for line in Path(paths.journal_path("w1")).read_text().splitlines()]
+    assert [(e["event"], e["harness"], e["sessionId"], e["cwd"]) for e in events] == [
+        ("Stop", "aider", "w1", str(tmp_path))
+    ]
+    assert agents.record_exit("aider", str(private), "w1", "tok2", str(tmp_path))  # a resume: its own end
+    assert not agents.record_exit("aider", str(private), "nothing-sent", "tok3", str(tmp_path))  # no call logged

@@ -299,6 +299,15 @@ def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | No
     return WorkerCapture(env=env, args=[], session_id=session)
 
 
+def exit_payload(private_dir: Path, session_id: str) -> dict[str, Any] | None:
+    """The last event of a worker whose Aider exited without waiting (a headless ``--message`` run never waits, so
+    its notifications command never runs): how its last model call ended, read from its own log as a notification
+    would (``payload_from``): a Stop or a StopFailure; None when it made no call (its exit status says the rest)."""
+    log = str(private_dir / worker_log(session_id))
+    payload = payload_from(["--session", session_id, "--log", log], {})
+    return payload if payload is not None and payload["hook_event_name"] != "Notification" else None
+
+
 def worker_log(session: str) -> str:
     """The analytics log's name of one worker session (its id made a safe file name)."""
     from ecc_hooks.core import paths

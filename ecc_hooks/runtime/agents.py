@@ -15,6 +15,7 @@ reach our journal without touching the user's own configuration (``capture``, ``
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -444,6 +445,44 @@ def capture(name: str, private_dir: str, session_id: Optional[str]) -> Optional[
 
     found: WorkerCapture = module.worker_capture(harness.hook_argv(name), Path(private_dir), session_id)
     return found
+
+
+def record_exit(name: str, private_dir: str, session_id: str, launch_token: str, cwd: str) -> bool:
+    """Record the last event of a worker whose agent ran no hook of ours at its exit (a headless Aider run: its
+    harness module's ``exit_payload``), through the hook's own path (``capture.hook.handle``), once per launch: a
+    mark in ``private_dir`` taken before the event is written. Whether an event was recorded now."""
+    from ecc_hooks import harness
+
+    if name not in harness.HARNESSES:
+        return False
+    try:
+        from_log = getattr(harness.module(name), "exit_payload", None)
+    except ImportError:
+        return False
+    if from_log is None:
+        return False
+    from pathlib import Path
+
+    payload = from_log(Path(private_dir), session_id)
+    if payload is None or not _mark_once(os.path.join(private_dir, f"exit-recorded-{launch_token}")):
+        return False
+    import time
+
+    from ecc_hooks.capture import hook
+
+    payload["cwd"] = cwd  # the worker's worktree (not the supervisor's folder)
+    hook.handle(jsonlite.dumps(payload).encode(), None, time.time(), start=False, harness=harness.HARNESSES[name])
+    return True
+
+
+def _mark_once(path: str) -> bool:
+    """Create the mark ``path`` (0600, no link followed); False when it exists already."""
+    try:
+        fd = fsio.open_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, create_dirs=True)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
 
 
 def get(name: str) -> Agent:

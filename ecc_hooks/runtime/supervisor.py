@@ -31,7 +31,16 @@ from ecc_hooks.hud import notify
 from ecc_hooks.runtime import agents, control, daemon, detect, failure, launch, lifecycle
 from ecc_hooks.runtime import store as st
 from ecc_hooks.runtime.snapshot import export
-from ecc_hooks.runtime.starter import _adopt, _spawn, fill_slots, final_output, worker_env, write_handoff, write_status
+from ecc_hooks.runtime.starter import (
+    _adopt,
+    _spawn,
+    capture_dir,
+    fill_slots,
+    final_output,
+    worker_env,
+    write_handoff,
+    write_status,
+)
 from ecc_hooks.runtime.store import session_lock
 
 TICK_ENV = "ECC_HOOKS_SUPERVISOR_TICK"
@@ -291,6 +300,8 @@ class Supervisor:
         else:
             launch.reap(worker.pid)
             alive = proc.alive(worker.pid, worker.pid_start)
+        if not alive and self._record_exit(session, worker) and follower:
+            heard = follower.poll() or heard  # its last event, recorded from its agent's own log
         screen = screens.get(worker.pane or "")
         if screen is not None:
             mark = detect.fingerprint(screen)
@@ -313,6 +324,22 @@ class Supervisor:
             write_status(session, worker)
         if finished:
             self._finished(session, worker)
+
+    @staticmethod
+    def _record_exit(session: st.Session, worker: st.Worker) -> bool:
+        """A headless worker's last event, when its agent runs no hook of ours at its exit (Aider's ``--message``
+        run never waits, so its notification never comes): recorded once from its log (``agents.record_exit``)."""
+        if worker.runtime != "headless" or worker.state not in st.OCCUPYING or not worker.agent_launch:
+            return False
+        if not (worker.agent and worker.agent_session and worker.launch_token):
+            return False
+        try:
+            return agents.record_exit(
+                worker.agent, capture_dir(session, worker), worker.agent_session, worker.launch_token, worker.worktree
+            )
+        except (OSError, ValueError) as exc:
+            errorlog.log_error("runtime.record_exit", f"{worker.session}/{worker.slug}: {exc}")
+            return False
 
     def _background_pid(self, worker: st.Worker, now: float) -> bool:
         """A background session whose process was not listed at its launch: look again; alive while it may still

@@ -452,3 +452,45 @@ def test_one_plan_with_a_worker_of_each_agent_follows_each_through_its_events(
     check_gemini(world)
     check_opencode(world)
     check_aider(world)
+
+
+# ---------------------------------------------------------------------------- a headless Aider run
+
+
+def test_a_headless_aider_worker_records_its_reply_with_its_tokens_and_cost(
+    world: World, tmp_path: Path, ecc_home: Path
+) -> None:
+    """Aider's ``--message`` run never waits, so its notifications command never runs: at its exit the runtime
+    records its last event from the worker's own analytics log, once; its tokens and cost are Aider's own."""
+    from tests.e2e.test_harness_aider import EDIT, MODEL
+
+    api = world.api([say(EDIT, Usage(input=300, output=40))])
+    aider_setup(world, api, tmp_path, ecc_home)
+    create(world, [{"name": "ad1", "task": "change hello to aider", "agent": "aider", "model": MODEL,
+                    "runtime": "headless"}])  # fmt: skip
+    worker = world.wait_state("ad1", "completed")
+    assert (world.worktree("ad1") / "hello.txt").read_text() == "hello aider\n"
+    events = world.events("ad1")
+    assert [e["event"] for e in events] == ["Stop"] and events[0].get("harness") == "aider", events
+    assert events[0]["sessionId"] == worker.agent_session
+    log = ecc_home / "runtime" / SESSION / "ad1" / "capture"
+    sent = [
+        json.loads(line)["properties"]
+        for found in log.glob("aider-analytics-*.jsonl")
+        for line in found.read_text().splitlines()
+        if json.loads(line)["event"] == "message_send"
+    ]
+    assert len(sent) == 1 and sent[0]["cost"] > 0, sent
+    done = world.ecc("session", "status", SESSION, "--json")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)["workers"][0]["figures"]
+    assert figures["costUsd"] == pytest.approx(sent[0]["cost"], rel=1e-9), figures
+    done = world.ecc("status", "--json", "--session", worker.agent_session)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["context"]["harness"] == "aider" and doc["context"]["model"] == MODEL
+    assert doc["cost"]["source"] == "reported"
+    assert doc["cost"]["sessionUsd"] == pytest.approx(sent[0]["cost"], rel=1e-9)
+    # a later pass of the supervisor records nothing again
+    world.ecc("session", "status", SESSION)
+    assert [e["event"] for e in world.events("ad1")] == ["Stop"]
