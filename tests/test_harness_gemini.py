@@ -453,7 +453,7 @@ def test_worker_capture_leaves_the_users_folder_alone(
 ) -> None:
     monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
     user = isolated_home / ".gemini"
-    (user / "tmp").mkdir(parents=True)
+    (user / "tmp" / "bin").mkdir(parents=True)
     (user / "oauth_creds.json").write_text("{}")
     (user / "settings.json").write_text("// mine\n" + json.dumps(USER_SETTINGS))
     before = {p: p.read_bytes() for p in user.rglob("*") if p.is_file()}
@@ -464,7 +464,10 @@ def test_worker_capture_leaves_the_users_folder_alone(
     assert capture.args == ["--session-id", capture.session_id]
     own = Path(capture.env["GEMINI_CLI_HOME"]) / ".gemini"
     assert own.parent.parent == private
-    assert os.readlink(own / "tmp") == str(user / "tmp") and os.readlink(own / "oauth_creds.json")
+    assert os.readlink(own / "oauth_creds.json") == str(user / "oauth_creds.json")
+    # its own tmp/ (the chats, read below ECC_HOOKS_HOME through no link), the user's ripgrep linked in it
+    assert (own / "tmp").is_dir() and not (own / "tmp").is_symlink()
+    assert os.readlink(own / "tmp" / "bin") == str(user / "tmp" / "bin")
     merged = json.loads((own / "settings.json").read_text())
     assert merged["security"] == USER_SETTINGS["security"]
     assert gemini.without_ours(merged) == USER_SETTINGS
@@ -472,6 +475,19 @@ def test_worker_capture_leaves_the_users_folder_alone(
     assert {p: p.read_bytes() for p in user.rglob("*") if p.is_file()} == before
     again = gemini.worker_capture(HOOK_ARGV, private, None)  # a resume: the session continues under its own id
     assert again.session_id is None and again.args == [] and again.env == capture.env
+
+
+def test_worker_capture_replaces_an_earlier_link_to_the_users_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
+    user = isolated_home / ".gemini"
+    (user / "tmp").mkdir(parents=True)
+    own = tmp_path / "gemini-home" / ".gemini"
+    own.mkdir(parents=True)
+    (own / "tmp").symlink_to(user / "tmp")  # what an earlier version linked
+    gemini.worker_capture(HOOK_ARGV, tmp_path, "s")
+    assert (own / "tmp").is_dir() and not (own / "tmp").is_symlink() and list((own / "tmp").iterdir()) == []
 
 
 def test_worker_capture_without_user_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -564,9 +564,9 @@ def uninstall(ctx: InstallContext) -> list[str]:
 
 def worker_capture(hook_argv: list[str], private_dir: Path, session_id: Optional[str]) -> WorkerCapture:
     """A worker's Gemini CLI with our hooks, the user's ``~/.gemini`` untouched: ``GEMINI_CLI_HOME`` points at a
-    private home whose ``.gemini`` links every entry of the user's (credentials, ``tmp/`` with the transcripts,
-    history, trust) except ``settings.json``, a copy of the user's with our hooks added; ``--session-id`` the id
-    asked for (none asked: a resume, which continues its own session, so no id is passed).
+    private home whose ``.gemini`` links every entry of the user's (credentials, history, trust) except
+    ``settings.json``, a copy of the user's with our hooks added, and ``tmp/``, its own (the worker's chats);
+    ``--session-id`` the id asked for (none asked: a resume, which continues its own session, so no id is passed).
 
     Gemini CLI's ``GEMINI_CLI_SYSTEM_SETTINGS_PATH`` (an override layer) is no way: it skips a file that is not
     owned by root or whose folders others can write (measured with 0.61.0), so it works for root alone. What the
@@ -596,13 +596,17 @@ def worker_capture(hook_argv: list[str], private_dir: Path, session_id: Optional
 
 
 def _link_entries(user_dir: Path, own_dir: Path) -> None:
-    """Link each entry of the user's Gemini folder into ours (a link of an earlier launch replaced)."""
+    """Link each entry of the user's Gemini folder into ours (a link of an earlier launch replaced), except
+    ``settings.json`` and ``tmp``: the worker's chats are written in a ``tmp/`` of the private home, a real folder,
+    because the private home lies below ``ECC_HOOKS_HOME`` where ``core.fsio`` follows no link, so a chat reached
+    through a link to the user's ``tmp/`` could not be read for its tokens. Only the user's ``tmp/bin`` (the
+    ripgrep Gemini CLI downloads) is linked inside it."""
     try:
         names = sorted(os.listdir(user_dir))
     except OSError:
         names = []
     for name in names:
-        if name == "settings.json" or name.startswith("."):
+        if name in ("settings.json", "tmp") or name.startswith("."):
             continue
         target = own_dir / name
         if os.path.islink(target):
@@ -610,6 +614,17 @@ def _link_entries(user_dir: Path, own_dir: Path) -> None:
         elif os.path.exists(target):
             continue  # a file Gemini CLI created in the private home: keep it
         os.symlink(user_dir / name, target)
+    _own_tmp(user_dir / "tmp", own_dir / "tmp")
+
+
+def _own_tmp(user_tmp: Path, own_tmp: Path) -> None:
+    """The private home's own ``tmp/`` (a link to the user's, from an earlier version, replaced by a folder)."""
+    if os.path.islink(own_tmp):
+        os.unlink(own_tmp)
+    os.makedirs(own_tmp, mode=0o700, exist_ok=True)
+    tools = user_tmp / "bin"
+    if os.path.isdir(tools) and not os.path.lexists(own_tmp / "bin"):
+        os.symlink(tools, own_tmp / "bin")
 
 
 # ---------------------------------------------------------------------------- usage

@@ -149,9 +149,11 @@ def check_session(ecc_home: Path, session: str, monkeypatch: pytest.MonkeyPatch)
     assert payload["cost"]["source"] == "computed"
 
 
-def check_no_key(ecc_home: Path, transcript: Path) -> None:
+def check_no_key(ecc_home: Path, transcript: Path, agent_home: Path | None = None) -> None:
+    """No file of ours holds the key (``agent_home``: a worker's private Gemini home, Gemini CLI's own files)."""
     assert KEY in transcript.read_text()  # the key really went through a tool's output
-    leaked = [p for p in ecc_home.rglob("*") if p.is_file() and (KEY[8:24].encode() in p.read_bytes())]
+    ours = [p for p in ecc_home.rglob("*") if agent_home is None or not p.is_relative_to(agent_home)]
+    leaked = [p for p in ours if p.is_file() and (KEY[8:24].encode() in p.read_bytes())]
     assert leaked == []
     raw = [e.get("raw") for e in journal(ecc_home, transcript_session(transcript)) if e["event"] == "PostToolUse"]
     assert "[REDACTED]" in json.dumps(raw)  # the output was recorded, masked
@@ -183,15 +185,21 @@ def test_installed_hooks_capture_a_gemini_turn(tmp_path: Path, monkeypatch: pyte
     check_no_key(ecc_home, Path(journal(ecc_home, session)[0]["transcriptPath"]))
 
 
+@pytest.mark.parametrize("user_tmp", [True, False], ids=["user-tmp-exists", "no-user-tmp"])
 def test_a_runtime_worker_is_captured_without_touching_the_users_gemini_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_tmp: bool
 ) -> None:
+    """The private home lies where the runtime puts it, below ECC_HOOKS_HOME (whose paths are read without
+    following links): the worker's chat is read for its tokens and cost whether or not the user's ``tmp/`` exists."""
     home, project, ecc_home = world(tmp_path)
-    (home / ".gemini" / "tmp").mkdir()  # a user who ran Gemini CLI before
+    if user_tmp:
+        (home / ".gemini" / "tmp" / "bin").mkdir(parents=True)  # a user who ran Gemini CLI before
     user_settings = (home / ".gemini" / "settings.json").read_bytes()
     env = base_env(home, ecc_home)
-    private = tmp_path / "private"
-    private.mkdir(mode=0o700)
+    private = ecc_home / "runtime" / "gm2" / "gm2-1" / "capture"
+    private.mkdir(mode=0o700, parents=True)
+    for folder in (ecc_home, *private.relative_to(ecc_home).parents):
+        (ecc_home / folder).chmod(0o700)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
     capture = gemini.worker_capture(harness.hook_argv("gemini"), private, "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f")
@@ -201,11 +209,14 @@ def test_a_runtime_worker_is_captured_without_touching_the_users_gemini_folder(
         done = run_gemini(run_env, project, capture.args)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (home / ".gemini" / "settings.json").read_bytes() == user_settings
-    check_session(ecc_home, capture.session_id, monkeypatch)
+    check_session(ecc_home, capture.session_id, monkeypatch)  # tokens and cost of the worker's own chat
     transcript = Path(journal(ecc_home, capture.session_id)[0]["transcriptPath"])
-    # written through the private home's link: the user's own tmp/ holds it, as for any Gemini CLI session
-    assert transcript.resolve().is_relative_to((home / ".gemini" / "tmp").resolve())
-    check_no_key(ecc_home, transcript)
+    # written in the private home's own tmp/, reached through no link; the user's tmp/ gained nothing
+    own_tmp = private / "gemini-home" / ".gemini" / "tmp"
+    assert transcript.is_relative_to(own_tmp) and transcript.resolve() == transcript
+    assert not own_tmp.is_symlink() and (own_tmp / "bin").is_symlink() == user_tmp
+    assert [p.name for p in (home / ".gemini").rglob("*.jsonl")] == []
+    check_no_key(ecc_home, transcript, private / "gemini-home")
 
 
 class GeminiPane:
