@@ -76,6 +76,14 @@ def test_error_lines_pick_the_last_errors_else_the_last_lines() -> None:
     assert error_lines("\n".join(stream)) == ["API Error: 401"]
 
 
+def test_a_warning_the_tool_went_on_after_is_not_why_it_stopped() -> None:
+    """``codex login status`` without a login: its warning looks like an error ("could not"), its cause does not."""
+    warning = "WARNING: proceeding, even though we could not create PATH aliases: Refusing to create helper binaries"
+    assert error_lines(f"{warning}\nNot logged in\n") == ["Not logged in"]
+    assert error_lines(f"Not logged in\n{warning}\n") == ["Not logged in"]
+    assert error_lines(f"{warning}\n") == [warning[:WORDS_MAX]]  # said nothing else: the warning is all there is
+
+
 @settings(max_examples=200, deadline=None)
 @given(hs.text(alphabet=hs.characters(codec="utf-8"), max_size=3000))
 def test_error_lines_are_bounded_single_lines_inert_in_a_terminal(output: str) -> None:

@@ -605,3 +605,43 @@ def test_a_linked_config_keeps_its_link(tmp_path: Path) -> None:
     codex.install(ctx(tmp_path, consent=True))
     assert (tmp_path / ".codex" / "config.toml").is_symlink()
     assert tomllib.loads((dots / "config.toml").read_text())["hooks"]["state"]
+
+
+# ---------------------------------------------------------------------------- credentials
+
+
+PROVIDER = '[model_providers.fake]\nname = "fake"\nbase_url = "http://127.0.0.1:1/v1"\nenv_key = "FAKE_KEY"\n'
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        ('model_provider = "fake"\n' + PROVIDER, ("FAKE_KEY",)),
+        ('profile = "p"\n[profiles.p]\nmodel_provider = "fake"\n' + PROVIDER, ("FAKE_KEY",)),
+        (PROVIDER, ()),  # defined, not chosen: Codex's own provider (a login or OPENAI_API_KEY)
+        ('model_provider = "openai"\n', ()),
+        ('model_provider = "fake"\n' + PROVIDER.replace("FAKE_KEY", "A B; rm -rf ~"), ()),  # no shell name
+        ('model_provider = "fake"\n' + PROVIDER + "[oops\n", ()),  # not TOML: the login check is kept
+        ("", ()),
+    ],
+)
+def test_a_provider_of_the_users_own_names_its_key_as_credentials(tmp_path: Path, config: str, named: Any) -> None:
+    (tmp_path / ".codex").mkdir()
+    (tmp_path / ".codex" / "config.toml").write_text(config)
+    assert codex.auth_env({"HOME": str(tmp_path)}) == named
+    assert codex.auth_env({"HOME": str(tmp_path / "none")}) == ()
+
+
+def test_the_provider_is_read_from_codex_home(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('model_provider = "fake"\n' + PROVIDER)
+    assert codex.auth_env({"HOME": str(tmp_path / "none"), "CODEX_HOME": str(tmp_path)}) == ("FAKE_KEY",)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
+def test_any_config_names_a_shell_variable_or_nothing(tmp_path: Path, config: bytes) -> None:
+    import re
+
+    (tmp_path / "config.toml").write_bytes(config)
+    named = codex.auth_env({"CODEX_HOME": str(tmp_path)})
+    assert all(re.fullmatch(r"[A-Za-z_]\w*", n) for n in named)

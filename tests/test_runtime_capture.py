@@ -431,3 +431,39 @@ def test_an_agents_last_event_at_its_exit_is_recorded_from_its_log_once_per_laun
     ]
     assert agents.record_exit("aider", str(private), "w1", "tok2", str(tmp_path))  # a resume: its own end
     assert not agents.record_exit("aider", str(private), "nothing-sent", "tok3", str(tmp_path))  # no call logged
+
+
+def test_a_codex_worker_with_a_provider_of_its_own_needs_no_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``codex login status`` says "Not logged in" to a user whose config.toml chooses a provider of their own: its
+    ``env_key`` set in the worker's environment stands for credentials, as OPENAI_API_KEY does."""
+    import subprocess
+
+    home, bin_dir = tmp_path / "home", tmp_path / "bin"
+    (home / ".codex").mkdir(parents=True)
+    bin_dir.mkdir()
+    fake = bin_dir / "codex"  # logged in to nothing; otherwise says what it was asked
+    fake.write_text('#!/bin/sh\nif [ "$1" = login ]; then echo "Not logged in" >&2; exit 1; fi\necho "ran $*"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("CODEX_HOME", raising=False)
+    agent = agents.get("codex")
+    before = agent.start("do it", runtime="headless")  # no provider of the user's own yet
+    (home / ".codex" / "config.toml").write_text(
+        'model_provider = "fake"\n[model_providers.fake]\nname = "fake"\nenv_key = "FAKE_KEY"\n'
+    )
+    line = agent.start("do it", runtime="headless")
+    clean_env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(home)}
+
+    def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", "-c", line], env=env, capture_output=True, text=True, timeout=30)
+
+    assert run({**clean_env, "FAKE_KEY": "k"}).stdout.startswith("ran exec")
+    refused = run(clean_env)  # the key unset: the login check still stops it, in Codex's words
+    assert refused.returncode == 1 and "Not logged in" in refused.stderr and not refused.stdout
+    # a line made before the config changed is still the agent's own: it takes its capture
+    for made in (before, line):
+        parsed = agent.parse_command(made)
+        assert parsed is not None and parsed[0][:2] == ["codex", "exec"] and parsed[1] == "do it"
+        assert agent.with_capture(made, ["-c", "x=1"], "headless") is not None

@@ -594,6 +594,34 @@ def worker_capture(hook_argv: list[str], private_dir: Path, session_id: str | No
     return WorkerCapture(env={}, args=args, session_id=None)
 
 
+# ---------------------------------------------------------------------------- credentials
+
+
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"  # a name the worker's shell can test
+CONFIG_CAP = 1 << 20  # bytes of config.toml read at most
+
+
+def auth_env(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The environment variable holding the key of the provider ``config.toml`` chooses (``model_provider``, or the
+    chosen ``profile``'s), when that provider is one of the user's own with an ``env_key``: set, Codex needs no
+    login (``codex login status`` says "Not logged in" and would stop the worker). Empty for Codex's own providers, a
+    provider without a key, and a config that is missing, too big or not TOML (the login check is kept)."""
+    import re
+
+    from ecc_hooks.core import fsio
+
+    home = env.get("CODEX_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".codex")
+    try:
+        document = toml_module().loads(fsio.read_file(os.path.join(home, "config.toml"), CONFIG_CAP).decode("utf-8"))
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        return ()
+    profile = _dig(document, "profiles", str(document.get("profile"))) if "profile" in document else None
+    chosen = _dig(profile, "model_provider") if isinstance(profile, dict) else None
+    chosen = chosen if isinstance(chosen, str) else document.get("model_provider")
+    key = _dig(document, "model_providers", chosen, "env_key") if isinstance(chosen, str) else None
+    return (key,) if isinstance(key, str) and re.fullmatch(ENV_NAME, key) else ()
+
+
 # ---------------------------------------------------------------------------- usage
 
 

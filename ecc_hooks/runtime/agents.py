@@ -33,6 +33,7 @@ VERSION_TIMEOUT = 30.0  # a node agent asked its version on a loaded machine too
 # what a resumed headless run is told when the person gives no prompt (``claude -p --resume`` needs one)
 RESUME_PROMPT = "Continue your task from where you stopped. When it is done, say what you did."
 SEPARATORS = frozenset({"|", ";", "&", "&&", "||", "then"})  # a shell word before a command starts
+AUTH_VARS = re.compile(r'\[ -z "\$\{(\w+):-\}" \]')  # the variables a credentials check tests (``command``)
 RULES = frozenset("\u2500\u254c ")  # the box-drawing rules around a dialog (─ and ╌)
 
 
@@ -86,6 +87,9 @@ class Agent:
     # a worker without credentials fails at once with the tool's own words, instead of retrying forever)
     auth_check: tuple[str, ...] = ()
     auth_env: tuple[str, ...] = ()
+    # its harness module's ``auth_env`` names more, from the agent's own config (Codex: the key of a provider of the
+    # user's own, whose users are not logged in and need not be)
+    auth_from_config: bool = False
     install_hint: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -137,22 +141,41 @@ class Agent:
             return f"{paste_first(prompt, self.ready, self.not_ready)} {self.command(argv)}"
         return self.command(argv)
 
-    def command(self, argv: Sequence[str], stdin: Optional[str] = None) -> str:
-        """``argv`` as the shell line a worker runs, behind the credentials check when the agent has one;
-        ``stdin``: piped into it by ``printf``, a shell builtin (no process of its own, no command line)."""
+    def command(
+        self, argv: Sequence[str], stdin: Optional[str] = None, auth_vars: Optional[Sequence[str]] = None
+    ) -> str:
+        """``argv`` as the shell line a worker runs, behind the credentials check when the agent has one (skipped
+        when any of ``auth_vars``, default ``credential_vars()``, is set in the worker's environment); ``stdin``:
+        piped into it by ``printf``, a shell builtin (no process of its own, no command line)."""
         line = shell(argv)
         if stdin is not None:
             line = f"printf '%s' {shlex.quote(stdin)} | {line}"
         if not self.auth_check:
             return line
-        unset = " && ".join(f'[ -z "${{{var}:-}}" ]' for var in self.auth_env) or "true"
+        names = self.credential_vars() if auth_vars is None else auth_vars
+        unset = " && ".join(f'[ -z "${{{var}:-}}" ]' for var in names) or "true"
         return f"if {unset}; then {shell([self.binary, *self.auth_check])} || exit 1; fi; {line}"
+
+    def credential_vars(self) -> tuple[str, ...]:
+        """The variables any of which, set, stands for credentials: ``auth_env`` and those the agent's own config
+        names (``auth_from_config``), read now with this process's HOME (the worker's environment is built on it)."""
+        if not self.auth_from_config:
+            return self.auth_env
+        from ecc_hooks import harness
+
+        try:
+            named_by = getattr(harness.module(self.name), "auth_env", None)  # optional in a harness module
+        except ImportError:
+            return self.auth_env
+        named: tuple[str, ...] = tuple(named_by(os.environ)) if named_by else ()
+        return (*self.auth_env, *(n for n in named if n not in self.auth_env))
 
     def parse_command(self, line: str) -> Optional[tuple[list[str], Optional[str]]]:
         """(argv, stdin) of a line ``command`` made for this agent, or None for any other line (a launcher of
         ECC's kind, a line typed by hand): the parse is checked by making the line again, so None is the answer
-        whenever it would not come back the same."""
-        auth = self.command([])  # the credentials check before the agent's own words ("" without one)
+        whenever it would not come back the same (its credentials check as it was made: the config may differ now)."""
+        made = AUTH_VARS.findall(line.split("; then ", 1)[0]) if self.auth_check else []
+        auth = self.command([], auth_vars=made or None)  # the credentials check before the agent's own words
         if not line.startswith(auth):
             return None
         try:
@@ -162,7 +185,7 @@ class Agent:
         stdin: Optional[str] = None
         if words[:2] == ["printf", "%s"] and len(words) > 3 and words[3] == "|":
             stdin, words = words[2], words[4:]
-        if not words or words[0] != self.binary or self.command(words, stdin) != line:
+        if not words or words[0] != self.binary or self.command(words, stdin, made or None) != line:
             return None
         return words, stdin
 
@@ -358,6 +381,7 @@ AGENTS: dict[str, Agent] = {
         deny=("Escape",),
         auth_check=("login", "status"),
         auth_env=("OPENAI_API_KEY", "CODEX_API_KEY"),
+        auth_from_config=True,  # a model_provider of the user's own with its env_key set: no login
         install_hint="npm install -g @openai/codex",
     ),
     "opencode": Agent(

@@ -27,9 +27,12 @@ SCAN_LINES = 40  # of the output's last non-empty lines
 TAIL_BYTES = 16384
 ERROR_WORDS = re.compile(
     r"error|fatal|fail|cannot|can't|could not|couldn't|unable|denied|not found|unknown|invalid|refus|exception"
-    r"|traceback|panic|abort|no such|missing|not allowed|permission|forbidden|unauthori[sz]ed|killed",
+    r"|traceback|panic|abort|no such|missing|not allowed|permission|forbidden|unauthori[sz]ed|killed|not logged in",
     re.IGNORECASE,
 )
+# a warning the tool went on after (Codex: "WARNING: proceeding, even though we could not create PATH aliases"):
+# never why it stopped, though its words look like an error's
+WARNING = re.compile(r"warning:", re.IGNORECASE)
 NOISE = ("Pane is dead",)
 
 
@@ -52,15 +55,16 @@ def _texts(line: str) -> Optional[str]:
 
 
 def error_lines(output: str, limit: int = LINES) -> list[str]:
-    """The last ``limit`` lines of ``output`` that look like an error (else its last non-empty lines), redacted,
-    each a clean single line; joined they stay within ``WORDS_MAX``."""
+    """The last ``limit`` lines of ``output`` that look like an error (else its last non-empty lines), warnings left
+    out when anything else was said, redacted, each a clean single line; joined they stay within ``WORDS_MAX``."""
     lines = []
     for raw in output.splitlines()[-SCAN_LINES * 4 :]:
         text = _texts(raw)
         if text and not text.startswith(NOISE):
             lines.append(text)
     lines = lines[-SCAN_LINES:]
-    picked = [line for line in lines if ERROR_WORDS.search(line)][-limit:] or lines[-limit:]
+    said = [line for line in lines if not WARNING.match(line)] or lines
+    picked = [line for line in said if ERROR_WORDS.search(line)][-limit:] or said[-limit:]
     out: list[str] = []
     room = WORDS_MAX
     for line in reversed(picked):  # the last line is the one that matters most: it keeps its room

@@ -494,3 +494,29 @@ def test_a_headless_aider_worker_records_its_reply_with_its_tokens_and_cost(
     # a later pass of the supervisor records nothing again
     world.ecc("session", "status", SESSION)
     assert [e["event"] for e in world.events("ad1")] == ["Stop"]
+
+
+# ---------------------------------------------------------------------------- a Codex provider of the user's own
+
+
+def test_a_codex_worker_with_a_provider_of_the_users_own_runs_without_a_login(world: World) -> None:
+    """Its config.toml chooses a provider whose key (``env_key``) is set, not OPENAI_API_KEY: Codex is not logged in
+    and needs no login, so the worker's launch skips ``codex login status`` and the run completes. Without the key
+    the check stops it, and the reason is Codex's cause (``Not logged in``), not the warning it printed first."""
+    api = world.api([say("All done.", Usage(input=1200, output=20))])
+    codex_setup(world, api, ["cxkey"])
+    del world.env["OPENAI_API_KEY"]  # FAKE_KEY only, the provider's own
+    create(world, [{"name": "cxkey", "task": "say done", "agent": "codex", "runtime": "headless"}])
+    worker = world.wait_state("cxkey", "completed")
+    assert "Stop" in [e["event"] for e in world.events("cxkey")] and worker.reason is None
+    assert "Not logged in" not in log_of(world, "cxkey")
+
+
+def test_a_codex_worker_without_its_providers_key_fails_with_the_cause(world: World) -> None:
+    api = world.api([say("All done.", Usage(input=1200, output=20))])
+    codex_setup(world, api, ["cxnokey"])
+    for key in ("OPENAI_API_KEY", "FAKE_KEY"):
+        del world.env[key]
+    create(world, [{"name": "cxnokey", "task": "say done", "agent": "codex", "runtime": "headless"}])
+    worker = world.wait_state("cxnokey", "failed")
+    assert re.match(r"exited with status 1: Not logged in \(log: ", worker.reason or ""), worker.reason
