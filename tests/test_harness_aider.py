@@ -307,6 +307,14 @@ def test_a_symlinked_config_keeps_its_link(tmp_path: Path) -> None:
         "model: x\n" + aider.BEGIN + "\nnotifications: true\n",  # our block cut short
         "{model: x, notifications: false}\n",  # a flow mapping: not ours to edit line by line
         "model: x\n---\nmodel: y\n",  # two documents
+        "model: x\nauto-commits: [oops\n",  # an unclosed flow list: our lines would be read into it
+        "model: a: b\n",  # a mapping in a value: a YAML error
+        "editor:\n  cmd: vim\n",  # a nested mapping
+        "model: x\n  more words\n",  # a value going on over lines
+        "message: |\n  hello\n",  # a block scalar
+        "model: 'unclosed\n",
+        "  indented: x\n",
+        "model: &m gpt-4o\nweak-model: *m\n",  # anchors and aliases
     ],
 )
 def test_a_config_we_cannot_edit_safely_is_refused_and_left_alone(tmp_path: Path, text: str) -> None:
@@ -315,6 +323,48 @@ def test_a_config_we_cannot_edit_safely_is_refused_and_left_alone(tmp_path: Path
     with pytest.raises(UserError):
         aider.install(context(tmp_path)[0])
     assert config.read_text() == text
+
+
+FLAT = [
+    "# my settings",
+    "",
+    "model: gpt-4o",
+    "dark-mode: true  # yes",
+    "read:",
+    "  - a.txt",
+    "  - 'b c.md'  # quoted",
+    "lint-cmd: 'python: flake8'",
+    'test-cmd: "pytest -q \\"x\\""',
+    "file: [a.py, 'b c.py', \"d.py\"]",
+    "openai-api-base: http://127.0.0.1:8080/v1",
+    "'quoted key': 1",
+    "map-tokens: 1024\r",
+]
+
+
+def test_a_flat_mapping_of_one_line_settings_is_edited_and_kept(tmp_path: Path) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    mine = "\n".join(FLAT) + "\n"
+    config.write_bytes(mine.encode())
+    assert aider.install(context(tmp_path)[0])[0] == f"wrote {config}"
+    assert config.read_bytes().startswith(mine.encode())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([*FLAT, "x: [", "  y: 1", "- z", "a: b: c", "k: |", "{a: 1}"]) | st.text(), max_size=8))
+def test_any_config_is_edited_keeping_every_line_or_refused_untouched(tmp_path: Path, lines: list[str]) -> None:
+    config = tmp_path / ".aider.conf.yml"
+    mine = "\n".join(lines) + "\n"
+    config.write_bytes(mine.encode("utf-8", "surrogatepass"))
+    before = config.read_bytes()
+    try:
+        aider.install(context(tmp_path)[0])
+    except UserError:
+        assert config.read_bytes() == before
+        return
+    assert aider.unsafe_line(mine[:-1].split("\n")) is None
+    assert config.read_bytes().startswith(before) or aider.BEGIN in mine
+    aider.uninstall(context(tmp_path)[0])
 
 
 # ---------------------------------------------------------------------------- a runtime worker

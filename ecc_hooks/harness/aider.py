@@ -367,6 +367,39 @@ def top_key(line: str) -> str | None:
     return line.split(":", 1)[0].strip().strip("'\"")
 
 
+KEY = r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|'(?:[^']|'')*'|\"(?:[^\"\\\\]|\\\\.)*\")"
+COMMENT = r"(?:[ \t]+#.*)?[ \t]*\r?"  # a trailing comment (after a blank), trailing blanks
+SINGLE = r"'(?:[^']|'')*'"
+DOUBLE = r'"(?:[^"\\]|\\.)*"'
+# a plain scalar: no indicator first, no ": " or " #" in it (a mapping, a comment), no flow characters, no tab
+PLAIN = r"[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#\[\]{}\t]|:(?=\S)|(?<=\S)#)*?"
+ITEMS = f"(?:{PLAIN}|{SINGLE}|{DOUBLE})"
+FLOW_LIST = rf"\[[ ]*(?:{ITEMS}[ ]*(?:,[ ]*{ITEMS}[ ]*)*)?\]"
+SCALAR = f"(?:{SINGLE}|{DOUBLE}|{FLOW_LIST}|{PLAIN})"
+SETTING = rf"{KEY}:(?P<value>[ \t]+{SCALAR})?{COMMENT}"
+ITEM = rf"[ ]+- {SCALAR}{COMMENT}"  # a block list's item, below a key with no value
+NOTE = r"[ \t]*(?:#.*)?\r?"  # a blank line or a comment
+
+
+def unsafe_line(lines: list[str]) -> tuple[int, str] | None:
+    """(line number, line) of the first line that is not one of a flat mapping of one-line settings (a blank, a
+    comment, ``key: value`` with a plain, quoted or one-line list value, a block list's items below a ``key:``), None
+    when there is none: a file we can read each setting of and add ours to without changing what YAML reads in it
+    (after an unclosed ``[``, a nested mapping or a multi-line value our lines would be part of it, or an error)."""
+    import re
+
+    items_may_follow = False  # the last setting had no value: a block list's items may follow
+    for number, line in enumerate(lines, 1):
+        line = line[len(REPLACED) :] if line.startswith(REPLACED) else line  # a setting of theirs we set aside
+        if re.fullmatch(NOTE, line) or (items_may_follow and re.fullmatch(ITEM, line)):
+            continue
+        setting = re.fullmatch(SETTING, line)
+        if setting is None:
+            return number, line
+        items_may_follow = setting.group("value") is None
+    return None
+
+
 class Config:
     """``~/.aider.conf.yml`` as lines: the user's, our block, the lines we set aside. Only a flat mapping of
     top-level keys is edited (Aider's config is one); anything else is refused, nothing written."""
@@ -384,8 +417,12 @@ class Config:
         self.lines = (text[:-1] if text.endswith("\n") else text).split("\n") if text else []
         if self.lines.count(BEGIN) != self.lines.count(END) or self.lines.count(BEGIN) > 1:
             raise UserError(f"{path}: our marked block is damaged (a begin or end line is missing): fix it by hand")
-        if any(line.lstrip().startswith(("{", "[")) or line.strip() == "---" for line in self.user_lines()):
-            raise UserError(f"{path}: not a flat YAML mapping of settings; add Aider's settings by hand")
+        bad = unsafe_line(self.user_lines())
+        if bad is not None:
+            raise UserError(
+                f"{path}: line {bad[0]} is not a flat YAML `key: value` setting we can edit safely ({bad[1]!r}); "
+                "fix it, or add Aider's settings by hand (nothing was changed)"
+            )
 
     def user_lines(self) -> list[str]:
         if BEGIN not in self.lines:
