@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -610,3 +611,104 @@ def test_a_growing_transcript_is_read_from_where_it_stopped(tmp_path: Path, monk
     path.write_text(lines[0] + lines[4])  # replaced by a shorter file: read again from its start
     again, n, _ = gemini.transcript_messages(str(path))
     assert n == 2 and len(again) == 1
+
+
+# ---------------------------------------------------------------------------- reconcile (declined at the prompt)
+
+DECLINED = FIXTURES / "declined.jsonl"  # Gemini CLI 0.61.0's chat after Esc at "Allow execution of [Shell]?"
+DECLINED_SESSION = "3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b"
+CANCELLED_AT = datetime(2026, 12, 7, 20, 8, 35, 701000, tzinfo=timezone.utc).timestamp()
+
+
+def _before_shell(monkeypatch: pytest.MonkeyPatch, at: float, command: str = "echo hi > b.txt") -> str:
+    """The declined call's BeforeTool, recorded at ``at``: its id."""
+    payload = {
+        "session_id": DECLINED_SESSION,
+        "transcript_path": str(DECLINED),
+        "hook_event_name": "BeforeTool",
+        "tool_name": "run_shell_command",
+        "tool_input": {"command": command, "description": "x"},
+    }
+    with monkeypatch.context() as m:
+        m.setattr(gemini.time, "time", lambda: at)
+        shaped = gemini.to_claude(payload)
+    assert shaped is not None
+    return str(shaped["tool_use_id"])
+
+
+def _reconcile_at(monkeypatch: pytest.MonkeyPatch, now: float, pending: dict[str, str], path: Path = DECLINED) -> Any:
+    with monkeypatch.context() as m:
+        m.setattr(gemini.time, "time", lambda: now)
+        return gemini.reconcile(DECLINED_SESSION, str(path), pending)
+
+
+def test_reconcile_ends_a_call_declined_at_the_prompt_once(
+    monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    call_id = _before_shell(monkeypatch, CANCELLED_AT - 2.7)
+    found = _reconcile_at(monkeypatch, CANCELLED_AT + 60, {call_id: "Bash"})
+    assert [p["hook_event_name"] for p in found] == ["PostToolUseFailure", "Stop"]
+    ended = found[0]
+    assert ended["tool_use_id"] == call_id and ended["tool_name"] == "Bash" and ended["is_interrupt"] is True
+    assert ended["error"] == "[Operation Cancelled] Reason: User denied execution."
+    assert ended["tool_input"] == {"command": "echo hi > b.txt", "description": "x"}
+    # recorded through the hook: to_claude passes them as they are, the normalizer counts the call interrupted
+    records = [normalize(gemini.to_claude(p) or {}, 0.0, harness="gemini") for p in found]
+    assert records[0]["outcome"] == "interrupted" and records[0]["toolUseId"] == call_id
+    assert records[1]["event"] == "Stop" and {r["harness"] for r in records} == {"gemini-cli"}
+    assert _reconcile_at(monkeypatch, CANCELLED_AT + 61, {call_id: "Bash"}) == []  # never twice
+
+
+def test_reconcile_leaves_a_call_opened_after_the_cancellation(
+    monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    """The same command asked again in a later turn: the chat's earlier declined call is not its end."""
+    call_id = _before_shell(monkeypatch, CANCELLED_AT + 20)
+    assert _reconcile_at(monkeypatch, CANCELLED_AT + 60, {call_id: "Bash"}) == []
+    assert _reconcile_at(monkeypatch, CANCELLED_AT + 60, {}) == []  # the journal has nothing open
+
+
+def test_reconcile_waits_for_the_cancelled_line_a_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    """The chat read between the call's line and its ``Request cancelled`` line: nothing yet; past the grace the
+    call is ended, without a Stop (the turn may go on)."""
+    lines = DECLINED.read_text().splitlines()
+    partial = tmp_path / "chat.jsonl"
+    partial.write_text("\n".join(lines[:6]) + "\n")
+    call_id = _before_shell(monkeypatch, CANCELLED_AT - 2.7)
+    assert _reconcile_at(monkeypatch, CANCELLED_AT + 1, {call_id: "Bash"}, partial) == []
+    found = _reconcile_at(monkeypatch, CANCELLED_AT + gemini.RECONCILE_GRACE, {call_id: "Bash"}, partial)
+    assert [p["hook_event_name"] for p in found] == ["PostToolUseFailure"]
+
+
+def test_reconcile_reads_no_chat_through_a_link_below_the_state_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    ecc_home = tmp_path / "ecc"
+    ecc_home.mkdir(mode=0o700)
+    monkeypatch.setenv("ECC_HOOKS_HOME", str(ecc_home))
+    call_id = _before_shell(monkeypatch, CANCELLED_AT - 2.7)
+    (ecc_home / "planted.jsonl").symlink_to(DECLINED)
+    assert _reconcile_at(monkeypatch, CANCELLED_AT + 60, {call_id: "Bash"}, ecc_home / "planted.jsonl") == []
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=80),
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                max_leaves=12,
+            ).map(lambda v: json.dumps(v).encode()),
+            st.sampled_from(DECLINED.read_bytes().splitlines()),
+        ),
+        max_size=8,
+    )
+)
+def test_cancelled_calls_never_raises(lines: list[bytes]) -> None:
+    calls, info_at = gemini.cancelled_calls(b"\n".join(lines))
+    assert isinstance(info_at, float)
+    assert all(isinstance(c["name"], str) and isinstance(c["at"], float) for c in calls)

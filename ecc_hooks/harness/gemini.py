@@ -23,6 +23,7 @@ Top level: standard library only and cheap (the hook imports this module on ever
 from __future__ import annotations
 
 import os
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -78,6 +79,10 @@ PROMPTS = {"exec": ("Bash", "command", "command"), "edit": ("Edit", "file_path",
 # CLI fires BeforeTool before it asks)
 PROMPT_TOOLS = {"exec": ("run_shell_command",), "edit": ("write_file", "replace")}
 PENDING_MAX = 64  # calls kept waiting for their AfterTool (a cancelled turn's leftovers go at the next prompt)
+# Claude's names Gemini CLI never sends: the payloads ``reconcile`` makes, recorded through the hook as they are
+RECONCILED = ("PostToolUseFailure", "Stop")
+CANCELLED_INFO = "Request cancelled"  # the chat's info line when the user ends a request (Esc)
+RECONCILE_GRACE = 3.0  # seconds a declined call waits for that line before it is ended without its Stop
 SHELL_TAIL = ("Process Group PGID: ", "Background PIDs: ", "Signal: ")  # the shell tool's lines after Exit Code
 
 
@@ -102,6 +107,8 @@ def to_claude(payload: dict[str, Any]) -> Optional[dict[str, Any]]:
             out[key] = payload[key]
     if event == "Notification":
         return _notification(payload, out)
+    if event in RECONCILED:
+        return _reconciled(payload, out)
     if event == "PreCompress":
         if payload.get("trigger") != "manual":
             return None  # fired before every model call, compressing or not
@@ -125,6 +132,19 @@ def to_claude(payload: dict[str, Any]) -> Optional[dict[str, Any]]:
             out["last_assistant_message"] = payload["prompt_response"]
     else:
         _tool_event(payload, out, session, event == "BeforeTool")
+    return out
+
+
+def _reconciled(payload: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """A payload of ``reconcile``'s, already Claude-shaped: its own fields kept, each of the type it must have."""
+    out["hook_event_name"] = payload["hook_event_name"]
+    for key in ("tool_name", "tool_use_id", "error"):
+        _copy(payload, out, key)
+    if isinstance(payload.get("tool_input"), dict):
+        out["tool_input"] = payload["tool_input"]
+    for key in ("is_interrupt", "stop_hook_active"):
+        if isinstance(payload.get(key), bool):
+            out[key] = payload[key]
     return out
 
 
@@ -259,7 +279,8 @@ def _fingerprint(tool_input: object) -> str:
 def _with_calls(session: str, change: Any) -> Any:
     """Run ``change(state)`` on the session's pending calls under an exclusive lock and save what it left.
 
-    The file (``paths.tool_ids_path``) holds ``{"next": n, "pending": [[id, tool, input fingerprint], ...]}``;
+    The file (``paths.tool_ids_path``) holds ``{"next": n, "pending": [[id, tool, input fingerprint, opened at
+    (epoch seconds)], ...]}``;
     Gemini CLI runs a turn's parallel calls' hooks at once, hence the lock. Any failure answers None: the event
     is then recorded without an id (counted, not paired)."""
     import fcntl
@@ -300,7 +321,7 @@ def _open_call(session: str, key: tuple[str, str]) -> Optional[str]:
     def change(state: dict[str, Any]) -> str:
         call_id = f"gemini-{session[:8]}-{state['next']}"
         state["next"] += 1
-        state["pending"].append([call_id, key[0], key[1]])
+        state["pending"].append([call_id, key[0], key[1], round(time.time(), 3)])
         return call_id
 
     found = _with_calls(session, change)
@@ -312,7 +333,7 @@ def _close_call(session: str, key: tuple[str, str]) -> Optional[str]:
     tool; a new id when none waits (our hook was installed mid-call)."""
 
     def change(state: dict[str, Any]) -> str:
-        pending = [p for p in state["pending"] if isinstance(p, list) and len(p) == 3]
+        pending = [p for p in state["pending"] if isinstance(p, list) and len(p) >= 3]
         match = next((p for p in pending if p[1] == key[0] and p[2] == key[1]), None)
         match = match or next((p for p in pending if p[1] == key[0]), None)
         if match is not None:
@@ -333,7 +354,7 @@ def _waiting_call(session: str, tools: tuple[object, ...]) -> Optional[tuple[str
 
     def change(state: dict[str, Any]) -> Optional[tuple[str, str]]:
         for entry in reversed(state["pending"]):
-            if isinstance(entry, list) and len(entry) == 3 and entry[1] in tools:
+            if isinstance(entry, list) and len(entry) >= 3 and entry[1] in tools:
                 return (str(entry[0]), str(entry[1]))
         return None
 
@@ -346,6 +367,146 @@ def _forget_calls(session: str) -> None:
         state["pending"] = []
 
     _with_calls(session, change)
+
+
+# ---------------------------------------------------------------------------- calls ended without a hook
+
+TAIL_READ = 1 << 20  # the chat's last bytes read for a declined call (it is among the last lines written)
+
+
+def reconcile(session_id: str, transcript_path: Optional[str], pending: dict[str, str]) -> list[dict[str, Any]]:
+    """Claude-shaped payloads for the calls the chat shows ended while the journal still has them open
+    (``pending``: call id -> tool name): a call declined at Gemini CLI's permission prompt (Esc) fires no hook,
+    the chat records it ``status: "cancelled"``, then its info line ``Request cancelled.``. Each such call gets a
+    ``PostToolUseFailure`` (``is_interrupt``), then the turn its ``Stop``.
+
+    A chat call is ours when it is a pending call's tool and input and was cancelled after that call opened (a
+    call declined in an earlier turn is older); the call leaves the pending list at once, so it is ended once
+    however often this is asked. Without the info line a call is ended only ``RECONCILE_GRACE`` seconds after it
+    was cancelled (no Stop: the turn may go on)."""
+    path = _str(transcript_path)
+    if not pending or path is None:
+        return []
+    cancelled, info_after = cancelled_calls(_chat_tail(path))
+    if not cancelled:
+        return []
+    now = time.time()
+    ripe = [c for c in cancelled if info_after >= c["at"] or now - c["at"] >= RECONCILE_GRACE]
+    matched = _take_calls(session_id, ripe, pending)
+    base = {"session_id": session_id, "transcript_path": path}
+    out = [
+        {
+            **base,
+            "hook_event_name": "PostToolUseFailure",
+            "tool_use_id": call_id,
+            "tool_name": tool_call(call["name"], {})[0] or pending[call_id],
+            "tool_input": tool_call(call["name"], call["args"])[1],
+            "error": call["error"],
+            "is_interrupt": True,
+        }
+        for call_id, call in matched
+    ]
+    if matched and any(info_after >= call["at"] for _, call in matched):
+        out.append({**base, "hook_event_name": "Stop", "stop_hook_active": False})
+    return out
+
+
+def _chat_tail(path: str) -> bytes:
+    """The chat's last ``TAIL_READ`` bytes, from its first whole line (``fsio``'s rules: no FIFO, no link below
+    ``ECC_HOOKS_HOME``)."""
+    from ecc_hooks.core import fsio
+
+    try:
+        fd = fsio.open_file(path, os.O_RDONLY)
+    except (OSError, ValueError):
+        return b""
+    try:
+        size = os.fstat(fd).st_size
+        start = max(size - TAIL_READ, 0)
+        data = os.pread(fd, size - start, start)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+    return data if start == 0 else data.partition(b"\n")[2]
+
+
+def cancelled_calls(data: bytes) -> tuple[list[dict[str, Any]], float]:
+    """The cancelled tool calls in chat lines (``name``, ``args``, ``error``, ``at``: epoch seconds, each call's
+    last version) and when the last ``Request cancelled`` info line was written (0.0: none)."""
+    import json
+
+    from ecc_hooks.core.timestamps import parse_iso
+
+    calls: dict[str, dict[str, Any]] = {}
+    info_at = 0.0
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        when = parse_iso(record["timestamp"]) if isinstance(record.get("timestamp"), str) else None
+        if record.get("type") == "info" and str(record.get("content")).startswith(CANCELLED_INFO) and when:
+            info_at = when.timestamp()
+        listed = record.get("toolCalls") if record.get("type") == "gemini" else None
+        for item in listed if isinstance(listed, list) else []:
+            call = _cancelled(item, parse_iso)
+            if call is not None:
+                calls[call.pop("id")] = call
+    return list(calls.values()), info_at
+
+
+def _cancelled(item: object, parse_iso: Any) -> Optional[dict[str, Any]]:
+    if not isinstance(item, dict) or item.get("status") != "cancelled" or not _str(item.get("id")):
+        return None
+    at = parse_iso(item["timestamp"]) if isinstance(item.get("timestamp"), str) else None
+    if at is None or not _str(item.get("name")):
+        return None
+    args = item.get("args") if isinstance(item.get("args"), dict) else {}
+    return {"id": item["id"], "name": item["name"], "args": args, "error": _call_error(item), "at": at.timestamp()}
+
+
+def _call_error(item: dict[str, Any]) -> str:
+    """The cancelled call's own reason (``[Operation Cancelled] Reason: User denied execution.``)."""
+    result = item.get("result")
+    for part in result if isinstance(result, list) else []:
+        response = part.get("functionResponse") if isinstance(part, dict) else None
+        inner = response.get("response") if isinstance(response, dict) else None
+        if isinstance(inner, dict) and _str(inner.get("error")):
+            return str(inner["error"])[:500]
+    return "cancelled"
+
+
+def _take_calls(
+    session: str, cancelled: list[dict[str, Any]], pending: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(our call id, chat call) for each cancelled chat call that ends a call of ours still open in both the
+    journal and the FIFO state (same tool, same input, else same tool; opened before it was cancelled), those
+    calls taken off the state's pending list."""
+
+    def change(state: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        found = []
+        open_calls = [p for p in state["pending"] if isinstance(p, list) and len(p) >= 4 and p[0] in pending]
+        for call in cancelled:
+            fingerprint = _fingerprint(call["args"])
+            mine = [p for p in open_calls if p[1] == call["name"] and _opened(p) <= call["at"] + 1.0]
+            match = next((p for p in mine if p[2] == fingerprint), None) or next(iter(mine), None)
+            if match is not None:
+                open_calls.remove(match)
+                state["pending"] = [p for p in state["pending"] if p is not match]
+                found.append((str(match[0]), call))
+        return found
+
+    taken = _with_calls(session, change)
+    return taken if isinstance(taken, list) else []
+
+
+def _opened(entry: list[Any]) -> float:
+    """When a pending call opened (its BeforeTool ran); unknown: never (it ends no chat call)."""
+    at = entry[3]
+    return float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else float("inf")
 
 
 # ---------------------------------------------------------------------------- settings.json

@@ -204,13 +204,15 @@ class SessionWatch:
     def read_usage(self, sensor: dict[str, Any]) -> tuple[bool, Any]:
         """Fold the transcripts' new lines; (changed, SessionUsage or None). Another agent's session is read
         whole by its own reader each time its journal moves (its transcripts are small; no backfill: its hooks
-        are its record)."""
+        are its record, save the calls its transcript shows ended without one: ``end_harness_calls``)."""
         path = self.transcript_path(sensor)
         if self.state.harness:
             from ecc_hooks.hud.inputs import harness_usage
 
             usage = harness_usage(self.state.harness, self.session_id, path, os.environ)
             changed, self.harness_usage = usage != self.harness_usage, usage
+            if self.end_harness_calls(path):
+                changed = self.read_journal() or True  # what was recorded folded now: never read as open again
             return changed, usage
         if path is None or not os.path.isfile(path):
             return False, None
@@ -236,6 +238,29 @@ class SessionWatch:
         """The subagent a transcript file belongs to (None: the main conversation's)."""
         name = os.path.basename(path)
         return name[len("agent-") : -len(".jsonl")] if key != "main" and name.startswith("agent-") else None
+
+    def end_harness_calls(self, path: Optional[str]) -> int:
+        """Record what another agent's transcript says about calls the journal still has open and no hook will
+        end (Gemini CLI fires none for a call declined at its prompt): its module's ``reconcile`` payloads, each
+        recorded once through the hook. How many."""
+        if not self.state.pending:
+            return 0
+        from ecc_hooks import harness as agents
+
+        name = agents.cli_name(self.state.harness or "")
+        try:
+            found = getattr(agents.module(name or ""), "reconcile", None)
+            pending = {cid: call.name or "" for cid, call in self.state.pending.items()}
+            payloads = found(self.session_id, path, pending) if found is not None else []
+        except (OSError, ValueError, LookupError):
+            return 0
+        from ecc_hooks.capture import hook
+
+        for payload in payloads:
+            hook.handle(orjson.dumps(payload), None, time.time(), start=False, harness=name or "")
+        if payloads:
+            log("reconciled", f"{self.session_id}: {len(payloads)} event(s) read from {name}'s transcript")
+        return len(payloads)
 
     def reconcile(self) -> int:
         """Write what the transcripts say about calls whose hooks never came (``backfill``): calls the client

@@ -301,3 +301,71 @@ def test_a_permission_prompt_is_a_wait_until_it_is_answered(tmp_path: Path, monk
     assert done["context"]["turnState"] != "waiting" and done["context"]["waitingFor"] is None
     assert done["toolCalls"]["total"] == 1 and done["toolCalls"]["failures"] == 0 and done["toolCalls"]["pending"] == 0
     assert target.read_text() == "x\n"
+
+
+def test_a_call_declined_at_the_prompt_ends_the_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Esc at "Allow execution of [Shell]?": Gemini CLI says "Request cancelled" and fires no hook; the watcher
+    reads the declined call from the chat and records it ended (interrupted) and the turn over, once."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    home, project, ecc_home = world(tmp_path)
+    env = base_env(home, ecc_home)
+    env.update(TERM="xterm-256color", GEMINI_API_KEY=KEY, ECC_HOOKS_NO_WATCHER="0")  # the watcher reads the chat
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GEMINI_CLI_HOME", raising=False)
+    gemini.install(harness.InstallContext(home=home, hook_argv=harness.hook_argv("gemini")))
+    monkeypatch.setenv("ECC_HOOKS_HOME", str(ecc_home))
+    session = "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c"
+    steps = [call("run_shell_command", Usage(900, 20), command="echo hi > b.txt", description="b"), say("No.")]
+
+    def status() -> dict[str, Any]:
+        return json.loads(inputs.session_payload(session, use_gh=False).model_dump_json(by_alias=True))
+
+    try:
+        with FakeAPI(steps) as api:
+            env["GOOGLE_GEMINI_BASE_URL"] = api.base_url
+            pane = GeminiPane(tmp_path, env, project, ["--skip-trust", "-m", MODEL, "--session-id", session])
+            try:
+                wait_until("the prompt", lambda: "Type your message" in pane.screen(), pane)
+                pane.tmux("send-keys", "-t", "g:0.0", "-l", "make b")
+                wait_until("the typed prompt", lambda: "make b" in pane.screen(), pane)
+                pane.tmux("send-keys", "-t", "g:0.0", "Enter")
+                wait_until("the question on screen", lambda: "Allow" in pane.screen(), pane)
+                wait_until("the wait", lambda: status()["context"]["turnState"] == "waiting", pane, 30)
+                assert status()["context"]["waitingFor"] == "permission to use Bash"
+                pane.tmux("send-keys", "-t", "g:0.0", "Escape")  # declined: no hook fires
+                wait_until("the cancellation", lambda: "Request cancelled" in pane.screen(), pane, 15)
+                wait_until("the wait's end", lambda: status()["context"]["turnState"] != "waiting", pane, 10)
+                time.sleep(2)  # the watcher goes on reading the chat: nothing is recorded twice
+                after = status()
+            finally:
+                pane.close()
+    finally:
+        stop_watcher(ecc_home)
+    assert after["context"]["turnState"] == "idle" and after["context"]["waitingFor"] is None
+    assert after["toolCalls"]["total"] == 1 and after["toolCalls"]["pending"] == 0
+    assert after["toolCalls"]["failures"] == 0 and after["toolCalls"]["interrupted"] == 1  # counted apart
+    events = journal(ecc_home, session)
+    assert [e["event"] for e in events] == [
+        "SessionStart",
+        "UserPromptSubmit",
+        "PreToolUse",
+        "PermissionRequest",
+        "PostToolUseFailure",
+        "Stop",
+    ]
+    ended = events[4]
+    assert ended["toolUseId"] == events[2]["toolUseId"] and ended["toolName"] == "Bash"
+    assert ended["outcome"] == "interrupted" and "User denied execution" in ended["error"]
+    assert not (project / "b.txt").exists()
+
+
+def stop_watcher(ecc_home: Path) -> None:
+    """Kill the watcher a hook started for this test (its pid is in its lock file)."""
+    lock = ecc_home / "watch.lock"
+    pid = lock.read_text().strip() if lock.exists() else ""
+    if pid.isdigit():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
