@@ -647,14 +647,16 @@ def test_reconcile_ends_a_call_declined_at_the_prompt_once(
 ) -> None:
     call_id = _before_shell(monkeypatch, CANCELLED_AT - 2.7)
     found = _reconcile_at(monkeypatch, CANCELLED_AT + 60, {call_id: "Bash"})
-    assert [p["hook_event_name"] for p in found] == ["PostToolUseFailure", "Stop"]
+    assert [p["hook_event_name"] for p in found] == ["PermissionDenied", "Stop"]
     ended = found[0]
-    assert ended["tool_use_id"] == call_id and ended["tool_name"] == "Bash" and ended["is_interrupt"] is True
-    assert ended["error"] == "[Operation Cancelled] Reason: User denied execution."
+    assert ended["tool_use_id"] == call_id and ended["tool_name"] == "Bash"
+    assert ended["reason"] == "[Operation Cancelled] Reason: User denied execution."
     assert ended["tool_input"] == {"command": "echo hi > b.txt", "description": "x"}
-    # recorded through the hook: to_claude passes them as they are, the normalizer counts the call interrupted
+    # recorded through the hook: to_claude passes them as they are, the fold counts the call denied (as Claude
+    # Code's rejection at its prompt)
     records = [normalize(gemini.to_claude(p) or {}, 0.0, harness="gemini") for p in found]
-    assert records[0]["outcome"] == "interrupted" and records[0]["toolUseId"] == call_id
+    assert records[0]["event"] == "PermissionDenied" and records[0]["toolUseId"] == call_id
+    assert "User denied execution" in records[0]["reason"]
     assert records[1]["event"] == "Stop" and {r["harness"] for r in records} == {"gemini-cli"}
     assert _reconcile_at(monkeypatch, CANCELLED_AT + 61, {call_id: "Bash"}) == []  # never twice
 
@@ -679,7 +681,7 @@ def test_reconcile_waits_for_the_cancelled_line_a_moment(
     call_id = _before_shell(monkeypatch, CANCELLED_AT - 2.7)
     assert _reconcile_at(monkeypatch, CANCELLED_AT + 1, {call_id: "Bash"}, partial) == []
     found = _reconcile_at(monkeypatch, CANCELLED_AT + gemini.RECONCILE_GRACE, {call_id: "Bash"}, partial)
-    assert [p["hook_event_name"] for p in found] == ["PostToolUseFailure"]
+    assert [p["hook_event_name"] for p in found] == ["PermissionDenied"]
 
 
 def test_reconcile_reads_no_chat_through_a_link_below_the_state_folder(

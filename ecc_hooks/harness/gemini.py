@@ -80,7 +80,7 @@ PROMPTS = {"exec": ("Bash", "command", "command"), "edit": ("Edit", "file_path",
 PROMPT_TOOLS = {"exec": ("run_shell_command",), "edit": ("write_file", "replace")}
 PENDING_MAX = 64  # calls kept waiting for their AfterTool (a cancelled turn's leftovers go at the next prompt)
 # Claude's names Gemini CLI never sends: the payloads ``reconcile`` makes, recorded through the hook as they are
-RECONCILED = ("PostToolUseFailure", "Stop")
+RECONCILED = ("PermissionDenied", "Stop")
 CANCELLED_INFO = "Request cancelled"  # the chat's info line when the user ends a request (Esc)
 RECONCILE_GRACE = 3.0  # seconds a declined call waits for that line before it is ended without its Stop
 SHELL_TAIL = ("Process Group PGID: ", "Background PIDs: ", "Signal: ")  # the shell tool's lines after Exit Code
@@ -138,7 +138,7 @@ def to_claude(payload: dict[str, Any]) -> Optional[dict[str, Any]]:
 def _reconciled(payload: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
     """A payload of ``reconcile``'s, already Claude-shaped: its own fields kept, each of the type it must have."""
     out["hook_event_name"] = payload["hook_event_name"]
-    for key in ("tool_name", "tool_use_id", "error"):
+    for key in ("tool_name", "tool_use_id", "error", "reason"):
         _copy(payload, out, key)
     if isinstance(payload.get("tool_input"), dict):
         out["tool_input"] = payload["tool_input"]
@@ -378,7 +378,8 @@ def reconcile(session_id: str, transcript_path: Optional[str], pending: dict[str
     """Claude-shaped payloads for the calls the chat shows ended while the journal still has them open
     (``pending``: call id -> tool name): a call declined at Gemini CLI's permission prompt (Esc) fires no hook,
     the chat records it ``status: "cancelled"``, then its info line ``Request cancelled.``. Each such call gets a
-    ``PostToolUseFailure`` (``is_interrupt``), then the turn its ``Stop``.
+    ``PermissionDenied`` (the person said no: counted denied, as Claude Code's rejection at its prompt is), then the
+    turn its ``Stop``.
 
     A chat call is ours when it is a pending call's tool and input and was cancelled after that call opened (a
     call declined in an earlier turn is older); the call leaves the pending list at once, so it is ended once
@@ -397,12 +398,11 @@ def reconcile(session_id: str, transcript_path: Optional[str], pending: dict[str
     out = [
         {
             **base,
-            "hook_event_name": "PostToolUseFailure",
+            "hook_event_name": "PermissionDenied",
             "tool_use_id": call_id,
             "tool_name": tool_call(call["name"], {})[0] or pending[call_id],
             "tool_input": tool_call(call["name"], call["args"])[1],
-            "error": call["error"],
-            "is_interrupt": True,
+            "reason": call["error"],
         }
         for call_id, call in matched
     ]

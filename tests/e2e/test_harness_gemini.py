@@ -305,7 +305,8 @@ def test_a_permission_prompt_is_a_wait_until_it_is_answered(tmp_path: Path, monk
 
 def test_a_call_declined_at_the_prompt_ends_the_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Esc at "Allow execution of [Shell]?": Gemini CLI says "Request cancelled" and fires no hook; the watcher
-    reads the declined call from the chat and records it ended (interrupted) and the turn over, once."""
+    reads the declined call from the chat and records it denied (as Claude Code's rejection at its prompt) and the
+    turn over, once."""
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
     home, project, ecc_home = world(tmp_path)
@@ -344,19 +345,21 @@ def test_a_call_declined_at_the_prompt_ends_the_wait(tmp_path: Path, monkeypatch
         stop_watcher(ecc_home)
     assert after["context"]["turnState"] == "idle" and after["context"]["waitingFor"] is None
     assert after["toolCalls"]["total"] == 1 and after["toolCalls"]["pending"] == 0
-    assert after["toolCalls"]["failures"] == 0 and after["toolCalls"]["interrupted"] == 1  # counted apart
+    # the person said no: denied (a failure that never ran), as Claude Code's rejection at its prompt is counted
+    assert after["toolCalls"]["denied"] == 1 and after["toolCalls"]["failures"] == 1
+    assert after["toolCalls"]["interrupted"] == 0
     events = journal(ecc_home, session)
     assert [e["event"] for e in events] == [
         "SessionStart",
         "UserPromptSubmit",
         "PreToolUse",
         "PermissionRequest",
-        "PostToolUseFailure",
+        "PermissionDenied",
         "Stop",
     ]
     ended = events[4]
     assert ended["toolUseId"] == events[2]["toolUseId"] and ended["toolName"] == "Bash"
-    assert ended["outcome"] == "interrupted" and "User denied execution" in ended["error"]
+    assert "User denied execution" in ended["reason"]
     assert not (project / "b.txt").exists()
 
 
