@@ -645,3 +645,41 @@ def test_any_config_names_a_shell_variable_or_nothing(tmp_path: Path, config: by
     (tmp_path / "config.toml").write_bytes(config)
     named = codex.auth_env({"CODEX_HOME": str(tmp_path)})
     assert all(re.fullmatch(r"[A-Za-z_]\w*", n) for n in named)
+
+
+# ---------------------------------------------------------------------------- what install created
+
+
+def ecc_cli(home: Path, *args: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CODEX_HOME"}
+    env.update(HOME=str(home), PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-m", "ecc_hooks", *args], env=env, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_uninstall_removes_the_files_install_created_once_nothing_else_is_in_them(
+    tmp_path: Path, ecc_home: Path
+) -> None:
+    codex_dir = tmp_path / ".codex"
+    ecc_cli(tmp_path, "install", "--harness", "codex", "--trust")
+    assert sorted(p.name for p in codex_dir.iterdir()) == ["config.toml", "hooks.json"]
+    said = ecc_cli(tmp_path, "uninstall", "--harness", "codex")
+    assert sorted(p.name for p in codex_dir.iterdir()) == [], said
+    assert "install created it" in said
+    # a file the user had before, or added to since, stays with what is theirs
+    (codex_dir / "config.toml").write_text('model = "gpt-5"\n')
+    ecc_cli(tmp_path, "install", "--harness", "codex", "--trust")
+    hooks = json.loads((codex_dir / "hooks.json").read_text())
+    hooks["hooks"]["Stop"].append({"hooks": [{"type": "command", "command": "my-own-hook"}]})
+    (codex_dir / "hooks.json").write_text(json.dumps(hooks))
+    ecc_cli(tmp_path, "uninstall", "--harness", "codex")
+    assert tomllib.loads((codex_dir / "config.toml").read_text()) == {"model": "gpt-5"}
+    assert json.loads((codex_dir / "hooks.json").read_text()) == {
+        "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "my-own-hook"}]}]}
+    }

@@ -172,6 +172,15 @@ def created_by_install(path: str) -> bool:
     return isinstance(made, list) and path in made
 
 
+def remember_created(path: str, made: bool = True) -> None:
+    """Record (``made``) or forget in ``installed.json`` that an install created the file ``path``."""
+    record = _record()
+    found = record.get("createdFiles")
+    known = {p for p in found if isinstance(p, str)} if isinstance(found, list) else set()
+    record["createdFiles"] = sorted(known | {path} if made else known - {path})
+    _write_record(record)
+
+
 def replaced_statusline(path: str) -> object:
     """The statusLine ``install --force`` replaced in ``path`` (None: none recorded)."""
     saved = _record().get("replacedStatusLines")
@@ -463,6 +472,8 @@ def _apply_harness(args: argparse.Namespace, name: str, agent: str) -> int:
         dry_run=bool(args.dry_run),
         force=bool(getattr(args, "force", False)),
         backup=backup,
+        created=remember_created,
+        was_created=created_by_install,
     )
     module = harness.module(agent)
     lines = module.install(ctx) if name == "install" else module.uninstall(ctx)

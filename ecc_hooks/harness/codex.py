@@ -291,10 +291,15 @@ def install(ctx: InstallContext) -> list[str]:
     lines: list[str] = []
     if new_raw != raw:
         lines += _write(ctx, hooks_path, new_raw, "registered the ecc-hooks hook for Codex in")
+        if raw is None and not ctx.dry_run:
+            ctx.created(str(hooks_path))
     else:
         lines.append(f"the Codex hook is already registered in {hooks_path}")
     if new_config != config_text:
+        made = not config_path.exists()
         lines += _write(ctx, config_path, new_config.encode("utf-8"), "trusted the ecc-hooks hook in")
+        if made and not ctx.dry_run:
+            ctx.created(str(config_path))
     elif _trusted(config_text, trust):
         lines.append(f"Codex already trusts it ({config_path})")
     else:
@@ -315,13 +320,34 @@ def uninstall(ctx: InstallContext) -> list[str]:
     moved = _shifted_keys(document, str(hooks_path), removed)
     new_config = _with_trust(config_text, {}, ours, moved) if config_text else config_text
     lines: list[str] = []
-    if raw is not None and removed:
+    if raw is not None and removed and document in ({}, {"hooks": {}}) and ctx.was_created(str(hooks_path)):
+        lines += _remove_created(ctx, hooks_path)
+    elif raw is not None and removed:
         lines += _write(ctx, hooks_path, _render_hooks(document), "removed the ecc-hooks hook for Codex from")
     else:
         lines.append(f"no ecc-hooks hook for Codex in {hooks_path}")
-    if new_config != config_text:
+    if new_config != config_text and not new_config.strip() and ctx.was_created(str(config_path)):
+        lines += _remove_created(ctx, config_path)
+    elif new_config != config_text:
         lines += _write(ctx, config_path, new_config.encode("utf-8"), "removed its trust entries from")
     return lines
+
+
+def _remove_created(ctx: InstallContext, path: Path) -> list[str]:
+    """Remove a file install created, now that nothing but ours was in it (no backup: it held nothing of the
+    user's, as Claude Code's settings file install created)."""
+    if ctx.dry_run:
+        return [f"would remove {path} (install created it; nothing else is in it)"]
+    try:
+        os.unlink(os.path.realpath(path))
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        from ecc_hooks.core.errors import UserError
+
+        raise UserError(f"cannot remove {path} ({exc.strerror})") from None
+    ctx.created(str(path), False)
+    return [f"removed {path} (install created it; nothing else was in it)"]
 
 
 def _trust_advice(config_path: Path) -> list[str]:

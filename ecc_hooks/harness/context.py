@@ -19,6 +19,10 @@ class InstallContext:
     dry_run: bool = False  # say what would change; write nothing
     force: bool = False  # ``--force``: replace a setting of the user's that ours needs (said before it is done)
     backup: Callable[[str], Optional[str]] = field(default=lambda path: None)  # copy a file before it changes
+    # record that install created a file (``created(path)``; ``created(path, False)``: forget it), and ask whether it
+    # did: uninstall removes such a file once nothing but ours was in it (as Claude Code's settings file)
+    created: Callable[..., None] = field(default=lambda path, made=True: None)
+    was_created: Callable[[str], bool] = field(default=lambda path: False)
 
     @property
     def hook_shell(self) -> str:
