@@ -225,6 +225,9 @@ class GeminiPane:
     def __init__(self, root: Path, env: dict[str, str], cwd: Path, args: list[str]) -> None:
         self.socket = root / "tmux.sock"
         self.pane_pid = 0
+        # Gemini CLI runs non-interactively in CI (``CI``, ``CONTINUOUS_INTEGRATION``, any ``CI_*``: "No input
+        # provided via stdin"): this pane is a person's terminal, so none of them reaches it
+        env = {k: v for k, v in env.items() if k not in ("CI", "CONTINUOUS_INTEGRATION") and not k.startswith("CI_")}
         command = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(bin_dir("gemini") / "gemini"), *args]
         self.tmux("new-session", "-d", "-s", "g", "-x", "150", "-y", "45", "-c", str(cwd), *command)
         pid = self.tmux("display-message", "-p", "-t", "g:0.0", "#{pane_pid}").stdout.strip()
