@@ -500,11 +500,9 @@ def uninstall(ctx: InstallContext) -> list[str]:
 
 
 def _write(ctx: InstallContext, path: Path, text: str) -> None:
-    """The config written atomically, its old content backed up first; the user's file mode kept (0600 new); a
-    symlinked config (dotfile managers) keeps its link."""
-    from ecc_hooks.core import fsio
+    """The config written (``context.write_config``), its old content backed up first."""
+    from ecc_hooks.harness.context import write_config
 
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
     if path.exists():
         ctx.backup(str(path))
-    fsio.atomic_write(os.path.realpath(path), text.encode("utf-8"), mode=mode)
+    write_config(str(path), text.encode("utf-8"))

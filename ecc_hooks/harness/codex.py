@@ -577,20 +577,13 @@ def _toml_string(value: str) -> str:
 
 def _write(ctx: InstallContext, path: Path, data: bytes, what: str) -> list[str]:
     """Write one config file of Codex's (after a backup of the old one); in a dry run, only say so."""
-    from ecc_hooks.core import fsio
-    from ecc_hooks.core.errors import UserError
+    from ecc_hooks.harness.context import write_config
 
     if ctx.dry_run:
         return [f"would have {what} {path} (dry run)"]
     real = os.path.realpath(path)  # a linked file (a dotfile manager's) keeps its link: its target is rewritten
     backup = ctx.backup(real) if os.path.exists(real) else None
-    try:
-        mode = os.stat(real).st_mode & 0o777 if os.path.exists(real) else 0o600
-        os.makedirs(os.path.dirname(real), mode=0o700, exist_ok=True)
-        fsio.atomic_write(real, data, mode)
-        os.chmod(real, mode)
-    except OSError as exc:
-        raise UserError(f"cannot write {path} ({exc.strerror}); run as its owner or fix its mode") from None
+    write_config(str(path), data)
     return [f"{what} {path}" + (f" (backup: {backup})" if backup else "")]
 
 

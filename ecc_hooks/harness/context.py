@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,3 +40,26 @@ class WorkerCapture:
     env: dict[str, str] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
     session_id: Optional[str] = None  # the id its events will carry, when we choose it (Gemini's --session-id)
+
+
+def write_config(path: str, data: bytes) -> None:
+    """Replace one of an agent's config files atomically: its mode kept (0600 when new, in a 0700 folder made for
+    it), a linked file (a dotfile manager's) keeping its link while its target is rewritten, a file root edits
+    keeping its owner; a failure is a ``UserError`` naming the file."""
+    from ecc_hooks.core.errors import UserError
+    from ecc_hooks.core.fsio import atomic_write
+
+    real = os.path.realpath(path)
+    try:
+        st: Optional[os.stat_result] = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    try:
+        os.makedirs(os.path.dirname(real), mode=0o700, exist_ok=True)
+        mode = (st.st_mode & 0o777) if st is not None else 0o600
+        atomic_write(real, data, mode)
+        os.chmod(real, mode)
+        if st is not None and os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
+            os.chown(real, st.st_uid, st.st_gid)  # root editing a user's file must not take it over
+    except OSError as exc:
+        raise UserError(f"cannot write {path} ({exc.strerror}); run as its owner or fix its mode") from None

@@ -655,27 +655,6 @@ def _render(settings: dict[str, Any]) -> bytes:
     return (json.dumps(settings, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Replace the settings file atomically, keeping its mode and owner (a linked file keeps its link)."""
-    from ecc_hooks.core.errors import UserError
-    from ecc_hooks.core.fsio import atomic_write
-
-    real = os.path.realpath(path)
-    try:
-        st: Optional[os.stat_result] = os.stat(real)
-    except FileNotFoundError:
-        st = None
-    try:
-        os.makedirs(os.path.dirname(real), mode=0o700, exist_ok=True)
-        mode = (st.st_mode & 0o777) if st is not None else 0o600
-        atomic_write(real, data, mode)
-        os.chmod(real, mode)
-        if st is not None and os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0):
-            os.chown(real, st.st_uid, st.st_gid)  # root editing a user's file must not take it over
-    except OSError as exc:
-        raise UserError(f"cannot write {real} ({exc.strerror}); run as its owner or fix its mode") from None
-
-
 def _warnings(settings: dict[str, Any]) -> list[str]:
     config = settings.get("hooksConfig")
     config = config if isinstance(config, dict) else {}
@@ -699,7 +678,9 @@ def install(ctx: InstallContext) -> list[str]:
     if ctx.dry_run:
         return [f"would add our hook to {path} for {events}"]
     backup = ctx.backup(str(path)) if path.exists() else None
-    _write(path, _render(updated))
+    from ecc_hooks.harness.context import write_config
+
+    write_config(str(path), _render(updated))
     note = f" (backup: {backup})" if backup else ""
     return [f"hooked {events} in {path}{note}", *_warnings(updated)]
 
@@ -716,7 +697,9 @@ def uninstall(ctx: InstallContext) -> list[str]:
     if ctx.dry_run:
         return [f"would remove our hooks from {path}"]
     backup = ctx.backup(str(path))
-    _write(path, _render(updated))
+    from ecc_hooks.harness.context import write_config
+
+    write_config(str(path), _render(updated))
     return [f"removed our hooks from {path}" + (f" (backup: {backup})" if backup else "")]
 
 
