@@ -53,6 +53,7 @@ from ecc_hooks.core.hookspec import (
     python_argv as python_argv,
 )
 from ecc_hooks.core.text import clean, clean_block
+from ecc_hooks.harness import HARNESSES
 
 STATUSLINE_MODULE = "ecc_hooks.statusline.client"  # asks the watcher to render, else renders itself
 GIT_TIMEOUT = 10.0  # seconds for finding the project's git toplevel (a CLI the user waits on, not a HUD)
@@ -439,7 +440,7 @@ def uninstalled(settings: dict[str, Any], path: str, known: set[str] | None = No
 # ---------------------------------------------------------------------------- install / uninstall
 
 
-AGENT_NAMES = ("claude", "codex", "gemini", "opencode", "aider")
+AGENT_NAMES = ("claude", *HARNESSES)  # Claude Code's settings, then the other agents' (``harness``)
 
 
 def harness_list(text: str) -> list[str]:

@@ -96,13 +96,13 @@ def ordered(payloads: list[HudStatus]) -> list[HudStatus]:
 
 
 COLUMNS = ("SESSION", "AGENT", "STATE", "CONTEXT", "COST", "TOOLS", "WHERE", "WHAT")
-# the agent a session runs, as its command is called (context.harness says "gemini-cli" and "claude-code")
-AGENT_NAMES = {"claude-code": "claude", "gemini-cli": "gemini"}
 
 
 def agent_name(harness: str) -> str:
-    """The short name of the agent (``claude``, ``codex``, ``gemini``, ``opencode``, ``aider``)."""
-    return AGENT_NAMES.get(harness, harness)
+    """The agent as its command is called (``claude``, ``codex``, ``gemini``, ``opencode``, ``aider``)."""
+    from ecc_hooks.harness import command_of
+
+    return command_of(harness)
 
 
 def short_ids(ids: list[str], known: list[str], minimum: int = 8) -> dict[str, str]:

@@ -32,6 +32,14 @@ def cli_name(name: str) -> str | None:
     return CLI_NAMES.get(name)
 
 
+def command_of(harness: str | None) -> str:
+    """The command an agent is run by, from a session's ``harness`` (None or ``claude-code``: ``claude``): what the
+    status table, the HUD and a handoff call it."""
+    if harness in (None, "", CLAUDE):
+        return "claude"
+    return CLI_NAMES.get(harness, harness)
+
+
 def module(name: str) -> ModuleType:
     """The module of one agent (``codex``, ``gemini``/``gemini-cli``, ``opencode``, ``aider``)."""
     import importlib

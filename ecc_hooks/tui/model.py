@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from ecc_hooks.core import paths
 from ecc_hooks.core.text import clean, duration
+from ecc_hooks.harness import command_of
 from ecc_hooks.hud import notify
 
 GROUPS = ("needs you", "working", "idle", "finished", "failed")
@@ -173,9 +174,6 @@ def _session_state(snap: Snap) -> str:
     return notify.session_row(turn) or "unknown"
 
 
-SHORT_AGENTS = {"gemini-cli": "gemini"}  # context.harness -> the agent's command, as the AGENT column says it
-
-
 def session_row(snap: Snap) -> Row:
     """A Claude Code session on its own, from its snapshot."""
     sid = snap.text("context", "sessionId") or "?"
@@ -189,7 +187,7 @@ def session_row(snap: Snap) -> Row:
     return Row(
         key=f"s:{sid}",
         name=clean(f"{folder} {sid[:8]}" if folder else sid[:8], 40),
-        agent="claude" if harness in (None, "claude-code") else clean(SHORT_AGENTS.get(harness, harness), 20),
+        agent=clean(command_of(harness), 20),
         objective=clean(snap.text("context", "objective") or "", 200),
         state=state,
         group=_SESSION_GROUP.get(state, IDLE),

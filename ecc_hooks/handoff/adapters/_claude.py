@@ -17,6 +17,7 @@ from ecc_hooks.core.text import resume_command
 from ecc_hooks.core.timestamps import parse_iso
 from ecc_hooks.handoff.adapters import _common
 from ecc_hooks.handoff.adapters._common import Context, Details, Inspection, Target
+from ecc_hooks.harness import command_of
 from ecc_hooks.hud.aggregate import PayloadInputs, build_payload
 from ecc_hooks.hud.state import SessionState
 from ecc_hooks.models.session import (
@@ -41,8 +42,7 @@ _TURN_STATES = {
 }
 
 
-# another agent's session (``state.harness``): the command its worker runs (Claude Code's: ``claude``)
-AGENT_COMMANDS = {"codex": "codex", "gemini-cli": "gemini", "opencode": "opencode", "aider": "aider"}
+# another agent's session (``state.harness``): how its title names it
 AGENT_TITLES = {"codex": "Codex", "gemini-cli": "Gemini CLI", "opencode": "OpenCode", "aider": "Aider"}
 
 
@@ -104,7 +104,7 @@ def workers(
         worktree=git.worktree or state.cwd,
         runtime=Runtime(
             kind=state.harness or "claude-code",
-            command=AGENT_COMMANDS.get(state.harness or "", "claude"),
+            command=command_of(state.harness),
             pid=None,
             active=main_state in (WorkerState.running, WorkerState.waiting),
             dead=recorded or state.turn_state == "ended",
