@@ -259,9 +259,8 @@ def codex_home(home: Path) -> Path:
 
 
 def our_command(ctx: InstallContext) -> str:
-    """The command string we register: the hook command with our marker (a shell comment)."""
-    command = ctx.hook_shell
-    return command if command.rstrip().endswith(MARKER) else f"{command} {MARKER}"  # the context marks it already
+    """The command string we register: the hook command with our marker (a shell comment, ``ctx.hook_shell``)."""
+    return ctx.hook_shell
 
 
 def is_ours(entry: object, command: str) -> bool:

@@ -115,9 +115,10 @@ def _tool_input(tool: str | None, args: object) -> dict[str, Any]:
     return out
 
 
-def _tool(payload: dict[str, Any]) -> dict[str, Any]:
-    tool = _tool_name(payload.get("tool"))
-    out: dict[str, Any] = {"tool_name": tool or "unknown", "tool_input": _tool_input(tool, payload.get("args"))}
+def _tool(payload: dict[str, Any], name: str = "tool", details: str = "args") -> dict[str, Any]:
+    """The call's Claude-shaped fields: its tool (``name``: the payload's key naming it) and input (``details``)."""
+    tool = _tool_name(payload.get(name))
+    out: dict[str, Any] = {"tool_name": tool or "unknown", "tool_input": _tool_input(tool, payload.get(details))}
     call = _str(payload.get("call_id"), ID_CAP)
     if call:
         out["tool_use_id"] = call
@@ -171,12 +172,7 @@ def _tool_error(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _permission_call(payload: dict[str, Any]) -> dict[str, Any]:
     """The call a permission is asked for: OpenCode names the permission (``bash``, ``edit``) and its details."""
-    tool = _tool_name(payload.get("permission"))
-    out: dict[str, Any] = {"tool_name": tool or "unknown", "tool_input": _tool_input(tool, payload.get("metadata"))}
-    call = _str(payload.get("call_id"), ID_CAP)
-    if call:
-        out["tool_use_id"] = call
-    return out
+    return _tool(payload, "permission", "metadata")
 
 
 def _permission_asked(payload: dict[str, Any]) -> dict[str, Any]:
