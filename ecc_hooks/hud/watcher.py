@@ -292,11 +292,14 @@ class SessionWatch:
         return written
 
 
+DATABASE_FILES = ("", "-wal", "-journal")  # a transcript, or a SQLite database with its write-ahead log and journal
+
+
 def content_mark(path: str) -> tuple[Optional[tuple[int, int]], ...]:
     """(size, mtime) of a transcript and of its SQLite write-ahead log and journal (None where absent): what moves
     when the agent writes, and not when we read (a reader of a WAL database writes only its ``-shm`` index)."""
     marks: list[Optional[tuple[int, int]]] = []
-    for name in (path, path + "-wal", path + "-journal"):
+    for name in (path + suffix for suffix in DATABASE_FILES):
         try:
             st = os.stat(name)
         except OSError:
@@ -626,7 +629,7 @@ class Watcher:
             return found
         for sid, watch in self.sessions.items():
             other = watch.transcript_path({}) if watch.state.harness else None
-            if other is not None and path in (other, other + "-wal", other + "-journal"):
+            if other is not None and path in [other + suffix for suffix in DATABASE_FILES]:
                 # another agent's transcript, or its SQLite database and write-ahead log: only when its content
                 # moved (reading a WAL database touches its files: a change event for our own read is no news)
                 seen = content_mark(other)
