@@ -17,8 +17,10 @@ import importlib
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Optional
+
+from tests.e2e.api_server import ScriptedAPI
 
 
 @dataclass(frozen=True)
@@ -66,58 +68,23 @@ ROUTES = (
 )
 
 
-class FakeAPI:
-    """``with FakeAPI([call(...), say(...)]) as api: ... api.base_url ... api.requests``."""
+class FakeAPI(ScriptedAPI):
+    """``with FakeAPI([call(...), say(...)]) as api: ... api.base_url ... api.requests``. The server's life
+    (``start``, ``stop``, ``base_url``, the context manager) is the Messages API's (``api_server.ScriptedAPI``);
+    what it answers is the dialects'."""
 
     def __init__(self, steps: list[Step], final: str = "Done.") -> None:
+        super().__init__()
         self.steps = list(steps)
         self.final = final
-        self.requests: list[Seen] = []
+        self.requests: list[Seen] = []  # type: ignore[assignment]
         self.lock = threading.Lock()
-        self._server: Optional[ThreadingHTTPServer] = None
-
-    def start(self) -> FakeAPI:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                api.handle(self)
-
-            def do_GET(self) -> None:
-                api.handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-api", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def step_for(self, turn: int) -> Step:
         """The step answering the conversation's ``turn``-th model reply (0-based); past the script, ``final``."""
         return self.steps[turn] if turn < len(self.steps) else say(self.final)
 
-    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         try:
