@@ -148,7 +148,7 @@ class FakeAPIWithFailures(FakeAPI):
             self.gate.wait(STATE_TIMEOUT)
         return super().step_for(turn)
 
-    def handle(self, handler: Any) -> None:
+    def _handle(self, handler: Any) -> None:
         import io
 
         from tests.e2e.fake_api import send_json
@@ -158,7 +158,7 @@ class FakeAPIWithFailures(FakeAPI):
             message = f"The model `{BROKEN}` does not exist"
             return send_json(handler, 400, {"error": {"message": message, "type": "invalid_request_error"}})
         handler.rfile = io.BytesIO(raw)
-        return super().handle(handler)
+        return super()._handle(handler)
 
 
 # a session that ended in the middle of its turn (SessionEnd after UserPromptSubmit, no Stop); with the exit status
